@@ -1,0 +1,45 @@
+# Duet — the two set-up commands are `make run` and `make test`; both install what they need.
+SWIFT        ?= swift
+DUET_BIN     := .build/debug/duet
+# Libraries Duet links, then the tools its tests and demos drive.
+APT_PACKAGES := pkg-config libsodium-dev libsrtp2-dev libopus-dev libncurses-dev libssl-dev libsqlite3-dev \
+                tmux ffmpeg opus-tools openssl tshark coturn
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps build test run demo bench clean
+
+## deps: install the Debian packages above that are missing (non-interactive; sudo when not root)
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "make deps: installing" $$missing; \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+## build: the duet executable and its libraries (debug)
+build: deps
+	$(SWIFT) build
+
+## test: the whole Swift Testing suite
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --disable-xctest
+
+## run: the terminal client (until the TUI lands: this device's keys)
+run: build
+	@$(DUET_BIN) keys init
+	@$(DUET_BIN) keys show
+
+## demo: the scripted story of DESIGN §7
+demo: build
+	@echo "make demo: 'duet demo' is not built yet (issue [8/9]); nothing to run." >&2; exit 2
+
+## bench: cost ratios measured in one run (release build)
+bench: deps
+	$(SWIFT) build -c release --product duet-bench
+	.build/release/duet-bench
+
+clean:
+	rm -rf .build

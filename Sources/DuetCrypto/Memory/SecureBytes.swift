@@ -1,0 +1,93 @@
+import CSodium
+import Synchronization
+
+/// Secret bytes in memory that libsodium guards and that are zeroed when released.
+///
+/// The buffer comes from `sodium_malloc` (guard pages, locked against swapping where the
+/// system allows) and is made read-only once initialised, so a secret cannot be changed
+/// behind its owners' backs. On release it is zeroed with `sodium_memzero` and freed.
+/// Its description never shows the bytes.
+public final class SecureBytes: @unchecked Sendable {
+    // @unchecked: the buffer is written only inside `init` and is then mprotect'ed
+    // read-only until `deinit`, so concurrent readers cannot race with a writer.
+    private let pointer: UnsafeMutableRawPointer
+    /// Number of secret bytes.
+    public let count: Int
+
+    /// Makes `count` bytes and lets `initialize` write them, once.
+    public init(count: Int, initialize: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
+        Sodium.ready()
+        precondition(count > 0, "SecureBytes needs at least one byte")
+        guard let p = sodium_malloc(count) else {
+            fatalError("sodium_malloc(\(count)) failed: out of memory")
+        }
+        pointer = p
+        self.count = count
+        do {
+            try initialize(UnsafeMutableRawBufferPointer(start: p, count: count))
+        } catch {
+            sodium_memzero(p, count)
+            sodium_free(p)
+            throw error
+        }
+        sodium_mprotect_readonly(p)
+    }
+
+    /// `count` bytes from the system's CSPRNG.
+    public convenience init(randomCount count: Int) {
+        self.init(count: count) { randombytes_buf($0.baseAddress!, count) }
+    }
+
+    /// A copy of `bytes`; the caller remains responsible for wiping its own copy.
+    public convenience init(copying bytes: some Collection<UInt8>) {
+        let array = Array(bytes)
+        self.init(count: array.count) { buffer in
+            buffer.copyBytes(from: array)
+        }
+    }
+
+    deinit {
+        sodium_mprotect_readwrite(pointer)
+        sodium_memzero(pointer, count)
+        if let observe = SecureBytes.releaseObserver.withLock({ $0 }) {
+            observe(UnsafeRawBufferPointer(start: pointer, count: count))
+        }
+        sodium_free(pointer)
+    }
+
+    /// Reads the secret without copying it out.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: pointer, count: count))
+    }
+
+    /// The first `length` bytes as a new `SecureBytes` (for splitting derived key material).
+    public func prefix(_ length: Int) -> SecureBytes {
+        slice(0..<length)
+    }
+
+    /// A sub-range as a new `SecureBytes`.
+    public func slice(_ range: Range<Int>) -> SecureBytes {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count && !range.isEmpty)
+        return SecureBytes(count: range.count) { out in
+            out.copyMemory(from: UnsafeRawBufferPointer(start: pointer + range.lowerBound, count: range.count))
+        }
+    }
+
+    /// Constant-time comparison (`sodium_memcmp`); different lengths are simply unequal.
+    public func constantTimeEquals(_ other: SecureBytes) -> Bool {
+        guard count == other.count else { return false }
+        return sodium_memcmp(pointer, other.pointer, count) == 0
+    }
+
+    /// Test hook: called from `deinit` after the bytes were zeroed and before they are
+    /// freed, with a view of the released buffer. Production code never sets it.
+    static let releaseObserver = Mutex<(@Sendable (UnsafeRawBufferPointer) -> Void)?>(nil)
+
+    /// The buffer's address, so a test can tell its own release from others'.
+    var address: UnsafeRawPointer { UnsafeRawPointer(pointer) }
+}
+
+extension SecureBytes: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String { "SecureBytes(\(count) bytes, redacted)" }
+    public var debugDescription: String { description }
+}

@@ -1,0 +1,21 @@
+/// A few words derived from a call's secret, read aloud by both callers: if the words match,
+/// nobody sat in the middle of this call's key agreement (DESIGN §2, "Per-call SAS").
+///
+/// Four words from a 256-word list carry 32 bits, so a man in the middle who runs two
+/// separate key agreements matches both screens with probability 2⁻³².
+public struct ShortAuthenticationString: Hashable, Sendable, CustomStringConvertible {
+    public static let wordCount = 4
+    public let words: [String]
+
+    /// Derives the words from SK with HKDF-SHA256 under its own info string, so the SAS
+    /// reveals nothing about keys derived from SK for other purposes.
+    public init(callSecret: SecureBytes) {
+        let material = try! HKDF.deriveKey(.sha256, inputKeyMaterial: callSecret, salt: [], info: Array("Duet SAS v1".utf8), length: Self.wordCount)
+        words = material.withUnsafeBytes { bytes in bytes.map { SASWordList.words[Int($0)] } }
+    }
+
+    /// The bits carried: log2(256) per word.
+    public static var bits: Int { wordCount * 8 }
+
+    public var description: String { words.joined(separator: " ") }
+}

@@ -1,0 +1,23 @@
+import DuetWire
+
+/// How a `duet server` is started (DESIGN §4, §9): where it listens and where it keeps data.
+public struct ServerConfiguration: Sendable {
+    /// Signaling (TCP + TLS).
+    public var signaling: HostPort
+    /// Media (one UDP port for STUN, DTLS, TURN and RTP).
+    public var media: HostPort
+    /// The server's SQLite file, certificate and recordings live here.
+    public var dataDirectory: String
+    /// Let any key claim any unbound number, and rebind numbers without an invite code.
+    public var openRegistration: Bool
+
+    public static let defaultSignaling = HostPort(host: "127.0.0.1", port: 7400)
+    public static let defaultMedia = HostPort(host: "127.0.0.1", port: 7401)
+
+    public init(signaling: HostPort = defaultSignaling, media: HostPort = defaultMedia, dataDirectory: String, openRegistration: Bool = false) {
+        self.signaling = signaling
+        self.media = media
+        self.dataDirectory = dataDirectory
+        self.openRegistration = openRegistration
+    }
+}

@@ -1,0 +1,61 @@
+/// Signaling frames on the wire: a 4-byte big-endian length, then that many bytes of JSON
+/// (DESIGN §4). This type only cuts a byte stream into frames; it does no I/O, so the server
+/// and the client feed it whatever their sockets read.
+public struct FrameDecoder: Sendable {
+    /// Frames larger than this are refused before any of their body is buffered.
+    public static let maximumFrameLength = 64 * 1024
+
+    /// Why the stream cannot be read further. After an error the stream is out of sync and
+    /// the connection should be told and closed.
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case frameTooLarge(length: Int, maximum: Int)
+        case emptyFrame
+
+        public var description: String {
+            switch self {
+            case let .frameTooLarge(length, maximum): "frame of \(length) bytes exceeds the \(maximum)-byte limit"
+            case .emptyFrame: "frame has length 0; a frame carries one JSON message"
+            }
+        }
+    }
+
+    private var buffer: [UInt8] = []
+    private var readIndex = 0
+
+    public init() {}
+
+    /// Appends bytes read from the connection.
+    public mutating func append(_ bytes: some Sequence<UInt8>) {
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// The next complete frame's body, or nil until more bytes arrive.
+    public mutating func nextFrame() throws(Failure) -> [UInt8]? {
+        let available = buffer.count - readIndex
+        guard available >= 4 else { return nil }
+        let length = buffer[readIndex..<readIndex + 4].reduce(0) { ($0 << 8) | Int($1) }
+        guard length <= Self.maximumFrameLength else {
+            throw .frameTooLarge(length: length, maximum: Self.maximumFrameLength)
+        }
+        guard length > 0 else { throw .emptyFrame }
+        guard available >= 4 + length else { return nil }
+        let body = Array(buffer[readIndex + 4..<readIndex + 4 + length])
+        readIndex += 4 + length
+        if readIndex > 4096 && readIndex * 2 > buffer.count {
+            buffer.removeFirst(readIndex)
+            readIndex = 0
+        }
+        return body
+    }
+
+    /// Bytes received but not yet part of a complete frame.
+    public var bufferedByteCount: Int { buffer.count - readIndex }
+
+    /// Prefixes `body` with its length, ready to write.
+    public static func frame(_ body: [UInt8]) throws(Failure) -> [UInt8] {
+        guard body.count <= maximumFrameLength else { throw .frameTooLarge(length: body.count, maximum: maximumFrameLength) }
+        guard !body.isEmpty else { throw .emptyFrame }
+        let n = UInt32(body.count)
+        return [UInt8(n >> 24), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)] + body
+    }
+}

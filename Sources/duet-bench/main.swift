@@ -1,0 +1,1 @@
+// Filled in by the media pipeline work: SRTP and Opus cost ratios.
