@@ -1,0 +1,96 @@
+import DuetCrypto
+import Foundation
+import GRDB
+
+/// One device's keys and settings: a single SQLite file (through GRDB) at
+/// `$DUET_HOME/<profile>/device.sqlite`, mode 0600 in a 0700 folder (DESIGN §2, §9).
+///
+/// Private keys never leave it in the clear when the store was created with a passphrase:
+/// each is sealed with a key Argon2id derives from `DUET_PASSPHRASE`. Opening such a store
+/// without the passphrase, or with a wrong one, is an error that changes nothing.
+public final class DeviceStore: Sendable {
+    /// The file this store lives in.
+    public let path: String
+    let database: DatabaseQueue
+    let vault: KeyVault
+
+    /// How many one-time prekeys a device keeps published (DESIGN §2).
+    public static let oneTimePrekeyTarget = 100
+    /// Below this many, the device tops itself back up to `oneTimePrekeyTarget`.
+    public static let oneTimePrekeyLowWater = 20
+
+    /// Opens the profile's store, creating it (and sealing it when `passphrase` is given)
+    /// if `create` is true and it does not exist yet.
+    public static func open(_ location: ProfileLocation, passphrase: String?, create: Bool,
+                            cost: PassphraseCost = .interactive) throws(DeviceStoreError) -> DeviceStore {
+        let path = location.storeFile.path
+        let exists = FileManager.default.fileExists(atPath: path)
+        if !exists {
+            guard create else { throw .noIdentity }
+            try prepareFiles(directory: location.directory, file: location.storeFile)
+        }
+        do {
+            var configuration = Configuration()
+            configuration.label = "device-store"
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            try migrator.migrate(queue)
+            let vault = try queue.write { db throws -> KeyVault in
+                try KeyVault.prepare(db, passphrase: passphrase?.isEmpty == false ? passphrase : nil, path: path, cost: cost)
+            }
+            return DeviceStore(path: path, database: queue, vault: vault)
+        } catch let error as DeviceStoreError {
+            throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw .corrupt(path: path, reason: "not an SQLite database")
+        } catch {
+            throw .storage(path: path, reason: "\(error)")
+        }
+    }
+
+    private init(path: String, database: DatabaseQueue, vault: KeyVault) {
+        self.path = path
+        self.database = database
+        self.vault = vault
+    }
+
+    /// True when private keys are sealed with a passphrase.
+    public var isSealed: Bool { vault.isSealed }
+
+    /// Makes the 0700 folder and an empty 0600 file before SQLite touches it, so the keys
+    /// are never readable by others, not even for a moment.
+    private static func prepareFiles(directory: URL, file: URL) throws(DeviceStoreError) {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
+            let fd = Foundation.open(file.path, O_CREAT | O_EXCL | O_WRONLY, 0o600)
+            guard fd >= 0 else { throw DeviceStoreError.storage(path: file.path, reason: String(cString: strerror(errno))) }
+            close(fd)
+        } catch let error as DeviceStoreError {
+            throw error
+        } catch {
+            throw .storage(path: file.path, reason: error.localizedDescription)
+        }
+    }
+
+    /// Runs a GRDB write and turns its errors into `DeviceStoreError`.
+    func write<T>(_ body: (Database) throws -> T) throws(DeviceStoreError) -> T {
+        do {
+            return try database.write(body)
+        } catch let error as DeviceStoreError {
+            throw error
+        } catch {
+            throw .storage(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Runs a GRDB read and turns its errors into `DeviceStoreError`.
+    func read<T>(_ body: (Database) throws -> T) throws(DeviceStoreError) -> T {
+        do {
+            return try database.read(body)
+        } catch let error as DeviceStoreError {
+            throw error
+        } catch {
+            throw .storage(path: path, reason: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,21 @@
+import ArgumentParser
+
+/// The `duet` command (DESIGN §9): one executable, a subcommand per job.
+@main
+struct Duet: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "duet",
+        abstract: "End-to-end encrypted calls in the terminal.",
+        discussion: """
+            Each profile (--profile NAME) is one device with its own keys, stored under
+            $DUET_HOME/NAME (DUET_HOME defaults to $XDG_DATA_HOME/duet or ~/.local/share/duet).
+            Set DUET_PASSPHRASE when a profile is created to seal its private keys.
+            """,
+        version: "0.1.0",
+        subcommands: [Keys.self])
+
+    // Declared here too so `duet --profile NAME keys show` works as well as
+    // `duet keys show --profile NAME`: ArgumentParser shares an option group's values
+    // between a command and its subcommands.
+    @OptionGroup var options: ProfileOptions
+}

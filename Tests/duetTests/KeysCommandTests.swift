@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+
+@Suite("duet keys")
+struct KeysCommandTests {
+    let home: URL
+    let duet: DuetCommandLine
+
+    init() throws {
+        home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-cli-\(UUID().uuidString)")
+        duet = DuetCommandLine(home: home)
+    }
+
+    @Test func initThenShowPrintsAFingerprintAnd100OneTimePrekeys() throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let made = try duet.run(["--profile", "alice", "keys", "init"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let shown = try duet.run(["--profile", "alice", "keys", "show"])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stdout.contains("one-time prekeys: 100"))
+        let fingerprint = try #require(shown.stdout.split(separator: "\n").first { $0.contains("identity:") })
+        #expect(fingerprint.split(separator: ":").last!.split(separator: " ").count == 8)
+        #expect(made.stdout.contains(fingerprint.split(separator: ": ").last!))
+        // The option also works after the subcommand.
+        #expect(try duet.run(["keys", "show", "--profile", "alice"]).stdout == shown.stdout)
+    }
+
+    @Test func initTwiceKeepsTheIdentity() throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        _ = try duet.run(["--profile", "bob", "keys", "init"])
+        let before = try duet.run(["--profile", "bob", "keys", "show"]).stdout
+        let again = try duet.run(["--profile", "bob", "keys", "init"])
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("already exists"))
+        #expect(try duet.run(["--profile", "bob", "keys", "show"]).stdout == before)
+    }
+
+    @Test func showWithoutKeysSaysWhatToDo() throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let result = try duet.run(["--profile", "nobody", "keys", "show"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("duet keys init"))
+    }
+
+    @Test func sealedProfileNeedsItsPassphrase() throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        #expect(try duet.run(["--profile", "s", "keys", "init"], environment: ["DUET_PASSPHRASE": "pw"]).status == 0)
+        let missing = try duet.run(["--profile", "s", "keys", "show"])
+        #expect(missing.status != 0 && missing.stderr.contains("DUET_PASSPHRASE"))
+        let wrong = try duet.run(["--profile", "s", "keys", "show"], environment: ["DUET_PASSPHRASE": "nope"])
+        #expect(wrong.status != 0 && wrong.stderr.contains("does not open"))
+        let right = try duet.run(["--profile", "s", "keys", "show"], environment: ["DUET_PASSPHRASE": "pw"])
+        #expect(right.status == 0 && right.stdout.contains("sealed: yes"))
+    }
+
+    @Test func rotateSPKAdvancesTheSignedPrekey() throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        _ = try duet.run(["--profile", "r", "keys", "init"])
+        let rotated = try duet.run(["--profile", "r", "keys", "rotate-spk"])
+        #expect(rotated.status == 0)
+        #expect(try duet.run(["--profile", "r", "keys", "show"]).stdout.contains("signed prekey: #2"))
+    }
+
+    @Test func badProfileNameIsAValidationError() throws {
+        let result = try duet.run(["--profile", "../x", "keys", "show"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("profile name"))
+    }
+
+    /// The help text is a contract: every documented subcommand is listed.
+    @Test func helpListsTheSubcommands() throws {
+        let help = try duet.run(["--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("keys"))
+        #expect(help.stdout.contains("--profile"))
+        let keys = try duet.run(["keys", "--help"]).stdout
+        for sub in ["init", "show", "rotate-spk"] { #expect(keys.contains(sub)) }
+    }
+}
