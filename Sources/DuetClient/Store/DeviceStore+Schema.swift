@@ -26,6 +26,25 @@ extension DeviceStore {
                 t.column("privateKey", .blob).notNull()    // sealed
             }
         }
+        migrator.registerMigration("v2 account and contacts") { db in
+            try db.create(table: "account") { t in
+                t.primaryKey("id", .integer).check { $0 == 1 }
+                t.column("number", .text)
+                t.column("displayName", .text)
+                t.column("server", .text)
+                t.column("serverFingerprint", .text)   // pinned on first use, like ssh known_hosts
+                t.column("registeredAt", .double)
+            }
+            try db.create(table: "contact") { t in
+                t.primaryKey("number", .text)
+                t.column("name", .text)
+                t.column("identityKey", .blob)          // last key the server gave for this number
+                t.column("verifiedKey", .blob)          // the key the user verified, if any
+                t.column("verifiedAt", .double)
+                t.column("keyChangedAt", .double)       // set when identityKey replaced an earlier key
+                t.column("addedAt", .double).notNull()
+            }
+        }
         return migrator
     }
 }
