@@ -1,0 +1,162 @@
+/// What happens to a 1:1 call. The engine feeds events in and carries out the returned
+/// actions; the machine itself does no I/O and keeps no clock, so every path through it is
+/// tested alone (the habit of swift-nio's protocol state machines).
+public struct CallStateMachine: Sendable {
+    /// Seconds a call may ring before it ends as "no answer" (DESIGN: 45 s).
+    public static let ringTimeout = 45.0
+    /// Seconds the direct connectivity checks get before the relay is used.
+    public static let directCheckTimeout = 2.0
+    /// Seconds from answer to media before the call fails.
+    public static let connectTimeout = 15.0
+    /// Seconds without any authenticated media before the peer counts as gone.
+    public static let mediaSilenceTimeout = 5.0
+
+    public enum Timer: Equatable, Sendable {
+        case ring, directChecks, connect, mediaSilence
+    }
+
+    public enum Event: Equatable, Sendable {
+        /// The user places the call; `forceRelay` skips direct checks (`--relay`).
+        case dial(forceRelay: Bool)
+        /// An encrypted offer arrived for us.
+        case offerReceived
+        case userAccepted
+        case userDeclined
+        /// The local user hangs up (or cancels an outgoing call).
+        case userHungUp
+        case answerReceived
+        case declineReceived
+        case busyReceived
+        case cancelReceived
+        case hangUpReceived
+        /// The peer proved it holds the same call secret (key confirmation checked).
+        case keyConfirmed
+        /// A direct candidate pair or the relay carries authenticated packets both ways.
+        case pathEstablished(MediaPath)
+        case timerFired(Timer)
+        /// Authenticated media arrived (restarts the silence timer).
+        case mediaReceived
+        case failed(String)
+    }
+
+    public enum Action: Equatable, Sendable {
+        case sendOffer
+        case sendAnswer
+        case sendDecline
+        case sendCancel
+        case sendHangUp
+        case alertUser
+        case startDirectChecks
+        case startRelay
+        case startMedia(MediaPath)
+        case stopMedia
+        /// Wipe the call secret, SRTP contexts and ephemeral keys.
+        case wipeKeys
+        case startTimer(Timer, seconds: Double)
+        case cancelTimer(Timer)
+        /// The state changed; tell the UI.
+        case stateChanged(CallState)
+    }
+
+    public private(set) var state: CallState = .idle
+    public private(set) var keyConfirmed = false
+    private var forceRelay = false
+    private var pendingPath: MediaPath?
+    private var relayRequested = false
+
+    public init() {}
+
+    /// Applies `event`; an event that does not fit the current state changes nothing.
+    public mutating func handle(_ event: Event) -> [Action] {
+        switch (state, event) {
+        case let (.idle, .dial(relay)):
+            forceRelay = relay
+            return move(to: .outgoing) + [.sendOffer, .startTimer(.ring, seconds: Self.ringTimeout)]
+        case (.idle, .offerReceived):
+            return move(to: .incoming) + [.alertUser, .startTimer(.ring, seconds: Self.ringTimeout)]
+
+        case (.outgoing, .answerReceived):
+            return move(to: .connecting) + [.cancelTimer(.ring)] + startPathFinding()
+        case (.outgoing, .declineReceived):
+            return end(.declined, notifyPeer: nil)
+        case (.outgoing, .busyReceived):
+            return end(.busy, notifyPeer: nil)
+        case (.outgoing, .timerFired(.ring)):
+            return end(.noAnswer, notifyPeer: .sendCancel)
+        case (.outgoing, .userHungUp):
+            return end(.cancelled, notifyPeer: .sendCancel)
+
+        case (.incoming, .userAccepted):
+            return move(to: .connecting) + [.cancelTimer(.ring), .sendAnswer] + startPathFinding()
+        case (.incoming, .userDeclined):
+            return end(.declined, notifyPeer: .sendDecline)
+        case (.incoming, .cancelReceived):
+            return end(.cancelled, notifyPeer: nil)
+        case (.incoming, .timerFired(.ring)):
+            return end(.noAnswer, notifyPeer: .sendDecline)
+        case (.incoming, .userHungUp):
+            return end(.declined, notifyPeer: .sendDecline)
+
+        case (.connecting, .keyConfirmed):
+            keyConfirmed = true
+            return connectIfReady()
+        case let (.connecting, .pathEstablished(path)):
+            if pendingPath == nil || path == .p2p { pendingPath = path }
+            return connectIfReady()
+        case (.connecting, .timerFired(.directChecks)):
+            guard pendingPath == nil, !relayRequested else { return [] }
+            relayRequested = true
+            return [.startRelay]
+        case (.connecting, .timerFired(.connect)):
+            return end(.failed(keyConfirmed ? "no media path to the other device (direct and relay both failed)"
+                                             : "the other device never confirmed the call key"), notifyPeer: .sendHangUp)
+
+        case (.connected, .mediaReceived):
+            return [.startTimer(.mediaSilence, seconds: Self.mediaSilenceTimeout)]
+        case (.connected, .timerFired(.mediaSilence)):
+            return end(.failed("the other device stopped sending media"), notifyPeer: .sendHangUp)
+
+        case (.connecting, .userHungUp), (.connected, .userHungUp):
+            return end(.hungUp, notifyPeer: .sendHangUp)
+        case (.connecting, .hangUpReceived), (.connected, .hangUpReceived),
+             (.connecting, .cancelReceived), (.connected, .cancelReceived):
+            return end(.hungUpByPeer, notifyPeer: nil)
+        case let (.outgoing, .failed(reason)), let (.incoming, .failed(reason)),
+             let (.connecting, .failed(reason)), let (.connected, .failed(reason)):
+            return end(.failed(reason), notifyPeer: .sendHangUp)
+
+        default:
+            return []
+        }
+    }
+
+    private mutating func move(to next: CallState) -> [Action] {
+        state = next
+        return [.stateChanged(next)]
+    }
+
+    private mutating func startPathFinding() -> [Action] {
+        if forceRelay {
+            relayRequested = true
+            return [.startRelay, .startTimer(.connect, seconds: Self.connectTimeout)]
+        }
+        return [.startDirectChecks, .startTimer(.directChecks, seconds: Self.directCheckTimeout),
+                .startTimer(.connect, seconds: Self.connectTimeout)]
+    }
+
+    /// Media starts only once keys are confirmed AND a path carries packets.
+    private mutating func connectIfReady() -> [Action] {
+        guard keyConfirmed, let path = pendingPath else { return [] }
+        return move(to: .connected(path)) + [.cancelTimer(.directChecks), .cancelTimer(.connect), .startMedia(path),
+                                             .startTimer(.mediaSilence, seconds: Self.mediaSilenceTimeout)]
+    }
+
+    private mutating func end(_ reason: CallEndReason, notifyPeer: Action?) -> [Action] {
+        let wasMedia: Bool = if case .connected = state { true } else { false }
+        var actions = move(to: .ended(reason))
+        if let notifyPeer { actions.append(notifyPeer) }
+        if wasMedia { actions.append(.stopMedia) }
+        actions += [.cancelTimer(.ring), .cancelTimer(.directChecks), .cancelTimer(.connect), .cancelTimer(.mediaSilence), .wipeKeys]
+        return actions
+    }
+}
