@@ -50,6 +50,7 @@ let package = Package(
         .testTarget(name: "DuetCryptoTests", dependencies: ["DuetCrypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "DuetMediaTests", dependencies: ["DuetMedia"], resources: [.copy("Vectors")]),
         .testTarget(name: "DuetClientTests", dependencies: ["DuetClient"]),
+        .testTarget(name: "DuetServerTests", dependencies: ["DuetServer", "DuetCrypto"]),
         .testTarget(name: "duetTests", dependencies: ["duet"]),
     ]
 )

@@ -61,6 +61,11 @@ public struct STUNAttribute: Equatable, Sendable {
     /// REQUESTED-TRANSPORT: protocol 17 (UDP).
     public static let requestedTransportUDP = STUNAttribute(.requestedTransport, [17, 0, 0, 0])
 
+    /// UNKNOWN-ATTRIBUTES: the comprehension-required types a request used that we do not know.
+    public static func unknownAttributes(_ types: [UInt16]) -> STUNAttribute {
+        STUNAttribute(.unknownAttributes, types.flatMap { bytesOf($0) })
+    }
+
     /// CHANNEL-NUMBER.
     public static func channelNumber(_ channel: UInt16) -> STUNAttribute { STUNAttribute(.channelNumber, bytesOf(channel) + [0, 0]) }
 }
@@ -93,6 +98,13 @@ extension STUNMessage {
     public func address(_ kind: STUNAttribute.Kind) throws(STUNError) -> TransportAddress? {
         guard let v = first(kind) else { return nil }
         return try TransportAddress(xored: v, transactionID: transactionID, attributeType: kind.rawValue)
+    }
+
+    /// Every XOR address attribute of `kind` (CreatePermission may carry several peers);
+    /// malformed ones are skipped.
+    public func addresses(_ kind: STUNAttribute.Kind) -> [TransportAddress] {
+        attributes.filter { $0.type == kind.rawValue }
+            .compactMap { try? TransportAddress(xored: $0.value, transactionID: transactionID, attributeType: $0.type) }
     }
 
     /// An XOR address attribute for this message's transaction ID.
