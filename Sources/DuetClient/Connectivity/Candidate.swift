@@ -1,0 +1,28 @@
+import DuetWire
+
+/// A transport address a peer may be reached at (RFC 8445 §5.1.1, the kinds Duet uses).
+public struct Candidate: Hashable, Sendable, Codable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Codable {
+        /// An address of one of the device's own interfaces.
+        case host
+        /// The address the server saw our packets come from (a STUN Binding answer).
+        case serverReflexive = "srflx"
+    }
+
+    public let kind: Kind
+    public let ip: [UInt8]
+    public let port: UInt16
+
+    public init(kind: Kind, address: TransportAddress) {
+        self.kind = kind
+        self.ip = address.ip
+        self.port = address.port
+    }
+
+    public var address: TransportAddress { TransportAddress(ip: ip, port: port) }
+
+    /// Host candidates first: on one network they are the shortest path.
+    public var preference: Int { kind == .host ? 126 : 100 }
+
+    public var description: String { "\(kind.rawValue) \(address)" }
+}

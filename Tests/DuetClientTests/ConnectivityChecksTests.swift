@@ -1,0 +1,84 @@
+import DuetCrypto
+import DuetWire
+import Testing
+@testable import DuetClient
+
+@Suite("Connectivity checks")
+struct ConnectivityChecksTests {
+    let alice = TransportAddress(ipv4: "192.168.1.10", port: 40000)!
+    let bob = TransportAddress(ipv4: "192.168.1.20", port: 41000)!
+    let bobUnreachable = TransportAddress(ipv4: "10.99.0.1", port: 41000)!
+
+    /// Runs both sides over a simulated network that delivers only between `alice` and `bob`,
+    /// until both have selected or `limit` rounds pass.
+    func run(_ caller: inout ConnectivityChecks, _ callee: inout ConnectivityChecks, limit: Int = 20)
+        -> (caller: TransportAddress?, callee: TransportAddress?) {
+        var inFlight: [(bytes: [UInt8], from: TransportAddress, to: TransportAddress)] = []
+        var picked: (TransportAddress?, TransportAddress?) = (nil, nil)
+        func route(_ actions: [ConnectivityChecks.Action], from: TransportAddress, isCaller: Bool) {
+            for action in actions {
+                switch action {
+                case let .send(bytes, to): inFlight.append((bytes, from, to))
+                case let .selected(address): if isCaller { picked.0 = address } else { picked.1 = address }
+                }
+            }
+        }
+        for round in 0..<limit {
+            let now = Double(round) * 0.1
+            route(caller.tick(now: now), from: alice, isCaller: true)
+            route(callee.tick(now: now), from: bob, isCaller: false)
+            let delivering = inFlight
+            inFlight = []
+            for packet in delivering {
+                if packet.to == bob { route(callee.receive(packet.bytes, from: packet.from, now: now), from: bob, isCaller: false) }
+                if packet.to == alice { route(caller.receive(packet.bytes, from: packet.from, now: now), from: alice, isCaller: true) }
+                // Anything else (the unreachable candidate) is lost.
+            }
+            if picked.0 != nil && picked.1 != nil { break }
+        }
+        return picked
+    }
+
+    @Test func bothSidesSettleOnTheReachablePair() {
+        let secret = SecureBytes(randomCount: 32)
+        let (c, d) = ConnectivityCredentials.derive(callSecret: secret)
+        var caller = ConnectivityChecks(role: .controlling, local: c, remote: d,
+                                        remoteCandidates: [Candidate(kind: .host, address: bobUnreachable), Candidate(kind: .serverReflexive, address: bob)])
+        var callee = ConnectivityChecks(role: .controlled, local: d, remote: c, remoteCandidates: [Candidate(kind: .host, address: alice)])
+        let picked = run(&caller, &callee)
+        #expect(picked.caller == bob)
+        #expect(picked.callee == alice)
+    }
+
+    @Test func checksFromSomeoneWithoutTheCallSecretAreIgnored() {
+        let (c, d) = ConnectivityCredentials.derive(callSecret: SecureBytes(randomCount: 32))
+        let (mc, md) = ConnectivityCredentials.derive(callSecret: SecureBytes(randomCount: 32))
+        // Mallory knows the fragments (they are not secret) but not the keys.
+        let forgedCaller = ConnectivityCredentials(fragment: c.fragment, key: mc.key)
+        var mallory = ConnectivityChecks(role: .controlling, local: forgedCaller, remote: ConnectivityCredentials(fragment: d.fragment, key: md.key),
+                                         remoteCandidates: [Candidate(kind: .host, address: bob)])
+        var callee = ConnectivityChecks(role: .controlled, local: d, remote: c, remoteCandidates: [Candidate(kind: .host, address: alice)])
+        let picked = run(&mallory, &callee, limit: 10)
+        #expect(picked.callee == nil)
+        #expect(picked.caller == nil)
+    }
+
+    @Test func credentialsAreTheSameOnBothSidesAndDifferPerCall() {
+        let secret = SecureBytes(randomCount: 32)
+        let copy = secret.withUnsafeBytes { SecureBytes(copying: Array($0)) }
+        let a = ConnectivityCredentials.derive(callSecret: secret), b = ConnectivityCredentials.derive(callSecret: copy)
+        #expect(a.caller.fragment == b.caller.fragment && a.callee.fragment == b.callee.fragment)
+        #expect(a.caller.key.constantTimeEquals(b.caller.key))
+        #expect(a.caller.fragment != a.callee.fragment)
+        let other = ConnectivityCredentials.derive(callSecret: SecureBytes(randomCount: 32))
+        #expect(!other.caller.key.constantTimeEquals(a.caller.key))
+    }
+
+    @Test func nothingIsSelectedWhenNoCandidateAnswers() {
+        let (c, d) = ConnectivityCredentials.derive(callSecret: SecureBytes(randomCount: 32))
+        var caller = ConnectivityChecks(role: .controlling, local: c, remote: d, remoteCandidates: [Candidate(kind: .host, address: bobUnreachable)])
+        var callee = ConnectivityChecks(role: .controlled, local: d, remote: c, remoteCandidates: [])
+        let picked = run(&caller, &callee, limit: 30)
+        #expect(picked.caller == nil && picked.callee == nil)
+    }
+}
