@@ -1,0 +1,59 @@
+import DuetCrypto
+
+/// Every key one 1:1 call uses, derived on the two devices from the X3DH secret and both
+/// sides' fresh nonces. Held in `SecureBytes` only; dropping the value at hang-up zeroes them.
+///
+///     session  = HKDF-SHA256(IKM = SK, salt = callerNonce ‖ calleeNonce, info "Duet call v1")
+///     SRTP     = HKDF(session, "Duet SRTP caller->callee" | "Duet SRTP callee->caller"), 30 bytes each
+///                (16-byte AES key ‖ 14-byte salt, the AES_CM_128_HMAC_SHA1_80 master key)
+///     confirm  = HKDF(session, "Duet key confirmation")
+///     SAS      = from session (ShortAuthenticationString)
+///
+/// The callee's nonce makes every answered call's keys fresh even if an offer without a
+/// one-time prekey is replayed (X3DH §4.2).
+public struct CallKeys: Sendable {
+    public static let nonceCount = 32
+    public static let srtpMasterKeyCount = 30
+
+    public let sas: ShortAuthenticationString
+    /// SRTP master key ‖ salt for media the caller sends.
+    public let callerToCallee: SecureBytes
+    /// SRTP master key ‖ salt for media the callee sends.
+    public let calleeToCaller: SecureBytes
+    /// Connectivity-check credentials of each side.
+    public let caller: ConnectivityCredentials
+    public let callee: ConnectivityCredentials
+    private let confirmationKey: SecureBytes
+
+    public init(callSecret: SecureBytes, callerNonce: [UInt8], calleeNonce: [UInt8]) {
+        let session = try! HKDF.deriveKey(.sha256, inputKeyMaterial: callSecret, salt: callerNonce + calleeNonce,
+                                          info: Array("Duet call v1".utf8), length: 32)
+        func derive(_ label: String, _ length: Int) -> SecureBytes {
+            try! HKDF.expand(.sha256, pseudorandomKey: session, info: Array(label.utf8), length: length)
+        }
+        sas = ShortAuthenticationString(callSecret: session)
+        callerToCallee = derive("Duet SRTP caller->callee", Self.srtpMasterKeyCount)
+        calleeToCaller = derive("Duet SRTP callee->caller", Self.srtpMasterKeyCount)
+        confirmationKey = derive("Duet key confirmation", 32)
+        (caller, callee) = ConnectivityCredentials.derive(callSecret: session)
+    }
+
+    /// The MAC a side sends to prove it holds the same keys: over its role and the call id,
+    /// so a confirmation cannot be reflected back or moved to another call.
+    public func confirmation(fromCaller: Bool, callID: String) -> [UInt8] {
+        MessageAuthentication.code(.sha256, key: confirmationKey, message: Array("\(fromCaller ? "caller" : "callee") \(callID)".utf8))
+    }
+
+    /// Checks the peer's confirmation in constant time.
+    public func verifyConfirmation(_ code: [UInt8], fromCaller: Bool, callID: String) -> Bool {
+        let expected = confirmation(fromCaller: fromCaller, callID: callID)
+        guard code.count == expected.count else { return false }
+        return zip(code, expected).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// The offer's and answer's AEAD keys come from SK alone (the answer's nonce is inside
+    /// the answer): a separate label for each direction.
+    public static func signalingKey(callSecret: SecureBytes, forOffer: Bool) -> AEADKey {
+        try! AEADKey(HKDF.deriveKey(.sha256, inputKeyMaterial: callSecret, salt: [], info: Array((forOffer ? "Duet offer v1" : "Duet answer v1").utf8), length: 32))
+    }
+}
