@@ -51,6 +51,8 @@ let package = Package(
         .testTarget(name: "DuetMediaTests", dependencies: ["DuetMedia"], resources: [.copy("Vectors")]),
         .testTarget(name: "DuetClientTests", dependencies: ["DuetClient"]),
         .testTarget(name: "DuetServerTests", dependencies: ["DuetServer", "DuetCrypto"]),
+        // Client and server together, as a user runs them: the only place both are imported.
+        .testTarget(name: "DuetIntegrationTests", dependencies: ["DuetClient", "DuetServer"]),
         .testTarget(name: "duetTests", dependencies: ["duet"]),
     ]
 )
