@@ -1,0 +1,128 @@
+import DuetCrypto
+import DuetWire
+import Foundation
+
+/// What the caller sends to ring: the X3DH header in the clear (the callee needs it to
+/// derive the secret) and the offer sealed under a key only the callee can derive. The
+/// signaling server forwards it without being able to read the offer.
+public struct CallInvitation: Codable, Equatable, Sendable {
+    public let callID: String
+    public let callerNumber: String
+    public let callerIdentityKey: Data
+    public let ephemeralKey: Data
+    public let signedPrekeyID: UInt32
+    public let oneTimePrekeyID: UInt32?
+    public let sealedOffer: Data
+}
+
+/// The sealed part of an invitation.
+public struct CallOffer: Codable, Equatable, Sendable {
+    public var callerNonce: Data
+    public var candidates: [Candidate]
+    public var ssrc: UInt32
+    /// True when the caller will only use the relay (`--relay`).
+    public var relayOnly: Bool
+
+    public init(callerNonce: Data, candidates: [Candidate], ssrc: UInt32, relayOnly: Bool) {
+        self.callerNonce = callerNonce
+        self.candidates = candidates
+        self.ssrc = ssrc
+        self.relayOnly = relayOnly
+    }
+}
+
+/// The callee's sealed answer: its nonce (fresh keys even for a replayed offer), its
+/// candidates and SSRC, and its key confirmation.
+public struct CallAnswer: Codable, Equatable, Sendable {
+    public var calleeNonce: Data
+    public var candidates: [Candidate]
+    public var ssrc: UInt32
+    public var confirmation: Data
+}
+
+/// Why a call could not be set up securely.
+public enum CallHandshakeError: Error, Equatable, CustomStringConvertible {
+    case malformedInvitation(String)
+    case offerDoesNotOpen
+    case answerDoesNotOpen
+    case confirmationFailed
+    case keyAgreement(X3DHError)
+
+    public var description: String {
+        switch self {
+        case let .malformedInvitation(why): "the call invitation is malformed (\(why))"
+        case .offerDoesNotOpen: "the call offer does not decrypt: it was not made for this device's keys or was altered"
+        case .answerDoesNotOpen: "the call answer does not decrypt: it was altered or came from another device"
+        case .confirmationFailed: "key confirmation failed: the two devices do not hold the same call key (possible interception)"
+        case let .keyAgreement(error): "key agreement failed: \(error)"
+        }
+    }
+}
+
+/// The 1:1 call's key exchange, as pure functions over the device store and X3DH.
+public enum CallHandshake {
+    /// Caller: runs X3DH against the callee's bundle and seals the offer.
+    public static func invite(identity: IdentityKeyPair, callerNumber: String, bundle: PrekeyBundle, callID: String,
+                              offer: CallOffer) throws(CallHandshakeError) -> (invitation: CallInvitation, callSecret: SecureBytes, associatedData: [UInt8]) {
+        let start: X3DH.Initiation
+        do { start = try X3DH.initiate(from: identity, to: bundle) } catch { throw .keyAgreement(error) }
+        let ad = start.associatedData + Array(callID.utf8)
+        let sealed = CallKeys.signalingKey(callSecret: start.sharedSecret, forOffer: true).seal(try encode(offer), associatedData: ad)
+        let invitation = CallInvitation(callID: callID, callerNumber: callerNumber, callerIdentityKey: Data(identity.publicKey.rawRepresentation),
+                                        ephemeralKey: Data(start.ephemeralKey.rawRepresentation), signedPrekeyID: start.signedPrekeyID,
+                                        oneTimePrekeyID: start.oneTimePrekeyID, sealedOffer: Data(sealed))
+        return (invitation, start.sharedSecret, start.associatedData)
+    }
+
+    /// Callee: derives the secret with the prekeys the caller named and opens the offer.
+    /// The one-time prekey is deleted in the same store transaction, and only if the offer
+    /// opens: a forged invitation cannot burn prekeys, and a real one cannot be used twice.
+    public static func accept(_ invitation: CallInvitation, store: DeviceStore) throws -> (offer: CallOffer, callSecret: SecureBytes, callerIdentity: IdentityPublicKey, associatedData: [UInt8]) {
+        let callerIdentity: IdentityPublicKey, ephemeral: X25519PublicKey
+        do {
+            callerIdentity = try IdentityPublicKey(rawRepresentation: [UInt8](invitation.callerIdentityKey))
+            ephemeral = try X25519PublicKey(rawRepresentation: [UInt8](invitation.ephemeralKey))
+        } catch {
+            throw CallHandshakeError.malformedInvitation("\(error)")
+        }
+        let identity = try store.identity()
+        let signedPrekey = try store.signedPrekey(id: invitation.signedPrekeyID)
+        func respond(_ oneTime: OneTimePrekey?) throws -> (CallOffer, SecureBytes, [UInt8]) {
+            let response: X3DH.Response
+            do {
+                response = try X3DH.respond(identity: identity, signedPrekey: signedPrekey, oneTimePrekey: oneTime,
+                                            initiatorIdentity: callerIdentity, ephemeralKey: ephemeral)
+            } catch { throw CallHandshakeError.keyAgreement(error) }
+            let ad = response.associatedData + Array(invitation.callID.utf8)
+            guard let plain = try? CallKeys.signalingKey(callSecret: response.sharedSecret, forOffer: true).open([UInt8](invitation.sealedOffer), associatedData: ad),
+                  let offer = try? JSONDecoder().decode(CallOffer.self, from: Data(plain)) else {
+                throw CallHandshakeError.offerDoesNotOpen
+            }
+            return (offer, response.sharedSecret, response.associatedData)
+        }
+        let (offer, secret, ad) = if let id = invitation.oneTimePrekeyID {
+            try store.consumeOneTimePrekey(id: id) { try respond($0) }
+        } else {
+            try respond(nil)
+        }
+        return (offer, secret, callerIdentity, ad)
+    }
+
+    /// Callee: seals the answer under the answer key.
+    public static func sealAnswer(_ answer: CallAnswer, callSecret: SecureBytes, associatedData: [UInt8], callID: String) throws(CallHandshakeError) -> Data {
+        Data(CallKeys.signalingKey(callSecret: callSecret, forOffer: false).seal(try encode(answer), associatedData: associatedData + Array(callID.utf8)))
+    }
+
+    /// Caller: opens the answer.
+    public static func openAnswer(_ sealed: Data, callSecret: SecureBytes, associatedData: [UInt8], callID: String) throws(CallHandshakeError) -> CallAnswer {
+        guard let plain = try? CallKeys.signalingKey(callSecret: callSecret, forOffer: false).open([UInt8](sealed), associatedData: associatedData + Array(callID.utf8)),
+              let answer = try? JSONDecoder().decode(CallAnswer.self, from: Data(plain)) else {
+            throw .answerDoesNotOpen
+        }
+        return answer
+    }
+
+    private static func encode(_ value: some Encodable) throws(CallHandshakeError) -> [UInt8] {
+        do { return Array(try JSONEncoder().encode(value)) } catch { throw .malformedInvitation("cannot encode: \(error)") }
+    }
+}

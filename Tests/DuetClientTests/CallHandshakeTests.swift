@@ -1,0 +1,87 @@
+import DuetCrypto
+import DuetWire
+import Foundation
+import Testing
+@testable import DuetClient
+
+@Suite("Call handshake")
+struct CallHandshakeTests {
+    let home: TemporaryDirectory
+    let bob: DeviceStore
+    let alice = IdentityKeyPair.generate()
+
+    init() throws {
+        home = try TemporaryDirectory()
+        bob = try DeviceStore.open(ProfileLocation(name: "bob", home: home.url), passphrase: nil, create: true)
+        try bob.initializeKeys()
+    }
+
+    func bundle(withOneTime: Bool) throws -> PrekeyBundle {
+        PrekeyBundle(identityKey: try bob.identityPublicKey(), signedPrekey: try bob.currentSignedPrekey().publicPart,
+                     oneTimePrekey: withOneTime ? try bob.oneTimePrekeysForUpload().first : nil)
+    }
+
+    let offer = CallOffer(callerNonce: Data(repeating: 1, count: 32),
+                          candidates: [Candidate(kind: .host, address: TransportAddress(ipv4: "127.0.0.1", port: 4000)!)], ssrc: 42, relayOnly: false)
+
+    @Test func fullExchangeAgreesOnKeysAndConsumesTheOneTimePrekey() throws {
+        let (invitation, callerSecret, callerAD) = try CallHandshake.invite(identity: alice, callerNumber: "+100", bundle: bundle(withOneTime: true), callID: "c1", offer: offer)
+        let accepted = try CallHandshake.accept(invitation, store: bob)
+        #expect(accepted.offer == offer)
+        #expect(accepted.callerIdentity == alice.publicKey)
+        #expect(try bob.oneTimePrekeyCount() == 99)
+        let calleeNonce = Data(repeating: 2, count: 32)
+        let calleeKeys = CallKeys(callSecret: accepted.callSecret, callerNonce: [UInt8](offer.callerNonce), calleeNonce: [UInt8](calleeNonce))
+        let answer = CallAnswer(calleeNonce: calleeNonce, candidates: [], ssrc: 7, confirmation: Data(calleeKeys.confirmation(fromCaller: false, callID: "c1")))
+        let sealed = try CallHandshake.sealAnswer(answer, callSecret: accepted.callSecret, associatedData: accepted.associatedData, callID: "c1")
+        let opened = try CallHandshake.openAnswer(sealed, callSecret: callerSecret, associatedData: callerAD, callID: "c1")
+        let callerKeys = CallKeys(callSecret: callerSecret, callerNonce: [UInt8](offer.callerNonce), calleeNonce: [UInt8](opened.calleeNonce))
+        #expect(callerKeys.verifyConfirmation([UInt8](opened.confirmation), fromCaller: false, callID: "c1"))
+        #expect(callerKeys.sas == calleeKeys.sas)
+        // The same invitation cannot be accepted twice: its one-time prekey is gone.
+        #expect(throws: DeviceStoreError.self) { try CallHandshake.accept(invitation, store: bob) }
+    }
+
+    @Test func aTamperedOfferLeavesTheOneTimePrekeyInPlace() throws {
+        let (invitation, _, _) = try CallHandshake.invite(identity: alice, callerNumber: "+100", bundle: bundle(withOneTime: true), callID: "c1", offer: offer)
+        var sealed = [UInt8](invitation.sealedOffer); sealed[sealed.count - 1] ^= 1
+        let tampered = CallInvitation(callID: invitation.callID, callerNumber: invitation.callerNumber, callerIdentityKey: invitation.callerIdentityKey,
+                                      ephemeralKey: invitation.ephemeralKey, signedPrekeyID: invitation.signedPrekeyID,
+                                      oneTimePrekeyID: invitation.oneTimePrekeyID, sealedOffer: Data(sealed))
+        #expect(throws: CallHandshakeError.offerDoesNotOpen) { try CallHandshake.accept(tampered, store: bob) }
+        #expect(try bob.oneTimePrekeyCount() == 100)
+        // Moving the sealed offer to another call id does not open either.
+        let moved = CallInvitation(callID: "c2", callerNumber: invitation.callerNumber, callerIdentityKey: invitation.callerIdentityKey,
+                                   ephemeralKey: invitation.ephemeralKey, signedPrekeyID: invitation.signedPrekeyID,
+                                   oneTimePrekeyID: invitation.oneTimePrekeyID, sealedOffer: invitation.sealedOffer)
+        #expect(throws: CallHandshakeError.offerDoesNotOpen) { try CallHandshake.accept(moved, store: bob) }
+        #expect(try bob.oneTimePrekeyCount() == 100)
+    }
+
+    @Test func aServerThatSwapsTheCallersIdentityBreaksTheOffer() throws {
+        let (invitation, _, _) = try CallHandshake.invite(identity: alice, callerNumber: "+100", bundle: bundle(withOneTime: false), callID: "c1", offer: offer)
+        let mallory = IdentityKeyPair.generate()
+        let swapped = CallInvitation(callID: invitation.callID, callerNumber: invitation.callerNumber, callerIdentityKey: Data(mallory.publicKey.rawRepresentation),
+                                     ephemeralKey: invitation.ephemeralKey, signedPrekeyID: invitation.signedPrekeyID,
+                                     oneTimePrekeyID: nil, sealedOffer: invitation.sealedOffer)
+        #expect(throws: CallHandshakeError.offerDoesNotOpen) { try CallHandshake.accept(swapped, store: bob) }
+    }
+
+    @Test func withoutAOneTimePrekeyTheCallStillWorks() throws {
+        let (invitation, callerSecret, _) = try CallHandshake.invite(identity: alice, callerNumber: "+100", bundle: bundle(withOneTime: false), callID: "c1", offer: offer)
+        #expect(invitation.oneTimePrekeyID == nil)
+        let accepted = try CallHandshake.accept(invitation, store: bob)
+        #expect(accepted.callSecret.constantTimeEquals(callerSecret))
+        #expect(try bob.oneTimePrekeyCount() == 100)
+    }
+
+    @Test func callKeysAreReleasedWithTheirOwner() throws {
+        weak var srtp: SecureBytes?
+        do {
+            let keys = CallKeys(callSecret: SecureBytes(randomCount: 32), callerNonce: [1], calleeNonce: [2])
+            srtp = keys.callerToCallee
+            #expect(srtp != nil)
+        }
+        #expect(srtp == nil)
+    }
+}
