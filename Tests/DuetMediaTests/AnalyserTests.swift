@@ -64,4 +64,17 @@ struct AnalyserTests {
         #expect(analysis.speaker == nil)
         #expect(analysis.matchFraction > 0.5)
     }
+
+    @Test func listenerFollowsWhoIsTalkingNow() {
+        var listener = VoiceListener(analyser: analyser)
+        var alice = SyntheticVoice(number: TestNumbers.alice)
+        var bob = SyntheticVoice(number: TestNumbers.bob)
+        for _ in 0..<75 { listener.append(alice.nextFrame()) }
+        #expect(listener.report().speaker == VoiceSignature(number: TestNumbers.alice))
+        for _ in 0..<75 { listener.append(bob.nextFrame()) }
+        #expect(listener.report().speaker == VoiceSignature(number: TestNumbers.bob))
+        var silence = SilenceSource()
+        for _ in 0..<50 { listener.append(silence.nextFrame()) }
+        #expect(listener.report().isSilent)
+    }
 }

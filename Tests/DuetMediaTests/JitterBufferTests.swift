@@ -75,6 +75,18 @@ struct JitterBufferTests {
         #expect(buffer.statistics.lost == 3)
     }
 
+    @Test func aFloodFarAheadIsCaughtUpAtOnce() {
+        var buffer = JitterBuffer()
+        for seq: UInt16 in 0..<3 { buffer.insert(Self.packet(seq, arrivalMs: Int(seq) * 20)) }
+        #expect(buffer.nextFrame() == .packet(Self.payload(0)))
+        // The sender raced 20 s ahead (or the network held 20 s of packets and let them go).
+        for seq: UInt16 in 1000..<1004 { buffer.insert(Self.packet(seq, arrivalMs: 60)) }
+        #expect(buffer.nextFrame() == .packet(Self.payload(1000)))
+        #expect(buffer.nextFrame() == .packet(Self.payload(1001)))
+        #expect(buffer.currentDepth <= .milliseconds(200))
+        #expect(buffer.statistics.skipped == 2)
+    }
+
     @Test func followsSequenceNumbersAcrossTheWrap() {
         var buffer = JitterBuffer()
         let sequences: [UInt16] = [65533, 65535, 65534, 0, 2, 1]

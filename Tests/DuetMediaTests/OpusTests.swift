@@ -123,6 +123,19 @@ struct OpusTests {
         #expect(fecError < plcError / 2, "FEC error \(fecError), PLC error \(plcError)")
     }
 
+    /// The control for the test above: without FEC in the stream, "recovery" is only concealment.
+    @Test func withoutFECInTheStreamRecoveryIsJustConcealment() throws {
+        let encoder = try OpusEncoder(configuration: .init(packetLossPercentage: 0, inBandFEC: false))
+        let packets = try VoicePipeline.packets(number: TestNumbers.alice, frames: 40, encoder: encoder)
+        let withFEC = try OpusDecoder()
+        let withPLC = try OpusDecoder()
+        for packet in packets.prefix(30) {
+            _ = try withFEC.decode(packet)
+            _ = try withPLC.decode(packet)
+        }
+        #expect(try withFEC.recoverWithFEC(nextPacket: packets[31]) == withPLC.concealLoss())
+    }
+
     private func squaredError(_ a: [Int16], _ b: [Int16]) -> Double {
         zip(a, b).reduce(0) { $0 + pow2(Double($1.0) - Double($1.1)) }
     }

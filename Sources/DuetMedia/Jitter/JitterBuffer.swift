@@ -83,6 +83,8 @@ public struct JitterBuffer: Sendable {
     private static let frameDuration = Duration.milliseconds(AudioFormat.frameDurationMilliseconds)
     /// How far behind the playout sequence numbers are remembered for duplicate detection.
     private static let memory: Int64 = 1024
+    /// Frames beyond the maximum depth tolerated before catching up in one jump.
+    private static let catchUpSlack = 5
 
     public init(configuration: Configuration = Configuration()) {
         precondition(configuration.minimumDepth >= Self.frameDuration && configuration.maximumDepth >= configuration.minimumDepth,
@@ -142,6 +144,16 @@ public struct JitterBuffer: Sendable {
             guard buffered >= targetFrames else { return .notReady }
             filling = false
             playing = true
+        }
+        // Far more than the maximum held (a long stall then a flood, or the sender jumped
+        // ahead): catch up at once rather than play seconds behind.
+        if buffered > Int64(Self.frames(configuration.maximumDepth) + Self.catchUpSlack) {
+            let resume = highestSequence - Int64(targetFrames) + 1
+            let before = packets.count
+            packets = packets.filter { $0.key >= resume }
+            statistics.skipped += before - packets.count
+            // Start on real audio, not on a gap the flood never filled.
+            playoutSequence = packets.keys.min() ?? resume
         }
         // Too much audio held (the network calmed down, or a burst arrived): skip a frame now
         // and then to bring latency back to the target.
