@@ -133,7 +133,7 @@ public struct JitterBuffer: Sendable {
     /// The next 20 ms of the stream. Call exactly once per 20 ms of playout.
     public mutating func nextFrame() -> Frame {
         defer { updateDepthStatistics() }
-        let buffered = bufferedFrames
+        var buffered = bufferedFrames
         if buffered == 0 {
             // Ran dry: wait for a full target's worth again rather than dribbling out losses.
             filling = true
@@ -154,6 +154,7 @@ public struct JitterBuffer: Sendable {
             statistics.skipped += before - packets.count
             // Start on real audio, not on a gap the flood never filled.
             playoutSequence = packets.keys.min() ?? resume
+            buffered = bufferedFrames
         }
         // Too much audio held (the network calmed down, or a burst arrived): skip a frame now
         // and then to bring latency back to the target.
