@@ -68,6 +68,7 @@ let package = Package(
         .testTarget(name: "DuetClientTests", dependencies: ["DuetClient"]),
         .testTarget(name: "DuetServerTests", dependencies: [
             "DuetServer", "DuetClient", "DuetWire", "DuetCrypto",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
