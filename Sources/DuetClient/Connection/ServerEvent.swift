@@ -1,0 +1,17 @@
+import DuetCrypto
+
+/// What the server tells a device without being asked, and what happens to the connection.
+public enum ServerEvent: Sendable, Equatable {
+    /// A number this device looked up, fetched or watches now belongs to another key.
+    case keyChanged(number: String, newIdentityKey: IdentityPublicKey)
+    case presence(number: String, online: Bool)
+    /// The server holds only `remaining` one-time prekeys for this device: upload more
+    /// (the device tops itself up to 100, DESIGN §2).
+    case prekeysLow(remaining: Int)
+    /// Logged in (again); `number` is the number bound to this device's key, if any.
+    case connected(number: String?)
+    case disconnected(reason: String)
+    case reconnecting(attempt: Int, after: Duration)
+    /// Reconnecting stopped for good (e.g. the certificate changed); connect again by hand.
+    case gaveUp(ServerConnectionError)
+}

@@ -1,0 +1,237 @@
+import DuetCrypto
+import DuetWire
+import Foundation
+import GRDB
+
+/// Numbers, identity keys and prekeys (DESIGN §4 "Directory"), plus who watches which number.
+/// Every change is one SQLite write transaction, so a crash or a concurrent request never
+/// sees half of one — in particular a one-time prekey is selected and deleted atomically.
+final class Directory: Sendable {
+    static let maximumPrekeysPerUpload = 500
+    /// Below this many one-time prekeys the owner is told to top up (DESIGN §2).
+    static let lowPrekeyThreshold = 20
+
+    private let pool: DatabasePool
+    private let openRegistration: Bool
+
+    init(pool: DatabasePool, openRegistration: Bool) {
+        self.pool = pool
+        self.openRegistration = openRegistration
+    }
+
+    struct RegistrationResult: Sendable {
+        var number: String
+        var oneTimePrekeyCount: Int
+        /// The key that held the number before, when this registration moved it.
+        var previousKey: [UInt8]?
+        /// Devices that were queued a keyChanged notice.
+        var notifiedWatchers: [[UInt8]]
+    }
+
+    struct PendingKeyChange: Sendable {
+        var id: Int64
+        var notice: Signaling.KeyChanged
+    }
+
+    func number(boundTo key: [UInt8]) async throws(DirectoryError) -> String? {
+        try await read { db in try String.fetchOne(db, sql: "SELECT number FROM account WHERE identityKey = ?", arguments: [Data(key)]) }
+    }
+
+    /// Binds `request.number` to `key` (DESIGN §4): a free number is taken; the same key
+    /// refreshes its prekeys and name; another key needs an invite (or open registration),
+    /// and then every watcher of the number is queued a keyChanged notice.
+    func register(key: IdentityPublicKey, _ request: Signaling.Register) async throws(DirectoryError) -> RegistrationResult {
+        try PrekeyValidation.check(number: request.number)
+        try PrekeyValidation.check(request.signedPrekey, signedBy: key)
+        try PrekeyValidation.check(request.oneTimePrekeys)
+        let keyData = Data(key.rawRepresentation)
+        let openRegistration = self.openRegistration
+        return try await write { db in
+            if let other = try String.fetchOne(db, sql: "SELECT number FROM account WHERE identityKey = ?", arguments: [keyData]),
+               other != request.number {
+                throw DirectoryError.keyAlreadyRegistered(other)
+            }
+            let now = Int64(Date().timeIntervalSince1970)
+            let existing = try Data.fetchOne(db, sql: "SELECT identityKey FROM account WHERE number = ?", arguments: [request.number])
+            var previousKey: [UInt8]?
+            var notified: [[UInt8]] = []
+            switch existing {
+            case nil:
+                try db.execute(sql: "INSERT INTO account (number, identityKey, name, updatedAt) VALUES (?, ?, ?, ?)",
+                               arguments: [request.number, keyData, request.name, now])
+            case keyData?:
+                try db.execute(sql: "UPDATE account SET name = COALESCE(?, name), updatedAt = ? WHERE number = ?",
+                               arguments: [request.name, now, request.number])
+            case let oldKey?:
+                if !openRegistration {
+                    guard let code = request.invite else { throw DirectoryError.numberTaken(request.number) }
+                    try db.execute(sql: "DELETE FROM invite WHERE codeHash = ? AND number = ?",
+                                   arguments: [Data(InviteCode.hash(code)), request.number])
+                    guard db.changesCount == 1 else { throw DirectoryError.invalidInvite(request.number) }
+                }
+                previousKey = Array(oldKey)
+                // The old device's prekeys must never be handed out for the new key.
+                try db.execute(sql: "DELETE FROM oneTimePrekey WHERE number = ?", arguments: [request.number])
+                try db.execute(sql: "UPDATE account SET identityKey = ?, name = ?, updatedAt = ? WHERE number = ?",
+                               arguments: [keyData, request.name, now, request.number])
+                let watchers = try Data.fetchAll(db, sql: "SELECT watcherKey FROM watcher WHERE number = ? AND watcherKey != ?",
+                                                 arguments: [request.number, keyData])
+                for watcher in watchers {
+                    // Only the newest key matters to a device that was offline through several changes.
+                    try db.execute(sql: "DELETE FROM pendingKeyChange WHERE recipientKey = ? AND number = ?",
+                                   arguments: [watcher, request.number])
+                    try db.execute(sql: "INSERT INTO pendingKeyChange (recipientKey, number, newIdentityKey, createdAt) VALUES (?, ?, ?, ?)",
+                                   arguments: [watcher, request.number, keyData, now])
+                    notified.append(Array(watcher))
+                }
+            }
+            try Self.storeSignedPrekey(request.signedPrekey, number: request.number, db: db)
+            try Self.storeOneTimePrekeys(request.oneTimePrekeys, number: request.number, db: db)
+            let count = try Self.oneTimePrekeyCount(number: request.number, db: db)
+            return RegistrationResult(number: request.number, oneTimePrekeyCount: count, previousKey: previousKey, notifiedWatchers: notified)
+        }
+    }
+
+    /// Adds one-time prekeys and optionally rotates the signed prekey; returns how many
+    /// one-time prekeys the server now holds.
+    func uploadPrekeys(key: IdentityPublicKey, _ request: Signaling.UploadPrekeys) async throws(DirectoryError) -> Int {
+        if let spk = request.signedPrekey { try PrekeyValidation.check(spk, signedBy: key) }
+        try PrekeyValidation.check(request.oneTimePrekeys)
+        let keyData = Data(key.rawRepresentation)
+        return try await write { db in
+            guard let number = try String.fetchOne(db, sql: "SELECT number FROM account WHERE identityKey = ?", arguments: [keyData]) else {
+                throw DirectoryError.notRegistered
+            }
+            if let spk = request.signedPrekey { try Self.storeSignedPrekey(spk, number: number, db: db) }
+            try Self.storeOneTimePrekeys(request.oneTimePrekeys, number: number, db: db)
+            return try Self.oneTimePrekeyCount(number: number, db: db)
+        }
+    }
+
+    /// The bundle for `number`, taking (and deleting) one one-time prekey if any is left,
+    /// and recording `requester` as a watcher of the number.
+    func fetchBundle(number: String, requester: [UInt8]) async throws(DirectoryError) -> (bundle: Signaling.Bundle, remaining: Int) {
+        try PrekeyValidation.check(number: number)
+        return try await write { db in
+            guard let identityKey = try Data.fetchOne(db, sql: "SELECT identityKey FROM account WHERE number = ?", arguments: [number]),
+                  let spkRow = try Row.fetchOne(db, sql: "SELECT keyId, publicKey, createdAt, signature FROM signedPrekey WHERE number = ?", arguments: [number])
+            else { throw DirectoryError.unknownNumber(number) }
+            var opk: Signaling.OneTimePrekey?
+            if let row = try Row.fetchOne(db, sql: "SELECT keyId, publicKey FROM oneTimePrekey WHERE number = ? ORDER BY keyId LIMIT 1", arguments: [number]) {
+                let id: Int64 = row["keyId"]
+                try db.execute(sql: "DELETE FROM oneTimePrekey WHERE number = ? AND keyId = ?", arguments: [number, id])
+                opk = .init(id: UInt32(truncatingIfNeeded: id), publicKey: Base64Bytes(Array(row["publicKey"] as Data)))
+            }
+            if Data(requester) != identityKey { try Self.addWatcher(requester, number: number, db: db) }
+            let spk = Signaling.SignedPrekey(
+                id: UInt32(truncatingIfNeeded: spkRow["keyId"] as Int64),
+                publicKey: Base64Bytes(Array(spkRow["publicKey"] as Data)),
+                createdAt: spkRow["createdAt"],
+                signature: Base64Bytes(Array(spkRow["signature"] as Data)))
+            let bundle = Signaling.Bundle(number: number, identityKey: Base64Bytes(Array(identityKey)), signedPrekey: spk, oneTimePrekey: opk)
+            return (bundle, try Self.oneTimePrekeyCount(number: number, db: db))
+        }
+    }
+
+    /// The identity key bound to `number`; records `requester` as a watcher.
+    func lookup(number: String, requester: [UInt8]) async throws(DirectoryError) -> [UInt8] {
+        try PrekeyValidation.check(number: number)
+        return try await write { db in
+            guard let key = try Data.fetchOne(db, sql: "SELECT identityKey FROM account WHERE number = ?", arguments: [number]) else {
+                throw DirectoryError.unknownNumber(number)
+            }
+            if Data(requester) != key { try Self.addWatcher(requester, number: number, db: db) }
+            return Array(key)
+        }
+    }
+
+    func watch(_ numbers: [String], watcher: [UInt8]) async throws(DirectoryError) {
+        for n in numbers { try PrekeyValidation.check(number: n) }
+        try await write { db in for n in numbers { try Self.addWatcher(watcher, number: n, db: db) } }
+    }
+
+    func unwatch(_ numbers: [String], watcher: [UInt8]) async throws(DirectoryError) {
+        try await write { db in
+            for n in numbers {
+                try db.execute(sql: "DELETE FROM watcher WHERE watcherKey = ? AND number = ?", arguments: [Data(watcher), n])
+            }
+        }
+    }
+
+    func watchers(of number: String) async throws(DirectoryError) -> [[UInt8]] {
+        try await read { db in try Data.fetchAll(db, sql: "SELECT watcherKey FROM watcher WHERE number = ?", arguments: [number]).map { Array($0) } }
+    }
+
+    func registeredNumbers(among numbers: [String]) async throws(DirectoryError) -> Set<String> {
+        try await read { db in
+            Set(try numbers.filter { try Bool.fetchOne(db, sql: "SELECT 1 FROM account WHERE number = ?", arguments: [$0]) ?? false })
+        }
+    }
+
+    func oneTimePrekeyCount(number: String) async throws(DirectoryError) -> Int {
+        try await read { db in try Self.oneTimePrekeyCount(number: number, db: db) }
+    }
+
+    func pendingKeyChanges(for recipient: [UInt8]) async throws(DirectoryError) -> [PendingKeyChange] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT id, number, newIdentityKey FROM pendingKeyChange WHERE recipientKey = ? ORDER BY id", arguments: [Data(recipient)])
+                .map { PendingKeyChange(id: $0["id"], notice: .init(number: $0["number"], newIdentityKey: Base64Bytes(Array($0["newIdentityKey"] as Data)))) }
+        }
+    }
+
+    func deletePendingKeyChanges(ids: [Int64]) async throws(DirectoryError) {
+        guard !ids.isEmpty else { return }
+        try await write { db in
+            for id in ids { try db.execute(sql: "DELETE FROM pendingKeyChange WHERE id = ?", arguments: [id]) }
+        }
+    }
+
+    /// Stores a new single-use invite for `number` and returns the code to hand over.
+    func issueInvite(number: String) throws(DirectoryError) -> String {
+        try PrekeyValidation.check(number: number)
+        let code = InviteCode.generate()
+        do {
+            try pool.write { db in
+                try db.execute(sql: "INSERT INTO invite (codeHash, number, createdAt) VALUES (?, ?, ?)",
+                               arguments: [Data(InviteCode.hash(code)), number, Int64(Date().timeIntervalSince1970)])
+            }
+        } catch {
+            throw .storage("\(error)")
+        }
+        return code
+    }
+
+    // MARK: - Helpers (inside a transaction)
+
+    private static func storeSignedPrekey(_ spk: Signaling.SignedPrekey, number: String, db: Database) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO signedPrekey (number, keyId, publicKey, createdAt, signature) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [number, Int64(spk.id), Data(spk.publicKey.bytes), spk.createdAt, Data(spk.signature.bytes)])
+    }
+
+    private static func storeOneTimePrekeys(_ opks: [Signaling.OneTimePrekey], number: String, db: Database) throws {
+        for opk in opks {
+            try db.execute(sql: "INSERT OR REPLACE INTO oneTimePrekey (number, keyId, publicKey) VALUES (?, ?, ?)",
+                           arguments: [number, Int64(opk.id), Data(opk.publicKey.bytes)])
+        }
+    }
+
+    private static func oneTimePrekeyCount(number: String, db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM oneTimePrekey WHERE number = ?", arguments: [number]) ?? 0
+    }
+
+    private static func addWatcher(_ watcher: [UInt8], number: String, db: Database) throws {
+        try db.execute(sql: "INSERT OR IGNORE INTO watcher (watcherKey, number) VALUES (?, ?)", arguments: [Data(watcher), number])
+    }
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(DirectoryError) -> T {
+        do { return try await pool.read(body) } catch { throw Self.map(error) }
+    }
+
+    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(DirectoryError) -> T {
+        do { return try await pool.write(body) } catch { throw Self.map(error) }
+    }
+
+    private static func map(_ error: any Error) -> DirectoryError {
+        (error as? DirectoryError) ?? .storage("\(error)")
+    }
+}

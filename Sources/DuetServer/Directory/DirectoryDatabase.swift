@@ -1,0 +1,69 @@
+import Foundation
+import GRDB
+
+/// The server's one SQLite file (DESIGN §4), in WAL mode so readers never wait for the writer.
+/// Schema changes are GRDB migrations: add a new one, never edit a shipped one.
+enum DirectoryDatabase {
+    static let fileName = "duet-server.sqlite"
+
+    static func open(in directory: URL) throws(ServerStartupError) -> DatabasePool {
+        let path = directory.appendingPathComponent(fileName).path
+        do {
+            var configuration = Configuration()
+            configuration.label = "duet-server"
+            configuration.busyMode = .timeout(10)
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            try migrator.migrate(pool)
+            return pool
+        } catch {
+            throw .database("cannot open the server database \(path): \(error)")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: accounts, prekeys, invites, watchers, pending key changes") { db in
+            try db.execute(sql: """
+                CREATE TABLE account (
+                    number TEXT PRIMARY KEY NOT NULL,
+                    identityKey BLOB NOT NULL UNIQUE,
+                    name TEXT,
+                    updatedAt INTEGER NOT NULL
+                );
+                CREATE TABLE signedPrekey (
+                    number TEXT PRIMARY KEY NOT NULL REFERENCES account(number) ON DELETE CASCADE,
+                    keyId INTEGER NOT NULL,
+                    publicKey BLOB NOT NULL,
+                    createdAt INTEGER NOT NULL,
+                    signature BLOB NOT NULL
+                );
+                CREATE TABLE oneTimePrekey (
+                    number TEXT NOT NULL REFERENCES account(number) ON DELETE CASCADE,
+                    keyId INTEGER NOT NULL,
+                    publicKey BLOB NOT NULL,
+                    PRIMARY KEY (number, keyId)
+                );
+                CREATE TABLE invite (
+                    codeHash BLOB PRIMARY KEY NOT NULL,
+                    number TEXT NOT NULL,
+                    createdAt INTEGER NOT NULL
+                );
+                CREATE TABLE watcher (
+                    watcherKey BLOB NOT NULL,
+                    number TEXT NOT NULL,
+                    PRIMARY KEY (watcherKey, number)
+                );
+                CREATE INDEX watcher_by_number ON watcher(number);
+                CREATE TABLE pendingKeyChange (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    recipientKey BLOB NOT NULL,
+                    number TEXT NOT NULL,
+                    newIdentityKey BLOB NOT NULL,
+                    createdAt INTEGER NOT NULL
+                );
+                CREATE INDEX pendingKeyChange_by_recipient ON pendingKeyChange(recipientKey);
+                """)
+        }
+        return migrator
+    }
+}

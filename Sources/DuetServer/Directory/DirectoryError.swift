@@ -1,0 +1,38 @@
+import DuetWire
+
+/// Why the directory refused a well-formed request. Each maps to an `error` reply whose
+/// message tells the device (and its user) what to do.
+enum DirectoryError: Error, Equatable {
+    case invalidNumber(String)
+    case invalidKey(String)
+    case numberTaken(String)
+    case invalidInvite(String)
+    case keyAlreadyRegistered(String)
+    case notRegistered
+    case unknownNumber(String)
+    case tooManyPrekeys(Int)
+    case storage(String)
+
+    var reply: Signaling.ErrorReply {
+        switch self {
+        case let .invalidNumber(n):
+            .init(code: .invalidNumber, message: "'\(n)' is not a number; write + then 1 to 15 digits, e.g. +15551234567")
+        case let .invalidKey(reason):
+            .init(code: .invalidKey, message: reason)
+        case let .numberTaken(n):
+            .init(code: .numberTaken, message: "\(n) is registered to another identity key; ask the server operator for an invite code (duet server invite \(n)) to move it to this device")
+        case let .invalidInvite(n):
+            .init(code: .invalidInvite, message: "the invite code is not valid for \(n) (unknown, already used, or for another number); ask the operator for a new one")
+        case let .keyAlreadyRegistered(n):
+            .init(code: .keyAlreadyRegistered, message: "this identity key is already registered as \(n); one device key holds one number")
+        case .notRegistered:
+            .init(code: .notRegistered, message: "this device has not registered a number yet; register first")
+        case let .unknownNumber(n):
+            .init(code: .unknownNumber, message: "\(n) is not registered on this server")
+        case let .tooManyPrekeys(n):
+            .init(code: .invalidMessage, message: "\(n) one-time prekeys in one message; send at most \(Directory.maximumPrekeysPerUpload)")
+        case .storage:
+            .init(code: .internalError, message: "the server could not complete the request; try again")
+        }
+    }
+}

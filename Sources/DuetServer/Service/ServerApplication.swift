@@ -1,0 +1,93 @@
+import DuetWire
+import Foundation
+import GRDB
+import Logging
+import NIOSSL
+import ServiceLifecycle
+
+/// A running `duet server`: certificate, database and both ports, ready before `run()`
+/// so the caller can print where it listens. Its loops run as services in one
+/// `ServiceGroup`; SIGINT/SIGTERM (or `shutdown()`) stop them gracefully, and the database
+/// is closed only after every connection has ended.
+public final class ServerApplication: Sendable {
+    public let signalingAddress: HostPort
+    public let mediaAddress: HostPort
+    /// SHA-256 of the DER certificate, for operators to hand to clients out of band.
+    public let certificateFingerprint: CertificateFingerprint
+    private let group: ServiceGroup
+    private let pool: DatabasePool
+    private let logger: Logger
+
+    /// Opens (or makes) everything in `configuration.dataDirectory` and binds both ports.
+    /// `handlingSignals` is off in tests, which run several servers in one process.
+    public static func start(_ configuration: ServerConfiguration, handlingSignals: Bool = true,
+                             logger: Logger = Logger(label: "duet.server")) async throws(ServerStartupError) -> ServerApplication {
+        let directoryURL = try prepareDataDirectory(configuration.dataDirectory)
+        let certificate = try ServerCertificate.loadOrCreate(in: directoryURL)
+        let pool = try DirectoryDatabase.open(in: directoryURL)
+        let tls: NIOSSLContext
+        do { tls = try certificate.makeServerContext() } catch {
+            throw .certificate("cannot use the certificate in \(directoryURL.path): \(error)")
+        }
+        let context = SignalingContext(
+            directory: Directory(pool: pool, openRegistration: configuration.openRegistration),
+            hub: SignalingHub(), fingerprint: certificate.fingerprint, logger: logger)
+        let signaling = try await SignalingService.bind(configuration.signaling, tls: tls, context: context)
+        let media: MediaService
+        do { media = try await MediaService.bind(configuration.media, logger: logger) } catch {
+            try? await signaling.closeUnstarted()
+            throw error
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: [signaling, media],
+            gracefulShutdownSignals: handlingSignals ? [.sigterm, .sigint] : [],
+            logger: logger))
+        return ServerApplication(signalingAddress: signaling.address, mediaAddress: media.address,
+                                 certificateFingerprint: certificate.fingerprint, group: group, pool: pool, logger: logger)
+    }
+
+    private init(signalingAddress: HostPort, mediaAddress: HostPort, certificateFingerprint: CertificateFingerprint,
+                 group: ServiceGroup, pool: DatabasePool, logger: Logger) {
+        self.signalingAddress = signalingAddress
+        self.mediaAddress = mediaAddress
+        self.certificateFingerprint = certificateFingerprint
+        self.group = group
+        self.pool = pool
+        self.logger = logger
+    }
+
+    /// Serves until a shutdown signal or `shutdown()`, then closes the database.
+    public func run() async throws {
+        try await group.run()
+        try pool.close()
+        logger.info("server stopped")
+    }
+
+    /// Starts a graceful shutdown; `run()` returns once it is done.
+    public func shutdown() async {
+        await group.triggerGracefulShutdown()
+    }
+
+    /// Stores a single-use invite that lets a new identity key take `number`, and returns it.
+    /// Works on the data dir directly, so an operator can run it beside a running server.
+    public static func issueInvite(number: String, dataDirectory: String) throws(ServerStartupError) -> String {
+        let url = try prepareDataDirectory(dataDirectory)
+        let pool = try DirectoryDatabase.open(in: url)
+        defer { try? pool.close() }
+        do {
+            return try Directory(pool: pool, openRegistration: false).issueInvite(number: number)
+        } catch {
+            throw .database(error.reply.message)
+        }
+    }
+
+    private static func prepareDataDirectory(_ path: String) throws(ServerStartupError) -> URL {
+        let url = URL(fileURLWithPath: path, isDirectory: true)
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .dataDirectory("cannot create the data directory \(path): \(error); choose another with --data DIR")
+        }
+        return url
+    }
+}

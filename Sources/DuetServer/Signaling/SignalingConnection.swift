@@ -1,0 +1,172 @@
+import DuetCrypto
+import DuetWire
+import Logging
+import NIOCore
+
+/// Serves one device's TLS connection: challenge, authentication, then requests in order.
+/// Nothing the peer sends can crash the server: bad frames get an `error` reply, and a
+/// connection that keeps misbehaving (or sends a frame that cannot be skipped) is closed.
+struct SignalingConnection {
+    let context: SignalingContext
+
+    private enum Verdict { case keepOpen, close }
+
+    func run(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        let (outbox, continuation) = AsyncStream.makeStream(of: ServerFrame.self)
+        let underlying = channel.channel
+        let id = await context.hub.add(outbox: continuation, close: { underlying.close(promise: nil) })
+        var logger = context.logger
+        logger[metadataKey: "connection"] = "\(id)"
+        var nonce = [UInt8](repeating: 0, count: AuthenticationTranscript.nonceByteCount)
+        var rng = SystemRandomNumberGenerator()
+        for i in nonce.indices { nonce[i] = rng.next() }
+        continuation.yield(ServerFrame(id: nil, message: .challenge(.init(nonce: Base64Bytes(nonce)))))
+        let initialNonce = nonce
+
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for await frame in outbox {
+                            let bytes = try FrameDecoder.frame(SignalingCodec.encode(frame))
+                            try await outbound.write(ByteBuffer(bytes: bytes))
+                        }
+                    }
+                    var session = SignalingSession(nonce: initialNonce)
+                    var decoder = FrameDecoder()
+                    reading: for try await buffer in inbound {
+                        decoder.append(buffer.readableBytesView)
+                        while true {
+                            let body: [UInt8]
+                            do {
+                                guard let next = try decoder.nextFrame() else { break }
+                                body = next
+                            } catch {
+                                // The stream cannot be resynchronised after a bad length.
+                                let code: SignalingErrorCode = (error as? FrameDecoder.Failure) == .emptyFrame ? .invalidMessage : .frameTooLarge
+                                continuation.yield(ServerFrame(id: nil, message: .error(.init(code: code, message: "\(error); closing the connection"))))
+                                break reading
+                            }
+                            if await handle(body, session: &session, connection: id, outbox: continuation, logger: logger) == .close {
+                                break reading
+                            }
+                        }
+                    }
+                    continuation.finish()
+                    try await group.waitForAll()
+                }
+            }
+        } catch {
+            logger.debug("connection ended with an error", metadata: ["error": "\(error)"])
+        }
+        continuation.finish()
+        if let number = await context.hub.remove(id) {
+            logger.info("offline", metadata: ["number": "\(number)"])
+            await context.announcePresence(of: number, online: false)
+        }
+    }
+
+    private func handle(_ body: [UInt8], session: inout SignalingSession, connection id: SignalingHub.ConnectionID,
+                        outbox: AsyncStream<ServerFrame>.Continuation, logger: Logger) async -> Verdict {
+        func reply(_ requestID: UInt32?, _ message: ServerMessage) {
+            outbox.yield(ServerFrame(id: requestID, message: message))
+        }
+        func violation(_ requestID: UInt32?, _ error: Signaling.ErrorReply) -> Verdict {
+            reply(requestID, .error(error))
+            guard session.recordViolation() else { return .keepOpen }
+            logger.info("closing a misbehaving connection", metadata: ["violations": "\(session.violations)"])
+            reply(nil, .error(.init(code: .tooManyErrors, message: "\(session.violations) protocol errors; closing the connection")))
+            return .close
+        }
+
+        let request: ClientRequest
+        do {
+            request = try SignalingCodec.decodeClientRequest(body)
+        } catch {
+            return violation(error.id, .init(code: error.code, message: error.description))
+        }
+        switch session.admit(request.message) {
+        case let .violation(error):
+            return violation(request.id, error)
+        case let .authenticate(auth, nonce):
+            let transcript = AuthenticationTranscript.message(nonce: nonce, certificate: context.fingerprint)
+            guard let key = try? IdentityPublicKey(rawRepresentation: auth.identityKey.bytes),
+                  key.isValidSignature(auth.signature.bytes, for: transcript) else {
+                logger.info("authentication failed")
+                reply(request.id, .error(.init(code: .badSignature, message: "the signature does not verify for this identity key, challenge and server certificate; closing the connection")))
+                return .close
+            }
+            session.didAuthenticate(as: key)
+            await context.hub.authenticated(id, key: key.rawRepresentation)
+            do {
+                let number = try await context.directory.number(boundTo: key.rawRepresentation)
+                reply(request.id, .authenticated(.init(number: number)))
+                logger.info("authenticated", metadata: ["key": "\(key.shortFingerprint)", "number": "\(number ?? "-")"])
+                if let number { await goOnline(id, number: number) }
+            } catch {
+                reply(request.id, .error(error.reply))
+            }
+            await context.deliverPendingKeyChanges(to: key.rawRepresentation)
+            return .keepOpen
+        case let .request(message, key):
+            do {
+                try await serve(message, requestID: request.id, key: key, connection: id, reply: reply)
+            } catch {
+                reply(request.id, .error(error.reply))
+            }
+            return .keepOpen
+        }
+    }
+
+    private func serve(_ message: ClientMessage, requestID: UInt32?, key: IdentityPublicKey, connection id: SignalingHub.ConnectionID,
+                       reply: (UInt32?, ServerMessage) -> Void) async throws(DirectoryError) {
+        let directory = context.directory
+        let raw = key.rawRepresentation
+        switch message {
+        case .authenticate:
+            preconditionFailure("SignalingSession admits authenticate only before authentication")
+        case let .register(request):
+            let result = try await directory.register(key: key, request)
+            reply(requestID, .registered(.init(number: result.number, oneTimePrekeyCount: result.oneTimePrekeyCount)))
+            context.logger.info("registered", metadata: ["number": "\(result.number)", "moved": "\(result.previousKey != nil)"])
+            await goOnline(id, number: result.number)
+            for watcher in result.notifiedWatchers { await context.deliverPendingKeyChanges(to: watcher) }
+        case let .uploadPrekeys(request):
+            let count = try await directory.uploadPrekeys(key: key, request)
+            reply(requestID, .prekeyCount(.init(count: count)))
+        case let .fetchBundle(query):
+            let (bundle, remaining) = try await directory.fetchBundle(number: query.number, requester: raw)
+            reply(requestID, .bundle(bundle))
+            await context.warnIfPrekeysLow(number: query.number, remaining: remaining)
+        case let .lookup(query):
+            let identity = try await directory.lookup(number: query.number, requester: raw)
+            let online = await context.hub.isOnline(query.number)
+            reply(requestID, .lookupResult(.init(number: query.number, identityKey: Base64Bytes(identity), online: online)))
+        case let .watch(list):
+            try await directory.watch(list.numbers, watcher: raw)
+            let registered = try await directory.registeredNumbers(among: list.numbers)
+            var presence: [Signaling.Presence] = []
+            for number in list.numbers {
+                let online = registered.contains(number) ? await context.hub.isOnline(number) : false
+                presence.append(.init(number: number, online: online))
+            }
+            reply(requestID, .presenceList(.init(presence: presence)))
+        case let .unwatch(list):
+            try await directory.unwatch(list.numbers, watcher: raw)
+            reply(requestID, .presenceList(.init(presence: [])))
+        case .ping:
+            reply(requestID, .pong)
+        }
+    }
+
+    /// Marks `number` online on this connection, tells its watchers, and asks for a top-up
+    /// if its one-time prekeys are low.
+    private func goOnline(_ id: SignalingHub.ConnectionID, number: String) async {
+        if await context.hub.bind(id, number: number) {
+            await context.announcePresence(of: number, online: true)
+        }
+        if let remaining = try? await context.directory.oneTimePrekeyCount(number: number) {
+            await context.warnIfPrekeysLow(number: number, remaining: remaining)
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import DuetWire
+import Logging
+
+/// What every signaling connection shares: the directory, the hub and the certificate the
+/// logins are bound to.
+struct SignalingContext: Sendable {
+    let directory: Directory
+    let hub: SignalingHub
+    let fingerprint: CertificateFingerprint
+    let logger: Logger
+
+    /// Sends `recipient` its queued keyChanged notices if it is online, then forgets them.
+    func deliverPendingKeyChanges(to recipient: [UInt8]) async {
+        do {
+            let pending = try await directory.pendingKeyChanges(for: recipient)
+            guard !pending.isEmpty else { return }
+            var delivered: [Int64] = []
+            for item in pending where await hub.send(.keyChanged(item.notice), toKey: recipient) {
+                delivered.append(item.id)
+            }
+            try await directory.deletePendingKeyChanges(ids: delivered)
+        } catch {
+            logger.warning("could not deliver queued key changes", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Tells the devices watching `number` that it came online or went offline.
+    func announcePresence(of number: String, online: Bool) async {
+        do {
+            let watchers = try await directory.watchers(of: number)
+            await hub.send(.presence(.init(number: number, online: online)), toKeys: watchers)
+        } catch {
+            logger.warning("could not announce presence", metadata: ["number": "\(number)", "error": "\(error)"])
+        }
+    }
+
+    /// Asks the owner of `number` to top up when its one-time prekeys run low.
+    func warnIfPrekeysLow(number: String, remaining: Int) async {
+        guard remaining < Directory.lowPrekeyThreshold else { return }
+        await hub.send(.prekeysLow(.init(remaining: remaining)), toNumber: number)
+    }
+}

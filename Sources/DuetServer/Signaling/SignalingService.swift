@@ -1,0 +1,61 @@
+import DuetWire
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+
+/// The TLS signaling listener as a lifecycle service. Bound before `run()`, so the caller can
+/// print the real address (port 0 in tests) before anything is served.
+final class SignalingService: Service, Sendable {
+    typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    private let listener: NIOAsyncChannel<Connection, Never>
+    private let context: SignalingContext
+    let address: HostPort
+
+    static func bind(_ address: HostPort, tls: NIOSSLContext, context: SignalingContext) async throws(ServerStartupError) -> SignalingService {
+        do {
+            let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: address.host, port: address.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                        return try Connection(wrappingChannelSynchronously: channel)
+                    }
+                }
+            let port = listener.channel.localAddress?.port ?? address.port
+            return SignalingService(listener: listener, context: context, address: HostPort(host: address.host, port: port))
+        } catch {
+            throw .bind(what: "signaling", address: address.description, reason: "\(error)")
+        }
+    }
+
+    private init(listener: NIOAsyncChannel<Connection, Never>, context: SignalingContext, address: HostPort) {
+        self.listener = listener
+        self.context = context
+        self.address = address
+    }
+
+    /// Releases the port when startup fails after binding it.
+    func closeUnstarted() async throws {
+        try await listener.channel.close()
+    }
+
+    func run() async throws {
+        let listener = self.listener
+        let context = self.context
+        try await withGracefulShutdownHandler {
+            try await listener.executeThenClose { inbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await connection in inbound {
+                        group.addTask { await SignalingConnection(context: context).run(connection) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            context.logger.info("signaling: shutting down")
+            listener.channel.close(promise: nil)
+            Task { await context.hub.closeAll() }
+        }
+    }
+}

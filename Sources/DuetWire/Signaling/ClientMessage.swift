@@ -1,0 +1,63 @@
+/// What a device sends the server. Each request carries an `id` the reply echoes, so a
+/// client may have several requests in flight on one connection.
+public enum ClientMessage: Hashable, Sendable {
+    case authenticate(Signaling.Authenticate)
+    case register(Signaling.Register)
+    case uploadPrekeys(Signaling.UploadPrekeys)
+    case fetchBundle(Signaling.NumberQuery)
+    case lookup(Signaling.NumberQuery)
+    /// Start watching numbers: presence events now, and keyChanged notices for good.
+    case watch(Signaling.NumberList)
+    case unwatch(Signaling.NumberList)
+    case ping
+
+    /// The JSON `type` discriminator.
+    public var type: String {
+        switch self {
+        case .authenticate: "authenticate"
+        case .register: "register"
+        case .uploadPrekeys: "uploadPrekeys"
+        case .fetchBundle: "fetchBundle"
+        case .lookup: "lookup"
+        case .watch: "watch"
+        case .unwatch: "unwatch"
+        case .ping: "ping"
+        }
+    }
+}
+
+/// A client message and the request id its reply will carry.
+public struct ClientRequest: Hashable, Sendable {
+    public var id: UInt32?
+    public var message: ClientMessage
+    public init(id: UInt32?, message: ClientMessage) { self.id = id; self.message = message }
+}
+
+extension SignalingCodec {
+    public static func encode(_ request: ClientRequest) -> [UInt8] {
+        switch request.message {
+        case let .authenticate(p): encode(type: request.message.type, id: request.id, payload: p)
+        case let .register(p): encode(type: request.message.type, id: request.id, payload: p)
+        case let .uploadPrekeys(p): encode(type: request.message.type, id: request.id, payload: p)
+        case let .fetchBundle(p), let .lookup(p): encode(type: request.message.type, id: request.id, payload: p)
+        case let .watch(p), let .unwatch(p): encode(type: request.message.type, id: request.id, payload: p)
+        case .ping: encode(type: request.message.type, id: request.id, payload: Empty())
+        }
+    }
+
+    public static func decodeClientRequest(_ body: [UInt8]) throws(SignalingDecodingError) -> ClientRequest {
+        let (type, id) = try probe(body)
+        let message: ClientMessage = switch type {
+        case "authenticate": .authenticate(try payload(body, type))
+        case "register": .register(try payload(body, type))
+        case "uploadPrekeys": .uploadPrekeys(try payload(body, type))
+        case "fetchBundle": .fetchBundle(try payload(body, type))
+        case "lookup": .lookup(try payload(body, type))
+        case "watch": .watch(try payload(body, type))
+        case "unwatch": .unwatch(try payload(body, type))
+        case "ping": .ping
+        default: throw .unknownType(type, id: id)
+        }
+        return ClientRequest(id: id, message: message)
+    }
+}

@@ -1,0 +1,79 @@
+/// What the server sends a device: replies (carrying the request's id) and events (no id).
+public enum ServerMessage: Hashable, Sendable {
+    case challenge(Signaling.Challenge)
+    case authenticated(Signaling.Authenticated)
+    case registered(Signaling.Registered)
+    case prekeyCount(Signaling.PrekeyCount)
+    case bundle(Signaling.Bundle)
+    case lookupResult(Signaling.LookupResult)
+    case presenceList(Signaling.PresenceList)
+    case presence(Signaling.Presence)
+    case keyChanged(Signaling.KeyChanged)
+    case prekeysLow(Signaling.PrekeysLow)
+    case error(Signaling.ErrorReply)
+    case pong
+
+    public var type: String {
+        switch self {
+        case .challenge: "challenge"
+        case .authenticated: "authenticated"
+        case .registered: "registered"
+        case .prekeyCount: "prekeyCount"
+        case .bundle: "bundle"
+        case .lookupResult: "lookupResult"
+        case .presenceList: "presenceList"
+        case .presence: "presence"
+        case .keyChanged: "keyChanged"
+        case .prekeysLow: "prekeysLow"
+        case .error: "error"
+        case .pong: "pong"
+        }
+    }
+}
+
+/// A server message; `id` is the request it answers, nil for events and the challenge.
+public struct ServerFrame: Hashable, Sendable {
+    public var id: UInt32?
+    public var message: ServerMessage
+    public init(id: UInt32?, message: ServerMessage) { self.id = id; self.message = message }
+}
+
+extension SignalingCodec {
+    public static func encode(_ frame: ServerFrame) -> [UInt8] {
+        let t = frame.message.type
+        switch frame.message {
+        case let .challenge(p): return encode(type: t, id: frame.id, payload: p)
+        case let .authenticated(p): return encode(type: t, id: frame.id, payload: p)
+        case let .registered(p): return encode(type: t, id: frame.id, payload: p)
+        case let .prekeyCount(p): return encode(type: t, id: frame.id, payload: p)
+        case let .bundle(p): return encode(type: t, id: frame.id, payload: p)
+        case let .lookupResult(p): return encode(type: t, id: frame.id, payload: p)
+        case let .presenceList(p): return encode(type: t, id: frame.id, payload: p)
+        case let .presence(p): return encode(type: t, id: frame.id, payload: p)
+        case let .keyChanged(p): return encode(type: t, id: frame.id, payload: p)
+        case let .prekeysLow(p): return encode(type: t, id: frame.id, payload: p)
+        case let .error(p): return encode(type: t, id: frame.id, payload: p)
+        case .pong: return encode(type: t, id: frame.id, payload: Empty())
+        }
+    }
+
+    public static func decodeServerFrame(_ body: [UInt8]) throws(SignalingDecodingError) -> ServerFrame {
+        let (type, id) = try probe(body)
+        let message: ServerMessage = switch type {
+        case "challenge": .challenge(try payload(body, type))
+        case "authenticated": .authenticated(try payload(body, type))
+        case "registered": .registered(try payload(body, type))
+        case "prekeyCount": .prekeyCount(try payload(body, type))
+        case "bundle": .bundle(try payload(body, type))
+        case "lookupResult": .lookupResult(try payload(body, type))
+        case "presenceList": .presenceList(try payload(body, type))
+        case "presence": .presence(try payload(body, type))
+        case "keyChanged": .keyChanged(try payload(body, type))
+        case "prekeysLow": .prekeysLow(try payload(body, type))
+        case "error": .error(try payload(body, type))
+        case "pong": .pong
+        default: throw .unknownType(type, id: id)
+        }
+        return ServerFrame(id: id, message: message)
+    }
+}

@@ -1,0 +1,32 @@
+/// The `code` of an `error` message. Open-ended (a newer server may send codes an older
+/// client does not know), so a struct rather than an enum.
+public struct SignalingErrorCode: RawRepresentable, Codable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+    public var description: String { rawValue }
+
+    // Protocol violations: they count towards closing a misbehaving connection.
+    public static let frameTooLarge = Self(rawValue: "frame_too_large")
+    public static let invalidJSON = Self(rawValue: "invalid_json")
+    public static let unknownType = Self(rawValue: "unknown_type")
+    public static let invalidMessage = Self(rawValue: "invalid_message")
+    public static let unexpectedMessage = Self(rawValue: "unexpected_message")
+    public static let notAuthenticated = Self(rawValue: "not_authenticated")
+    public static let badSignature = Self(rawValue: "bad_signature")
+    public static let tooManyErrors = Self(rawValue: "too_many_errors")
+
+    // Refusals of well-formed requests.
+    public static let invalidNumber = Self(rawValue: "invalid_number")
+    public static let invalidKey = Self(rawValue: "invalid_key")
+    public static let numberTaken = Self(rawValue: "number_taken")
+    public static let invalidInvite = Self(rawValue: "invalid_invite")
+    public static let keyAlreadyRegistered = Self(rawValue: "key_already_registered")
+    public static let notRegistered = Self(rawValue: "not_registered")
+    public static let unknownNumber = Self(rawValue: "unknown_number")
+    public static let internalError = Self(rawValue: "internal_error")
+}

@@ -1,0 +1,130 @@
+/// The bodies of signaling messages, shared by client and server. Keys are raw bytes here:
+/// DuetWire knows no crypto, so each side turns them into typed keys (and checks them).
+public enum Signaling {
+    /// A signed prekey's public half; `createdAt` in whole seconds since 1970.
+    public struct SignedPrekey: Codable, Hashable, Sendable {
+        public var id: UInt32
+        public var publicKey: Base64Bytes
+        public var createdAt: Int64
+        public var signature: Base64Bytes
+        public init(id: UInt32, publicKey: Base64Bytes, createdAt: Int64, signature: Base64Bytes) {
+            self.id = id; self.publicKey = publicKey; self.createdAt = createdAt; self.signature = signature
+        }
+    }
+
+    public struct OneTimePrekey: Codable, Hashable, Sendable {
+        public var id: UInt32
+        public var publicKey: Base64Bytes
+        public init(id: UInt32, publicKey: Base64Bytes) { self.id = id; self.publicKey = publicKey }
+    }
+
+    public struct Challenge: Codable, Hashable, Sendable {
+        public var nonce: Base64Bytes
+        public init(nonce: Base64Bytes) { self.nonce = nonce }
+    }
+
+    /// The device's Ed25519 identity key and its signature over `AuthenticationTranscript`.
+    public struct Authenticate: Codable, Hashable, Sendable {
+        public var identityKey: Base64Bytes
+        public var signature: Base64Bytes
+        public init(identityKey: Base64Bytes, signature: Base64Bytes) { self.identityKey = identityKey; self.signature = signature }
+    }
+
+    /// Sent once the signature checks out; `number` is the number this key is bound to, if any.
+    public struct Authenticated: Codable, Hashable, Sendable {
+        public var number: String?
+        public init(number: String?) { self.number = number }
+    }
+
+    public struct Register: Codable, Hashable, Sendable {
+        public var number: String
+        public var name: String?
+        /// An operator-issued code that lets this key take a number bound to another key.
+        public var invite: String?
+        public var signedPrekey: SignedPrekey
+        public var oneTimePrekeys: [OneTimePrekey]
+        public init(number: String, name: String?, invite: String?, signedPrekey: SignedPrekey, oneTimePrekeys: [OneTimePrekey]) {
+            self.number = number; self.name = name; self.invite = invite
+            self.signedPrekey = signedPrekey; self.oneTimePrekeys = oneTimePrekeys
+        }
+    }
+
+    public struct Registered: Codable, Hashable, Sendable {
+        public var number: String
+        public var oneTimePrekeyCount: Int
+        public init(number: String, oneTimePrekeyCount: Int) { self.number = number; self.oneTimePrekeyCount = oneTimePrekeyCount }
+    }
+
+    /// Tops up one-time prekeys and, optionally, replaces the signed prekey (weekly rotation).
+    public struct UploadPrekeys: Codable, Hashable, Sendable {
+        public var signedPrekey: SignedPrekey?
+        public var oneTimePrekeys: [OneTimePrekey]
+        public init(signedPrekey: SignedPrekey?, oneTimePrekeys: [OneTimePrekey]) {
+            self.signedPrekey = signedPrekey; self.oneTimePrekeys = oneTimePrekeys
+        }
+    }
+
+    /// How many one-time prekeys the server still holds for the device.
+    public struct PrekeyCount: Codable, Hashable, Sendable {
+        public var count: Int
+        public init(count: Int) { self.count = count }
+    }
+
+    public struct NumberQuery: Codable, Hashable, Sendable {
+        public var number: String
+        public init(number: String) { self.number = number }
+    }
+
+    public struct Bundle: Codable, Hashable, Sendable {
+        public var number: String
+        public var identityKey: Base64Bytes
+        public var signedPrekey: SignedPrekey
+        public var oneTimePrekey: OneTimePrekey?
+        public init(number: String, identityKey: Base64Bytes, signedPrekey: SignedPrekey, oneTimePrekey: OneTimePrekey?) {
+            self.number = number; self.identityKey = identityKey; self.signedPrekey = signedPrekey; self.oneTimePrekey = oneTimePrekey
+        }
+    }
+
+    public struct LookupResult: Codable, Hashable, Sendable {
+        public var number: String
+        public var identityKey: Base64Bytes
+        public var online: Bool
+        public init(number: String, identityKey: Base64Bytes, online: Bool) {
+            self.number = number; self.identityKey = identityKey; self.online = online
+        }
+    }
+
+    public struct NumberList: Codable, Hashable, Sendable {
+        public var numbers: [String]
+        public init(numbers: [String]) { self.numbers = numbers }
+    }
+
+    public struct Presence: Codable, Hashable, Sendable {
+        public var number: String
+        public var online: Bool
+        public init(number: String, online: Bool) { self.number = number; self.online = online }
+    }
+
+    /// The reply to `watch`: the current presence of each watched number that is registered.
+    public struct PresenceList: Codable, Hashable, Sendable {
+        public var presence: [Presence]
+        public init(presence: [Presence]) { self.presence = presence }
+    }
+
+    public struct KeyChanged: Codable, Hashable, Sendable {
+        public var number: String
+        public var newIdentityKey: Base64Bytes
+        public init(number: String, newIdentityKey: Base64Bytes) { self.number = number; self.newIdentityKey = newIdentityKey }
+    }
+
+    public struct PrekeysLow: Codable, Hashable, Sendable {
+        public var remaining: Int
+        public init(remaining: Int) { self.remaining = remaining }
+    }
+
+    public struct ErrorReply: Codable, Hashable, Sendable {
+        public var code: SignalingErrorCode
+        public var message: String
+        public init(code: SignalingErrorCode, message: String) { self.code = code; self.message = message }
+    }
+}

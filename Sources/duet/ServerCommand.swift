@@ -1,0 +1,87 @@
+import ArgumentParser
+import DuetServer
+import DuetWire
+import Foundation
+
+/// `duet server` (DESIGN §4, §9): runs the directory and signaling hub until SIGINT/SIGTERM,
+/// and, as `duet server invite`, lets the operator move a number to a new device key.
+struct ServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "Run a Duet server: directory, TLS signaling, and (from a later release) media.",
+        discussion: """
+            On first start the server makes a self-signed TLS certificate in its data directory and \
+            prints its SHA-256 fingerprint; give that fingerprint to the people who register, so they \
+            can check what their device pins.
+            """,
+        subcommands: [Invite.self])
+
+    @Option(help: ArgumentHelp("Signaling address (TCP + TLS).", valueName: "HOST:PORT"))
+    var listen = ServerConfiguration.defaultSignaling.description
+
+    @Option(help: ArgumentHelp("Media address (UDP). Bound now; media is relayed from a later release.", valueName: "HOST:PORT"))
+    var media = ServerConfiguration.defaultMedia.description
+
+    @Option(help: ArgumentHelp("Where the database and certificate live. Default: $XDG_DATA_HOME/duet/server or ~/.local/share/duet/server.", valueName: "DIR"))
+    var data: String?
+
+    @Flag(help: "Let any key take any number without an invite code (for embedded and test servers).")
+    var openRegistration = false
+
+    func validate() throws {
+        for (flag, value) in [("--listen", listen), ("--media", media)] {
+            do { _ = try HostPort(parsing: value) } catch { throw ValidationError("\(flag): \(error)") }
+        }
+    }
+
+    func run() async throws {
+        let configuration = ServerConfiguration(
+            signaling: try HostPort(parsing: listen), media: try HostPort(parsing: media),
+            dataDirectory: data ?? Self.defaultDataDirectory(), openRegistration: openRegistration)
+        let app = try await ServerApplication.start(configuration)
+        // Written unbuffered: scripts read the fingerprint from a pipe while the server runs.
+        FileHandle.standardOutput.write(Data("""
+            duet server
+              signaling    \(app.signalingAddress) (TLS)
+              media        \(app.mediaAddress) (UDP; media arrives with a later release, datagrams are dropped for now)
+              certificate  SHA-256 \(app.certificateFingerprint)
+              data         \(configuration.dataDirectory)
+              registration \(openRegistration ? "open: any key may take any number" : "a number bound to a key moves only with an invite code")
+
+            """.utf8))
+        try await app.run()
+    }
+
+    /// `$XDG_DATA_HOME/duet/server`, else `~/.local/share/duet/server` (DESIGN §9).
+    static func defaultDataDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/duet/server" }
+        let home = environment["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path
+        return home + "/.local/share/duet/server"
+    }
+}
+
+extension ServerCommand {
+    /// Prints a single-use code that lets a new identity key take NUMBER (e.g. a new phone).
+    struct Invite: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Issue a one-time code that lets a new device key take a registered number.")
+
+        @Argument(help: "The number to move, e.g. +15551234567.")
+        var number: String
+
+        @Option(help: ArgumentHelp("The server's data directory.", valueName: "DIR"))
+        var data: String?
+
+        func validate() throws {
+            guard PhoneNumber.isValid(number) else {
+                throw ValidationError("'\(number)' is not a number; write + then 1 to 15 digits, e.g. +15551234567")
+            }
+        }
+
+        func run() throws {
+            let code = try ServerApplication.issueInvite(number: number, dataDirectory: data ?? ServerCommand.defaultDataDirectory())
+            print(code)
+            FileHandle.standardError.write(Data("Single use. On the new device: duet register \(number) --server HOST:PORT --invite \(code)\n".utf8))
+        }
+    }
+}

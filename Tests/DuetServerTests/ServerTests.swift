@@ -1,0 +1,164 @@
+import DuetClient
+import DuetCrypto
+import DuetServer
+import DuetWire
+import Foundation
+import Testing
+
+@Suite("Registration, authentication and the directory")
+struct RegistrationTests {
+    @Test func registersAndLogsInThroughServerConnection() async throws {
+        let server = try await TestServer.start()
+        let device = TestDevice()
+        let first = try ServerConnection(server: server.address, identity: device.identity, pinnedFingerprint: nil)
+        #expect(try await first.connect() == nil)
+        #expect(await first.serverFingerprint == server.fingerprint)
+        let registration = try await device.register(first, as: "+15550001")
+        #expect(registration == .init(number: "+15550001", oneTimePrekeyCount: 30))
+        await first.close()
+
+        let (again, _) = try await device.connect(to: server)
+        #expect(await again.registeredNumber == "+15550001")
+        let looked = try await again.lookup(number: "+15550001")
+        #expect(looked.identityKey == device.identity.publicKey)
+        await again.close()
+        try await server.stop()
+    }
+
+    @Test func refusesAWrongSignatureAndClosesTheConnection() async throws {
+        let server = try await TestServer.start()
+        let raw = try await RawClient(server.address)
+        let reply = try await raw.authenticate(as: IdentityKeyPair.generate(), signer: IdentityKeyPair.generate(), fingerprint: server.fingerprint)
+        guard case let .error(error)? = reply?.message else { Issue.record("expected an error, got \(String(describing: reply))"); return }
+        #expect(error.code == .badSignature)
+        #expect(try await raw.isClosedByServer())
+
+        // Signed for another server's certificate: refused too.
+        let other = try await RawClient(server.address)
+        let otherFingerprint = CertificateFingerprint(digest: [UInt8](repeating: 7, count: 32))!
+        guard case let .error(error2)? = try await other.authenticate(as: IdentityKeyPair.generate(), fingerprint: otherFingerprint)?.message else {
+            Issue.record("expected an error"); return
+        }
+        #expect(error2.code == .badSignature)
+        try await server.stop()
+    }
+
+    @Test func refusesRequestsBeforeAuthenticationAndOutOfOrder() async throws {
+        let server = try await TestServer.start()
+        let raw = try await RawClient(server.address)
+        guard case .challenge? = try await raw.receive()?.message else { Issue.record("no challenge"); return }
+        try await raw.send(ClientRequest(id: 5, message: .fetchBundle(.init(number: "+1555"))))
+        let refused = try await raw.receive()
+        #expect(refused?.id == 5)
+        guard case let .error(error)? = refused?.message else { Issue.record("expected an error"); return }
+        #expect(error.code == .notAuthenticated)
+        raw.close()
+
+        let identity = IdentityKeyPair.generate()
+        let authed = try await RawClient(server.address)
+        guard case .authenticated? = try await authed.authenticate(as: identity, fingerprint: server.fingerprint)?.message else {
+            Issue.record("expected authenticated"); return
+        }
+        try await authed.send(ClientRequest(id: 2, message: .authenticate(.init(identityKey: Base64Bytes([1]), signature: Base64Bytes([2])))))
+        #expect(try await authed.receiveError() == .unexpectedMessage)
+        try await authed.send(ClientRequest(id: 3, message: .uploadPrekeys(.init(signedPrekey: nil, oneTimePrekeys: []))))
+        #expect(try await authed.receiveError() == .notRegistered)
+        authed.close()
+        try await server.stop()
+    }
+
+    @Test func aTakenNumberMovesOnlyWithAnInviteAndWatchersAreTold() async throws {
+        let server = try await TestServer.start()
+        let alice = TestDevice(), mallory = TestDevice(), newAlice = TestDevice(), onlineWatcher = TestDevice(), offlineWatcher = TestDevice()
+        let (a, _) = try await alice.connect(to: server)
+        try await alice.register(a, as: "+15550100")
+
+        let (w, wEvents) = try await onlineWatcher.connect(to: server)
+        _ = try await w.lookup(number: "+15550100")
+        let (o, _) = try await offlineWatcher.connect(to: server)
+        _ = try await o.fetchBundle(number: "+15550100")
+        await o.close()
+
+        let (m, _) = try await mallory.connect(to: server)
+        await expectServerError(.numberTaken) { try await mallory.register(m, as: "+15550100") }
+        await expectServerError(.invalidInvite) { try await mallory.register(m, as: "+15550100", invite: "0000-0000-0000-0000") }
+
+        let code = try ServerApplication.issueInvite(number: "+15550100", dataDirectory: server.dataDirectory)
+        let (n, _) = try await newAlice.connect(to: server)
+        try await newAlice.register(n, as: "+15550100", invite: code)
+        // Single use: the same code does not move the number again.
+        await expectServerError(.invalidInvite) { try await mallory.register(m, as: "+15550100", invite: code) }
+        #expect(try await w.lookup(number: "+15550100").identityKey == newAlice.identity.publicKey)
+
+        let expected = newAlice.identity.publicKey
+        let online = await wEvents.waitFor { $0 == .keyChanged(number: "+15550100", newIdentityKey: expected) }
+        #expect(online != nil)
+
+        let (o2, oEvents) = try await offlineWatcher.connect(to: server)
+        let queued = await oEvents.waitFor { $0 == .keyChanged(number: "+15550100", newIdentityKey: expected) }
+        #expect(queued != nil)
+        for c in [a, w, m, n, o2] { await c.close() }
+        try await server.stop()
+    }
+
+    @Test func openRegistrationMovesNumbersWithoutInvite() async throws {
+        let server = try await TestServer.start(openRegistration: true)
+        let first = TestDevice(), second = TestDevice()
+        let (a, _) = try await first.connect(to: server)
+        try await first.register(a, as: "+4412345")
+        let (b, _) = try await second.connect(to: server)
+        #expect(try await second.register(b, as: "+4412345").number == "+4412345")
+        await expectServerError(.invalidNumber) { try await second.register(b, as: "12345") }
+        await a.close(); await b.close()
+        try await server.stop()
+    }
+
+    @Test func concurrentFetchesNeverShareAOneTimePrekey() async throws {
+        let server = try await TestServer.start()
+        let owner = TestDevice(oneTimePrekeyCount: 15)
+        let (o, ownerEvents) = try await owner.connect(to: server)
+        try await owner.register(o, as: "+15550200")
+
+        let fetchers = try await withThrowingTaskGroup(of: ServerConnection.self) { group in
+            for _ in 0..<20 { group.addTask { try await TestDevice(oneTimePrekeyCount: 0).connect(to: server).0 } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let bundles = try await withThrowingTaskGroup(of: PrekeyBundle.self) { group in
+            for fetcher in fetchers { group.addTask { try await fetcher.fetchBundle(number: "+15550200") } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let handedOut = bundles.compactMap { $0.oneTimePrekey?.id }
+        #expect(bundles.count == 20)
+        #expect(handedOut.count == 15)
+        #expect(Set(handedOut).count == handedOut.count)
+        #expect(Set(handedOut) == Set(owner.oneTimePrekeys.map(\.id)))
+        #expect(bundles.allSatisfy { $0.identityKey == owner.identity.publicKey && $0.signedPrekey == owner.signedPrekey.publicPart })
+
+        let empty = await ownerEvents.waitFor { $0 == .prekeysLow(remaining: 0) }
+        #expect(empty != nil)
+        let topUp = (100..<200).map { OneTimePrekey.generate(id: UInt32($0)).publicPart }
+        #expect(try await o.uploadPrekeys(oneTimePrekeys: topUp) == 100)
+        for c in fetchers + [o] { await c.close() }
+        try await server.stop()
+    }
+
+    @Test func restartKeepsAccountsPrekeysAndCertificate() async throws {
+        let first = try await TestServer.start()
+        let device = TestDevice(oneTimePrekeyCount: 3)
+        let (c, _) = try await device.connect(to: first)
+        try await device.register(c, as: "+15550300")
+        await c.close()
+        let fingerprint = first.fingerprint
+        try await first.stop()
+
+        let second = try await TestServer.start(dataDirectory: first.dataDirectory)
+        #expect(second.fingerprint == fingerprint)
+        let (reader, _) = try await TestDevice().connect(to: second)
+        let bundle = try await reader.fetchBundle(number: "+15550300")
+        #expect(bundle.identityKey == device.identity.publicKey)
+        #expect(bundle.signedPrekey == device.signedPrekey.publicPart)
+        #expect(bundle.oneTimePrekey == device.oneTimePrekeys[0].publicPart)
+        await reader.close()
+        try await second.stop()
+    }
+}

@@ -1,0 +1,98 @@
+import DuetClient
+import DuetCrypto
+import DuetServer
+import DuetWire
+import Foundation
+import Logging
+import Testing
+
+/// A real server on ephemeral loopback ports with its data in a temporary directory.
+struct TestServer {
+    let app: ServerApplication
+    let dataDirectory: String
+    private let task: Task<Void, any Error>
+
+    static func start(dataDirectory: String? = nil, openRegistration: Bool = false) async throws -> TestServer {
+        let directory = dataDirectory ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("duet-server-test-\(UUID().uuidString)").path
+        let configuration = ServerConfiguration(
+            signaling: HostPort(host: "127.0.0.1", port: 0), media: HostPort(host: "127.0.0.1", port: 0),
+            dataDirectory: directory, openRegistration: openRegistration)
+        var logger = Logger(label: "duet.server.test")
+        logger.logLevel = .warning
+        let app = try await ServerApplication.start(configuration, handlingSignals: false, logger: logger)
+        let task = Task { try await app.run() }
+        return TestServer(app: app, dataDirectory: directory, task: task)
+    }
+
+    var address: HostPort { app.signalingAddress }
+    var fingerprint: CertificateFingerprint { app.certificateFingerprint }
+
+    func stop() async throws {
+        await app.shutdown()
+        try await task.value
+    }
+}
+
+/// A device's keys: identity, a signed prekey and some one-time prekeys.
+struct TestDevice {
+    let identity = IdentityKeyPair.generate()
+    let signedPrekey: SignedPrekey
+    let oneTimePrekeys: [OneTimePrekey]
+
+    init(oneTimePrekeyCount: Int = 30, firstPrekeyID: UInt32 = 1) {
+        signedPrekey = SignedPrekey.generate(id: 1, signedBy: identity)
+        oneTimePrekeys = (0..<UInt32(oneTimePrekeyCount)).map { OneTimePrekey.generate(id: firstPrekeyID + $0) }
+    }
+
+    func connect(to server: TestServer, reconnect: ReconnectBackoff.Policy = .init()) async throws -> (ServerConnection, EventRecorder) {
+        let connection = try ServerConnection(server: server.address, identity: identity,
+                                              pinnedFingerprint: server.fingerprint.description, reconnect: reconnect)
+        let recorder = EventRecorder(connection.events)
+        try await connection.connect()
+        return (connection, recorder)
+    }
+
+    @discardableResult
+    func register(_ connection: ServerConnection, as number: String, invite: String? = nil) async throws -> ServerConnection.Registration {
+        try await connection.register(number: number, name: "test \(number)", invite: invite,
+                                      signedPrekey: signedPrekey.publicPart, oneTimePrekeys: oneTimePrekeys.map(\.publicPart))
+    }
+}
+
+/// Collects a connection's events so tests can wait for one (a generous upper bound, never
+/// a timing assertion).
+actor EventRecorder {
+    private(set) var events: [ServerEvent] = []
+
+    init(_ stream: AsyncStream<ServerEvent>) {
+        Task { [weak self] in
+            for await event in stream { await self?.record(event) }
+        }
+    }
+
+    private func record(_ event: ServerEvent) { events.append(event) }
+
+    func waitFor(timeout: Duration = .seconds(30), _ matches: @Sendable (ServerEvent) -> Bool) async -> ServerEvent? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let event = events.first(where: matches) { return event }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return events.first(where: matches)
+    }
+
+    func contains(_ matches: (ServerEvent) -> Bool) -> Bool { events.contains(where: matches) }
+}
+
+func expectServerError(_ code: SignalingErrorCode, sourceLocation: SourceLocation = #_sourceLocation,
+                       _ body: () async throws -> Void) async {
+    do {
+        try await body()
+        Issue.record("expected the server to refuse with \(code)", sourceLocation: sourceLocation)
+    } catch let ServerConnectionError.server(actual, _) {
+        #expect(actual == code, sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected a server error \(code), got \(error)", sourceLocation: sourceLocation)
+    }
+}

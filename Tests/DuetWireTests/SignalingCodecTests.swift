@@ -1,0 +1,52 @@
+import DuetWire
+import Foundation
+import Testing
+
+@Suite("Signaling messages")
+struct SignalingCodecTests {
+    @Test func requestsRoundTripWithTypeAndID() throws {
+        let request = ClientRequest(id: 42, message: .register(.init(
+            number: "+15551234", name: "Ada", invite: nil,
+            signedPrekey: .init(id: 1, publicKey: Base64Bytes([1, 2, 3]), createdAt: 1_700_000_000, signature: Base64Bytes([4, 5])),
+            oneTimePrekeys: [.init(id: 7, publicKey: Base64Bytes([9]))])))
+        let bytes = SignalingCodec.encode(request)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        #expect(json["type"] as? String == "register")
+        #expect(json["id"] as? Int == 42)
+        #expect((json["signedPrekey"] as? [String: Any])?["publicKey"] as? String == "AQID")
+        #expect(try SignalingCodec.decodeClientRequest(bytes) == request)
+    }
+
+    @Test func eventsRoundTripWithoutID() throws {
+        let frame = ServerFrame(id: nil, message: .keyChanged(.init(number: "+1", newIdentityKey: Base64Bytes([0xff]))))
+        #expect(try SignalingCodec.decodeServerFrame(SignalingCodec.encode(frame)) == frame)
+        let pong = ServerFrame(id: 3, message: .pong)
+        #expect(try SignalingCodec.decodeServerFrame(SignalingCodec.encode(pong)) == pong)
+    }
+
+    @Test func decodingErrorsAreTyped() {
+        func error(_ text: String) -> SignalingDecodingError? {
+            do { _ = try SignalingCodec.decodeClientRequest(Array(text.utf8)); return nil } catch { return error }
+        }
+        #expect(error("{oops") == .invalidJSON)
+        #expect(error("[1,2]") == .invalidJSON)
+        #expect(error(#"{"id":4}"#) == .missingType(id: 4))
+        #expect(error(#"{"type":"dance","id":5}"#) == .unknownType("dance", id: 5))
+        #expect(error(#"{"type":"lookup","id":6}"#)?.code == .invalidMessage)
+        #expect(error(#"{"type":"lookup","id":6}"#)?.id == 6)
+        #expect(error(#"{"type":"authenticate","identityKey":"***","signature":"AA=="}"#)?.code == .invalidMessage)
+    }
+
+    @Test func numbersAndFingerprints() throws {
+        #expect(PhoneNumber.isValid("+15551234567"))
+        #expect(!PhoneNumber.isValid("15551234567"))
+        #expect(!PhoneNumber.isValid("+"))
+        #expect(!PhoneNumber.isValid("+1234567890123456"))
+        #expect(!PhoneNumber.isValid("+1 555"))
+        let fingerprint = try #require(CertificateFingerprint(digest: Array(0..<32)))
+        #expect(fingerprint.description.hasPrefix("00:01:02:03"))
+        #expect(try CertificateFingerprint(parsing: fingerprint.description.lowercased()) == fingerprint)
+        #expect(try CertificateFingerprint(parsing: "SHA256:" + fingerprint.description.replacingOccurrences(of: ":", with: "")) == fingerprint)
+        #expect(throws: CertificateFingerprint.ParseError.self) { try CertificateFingerprint(parsing: "AB:CD") }
+    }
+}
