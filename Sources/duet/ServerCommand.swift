@@ -22,21 +22,21 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Media address (UDP). Bound now; media is relayed from a later release.", valueName: "HOST:PORT"))
     var media = ServerConfiguration.defaultMedia.description
 
-    @Option(help: ArgumentHelp("Where the database and certificate live. Default: $XDG_DATA_HOME/duet/server or ~/.local/share/duet/server.", valueName: "DIR"))
-    var data: String?
+    @OptionGroup var dataOptions: ServerDataOptions
+    var data: String? { dataOptions.data }
 
     @Flag(help: "Let any key take any number without an invite code (for embedded and test servers).")
     var openRegistration = false
 
     func validate() throws {
         for (flag, value) in [("--listen", listen), ("--media", media)] {
-            do { _ = try HostPort(parsing: value) } catch { throw ValidationError("\(flag): \(error)") }
+            do { _ = try HostPort(parsing: value, allowEphemeralPort: true) } catch { throw ValidationError("\(flag): \(error)") }
         }
     }
 
     func run() async throws {
         let configuration = ServerConfiguration(
-            signaling: try HostPort(parsing: listen), media: try HostPort(parsing: media),
+            signaling: try HostPort(parsing: listen, allowEphemeralPort: true), media: try HostPort(parsing: media, allowEphemeralPort: true),
             dataDirectory: data ?? Self.defaultDataDirectory(), openRegistration: openRegistration)
         let app = try await ServerApplication.start(configuration)
         // Written unbuffered: scripts read the fingerprint from a pipe while the server runs.
@@ -69,8 +69,10 @@ extension ServerCommand {
         @Argument(help: "The number to move, e.g. +15551234567.")
         var number: String
 
-        @Option(help: ArgumentHelp("The server's data directory.", valueName: "DIR"))
-        var data: String?
+        // Shared with the parent command: ArgumentParser hands `--data` to every command in
+        // the chain that declares this group, so `duet server invite N --data DIR` reaches here.
+        @OptionGroup var dataOptions: ServerDataOptions
+        var data: String? { dataOptions.data }
 
         func validate() throws {
             guard PhoneNumber.isValid(number) else {
@@ -84,4 +86,10 @@ extension ServerCommand {
             FileHandle.standardError.write(Data("Single use. On the new device: duet register \(number) --server HOST:PORT --invite \(code)\n".utf8))
         }
     }
+}
+
+/// `--data DIR`, declared by `server` and `server invite` alike.
+struct ServerDataOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Where the database and certificate live. Default: $XDG_DATA_HOME/duet/server or ~/.local/share/duet/server.", valueName: "DIR"))
+    var data: String?
 }

@@ -88,13 +88,13 @@ struct DeviceStoreTests {
         #expect(try store.oneTimePrekeyCount() == 100)
     }
 
-    @Test func topUpNeverReusesAnId() throws {
+    @Test func newPrekeysNeverReuseAnId() throws {
         let store = try open()
         try store.initializeKeys()
         let before = try store.oneTimePrekeysForUpload().map(\.id)
         for id in before.prefix(85) { try store.consumeOneTimePrekey(id: id) { _ in () } }
         #expect(try store.oneTimePrekeyCount() == 15)
-        let added = try store.topUpOneTimePrekeys()
+        let added = try store.makeOneTimePrekeys(count: 85)
         #expect(added.count == 85)
         #expect(try store.oneTimePrekeyCount() == 100)
         #expect(Set(added.map(\.id)).isDisjoint(with: before))

@@ -1,3 +1,4 @@
+import Foundation
 @testable import duet
 import Testing
 
@@ -40,5 +41,21 @@ struct ServerCommandTests {
     @Test func dataDirectoryFollowsXDG() {
         #expect(ServerCommand.defaultDataDirectory(environment: ["XDG_DATA_HOME": "/x", "HOME": "/h"]) == "/x/duet/server")
         #expect(ServerCommand.defaultDataDirectory(environment: ["HOME": "/h"]) == "/h/.local/share/duet/server")
+    }
+}
+
+/// Runs the real binary: `--data` after the `invite` subcommand must reach it, not be taken
+/// by the parent `server` command (an invite written to the default data directory is lost).
+@Suite("duet server invite (binary)")
+struct ServerInviteBinaryTests {
+    @Test func inviteIsWrittenToTheGivenDataDirectory() throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-invite-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let data = home.appendingPathComponent("server")
+        let result = try DuetCommandLine(home: home).run(["server", "invite", "+15550001", "--data", data.path],
+                                                          environment: ["XDG_DATA_HOME": home.appendingPathComponent("xdg").path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(FileManager.default.fileExists(atPath: data.appendingPathComponent("duet-server.sqlite").path))
+        #expect(!FileManager.default.fileExists(atPath: home.appendingPathComponent("xdg/duet/server").path))
     }
 }

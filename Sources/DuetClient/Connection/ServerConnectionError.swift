@@ -33,7 +33,7 @@ public enum ServerConnectionError: Error, Equatable, CustomStringConvertible {
             Either the server made a new certificate (for example its data directory was lost or replaced) \
             or someone is intercepting the connection. Nothing was sent. Ask the server's operator for the \
             fingerprint `duet server` prints at start; only if it matches the presented one, accept it \
-            deliberately by pinning the new fingerprint.
+            deliberately by pinning the new fingerprint (duet: add --accept-certificate \(actual) to the command).
             """
         case let .cannotConnect(server, reason):
             "cannot reach the server at \(server): \(reason); check the address and that `duet server` is running"

@@ -96,12 +96,11 @@ extension DeviceStore {
         return result
     }
 
-    /// Makes new one-time prekeys until the device holds `target`; returns the new public halves.
-    public func topUpOneTimePrekeys(to target: Int = DeviceStore.oneTimePrekeyTarget) throws(DeviceStoreError) -> [OneTimePrekeyPublic] {
-        try write { db in
-            let held = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM oneTimePrekey") ?? 0
-            return try insertOneTimePrekeys(count: max(0, target - held), db)
-        }
+    /// Makes `count` new one-time prekeys and returns their public halves for upload. The
+    /// server's count, not ours, decides how many: keys it handed out stay here until a call
+    /// uses them, so the device usually holds more than the server has left.
+    public func makeOneTimePrekeys(count: Int) throws(DeviceStoreError) -> [OneTimePrekeyPublic] {
+        try write { db in try insertOneTimePrekeys(count: max(0, count), db) }
     }
 
     /// Uses one-time prekey `id` for `body` (an X3DH response) and deletes it in the same

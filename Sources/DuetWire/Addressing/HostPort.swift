@@ -23,7 +23,9 @@ public struct HostPort: Hashable, Sendable, CustomStringConvertible {
         self.port = port
     }
 
-    public init(parsing text: String) throws(ParseError) {
+    /// Parses `HOST:PORT`; `allowEphemeralPort` accepts port 0 (a listening address whose
+    /// port the system picks).
+    public init(parsing text: String, allowEphemeralPort: Bool = false) throws(ParseError) {
         let host: Substring
         let portText: Substring
         if text.hasPrefix("[") {
@@ -38,7 +40,7 @@ public struct HostPort: Hashable, Sendable, CustomStringConvertible {
             portText = text[text.index(after: colon)...]
         }
         guard !host.isEmpty else { throw .emptyHost(text) }
-        guard let port = Int(portText), (1...65535).contains(port) else { throw .badPort(text) }
+        guard let port = Int(portText), ((allowEphemeralPort ? 0 : 1)...65535).contains(port) else { throw .badPort(text) }
         self.host = String(host)
         self.port = port
     }

@@ -1,0 +1,163 @@
+import DuetCrypto
+import DuetWire
+import Foundation
+
+/// Why a device could not act on its server. Each says what to do.
+public enum DeviceSessionError: Error, Equatable, CustomStringConvertible {
+    case noServer
+    case notRegistered
+    case unknownContact(String)
+    case invalidNumber(String)
+
+    public var description: String {
+        switch self {
+        case .noServer: "this profile has no server yet: run 'duet register NUMBER --server HOST:PORT'"
+        case .notRegistered: "this device is not registered: run 'duet register NUMBER --server HOST:PORT'"
+        case let .unknownContact(number): "\(number) is not in your contacts: add it with 'duet contacts add \(number)'"
+        case let .invalidNumber(number): "'\(number)' is not a phone number: write + and 1–15 digits, e.g. +15550100"
+        }
+    }
+}
+
+/// One device talking to its server: the device store plus a `ServerConnection` whose
+/// certificate is pinned on first use (and refused when it changes, as ssh does), with the
+/// server's news applied to the store — key changes mark contacts, low prekeys are topped up.
+/// The CLI, the TUI, the bots and the demo all act as a device through this type.
+public actor DeviceSession {
+    public nonisolated let store: DeviceStore
+    public nonisolated let connection: ServerConnection
+    public nonisolated let server: HostPort
+    private var pump: Task<Void, Never>?
+    /// Presence as last reported, by number.
+    public private(set) var presence: [String: Bool] = [:]
+    /// Messages worth showing the user (key changes seen, prekeys uploaded).
+    public private(set) var notices: [String] = []
+
+    /// Connects to `server` (or the profile's remembered server). The profile's pinned
+    /// fingerprint must match unless this is the first connection to that server;
+    /// `acceptFingerprint` replaces the pin deliberately after the operator confirmed it.
+    public static func open(store: DeviceStore, server: HostPort? = nil, acceptFingerprint: String? = nil) async throws -> DeviceSession {
+        let account = try store.account()
+        guard let target = server ?? account.server else { throw DeviceSessionError.noServer }
+        let pin = acceptFingerprint ?? (account.server == target ? account.serverFingerprint : nil)
+        let connection = try ServerConnection(server: target, identity: try store.identity(), pinnedFingerprint: pin)
+        try await connection.connect()
+        if let seen = await connection.serverFingerprint?.description, seen != account.serverFingerprint || account.server != target {
+            var updated = account
+            updated.server = target
+            updated.serverFingerprint = seen
+            try store.saveAccount(updated)
+        }
+        let session = DeviceSession(store: store, connection: connection, server: target)
+        await session.startPump()
+        return session
+    }
+
+    private init(store: DeviceStore, connection: ServerConnection, server: HostPort) {
+        self.store = store
+        self.connection = connection
+        self.server = server
+    }
+
+    private func startPump() {
+        let events = connection.events
+        pump = Task { [weak self] in
+            for await event in events {
+                await self?.apply(event)
+            }
+        }
+    }
+
+    /// Applies one piece of server news to the device.
+    func apply(_ event: ServerEvent) async {
+        switch event {
+        case let .keyChanged(number, key):
+            if case .keyChanged = (try? store.recordIdentityKey(key, for: number)) ?? .unverified {
+                notices.append("\(number) has a new identity key: verify the safety number again before trusting calls")
+            }
+        case let .presence(number, online):
+            presence[number] = online
+        case let .prekeysLow(remaining):
+            await topUp(serverHas: remaining)
+        default:
+            break
+        }
+    }
+
+    /// Brings the server's one-time prekeys back to 100.
+    private func topUp(serverHas remaining: Int) async {
+        guard remaining < DeviceStore.oneTimePrekeyTarget,
+              let fresh = try? store.makeOneTimePrekeys(count: DeviceStore.oneTimePrekeyTarget - remaining),
+              let count = try? await connection.uploadPrekeys(oneTimePrekeys: fresh) else { return }
+        notices.append("uploaded \(fresh.count) one-time prekeys (server now holds \(count))")
+    }
+
+    /// Registers `number` for this device and uploads its prekeys; remembers the server.
+    public func register(number: String, name: String?, invite: String?) async throws -> ServerConnection.Registration {
+        guard PhoneNumber.isValid(number) else { throw DeviceSessionError.invalidNumber(number) }
+        let registration = try await connection.register(number: number, name: name, invite: invite,
+                                                         signedPrekey: try store.currentSignedPrekey().publicPart,
+                                                         oneTimePrekeys: try store.oneTimePrekeysForUpload())
+        var account = try store.account()
+        account.number = registration.number
+        account.displayName = name
+        account.server = server
+        account.serverFingerprint = await connection.serverFingerprint?.description ?? account.serverFingerprint
+        account.registeredAt = Date()
+        try store.saveAccount(account)
+        return registration
+    }
+
+    /// Adds a contact with the identity key the server holds for it, and watches its presence.
+    @discardableResult
+    public func addContact(number: String, name: String?) async throws -> Contact {
+        guard PhoneNumber.isValid(number) else { throw DeviceSessionError.invalidNumber(number) }
+        let found = try await connection.lookup(number: number)
+        try store.addContact(number: number, name: name)
+        try store.recordIdentityKey(found.identityKey, for: number)
+        presence[number] = found.online
+        _ = try? await connection.watch([number])
+        guard let contact = try store.contact(number: number) else { throw DeviceSessionError.unknownContact(number) }
+        return contact
+    }
+
+    /// Asks the server for every contact's current key (catching changes even without a
+    /// notice) and presence. Contacts the server no longer knows keep their last key.
+    public func refreshContacts() async throws -> [Contact] {
+        let contacts = try store.contacts()
+        let online = (try? await connection.watch(contacts.map(\.number))) ?? [:]
+        presence.merge(online) { $1 }
+        for contact in contacts {
+            if let found = try? await connection.lookup(number: contact.number) {
+                try store.recordIdentityKey(found.identityKey, for: contact.number)
+                presence[contact.number] = found.online
+            }
+        }
+        return try store.contacts()
+    }
+
+    /// The safety number with `number`, over the key the server holds now (recorded first,
+    /// so a change shows up here rather than being verified by mistake).
+    public func safetyNumber(with number: String) async throws -> (SafetyNumber, Contact) {
+        guard try store.contact(number: number) != nil else { throw DeviceSessionError.unknownContact(number) }
+        guard let own = try store.account().number else { throw DeviceSessionError.notRegistered }
+        let found = try await connection.lookup(number: number)
+        try store.recordIdentityKey(found.identityKey, for: number)
+        guard let contact = try store.contact(number: number), let key = contact.identityKey else { throw DeviceSessionError.unknownContact(number) }
+        let safety = SafetyNumber(localNumber: own, localKey: try store.identityPublicKey(), remoteNumber: number, remoteKey: key)
+        return (safety, contact)
+    }
+
+    /// Waits briefly for news the server sends right after login (queued key changes), so
+    /// a short-lived command does not exit before applying them.
+    public func settle() async {
+        _ = try? await connection.ping()
+        await Task.yield()
+    }
+
+    /// Closes the connection.
+    public func close() async {
+        pump?.cancel()
+        await connection.close()
+    }
+}
