@@ -1,1 +1,7 @@
-// Filled in by the media pipeline work: SRTP and Opus cost ratios.
+// duet-bench: cost figures for `make bench`, one `name value unit` line each.
+// Every bench measures its ratios within one run, interleaving rounds, so a busy machine
+// slows numerator and denominator alike. Add a bench by adding its `run(report:)` here.
+
+let report = BenchReport()
+SRTPBench.run(report: report)
+SFrameBench.run(report: report)
