@@ -15,7 +15,7 @@ enum OpusBench {
     static let rounds = 7
     static let framesPerRound = 250  // 5 s of audio
 
-    static func run() {
+    static func run(report: BenchReport) {
         do {
             var voice = SyntheticVoice(number: "+15551234")
             let frames = (0..<framesPerRound).map { _ in voice.nextFrame() }
@@ -29,12 +29,12 @@ enum OpusBench {
                 let decoder = try OpusDecoder()
                 decodeSeconds.append(try cpuSeconds { for packet in packets { _ = try decoder.decode(packet) } })
             }
-            let encode = median(encodeSeconds)
-            let decode = median(decodeSeconds)
+            let encode = Timing.median(encodeSeconds)
+            let decode = Timing.median(decodeSeconds)
             let audioSeconds = Double(framesPerRound * AudioFormat.frameDurationMilliseconds) / 1000
-            report("opus_encode_us_per_frame", encode / Double(framesPerRound) * 1e6, "us")
-            report("opus_decode_us_per_frame", decode / Double(framesPerRound) * 1e6, "us")
-            report("opus_encode_realtime_x", audioSeconds / encode, "x")
+            report.figure("opus_encode_us_per_frame", encode / Double(framesPerRound) * 1e6, unit: "us")
+            report.figure("opus_decode_us_per_frame", decode / Double(framesPerRound) * 1e6, unit: "us")
+            report.figure("opus_encode_realtime_x", audioSeconds / encode, unit: "x")
         } catch {
             print("opus_bench_error 1 error  # \(error)")
         }
@@ -54,14 +54,5 @@ enum OpusBench {
         var time = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
         return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
-    }
-
-    private static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted[sorted.count / 2]
-    }
-
-    private static func report(_ name: String, _ value: Double, _ unit: String) {
-        print("\(name) \(String(format: "%.2f", value)) \(unit)")
     }
 }
