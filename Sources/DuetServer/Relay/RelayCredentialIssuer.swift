@@ -43,13 +43,14 @@ struct RelayCredentialIssuer: Sendable {
     var coreCredentials: RelayCore.Credentials {
         let issuer = self
         return RelayCore.Credentials(realm: Self.realm, password: { username, now in issuer.password(for: username, now: now) },
-                                     integrity: { username, realm, password in .longTermCredential(username: username, realm: realm, password: password) })
+                                     integrity: { username, realm, password in .relayLongTermCredential(username: username, realm: realm, password: password) })
     }
 }
 
 extension STUNIntegrity {
-    /// MESSAGE-INTEGRITY (HMAC-SHA1) under a TURN long-term credential.
-    static func longTermCredential(username: String, realm: String, password: String) -> STUNIntegrity {
+    /// MESSAGE-INTEGRITY (HMAC-SHA1) under a TURN long-term credential. (DuetClient has the
+    /// public twin, `longTermCredential`; the server does not depend on the client.)
+    static func relayLongTermCredential(username: String, realm: String, password: String) -> STUNIntegrity {
         let credential = TURNCredential(username: username, realm: realm, password: password)
         return STUNIntegrity(kind: .sha1) { credential.messageIntegrity(over: $0) }
     }
