@@ -32,7 +32,8 @@ let package = Package(
         systemLibrary("COpenSSL", pkgConfig: "openssl", apt: ["libssl-dev"]),
 
         .target(name: "DuetWire"),
-        .target(name: "DuetCrypto", dependencies: ["CSodium"]),
+        // swift-crypto for TURN's MD5 and HMAC-SHA1 (RFC 8656 long-term credentials), which libsodium lacks.
+        .target(name: "DuetCrypto", dependencies: ["CSodium", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "DuetMedia", dependencies: ["DuetWire", "DuetCrypto", "CSodium", "CSRTP", "COpus"]),
         .target(name: "DuetClient", dependencies: [
             "DuetWire", "DuetCrypto", "DuetMedia",

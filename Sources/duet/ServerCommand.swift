@@ -3,12 +3,13 @@ import DuetServer
 import DuetWire
 import Foundation
 
-/// `duet server` (DESIGN §4, §9): runs the directory and signaling hub until SIGINT/SIGTERM,
+/// `duet server` (DESIGN §4, §9): runs the directory, signaling hub and media port (STUN and the
+/// 1:1 relay) until SIGINT/SIGTERM,
 /// and, as `duet server invite`, lets the operator move a number to a new device key.
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
-        abstract: "Run a Duet server: directory, TLS signaling, and (from a later release) media.",
+        abstract: "Run a Duet server: directory, TLS signaling, and the media port (STUN and the call relay).",
         discussion: """
             On first start the server makes a self-signed TLS certificate in its data directory and \
             prints its SHA-256 fingerprint; give that fingerprint to the people who register, so they \
@@ -19,7 +20,7 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Signaling address (TCP + TLS).", valueName: "HOST:PORT"))
     var listen = ServerConfiguration.defaultSignaling.description
 
-    @Option(help: ArgumentHelp("Media address (UDP). Bound now; media is relayed from a later release.", valueName: "HOST:PORT"))
+    @Option(help: ArgumentHelp("Media address (UDP): STUN Binding and the TURN relay for 1:1 calls. Clients are sent this address, so give one they can reach.", valueName: "HOST:PORT"))
     var media = ServerConfiguration.defaultMedia.description
 
     @OptionGroup var dataOptions: ServerDataOptions
@@ -43,7 +44,7 @@ struct ServerCommand: AsyncParsableCommand {
         FileHandle.standardOutput.write(Data("""
             duet server
               signaling    \(app.signalingAddress) (TLS)
-              media        \(app.mediaAddress) (UDP; media arrives with a later release, datagrams are dropped for now)
+              media        \(app.mediaAddress) (UDP; STUN and TURN relay for 1:1 calls)
               certificate  SHA-256 \(app.certificateFingerprint)
               data         \(configuration.dataDirectory)
               registration \(openRegistration ? "open: any key may take any number" : "a number bound to a key moves only with an invite code")

@@ -117,6 +117,22 @@ struct RelayCoreTests {
         #expect(core.allocationCount == 0)
     }
 
+    /// Credentials expire at t = 1000 here. The allocation made before then keeps being
+    /// refreshed with them (a call outlives its credential), but no new allocation is made.
+    @Test func anExpiredCredentialKeepsItsAllocationButMakesNoNewOne() throws {
+        var core = try allocated()
+        let refreshed = try response(core.handleClientDatagram(request(.refresh, [.uint32(.lifetime, 600)]), from: client, now: 550))
+        #expect(refreshed.messageClass == .success)
+        let late = try response(core.handleClientDatagram(request(.refresh, [.uint32(.lifetime, 600)]), from: client, now: 1100))
+        #expect(late.messageClass == .success)
+        #expect(try response(core.handleClientDatagram(request(.channelBind, [.channelNumber(0x4001)], peerAddress: peer), from: client, now: 1100)).messageClass == .success)
+        let other = TransportAddress(ipv4: "10.0.0.3", port: 50000)!
+        let refused = try response(core.handleClientDatagram(request(.allocate, [.requestedTransportUDP]), from: other, now: 1100))
+        #expect(refused.errorCode?.code == 401)
+        // Nor does the expired credential adopt someone else's allocation.
+        #expect(try response(core.handleClientDatagram(request(.refresh), from: other, now: 1100)).errorCode?.code == 401)
+    }
+
     @Test func allocationsExpire() throws {
         var core = try allocated()
         #expect(core.expire(now: 599).isEmpty)

@@ -24,6 +24,37 @@ struct SignalingCodecTests {
         #expect(try SignalingCodec.decodeServerFrame(SignalingCodec.encode(pong)) == pong)
     }
 
+    @Test func callMessagesRoundTripWithTheirFieldNames() throws {
+        let signal = ClientRequest(id: 8, message: .callSignal(.init(to: "+15550002", callID: "c-1", kind: "invite", payload: Base64Bytes([1, 2, 3]))))
+        let bytes = SignalingCodec.encode(signal)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        #expect(json["type"] as? String == "callSignal")
+        #expect(json["to"] as? String == "+15550002")
+        #expect(json["payload"] as? String == "AQID")
+        #expect(try SignalingCodec.decodeClientRequest(bytes) == signal)
+        let ask = ClientRequest(id: 9, message: .relayCredentials(.init(callID: "c-1")))
+        #expect(try SignalingCodec.decodeClientRequest(SignalingCodec.encode(ask)) == ask)
+
+        let frames: [ServerFrame] = [
+            ServerFrame(id: 8, message: .callSignalSent),
+            ServerFrame(id: nil, message: .callSignal(.init(from: "+15550001", callID: "c-1", kind: "answer", payload: Base64Bytes([7])))),
+            ServerFrame(id: 9, message: .relayCredentials(.init(username: "1700000600:c-1:+15550001", password: "pw", realm: "duet",
+                                                                 ttlSeconds: 600, relay: "127.0.0.1:7401"))),
+        ]
+        for frame in frames { #expect(try SignalingCodec.decodeServerFrame(SignalingCodec.encode(frame)) == frame) }
+        // Logs never see the relay password.
+        if case let .relayCredentials(credentials) = frames[2].message { #expect(!"\(credentials)".contains("pw")) }
+    }
+
+    @Test func callTokensAreShortAndColonFree() {
+        #expect(Signaling.isValidToken("3F2504E0-4F89-11D3-9A0C-0305E82C3301"))
+        #expect(Signaling.isValidToken("hang_up"))
+        #expect(!Signaling.isValidToken(""))
+        #expect(!Signaling.isValidToken("a:b"))
+        #expect(!Signaling.isValidToken("café"))
+        #expect(!Signaling.isValidToken(String(repeating: "x", count: Signaling.maximumTokenLength + 1)))
+    }
+
     @Test func decodingErrorsAreTyped() {
         func error(_ text: String) -> SignalingDecodingError? {
             do { _ = try SignalingCodec.decodeClientRequest(Array(text.utf8)); return nil } catch { return error }

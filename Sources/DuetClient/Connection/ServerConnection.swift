@@ -139,11 +139,12 @@ public actor ServerConnection {
         guard case .pong = try await send(.ping) else { throw unexpected("ping") }
     }
 
-    private func unexpected(_ request: String) -> ServerConnectionError {
+    func unexpected(_ request: String) -> ServerConnectionError {
         .invalidResponse("unexpected reply to \"\(request)\"")
     }
 
-    private func send(_ message: ClientMessage) async throws(ServerConnectionError) -> ServerMessage {
+    /// Sends one request and waits for its reply; an `error` reply is thrown as `.server`.
+    func send(_ message: ClientMessage) async throws(ServerConnectionError) -> ServerMessage {
         guard !isClosed else { throw .closed }
         guard let channel else { throw .notConnected }
         nextRequestID = nextRequestID == .max ? 1 : nextRequestID + 1
@@ -213,6 +214,8 @@ public actor ServerConnection {
             eventSink.yield(.presence(number: presence.number, online: presence.online))
         case let .prekeysLow(low):
             eventSink.yield(.prekeysLow(remaining: low.remaining))
+        case let .callSignal(signal):
+            eventSink.yield(.callSignal(from: signal.from, callID: signal.callID, kind: signal.kind, payload: signal.payload.bytes))
         default:
             break
         }

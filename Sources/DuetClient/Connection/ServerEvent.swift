@@ -8,6 +8,9 @@ public enum ServerEvent: Sendable, Equatable {
     /// The server holds only `remaining` one-time prekeys for this device: upload more
     /// (the device tops itself up to 100, DESIGN §2).
     case prekeysLow(remaining: Int)
+    /// A call signal from another device; `from` is the sender's registered number as the
+    /// server knows it (the sender cannot choose it). `payload` is the sender's encrypted blob.
+    case callSignal(from: String, callID: String, kind: String, payload: [UInt8])
     /// Logged in (again); `number` is the number bound to this device's key, if any.
     case connected(number: String?)
     case disconnected(reason: String)

@@ -1,53 +1,175 @@
 import DuetWire
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
-/// The media UDP port (DESIGN §4). It is bound from the first start so the address is
-/// reserved and printed, but until the relay, SFU and meetings arrive (issue [4/9]) it only
-/// counts and drops what it receives; it never answers.
+/// The media UDP port (DESIGN §4): STUN Binding answers, the TURN relay (RFC 8656 subset),
+/// and, until the SFU and meetings arrive, counting and dropping DTLS and RTP.
+///
+/// Ownership: one task — the loop in `run()` — owns the `MediaRouter` and with it the
+/// `RelayCore` struct. The media socket's reader, each relayed socket's reader, socket
+/// binding and the once-a-second clock are separate tasks that only put `MediaEvent`s on
+/// one bounded stream; the loop applies them in order and does the writes. No lock and no
+/// actor re-entrancy: the core changes in one place, one event at a time. Under a flood the
+/// stream drops the newest events (UDP would have lost them anyway) instead of growing.
 final class MediaService: Service, Sendable {
     typealias Datagram = AddressedEnvelope<ByteBuffer>
-    private let socket: NIOAsyncChannel<Datagram, Datagram>
-    private let logger: Logger
-    let address: HostPort
+    /// Events waiting for the loop before new ones are dropped.
+    static let eventBuffer = 8192
 
-    static func bind(_ address: HostPort, logger: Logger) async throws(ServerStartupError) -> MediaService {
+    private let socket: NIOAsyncChannel<Datagram, Datagram>
+    private let credentials: RelayCore.Credentials
+    private let logger: Logger
+    /// Where the media socket is bound.
+    let address: HostPort
+    /// The IP relayed sockets are bound on and announced with (the media host's).
+    private let relayIP: [UInt8]
+
+    /// The media socket, bound before the rest of the server is made (relay credentials
+    /// carry its address).
+    struct BoundSocket: Sendable {
+        let channel: NIOAsyncChannel<Datagram, Datagram>
+        let address: HostPort
+        let ip: [UInt8]
+    }
+
+    static func bindSocket(_ address: HostPort) async throws(ServerStartupError) -> BoundSocket {
         do {
             let socket = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .bind(host: address.host, port: address.port) { channel in
                     channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<Datagram, Datagram>(wrappingChannelSynchronously: channel) }
                 }
-            let port = socket.channel.localAddress?.port ?? address.port
-            return MediaService(socket: socket, logger: logger, address: HostPort(host: address.host, port: port))
+            guard let local = socket.channel.localAddress, let bound = TransportAddress(local) else {
+                try? await socket.channel.close()
+                throw ServerStartupError.bind(what: "media", address: address.description, reason: "the socket has no IP address")
+            }
+            return BoundSocket(channel: socket, address: HostPort(host: address.host, port: Int(bound.port)), ip: bound.ip)
+        } catch let error as ServerStartupError {
+            throw error
         } catch {
             throw .bind(what: "media", address: address.description, reason: "\(error)")
         }
     }
 
-    private init(socket: NIOAsyncChannel<Datagram, Datagram>, logger: Logger, address: HostPort) {
-        self.socket = socket
+    init(bound: BoundSocket, credentials: RelayCore.Credentials, logger: Logger) {
+        self.socket = bound.channel
+        self.credentials = credentials
         self.logger = logger
-        self.address = address
+        self.address = bound.address
+        self.relayIP = bound.ip
+    }
+
+    /// Releases the port when startup fails after binding it.
+    func closeUnstarted() async {
+        try? await socket.channel.close()
     }
 
     func run() async throws {
         let socket = self.socket
-        let logger = self.logger
         try await withGracefulShutdownHandler {
-            try await socket.executeThenClose { inbound, _ in
-                var dropped = 0
-                for try await datagram in inbound {
-                    dropped += 1
-                    if dropped == 1 {
-                        logger.notice("media: dropping datagrams; this server does not relay media yet", metadata: ["from": "\(datagram.remoteAddress)"])
-                    }
-                }
+            try await socket.executeThenClose { inbound, outbound in
+                try await serve(inbound: inbound, outbound: outbound)
             }
         } onGracefulShutdown: {
             socket.channel.close(promise: nil)
+        }
+    }
+
+    private func serve(inbound: NIOAsyncChannelInboundStream<Datagram>, outbound: NIOAsyncChannelOutboundWriter<Datagram>) async throws {
+        let (events, sink) = AsyncStream.makeStream(of: MediaEvent.self, bufferingPolicy: .bufferingOldest(Self.eventBuffer))
+        var nonceBytes = [UInt8](repeating: 0, count: 12)
+        var rng = SystemRandomNumberGenerator()
+        for i in nonceBytes.indices { nonceBytes[i] = rng.next() }
+        var router = MediaRouter(credentials: credentials, nonce: Data(nonceBytes).base64EncodedString())
+        let logger = self.logger
+
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                // Ends when the socket closes (shutdown); a read error ends it too, and with it
+                // the loop: the port is unusable then.
+                do {
+                    for try await datagram in inbound {
+                        guard let from = TransportAddress(datagram.remoteAddress) else { continue }
+                        sink.yield(.fromClient(Array(datagram.data.readableBytesView), from))
+                    }
+                } catch {
+                    logger.error("media: reading the media port failed", metadata: ["error": "\(error)"])
+                }
+                sink.finish()
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    if case .terminated = sink.yield(.tick) { return }
+                }
+            }
+            var noticed: Set<String> = []
+            for await event in events {
+                for output in router.handle(event, now: Date().timeIntervalSince1970) {
+                    await perform(output, outbound: outbound, sink: sink, group: &group)
+                }
+                for (kind, _) in router.counts where kind.hasSuffix("(dropped)") && !noticed.contains(kind) {
+                    noticed.insert(kind)
+                    logger.notice("media: dropping \(kind.dropLast(10)) datagrams; this server does not terminate them yet")
+                }
+            }
+            for socket in router.closeAll() { socket.close() }
+            group.cancelAll()
+        }
+    }
+
+    private func perform(_ output: MediaOutput, outbound: NIOAsyncChannelOutboundWriter<Datagram>,
+                         sink: AsyncStream<MediaEvent>.Continuation, group: inout DiscardingTaskGroup) async {
+        switch output {
+        case let .sendToClient(client, bytes):
+            // A failed UDP send (e.g. no route) loses one datagram; it must not end the port.
+            try? await outbound.write(Datagram(remoteAddress: client.socketAddress, data: ByteBuffer(bytes: bytes)))
+        case let .sendToPeer(socket, peer, bytes):
+            try? await socket.outbound.write(Datagram(remoteAddress: peer.socketAddress, data: ByteBuffer(bytes: bytes)))
+        case let .close(socket):
+            socket.close()
+        case let .bindRelaySocket(request):
+            let host = address.host, relayIP = self.relayIP, logger = self.logger
+            group.addTask {
+                await Self.runRelaySocket(for: request, host: host, relayIP: relayIP, sink: sink, logger: logger)
+            }
+        }
+    }
+
+    /// Binds a relayed socket on the media host (port 0), hands it to the loop, then feeds
+    /// what peers send to it back as events until the loop closes it.
+    private static func runRelaySocket(for request: RelayCore.PendingAllocation, host: String, relayIP: [UInt8],
+                                       sink: AsyncStream<MediaEvent>.Continuation, logger: Logger) async {
+        let channel: NIOAsyncChannel<Datagram, Datagram>
+        let relayed: TransportAddress
+        do {
+            channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(host: host, port: 0) { channel in
+                    channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<Datagram, Datagram>(wrappingChannelSynchronously: channel) }
+                }
+            guard let port = channel.channel.localAddress?.port, let port16 = UInt16(exactly: port) else {
+                try? await channel.channel.close()
+                sink.yield(.relayBindFailed(request, reason: "relayed socket has no port"))
+                return
+            }
+            relayed = TransportAddress(ip: relayIP, port: port16)
+        } catch {
+            logger.warning("media: cannot bind a relayed socket", metadata: ["error": "\(error)"])
+            sink.yield(.relayBindFailed(request, reason: "\(error)"))
+            return
+        }
+        let underlying = channel.channel
+        try? await channel.executeThenClose { inbound, outbound in
+            let socket = RelaySocket(address: relayed, outbound: outbound, close: { underlying.close(promise: nil) })
+            // If the loop is gone (shutdown) or swamped, nobody will own this socket: close it.
+            guard case .enqueued = sink.yield(.relayBound(request, socket)) else { return }
+            for try await datagram in inbound {
+                guard let peer = TransportAddress(datagram.remoteAddress) else { continue }
+                sink.yield(.fromPeer(Array(datagram.data.readableBytesView), peer, relayed: relayed))
+            }
         }
     }
 }

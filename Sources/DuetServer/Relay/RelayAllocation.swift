@@ -6,6 +6,8 @@ struct RelayAllocation: Sendable {
     let client: TransportAddress
     let relayedAddress: TransportAddress
     let username: String
+    /// When the allocation was made: its credential is judged at this time from then on.
+    let createdAt: Double
     var expiresAt: Double
     /// Peer IP → expiry (permissions are per IP address, port ignored; §9).
     var permissions: [[UInt8]: Double] = [:]

@@ -78,7 +78,11 @@ struct RelayCore: Sendable {
               message.first(.messageIntegrity) != nil || message.first(.messageIntegritySHA256) != nil else {
             return [.sendToClient(client, challenge(message, 401, "Unauthorized"))]
         }
-        guard message.text(.realm) == credentials.realm, let password = credentials.password(username, now) else {
+        // A credential's expiry gates new allocations; the allocation it made is kept alive
+        // (Refresh, permissions, channels) under the same username, judged at the time it was
+        // made, so a call outlives the short credential lifetime without new credentials.
+        let credentialTime = message.method != .allocate && live(client, now)?.username == username ? allocations[client]?.createdAt ?? now : now
+        guard message.text(.realm) == credentials.realm, let password = credentials.password(username, credentialTime) else {
             return [.sendToClient(client, challenge(message, 401, "Unauthorized"))]
         }
         let integrity = credentials.integrity(username, credentials.realm, password)
@@ -118,7 +122,7 @@ struct RelayCore: Sendable {
     mutating func allocationBound(_ request: PendingAllocation, relayedAddress: TransportAddress, now: Double) -> [RelayAction] {
         pending.remove(request.client)
         allocations[request.client] = RelayAllocation(client: request.client, relayedAddress: relayedAddress, username: request.username,
-                                                      expiresAt: now + Double(request.lifetime))
+                                                      createdAt: now, expiresAt: now + Double(request.lifetime))
         byRelayedAddress[relayedAddress] = request.client
         var response = STUNMessage(method: .allocate, messageClass: .success, transactionID: request.transactionID)
         response.attributes = [response.xorAddress(.xorRelayedAddress, relayedAddress), .uint32(.lifetime, request.lifetime),

@@ -29,13 +29,17 @@ public final class ServerApplication: Sendable {
         do { tls = try certificate.makeServerContext() } catch {
             throw .certificate("cannot use the certificate in \(directoryURL.path): \(error)")
         }
+        let relaySecret = try RelaySecret.loadOrCreate(in: directoryURL)
+        // The media port first: relay credentials name the address it was bound at.
+        let boundMedia = try await MediaService.bindSocket(configuration.media)
+        let issuer = RelayCredentialIssuer(secret: relaySecret, relay: boundMedia.address)
+        let media = MediaService(bound: boundMedia, credentials: issuer.coreCredentials, logger: logger)
         let context = SignalingContext(
             directory: Directory(pool: pool, openRegistration: configuration.openRegistration),
-            hub: SignalingHub(), fingerprint: certificate.fingerprint, logger: logger)
-        let signaling = try await SignalingService.bind(configuration.signaling, tls: tls, context: context)
-        let media: MediaService
-        do { media = try await MediaService.bind(configuration.media, logger: logger) } catch {
-            try? await signaling.closeUnstarted()
+            hub: SignalingHub(), fingerprint: certificate.fingerprint, relayCredentials: issuer, logger: logger)
+        let signaling: SignalingService
+        do { signaling = try await SignalingService.bind(configuration.signaling, tls: tls, context: context) } catch {
+            await media.closeUnstarted()
             throw error
         }
         let group = ServiceGroup(configuration: .init(

@@ -156,6 +156,10 @@ struct SignalingConnection {
             reply(requestID, .presenceList(.init(presence: [])))
         case .ping:
             reply(requestID, .pong)
+        case let .callSignal(request):
+            reply(requestID, await CallSignaling(context: context).forward(request, fromKey: raw))
+        case let .relayCredentials(request):
+            reply(requestID, await CallSignaling(context: context).relayCredentials(request, forKey: raw))
         }
     }
 

@@ -1,12 +1,13 @@
 import DuetWire
 import Logging
 
-/// What every signaling connection shares: the directory, the hub and the certificate the
-/// logins are bound to.
+/// What every signaling connection shares: the directory, the hub, the certificate the
+/// logins are bound to and the relay's credential issuer.
 struct SignalingContext: Sendable {
     let directory: Directory
     let hub: SignalingHub
     let fingerprint: CertificateFingerprint
+    let relayCredentials: RelayCredentialIssuer
     let logger: Logger
 
     /// Sends `recipient` its queued keyChanged notices if it is online, then forgets them.

@@ -71,9 +71,12 @@ actor SignalingHub {
         }
     }
 
-    func send(_ message: ServerMessage, toNumber number: String) {
-        guard let id = byNumber[number] else { return }
-        sessions[id]?.outbox.yield(ServerFrame(id: nil, message: message))
+    /// Queues `message` to the connection speaking for `number`; false if there is none.
+    @discardableResult
+    func send(_ message: ServerMessage, toNumber number: String) -> Bool {
+        guard let id = byNumber[number], let session = sessions[id] else { return false }
+        session.outbox.yield(ServerFrame(id: nil, message: message))
+        return true
     }
 
     /// Graceful shutdown: close every connection and refuse new ones.

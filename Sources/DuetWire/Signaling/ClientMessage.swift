@@ -10,6 +10,10 @@ public enum ClientMessage: Hashable, Sendable {
     case watch(Signaling.NumberList)
     case unwatch(Signaling.NumberList)
     case ping
+    /// Forward an opaque call signal to a number's device (reply `callSignalSent`).
+    case callSignal(Signaling.CallSignalRequest)
+    /// Relay credentials for one call (reply `relayCredentials`).
+    case relayCredentials(Signaling.RelayCredentialsRequest)
 
     /// The JSON `type` discriminator.
     public var type: String {
@@ -22,6 +26,8 @@ public enum ClientMessage: Hashable, Sendable {
         case .watch: "watch"
         case .unwatch: "unwatch"
         case .ping: "ping"
+        case .callSignal: "callSignal"
+        case .relayCredentials: "relayCredentials"
         }
     }
 }
@@ -42,6 +48,8 @@ extension SignalingCodec {
         case let .fetchBundle(p), let .lookup(p): encode(type: request.message.type, id: request.id, payload: p)
         case let .watch(p), let .unwatch(p): encode(type: request.message.type, id: request.id, payload: p)
         case .ping: encode(type: request.message.type, id: request.id, payload: Empty())
+        case let .callSignal(p): encode(type: request.message.type, id: request.id, payload: p)
+        case let .relayCredentials(p): encode(type: request.message.type, id: request.id, payload: p)
         }
     }
 
@@ -56,6 +64,8 @@ extension SignalingCodec {
         case "watch": .watch(try payload(body, type))
         case "unwatch": .unwatch(try payload(body, type))
         case "ping": .ping
+        case "callSignal": .callSignal(try payload(body, type))
+        case "relayCredentials": .relayCredentials(try payload(body, type))
         default: throw .unknownType(type, id: id)
         }
         return ClientRequest(id: id, message: message)

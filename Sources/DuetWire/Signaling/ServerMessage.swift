@@ -12,6 +12,11 @@ public enum ServerMessage: Hashable, Sendable {
     case prekeysLow(Signaling.PrekeysLow)
     case error(Signaling.ErrorReply)
     case pong
+    /// The reply to `callSignal`: the signal was handed to the callee's connection.
+    case callSignalSent
+    /// An event: a call signal from another device.
+    case callSignal(Signaling.CallSignal)
+    case relayCredentials(Signaling.RelayCredentials)
 
     public var type: String {
         switch self {
@@ -27,6 +32,9 @@ public enum ServerMessage: Hashable, Sendable {
         case .prekeysLow: "prekeysLow"
         case .error: "error"
         case .pong: "pong"
+        case .callSignalSent: "callSignalSent"
+        case .callSignal: "callSignal"
+        case .relayCredentials: "relayCredentials"
         }
     }
 }
@@ -54,6 +62,9 @@ extension SignalingCodec {
         case let .prekeysLow(p): return encode(type: t, id: frame.id, payload: p)
         case let .error(p): return encode(type: t, id: frame.id, payload: p)
         case .pong: return encode(type: t, id: frame.id, payload: Empty())
+        case .callSignalSent: return encode(type: t, id: frame.id, payload: Empty())
+        case let .callSignal(p): return encode(type: t, id: frame.id, payload: p)
+        case let .relayCredentials(p): return encode(type: t, id: frame.id, payload: p)
         }
     }
 
@@ -72,6 +83,9 @@ extension SignalingCodec {
         case "prekeysLow": .prekeysLow(try payload(body, type))
         case "error": .error(try payload(body, type))
         case "pong": .pong
+        case "callSignalSent": .callSignalSent
+        case "callSignal": .callSignal(try payload(body, type))
+        case "relayCredentials": .relayCredentials(try payload(body, type))
         default: throw .unknownType(type, id: id)
         }
         return ServerFrame(id: id, message: message)

@@ -28,5 +28,11 @@ public struct SignalingErrorCode: RawRepresentable, Codable, Hashable, Sendable,
     public static let keyAlreadyRegistered = Self(rawValue: "key_already_registered")
     public static let notRegistered = Self(rawValue: "not_registered")
     public static let unknownNumber = Self(rawValue: "unknown_number")
+    /// The number is registered but none of its devices is online (a call cannot ring).
+    public static let unavailable = Self(rawValue: "unavailable")
+    /// A call signal's payload is over `Signaling.maximumCallPayload`.
+    public static let payloadTooLarge = Self(rawValue: "payload_too_large")
+    /// A call id or kind is not a short token (letters, digits, '-', '_'; at most 64).
+    public static let invalidToken = Self(rawValue: "invalid_token")
     public static let internalError = Self(rawValue: "internal_error")
 }

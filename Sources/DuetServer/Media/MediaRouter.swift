@@ -1,0 +1,140 @@
+import DuetWire
+import NIOCore
+
+/// A relayed UDP socket: its address, how to write to it and how to close it.
+struct RelaySocket: Sendable {
+    let address: TransportAddress
+    let outbound: NIOAsyncChannelOutboundWriter<AddressedEnvelope<ByteBuffer>>
+    let close: @Sendable () -> Void
+}
+
+/// What the media loop reacts to. Every task that reads a socket or keeps time turns what it
+/// sees into one of these, and one task applies them in order (see `MediaService`).
+enum MediaEvent: Sendable {
+    case fromClient([UInt8], TransportAddress)
+    case fromPeer([UInt8], TransportAddress, relayed: TransportAddress)
+    case relayBound(RelayCore.PendingAllocation, RelaySocket)
+    case relayBindFailed(RelayCore.PendingAllocation, reason: String)
+    case tick
+}
+
+/// What the loop must do after an event.
+enum MediaOutput: Sendable {
+    case sendToClient(TransportAddress, [UInt8])
+    case sendToPeer(RelaySocket, TransportAddress, [UInt8])
+    /// Bind a new relayed socket; report back with `.relayBound` or `.relayBindFailed`.
+    case bindRelaySocket(RelayCore.PendingAllocation)
+    case close(RelaySocket)
+}
+
+/// The media port's logic: RFC 7983 demultiplexing, STUN Binding answers (how clients learn
+/// their server-reflexive address), and the relay — `RelayCore` plus the sockets its
+/// allocations own. A plain value owned by the single task that runs the media loop, so the
+/// core is never shared and needs no lock; sockets are opened and read by other tasks, which
+/// only ever talk to it through `MediaEvent`s.
+struct MediaRouter {
+    /// Above this many allocations (live or being bound) an Allocate gets 508.
+    static let maximumAllocations = 500
+
+    private var core: RelayCore
+    private var sockets: [TransportAddress: RelaySocket] = [:]
+    private var binding = 0
+    /// Datagrams answered or relayed, and those dropped by kind (DTLS and RTP until the SFU).
+    private(set) var counts: [String: Int] = [:]
+
+    init(credentials: RelayCore.Credentials, nonce: String) {
+        core = RelayCore(credentials: credentials, nonce: nonce)
+    }
+
+    var allocationCount: Int { core.allocationCount }
+
+    /// Applies `event` at `now` (unix seconds: relay usernames carry a unix expiry).
+    mutating func handle(_ event: MediaEvent, now: Double) -> [MediaOutput] {
+        switch event {
+        case let .fromClient(bytes, client):
+            return fromClient(bytes, client, now: now)
+        case let .fromPeer(bytes, peer, relayed):
+            count("relayed from peers")
+            return translate(core.handlePeerDatagram(bytes, from: peer, to: relayed, now: now), now: now)
+        case let .relayBound(request, socket):
+            binding -= 1
+            sockets[socket.address] = socket
+            return translate(core.allocationBound(request, relayedAddress: socket.address, now: now), now: now)
+        case let .relayBindFailed(request, _):
+            binding -= 1
+            return translate(core.allocationFailed(request, now: now), now: now)
+        case .tick:
+            return translate(core.expire(now: now), now: now)
+        }
+    }
+
+    /// Every socket still open, for shutdown.
+    mutating func closeAll() -> [RelaySocket] {
+        defer { sockets = [:] }
+        return Array(sockets.values)
+    }
+
+    private mutating func fromClient(_ bytes: [UInt8], _ client: TransportAddress, now: Double) -> [MediaOutput] {
+        switch MediaPacketKind(datagram: bytes) {
+        case .stun:
+            guard let message = try? STUNMessage(parsing: bytes) else {
+                count("malformed STUN")
+                return []
+            }
+            if message.method == .binding {
+                guard message.messageClass == .request else { count("STUN binding non-request"); return [] }
+                count("STUN binding")
+                return [.sendToClient(client, Self.bindingSuccess(to: message, from: client))]
+            }
+            count("TURN")
+            return translate(core.handleClientDatagram(bytes, from: client, now: now), now: now)
+        case .turnChannel:
+            count("TURN channel data")
+            return translate(core.handleClientDatagram(bytes, from: client, now: now), now: now)
+        case .dtls:
+            count("DTLS (dropped)")
+            return []
+        case .rtp:
+            count("RTP/RTCP (dropped)")
+            return []
+        case .unknown:
+            count("unknown (dropped)")
+            return []
+        }
+    }
+
+    /// The Binding success response (RFC 8489 §6.3.1): the client's address as the server saw it.
+    static func bindingSuccess(to request: STUNMessage, from client: TransportAddress) -> [UInt8] {
+        var response = STUNMessage(method: .binding, messageClass: .success, transactionID: request.transactionID)
+        response.attributes = [response.xorAddress(.xorMappedAddress, client)]
+        return response.encoded(fingerprint: true)
+    }
+
+    private mutating func translate(_ actions: [RelayAction], now: Double) -> [MediaOutput] {
+        var outputs: [MediaOutput] = []
+        for action in actions {
+            switch action {
+            case let .sendToClient(client, bytes):
+                outputs.append(.sendToClient(client, bytes))
+            case let .sendToPeer(relayed, peer, bytes):
+                if let socket = sockets[relayed] { outputs.append(.sendToPeer(socket, peer, bytes)) }
+            case let .bindRelaySocket(request):
+                if core.allocationCount + binding >= Self.maximumAllocations {
+                    count("allocations refused at capacity")
+                    // Answers 508 at once; no socket was asked for.
+                    outputs += translate(core.allocationFailed(request, now: now), now: now)
+                } else {
+                    binding += 1
+                    outputs.append(.bindRelaySocket(request))
+                }
+            case let .closeRelaySocket(address):
+                if let socket = sockets.removeValue(forKey: address) { outputs.append(.close(socket)) }
+            }
+        }
+        return outputs
+    }
+
+    private mutating func count(_ what: String) {
+        counts[what, default: 0] += 1
+    }
+}
