@@ -7,6 +7,8 @@ public struct Candidate: Hashable, Sendable, Codable, CustomStringConvertible {
         case host
         /// The address the server saw our packets come from (a STUN Binding answer).
         case serverReflexive = "srflx"
+        /// An address on a TURN relay that forwards to us.
+        case relay
     }
 
     public let kind: Kind
@@ -22,7 +24,13 @@ public struct Candidate: Hashable, Sendable, Codable, CustomStringConvertible {
     public var address: TransportAddress { TransportAddress(ip: ip, port: port) }
 
     /// Host candidates first: on one network they are the shortest path.
-    public var preference: Int { kind == .host ? 126 : 100 }
+    public var preference: Int {
+        switch kind {
+        case .host: 126
+        case .serverReflexive: 100
+        case .relay: 0
+        }
+    }
 
     public var description: String { "\(kind.rawValue) \(address)" }
 }

@@ -1,0 +1,128 @@
+import DuetWire
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The one UDP socket a call's media, connectivity checks and relay traffic share (RFC 7983
+/// demultiplexing happens above it). Received datagrams go to the current handler, which
+/// the owner replaces as the call moves on (gathering candidates, then the call itself).
+public final class MediaSocket: Sendable {
+    public struct Datagram: Sendable {
+        public let bytes: [UInt8]
+        public let source: TransportAddress
+    }
+
+    public typealias Handler = @Sendable (Datagram) -> Void
+    /// The address the socket is bound to (port chosen by the system).
+    public let localAddress: TransportAddress
+    private let channel: any Channel
+    /// Test hook: when set, datagrams to or from any address other than these are dropped,
+    /// as a firewall between the peers would (forces the relay fallback in tests).
+    private let onlyAllowed = Mutex<Set<TransportAddress>?>(nil)
+
+    /// Binds to `host` (an IPv4 address) on an ephemeral port.
+    private let handler: HandlerBox
+
+    /// Binds to `host` (an IPv4 address) on an ephemeral port.
+    public static func bind(host: String = "127.0.0.1") async throws -> MediaSocket {
+        let box = HandlerBox()
+        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(Receiver(handler: box))
+                }
+            }
+            .bind(host: host, port: 0).get()
+        guard let bound = channel.localAddress.flatMap(TransportAddress.init(socketAddress:)) else {
+            try? await channel.close()
+            throw MediaSocketError.noLocalAddress
+        }
+        return MediaSocket(localAddress: bound, channel: channel, handler: box)
+    }
+
+    private init(localAddress: TransportAddress, channel: any Channel, handler: HandlerBox) {
+        self.localAddress = localAddress
+        self.channel = channel
+        self.handler = handler
+    }
+
+    /// Where received datagrams go from now on (nil drops them).
+    public func setHandler(_ newHandler: Handler?) {
+        handler.current.withLock { $0 = newHandler }
+    }
+
+    /// Sends one datagram; errors (e.g. an unreachable port) are dropped as UDP would.
+    public func send(_ bytes: [UInt8], to destination: TransportAddress) {
+        if let allowed = onlyAllowed.withLock({ $0 }), !allowed.contains(destination) { return }
+        guard let address = try? destination.socketAddress else { return }
+        let envelope = AddressedEnvelope(remoteAddress: address, data: channel.allocator.buffer(bytes: bytes))
+        channel.writeAndFlush(envelope, promise: nil)
+    }
+
+    /// Test hook: restrict traffic to `addresses` (nil lifts the restriction).
+    public func restrict(to addresses: Set<TransportAddress>?) {
+        onlyAllowed.withLock { $0 = addresses }
+    }
+
+    public func close() {
+        channel.close(promise: nil)
+    }
+
+    /// The handler slot shared by the socket and its channel handler.
+    private final class HandlerBox: Sendable {
+        let current = Mutex<Handler?>(nil)
+    }
+
+    /// Hands each datagram to the current handler; never blocks the event loop for long.
+    private final class Receiver: ChannelInboundHandler, Sendable {
+        typealias InboundIn = AddressedEnvelope<ByteBuffer>
+        let handler: HandlerBox
+
+        init(handler: HandlerBox) { self.handler = handler }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let envelope = unwrapInboundIn(data)
+            guard let source = TransportAddress(socketAddress: envelope.remoteAddress),
+                  let deliver = handler.current.withLock({ $0 }) else { return }
+            deliver(Datagram(bytes: Array(envelope.data.readableBytesView), source: source))
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            // ICMP port-unreachable and the like: UDP carries on.
+        }
+    }
+}
+
+public enum MediaSocketError: Error, CustomStringConvertible {
+    case noLocalAddress
+    public var description: String { "the media socket has no local address after binding" }
+}
+
+extension TransportAddress {
+    /// From a NIO socket address (IPv4 or IPv6).
+    init?(socketAddress: SocketAddress) {
+        guard let port = socketAddress.port else { return nil }
+        switch socketAddress {
+        case let .v4(v4):
+            let raw = UInt32(bigEndian: v4.address.sin_addr.s_addr)
+            self.init(ip: [UInt8(raw >> 24), UInt8(raw >> 16 & 0xFF), UInt8(raw >> 8 & 0xFF), UInt8(raw & 0xFF)], port: UInt16(port))
+        case let .v6(v6):
+            var address = v6.address.sin6_addr
+            let bytes = withUnsafeBytes(of: &address) { Array($0) }
+            self.init(ip: bytes, port: UInt16(port))
+        default:
+            return nil
+        }
+    }
+
+    /// As a NIO socket address.
+    var socketAddress: SocketAddress {
+        get throws {
+            if ip.count == 4 {
+                return try SocketAddress(ipAddress: ip.map(String.init).joined(separator: "."), port: Int(port))
+            }
+            let text = stride(from: 0, to: 16, by: 2).map { String(UInt16(ip[$0]) << 8 | UInt16(ip[$0 + 1]), radix: 16) }.joined(separator: ":")
+            return try SocketAddress(ipAddress: text, port: Int(port))
+        }
+    }
+}
