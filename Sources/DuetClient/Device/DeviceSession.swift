@@ -32,6 +32,10 @@ public actor DeviceSession {
     public private(set) var presence: [String: Bool] = [:]
     /// Messages worth showing the user (key changes seen, prekeys uploaded).
     public private(set) var notices: [String] = []
+    /// Call signals from other devices, in arrival order, for this device's `CallEngine`.
+    /// Kinds this version does not know are dropped here.
+    public nonisolated let callSignals: AsyncStream<CallSignal>
+    private let callSignalSink: AsyncStream<CallSignal>.Continuation
 
     /// Connects to `server` (or the profile's remembered server). The profile's pinned
     /// fingerprint must match unless this is the first connection to that server;
@@ -57,6 +61,7 @@ public actor DeviceSession {
         self.store = store
         self.connection = connection
         self.server = server
+        (callSignals, callSignalSink) = AsyncStream.makeStream(of: CallSignal.self, bufferingPolicy: .bufferingNewest(256))
     }
 
     private func startPump() {
@@ -79,6 +84,10 @@ public actor DeviceSession {
             presence[number] = online
         case let .prekeysLow(remaining):
             await topUp(serverHas: remaining)
+        case let .callSignal(from, callID, kind, payload):
+            if let kind = CallSignal.Kind(rawValue: kind) {
+                callSignalSink.yield(CallSignal(from: from, callID: callID, kind: kind, payload: payload))
+            }
         default:
             break
         }
@@ -158,6 +167,7 @@ public actor DeviceSession {
     /// Closes the connection.
     public func close() async {
         pump?.cancel()
+        callSignalSink.finish()
         await connection.close()
     }
 }

@@ -16,11 +16,6 @@ public final class MediaSocket: Sendable {
     /// The address the socket is bound to (port chosen by the system).
     public let localAddress: TransportAddress
     private let channel: any Channel
-    /// Test hook: when set, datagrams to or from any address other than these are dropped,
-    /// as a firewall between the peers would (forces the relay fallback in tests).
-    private let onlyAllowed = Mutex<Set<TransportAddress>?>(nil)
-
-    /// Binds to `host` (an IPv4 address) on an ephemeral port.
     private let handler: HandlerBox
 
     /// Binds to `host` (an IPv4 address) on an ephemeral port.
@@ -53,24 +48,26 @@ public final class MediaSocket: Sendable {
 
     /// Sends one datagram; errors (e.g. an unreachable port) are dropped as UDP would.
     public func send(_ bytes: [UInt8], to destination: TransportAddress) {
-        if let allowed = onlyAllowed.withLock({ $0 }), !allowed.contains(destination) { return }
+        if let allowed = handler.onlyAllowed.withLock({ $0 }), !allowed.contains(destination) { return }
         guard let address = try? destination.socketAddress else { return }
         let envelope = AddressedEnvelope(remoteAddress: address, data: channel.allocator.buffer(bytes: bytes))
         channel.writeAndFlush(envelope, promise: nil)
     }
 
-    /// Test hook: restrict traffic to `addresses` (nil lifts the restriction).
+    /// Test hook: datagrams to or from any address other than `addresses` are dropped, as a
+    /// firewall between the peers would (forces the relay fallback). Nil lifts it.
     public func restrict(to addresses: Set<TransportAddress>?) {
-        onlyAllowed.withLock { $0 = addresses }
+        handler.onlyAllowed.withLock { $0 = addresses }
     }
 
     public func close() {
         channel.close(promise: nil)
     }
 
-    /// The handler slot shared by the socket and its channel handler.
+    /// The handler slot and address filter shared by the socket and its channel handler.
     private final class HandlerBox: Sendable {
         let current = Mutex<Handler?>(nil)
+        let onlyAllowed = Mutex<Set<TransportAddress>?>(nil)
     }
 
     /// Hands each datagram to the current handler; never blocks the event loop for long.
@@ -84,6 +81,7 @@ public final class MediaSocket: Sendable {
             let envelope = unwrapInboundIn(data)
             guard let source = TransportAddress(socketAddress: envelope.remoteAddress),
                   let deliver = handler.current.withLock({ $0 }) else { return }
+            if let allowed = handler.onlyAllowed.withLock({ $0 }), !allowed.contains(source) { return }
             deliver(Datagram(bytes: Array(envelope.data.readableBytesView), source: source))
         }
 

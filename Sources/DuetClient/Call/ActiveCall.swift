@@ -1,0 +1,43 @@
+import DuetCrypto
+import DuetWire
+import Foundation
+
+/// Everything one call holds. The secrets (`callSecret`, `keys`, the SRTP sessions inside
+/// `media`) are set to nil by the engine's wipe, which releases and zeroes them.
+struct ActiveCall {
+    let callID: String
+    let peer: String
+    let isCaller: Bool
+    let transport: CallTransport
+    var machine = CallStateMachine()
+    var callSecret: SecureBytes?
+    let associatedData: [UInt8]
+    let localNonce: [UInt8]
+    let localSSRC: UInt32
+    var remoteSSRC: UInt32 = 0
+    var keys: CallKeys?
+    var remoteCandidates: [Candidate] = []
+    var forceRelay = false
+    var pendingInvitation: CallInvitation?
+    var checks: ConnectivityChecks?
+    /// Direct path: the peer address connectivity checks selected.
+    var directPeer: TransportAddress?
+    /// Relay path.
+    var relay: RelayClient?
+    var relayServer: TransportAddress?
+    var peerRelayedAddress: TransportAddress?
+    var relayReady = false
+    var path: MediaPath?
+    var media: MediaStream?
+    var mediaStartedAt: ContinuousClock.Instant?
+    var framesSent = 0
+    var lastReport: ContinuousClock.Instant?
+    var timers: [CallStateMachine.Timer: ContinuousClock.Instant] = [:]
+    let startedAt = ContinuousClock.now
+
+    /// Seconds since the call object was made (the relay client's clock).
+    var elapsed: Double {
+        let d = ContinuousClock.now - startedAt
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,214 @@
+import DuetCrypto
+import DuetWire
+import Foundation
+
+extension CallEngine {
+    /// Frames of 20 ms: the media clock and the engine's tick.
+    static let frame = Duration.milliseconds(20)
+
+    /// Starts the 20 ms tick and routes the call socket's datagrams into the engine.
+    func startTicker() {
+        guard let active = call else { return }
+        active.transport.socket.setHandler { [weak self] datagram in
+            Task { await self?.handleDatagram(datagram) }
+        }
+        ticker?.cancel()
+        ticker = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: CallEngine.frame)
+                guard let self, await self.tick() else { return }
+            }
+        }
+    }
+
+    /// One engine tick; false once the call has ended and everything is released.
+    func tick() async -> Bool {
+        guard var active = call else { return false }
+        if case .ended = active.machine.state {
+            active.transport.socket.setHandler(nil)
+            return false
+        }
+        let now = active.elapsed
+        // Connectivity checks and the relay client resend what is unanswered.
+        if var checks = active.checks {
+            let actions = checks.tick(now: now)
+            active.checks = checks
+            call = active
+            await carryOut(actions)
+        }
+        if var relay = call?.relay, let server = call?.relayServer {
+            let actions = relay.tick(now: now)
+            call?.relay = relay
+            await carryOut(relayActions: actions, server: server)
+        }
+        // Timers the state machine asked for.
+        let due = (call?.timers ?? [:]).filter { $0.value <= ContinuousClock.now }.map(\.key)
+        for timer in due {
+            call?.timers[timer] = nil
+            await perform(call!.machine.handle(.timerFired(timer)))
+        }
+        // Media: send the frames that are due (catching up at most 3 after a stall), play one out.
+        guard let current = call, case .connected = current.machine.state, let media = current.media, let started = current.mediaStartedAt else { return true }
+        let due20 = Int((ContinuousClock.now - started) / CallEngine.frame)
+        var sent = current.framesSent
+        while sent < due20 {
+            if due20 - sent <= 3, let packet = try? media.nextPacket() { sendMedia(packet) }
+            sent += 1
+        }
+        call?.framesSent = sent
+        media.playout()
+        if let last = current.lastReport, ContinuousClock.now - last < .seconds(1) { return true }
+        call?.lastReport = ContinuousClock.now
+        if current.lastReport != nil { emit(.hearing(hearingReport(media.report()))) }
+        return true
+    }
+
+    private func hearingReport(_ report: MediaStream.Report) -> HearingReport {
+        let speaker = report.speaker.map { number -> String in
+            let full = number.hasPrefix("+") ? number : "+" + number
+            let name = (try? session.store.contact(number: full))?.name
+            return name.map { "\($0) (\(full))" } ?? full
+        }
+        return HearingReport(speaker: speaker, level: report.level, lossPercent: report.lossPercent,
+                             jitterMilliseconds: report.jitterMilliseconds, rejectedPackets: report.rejected + report.replayed)
+    }
+
+    /// Sends a protected media packet along the chosen path.
+    private func sendMedia(_ packet: [UInt8]) {
+        guard let active = call else { return }
+        switch active.path {
+        case .p2p:
+            if let peer = active.directPeer { active.transport.socket.send(packet, to: peer) }
+        case .relay:
+            if let relay = active.relay, let server = active.relayServer, let peer = active.peerRelayedAddress {
+                active.transport.socket.send(relay.wrap(packet, to: peer), to: server)
+            }
+        default:
+            break
+        }
+    }
+
+    // MARK: - Datagrams
+
+    func handleDatagram(_ datagram: MediaSocket.Datagram) async {
+        guard let active = call else { return }
+        if datagram.source == active.relayServer, var relay = active.relay {
+            if let (peer, payload) = relay.unwrap(datagram.bytes) {
+                await handlePeerDatagram(payload, from: peer)
+                return
+            }
+            let actions = relay.receive(datagram.bytes, now: active.elapsed)
+            call?.relay = relay
+            await carryOut(relayActions: actions, server: datagram.source)
+            return
+        }
+        await handlePeerDatagram(datagram.bytes, from: datagram.source)
+    }
+
+    private func handlePeerDatagram(_ bytes: [UInt8], from source: TransportAddress) async {
+        switch MediaPacketKind(datagram: bytes) {
+        case .stun:
+            guard var checks = call?.checks, let now = call?.elapsed else { return }
+            let actions = checks.receive(bytes, from: source, now: now)
+            call?.checks = checks
+            await carryOut(actions)
+        case .rtp:
+            guard let media = call?.media else { return }
+            let before = media.received
+            media.receive(bytes)
+            if media.received > before, media.received % 10 == 1 {
+                await perform(call!.machine.handle(.mediaReceived))
+            }
+        default:
+            break
+        }
+    }
+
+    private func carryOut(_ actions: [ConnectivityChecks.Action]) async {
+        for action in actions {
+            switch action {
+            case let .send(bytes, to):
+                call?.transport.socket.send(bytes, to: to)
+            case let .selected(address):
+                guard call?.directPeer == nil else { continue }
+                call?.directPeer = address
+                await perform(call!.machine.handle(.pathEstablished(.p2p)))
+            }
+        }
+    }
+
+    // MARK: - Relay
+
+    /// Allocates on the relay (the Duet server's, or `--turn`) and tells the peer the address.
+    func startRelay() {
+        guard var active = call, active.relay == nil else { return }
+        guard let server = active.transport.relayServer, !active.transport.relayUsername.isEmpty else {
+            emit(.warning("no relay available for this call"))
+            return
+        }
+        var relay = RelayClient(username: active.transport.relayUsername, password: active.transport.relayPassword,
+                                integrity: STUNIntegrity.longTermCredential)
+        let actions = relay.start(now: active.elapsed)
+        active.relay = relay
+        active.relayServer = server
+        call = active
+        for case let .send(bytes) in actions { active.transport.socket.send(bytes, to: server) }
+    }
+
+    private func carryOut(relayActions actions: [RelayClient.Action], server: TransportAddress) async {
+        for action in actions {
+            switch action {
+            case let .send(bytes):
+                call?.transport.socket.send(bytes, to: server)
+            case let .allocated(relayed, _):
+                let candidate = Candidate(kind: .relay, address: relayed)
+                if let payload = try? JSONEncoder().encode(candidate) { await send(.relayAddress, payload) }
+                permitPeerThroughRelay()
+            case let .channelBound(peer):
+                guard peer == call?.peerRelayedAddress, call?.relayReady == false else { continue }
+                call?.relayReady = true
+                await perform(call!.machine.handle(.pathEstablished(.relay)))
+            case let .failed(reason):
+                emit(.warning("relay: \(reason)"))
+            }
+        }
+    }
+
+    /// Once we have an allocation and the peer's relayed address, bind a channel to it.
+    func permitPeerThroughRelay() {
+        guard var active = call, var relay = active.relay, let peer = active.peerRelayedAddress,
+              let server = active.relayServer, case .allocated = relay.state else { return }
+        let actions = relay.permit(peer, now: active.elapsed)
+        active.relay = relay
+        call = active
+        for case let .send(bytes) in actions { active.transport.socket.send(bytes, to: server) }
+    }
+
+    // MARK: - Media
+
+    func startMedia(_ path: MediaPath) {
+        guard var active = call, let keys = active.keys else { return }
+        do {
+            let peerNumber = active.peer
+            active.media = try MediaStream(ownNumber: ownNumber, voice: options.echo ? .echo : .synthetic,
+                                           candidates: options.echo ? [peerNumber, ownNumber] : [peerNumber], localSSRC: active.localSSRC,
+                                           remoteSSRC: active.remoteSSRC,
+                                           sendKey: active.isCaller ? keys.callerToCallee : keys.calleeToCaller,
+                                           receiveKey: active.isCaller ? keys.calleeToCaller : keys.callerToCallee,
+                                           wav: options.wav)
+        } catch {
+            emit(.warning("media could not start: \(error)"))
+            return
+        }
+        active.path = path
+        active.mediaStartedAt = ContinuousClock.now
+        active.lastReport = ContinuousClock.now
+        call = active
+        let address = path == .p2p ? active.directPeer : active.peerRelayedAddress
+        if let address { emit(.path(path, address)) }
+        emit(.cipher("SRTP AES_CM_128_HMAC_SHA1_80"))
+        KeyLog.record(callID: active.callID, keys: keys, isCaller: active.isCaller, localSSRC: active.localSSRC, remoteSSRC: active.remoteSSRC) { warning in
+            emit(.warning(warning))
+        }
+    }
+}

@@ -1,0 +1,310 @@
+import DuetCrypto
+import DuetWire
+import Foundation
+
+/// Why a call could not be placed.
+public enum CallError: Error, Equatable, CustomStringConvertible {
+    case busy
+    case notRegistered
+    case contactKeyChanged(String)
+    case noCall
+
+    public var description: String {
+        switch self {
+        case .busy: "already in a call; hang up first"
+        case .notRegistered: "this device is not registered: run 'duet register NUMBER --server HOST:PORT'"
+        case let .contactKeyChanged(number):
+            "\(number)'s identity key changed since you last saw it: compare safety numbers (duet contacts verify \(number)) before calling, or call anyway with --accept-key-change"
+        case .noCall: "there is no call to act on"
+        }
+    }
+}
+
+/// How calls are made on this device.
+public struct CallOptions: Sendable {
+    /// Use the relay even when a direct path would work (`--relay`).
+    public var forceRelay = false
+    /// Write what is heard to this WAV file.
+    public var wav: URL?
+    /// An external TURN server instead of the Duet server's relay (`--turn`).
+    public var externalTURN: (server: TransportAddress, username: String, password: String)?
+    /// Test hook: the media socket drops direct traffic between the peers, as a firewall
+    /// would, and lets only the server's media port and the relay through.
+    public var blockDirectTraffic = false
+    /// Seconds an outgoing or incoming call rings before "no answer" (tests shorten it).
+    public var ringTimeout = CallStateMachine.ringTimeout
+    /// Bind the media socket here (loopback by default: the embedded and test set-ups).
+    public var mediaHost = "127.0.0.1"
+    /// Answer every call at once (the bots).
+    public var autoAnswer = false
+    /// Send back what is heard instead of our own voice (the Echo Test bot).
+    public var echo = false
+
+    public init() {}
+}
+
+/// The one 1:1 call engine (issue [4/9]) the CLI, the TUI, the bots and the demo share. It
+/// carries out `CallStateMachine`'s actions: X3DH and the sealed offer/answer through the
+/// signaling server, key confirmation, connectivity checks with relay fallback, SRTP media
+/// both ways, and wiping every call key when the call ends.
+public actor CallEngine {
+    public nonisolated let events: AsyncStream<CallEngineEvent>
+    let eventSink: AsyncStream<CallEngineEvent>.Continuation
+    let session: DeviceSession
+    let options: CallOptions
+    let ownNumber: String
+
+    /// The call in progress, if any; everything secret hangs off it and dies with it.
+    var call: ActiveCall?
+    var ticker: Task<Void, Never>?
+    var signalPump: Task<Void, Never>?
+
+    public init(session: DeviceSession, options: CallOptions = CallOptions()) throws {
+        guard let number = try session.store.account().number else { throw CallError.notRegistered }
+        self.session = session
+        self.options = options
+        self.ownNumber = number
+        (events, eventSink) = AsyncStream.makeStream(of: CallEngineEvent.self, bufferingPolicy: .bufferingNewest(4096))
+    }
+
+    /// Starts listening for calls (and answers to ours).
+    public func start() {
+        guard signalPump == nil else { return }
+        let signals = session.callSignals
+        signalPump = Task { [weak self] in
+            for await signal in signals { await self?.handle(signal) }
+        }
+    }
+
+    /// The state of the current (or last) call.
+    public var state: CallState { call?.machine.state ?? .idle }
+
+    func emit(_ event: CallEngineEvent) { eventSink.yield(event) }
+
+    // MARK: - Placing a call
+
+    /// Rings `number`. Refuses a contact whose key changed unless `acceptKeyChange`.
+    public func place(to number: String, acceptKeyChange: Bool = false) async throws {
+        if let call, call.machine.state.isActive { throw CallError.busy }
+        let store = session.store
+        let bundle = try await session.connection.fetchBundle(number: number)
+        // A bundle with another key than the contact's is a key change (the server may be lying).
+        if try store.contact(number: number) != nil {
+            try store.recordIdentityKey(bundle.identityKey, for: number)
+        }
+        if case .keyChanged = try store.contact(number: number)?.trust, !acceptKeyChange {
+            emit(.warning(CallError.contactKeyChanged(number).description))
+            throw CallError.contactKeyChanged(number)
+        }
+        let callID = UUID().uuidString.lowercased()
+        let transport = try await CallTransport.open(session: session, callID: callID, options: options)
+        let nonce = randomBytes(CallKeys.nonceCount)
+        let ssrc = UInt32.random(in: 1...UInt32.max)
+        let offer = CallOffer(callerNonce: Data(nonce), candidates: transport.candidates, ssrc: ssrc, relayOnly: options.forceRelay)
+        let (invitation, secret, ad) = try CallHandshake.invite(identity: try store.identity(), callerNumber: ownNumber,
+                                                                bundle: bundle, callID: callID, offer: offer)
+        var active = ActiveCall(callID: callID, peer: number, isCaller: true, transport: transport, callSecret: secret,
+                                associatedData: ad, localNonce: nonce, localSSRC: ssrc)
+        active.pendingInvitation = invitation
+        call = active
+        startTicker()
+        await perform(call!.machine.handle(.dial(forceRelay: options.forceRelay)))
+    }
+
+    /// Accepts the ringing call.
+    public func accept() async {
+        guard call?.machine.state == .incoming else { return }
+        await perform(call!.machine.handle(.userAccepted))
+    }
+
+    /// Declines the ringing call.
+    public func decline() async {
+        guard call?.machine.state == .incoming else { return }
+        await perform(call!.machine.handle(.userDeclined))
+    }
+
+    /// Hangs up (or cancels a call still ringing).
+    public func hangUp() async {
+        guard call != nil else { return }
+        await perform(call!.machine.handle(.userHungUp))
+    }
+
+    /// Sends silence instead of the voice, or the voice again.
+    public func setMuted(_ muted: Bool) {
+        call?.media?.muted = muted
+    }
+
+    // MARK: - Signals from the peer
+
+    func handle(_ signal: CallSignal) async {
+        if signal.kind == .invite {
+            await handleInvite(signal)
+            return
+        }
+        guard var active = call, active.callID == signal.callID, active.peer == signal.from else { return }
+        switch signal.kind {
+        case .answer:
+            guard active.isCaller, active.machine.state == .outgoing else { return }
+            do {
+                let answer = try CallHandshake.openAnswer(Data(signal.payload), callSecret: active.callSecret!,
+                                                          associatedData: active.associatedData, callID: active.callID)
+                let keys = CallKeys(callSecret: active.callSecret!, callerNonce: active.localNonce, calleeNonce: [UInt8](answer.calleeNonce))
+                active.keys = keys
+                active.remoteCandidates = answer.candidates
+                active.remoteSSRC = answer.ssrc
+                call = active
+                await perform(call!.machine.handle(.answerReceived))
+                guard keys.verifyConfirmation([UInt8](answer.confirmation), fromCaller: false, callID: active.callID) else {
+                    await perform(call!.machine.handle(.failed(CallHandshakeError.confirmationFailed.description)))
+                    return
+                }
+                await send(.confirm, Data(keys.confirmation(fromCaller: true, callID: active.callID)))
+                emit(.sas(keys.sas.description))
+                await perform(call!.machine.handle(.keyConfirmed))
+            } catch {
+                await perform(call!.machine.handle(.failed("\(error)")))
+            }
+        case .confirm:
+            guard !active.isCaller, let keys = active.keys else { return }
+            if keys.verifyConfirmation(signal.payload, fromCaller: true, callID: active.callID) {
+                await perform(call!.machine.handle(.keyConfirmed))
+            } else {
+                await perform(call!.machine.handle(.failed(CallHandshakeError.confirmationFailed.description)))
+            }
+        case .relayAddress:
+            guard let address = try? JSONDecoder().decode(Candidate.self, from: Data(signal.payload)) else { return }
+            call?.peerRelayedAddress = address.address
+            permitPeerThroughRelay()
+        case .decline: await perform(call!.machine.handle(.declineReceived))
+        case .busy: await perform(call!.machine.handle(.busyReceived))
+        case .cancel: await perform(call!.machine.handle(.cancelReceived))
+        case .hangup: await perform(call!.machine.handle(.hangUpReceived))
+        case .invite: break
+        }
+    }
+
+    private func handleInvite(_ signal: CallSignal) async {
+        if let call, call.machine.state.isActive {
+            // One call at a time: tell the second caller we are busy, leave ours alone.
+            try? await session.connection.sendCallSignal(to: signal.from, callID: signal.callID, kind: CallSignal.Kind.busy.rawValue, payload: [])
+            return
+        }
+        let store = session.store
+        do {
+            let invitation = try JSONDecoder().decode(CallInvitation.self, from: Data(signal.payload))
+            guard invitation.callID == signal.callID, invitation.callerNumber == signal.from else {
+                throw CallHandshakeError.malformedInvitation("caller number or call id does not match the signaling envelope")
+            }
+            let accepted = try CallHandshake.accept(invitation, store: store)
+            var trust = ContactTrust.unverified
+            if try store.contact(number: signal.from) != nil {
+                trust = try store.recordIdentityKey(accepted.callerIdentity, for: signal.from)
+            }
+            let transport = try await CallTransport.open(session: session, callID: signal.callID, options: options)
+            let nonce = randomBytes(CallKeys.nonceCount)
+            var active = ActiveCall(callID: signal.callID, peer: signal.from, isCaller: false, transport: transport,
+                                    callSecret: accepted.callSecret, associatedData: accepted.associatedData,
+                                    localNonce: nonce, localSSRC: UInt32.random(in: 1...UInt32.max))
+            active.keys = CallKeys(callSecret: accepted.callSecret, callerNonce: [UInt8](accepted.offer.callerNonce), calleeNonce: nonce)
+            active.remoteCandidates = accepted.offer.candidates
+            active.remoteSSRC = accepted.offer.ssrc
+            active.forceRelay = accepted.offer.relayOnly || options.forceRelay
+            call = active
+            startTicker()
+            let name = try store.contact(number: signal.from)?.name
+            emit(.incoming(from: signal.from, name: name, trust: trust))
+            await perform(call!.machine.handle(.offerReceived))
+            if options.autoAnswer { await perform(call!.machine.handle(.userAccepted)) }
+        } catch {
+            emit(.warning("refused a call from \(signal.from): \(error)"))
+        }
+    }
+
+    // MARK: - Carrying out the machine's actions
+
+    func perform(_ actions: [CallStateMachine.Action]) async {
+        for action in actions {
+            guard var active = call else { return }
+            switch action {
+            case let .stateChanged(state):
+                emit(.state(state))
+            case .sendOffer:
+                if let invitation = active.pendingInvitation, let payload = try? JSONEncoder().encode(invitation) {
+                    active.pendingInvitation = nil
+                    call = active
+                    do {
+                        try await session.connection.sendCallSignal(to: active.peer, callID: active.callID, kind: CallSignal.Kind.invite.rawValue, payload: Array(payload))
+                    } catch {
+                        await perform(call!.machine.handle(.failed("could not ring \(active.peer): \(error)")))
+                        return
+                    }
+                }
+            case .sendAnswer:
+                guard let keys = active.keys, let secret = active.callSecret else { continue }
+                let answer = CallAnswer(calleeNonce: Data(active.localNonce), candidates: active.transport.candidates, ssrc: active.localSSRC,
+                                        confirmation: Data(keys.confirmation(fromCaller: false, callID: active.callID)))
+                if let sealed = try? CallHandshake.sealAnswer(answer, callSecret: secret, associatedData: active.associatedData, callID: active.callID) {
+                    await send(.answer, sealed)
+                    emit(.sas(keys.sas.description))
+                }
+            case .sendDecline: await send(.decline, Data())
+            case .sendCancel: await send(.cancel, Data())
+            case .sendHangUp: await send(.hangup, Data())
+            case .alertUser: break  // `.incoming` was emitted with the caller's details
+            case .startDirectChecks:
+                guard let keys = active.keys else { continue }
+                if active.forceRelay {
+                    startRelay()
+                } else {
+                    active.checks = ConnectivityChecks(role: active.isCaller ? .controlling : .controlled,
+                                                       local: active.isCaller ? keys.caller : keys.callee,
+                                                       remote: active.isCaller ? keys.callee : keys.caller,
+                                                       remoteCandidates: active.remoteCandidates)
+                    call = active
+                }
+            case .startRelay:
+                startRelay()
+            case let .startMedia(path):
+                startMedia(path)
+            case .stopMedia:
+                call?.media?.close()
+                call?.media = nil
+            case .wipeKeys:
+                wipe()
+            case let .startTimer(timer, requested):
+                let seconds = timer == .ring ? options.ringTimeout : requested
+                call?.timers[timer] = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+            case let .cancelTimer(timer):
+                call?.timers[timer] = nil
+            }
+        }
+    }
+
+    func send(_ kind: CallSignal.Kind, _ payload: Data) async {
+        guard let active = call else { return }
+        try? await session.connection.sendCallSignal(to: active.peer, callID: active.callID, kind: kind.rawValue, payload: Array(payload))
+    }
+
+    /// Drops every secret of the call: the X3DH secret, the derived keys, the SRTP sessions.
+    private func wipe() {
+        guard var active = call else { return }
+        active.media?.close()
+        active.media = nil
+        active.keys = nil
+        active.callSecret = nil
+        active.checks = nil
+        if let relay = active.relay, let server = active.relayServer {
+            var released = relay
+            for case let .send(bytes) in released.release(now: active.elapsed) { active.transport.socket.send(bytes, to: server) }
+            active.relay = nil
+        }
+        active.transport.socket.close()
+        call = active
+        emit(.keysWiped)
+    }
+
+    func randomBytes(_ count: Int) -> [UInt8] {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
+    }
+}

@@ -1,0 +1,67 @@
+import DuetWire
+
+/// What a call engine reports, one line each in headless commands (DESIGN §9) and as call
+/// screen updates in the TUI.
+public enum CallEngineEvent: Sendable, Equatable, CustomStringConvertible {
+    case state(CallState)
+    /// Someone rings; `trust` says whether their key is verified or changed.
+    case incoming(from: String, name: String?, trust: ContactTrust)
+    case path(MediaPath, TransportAddress)
+    case sas(String)
+    case cipher(String)
+    case hearing(HearingReport)
+    case warning(String)
+    /// The call secret, SRTP contexts and ephemeral keys were released (zeroed).
+    case keysWiped
+
+    public var description: String {
+        switch self {
+        case let .state(state): "state \(state)"
+        case let .incoming(from, name, trust):
+            "incoming \(name.map { "\($0) (\(from))" } ?? from) \(trust.label)"
+        case let .path(path, address): "path \(path.rawValue) \(address)"
+        case let .sas(words): "sas \(words)"
+        case let .cipher(name): "cipher \(name)"
+        case let .hearing(report): report.description
+        case let .warning(text): "warning \(text)"
+        case .keysWiped: "keys wiped"
+        }
+    }
+}
+
+/// Once a second: whom this side hears, how loud, and how the network treats the packets.
+public struct HearingReport: Sendable, Equatable, CustomStringConvertible {
+    /// "Name (number)", or nil when no known voice is heard.
+    public var speaker: String?
+    public var level: Double
+    public var lossPercent: Double
+    public var jitterMilliseconds: Double
+    public var rejectedPackets: Int
+
+    public var description: String {
+        let who = speaker ?? "nobody"
+        return "hearing \(who) \(String(format1: level)) dBFS loss \(String(format1: lossPercent))% jitter \(String(format1: jitterMilliseconds)) ms"
+            + (rejectedPackets > 0 ? " rejected \(rejectedPackets)" : "")
+    }
+}
+
+extension ContactTrust {
+    /// How the trust state reads on one line.
+    public var label: String {
+        switch self {
+        case .verified: "verified"
+        case .unverified: "unverified"
+        case .keyChanged: "KEY CHANGED"
+        }
+    }
+}
+
+extension String {
+    /// One decimal, without Foundation's locale-dependent formatting.
+    init(format1 value: Double) {
+        guard value.isFinite else { self = value < 0 ? "-inf" : "inf"; return }
+        let tenths = Int((value * 10).rounded())
+        let sign = tenths < 0 ? "-" : ""
+        self = "\(sign)\(abs(tenths) / 10).\(abs(tenths) % 10)"
+    }
+}

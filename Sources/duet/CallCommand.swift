@@ -1,0 +1,170 @@
+import ArgumentParser
+import DuetClient
+import DuetWire
+import Foundation
+
+/// A length of time typed on the command line: `10s`, `500ms`, `2m`.
+struct CallDuration: ExpressibleByArgument, Sendable {
+    let duration: Duration
+
+    init?(argument: String) {
+        let units: [(String, Int)] = [("ms", 1), ("s", 1000), ("m", 60_000)]
+        for (suffix, scale) in units where argument.hasSuffix(suffix) {
+            guard let value = Double(argument.dropLast(suffix.count)), value >= 0 else { return nil }
+            duration = .milliseconds(Int(value * Double(scale)))
+            return
+        }
+        guard let seconds = Double(argument), seconds >= 0 else { return nil }
+        duration = .milliseconds(Int(seconds * 1000))
+    }
+}
+
+/// `--turn turn:HOST:PORT --turn-user U --turn-pass P`: an external TURN server (coturn).
+struct TURNOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Use this TURN server for the relay instead of the Duet server's.", valueName: "turn:HOST:PORT"))
+    var turn: String?
+    @Option(help: "TURN username (with --turn).") var turnUser: String?
+    @Option(help: "TURN password (with --turn).") var turnPass: String?
+
+    func validate() throws {
+        guard let turn else { return }
+        guard turnUser != nil, turnPass != nil else { throw ValidationError("--turn needs --turn-user and --turn-pass") }
+        guard address(turn) != nil else { throw ValidationError("--turn: write turn:HOST:PORT with an IPv4 host, e.g. turn:127.0.0.1:3478") }
+    }
+
+    private func address(_ text: String) -> TransportAddress? {
+        let rest = text.hasPrefix("turn:") ? String(text.dropFirst(5)) : text
+        guard let hostPort = try? HostPort(parsing: rest) else { return nil }
+        return TransportAddress(ipv4: hostPort.host == "localhost" ? "127.0.0.1" : hostPort.host, port: UInt16(hostPort.port))
+    }
+
+    func apply(to options: inout CallOptions) {
+        if let turn, let server = address(turn), let user = turnUser, let pass = turnPass {
+            options.externalTURN = (server, user, pass)
+        }
+    }
+}
+
+extension Duet {
+    /// `duet call NUMBER`: rings a contact, talks for `--duration`, hangs up.
+    struct Call: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Call a number: end-to-end encrypted, peer-to-peer or through the relay.",
+            discussion: "Prints one event a line; exits 0 only when the call connected and ended normally.")
+
+        @OptionGroup var profile: ProfileOptions
+        @OptionGroup var serverOptions: ServerOptions
+        @OptionGroup var turnOptions: TURNOptions
+        @Argument(help: "The number to call.") var number: String
+        @Option(help: "How long to talk once connected (e.g. 10s).") var duration = CallDuration(argument: "10s")!
+        @Flag(help: "Send media through the relay even if a direct path works.") var relay = false
+        @Option(help: "Write what you hear to this WAV file.") var wav: String?
+        @Flag(help: "Call even though the contact's identity key changed since you verified it.") var acceptKeyChange = false
+
+        func run() async throws {
+            var options = CallOptions()
+            options.forceRelay = relay
+            options.wav = wav.map { URL(fileURLWithPath: $0) }
+            turnOptions.apply(to: &options)
+            let session = try await serverOptions.session(profile)
+            let engine = try CallEngine(session: session, options: options)
+            await engine.start()
+            let outcome = CallOutcome()
+            let printer = Task { await outcome.follow(engine.events) }
+            do {
+                try await engine.place(to: number, acceptKeyChange: acceptKeyChange)
+            } catch {
+                printer.cancel()
+                await session.close()
+                throw CommandFailure(error)
+            }
+            await outcome.waitUntilConnectedOrEnded()
+            if await outcome.connected {
+                try? await Task.sleep(for: duration.duration)
+                await engine.hangUp()
+            }
+            await outcome.waitUntilWiped()
+            printer.cancel()
+            await session.close()
+            if let failure = await outcome.failure { throw CommandFailure(failure) }
+        }
+    }
+
+    /// `duet answer`: waits for a call and answers it.
+    struct Answer: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Wait for a call and answer it.",
+            discussion: "Prints one event a line; exits 0 only when a call connected and ended normally.")
+
+        @OptionGroup var profile: ProfileOptions
+        @OptionGroup var serverOptions: ServerOptions
+        @OptionGroup var turnOptions: TURNOptions
+        @Flag(help: "Answer without asking.") var auto = false
+        @Option(help: "Hang up after this long connected (default: when the caller hangs up).") var duration: CallDuration?
+        @Option(help: "Write what you hear to this WAV file.") var wav: String?
+
+        func run() async throws {
+            var options = CallOptions()
+            options.wav = wav.map { URL(fileURLWithPath: $0) }
+            turnOptions.apply(to: &options)
+            let session = try await serverOptions.session(profile)
+            let engine = try CallEngine(session: session, options: options)
+            let outcome = CallOutcome()
+            let printer = Task { await outcome.follow(engine.events) }
+            await engine.start()
+            printEventLine("waiting for a call to \(try session.store.account().number ?? "?")")
+            await outcome.waitForIncoming()
+            if auto || Self.confirm() {
+                await engine.accept()
+            } else {
+                await engine.decline()
+            }
+            await outcome.waitUntilConnectedOrEnded()
+            if await outcome.connected, let duration {
+                try? await Task.sleep(for: duration.duration)
+                await engine.hangUp()
+            }
+            await outcome.waitUntilWiped()
+            printer.cancel()
+            await session.close()
+            if let failure = await outcome.failure { throw CommandFailure(failure) }
+        }
+
+        static func confirm() -> Bool {
+            print("answer? [y/N] ", terminator: "")
+            return readLine()?.lowercased().hasPrefix("y") == true
+        }
+    }
+}
+
+/// Follows a call's events for a headless command: prints each, and remembers whether the
+/// call connected, how it ended, and when its keys were wiped.
+actor CallOutcome {
+    private(set) var connected = false
+    private(set) var ended: CallEndReason?
+    private(set) var wiped = false
+    private(set) var incoming = false
+
+    func follow(_ events: AsyncStream<CallEngineEvent>) async {
+        for await event in events {
+            printEventLine(event.description)
+            switch event {
+            case .state(.connected): connected = true
+            case let .state(.ended(reason)): ended = reason
+            case .keysWiped: wiped = true
+            case .incoming: incoming = true
+            default: break
+            }
+        }
+    }
+
+    /// Nil for a call that connected and was hung up by either side; else why it did not complete.
+    var failure: String? {
+        guard let ended else { return "the call did not end" }
+        return connected && ended.isCompletedCall ? nil : "call \(ended)"
+    }
+
+    func waitForIncoming() async { while !incoming { try? await Task.sleep(for: .milliseconds(20)) } }
+    func waitUntilConnectedOrEnded() async { while !connected && ended == nil { try? await Task.sleep(for: .milliseconds(20)) } }
+    func waitUntilWiped() async { while !(wiped && ended != nil) { try? await Task.sleep(for: .milliseconds(20)) } }
+}
