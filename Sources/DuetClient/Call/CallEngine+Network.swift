@@ -70,7 +70,7 @@ extension CallEngine {
             return name.map { "\($0) (\(full))" } ?? full
         }
         return HearingReport(speaker: speaker, level: report.level, lossPercent: report.lossPercent,
-                             jitterMilliseconds: report.jitterMilliseconds, rejectedPackets: report.rejected + report.replayed)
+                             jitterMilliseconds: report.jitterMilliseconds, tamperedPackets: report.rejected, replayedPackets: report.replayed)
     }
 
     /// Sends a protected media packet along the chosen path.
@@ -106,6 +106,7 @@ extension CallEngine {
     }
 
     private func handlePeerDatagram(_ bytes: [UInt8], from source: TransportAddress) async {
+        options.peerDatagramTap?(bytes)
         switch MediaPacketKind(datagram: bytes) {
         case .stun:
             guard var checks = call?.checks, let now = call?.elapsed else { return }
@@ -207,7 +208,7 @@ extension CallEngine {
         let address = path == .p2p ? active.directPeer : active.peerRelayedAddress
         if let address { emit(.path(path, address)) }
         emit(.cipher("SRTP AES_CM_128_HMAC_SHA1_80"))
-        KeyLog.record(callID: active.callID, keys: keys, isCaller: active.isCaller, localSSRC: active.localSSRC, remoteSSRC: active.remoteSSRC) { warning in
+        KeyLog.record(to: options.keyLogPath, callID: active.callID, keys: keys, isCaller: active.isCaller, localSSRC: active.localSSRC, remoteSSRC: active.remoteSSRC) { warning in
             emit(.warning(warning))
         }
     }

@@ -31,6 +31,11 @@ public struct CallOptions: Sendable {
     /// Test hook: the media socket drops direct traffic between the peers, as a firewall
     /// would, and lets only the server's media port and the relay through.
     public var blockDirectTraffic = false
+    /// Test hook: sees every datagram that came from the peer, directly or unwrapped from
+    /// the relay, before any check — what the network (or the relay) delivered.
+    public var peerDatagramTap: (@Sendable ([UInt8]) -> Void)?
+    /// Where the SRTP debug key log goes; `DUET_SRTP_KEYLOG` by default, off when nil.
+    public var keyLogPath: String? = ProcessInfo.processInfo.environment["DUET_SRTP_KEYLOG"].flatMap { $0.isEmpty ? nil : $0 }
     /// Seconds an outgoing or incoming call rings before "no answer" (tests shorten it).
     public var ringTimeout = CallStateMachine.ringTimeout
     /// Bind the media socket here (loopback by default: the embedded and test set-ups).
@@ -301,6 +306,20 @@ public actor CallEngine {
         active.transport.socket.close()
         call = active
         emit(.keysWiped)
+    }
+
+    /// Test hook: the objects holding this call's secrets (call secret, SRTP master keys,
+    /// connectivity keys, SRTP sessions), so a test can hold weak references and see them
+    /// all released once the call ends.
+    func secretHolders() -> [any AnyObject & Sendable] {
+        guard let active = call else { return [] }
+        var holders: [any AnyObject & Sendable] = []
+        if let secret = active.callSecret { holders.append(secret) }
+        if let keys = active.keys {
+            holders += [keys.callerToCallee, keys.calleeToCaller] + keys.caller.secretHolders + keys.callee.secretHolders
+        }
+        if let media = active.media { holders += media.srtpSessions }
+        return holders
     }
 
     func randomBytes(_ count: Int) -> [UInt8] {

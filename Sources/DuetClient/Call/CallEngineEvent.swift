@@ -36,12 +36,15 @@ public struct HearingReport: Sendable, Equatable, CustomStringConvertible {
     public var level: Double
     public var lossPercent: Double
     public var jitterMilliseconds: Double
-    public var rejectedPackets: Int
+    /// Packets that failed SRTP authentication (tampered, or not from our peer), so far.
+    public var tamperedPackets: Int
+    /// Packets libsrtp refused as replays, so far.
+    public var replayedPackets: Int
 
     public var description: String {
         let who = speaker ?? "nobody"
         return "hearing \(who) \(String(format1: level)) dBFS loss \(String(format1: lossPercent))% jitter \(String(format1: jitterMilliseconds)) ms"
-            + (rejectedPackets > 0 ? " rejected \(rejectedPackets)" : "")
+            + (tamperedPackets + replayedPackets > 0 ? " rejected: \(tamperedPackets) tampered, \(replayedPackets) replayed" : "")
     }
 }
 

@@ -6,9 +6,9 @@ import Foundation
 /// can be decrypted for debugging. Off by default; when on, the call is not private and the
 /// engine says so.
 enum KeyLog {
-    static func record(callID: String, keys: CallKeys, isCaller: Bool, localSSRC: UInt32, remoteSSRC: UInt32,
+    static func record(to path: String?, callID: String, keys: CallKeys, isCaller: Bool, localSSRC: UInt32, remoteSSRC: UInt32,
                        warn: (String) -> Void) {
-        guard let path = ProcessInfo.processInfo.environment["DUET_SRTP_KEYLOG"], !path.isEmpty else { return }
+        guard let path else { return }
         let send = isCaller ? keys.callerToCallee : keys.calleeToCaller
         let receive = isCaller ? keys.calleeToCaller : keys.callerToCallee
         var lines = ""
@@ -18,7 +18,7 @@ enum KeyLog {
         }
         let url = URL(fileURLWithPath: path)
         if !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
         }
         guard let handle = try? FileHandle(forWritingTo: url) else {
             warn("DUET_SRTP_KEYLOG is set but \(path) cannot be written")

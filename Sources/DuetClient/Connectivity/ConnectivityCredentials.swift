@@ -25,6 +25,9 @@ public struct ConnectivityCredentials: Sendable {
         self.key = key
     }
 
+    /// Test hook: the key object, to check it is released with the call.
+    var secretHolders: [any AnyObject & Sendable] { [key] }
+
     var integrity: STUNIntegrity {
         let key = key
         return STUNIntegrity(kind: .sha256) { MessageAuthentication.code(.sha256, key: key, message: $0) }

@@ -123,6 +123,9 @@ final class MediaStream {
                       jitterMilliseconds: stats.jitterMilliseconds, received: received, rejected: rejected, replayed: replayed)
     }
 
+    /// The SRTP contexts (test hook: they must not outlive the call).
+    var srtpSessions: [any AnyObject & Sendable] { [outbound, inbound] }
+
     func close() {
         try? wav?.close()
     }
