@@ -79,8 +79,7 @@ extension Duet {
                 throw CommandFailure(error)
             }
             await outcome.waitUntilConnectedOrEnded()
-            if await outcome.connected {
-                try? await Task.sleep(for: duration.duration)
+            if await outcome.connected, await !outcome.waitUntilEnded(within: duration.duration) {
                 await engine.hangUp()
             }
             await outcome.waitUntilWiped()
@@ -120,8 +119,7 @@ extension Duet {
                 await engine.decline()
             }
             await outcome.waitUntilConnectedOrEnded()
-            if await outcome.connected, let duration {
-                try? await Task.sleep(for: duration.duration)
+            if await outcome.connected, let duration, await !outcome.waitUntilEnded(within: duration.duration) {
                 await engine.hangUp()
             }
             await outcome.waitUntilWiped()
@@ -166,5 +164,11 @@ actor CallOutcome {
 
     func waitForIncoming() async { while !incoming { try? await Task.sleep(for: .milliseconds(20)) } }
     func waitUntilConnectedOrEnded() async { while !connected && ended == nil { try? await Task.sleep(for: .milliseconds(20)) } }
+    /// True if the call ended (the peer hung up, the path failed) before `limit` passed.
+    func waitUntilEnded(within limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ended == nil, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        return ended != nil
+    }
     func waitUntilWiped() async { while !(wiped && ended != nil) { try? await Task.sleep(for: .milliseconds(20)) } }
 }

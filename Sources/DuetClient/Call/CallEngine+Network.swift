@@ -1,4 +1,5 @@
 import DuetCrypto
+import DuetMedia
 import DuetWire
 import Foundation
 
@@ -66,7 +67,8 @@ extension CallEngine {
     private func hearingReport(_ report: MediaStream.Report) -> HearingReport {
         let speaker = report.speaker.map { number -> String in
             let full = number.hasPrefix("+") ? number : "+" + number
-            let name = (try? session.store.contact(number: full))?.name
+            // Our own voice comes back from an Echo Test.
+            let name = full == ownNumber ? "you" : (try? session.store.contact(number: full))?.name
             return name.map { "\($0) (\(full))" } ?? full
         }
         return HearingReport(speaker: speaker, level: report.level, lossPercent: report.lossPercent,
@@ -191,8 +193,11 @@ extension CallEngine {
         guard var active = call, let keys = active.keys else { return }
         do {
             let peerNumber = active.peer
+            // Listen for our own voice too (it comes back from an Echo Test), unless it sounds
+            // like the peer's: then the analyser could not tell them apart.
+            let alike = VoiceSignature(number: ownNumber).soundsLike(VoiceSignature(number: peerNumber))
             active.media = try MediaStream(ownNumber: ownNumber, voice: options.echo ? .echo : .synthetic,
-                                           candidates: options.echo ? [peerNumber, ownNumber] : [peerNumber], localSSRC: active.localSSRC,
+                                           candidates: alike ? [peerNumber] : [peerNumber, ownNumber], localSSRC: active.localSSRC,
                                            remoteSSRC: active.remoteSSRC,
                                            sendKey: active.isCaller ? keys.callerToCallee : keys.calleeToCaller,
                                            receiveKey: active.isCaller ? keys.calleeToCaller : keys.callerToCallee,

@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+
+/// `duet call`, `duet answer` and `duet bot` as a person runs them: separate processes, a
+/// real `duet server`, the event lines they print (issue [4/9] "Done when").
+@Suite("duet call, answer and bot", .serialized)
+struct CallCommandTests {
+    let home: URL
+    let duet: DuetCommandLine
+    let alice = "+15553001", bob = "+15553002"
+
+    init() {
+        home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-calls-\(UUID().uuidString)")
+        duet = DuetCommandLine(home: home)
+    }
+
+    func run(_ args: [String]) throws {
+        let result = try duet.run(args)
+        #expect(result.status == 0, "duet \(args.joined(separator: " ")) failed: \(result.stderr)")
+    }
+
+    /// A server, and Alice and Bob registered with each other as contacts.
+    func setUp() throws -> ServerProcess {
+        let server = try ServerProcess(dataDirectory: home.appendingPathComponent("server"))
+        try run(["register", alice, "--profile", "alice", "--server", server.signaling, "--name", "Alice"])
+        try run(["register", bob, "--profile", "bob", "--server", server.signaling, "--name", "Bob"])
+        try run(["contacts", "add", bob, "--name", "Bob", "--profile", "alice"])
+        try run(["contacts", "add", alice, "--name", "Alice", "--profile", "bob"])
+        return server
+    }
+
+    func sas(_ child: DuetChild) -> String? { child.lines.first { $0.hasPrefix("sas ") } }
+
+    @Test(arguments: [false, true])
+    func answerAutoAndCallTalkBothWays(relay: Bool) async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let server = try setUp()
+        defer { server.stop() }
+        let answering = try DuetChild(["answer", "--auto", "--profile", "bob"], home: home)
+        #expect(await answering.waitForLine(containing: "waiting for a call"))
+        let wav = home.appendingPathComponent("alice-heard.wav")
+        let calling = try DuetChild(["call", bob, "--profile", "alice", "--duration", "3s", "--wav", wav.path] + (relay ? ["--relay"] : []), home: home)
+
+        #expect(await calling.waitForExit() == 0, "alice: \(calling.text)")
+        #expect(await answering.waitForExit() == 0, "bob: \(answering.text)")
+        let path = relay ? "relay" : "p2p"
+        #expect(calling.lines.contains("state connected (\(path))"), "alice: \(calling.text)")
+        #expect(answering.lines.contains("state connected (\(path))"), "bob: \(answering.text)")
+        #expect(calling.lines.contains { $0.hasPrefix("hearing Bob (\(bob))") && $0.contains("dBFS loss") && $0.contains("jitter") })
+        #expect(answering.lines.contains { $0.hasPrefix("hearing Alice (\(alice))") })
+        #expect(sas(calling) != nil && sas(calling) == sas(answering))
+        #expect(calling.lines.contains("keys wiped") && answering.lines.contains("keys wiped"))
+        #expect(answering.lines.contains("state ended: the other side hung up"))
+        let recorded = try FileManager.default.attributesOfItem(atPath: wav.path)[.size] as? Int ?? 0
+        #expect(recorded > 44 + 48_000 * 2, "at least a second of audio in the WAV file")
+    }
+
+    @Test func aCalleeKilledMidCallEndsTheCallForTheCaller() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let server = try setUp()
+        defer { server.stop() }
+        let answering = try DuetChild(["answer", "--auto", "--profile", "bob"], home: home)
+        #expect(await answering.waitForLine(containing: "waiting for a call"))
+        let calling = try DuetChild(["call", bob, "--profile", "alice", "--duration", "60s"], home: home)
+        #expect(await calling.waitForLine(containing: "hearing Bob"), "alice: \(calling.text)")
+        answering.kill()
+
+        let status = await calling.waitForExit(timeout: .seconds(30))
+        #expect(status != nil && status != 0, "alice: \(calling.text)")
+        #expect(calling.text.contains("state ended: failed: the other device stopped sending media"), "alice: \(calling.text)")
+        #expect(calling.lines.contains("keys wiped"))
+    }
+
+    @Test func theEchoBotSendsBackWhatItHearsAndTheToneBotPlaysItsVoice() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let server = try setUp()
+        defer { server.stop() }
+        let echoNumber = "+15553090", toneNumber = "+15553091"
+        try run(["register", echoNumber, "--profile", "echo", "--server", server.signaling, "--name", "Echo Test"])
+        try run(["register", toneNumber, "--profile", "tone", "--server", server.signaling, "--name", "Tone"])
+        try run(["contacts", "add", toneNumber, "--name", "Tone", "--profile", "alice"])
+        let echo = try DuetChild(["bot", "echo", "--profile", "echo"], home: home)
+        let tone = try DuetChild(["bot", "tone", "--profile", "tone"], home: home)
+        #expect(await echo.waitForLine(containing: "answering calls"))
+        #expect(await tone.waitForLine(containing: "answering calls"))
+
+        let toEcho = try duet.run(["call", echoNumber, "--profile", "alice", "--duration", "4s"])
+        #expect(toEcho.status == 0, "\(toEcho.stdout)\(toEcho.stderr)")
+        #expect(toEcho.stdout.contains("hearing you (\(alice))"), "alice hears herself: \(toEcho.stdout)")
+        let toTone = try duet.run(["call", toneNumber, "--profile", "alice", "--duration", "3s"])
+        #expect(toTone.status == 0, "\(toTone.stdout)\(toTone.stderr)")
+        #expect(toTone.stdout.contains("hearing Tone (\(toneNumber))"), "\(toTone.stdout)")
+        // Bots keep answering: both saw their call end and stayed up.
+        #expect(await echo.waitForLine(containing: "keys wiped"))
+        echo.kill(); tone.kill()
+    }
+}

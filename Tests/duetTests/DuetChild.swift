@@ -1,0 +1,65 @@
+import Foundation
+import Synchronization
+
+/// A `duet` process left running while the test goes on (a call, an answering device, a
+/// bot): its output is collected line by line so the test can wait for a line.
+final class DuetChild: Sendable {
+    private let process: Process
+    private let output = Output()
+
+    /// What the process printed so far; the pipe's handler appends from its own thread.
+    private final class Output: Sendable {
+        let text = Mutex<String>("")
+    }
+
+    init(_ arguments: [String], home: URL, environment extra: [String: String] = [:]) throws {
+        process = Process()
+        process.executableURL = DuetCommandLine.binary
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["DUET_HOME"] = home.path
+        environment.merge(extra) { $1 }
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        pipe.fileHandleForReading.readabilityHandler = { [output] handle in
+            let chunk = handle.availableData
+            if !chunk.isEmpty { output.text.withLock { $0 += String(decoding: chunk, as: UTF8.self) } }
+        }
+        try process.run()
+    }
+
+    var text: String { output.text.withLock { $0 } }
+    var lines: [String] { text.split(separator: "\n").map(String.init) }
+
+    /// Waits (an upper bound, not a timing assertion) for a line containing `fragment`.
+    @discardableResult
+    func waitForLine(containing fragment: String, timeout: Duration = .seconds(30)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if text.contains(fragment) { return true }
+            try? await Task.sleep(for: .milliseconds(25))
+        }
+        return text.contains(fragment)
+    }
+
+    /// Waits for the process to exit and returns its status (nil if it is still running).
+    func waitForExit(timeout: Duration = .seconds(60)) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(25))
+        }
+        guard !process.isRunning else { return nil }
+        try? await Task.sleep(for: .milliseconds(50))  // let the last output arrive
+        return process.terminationStatus
+    }
+
+    /// SIGKILL: the process vanishes without a word to anyone.
+    func kill() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit { kill() }
+}
