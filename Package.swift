@@ -61,7 +61,10 @@ let package = Package(
             "DuetClient", "DuetServer", "DuetTUI", "DuetDemo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "duet-bench", dependencies: ["DuetCrypto", "DuetMedia", "CSRTP", "CSodium"]),
+        .executableTarget(name: "duet-bench", dependencies: [
+            "DuetCrypto", "DuetMedia", "DuetClient", "DuetServer", "CSRTP", "CSodium",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
 
         .testTarget(name: "DuetWireTests", dependencies: ["DuetWire"]),
         .testTarget(name: "DuetCryptoTests", dependencies: ["DuetCrypto"], resources: [.copy("Vectors")]),

@@ -99,4 +99,27 @@ struct CoturnTests {
         try await turn.release()
         await socket.close(); await peer.close(); await other.close()
     }
+
+    /// A whole call relayed by coturn (`--turn` on both sides), still SRTP end to end.
+    @Test func aCallRelayedByCoturn() async throws {
+        let coturn = try await Coturn()
+        defer { coturn.stop() }
+        #expect(try await coturn.waitUntilReady(), "turnserver did not answer a STUN Binding; see its log in \(coturn.directory.path)")
+        let server = try await TestServer.start()
+        var options = CallOptions()
+        options.forceRelay = true
+        options.externalTURN = (coturn.address, "u", "p")
+        var answering = options
+        answering.autoAnswer = true
+        let alice = try await CallTestDevice.make("+15552301", name: "Alice", on: server, options: options)
+        let bob = try await CallTestDevice.make("+15552302", name: "Bob", on: server, options: answering)
+        try await alice.engine.place(to: bob.number)
+        #expect(await alice.events.waitForConnected() == .relay, "alice: \(alice.events.log)")
+        #expect(await alice.events.waitForHearing(bob.number) != nil, "alice: \(alice.events.log)")
+        #expect(await bob.events.waitForHearing(alice.number) != nil, "bob: \(bob.events.log)")
+        await alice.engine.hangUp()
+        #expect(await bob.events.waitForEnd() == .hungUpByPeer)
+        await alice.close(); await bob.close()
+        try await server.stop()
+    }
 }

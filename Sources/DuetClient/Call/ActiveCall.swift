@@ -31,6 +31,7 @@ struct ActiveCall {
     var media: MediaStream?
     var mediaStartedAt: ContinuousClock.Instant?
     var framesSent = 0
+    var heardFirstAudio = false
     var lastReport: ContinuousClock.Instant?
     var timers: [CallStateMachine.Timer: ContinuousClock.Instant] = [:]
     let startedAt = ContinuousClock.now

@@ -57,7 +57,10 @@ extension CallEngine {
             sent += 1
         }
         call?.framesSent = sent
-        media.playout()
+        if media.playout(), !current.heardFirstAudio {
+            call?.heardFirstAudio = true
+            emit(.firstAudio)
+        }
         if let last = current.lastReport, ContinuousClock.now - last < .seconds(1) { return true }
         call?.lastReport = ContinuousClock.now
         if current.lastReport != nil { emit(.hearing(hearingReport(media.report()))) }

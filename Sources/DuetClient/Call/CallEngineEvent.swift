@@ -10,6 +10,8 @@ public enum CallEngineEvent: Sendable, Equatable, CustomStringConvertible {
     case sas(String)
     case cipher(String)
     case hearing(HearingReport)
+    /// The first frame of the peer's audio was decoded: the moment a person hears the call.
+    case firstAudio
     case warning(String)
     /// The call secret, SRTP contexts and ephemeral keys were released (zeroed).
     case keysWiped
@@ -23,6 +25,7 @@ public enum CallEngineEvent: Sendable, Equatable, CustomStringConvertible {
         case let .sas(words): "sas \(words)"
         case let .cipher(name): "cipher \(name)"
         case let .hearing(report): report.description
+        case .firstAudio: "first audio"
         case let .warning(text): "warning \(text)"
         case .keysWiped: "keys wiped"
         }

@@ -94,23 +94,28 @@ final class MediaStream {
     }
 
     /// Called every 20 ms: the next decoded frame goes to the analyser (and WAV file).
-    func playout() {
+    /// Returns true when a real packet (not concealment) was decoded.
+    @discardableResult
+    func playout() -> Bool {
         let samples: [Int16]?
+        var decodedPacket = false
         switch jitter.nextFrame() {
         case let .packet(payload):
             samples = try? decoder.decode(payload)
+            decodedPacket = samples != nil
         case let .missing(next):
             if let next { samples = try? decoder.recoverWithFEC(nextPacket: next) } else { samples = try? decoder.concealLoss() }
         case .notReady:
             samples = nil
         }
-        guard let samples else { return }
+        guard let samples else { return false }
         if voice == .echo {
             echoQueue.append(samples)
             if echoQueue.count > 50 { echoQueue.removeFirst(echoQueue.count - 50) }
         }
         listener.append(samples)
         try? wav?.append(samples)
+        return decodedPacket
     }
 
     /// What this side heard over the last second.

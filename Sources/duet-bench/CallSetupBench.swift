@@ -1,0 +1,101 @@
+import DuetClient
+import DuetServer
+import DuetWire
+import Foundation
+import Logging
+
+/// Call setup time as a person feels it (issue [4/9]): from `place()` — bundle fetch, X3DH,
+/// candidates, the ring — to the first decoded frame of the callee's voice, with the callee
+/// answering automatically. A real server and two real device stores, all on loopback, so
+/// the figure is the protocol's and the code's cost, not a network's. The signaling round
+/// trip measured in the same run gives the figure a yardstick.
+enum CallSetupBench {
+    static let calls = 7
+
+    static func run(report: BenchReport) async {
+        do {
+            let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-bench-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: home) }
+            var logger = Logger(label: "duet.bench.server")
+            logger.logLevel = .critical
+            let configuration = ServerConfiguration(
+                signaling: HostPort(host: "127.0.0.1", port: 0), media: HostPort(host: "127.0.0.1", port: 0),
+                dataDirectory: home.appendingPathComponent("server").path, openRegistration: false)
+            let server = try await ServerApplication.start(configuration, handlingSignals: false, logger: logger)
+            let serving = Task { try await server.run() }
+
+            let address = server.signalingAddress
+            let alice = try await device("+15557001", home: home, server: address, autoAnswer: false, forceRelay: false)
+            let bob = try await device("+15557002", home: home, server: address, autoAnswer: true, forceRelay: false)
+            let carol = try await device("+15557003", home: home, server: address, autoAnswer: false, forceRelay: true)
+            let dave = try await device("+15557004", home: home, server: address, autoAnswer: true, forceRelay: false)
+            var direct: [Double] = [], relayed: [Double] = [], pings: [Double] = []
+            for round in 0..<(calls + 1) {  // the first round warms up
+                let p2p = try await setUp(alice.engine, to: "+15557002")
+                let relay = try await setUp(carol.engine, to: "+15557004")
+                let ping = try await milliseconds { try await alice.session.connection.ping() }
+                if round > 0 { direct.append(p2p); relayed.append(relay); pings.append(ping) }
+            }
+            report.figure("call_setup_ms", Timing.median(direct), unit: "ms")
+            report.figure("call_setup_relay_ms", Timing.median(relayed), unit: "ms")
+            report.figure("call_setup_vs_signaling_rtt", Timing.median(direct) / Timing.median(pings), unit: "ratio")
+            for device in [alice, bob, carol, dave] { await device.session.close() }
+            await server.shutdown()
+            _ = try? await serving.value
+        } catch {
+            print("call_setup_error 1 error  # \(error)")
+        }
+    }
+
+    /// One session per device: its call signals feed exactly one engine.
+    private struct Device {
+        let session: DeviceSession
+        let engine: CallEngine
+    }
+
+    private static func device(_ number: String, home: URL, server: HostPort, autoAnswer: Bool, forceRelay: Bool) async throws -> Device {
+        let store = try DeviceStore.open(ProfileLocation(name: number.filter(\.isNumber), home: home), passphrase: nil, create: true)
+        try store.initializeKeys()
+        let session = try await DeviceSession.open(store: store, server: server)
+        _ = try await session.register(number: number, name: nil, invite: nil)
+        var options = CallOptions()
+        options.autoAnswer = autoAnswer
+        options.forceRelay = forceRelay
+        let engine = try CallEngine(session: session, options: options)
+        await engine.start()
+        return Device(session: session, engine: engine)
+    }
+
+    /// One call: milliseconds from place() to the first decoded frame, then hang up.
+    private static func setUp(_ engine: CallEngine, to number: String) async throws -> Double {
+        let events = engine.events
+        var heard: Double?
+        let started = ContinuousClock.now
+        try await engine.place(to: number)
+        for await event in events {
+            if event == .firstAudio, heard == nil {
+                heard = seconds(ContinuousClock.now - started) * 1000
+                await engine.hangUp()
+            }
+            if event == .keysWiped { break }
+        }
+        guard let heard else { throw BenchFailure("call to \(number) ended before any audio") }
+        try await Task.sleep(for: .milliseconds(100))  // let the callee finish ending
+        return heard
+    }
+
+    private static func milliseconds(_ body: () async throws -> Void) async rethrows -> Double {
+        let started = ContinuousClock.now
+        try await body()
+        return seconds(ContinuousClock.now - started) * 1000
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    struct BenchFailure: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+}
