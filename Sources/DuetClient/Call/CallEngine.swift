@@ -149,11 +149,11 @@ public actor CallEngine {
         guard var active = call, active.callID == signal.callID, active.peer == signal.from else { return }
         switch signal.kind {
         case .answer:
-            guard active.isCaller, active.machine.state == .outgoing else { return }
+            guard active.isCaller, active.machine.state == .outgoing, let secret = active.callSecret else { return }
             do {
-                let answer = try CallHandshake.openAnswer(Data(signal.payload), callSecret: active.callSecret!,
+                let answer = try CallHandshake.openAnswer(Data(signal.payload), callSecret: secret,
                                                           associatedData: active.associatedData, callID: active.callID)
-                let keys = CallKeys(callSecret: active.callSecret!, callerNonce: active.localNonce, calleeNonce: [UInt8](answer.calleeNonce))
+                let keys = CallKeys(callSecret: secret, callerNonce: active.localNonce, calleeNonce: [UInt8](answer.calleeNonce))
                 active.keys = keys
                 active.remoteCandidates = answer.candidates
                 active.remoteSSRC = answer.ssrc

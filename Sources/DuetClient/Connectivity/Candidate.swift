@@ -21,6 +21,18 @@ public struct Candidate: Hashable, Sendable, Codable, CustomStringConvertible {
         self.port = address.port
     }
 
+    /// A candidate comes from the other device, which may be hostile: an address that is not
+    /// 4 or 16 bytes is a decoding error, never a trap later.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try container.decode(Kind.self, forKey: .kind)
+        ip = try container.decode([UInt8].self, forKey: .ip)
+        port = try container.decode(UInt16.self, forKey: .port)
+        guard ip.count == 4 || ip.count == 16 else {
+            throw DecodingError.dataCorruptedError(forKey: .ip, in: container, debugDescription: "an IP address is 4 or 16 bytes, not \(ip.count)")
+        }
+    }
+
     public var address: TransportAddress { TransportAddress(ip: ip, port: port) }
 
     /// Host candidates first: on one network they are the shortest path.

@@ -79,3 +79,48 @@ struct CallSecurityTests {
         try await server.stop()
     }
 }
+
+/// Whatever another registered device sends as call signals, the engine refuses it with a
+/// warning and stays ready for a real call.
+@Suite("1:1 call engine against hostile signals")
+struct HostileCallSignalTests {
+    @Test func malformedSignalsAreRefusedAndTheEngineCarriesOn() async throws {
+        let server = try await TestServer.start()
+        var answering = CallOptions()
+        answering.autoAnswer = true
+        let bob = try await CallTestDevice.make("+15552251", name: "Bob", on: server, options: answering)
+        let mallory = TestDevice()
+        let (raw, _) = try await mallory.connect(to: server)
+        try await mallory.register(raw, as: "+15552252")
+
+        let invitation = CallInvitation(callID: "c1", callerNumber: "+15552252", callerIdentityKey: Data(repeating: 1, count: 32),
+                                        ephemeralKey: Data(repeating: 2, count: 33), signedPrekeyID: 1, oneTimePrekeyID: 5,
+                                        sealedOffer: Data(repeating: 3, count: 80))
+        let forged = try Array(JSONEncoder().encode(invitation))
+        let signals: [(String, String, [UInt8])] = [
+            ("c0", "invite", Array("not json".utf8)),
+            ("c1", "invite", forged),  // keys that do not agree: the offer does not open
+            ("other-id", "invite", forged),  // call id differs from the envelope
+            ("c1", "relay-address", Array(#"{"kind":"host","ip":[1,2,3],"port":9}"#.utf8)),
+            ("c1", "answer", [UInt8](repeating: 0xFF, count: 64)),
+            ("c1", "confirm", []),
+            ("c1", "hangup", []),
+            ("c1", "no-such-kind", [1, 2, 3]),
+        ]
+        for (callID, kind, payload) in signals {
+            try await raw.sendCallSignal(to: bob.number, callID: callID, kind: kind, payload: payload)
+        }
+        let refused = await bob.events.waitFor(count: 3) { if case let .warning(text) = $0 { text.contains("refused a call") } else { false } }
+        #expect(refused, "bob: \(bob.events.log)")
+        #expect(await bob.engine.state == .idle)
+        #expect(try bob.store.oneTimePrekeyCount() == 100, "a forged call burns no one-time prekey")
+
+        // A real caller still gets through.
+        let alice = try await CallTestDevice.make("+15552253", name: "Alice", on: server)
+        try await alice.engine.place(to: bob.number)
+        #expect(await alice.events.waitForConnected() == .p2p, "alice: \(alice.events.log)")
+        await raw.close()
+        await alice.close(); await bob.close()
+        try await server.stop()
+    }
+}
