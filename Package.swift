@@ -78,6 +78,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
+        .testTarget(name: "DuetTUITests", dependencies: ["DuetTUI", "DuetClient"], resources: [.copy("Golden")]),
         .testTarget(name: "duetTests", dependencies: ["duet"]),
     ]
 )
