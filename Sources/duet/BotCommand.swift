@@ -9,23 +9,19 @@ extension Duet {
         static let configuration = CommandConfiguration(
             abstract: "Run a bot on this profile: 'echo' plays your audio back, 'tone' plays its own voice.")
 
-        enum Kind: String, ExpressibleByArgument, CaseIterable { case echo, tone }
-
         @OptionGroup var profile: ProfileOptions
         @OptionGroup var serverOptions: ServerOptions
-        @Argument(help: "echo or tone.") var kind: Kind
+        @Argument(help: "echo or tone.") var kind: CallBot.Kind
 
         func run() async throws {
-            var options = CallOptions()
-            options.autoAnswer = true
-            options.echo = kind == .echo
             let session = try await serverOptions.session(profile)
-            let engine = try CallEngine(session: session, options: options)
-            await engine.start()
+            let bot = try await CallBot(kind: kind, session: session)
             printEventLine("\(kind.rawValue) bot answering calls to \(try session.store.account().number ?? "?") (Ctrl-C to stop)")
-            for await event in engine.events {
+            for await event in bot.engine.events {
                 printEventLine(event.description)
             }
         }
     }
 }
+
+extension CallBot.Kind: ExpressibleByArgument {}

@@ -32,6 +32,16 @@ public actor DeviceSession {
     public private(set) var presence: [String: Bool] = [:]
     /// Messages worth showing the user (key changes seen, prekeys uploaded).
     public private(set) var notices: [String] = []
+    /// How the link to the server stands, for status bars.
+    public enum Link: Equatable, Sendable {
+        case connected
+        case reconnecting(attempt: Int)
+        /// Reconnecting stopped for good; the text says why and what to do.
+        case failed(String)
+    }
+
+    /// The link as last reported by the connection.
+    public private(set) var link: Link = .connected
     /// Call signals from other devices, in arrival order, for this device's `CallEngine`.
     /// Kinds this version does not know are dropped here.
     public nonisolated let callSignals: AsyncStream<CallSignal>
@@ -84,6 +94,15 @@ public actor DeviceSession {
             presence[number] = online
         case let .prekeysLow(remaining):
             await topUp(serverHas: remaining)
+        case .connected:
+            link = .connected
+        case let .reconnecting(attempt, _):
+            link = .reconnecting(attempt: attempt)
+        case let .disconnected(reason):
+            if case .connected = link { link = .reconnecting(attempt: 0) }
+            notices.append("lost the server: \(reason); reconnecting")
+        case let .gaveUp(error):
+            link = .failed(error.description)
         case let .callSignal(from, callID, kind, payload):
             if let kind = CallSignal.Kind(rawValue: kind) {
                 callSignalSink.yield(CallSignal(from: from, callID: callID, kind: kind, payload: payload))

@@ -1,0 +1,54 @@
+/// A device that answers every call by itself (issue [4/9] §7): the embedded world's "Echo
+/// Test" and tone bots, `duet bot`, and the demo's extras. It is an ordinary device — its own
+/// keys, store and server session — whose call engine answers at once.
+public final class CallBot: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        /// Sends back what it hears: you hear yourself, a second or so late.
+        case echo
+        /// Plays its own synthetic voice.
+        case tone
+    }
+
+    public let kind: Kind
+    public let session: DeviceSession
+    public let engine: CallEngine
+
+    /// Starts answering calls to the session's number.
+    public init(kind: Kind, session: DeviceSession, options: CallOptions = CallOptions()) async throws {
+        var options = options
+        options.autoAnswer = true
+        options.echo = kind == .echo
+        self.kind = kind
+        self.session = session
+        engine = try CallEngine(session: session, options: options)
+        await engine.start()
+    }
+
+    /// What the bot says about itself in a contact list.
+    public var description: String {
+        switch kind {
+        case .echo: "answers at once and plays your own voice back"
+        case .tone: "answers at once and plays its own voice"
+        }
+    }
+
+    /// Hangs up any call and leaves the server.
+    public func stop() async {
+        await engine.hangUp()
+        await session.close()
+    }
+}
+
+/// The Echo Test bot.
+public enum EchoBot {
+    public static func start(session: DeviceSession, options: CallOptions = CallOptions()) async throws -> CallBot {
+        try await CallBot(kind: .echo, session: session, options: options)
+    }
+}
+
+/// A bot that answers with its own voice.
+public enum ToneBot {
+    public static func start(session: DeviceSession, options: CallOptions = CallOptions()) async throws -> CallBot {
+        try await CallBot(kind: .tone, session: session, options: options)
+    }
+}
