@@ -27,10 +27,9 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
 
-## run: the terminal client (until the TUI lands: this device's keys)
+## run: the terminal UI (pass options with ARGS, e.g. make run ARGS="--profile bob")
 run: build
-	@$(DUET_BIN) keys init
-	@$(DUET_BIN) keys show
+	@$(DUET_BIN) $(ARGS)
 
 ## demo: the scripted story of DESIGN §7
 demo: build

@@ -56,7 +56,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "DuetTUI", dependencies: ["DuetClient", "CNcursesw"]),
-        .target(name: "DuetDemo", dependencies: ["DuetClient", "DuetServer"]),
+        .target(name: "DuetDemo", dependencies: ["DuetClient", "DuetServer", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "duet", dependencies: [
             "DuetClient", "DuetServer", "DuetTUI", "DuetDemo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -70,9 +70,9 @@ let package = Package(
         .testTarget(name: "DuetCryptoTests", dependencies: ["DuetCrypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "DuetMediaTests", dependencies: ["DuetMedia"], resources: [.copy("Vectors")]),
         .testTarget(name: "DuetClientTests", dependencies: ["DuetClient"]),
-        // Real servers on loopback driven by real clients: client and server meet only here.
+        // Real servers on loopback driven by real clients (and the TUI's controller): client and server meet only here.
         .testTarget(name: "DuetServerTests", dependencies: [
-            "DuetServer", "DuetClient", "DuetWire", "DuetCrypto",
+            "DuetServer", "DuetClient", "DuetWire", "DuetCrypto", "DuetTUI",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -70,7 +70,8 @@ extension Duet {
             let engine = try CallEngine(session: session, options: options)
             await engine.start()
             let outcome = CallOutcome()
-            let printer = Task { await outcome.follow(engine.events) }
+            let events = engine.events
+            let printer = Task { await outcome.follow(events) }
             do {
                 try await engine.place(to: number, acceptKeyChange: acceptKeyChange)
             } catch {
@@ -109,7 +110,8 @@ extension Duet {
             let session = try await serverOptions.session(profile)
             let engine = try CallEngine(session: session, options: options)
             let outcome = CallOutcome()
-            let printer = Task { await outcome.follow(engine.events) }
+            let events = engine.events
+            let printer = Task { await outcome.follow(events) }
             await engine.start()
             printEventLine("waiting for a call to \(try session.store.account().number ?? "?")")
             await outcome.waitForIncoming()

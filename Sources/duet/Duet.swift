@@ -7,6 +7,9 @@ struct Duet: AsyncParsableCommand {
         commandName: "duet",
         abstract: "End-to-end encrypted calls in the terminal.",
         discussion: """
+            With no subcommand, duet opens its terminal UI. A profile with no server gets an
+            embedded one on loopback, with bots to call (Echo Test and two tone bots).
+
             Each profile (--profile NAME) is one device with its own keys, stored under
             $DUET_HOME/NAME (DUET_HOME defaults to $XDG_DATA_HOME/duet or ~/.local/share/duet).
             Set DUET_PASSPHRASE when a profile is created to seal its private keys.
@@ -18,4 +21,5 @@ struct Duet: AsyncParsableCommand {
     // `duet keys show --profile NAME`: ArgumentParser shares an option group's values
     // between a command and its subcommands.
     @OptionGroup var options: ProfileOptions
+    @OptionGroup var serverOptions: ServerOptions
 }

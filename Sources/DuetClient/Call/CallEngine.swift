@@ -53,8 +53,10 @@ public struct CallOptions: Sendable {
 /// signaling server, key confirmation, connectivity checks with relay fallback, SRTP media
 /// both ways, and wiping every call key when the call ends.
 public actor CallEngine {
-    public nonisolated let events: AsyncStream<CallEngineEvent>
-    let eventSink: AsyncStream<CallEngineEvent>.Continuation
+    /// A new stream of everything the engine reports from now on. Each caller gets its own
+    /// (the TUI and a log can both follow one engine); take it before acting, or miss events.
+    public nonisolated var events: AsyncStream<CallEngineEvent> { subscribers.subscribe() }
+    let subscribers = CallEventSubscribers()
     let session: DeviceSession
     let options: CallOptions
     let ownNumber: String
@@ -69,7 +71,6 @@ public actor CallEngine {
         self.session = session
         self.options = options
         self.ownNumber = number
-        (events, eventSink) = AsyncStream.makeStream(of: CallEngineEvent.self, bufferingPolicy: .bufferingNewest(4096))
     }
 
     /// Starts listening for calls (and answers to ours).
@@ -84,7 +85,7 @@ public actor CallEngine {
     /// The state of the current (or last) call.
     public var state: CallState { call?.machine.state ?? .idle }
 
-    func emit(_ event: CallEngineEvent) { eventSink.yield(event) }
+    func emit(_ event: CallEngineEvent) { subscribers.yield(event) }
 
     // MARK: - Placing a call
 

@@ -1,4 +1,5 @@
 import DuetWire
+import Synchronization
 
 /// What a call engine reports, one line each in headless commands (DESIGN §9) and as call
 /// screen updates in the TUI.
@@ -44,6 +45,16 @@ public struct HearingReport: Sendable, Equatable, CustomStringConvertible {
     /// Packets libsrtp refused as replays, so far.
     public var replayedPackets: Int
 
+    public init(speaker: String?, level: Double, lossPercent: Double, jitterMilliseconds: Double,
+                tamperedPackets: Int = 0, replayedPackets: Int = 0) {
+        self.speaker = speaker
+        self.level = level
+        self.lossPercent = lossPercent
+        self.jitterMilliseconds = jitterMilliseconds
+        self.tamperedPackets = tamperedPackets
+        self.replayedPackets = replayedPackets
+    }
+
     public var description: String {
         let who = speaker ?? "nobody"
         return "hearing \(who) \(String(format1: level)) dBFS loss \(String(format1: lossPercent))% jitter \(String(format1: jitterMilliseconds)) ms"
@@ -69,5 +80,25 @@ extension String {
         let tenths = Int((value * 10).rounded())
         let sign = tenths < 0 ? "-" : ""
         self = "\(sign)\(abs(tenths) / 10).\(abs(tenths) % 10)"
+    }
+}
+
+/// Everyone following a call engine's events, each with a stream of their own.
+final class CallEventSubscribers: Sendable {
+    private let streams = Mutex<[Int: AsyncStream<CallEngineEvent>.Continuation]>([:])
+    private let nextID = Atomic<Int>(0)
+
+    func subscribe() -> AsyncStream<CallEngineEvent> {
+        let (stream, continuation) = AsyncStream.makeStream(of: CallEngineEvent.self, bufferingPolicy: .bufferingNewest(4096))
+        let id = nextID.add(1, ordering: .relaxed).newValue
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.streams.withLock { $0.removeValue(forKey: id) }
+        }
+        streams.withLock { $0[id] = continuation }
+        return stream
+    }
+
+    func yield(_ event: CallEngineEvent) {
+        for continuation in streams.withLock({ Array($0.values) }) { continuation.yield(event) }
     }
 }

@@ -107,8 +107,6 @@ public actor DeviceSession {
             if let kind = CallSignal.Kind(rawValue: kind) {
                 callSignalSink.yield(CallSignal(from: from, callID: callID, kind: kind, payload: payload))
             }
-        default:
-            break
         }
     }
 

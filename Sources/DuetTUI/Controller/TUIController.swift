@@ -1,0 +1,175 @@
+import DuetClient
+import DuetCrypto
+import DuetWire
+import Foundation
+
+/// What the terminal client does (DESIGN §6): it turns keys into intents on the device and
+/// its call engine, and the engine's and server's news into a new `TUIState`. It never waits
+/// on the network while handling a key — calls, lookups and adds run as tasks — so a key
+/// always gets its reaction at once.
+public actor TUIController {
+    public internal(set) var state: TUIState
+    /// Set by `q` (or a signal): the application loop ends.
+    public private(set) var quitRequested = false
+    let session: DeviceSession
+    let engine: CallEngine
+    /// Notes shown for some contacts (the embedded bots say what they do).
+    let notes: [String: String]
+    var connectedAt: ContinuousClock.Instant?
+    var noticesSeen = 0
+    var lastRefresh = ContinuousClock.now
+    /// Called whenever `state` changed outside a key press (engine news, tasks finishing).
+    private var onChange: (@Sendable () -> Void)?
+
+    public init(session: DeviceSession, engine: CallEngine, profile: String, embedded: Bool, notes: [String: String] = [:]) throws {
+        self.session = session
+        self.engine = engine
+        self.notes = notes
+        let account = try session.store.account()
+        state = TUIState(profile: profile, ownNumber: account.number, ownName: account.displayName,
+                         server: ServerStatus(address: session.server.description, state: .connected, embedded: embedded),
+                         ownFingerprintShort: try session.store.identityPublicKey().shortFingerprint)
+    }
+
+    /// Starts following the call engine; `onChange` asks the application to redraw.
+    public func start(onChange: @escaping @Sendable () -> Void) async {
+        self.onChange = onChange
+        // Presence, and every contact's key looked up again so a change shows at once.
+        _ = try? await session.refreshContacts()
+        await refreshContacts()
+        log("duet started as \(state.ownName.map { "\($0) " } ?? "")\(state.ownNumber ?? "(not registered)") on \(state.server.address)", .good)
+        let events = engine.events
+        Task { [weak self] in
+            for await event in events { await self?.apply(event) }
+        }
+    }
+
+    func changed() { onChange?() }
+
+    // MARK: - Keys
+
+    /// Applies one key. Returns at once; network work continues in tasks.
+    public func handle(_ key: KeyPress) async {
+        if case .resize = key { return }
+        if let overlay = state.overlay {
+            await handle(key, in: overlay)
+            return
+        }
+        state.message = nil
+        switch key {
+        case .character("?"): state.overlay = .help
+        case .character("q"): await quit()
+        case .character("l"): state.showLog.toggle()
+        case .character("K"): showKeys()
+        case .escape: state.pane = state.call.map { $0.state.isActive } == true ? .call : .contact
+        case .up, .character("k"): moveSelection(-1)
+        case .down, .character("j"): moveSelection(1)
+        case .enter, .character("i"): state.pane = .contact
+        case .character("c"): callSelected(acceptKeyChange: false)
+        case .character("s"): showSafetyNumber()
+        case .character("a"): state.overlay = .addContact(AddContactPrompt())
+        case .character("d"):
+            if let contact = state.selectedContact { state.overlay = .confirmRemove(contact) }
+        case .character("v") where state.pane == .safetyNumber: verifyShownContact()
+        case .character("u") where state.pane == .safetyNumber: unverifyShownContact()
+        case .character("m"): await toggleMute()
+        case .character("h"): await engine.hangUp()
+        default: break
+        }
+    }
+
+    private func handle(_ key: KeyPress, in overlay: TUIState.Overlay) async {
+        switch overlay {
+        case .help:
+            if [.escape, .enter, .character("?"), .character("q")].contains(key) { state.overlay = nil }
+        case .incoming:
+            switch key {
+            case .character("a"), .enter:
+                state.overlay = nil
+                state.pane = .call
+                await engine.accept()
+            case .character("d"), .escape:
+                state.overlay = nil
+                await engine.decline()
+            default: break
+            }
+        case let .addContact(prompt):
+            editAddContact(prompt, key)
+        case let .confirmRemove(contact):
+            switch key {
+            case .character("y"): removeContact(contact)
+            case .character("n"), .escape: state.overlay = nil
+            default: break
+            }
+        case let .keyChangedWarning(contact):
+            switch key {
+            case .character("s"):
+                state.overlay = nil
+                showSafetyNumber(of: contact)
+            case .character("c"):
+                state.overlay = nil
+                call(contact, acceptKeyChange: true)
+            case .escape, .character("n"): state.overlay = nil
+            default: break
+            }
+        }
+    }
+
+    private func moveSelection(_ step: Int) {
+        guard !state.contacts.isEmpty else { return }
+        state.selected = min(max(state.selected + step, 0), state.contacts.count - 1)
+        if state.pane == .safetyNumber || state.pane == .keys { state.pane = .contact }
+    }
+
+    /// `q`: hangs up a call first, then ends the application.
+    public func quit() async {
+        if let call = state.call, call.state.isActive { await engine.hangUp() }
+        quitRequested = true
+    }
+
+    private func toggleMute() async {
+        guard var call = state.call, call.state.isActive else { return }
+        call.muted.toggle()
+        state.call = call
+        await engine.setMuted(call.muted)
+        log(call.muted ? "muted: sending silence" : "unmuted")
+    }
+
+    // MARK: - The periodic tick
+
+    /// Every quarter second: the call timer, the server link, notices; contacts every few seconds.
+    public func tick() async {
+        if let connectedAt, var call = state.call, case .connected = call.state {
+            call.elapsedSeconds = Int((ContinuousClock.now - connectedAt).components.seconds)
+            state.call = call
+        }
+        switch await session.link {
+        case .connected: state.server.state = .connected
+        case let .reconnecting(attempt): state.server.state = .reconnecting(attempt: attempt)
+        case let .failed(reason):
+            if state.server.state != .failed(reason) {
+                state.message = StatusMessage("server: \(reason)", severity: .error)
+            }
+            state.server.state = .failed(reason)
+        }
+        let notices = await session.notices
+        for notice in notices.dropFirst(noticesSeen) {
+            log(notice, notice.contains("new identity key") ? .warning : .info)
+        }
+        noticesSeen = notices.count
+        if ContinuousClock.now - lastRefresh > .seconds(3) { await refreshContacts() }
+    }
+
+    // MARK: - The log
+
+    func log(_ text: String, _ severity: Severity = .info) {
+        let time = Date().formatted(.dateTime.hour(.twoDigits(amPM: .omitted)).minute(.twoDigits).second(.twoDigits))
+        state.log.append(LogEntry(time: time, text: text, severity: severity))
+        if state.log.count > 500 { state.log.removeFirst(state.log.count - 500) }
+    }
+
+    func show(_ text: String, _ severity: Severity) {
+        state.message = StatusMessage(text, severity: severity)
+        log(text, severity)
+    }
+}

@@ -1,0 +1,66 @@
+import DuetClient
+
+/// The bottom row: the keys that work right now, so nobody has to open the help to act.
+/// Keys are bold, what they do is plain; when they do not all fit, the most obvious ones
+/// (the first listed in `droppedFirst`) are left out whole rather than cutting the line.
+enum KeyHints {
+    struct Hint: Equatable, Sendable {
+        var key: String
+        var action: String
+    }
+
+    /// Keys whose hint goes first when the row is too narrow, most obvious first.
+    static let droppedFirst = ["↑↓", "l", "K", "a", "d"]
+
+    static func line(_ state: TUIState, width: Int) -> StyledText {
+        var shown = hints(for: state)
+        for key in droppedFirst where text(shown).count > width {
+            shown.removeAll { $0.key == key }
+        }
+        return text(shown).padded(to: width)
+    }
+
+    static func text(_ hints: [Hint]) -> StyledText {
+        hints.enumerated().reduce(StyledText(" ")) { line, item in
+            line + (item.offset == 0 ? StyledText() : "  ") + StyledText(item.element.key, .bold)
+                + StyledText(" " + item.element.action)
+        }
+    }
+
+    /// The hints for whatever takes the keys: the overlay if one is up, else the right pane.
+    static func hints(for state: TUIState) -> [Hint] {
+        if let overlay = state.overlay { return hints(for: overlay) }
+        switch state.pane {
+        case .contact:
+            if state.contacts.isEmpty {
+                return pairs(("a", "add"), ("K", "keys"), ("l", "log"), ("?", "help"), ("q", "quit"))
+            }
+            return pairs(("↑↓", "select"), ("c", "call"), ("s", "safety number"), ("a", "add"), ("d", "remove"),
+                         ("K", "keys"), ("l", "log"), ("?", "help"), ("q", "quit"))
+        case .safetyNumber:
+            return pairs(("v", "verify"), ("u", "unverify"), ("Esc", "back"))
+        case .keys:
+            return pairs(("Esc", "back"), ("l", "log"), ("?", "help"), ("q", "quit"))
+        case .call:
+            if let call = state.call, call.state.isActive {
+                return pairs(("m", "mute/unmute"), ("h", "hang up"), ("l", "log"), ("?", "help"))
+            }
+            return pairs(("Esc", "back"), ("l", "log"), ("?", "help"), ("q", "quit"))
+        }
+    }
+
+    static func hints(for overlay: TUIState.Overlay) -> [Hint] {
+        switch overlay {
+        case .help: pairs(("Esc", "close"))
+        case .incoming: pairs(("a", "accept"), ("d", "decline"))
+        case let .addContact(prompt):
+            pairs(("Enter", prompt.field == .number ? "next" : "confirm"), ("Esc", "cancel"))
+        case .confirmRemove: pairs(("y", "remove"), ("n", "keep"))
+        case .keyChangedWarning: pairs(("s", "compare safety numbers"), ("c", "call anyway"), ("Esc", "cancel"))
+        }
+    }
+
+    private static func pairs(_ pairs: (String, String)...) -> [Hint] {
+        pairs.map { Hint(key: $0.0, action: $0.1) }
+    }
+}

@@ -1,0 +1,100 @@
+import CNcursesw
+import Foundation
+
+/// The one owner of ncurses. ncurses is not thread-safe, so a `Terminal` is made, used and
+/// closed on a single thread (`TerminalThread`); it only paints `ScreenModel`s and reads keys.
+final class Terminal {
+    private var hasColours = false
+    private var open = true
+
+    /// Enters curses mode: no echo, keys one at a time, a hidden cursor, `readKey` waiting
+    /// at most `keyTimeoutMilliseconds`.
+    init(keyTimeoutMilliseconds: Int32 = 25) {
+        setlocale(LC_ALL, "")
+        initscr()
+        cbreak()
+        noecho()
+        nonl()
+        keypad(duet_stdscr(), true)
+        curs_set(0)
+        set_escdelay(25)
+        wtimeout(duet_stdscr(), keyTimeoutMilliseconds)
+        if has_colors() {
+            start_color()
+            use_default_colors()
+            init_pair(1, Int16(COLOR_GREEN), -1)
+            init_pair(2, Int16(COLOR_YELLOW), -1)
+            init_pair(3, Int16(COLOR_RED), -1)
+            hasColours = true
+        }
+        // Whatever way the process ends, the shell gets its terminal back.
+        atexit { if !isendwin() { endwin() } }
+    }
+
+    var size: (width: Int, height: Int) {
+        var rows: Int32 = 0, columns: Int32 = 0
+        duet_getmaxyx(duet_stdscr(), &rows, &columns)
+        return (Int(columns), Int(rows))
+    }
+
+    /// The next key, or nil when none came within the timeout.
+    func readKey() -> KeyPress? {
+        var character: wint_t = 0
+        let status = wget_wch(duet_stdscr(), &character)
+        if status == ERR { return nil }
+        if status == KEY_CODE_YES {
+            switch Int32(character) {
+            case KEY_UP: return .up
+            case KEY_DOWN: return .down
+            case KEY_ENTER: return .enter
+            case KEY_BACKSPACE, KEY_DC: return .backspace
+            case duet_key_resize():
+                let (width, height) = size
+                return .resize(width: width, height: height)
+            default: return nil
+            }
+        }
+        switch character {
+        case 10, 13: return .enter
+        case 27: return .escape
+        case 9: return .tab
+        case 8, 127: return .backspace
+        default:
+            guard let scalar = Unicode.Scalar(UInt32(character)), scalar.value >= 32 else { return nil }
+            return .character(Character(scalar))
+        }
+    }
+
+    /// Paints a whole screen. Lines are already exactly the screen's width.
+    func paint(_ model: ScreenModel) {
+        werase(duet_stdscr())
+        for (row, line) in model.lines.enumerated() where row < model.height {
+            wmove(duet_stdscr(), Int32(row), 0)
+            for run in line.runs {
+                wattrset(duet_stdscr(), Int32(bitPattern: attributes(run.style)))
+                waddstr(duet_stdscr(), run.text)
+            }
+        }
+        wattrset(duet_stdscr(), 0)
+        wrefresh(duet_stdscr())
+    }
+
+    private func attributes(_ style: TextStyle) -> UInt32 {
+        switch style {
+        case .plain: 0
+        case .bold: UInt32(duet_a_bold())
+        case .dim: UInt32(duet_a_dim())
+        case .reverse: UInt32(duet_a_reverse())
+        case .good: hasColours ? UInt32(duet_color_pair(1)) : 0
+        case .warning: UInt32(duet_a_bold()) | (hasColours ? UInt32(duet_color_pair(2)) : 0)
+        case .danger: UInt32(duet_a_bold()) | (hasColours ? UInt32(duet_color_pair(3)) : 0)
+        }
+    }
+
+    /// Leaves curses mode; the terminal is as the shell left it.
+    func close() {
+        guard open else { return }
+        open = false
+        endwin()
+    }
+}

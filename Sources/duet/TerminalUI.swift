@@ -1,0 +1,53 @@
+import ArgumentParser
+import DuetClient
+import DuetDemo
+import DuetTUI
+import Foundation
+
+extension Duet {
+    /// `duet` alone: the terminal UI (DESIGN §6), on the profile's server, or on an embedded
+    /// server with bots when the profile has none.
+    func run() async throws {
+        guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
+            throw CommandFailure("duet's terminal UI needs a terminal; in scripts use the subcommands (duet --help)")
+        }
+        let location = try options.location
+        let store = try options.openStore(create: true)
+        if try store.initializeKeys() == .created {
+            printEventLine("made this device's keys (profile \(location.name))")
+        }
+        let account = try store.account()
+        var world: EmbeddedWorld?
+        let session: DeviceSession
+        do {
+            if serverOptions.hostPort == nil, EmbeddedWorld.isEmbedded(location, account: account) {
+                printEventLine("starting an embedded server and bots…")
+                let started = try await EmbeddedWorld.start(profile: location)
+                world = started
+                session = try await started.connectUser(store: store, name: location.name.prefix(1).uppercased() + location.name.dropFirst())
+            } else {
+                session = try await DeviceSession.open(store: store, server: serverOptions.hostPort,
+                                                       acceptFingerprint: serverOptions.acceptCertificate)
+            }
+        } catch {
+            await world?.stop()
+            throw CommandFailure(error)
+        }
+        let engine: CallEngine
+        let controller: TUIController
+        do {
+            engine = try CallEngine(session: session)
+            await engine.start()
+            controller = try TUIController(session: session, engine: engine, profile: location.name,
+                                           embedded: world != nil, notes: world?.notes ?? [:])
+        } catch {
+            await session.close()
+            await world?.stop()
+            throw CommandFailure(error)
+        }
+        await TUIApplication.run(controller)
+        await engine.hangUp()
+        await session.close()
+        await world?.stop()
+    }
+}
