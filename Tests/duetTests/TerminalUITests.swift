@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+
+/// The real `duet` terminal UI in tmux at 100×30, read with capture-pane (issue [5/9]).
+@Suite("duet terminal UI in tmux", .serialized)
+struct TerminalUITests {
+    let home: URL
+
+    init() {
+        home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-tui-\(UUID().uuidString)")
+    }
+
+    /// First run, nothing set up: an embedded server and bots; call Echo Test, hear yourself,
+    /// hang up, verify by safety number, quit — and the next start flags the reinstalled bot.
+    @Test func theFirstRunCallsEchoTestAndVerifiesAContact() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let tui = try TmuxSession(["--profile", "newcomer"], home: home)
+        defer { tui.kill() }
+        #expect(await tui.waitFor("Echo Test"), "\(tui.screen())")
+        #expect(await tui.waitFor("(embedded)"))
+        #expect(tui.screen().contains("Tone Alto") && tui.screen().contains("Tone Bass"))
+
+        tui.send("c")  // Echo Test is the first contact
+        #expect(await tui.waitFor("connected (p2p)"), "\(tui.screen())")
+        #expect(await tui.waitFor("hearing you (+15550100)"), "\(tui.screen())")
+        #expect(tui.screen().contains("SAS:"))
+        tui.send("m")
+        #expect(await tui.waitFor("MUTED"), "\(tui.screen())")
+        tui.send("h")
+        #expect(await tui.waitFor("ended: hung up"), "\(tui.screen())")
+        tui.send("l")
+        #expect(await tui.waitFor("keys wiped"), "\(tui.screen())")
+        tui.send("l")
+
+        tui.send("?")
+        #expect(await tui.waitFor("hang up"), "\(tui.screen())")
+        tui.send("Escape")
+        tui.send("Escape", "j", "j", "s")  // Tone Bass's safety number
+        #expect(await tui.waitFor("Safety number with Tone Bass"), "\(tui.screen())")
+        tui.send("v")
+        #expect(await tui.waitFor("verified ✓"), "\(tui.screen())")
+        tui.send("q")
+        #expect(await tui.waitForExit(), "\(tui.screen())")
+
+        // Tone Bass is reinstalled at every start: its new key is flagged.
+        let again = try TmuxSession(["--profile", "newcomer"], home: home)
+        defer { again.kill() }
+        #expect(await again.waitFor("KEY CHANGED"), "\(again.screen())")
+        again.send("j", "j", "c")
+        #expect(await again.waitFor("Someone else may be answering"), "a warning before ringing: \(again.screen())")
+        again.send("Escape")
+        again.send("q")
+        #expect(await again.waitForExit())
+    }
+
+    /// Two people, two terminals, one `duet server`: Alice rings Bob, Bob accepts.
+    @Test func twoTerminalsCallEachOtherThroughOneServer() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let server = try ServerProcess(dataDirectory: home.appendingPathComponent("server"))
+        defer { server.stop() }
+        let duet = DuetCommandLine(home: home)
+        for (profile, number, name) in [("alice", "+15554001", "Alice"), ("bob", "+15554002", "Bob")] {
+            #expect(try duet.run(["register", number, "--profile", profile, "--server", server.signaling, "--name", name]).status == 0)
+        }
+        #expect(try duet.run(["contacts", "add", "+15554002", "--name", "Bob", "--profile", "alice"]).status == 0)
+        #expect(try duet.run(["contacts", "add", "+15554001", "--name", "Alice", "--profile", "bob"]).status == 0)
+
+        let alice = try TmuxSession(["--profile", "alice"], home: home)
+        let bob = try TmuxSession(["--profile", "bob"], home: home)
+        defer { alice.kill(); bob.kill() }
+        #expect(await alice.waitFor("Bob"), "\(alice.screen())")
+        #expect(await bob.waitFor("Alice"), "\(bob.screen())")
+        #expect(!alice.screen().contains("(embedded)"))
+
+        alice.send("c")
+        #expect(await bob.waitFor("Incoming call"), "\(bob.screen())")
+        bob.send("a")
+        #expect(await alice.waitFor("connected (p2p)"), "\(alice.screen())")
+        #expect(await bob.waitFor("connected (p2p)"), "\(bob.screen())")
+        #expect(await alice.waitFor("hearing Bob (+15554002)"), "\(alice.screen())")
+        #expect(await bob.waitFor("hearing Alice (+15554001)"), "\(bob.screen())")
+        bob.send("h")
+        #expect(await alice.waitFor("ended: the other side hung up"), "\(alice.screen())")
+        alice.send("q")
+        bob.send("q")
+        #expect(await alice.waitForExit())
+        #expect(await bob.waitForExit())
+    }
+}
