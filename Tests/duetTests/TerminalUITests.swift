@@ -41,6 +41,9 @@ struct TerminalUITests {
         #expect(await tui.waitFor("verified ✓"), "\(tui.screen())")
         tui.send("q")
         #expect(await tui.waitForExit(), "\(tui.screen())")
+        // xterm's alternate screen is left: the shell's own screen is back, with no UI on it.
+        #expect(await tui.waitFor("duet exited with status 0"), "\(tui.screen())")
+        #expect(!tui.screen().contains("Contacts"), "the terminal is restored: \(tui.screen())")
 
         // Tone Bass is reinstalled at every start: its new key is flagged.
         let again = try TmuxSession(["--profile", "newcomer"], home: home)
@@ -85,5 +88,31 @@ struct TerminalUITests {
         bob.send("q")
         #expect(await alice.waitForExit())
         #expect(await bob.waitForExit())
+    }
+
+    /// Without colours, resized to 80×24 and back, the keys screen, then Ctrl-C: the
+    /// screen stays whole and readable, and the process exits cleanly.
+    @Test func resizesWorksWithoutColourAndCtrlCQuits() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let tui = try TmuxSession(["--profile", "plain"], home: home, term: "vt100")
+        defer { tui.kill() }
+        #expect(await tui.waitFor("Echo Test"), "\(tui.screen())")
+        tui.send("K")
+        #expect(await tui.waitFor("One-time prekeys"), "\(tui.screen())")
+        tui.resize(width: 80, height: 24)
+        // Repainted at the new size: the status bar on row one, no row wider than 80.
+        let repainted = await tui.waitUntil { screen in
+            let rows = screen.split(separator: "\n", omittingEmptySubsequences: false)
+            return rows.first?.hasPrefix(" Duet") == true && rows.allSatisfy { $0.count <= 80 } && screen.contains("q quit")
+        }
+        #expect(repainted, "\(tui.screen())")
+        tui.resize(width: 60, height: 20)
+        #expect(await tui.waitFor("at least 80×24"), "\(tui.screen())")
+        tui.resize(width: 120, height: 40)
+        #expect(await tui.waitFor("Contacts"), "\(tui.screen())")
+        tui.send("C-c")
+        #expect(await tui.waitForExit(), "\(tui.screen())")
+        // vt100 has no alternate screen, so the last frame stays; the shell's line follows it.
+        #expect(await tui.waitFor("duet exited with status 0"), "\(tui.screen())")
     }
 }

@@ -10,10 +10,10 @@ final class TmuxSession {
         var description: String { "tmux is not installed; run `make deps`" }
     }
 
-    init(_ arguments: [String], home: URL, width: Int = 100, height: Int = 30) throws {
+    init(_ arguments: [String], home: URL, width: Int = 100, height: Int = 30, term: String = "xterm-256color") throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else { throw TmuxMissing() }
-        let command = (["env", "DUET_HOME=\(home.path)", "TERM=xterm-256color", "LANG=C.UTF-8", DuetCommandLine.binary.path] + arguments)
-            .map { "'\($0)'" }.joined(separator: " ")
+        let command = (["env", "DUET_HOME=\(home.path)", "TERM=\(term)", "LANG=C.UTF-8", DuetCommandLine.binary.path] + arguments)
+            .map { "'\($0)'" }.joined(separator: " ") + "; echo \"duet exited with status $?\""
         try tmux(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", command])
         try tmux(["set-option", "-t", name, "remain-on-exit", "on"])
     }
@@ -39,6 +39,17 @@ final class TmuxSession {
         return screen().contains(text)
     }
 
+    /// Waits until the screen satisfies `condition` (e.g. a repaint after a resize).
+    @discardableResult
+    func waitUntil(timeout: Duration = .seconds(30), _ condition: (String) -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if condition(screen()) { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return condition(screen())
+    }
+
     /// True once the duet process in the pane has exited.
     var exited: Bool {
         ((try? tmux(["display-message", "-p", "-t", name, "#{pane_dead}"])) ?? "").hasPrefix("1")
@@ -51,6 +62,10 @@ final class TmuxSession {
             try? await Task.sleep(for: .milliseconds(100))
         }
         return exited
+    }
+
+    func resize(width: Int, height: Int) {
+        _ = try? tmux(["resize-window", "-t", name, "-x", "\(width)", "-y", "\(height)"])
     }
 
     func kill() {
