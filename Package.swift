@@ -62,7 +62,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "duet-bench", dependencies: [
-            "DuetCrypto", "DuetMedia", "DuetClient", "DuetServer", "CSRTP", "CSodium",
+            "DuetCrypto", "DuetMedia", "DuetClient", "DuetServer", "DuetTUI", "CSRTP", "CSodium",
             .product(name: "Logging", package: "swift-log"),
         ]),
 

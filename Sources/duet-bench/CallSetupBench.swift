@@ -1,5 +1,6 @@
 import DuetClient
 import DuetServer
+import DuetTUI
 import DuetWire
 import Foundation
 import Logging
@@ -39,12 +40,38 @@ enum CallSetupBench {
             report.figure("call_setup_ms", Timing.median(direct), unit: "ms")
             report.figure("call_setup_relay_ms", Timing.median(relayed), unit: "ms")
             report.figure("call_setup_vs_signaling_rtt", Timing.median(direct) / Timing.median(pings), unit: "ratio")
+            try await keyLatency(alice, calling: "+15557002", report: report)
             for device in [alice, bob, carol, dave] { await device.session.close() }
             await server.shutdown()
             _ = try? await serving.value
         } catch {
             print("call_setup_error 1 error  # \(error)")
         }
+    }
+
+    /// The terminal client's answer to a key while a call's media runs: the controller
+    /// handling the key plus rendering the new screen (painting is ncurses' fixed cost). The
+    /// issue's budget is 100 ms; the ratio says how much of it is used.
+    private static func keyLatency(_ device: Device, calling number: String, report: BenchReport) async throws {
+        let controller = try TUIController(session: device.session, engine: device.engine, profile: "bench", embedded: false)
+        await controller.start {}
+        let events = device.engine.events
+        try await device.engine.place(to: number)
+        for await event in events where event == .firstAudio { break }
+        var samples: [Double] = []
+        for index in 0..<200 {
+            let key: KeyPress = index % 2 == 0 ? .character("l") : .character("m")
+            samples.append(try await milliseconds {
+                await controller.handle(key)
+                _ = ScreenRenderer.render(await controller.state, width: 120, height: 40)
+            })
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        await device.engine.hangUp()
+        let median = Timing.median(samples)
+        report.figure("tui_key_to_frame_ms", median, unit: "ms")
+        report.figure("tui_key_to_frame_vs_budget", median / 100, unit: "ratio")
+        try await Task.sleep(for: .milliseconds(200))
     }
 
     /// One session per device: its call signals feed exactly one engine.
