@@ -61,7 +61,7 @@ enum CallSetupBench {
         var samples: [Double] = []
         for index in 0..<200 {
             let key: KeyPress = index % 2 == 0 ? .character("l") : .character("m")
-            samples.append(try await milliseconds {
+            samples.append(await milliseconds {
                 await controller.handle(key)
                 _ = ScreenRenderer.render(await controller.state, width: 120, height: 40)
             })

@@ -57,7 +57,7 @@ public struct HearingReport: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         let who = speaker ?? "nobody"
-        return "hearing \(who) \(String(format1: level)) dBFS loss \(String(format1: lossPercent))% jitter \(String(format1: jitterMilliseconds)) ms"
+        return "hearing \(who) \(Self.oneDecimal(level)) dBFS loss \(Self.oneDecimal(lossPercent))% jitter \(Self.oneDecimal(jitterMilliseconds)) ms"
             + (tamperedPackets + replayedPackets > 0 ? " rejected: \(tamperedPackets) tampered, \(replayedPackets) replayed" : "")
     }
 }
@@ -73,13 +73,15 @@ extension ContactTrust {
     }
 }
 
-extension String {
-    /// One decimal, without Foundation's locale-dependent formatting.
-    init(format1 value: Double) {
-        guard value.isFinite else { self = value < 0 ? "-inf" : "inf"; return }
-        let tenths = Int((value * 10).rounded())
+extension HearingReport {
+    /// One decimal ("-20.1", "3.9", "-inf", "?" for NaN), written by hand so the text never
+    /// depends on the user's locale; the TUI writes its figures the same way.
+    public static func oneDecimal(_ value: Double) -> String {
+        guard !value.isNaN else { return "?" }
+        guard value.isFinite else { return value < 0 ? "-inf" : "inf" }
+        let tenths = Int((min(max(value, -1e12), 1e12) * 10).rounded())
         let sign = tenths < 0 ? "-" : ""
-        self = "\(sign)\(abs(tenths) / 10).\(abs(tenths) % 10)"
+        return "\(sign)\(abs(tenths) / 10).\(abs(tenths) % 10)"
     }
 }
 

@@ -3,14 +3,8 @@ import DuetClient
 /// Numbers and shared phrases as the screens write them. Written by hand rather than with
 /// Foundation's formatters so the output never depends on the user's locale.
 enum TextFormat {
-    /// One decimal: "-20.1", "3.9", "-inf".
-    static func oneDecimal(_ value: Double) -> String {
-        guard !value.isNaN else { return "?" }
-        guard value.isFinite else { return value < 0 ? "-inf" : "inf" }
-        let tenths = Int((min(max(value, -1e12), 1e12) * 10).rounded())
-        let sign = tenths < 0 ? "-" : ""
-        return "\(sign)\(abs(tenths) / 10).\(abs(tenths) % 10)"
-    }
+    /// One decimal: "-20.1", "3.9", "-inf" (as the headless commands write it).
+    static func oneDecimal(_ value: Double) -> String { HearingReport.oneDecimal(value) }
 
     /// "mm:ss"; minutes keep counting past 59 ("75:03").
     static func timer(_ seconds: Int) -> String {

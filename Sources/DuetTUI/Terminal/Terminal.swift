@@ -69,10 +69,15 @@ final class Terminal {
     func paint(_ model: ScreenModel) {
         werase(duet_stdscr())
         for (row, line) in model.lines.enumerated() where row < model.height {
-            wmove(duet_stdscr(), Int32(row), 0)
+            // Each run starts at the column the renderer gave it (one per Character), so a
+            // wide character (CJK, emoji) in a name can only spill into the cells after it,
+            // never shift the rest of the row.
+            var column = 0
             for run in line.runs {
+                wmove(duet_stdscr(), Int32(row), Int32(column))
                 wattrset(duet_stdscr(), Int32(bitPattern: attributes(run.style)))
                 waddstr(duet_stdscr(), run.text)
+                column += run.text.count
             }
         }
         wattrset(duet_stdscr(), 0)
