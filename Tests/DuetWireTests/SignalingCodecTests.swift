@@ -46,6 +46,26 @@ struct SignalingCodecTests {
         if case let .relayCredentials(credentials) = frames[2].message { #expect(!"\(credentials)".contains("pw")) }
     }
 
+    @Test func groupMessagesRoundTrip() throws {
+        let requests: [ClientRequest] = [
+            ClientRequest(id: 1, message: .createGroup(.init(name: "Team", members: ["+15550002"]))),
+            ClientRequest(id: 2, message: .addGroupMember(.init(group: "g12345678", number: "+15550003"))),
+            ClientRequest(id: 3, message: .removeGroupMember(.init(group: "g12345678", number: "+15550003"))),
+            ClientRequest(id: 4, message: .listGroups),
+        ]
+        for request in requests { #expect(try SignalingCodec.decodeClientRequest(SignalingCodec.encode(request)) == request) }
+        let team = Signaling.Group(id: "g12345678", name: "Team", owner: "+15550001", members: ["+15550001", "+15550002"])
+        let frames: [ServerFrame] = [
+            ServerFrame(id: 1, message: .group(team)),
+            ServerFrame(id: 4, message: .groupList(.init(groups: [team]))),
+            ServerFrame(id: nil, message: .groupChanged(.init(group: team, added: ["+15550002"], removed: [], by: "+15550001"))),
+        ]
+        for frame in frames { #expect(try SignalingCodec.decodeServerFrame(SignalingCodec.encode(frame)) == frame) }
+        #expect(Signaling.isValidGroupName("Team ✓"))
+        #expect(!Signaling.isValidGroupName(" "))
+        #expect(!Signaling.isValidGroupName("a\u{202E}b"))
+    }
+
     @Test func callTokensAreShortAndColonFree() {
         #expect(Signaling.isValidToken("3F2504E0-4F89-11D3-9A0C-0305E82C3301"))
         #expect(Signaling.isValidToken("hang_up"))

@@ -216,6 +216,8 @@ public actor ServerConnection {
             eventSink.yield(.prekeysLow(remaining: low.remaining))
         case let .callSignal(signal):
             eventSink.yield(.callSignal(from: signal.from, callID: signal.callID, kind: signal.kind, payload: signal.payload.bytes))
+        case let .groupChanged(change):
+            eventSink.yield(.groupChanged(GroupChange(change)))
         default:
             break
         }

@@ -11,6 +11,8 @@ public enum ServerEvent: Sendable, Equatable {
     /// A call signal from another device; `from` is the sender's registered number as the
     /// server knows it (the sender cannot choose it). `payload` is the sender's encrypted blob.
     case callSignal(from: String, callID: String, kind: String, payload: [UInt8])
+    /// A group this device is (or was) in gained or lost members.
+    case groupChanged(GroupChange)
     /// Logged in (again); `number` is the number bound to this device's key, if any.
     case connected(number: String?)
     case disconnected(reason: String)

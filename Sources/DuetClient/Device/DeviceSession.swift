@@ -8,6 +8,8 @@ public enum DeviceSessionError: Error, Equatable, CustomStringConvertible {
     case notRegistered
     case unknownContact(String)
     case invalidNumber(String)
+    case unknownGroup(String)
+    case ambiguousGroup(String, ids: [String])
 
     public var description: String {
         switch self {
@@ -15,6 +17,8 @@ public enum DeviceSessionError: Error, Equatable, CustomStringConvertible {
         case .notRegistered: "this device is not registered: run 'duet register NUMBER --server HOST:PORT'"
         case let .unknownContact(number): "\(number) is not in your contacts: add it with 'duet contacts add \(number)'"
         case let .invalidNumber(number): "'\(number)' is not a phone number: write + and 1–15 digits, e.g. +15550100"
+        case let .unknownGroup(name): "you are in no group called '\(name)': see duet group list"
+        case let .ambiguousGroup(name, ids): "you are in several groups called '\(name)'; name one by its id: \(ids.joined(separator: ", "))"
         }
     }
 }
@@ -42,6 +46,8 @@ public actor DeviceSession {
 
     /// The link as last reported by the connection.
     public private(set) var link: Link = .connected
+    /// Group membership changes seen on this connection, oldest first (group calls rekey on them).
+    public private(set) var groupChanges: [GroupChange] = []
     /// Call signals from other devices, in arrival order, for this device's `CallEngine`.
     /// Kinds this version does not know are dropped here.
     public nonisolated let callSignals: AsyncStream<CallSignal>
@@ -94,6 +100,10 @@ public actor DeviceSession {
             presence[number] = online
         case let .prekeysLow(remaining):
             await topUp(serverHas: remaining)
+        case let .groupChanged(change):
+            let what = (change.added.map { "\($0) joined" } + change.removed.map { "\($0) left" }).joined(separator: ", ")
+            notices.append("group \(change.group.name): \(what.isEmpty ? "unchanged" : what) (by \(change.by))")
+            groupChanges.append(change)
         case .connected:
             link = .connected
         case let .reconnecting(attempt, _):
@@ -172,6 +182,18 @@ public actor DeviceSession {
         guard let contact = try store.contact(number: number), let key = contact.identityKey else { throw DeviceSessionError.unknownContact(number) }
         let safety = SafetyNumber(localNumber: own, localKey: try store.identityPublicKey(), remoteNumber: number, remoteKey: key)
         return (safety, contact)
+    }
+
+    /// The group `name` names: its id, or the name of exactly one of this device's groups.
+    public func group(named name: String) async throws -> GroupInfo {
+        let groups = try await connection.groups()
+        if let byID = groups.first(where: { $0.id == name }) { return byID }
+        let named = groups.filter { $0.name == name }
+        switch named.count {
+        case 1: return named[0]
+        case 0: throw DeviceSessionError.unknownGroup(name)
+        default: throw DeviceSessionError.ambiguousGroup(name, ids: named.map(\.id))
+        }
     }
 
     /// Waits briefly for news the server sends right after login (queued key changes), so

@@ -223,11 +223,11 @@ final class Directory: Sendable {
         try db.execute(sql: "INSERT OR IGNORE INTO watcher (watcherKey, number) VALUES (?, ?)", arguments: [Data(watcher), number])
     }
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(DirectoryError) -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(DirectoryError) -> T {
         do { return try await pool.read(body) } catch { throw Self.map(error) }
     }
 
-    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(DirectoryError) -> T {
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(DirectoryError) -> T {
         do { return try await pool.write(body) } catch { throw Self.map(error) }
     }
 

@@ -64,6 +64,22 @@ enum DirectoryDatabase {
                 CREATE INDEX pendingKeyChange_by_recipient ON pendingKeyChange(recipientKey);
                 """)
         }
+        migrator.registerMigration("v2: groups") { db in
+            try db.execute(sql: """
+                CREATE TABLE chatGroup (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL,
+                    owner TEXT NOT NULL,
+                    createdAt INTEGER NOT NULL
+                );
+                CREATE TABLE groupMember (
+                    groupId TEXT NOT NULL REFERENCES chatGroup(id) ON DELETE CASCADE,
+                    number TEXT NOT NULL,
+                    PRIMARY KEY (groupId, number)
+                );
+                CREATE INDEX groupMember_by_number ON groupMember(number);
+                """)
+        }
         return migrator
     }
 }

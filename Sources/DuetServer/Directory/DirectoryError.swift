@@ -11,6 +11,9 @@ enum DirectoryError: Error, Equatable {
     case notRegistered
     case unknownNumber(String)
     case tooManyPrekeys(Int)
+    case unknownGroup(String)
+    case invalidGroup(String)
+    case notPermitted(String)
     case storage(String)
 
     var reply: Signaling.ErrorReply {
@@ -31,6 +34,12 @@ enum DirectoryError: Error, Equatable {
             .init(code: .unknownNumber, message: "\(n) is not registered on this server")
         case let .tooManyPrekeys(n):
             .init(code: .invalidMessage, message: "\(n) one-time prekeys in one message; send at most \(Directory.maximumPrekeysPerUpload)")
+        case let .unknownGroup(id):
+            .init(code: .unknownGroup, message: "no group '\(id)' that you are a member of; see duet group list")
+        case let .invalidGroup(reason):
+            .init(code: .invalidGroup, message: reason)
+        case let .notPermitted(reason):
+            .init(code: .notPermitted, message: reason)
         case .storage:
             .init(code: .internalError, message: "the server could not complete the request; try again")
         }

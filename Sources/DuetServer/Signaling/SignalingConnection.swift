@@ -160,6 +160,8 @@ struct SignalingConnection {
             reply(requestID, await CallSignaling(context: context).forward(request, fromKey: raw))
         case let .relayCredentials(request):
             reply(requestID, await CallSignaling(context: context).relayCredentials(request, forKey: raw))
+        case .createGroup, .addGroupMember, .removeGroupMember, .listGroups:
+            reply(requestID, try await GroupSignaling(context: context).serve(message, fromKey: raw))
         }
     }
 

@@ -14,6 +14,12 @@ public enum ClientMessage: Hashable, Sendable {
     case callSignal(Signaling.CallSignalRequest)
     /// Relay credentials for one call (reply `relayCredentials`).
     case relayCredentials(Signaling.RelayCredentialsRequest)
+    /// Make a group (reply `group`).
+    case createGroup(Signaling.CreateGroup)
+    case addGroupMember(Signaling.GroupMemberChange)
+    case removeGroupMember(Signaling.GroupMemberChange)
+    /// The groups this device's number is in (reply `groupList`).
+    case listGroups
 
     /// The JSON `type` discriminator.
     public var type: String {
@@ -28,6 +34,10 @@ public enum ClientMessage: Hashable, Sendable {
         case .ping: "ping"
         case .callSignal: "callSignal"
         case .relayCredentials: "relayCredentials"
+        case .createGroup: "createGroup"
+        case .addGroupMember: "addGroupMember"
+        case .removeGroupMember: "removeGroupMember"
+        case .listGroups: "listGroups"
         }
     }
 }
@@ -50,6 +60,9 @@ extension SignalingCodec {
         case .ping: encode(type: request.message.type, id: request.id, payload: Empty())
         case let .callSignal(p): encode(type: request.message.type, id: request.id, payload: p)
         case let .relayCredentials(p): encode(type: request.message.type, id: request.id, payload: p)
+        case let .createGroup(p): encode(type: request.message.type, id: request.id, payload: p)
+        case let .addGroupMember(p), let .removeGroupMember(p): encode(type: request.message.type, id: request.id, payload: p)
+        case .listGroups: encode(type: request.message.type, id: request.id, payload: Empty())
         }
     }
 
@@ -66,6 +79,10 @@ extension SignalingCodec {
         case "ping": .ping
         case "callSignal": .callSignal(try payload(body, type))
         case "relayCredentials": .relayCredentials(try payload(body, type))
+        case "createGroup": .createGroup(try payload(body, type))
+        case "addGroupMember": .addGroupMember(try payload(body, type))
+        case "removeGroupMember": .removeGroupMember(try payload(body, type))
+        case "listGroups": .listGroups
         default: throw .unknownType(type, id: id)
         }
         return ClientRequest(id: id, message: message)

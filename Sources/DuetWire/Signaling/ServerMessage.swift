@@ -17,6 +17,11 @@ public enum ServerMessage: Hashable, Sendable {
     /// An event: a call signal from another device.
     case callSignal(Signaling.CallSignal)
     case relayCredentials(Signaling.RelayCredentials)
+    /// The reply to createGroup / addGroupMember / removeGroupMember.
+    case group(Signaling.Group)
+    case groupList(Signaling.GroupList)
+    /// An event: a group this device is (or was) in changed members.
+    case groupChanged(Signaling.GroupChanged)
 
     public var type: String {
         switch self {
@@ -35,6 +40,9 @@ public enum ServerMessage: Hashable, Sendable {
         case .callSignalSent: "callSignalSent"
         case .callSignal: "callSignal"
         case .relayCredentials: "relayCredentials"
+        case .group: "group"
+        case .groupList: "groupList"
+        case .groupChanged: "groupChanged"
         }
     }
 }
@@ -65,6 +73,9 @@ extension SignalingCodec {
         case .callSignalSent: return encode(type: t, id: frame.id, payload: Empty())
         case let .callSignal(p): return encode(type: t, id: frame.id, payload: p)
         case let .relayCredentials(p): return encode(type: t, id: frame.id, payload: p)
+        case let .group(p): return encode(type: t, id: frame.id, payload: p)
+        case let .groupList(p): return encode(type: t, id: frame.id, payload: p)
+        case let .groupChanged(p): return encode(type: t, id: frame.id, payload: p)
         }
     }
 
@@ -86,6 +97,9 @@ extension SignalingCodec {
         case "callSignalSent": .callSignalSent
         case "callSignal": .callSignal(try payload(body, type))
         case "relayCredentials": .relayCredentials(try payload(body, type))
+        case "group": .group(try payload(body, type))
+        case "groupList": .groupList(try payload(body, type))
+        case "groupChanged": .groupChanged(try payload(body, type))
         default: throw .unknownType(type, id: id)
         }
         return ServerFrame(id: id, message: message)

@@ -34,5 +34,11 @@ public struct SignalingErrorCode: RawRepresentable, Codable, Hashable, Sendable,
     public static let payloadTooLarge = Self(rawValue: "payload_too_large")
     /// A call id or kind is not a short token (letters, digits, '-', '_'; at most 64).
     public static let invalidToken = Self(rawValue: "invalid_token")
+    /// The group id is unknown, or this device's number is not a member of it.
+    public static let unknownGroup = Self(rawValue: "unknown_group")
+    /// A group name that is blank, too long or has control characters; or too many members.
+    public static let invalidGroup = Self(rawValue: "invalid_group")
+    /// Only the owner may remove someone else.
+    public static let notPermitted = Self(rawValue: "not_permitted")
     public static let internalError = Self(rawValue: "internal_error")
 }

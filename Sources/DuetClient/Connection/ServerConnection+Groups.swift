@@ -1,0 +1,65 @@
+import DuetWire
+
+/// A group as the server holds it (DESIGN §5 "Group"): its id, name, owner and members.
+public struct GroupInfo: Sendable, Equatable, CustomStringConvertible {
+    public let id: String
+    public let name: String
+    public let owner: String
+    public let members: [String]
+
+    public init(id: String, name: String, owner: String, members: [String]) {
+        self.id = id; self.name = name; self.owner = owner; self.members = members
+    }
+
+    init(_ wire: Signaling.Group) {
+        self.init(id: wire.id, name: wire.name, owner: wire.owner, members: wire.members)
+    }
+
+    public var description: String { "\(name) (\(id)): \(members.joined(separator: " "))" }
+}
+
+/// A change of a group's members, as every member is told.
+public struct GroupChange: Sendable, Equatable {
+    public let group: GroupInfo
+    public let added: [String]
+    public let removed: [String]
+    /// The number that made the change.
+    public let by: String
+
+    public init(group: GroupInfo, added: [String], removed: [String], by: String) {
+        self.group = group; self.added = added; self.removed = removed; self.by = by
+    }
+
+    init(_ wire: Signaling.GroupChanged) {
+        group = GroupInfo(wire.group)
+        added = wire.added
+        removed = wire.removed
+        by = wire.by
+    }
+}
+
+/// Group membership requests. Errors: `.server(code: .unknownGroup, …)` for a group this
+/// device is not in, `.notPermitted` for removing someone else from a group you do not own,
+/// `.unknownNumber`, `.invalidGroup` (name, size).
+extension ServerConnection {
+    public func createGroup(name: String, members: [String]) async throws(ServerConnectionError) -> GroupInfo {
+        guard case let .group(group) = try await send(.createGroup(.init(name: name, members: members))) else { throw unexpected("createGroup") }
+        return GroupInfo(group)
+    }
+
+    public func addGroupMember(group: String, number: String) async throws(ServerConnectionError) -> GroupInfo {
+        guard case let .group(updated) = try await send(.addGroupMember(.init(group: group, number: number))) else { throw unexpected("addGroupMember") }
+        return GroupInfo(updated)
+    }
+
+    public func removeGroupMember(group: String, number: String) async throws(ServerConnectionError) -> GroupInfo {
+        guard case let .group(updated) = try await send(.removeGroupMember(.init(group: group, number: number))) else { throw unexpected("removeGroupMember") }
+        return GroupInfo(updated)
+    }
+
+    /// The groups this device's number is in, by name.
+    public func groups() async throws(ServerConnectionError) -> [GroupInfo] {
+        guard case let .groupList(list) = try await send(.listGroups) else { throw unexpected("listGroups") }
+        return list.groups.map(GroupInfo.init)
+    }
+}

@@ -1,0 +1,25 @@
+import DuetWire
+
+/// The server's part in groups: membership requests from authenticated, registered devices,
+/// and a `groupChanged` event to every member before and after a change.
+struct GroupSignaling {
+    let context: SignalingContext
+
+    func serve(_ message: ClientMessage, fromKey key: [UInt8]) async throws(DirectoryError) -> ServerMessage {
+        let directory = context.directory
+        guard let number = try await directory.number(boundTo: key) else { throw .notRegistered }
+        let change: Directory.GroupChange
+        switch message {
+        case let .createGroup(request): change = try await directory.createGroup(request, by: number)
+        case let .addGroupMember(request): change = try await directory.addGroupMember(request, by: number)
+        case let .removeGroupMember(request): change = try await directory.removeGroupMember(request, by: number)
+        case .listGroups: return .groupList(.init(groups: try await directory.groups(of: number)))
+        default: preconditionFailure("GroupSignaling serves group messages only")
+        }
+        let event = ServerMessage.groupChanged(.init(group: change.group, added: change.added, removed: change.removed, by: number))
+        for recipient in change.recipients where recipient != number {
+            _ = await context.hub.send(event, toNumber: recipient)
+        }
+        return .group(change.group)
+    }
+}
