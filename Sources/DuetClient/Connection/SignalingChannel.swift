@@ -97,7 +97,11 @@ final class SignalingChannel: Sendable {
                             while let body = try decoder.nextFrame() {
                                 let frame: ServerFrame
                                 do { frame = try SignalingCodec.decodeServerFrame(body) } catch {
-                                    // A newer server may send messages this client does not know yet.
+                                    // A newer server may send messages this client does not know yet;
+                                    // a reply we cannot read fails its request now, not at the timeout.
+                                    if loggedIn, let unreadable = error as? SignalingDecodingError, let id = unreadable.id {
+                                        await onFrame(ServerFrame(id: id, message: .error(.init(code: unreadable.code, message: "the server's reply could not be read: \(unreadable)"))))
+                                    }
                                     if loggedIn { continue }
                                     throw ServerConnectionError.invalidResponse("\(error)")
                                 }
