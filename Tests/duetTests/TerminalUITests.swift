@@ -84,6 +84,11 @@ struct TerminalUITests {
         #expect(await bob.waitFor("hearing Alice (+15554001)"), "\(bob.screen())")
         bob.send("h")
         #expect(await alice.waitFor("ended: the other side hung up"), "\(alice.screen())")
+        // The server goes away: the status bar says so, and the UI carries on.
+        server.stop()
+        #expect(await alice.waitFor("reconnecting"), "\(alice.screen())")
+        alice.send("K")
+        #expect(await alice.waitFor("One-time prekeys"), "\(alice.screen())")
         alice.send("q")
         bob.send("q")
         #expect(await alice.waitForExit())
