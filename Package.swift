@@ -45,7 +45,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "DuetServer", dependencies: [
-            "DuetWire", "DuetCrypto",
+            "DuetWire", "DuetCrypto", "DuetMedia",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "DuetClientTests", dependencies: ["DuetClient"]),
         // Real servers on loopback driven by real clients (and the TUI's controller): client and server meet only here.
         .testTarget(name: "DuetServerTests", dependencies: [
-            "DuetServer", "DuetClient", "DuetWire", "DuetCrypto", "DuetTUI",
+            "DuetServer", "DuetClient", "DuetWire", "DuetCrypto", "DuetMedia", "DuetTUI",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,0 +1,107 @@
+import DuetCrypto
+import DuetMedia
+import DuetWire
+
+/// One group call's media router (DESIGN §5 "Group"). Each participant has a leg: the SRTP
+/// keys of its DTLS-SRTP association with the media port and its UDP address. A packet from a
+/// leg is checked and decrypted once with that leg's keys, then protected again for every
+/// other leg. The payload inside is SFrame ciphertext under the members' sender keys, which
+/// the server never holds: it routes by SSRC and reads only the RTP header (and the RFC 6464
+/// audio level, to name the active speaker).
+///
+/// Not thread-safe: the media router owns a room and calls it from one event loop.
+public final class SFURoom {
+    /// Why a packet was dropped; counted per room.
+    public enum Drop: Hashable, Sendable {
+        /// From an address that is not a leg of this room.
+        case unknownSource
+        /// Failed SRTP authentication or replay check on its leg.
+        case unauthentic
+        /// Not a parseable RTP packet after decryption.
+        case malformed
+        /// An SSRC another leg already sends: no participant may speak as another.
+        case foreignSSRC
+    }
+
+    /// A packet to send: bytes protected for `to`'s leg.
+    public struct Delivery {
+        public let bytes: [UInt8]
+        public let to: TransportAddress
+    }
+
+    private struct Leg {
+        let participant: String
+        let address: TransportAddress
+        /// Decrypts what the participant sends (its SRTP sending key).
+        let inbound: SRTPSession
+        /// Encrypts what we forward to it (its SRTP receiving key).
+        let outbound: SRTPSession
+        var ssrcs: Set<UInt32> = []
+        /// Latest RFC 6464 level, in -dBov (0 loudest, 127 silence).
+        var level: UInt8 = 127
+    }
+
+    private var legs: [TransportAddress: Leg] = [:]
+    private var ssrcOwner: [UInt32: TransportAddress] = [:]
+    public private(set) var drops: [Drop: Int] = [:]
+    public private(set) var forwarded = 0
+
+    public init() {}
+
+    public var participants: [String] { legs.values.map(\.participant).sorted() }
+
+    /// Adds a participant's leg with the two SRTP master keys (key ‖ salt) its DTLS-SRTP
+    /// handshake gave: the one it sends with and the one it receives with.
+    public func join(_ participant: String, address: TransportAddress, sendingKey: SecureBytes, receivingKey: SecureBytes) throws {
+        leave(address: address)
+        legs[address] = Leg(participant: participant, address: address,
+                            inbound: try SRTPSession(role: .receiver, masterKey: sendingKey),
+                            outbound: try SRTPSession(role: .sender, masterKey: receivingKey))
+    }
+
+    /// Removes a leg (left, or vanished); its SRTP contexts are freed with it.
+    public func leave(address: TransportAddress) {
+        guard let leg = legs.removeValue(forKey: address) else { return }
+        for ssrc in leg.ssrcs { ssrcOwner[ssrc] = nil }
+    }
+
+    /// Whom each SSRC belongs to, for clients to map streams to members.
+    public var ssrcs: [UInt32: String] {
+        ssrcOwner.compactMapValues { legs[$0]?.participant }
+    }
+
+    /// The participant with the loudest recent audio level, if anyone is above silence.
+    public var activeSpeaker: String? {
+        legs.values.filter { $0.level < 127 }.min { $0.level < $1.level }?.participant
+    }
+
+    /// Routes one datagram: the copies to send, one per other leg. Anything wrong with the
+    /// datagram drops it (counted), never the room.
+    public func route(_ datagram: [UInt8], from source: TransportAddress) -> [Delivery] {
+        guard var leg = legs[source] else { return drop(.unknownSource) }
+        var packet = datagram
+        do { try leg.inbound.unprotect(inPlace: &packet) } catch { return drop(.unauthentic) }
+        guard let header = try? RTPPacket(parsing: packet) else { return drop(.malformed) }
+        if let owner = ssrcOwner[header.ssrc], owner != source { return drop(.foreignSSRC) }
+        if ssrcOwner[header.ssrc] == nil {
+            ssrcOwner[header.ssrc] = source
+            leg.ssrcs.insert(header.ssrc)
+        }
+        if let level = (try? header.audioLevel()) ?? nil { leg.level = level.level }
+        legs[source] = leg
+        var deliveries: [Delivery] = []
+        deliveries.reserveCapacity(legs.count - 1)
+        for (address, receiver) in legs where address != source {
+            var copy = packet
+            guard (try? receiver.outbound.protect(inPlace: &copy)) != nil else { continue }
+            deliveries.append(Delivery(bytes: copy, to: address))
+        }
+        forwarded += deliveries.count
+        return deliveries
+    }
+
+    private func drop(_ reason: Drop) -> [Delivery] {
+        drops[reason, default: 0] += 1
+        return []
+    }
+}
