@@ -4,10 +4,10 @@ import Glibc
 import Testing
 @testable import DuetMedia
 
-/// Duet's DTLS client against OpenSSL's own `s_server` over real UDP on loopback: the
+/// Duet's DTLS endpoints against OpenSSL's own `s_server` and `s_client` over real UDP on loopback: the
 /// exported keying material must equal what s_server prints, so the RFC 5764 export (label,
 /// length, no context) matches another implementation, not just itself.
-@Suite("DTLS-SRTP against openssl s_server", .serialized)
+@Suite("DTLS-SRTP against the openssl command line", .serialized)
 struct DTLSOpenSSLInteropTests {
     static let openssl = "/usr/bin/openssl"
     static let hasOpenSSL = FileManager.default.isExecutableFile(atPath: openssl)
@@ -78,6 +78,63 @@ struct DTLSOpenSSLInteropTests {
         #expect(hex.lowercased() == SecureHex.string(exported.keyingMaterial.bytes))
     }
 
+    /// The other way round: `openssl s_client` (with its own certificate, which Duet's server
+    /// insists on) against Duet's server endpoint.
+    @Test(.enabled(if: hasOpenSSL, "needs /usr/bin/openssl (apt install openssl) to run s_client"))
+    func serverExportsWhatSClientExports() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("duet-dtls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cert = directory.appendingPathComponent("c.pem").path, key = directory.appendingPathComponent("k.pem").path
+        _ = try Self.run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                          "-subj", "/CN=test", "-days", "1", "-keyout", key, "-out", cert])
+        let clientFingerprint = try #require(try Self.fingerprint(ofPEMFile: cert))
+
+        let socket = try UDPLoopbackSocket(connectingTo: nil)
+        let log = directory.appendingPathComponent("s_client.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: Self.openssl)
+        client.arguments = ["s_client", "-dtls1_2", "-connect", "127.0.0.1:\(socket.localPort)", "-cert", cert, "-key", key,
+                            "-use_srtp", "SRTP_AES128_CM_SHA1_80",
+                            "-keymatexport", "EXTRACTOR-dtls_srtp", "-keymatexportlen", "60"]
+        let stdin = Pipe()  // s_client, too, quits when its stdin ends
+        client.standardInput = stdin
+        let output = try FileHandle(forWritingTo: log)
+        client.standardOutput = output
+        client.standardError = output
+
+        let endpoint = try DTLSEndpoint(role: .server, certificate: DTLSCertificate(), peerFingerprint: clientFingerprint)
+        try client.run()
+        defer {
+            kill(client.processIdentifier, SIGKILL)
+            client.waitUntilExit()
+            try? stdin.fileHandleForWriting.close()
+            try? output.close()
+        }
+        var keys: DTLSSRTPKeys?
+        var failure: DTLSError?
+        let deadline = Date().addingTimeInterval(10)
+        while keys == nil && failure == nil && Date() < deadline {
+            let actions = socket.receiveFromAnyPeer().map { endpoint.receive($0) } ?? endpoint.tick()
+            for action in actions {
+                switch action {
+                case let .send(datagram): socket.send(datagram)
+                case let .connected(k): keys = k
+                case let .failed(error): failure = error
+                case .closed, .discarded: break
+                }
+            }
+        }
+        #expect(failure == nil, "\(String(describing: failure)); s_client said: \(Self.text(log))")
+        let exported = try #require(keys)
+        let line = try #require(Self.waitFor(in: log, timeout: 5) { $0.contains("Keying material: ") },
+                                "s_client printed no keying material: \(Self.text(log))")
+        let hex = line.components(separatedBy: "Keying material: ")[1].trimmingCharacters(in: .whitespaces)
+        #expect(hex.lowercased() == SecureHex.string(exported.keyingMaterial.bytes))
+        #expect(exported.peerFingerprint == clientFingerprint)
+    }
+
     @Test(.enabled(if: hasOpenSSL, "needs /usr/bin/openssl (apt install openssl)"))
     func certificateFingerprintMatchesOpenSSLsCommandLine() throws {
         let certificate = try DTLSCertificate()
@@ -139,6 +196,7 @@ final class UDPLoopbackSocket {
     }
 
     private let descriptor: Int32
+    private var connectedPeer = false
 
     /// Connects to 127.0.0.1:`port`, or only binds to an ephemeral port when `port` is nil.
     init(connectingTo port: UInt16?) throws {
@@ -160,6 +218,7 @@ final class UDPLoopbackSocket {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
             guard connected == 0 else { close(descriptor); throw Failure(description: "connect: errno \(errno)") }
+            connectedPeer = true
         }
     }
 
@@ -176,6 +235,26 @@ final class UDPLoopbackSocket {
 
     func send(_ datagram: [UInt8]) {
         _ = datagram.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, 0) }
+    }
+
+    /// Like `receive()`, for a socket not yet connected: the first datagram's sender becomes
+    /// the connected peer, so `send` answers it.
+    func receiveFromAnyPeer() -> [UInt8]? {
+        if connectedPeer { return receive() }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var peer = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let count = buffer.withUnsafeMutableBytes { bytes in
+            withUnsafeMutablePointer(to: &peer) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(descriptor, bytes.baseAddress, bytes.count, 0, $0, &length) }
+            }
+        }
+        guard count > 0 else { return nil }
+        let connected = withUnsafePointer(to: &peer) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, length) }
+        }
+        connectedPeer = connected == 0
+        return Array(buffer.prefix(count))
     }
 
     /// The next datagram, or nil after the 50 ms timeout (or an ICMP error before the peer listens).
