@@ -130,6 +130,30 @@ struct DTLSEndpointTests {
         #expect(link.clientKeys != nil && link.serverKeys != nil)
     }
 
+    @Test func garbageAfterTheHandshakeLeavesTheAssociationUp() async throws {
+        let link = try DTLSTestLink()
+        try await link.run()
+        #expect(link.client.state == .connected && link.server.state == .connected)
+        var random = SeededGenerator(seed: 99)
+        let records = link.sent.map(\.datagram)
+        for _ in 0..<200 {
+            var datagram = records.randomElement(using: &random)!
+            switch Int.random(in: 0..<3, using: &random) {
+            case 0: datagram[Int.random(in: 0..<datagram.count, using: &random)] ^= 0x10
+            case 1: datagram = Array(datagram.prefix(Int.random(in: 13..<datagram.count, using: &random)))
+            default: datagram = [23, 0xFE, 0xFD] + (0..<60).map { _ in UInt8.random(in: 0...255, using: &random) }
+            }
+            for endpoint in [link.client, link.server] {
+                for action in endpoint.receive(datagram) {
+                    if case .connected = action { Issue.record("keys given twice") }
+                }
+            }
+        }
+        // Replays and forgeries of handshake or application records are dropped, not fatal.
+        #expect(link.client.state == .connected && link.server.state == .connected)
+        #expect(link.client.tick().isEmpty && link.client.timeUntilTick == nil)
+    }
+
     /// Random garbage, truncations and bit flips at every stage: the handshake either
     /// completes with equal keys or fails with a typed error; it never traps or hangs.
     @Test(arguments: 0..<24)

@@ -81,6 +81,7 @@ public final class DTLSEndpoint: @unchecked Sendable {
     ) throws(DTLSError) {
         precondition(!profiles.isEmpty, "offer at least one SRTP profile")
         precondition(mtu >= 256, "DTLS needs an MTU of at least 256 bytes")
+        precondition(maximumRetransmissions >= 0, "maximumRetransmissions cannot be negative")
         OpenSSLErrors.clear()
         guard let context = SSL_CTX_new(role == .client ? DTLS_client_method() : DTLS_server_method()) else {
             throw .setupFailed(OpenSSLErrors.drain("SSL_CTX_new failed"))
@@ -111,8 +112,10 @@ public final class DTLSEndpoint: @unchecked Sendable {
         guard duet_dtls_set_link_mtu(ssl, mtu) == 1 else { SSL_free(ssl); SSL_CTX_free(context); throw fail("DTLS_set_link_mtu(\(mtu))") }
         // The timer callback has no context pointer: the initial timeout rides in ex_data 0
         // (SSL_set_app_data's slot) as an integer.
-        let initialMicroseconds = max(1000, Int(initialRetransmissionTimeout.components.seconds) * 1_000_000
-            + Int(initialRetransmissionTimeout.components.attoseconds / 1_000_000_000_000))
+        // Clamped to 1 ms ... 60 s, OpenSSL's own ceiling (and well inside the UInt32 it wants).
+        let requested = initialRetransmissionTimeout.components
+        let initialMicroseconds = min(60_000_000, max(1000, Int(clamping: requested.seconds) &* 1_000_000
+            &+ Int(requested.attoseconds / 1_000_000_000_000)))
         SSL_set_ex_data(ssl, 0, UnsafeMutableRawPointer(bitPattern: initialMicroseconds))
         DTLS_set_timer_cb(ssl) { ssl, previous in
             if previous == 0 { return UInt32(Int(bitPattern: SSL_get_ex_data(ssl, 0))) }
