@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "DuetWire"),
         // swift-crypto for TURN's MD5 and HMAC-SHA1 (RFC 8656 long-term credentials), which libsodium lacks.
         .target(name: "DuetCrypto", dependencies: ["CSodium", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "DuetMedia", dependencies: ["DuetWire", "DuetCrypto", "CSodium", "CSRTP", "COpus"]),
+        .target(name: "DuetMedia", dependencies: ["DuetWire", "DuetCrypto", "CSodium", "CSRTP", "COpus", "COpenSSL"]),
         .target(name: "DuetClient", dependencies: [
             "DuetWire", "DuetCrypto", "DuetMedia",
             .product(name: "GRDB", package: "GRDB.swift"),
