@@ -52,6 +52,9 @@ struct SignalingCodecTests {
             ClientRequest(id: 2, message: .addGroupMember(.init(group: "g12345678", number: "+15550003"))),
             ClientRequest(id: 3, message: .removeGroupMember(.init(group: "g12345678", number: "+15550003"))),
             ClientRequest(id: 4, message: .listGroups),
+            ClientRequest(id: 5, message: .startGroupCall(.init(group: "g12345678", callID: "gc-1"))),
+            ClientRequest(id: 6, message: .joinGroupCall(.init(callID: "gc-1"))),
+            ClientRequest(id: 7, message: .leaveGroupCall(.init(callID: "gc-1"))),
         ]
         for request in requests { #expect(try SignalingCodec.decodeClientRequest(SignalingCodec.encode(request)) == request) }
         let team = Signaling.Group(id: "g12345678", name: "Team", owner: "+15550001", members: ["+15550001", "+15550002"])
@@ -59,6 +62,9 @@ struct SignalingCodecTests {
             ServerFrame(id: 1, message: .group(team)),
             ServerFrame(id: 4, message: .groupList(.init(groups: [team]))),
             ServerFrame(id: nil, message: .groupChanged(.init(group: team, added: ["+15550002"], removed: [], by: "+15550001"))),
+            ServerFrame(id: 5, message: .groupCall(.init(callID: "gc-1", group: team, participants: ["+15550001"]))),
+            ServerFrame(id: nil, message: .groupCallChanged(.init(call: .init(callID: "gc-1", group: team, participants: []),
+                                                                  joined: [], left: ["+15550001"]))),
         ]
         for frame in frames { #expect(try SignalingCodec.decodeServerFrame(SignalingCodec.encode(frame)) == frame) }
         #expect(Signaling.isValidGroupName("Team ✓"))

@@ -63,3 +63,39 @@ extension ServerConnection {
         return list.groups.map(GroupInfo.init)
     }
 }
+
+/// A group call's room as the server holds it: who is in it now.
+public struct GroupCallInfo: Sendable, Equatable {
+    public let callID: String
+    public let group: GroupInfo
+    public let participants: [String]
+
+    public init(callID: String, group: GroupInfo, participants: [String]) {
+        self.callID = callID; self.group = group; self.participants = participants
+    }
+
+    init(_ wire: Signaling.GroupCall) {
+        self.init(callID: wire.callID, group: GroupInfo(wire.group), participants: wire.participants)
+    }
+}
+
+/// Group-call rooms. Errors: `.unknownGroup` (start in a group you are not in),
+/// `.unknownCall` (no such call in a group of yours — non-members cannot join), `.callExists`.
+extension ServerConnection {
+    /// Starts a call in `group` (its id) and joins it; the group's other online members are
+    /// told (`groupCallChanged`, which is their ring).
+    public func startGroupCall(group: String, callID: String) async throws(ServerConnectionError) -> GroupCallInfo {
+        guard case let .groupCall(call) = try await send(.startGroupCall(.init(group: group, callID: callID))) else { throw unexpected("startGroupCall") }
+        return GroupCallInfo(call)
+    }
+
+    public func joinGroupCall(callID: String) async throws(ServerConnectionError) -> GroupCallInfo {
+        guard case let .groupCall(call) = try await send(.joinGroupCall(.init(callID: callID))) else { throw unexpected("joinGroupCall") }
+        return GroupCallInfo(call)
+    }
+
+    public func leaveGroupCall(callID: String) async throws(ServerConnectionError) -> GroupCallInfo {
+        guard case let .groupCall(call) = try await send(.leaveGroupCall(.init(callID: callID))) else { throw unexpected("leaveGroupCall") }
+        return GroupCallInfo(call)
+    }
+}

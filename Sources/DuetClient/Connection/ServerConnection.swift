@@ -218,6 +218,8 @@ public actor ServerConnection {
             eventSink.yield(.callSignal(from: signal.from, callID: signal.callID, kind: signal.kind, payload: signal.payload.bytes))
         case let .groupChanged(change):
             eventSink.yield(.groupChanged(GroupChange(change)))
+        case let .groupCallChanged(change):
+            eventSink.yield(.groupCallChanged(GroupCallInfo(change.call), joined: change.joined, left: change.left))
         default:
             break
         }

@@ -13,6 +13,9 @@ public enum ServerEvent: Sendable, Equatable {
     case callSignal(from: String, callID: String, kind: String, payload: [UInt8])
     /// A group this device is (or was) in gained or lost members.
     case groupChanged(GroupChange)
+    /// A group call in one of this device's groups started (for a member not in it: the
+    /// ring) or its room changed.
+    case groupCallChanged(GroupCallInfo, joined: [String], left: [String])
     /// Logged in (again); `number` is the number bound to this device's key, if any.
     case connected(number: String?)
     case disconnected(reason: String)

@@ -104,6 +104,8 @@ public actor DeviceSession {
             let what = (change.added.map { "\($0) joined" } + change.removed.map { "\($0) left" }).joined(separator: ", ")
             notices.append("group \(change.group.name): \(what.isEmpty ? "unchanged" : what) (by \(change.by))")
             groupChanges.append(change)
+        case .groupCallChanged:
+            break  // the group call engine follows these (issue [6/9], not built yet)
         case .connected:
             link = .connected
         case let .reconnecting(attempt, _):

@@ -14,6 +14,8 @@ enum DirectoryError: Error, Equatable {
     case unknownGroup(String)
     case invalidGroup(String)
     case notPermitted(String)
+    case unknownCall(String)
+    case callExists(String)
     case storage(String)
 
     var reply: Signaling.ErrorReply {
@@ -40,6 +42,10 @@ enum DirectoryError: Error, Equatable {
             .init(code: .invalidGroup, message: reason)
         case let .notPermitted(reason):
             .init(code: .notPermitted, message: reason)
+        case let .unknownCall(id):
+            .init(code: .unknownCall, message: "no group call '\(id)' in a group you are a member of (it may have ended)")
+        case let .callExists(id):
+            .init(code: .callExists, message: "a group call '\(id)' exists already; join it, or start one with another id")
         case .storage:
             .init(code: .internalError, message: "the server could not complete the request; try again")
         }

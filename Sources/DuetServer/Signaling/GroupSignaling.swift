@@ -20,6 +20,10 @@ struct GroupSignaling {
         for recipient in change.recipients where recipient != number {
             _ = await context.hub.send(event, toNumber: recipient)
         }
+        // Someone removed from the group leaves its calls too.
+        for removed in change.removed {
+            await GroupCallSignaling(context: context).drop(removed, fromGroup: change.group.id)
+        }
         return .group(change.group)
     }
 }

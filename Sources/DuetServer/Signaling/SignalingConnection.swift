@@ -63,6 +63,7 @@ struct SignalingConnection {
         if let number = await context.hub.remove(id) {
             logger.info("offline", metadata: ["number": "\(number)"])
             await context.announcePresence(of: number, online: false)
+            await GroupCallSignaling(context: context).drop(number)
         }
     }
 
@@ -162,6 +163,8 @@ struct SignalingConnection {
             reply(requestID, await CallSignaling(context: context).relayCredentials(request, forKey: raw))
         case .createGroup, .addGroupMember, .removeGroupMember, .listGroups:
             reply(requestID, try await GroupSignaling(context: context).serve(message, fromKey: raw))
+        case .startGroupCall, .joinGroupCall, .leaveGroupCall:
+            reply(requestID, try await GroupCallSignaling(context: context).serve(message, fromKey: raw))
         }
     }
 

@@ -9,6 +9,8 @@ struct SignalingContext: Sendable {
     let fingerprint: CertificateFingerprint
     let relayCredentials: RelayCredentialIssuer
     let logger: Logger
+    /// The group calls' rooms.
+    let groupCalls = GroupCallRegistry()
 
     /// Sends `recipient` its queued keyChanged notices if it is online, then forgets them.
     func deliverPendingKeyChanges(to recipient: [UInt8]) async {

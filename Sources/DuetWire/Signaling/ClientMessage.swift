@@ -20,6 +20,10 @@ public enum ClientMessage: Hashable, Sendable {
     case removeGroupMember(Signaling.GroupMemberChange)
     /// The groups this device's number is in (reply `groupList`).
     case listGroups
+    /// Start a group call and join it (reply `groupCall`); the members are rung.
+    case startGroupCall(Signaling.StartGroupCall)
+    case joinGroupCall(Signaling.GroupCallRequest)
+    case leaveGroupCall(Signaling.GroupCallRequest)
 
     /// The JSON `type` discriminator.
     public var type: String {
@@ -38,6 +42,9 @@ public enum ClientMessage: Hashable, Sendable {
         case .addGroupMember: "addGroupMember"
         case .removeGroupMember: "removeGroupMember"
         case .listGroups: "listGroups"
+        case .startGroupCall: "startGroupCall"
+        case .joinGroupCall: "joinGroupCall"
+        case .leaveGroupCall: "leaveGroupCall"
         }
     }
 }
@@ -63,6 +70,8 @@ extension SignalingCodec {
         case let .createGroup(p): encode(type: request.message.type, id: request.id, payload: p)
         case let .addGroupMember(p), let .removeGroupMember(p): encode(type: request.message.type, id: request.id, payload: p)
         case .listGroups: encode(type: request.message.type, id: request.id, payload: Empty())
+        case let .startGroupCall(p): encode(type: request.message.type, id: request.id, payload: p)
+        case let .joinGroupCall(p), let .leaveGroupCall(p): encode(type: request.message.type, id: request.id, payload: p)
         }
     }
 
@@ -83,6 +92,9 @@ extension SignalingCodec {
         case "addGroupMember": .addGroupMember(try payload(body, type))
         case "removeGroupMember": .removeGroupMember(try payload(body, type))
         case "listGroups": .listGroups
+        case "startGroupCall": .startGroupCall(try payload(body, type))
+        case "joinGroupCall": .joinGroupCall(try payload(body, type))
+        case "leaveGroupCall": .leaveGroupCall(try payload(body, type))
         default: throw .unknownType(type, id: id)
         }
         return ClientRequest(id: id, message: message)

@@ -22,6 +22,10 @@ public enum ServerMessage: Hashable, Sendable {
     case groupList(Signaling.GroupList)
     /// An event: a group this device is (or was) in changed members.
     case groupChanged(Signaling.GroupChanged)
+    /// The reply to start/join/leave: the room as it is now.
+    case groupCall(Signaling.GroupCall)
+    /// An event: a group call started (the ring) or its room changed.
+    case groupCallChanged(Signaling.GroupCallChanged)
 
     public var type: String {
         switch self {
@@ -43,6 +47,8 @@ public enum ServerMessage: Hashable, Sendable {
         case .group: "group"
         case .groupList: "groupList"
         case .groupChanged: "groupChanged"
+        case .groupCall: "groupCall"
+        case .groupCallChanged: "groupCallChanged"
         }
     }
 }
@@ -76,6 +82,8 @@ extension SignalingCodec {
         case let .group(p): return encode(type: t, id: frame.id, payload: p)
         case let .groupList(p): return encode(type: t, id: frame.id, payload: p)
         case let .groupChanged(p): return encode(type: t, id: frame.id, payload: p)
+        case let .groupCall(p): return encode(type: t, id: frame.id, payload: p)
+        case let .groupCallChanged(p): return encode(type: t, id: frame.id, payload: p)
         }
     }
 
@@ -100,6 +108,8 @@ extension SignalingCodec {
         case "group": .group(try payload(body, type))
         case "groupList": .groupList(try payload(body, type))
         case "groupChanged": .groupChanged(try payload(body, type))
+        case "groupCall": .groupCall(try payload(body, type))
+        case "groupCallChanged": .groupCallChanged(try payload(body, type))
         default: throw .unknownType(type, id: id)
         }
         return ServerFrame(id: id, message: message)

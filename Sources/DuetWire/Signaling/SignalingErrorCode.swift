@@ -38,6 +38,10 @@ public struct SignalingErrorCode: RawRepresentable, Codable, Hashable, Sendable,
     public static let unknownGroup = Self(rawValue: "unknown_group")
     /// A group name that is blank, too long or has control characters; or too many members.
     public static let invalidGroup = Self(rawValue: "invalid_group")
+    /// No group call with that id in a group you are a member of.
+    public static let unknownCall = Self(rawValue: "unknown_call")
+    /// A group call with that id exists already.
+    public static let callExists = Self(rawValue: "call_exists")
     /// Only the owner may remove someone else.
     public static let notPermitted = Self(rawValue: "not_permitted")
     public static let internalError = Self(rawValue: "internal_error")
