@@ -48,4 +48,17 @@ struct CallKeysTests {
         #expect(throws: SealingError.cannotOpen) { try offerKey.open(tampered, associatedData: [1, 2, 3]) }
         #expect(throws: SealingError.malformed) { try offerKey.open([1, 2, 3], associatedData: []) }
     }
+
+    @Test func signalsSealedForOneRoleAndCallOpenOnlyAsThat() throws {
+        let secret = SecureBytes(randomCount: 32)
+        let caller = CallKeys(callSecret: secret, callerNonce: [UInt8](repeating: 1, count: 32), calleeNonce: [UInt8](repeating: 2, count: 32))
+        let callee = CallKeys(callSecret: secret, callerNonce: [UInt8](repeating: 1, count: 32), calleeNonce: [UInt8](repeating: 2, count: 32))
+        let sealed = caller.sealSignal([1, 2, 3], fromCaller: true, callID: "c1")
+        #expect(try callee.openSignal(sealed, fromCaller: true, callID: "c1") == [1, 2, 3])
+        #expect(throws: (any Error).self) { try callee.openSignal(sealed, fromCaller: false, callID: "c1") }  // reflected
+        #expect(throws: (any Error).self) { try callee.openSignal(sealed, fromCaller: true, callID: "c2") }  // moved
+        var tampered = sealed
+        tampered[tampered.count - 1] ^= 1
+        #expect(throws: (any Error).self) { try callee.openSignal(tampered, fromCaller: true, callID: "c1") }
+    }
 }

@@ -168,7 +168,10 @@ extension CallEngine {
                 call?.transport.socket.send(bytes, to: server)
             case let .allocated(relayed, _):
                 let candidate = Candidate(kind: .relay, address: relayed)
-                if let payload = try? JSONEncoder().encode(candidate) { await send(.relayAddress, payload) }
+                if let keys = call?.keys, let isCaller = call?.isCaller, let callID = call?.callID,
+                   let payload = try? JSONEncoder().encode(candidate) {
+                    await send(.relayAddress, Data(keys.sealSignal(Array(payload), fromCaller: isCaller, callID: callID)))
+                }
                 permitPeerThroughRelay()
             case let .channelBound(peer):
                 guard peer == call?.peerRelayedAddress, call?.relayReady == false else { continue }

@@ -178,7 +178,13 @@ public actor CallEngine {
                 await perform(call!.machine.handle(.failed(CallHandshakeError.confirmationFailed.description)))
             }
         case .relayAddress:
-            guard let address = try? JSONDecoder().decode(Candidate.self, from: Data(signal.payload)) else { return }
+            // Sealed under the call's keys: the server cannot point our media elsewhere.
+            guard let keys = active.keys,
+                  let plain = try? keys.openSignal(signal.payload, fromCaller: !active.isCaller, callID: active.callID),
+                  let address = try? JSONDecoder().decode(Candidate.self, from: Data(plain)) else {
+                emit(.warning("ignored a relay address that did not authenticate"))
+                return
+            }
             call?.peerRelayedAddress = address.address
             permitPeerThroughRelay()
         case .decline: await perform(call!.machine.handle(.declineReceived))

@@ -7,6 +7,7 @@ import DuetCrypto
 ///     SRTP     = HKDF(session, "Duet SRTP caller->callee" | "Duet SRTP callee->caller"), 30 bytes each
 ///                (16-byte AES key ‖ 14-byte salt, the AES_CM_128_HMAC_SHA1_80 master key)
 ///     confirm  = HKDF(session, "Duet key confirmation")
+///     signals  = HKDF(session, "Duet call signals v1"): seals signals sent after the answer
 ///     SAS      = from session (ShortAuthenticationString)
 ///
 /// The callee's nonce makes every answered call's keys fresh even if an offer without a
@@ -24,6 +25,7 @@ public struct CallKeys: Sendable {
     public let caller: ConnectivityCredentials
     public let callee: ConnectivityCredentials
     private let confirmationKey: SecureBytes
+    private let signalKey: AEADKey
 
     public init(callSecret: SecureBytes, callerNonce: [UInt8], calleeNonce: [UInt8]) {
         let session = try! HKDF.deriveKey(.sha256, inputKeyMaterial: callSecret, salt: callerNonce + calleeNonce,
@@ -35,6 +37,7 @@ public struct CallKeys: Sendable {
         callerToCallee = derive("Duet SRTP caller->callee", Self.srtpMasterKeyCount)
         calleeToCaller = derive("Duet SRTP callee->caller", Self.srtpMasterKeyCount)
         confirmationKey = derive("Duet key confirmation", 32)
+        signalKey = try! AEADKey(derive("Duet call signals v1", AEADKey.keyCount))
         (caller, callee) = ConnectivityCredentials.derive(callSecret: session)
     }
 
@@ -49,6 +52,17 @@ public struct CallKeys: Sendable {
         let expected = confirmation(fromCaller: fromCaller, callID: callID)
         guard code.count == expected.count else { return false }
         return zip(code, expected).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// Seals a call signal sent once both sides hold the keys (the relayed address), so the
+    /// server that forwards it can neither read nor change it.
+    public func sealSignal(_ plaintext: [UInt8], fromCaller: Bool, callID: String) -> [UInt8] {
+        signalKey.seal(plaintext, associatedData: Array("\(fromCaller ? "caller" : "callee") \(callID)".utf8))
+    }
+
+    /// Opens a signal the peer sealed; `fromCaller` is the peer's role.
+    public func openSignal(_ sealed: [UInt8], fromCaller: Bool, callID: String) throws -> [UInt8] {
+        try signalKey.open(sealed, associatedData: Array("\(fromCaller ? "caller" : "callee") \(callID)".utf8))
     }
 
     /// The offer's and answer's AEAD keys come from SK alone (the answer's nonce is inside
