@@ -12,15 +12,17 @@ struct TestServer {
     let dataDirectory: String
     private let task: Task<Void, any Error>
 
-    static func start(dataDirectory: String? = nil, openRegistration: Bool = false) async throws -> TestServer {
+    static func start(dataDirectory: String? = nil, openRegistration: Bool = false, loginTimeout: Duration = .seconds(15)) async throws -> TestServer {
         let directory = dataDirectory ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("duet-server-test-\(UUID().uuidString)").path
         let configuration = ServerConfiguration(
             signaling: HostPort(host: "127.0.0.1", port: 0), media: HostPort(host: "127.0.0.1", port: 0),
             dataDirectory: directory, openRegistration: openRegistration)
+        var configured = configuration
+        configured.loginTimeout = loginTimeout
         var logger = Logger(label: "duet.server.test")
         logger.logLevel = .warning
-        let app = try await ServerApplication.start(configuration, handlingSignals: false, logger: logger)
+        let app = try await ServerApplication.start(configured, handlingSignals: false, logger: logger)
         let task = Task { try await app.run() }
         return TestServer(app: app, dataDirectory: directory, task: task)
     }

@@ -10,6 +10,9 @@ public struct ServerConfiguration: Sendable {
     public var dataDirectory: String
     /// Let any key claim any unbound number, and rebind numbers without an invite code.
     public var openRegistration: Bool
+    /// A connection that has not authenticated this long after the challenge is closed, so
+    /// idle or half-open TLS connections cannot pile up.
+    public var loginTimeout: Duration = .seconds(15)
 
     public static let defaultSignaling = HostPort(host: "127.0.0.1", port: 7400)
     public static let defaultMedia = HostPort(host: "127.0.0.1", port: 7401)

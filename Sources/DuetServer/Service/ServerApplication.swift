@@ -34,9 +34,10 @@ public final class ServerApplication: Sendable {
         let boundMedia = try await MediaService.bindSocket(configuration.media)
         let issuer = RelayCredentialIssuer(secret: relaySecret, relay: boundMedia.address)
         let media = MediaService(bound: boundMedia, credentials: issuer.coreCredentials, logger: logger)
-        let context = SignalingContext(
+        var context = SignalingContext(
             directory: Directory(pool: pool, openRegistration: configuration.openRegistration),
             hub: SignalingHub(), fingerprint: certificate.fingerprint, relayCredentials: issuer, logger: logger)
+        context.loginTimeout = configuration.loginTimeout
         let signaling: SignalingService
         do { signaling = try await SignalingService.bind(configuration.signaling, tls: tls, context: context) } catch {
             await media.closeUnstarted()

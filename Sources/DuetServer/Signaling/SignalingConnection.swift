@@ -2,6 +2,7 @@ import DuetCrypto
 import DuetWire
 import Logging
 import NIOCore
+import Synchronization
 
 /// Serves one device's TLS connection: challenge, authentication, then requests in order.
 /// Nothing the peer sends can crash the server: bad frames get an `error` reply, and a
@@ -22,6 +23,18 @@ struct SignalingConnection {
         for i in nonce.indices { nonce[i] = rng.next() }
         continuation.yield(ServerFrame(id: nil, message: .challenge(.init(nonce: Base64Bytes(nonce)))))
         let initialNonce = nonce
+        let loggedIn = LoginFlag()
+        let timeout = context.loginTimeout
+        let loginDeadline = Task {
+            // No login in time: say why, then close (the read loop then ends).
+            try? await Task.sleep(for: timeout)
+            guard !Task.isCancelled, !loggedIn.value.withLock({ $0 }) else { return }
+            continuation.yield(ServerFrame(id: nil, message: .error(.init(
+                code: .notAuthenticated, message: "no authentication within \(timeout); closing the connection"))))
+            try? await Task.sleep(for: .milliseconds(100))  // let the error reach the wire
+            underlying.close(promise: nil)
+        }
+        defer { loginDeadline.cancel() }
 
         do {
             try await channel.executeThenClose { inbound, outbound in
@@ -50,6 +63,7 @@ struct SignalingConnection {
                             if await handle(body, session: &session, connection: id, outbox: continuation, logger: logger) == .close {
                                 break reading
                             }
+                            if case .authenticated = session.state { loggedIn.value.withLock { $0 = true } }
                         }
                     }
                     continuation.finish()
@@ -178,4 +192,9 @@ struct SignalingConnection {
             await context.warnIfPrekeysLow(number: number, remaining: remaining)
         }
     }
+}
+
+/// Whether a connection has logged in; set by the read loop, read by the login deadline.
+private final class LoginFlag: Sendable {
+    let value = Mutex(false)
 }

@@ -11,6 +11,8 @@ struct SignalingContext: Sendable {
     let logger: Logger
     /// The group calls' rooms.
     let groupCalls = GroupCallRegistry()
+    /// See `ServerConfiguration.loginTimeout`.
+    var loginTimeout: Duration = .seconds(15)
 
     /// Sends `recipient` its queued keyChanged notices if it is online, then forgets them.
     func deliverPendingKeyChanges(to recipient: [UInt8]) async {
