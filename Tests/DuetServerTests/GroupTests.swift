@@ -64,7 +64,7 @@ struct GroupTests {
         // A group of one survives a restart of the server (it is in the SQLite file).
         let solo = try await connection.createGroup(name: "Solo", members: [])
         await connection.close()
-        try await server.stop()
+        try await server.stop(keepingData: true)
         let again = try await TestServer.start(dataDirectory: server.dataDirectory)
         let (back, _) = try await device.connect(to: again)
         #expect(try await back.groups() == [solo])

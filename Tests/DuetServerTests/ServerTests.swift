@@ -149,7 +149,7 @@ struct RegistrationTests {
         try await device.register(c, as: "+15550300")
         await c.close()
         let fingerprint = first.fingerprint
-        try await first.stop()
+        try await first.stop(keepingData: true)
 
         let second = try await TestServer.start(dataDirectory: first.dataDirectory)
         #expect(second.fingerprint == fingerprint)

@@ -30,9 +30,11 @@ struct TestServer {
     var address: HostPort { app.signalingAddress }
     var fingerprint: CertificateFingerprint { app.certificateFingerprint }
 
-    func stop() async throws {
+    /// Stops the server and removes its data, unless a test restarts it on the same data.
+    func stop(keepingData: Bool = false) async throws {
         await app.shutdown()
         try await task.value
+        if !keepingData { try? FileManager.default.removeItem(atPath: dataDirectory) }
     }
 }
 

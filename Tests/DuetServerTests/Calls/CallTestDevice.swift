@@ -15,6 +15,8 @@ struct CallTestDevice {
     let session: DeviceSession
     let engine: CallEngine
     let events: CallEventRecorder
+    /// The device's temporary profile folder, removed by `close`.
+    let home: URL
 
     static func make(_ number: String, name: String, on server: TestServer, options: CallOptions = CallOptions()) async throws -> CallTestDevice {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-call-\(UUID().uuidString)")
@@ -25,7 +27,7 @@ struct CallTestDevice {
         let engine = try CallEngine(session: session, options: options)
         let events = CallEventRecorder(engine.events)
         await engine.start()
-        return CallTestDevice(number: number, store: store, session: session, engine: engine, events: events)
+        return CallTestDevice(number: number, store: store, session: session, engine: engine, events: events, home: home)
     }
 
     /// Adds `other` to this device's contacts under its name.
@@ -36,6 +38,7 @@ struct CallTestDevice {
     func close() async {
         await engine.hangUp()
         await session.close()
+        try? FileManager.default.removeItem(at: home)
     }
 }
 
