@@ -120,4 +120,32 @@ struct TerminalUITests {
         // vt100 has no alternate screen, so the last frame stays; the shell's line follows it.
         #expect(await tui.waitFor("duet exited with status 0"), "\(tui.screen())")
     }
+
+    /// SIGTERM in the middle of a call: the call is hung up, the terminal restored, exit 0.
+    @Test func sigtermDuringACallEndsCleanly() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let tui = try TmuxSession(["--profile", "term"], home: home)
+        defer { tui.kill() }
+        #expect(await tui.waitFor("Echo Test"), "\(tui.screen())")
+        tui.send("c")
+        #expect(await tui.waitFor("connected (p2p)"), "\(tui.screen())")
+        let pid = try #require(Self.duetProcess(home: home), "no duet process for \(home.path)")
+        kill(pid, SIGTERM)
+        #expect(await tui.waitFor("duet exited with status 0"), "\(tui.screen())")
+        #expect(!tui.screen().contains("Contacts"), "the terminal is restored: \(tui.screen())")
+    }
+
+    /// The `duet` process whose DUET_HOME is `home` (read from /proc, as the test started it
+    /// through tmux and a shell).
+    static func duetProcess(home: URL) -> pid_t? {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+        for entry in entries {
+            guard let pid = pid_t(entry),
+                  let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/exe"),
+                  executable.hasSuffix("/duet"),
+                  let environment = FileManager.default.contents(atPath: "/proc/\(entry)/environ") else { continue }
+            if String(decoding: environment, as: UTF8.self).split(separator: "\0").contains("DUET_HOME=\(home.path)"[...]) { return pid }
+        }
+        return nil
+    }
 }
