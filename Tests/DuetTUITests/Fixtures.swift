@@ -16,6 +16,12 @@ enum Fixtures {
 
     static let contacts = [bob, carol, dave, echo, erin]
 
+    static let teamGroups = [
+        GroupRow(id: "g1a2b3c4d", name: "Team", owner: "+15550001",
+                 members: ["you (+15550001)", "Bob (+15550002)", "Carol (+15550003)"]),
+        GroupRow(id: "g99887766", name: "Family", owner: "+15550004", members: ["you (+15550001)", "Dave (+15550004)"]),
+    ]
+
     static let groups = ["05183", "29471", "60382", "11947", "83020", "47265",
                          "90613", "32758", "74109", "58836", "21490", "66172"]
 

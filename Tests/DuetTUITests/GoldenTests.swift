@@ -18,6 +18,11 @@ extension GoldenCase {
         GoldenCase(name: "contacts", state: Fixtures.base),
         GoldenCase(name: "contacts-wide", state: Fixtures.base, width: 100, height: 30),
         GoldenCase(name: "contacts-empty", state: Fixtures.with { $0.contacts = [] }),
+        GoldenCase(name: "groups", state: Fixtures.with { $0.groups = Fixtures.teamGroups }),
+        GoldenCase(name: "group-detail", state: Fixtures.with {
+            $0.groups = Fixtures.teamGroups
+            $0.selected = Fixtures.contacts.count
+        }),
         GoldenCase(name: "contact-detail-key-changed", state: Fixtures.with { $0.selected = 2 }),
         GoldenCase(name: "contact-detail-unverified-note", state: Fixtures.with { $0.selected = 3 }),
         GoldenCase(name: "contacts-scrolled", state: Fixtures.with {

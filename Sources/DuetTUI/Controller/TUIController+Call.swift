@@ -4,6 +4,10 @@ import Foundation
 /// Calls: placing them (with the key-change warning first) and following the engine.
 extension TUIController {
     func callSelected(acceptKeyChange: Bool) {
+        if let group = state.selectedGroup {
+            show("group calls are not in this version yet (\(group.name) has \(group.members.count) members)", .warning)
+            return
+        }
         guard let contact = state.selectedContact else {
             show("no contact selected: press a to add one", .warning)
             return

@@ -23,6 +23,22 @@ extension TUIController {
         if let shown = state.safetyNumber, let row = state.contacts.first(where: { $0.number == shown.contact.number }) {
             state.safetyNumber?.contact = row
         }
+        refreshGroups()
+    }
+
+    /// Asks the server for this device's groups in the background (they live on the server).
+    func refreshGroups() {
+        Task {
+            guard let groups = try? await session.connection.groups() else { return }
+            let names = Dictionary(state.contacts.map { ($0.number, $0.displayName) }) { first, _ in first }
+            let rows = groups.map { group in
+                GroupRow(id: group.id, name: group.name, owner: group.owner,
+                         members: group.members.map { $0 == state.ownNumber ? "you (\($0))" : names[$0] ?? $0 })
+            }
+            guard rows != state.groups else { return }
+            state.groups = rows
+            changed()
+        }
     }
 
     func showKeys() {

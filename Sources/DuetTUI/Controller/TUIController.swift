@@ -116,8 +116,9 @@ public actor TUIController {
     }
 
     private func moveSelection(_ step: Int) {
-        guard !state.contacts.isEmpty else { return }
-        state.selected = min(max(state.selected + step, 0), state.contacts.count - 1)
+        let rows = state.contacts.count + state.groups.count
+        guard rows > 0 else { return }
+        state.selected = min(max(state.selected + step, 0), rows - 1)
         if state.pane == .safetyNumber || state.pane == .keys { state.pane = .contact }
     }
 

@@ -11,7 +11,9 @@ public struct TUIState: Equatable, Sendable {
     /// The short form of this device's identity fingerprint ("1A2B 3C4D").
     public var ownFingerprintShort: String
     public var contacts: [ContactRow]
-    /// Index into `contacts` of the highlighted row (clamped by the renderer).
+    /// The groups this device's number is in, listed under the contacts.
+    public var groups: [GroupRow] = []
+    /// Index of the highlighted row in `contacts` followed by `groups` (clamped by the renderer).
     public var selected: Int
     /// What the right-hand pane shows.
     public var pane: Pane
@@ -51,6 +53,11 @@ public struct TUIState: Equatable, Sendable {
     /// The highlighted contact, if any.
     public var selectedContact: ContactRow? {
         contacts.indices.contains(selected) ? contacts[selected] : nil
+    }
+
+    /// The highlighted group, if the highlight is below the contacts.
+    public var selectedGroup: GroupRow? {
+        groups.indices.contains(selected - contacts.count) ? groups[selected - contacts.count] : nil
     }
 
     /// The right-hand pane's content.
@@ -119,6 +126,22 @@ public struct ContactRow: Equatable, Sendable {
 
     /// "Bob (+15550002)" or the number alone.
     public var displayName: String { name.map { "\($0) (\(number))" } ?? number }
+}
+
+/// One group in the list: its members by display name (contacts' names where known).
+public struct GroupRow: Equatable, Sendable {
+    public var id: String
+    public var name: String
+    public var owner: String
+    /// "Bob (+15550002)" or the bare number, sorted as the server lists them.
+    public var members: [String]
+
+    public init(id: String, name: String, owner: String, members: [String]) {
+        self.id = id
+        self.name = name
+        self.owner = owner
+        self.members = members
+    }
 }
 
 /// Someone ringing, as the incoming-call box shows them.

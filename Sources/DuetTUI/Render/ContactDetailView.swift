@@ -6,6 +6,9 @@ enum ContactDetailView {
     static let labelWidth = 10
 
     static func lines(_ state: TUIState, width: Int) -> [StyledText] {
+        if let group = ContactListView.selectedGroupIndex(state).map({ state.groups[$0] }) {
+            return groupLines(group, width: width)
+        }
         guard let index = ContactListView.clampedSelection(state) else {
             return .wrapping([StyledText("No contact selected", .bold), "", "Press a to add a contact by their number."],
                              to: width)
@@ -42,5 +45,18 @@ enum ContactDetailView {
             TextFormat.trust(trust)
                 + " — their identity key changed; press s to compare the new safety number before trusting calls"
         }
+    }
+
+    /// A group: its members (the owner marked) and what can be done with it today.
+    static func groupLines(_ group: GroupRow, width: Int) -> [StyledText] {
+        var lines: [StyledText] = [StyledText("# " + group.name, .bold).truncated(to: width), ""]
+        lines += TextFormat.labelled("Group id", StyledText(group.id), labelWidth: labelWidth, width: width)
+        lines += TextFormat.labelled("Members", StyledText("\(group.members.count)"), labelWidth: labelWidth, width: width)
+        for member in group.members {
+            let owner = member.contains(group.owner) ? StyledText("  (owner)", .dim) : StyledText()
+            lines.append((StyledText(String(repeating: " ", count: labelWidth)) + StyledText(member) + owner).truncated(to: width))
+        }
+        lines += [""] + StyledText("Group calls are not in this version yet; change members with duet group add|remove.", .dim).wrapped(to: width)
+        return lines
     }
 }

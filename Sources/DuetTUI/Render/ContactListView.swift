@@ -1,7 +1,7 @@
 import DuetClient
 
-/// The left pane: sections of rows (contacts now; groups will be a second section), each with
-/// a bold header, scrolled so the highlighted row stays in view.
+/// The left pane: sections of rows (contacts, then groups when there are any), each with a
+/// bold header, scrolled so the highlighted row stays in view.
 enum ContactListView {
     /// One titled list in the left pane.
     struct Section: Equatable, Sendable {
@@ -14,8 +14,37 @@ enum ContactListView {
     }
 
     static func draw(_ state: TUIState, in rect: Rect, on canvas: inout Canvas) {
-        // One section takes the whole pane; more sections would share `rect` here.
-        draw(contactsSection(state, width: rect.width), in: rect, on: &canvas)
+        guard !state.groups.isEmpty, rect.height >= 8 else {
+            draw(contactsSection(state, width: rect.width), in: rect, on: &canvas)
+            return
+        }
+        // Groups below the contacts: a third of the pane at most, one blank row between.
+        let groupsHeight = min(state.groups.count + 1, max(2, rect.height / 3))
+        let contactsRect = Rect(row: rect.row, column: rect.column, width: rect.width, height: rect.height - groupsHeight - 1)
+        let groupsRect = Rect(row: rect.row + rect.height - groupsHeight, column: rect.column, width: rect.width, height: groupsHeight)
+        draw(contactsSection(state, width: rect.width), in: contactsRect, on: &canvas)
+        draw(groupsSection(state, width: rect.width), in: groupsRect, on: &canvas)
+    }
+
+    static func groupsSection(_ state: TUIState, width: Int) -> Section {
+        let selected = selectedGroupIndex(state)
+        return Section(
+            title: "Groups",
+            rows: state.groups.enumerated().map { index, group in
+                let base: TextStyle = index == selected ? .reverse : .plain
+                let count = StyledText("\(group.members.count)", index == selected ? base : .dim)
+                let lead = StyledText(index == selected ? "▌# " : " # ", base)
+                let name = StyledText(group.name, base).padded(to: max(0, width - lead.count - count.count - 1), base)
+                return (lead + name + count).padded(to: width, base)
+            },
+            selected: selected,
+            emptyText: "")
+    }
+
+    /// The highlighted group's index, when the highlight is below the contacts.
+    static func selectedGroupIndex(_ state: TUIState) -> Int? {
+        guard !state.groups.isEmpty, state.selected >= state.contacts.count else { return nil }
+        return min(state.selected - state.contacts.count, state.groups.count - 1)
     }
 
     static func contactsSection(_ state: TUIState, width: Int) -> Section {
@@ -29,7 +58,8 @@ enum ContactListView {
 
     /// The index the highlight is drawn at: `state.selected` kept inside the list.
     static func clampedSelection(_ state: TUIState) -> Int? {
-        state.contacts.isEmpty ? nil : min(max(state.selected, 0), state.contacts.count - 1)
+        if selectedGroupIndex(state) != nil { return nil }
+        return state.contacts.isEmpty ? nil : min(max(state.selected, 0), state.contacts.count - 1)
     }
 
     static func draw(_ section: Section, in rect: Rect, on canvas: inout Canvas) {

@@ -118,6 +118,30 @@ struct TUIControllerTests {
     }
 }
 
+extension TUIControllerTests {
+    @Test func groupsAppearUnderTheContactsWithTheirMembers() async throws {
+        let server = try await TestServer.start()
+        let alice = try await CallTestDevice.make("+15552431", name: "Alice", on: server)
+        let bob = try await CallTestDevice.make("+15552432", name: "Bob", on: server)
+        try await alice.addContact(bob, name: "Bob")
+        let controller = try TUIController(session: alice.session, engine: alice.engine, profile: "alice", embedded: false)
+        await controller.start {}
+        _ = try await bob.session.connection.createGroup(name: "Team", members: [alice.number])
+        #expect(await waitUntil {
+            await controller.tick()
+            return await controller.state.groups.map(\.name) == ["Team"]
+        })
+        #expect(await controller.state.groups.first?.members == ["you (+15552431)", "Bob (+15552432)"])
+        await controller.handle(.down)  // past Bob, onto the group
+        #expect(await controller.state.selectedGroup?.name == "Team")
+        await controller.handle(.character("c"))
+        #expect(await controller.state.message?.text.contains("group calls are not in this version yet") == true)
+        #expect(await controller.state.call == nil)
+        await alice.close(); await bob.close()
+        try await server.stop()
+    }
+}
+
 extension ContactTrust {
     var isKeyChanged: Bool { if case .keyChanged = self { true } else { false } }
 }
