@@ -35,6 +35,9 @@ enum KeyHints {
             if state.contacts.isEmpty {
                 return pairs(("a", "add"), ("K", "keys"), ("l", "log"), ("?", "help"), ("q", "quit"))
             }
+            if ContactListView.selectedGroupIndex(state) != nil {
+                return pairs(("↑↓", "select"), ("a", "add contact"), ("K", "keys"), ("l", "log"), ("?", "help"), ("q", "quit"))
+            }
             return pairs(("↑↓", "select"), ("c", "call"), ("s", "safety number"), ("a", "add"), ("d", "remove"),
                          ("K", "keys"), ("l", "log"), ("?", "help"), ("q", "quit"))
         case .safetyNumber:
