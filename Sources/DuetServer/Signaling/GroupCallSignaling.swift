@@ -21,7 +21,7 @@ struct GroupCallSignaling {
             let fingerprint = try fingerprint(request.dtlsFingerprint, of: number)
             let group = try await directory.group(request.group, ofMember: number)
             let call = try await calls.start(request.callID, group: group, by: number)
-            try announceLeg(fingerprint, callID: call.callID, number: number)
+            try await announceLeg(fingerprint, callID: call.callID, number: number)
             await announce(call, joined: [number], left: [], by: number)
             return .groupCall(withMedia(call))
         case let .joinGroupCall(request):
@@ -30,7 +30,7 @@ struct GroupCallSignaling {
             let group: Signaling.Group
             do { group = try await directory.group(groupID, ofMember: number) } catch { throw .unknownCall(request.callID) }
             let call = try await calls.join(request.callID, number: number, group: group)
-            try announceLeg(fingerprint, callID: call.callID, number: number)
+            try await announceLeg(fingerprint, callID: call.callID, number: number)
             await announce(call, joined: [number], left: [], by: number)
             return .groupCall(withMedia(call))
         case let .leaveGroupCall(request):
@@ -54,9 +54,15 @@ struct GroupCallSignaling {
         return fingerprint
     }
 
-    private func announceLeg(_ fingerprint: DTLSFingerprint?, callID: String, number: String) throws(DirectoryError) {
+    /// Records the pending leg once `number` is in the room. A leave or drop that ran between
+    /// the join and this announcement found nothing to withdraw, so the room is read again
+    /// afterwards: if `number` is no longer in it, the announcement is withdrawn here.
+    private func announceLeg(_ fingerprint: DTLSFingerprint?, callID: String, number: String) async throws(DirectoryError) {
         guard let fingerprint else { return }
         try context.mediaLegs.announce(fingerprint, for: .init(callID: callID, number: number))
+        if await context.groupCalls.call(callID)?.participants.contains(number) != true {
+            context.mediaLegs.withdraw(callID: callID, number: number)
+        }
     }
 
     /// The reply's view of the room: where its media goes and what certificate to expect there.
