@@ -82,6 +82,24 @@ struct DTLSEndpointTests {
         #expect(link.serverFailure == .fingerprintMismatch(expected: impostor.fingerprint, got: link.clientCertificate.fingerprint))
     }
 
+    /// The SFU's case: the server learns who knocked from the certificate, and the caller
+    /// decides. The client still pins the server.
+    @Test func serverWithoutAnExpectedFingerprintReportsTheClientsToTheCaller() async throws {
+        let link = try DTLSTestLink(serverAcceptsAnyClient: true)
+        #expect(link.server.peerFingerprint == nil)
+        try await link.run()
+        let client = try #require(link.clientKeys), server = try #require(link.serverKeys)
+        #expect(server.peerFingerprint == link.clientCertificate.fingerprint)
+        #expect(client.localSending.bytes == server.remoteSending.bytes)
+
+        // Accepting any client does not loosen the client's check of the server.
+        let impostor = try DTLSCertificate()
+        let pinned = try DTLSTestLink(clientExpects: impostor.fingerprint, serverAcceptsAnyClient: true)
+        try await pinned.run()
+        #expect(pinned.clientKeys == nil)
+        #expect(pinned.clientFailure == .fingerprintMismatch(expected: impostor.fingerprint, got: pinned.serverCertificate.fingerprint))
+    }
+
     @Test func noSharedSRTPProfileFailsClearly() async throws {
         let link = try DTLSTestLink(clientProfiles: [.aeadAES128GCM], serverProfiles: [.aesCM128HMACSHA1_80])
         try await link.run()

@@ -26,14 +26,15 @@ final class DTLSTestLink {
 
     init(clientProfiles: [SRTPProfile] = [.aesCM128HMACSHA1_80], serverProfiles: [SRTPProfile] = [.aesCM128HMACSHA1_80],
          clientExpects: DTLSFingerprint? = nil, serverExpects: DTLSFingerprint? = nil,
-         maximumRetransmissions: Int = 5) throws {
+         serverAcceptsAnyClient: Bool = false, maximumRetransmissions: Int = 5) throws {
         clientCertificate = try DTLSCertificate(commonName: "client")
         serverCertificate = try DTLSCertificate(commonName: "server")
         client = try DTLSEndpoint(role: .client, certificate: clientCertificate,
                                   peerFingerprint: clientExpects ?? serverCertificate.fingerprint, profiles: clientProfiles,
                                   initialRetransmissionTimeout: .milliseconds(40), maximumRetransmissions: maximumRetransmissions)
         server = try DTLSEndpoint(role: .server, certificate: serverCertificate,
-                                  peerFingerprint: serverExpects ?? clientCertificate.fingerprint, profiles: serverProfiles,
+                                  peerFingerprint: serverAcceptsAnyClient ? nil : serverExpects ?? clientCertificate.fingerprint,
+                                  profiles: serverProfiles,
                                   initialRetransmissionTimeout: .milliseconds(40), maximumRetransmissions: maximumRetransmissions)
     }
 

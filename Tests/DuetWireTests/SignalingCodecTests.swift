@@ -47,6 +47,7 @@ struct SignalingCodecTests {
     }
 
     @Test func groupMessagesRoundTrip() throws {
+        let fingerprint = "AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB"
         let requests: [ClientRequest] = [
             ClientRequest(id: 1, message: .createGroup(.init(name: "Team", members: ["+15550002"]))),
             ClientRequest(id: 2, message: .addGroupMember(.init(group: "g12345678", number: "+15550003"))),
@@ -55,6 +56,8 @@ struct SignalingCodecTests {
             ClientRequest(id: 5, message: .startGroupCall(.init(group: "g12345678", callID: "gc-1"))),
             ClientRequest(id: 6, message: .joinGroupCall(.init(callID: "gc-1"))),
             ClientRequest(id: 7, message: .leaveGroupCall(.init(callID: "gc-1"))),
+            ClientRequest(id: 8, message: .startGroupCall(.init(group: "g12345678", callID: "gc-2", dtlsFingerprint: fingerprint))),
+            ClientRequest(id: 9, message: .joinGroupCall(.init(callID: "gc-2", dtlsFingerprint: fingerprint))),
         ]
         for request in requests { #expect(try SignalingCodec.decodeClientRequest(SignalingCodec.encode(request)) == request) }
         let team = Signaling.Group(id: "g12345678", name: "Team", owner: "+15550001", members: ["+15550001", "+15550002"])
@@ -63,10 +66,17 @@ struct SignalingCodecTests {
             ServerFrame(id: 4, message: .groupList(.init(groups: [team]))),
             ServerFrame(id: nil, message: .groupChanged(.init(group: team, added: ["+15550002"], removed: [], by: "+15550001"))),
             ServerFrame(id: 5, message: .groupCall(.init(callID: "gc-1", group: team, participants: ["+15550001"]))),
+            ServerFrame(id: 8, message: .groupCall(.init(callID: "gc-2", group: team, participants: ["+15550001"],
+                                                         media: "127.0.0.1:3478", mediaFingerprint: fingerprint))),
             ServerFrame(id: nil, message: .groupCallChanged(.init(call: .init(callID: "gc-1", group: team, participants: []),
                                                                   joined: [], left: ["+15550001"]))),
         ]
         for frame in frames { #expect(try SignalingCodec.decodeServerFrame(SignalingCodec.encode(frame)) == frame) }
+        // Older peers' messages, without the media fields, still decode; absent fields are not sent.
+        let old = try SignalingCodec.decodeClientRequest(Array(#"{"type":"joinGroupCall","id":6,"callID":"gc-1"}"#.utf8))
+        #expect(old == ClientRequest(id: 6, message: .joinGroupCall(.init(callID: "gc-1"))))
+        let bare = String(decoding: SignalingCodec.encode(frames[3]), as: UTF8.self)
+        #expect(!bare.contains("media"))
         #expect(Signaling.isValidGroupName("Team ✓"))
         #expect(!Signaling.isValidGroupName(" "))
         #expect(!Signaling.isValidGroupName("a\u{202E}b"))

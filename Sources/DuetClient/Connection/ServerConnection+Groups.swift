@@ -1,3 +1,4 @@
+import DuetMedia
 import DuetWire
 
 /// A group as the server holds it (DESIGN §5 "Group"): its id, name, owner and members.
@@ -64,36 +65,50 @@ extension ServerConnection {
     }
 }
 
-/// A group call's room as the server holds it: who is in it now.
+/// A group call's room as the server holds it: who is in it now, and — in the answer to a
+/// start or join that announced a DTLS fingerprint — where the SFU's media port is and which
+/// certificate fingerprint it must show in the DTLS-SRTP handshake.
 public struct GroupCallInfo: Sendable, Equatable {
     public let callID: String
     public let group: GroupInfo
     public let participants: [String]
+    /// The media port ("HOST:PORT"), when the server has one for this call.
+    public let media: HostPort?
+    /// The fingerprint the media port's DTLS certificate must have (pin it in the handshake).
+    public let mediaFingerprint: DTLSFingerprint?
 
-    public init(callID: String, group: GroupInfo, participants: [String]) {
+    public init(callID: String, group: GroupInfo, participants: [String], media: HostPort? = nil, mediaFingerprint: DTLSFingerprint? = nil) {
         self.callID = callID; self.group = group; self.participants = participants
+        self.media = media; self.mediaFingerprint = mediaFingerprint
     }
 
+    /// Malformed media fields are treated as absent: without both there is no media leg.
     init(_ wire: Signaling.GroupCall) {
-        self.init(callID: wire.callID, group: GroupInfo(wire.group), participants: wire.participants)
+        self.init(callID: wire.callID, group: GroupInfo(wire.group), participants: wire.participants,
+                  media: wire.media.flatMap { try? HostPort(parsing: $0) }, mediaFingerprint: wire.mediaFingerprint.flatMap(DTLSFingerprint.init))
     }
 }
 
 /// Group-call rooms. Errors: `.unknownGroup` (start in a group you are not in),
-/// `.unknownCall` (no such call in a group of yours — non-members cannot join), `.callExists`.
+/// `.unknownCall` (no such call in a group of yours — non-members cannot join), `.callExists`,
+/// `.notPermitted` (the DTLS fingerprint is another member's).
 extension ServerConnection {
     /// Starts a call in `group` (its id) and joins it; the group's other online members are
-    /// told (`groupCallChanged`, which is their ring).
-    public func startGroupCall(group: String, callID: String) async throws(ServerConnectionError) -> GroupCallInfo {
-        guard case let .groupCall(call) = try await send(.startGroupCall(.init(group: group, callID: callID))) else { throw unexpected("startGroupCall") }
+    /// told (`groupCallChanged`, which is their ring). With `dtlsFingerprint` (this device's
+    /// DTLS certificate) the server admits that certificate's handshake on the media port.
+    public func startGroupCall(group: String, callID: String, dtlsFingerprint: DTLSFingerprint? = nil) async throws(ServerConnectionError) -> GroupCallInfo {
+        let request = Signaling.StartGroupCall(group: group, callID: callID, dtlsFingerprint: dtlsFingerprint?.description)
+        guard case let .groupCall(call) = try await send(.startGroupCall(request)) else { throw unexpected("startGroupCall") }
         return GroupCallInfo(call)
     }
 
-    public func joinGroupCall(callID: String) async throws(ServerConnectionError) -> GroupCallInfo {
-        guard case let .groupCall(call) = try await send(.joinGroupCall(.init(callID: callID))) else { throw unexpected("joinGroupCall") }
+    public func joinGroupCall(callID: String, dtlsFingerprint: DTLSFingerprint? = nil) async throws(ServerConnectionError) -> GroupCallInfo {
+        let request = Signaling.GroupCallRequest(callID: callID, dtlsFingerprint: dtlsFingerprint?.description)
+        guard case let .groupCall(call) = try await send(.joinGroupCall(request)) else { throw unexpected("joinGroupCall") }
         return GroupCallInfo(call)
     }
 
+    /// Leaves the room; the server drops this device's media leg with it.
     public func leaveGroupCall(callID: String) async throws(ServerConnectionError) -> GroupCallInfo {
         guard case let .groupCall(call) = try await send(.leaveGroupCall(.init(callID: callID))) else { throw unexpected("leaveGroupCall") }
         return GroupCallInfo(call)

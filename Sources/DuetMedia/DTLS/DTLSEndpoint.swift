@@ -35,6 +35,12 @@ public enum DTLSAction: Sendable {
 /// certificate the peer shows, and once the handshake is done the endpoint compares its
 /// SHA-256 fingerprint with `peerFingerprint`, which the caller got over authenticated
 /// signaling. Keys are exported only when that matches and an SRTP profile was agreed.
+///
+/// A server may be made with no `peerFingerprint`: the server's media port learns which
+/// device a handshake belongs to only from the certificate it shows (many devices announce
+/// fingerprints over signaling, and any of them may be the one knocking). It then accepts any
+/// certificate and reports its fingerprint in `DTLSSRTPKeys.peerFingerprint`; the caller
+/// must look it up before using the keys. A client always pins the server's.
 public final class DTLSEndpoint: @unchecked Sendable {
     /// Which side of the handshake this endpoint plays (RFC 5764: the SDP answerer's
     /// a=setup decides; in Duet the device is the client and the server's media port the server).
@@ -54,7 +60,9 @@ public final class DTLSEndpoint: @unchecked Sendable {
 
     public let role: Role
     public let mtu: Int
-    public let peerFingerprint: DTLSFingerprint
+    /// The certificate the peer must show, or nil (server only) to accept any and let the
+    /// caller judge `DTLSSRTPKeys.peerFingerprint`.
+    public let peerFingerprint: DTLSFingerprint?
     public let profiles: [SRTPProfile]
     public let maximumRetransmissions: Int
 
@@ -71,14 +79,16 @@ public final class DTLSEndpoint: @unchecked Sendable {
     /// - Parameters:
     ///   - role: client (sends the ClientHello on `start()`) or server.
     ///   - certificate: this process's certificate; its fingerprint went to the peer.
-    ///   - peerFingerprint: what signaling said the peer's certificate hashes to.
+    ///   - peerFingerprint: what signaling said the peer's certificate hashes to; nil only for
+    ///     a server, which then leaves the check to its caller.
     ///   - profiles: SRTP profiles to offer (client) or accept (server), most preferred first.
     ///   - mtu: the largest datagram to send; OpenSSL fragments the certificate flight to fit.
     public init(
-        role: Role, certificate: DTLSCertificate, peerFingerprint: DTLSFingerprint,
+        role: Role, certificate: DTLSCertificate, peerFingerprint: DTLSFingerprint?,
         profiles: [SRTPProfile] = [.aesCM128HMACSHA1_80], mtu: Int = 1200,
         initialRetransmissionTimeout: Duration = .seconds(1), maximumRetransmissions: Int = 5
     ) throws(DTLSError) {
+        precondition(role == .server || peerFingerprint != nil, "a DTLS client must pin the server's fingerprint")
         precondition(!profiles.isEmpty, "offer at least one SRTP profile")
         precondition(mtu >= 256, "DTLS needs an MTU of at least 256 bytes")
         precondition(maximumRetransmissions >= 0, "maximumRetransmissions cannot be negative")
@@ -224,7 +234,9 @@ public final class DTLSEndpoint: @unchecked Sendable {
         defer { X509_free(peer) }
         let got: DTLSFingerprint
         do { got = try DTLSCertificate.fingerprint(of: peer) } catch { return close(failing: error) }
-        guard got == peerFingerprint else { return close(failing: .fingerprintMismatch(expected: peerFingerprint, got: got)) }
+        if let expected = peerFingerprint, got != expected {
+            return close(failing: .fingerprintMismatch(expected: expected, got: got))
+        }
 
         let length = 2 * profile.keyingMaterialLength
         let material: SecureBytes

@@ -16,7 +16,8 @@ public struct DTLSSRTPKeys: Sendable {
     /// The whole exporter output, 2 × (key + salt) bytes, kept for interoperability checks
     /// (it is what `openssl s_server -keymatexport` prints) and key logs.
     public let keyingMaterial: SecureBytes
-    /// The peer's certificate fingerprint, already checked against the expected one.
+    /// The peer's certificate fingerprint: already checked against the expected one, or,
+    /// from a server endpoint made without one, still to be checked by the caller.
     public let peerFingerprint: DTLSFingerprint
 
     /// Regroups exporter output for `profile`; `isClient` says which half is ours.

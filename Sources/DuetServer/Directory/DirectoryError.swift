@@ -16,6 +16,8 @@ enum DirectoryError: Error, Equatable {
     case notPermitted(String)
     case unknownCall(String)
     case callExists(String)
+    /// A malformed DTLS fingerprint in a group-call request.
+    case invalidFingerprint(String)
     case storage(String)
 
     var reply: Signaling.ErrorReply {
@@ -46,6 +48,8 @@ enum DirectoryError: Error, Equatable {
             .init(code: .unknownCall, message: "no group call '\(id)' in a group you are a member of (it may have ended)")
         case let .callExists(id):
             .init(code: .callExists, message: "a group call '\(id)' exists already; join it, or start one with another id")
+        case let .invalidFingerprint(reason):
+            .init(code: .invalidMessage, message: reason)
         case .storage:
             .init(code: .internalError, message: "the server could not complete the request; try again")
         }

@@ -28,8 +28,8 @@ enum MediaOutput: Sendable {
 }
 
 /// The media port's logic: RFC 7983 demultiplexing, STUN Binding answers (how clients learn
-/// their server-reflexive address), and the relay — `RelayCore` plus the sockets its
-/// allocations own. A plain value owned by the single task that runs the media loop, so the
+/// their server-reflexive address), the relay — `RelayCore` plus the sockets its
+/// allocations own — and the SFU (`SFUPort`: DTLS-SRTP legs and group-call rooms). A plain value owned by the single task that runs the media loop, so the
 /// core is never shared and needs no lock; sockets are opened and read by other tasks, which
 /// only ever talk to it through `MediaEvent`s.
 struct MediaRouter {
@@ -39,11 +39,13 @@ struct MediaRouter {
     private var core: RelayCore
     private var sockets: [TransportAddress: RelaySocket] = [:]
     private var binding = 0
-    /// Datagrams answered or relayed, and those dropped by kind (DTLS and RTP until the SFU).
+    private(set) var sfu: SFUPort
+    /// Datagrams answered or relayed, and those dropped by kind.
     private(set) var counts: [String: Int] = [:]
 
-    init(credentials: RelayCore.Credentials, nonce: String) {
+    init(credentials: RelayCore.Credentials, nonce: String, sfu: SFUPort) {
         core = RelayCore(credentials: credentials, nonce: nonce)
+        self.sfu = sfu
     }
 
     var allocationCount: Int { core.allocationCount }
@@ -64,7 +66,7 @@ struct MediaRouter {
             binding -= 1
             return translate(core.allocationFailed(request, now: now), now: now)
         case .tick:
-            return translate(core.expire(now: now), now: now)
+            return translate(core.expire(now: now), now: now) + sfu.tick(now: now)
         }
     }
 
@@ -92,11 +94,11 @@ struct MediaRouter {
             count("TURN channel data")
             return translate(core.handleClientDatagram(bytes, from: client, now: now), now: now)
         case .dtls:
-            count("DTLS (dropped)")
-            return []
+            count("DTLS")
+            return sfu.receiveDTLS(bytes, from: client, now: now)
         case .rtp:
-            count("RTP/RTCP (dropped)")
-            return []
+            count("SRTP")
+            return sfu.receiveSRTP(bytes, from: client)
         case .unknown:
             count("unknown (dropped)")
             return []

@@ -1,3 +1,4 @@
+import DuetMedia
 import DuetWire
 import Foundation
 import Logging
@@ -5,8 +6,8 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
-/// The media UDP port (DESIGN §4): STUN Binding answers, the TURN relay (RFC 8656 subset),
-/// and, until the SFU and meetings arrive, counting and dropping DTLS and RTP.
+/// The media UDP port (DESIGN §4, §5): STUN Binding answers, the TURN relay (RFC 8656
+/// subset), and the group calls' SFU: DTLS-SRTP handshakes and SRTP routed between legs.
 ///
 /// Ownership: one task — the loop in `run()` — owns the `MediaRouter` and with it the
 /// `RelayCore` struct. The media socket's reader, each relayed socket's reader, socket
@@ -21,6 +22,10 @@ final class MediaService: Service, Sendable {
 
     private let socket: NIOAsyncChannel<Datagram, Datagram>
     private let credentials: RelayCore.Credentials
+    /// This process's DTLS certificate (one per run; its fingerprint goes out in `groupCall`).
+    private let certificate: DTLSCertificate
+    /// The legs signaling announced, shared with it (see `AnnouncedLegs` for what guards it).
+    private let announcedLegs: AnnouncedLegs
     private let logger: Logger
     /// Where the media socket is bound.
     let address: HostPort
@@ -54,9 +59,12 @@ final class MediaService: Service, Sendable {
         }
     }
 
-    init(bound: BoundSocket, credentials: RelayCore.Credentials, logger: Logger) {
+    init(bound: BoundSocket, credentials: RelayCore.Credentials, certificate: DTLSCertificate, announcedLegs: AnnouncedLegs,
+         logger: Logger) {
         self.socket = bound.channel
         self.credentials = credentials
+        self.certificate = certificate
+        self.announcedLegs = announcedLegs
         self.logger = logger
         self.address = bound.address
         self.relayIP = bound.ip
@@ -83,7 +91,8 @@ final class MediaService: Service, Sendable {
         var nonceBytes = [UInt8](repeating: 0, count: 12)
         var rng = SystemRandomNumberGenerator()
         for i in nonceBytes.indices { nonceBytes[i] = rng.next() }
-        var router = MediaRouter(credentials: credentials, nonce: Data(nonceBytes).base64EncodedString())
+        var router = MediaRouter(credentials: credentials, nonce: Data(nonceBytes).base64EncodedString(),
+                                 sfu: SFUPort(certificate: certificate, announced: announcedLegs))
         let logger = self.logger
 
         await withDiscardingTaskGroup { group in
@@ -113,7 +122,7 @@ final class MediaService: Service, Sendable {
                 }
                 for (kind, _) in router.counts where kind.hasSuffix("(dropped)") && !noticed.contains(kind) {
                     noticed.insert(kind)
-                    logger.notice("media: dropping \(kind.dropLast(10)) datagrams; this server does not terminate them yet")
+                    logger.notice("media: dropping \(kind.dropLast(10)) datagrams; they are not STUN, TURN, DTLS or RTP")
                 }
             }
             for socket in router.closeAll() { socket.close() }

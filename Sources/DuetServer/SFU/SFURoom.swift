@@ -50,13 +50,17 @@ public final class SFURoom {
 
     public var participants: [String] { legs.values.map(\.participant).sorted() }
 
+    public var isEmpty: Bool { legs.isEmpty }
+
     /// Adds a participant's leg with the two SRTP master keys (key ‖ salt) its DTLS-SRTP
-    /// handshake gave: the one it sends with and the one it receives with.
-    public func join(_ participant: String, address: TransportAddress, sendingKey: SecureBytes, receivingKey: SecureBytes) throws {
+    /// handshake gave: the one it sends with and the one it receives with, for the profile
+    /// the handshake agreed.
+    public func join(_ participant: String, address: TransportAddress, sendingKey: SecureBytes, receivingKey: SecureBytes,
+                     profile: SRTPProfile = .aesCM128HMACSHA1_80) throws {
         leave(address: address)
         legs[address] = Leg(participant: participant, address: address,
-                            inbound: try SRTPSession(role: .receiver, masterKey: sendingKey),
-                            outbound: try SRTPSession(role: .sender, masterKey: receivingKey))
+                            inbound: try SRTPSession(profile: profile, role: .receiver, masterKey: sendingKey),
+                            outbound: try SRTPSession(profile: profile, role: .sender, masterKey: receivingKey))
     }
 
     /// Removes a leg (left, or vanished); its SRTP contexts are freed with it.

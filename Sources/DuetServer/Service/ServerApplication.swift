@@ -1,3 +1,4 @@
+import DuetMedia
 import DuetWire
 import Foundation
 import GRDB
@@ -30,13 +31,22 @@ public final class ServerApplication: Sendable {
             throw .certificate("cannot use the certificate in \(directoryURL.path): \(error)")
         }
         let relaySecret = try RelaySecret.loadOrCreate(in: directoryURL)
+        // One DTLS certificate per run, made in memory: its fingerprint reaches devices only
+        // over authenticated signaling, so it need not survive a restart.
+        let mediaCertificate: DTLSCertificate
+        do { mediaCertificate = try DTLSCertificate(commonName: "duet-server") } catch {
+            throw .certificate("cannot make the media port's DTLS certificate: \(error)")
+        }
         // The media port first: relay credentials name the address it was bound at.
         let boundMedia = try await MediaService.bindSocket(configuration.media)
         let issuer = RelayCredentialIssuer(secret: relaySecret, relay: boundMedia.address)
-        let media = MediaService(bound: boundMedia, credentials: issuer.coreCredentials, logger: logger)
+        let legs = AnnouncedLegs()
+        let media = MediaService(bound: boundMedia, credentials: issuer.coreCredentials, certificate: mediaCertificate,
+                                 announcedLegs: legs, logger: logger)
         var context = SignalingContext(
             directory: Directory(pool: pool, openRegistration: configuration.openRegistration),
-            hub: SignalingHub(), fingerprint: certificate.fingerprint, relayCredentials: issuer, logger: logger)
+            hub: SignalingHub(), fingerprint: certificate.fingerprint, relayCredentials: issuer,
+            media: boundMedia.address, mediaFingerprint: mediaCertificate.fingerprint, mediaLegs: legs, logger: logger)
         context.loginTimeout = configuration.loginTimeout
         let signaling: SignalingService
         do { signaling = try await SignalingService.bind(configuration.signaling, tls: tls, context: context) } catch {

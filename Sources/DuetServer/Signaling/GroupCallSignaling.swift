@@ -1,9 +1,12 @@
+import DuetMedia
 import DuetWire
 
 /// Group-call rooms over signaling: start (which rings the group), join and leave, each
 /// allowed only to current members of the call's group; every change is told to the group's
 /// other online members as `groupCallChanged` (for those not in the room, the first one is
-/// the ring).
+/// the ring). A start or join may announce the device's DTLS fingerprint, which admits its
+/// handshake on the media port to the call's SFU room (`AnnouncedLegs`); leaving, vanishing or
+/// being removed from the group withdraws it, and with it the media leg.
 struct GroupCallSignaling {
     let context: SignalingContext
 
@@ -15,24 +18,59 @@ struct GroupCallSignaling {
             guard Signaling.isValidToken(request.callID) else {
                 throw .invalidGroup("a call id is 1 to \(Signaling.maximumTokenLength) letters, digits, '-' or '_'")
             }
+            let fingerprint = try fingerprint(request.dtlsFingerprint, of: number)
             let group = try await directory.group(request.group, ofMember: number)
             let call = try await calls.start(request.callID, group: group, by: number)
+            try await announceLeg(fingerprint, callID: call.callID, number: number)
             await announce(call, joined: [number], left: [], by: number)
-            return .groupCall(call)
+            return .groupCall(withMedia(call))
         case let .joinGroupCall(request):
+            let fingerprint = try fingerprint(request.dtlsFingerprint, of: number)
             guard let groupID = await calls.groupID(of: request.callID) else { throw .unknownCall(request.callID) }
             let group: Signaling.Group
             do { group = try await directory.group(groupID, ofMember: number) } catch { throw .unknownCall(request.callID) }
             let call = try await calls.join(request.callID, number: number, group: group)
+            try await announceLeg(fingerprint, callID: call.callID, number: number)
             await announce(call, joined: [number], left: [], by: number)
-            return .groupCall(call)
+            return .groupCall(withMedia(call))
         case let .leaveGroupCall(request):
             guard let call = await calls.leave(request.callID, number: number) else { throw .unknownCall(request.callID) }
+            context.mediaLegs.withdraw(callID: call.callID, number: number)
             await announce(call, joined: [], left: [number], by: number)
             return .groupCall(call)
         default:
             preconditionFailure("GroupCallSignaling serves group-call messages only")
         }
+    }
+
+    /// Parses an announced fingerprint, and refuses one another number holds before the room
+    /// changes (`announceLeg` checks again, atomically, after it).
+    private func fingerprint(_ text: String?, of number: String) throws(DirectoryError) -> DTLSFingerprint? {
+        guard let text else { return nil }
+        guard let fingerprint = DTLSFingerprint(text) else {
+            throw .invalidFingerprint("dtlsFingerprint is 32 hex pairs joined by ':' (SHA-256 of the DTLS certificate)")
+        }
+        try context.mediaLegs.checkFree(fingerprint, for: number)
+        return fingerprint
+    }
+
+    /// Records the pending leg once `number` is in the room. A leave or drop that ran between
+    /// the join and this announcement found nothing to withdraw, so the room is read again
+    /// afterwards: if `number` is no longer in it, the announcement is withdrawn here.
+    private func announceLeg(_ fingerprint: DTLSFingerprint?, callID: String, number: String) async throws(DirectoryError) {
+        guard let fingerprint else { return }
+        try context.mediaLegs.announce(fingerprint, for: .init(callID: callID, number: number))
+        if await context.groupCalls.call(callID)?.participants.contains(number) != true {
+            context.mediaLegs.withdraw(callID: callID, number: number)
+        }
+    }
+
+    /// The reply's view of the room: where its media goes and what certificate to expect there.
+    private func withMedia(_ call: Signaling.GroupCall) -> Signaling.GroupCall {
+        var call = call
+        call.media = context.media.description
+        call.mediaFingerprint = context.mediaFingerprint.description
+        return call
     }
 
     /// Tells the group's other online members how the room changed.
@@ -46,6 +84,7 @@ struct GroupCallSignaling {
     /// A device went offline, or left the group: it leaves its rooms, and the others are told.
     func drop(_ number: String, fromGroup groupID: String? = nil) async {
         for call in await context.groupCalls.leaveAll(number, inGroup: groupID) {
+            context.mediaLegs.withdraw(callID: call.callID, number: number)
             await announce(call, joined: [], left: [number], by: number)
         }
     }

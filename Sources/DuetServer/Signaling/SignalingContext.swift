@@ -1,13 +1,20 @@
+import DuetMedia
 import DuetWire
 import Logging
 
 /// What every signaling connection shares: the directory, the hub, the certificate the
-/// logins are bound to and the relay's credential issuer.
+/// logins are bound to, the relay's credential issuer and the SFU's entrance (its media
+/// port, its DTLS fingerprint, and the legs devices announced).
 struct SignalingContext: Sendable {
     let directory: Directory
     let hub: SignalingHub
     let fingerprint: CertificateFingerprint
     let relayCredentials: RelayCredentialIssuer
+    /// Where group-call media goes, and the fingerprint its DTLS certificate has.
+    let media: HostPort
+    let mediaFingerprint: DTLSFingerprint
+    /// Shared with the media loop, which admits only the handshakes announced here.
+    let mediaLegs: AnnouncedLegs
     let logger: Logger
     /// The group calls' rooms.
     let groupCalls = GroupCallRegistry()
