@@ -12,19 +12,26 @@ struct DTLSOpenSSLInteropTests {
     static let openssl = "/usr/bin/openssl"
     static let hasOpenSSL = FileManager.default.isExecutableFile(atPath: openssl)
 
-    @Test(.enabled(if: hasOpenSSL, "needs /usr/bin/openssl (apt install openssl) to run s_server"))
-    func clientExportsWhatSServerExports() throws {
+    /// A temporary folder with a fresh P-256 certificate and key made by the openssl command,
+    /// as another implementation's peer would have.
+    static func makeCertificate() throws -> (directory: URL, certificate: String, key: String) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("duet-dtls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
         let cert = directory.appendingPathComponent("c.pem").path, key = directory.appendingPathComponent("k.pem").path
-        _ = try Self.run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                          "-subj", "/CN=test", "-days", "1", "-keyout", key, "-out", cert])
+        _ = try run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                     "-subj", "/CN=test", "-days", "1", "-keyout", key, "-out", cert])
+        return (directory, cert, key)
+    }
+
+    @Test(.enabled(if: hasOpenSSL, "needs /usr/bin/openssl (apt install openssl) to run s_server"))
+    func clientExportsWhatSServerExports() throws {
+        let (directory, cert, key) = try Self.makeCertificate()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let serverFingerprint = try #require(try Self.fingerprint(ofPEMFile: cert))
 
         let port = try Self.freeUDPPort()
         let log = directory.appendingPathComponent("s_server.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let server = Process()
         server.executableURL = URL(fileURLWithPath: Self.openssl)
         server.arguments = ["s_server", "-dtls1_2", "-accept", "127.0.0.1:\(port)", "-cert", cert, "-key", key,
@@ -82,17 +89,13 @@ struct DTLSOpenSSLInteropTests {
     /// insists on) against Duet's server endpoint.
     @Test(.enabled(if: hasOpenSSL, "needs /usr/bin/openssl (apt install openssl) to run s_client"))
     func serverExportsWhatSClientExports() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("duet-dtls-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let (directory, cert, key) = try Self.makeCertificate()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let cert = directory.appendingPathComponent("c.pem").path, key = directory.appendingPathComponent("k.pem").path
-        _ = try Self.run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                          "-subj", "/CN=test", "-days", "1", "-keyout", key, "-out", cert])
         let clientFingerprint = try #require(try Self.fingerprint(ofPEMFile: cert))
 
         let socket = try UDPLoopbackSocket(connectingTo: nil)
         let log = directory.appendingPathComponent("s_client.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let client = Process()
         client.executableURL = URL(fileURLWithPath: Self.openssl)
         client.arguments = ["s_client", "-dtls1_2", "-connect", "127.0.0.1:\(socket.localPort)", "-cert", cert, "-key", key,
