@@ -52,6 +52,17 @@ public actor DeviceSession {
     /// Kinds this version does not know are dropped here.
     public nonisolated let callSignals: AsyncStream<CallSignal>
     private let callSignalSink: AsyncStream<CallSignal>.Continuation
+    /// Group call room changes (`groupCallChanged`), for this device's `GroupCallEngine`: who
+    /// joined or left is what makes it hand out or rotate its sender key.
+    public nonisolated let groupCallEvents: AsyncStream<GroupCallEvent>
+    private let groupCallSink: AsyncStream<GroupCallEvent>.Continuation
+
+    /// One room change as the server announced it.
+    public struct GroupCallEvent: Sendable, Equatable {
+        public let call: GroupCallInfo
+        public let joined: [String]
+        public let left: [String]
+    }
 
     /// Connects to `server` (or the profile's remembered server). The profile's pinned
     /// fingerprint must match unless this is the first connection to that server;
@@ -78,6 +89,7 @@ public actor DeviceSession {
         self.connection = connection
         self.server = server
         (callSignals, callSignalSink) = AsyncStream.makeStream(of: CallSignal.self, bufferingPolicy: .bufferingNewest(256))
+        (groupCallEvents, groupCallSink) = AsyncStream.makeStream(of: GroupCallEvent.self, bufferingPolicy: .bufferingNewest(256))
     }
 
     private func startPump() {
@@ -104,8 +116,8 @@ public actor DeviceSession {
             let what = (change.added.map { "\($0) joined" } + change.removed.map { "\($0) left" }).joined(separator: ", ")
             notices.append("group \(change.group.name): \(what.isEmpty ? "unchanged" : what) (by \(change.by))")
             groupChanges.append(change)
-        case .groupCallChanged:
-            break  // the group call engine follows these (issue [6/9], not built yet)
+        case let .groupCallChanged(call, joined, left):
+            groupCallSink.yield(GroupCallEvent(call: call, joined: joined, left: left))
         case .connected:
             link = .connected
         case let .reconnecting(attempt, _):
@@ -209,6 +221,7 @@ public actor DeviceSession {
     public func close() async {
         pump?.cancel()
         callSignalSink.finish()
+        groupCallSink.finish()
         await connection.close()
     }
 }
