@@ -1,0 +1,114 @@
+import DuetCrypto
+import DuetMedia
+import Foundation
+
+/// Sender-key distribution and the room's changes (DESIGN §5 "Group"): a key goes to each
+/// member sealed on a pairwise channel the server cannot read; a member who leaves makes
+/// everyone left rotate, so what follows is under a key the leaver never had.
+extension GroupCallEngine {
+    func handle(_ item: Control) async {
+        switch item {
+        case let .signal(signal): acceptSenderKey(signal)
+        case let .room(change): await roomChanged(change)
+        case let .rekey(cause, recipients): await rekey(cause, to: recipients)
+        }
+    }
+
+    /// Makes the next key, hands it to `recipients` (not to us), then sends under it.
+    func rekey(_ cause: RekeyCause, to recipients: [String]) async {
+        guard let active = call else { return }
+        let announcement = active.ring.rotate(cause: cause)
+        await distribute(announcement, to: recipients)
+        guard call?.callID == active.callID else { return }
+        do {
+            try active.ring.activate()
+            call?.rekeys.append(cause)
+            eventSink.yield(.rekey(cause, epoch: announcement.epoch))
+        } catch {
+            eventSink.yield(.warning("switching to the new sender key: \(error)"))
+        }
+    }
+
+    /// Seals `announcement` for each recipient on this call's channel to them (opening one
+    /// with their prekey bundle the first time). A recipient that cannot be reached now gets
+    /// the current key when the room shows them joining.
+    func distribute(_ announcement: SenderKeyAnnouncement, to recipients: [String]) async {
+        guard let callID = call?.callID else { return }
+        let plaintext: [UInt8]
+        do { plaintext = Array(try JSONEncoder().encode(announcement)) } catch { return }
+        for member in Set(recipients).subtracting([number]).sorted() {
+            do {
+                let sender: PairwiseSender
+                if let known = call?.senders[member] {
+                    sender = known
+                } else {
+                    let bundle = try await session.connection.fetchBundle(number: member)
+                    sender = try PairwiseSender(identity: try session.store.identity(), to: bundle, callID: callID)
+                    guard call?.callID == callID else { return }
+                    call?.senders[member] = sender
+                }
+                let header = call?.opened.contains(member) == true ? nil : sender.header
+                let payload = try JSONEncoder().encode(SenderKeySignal(header: header, message: sender.seal(plaintext)))
+                try await session.connection.sendCallSignal(to: member, callID: callID, kind: CallSignal.Kind.senderKey.rawValue,
+                                                            payload: Array(payload))
+                guard call?.callID == callID else { return }
+                call?.opened.insert(member)
+                call?.delivered[member] = announcement.epoch
+            } catch {
+                eventSink.yield(.warning("could not give \(member) the sender key: \(error)"))
+            }
+        }
+    }
+
+    /// A member's sender key: opened on their channel (accepted from its header the first
+    /// time) and installed under their number — the number the server authenticated.
+    func acceptSenderKey(_ signal: CallSignal) {
+        guard var active = call, active.callID == signal.callID else {
+            if early.count < 256 { early.append(signal) }
+            return
+        }
+        do {
+            let wire = try JSONDecoder().decode(SenderKeySignal.self, from: Data(signal.payload))
+            let plaintext: [UInt8]
+            if let receiver = active.receivers[signal.from] {
+                plaintext = try receiver.open(wire.message)
+            } else {
+                guard let header = wire.header else { throw PairwiseChannelError.malformedHeader("no channel header yet") }
+                let accepted = try PairwiseReceiver.accept(header, firstMessage: wire.message, store: session.store, callID: active.callID)
+                active.receivers[signal.from] = accepted.receiver
+                plaintext = accepted.plaintext
+            }
+            let announcement = try JSONDecoder().decode(SenderKeyAnnouncement.self, from: Data(plaintext))
+            try active.ring.install(announcement, from: signal.from)
+            call = active
+            eventSink.yield(.keyReceived(from: signal.from, epoch: announcement.epoch))
+        } catch {
+            eventSink.yield(.warning("ignored a sender key from \(signal.from): \(error)"))
+        }
+    }
+
+    /// Someone joined: they get our current key unless they already have it. Someone left:
+    /// rotate, give the new key to those still here, and forget the leaver's keys.
+    func roomChanged(_ change: DeviceSession.GroupCallEvent) async {
+        guard let active = call, active.callID == change.call.callID else { return }
+        call?.participants = change.call.participants
+        for member in change.joined where member != number {
+            try? addListener(member)
+            eventSink.yield(.joined(member))
+            if let current = active.ring.currentAnnouncement, call?.delivered[member] != current.epoch {
+                await distribute(current, to: [member])
+            }
+        }
+        let leavers = change.left.filter { $0 != number }
+        guard !leavers.isEmpty else { return }
+        for member in leavers { eventSink.yield(.left(member)) }
+        await rekey(.memberLeft, to: change.call.participants.filter { !leavers.contains($0) })
+        for member in leavers {
+            active.ring.remove(member: member)
+            call?.listeners[member] = nil
+            call?.ssrcOwners = call?.ssrcOwners.filter { $0.value != member } ?? [:]
+            call?.receivers[member] = nil
+            hearing[member] = nil
+        }
+    }
+}
