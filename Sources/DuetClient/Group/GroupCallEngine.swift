@@ -99,7 +99,7 @@ public actor GroupCallEngine {
         hearing = [:]
         for member in info.participants where member != number { try addListener(member) }
         let (datagrams, sink) = AsyncStream.makeStream(of: MediaSocket.Datagram.self, bufferingPolicy: .bufferingNewest(512))
-        socket.setHandler { sink.yield($0) }
+        socket.setHandler { datagram in _ = sink.yield(datagram) }
         callTasks = [
             Task { [weak self] in for await datagram in datagrams { await self?.receive(datagram) } },
             Task { [weak self] in await self?.clock() },
@@ -160,8 +160,9 @@ public actor GroupCallEngine {
 
     func addListener(_ member: String) throws {
         guard var active = call, active.listeners[member] == nil else { return }
-        let candidates = Array(Set(active.group.members + [active.group.owner]).subtracting([number])).sorted()
-        active.listeners[member] = try GroupMemberListener(member: member, candidates: candidates, started: active.started)
+        // Only this member's signature: numbers of one group are often alike (+1555…00, …01),
+        // and alike signatures make the analyser call the speaker ambiguous.
+        active.listeners[member] = try GroupMemberListener(member: member, candidates: [member], started: active.started)
         call = active
     }
 
