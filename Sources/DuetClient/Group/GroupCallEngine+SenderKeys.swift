@@ -8,8 +8,9 @@ import Foundation
 extension GroupCallEngine {
     func handle(_ item: Control) async {
         switch item {
-        case let .signal(signal): acceptSenderKey(signal)
-        case let .room(change): await roomChanged(change)
+        case let .news(.senderKey(signal)): acceptSenderKey(signal)
+        case let .news(.room(change)): await roomChanged(change)
+        case let .news(.group(change)): await groupChanged(change)
         case let .rekey(cause, recipients): await rekey(cause, to: recipients)
         }
     }
@@ -80,6 +81,7 @@ extension GroupCallEngine {
             }
             let announcement = try JSONDecoder().decode(SenderKeyAnnouncement.self, from: Data(plaintext))
             try active.ring.install(announcement, from: signal.from)
+            if capturePayloads { active.retainedKeys[signal.from, default: []].append(announcement) }
             call = active
             eventSink.yield(.keyReceived(from: signal.from, epoch: announcement.epoch))
         } catch {
@@ -87,10 +89,15 @@ extension GroupCallEngine {
         }
     }
 
-    /// Someone joined: they get our current key unless they already have it. Someone left:
-    /// rotate, give the new key to those still here, and forget the leaver's keys.
+    /// A room this device is not in: the first news of it is the ring. The room this device
+    /// is in: someone joined (they get our current key unless they have it) or left (if they
+    /// are still in the group, rotate so they cannot read what follows; a removal from the
+    /// group was already rotated for when the group changed).
     func roomChanged(_ change: DeviceSession.GroupCallEvent) async {
-        guard let active = call, active.callID == change.call.callID else { return }
+        guard let active = call, active.callID == change.call.callID else {
+            noteRing(change)
+            return
+        }
         call?.participants = change.call.participants
         for member in change.joined where member != number {
             try? addListener(member)
@@ -102,13 +109,64 @@ extension GroupCallEngine {
         let leavers = change.left.filter { $0 != number }
         guard !leavers.isEmpty else { return }
         for member in leavers { eventSink.yield(.left(member)) }
-        await rekey(.memberLeft, to: change.call.participants.filter { !leavers.contains($0) })
-        for member in leavers {
+        let stillInGroup = leavers.filter { call?.group.members.contains($0) == true || call?.group.owner == $0 }
+        if !stillInGroup.isEmpty, let holders = call?.keyHolders(excluding: Set(leavers)) {
+            await rekey(.memberLeft, to: holders)
+        }
+        forget(leavers)
+    }
+
+    /// The call's group changed: this device removed ends its part; a member removed makes
+    /// everyone rotate (they held our key even if they never joined); a member added mid-call
+    /// makes everyone rotate too, so they cannot read what was said before — and they are
+    /// given the new key at once, rung or not.
+    func groupChanged(_ change: GroupChange) async {
+        guard let active = call, active.group.id == change.group.id else { return }
+        if change.removed.contains(number) {
+            eventSink.yield(.removedFromGroup(change.group.name, by: change.by))
+            await end(tellServer: false)
+            return
+        }
+        call?.group = change.group
+        let removed = change.removed.filter { $0 != number }
+        let added = change.added.filter { $0 != number }
+        for member in removed { eventSink.yield(.memberRemoved(member, by: change.by)) }
+        for member in added { eventSink.yield(.memberAdded(member, by: change.by)) }
+        guard let holders = call?.keyHolders(excluding: Set(removed)) else { return }
+        if !removed.isEmpty {
+            await rekey(.memberLeft, to: holders)
+            forget(removed)
+        } else if !added.isEmpty {
+            await rekey(.memberAdded, to: holders)
+        }
+    }
+
+    /// Drops what this device held of members who are gone: their keys, listener, channel.
+    func forget(_ members: [String]) {
+        guard let active = call else { return }
+        for member in members {
             active.ring.remove(member: member)
             call?.listeners[member] = nil
-            call?.ssrcOwners = call?.ssrcOwners.filter { $0.value != member } ?? [:]
+            // Read, then write: `call?.x = call?.x…` would read `call` inside its own modify access.
+            let owners = call?.ssrcOwners.filter { $0.value != member } ?? [:]
+            call?.ssrcOwners = owners
             call?.receivers[member] = nil
+            call?.participants.removeAll { $0 == member }
             hearing[member] = nil
         }
+    }
+
+    /// Notes a call this device is rung for (or that it left and may rejoin); told once per call.
+    func noteRing(_ change: DeviceSession.GroupCallEvent) {
+        let room = change.call
+        guard !room.participants.contains(number) else { return }
+        if room.participants.isEmpty {
+            rung[room.callID] = nil
+            early.removeAll { $0.callID == room.callID }
+            return
+        }
+        let isNew = rung[room.callID] == nil
+        rung[room.callID] = room
+        if isNew, call == nil { eventSink.yield(.ringing(room)) }
     }
 }

@@ -23,7 +23,7 @@ public actor GroupCallEngine {
     /// The call in progress, if any.
     struct ActiveCall {
         let callID: String
-        let group: GroupInfo
+        var group: GroupInfo
         var participants: [String]
         let ring: SenderKeyRing
         let leg: GroupMediaLeg
@@ -38,19 +38,30 @@ public actor GroupCallEngine {
         var rekeys: [RekeyCause] = []
         var mediaConnected = false
         let started = ContinuousClock.now
-        /// Test hook: SRTP payloads (SFrame ciphertext) as they arrived, by member.
+        /// Frames that came through the SFU but opened under no member's key.
+        var undecryptable = 0
+        /// Test hooks: SRTP payloads (SFrame ciphertext) as they arrived, by member, and copies
+        /// of the sender keys this device was given (only while `capturePayloads` is on).
         var captured: [String: [[UInt8]]] = [:]
+        var retainedKeys: [String: [SenderKeyAnnouncement]] = [:]
+
+        /// Everyone who must hold this device's key: the group as it is now (members rung but
+        /// not joined included), and anyone still in the room.
+        func keyHolders(excluding: Set<String> = []) -> [String] {
+            Set(group.members + [group.owner] + participants).subtracting(excluding).sorted()
+        }
     }
 
     enum Control: Sendable {
-        case signal(CallSignal)
-        case room(DeviceSession.GroupCallEvent)
+        case news(DeviceSession.GroupCallNews)
         case rekey(RekeyCause, to: [String])
     }
 
     var call: ActiveCall?
     /// Sender keys that arrived for a call this device has not joined yet (it was rung).
     var early: [CallSignal] = []
+    /// Calls this device was rung for and has not joined, by call id.
+    var rung: [String: GroupCallInfo] = [:]
     var hearing: [String: GroupCallHearing] = [:]
     var capturePayloads = false
     private var controlSink: AsyncStream<Control>.Continuation?
@@ -64,6 +75,10 @@ public actor GroupCallEngine {
         certificate = try DTLSCertificate()
         (events, eventSink) = AsyncStream.makeStream(of: GroupCallEngineEvent.self, bufferingPolicy: .bufferingNewest(1024))
     }
+
+    /// Follows the session (rings, keys, room changes) before any call: a device that may be
+    /// rung calls this first. Starting or joining a call does it too.
+    public func follow() { startControl() }
 
     /// Starts a call in `group` (its id) and joins it.
     public func start(group: String, callID: String = UUID().uuidString) async throws -> GroupCallInfo {
@@ -96,8 +111,13 @@ public actor GroupCallEngine {
         }
         let leg = try GroupMediaLeg(socket: socket, media: address, certificate: certificate, serverFingerprint: fingerprint, number: number)
         call = ActiveCall(callID: info.callID, group: info.group, participants: info.participants, ring: try SenderKeyRing(), leg: leg)
+        rung[info.callID] = nil
         hearing = [:]
         for member in info.participants where member != number { try addListener(member) }
+        // Keys given while this device was rung are installed before any media can arrive,
+        // so a late joiner decodes its first frames.
+        for signal in early where signal.callID == info.callID { acceptSenderKey(signal) }
+        early.removeAll()
         let (datagrams, sink) = AsyncStream.makeStream(of: MediaSocket.Datagram.self, bufferingPolicy: .bufferingNewest(512))
         socket.setHandler { datagram in _ = sink.yield(datagram) }
         callTasks = [
@@ -106,23 +126,25 @@ public actor GroupCallEngine {
         ]
         report(leg.start())
         // Members rung but not yet in the room get the key now, so their joining costs no rekey.
-        controlSink?.yield(.rekey(.joined, to: info.group.members + [info.group.owner]))
-        let buffered = early.filter { $0.callID == info.callID }
-        early.removeAll()
-        for signal in buffered { controlSink?.yield(.signal(signal)) }
+        controlSink?.yield(.rekey(.joined, to: call?.keyHolders() ?? []))
         return info
     }
 
     /// Leaves the call: the server drops the leg, every key is wiped, the socket closed.
     public func leave() async {
+        await end(tellServer: true)
+    }
+
+    func end(tellServer: Bool) async {
         guard let active = call else { return }
         call = nil
         for task in callTasks { task.cancel() }
         callTasks = []
-        _ = try? await session.connection.leaveGroupCall(callID: active.callID)
+        if tellServer { _ = try? await session.connection.leaveGroupCall(callID: active.callID) }
         active.ring.wipe()
         active.leg.close()
         hearing = [:]
+        eventSink.yield(.keysWiped)
         eventSink.yield(.ended)
     }
 
@@ -136,13 +158,20 @@ public actor GroupCallEngine {
     }
 
     public func snapshot() -> GroupCallSnapshot? {
-        call.map { GroupCallSnapshot(callID: $0.callID, participants: $0.participants, epoch: $0.ring.epoch,
-                                     mediaConnected: $0.mediaConnected, hearing: hearing, rekeys: $0.rekeys) }
+        call.map { GroupCallSnapshot(callID: $0.callID, group: $0.group, participants: $0.participants, epoch: $0.ring.epoch,
+                                     mediaConnected: $0.mediaConnected, hearing: hearing, rekeys: $0.rekeys,
+                                     keyGiven: $0.delivered, undecryptable: $0.undecryptable) }
     }
 
-    /// Test hook: keep the SFrame ciphertext as it arrives from the SFU.
+    /// Calls this device was rung for and has not joined.
+    public var invitations: [GroupCallInfo] { rung.values.sorted { $0.callID < $1.callID } }
+
+    /// Test hooks: keep the SFrame ciphertext as it arrives from the SFU, and copies of the
+    /// sender keys received (so a test can show what a leaver's keys can no longer open).
     func setCapture(_ on: Bool) { capturePayloads = on }
     func capturedPayloads() -> [String: [[UInt8]]] { call?.captured ?? [:] }
+    func retainedKeys() -> [String: [SenderKeyAnnouncement]] { call?.retainedKeys ?? [:] }
+    var senderKeyRing: SenderKeyRing? { call?.ring }
 
     /// The control queue and the two session streams feeding it; made once per engine,
     /// because each of the session's streams may only be read by one consumer.
@@ -150,10 +179,9 @@ public actor GroupCallEngine {
         guard controlSink == nil else { return }
         let (control, sink) = AsyncStream.makeStream(of: Control.self, bufferingPolicy: .unbounded)
         controlSink = sink
-        let signals = session.callSignals, rooms = session.groupCallEvents
+        let news = session.groupCallNews
         loops = [
-            Task { for await signal in signals where signal.kind == .senderKey { sink.yield(.signal(signal)) } },
-            Task { for await change in rooms { sink.yield(.room(change)) } },
+            Task { for await item in news { sink.yield(.news(item)) } },
             Task { [weak self] in for await item in control { await self?.handle(item) } },
         ]
     }
@@ -214,11 +242,15 @@ public actor GroupCallEngine {
             for member in candidates {
                 guard let plain = try? active.ring.decrypt(packet.payload, from: member) else { continue }
                 if active.ssrcOwners[packet.ssrc] == nil { active.ssrcOwners[packet.ssrc] = member }
-                if capturePayloads, (active.captured[member]?.count ?? 0) < 500 { active.captured[member, default: []].append(packet.payload) }
+                if capturePayloads {
+                    active.captured[member, default: []].append(packet.payload)
+                    if active.captured[member]!.count > 500 { active.captured[member]!.removeFirst() }
+                }
                 active.listeners[member]?.insert(packet, opus: plain.payload, epoch: UInt16(truncatingIfNeeded: plain.header.keyID))
                 call = active
                 return
             }
+            call?.undecryptable += 1
         default:
             break
         }

@@ -12,6 +12,8 @@ final class GroupMemberListener {
     private let decoder: OpusDecoder
     private var listener: VoiceListener
     private let started: ContinuousClock.Instant
+    /// The voice this member's device makes (signatures ignore a number's formatting: "+1555…" is "1555…").
+    private let signature: VoiceSignature
     private(set) var received = 0
     private(set) var epoch: UInt16?
 
@@ -22,6 +24,7 @@ final class GroupMemberListener {
         decoder = try OpusDecoder()
         listener = VoiceListener(analyser: VoiceAnalyser(numbers: candidates))
         self.started = started
+        signature = VoiceSignature(number: member)
     }
 
     /// One decrypted frame of this member's.
@@ -46,7 +49,7 @@ final class GroupMemberListener {
 
     func hearing() -> GroupCallHearing {
         let analysis = listener.report()
-        return GroupCallHearing(member: member, heard: analysis.speaker?.number == member, level: analysis.level,
+        return GroupCallHearing(member: member, heard: analysis.speaker == signature, level: analysis.level,
                                 epoch: epoch, received: received)
     }
 }
