@@ -110,10 +110,10 @@ extension GroupCallEngine {
         guard !leavers.isEmpty else { return }
         for member in leavers { eventSink.yield(.left(member)) }
         let stillInGroup = leavers.filter { call?.group.members.contains($0) == true || call?.group.owner == $0 }
+        forget(leavers)
         if !stillInGroup.isEmpty, let holders = call?.keyHolders(excluding: Set(leavers)) {
             await rekey(.memberLeft, to: holders)
         }
-        forget(leavers)
     }
 
     /// The call's group changed: this device removed ends its part; a member removed makes
@@ -134,8 +134,8 @@ extension GroupCallEngine {
         for member in added { eventSink.yield(.memberAdded(member, by: change.by)) }
         guard let holders = call?.keyHolders(excluding: Set(removed)) else { return }
         if !removed.isEmpty {
-            await rekey(.memberLeft, to: holders)
             forget(removed)
+            await rekey(.memberLeft, to: holders)
         } else if !added.isEmpty {
             await rekey(.memberAdded, to: holders)
         }

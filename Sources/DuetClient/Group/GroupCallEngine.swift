@@ -206,7 +206,7 @@ public actor GroupCallEngine {
     }
 
     /// Every 20 ms: handshake timers, one frame out, one frame played per member; every
-    /// 500 ms a hearing report.
+    /// second a hearing report.
     private func clock() async {
         var next = ContinuousClock.now
         var ticks = 0
@@ -219,7 +219,7 @@ public actor GroupCallEngine {
             do { try active.leg.sendNextFrame(ring: active.ring) } catch { eventSink.yield(.warning("sending a frame: \(error)")) }
             for listener in active.listeners.values { listener.playout() }
             ticks += 1
-            if ticks % 25 == 0 {
+            if ticks % 50 == 0 {
                 let now = active.listeners.values.map { $0.hearing() }.sorted { $0.member < $1.member }
                 hearing = Dictionary(uniqueKeysWithValues: now.map { ($0.member, $0) })
                 eventSink.yield(.hearing(now))
