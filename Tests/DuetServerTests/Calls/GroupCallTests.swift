@@ -141,9 +141,12 @@ struct GroupCallTests {
 
         // What the leaver was given opens nothing sent after the rekey; what a remaining member
         // was given (the control) opens the same frames.
-        let captured = await members[0].engine.capturedPayloads()
-        let fromSecond = (captured[members[1].number] ?? []).filter { (try? SFrameHeader.decode($0).header.keyID & 0xFFFF) == 1 }
-        #expect(fromSecond.count >= 50)
+        @Sendable func epochOneFrames() async -> [[UInt8]] {
+            let captured = await members[0].engine.capturedPayloads()
+            return (captured[members[1].number] ?? []).filter { (try? SFrameHeader.decode($0).header.keyID & 0xFFFF) == 1 }
+        }
+        #expect(await eventually { await epochOneFrames().count >= 50 })
+        let fromSecond = await epochOneFrames()
         let leaverKeys = try Self.ring(holding: leaverHeld, from: members[1].number)
         let controlKeys = try Self.ring(holding: await members[0].engine.retainedKeys(), from: members[1].number)
         #expect(fromSecond.allSatisfy { (try? leaverKeys.decrypt($0, from: members[1].number)) == nil })
