@@ -141,7 +141,9 @@ extension GroupCallEngine {
         }
     }
 
-    /// Drops what this device held of members who are gone: their keys, listener, channel.
+    /// Drops what this device held of members who are gone: their keys, listener, and both
+    /// channels (one who comes back — re-added, rejoining — gets a fresh X3DH channel, since
+    /// their side forgot the old one when they left).
     func forget(_ members: [String]) {
         guard let active = call else { return }
         for member in members {
@@ -151,6 +153,9 @@ extension GroupCallEngine {
             let owners = call?.ssrcOwners.filter { $0.value != member } ?? [:]
             call?.ssrcOwners = owners
             call?.receivers[member] = nil
+            call?.senders[member] = nil
+            call?.opened.remove(member)
+            call?.delivered[member] = nil
             call?.participants.removeAll { $0 == member }
             hearing[member] = nil
         }
