@@ -78,6 +78,7 @@ extension GroupCallEngine {
                 let accepted = try PairwiseReceiver.accept(header, firstMessage: wire.message, store: session.store, callID: active.callID)
                 active.receivers[signal.from] = accepted.receiver
                 plaintext = accepted.plaintext
+                noteIdentity(header, of: signal.from)
             }
             let announcement = try JSONDecoder().decode(SenderKeyAnnouncement.self, from: Data(plaintext))
             try active.ring.install(announcement, from: signal.from)
@@ -87,6 +88,15 @@ extension GroupCallEngine {
         } catch {
             eventSink.yield(.warning("ignored a sender key from \(signal.from): \(error)"))
         }
+    }
+
+    /// The channel's identity key is the key of the number the server says sent it: for a
+    /// contact it is recorded, as on a 1:1 call, and a change since verification is shown.
+    func noteIdentity(_ header: PairwiseChannelHeader, of member: String) {
+        guard (try? session.store.contact(number: member)) != nil,
+              let key = try? IdentityPublicKey(rawRepresentation: [UInt8](header.senderIdentityKey)),
+              case .keyChanged = try? session.store.recordIdentityKey(key, for: member) else { return }
+        eventSink.yield(.warning("\(member)'s identity key is not the one you verified: compare safety numbers before trusting this call"))
     }
 
     /// A room this device is not in: the first news of it is the ring. The room this device
