@@ -1,10 +1,15 @@
 // duet-bench: cost figures for `make bench`, one `name value unit` line each.
 // Every bench measures its ratios within one run, interleaving rounds, so a busy machine
 // slows numerator and denominator alike. Add a bench by adding its `run(report:)` here.
+// `duet-bench NAME…` runs only the benches named (opus, srtp, sframe, sfu, call-setup, rekey).
 
 let report = BenchReport()
-OpusBench.run(report: report)
-SRTPBench.run(report: report)
-SFrameBench.run(report: report)
-SFUBench.run(report: report)
-await CallSetupBench.run(report: report)
+let chosen = Set(CommandLine.arguments.dropFirst())
+func wanted(_ name: String) -> Bool { chosen.isEmpty || chosen.contains(name) }
+
+if wanted("opus") { OpusBench.run(report: report) }
+if wanted("srtp") { SRTPBench.run(report: report) }
+if wanted("sframe") { SFrameBench.run(report: report) }
+if wanted("sfu") { SFUBench.run(report: report) }
+if wanted("call-setup") { await CallSetupBench.run(report: report) }
+if wanted("rekey") { await RekeyBench.run(report: report) }

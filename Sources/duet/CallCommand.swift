@@ -46,22 +46,28 @@ struct TURNOptions: ParsableArguments {
 }
 
 extension Duet {
-    /// `duet call NUMBER`: rings a contact, talks for `--duration`, hangs up.
+    /// `duet call NUMBER|GROUP`: rings a contact (or a group), talks for `--duration`, hangs up.
     struct Call: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Call a number: end-to-end encrypted, peer-to-peer or through the relay.",
-            discussion: "Prints one event a line; exits 0 only when the call connected and ended normally.")
+            abstract: "Call a number or a group: end-to-end encrypted, peer-to-peer, through the relay, or through the server's SFU.",
+            discussion: """
+                Prints one event a line; exits 0 only when the call connected and ended normally. A group \
+                call prints who joins and leaves, every sender-key rekey with its cause, and once a second \
+                whom it hears under which key epoch.
+                """)
 
         @OptionGroup var profile: ProfileOptions
         @OptionGroup var serverOptions: ServerOptions
         @OptionGroup var turnOptions: TURNOptions
-        @Argument(help: "The number to call.") var number: String
+        @Argument(help: ArgumentHelp("The number, or the name of a group you are in, to call.", valueName: "number|group"))
+        var number: String
         @Option(help: "How long to talk once connected (e.g. 10s).") var duration = CallDuration(argument: "10s")!
         @Flag(help: "Send media through the relay even if a direct path works.") var relay = false
         @Option(help: "Write what you hear to this WAV file.") var wav: String?
         @Flag(help: "Call even though the contact's identity key changed since you verified it.") var acceptKeyChange = false
 
         func run() async throws {
+            if GroupCallRunner.isGroupName(number) { return try await callGroup() }
             var options = CallOptions()
             options.forceRelay = relay
             options.wav = wav.map { URL(fileURLWithPath: $0) }
@@ -88,9 +94,25 @@ extension Duet {
             await session.close()
             if let failure = await outcome.failure { throw CommandFailure(failure) }
         }
+
+        private func callGroup() async throws {
+            guard !relay, wav == nil, turnOptions.turn == nil else {
+                throw ValidationError("--relay, --wav and --turn apply to 1:1 calls; a group call goes through the server's SFU")
+            }
+            let session = try await serverOptions.session(profile)
+            let runner = try await GroupCallRunner(session: session)
+            do {
+                try await runner.call(groupName: number, duration: duration.duration)
+            } catch {
+                await runner.finish()
+                await session.close()
+                throw CommandFailure(error)
+            }
+            await session.close()
+        }
     }
 
-    /// `duet answer`: waits for a call and answers it.
+    /// `duet answer`: waits for a call (1:1 or group) and answers it.
     struct Answer: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Wait for a call and answer it.",
@@ -113,8 +135,20 @@ extension Duet {
             let events = engine.events
             let printer = Task { await outcome.follow(events) }
             await engine.start()
+            let group = try await GroupCallRunner(session: session)
             printEventLine("waiting for a call to \(try session.store.account().number ?? "?")")
-            await outcome.waitForIncoming()
+            // Whichever rings first: a 1:1 call, or a call in one of this device's groups.
+            var invitation: GroupCallInfo?
+            while await !outcome.incoming, invitation == nil {
+                invitation = await group.outcome.invitation
+                if invitation == nil { try? await Task.sleep(for: .milliseconds(20)) }
+            }
+            if let invitation {
+                printer.cancel()
+                try await answerGroup(invitation, with: group, session: session)
+                return
+            }
+            await group.finish()
             if auto || Self.confirm() {
                 await engine.accept()
             } else {
@@ -128,6 +162,18 @@ extension Duet {
             printer.cancel()
             await session.close()
             if let failure = await outcome.failure { throw CommandFailure(failure) }
+        }
+
+        private func answerGroup(_ invitation: GroupCallInfo, with runner: GroupCallRunner, session: DeviceSession) async throws {
+            do {
+                guard auto || Self.confirm() else { throw CommandFailure("declined the group call") }
+                try await runner.join(invitation, duration: duration?.duration)
+            } catch {
+                await runner.finish()
+                await session.close()
+                throw CommandFailure(error)
+            }
+            await session.close()
         }
 
         static func confirm() -> Bool {

@@ -1,6 +1,7 @@
 /// A device that answers every call by itself (issue [4/9] §7): the embedded world's "Echo
 /// Test" and tone bots, `duet bot`, and the demo's extras. It is an ordinary device — its own
-/// keys, store and server session — whose call engine answers at once.
+/// keys, store and server session — whose call engine answers at once, and which joins every
+/// group call it is rung for (singing its own voice) and leaves once nobody else is in it.
 public final class CallBot: Sendable {
     public enum Kind: String, Sendable, CaseIterable {
         /// Sends back what it hears: you hear yourself, a second or so late.
@@ -12,6 +13,8 @@ public final class CallBot: Sendable {
     public let kind: Kind
     public let session: DeviceSession
     public let engine: CallEngine
+    public let groupEngine: GroupCallEngine
+    private let groupAnswering: Task<Void, Never>
 
     /// Starts answering calls to the session's number.
     public init(kind: Kind, session: DeviceSession, options: CallOptions = CallOptions()) async throws {
@@ -22,6 +25,24 @@ public final class CallBot: Sendable {
         self.session = session
         engine = try CallEngine(session: session, options: options)
         await engine.start()
+        let group = try GroupCallEngine(session: session)
+        groupEngine = group
+        groupAnswering = Task { await Self.answerGroupCalls(group) }
+        await group.follow()
+    }
+
+    /// Joins each group call it is rung for when not in one, and leaves once everyone who was
+    /// in the room when it rang has gone — so a choir of bots does not sing on to itself.
+    private static func answerGroupCalls(_ engine: GroupCallEngine) async {
+        var hosts: Set<String> = []
+        for await event in engine.events {
+            if case let .ringing(call) = event, await engine.snapshot() == nil {
+                hosts = Set(call.participants)
+                _ = try? await engine.join(callID: call.callID)
+            } else if let call = await engine.snapshot(), hosts.isDisjoint(with: call.participants) {
+                await engine.leave()
+            }
+        }
     }
 
     /// What the bot says about itself in a contact list.
@@ -35,6 +56,8 @@ public final class CallBot: Sendable {
     /// Hangs up any call and leaves the server.
     public func stop() async {
         await engine.hangUp()
+        await groupEngine.close()
+        groupAnswering.cancel()
         await session.close()
     }
 }

@@ -191,7 +191,7 @@ public actor CallEngine {
         case .busy: await perform(call!.machine.handle(.busyReceived))
         case .cancel: await perform(call!.machine.handle(.cancelReceived))
         case .hangup: await perform(call!.machine.handle(.hangUpReceived))
-        case .invite: break
+        case .invite, .senderKey: break  // sender keys belong to group calls
         }
     }
 

@@ -5,6 +5,9 @@ public struct CallSignal: Sendable, Equatable {
         case invite, answer, confirm, decline, busy, cancel, hangup
         /// "My relayed address is …" (relay path): the peer sends media there.
         case relayAddress = "relay-address"
+        /// A group call member's SFrame sender key, sealed on a pairwise channel
+        /// (`SenderKeySignal`); only the group call engine reads it.
+        case senderKey = "sender-key"
     }
 
     public let from: String

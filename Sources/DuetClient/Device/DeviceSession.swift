@@ -52,6 +52,27 @@ public actor DeviceSession {
     /// Kinds this version does not know are dropped here.
     public nonisolated let callSignals: AsyncStream<CallSignal>
     private let callSignalSink: AsyncStream<CallSignal>.Continuation
+    /// What this device's `GroupCallEngine` follows, in arrival order: room changes, sender
+    /// keys, and group membership changes (who joined or left is what makes it hand out or
+    /// rotate its sender key). Kept apart from `callSignals` so a 1:1 `CallEngine` and a group
+    /// engine can run on one session.
+    public nonisolated let groupCallNews: AsyncStream<GroupCallNews>
+    private let groupCallSink: AsyncStream<GroupCallNews>.Continuation
+
+    /// One piece of news for the group call engine.
+    public enum GroupCallNews: Sendable, Equatable {
+        case room(GroupCallEvent)
+        /// A `sender-key` call signal (a member's sealed SFrame key).
+        case senderKey(CallSignal)
+        case group(GroupChange)
+    }
+
+    /// One room change as the server announced it.
+    public struct GroupCallEvent: Sendable, Equatable {
+        public let call: GroupCallInfo
+        public let joined: [String]
+        public let left: [String]
+    }
 
     /// Connects to `server` (or the profile's remembered server). The profile's pinned
     /// fingerprint must match unless this is the first connection to that server;
@@ -78,6 +99,7 @@ public actor DeviceSession {
         self.connection = connection
         self.server = server
         (callSignals, callSignalSink) = AsyncStream.makeStream(of: CallSignal.self, bufferingPolicy: .bufferingNewest(256))
+        (groupCallNews, groupCallSink) = AsyncStream.makeStream(of: GroupCallNews.self, bufferingPolicy: .bufferingNewest(1024))
     }
 
     private func startPump() {
@@ -104,8 +126,9 @@ public actor DeviceSession {
             let what = (change.added.map { "\($0) joined" } + change.removed.map { "\($0) left" }).joined(separator: ", ")
             notices.append("group \(change.group.name): \(what.isEmpty ? "unchanged" : what) (by \(change.by))")
             groupChanges.append(change)
-        case .groupCallChanged:
-            break  // the group call engine follows these (issue [6/9], not built yet)
+            groupCallSink.yield(.group(change))
+        case let .groupCallChanged(call, joined, left):
+            groupCallSink.yield(.room(GroupCallEvent(call: call, joined: joined, left: left)))
         case .connected:
             link = .connected
         case let .reconnecting(attempt, _):
@@ -116,9 +139,9 @@ public actor DeviceSession {
         case let .gaveUp(error):
             link = .failed(error.description)
         case let .callSignal(from, callID, kind, payload):
-            if let kind = CallSignal.Kind(rawValue: kind) {
-                callSignalSink.yield(CallSignal(from: from, callID: callID, kind: kind, payload: payload))
-            }
+            guard let kind = CallSignal.Kind(rawValue: kind) else { break }
+            let signal = CallSignal(from: from, callID: callID, kind: kind, payload: payload)
+            if kind == .senderKey { groupCallSink.yield(.senderKey(signal)) } else { callSignalSink.yield(signal) }
         }
     }
 
@@ -209,6 +232,7 @@ public actor DeviceSession {
     public func close() async {
         pump?.cancel()
         callSignalSink.finish()
+        groupCallSink.finish()
         await connection.close()
     }
 }

@@ -100,8 +100,29 @@ public final class EmbeddedWorld: Sendable {
                 try await session.addContact(number: spec.number, name: spec.name)
             }
         }
+        if let number = try store.account().number { try await formChoir(with: number) }
         return session
     }
+
+    /// The bot group a first run can ring: "Bot Choir", owned by the first tone bot, with
+    /// every bot and the user in it (made once; the user is added back if missing).
+    private func formChoir(with user: String) async throws {
+        guard let owner = running.first(where: { $0.kind == .tone }) else { return }
+        let members = running.map(\.session).filter { $0 !== owner.session }
+        var memberNumbers: [String] = [user]
+        for session in members { if let number = try session.store.account().number { memberNumbers.append(number) } }
+        let connection = owner.session.connection
+        if let choir = try await connection.groups().first(where: { $0.name == Self.choirName }) {
+            for number in memberNumbers where !choir.members.contains(number) {
+                _ = try await connection.addGroupMember(group: choir.id, number: number)
+            }
+        } else {
+            _ = try await connection.createGroup(name: Self.choirName, members: memberNumbers)
+        }
+    }
+
+    /// The embedded world's bot group.
+    public static let choirName = "Bot Choir"
 
     public func stop() async {
         for bot in running { await bot.stop() }

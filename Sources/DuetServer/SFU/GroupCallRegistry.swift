@@ -45,6 +45,14 @@ actor GroupCallRegistry {
         return callIDs.sorted().compactMap { leave($0, number: number) }
     }
 
+    /// The group `group.id` changed: its rooms announce to (and admit) its new membership.
+    /// Returns those rooms, so the newly added can be rung.
+    func regroup(_ group: Signaling.Group) -> [Signaling.GroupCall] {
+        let callIDs = rooms.filter { $0.value.group.id == group.id }.map(\.key).sorted()
+        for id in callIDs { rooms[id]?.group = group }
+        return callIDs.compactMap(call)
+    }
+
     func call(_ callID: String) -> Signaling.GroupCall? {
         rooms[callID].map { Signaling.GroupCall(callID: callID, group: $0.group, participants: $0.participants.sorted()) }
     }

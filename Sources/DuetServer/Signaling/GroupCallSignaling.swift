@@ -30,6 +30,12 @@ struct GroupCallSignaling {
             let group: Signaling.Group
             do { group = try await directory.group(groupID, ofMember: number) } catch { throw .unknownCall(request.callID) }
             let call = try await calls.join(request.callID, number: number, group: group)
+            // A removal from the group may have run between the membership check and the join
+            // (the directory and the registry are separate actors): check again, and undo.
+            guard (try? await directory.group(groupID, ofMember: number)) != nil else {
+                _ = await calls.leave(request.callID, number: number)
+                throw .unknownCall(request.callID)
+            }
             try await announceLeg(fingerprint, callID: call.callID, number: number)
             await announce(call, joined: [number], left: [], by: number)
             return .groupCall(withMedia(call))

@@ -1,7 +1,8 @@
 import DuetWire
 
 /// The server's part in groups: membership requests from authenticated, registered devices,
-/// and a `groupChanged` event to every member before and after a change.
+/// and a `groupChanged` event to every member before and after a change — the one who made
+/// it too, since another connection of theirs may be in the group's call and must rekey.
 struct GroupSignaling {
     let context: SignalingContext
 
@@ -17,12 +18,18 @@ struct GroupSignaling {
         default: preconditionFailure("GroupSignaling serves group messages only")
         }
         let event = ServerMessage.groupChanged(.init(group: change.group, added: change.added, removed: change.removed, by: number))
-        for recipient in change.recipients where recipient != number {
+        for recipient in change.recipients {
             _ = await context.hub.send(event, toNumber: recipient)
         }
-        // Someone removed from the group leaves its calls too.
+        // Someone removed from the group leaves its calls too; someone added is rung for them.
         for removed in change.removed {
             await GroupCallSignaling(context: context).drop(removed, fromGroup: change.group.id)
+        }
+        for call in await context.groupCalls.regroup(change.group) {
+            let ring = ServerMessage.groupCallChanged(.init(call: call, joined: [], left: []))
+            for added in change.added where !call.participants.contains(added) {
+                _ = await context.hub.send(ring, toNumber: added)
+            }
         }
         return .group(change.group)
     }

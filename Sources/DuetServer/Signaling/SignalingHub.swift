@@ -31,22 +31,28 @@ actor SignalingHub {
         sessions[id]?.key = key
     }
 
-    /// Makes `id` the connection for `number`. Returns whether the number was offline before,
-    /// so the caller knows to tell its watchers.
+    /// Makes `id` a connection for `number` (the newest one answers requests for it). Returns
+    /// whether the number was offline before, so the caller knows to tell its watchers.
+    /// One device may hold several connections at once — `duet group remove` run while the same
+    /// profile's `duet call` is in progress — and each keeps hearing its number's events.
     func bind(_ id: ConnectionID, number: String) -> Bool {
         guard sessions[id] != nil else { return false }
         let wasOffline = byNumber[number] == nil
-        if let previous = byNumber[number], previous != id { sessions[previous]?.number = nil }
         sessions[id]?.number = number
         byNumber[number] = id
         return wasOffline
     }
 
-    /// Forgets a closed connection; returns the number that went offline with it, if any.
+    /// Forgets a closed connection; returns the number that went offline with it, if any —
+    /// none while another connection of that number is still open.
     func remove(_ id: ConnectionID) -> String? {
         guard let session = sessions.removeValue(forKey: id) else { return nil }
         session.outbox.finish()
         guard let number = session.number, byNumber[number] == id else { return nil }
+        if let other = sessions.first(where: { $0.value.number == number })?.key {
+            byNumber[number] = other
+            return nil
+        }
         byNumber[number] = nil
         return number
     }
@@ -71,11 +77,13 @@ actor SignalingHub {
         }
     }
 
-    /// Queues `message` to the connection speaking for `number`; false if there is none.
+    /// Queues `message` to every connection speaking for `number`; false if there is none.
     @discardableResult
     func send(_ message: ServerMessage, toNumber number: String) -> Bool {
-        guard let id = byNumber[number], let session = sessions[id] else { return false }
-        session.outbox.yield(ServerFrame(id: nil, message: message))
+        guard byNumber[number] != nil else { return false }
+        for session in sessions.values where session.number == number {
+            session.outbox.yield(ServerFrame(id: nil, message: message))
+        }
         return true
     }
 

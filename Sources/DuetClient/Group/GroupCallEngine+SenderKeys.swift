@@ -1,0 +1,187 @@
+import DuetCrypto
+import DuetMedia
+import Foundation
+
+/// Sender-key distribution and the room's changes (DESIGN §5 "Group"): a key goes to each
+/// member sealed on a pairwise channel the server cannot read; a member who leaves makes
+/// everyone left rotate, so what follows is under a key the leaver never had.
+extension GroupCallEngine {
+    func handle(_ item: Control) async {
+        switch item {
+        case let .news(.senderKey(signal)): acceptSenderKey(signal)
+        case let .news(.room(change)): await roomChanged(change)
+        case let .news(.group(change)): await groupChanged(change)
+        case let .rekey(cause, recipients): await rekey(cause, to: recipients)
+        }
+    }
+
+    /// Makes the next key, hands it to `recipients` (not to us), then sends under it.
+    func rekey(_ cause: RekeyCause, to recipients: [String]) async {
+        guard let active = call else { return }
+        let announcement = active.ring.rotate(cause: cause)
+        await distribute(announcement, to: recipients)
+        guard call?.callID == active.callID else { return }
+        do {
+            try active.ring.activate()
+            call?.rekeys.append(cause)
+            eventSink.yield(.rekey(cause, epoch: announcement.epoch))
+        } catch {
+            eventSink.yield(.warning("switching to the new sender key: \(error)"))
+        }
+    }
+
+    /// Seals `announcement` for each recipient on this call's channel to them (opening one
+    /// with their prekey bundle the first time). A recipient that cannot be reached now gets
+    /// the current key when the room shows them joining.
+    func distribute(_ announcement: SenderKeyAnnouncement, to recipients: [String]) async {
+        guard let callID = call?.callID else { return }
+        let plaintext: [UInt8]
+        do { plaintext = Array(try JSONEncoder().encode(announcement)) } catch { return }
+        for member in Set(recipients).subtracting([number]).sorted() {
+            do {
+                let sender: PairwiseSender
+                if let known = call?.senders[member] {
+                    sender = known
+                } else {
+                    let bundle = try await session.connection.fetchBundle(number: member)
+                    sender = try PairwiseSender(identity: try session.store.identity(), to: bundle, callID: callID)
+                    guard call?.callID == callID else { return }
+                    call?.senders[member] = sender
+                }
+                let header = call?.opened.contains(member) == true ? nil : sender.header
+                let payload = try JSONEncoder().encode(SenderKeySignal(header: header, message: sender.seal(plaintext)))
+                try await session.connection.sendCallSignal(to: member, callID: callID, kind: CallSignal.Kind.senderKey.rawValue,
+                                                            payload: Array(payload))
+                guard call?.callID == callID else { return }
+                call?.opened.insert(member)
+                call?.delivered[member] = announcement.epoch
+            } catch {
+                eventSink.yield(.warning("could not give \(member) the sender key: \(error)"))
+            }
+        }
+    }
+
+    /// A member's sender key: opened on their channel (accepted from its header the first
+    /// time) and installed under their number — the number the server authenticated.
+    func acceptSenderKey(_ signal: CallSignal) {
+        guard var active = call, active.callID == signal.callID else {
+            if early.count < 256 { early.append(signal) }
+            return
+        }
+        do {
+            let wire = try JSONDecoder().decode(SenderKeySignal.self, from: Data(signal.payload))
+            let plaintext: [UInt8]
+            if let receiver = active.receivers[signal.from] {
+                plaintext = try receiver.open(wire.message)
+            } else {
+                guard let header = wire.header else { throw PairwiseChannelError.malformedHeader("no channel header yet") }
+                let accepted = try PairwiseReceiver.accept(header, firstMessage: wire.message, store: session.store, callID: active.callID)
+                active.receivers[signal.from] = accepted.receiver
+                plaintext = accepted.plaintext
+                noteIdentity(header, of: signal.from)
+            }
+            let announcement = try JSONDecoder().decode(SenderKeyAnnouncement.self, from: Data(plaintext))
+            try active.ring.install(announcement, from: signal.from)
+            if capturePayloads { active.retainedKeys[signal.from, default: []].append(announcement) }
+            call = active
+            eventSink.yield(.keyReceived(from: signal.from, epoch: announcement.epoch))
+        } catch {
+            eventSink.yield(.warning("ignored a sender key from \(signal.from): \(error)"))
+        }
+    }
+
+    /// The channel's identity key is the key of the number the server says sent it: for a
+    /// contact it is recorded, as on a 1:1 call, and a change since verification is shown.
+    func noteIdentity(_ header: PairwiseChannelHeader, of member: String) {
+        guard (try? session.store.contact(number: member)) != nil,
+              let key = try? IdentityPublicKey(rawRepresentation: [UInt8](header.senderIdentityKey)),
+              case .keyChanged = try? session.store.recordIdentityKey(key, for: member) else { return }
+        eventSink.yield(.warning("\(member)'s identity key is not the one you verified: compare safety numbers before trusting this call"))
+    }
+
+    /// A room this device is not in: the first news of it is the ring. The room this device
+    /// is in: someone joined (they get our current key unless they have it) or left (if they
+    /// are still in the group, rotate so they cannot read what follows; a removal from the
+    /// group was already rotated for when the group changed).
+    func roomChanged(_ change: DeviceSession.GroupCallEvent) async {
+        guard let active = call, active.callID == change.call.callID else {
+            noteRing(change)
+            return
+        }
+        call?.participants = change.call.participants
+        for member in change.joined where member != number {
+            try? addListener(member)
+            eventSink.yield(.joined(member))
+            if let current = active.ring.currentAnnouncement, call?.delivered[member] != current.epoch {
+                await distribute(current, to: [member])
+            }
+        }
+        let leavers = change.left.filter { $0 != number }
+        guard !leavers.isEmpty else { return }
+        for member in leavers { eventSink.yield(.left(member)) }
+        let stillInGroup = leavers.filter { call?.group.members.contains($0) == true || call?.group.owner == $0 }
+        forget(leavers)
+        if !stillInGroup.isEmpty, let holders = call?.keyHolders(excluding: Set(leavers)) {
+            await rekey(.memberLeft, to: holders)
+        }
+    }
+
+    /// The call's group changed: this device removed ends its part; a member removed makes
+    /// everyone rotate (they held our key even if they never joined); a member added mid-call
+    /// makes everyone rotate too, so they cannot read what was said before — and they are
+    /// given the new key at once, rung or not.
+    func groupChanged(_ change: GroupChange) async {
+        guard let active = call, active.group.id == change.group.id else { return }
+        if change.removed.contains(number) {
+            eventSink.yield(.removedFromGroup(change.group.name, by: change.by))
+            await end(tellServer: false)
+            return
+        }
+        call?.group = change.group
+        let removed = change.removed.filter { $0 != number }
+        let added = change.added.filter { $0 != number }
+        for member in removed { eventSink.yield(.memberRemoved(member, by: change.by)) }
+        for member in added { eventSink.yield(.memberAdded(member, by: change.by)) }
+        guard let holders = call?.keyHolders(excluding: Set(removed)) else { return }
+        if !removed.isEmpty {
+            forget(removed)
+            await rekey(.memberLeft, to: holders)
+        } else if !added.isEmpty {
+            await rekey(.memberAdded, to: holders)
+        }
+    }
+
+    /// Drops what this device held of members who are gone: their keys, listener, and both
+    /// channels (one who comes back — re-added, rejoining — gets a fresh X3DH channel, since
+    /// their side forgot the old one when they left).
+    func forget(_ members: [String]) {
+        guard let active = call else { return }
+        for member in members {
+            active.ring.remove(member: member)
+            call?.listeners[member] = nil
+            // Read, then write: `call?.x = call?.x…` would read `call` inside its own modify access.
+            let owners = call?.ssrcOwners.filter { $0.value != member } ?? [:]
+            call?.ssrcOwners = owners
+            call?.receivers[member] = nil
+            call?.senders[member] = nil
+            call?.opened.remove(member)
+            call?.delivered[member] = nil
+            call?.participants.removeAll { $0 == member }
+            hearing[member] = nil
+        }
+    }
+
+    /// Notes a call this device is rung for (or that it left and may rejoin); told once per call.
+    func noteRing(_ change: DeviceSession.GroupCallEvent) {
+        let room = change.call
+        guard !room.participants.contains(number) else { return }
+        if room.participants.isEmpty {
+            rung[room.callID] = nil
+            early.removeAll { $0.callID == room.callID }
+            return
+        }
+        let isNew = rung[room.callID] == nil
+        rung[room.callID] = room
+        if isNew, call == nil { eventSink.yield(.ringing(room)) }
+    }
+}

@@ -1,0 +1,258 @@
+import DuetCrypto
+import DuetMedia
+import DuetWire
+import Foundation
+
+/// One device's side of group calls (DESIGN §5 "Group"): it joins the server's room with a
+/// DTLS certificate of its own, runs one DTLS-SRTP leg to the SFU, hands its SFrame sender
+/// key to the other members over pairwise channels (`sender-key` call signals) and rotates it
+/// when someone leaves, and sends its voice as SFrame ciphertext inside SRTP — so the SFU can
+/// route every packet and read none. What it hears of each member is reported per member.
+///
+/// Everything that changes keys (signals, room changes, rekeys) goes through one control
+/// queue, handled one at a time, so a rekey's distribution is never interleaved with another's.
+/// A session runs either this or a 1:1 `CallEngine`: both read `session.callSignals`.
+public actor GroupCallEngine {
+    public nonisolated let events: AsyncStream<GroupCallEngineEvent>
+    let eventSink: AsyncStream<GroupCallEngineEvent>.Continuation
+    let session: DeviceSession
+    let number: String
+    /// One certificate per engine: its fingerprint goes to the server with each start/join.
+    let certificate: DTLSCertificate
+
+    /// The call in progress, if any.
+    struct ActiveCall {
+        let callID: String
+        var group: GroupInfo
+        var participants: [String]
+        let ring: SenderKeyRing
+        let leg: GroupMediaLeg
+        var listeners: [String: GroupMemberListener] = [:]
+        var ssrcOwners: [UInt32: String] = [:]
+        /// Pairwise channels out of this device, and whether the recipient has opened each.
+        var senders: [String: PairwiseSender] = [:]
+        var opened: Set<String> = []
+        var receivers: [String: PairwiseReceiver] = [:]
+        /// The epoch of the last key each member was sent.
+        var delivered: [String: UInt16] = [:]
+        var rekeys: [RekeyCause] = []
+        var mediaConnected = false
+        let started = ContinuousClock.now
+        /// Frames that came through the SFU but opened under no member's key.
+        var undecryptable = 0
+        /// Test hooks: SRTP payloads (SFrame ciphertext) as they arrived, by member, and copies
+        /// of the sender keys this device was given (only while `capturePayloads` is on).
+        var captured: [String: [[UInt8]]] = [:]
+        var retainedKeys: [String: [SenderKeyAnnouncement]] = [:]
+
+        /// Everyone who must hold this device's key: the group as it is now (members rung but
+        /// not joined included), and anyone still in the room.
+        func keyHolders(excluding: Set<String> = []) -> [String] {
+            Set(group.members + [group.owner] + participants).subtracting(excluding).sorted()
+        }
+    }
+
+    enum Control: Sendable {
+        case news(DeviceSession.GroupCallNews)
+        case rekey(RekeyCause, to: [String])
+    }
+
+    var call: ActiveCall?
+    /// Sender keys that arrived for a call this device has not joined yet (it was rung).
+    var early: [CallSignal] = []
+    /// Calls this device was rung for and has not joined, by call id.
+    var rung: [String: GroupCallInfo] = [:]
+    var hearing: [String: GroupCallHearing] = [:]
+    var capturePayloads = false
+    private var controlSink: AsyncStream<Control>.Continuation?
+    private var loops: [Task<Void, Never>] = []
+    private var callTasks: [Task<Void, Never>] = []
+
+    public init(session: DeviceSession) throws {
+        guard let number = try session.store.account().number else { throw GroupCallEngineError.notRegistered }
+        self.session = session
+        self.number = number
+        certificate = try DTLSCertificate()
+        (events, eventSink) = AsyncStream.makeStream(of: GroupCallEngineEvent.self, bufferingPolicy: .bufferingNewest(1024))
+    }
+
+    /// Follows the session (rings, keys, room changes) before any call: a device that may be
+    /// rung calls this first. Starting or joining a call does it too.
+    public func follow() { startControl() }
+
+    /// Starts a call in `group` (its id) and joins it.
+    public func start(group: String, callID: String = UUID().uuidString) async throws -> GroupCallInfo {
+        try await enter { [connection = session.connection, fingerprint = certificate.fingerprint] in
+            try await connection.startGroupCall(group: group, callID: callID, dtlsFingerprint: fingerprint)
+        }
+    }
+
+    /// Joins a call this device was rung for.
+    public func join(callID: String) async throws -> GroupCallInfo {
+        try await enter { [connection = session.connection, fingerprint = certificate.fingerprint] in
+            try await connection.joinGroupCall(callID: callID, dtlsFingerprint: fingerprint)
+        }
+    }
+
+    private func enter(_ request: @Sendable () async throws -> GroupCallInfo) async throws -> GroupCallInfo {
+        if let call { throw GroupCallEngineError.alreadyInCall(call.callID) }
+        startControl()
+        let socket = try await MediaSocket.bind()
+        let info: GroupCallInfo
+        do { info = try await request() } catch { socket.close(); throw error }
+        guard let media = info.media, let fingerprint = info.mediaFingerprint else {
+            socket.close()
+            _ = try? await session.connection.leaveGroupCall(callID: info.callID)
+            throw GroupCallEngineError.noMediaPort
+        }
+        guard let address = TransportAddress(ipv4: media.host == "localhost" ? "127.0.0.1" : media.host, port: UInt16(clamping: media.port)) else {
+            socket.close()
+            throw GroupCallEngineError.badMediaAddress(media.description)
+        }
+        let leg = try GroupMediaLeg(socket: socket, media: address, certificate: certificate, serverFingerprint: fingerprint, number: number)
+        call = ActiveCall(callID: info.callID, group: info.group, participants: info.participants, ring: try SenderKeyRing(), leg: leg)
+        rung[info.callID] = nil
+        hearing = [:]
+        for member in info.participants where member != number { try addListener(member) }
+        // Keys given while this device was rung are installed before any media can arrive,
+        // so a late joiner decodes its first frames.
+        for signal in early where signal.callID == info.callID { acceptSenderKey(signal) }
+        early.removeAll()
+        let (datagrams, sink) = AsyncStream.makeStream(of: MediaSocket.Datagram.self, bufferingPolicy: .bufferingNewest(512))
+        socket.setHandler { datagram in _ = sink.yield(datagram) }
+        callTasks = [
+            Task { [weak self] in for await datagram in datagrams { await self?.receive(datagram) } },
+            Task { [weak self] in await self?.clock() },
+        ]
+        report(leg.start())
+        // Members rung but not yet in the room get the key now, so their joining costs no rekey.
+        controlSink?.yield(.rekey(.joined, to: call?.keyHolders() ?? []))
+        return info
+    }
+
+    /// Leaves the call: the server drops the leg, every key is wiped, the socket closed.
+    public func leave() async {
+        await end(tellServer: true)
+    }
+
+    func end(tellServer: Bool) async {
+        guard let active = call else { return }
+        call = nil
+        for task in callTasks { task.cancel() }
+        callTasks = []
+        if tellServer { _ = try? await session.connection.leaveGroupCall(callID: active.callID) }
+        active.ring.wipe()
+        active.leg.close()
+        hearing = [:]
+        eventSink.yield(.keysWiped)
+        eventSink.yield(.ended)
+    }
+
+    /// Leaves any call and stops reading the session's streams.
+    public func close() async {
+        await leave()
+        for task in loops { task.cancel() }
+        loops = []
+        controlSink?.finish()
+        eventSink.finish()
+    }
+
+    public func snapshot() -> GroupCallSnapshot? {
+        call.map { GroupCallSnapshot(callID: $0.callID, group: $0.group, participants: $0.participants, epoch: $0.ring.epoch,
+                                     mediaConnected: $0.mediaConnected, hearing: hearing, rekeys: $0.rekeys,
+                                     keyGiven: $0.delivered, undecryptable: $0.undecryptable) }
+    }
+
+    /// Calls this device was rung for and has not joined.
+    public var invitations: [GroupCallInfo] { rung.values.sorted { $0.callID < $1.callID } }
+
+    /// Test hooks: keep the SFrame ciphertext as it arrives from the SFU, and copies of the
+    /// sender keys received (so a test can show what a leaver's keys can no longer open).
+    func setCapture(_ on: Bool) { capturePayloads = on }
+    func capturedPayloads() -> [String: [[UInt8]]] { call?.captured ?? [:] }
+    func retainedKeys() -> [String: [SenderKeyAnnouncement]] { call?.retainedKeys ?? [:] }
+    var senderKeyRing: SenderKeyRing? { call?.ring }
+
+    /// The control queue and the two session streams feeding it; made once per engine,
+    /// because each of the session's streams may only be read by one consumer.
+    private func startControl() {
+        guard controlSink == nil else { return }
+        let (control, sink) = AsyncStream.makeStream(of: Control.self, bufferingPolicy: .unbounded)
+        controlSink = sink
+        let news = session.groupCallNews
+        loops = [
+            Task { for await item in news { sink.yield(.news(item)) } },
+            Task { [weak self] in for await item in control { await self?.handle(item) } },
+        ]
+    }
+
+    func addListener(_ member: String) throws {
+        guard var active = call, active.listeners[member] == nil else { return }
+        // Only this member's signature: numbers of one group are often alike (+1555…00, …01),
+        // and alike signatures make the analyser call the speaker ambiguous.
+        active.listeners[member] = try GroupMemberListener(member: member, candidates: [member], started: active.started)
+        call = active
+    }
+
+    func report(_ outcome: GroupMediaLeg.Outcome?) {
+        switch outcome {
+        case .connected:
+            guard let id = call?.callID else { return }
+            call?.mediaConnected = true
+            eventSink.yield(.mediaConnected(callID: id))
+        case let .failed(reason): eventSink.yield(.warning(reason))
+        case nil: break
+        }
+    }
+
+    /// Every 20 ms: handshake timers, one frame out, one frame played per member; every
+    /// second a hearing report.
+    private func clock() async {
+        var next = ContinuousClock.now
+        var ticks = 0
+        while !Task.isCancelled {
+            next += .milliseconds(20)
+            if next < .now - .milliseconds(200) { next = .now }  // fell behind: do not burst
+            try? await Task.sleep(until: next)
+            guard let active = call else { return }
+            report(active.leg.tickIfDue())
+            do { try active.leg.sendNextFrame(ring: active.ring) } catch { eventSink.yield(.warning("sending a frame: \(error)")) }
+            for listener in active.listeners.values { listener.playout() }
+            ticks += 1
+            if ticks % 50 == 0 {
+                let now = active.listeners.values.map { $0.hearing() }.sorted { $0.member < $1.member }
+                hearing = Dictionary(uniqueKeysWithValues: now.map { ($0.member, $0) })
+                eventSink.yield(.hearing(now))
+            }
+        }
+    }
+
+    /// A datagram on the leg's socket: DTLS to the endpoint, SRTP to the member it decrypts for.
+    private func receive(_ datagram: MediaSocket.Datagram) {
+        guard var active = call, datagram.source == active.leg.media, let first = datagram.bytes.first else { return }
+        switch first {
+        case 20...63:
+            report(active.leg.receiveDTLS(datagram.bytes))
+        case 128...191:
+            guard let packet = active.leg.unprotect(datagram.bytes) else { return }
+            // The SFU does not say yet which member an SSRC is: the member whose key opens the
+            // frame is the one, and the KID must be one that member sent us.
+            var candidates = active.participants.filter { $0 != number }
+            if let known = active.ssrcOwners[packet.ssrc] { candidates = [known] }
+            for member in candidates {
+                guard let plain = try? active.ring.decrypt(packet.payload, from: member) else { continue }
+                if active.ssrcOwners[packet.ssrc] == nil { active.ssrcOwners[packet.ssrc] = member }
+                if capturePayloads {
+                    active.captured[member, default: []].append(packet.payload)
+                    if active.captured[member]!.count > 500 { active.captured[member]!.removeFirst() }
+                }
+                active.listeners[member]?.insert(packet, opus: plain.payload, epoch: UInt16(truncatingIfNeeded: plain.header.keyID))
+                call = active
+                return
+            }
+            call?.undecryptable += 1
+        default:
+            break
+        }
+    }
+}
