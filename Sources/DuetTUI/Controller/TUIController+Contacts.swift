@@ -28,17 +28,21 @@ extension TUIController {
 
     /// Asks the server for this device's groups in the background (they live on the server).
     func refreshGroups() {
-        Task {
-            guard let groups = try? await session.connection.groups() else { return }
-            let names = Dictionary(state.contacts.map { ($0.number, $0.displayName) }) { first, _ in first }
-            let rows = groups.map { group in
-                GroupRow(id: group.id, name: group.name, owner: group.owner,
-                         members: group.members.map { $0 == state.ownNumber ? "you (\($0))" : names[$0] ?? $0 })
-            }
-            guard rows != state.groups else { return }
-            state.groups = rows
-            changed()
+        Task { if await loadGroups() { changed() } }
+    }
+
+    /// Reads this device's groups from the server; true when the list changed.
+    @discardableResult
+    func loadGroups() async -> Bool {
+        guard let groups = try? await session.connection.groups() else { return false }
+        let names = Dictionary(state.contacts.map { ($0.number, $0.displayName) }) { first, _ in first }
+        let rows = groups.map { group in
+            GroupRow(id: group.id, name: group.name, owner: group.owner,
+                     members: group.members.map { $0 == state.ownNumber ? "you (\($0))" : names[$0] ?? $0 })
         }
+        guard rows != state.groups else { return false }
+        state.groups = rows
+        return true
     }
 
     func showKeys() {
