@@ -118,6 +118,9 @@ extension TUIController {
     /// News from the group call engine: the log gets every event but the hearing reports.
     func apply(_ event: GroupCallEngineEvent) async {
         switch event {
+        case let .ringing(info) where info.callID == state.groupCall?.callID:
+            // The call this device just left goes on without it: no box, c on the group rejoins.
+            log("the group call in \(info.group.name) goes on without you; c on the group rejoins it")
         case let .ringing(info):
             let inRoom = names(info.participants)
             log("group call in \(info.group.name) is ringing you; in it: \(inRoom)", .good)

@@ -134,6 +134,9 @@ extension TUIControllerTests {
         #expect(await controller.state.groups.first?.members == ["you (+15552431)", "Bob (+15552432)"])
         await controller.handle(.down)  // past Bob, onto the group
         #expect(await controller.state.selectedGroup?.name == "Team")
+        try await Task.sleep(for: .milliseconds(3200))
+        await controller.tick()  // contacts reload every 3 s: the highlight stays on the group
+        #expect(await controller.state.selectedGroup?.name == "Team")
         // c on the group starts its call; Bob, rung and not joining, is invited and holds the key.
         await controller.handle(.character("c"))
         #expect(await controller.state.pane == .groupCall)
