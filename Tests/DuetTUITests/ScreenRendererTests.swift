@@ -23,7 +23,7 @@ struct ScreenRendererTests {
         var states = GoldenCase.all.map(\.state)
         for contacts in [hostile, many, [], Fixtures.contacts] {
             for selected in [-5, 0, 7, 150, 199, 1000] {
-                for pane in [TUIState.Pane.contact, .safetyNumber, .keys, .call] {
+                for pane in [TUIState.Pane.contact, .safetyNumber, .keys, .call, .groupCall] {
                     var state = Fixtures.base
                     state.contacts = contacts
                     state.selected = selected
@@ -62,6 +62,21 @@ struct ScreenRendererTests {
         })
         states.append(Fixtures.with { $0.pane = .call; $0.call = Fixtures.connectedCall; $0.call?.hearing?.level = -.infinity })
         states.append(Fixtures.with { $0.pane = .call; $0.call = Fixtures.connectedCall; $0.call?.hearing?.level = 12 })
+        states.append(Fixtures.inGroupCall {
+            $0.groupCall?.groupName = long
+            $0.groupCall?.phase = .ended(reason: long)
+            $0.groupCall?.elapsedSeconds = 1_000_000
+            $0.groupCall?.epoch = .max
+            $0.groupCall?.rekeys = .max
+            $0.groupCall?.lastRekeyCause = long
+            $0.groupCall?.keysWiped = true
+            $0.groupCall?.participants = (0..<40).map {
+                GroupParticipantRow(number: long + "\($0)", name: $0 % 3 == 0 ? nil : Fixtures.awkwardNames[$0 % Fixtures.awkwardNames.count],
+                                    heard: $0 % 2 == 0, level: [nil, .infinity, -.infinity, .nan, 3, -200][$0 % 6])
+            }
+            $0.groupCall?.invited = (0..<30).map { GroupInvitedRow(number: long + "\($0)", name: $0 % 2 == 0 ? long : nil, hasKey: $0 % 3 == 0) }
+        })
+        states.append(Fixtures.with { $0.pane = .groupCall })
         states.append(Fixtures.with { $0.pane = .safetyNumber; $0.safetyNumber = SafetyNumberView(contact: odd, groups: []) })
         states.append(Fixtures.with { $0.pane = .safetyNumber; $0.safetyNumber = SafetyNumberView(contact: odd, groups: [long, "1", "22"]) })
         states.append(Fixtures.with { $0.pane = .keys; $0.keys = KeysView(fingerprint: long, oneTimePrekeys: -1, signedPrekeyID: .max, signedPrekeyAge: long) })
@@ -70,6 +85,11 @@ struct ScreenRendererTests {
             .addContact(AddContactPrompt(number: long, name: long, field: .name, error: long + long)),
             .addContact(AddContactPrompt(number: long + long, field: .number)),
             .confirmRemove(odd), .keyChangedWarning(odd),
+            .incomingGroupCall(IncomingGroupCall(callID: long, groupName: long, participants: [long, long], memberCount: -1)),
+            .createGroup(CreateGroupPrompt(name: long, members: long + long, field: .members, error: long)),
+            .groupMember(GroupMemberPrompt(action: .remove, groupID: long, groupName: long, number: long,
+                                           choices: (0..<20).map { .init(number: long + "\($0)", name: $0 % 2 == 0 ? long : nil) },
+                                           error: long)),
         ] {
             states.append(Fixtures.with { $0.overlay = overlay; $0.contacts = many; $0.selected = 120 })
         }
@@ -194,7 +214,8 @@ struct ScreenRendererTests {
         func hints(_ state: TUIState, width: Int = 80) -> String {
             ScreenRenderer.render(state, width: width, height: 24).text[23]
         }
-        #expect(hints(Fixtures.base, width: 100).hasPrefix(" ↑↓ select  c call  s safety number  a add  d remove  K keys  l log  ? help  q quit"))
+        #expect(hints(Fixtures.base, width: 100)
+            .hasPrefix(" ↑↓ select  c call  s safety number  a add  d remove  g new group  K keys  l log  ? help  q quit"))
         #expect(hints(Fixtures.base).contains("c call  s safety number"))
         #expect(hints(Fixtures.base).contains("q quit"))
         #expect(hints(Fixtures.with { $0.pane = .call; $0.call = Fixtures.connectedCall }).hasPrefix(" m mute/unmute  h hang up  l log  ? help"))

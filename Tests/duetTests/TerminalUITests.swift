@@ -56,6 +56,34 @@ struct TerminalUITests {
         #expect(await again.waitForExit())
     }
 
+    /// First run: ring the bots' group, Bot Choir; every bot joins and is heard by name in the
+    /// group call pane; hanging up leaves the call and the log shows the keys wiped.
+    @Test func theFirstRunCallsTheBotChoir() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let tui = try TmuxSession(["--profile", "choir"], home: home)
+        defer { tui.kill() }
+        #expect(await tui.waitFor("Bot Choir"), "\(tui.screen())")
+        tui.send("j", "j", "j")  // past Echo Test, Tone Alto and Tone Bass
+        #expect(await tui.waitFor("c call group"), "\(tui.screen())")
+        tui.send("c")
+        #expect(await tui.waitFor("Group call · # Bot Choir"), "\(tui.screen())")
+        #expect(await tui.waitFor("SFrame"), "\(tui.screen())")
+        let bots = ["Echo Test", "Tone Alto", "Tone Bass"]
+        let everyBotHeard = await tui.waitUntil { screen in
+            // The call pane is right of the separator; the contact list left of it names the bots too.
+            let pane = screen.split(separator: "\n").compactMap { $0.split(separator: "│", maxSplits: 1).dropFirst().first }
+            return bots.allSatisfy { bot in pane.contains { $0.contains(bot) && $0.trimmingCharacters(in: .whitespaces).hasSuffix("hearing") } }
+        }
+        #expect(everyBotHeard, "\(tui.screen())")
+        #expect(tui.screen().contains("epoch"))
+        tui.send("h")
+        #expect(await tui.waitFor("keys wiped ✓"), "\(tui.screen())")
+        tui.send("l")
+        #expect(await tui.waitFor("group call keys wiped"), "\(tui.screen())")
+        tui.send("q")
+        #expect(await tui.waitForExit(), "\(tui.screen())")
+    }
+
     /// Two people, two terminals, one `duet server`: Alice rings Bob, Bob accepts.
     @Test func twoTerminalsCallEachOtherThroughOneServer() async throws {
         defer { try? FileManager.default.removeItem(at: home) }

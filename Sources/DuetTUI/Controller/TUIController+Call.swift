@@ -5,7 +5,7 @@ import Foundation
 extension TUIController {
     func callSelected(acceptKeyChange: Bool) {
         if let group = state.selectedGroup {
-            show("group calls are not in this version yet (\(group.name) has \(group.members.count) members)", .warning)
+            callGroup(group)
             return
         }
         guard let contact = state.selectedContact else {
@@ -20,7 +20,7 @@ extension TUIController {
     }
 
     func call(_ contact: ContactRow, acceptKeyChange: Bool) {
-        if let call = state.call, call.state.isActive {
+        if state.inCall {
             show("already in a call: hang up (h) first", .warning)
             return
         }

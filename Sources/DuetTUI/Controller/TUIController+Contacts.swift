@@ -11,12 +11,15 @@ extension TUIController {
         guard let contacts = try? session.store.contacts() else { return }
         let presence = await session.presence
         let selectedNumber = state.selectedContact?.number
+        let selectedGroup = state.selectedGroup?.id
         state.contacts = contacts.map { contact in
             ContactRow(number: contact.number, name: contact.name, trust: contact.trust,
                        online: presence[contact.number], note: notes[contact.number])
         }
         if let selectedNumber, let index = state.contacts.firstIndex(where: { $0.number == selectedNumber }) {
             state.selected = index
+        } else if let selectedGroup {
+            select(group: selectedGroup)
         } else {
             state.selected = min(state.selected, max(state.contacts.count - 1, 0))
         }
@@ -28,16 +31,31 @@ extension TUIController {
 
     /// Asks the server for this device's groups in the background (they live on the server).
     func refreshGroups() {
-        Task {
-            guard let groups = try? await session.connection.groups() else { return }
-            let names = Dictionary(state.contacts.map { ($0.number, $0.displayName) }) { first, _ in first }
-            let rows = groups.map { group in
-                GroupRow(id: group.id, name: group.name, owner: group.owner,
-                         members: group.members.map { $0 == state.ownNumber ? "you (\($0))" : names[$0] ?? $0 })
-            }
-            guard rows != state.groups else { return }
-            state.groups = rows
-            changed()
+        Task { if await loadGroups() { changed() } }
+    }
+
+    /// Reads this device's groups from the server; true when the list changed.
+    @discardableResult
+    func loadGroups() async -> Bool {
+        guard let groups = try? await session.connection.groups() else { return false }
+        let names = Dictionary(state.contacts.map { ($0.number, $0.displayName) }) { first, _ in first }
+        let rows = groups.map { group in
+            GroupRow(id: group.id, name: group.name, owner: group.owner,
+                     members: group.members.map { $0 == state.ownNumber ? "you (\($0))" : names[$0] ?? $0 })
+        }
+        guard rows != state.groups else { return false }
+        let selectedGroup = state.selectedGroup?.id
+        state.groups = rows
+        if let selectedGroup { select(group: selectedGroup) }
+        return true
+    }
+
+    /// Keeps the highlight on group `id` as the lists above it change (or on the last row if it went).
+    private func select(group id: String) {
+        if let index = state.groups.firstIndex(where: { $0.id == id }) {
+            state.selected = state.contacts.count + index
+        } else {
+            state.selected = min(state.selected, max(state.contacts.count + state.groups.count - 1, 0))
         }
     }
 

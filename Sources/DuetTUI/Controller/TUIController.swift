@@ -4,7 +4,8 @@ import DuetWire
 import Foundation
 
 /// What the terminal client does (DESIGN §6): it turns keys into intents on the device and
-/// its call engine, and the engine's and server's news into a new `TUIState`. It never waits
+/// its call engines (1:1 and group, side by side on one session), and the engines' and
+/// server's news into a new `TUIState`. It never waits
 /// on the network while handling a key — calls, lookups and adds run as tasks — so a key
 /// always gets its reaction at once.
 public actor TUIController {
@@ -13,19 +14,25 @@ public actor TUIController {
     public private(set) var quitRequested = false
     let session: DeviceSession
     let engine: CallEngine
+    /// Group calls; nil only for a device with no number yet (it cannot be in a group).
+    let groupEngine: GroupCallEngine?
     /// Notes shown for some contacts (the embedded bots say what they do).
     let notes: [String: String]
     var connectedAt: ContinuousClock.Instant?
+    var groupConnectedAt: ContinuousClock.Instant?
     var noticesSeen = 0
     var lastRefresh = ContinuousClock.now
     /// Called whenever `state` changed outside a key press (engine news, tasks finishing).
     private var onChange: (@Sendable () -> Void)?
 
-    public init(session: DeviceSession, engine: CallEngine, profile: String, embedded: Bool, notes: [String: String] = [:]) throws {
+    /// `groupEngine` defaults to one the controller makes (and closes when it quits).
+    public init(session: DeviceSession, engine: CallEngine, groupEngine: GroupCallEngine? = nil, profile: String,
+                embedded: Bool, notes: [String: String] = [:]) throws {
         self.session = session
         self.engine = engine
         self.notes = notes
         let account = try session.store.account()
+        self.groupEngine = try groupEngine ?? (account.number == nil ? nil : GroupCallEngine(session: session))
         state = TUIState(profile: profile, ownNumber: account.number, ownName: account.displayName,
                          server: ServerStatus(address: session.server.description, state: .connected, embedded: embedded),
                          ownFingerprintShort: try session.store.identityPublicKey().shortFingerprint)
@@ -41,6 +48,13 @@ public actor TUIController {
         let events = engine.events
         Task { [weak self] in
             for await event in events { await self?.apply(event) }
+        }
+        if let groupEngine {
+            await groupEngine.follow()
+            let groupEvents = groupEngine.events
+            Task { [weak self] in
+                for await event in groupEvents { await self?.apply(event) }
+            }
         }
     }
 
@@ -61,19 +75,23 @@ public actor TUIController {
         case .character("q"): await quit()
         case .character("l"): state.showLog.toggle()
         case .character("K"): showKeys()
-        case .escape: state.pane = state.call.map { $0.state.isActive } == true ? .call : .contact
+        case .escape: state.pane = activeCallPane ?? .contact
         case .up, .character("k"): moveSelection(-1)
         case .down, .character("j"): moveSelection(1)
         case .enter, .character("i"): state.pane = .contact
         case .character("c"): callSelected(acceptKeyChange: false)
         case .character("s"): showSafetyNumber()
         case .character("a"): state.overlay = .addContact(AddContactPrompt())
+        case .character("g"): state.overlay = .createGroup(CreateGroupPrompt())
+        case .character("+"): promptGroupMember(.add)
+        case .character("-"): promptGroupMember(.remove)
         case .character("d"):
             if let contact = state.selectedContact { state.overlay = .confirmRemove(contact) }
         case .character("v") where state.pane == .safetyNumber: verifyShownContact()
         case .character("u") where state.pane == .safetyNumber: unverifyShownContact()
         case .character("m"): await toggleMute()
-        case .character("h"): await engine.hangUp()
+        case .character("h"):
+            if state.groupCall?.phase.isActive == true { leaveGroupCall() } else { await engine.hangUp() }
         default: break
         }
     }
@@ -87,6 +105,7 @@ public actor TUIController {
             case .character("a"), .enter:
                 state.overlay = nil
                 state.pane = .call
+                if state.groupCall?.phase.isActive == true { await leaveGroupCallNow() }
                 await engine.accept()
             case .character("d"), .escape:
                 state.overlay = nil
@@ -112,7 +131,20 @@ public actor TUIController {
             case .escape, .character("n"): state.overlay = nil
             default: break
             }
+        case let .incomingGroupCall(ringing):
+            answerGroupCall(ringing, key)
+        case let .createGroup(prompt):
+            editCreateGroup(prompt, key)
+        case let .groupMember(prompt):
+            editGroupMember(prompt, key)
         }
+    }
+
+    /// The pane of the call in progress, if one is.
+    private var activeCallPane: TUIState.Pane? {
+        if state.groupCall?.phase.isActive == true { return .groupCall }
+        if state.call?.state.isActive == true { return .call }
+        return nil
     }
 
     private func moveSelection(_ step: Int) {
@@ -122,13 +154,19 @@ public actor TUIController {
         if state.pane == .safetyNumber || state.pane == .keys { state.pane = .contact }
     }
 
-    /// `q`: hangs up a call first, then ends the application.
+    /// `q`: hangs up a call (or leaves the group call, wiping its keys) first, then ends the
+    /// application.
     public func quit() async {
         if let call = state.call, call.state.isActive { await engine.hangUp() }
+        await groupEngine?.close()
         quitRequested = true
     }
 
     private func toggleMute() async {
+        if state.groupCall?.phase.isActive == true {
+            show("mute is not in group calls yet: h leaves the call", .warning)
+            return
+        }
         guard var call = state.call, call.state.isActive else { return }
         call.muted.toggle()
         state.call = call
@@ -144,6 +182,7 @@ public actor TUIController {
             call.elapsedSeconds = Int((ContinuousClock.now - connectedAt).components.seconds)
             state.call = call
         }
+        await tickGroupCall()
         switch await session.link {
         case .connected: state.server.state = .connected
         case let .reconnecting(attempt): state.server.state = .reconnecting(attempt: attempt)

@@ -21,6 +21,8 @@ public struct TUIState: Equatable, Sendable {
     public var overlay: Overlay?
     /// The current or last call; the call pane shows it.
     public var call: CallView?
+    /// The current or last group call; the group call pane shows it.
+    public var groupCall: GroupCallView?
     public var keys: KeysView?
     public var safetyNumber: SafetyNumberView?
     /// Newest last.
@@ -55,6 +57,11 @@ public struct TUIState: Equatable, Sendable {
         contacts.indices.contains(selected) ? contacts[selected] : nil
     }
 
+    /// True while a 1:1 or group call is ringing, joining or connected.
+    public var inCall: Bool {
+        (call?.state.isActive ?? false) || (groupCall?.phase.isActive ?? false)
+    }
+
     /// The highlighted group, if the highlight is below the contacts.
     public var selectedGroup: GroupRow? {
         groups.indices.contains(selected - contacts.count) ? groups[selected - contacts.count] : nil
@@ -70,6 +77,8 @@ public struct TUIState: Equatable, Sendable {
         case keys
         /// The active or last call (`call`).
         case call
+        /// The active or last group call (`groupCall`).
+        case groupCall
     }
 
     /// Boxes over the screen.
@@ -81,6 +90,12 @@ public struct TUIState: Equatable, Sendable {
         case confirmRemove(ContactRow)
         /// Before ringing a contact whose key changed: compare, call anyway, or cancel.
         case keyChangedWarning(ContactRow)
+        /// A group call rings: join or dismiss.
+        case incomingGroupCall(IncomingGroupCall)
+        /// Typing a new group: name, then members.
+        case createGroup(CreateGroupPrompt)
+        /// Adding or removing a member of the group in the call.
+        case groupMember(GroupMemberPrompt)
     }
 }
 

@@ -56,7 +56,7 @@ enum ContactDetailView {
             let owner = member.contains(group.owner) ? StyledText("  (owner)", .dim) : StyledText()
             lines.append((StyledText(String(repeating: " ", count: labelWidth)) + StyledText(member) + owner).truncated(to: width))
         }
-        lines += [""] + StyledText("Group calls are not in this version yet; change members with duet group add|remove.", .dim).wrapped(to: width)
+        lines += [""] + StyledText("press c to call the group; during the call + and - add and remove members", .dim).wrapped(to: width)
         return lines
     }
 }

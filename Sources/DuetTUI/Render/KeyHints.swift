@@ -10,7 +10,7 @@ enum KeyHints {
     }
 
     /// Keys whose hint goes first when the row is too narrow, most obvious first.
-    static let droppedFirst = ["↑↓", "l", "K", "a", "d"]
+    static let droppedFirst = ["↑↓", "g", "l", "K", "a", "d"]
 
     static func line(_ state: TUIState, width: Int) -> StyledText {
         var shown = hints(for: state)
@@ -33,13 +33,14 @@ enum KeyHints {
         switch state.pane {
         case .contact:
             if state.contacts.isEmpty {
-                return pairs(("a", "add"), ("K", "keys"), ("l", "log"), ("?", "help"), ("q", "quit"))
+                return pairs(("a", "add"), ("g", "new group"), ("K", "keys"), ("l", "log"), ("?", "help"), ("q", "quit"))
             }
             if ContactListView.selectedGroupIndex(state) != nil {
-                return pairs(("↑↓", "select"), ("a", "add contact"), ("K", "keys"), ("l", "log"), ("?", "help"), ("q", "quit"))
+                return pairs(("↑↓", "select"), ("c", "call group"), ("g", "new group"), ("a", "add contact"), ("K", "keys"),
+                             ("l", "log"), ("?", "help"), ("q", "quit"))
             }
             return pairs(("↑↓", "select"), ("c", "call"), ("s", "safety number"), ("a", "add"), ("d", "remove"),
-                         ("K", "keys"), ("l", "log"), ("?", "help"), ("q", "quit"))
+                         ("g", "new group"), ("K", "keys"), ("l", "log"), ("?", "help"), ("q", "quit"))
         case .safetyNumber:
             return pairs(("v", "verify"), ("u", "unverify"), ("Esc", "back"))
         case .keys:
@@ -47,6 +48,11 @@ enum KeyHints {
         case .call:
             if let call = state.call, call.state.isActive {
                 return pairs(("m", "mute/unmute"), ("h", "hang up"), ("l", "log"), ("?", "help"))
+            }
+            return pairs(("Esc", "back"), ("l", "log"), ("?", "help"), ("q", "quit"))
+        case .groupCall:
+            if state.groupCall?.phase.isActive == true {
+                return pairs(("+", "add member"), ("-", "remove member"), ("h", "hang up"), ("l", "log"), ("?", "help"))
             }
             return pairs(("Esc", "back"), ("l", "log"), ("?", "help"), ("q", "quit"))
         }
@@ -60,6 +66,12 @@ enum KeyHints {
             pairs(("Enter", prompt.field == .number ? "next" : "confirm"), ("Esc", "cancel"))
         case .confirmRemove: pairs(("y", "remove"), ("n", "keep"))
         case .keyChangedWarning: pairs(("s", "compare safety numbers"), ("c", "call anyway"), ("Esc", "cancel"))
+        case .incomingGroupCall: pairs(("a", "join"), ("d", "decline"))
+        case let .createGroup(prompt):
+            pairs(("Enter", prompt.field == .name ? "next" : "create"), ("Tab", "other field"), ("Esc", "cancel"))
+        case let .groupMember(prompt):
+            prompt.choices.isEmpty ? pairs(("Enter", "add"), ("Esc", "cancel"))
+                : pairs(("↑↓", "pick"), ("Enter", "remove"), ("Esc", "cancel"))
         }
     }
 

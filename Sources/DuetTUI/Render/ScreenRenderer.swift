@@ -26,14 +26,15 @@ public enum ScreenRenderer {
         return canvas.screen
     }
 
-    /// The right pane's lines for `state.pane`, `width` columns wide; the call pane, the one
-    /// that can outgrow its rows, fits itself into `height`.
+    /// The right pane's lines for `state.pane`, `width` columns wide; the call panes, the ones
+    /// that can outgrow their rows, fit themselves into `height`.
     static func paneLines(_ state: TUIState, width: Int, height: Int) -> [StyledText] {
         switch state.pane {
         case .contact: ContactDetailView.lines(state, width: width)
         case .safetyNumber: SafetyNumberPaneView.lines(state, width: width)
         case .keys: KeysPaneView.lines(state, width: width)
         case .call: CallPaneView.lines(state, width: width, height: height)
+        case .groupCall: GroupCallPaneView.lines(state, width: width, height: height)
         }
     }
 

@@ -134,9 +134,20 @@ extension TUIControllerTests {
         #expect(await controller.state.groups.first?.members == ["you (+15552431)", "Bob (+15552432)"])
         await controller.handle(.down)  // past Bob, onto the group
         #expect(await controller.state.selectedGroup?.name == "Team")
+        try await Task.sleep(for: .milliseconds(3200))
+        await controller.tick()  // contacts reload every 3 s: the highlight stays on the group
+        #expect(await controller.state.selectedGroup?.name == "Team")
+        // c on the group starts its call; Bob, rung and not joining, is invited and holds the key.
         await controller.handle(.character("c"))
-        #expect(await controller.state.message?.text.contains("group calls are not in this version yet") == true)
+        #expect(await controller.state.pane == .groupCall)
         #expect(await controller.state.call == nil)
+        let invited = await waitUntil {
+            await controller.state.groupCall?.invited == [GroupInvitedRow(number: bob.number, name: "Bob", hasKey: true)]
+        }
+        let shown = await controller.state.groupCall
+        #expect(invited, "\(String(describing: shown))")
+        await controller.handle(.character("h"))
+        #expect(await waitUntil { await controller.state.groupCall?.keysWiped == true })
         await alice.close(); await bob.close()
         try await server.stop()
     }

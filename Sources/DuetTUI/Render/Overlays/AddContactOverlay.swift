@@ -16,8 +16,8 @@ enum AddContactOverlay {
 
     /// "Number: +1555_" — the active field's label is bold; a value too long to fit keeps its end
     /// (where the typing happens) visible.
-    static func field(_ label: String, _ value: String, active: Bool, width: Int) -> [StyledText] {
-        let labelText = StyledText((label + ":").padding(8), active ? .bold : .plain)
+    static func field(_ label: String, _ value: String, active: Bool, width: Int, labelWidth: Int = 8) -> [StyledText] {
+        let labelText = StyledText((label + ":").padding(labelWidth), active ? .bold : .plain)
         var valueText = StyledText(value)
         if active { valueText += StyledText("_", .bold) }
         let room = width - labelText.count

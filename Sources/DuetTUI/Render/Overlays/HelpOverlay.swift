@@ -11,15 +11,16 @@ enum HelpOverlay {
 
     static let left = [
         Group(title: "Contacts", keys: [
-            ("↑/↓ j/k", "move"), ("Enter i", "details"), ("c", "call"), ("s", "safety number"),
+            ("↑/↓ j/k", "move"), ("Enter i", "details"), ("c", "call contact / group"), ("s", "safety number"),
             ("v", "verify (safety number)"), ("u", "unverify (safety number)"), ("a", "add contact"),
-            ("d", "remove contact"), ("K", "your keys"),
+            ("d", "remove contact"), ("g", "new group"), ("K", "your keys"),
         ]),
+        Group(title: "Group call", keys: [("+", "add a member"), ("-", "remove a member")]),
     ]
 
     static let right = [
-        Group(title: "Call", keys: [("m", "mute / unmute"), ("h", "hang up")]),
-        Group(title: "Incoming call", keys: [("a", "accept"), ("d", "decline")]),
+        Group(title: "Call", keys: [("m", "mute / unmute (1:1)"), ("h", "hang up / leave")]),
+        Group(title: "Incoming call", keys: [("a", "accept / join"), ("d", "decline")]),
         Group(title: "Everywhere", keys: [
             ("l", "toggle event log"), ("Esc", "close / back"), ("?", "this help"), ("q", "quit (hangs up a call first)"),
         ]),

@@ -42,7 +42,7 @@ enum OverlayView {
         let preferred: Int = switch overlay {
         case .help: HelpOverlay.width
         case .incoming, .addContact, .confirmRemove: 46
-        case .keyChangedWarning: 56
+        case .keyChangedWarning, .incomingGroupCall, .createGroup, .groupMember: 56
         }
         let width = OverlayBox.innerWidth(preferred: preferred, in: area)
         let lines: [StyledText] = switch overlay {
@@ -51,6 +51,9 @@ enum OverlayView {
         case let .addContact(prompt): AddContactOverlay.lines(prompt, width: width)
         case let .confirmRemove(contact): ConfirmRemoveOverlay.lines(contact, width: width)
         case let .keyChangedWarning(contact): KeyChangedOverlay.lines(contact, width: width)
+        case let .incomingGroupCall(call): IncomingGroupCallOverlay.lines(call, width: width)
+        case let .createGroup(prompt): CreateGroupOverlay.lines(prompt, width: width)
+        case let .groupMember(prompt): GroupMemberOverlay.lines(prompt, width: width)
         }
         OverlayBox.draw(lines, innerWidth: width, in: area, on: &canvas)
     }

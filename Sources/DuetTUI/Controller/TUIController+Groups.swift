@@ -1,0 +1,141 @@
+import DuetClient
+import DuetWire
+import Foundation
+
+/// Groups on the server: making one from the contacts pane (`g`), and adding (`+`) or
+/// removing (`-`) a member of the group whose call is in progress. The server tells every
+/// member of the change, and each device in the call rekeys by itself.
+extension TUIController {
+    /// Typing in the new-group box; Enter moves from name to members, then creates.
+    func editCreateGroup(_ prompt: CreateGroupPrompt, _ key: KeyPress) {
+        var prompt = prompt
+        switch key {
+        case .escape:
+            state.overlay = nil
+            return
+        case .backspace:
+            if prompt.field == .name { _ = prompt.name.popLast() } else { _ = prompt.members.popLast() }
+        case .tab:
+            prompt.field = prompt.field == .name ? .members : .name
+        case .enter:
+            if prompt.field == .name {
+                guard !prompt.name.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    prompt.error = "give the group a name"
+                    break
+                }
+                prompt.error = nil
+                prompt.field = .members
+            } else if let problem = Self.membersProblem(prompt.memberNumbers) {
+                prompt.error = problem
+            } else {
+                createGroup(prompt)
+                return
+            }
+        case let .character(character):
+            if prompt.field == .name {
+                if !character.isNewline, prompt.name.count < 40 { prompt.name.append(character) }
+            } else if character == "+" || character == " " || character.isNumber, prompt.members.count < 200 {
+                prompt.members.append(character)
+            }
+        default:
+            break
+        }
+        state.overlay = .createGroup(prompt)
+    }
+
+    /// Why the typed members cannot make a group, or nil when they can.
+    static func membersProblem(_ numbers: [String]) -> String? {
+        if numbers.isEmpty { return "write at least one member's number, e.g. +15550002 +15550003" }
+        if let bad = numbers.first(where: { !PhoneNumber.isValid($0) }) {
+            return "\(bad) is not a number: write + and 1–15 digits"
+        }
+        return nil
+    }
+
+    private func createGroup(_ prompt: CreateGroupPrompt) {
+        let name = prompt.name.trimmingCharacters(in: .whitespaces)
+        Task {
+            do {
+                let group = try await session.connection.createGroup(name: name, members: prompt.memberNumbers)
+                state.overlay = nil
+                await loadGroups()
+                if let index = state.groups.firstIndex(where: { $0.id == group.id }) {
+                    state.selected = state.contacts.count + index
+                    state.pane = .contact
+                }
+                show("made group \(group.name) with \(names(group.members)); press c to call it", .good)
+            } catch {
+                var failed = prompt
+                failed.error = "\(error)"
+                state.overlay = .createGroup(failed)
+            }
+            changed()
+        }
+    }
+
+    /// `+` / `-`: the member box for the group of the call in progress.
+    func promptGroupMember(_ action: GroupMemberPrompt.Action) {
+        guard let call = state.groupCall, call.phase.isActive, !call.groupID.isEmpty else {
+            show("+ and - change the members of a group call in progress: call a group first", .warning)
+            return
+        }
+        var choices: [GroupMemberPrompt.Choice] = []
+        if action == .remove {
+            choices = call.participants.map { .init(number: $0.number, name: $0.name) }
+                + call.invited.map { .init(number: $0.number, name: $0.name) }
+        }
+        state.overlay = .groupMember(GroupMemberPrompt(action: action, groupID: call.groupID, groupName: call.groupName,
+                                                       number: choices.first?.number ?? "", choices: choices))
+    }
+
+    /// Typing (or, for removal, picking with ↑/↓) a number; Enter asks the server.
+    func editGroupMember(_ prompt: GroupMemberPrompt, _ key: KeyPress) {
+        var prompt = prompt
+        switch key {
+        case .escape:
+            state.overlay = nil
+            return
+        case .backspace:
+            _ = prompt.number.popLast()
+        case .up, .down:
+            guard !prompt.choices.isEmpty else { break }
+            let current = prompt.choices.firstIndex { $0.number == prompt.number }
+            let step = key == .up ? -1 : 1
+            let next = current.map { ($0 + step + prompt.choices.count) % prompt.choices.count } ?? 0
+            prompt.number = prompt.choices[next].number
+        case .enter:
+            guard PhoneNumber.isValid(prompt.number) else {
+                prompt.error = "write + and 1–15 digits, e.g. +15550100"
+                break
+            }
+            changeGroupMember(prompt)
+            return
+        case let .character(character):
+            if character == "+" || character.isNumber, prompt.number.count < 16 { prompt.number.append(character) }
+        default:
+            break
+        }
+        state.overlay = .groupMember(prompt)
+    }
+
+    private func changeGroupMember(_ prompt: GroupMemberPrompt) {
+        let (connection, number) = (session.connection, prompt.number)
+        Task {
+            do {
+                switch prompt.action {
+                case .add: _ = try await connection.addGroupMember(group: prompt.groupID, number: number)
+                case .remove: _ = try await connection.removeGroupMember(group: prompt.groupID, number: number)
+                }
+                state.overlay = nil
+                let verb = prompt.action == .add ? "added \(displayName(number)) to" : "removed \(displayName(number)) from"
+                show("\(verb) \(prompt.groupName); everyone in the call makes a new key", .good)
+                await loadGroups()
+            } catch {
+                var failed = prompt
+                failed.error = "\(error)"
+                state.overlay = .groupMember(failed)
+            }
+            changed()
+        }
+    }
+}
