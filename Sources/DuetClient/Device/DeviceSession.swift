@@ -59,6 +59,17 @@ public actor DeviceSession {
     public nonisolated let groupCallNews: AsyncStream<GroupCallNews>
     private let groupCallSink: AsyncStream<GroupCallNews>.Continuation
 
+    /// What this device's `MeetingEngine` follows: changes of its meetings, its admission, its
+    /// exclusion.
+    public nonisolated let meetingNews: AsyncStream<MeetingNews>
+    private let meetingSink: AsyncStream<MeetingNews>.Continuation
+
+    public enum MeetingNews: Sendable, Equatable {
+        case changed(Signaling.MeetingChanged)
+        case admitted(Signaling.Meeting)
+        case closed(Signaling.MeetingClosed)
+    }
+
     /// One piece of news for the group call engine.
     public enum GroupCallNews: Sendable, Equatable {
         case room(GroupCallEvent)
@@ -100,6 +111,7 @@ public actor DeviceSession {
         self.server = server
         (callSignals, callSignalSink) = AsyncStream.makeStream(of: CallSignal.self, bufferingPolicy: .bufferingNewest(256))
         (groupCallNews, groupCallSink) = AsyncStream.makeStream(of: GroupCallNews.self, bufferingPolicy: .bufferingNewest(1024))
+        (meetingNews, meetingSink) = AsyncStream.makeStream(of: MeetingNews.self, bufferingPolicy: .bufferingNewest(256))
     }
 
     private func startPump() {
@@ -138,6 +150,12 @@ public actor DeviceSession {
             notices.append("lost the server: \(reason); reconnecting")
         case let .gaveUp(error):
             link = .failed(error.description)
+        case let .meetingChanged(change):
+            meetingSink.yield(.changed(change))
+        case let .meetingAdmitted(meeting):
+            meetingSink.yield(.admitted(meeting))
+        case let .meetingClosed(closed):
+            meetingSink.yield(.closed(closed))
         case let .callSignal(from, callID, kind, payload):
             guard let kind = CallSignal.Kind(rawValue: kind) else { break }
             let signal = CallSignal(from: from, callID: callID, kind: kind, payload: payload)
@@ -233,6 +251,7 @@ public actor DeviceSession {
         pump?.cancel()
         callSignalSink.finish()
         groupCallSink.finish()
+        meetingSink.finish()
         await connection.close()
     }
 }
