@@ -88,13 +88,16 @@ public actor DeviceSession {
     /// Connects to `server` (or the profile's remembered server). The profile's pinned
     /// fingerprint must match unless this is the first connection to that server;
     /// `acceptFingerprint` replaces the pin deliberately after the operator confirmed it.
-    public static func open(store: DeviceStore, server: HostPort? = nil, acceptFingerprint: String? = nil) async throws -> DeviceSession {
+    /// `remember: false` connects without making `server` the profile's server (a meeting on
+    /// another server); its certificate is then trusted for this connection only.
+    public static func open(store: DeviceStore, server: HostPort? = nil, acceptFingerprint: String? = nil,
+                            remember: Bool = true) async throws -> DeviceSession {
         let account = try store.account()
         guard let target = server ?? account.server else { throw DeviceSessionError.noServer }
         let pin = acceptFingerprint ?? (account.server == target ? account.serverFingerprint : nil)
         let connection = try ServerConnection(server: target, identity: try store.identity(), pinnedFingerprint: pin)
         try await connection.connect()
-        if let seen = await connection.serverFingerprint?.description, seen != account.serverFingerprint || account.server != target {
+        if remember, let seen = await connection.serverFingerprint?.description, seen != account.serverFingerprint || account.server != target {
             var updated = account
             updated.server = target
             updated.serverFingerprint = seen
