@@ -220,6 +220,12 @@ public actor ServerConnection {
             eventSink.yield(.groupChanged(GroupChange(change)))
         case let .groupCallChanged(change):
             eventSink.yield(.groupCallChanged(GroupCallInfo(change.call), joined: change.joined, left: change.left))
+        case let .meetingChanged(change):
+            eventSink.yield(.meetingChanged(change))
+        case let .meetingAdmitted(meeting):
+            eventSink.yield(.meetingAdmitted(meeting))
+        case let .meetingClosed(closed):
+            eventSink.yield(.meetingClosed(closed))
         default:
             break
         }

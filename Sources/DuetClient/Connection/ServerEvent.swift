@@ -1,4 +1,5 @@
 import DuetCrypto
+import DuetWire
 
 /// What the server tells a device without being asked, and what happens to the connection.
 public enum ServerEvent: Sendable, Equatable {
@@ -16,6 +17,12 @@ public enum ServerEvent: Sendable, Equatable {
     /// A group call in one of this device's groups started (for a member not in it: the
     /// ring) or its room changed.
     case groupCallChanged(GroupCallInfo, joined: [String], left: [String])
+    /// A meeting this device is in changed (joins, leaves, knocks for its host, recording).
+    case meetingChanged(Signaling.MeetingChanged)
+    /// The host let this device in.
+    case meetingAdmitted(Signaling.Meeting)
+    /// This device is out of a meeting: not admitted, or the meeting ended.
+    case meetingClosed(Signaling.MeetingClosed)
     /// Logged in (again); `number` is the number bound to this device's key, if any.
     case connected(number: String?)
     case disconnected(reason: String)

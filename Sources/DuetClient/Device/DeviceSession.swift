@@ -59,6 +59,17 @@ public actor DeviceSession {
     public nonisolated let groupCallNews: AsyncStream<GroupCallNews>
     private let groupCallSink: AsyncStream<GroupCallNews>.Continuation
 
+    /// What this device's `MeetingEngine` follows: changes of its meetings, its admission, its
+    /// exclusion.
+    public nonisolated let meetingNews: AsyncStream<MeetingNews>
+    private let meetingSink: AsyncStream<MeetingNews>.Continuation
+
+    public enum MeetingNews: Sendable, Equatable {
+        case changed(Signaling.MeetingChanged)
+        case admitted(Signaling.Meeting)
+        case closed(Signaling.MeetingClosed)
+    }
+
     /// One piece of news for the group call engine.
     public enum GroupCallNews: Sendable, Equatable {
         case room(GroupCallEvent)
@@ -77,13 +88,16 @@ public actor DeviceSession {
     /// Connects to `server` (or the profile's remembered server). The profile's pinned
     /// fingerprint must match unless this is the first connection to that server;
     /// `acceptFingerprint` replaces the pin deliberately after the operator confirmed it.
-    public static func open(store: DeviceStore, server: HostPort? = nil, acceptFingerprint: String? = nil) async throws -> DeviceSession {
+    /// `remember: false` connects without making `server` the profile's server (a meeting on
+    /// another server); its certificate is then trusted for this connection only.
+    public static func open(store: DeviceStore, server: HostPort? = nil, acceptFingerprint: String? = nil,
+                            remember: Bool = true) async throws -> DeviceSession {
         let account = try store.account()
         guard let target = server ?? account.server else { throw DeviceSessionError.noServer }
         let pin = acceptFingerprint ?? (account.server == target ? account.serverFingerprint : nil)
         let connection = try ServerConnection(server: target, identity: try store.identity(), pinnedFingerprint: pin)
         try await connection.connect()
-        if let seen = await connection.serverFingerprint?.description, seen != account.serverFingerprint || account.server != target {
+        if remember, let seen = await connection.serverFingerprint?.description, seen != account.serverFingerprint || account.server != target {
             var updated = account
             updated.server = target
             updated.serverFingerprint = seen
@@ -100,6 +114,7 @@ public actor DeviceSession {
         self.server = server
         (callSignals, callSignalSink) = AsyncStream.makeStream(of: CallSignal.self, bufferingPolicy: .bufferingNewest(256))
         (groupCallNews, groupCallSink) = AsyncStream.makeStream(of: GroupCallNews.self, bufferingPolicy: .bufferingNewest(1024))
+        (meetingNews, meetingSink) = AsyncStream.makeStream(of: MeetingNews.self, bufferingPolicy: .bufferingNewest(256))
     }
 
     private func startPump() {
@@ -138,6 +153,12 @@ public actor DeviceSession {
             notices.append("lost the server: \(reason); reconnecting")
         case let .gaveUp(error):
             link = .failed(error.description)
+        case let .meetingChanged(change):
+            meetingSink.yield(.changed(change))
+        case let .meetingAdmitted(meeting):
+            meetingSink.yield(.admitted(meeting))
+        case let .meetingClosed(closed):
+            meetingSink.yield(.closed(closed))
         case let .callSignal(from, callID, kind, payload):
             guard let kind = CallSignal.Kind(rawValue: kind) else { break }
             let signal = CallSignal(from: from, callID: callID, kind: kind, payload: payload)
@@ -233,6 +254,7 @@ public actor DeviceSession {
         pump?.cancel()
         callSignalSink.finish()
         groupCallSink.finish()
+        meetingSink.finish()
         await connection.close()
     }
 }

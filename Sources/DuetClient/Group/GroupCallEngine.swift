@@ -26,7 +26,7 @@ public actor GroupCallEngine {
         var group: GroupInfo
         var participants: [String]
         let ring: SenderKeyRing
-        let leg: GroupMediaLeg
+        let leg: ServerMediaLeg
         var listeners: [String: GroupMemberListener] = [:]
         var ssrcOwners: [UInt32: String] = [:]
         /// Pairwise channels out of this device, and whether the recipient has opened each.
@@ -105,11 +105,11 @@ public actor GroupCallEngine {
             _ = try? await session.connection.leaveGroupCall(callID: info.callID)
             throw GroupCallEngineError.noMediaPort
         }
-        guard let address = TransportAddress(ipv4: media.host == "localhost" ? "127.0.0.1" : media.host, port: UInt16(clamping: media.port)) else {
+        guard let address = ServerMediaLeg.address(of: media) else {
             socket.close()
             throw GroupCallEngineError.badMediaAddress(media.description)
         }
-        let leg = try GroupMediaLeg(socket: socket, media: address, certificate: certificate, serverFingerprint: fingerprint, number: number)
+        let leg = try ServerMediaLeg(socket: socket, media: address, certificate: certificate, serverFingerprint: fingerprint, voice: number)
         call = ActiveCall(callID: info.callID, group: info.group, participants: info.participants, ring: try SenderKeyRing(), leg: leg)
         rung[info.callID] = nil
         hearing = [:]
@@ -118,8 +118,7 @@ public actor GroupCallEngine {
         // so a late joiner decodes its first frames.
         for signal in early where signal.callID == info.callID { acceptSenderKey(signal) }
         early.removeAll()
-        let (datagrams, sink) = AsyncStream.makeStream(of: MediaSocket.Datagram.self, bufferingPolicy: .bufferingNewest(512))
-        socket.setHandler { datagram in _ = sink.yield(datagram) }
+        let datagrams = leg.datagrams()
         callTasks = [
             Task { [weak self] in for await datagram in datagrams { await self?.receive(datagram) } },
             Task { [weak self] in await self?.clock() },
@@ -194,7 +193,7 @@ public actor GroupCallEngine {
         call = active
     }
 
-    func report(_ outcome: GroupMediaLeg.Outcome?) {
+    func report(_ outcome: ServerMediaLeg.Outcome?) {
         switch outcome {
         case .connected:
             guard let id = call?.callID else { return }
@@ -216,7 +215,8 @@ public actor GroupCallEngine {
             try? await Task.sleep(until: next)
             guard let active = call else { return }
             report(active.leg.tickIfDue())
-            do { try active.leg.sendNextFrame(ring: active.ring) } catch { eventSink.yield(.warning("sending a frame: \(error)")) }
+            // Nothing goes out before this device's first sender key is active.
+            do { if active.ring.epoch != nil { try active.leg.sendNextFrame(seal: active.ring.encrypt) } } catch { eventSink.yield(.warning("sending a frame: \(error)")) }
             for listener in active.listeners.values { listener.playout() }
             ticks += 1
             if ticks % 50 == 0 {

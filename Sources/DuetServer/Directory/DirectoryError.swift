@@ -18,6 +18,10 @@ enum DirectoryError: Error, Equatable {
     case callExists(String)
     /// A malformed DTLS fingerprint in a group-call request.
     case invalidFingerprint(String)
+    /// Meetings: not one this device is in (or a host-only request from someone else), and
+    /// too many join attempts from one address.
+    case unknownMeeting(String)
+    case rateLimited(retryAfterSeconds: Int)
     case storage(String)
 
     var reply: Signaling.ErrorReply {
@@ -50,6 +54,10 @@ enum DirectoryError: Error, Equatable {
             .init(code: .callExists, message: "a group call '\(id)' exists already; join it, or start one with another id")
         case let .invalidFingerprint(reason):
             .init(code: .invalidMessage, message: reason)
+        case let .unknownMeeting(reason):
+            .init(code: .unknownMeeting, message: reason)
+        case let .rateLimited(seconds):
+            .init(code: .rateLimited, message: "too many attempts to join meetings from your address; try again in \(seconds) s")
         case .storage:
             .init(code: .internalError, message: "the server could not complete the request; try again")
         }

@@ -16,6 +16,9 @@ struct SignalingConnection {
         let (outbox, continuation) = AsyncStream.makeStream(of: ServerFrame.self)
         let underlying = channel.channel
         let id = await context.hub.add(outbox: continuation, close: { underlying.close(promise: nil) })
+        // The address meeting join attempts are counted against.
+        let source = underlying.remoteAddress?.ipAddress ?? "unknown"
+        let identity = ConnectionIdentity()
         var logger = context.logger
         logger[metadataKey: "connection"] = "\(id)"
         var nonce = [UInt8](repeating: 0, count: AuthenticationTranscript.nonceByteCount)
@@ -60,10 +63,13 @@ struct SignalingConnection {
                                 continuation.yield(ServerFrame(id: nil, message: .error(.init(code: code, message: "\(error); closing the connection"))))
                                 break reading
                             }
-                            if await handle(body, session: &session, connection: id, outbox: continuation, logger: logger) == .close {
+                            if await handle(body, session: &session, connection: id, source: source, outbox: continuation, logger: logger) == .close {
                                 break reading
                             }
-                            if case .authenticated = session.state { loggedIn.value.withLock { $0 = true } }
+                            if case let .authenticated(key) = session.state {
+                                loggedIn.value.withLock { $0 = true }
+                                identity.key.withLock { $0 = key.rawRepresentation }
+                            }
                         }
                     }
                     continuation.finish()
@@ -79,9 +85,10 @@ struct SignalingConnection {
             await context.announcePresence(of: number, online: false)
             await GroupCallSignaling(context: context).drop(number)
         }
+        if let key = identity.key.withLock({ $0 }) { await MeetingSignaling(context: context).drop(key: key) }
     }
 
-    private func handle(_ body: [UInt8], session: inout SignalingSession, connection id: SignalingHub.ConnectionID,
+    private func handle(_ body: [UInt8], session: inout SignalingSession, connection id: SignalingHub.ConnectionID, source: String,
                         outbox: AsyncStream<ServerFrame>.Continuation, logger: Logger) async -> Verdict {
         func reply(_ requestID: UInt32?, _ message: ServerMessage) {
             outbox.yield(ServerFrame(id: requestID, message: message))
@@ -125,7 +132,7 @@ struct SignalingConnection {
             return .keepOpen
         case let .request(message, key):
             do {
-                try await serve(message, requestID: request.id, key: key, connection: id, reply: reply)
+                try await serve(message, requestID: request.id, key: key, connection: id, source: source, reply: reply)
             } catch {
                 reply(request.id, .error(error.reply))
             }
@@ -134,7 +141,7 @@ struct SignalingConnection {
     }
 
     private func serve(_ message: ClientMessage, requestID: UInt32?, key: IdentityPublicKey, connection id: SignalingHub.ConnectionID,
-                       reply: (UInt32?, ServerMessage) -> Void) async throws(DirectoryError) {
+                       source: String, reply: (UInt32?, ServerMessage) -> Void) async throws(DirectoryError) {
         let directory = context.directory
         let raw = key.rawRepresentation
         switch message {
@@ -179,6 +186,8 @@ struct SignalingConnection {
             reply(requestID, try await GroupSignaling(context: context).serve(message, fromKey: raw))
         case .startGroupCall, .joinGroupCall, .leaveGroupCall:
             reply(requestID, try await GroupCallSignaling(context: context).serve(message, fromKey: raw))
+        case .createMeeting, .joinMeeting, .leaveMeeting, .admitToMeeting, .recordMeeting:
+            reply(requestID, try await MeetingSignaling(context: context).serve(message, key: key, source: source))
         }
     }
 
@@ -192,6 +201,11 @@ struct SignalingConnection {
             await context.warnIfPrekeysLow(number: number, remaining: remaining)
         }
     }
+}
+
+/// The identity key a connection logged in with, for the cleanup after it closes.
+private final class ConnectionIdentity: Sendable {
+    let key = Mutex<[UInt8]?>(nil)
 }
 
 /// Whether a connection has logged in; set by the read loop, read by the login deadline.

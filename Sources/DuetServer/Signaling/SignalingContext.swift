@@ -18,6 +18,9 @@ struct SignalingContext: Sendable {
     let logger: Logger
     /// The group calls' rooms.
     let groupCalls = GroupCallRegistry()
+    /// The meetings, and the per-address limit on knocking at them.
+    let meetings = MeetingRegistry()
+    let joinLimiter = JoinRateLimiter()
     /// See `ServerConfiguration.loginTimeout`.
     var loginTimeout: Duration = .seconds(15)
 

@@ -24,6 +24,12 @@ public enum ClientMessage: Hashable, Sendable {
     case startGroupCall(Signaling.StartGroupCall)
     case joinGroupCall(Signaling.GroupCallRequest)
     case leaveGroupCall(Signaling.GroupCallRequest)
+    /// Meetings: any authenticated device, registered or not (a guest), may create or knock.
+    case createMeeting(Signaling.CreateMeeting)
+    case joinMeeting(Signaling.JoinMeeting)
+    case leaveMeeting(Signaling.MeetingCode)
+    case admitToMeeting(Signaling.AdmitToMeeting)
+    case recordMeeting(Signaling.RecordMeeting)
 
     /// The JSON `type` discriminator.
     public var type: String {
@@ -45,6 +51,11 @@ public enum ClientMessage: Hashable, Sendable {
         case .startGroupCall: "startGroupCall"
         case .joinGroupCall: "joinGroupCall"
         case .leaveGroupCall: "leaveGroupCall"
+        case .createMeeting: "createMeeting"
+        case .joinMeeting: "joinMeeting"
+        case .leaveMeeting: "leaveMeeting"
+        case .admitToMeeting: "admitToMeeting"
+        case .recordMeeting: "recordMeeting"
         }
     }
 }
@@ -72,6 +83,11 @@ extension SignalingCodec {
         case .listGroups: encode(type: request.message.type, id: request.id, payload: Empty())
         case let .startGroupCall(p): encode(type: request.message.type, id: request.id, payload: p)
         case let .joinGroupCall(p), let .leaveGroupCall(p): encode(type: request.message.type, id: request.id, payload: p)
+        case let .createMeeting(p): encode(type: request.message.type, id: request.id, payload: p)
+        case let .joinMeeting(p): encode(type: request.message.type, id: request.id, payload: p)
+        case let .leaveMeeting(p): encode(type: request.message.type, id: request.id, payload: p)
+        case let .admitToMeeting(p): encode(type: request.message.type, id: request.id, payload: p)
+        case let .recordMeeting(p): encode(type: request.message.type, id: request.id, payload: p)
         }
     }
 
@@ -95,6 +111,11 @@ extension SignalingCodec {
         case "startGroupCall": .startGroupCall(try payload(body, type))
         case "joinGroupCall": .joinGroupCall(try payload(body, type))
         case "leaveGroupCall": .leaveGroupCall(try payload(body, type))
+        case "createMeeting": .createMeeting(try payload(body, type))
+        case "joinMeeting": .joinMeeting(try payload(body, type))
+        case "leaveMeeting": .leaveMeeting(try payload(body, type))
+        case "admitToMeeting": .admitToMeeting(try payload(body, type))
+        case "recordMeeting": .recordMeeting(try payload(body, type))
         default: throw .unknownType(type, id: id)
         }
         return ClientRequest(id: id, message: message)

@@ -26,6 +26,14 @@ public enum ServerMessage: Hashable, Sendable {
     case groupCall(Signaling.GroupCall)
     /// An event: a group call started (the ring) or its room changed.
     case groupCallChanged(Signaling.GroupCallChanged)
+    /// The reply to create/join (when in at once)/admit/record: the meeting as it is now.
+    case meeting(Signaling.Meeting)
+    /// The reply to a join that waits for the host (and to a leave).
+    case meetingWaiting(Signaling.MeetingCode)
+    /// Events: the meeting changed; a knock was let in; this device is out of a meeting.
+    case meetingChanged(Signaling.MeetingChanged)
+    case meetingAdmitted(Signaling.Meeting)
+    case meetingClosed(Signaling.MeetingClosed)
 
     public var type: String {
         switch self {
@@ -49,6 +57,11 @@ public enum ServerMessage: Hashable, Sendable {
         case .groupChanged: "groupChanged"
         case .groupCall: "groupCall"
         case .groupCallChanged: "groupCallChanged"
+        case .meeting: "meeting"
+        case .meetingWaiting: "meetingWaiting"
+        case .meetingChanged: "meetingChanged"
+        case .meetingAdmitted: "meetingAdmitted"
+        case .meetingClosed: "meetingClosed"
         }
     }
 }
@@ -84,6 +97,10 @@ extension SignalingCodec {
         case let .groupChanged(p): return encode(type: t, id: frame.id, payload: p)
         case let .groupCall(p): return encode(type: t, id: frame.id, payload: p)
         case let .groupCallChanged(p): return encode(type: t, id: frame.id, payload: p)
+        case let .meeting(p), let .meetingAdmitted(p): return encode(type: t, id: frame.id, payload: p)
+        case let .meetingWaiting(p): return encode(type: t, id: frame.id, payload: p)
+        case let .meetingChanged(p): return encode(type: t, id: frame.id, payload: p)
+        case let .meetingClosed(p): return encode(type: t, id: frame.id, payload: p)
         }
     }
 
@@ -110,6 +127,11 @@ extension SignalingCodec {
         case "groupChanged": .groupChanged(try payload(body, type))
         case "groupCall": .groupCall(try payload(body, type))
         case "groupCallChanged": .groupCallChanged(try payload(body, type))
+        case "meeting": .meeting(try payload(body, type))
+        case "meetingWaiting": .meetingWaiting(try payload(body, type))
+        case "meetingChanged": .meetingChanged(try payload(body, type))
+        case "meetingAdmitted": .meetingAdmitted(try payload(body, type))
+        case "meetingClosed": .meetingClosed(try payload(body, type))
         default: throw .unknownType(type, id: id)
         }
         return ServerFrame(id: id, message: message)

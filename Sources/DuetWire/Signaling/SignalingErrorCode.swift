@@ -44,5 +44,9 @@ public struct SignalingErrorCode: RawRepresentable, Codable, Hashable, Sendable,
     public static let callExists = Self(rawValue: "call_exists")
     /// Only the owner may remove someone else.
     public static let notPermitted = Self(rawValue: "not_permitted")
+    /// Too many meeting join attempts from one address (codes cannot be guessed by brute force).
+    public static let rateLimited = Self(rawValue: "rate_limited")
+    /// Not a meeting this device is in, or a request only the host may make.
+    public static let unknownMeeting = Self(rawValue: "unknown_meeting")
     public static let internalError = Self(rawValue: "internal_error")
 }

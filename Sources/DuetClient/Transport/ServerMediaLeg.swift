@@ -3,12 +3,13 @@ import DuetMedia
 import DuetWire
 import Foundation
 
-/// This device's one media leg to the SFU (DESIGN §5 "Group": one upstream whatever the
-/// group size): a UDP socket, a DTLS-SRTP client association pinned to the fingerprint the
-/// server announced over authenticated signaling, and — once it completes — the SRTP
-/// sessions the SFU re-protects with. The outgoing voice is SFrame-encrypted before RTP, so
-/// the SFU only ever handles ciphertext. Owned by the engine's actor; not thread-safe alone.
-final class GroupMediaLeg {
+/// This device's one media leg to the server's SFU (DESIGN §5 "Group" and "Meeting": one
+/// upstream whatever the number of people): a UDP socket, a DTLS-SRTP client association
+/// pinned to the fingerprint the server announced over authenticated signaling, and — once it
+/// completes — the SRTP sessions the SFU re-protects with. In a group call each frame is
+/// SFrame-encrypted before RTP (`seal`), so the SFU only handles ciphertext; in a meeting it is
+/// not, and the server can read it. Owned by the engine's actor; not thread-safe alone.
+final class ServerMediaLeg {
     let socket: MediaSocket
     let media: TransportAddress
     let ssrc: UInt32
@@ -24,17 +25,30 @@ final class GroupMediaLeg {
 
     var isConnected: Bool { sending != nil }
 
+    /// `voice`: whose synthetic voice to send (a number, or a guest's id).
     init(socket: MediaSocket, media: TransportAddress, certificate: DTLSCertificate, serverFingerprint: DTLSFingerprint,
-         number: String) throws {
+         voice number: String, ssrc: UInt32 = .random(in: 1...UInt32.max)) throws {
         self.socket = socket
         self.media = media
-        ssrc = UInt32.random(in: 1...UInt32.max)
+        self.ssrc = ssrc
         // GCM first: the SFU prefers it and it costs one pass per packet.
         endpoint = try DTLSEndpoint(role: .client, certificate: certificate, peerFingerprint: serverFingerprint,
                                     profiles: [.aeadAES128GCM, .aesCM128HMACSHA1_80], initialRetransmissionTimeout: .milliseconds(500))
         voice = SyntheticVoice(number: number)
         encoder = try OpusEncoder(configuration: .init())
         packetizer = RTPPacketizer(ssrc: ssrc)
+    }
+
+    /// The media port's address as the server named it ("localhost" is loopback).
+    static func address(of media: HostPort) -> TransportAddress? {
+        TransportAddress(ipv4: media.host == "localhost" ? "127.0.0.1" : media.host, port: UInt16(clamping: media.port))
+    }
+
+    /// The socket's datagrams as a stream, for the engine's actor to take one at a time.
+    func datagrams() -> AsyncStream<MediaSocket.Datagram> {
+        let (datagrams, sink) = AsyncStream.makeStream(of: MediaSocket.Datagram.self, bufferingPolicy: .bufferingNewest(512))
+        socket.setHandler { datagram in _ = sink.yield(datagram) }
+        return datagrams
     }
 
     /// What the handshake produced for the engine to report.
@@ -80,12 +94,12 @@ final class GroupMediaLeg {
         return outcome
     }
 
-    /// The next 20 ms of this device's voice: Opus, SFrame under the ring's active key, RTP,
-    /// SRTP. Nothing is sent before the leg is up and a sender key is active.
-    func sendNextFrame(ring: SenderKeyRing) throws {
-        guard let sending, ring.epoch != nil else { return }
+    /// The next 20 ms of this device's voice: Opus, then `seal` (SFrame in a group call), RTP,
+    /// SRTP. Nothing is sent before the leg is up.
+    func sendNextFrame(seal: ([UInt8]) throws -> [UInt8] = { $0 }) throws {
+        guard let sending else { return }
         let opus = try encoder.encode(voice.nextFrame())
-        let packet = packetizer.packetize(try ring.encrypt(opus))
+        let packet = packetizer.packetize(try seal(opus))
         socket.send(try sending.protect(packet.serialized()), to: media)
         sent += 1
     }

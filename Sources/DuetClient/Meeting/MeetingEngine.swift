@@ -1,0 +1,230 @@
+import DuetMedia
+import DuetWire
+import Foundation
+
+/// One device's side of meetings (DESIGN §5 "Meeting"): create one (and host it) or knock
+/// with a link, then one DTLS-SRTP leg to the server carrying this device's voice as plain
+/// Opus in SRTP — cloud-encrypted: the server decrypts, forwards, and may record. Each other
+/// participant's audio (told apart by the SSRC the meeting lists) gets its own listener, so
+/// the engine can say whom it hears. The host also hears knocks and admits or denies.
+public actor MeetingEngine {
+    public nonisolated let events: AsyncStream<MeetingEngineEvent>
+    private let eventSink: AsyncStream<MeetingEngineEvent>.Continuation
+    let session: DeviceSession
+    /// One certificate per engine; its fingerprint goes with each create or join.
+    private let certificate: DTLSCertificate
+
+    private struct Active {
+        let link: MeetingLink
+        let ssrc: UInt32
+        let socket: MediaSocket
+        var meeting: Signaling.Meeting?
+        var leg: ServerMediaLeg?
+        var listeners: [String: GroupMemberListener] = [:]
+        var mediaConnected = false
+        let started = ContinuousClock.now
+    }
+
+    private var active: Active?
+    private var hearing: [String: MeetingHearing] = [:]
+    private var tasks: [Task<Void, Never>] = []
+    private var follower: Task<Void, Never>?
+
+    public init(session: DeviceSession) throws {
+        self.session = session
+        certificate = try DTLSCertificate()
+        (events, eventSink) = AsyncStream.makeStream(of: MeetingEngineEvent.self, bufferingPolicy: .bufferingNewest(1024))
+    }
+
+    /// Makes a meeting on the session's server, hosted by this device, and enters it.
+    public func create(open: Bool, record: Bool, name: String?) async throws -> MeetingLink {
+        try prepare()
+        let ssrc = UInt32.random(in: 1...UInt32.max)
+        let socket = try await MediaSocket.bind()
+        let meeting: Signaling.Meeting
+        do {
+            meeting = try await session.connection.createMeeting(open: open, record: record, name: name, dtlsFingerprint: certificate.fingerprint, ssrc: ssrc)
+        } catch { socket.close(); throw error }
+        let link = MeetingLink(server: session.server, code: meeting.code)
+        active = Active(link: link, ssrc: ssrc, socket: socket)
+        eventSink.yield(.created(link))
+        try enter(meeting)
+        return link
+    }
+
+    /// Knocks with `link` (the session must be connected to the link's server); a guest gives a name.
+    @discardableResult
+    public func join(_ link: MeetingLink, name: String?) async throws -> MeetingEntry {
+        try prepare()
+        let ssrc = UInt32.random(in: 1...UInt32.max)
+        let socket = try await MediaSocket.bind()
+        let entry: MeetingEntry
+        do {
+            entry = try await session.connection.joinMeeting(code: link.code, name: name, dtlsFingerprint: certificate.fingerprint, ssrc: ssrc)
+        } catch { socket.close(); throw error }
+        active = Active(link: link, ssrc: ssrc, socket: socket)
+        switch entry {
+        case let .joined(meeting): try enter(meeting)
+        case let .waiting(code): eventSink.yield(.waiting(code: code))
+        }
+        return entry
+    }
+
+    /// The host lets `participant` in, or not.
+    public func admit(_ participant: String, _ admit: Bool) async throws {
+        guard let code = active?.link.code else { throw MeetingError.notInMeeting }
+        let meeting = try await session.connection.admitToMeeting(code: code, participant: participant, admit: admit)
+        update(meeting)
+    }
+
+    /// Starts or stops the server's recording (any participant may; everyone sees REC).
+    public func record(_ on: Bool) async throws {
+        guard let code = active?.link.code else { throw MeetingError.notInMeeting }
+        update(try await session.connection.recordMeeting(code: code, on: on))
+    }
+
+    /// Leaves (as host: ends the meeting for everyone); the leg's keys are wiped.
+    public func leave() async {
+        guard let code = active?.link.code else { return }
+        try? await session.connection.leaveMeeting(code: code)
+        end("left the meeting")
+    }
+
+    public func close() async {
+        await leave()
+        follower?.cancel()
+        eventSink.finish()
+    }
+
+    public func snapshot() -> MeetingSnapshot? {
+        guard let active else { return nil }
+        return MeetingSnapshot(code: active.link.code, link: active.link, you: active.meeting?.you,
+                               isHost: active.meeting.map { $0.host == $0.you } ?? false, inside: active.meeting != nil,
+                               meeting: active.meeting, mediaConnected: active.mediaConnected, hearing: hearing)
+    }
+
+    private func prepare() throws {
+        if let active { throw MeetingError.alreadyInMeeting(active.link.code) }
+        guard follower == nil else { return }
+        let news = session.meetingNews
+        follower = Task { [weak self] in for await item in news { await self?.handle(item) } }
+    }
+
+    private func handle(_ news: DeviceSession.MeetingNews) {
+        guard let code = active?.link.code else { return }
+        switch news {
+        case let .admitted(meeting) where meeting.code == code:
+            eventSink.yield(.admitted(code: code))
+            do { try enter(meeting) } catch { end("could not start the media leg: \(error)") }
+        case let .changed(change) where change.meeting.code == code:
+            update(change.meeting, joined: change.joined, left: change.left)
+        case let .closed(closed) where closed.code == code:
+            end(closed.reason)
+        default:
+            break
+        }
+    }
+
+    /// In the meeting: the leg to the media port starts and every other participant gets a listener.
+    private func enter(_ meeting: Signaling.Meeting) throws {
+        guard var current = active else { return }
+        guard let media = meeting.media.flatMap({ try? HostPort(parsing: $0) }), let address = ServerMediaLeg.address(of: media),
+              let fingerprint = meeting.mediaFingerprint.flatMap(DTLSFingerprint.init) else {
+            throw MeetingError.noMediaPort
+        }
+        let leg = try ServerMediaLeg(socket: current.socket, media: address, certificate: certificate, serverFingerprint: fingerprint,
+                                     voice: meeting.you ?? "", ssrc: current.ssrc)
+        current.leg = leg
+        active = current
+        update(meeting)
+        if meeting.recording { eventSink.yield(.recording(true)) }
+        let datagrams = leg.datagrams()
+        tasks = [
+            Task { [weak self] in for await datagram in datagrams { await self?.receive(datagram) } },
+            Task { [weak self] in await self?.clock() },
+        ]
+        report(leg.start())
+    }
+
+    /// A newer view of the meeting: listeners follow who is in it; changes become events.
+    private func update(_ meeting: Signaling.Meeting, joined: [String] = [], left: [String] = []) {
+        guard var current = active else { return }
+        let before = current.meeting
+        current.meeting = meeting
+        for person in meeting.participants where person.id != meeting.you && current.listeners[person.id] == nil && current.leg != nil {
+            current.listeners[person.id] = try? GroupMemberListener(member: person.id, candidates: [person.id], started: current.started)
+        }
+        for id in current.listeners.keys where !meeting.participants.contains(where: { $0.id == id }) {
+            current.listeners[id] = nil
+            hearing[id] = nil
+        }
+        active = current
+        for id in joined { if let person = meeting.participants.first(where: { $0.id == id }) { eventSink.yield(.joined(person)) } }
+        for id in left { if let person = before?.participants.first(where: { $0.id == id }) { eventSink.yield(.left(person)) } }
+        if meeting.host == meeting.you, meeting.knocking != (before?.knocking ?? []) { eventSink.yield(.knocking(meeting.knocking)) }
+        if let before, before.recording != meeting.recording { eventSink.yield(.recording(meeting.recording)) }
+    }
+
+    private func report(_ outcome: ServerMediaLeg.Outcome?) {
+        switch outcome {
+        case .connected:
+            active?.mediaConnected = true
+            eventSink.yield(.mediaConnected)
+        case let .failed(reason): eventSink.yield(.warning(reason))
+        case nil: break
+        }
+    }
+
+    /// Every 20 ms a frame out and one played per participant; every second a hearing report.
+    private func clock() async {
+        var next = ContinuousClock.now
+        var ticks = 0
+        while !Task.isCancelled {
+            next += .milliseconds(20)
+            if next < .now - .milliseconds(200) { next = .now }
+            try? await Task.sleep(until: next)
+            guard let current = active, let leg = current.leg else { return }
+            report(leg.tickIfDue())
+            do { try leg.sendNextFrame() } catch { eventSink.yield(.warning("sending a frame: \(error)")) }
+            for listener in current.listeners.values { listener.playout() }
+            ticks += 1
+            if ticks % 50 == 0, let meeting = current.meeting {
+                let reports = current.listeners.values.compactMap { listener -> MeetingHearing? in
+                    guard let person = meeting.participants.first(where: { $0.id == listener.member }) else { return nil }
+                    let heard = listener.hearing()
+                    return MeetingHearing(participant: person, heard: heard.heard, level: heard.level, received: heard.received)
+                }.sorted { $0.participant.name < $1.participant.name }
+                hearing = Dictionary(uniqueKeysWithValues: reports.map { ($0.participant.id, $0) })
+                eventSink.yield(.hearing(reports))
+            }
+        }
+    }
+
+    /// DTLS to the leg; SRTP to the listener of the participant whose SSRC it carries.
+    private func receive(_ datagram: MediaSocket.Datagram) {
+        guard let current = active, let leg = current.leg, datagram.source == leg.media, let first = datagram.bytes.first else { return }
+        switch first {
+        case 20...63:
+            report(leg.receiveDTLS(datagram.bytes))
+        case 128...191:
+            guard let packet = leg.unprotect(datagram.bytes),
+                  let person = current.meeting?.participants.first(where: { $0.ssrc == packet.ssrc && $0.id != current.meeting?.you }) else { return }
+            current.listeners[person.id]?.insert(packet, opus: packet.payload, epoch: 0)
+        default:
+            break
+        }
+    }
+
+    /// Out: tasks stop, the leg's SRTP keys are released and the socket closed.
+    private func end(_ reason: String) {
+        guard let current = active else { return }
+        active = nil
+        for task in tasks { task.cancel() }
+        tasks = []
+        current.leg?.close()
+        current.socket.close()
+        hearing = [:]
+        eventSink.yield(.keysWiped)
+        eventSink.yield(.ended(reason))
+    }
+}

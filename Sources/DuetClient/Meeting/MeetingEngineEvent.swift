@@ -1,0 +1,66 @@
+import DuetWire
+
+/// What a meeting engine tells its UI (and tests). Meetings are cloud-encrypted: the events
+/// say so, and none of them claims end-to-end encryption.
+public enum MeetingEngineEvent: Sendable, Equatable, CustomStringConvertible {
+    case created(MeetingLink)
+    /// Knocked; the host decides.
+    case waiting(code: String)
+    case admitted(code: String)
+    /// For the host: who waits at the door now.
+    case knocking([Signaling.MeetingParticipant])
+    case joined(Signaling.MeetingParticipant)
+    case left(Signaling.MeetingParticipant)
+    case recording(Bool)
+    case mediaConnected
+    /// Once a second: whom this device hears, by participant.
+    case hearing([MeetingHearing])
+    case warning(String)
+    case keysWiped
+    /// Out of the meeting; the reason says why (left, not admitted, the host ended it).
+    case ended(String)
+
+    public var description: String {
+        switch self {
+        case let .created(link): "meeting: \(link) (share this link; people knock and you admit them)"
+        case let .waiting(code): "waiting: knocked at \(code); the host decides"
+        case let .admitted(code): "admitted to \(code)"
+        case let .knocking(people):
+            people.isEmpty ? "knocking: nobody" : "knocking: " + people.map { "\($0.name) (\($0.id))" }.joined(separator: ", ")
+        case let .joined(person): "joined: \(person.name)\(person.guest ? " (guest)" : "")"
+        case let .left(person): "left: \(person.name)"
+        case let .recording(on): on ? "REC: this meeting is being recorded by the server" : "recording stopped"
+        case .mediaConnected: "media: DTLS-SRTP leg to the server up; cloud-encrypted: the server can access this meeting"
+        case let .hearing(reports):
+            reports.isEmpty ? "hearing: nobody else in the meeting" : "hearing: " + reports.map(\.description).joined(separator: "; ")
+        case let .warning(text): "warning: \(text)"
+        case .keysWiped: "keys: the meeting's DTLS-SRTP keys wiped"
+        case let .ended(reason): "ended: \(reason)"
+        }
+    }
+}
+
+/// What this device hears of one participant over the last second.
+public struct MeetingHearing: Sendable, Equatable, CustomStringConvertible {
+    public let participant: Signaling.MeetingParticipant
+    public let heard: Bool
+    public let level: Double
+    public let received: Int
+
+    public var description: String {
+        "\(participant.name) \(heard ? "heard" : "not heard") \(HearingReport.oneDecimal(level)) dBFS"
+    }
+}
+
+/// A meeting engine's state at one moment.
+public struct MeetingSnapshot: Sendable, Equatable {
+    public let code: String
+    public let link: MeetingLink
+    public let you: String?
+    public let isHost: Bool
+    /// False while knocking.
+    public let inside: Bool
+    public let meeting: Signaling.Meeting?
+    public let mediaConnected: Bool
+    public let hearing: [String: MeetingHearing]
+}

@@ -1,0 +1,18 @@
+import DuetWire
+
+/// Meeting codes (DESIGN §4 "Meetings"): `abc-defg-hij`, 10 lowercase letters from the system
+/// random source — 26^10 ≈ 1.4 × 10^14 codes, which the per-address join limit makes
+/// hopeless to guess.
+enum MeetingCodeGenerator {
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let letters = (0..<10).map { _ in Character(UnicodeScalar(UInt8(ascii: "a") + UInt8.random(in: 0..<26, using: &generator))) }
+        return String(letters[0..<3]) + "-" + String(letters[3..<7]) + "-" + String(letters[7..<10])
+    }
+
+    /// Whether `text` has a code's shape (checked before any lookup, so junk costs nothing).
+    static func isWellFormed(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        return parts.map(\.count) == [3, 4, 3] && parts.allSatisfy { $0.allSatisfy { ("a"..."z").contains($0) } }
+    }
+}

@@ -1,0 +1,123 @@
+import DuetMedia
+import DuetWire
+
+/// Who is in which meeting, who knocks, and whether it records (DESIGN §5 "Meeting"). Keyed
+/// by the devices' identity keys, since guests have no number; the signaling layer decides
+/// who may ask what and tells everyone. Nothing here awaits.
+actor MeetingRegistry {
+    /// A device in (or at the door of) a meeting.
+    struct Member: Sendable {
+        var participant: Signaling.MeetingParticipant
+        let key: [UInt8]
+        let fingerprint: DTLSFingerprint
+        var id: String { participant.id }
+    }
+
+    struct Room: Sendable {
+        let code: String
+        let hostKey: [UInt8]
+        let open: Bool
+        var recording: Bool
+        var members: [Member]
+        var knocking: [Member] = []
+
+        var host: Member? { members.first { $0.key == hostKey } }
+
+        /// The meeting as `key` sees it: only the host sees the door.
+        func view(for key: [UInt8]) -> Signaling.Meeting {
+            Signaling.Meeting(code: code, host: host?.id ?? "", open: open, participants: members.map(\.participant),
+                              knocking: key == hostKey ? knocking.map(\.participant) : [], recording: recording,
+                              you: (members + knocking).first { $0.key == key }?.id)
+        }
+    }
+
+    enum Knock: Sendable {
+        case admitted(Room)
+        case waiting(Room)
+        case unknown
+    }
+
+    private var rooms: [String: Room] = [:]
+
+    /// A new meeting with its host in it.
+    func create(code: String, host: Member, open: Bool, record: Bool) -> Room {
+        let room = Room(code: code, hostKey: host.key, open: open, recording: record, members: [host])
+        rooms[code] = room
+        return room
+    }
+
+    /// Comes in at once (open meeting, or its host coming back) or waits at the door. A device
+    /// already in or knocking is replaced (it reconnected).
+    func knock(_ code: String, member: Member) -> Knock {
+        guard var room = rooms[code] else { return .unknown }
+        room.members.removeAll { $0.key == member.key || $0.id == member.id }
+        room.knocking.removeAll { $0.key == member.key || $0.id == member.id }
+        if room.open || member.key == room.hostKey {
+            room.members.append(member)
+            rooms[code] = room
+            return .admitted(room)
+        }
+        room.knocking.append(member)
+        rooms[code] = room
+        return .waiting(room)
+    }
+
+    /// The host lets `participant` in (returning them) or not (returning them too, now gone).
+    func decide(_ code: String, by key: [UInt8], participant: String, admit: Bool) throws(DirectoryError) -> (Room, Member) {
+        guard var room = rooms[code], room.hostKey == key else {
+            throw .unknownMeeting("only the host of meeting \(code) may admit or deny")
+        }
+        guard let index = room.knocking.firstIndex(where: { $0.id == participant }) else {
+            throw .unknownMeeting("nobody called \(participant) is knocking at \(code)")
+        }
+        let member = room.knocking.remove(at: index)
+        if admit { room.members.append(member) }
+        rooms[code] = room
+        return (room, member)
+    }
+
+    /// Starts or stops the recording; any participant may.
+    func record(_ code: String, by key: [UInt8], on: Bool) throws(DirectoryError) -> Room {
+        guard var room = rooms[code], room.members.contains(where: { $0.key == key }) else {
+            throw .unknownMeeting("you are not in meeting \(code)")
+        }
+        room.recording = on
+        rooms[code] = room
+        return room
+    }
+
+    /// What a departure did to a meeting.
+    enum Departure: Sendable {
+        /// Someone left (or stopped knocking); the meeting goes on.
+        case left(Room, Member, wasKnocking: Bool)
+        /// The host left: the meeting is over for everyone in it and at its door.
+        case ended(Room)
+    }
+
+    /// `key` leaves `code` (or stops knocking).
+    func leave(_ code: String, key: [UInt8]) -> Departure? {
+        guard var room = rooms[code] else { return nil }
+        if key == room.hostKey, room.members.contains(where: { $0.key == key }) {
+            rooms[code] = nil
+            return .ended(room)
+        }
+        if let index = room.members.firstIndex(where: { $0.key == key }) {
+            let member = room.members.remove(at: index)
+            rooms[code] = room
+            return .left(room, member, wasKnocking: false)
+        }
+        if let index = room.knocking.firstIndex(where: { $0.key == key }) {
+            let member = room.knocking.remove(at: index)
+            rooms[code] = room
+            return .left(room, member, wasKnocking: true)
+        }
+        return nil
+    }
+
+    /// Every meeting `key` is in or knocking at (its connection closed).
+    func codes(of key: [UInt8]) -> [String] {
+        rooms.values.filter { room in (room.members + room.knocking).contains { $0.key == key } }.map(\.code).sorted()
+    }
+
+    func room(_ code: String) -> Room? { rooms[code] }
+}

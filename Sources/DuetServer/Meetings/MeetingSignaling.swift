@@ -1,0 +1,142 @@
+import DuetCrypto
+import DuetMedia
+import DuetWire
+import Foundation
+
+/// Meetings over signaling (DESIGN §5 "Meeting"): create, knock, admit or deny, leave,
+/// record. Any authenticated device may take part — a registered one as its number, any other
+/// as a guest under a display name. A participant's DTLS certificate fingerprint is announced
+/// to the media port as it is let in, so its handshake joins the meeting's SFU room (which
+/// decrypts: meetings are cloud-encrypted, unlike group calls). When the host leaves, the
+/// meeting ends for everyone (docs/meetings.md says why).
+struct MeetingSignaling {
+    let context: SignalingContext
+
+    /// Said to a knocker who was denied and to one who knocked at a code that does not exist:
+    /// the same words, after a similar wait, so a guesser learns nothing from either.
+    static let notAdmittedReason = "not admitted: there is no such meeting, or its host did not let you in"
+    static let hostLeftReason = "the host left, which ends the meeting"
+
+    static func roomID(_ code: String) -> String { "meeting-\(code)" }
+
+    func serve(_ message: ClientMessage, key: IdentityPublicKey, source: String) async throws(DirectoryError) -> ServerMessage {
+        let raw = key.rawRepresentation
+        switch message {
+        case let .createMeeting(request):
+            let member = try await member(key, name: request.name, fingerprint: request.dtlsFingerprint, ssrc: request.ssrc)
+            let room = await context.meetings.create(code: MeetingCodeGenerator.make(), host: member, open: request.open, record: request.record)
+            try announceLeg(member, in: room.code)
+            context.logger.info("meeting created", metadata: ["code": "\(room.code)", "open": "\(request.open)"])
+            return .meeting(withMedia(room.view(for: raw)))
+        case let .joinMeeting(request):
+            if let wait = context.joinLimiter.attempt(from: source) { throw .rateLimited(retryAfterSeconds: wait) }
+            let member = try await member(key, name: request.name, fingerprint: request.dtlsFingerprint, ssrc: request.ssrc)
+            guard MeetingCodeGenerator.isWellFormed(request.code) else {
+                refuseLater(request.code, to: raw)
+                return .meetingWaiting(.init(code: request.code))
+            }
+            switch await context.meetings.knock(request.code, member: member) {
+            case let .admitted(room):
+                try announceLeg(member, in: room.code)
+                await tell(room, joined: [member.id], left: [], except: raw)
+                return .meeting(withMedia(room.view(for: raw)))
+            case let .waiting(room):
+                await tell(room, joined: [], left: [], except: raw)  // the host sees the knock
+                return .meetingWaiting(.init(code: request.code))
+            case .unknown:
+                refuseLater(request.code, to: raw)
+                return .meetingWaiting(.init(code: request.code))
+            }
+        case let .admitToMeeting(request):
+            let (room, member) = try await context.meetings.decide(request.code, by: raw, participant: request.participant, admit: request.admit)
+            if request.admit {
+                try announceLeg(member, in: room.code)
+                await context.hub.send(.meetingAdmitted(withMedia(room.view(for: member.key))), toKey: member.key)
+                await tell(room, joined: [member.id], left: [], except: member.key)
+            } else {
+                await context.hub.send(.meetingClosed(.init(code: room.code, reason: Self.notAdmittedReason)), toKey: member.key)
+                await tell(room, joined: [], left: [], except: member.key)
+            }
+            return .meeting(room.view(for: raw))
+        case let .recordMeeting(request):
+            let room = try await context.meetings.record(request.code, by: raw, on: request.on)
+            await tell(room, joined: [], left: [], except: nil)
+            return .meeting(room.view(for: raw))
+        case let .leaveMeeting(request):
+            await leave(request.code, key: raw)
+            return .meetingWaiting(.init(code: request.code))
+        default:
+            preconditionFailure("MeetingSignaling serves meeting messages only")
+        }
+    }
+
+    /// `key` leaves `code`; if it was the host, everyone else is told the meeting ended.
+    func leave(_ code: String, key: [UInt8]) async {
+        switch await context.meetings.leave(code, key: key) {
+        case let .left(room, member, wasKnocking):
+            if !wasKnocking { context.mediaLegs.withdraw(callID: Self.roomID(code), number: member.id) }
+            await tell(room, joined: [], left: wasKnocking ? [] : [member.id], except: key)
+        case let .ended(room):
+            for member in room.members { context.mediaLegs.withdraw(callID: Self.roomID(code), number: member.id) }
+            for member in room.members + room.knocking where member.key != key {
+                await context.hub.send(.meetingClosed(.init(code: code, reason: Self.hostLeftReason)), toKey: member.key)
+            }
+            context.logger.info("meeting ended", metadata: ["code": "\(code)"])
+        case nil:
+            break
+        }
+    }
+
+    /// A connection closed: its device leaves every meeting it was in or knocking at.
+    func drop(key: [UInt8]) async {
+        for code in await context.meetings.codes(of: key) { await leave(code, key: key) }
+    }
+
+    /// Who `key` is in a meeting: its number if registered, else a guest named as it asked.
+    private func member(_ key: IdentityPublicKey, name: String?, fingerprint text: String, ssrc: UInt32) async throws(DirectoryError) -> MeetingRegistry.Member {
+        guard let fingerprint = DTLSFingerprint(text) else {
+            throw .invalidFingerprint("dtlsFingerprint is 32 hex pairs joined by ':' (SHA-256 of the DTLS certificate)")
+        }
+        let trimmed = name?.trimmingCharacters(in: .whitespaces) ?? ""
+        guard trimmed.count <= 40, !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .invalidGroup("a display name is at most 40 characters, without control characters")
+        }
+        let participant: Signaling.MeetingParticipant
+        if let number = try await context.directory.number(boundTo: key.rawRepresentation) {
+            participant = .init(id: number, name: trimmed.isEmpty ? number : trimmed, guest: false, ssrc: ssrc)
+        } else {
+            guard !trimmed.isEmpty else { throw .invalidGroup("a guest needs a display name: pass --name NAME") }
+            participant = .init(id: "guest-\(key.shortFingerprint.filter(\.isHexDigit).prefix(8).lowercased())", name: trimmed, guest: true, ssrc: ssrc)
+        }
+        try context.mediaLegs.checkFree(fingerprint, for: participant.id)
+        return MeetingRegistry.Member(participant: participant, key: key.rawRepresentation, fingerprint: fingerprint)
+    }
+
+    private func announceLeg(_ member: MeetingRegistry.Member, in code: String) throws(DirectoryError) {
+        try context.mediaLegs.announce(member.fingerprint, for: .init(callID: Self.roomID(code), number: member.id))
+    }
+
+    /// The reply's view with where the media goes.
+    private func withMedia(_ meeting: Signaling.Meeting) -> Signaling.Meeting {
+        var meeting = meeting
+        meeting.media = context.media.description
+        meeting.mediaFingerprint = context.mediaFingerprint.description
+        return meeting
+    }
+
+    /// Tells everyone in `room` (but `except`) how it changed; the host's view shows the door.
+    private func tell(_ room: MeetingRegistry.Room, joined: [String], left: [String], except: [UInt8]?) async {
+        for member in room.members where member.key != except {
+            await context.hub.send(.meetingChanged(.init(meeting: room.view(for: member.key), joined: joined, left: left)), toKey: member.key)
+        }
+    }
+
+    /// An unknown (or malformed) code is refused the way a host refuses: after a wait.
+    private func refuseLater(_ code: String, to key: [UInt8]) {
+        let hub = context.hub
+        Task {
+            try? await Task.sleep(for: .milliseconds(Int.random(in: 800...2500)))
+            await hub.send(.meetingClosed(.init(code: code, reason: Self.notAdmittedReason)), toKey: key)
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import DuetClient
+import DuetMedia
+@testable import DuetServer
+import DuetWire
+import Foundation
+import Testing
+
+/// Meetings over signaling (issue [7/9]): a host creates, registered devices and guests knock,
+/// the host admits or denies, unknown codes are refused like denials, guesses are limited,
+/// and the host leaving ends the meeting.
+@Suite("Meetings over signaling")
+struct MeetingSignalingTests {
+    struct Person {
+        let connection: ServerConnection
+        let events: EventRecorder
+        let fingerprint: DTLSFingerprint
+        let ssrc = UInt32.random(in: 1...UInt32.max)
+    }
+
+    /// A device with a fresh DTLS certificate; registered as `number` unless it is a guest.
+    func person(_ number: String?, on server: TestServer) async throws -> Person {
+        let device = TestDevice()
+        let (connection, events) = try await device.connect(to: server)
+        if let number { try await device.register(connection, as: number) }
+        return Person(connection: connection, events: events, fingerprint: try DTLSCertificate().fingerprint)
+    }
+
+    func closed(_ person: Person, _ code: String) async -> String? {
+        let event = await person.events.waitFor { if case let .meetingClosed(closed) = $0 { closed.code == code } else { false } }
+        if case let .meetingClosed(closed) = event { return closed.reason }
+        return nil
+    }
+
+    @Test func hostAdmitsOneDeniesAnotherAndAGuestWaitsLikeAnyone() async throws {
+        let server = try await TestServer.start()
+        let host = try await person("+15556001", on: server)
+        let bob = try await person("+15556002", on: server)
+        let carol = try await person("+15556003", on: server)
+        let guest = try await person(nil, on: server)
+
+        let meeting = try await host.connection.createMeeting(open: false, record: false, name: "Ann", dtlsFingerprint: host.fingerprint, ssrc: host.ssrc)
+        #expect(meeting.code.count == 12 && meeting.code.split(separator: "-").map(\.count) == [3, 4, 3])
+        #expect(meeting.host == "+15556001" && meeting.participants.map(\.name) == ["Ann"])
+        #expect(meeting.media != nil && meeting.mediaFingerprint != nil && meeting.you == "+15556001")
+
+        // Bob knocks: he waits, the host sees him at the door, admits him; both are told.
+        let entry = try await bob.connection.joinMeeting(code: meeting.code, name: nil, dtlsFingerprint: bob.fingerprint, ssrc: bob.ssrc)
+        #expect(entry == .waiting(code: meeting.code))
+        let knock = await host.events.waitFor { if case let .meetingChanged(change) = $0 { change.meeting.knocking.map(\.id) == ["+15556002"] } else { false } }
+        #expect(knock != nil)
+        _ = try await host.connection.admitToMeeting(code: meeting.code, participant: "+15556002", admit: true)
+        let admitted = await bob.events.waitFor { if case .meetingAdmitted = $0 { true } else { false } }
+        guard case let .meetingAdmitted(inside) = admitted else { Issue.record("bob was not admitted"); return }
+        #expect(inside.participants.map(\.id) == ["+15556001", "+15556002"] && inside.media != nil && inside.knocking.isEmpty)
+        #expect(inside.participants.last?.ssrc == bob.ssrc)
+
+        // A guest must name itself, then knocks like anyone; Carol is denied.
+        await expectServerError(.invalidGroup) {
+            _ = try await guest.connection.joinMeeting(code: meeting.code, name: nil, dtlsFingerprint: guest.fingerprint, ssrc: guest.ssrc)
+        }
+        #expect(try await guest.connection.joinMeeting(code: meeting.code, name: "Visitor", dtlsFingerprint: guest.fingerprint, ssrc: guest.ssrc)
+                == .waiting(code: meeting.code))
+        #expect(try await carol.connection.joinMeeting(code: meeting.code, name: nil, dtlsFingerprint: carol.fingerprint, ssrc: carol.ssrc)
+                == .waiting(code: meeting.code))
+        let door = await host.events.waitFor { if case let .meetingChanged(change) = $0 { change.meeting.knocking.count == 2 } else { false } }
+        guard case let .meetingChanged(change) = door else { Issue.record("the host did not see two knocks"); return }
+        let visitor = try #require(change.meeting.knocking.first { $0.guest })
+        #expect(visitor.name == "Visitor" && visitor.id.hasPrefix("guest-"))
+        _ = try await host.connection.admitToMeeting(code: meeting.code, participant: visitor.id, admit: true)
+        let denied = try await host.connection.admitToMeeting(code: meeting.code, participant: "+15556003", admit: false)
+        #expect(denied.participants.map(\.id) == ["+15556001", "+15556002", visitor.id] && denied.knocking.isEmpty)
+        #expect(await closed(carol, meeting.code) == MeetingSignaling.notAdmittedReason)
+
+        // Only the host admits; anyone inside may record, and everyone sees it.
+        await expectServerError(.unknownMeeting) { _ = try await bob.connection.admitToMeeting(code: meeting.code, participant: "x", admit: true) }
+        _ = try await bob.connection.recordMeeting(code: meeting.code, on: true)
+        let rec = await guest.events.waitFor { if case let .meetingChanged(change) = $0 { change.meeting.recording } else { false } }
+        #expect(rec != nil)
+
+        // The host leaves: the meeting ends for everyone.
+        try await host.connection.leaveMeeting(code: meeting.code)
+        #expect(await closed(bob, meeting.code) == MeetingSignaling.hostLeftReason)
+        #expect(await closed(guest, meeting.code) == MeetingSignaling.hostLeftReason)
+        for person in [host, bob, carol, guest] { await person.connection.close() }
+        try await server.stop()
+    }
+
+    @Test func unknownCodesAreRefusedLikeDenialsAndGuessesAreLimited() async throws {
+        let server = try await TestServer.start()
+        let guesser = try await person(nil, on: server)
+        // A well-formed code nobody made: waiting, then the very words a denial gets.
+        let entry = try await guesser.connection.joinMeeting(code: "abc-defg-hij", name: "Guesser", dtlsFingerprint: guesser.fingerprint, ssrc: 1)
+        #expect(entry == .waiting(code: "abc-defg-hij"))
+        #expect(await closed(guesser, "abc-defg-hij") == MeetingSignaling.notAdmittedReason)
+        // A burst of guesses from one address runs out.
+        var limited = false
+        for attempt in 0..<20 {
+            do {
+                let guess = "zzz-zzzz-zz" + String(Character(UnicodeScalar(UInt8(ascii: "a") + UInt8(attempt))))
+                _ = try await guesser.connection.joinMeeting(code: guess, name: "Guesser", dtlsFingerprint: guesser.fingerprint, ssrc: 1)
+            } catch {
+                guard case let .server(code, message) = error, code == .rateLimited else {
+                    Issue.record("a guess failed otherwise than by the rate limit: \(error)")
+                    break
+                }
+                limited = true
+                #expect(message.contains("try again in"))
+                break
+            }
+        }
+        #expect(limited, "20 guesses in a row were never limited")
+        await guesser.connection.close()
+        try await server.stop()
+    }
+}

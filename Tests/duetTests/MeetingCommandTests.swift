@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+
+/// `duet meeting create` and `duet meeting join` as separate processes on a real `duet
+/// server` (issue [7/9]): a registered device and a guest knock, the host's policy admits or
+/// denies, and everyone inside hears everyone.
+@Suite("duet meeting", .serialized)
+struct MeetingCommandTests {
+    let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-meetings-\(UUID().uuidString)")
+
+    func link(in child: DuetChild) async -> String? {
+        guard await child.waitForLine(containing: "duet://") else { return nil }
+        return child.lines.lazy.compactMap { $0.split(separator: " ").first { $0.hasPrefix("duet://") }.map(String.init) }.first
+    }
+
+    @Test func aHostAdmitsADeviceAndAGuestWhoAllHearEachOther() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let duet = DuetCommandLine(home: home)
+        let server = try ServerProcess(dataDirectory: home.appendingPathComponent("server"))
+        defer { server.stop() }
+        for (profile, number) in [("ann", "+15556301"), ("ben", "+15556302")] {
+            #expect(try duet.run(["register", number, "--profile", profile, "--server", server.signaling]).status == 0)
+        }
+        let host = try DuetChild(["meeting", "create", "--duration", "8s", "--name", "Ann", "--profile", "ann"], home: home)
+        let url = try #require(await link(in: host), "no link: \(host.text)")
+        #expect(url.wholeMatch(of: /duet:\/\/127\.0\.0\.1:\d+\/[a-z]{3}-[a-z]{4}-[a-z]{3}/) != nil, "\(url)")
+
+        let ben = try DuetChild(["meeting", "join", url, "--profile", "ben"], home: home)
+        let guest = try DuetChild(["meeting", "join", url, "--name", "Visitor", "--profile", "visitor"], home: home)
+        let heardBoth = await eventually(timeout: .seconds(40)) {
+            host.lines.contains { $0.hasPrefix("hearing: ") && $0.contains("+15556302 heard") && $0.contains("Visitor heard") }
+        }
+        #expect(heardBoth, "ann: \(host.text)")
+        #expect(await eventually(timeout: .seconds(40)) { guest.lines.contains { $0.contains("Ann heard") && $0.contains("+15556302 heard") } },
+                "guest: \(guest.text)")
+        #expect(await host.waitForExit() == 0, "ann: \(host.text)")
+        #expect(await ben.waitForExit() == 0, "ben: \(ben.text)")
+        #expect(await guest.waitForExit() == 0, "guest: \(guest.text)")
+        #expect(guest.lines.contains("ended: the host left, which ends the meeting"), "guest: \(guest.text)")
+        #expect(host.lines.contains { $0.contains("cloud-encrypted: the server can access this meeting") })
+        #expect(!(host.text + guest.text + ben.text).contains("end-to-end"), "a meeting must never claim end-to-end encryption")
+    }
+
+    @Test func aHostWhoAdmitsNobodyLeavesTheKnockerOutWithAClearReason() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let duet = DuetCommandLine(home: home)
+        let server = try ServerProcess(dataDirectory: home.appendingPathComponent("server"))
+        defer { server.stop() }
+        #expect(try duet.run(["register", "+15556311", "--profile", "ann", "--server", server.signaling]).status == 0)
+        let host = try DuetChild(["meeting", "create", "--duration", "6s", "--admit", "none", "--profile", "ann"], home: home)
+        let url = try #require(await link(in: host), "no link: \(host.text)")
+        let knocker = try DuetChild(["meeting", "join", url, "--name", "Stranger", "--profile", "stranger"], home: home)
+        #expect(await knocker.waitForExit() != 0, "stranger: \(knocker.text)")
+        #expect(knocker.text.contains("not admitted"), "stranger: \(knocker.text)")
+        let bad = try duet.run(["meeting", "join", "https://example.com/abc", "--name", "X", "--profile", "stranger"])
+        #expect(bad.status != 0 && bad.stderr.contains("is not a meeting link"), "\(bad.stderr)")
+        _ = await host.waitForExit()
+    }
+}
