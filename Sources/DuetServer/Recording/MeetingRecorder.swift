@@ -100,6 +100,12 @@ public final class MeetingRecorder {
         lane.insert(opusFrame, sequenceNumber: sequenceNumber, timestamp: timestamp, tick: ticks)
     }
 
+    /// A present participant's receive counters (lost, late, concealed…), for the meeting's
+    /// own reports; nil once they left.
+    public func statistics(for participant: String) -> JitterBufferStatistics? {
+        lanes[participant]?.statistics
+    }
+
     /// The participant left the meeting: from the next tick they are silence.
     public func participantLeft(_ participant: String) {
         lanes.removeValue(forKey: participant)
