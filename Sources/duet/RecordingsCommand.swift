@@ -24,7 +24,10 @@ extension ServerCommand.Recordings {
             let directory = dataOptions.data ?? ServerCommand.defaultDataDirectory()
             let url = URL(fileURLWithPath: directory, isDirectory: true)
             // A data dir that never recorded has no key yet: that is an empty list, not an error.
-            guard FileManager.default.fileExists(atPath: url.appendingPathComponent(RecordingMasterKey.fileName).path) else {
+            // Recordings without their key are an error (the vault says so).
+            let keyPath = url.appendingPathComponent(RecordingMasterKey.fileName).path
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: url.appendingPathComponent("recordings").path)) ?? []
+            guard FileManager.default.fileExists(atPath: keyPath) || files.contains(where: { $0.hasSuffix(".duetrec") }) else {
                 FileHandle.standardError.write(Data("no recordings in \(directory)\n".utf8))
                 return
             }
@@ -43,7 +46,7 @@ extension ServerCommand.Recordings {
                 [info.id, info.meetingCode, formatter.string(from: info.started),
                  info.ended.map(formatter.string(from:)) ?? "unfinished",
                  String(format: "%.1f", info.audioSeconds), String(info.byteSize),
-                 info.participants.isEmpty ? "-" : info.participants.joined(separator: ",")]
+                 info.problem.map { "! \($0)" } ?? (info.participants.isEmpty ? "-" : info.participants.joined(separator: ","))]
             }
             let header = ["ID", "MEETING", "STARTED", "ENDED", "SECONDS", "BYTES", "PARTICIPANTS"]
             let all = [header] + rows

@@ -31,11 +31,27 @@ final class ParticipantLane {
 
     var statistics: JitterBufferStatistics { buffer.statistics }
 
+    /// Late frames in a row after which the sender is taken to have restarted its sequence
+    /// numbers (a new leg the meeting code did not announce with `participantLeft`): half a second.
+    static let lateFramesBeforeRestart = 25
+    private var lateInARow = 0
+
     func insert(_ frame: [UInt8], sequenceNumber: UInt16, timestamp: UInt32, tick: Int) {
         // Arrival on the recorder's own 20 ms clock: only differences matter to the buffer.
         let arrival = Duration.milliseconds(Int64(tick) * Int64(AudioFormat.frameDurationMilliseconds))
-        buffer.insert(JitterBuffer.Packet(sequenceNumber: sequenceNumber, timestamp: timestamp, arrival: arrival, payload: frame))
+        let packet = JitterBuffer.Packet(sequenceNumber: sequenceNumber, timestamp: timestamp, arrival: arrival, payload: frame)
         lastPacketTick = tick
+        guard buffer.insert(packet) == .late else {
+            lateInARow = 0
+            return
+        }
+        lateInARow += 1
+        // A sequence that jumped backwards would be "late" forever: start a fresh buffer on it.
+        if lateInARow >= Self.lateFramesBeforeRestart {
+            lateInARow = 0
+            buffer = JitterBuffer(configuration: Self.jitterConfiguration)
+            buffer.insert(packet)
+        }
     }
 
     /// The next 20 ms of this participant, or nil when there is nothing to play (not started,

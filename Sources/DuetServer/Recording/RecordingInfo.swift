@@ -14,8 +14,13 @@ public struct RecordingInfo: Sendable, Equatable, Codable {
     public var audioSeconds: Double
     /// Bytes of the encrypted file on disk (not part of the sealed record).
     public var byteSize: Int
+    /// Set by `list()` when the sidecar is missing or damaged: the recording is still listed
+    /// (and may still export), with its file's date and no meeting details.
+    public var problem: String?
 
-    public init(id: String, meetingCode: String, started: Date, ended: Date?, participants: [String], audioSeconds: Double, byteSize: Int) {
+    public init(id: String, meetingCode: String, started: Date, ended: Date?, participants: [String], audioSeconds: Double, byteSize: Int,
+                problem: String? = nil) {
+        self.problem = problem
         self.id = id
         self.meetingCode = meetingCode
         self.started = started

@@ -43,8 +43,19 @@ public struct RecordingVault: Sendable {
         for name in names where name.hasSuffix(".\(Self.fileExtension)") {
             let id = String(name.dropLast(Self.fileExtension.count + 1))
             let sidecar = folder.appendingPathComponent("\(id).\(RecordingSidecar.fileExtension)")
-            var info = try RecordingSidecar.read(sidecar, id: id, masterKey: masterKey)
-            info.byteSize = Self.size(of: folder.appendingPathComponent(name))
+            let file = folder.appendingPathComponent(name)
+            var info: RecordingInfo
+            do {
+                info = try RecordingSidecar.read(sidecar, id: id, masterKey: masterKey)
+            } catch {
+                // Caught then tested (a typed `catch` pattern in a loop crashed Swift 6.3).
+                // The whole vault is under another key: say so rather than list every file as damaged.
+                if case .wrongMasterKey = error { throw error }
+                // One lost or damaged sidecar must not hide the other recordings.
+                info = RecordingInfo(id: id, meetingCode: "?", started: Self.modified(file), ended: nil, participants: [],
+                                     audioSeconds: 0, byteSize: 0, problem: "metadata unreadable: \(error)")
+            }
+            info.byteSize = Self.size(of: file)
             result.append(info)
         }
         return result.sorted { ($0.started, $0.id) < ($1.started, $1.id) }
@@ -86,6 +97,10 @@ public struct RecordingVault: Sendable {
         }
         keep = true
         return written
+    }
+
+    private static func modified(_ url: URL) -> Date {
+        ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date) ?? Date(timeIntervalSince1970: 0)
     }
 
     private static func size(of url: URL) -> Int {

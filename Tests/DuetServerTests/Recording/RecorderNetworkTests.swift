@@ -93,3 +93,37 @@ struct RecorderNetworkTests {
         #expect(!FileManager.default.fileExists(atPath: output.path))
     }
 }
+
+extension RecorderNetworkTests {
+    /// A leg that restarts its sequence numbers behind the old ones, with no `participantLeft`
+    /// from the meeting code, would be "late" forever; the lane starts afresh instead.
+    @Test func aSequenceRestartWithoutLeavingIsHeardAgain() throws {
+        let data = try RecordingDataDirectory()
+        let key = try RecordingMasterKey.loadOrCreate(dataDirectory: data.url)
+        let recorder = try MeetingRecorder(id: RecordingID("rec-restart"), meetingCode: "abc-defg-hij", dataDirectory: data.url, masterKey: key)
+        let number = RecordingFixtures.distinctNumbers(1)[0]
+        var speaker = try SimulatedParticipant(number: number)
+        for tick in 0..<250 {
+            var packet = try speaker.nextFrame(speaking: true)
+            if tick >= 100 { packet.sequence &-= 5000 }  // the new leg numbers 5000 behind
+            recorder.receive(participant: number, opusFrame: packet.frame, sequenceNumber: packet.sequence, timestamp: packet.timestamp)
+            try recorder.tick()
+        }
+        try recorder.finish()
+        let pcm = try Self.decodedExport(of: recorder, data: data.url)
+        let heard = VoiceAnalyser(numbers: [number]).analyse(MeetingRecorderTests.stretch(pcm, 3.0, 4.9))
+        #expect(heard.speaker?.number == VoiceSignature(number: number).number, "\(heard)")
+    }
+
+    @Test func aLostSidecarDoesNotHideOtherRecordings() throws {
+        let data = try RecordingDataDirectory()
+        let key = try RecordingMasterKey.loadOrCreate(dataDirectory: data.url)
+        _ = try RecordingFixtures.oneVoice(in: data.url, masterKey: key, seconds: 1, id: "rec-a")
+        _ = try RecordingFixtures.oneVoice(in: data.url, masterKey: key, seconds: 1, id: "rec-b")
+        try FileManager.default.removeItem(at: data.url.appendingPathComponent("recordings/rec-a.meta"))
+        let listed = try RecordingVault(dataDirectory: data.url, masterKey: key).list()
+        #expect(Set(listed.map(\.id)) == ["rec-a", "rec-b"])
+        #expect(listed.first { $0.id == "rec-a" }?.problem?.contains("metadata unreadable") == true)
+        #expect(listed.first { $0.id == "rec-b" }?.problem == nil)
+    }
+}
