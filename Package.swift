@@ -79,6 +79,6 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .testTarget(name: "DuetTUITests", dependencies: ["DuetTUI", "DuetClient"], resources: [.copy("Golden")]),
-        .testTarget(name: "duetTests", dependencies: ["duet"]),
+        .testTarget(name: "duetTests", dependencies: ["duet", "DuetServer", "DuetMedia"]),
     ]
 )

@@ -1,7 +1,7 @@
 // duet-bench: cost figures for `make bench`, one `name value unit` line each.
 // Every bench measures its ratios within one run, interleaving rounds, so a busy machine
 // slows numerator and denominator alike. Add a bench by adding its `run(report:)` here.
-// `duet-bench NAME…` runs only the benches named (opus, srtp, sframe, sfu, call-setup, rekey).
+// `duet-bench NAME…` runs only the benches named (opus, srtp, sframe, sfu, call-setup, rekey, recording).
 
 let report = BenchReport()
 let chosen = Set(CommandLine.arguments.dropFirst())
@@ -13,3 +13,4 @@ if wanted("sframe") { SFrameBench.run(report: report) }
 if wanted("sfu") { SFUBench.run(report: report) }
 if wanted("call-setup") { await CallSetupBench.run(report: report) }
 if wanted("rekey") { await RekeyBench.run(report: report) }
+if wanted("recording") { RecordingBench.run(report: report) }

@@ -15,7 +15,7 @@ struct ServerCommand: AsyncParsableCommand {
             prints its SHA-256 fingerprint; give that fingerprint to the people who register, so they \
             can check what their device pins.
             """,
-        subcommands: [Invite.self])
+        subcommands: [Invite.self, Recordings.self])
 
     @Option(help: ArgumentHelp("Signaling address (TCP + TLS).", valueName: "HOST:PORT"))
     var listen = ServerConfiguration.defaultSignaling.description

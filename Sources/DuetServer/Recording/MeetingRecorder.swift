@@ -1,0 +1,146 @@
+import DuetMedia
+import Foundation
+
+/// Records a cloud-encrypted meeting (DESIGN §5): the server already decrypts each
+/// participant's SRTP, so it can mix everyone into one track and keep it, encrypted at rest.
+///
+/// The meeting code hands over each participant's decrypted Opus frames with `receive`, calls
+/// `tick()` every 20 ms of meeting time, and `finish()` at the end. Each tick plays one frame
+/// out of every participant's jitter buffer (decoding, or concealing a lost frame), sums them
+/// (`AudioMixer`), encodes the mix with Opus, appends it to an Ogg Opus stream and writes
+/// whole pages through `EncryptedRecordingWriter` — so memory stays flat however long the
+/// meeting runs. The clock is the caller's: the meeting already has a 20 ms media loop, and a
+/// test or a benchmark can drive it faster than real time.
+///
+/// Participants may arrive and leave at any time: a participant is added when their first
+/// frame arrives and contributes silence whenever they send nothing. `participantLeft` drops
+/// their lane at once (a rejoin starts a fresh jitter buffer and decoder, as their sequence
+/// numbers will restart); a lane silent for `idleTicks` is dropped as well.
+///
+/// Not Sendable: one task (the meeting's media loop) owns a recorder.
+public final class MeetingRecorder {
+    /// 10 s without a frame: the participant's lane is dropped to free its decoder.
+    public static let idleTicks = 500
+
+    public let id: RecordingID
+    public let meetingCode: String
+    /// Where the encrypted recording is written.
+    public let fileURL: URL
+    private let sidecarURL: URL
+    private let masterKey: RecordingMasterKey
+    private let writer: EncryptedRecordingWriter
+    private let encoder: OpusEncoder
+    private var ogg: OggOpusWriter
+    private var mixer = AudioMixer()
+    private var lanes: [String: ParticipantLane] = [:]
+    private var info: RecordingInfo
+    private var ticks = 0
+    private var finished = false
+
+    /// The recording's file and sidecar live in `<dataDirectory>/recordings/`.
+    static func directory(in dataDirectory: URL) -> URL { dataDirectory.appendingPathComponent("recordings", isDirectory: true) }
+
+    /// Starts a recording: creates `<id>.duetrec` (0600; an existing id is refused) and its
+    /// sealed metadata sidecar. `masterKey` is normally `RecordingMasterKey.loadOrCreate(dataDirectory:)`.
+    public convenience init(id: RecordingID, meetingCode: String, dataDirectory: URL, masterKey: RecordingMasterKey, started: Date = Date()) throws(RecordingError) {
+        try self.init(id: id, meetingCode: meetingCode, dataDirectory: dataDirectory, masterKey: masterKey, started: started,
+                      chunkSize: EncryptedRecordingWriter.defaultChunkSize)
+    }
+
+    /// `chunkSize`: plaintext bytes per encrypted chunk; tests make it small to get many chunks.
+    init(id: RecordingID, meetingCode: String, dataDirectory: URL, masterKey: RecordingMasterKey, started: Date, chunkSize: Int) throws(RecordingError) {
+        self.id = id
+        self.meetingCode = meetingCode
+        self.masterKey = masterKey
+        let folder = Self.directory(in: dataDirectory)
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .io(operation: "create the recordings folder", path: folder.path, reason: "\(error)")
+        }
+        fileURL = folder.appendingPathComponent("\(id.rawValue).\(RecordingVault.fileExtension)")
+        sidecarURL = folder.appendingPathComponent("\(id.rawValue).\(RecordingSidecar.fileExtension)")
+        do {
+            // A file, not a network stream: no loss to protect against, so no FEC; the top of
+            // Duet's bitrate range, since several voices share one track.
+            encoder = try OpusEncoder(configuration: .init(bitrate: 32_000, complexity: 10, packetLossPercentage: 0, inBandFEC: false))
+        } catch {
+            throw .codec("\(error)")
+        }
+        ogg = OggOpusWriter(preSkip: encoder.lookahead, tags: OpusTags(comments: ["TITLE=Duet meeting \(meetingCode)", "DUET_RECORDING=\(id.rawValue)"]))
+        info = RecordingInfo(id: id.rawValue, meetingCode: meetingCode, started: started, ended: nil, participants: [], audioSeconds: 0, byteSize: 0)
+        writer = try EncryptedRecordingWriter(url: fileURL, id: id, masterKey: masterKey, chunkSize: chunkSize)
+        try RecordingSidecar.write(info, to: sidecarURL, masterKey: masterKey)
+    }
+
+    /// Everyone heard so far, in the order they were first heard.
+    public var participants: [String] { info.participants }
+
+    /// Meeting time recorded so far.
+    public var duration: Duration { .milliseconds(Int64(ticks) * Int64(AudioFormat.frameDurationMilliseconds)) }
+
+    /// One participant's decrypted Opus frame (48 kHz mono, 20 ms) with its RTP sequence
+    /// number and timestamp. Frames may arrive late, twice or out of order; the participant's
+    /// jitter buffer sorts them. Empty frames are ignored (they are malformed in Opus).
+    public func receive(participant: String, opusFrame: [UInt8], sequenceNumber: UInt16, timestamp: UInt32) {
+        guard !finished, !opusFrame.isEmpty else { return }
+        let lane: ParticipantLane
+        if let existing = lanes[participant] {
+            lane = existing
+        } else {
+            guard let made = try? ParticipantLane(name: participant, tick: ticks) else { return }
+            lane = made
+            lanes[participant] = made
+            if !info.participants.contains(participant) {
+                info.participants.append(participant)
+                // Best effort mid-recording: `finish` writes the sidecar again and reports failures.
+                try? RecordingSidecar.write(info, to: sidecarURL, masterKey: masterKey)
+            }
+        }
+        lane.insert(opusFrame, sequenceNumber: sequenceNumber, timestamp: timestamp, tick: ticks)
+    }
+
+    /// A present participant's receive counters (lost, late, concealed…), for the meeting's
+    /// own reports; nil once they left.
+    public func statistics(for participant: String) -> JitterBufferStatistics? {
+        lanes[participant]?.statistics
+    }
+
+    /// The participant left the meeting: from the next tick they are silence.
+    public func participantLeft(_ participant: String) {
+        lanes.removeValue(forKey: participant)
+    }
+
+    /// Mixes, encodes and stores the next 20 ms. Call once per 20 ms of meeting time.
+    public func tick() throws(RecordingError) {
+        guard !finished else { throw .finished(id: id.rawValue) }
+        let frames = lanes.values.compactMap { $0.nextFrame() }
+        let mixed = mixer.mix(frames)
+        let packet: [UInt8]
+        do { packet = try encoder.encode(mixed) } catch { throw .codec("\(error)") }
+        let pages: [UInt8]
+        do { pages = try ogg.append(packet) } catch { throw .codec("\(error)") }
+        try writer.append(pages)
+        ticks += 1
+        for (name, lane) in lanes where ticks - lane.lastPacketTick > Self.idleTicks {
+            lanes.removeValue(forKey: name)
+        }
+    }
+
+    /// Ends the Ogg stream, writes the FINAL chunk, closes the file and seals the final metadata.
+    @discardableResult
+    public func finish(ended: Date = Date()) throws(RecordingError) -> RecordingInfo {
+        guard !finished else { throw .finished(id: id.rawValue) }
+        finished = true
+        lanes.removeAll()
+        let last: [UInt8]
+        do { last = try ogg.finish(originalLength: ticks * AudioFormat.samplesPerFrame) } catch { throw .codec("\(error)") }
+        try writer.append(last)
+        try writer.finish()
+        info.ended = ended
+        info.audioSeconds = Double(ticks * AudioFormat.frameDurationMilliseconds) / 1000
+        info.byteSize = writer.byteCount
+        try RecordingSidecar.write(info, to: sidecarURL, masterKey: masterKey)
+        return info
+    }
+}
