@@ -27,6 +27,7 @@ public actor MeetingEngine {
 
     private var active: Active?
     private var hearing: [String: MeetingHearing] = [:]
+    private var muted = false
     private var tasks: [Task<Void, Never>] = []
     private var follower: Task<Void, Never>?
 
@@ -83,6 +84,12 @@ public actor MeetingEngine {
         update(try await session.connection.recordMeeting(code: code, on: on))
     }
 
+    /// Mutes or unmutes this device's voice (silence is still sent, so the leg stays up).
+    public func setMuted(_ muted: Bool) {
+        self.muted = muted
+        active?.leg?.muted = muted
+    }
+
     /// Leaves (as host: ends the meeting for everyone); the leg's keys are wiped.
     public func leave() async {
         guard let code = active?.link.code else { return }
@@ -134,6 +141,7 @@ public actor MeetingEngine {
         }
         let leg = try ServerMediaLeg(socket: current.socket, media: address, certificate: certificate, serverFingerprint: fingerprint,
                                      voice: meeting.you ?? "", ssrc: current.ssrc)
+        leg.muted = muted
         current.leg = leg
         active = current
         update(meeting)
