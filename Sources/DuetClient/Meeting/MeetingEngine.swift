@@ -185,18 +185,13 @@ public actor MeetingEngine {
 
     /// Every 20 ms a frame out and one played per participant; every second a hearing report.
     private func clock() async {
-        var next = ContinuousClock.now
-        var ticks = 0
-        while !Task.isCancelled {
-            next += .milliseconds(20)
-            if next < .now - .milliseconds(200) { next = .now }
-            try? await Task.sleep(until: next)
+        var beat = FrameClock()
+        while await beat.nextFrame() {
             guard let current = active, let leg = current.leg else { return }
             report(leg.tickIfDue())
             do { try leg.sendNextFrame() } catch { eventSink.yield(.warning("sending a frame: \(error)")) }
             for listener in current.listeners.values { listener.playout() }
-            ticks += 1
-            if ticks % 50 == 0, let meeting = current.meeting {
+            if beat.completesSecond, let meeting = current.meeting {
                 let reports = current.listeners.values.compactMap { listener -> MeetingHearing? in
                     guard let person = meeting.participants.first(where: { $0.id == listener.member }) else { return nil }
                     let heard = listener.hearing()

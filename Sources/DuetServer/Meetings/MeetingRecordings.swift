@@ -59,11 +59,8 @@ final class MeetingRecordings: Service, Sendable {
 
     /// Ticks every recorder every 20 ms until shutdown, then finishes them all.
     func run() async throws {
-        var next = ContinuousClock.now
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            next += .milliseconds(20)
-            if next < .now - .milliseconds(200) { next = .now }
-            try? await Task.sleep(until: next)
+        var beat = FrameClock()
+        while !Task.isShuttingDownGracefully, await beat.nextFrame() {
             let failed = state.withLock { recorders -> [(String, MeetingRecorder, String)] in
                 var failed: [(String, MeetingRecorder, String)] = []
                 for (code, recorder) in recorders {
