@@ -15,17 +15,9 @@ enum CallSetupBench {
 
     static func run(report: BenchReport) async {
         do {
-            let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-bench-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: home) }
-            var logger = Logger(label: "duet.bench.server")
-            logger.logLevel = .critical
-            let configuration = ServerConfiguration(
-                signaling: HostPort(host: "127.0.0.1", port: 0), media: HostPort(host: "127.0.0.1", port: 0),
-                dataDirectory: home.appendingPathComponent("server").path, openRegistration: false)
-            let server = try await ServerApplication.start(configuration, handlingSignals: false, logger: logger)
-            let serving = Task { try await server.run() }
-
-            let address = server.signalingAddress
+            let server = try await BenchServer.start("call-setup")
+            let home = server.home
+            let address = server.address
             let alice = try await device("+15557001", home: home, server: address, autoAnswer: false, forceRelay: false)
             let bob = try await device("+15557002", home: home, server: address, autoAnswer: true, forceRelay: false)
             let carol = try await device("+15557003", home: home, server: address, autoAnswer: false, forceRelay: true)
@@ -42,8 +34,7 @@ enum CallSetupBench {
             report.figure("call_setup_vs_signaling_rtt", Timing.median(direct) / Timing.median(pings), unit: "ratio")
             try await keyLatency(alice, calling: "+15557002", report: report)
             for device in [alice, bob, carol, dave] { await device.session.close() }
-            await server.shutdown()
-            _ = try? await serving.value
+            await server.stop()
         } catch {
             print("call_setup_error 1 error  # \(error)")
         }

@@ -15,18 +15,11 @@ enum RekeyBench {
 
     static func run(report: BenchReport) async {
         do {
-            let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-bench-rekey-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: home) }
-            var logger = Logger(label: "duet.bench.server")
-            logger.logLevel = .critical
-            let configuration = ServerConfiguration(
-                signaling: HostPort(host: "127.0.0.1", port: 0), media: HostPort(host: "127.0.0.1", port: 0),
-                dataDirectory: home.appendingPathComponent("server").path, openRegistration: false)
-            let server = try await ServerApplication.start(configuration, handlingSignals: false, logger: logger)
-            let serving = Task { try await server.run() }
+            let server = try await BenchServer.start("rekey")
+            let home = server.home
 
             var members: [Member] = []
-            for index in 0..<5 { members.append(try await Member("+1555710\(index)", home: home, server: server.signalingAddress)) }
+            for index in 0..<5 { members.append(try await Member("+1555710\(index)", home: home, server: server.address)) }
             let (owner, guest) = (members[0], members[4])
             let stay = Array(members.prefix(4))
             let group = try await owner.session.connection.createGroup(name: "Bench", members: members.dropFirst().map(\.number))
@@ -57,8 +50,7 @@ enum RekeyBench {
             report.figure("rekey_add_ms", Timing.median(additions), unit: "ms")
             report.figure("rekey_vs_signaling_rtt", Timing.median(removals) / Timing.median(pings), unit: "ratio")
             for member in members { await member.close() }
-            await server.shutdown()
-            _ = try? await serving.value
+            await server.stop()
         } catch {
             print("rekey_error 1 error  # \(error)")
         }

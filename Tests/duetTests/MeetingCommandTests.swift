@@ -13,7 +13,8 @@ struct MeetingCommandTests {
         return child.lines.lazy.compactMap { $0.split(separator: " ").first { $0.hasPrefix("duet://") }.map(String.init) }.first
     }
 
-    @Test func aHostAdmitsADeviceAndAGuestWhoAllHearEachOther() async throws {
+    /// Issue [7/9] "Done when": a recorded meeting of three whose export plays in opusdec.
+    @Test func aRecordedMeetingOfAHostADeviceAndAGuestExportsAndPlays() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
         let duet = DuetCommandLine(home: home)
         let server = try ServerProcess(dataDirectory: home.appendingPathComponent("server"))
@@ -21,7 +22,7 @@ struct MeetingCommandTests {
         for (profile, number) in [("ann", "+15556301"), ("ben", "+15556302")] {
             #expect(try duet.run(["register", number, "--profile", profile, "--server", server.signaling]).status == 0)
         }
-        let host = try DuetChild(["meeting", "create", "--duration", "8s", "--name", "Ann", "--profile", "ann"], home: home)
+        let host = try DuetChild(["meeting", "create", "--record", "--duration", "8s", "--name", "Ann", "--profile", "ann"], home: home)
         let url = try #require(await link(in: host), "no link: \(host.text)")
         #expect(url.wholeMatch(of: /duet:\/\/127\.0\.0\.1:\d+\/[a-z]{3}-[a-z]{4}-[a-z]{3}/) != nil, "\(url)")
 
@@ -39,6 +40,23 @@ struct MeetingCommandTests {
         #expect(guest.lines.contains("ended: the host left, which ends the meeting"), "guest: \(guest.text)")
         #expect(host.lines.contains { $0.contains("cloud-encrypted: the server can access this meeting") })
         #expect(!(host.text + guest.text + ben.text).contains("end-to-end"), "a meeting must never claim end-to-end encryption")
+        #expect(guest.lines.contains("REC: this meeting is being recorded by the server"), "guest: \(guest.text)")
+
+        // The operator lists and exports the recording; opusdec plays it.
+        let data = server.dataDirectory.path
+        let list = try duet.run(["server", "recordings", "list", "--data", data])
+        #expect(list.status == 0, "\(list.stderr)")
+        let id = try #require(list.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }.first { $0.hasPrefix("rec-") },
+                              "no recording listed: \(list.stdout)")
+        let export = home.appendingPathComponent("meeting.opus")
+        let exported = try duet.run(["server", "recordings", "export", id, "-o", export.path, "--data", data])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let opusdec = Process()
+        opusdec.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        opusdec.arguments = ["opusdec", "--quiet", export.path, home.appendingPathComponent("meeting.wav").path]
+        try opusdec.run()
+        opusdec.waitUntilExit()
+        #expect(opusdec.terminationStatus == 0, "opusdec could not play the export")
     }
 
     @Test func aHostWhoAdmitsNobodyLeavesTheKnockerOutWithAClearReason() async throws {

@@ -76,16 +76,20 @@ public struct GroupCallInfo: Sendable, Equatable {
     public let media: HostPort?
     /// The fingerprint the media port's DTLS certificate must have (pin it in the handshake).
     public let mediaFingerprint: DTLSFingerprint?
+    /// The room's change count (see `Signaling.GroupCall.version`).
+    public let version: UInt64?
 
-    public init(callID: String, group: GroupInfo, participants: [String], media: HostPort? = nil, mediaFingerprint: DTLSFingerprint? = nil) {
+    public init(callID: String, group: GroupInfo, participants: [String], media: HostPort? = nil, mediaFingerprint: DTLSFingerprint? = nil,
+                version: UInt64? = nil) {
         self.callID = callID; self.group = group; self.participants = participants
-        self.media = media; self.mediaFingerprint = mediaFingerprint
+        self.media = media; self.mediaFingerprint = mediaFingerprint; self.version = version
     }
 
     /// Malformed media fields are treated as absent: without both there is no media leg.
     init(_ wire: Signaling.GroupCall) {
         self.init(callID: wire.callID, group: GroupInfo(wire.group), participants: wire.participants,
-                  media: wire.media.flatMap { try? HostPort(parsing: $0) }, mediaFingerprint: wire.mediaFingerprint.flatMap(DTLSFingerprint.init))
+                  media: wire.media.flatMap { try? HostPort(parsing: $0) }, mediaFingerprint: wire.mediaFingerprint.flatMap(DTLSFingerprint.init),
+                  version: wire.version)
     }
 }
 

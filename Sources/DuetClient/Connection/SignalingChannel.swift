@@ -92,6 +92,7 @@ final class SignalingChannel: Sendable {
                         }
                         var decoder = FrameDecoder()
                         var nonce: [UInt8]?
+                        var early: [ServerFrame] = []
                         for try await buffer in inbound {
                             decoder.append(buffer.readableBytesView)
                             while let body = try decoder.nextFrame() {
@@ -121,8 +122,14 @@ final class SignalingChannel: Sendable {
                                 case let (_?, .authenticated(result)):
                                     loggedIn = true
                                     loginContinuation.yield(.success(result.number))
+                                    // Events that overtook the reply (another device's presence,
+                                    // sent once the server knew this key) are delivered now, in order.
+                                    for event in early { await onFrame(event) }
+                                    early = []
                                 case let (_, .error(error)):
                                     throw ServerConnectionError.authenticationRefused("\(error.code): \(error.message)")
+                                case (_?, _) where frame.id == nil && early.count < 64:
+                                    early.append(frame)
                                 default:
                                     throw ServerConnectionError.invalidResponse("\"\(frame.message.type)\" during login")
                                 }

@@ -108,7 +108,12 @@ extension GroupCallEngine {
             noteRing(change)
             return
         }
-        call?.participants = change.call.participants
+        // Concurrent joins are announced in any order: an older view of the room than the one
+        // held already says nothing new about who is in it.
+        if (change.call.version ?? .max) >= active.roomVersion {
+            call?.participants = change.call.participants
+            call?.roomVersion = change.call.version ?? active.roomVersion
+        }
         for member in change.joined where member != number {
             try? addListener(member)
             eventSink.yield(.joined(member))

@@ -37,6 +37,8 @@ public actor GroupCallEngine {
         var delivered: [String: UInt16] = [:]
         var rekeys: [RekeyCause] = []
         var mediaConnected = false
+        /// The version of the room `participants` came from (older announcements do not override it).
+        var roomVersion: UInt64 = 0
         let started = ContinuousClock.now
         /// Frames that came through the SFU but opened under no member's key.
         var undecryptable = 0
@@ -110,7 +112,8 @@ public actor GroupCallEngine {
             throw GroupCallEngineError.badMediaAddress(media.description)
         }
         let leg = try ServerMediaLeg(socket: socket, media: address, certificate: certificate, serverFingerprint: fingerprint, voice: number)
-        call = ActiveCall(callID: info.callID, group: info.group, participants: info.participants, ring: try SenderKeyRing(), leg: leg)
+        call = ActiveCall(callID: info.callID, group: info.group, participants: info.participants, ring: try SenderKeyRing(), leg: leg,
+                          roomVersion: info.version ?? 0)
         rung[info.callID] = nil
         hearing = [:]
         for member in info.participants where member != number { try addListener(member) }
@@ -207,19 +210,14 @@ public actor GroupCallEngine {
     /// Every 20 ms: handshake timers, one frame out, one frame played per member; every
     /// second a hearing report.
     private func clock() async {
-        var next = ContinuousClock.now
-        var ticks = 0
-        while !Task.isCancelled {
-            next += .milliseconds(20)
-            if next < .now - .milliseconds(200) { next = .now }  // fell behind: do not burst
-            try? await Task.sleep(until: next)
+        var beat = FrameClock()
+        while await beat.nextFrame() {
             guard let active = call else { return }
             report(active.leg.tickIfDue())
             // Nothing goes out before this device's first sender key is active.
             do { if active.ring.epoch != nil { try active.leg.sendNextFrame(seal: active.ring.encrypt) } } catch { eventSink.yield(.warning("sending a frame: \(error)")) }
             for listener in active.listeners.values { listener.playout() }
-            ticks += 1
-            if ticks % 50 == 0 {
+            if beat.completesSecond {
                 let now = active.listeners.values.map { $0.hearing() }.sorted { $0.member < $1.member }
                 hearing = Dictionary(uniqueKeysWithValues: now.map { ($0.member, $0) })
                 eventSink.yield(.hearing(now))

@@ -27,6 +27,7 @@ public actor MeetingEngine {
 
     private var active: Active?
     private var hearing: [String: MeetingHearing] = [:]
+    private var muted = false
     private var tasks: [Task<Void, Never>] = []
     private var follower: Task<Void, Never>?
 
@@ -83,6 +84,12 @@ public actor MeetingEngine {
         update(try await session.connection.recordMeeting(code: code, on: on))
     }
 
+    /// Mutes or unmutes this device's voice (silence is still sent, so the leg stays up).
+    public func setMuted(_ muted: Bool) {
+        self.muted = muted
+        active?.leg?.muted = muted
+    }
+
     /// Leaves (as host: ends the meeting for everyone); the leg's keys are wiped.
     public func leave() async {
         guard let code = active?.link.code else { return }
@@ -134,6 +141,7 @@ public actor MeetingEngine {
         }
         let leg = try ServerMediaLeg(socket: current.socket, media: address, certificate: certificate, serverFingerprint: fingerprint,
                                      voice: meeting.you ?? "", ssrc: current.ssrc)
+        leg.muted = muted
         current.leg = leg
         active = current
         update(meeting)
@@ -177,18 +185,13 @@ public actor MeetingEngine {
 
     /// Every 20 ms a frame out and one played per participant; every second a hearing report.
     private func clock() async {
-        var next = ContinuousClock.now
-        var ticks = 0
-        while !Task.isCancelled {
-            next += .milliseconds(20)
-            if next < .now - .milliseconds(200) { next = .now }
-            try? await Task.sleep(until: next)
+        var beat = FrameClock()
+        while await beat.nextFrame() {
             guard let current = active, let leg = current.leg else { return }
             report(leg.tickIfDue())
             do { try leg.sendNextFrame() } catch { eventSink.yield(.warning("sending a frame: \(error)")) }
             for listener in current.listeners.values { listener.playout() }
-            ticks += 1
-            if ticks % 50 == 0, let meeting = current.meeting {
+            if beat.completesSecond, let meeting = current.meeting {
                 let reports = current.listeners.values.compactMap { listener -> MeetingHearing? in
                     guard let person = meeting.participants.first(where: { $0.id == listener.member }) else { return nil }
                     let heard = listener.hearing()

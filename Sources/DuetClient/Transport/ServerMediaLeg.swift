@@ -21,6 +21,8 @@ final class ServerMediaLeg {
     private var packetizer: RTPPacketizer
     private var nextTick = ContinuousClock.now
     private(set) var sent = 0
+    /// Sends silence instead of the voice (the voice keeps its place in time).
+    var muted = false
     private(set) var rejected = 0
 
     var isConnected: Bool { sending != nil }
@@ -98,7 +100,8 @@ final class ServerMediaLeg {
     /// SRTP. Nothing is sent before the leg is up.
     func sendNextFrame(seal: ([UInt8]) throws -> [UInt8] = { $0 }) throws {
         guard let sending else { return }
-        let opus = try encoder.encode(voice.nextFrame())
+        let frame = voice.nextFrame()
+        let opus = try encoder.encode(muted ? [Int16](repeating: 0, count: frame.count) : frame)
         let packet = packetizer.packetize(try seal(opus))
         socket.send(try sending.protect(packet.serialized()), to: media)
         sent += 1

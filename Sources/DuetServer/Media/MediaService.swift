@@ -26,6 +26,7 @@ final class MediaService: Service, Sendable {
     private let certificate: DTLSCertificate
     /// The legs signaling announced, shared with it (see `AnnouncedLegs` for what guards it).
     private let announcedLegs: AnnouncedLegs
+    private let recordings: MeetingRecordings?
     private let logger: Logger
     /// Where the media socket is bound.
     let address: HostPort
@@ -60,7 +61,8 @@ final class MediaService: Service, Sendable {
     }
 
     init(bound: BoundSocket, credentials: RelayCore.Credentials, certificate: DTLSCertificate, announcedLegs: AnnouncedLegs,
-         logger: Logger) {
+         recordings: MeetingRecordings? = nil, logger: Logger) {
+        self.recordings = recordings
         self.socket = bound.channel
         self.credentials = credentials
         self.certificate = certificate
@@ -92,7 +94,7 @@ final class MediaService: Service, Sendable {
         var rng = SystemRandomNumberGenerator()
         for i in nonceBytes.indices { nonceBytes[i] = rng.next() }
         var router = MediaRouter(credentials: credentials, nonce: Data(nonceBytes).base64EncodedString(),
-                                 sfu: SFUPort(certificate: certificate, announced: announcedLegs))
+                                 sfu: SFUPort(certificate: certificate, announced: announcedLegs, recordings: recordings))
         let logger = self.logger
 
         await withDiscardingTaskGroup { group in

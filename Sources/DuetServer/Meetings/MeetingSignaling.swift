@@ -19,6 +19,11 @@ struct MeetingSignaling {
 
     static func roomID(_ code: String) -> String { "meeting-\(code)" }
 
+    /// The meeting code of an SFU room id, if it is a meeting's.
+    static func code(ofRoom callID: String) -> String? {
+        callID.hasPrefix("meeting-") ? String(callID.dropFirst("meeting-".count)) : nil
+    }
+
     func serve(_ message: ClientMessage, key: IdentityPublicKey, source: String) async throws(DirectoryError) -> ServerMessage {
         let raw = key.rawRepresentation
         switch message {
@@ -27,6 +32,7 @@ struct MeetingSignaling {
             let room = await context.meetings.create(code: MeetingCodeGenerator.make(), host: member, open: request.open, record: request.record)
             try announceLeg(member, in: room.code)
             context.logger.info("meeting created", metadata: ["code": "\(room.code)", "open": "\(request.open)"])
+            if request.record { try startRecording(room.code) }
             return .meeting(withMedia(room.view(for: raw)))
         case let .joinMeeting(request):
             if let wait = context.joinLimiter.attempt(from: source) { throw .rateLimited(retryAfterSeconds: wait) }
@@ -60,6 +66,7 @@ struct MeetingSignaling {
             return .meeting(room.view(for: raw))
         case let .recordMeeting(request):
             let room = try await context.meetings.record(request.code, by: raw, on: request.on)
+            if request.on { try startRecording(room.code) } else { context.recordings?.stop(room.code) }
             await tell(room, joined: [], left: [], except: nil)
             return .meeting(room.view(for: raw))
         case let .leaveMeeting(request):
@@ -74,16 +81,29 @@ struct MeetingSignaling {
     func leave(_ code: String, key: [UInt8]) async {
         switch await context.meetings.leave(code, key: key) {
         case let .left(room, member, wasKnocking):
-            if !wasKnocking { context.mediaLegs.withdraw(callID: Self.roomID(code), number: member.id) }
+            if !wasKnocking {
+                context.mediaLegs.withdraw(callID: Self.roomID(code), number: member.id)
+                context.recordings?.participantLeft(code, participant: member.id)
+            }
             await tell(room, joined: [], left: wasKnocking ? [] : [member.id], except: key)
         case let .ended(room):
             for member in room.members { context.mediaLegs.withdraw(callID: Self.roomID(code), number: member.id) }
+            context.recordings?.stop(code)
             for member in room.members + room.knocking where member.key != key {
                 await context.hub.send(.meetingClosed(.init(code: code, reason: Self.hostLeftReason)), toKey: member.key)
             }
             context.logger.info("meeting ended", metadata: ["code": "\(code)"])
         case nil:
             break
+        }
+    }
+
+    /// Starts the server's recorder; a server that cannot record says why and records nothing.
+    private func startRecording(_ code: String) throws(DirectoryError) {
+        guard let recordings = context.recordings else { throw .storage("this server does not record") }
+        do { try recordings.start(code) } catch {
+            context.logger.error("cannot record", metadata: ["meeting": "\(code)", "error": "\(error)"])
+            throw .storage("cannot record: \(error)")
         }
     }
 

@@ -7,7 +7,10 @@ import DuetWire
 actor GroupCallRegistry {
     private struct Room {
         var group: Signaling.Group
-        var participants: Set<String>
+        var participants: Set<String> {
+            didSet { version += 1 }
+        }
+        var version: UInt64 = 1
     }
 
     private var rooms: [String: Room] = [:]
@@ -54,6 +57,6 @@ actor GroupCallRegistry {
     }
 
     func call(_ callID: String) -> Signaling.GroupCall? {
-        rooms[callID].map { Signaling.GroupCall(callID: callID, group: $0.group, participants: $0.participants.sorted()) }
+        rooms[callID].map { Signaling.GroupCall(callID: callID, group: $0.group, participants: $0.participants.sorted(), version: $0.version) }
     }
 }

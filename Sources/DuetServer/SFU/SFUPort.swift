@@ -45,9 +45,13 @@ struct SFUPort {
     /// What happened to datagrams and associations, for logs and tests.
     private(set) var counts: [String: Int] = [:]
 
-    init(certificate: DTLSCertificate, announced: AnnouncedLegs) {
+    /// `recordings`: where a meeting room's frames go while its recording is on.
+    private let recordings: MeetingRecordings?
+
+    init(certificate: DTLSCertificate, announced: AnnouncedLegs, recordings: MeetingRecordings? = nil) {
         self.certificate = certificate
         self.announced = announced
+        self.recordings = recordings
     }
 
     var handshakeCount: Int { handshakes.count }
@@ -136,7 +140,7 @@ struct SFUPort {
         // The same certificate from a new address (the device's NAT mapping moved, or it
         // reconnected): the old leg goes.
         for (other, leg) in legs where leg.fingerprint == keys.peerFingerprint { removeLeg(at: other) }
-        let room = rooms[owner.callID] ?? SFURoom()
+        let room = rooms[owner.callID] ?? makeRoom(owner.callID)
         do {
             // The room decrypts with what the device sends with (our remoteSending) and
             // encrypts with what it receives with (our localSending).
@@ -149,6 +153,15 @@ struct SFUPort {
         rooms[owner.callID] = room
         legs[address] = Leg(endpoint: handshake.endpoint, owner: owner, fingerprint: keys.peerFingerprint)
         count("legs admitted")
+    }
+
+    /// A new room; a meeting's room hands its decrypted frames to the recordings.
+    private func makeRoom(_ callID: String) -> SFURoom {
+        let room = SFURoom()
+        if let recordings, let code = MeetingSignaling.code(ofRoom: callID) {
+            room.onFrame = { participant, packet in recordings.receive(code, participant: participant, packet: packet) }
+        }
+        return room
     }
 
     /// Drops every leg whose fingerprint is no longer announced for its call and number (the

@@ -45,6 +45,9 @@ public final class SFURoom {
     private var ssrcOwner: [UInt32: TransportAddress] = [:]
     public private(set) var drops: [Drop: Int] = [:]
     public private(set) var forwarded = 0
+    /// Sees each authentic frame once, decrypted, with its sender — a meeting's recorder
+    /// (meetings are cloud-encrypted); nil for group calls, whose payloads are SFrame anyway.
+    public var onFrame: ((_ participant: String, _ packet: RTPPacket) -> Void)?
 
     public init() {}
 
@@ -93,6 +96,7 @@ public final class SFURoom {
         }
         if let level = (try? header.audioLevel()) ?? nil { leg.level = level.level }
         legs[source] = leg
+        onFrame?(leg.participant, header)
         var deliveries: [Delivery] = []
         deliveries.reserveCapacity(legs.count - 1)
         for (address, receiver) in legs where address != source {

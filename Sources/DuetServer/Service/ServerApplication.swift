@@ -41,20 +41,22 @@ public final class ServerApplication: Sendable {
         let boundMedia = try await MediaService.bindSocket(configuration.media)
         let issuer = RelayCredentialIssuer(secret: relaySecret, relay: boundMedia.address)
         let legs = AnnouncedLegs()
+        let recordings = MeetingRecordings(dataDirectory: directoryURL, logger: logger)
         let media = MediaService(bound: boundMedia, credentials: issuer.coreCredentials, certificate: mediaCertificate,
-                                 announcedLegs: legs, logger: logger)
+                                 announcedLegs: legs, recordings: recordings, logger: logger)
         var context = SignalingContext(
             directory: Directory(pool: pool, openRegistration: configuration.openRegistration),
             hub: SignalingHub(), fingerprint: certificate.fingerprint, relayCredentials: issuer,
             media: boundMedia.address, mediaFingerprint: mediaCertificate.fingerprint, mediaLegs: legs, logger: logger)
         context.loginTimeout = configuration.loginTimeout
+        context.recordings = recordings
         let signaling: SignalingService
         do { signaling = try await SignalingService.bind(configuration.signaling, tls: tls, context: context) } catch {
             await media.closeUnstarted()
             throw error
         }
         let group = ServiceGroup(configuration: .init(
-            services: [signaling, media],
+            services: [signaling, media, recordings],
             gracefulShutdownSignals: handlingSignals ? [.sigterm, .sigint] : [],
             logger: logger))
         return ServerApplication(signalingAddress: signaling.address, mediaAddress: media.address,

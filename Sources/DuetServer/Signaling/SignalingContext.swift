@@ -21,6 +21,8 @@ struct SignalingContext: Sendable {
     /// The meetings, and the per-address limit on knocking at them.
     let meetings = MeetingRegistry()
     let joinLimiter = JoinRateLimiter()
+    /// The meetings' recorders (nil: this server records nothing).
+    var recordings: MeetingRecordings?
     /// See `ServerConfiguration.loginTimeout`.
     var loginTimeout: Duration = .seconds(15)
 

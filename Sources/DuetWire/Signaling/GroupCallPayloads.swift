@@ -36,9 +36,13 @@ extension Signaling {
         /// events.
         public var media: String?
         public var mediaFingerprint: String?
-        public init(callID: String, group: Group, participants: [String], media: String? = nil, mediaFingerprint: String? = nil) {
+        /// Counts the room's changes: announcements of concurrent joins can arrive out of
+        /// order, and a device keeps the participants of the highest version it has seen.
+        public var version: UInt64?
+        public init(callID: String, group: Group, participants: [String], media: String? = nil, mediaFingerprint: String? = nil,
+                    version: UInt64? = nil) {
             self.callID = callID; self.group = group; self.participants = participants
-            self.media = media; self.mediaFingerprint = mediaFingerprint
+            self.media = media; self.mediaFingerprint = mediaFingerprint; self.version = version
         }
     }
 
