@@ -144,8 +144,8 @@ struct TerminalUITests {
         #expect(await alice.waitFor("New meeting"), "\(alice.screen())")
         alice.send("Enter")
         #expect(await alice.waitFor("cloud-encrypted"), "\(alice.screen())")
-        #expect(await alice.waitFor("connected"), "\(alice.screen())")
         let pattern = /duet:\/\/[^\s│]+\/[a-z]{3}-[a-z]{4}-[a-z]{3}/
+        #expect(await alice.waitUntil { $0.firstMatch(of: pattern) != nil }, "\(alice.screen())")
         let link = try #require(alice.screen().firstMatch(of: pattern).map { String($0.output) }, "no link: \(alice.screen())")
 
         bob.send("J")
