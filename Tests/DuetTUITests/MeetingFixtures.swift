@@ -59,7 +59,7 @@ extension GoldenCase {
             $0.pane = .meeting
             $0.meeting = MeetingView(link: Fixtures.meetingLink, code: "bns-qwer-tyu", isHost: false, phase: .waiting)
         }),
-        // A guest inside someone else's meeting: the host marked, REC shown to them too.
+        // Inside Bob's meeting: the host marked, a guest's row, and REC shown to those who did not start it.
         GoldenCase(name: "meeting-guest-view", state: Fixtures.with {
             $0.pane = .meeting
             $0.meeting = MeetingView(
