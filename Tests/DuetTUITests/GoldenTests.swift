@@ -145,7 +145,7 @@ extension GoldenCase {
             $0.log = Fixtures.log
         }),
         GoldenCase(name: "too-small", state: Fixtures.base, width: 60, height: 20),
-    ] + groupCalls
+    ] + groupCalls + meetings
 }
 
 @Suite("Golden screens")

@@ -214,8 +214,9 @@ struct ScreenRendererTests {
         func hints(_ state: TUIState, width: Int = 80) -> String {
             ScreenRenderer.render(state, width: width, height: 24).text[23]
         }
-        #expect(hints(Fixtures.base, width: 100)
-            .hasPrefix(" ↑↓ select  c call  s safety number  a add  d remove  g new group  K keys  l log  ? help  q quit"))
+        #expect(hints(Fixtures.base, width: 130).hasPrefix(" ↑↓ select  c call  s safety number  a add  d remove  g new group  "
+            + "n new meeting  J join link  K keys  l log  ? help  q quit"))
+        #expect(hints(Fixtures.base, width: 100).hasPrefix(" c call  s safety number  a add  d remove  n new meeting  J join link"))
         #expect(hints(Fixtures.base).contains("c call  s safety number"))
         #expect(hints(Fixtures.base).contains("q quit"))
         #expect(hints(Fixtures.with { $0.pane = .call; $0.call = Fixtures.connectedCall }).hasPrefix(" m mute/unmute  h hang up  l log  ? help"))

@@ -123,6 +123,67 @@ struct TerminalUITests {
         #expect(await bob.waitForExit())
     }
 
+    /// Two terminals, one `duet server`: Alice makes a meeting, Bob pastes its link from
+    /// Alice's screen and knocks, Alice admits him, each hears the other, Bob starts recording
+    /// and both see REC, then Bob leaves and Alice ends the meeting.
+    @Test func aMeetingMadeInOneTerminalIsJoinedByLinkFromAnother() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let server = try ServerProcess(dataDirectory: home.appendingPathComponent("server"))
+        defer { server.stop() }
+        let duet = DuetCommandLine(home: home)
+        for (profile, number, name) in [("alice", "+15554101", "Alice"), ("bob", "+15554102", "Bob")] {
+            #expect(try duet.run(["register", number, "--profile", profile, "--server", server.signaling, "--name", name]).status == 0)
+        }
+        let alice = try TmuxSession(["--profile", "alice"], home: home)
+        let bob = try TmuxSession(["--profile", "bob"], home: home)
+        defer { alice.kill(); bob.kill() }
+        #expect(await alice.waitFor("n new meeting"), "\(alice.screen())")
+        #expect(await bob.waitFor("J join link"), "\(bob.screen())")
+
+        alice.send("n")
+        #expect(await alice.waitFor("New meeting"), "\(alice.screen())")
+        alice.send("Enter")
+        #expect(await alice.waitFor("cloud-encrypted"), "\(alice.screen())")
+        let pattern = /duet:\/\/[^\s│]+\/[a-z]{3}-[a-z]{4}-[a-z]{3}/
+        #expect(await alice.waitUntil { $0.firstMatch(of: pattern) != nil }, "\(alice.screen())")
+        let link = try #require(alice.screen().firstMatch(of: pattern).map { String($0.output) }, "no link: \(alice.screen())")
+
+        bob.send("J")
+        #expect(await bob.waitFor("Join a meeting"), "\(bob.screen())")
+        bob.paste(link)
+        bob.send("Enter")
+        #expect(await bob.waitFor("waiting for the host"), "\(bob.screen())")
+        #expect(await alice.waitFor("Knocking at"), "\(alice.screen())")
+        #expect(alice.screen().contains("Bob"), "\(alice.screen())")
+        alice.send("a")
+
+        func hears(_ tui: TmuxSession, _ who: String) async -> Bool {
+            await tui.waitUntil(timeout: .seconds(45)) { screen in
+                let pane = screen.split(separator: "\n").compactMap { $0.split(separator: "│", maxSplits: 1).dropFirst().first }
+                return pane.contains { $0.contains(who) && $0.trimmingCharacters(in: .whitespaces).hasSuffix("hearing") }
+            }
+        }
+        #expect(await hears(alice, "Bob"), "\(alice.screen())")
+        #expect(await hears(bob, "(host)"), "\(bob.screen())")
+        #expect(!alice.screen().contains("end-to-end") && !bob.screen().contains("end-to-end"))
+
+        bob.send("R")
+        #expect(await bob.waitFor("● REC"), "\(bob.screen())")
+        #expect(await alice.waitFor("● REC"), "\(alice.screen())")
+        #expect(await alice.waitFor("R stop recording"), "\(alice.screen())")
+
+        bob.send("h")
+        #expect(await bob.waitFor("ended: left the meeting"), "\(bob.screen())")
+        #expect(await alice.waitFor("nobody else yet"), "\(alice.screen())")
+        alice.send("h")
+        #expect(await alice.waitFor("ended: left the meeting"), "\(alice.screen())")
+        #expect(await alice.waitFor("keys wiped ✓"), "\(alice.screen())")
+        alice.send("q")
+        bob.send("q")
+        #expect(await alice.waitForExit())
+        #expect(await bob.waitForExit())
+    }
+
     /// Without colours, resized to 80×24 and back, the keys screen, then Ctrl-C: the
     /// screen stays whole and readable, and the process exits cleanly.
     @Test func resizesWorksWithoutColourAndCtrlCQuits() async throws {

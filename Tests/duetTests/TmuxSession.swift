@@ -28,6 +28,11 @@ final class TmuxSession {
         _ = try? tmux(["send-keys", "-t", name] + keys)
     }
 
+    /// Types `text` literally, as a paste would arrive (no key names).
+    func paste(_ text: String) {
+        _ = try? tmux(["send-keys", "-t", name, "-l", text])
+    }
+
     /// Waits (an upper bound, not a timing assertion) until the screen shows `text`.
     @discardableResult
     func waitFor(_ text: String, timeout: Duration = .seconds(30)) async -> Bool {

@@ -16,23 +16,31 @@ public actor TUIController {
     let engine: CallEngine
     /// Group calls; nil only for a device with no number yet (it cannot be in a group).
     let groupEngine: GroupCallEngine?
+    /// Meetings: made here or joined by link on this session's server.
+    let meetingEngine: MeetingEngine
     /// Notes shown for some contacts (the embedded bots say what they do).
     let notes: [String: String]
     var connectedAt: ContinuousClock.Instant?
     var groupConnectedAt: ContinuousClock.Instant?
+    var meetingConnectedAt: ContinuousClock.Instant?
+    /// Knockers whose box the host put aside with Esc: no box pops for them again (`a` in the
+    /// meeting pane brings it back).
+    var knocksSetAside: Set<String> = []
     var noticesSeen = 0
     var lastRefresh = ContinuousClock.now
     /// Called whenever `state` changed outside a key press (engine news, tasks finishing).
     private var onChange: (@Sendable () -> Void)?
 
-    /// `groupEngine` defaults to one the controller makes (and closes when it quits).
-    public init(session: DeviceSession, engine: CallEngine, groupEngine: GroupCallEngine? = nil, profile: String,
-                embedded: Bool, notes: [String: String] = [:]) throws {
+    /// `groupEngine` and `meetingEngine` default to ones the controller makes (and closes when
+    /// it quits).
+    public init(session: DeviceSession, engine: CallEngine, groupEngine: GroupCallEngine? = nil,
+                meetingEngine: MeetingEngine? = nil, profile: String, embedded: Bool, notes: [String: String] = [:]) throws {
         self.session = session
         self.engine = engine
         self.notes = notes
         let account = try session.store.account()
         self.groupEngine = try groupEngine ?? (account.number == nil ? nil : GroupCallEngine(session: session))
+        self.meetingEngine = try meetingEngine ?? MeetingEngine(session: session)
         state = TUIState(profile: profile, ownNumber: account.number, ownName: account.displayName,
                          server: ServerStatus(address: session.server.description, state: .connected, embedded: embedded),
                          ownFingerprintShort: try session.store.identityPublicKey().shortFingerprint)
@@ -55,6 +63,10 @@ public actor TUIController {
             Task { [weak self] in
                 for await event in groupEvents { await self?.apply(event) }
             }
+        }
+        let meetingEvents = meetingEngine.events
+        Task { [weak self] in
+            for await event in meetingEvents { await self?.apply(event) }
         }
     }
 
@@ -81,6 +93,8 @@ public actor TUIController {
         case .enter, .character("i"): state.pane = .contact
         case .character("c"): callSelected(acceptKeyChange: false)
         case .character("s"): showSafetyNumber()
+        case .character("a") where state.pane == .meeting && state.meeting?.knocking.isEmpty == false:
+            showKnock(setAsideToo: true)
         case .character("a"): state.overlay = .addContact(AddContactPrompt())
         case .character("g"): state.overlay = .createGroup(CreateGroupPrompt())
         case .character("+"): promptGroupMember(.add)
@@ -89,9 +103,18 @@ public actor TUIController {
             if let contact = state.selectedContact { state.overlay = .confirmRemove(contact) }
         case .character("v") where state.pane == .safetyNumber: verifyShownContact()
         case .character("u") where state.pane == .safetyNumber: unverifyShownContact()
+        case .character("n"): promptNewMeeting()
+        case .character("J"): promptJoinMeeting()
+        case .character("R"): toggleRecording()
         case .character("m"): await toggleMute()
         case .character("h"):
-            if state.groupCall?.phase.isActive == true { leaveGroupCall() } else { await engine.hangUp() }
+            if state.meeting?.phase.isActive == true {
+                leaveMeeting()
+            } else if state.groupCall?.phase.isActive == true {
+                leaveGroupCall()
+            } else {
+                await engine.hangUp()
+            }
         default: break
         }
     }
@@ -106,6 +129,7 @@ public actor TUIController {
                 state.overlay = nil
                 state.pane = .call
                 if state.groupCall?.phase.isActive == true { await leaveGroupCallNow() }
+                if state.meeting?.phase.isActive == true { await meetingEngine.leave() }
                 await engine.accept()
             case .character("d"), .escape:
                 state.overlay = nil
@@ -137,11 +161,18 @@ public actor TUIController {
             editCreateGroup(prompt, key)
         case let .groupMember(prompt):
             editGroupMember(prompt, key)
+        case let .createMeeting(prompt):
+            editCreateMeeting(prompt, key)
+        case let .joinMeeting(prompt):
+            editJoinMeeting(prompt, key)
+        case let .knock(prompt):
+            answerKnock(prompt, key)
         }
     }
 
     /// The pane of the call in progress, if one is.
     private var activeCallPane: TUIState.Pane? {
+        if state.meeting?.phase.isActive == true { return .meeting }
         if state.groupCall?.phase.isActive == true { return .groupCall }
         if state.call?.state.isActive == true { return .call }
         return nil
@@ -154,17 +185,22 @@ public actor TUIController {
         if state.pane == .safetyNumber || state.pane == .keys { state.pane = .contact }
     }
 
-    /// `q`: hangs up a call (or leaves the group call, wiping its keys) first, then ends the
-    /// application.
+    /// `q`: hangs up a call (or leaves the group call or meeting, wiping its keys) first, then
+    /// ends the application. A host leaving ends the meeting for everyone.
     public func quit() async {
         if let call = state.call, call.state.isActive { await engine.hangUp() }
         await groupEngine?.close()
+        await meetingEngine.close()
         quitRequested = true
     }
 
     private func toggleMute() async {
         if state.groupCall?.phase.isActive == true {
             show("mute is not in group calls yet: h leaves the call", .warning)
+            return
+        }
+        if state.meeting?.phase.isActive == true {
+            show("mute is not in meetings yet: h leaves the meeting", .warning)
             return
         }
         guard var call = state.call, call.state.isActive else { return }
@@ -183,6 +219,7 @@ public actor TUIController {
             state.call = call
         }
         await tickGroupCall()
+        await tickMeeting()
         switch await session.link {
         case .connected: state.server.state = .connected
         case let .reconnecting(attempt): state.server.state = .reconnecting(attempt: attempt)

@@ -23,6 +23,8 @@ public struct TUIState: Equatable, Sendable {
     public var call: CallView?
     /// The current or last group call; the group call pane shows it.
     public var groupCall: GroupCallView?
+    /// The current or last meeting; the meeting pane shows it.
+    public var meeting: MeetingView?
     public var keys: KeysView?
     public var safetyNumber: SafetyNumberView?
     /// Newest last.
@@ -57,9 +59,10 @@ public struct TUIState: Equatable, Sendable {
         contacts.indices.contains(selected) ? contacts[selected] : nil
     }
 
-    /// True while a 1:1 or group call is ringing, joining or connected.
+    /// True while a 1:1 or group call is ringing, joining or connected, or a meeting is
+    /// being made, knocked at or attended.
     public var inCall: Bool {
-        (call?.state.isActive ?? false) || (groupCall?.phase.isActive ?? false)
+        (call?.state.isActive ?? false) || (groupCall?.phase.isActive ?? false) || (meeting?.phase.isActive ?? false)
     }
 
     /// The highlighted group, if the highlight is below the contacts.
@@ -79,6 +82,8 @@ public struct TUIState: Equatable, Sendable {
         case call
         /// The active or last group call (`groupCall`).
         case groupCall
+        /// The active or last meeting (`meeting`).
+        case meeting
     }
 
     /// Boxes over the screen.
@@ -96,6 +101,12 @@ public struct TUIState: Equatable, Sendable {
         case createGroup(CreateGroupPrompt)
         /// Adding or removing a member of the group in the call.
         case groupMember(GroupMemberPrompt)
+        /// Making a meeting: open or knock-first, recorded or not.
+        case createMeeting(CreateMeetingPrompt)
+        /// Pasting a meeting link to knock with.
+        case joinMeeting(JoinMeetingPrompt)
+        /// The host's box: someone knocks.
+        case knock(KnockPrompt)
     }
 }
 

@@ -9,8 +9,9 @@ enum KeyHints {
         var action: String
     }
 
-    /// Keys whose hint goes first when the row is too narrow, most obvious first.
-    static let droppedFirst = ["↑↓", "g", "l", "K", "a", "d"]
+    /// Keys whose hint goes first when the row is too narrow, most obvious first (removing a
+    /// contact goes before adding one: it is the rarer, and it asks before it acts).
+    static let droppedFirst = ["↑↓", "g", "l", "K", "d", "a"]
 
     static func line(_ state: TUIState, width: Int) -> StyledText {
         var shown = hints(for: state)
@@ -33,14 +34,16 @@ enum KeyHints {
         switch state.pane {
         case .contact:
             if state.contacts.isEmpty {
-                return pairs(("a", "add"), ("g", "new group"), ("K", "keys"), ("l", "log"), ("?", "help"), ("q", "quit"))
+                return pairs(("a", "add"), ("g", "new group"), ("n", "new meeting"), ("J", "join link"), ("K", "keys"), ("l", "log"),
+                             ("?", "help"), ("q", "quit"))
             }
             if ContactListView.selectedGroupIndex(state) != nil {
-                return pairs(("↑↓", "select"), ("c", "call group"), ("g", "new group"), ("a", "add contact"), ("K", "keys"),
-                             ("l", "log"), ("?", "help"), ("q", "quit"))
+                return pairs(("↑↓", "select"), ("c", "call group"), ("g", "new group"), ("a", "add contact"), ("n", "new meeting"),
+                             ("J", "join link"), ("K", "keys"), ("l", "log"), ("?", "help"), ("q", "quit"))
             }
             return pairs(("↑↓", "select"), ("c", "call"), ("s", "safety number"), ("a", "add"), ("d", "remove"),
-                         ("g", "new group"), ("K", "keys"), ("l", "log"), ("?", "help"), ("q", "quit"))
+                         ("g", "new group"), ("n", "new meeting"), ("J", "join link"), ("K", "keys"), ("l", "log"), ("?", "help"),
+                         ("q", "quit"))
         case .safetyNumber:
             return pairs(("v", "verify"), ("u", "unverify"), ("Esc", "back"))
         case .keys:
@@ -55,6 +58,13 @@ enum KeyHints {
                 return pairs(("+", "add member"), ("-", "remove member"), ("h", "hang up"), ("l", "log"), ("?", "help"))
             }
             return pairs(("Esc", "back"), ("l", "log"), ("?", "help"), ("q", "quit"))
+        case .meeting:
+            guard let meeting = state.meeting, meeting.phase.isActive else {
+                return pairs(("Esc", "back"), ("n", "new meeting"), ("J", "join link"), ("l", "log"), ("?", "help"), ("q", "quit"))
+            }
+            guard meeting.isInside else { return pairs(("h", "stop waiting"), ("l", "log"), ("?", "help")) }
+            let record = pairs(("R", meeting.recording ? "stop recording" : "record"), ("h", "leave"), ("l", "log"), ("?", "help"))
+            return meeting.isHost && !meeting.knocking.isEmpty ? pairs(("a", "answer knock")) + record : record
         }
     }
 
@@ -72,6 +82,9 @@ enum KeyHints {
         case let .groupMember(prompt):
             prompt.choices.isEmpty ? pairs(("Enter", "add"), ("Esc", "cancel"))
                 : pairs(("↑↓", "pick"), ("Enter", "remove"), ("Esc", "cancel"))
+        case .createMeeting: pairs(("o", "open"), ("r", "record"), ("Enter", "create"), ("Esc", "cancel"))
+        case .joinMeeting: pairs(("Enter", "knock"), ("Tab", "other field"), ("Esc", "cancel"))
+        case .knock: pairs(("a", "admit"), ("d", "deny"), ("Esc", "later"))
         }
     }
 

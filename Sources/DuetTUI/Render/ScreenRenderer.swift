@@ -35,6 +35,7 @@ public enum ScreenRenderer {
         case .keys: KeysPaneView.lines(state, width: width)
         case .call: CallPaneView.lines(state, width: width, height: height)
         case .groupCall: GroupCallPaneView.lines(state, width: width, height: height)
+        case .meeting: MeetingPaneView.lines(state, width: width, height: height)
         }
     }
 

@@ -1,7 +1,17 @@
 /// The top row: who this is, which server, and the device key, in reverse video so it reads
-/// as a bar on a terminal without colours.
+/// as a bar on a terminal without colours. While a meeting this device is in is recorded, the
+/// row starts with REC (bold, out of the reverse video), whichever pane is shown.
 enum StatusBar {
+    static let recBadge = StyledText(" ● REC ", .danger)
+
     static func line(_ state: TUIState, width: Int) -> StyledText {
+        guard let meeting = state.meeting, meeting.recording, meeting.phase.isActive, width > recBadge.count else {
+            return bar(state, width: width)
+        }
+        return recBadge + bar(state, width: width - recBadge.count)
+    }
+
+    static func bar(_ state: TUIState, width: Int) -> StyledText {
         let number = state.ownNumber ?? "not registered"
         let server = "server \(state.server.address) \(word(state.server))" + (state.server.embedded ? " (embedded)" : "")
         let key = "key \(state.ownFingerprintShort)"

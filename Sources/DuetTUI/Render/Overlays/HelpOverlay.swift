@@ -12,17 +12,20 @@ enum HelpOverlay {
     static let left = [
         Group(title: "Contacts", keys: [
             ("↑/↓ j/k", "move"), ("Enter i", "details"), ("c", "call contact / group"), ("s", "safety number"),
-            ("v", "verify (safety number)"), ("u", "unverify (safety number)"), ("a", "add contact"),
-            ("d", "remove contact"), ("g", "new group"), ("K", "your keys"),
+            ("v / u", "verify / unverify"), ("a / d", "add / remove contact"), ("g", "new group"), ("K", "your keys"),
         ]),
-        Group(title: "Group call", keys: [("+", "add a member"), ("-", "remove a member")]),
+        Group(title: "Meeting (cloud-encrypted)", keys: [
+            ("n", "new meeting (a link)"), ("J", "join: paste a link"), ("R", "start / stop recording"),
+        ]),
     ]
 
     static let right = [
-        Group(title: "Call", keys: [("m", "mute / unmute (1:1)"), ("h", "hang up / leave")]),
-        Group(title: "Incoming call", keys: [("a", "accept / join"), ("d", "decline")]),
+        Group(title: "Call", keys: [
+            ("m", "mute / unmute (1:1)"), ("h", "hang up / leave"), ("+ / -", "add/remove group member"),
+        ]),
+        Group(title: "Ringing or knocking", keys: [("a", "accept / join / admit"), ("d", "decline / deny")]),
         Group(title: "Everywhere", keys: [
-            ("l", "toggle event log"), ("Esc", "close / back"), ("?", "this help"), ("q", "quit (hangs up a call first)"),
+            ("l", "toggle event log"), ("Esc", "close / back"), ("?", "this help"), ("q", "quit (hangs up first)"),
         ]),
     ]
 

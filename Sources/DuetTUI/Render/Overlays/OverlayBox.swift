@@ -42,7 +42,7 @@ enum OverlayView {
         let preferred: Int = switch overlay {
         case .help: HelpOverlay.width
         case .incoming, .addContact, .confirmRemove: 46
-        case .keyChangedWarning, .incomingGroupCall, .createGroup, .groupMember: 56
+        case .keyChangedWarning, .incomingGroupCall, .createGroup, .groupMember, .createMeeting, .joinMeeting, .knock: 56
         }
         let width = OverlayBox.innerWidth(preferred: preferred, in: area)
         let lines: [StyledText] = switch overlay {
@@ -54,6 +54,9 @@ enum OverlayView {
         case let .incomingGroupCall(call): IncomingGroupCallOverlay.lines(call, width: width)
         case let .createGroup(prompt): CreateGroupOverlay.lines(prompt, width: width)
         case let .groupMember(prompt): GroupMemberOverlay.lines(prompt, width: width)
+        case let .createMeeting(prompt): CreateMeetingOverlay.lines(prompt, width: width)
+        case let .joinMeeting(prompt): JoinMeetingOverlay.lines(prompt, width: width)
+        case let .knock(prompt): KnockOverlay.lines(prompt, width: width)
         }
         OverlayBox.draw(lines, innerWidth: width, in: area, on: &canvas)
     }
