@@ -173,6 +173,12 @@ public actor GroupCallEngine {
     func setCapture(_ on: Bool) { capturePayloads = on }
     func capturedPayloads() -> [String: [[UInt8]]] { call?.captured ?? [:] }
     func retainedKeys() -> [String: [SenderKeyAnnouncement]] { call?.retainedKeys ?? [:] }
+
+    /// Keeps the last 500 payloads of `member`'s (test hook).
+    private func capture(_ payload: [UInt8], from member: String) {
+        call?.captured[member, default: []].append(payload)
+        if let count = call?.captured[member]?.count, count > 500 { call?.captured[member]?.removeFirst() }
+    }
     var senderKeyRing: SenderKeyRing? { call?.ring }
 
     /// The control queue and the two session streams feeding it; made once per engine,
@@ -227,25 +233,21 @@ public actor GroupCallEngine {
 
     /// A datagram on the leg's socket: DTLS to the endpoint, SRTP to the member it decrypts for.
     private func receive(_ datagram: MediaSocket.Datagram) {
-        guard var active = call, datagram.source == active.leg.media, let first = datagram.bytes.first else { return }
+        guard let active = call, datagram.source == active.leg.media, let first = datagram.bytes.first else { return }
         switch first {
         case 20...63:
             report(active.leg.receiveDTLS(datagram.bytes))
         case 128...191:
             guard let packet = active.leg.unprotect(datagram.bytes) else { return }
-            // The SFU does not say yet which member an SSRC is: the member whose key opens the
-            // frame is the one, and the KID must be one that member sent us.
-            var candidates = active.participants.filter { $0 != number }
-            if let known = active.ssrcOwners[packet.ssrc] { candidates = [known] }
-            for member in candidates {
+            // An SSRC is the member whose key first opened a frame of it (the KID must be one
+            // that member sent us); after that, only that member's keys are tried. The call's
+            // state is written only when an SSRC is learned or a test captures, not per frame.
+            let known = active.ssrcOwners[packet.ssrc]
+            for member in known.map({ [$0] }) ?? active.participants.filter({ $0 != number }) {
                 guard let plain = try? active.ring.decrypt(packet.payload, from: member) else { continue }
-                if active.ssrcOwners[packet.ssrc] == nil { active.ssrcOwners[packet.ssrc] = member }
-                if capturePayloads {
-                    active.captured[member, default: []].append(packet.payload)
-                    if active.captured[member]!.count > 500 { active.captured[member]!.removeFirst() }
-                }
+                if known == nil { call?.ssrcOwners[packet.ssrc] = member }
+                if capturePayloads { capture(packet.payload, from: member) }
                 active.listeners[member]?.insert(packet, opus: plain.payload, epoch: UInt16(truncatingIfNeeded: plain.header.keyID))
-                call = active
                 return
             }
             call?.undecryptable += 1
