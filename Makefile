@@ -33,9 +33,10 @@ test: deps
 run: build
 	@$(DUET_BIN) $(ARGS)
 
-## demo: the scripted story of DESIGN §7
+## demo: the scripted story of DESIGN §7 (Assets/demo/tour.duet), every promise checked;
+## pass options with ARGS, e.g. make demo ARGS="--tui" or ARGS="--json"
 demo: build
-	@echo "make demo: 'duet demo' is not built yet (issue [8/9]); nothing to run." >&2; exit 2
+	@$(DUET_BIN) demo $(ARGS)
 
 ## bench: cost ratios measured in one run (release build)
 bench: deps

@@ -56,7 +56,10 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "DuetTUI", dependencies: ["DuetClient", "CNcursesw"]),
-        .target(name: "DuetDemo", dependencies: ["DuetClient", "DuetServer", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "DuetDemo", dependencies: ["DuetClient", "DuetServer", .product(name: "Logging", package: "swift-log")],
+                // Stories is a link to Assets/demo, where the stories live (DESIGN §7); the tour
+                // is compiled in so `duet demo` needs no file beside the binary.
+                resources: [.embedInCode("Stories/tour.duet")]),
         .executableTarget(name: "duet", dependencies: [
             "DuetClient", "DuetServer", "DuetTUI", "DuetDemo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -79,6 +82,7 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .testTarget(name: "DuetTUITests", dependencies: ["DuetTUI", "DuetClient"], resources: [.copy("Golden")]),
+        .testTarget(name: "DuetDemoTests", dependencies: ["DuetDemo"]),
         .testTarget(name: "duetTests", dependencies: ["duet", "DuetServer", "DuetMedia"]),
     ]
 )

@@ -56,7 +56,7 @@ public actor CallEngine {
     /// A new stream of everything the engine reports from now on. Each caller gets its own
     /// (the TUI and a log can both follow one engine); take it before acting, or miss events.
     public nonisolated var events: AsyncStream<CallEngineEvent> { subscribers.subscribe() }
-    let subscribers = CallEventSubscribers()
+    let subscribers = EventSubscribers<CallEngineEvent>()
     let session: DeviceSession
     let options: CallOptions
     let ownNumber: String
@@ -90,7 +90,10 @@ public actor CallEngine {
     // MARK: - Placing a call
 
     /// Rings `number`. Refuses a contact whose key changed unless `acceptKeyChange`.
-    public func place(to number: String, acceptKeyChange: Bool = false) async throws {
+    /// `forceRelay` overrides the engine's option for this call only (a scripted story
+    /// places one call direct and the next through the relay on the same device).
+    public func place(to number: String, acceptKeyChange: Bool = false, forceRelay: Bool? = nil) async throws {
+        let relayOnly = forceRelay ?? options.forceRelay
         if let call, call.machine.state.isActive { throw CallError.busy }
         let store = session.store
         let bundle = try await session.connection.fetchBundle(number: number)
@@ -106,7 +109,7 @@ public actor CallEngine {
         let transport = try await CallTransport.open(session: session, callID: callID, options: options)
         let nonce = randomBytes(CallKeys.nonceCount)
         let ssrc = UInt32.random(in: 1...UInt32.max)
-        let offer = CallOffer(callerNonce: Data(nonce), candidates: transport.candidates, ssrc: ssrc, relayOnly: options.forceRelay)
+        let offer = CallOffer(callerNonce: Data(nonce), candidates: transport.candidates, ssrc: ssrc, relayOnly: relayOnly)
         let (invitation, secret, ad) = try CallHandshake.invite(identity: try store.identity(), callerNumber: ownNumber,
                                                                 bundle: bundle, callID: callID, offer: offer)
         var active = ActiveCall(callID: callID, peer: number, isCaller: true, transport: transport, callSecret: secret,
@@ -114,7 +117,7 @@ public actor CallEngine {
         active.pendingInvitation = invitation
         call = active
         startTicker()
-        await perform(call!.machine.handle(.dial(forceRelay: options.forceRelay)))
+        await perform(call!.machine.handle(.dial(forceRelay: relayOnly)))
     }
 
     /// Accepts the ringing call.

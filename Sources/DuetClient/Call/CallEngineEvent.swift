@@ -1,5 +1,4 @@
 import DuetWire
-import Synchronization
 
 /// What a call engine reports, one line each in headless commands (DESIGN §9) and as call
 /// screen updates in the TUI.
@@ -82,25 +81,5 @@ extension HearingReport {
         let tenths = Int((min(max(value, -1e12), 1e12) * 10).rounded())
         let sign = tenths < 0 ? "-" : ""
         return "\(sign)\(abs(tenths) / 10).\(abs(tenths) % 10)"
-    }
-}
-
-/// Everyone following a call engine's events, each with a stream of their own.
-final class CallEventSubscribers: Sendable {
-    private let streams = Mutex<[Int: AsyncStream<CallEngineEvent>.Continuation]>([:])
-    private let nextID = Atomic<Int>(0)
-
-    func subscribe() -> AsyncStream<CallEngineEvent> {
-        let (stream, continuation) = AsyncStream.makeStream(of: CallEngineEvent.self, bufferingPolicy: .bufferingNewest(4096))
-        let id = nextID.add(1, ordering: .relaxed).newValue
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.streams.withLock { $0.removeValue(forKey: id) }
-        }
-        streams.withLock { $0[id] = continuation }
-        return stream
-    }
-
-    func yield(_ event: CallEngineEvent) {
-        for continuation in streams.withLock({ Array($0.values) }) { continuation.yield(event) }
     }
 }

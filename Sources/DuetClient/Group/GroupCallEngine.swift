@@ -14,7 +14,10 @@ import Foundation
 /// A session runs either this or a 1:1 `CallEngine`: both read `session.callSignals`.
 public actor GroupCallEngine {
     public nonisolated let events: AsyncStream<GroupCallEngineEvent>
-    let eventSink: AsyncStream<GroupCallEngineEvent>.Continuation
+    let eventSink: EventFanOut<GroupCallEngineEvent>
+    /// Another stream of this engine's events from now on, beside `events` (a UI showing a device
+    /// that something else drives).
+    public nonisolated func subscribe() -> AsyncStream<GroupCallEngineEvent> { eventSink.subscribers.subscribe() }
     let session: DeviceSession
     let number: String
     /// One certificate per engine: its fingerprint goes to the server with each start/join.
@@ -75,7 +78,7 @@ public actor GroupCallEngine {
         self.session = session
         self.number = number
         certificate = try DTLSCertificate()
-        (events, eventSink) = AsyncStream.makeStream(of: GroupCallEngineEvent.self, bufferingPolicy: .bufferingNewest(1024))
+        (events, eventSink) = EventFanOut.make()
     }
 
     /// Follows the session (rings, keys, room changes) before any call: a device that may be

@@ -9,7 +9,9 @@ import Foundation
 /// the engine can say whom it hears. The host also hears knocks and admits or denies.
 public actor MeetingEngine {
     public nonisolated let events: AsyncStream<MeetingEngineEvent>
-    private let eventSink: AsyncStream<MeetingEngineEvent>.Continuation
+    private let eventSink: EventFanOut<MeetingEngineEvent>
+    /// Another stream of this engine's events from now on, beside `events`.
+    public nonisolated func subscribe() -> AsyncStream<MeetingEngineEvent> { eventSink.subscribers.subscribe() }
     let session: DeviceSession
     /// One certificate per engine; its fingerprint goes with each create or join.
     private let certificate: DTLSCertificate
@@ -34,7 +36,7 @@ public actor MeetingEngine {
     public init(session: DeviceSession) throws {
         self.session = session
         certificate = try DTLSCertificate()
-        (events, eventSink) = AsyncStream.makeStream(of: MeetingEngineEvent.self, bufferingPolicy: .bufferingNewest(1024))
+        (events, eventSink) = EventFanOut.make()
     }
 
     /// Makes a meeting on the session's server, hosted by this device, and enters it.

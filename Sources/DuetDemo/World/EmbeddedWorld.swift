@@ -6,7 +6,7 @@ import Logging
 
 /// What `duet` stands up when a profile has no server (DESIGN §6): a real `duet server` on
 /// loopback with its data under the profile, and bots that are real devices on it — so the
-/// first run can place a call with no set-up. The demo stands up the same world.
+/// first run can place a call with no set-up.
 public final class EmbeddedWorld: Sendable {
     /// A bot of the embedded world.
     public struct BotSpec: Sendable {

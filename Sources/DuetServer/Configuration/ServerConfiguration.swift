@@ -13,6 +13,8 @@ public struct ServerConfiguration: Sendable {
     /// A connection that has not authenticated this long after the challenge is closed, so
     /// idle or half-open TLS connections cannot pile up.
     public var loginTimeout: Duration = .seconds(15)
+    /// Sees the media the server carries (the demo's and tests' audit); nil in `duet server`.
+    public var mediaWitness: MediaWitness?
 
     public static let defaultSignaling = HostPort(host: "127.0.0.1", port: 7400)
     public static let defaultMedia = HostPort(host: "127.0.0.1", port: 7401)

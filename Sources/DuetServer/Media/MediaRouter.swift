@@ -42,10 +42,12 @@ struct MediaRouter {
     private(set) var sfu: SFUPort
     /// Datagrams answered or relayed, and those dropped by kind.
     private(set) var counts: [String: Int] = [:]
+    private let witness: MediaWitness?
 
-    init(credentials: RelayCore.Credentials, nonce: String, sfu: SFUPort) {
+    init(credentials: RelayCore.Credentials, nonce: String, sfu: SFUPort, witness: MediaWitness? = nil) {
         core = RelayCore(credentials: credentials, nonce: nonce)
         self.sfu = sfu
+        self.witness = witness
     }
 
     var allocationCount: Int { core.allocationCount }
@@ -57,7 +59,9 @@ struct MediaRouter {
             return fromClient(bytes, client, now: now)
         case let .fromPeer(bytes, peer, relayed):
             count("relayed from peers")
-            return translate(core.handlePeerDatagram(bytes, from: peer, to: relayed, now: now), now: now)
+            let outputs = translate(core.handlePeerDatagram(bytes, from: peer, to: relayed, now: now), now: now)
+            if let witness, outputs.contains(where: { if case .sendToClient = $0 { true } else { false } }) { witness.relayed(bytes) }
+            return outputs
         case let .relayBound(request, socket):
             binding -= 1
             sockets[socket.address] = socket
@@ -119,7 +123,10 @@ struct MediaRouter {
             case let .sendToClient(client, bytes):
                 outputs.append(.sendToClient(client, bytes))
             case let .sendToPeer(relayed, peer, bytes):
-                if let socket = sockets[relayed] { outputs.append(.sendToPeer(socket, peer, bytes)) }
+                if let socket = sockets[relayed] {
+                    witness?.relayed(bytes)
+                    outputs.append(.sendToPeer(socket, peer, bytes))
+                }
             case let .bindRelaySocket(request):
                 if core.allocationCount + binding >= Self.maximumAllocations {
                     count("allocations refused at capacity")

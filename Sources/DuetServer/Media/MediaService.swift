@@ -27,6 +27,7 @@ final class MediaService: Service, Sendable {
     /// The legs signaling announced, shared with it (see `AnnouncedLegs` for what guards it).
     private let announcedLegs: AnnouncedLegs
     private let recordings: MeetingRecordings?
+    private let witness: MediaWitness?
     private let logger: Logger
     /// Where the media socket is bound.
     let address: HostPort
@@ -61,8 +62,9 @@ final class MediaService: Service, Sendable {
     }
 
     init(bound: BoundSocket, credentials: RelayCore.Credentials, certificate: DTLSCertificate, announcedLegs: AnnouncedLegs,
-         recordings: MeetingRecordings? = nil, logger: Logger) {
+         recordings: MeetingRecordings? = nil, witness: MediaWitness? = nil, logger: Logger) {
         self.recordings = recordings
+        self.witness = witness
         self.socket = bound.channel
         self.credentials = credentials
         self.certificate = certificate
@@ -94,7 +96,8 @@ final class MediaService: Service, Sendable {
         var rng = SystemRandomNumberGenerator()
         for i in nonceBytes.indices { nonceBytes[i] = rng.next() }
         var router = MediaRouter(credentials: credentials, nonce: Data(nonceBytes).base64EncodedString(),
-                                 sfu: SFUPort(certificate: certificate, announced: announcedLegs, recordings: recordings))
+                                 sfu: SFUPort(certificate: certificate, announced: announcedLegs, recordings: recordings, witness: witness),
+                                 witness: witness)
         let logger = self.logger
 
         await withDiscardingTaskGroup { group in

@@ -47,11 +47,13 @@ struct SFUPort {
 
     /// `recordings`: where a meeting room's frames go while its recording is on.
     private let recordings: MeetingRecordings?
+    private let witness: MediaWitness?
 
-    init(certificate: DTLSCertificate, announced: AnnouncedLegs, recordings: MeetingRecordings? = nil) {
+    init(certificate: DTLSCertificate, announced: AnnouncedLegs, recordings: MeetingRecordings? = nil, witness: MediaWitness? = nil) {
         self.certificate = certificate
         self.announced = announced
         self.recordings = recordings
+        self.witness = witness
     }
 
     var handshakeCount: Int { handshakes.count }
@@ -155,11 +157,21 @@ struct SFUPort {
         count("legs admitted")
     }
 
-    /// A new room; a meeting's room hands its decrypted frames to the recordings.
+    /// A new room; a meeting's room hands its decrypted frames to the recordings, and every
+    /// room shows its frames to the witness, if there is one.
     private func makeRoom(_ callID: String) -> SFURoom {
         let room = SFURoom()
-        if let recordings, let code = MeetingSignaling.code(ofRoom: callID) {
-            room.onFrame = { participant, packet in recordings.receive(code, participant: participant, packet: packet) }
+        let recording = recordings.flatMap { recordings in
+            MeetingSignaling.code(ofRoom: callID).map { code in
+                { @Sendable (participant: String, packet: RTPPacket) in recordings.receive(code, participant: participant, packet: packet) }
+            }
+        }
+        let witness = self.witness
+        if recording != nil || witness != nil {
+            room.onFrame = { participant, packet in
+                recording?(participant, packet)
+                witness?.routed(callID, participant, packet.payload)
+            }
         }
         return room
     }

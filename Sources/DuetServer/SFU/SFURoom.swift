@@ -45,8 +45,9 @@ public final class SFURoom {
     private var ssrcOwner: [UInt32: TransportAddress] = [:]
     public private(set) var drops: [Drop: Int] = [:]
     public private(set) var forwarded = 0
-    /// Sees each authentic frame once, decrypted, with its sender — a meeting's recorder
-    /// (meetings are cloud-encrypted); nil for group calls, whose payloads are SFrame anyway.
+    /// Sees each authentic frame once, after the client-to-server SRTP is opened, with its
+    /// sender: a meeting's recorder (meetings are cloud-encrypted), and a `MediaWitness` when
+    /// one is set (group-call payloads are SFrame ciphertext even here).
     public var onFrame: ((_ participant: String, _ packet: RTPPacket) -> Void)?
 
     public init() {}

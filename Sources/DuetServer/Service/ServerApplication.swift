@@ -43,7 +43,7 @@ public final class ServerApplication: Sendable {
         let legs = AnnouncedLegs()
         let recordings = MeetingRecordings(dataDirectory: directoryURL, logger: logger)
         let media = MediaService(bound: boundMedia, credentials: issuer.coreCredentials, certificate: mediaCertificate,
-                                 announcedLegs: legs, recordings: recordings, logger: logger)
+                                 announcedLegs: legs, recordings: recordings, witness: configuration.mediaWitness, logger: logger)
         var context = SignalingContext(
             directory: Directory(pool: pool, openRegistration: configuration.openRegistration),
             hub: SignalingHub(), fingerprint: certificate.fingerprint, relayCredentials: issuer,

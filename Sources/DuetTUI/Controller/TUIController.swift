@@ -245,6 +245,13 @@ public actor TUIController {
         if state.log.count > 500 { state.log.removeFirst(state.log.count - 500) }
     }
 
+    /// A line from outside the device — the demo's narration and its checks — on the message
+    /// line and in the event log.
+    public func narrate(_ text: String, _ severity: Severity = .info) {
+        show(text, severity)
+        changed()
+    }
+
     func show(_ text: String, _ severity: Severity) {
         state.message = StatusMessage(text, severity: severity)
         log(text, severity)
