@@ -9,9 +9,10 @@ struct ConnectivityChecksTests {
     let bob = TransportAddress(ipv4: "192.168.1.20", port: 41000)!
     let bobUnreachable = TransportAddress(ipv4: "10.99.0.1", port: 41000)!
 
-    /// Runs both sides over a simulated network that delivers only between `alice` and `bob`,
-    /// until both have selected or `limit` rounds pass.
-    func run(_ caller: inout ConnectivityChecks, _ callee: inout ConnectivityChecks, limit: Int = 20)
+    /// Runs both sides over a simulated network that delivers only between `alice` and `bob`
+    /// (and not what `lose` picks out), until both have selected or `limit` rounds pass.
+    func run(_ caller: inout ConnectivityChecks, _ callee: inout ConnectivityChecks, limit: Int = 20,
+             lose: (_ bytes: [UInt8], _ to: TransportAddress) -> Bool = { _, _ in false })
         -> (caller: TransportAddress?, callee: TransportAddress?) {
         var inFlight: [(bytes: [UInt8], from: TransportAddress, to: TransportAddress)] = []
         var picked: (TransportAddress?, TransportAddress?) = (nil, nil)
@@ -29,7 +30,7 @@ struct ConnectivityChecksTests {
             route(callee.tick(now: now), from: bob, isCaller: false)
             let delivering = inFlight
             inFlight = []
-            for packet in delivering {
+            for packet in delivering where !lose(packet.bytes, packet.to) {
                 if packet.to == bob { route(callee.receive(packet.bytes, from: packet.from, now: now), from: bob, isCaller: false) }
                 if packet.to == alice { route(caller.receive(packet.bytes, from: packet.from, now: now), from: alice, isCaller: true) }
                 // Anything else (the unreachable candidate) is lost.
@@ -48,6 +49,23 @@ struct ConnectivityChecksTests {
         let picked = run(&caller, &callee)
         #expect(picked.caller == bob)
         #expect(picked.callee == alice)
+    }
+
+    /// Found by the impaired-network call test: a nomination lost on the way left the callee
+    /// "connecting" for ever while the caller was already connected. It is resent until answered.
+    @Test func aLostNominationIsResentUntilTheCalleeSelects() {
+        let (c, d) = ConnectivityCredentials.derive(callSecret: SecureBytes(randomCount: 32))
+        var caller = ConnectivityChecks(role: .controlling, local: c, remote: d, remoteCandidates: [Candidate(kind: .host, address: bob)])
+        var callee = ConnectivityChecks(role: .controlled, local: d, remote: c, remoteCandidates: [Candidate(kind: .host, address: alice)])
+        var nominationsLost = 0
+        let picked = run(&caller, &callee, limit: 40) { bytes, to in
+            guard to == bob, nominationsLost < 3, (try? STUNMessage(parsing: bytes))?.first(.useCandidate) != nil else { return false }
+            nominationsLost += 1
+            return true
+        }
+        #expect(nominationsLost == 3)
+        #expect(picked.caller == bob)
+        #expect(picked.callee == alice, "the callee never selected: the nomination was not resent")
     }
 
     @Test func checksFromSomeoneWithoutTheCallSecretAreIgnored() {

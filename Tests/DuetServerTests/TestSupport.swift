@@ -12,11 +12,13 @@ struct TestServer {
     let dataDirectory: String
     private let task: Task<Void, any Error>
 
-    static func start(dataDirectory: String? = nil, openRegistration: Bool = false, loginTimeout: Duration = .seconds(15)) async throws -> TestServer {
+    /// `signaling`/`media`: fixed ports (a restart on the ones clients know); ephemeral by default.
+    static func start(dataDirectory: String? = nil, openRegistration: Bool = false, loginTimeout: Duration = .seconds(15),
+                      signaling: HostPort? = nil, media: HostPort? = nil) async throws -> TestServer {
         let directory = dataDirectory ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("duet-server-test-\(UUID().uuidString)").path
         let configuration = ServerConfiguration(
-            signaling: HostPort(host: "127.0.0.1", port: 0), media: HostPort(host: "127.0.0.1", port: 0),
+            signaling: signaling ?? HostPort(host: "127.0.0.1", port: 0), media: media ?? HostPort(host: "127.0.0.1", port: 0),
             dataDirectory: directory, openRegistration: openRegistration)
         var configured = configuration
         configured.loginTimeout = loginTimeout

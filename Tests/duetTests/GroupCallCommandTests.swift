@@ -63,6 +63,38 @@ struct GroupCallCommandTests {
     }
 }
 
+extension GroupCallCommandTests {
+    /// A member's process killed mid-call (issue [9/9] §2): its connection to the server dies
+    /// with it, the server drops it from the room, and every remaining participant prints that
+    /// it left and rekeys (the dead device's key opens nothing that follows).
+    @Test func aMemberKilledMidCallIsDroppedAndTheOthersRekey() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let duet = DuetCommandLine(home: home)
+        let server = try ServerProcess(dataDirectory: home.appendingPathComponent("server"))
+        defer { server.stop() }
+        let people = [("ann", ann), ("ben", ben), ("cat", cat)]
+        for (profile, number) in people {
+            let registered = try duet.run(["register", number, "--profile", profile, "--server", server.signaling])
+            #expect(registered.status == 0, "\(registered.stderr)")
+        }
+        #expect(try duet.run(["group", "create", "Trio", ben, cat, "--profile", "ann"]).status == 0)
+        let benAnswers = try DuetChild(["answer", "--auto", "--duration", "30s", "--profile", "ben"], home: home)
+        let catAnswers = try DuetChild(["answer", "--auto", "--duration", "30s", "--profile", "cat"], home: home)
+        for child in [benAnswers, catAnswers] { #expect(await child.waitForLine(containing: "waiting for a call"), "\(child.text)") }
+        let calling = try DuetChild(["call", "Trio", "--duration", "30s", "--profile", "ann"], home: home)
+        #expect(await eventually(timeout: .seconds(40)) { Self.hearsEveryone(calling, [ben, cat]) }, "ann: \(calling.text)")
+        #expect(await eventually(timeout: .seconds(40)) { Self.hearsEveryone(benAnswers, [ann, cat]) }, "ben: \(benAnswers.text)")
+
+        catAnswers.kill()
+        for (name, child) in [("ann", calling), ("ben", benAnswers)] {
+            #expect(await child.waitForLine(containing: "left: \(cat)", timeout: .seconds(15)), "\(name): \(child.text)")
+            #expect(await child.waitForLine(containing: "(a member left: they cannot read what follows)"), "\(name): \(child.text)")
+        }
+        #expect(await eventually(timeout: .seconds(20)) { Self.hearsEveryone(calling, [ben]) && Self.hearsEveryone(benAnswers, [ann]) })
+        calling.kill(); benAnswers.kill()
+    }
+}
+
 /// Polls `condition` until it holds or `timeout` passes (a bound, not a timing assertion).
 func eventually(timeout: Duration, _ condition: () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout

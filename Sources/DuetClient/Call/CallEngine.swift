@@ -31,6 +31,8 @@ public struct CallOptions: Sendable {
     /// Test hook: the media socket drops direct traffic between the peers, as a firewall
     /// would, and lets only the server's media port and the relay through.
     public var blockDirectTraffic = false
+    /// Test hook: the media socket loses and delays what it receives (a bad network).
+    public var inboundImpairment: NetworkImpairment?
     /// Test hook: sees every datagram that came from the peer, directly or unwrapped from
     /// the relay, before any check — what the network (or the relay) delivered.
     public var peerDatagramTap: (@Sendable ([UInt8]) -> Void)?

@@ -8,8 +8,10 @@ public struct CallStateMachine: Sendable {
     public static let directCheckTimeout = 2.0
     /// Seconds from answer to media before the call fails.
     public static let connectTimeout = 15.0
-    /// Seconds without any authenticated media before the peer counts as gone.
-    public static let mediaSilenceTimeout = 5.0
+    /// Seconds without any authenticated media before the peer counts as gone: a device that
+    /// vanishes (killed, unplugged) is noticed within 5 s (issue [9/9]). A muted peer still
+    /// sends (silence frames), so only a gone one is silent this long.
+    public static let mediaSilenceTimeout = 4.0
 
     public enum Timer: Equatable, Sendable {
         case ring, directChecks, connect, mediaSilence

@@ -29,6 +29,7 @@ struct CallTransport: Sendable {
             CallTransport(socket: socket, candidates: candidates, relayServer: serverMedia,
                           relayUsername: credentials?.username ?? "", relayPassword: credentials?.password ?? "")
         }
+        socket.impair(options.inboundImpairment)
         if options.blockDirectTraffic {
             socket.restrict(to: Set([serverMedia, transport.relayServer].compactMap { $0 }))
         }

@@ -27,6 +27,9 @@ public struct ConnectivityChecks: Sendable {
     private var lastSent = -Double.infinity
     public private(set) var selected: TransportAddress?
     private var nominationSent = false
+    /// The controlling side's nomination until the peer answers it: resent like any check,
+    /// because a lost nomination would leave the controlled side waiting for ever.
+    private var pendingNomination: (transactionID: [UInt8], bytes: [UInt8], to: TransportAddress)?
 
     public init(role: Role, local: ConnectivityCredentials, remote: ConnectivityCredentials, remoteCandidates: [Candidate]) {
         self.role = role
@@ -35,9 +38,15 @@ public struct ConnectivityChecks: Sendable {
         self.remoteCandidates = remoteCandidates.sorted { $0.preference > $1.preference }
     }
 
-    /// Sends (or resends) a check to every candidate not yet answered.
+    /// Sends (or resends) a check to every candidate not yet answered, and the nomination
+    /// until it is answered.
     public mutating func tick(now: Double) -> [Action] {
-        guard selected == nil, now - lastSent >= Self.retransmitInterval else { return [] }
+        guard now - lastSent >= Self.retransmitInterval else { return [] }
+        if let nomination = pendingNomination {
+            lastSent = now
+            return [.send(nomination.bytes, to: nomination.to)]
+        }
+        guard selected == nil else { return [] }
         lastSent = now
         return remoteCandidates.map { candidate in
             let (tid, bytes) = check(useCandidate: false)
@@ -63,13 +72,17 @@ public struct ConnectivityChecks: Sendable {
             }
             return actions
         case .success:
-            guard let target = outstanding.removeValue(forKey: message.transactionID), target == source,
+            guard let target = outstanding[message.transactionID], target == source,
                   (try? STUNMessage.verifyIntegrity(of: bytes, remote.integrity)) != nil else { return [] }
+            outstanding[message.transactionID] = nil
+            if pendingNomination?.transactionID == message.transactionID { pendingNomination = nil }
             guard role == .controlling, selected == nil, !nominationSent else { return [] }
             nominationSent = true
             selected = source
             let (tid, nomination) = check(useCandidate: true)
             outstanding[tid] = source
+            pendingNomination = (tid, nomination, source)
+            lastSent = now
             return [.send(nomination, to: source), .selected(source)]
         default:
             return []

@@ -69,6 +69,8 @@ public actor GroupCallEngine {
     var rung: [String: GroupCallInfo] = [:]
     var hearing: [String: GroupCallHearing] = [:]
     var capturePayloads = false
+    /// Test hook: what the leg's socket receives is lost and delayed as this says.
+    var impairment: NetworkImpairment?
     private var controlSink: AsyncStream<Control>.Continuation?
     private var loops: [Task<Void, Never>] = []
     private var callTasks: [Task<Void, Never>] = []
@@ -103,6 +105,7 @@ public actor GroupCallEngine {
         if let call { throw GroupCallEngineError.alreadyInCall(call.callID) }
         startControl()
         let socket = try await MediaSocket.bind()
+        socket.impair(impairment)
         let info: GroupCallInfo
         do { info = try await request() } catch { socket.close(); throw error }
         guard let media = info.media, let fingerprint = info.mediaFingerprint else {
@@ -174,6 +177,7 @@ public actor GroupCallEngine {
     /// Test hooks: keep the SFrame ciphertext as it arrives from the SFU, and copies of the
     /// sender keys received (so a test can show what a leaver's keys can no longer open).
     func setCapture(_ on: Bool) { capturePayloads = on }
+    func setImpairment(_ impairment: NetworkImpairment?) { self.impairment = impairment }
     func capturedPayloads() -> [String: [[UInt8]]] { call?.captured ?? [:] }
     func retainedKeys() -> [String: [SenderKeyAnnouncement]] { call?.retainedKeys ?? [:] }
 

@@ -60,14 +60,21 @@ public final class MediaSocket: Sendable {
         handler.onlyAllowed.withLock { $0 = addresses }
     }
 
+    /// Test hook: what this socket receives is lost and delayed as `impairment` says, as a
+    /// bad network would do it (nil: delivered as it comes).
+    public func impair(_ impairment: NetworkImpairment?) {
+        handler.impairment.withLock { $0 = impairment }
+    }
+
     public func close() {
         channel.close(promise: nil)
     }
 
-    /// The handler slot and address filter shared by the socket and its channel handler.
+    /// The handler slot, address filter and impairment shared by the socket and its channel handler.
     private final class HandlerBox: Sendable {
         let current = Mutex<Handler?>(nil)
         let onlyAllowed = Mutex<Set<TransportAddress>?>(nil)
+        let impairment = Mutex<NetworkImpairment?>(nil)
     }
 
     /// Hands each datagram to the current handler; never blocks the event loop for long.
@@ -82,12 +89,31 @@ public final class MediaSocket: Sendable {
             guard let source = TransportAddress(socketAddress: envelope.remoteAddress),
                   let deliver = handler.current.withLock({ $0 }) else { return }
             if let allowed = handler.onlyAllowed.withLock({ $0 }), !allowed.contains(source) { return }
-            deliver(Datagram(bytes: Array(envelope.data.readableBytesView), source: source))
+            let datagram = Datagram(bytes: Array(envelope.data.readableBytesView), source: source)
+            guard let impairment = handler.impairment.withLock({ $0 }) else { return deliver(datagram) }
+            guard Double.random(in: 0..<1) >= impairment.lossFraction else { return }
+            // Each datagram is held a random time of its own, so they also arrive out of order.
+            let delay = Int64.random(in: 0...max(0, impairment.maximumDelayMilliseconds))
+            context.eventLoop.scheduleTask(in: .milliseconds(delay)) { deliver(datagram) }
         }
 
         func errorCaught(context: ChannelHandlerContext, error: any Error) {
             // ICMP port-unreachable and the like: UDP carries on.
         }
+    }
+}
+
+/// Loss and delay applied to what a media socket receives: a test's bad network (20 % loss,
+/// up to 100 ms of jitter) on real sockets.
+public struct NetworkImpairment: Sendable, Equatable {
+    /// The share of datagrams dropped, 0…1.
+    public var lossFraction: Double
+    /// Each datagram that is not dropped is held a uniformly random 0…this many ms.
+    public var maximumDelayMilliseconds: Int64
+
+    public init(lossFraction: Double, maximumDelayMilliseconds: Int64) {
+        self.lossFraction = lossFraction
+        self.maximumDelayMilliseconds = maximumDelayMilliseconds
     }
 }
 
