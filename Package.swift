@@ -76,13 +76,18 @@ let package = Package(
         // Real servers on loopback driven by real clients (and the TUI's controller): client and server meet only here.
         .testTarget(name: "DuetServerTests", dependencies: [
             "DuetServer", "DuetClient", "DuetWire", "DuetCrypto", "DuetMedia", "DuetTUI",
+            // GRDB to play a malicious operator who edits the server's SQLite file while it runs.
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .testTarget(name: "DuetTUITests", dependencies: ["DuetTUI", "DuetClient"], resources: [.copy("Golden")]),
-        .testTarget(name: "DuetDemoTests", dependencies: ["DuetDemo"]),
+        .testTarget(name: "DuetDemoTests", dependencies: [
+            // DuetCrypto for its secret-collecting test hook (the demo-log search for key bytes).
+            "DuetDemo", "DuetClient", "DuetCrypto", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "duetTests", dependencies: ["duet", "DuetServer", "DuetMedia"]),
     ]
 )

@@ -28,6 +28,18 @@ struct SecureBytesTests {
         #expect(seen == [UInt8](repeating: 0, count: 48))
     }
 
+    /// The hook a log search collects secrets with sees each secret once it is written.
+    @Test func creationIsObservedWithTheSecret() {
+        let seen = Mutex<[[UInt8]]>([])
+        SecureBytes.creationObserver.withLock { $0 = { buffer in seen.withLock { $0.append(Array(buffer)) } } }
+        defer { SecureBytes.creationObserver.withLock { $0 = nil } }
+        let secret = SecureBytes(copying: Array(1...40))
+        let derived = secret.slice(8..<40)
+        #expect(seen.withLock { $0 }.contains(Array(1...40)))
+        #expect(seen.withLock { $0 }.contains(Array(9...40)))
+        withExtendedLifetime((secret, derived)) {}
+    }
+
     @Test func descriptionNeverShowsTheBytes() {
         let secret = SecureBytes(copying: Array("hunter2hunter2".utf8))
         for text in [String(describing: secret), String(reflecting: secret), "\(secret)"] {

@@ -113,31 +113,42 @@ struct RegistrationTests {
         try await server.stop()
     }
 
+    /// Many fetchers on separate real connections, three fetches each at once, while the owner
+    /// tops up: every one-time prekey is handed out at most once, and none is lost. (The
+    /// device side — a prekey handed out twice opens one call only — is
+    /// `MaliciousServerTests.aOneTimePrekeyHandedOutTwiceOpensOneCallOnly`.)
     @Test func concurrentFetchesNeverShareAOneTimePrekey() async throws {
         let server = try await TestServer.start()
-        let owner = TestDevice(oneTimePrekeyCount: 15)
+        let owner = TestDevice(oneTimePrekeyCount: 64)
         let (o, ownerEvents) = try await owner.connect(to: server)
         try await owner.register(o, as: "+15550200")
 
         let fetchers = try await withThrowingTaskGroup(of: ServerConnection.self) { group in
-            for _ in 0..<20 { group.addTask { try await TestDevice(oneTimePrekeyCount: 0).connect(to: server).0 } }
+            for _ in 0..<32 { group.addTask { try await TestDevice(oneTimePrekeyCount: 0).connect(to: server).0 } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        let bundles = try await withThrowingTaskGroup(of: PrekeyBundle.self) { group in
-            for fetcher in fetchers { group.addTask { try await fetcher.fetchBundle(number: "+15550200") } }
-            return try await group.reduce(into: []) { $0.append($1) }
+        let topUp = (1000..<1016).map { OneTimePrekey.generate(id: UInt32($0)).publicPart }
+        let bundles = try await withThrowingTaskGroup(of: [PrekeyBundle].self) { group in
+            for fetcher in fetchers {
+                for _ in 0..<3 { group.addTask { [try await fetcher.fetchBundle(number: "+15550200")] } }
+            }
+            group.addTask { _ = try await o.uploadPrekeys(oneTimePrekeys: topUp); return [] }
+            return try await group.reduce(into: []) { $0 += $1 }
         }
-        let handedOut = bundles.compactMap { $0.oneTimePrekey?.id }
-        #expect(bundles.count == 20)
-        #expect(handedOut.count == 15)
-        #expect(Set(handedOut).count == handedOut.count)
-        #expect(Set(handedOut) == Set(owner.oneTimePrekeys.map(\.id)))
+        let handedOut = bundles.compactMap { $0.oneTimePrekey }
+        let left = try await o.uploadPrekeys(oneTimePrekeys: [])
+        #expect(bundles.count == 96)
+        #expect(Set(handedOut.map(\.id)).count == handedOut.count, "a one-time prekey was handed out twice")
+        #expect(Set(handedOut).isSubset(of: Set(owner.oneTimePrekeys.map(\.publicPart) + topUp)))
+        #expect(handedOut.count + left == 64 + 16, "every key was handed out once or is still there")
+        #expect(handedOut.count >= 64, "the first 64 fetches at least each got one")
         #expect(bundles.allSatisfy { $0.identityKey == owner.identity.publicKey && $0.signedPrekey == owner.signedPrekey.publicPart })
 
-        let empty = await ownerEvents.waitFor { $0 == .prekeysLow(remaining: 0) }
-        #expect(empty != nil)
-        let topUp = (100..<200).map { OneTimePrekey.generate(id: UInt32($0)).publicPart }
-        #expect(try await o.uploadPrekeys(oneTimePrekeys: topUp) == 100)
+        if left == 0 {
+            #expect(await ownerEvents.waitFor { $0 == .prekeysLow(remaining: 0) } != nil)
+        }
+        let more = (2000..<2100).map { OneTimePrekey.generate(id: UInt32($0)).publicPart }
+        #expect(try await o.uploadPrekeys(oneTimePrekeys: more) == left + 100)
         for c in fetchers + [o] { await c.close() }
         try await server.stop()
     }

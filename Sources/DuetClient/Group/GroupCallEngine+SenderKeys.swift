@@ -44,6 +44,16 @@ extension GroupCallEngine {
                     sender = known
                 } else {
                     let bundle = try await session.connection.fetchBundle(number: member)
+                    // As on a 1:1 call: a contact's bundle under another key than the one held is a
+                    // key change (the server may be handing out keys of its own), and nothing is
+                    // sealed to a changed key until the user compares safety numbers again — else a
+                    // server that swaps a bundle would get this call's sender key, and with it (as
+                    // the SFU) everything said. Verified again, they get the next key handed out.
+                    if try session.store.contact(number: member) != nil,
+                       case .keyChanged = try session.store.recordIdentityKey(bundle.identityKey, for: member) {
+                        eventSink.yield(.warning(Self.keyChangedWithheld(member)))
+                        continue
+                    }
                     sender = try PairwiseSender(identity: try session.store.identity(), to: bundle, callID: callID)
                     guard call?.callID == callID else { return }
                     call?.senders[member] = sender
@@ -188,5 +198,12 @@ extension GroupCallEngine {
         let isNew = rung[room.callID] == nil
         rung[room.callID] = room
         if isNew, call == nil { eventSink.yield(.ringing(room)) }
+    }
+}
+
+extension GroupCallEngine {
+    /// The warning when a member's key changed and this device keeps its sender key from them.
+    static func keyChangedWithheld(_ member: String) -> String {
+        "not giving \(member) this call's sender key: their identity key changed since you last saw it (someone, even the server, may be posing as them); compare safety numbers (duet contacts verify \(member))"
     }
 }

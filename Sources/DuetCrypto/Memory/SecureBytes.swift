@@ -31,6 +31,9 @@ public final class SecureBytes: @unchecked Sendable {
             throw error
         }
         sodium_mprotect_readonly(p)
+        if let observe = SecureBytes.creationObserver.withLock({ $0 }) {
+            observe(UnsafeRawBufferPointer(start: p, count: count))
+        }
     }
 
     /// `count` bytes from the system's CSPRNG.
@@ -82,6 +85,12 @@ public final class SecureBytes: @unchecked Sendable {
     /// Test hook: called from `deinit` after the bytes were zeroed and before they are
     /// freed, with a view of the released buffer. Production code never sets it.
     static let releaseObserver = Mutex<(@Sendable (UnsafeRawBufferPointer) -> Void)?>(nil)
+
+    /// Test hook: called at the end of `init`, once the secret is written, with a view of it.
+    /// A security test collects every secret a run made this way and searches the run's logs
+    /// for each (`releaseObserver` comes too late for that: the bytes are zeroed by then).
+    /// Production code never sets it.
+    static let creationObserver = Mutex<(@Sendable (UnsafeRawBufferPointer) -> Void)?>(nil)
 
     /// The buffer's address, so a test can tell its own release from others'.
     var address: UnsafeRawPointer { UnsafeRawPointer(pointer) }

@@ -2,6 +2,7 @@ import DuetClient
 import DuetMedia
 import DuetServer
 import Foundation
+import Logging
 
 /// How a story is played.
 public struct DemoRunOptions: Sendable {
@@ -11,6 +12,10 @@ public struct DemoRunOptions: Sendable {
     public var speed: Double = 1
     /// How long an `expect` waits for its property before it fails.
     public var checkTimeout: Duration = .seconds(20)
+    /// The demo server's logger. Nil (the default): one at `.critical`, since the transcript is
+    /// the demo's output. A test passes one at `.trace` with its own handler to read every line
+    /// the server logs (the security test searches them for key bytes).
+    public var serverLogger: Logger?
 
     public init() {}
 }
@@ -92,7 +97,7 @@ public actor DemoRunner {
             onStep(step)
         }
         do {
-            world = try await DemoWorld.start()
+            world = try await DemoWorld.start(logger: options.serverLogger)
         } catch {
             record(.init(line: 0, command: "start a server", status: .failed, isCheck: false, atMilliseconds: 0, milliseconds: 0,
                          detail: "the demo's server did not start: \(error)"))

@@ -112,4 +112,46 @@ struct MeetingSignalingTests {
         await guesser.connection.close()
         try await server.stop()
     }
+    /// A guesser cannot reset the limit with new keys or new connections: it counts per source
+    /// address, and every attempt costs the same, so once spent even the right code is refused
+    /// (the refusal says nothing about whether a guess was right).
+    @Test func guessesFromFreshKeysAndConnectionsShareOneLimit() async throws {
+        let server = try await TestServer.start()
+        let host = try await person("+15556051", on: server)
+        let meeting = try await host.connection.createMeeting(open: true, record: false, name: "Host", dtlsFingerprint: host.fingerprint, ssrc: host.ssrc)
+        // Connect first (a connection costs nothing), then guess: one guess per fresh guest key.
+        var guessers: [Person] = []
+        for _ in 0..<9 { guessers.append(try await person(nil, on: server)) }
+        for (attempt, guesser) in guessers.prefix(8).enumerated() {
+            let guess = "qqq-qqqq-qq" + String(Character(UnicodeScalar(UInt8(ascii: "a") + UInt8(attempt))))
+            let entry = try await guesser.connection.joinMeeting(code: guess, name: "G\(attempt)", dtlsFingerprint: guesser.fingerprint, ssrc: 1)
+            #expect(entry == .waiting(code: guess))
+        }
+        do {
+            let last = guessers[8]
+            _ = try await last.connection.joinMeeting(code: meeting.code, name: "Lucky", dtlsFingerprint: last.fingerprint, ssrc: 1)
+            Issue.record("the ninth attempt from one address got through, with the right code")
+        } catch {
+            guard case let .server(code, message) = error else { Issue.record("\(error)"); return }
+            #expect(code == .rateLimited)
+            #expect(message.contains("try again in"), "\(message)")
+        }
+        for person in guessers + [host] { await person.connection.close() }
+        try await server.stop()
+    }
+
+    /// The bucket itself: 8 at once per address, then one per 6 s; other addresses untouched.
+    /// An hour of non-stop guessing from one address gets at most 8 + 600 tries.
+    @Test func theJoinLimitRefillsOneAttemptEverySixSecondsPerAddress() {
+        let limiter = JoinRateLimiter()
+        let start = ContinuousClock.now
+        for _ in 0..<8 { #expect(limiter.attempt(from: "198.51.100.7", now: start) == nil) }
+        #expect(limiter.attempt(from: "198.51.100.7", now: start) == 6)
+        #expect(limiter.attempt(from: "203.0.113.9", now: start) == nil, "another address has its own bucket")
+        #expect(limiter.attempt(from: "198.51.100.7", now: start + .seconds(5)) != nil)
+        #expect(limiter.attempt(from: "198.51.100.7", now: start + .milliseconds(6500)) == nil)
+        var allowed = 0
+        for second in 0..<3600 where limiter.attempt(from: "192.0.2.1", now: start + .seconds(second)) == nil { allowed += 1 }
+        #expect(allowed <= 8 + 600, "\(allowed) attempts in an hour")
+    }
 }
