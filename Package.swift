@@ -91,3 +91,12 @@ let package = Package(
         .testTarget(name: "duetTests", dependencies: ["duet", "DuetServer", "DuetMedia"]),
     ]
 )
+
+// `make check-tsan` sets DUET_TSAN_LOCKS=1: Duet's own targets then use a Mutex that
+// ThreadSanitizer can see (Sources/DuetCrypto/Sanitizers/SanitizerVisibleMutex.swift,
+// docs/sanitizers.md). No effect on any other build.
+if Context.environment["DUET_TSAN_LOCKS"] == "1" {
+    for target in package.targets where target.type != .system {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.define("DUET_TSAN_LOCKS")]
+    }
+}
