@@ -39,7 +39,7 @@ struct CallCommandTests {
         let answering = try DuetChild(["answer", "--auto", "--profile", "bob"], home: home)
         #expect(await answering.waitForLine(containing: "waiting for a call"))
         let wav = home.appendingPathComponent("alice-heard.wav")
-        let calling = try DuetChild(["call", bob, "--profile", "alice", "--duration", "3s", "--wav", wav.path] + (relay ? ["--relay"] : []), home: home)
+        let calling = try DuetChild(["call", bob, "--profile", "alice", "--duration", Sanitizer.callDuration(seconds: 3), "--wav", wav.path] + (relay ? ["--relay"] : []), home: home)
 
         #expect(await calling.waitForExit() == 0, "alice: \(calling.text)")
         #expect(await answering.waitForExit() == 0, "bob: \(answering.text)")
@@ -84,10 +84,10 @@ struct CallCommandTests {
         #expect(await echo.waitForLine(containing: "answering calls"))
         #expect(await tone.waitForLine(containing: "answering calls"))
 
-        let toEcho = try duet.run(["call", echoNumber, "--profile", "alice", "--duration", "4s"])
+        let toEcho = try duet.run(["call", echoNumber, "--profile", "alice", "--duration", Sanitizer.callDuration(seconds: 4)])
         #expect(toEcho.status == 0, "\(toEcho.stdout)\(toEcho.stderr)")
         #expect(toEcho.stdout.contains("hearing you (\(alice))"), "alice hears herself: \(toEcho.stdout)")
-        let toTone = try duet.run(["call", toneNumber, "--profile", "alice", "--duration", "3s"])
+        let toTone = try duet.run(["call", toneNumber, "--profile", "alice", "--duration", Sanitizer.callDuration(seconds: 3)])
         #expect(toTone.status == 0, "\(toTone.stdout)\(toTone.stderr)")
         #expect(toTone.stdout.contains("hearing Tone (\(toneNumber))"), "\(toTone.stdout)")
         // Bots keep answering: both saw their call end and stayed up.
