@@ -7,6 +7,7 @@ APT_PACKAGES := pkg-config libsodium-dev libsrtp2-dev libopus-dev libncurses-dev
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build test run demo bench clean
+.PHONY: check check-asan check-tsan
 
 ## deps: install the Debian packages above that are missing (non-interactive; sudo when not root)
 deps:
@@ -42,6 +43,23 @@ demo: build
 bench: deps
 	$(SWIFT) build -c release --product duet-bench
 	.build/release/duet-bench
+
+## check: the whole suite under AddressSanitizer, then under ThreadSanitizer (docs/sanitizers.md).
+## Each sanitizer builds in its own scratch path, so the plain debug build in .build stays.
+## DUET_SANITIZER (address or thread) tells the few tests that must adapt (listed in the doc);
+## DUET_TSAN_LOCKS=1 swaps in a Mutex ThreadSanitizer can see; tsan.supp is for third-party C only.
+SAN_SUPP   := $(CURDIR)/Tests/Sanitizers
+ASAN_ENV   := DUET_SANITIZER=address ASAN_OPTIONS=detect_leaks=0:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1
+TSAN_ENV   := DUET_SANITIZER=thread DUET_TSAN_LOCKS=1 TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1:suppressions=$(SAN_SUPP)/tsan.supp
+check: check-asan check-tsan
+
+check-asan: deps
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build/asan
+	env $(ASAN_ENV) $(SWIFT) test --skip-build --sanitize=address --scratch-path .build/asan --disable-xctest --no-parallel
+
+check-tsan: deps
+	env $(TSAN_ENV) $(SWIFT) build --build-tests --sanitize=thread --scratch-path .build/tsan
+	env $(TSAN_ENV) $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build/tsan --disable-xctest --no-parallel
 
 clean:
 	rm -rf .build
