@@ -1,7 +1,7 @@
 import Foundation
 
 /// `make check` runs the suite with DUET_SANITIZER=address or thread (docs/sanitizers.md).
-/// Used only for suites TSan's own runtime crashes on, each listed with its reason in that
+/// Used only for tests TSan's own runtime crashes on, each listed with its reason in that
 /// doc; AddressSanitizer and `make test` still run them. Never for a test that found a race.
 enum Sanitizer {
     static let isThread = ProcessInfo.processInfo.environment["DUET_SANITIZER"] == "thread"
