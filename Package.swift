@@ -69,20 +69,22 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        .testTarget(name: "DuetWireTests", dependencies: ["DuetWire"]),
+        // The seeded mutation harness the fuzz tests of several targets share (docs/testing.md).
+        .target(name: "DuetFuzzing", dependencies: ["DuetMedia"], path: "Tests/DuetFuzzing"),
+        .testTarget(name: "DuetWireTests", dependencies: ["DuetWire", "DuetFuzzing"]),
         .testTarget(name: "DuetCryptoTests", dependencies: ["DuetCrypto"], resources: [.copy("Vectors")]),
-        .testTarget(name: "DuetMediaTests", dependencies: ["DuetMedia"], resources: [.copy("Vectors")]),
+        .testTarget(name: "DuetMediaTests", dependencies: ["DuetMedia", "DuetFuzzing"], resources: [.copy("Vectors")]),
         .testTarget(name: "DuetClientTests", dependencies: ["DuetClient"]),
         // Real servers on loopback driven by real clients (and the TUI's controller): client and server meet only here.
         .testTarget(name: "DuetServerTests", dependencies: [
-            "DuetServer", "DuetClient", "DuetWire", "DuetCrypto", "DuetMedia", "DuetTUI",
+            "DuetServer", "DuetClient", "DuetWire", "DuetCrypto", "DuetMedia", "DuetTUI", "DuetFuzzing",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .testTarget(name: "DuetTUITests", dependencies: ["DuetTUI", "DuetClient"], resources: [.copy("Golden")]),
-        .testTarget(name: "DuetDemoTests", dependencies: ["DuetDemo"]),
+        .testTarget(name: "DuetDemoTests", dependencies: ["DuetDemo", "DuetFuzzing"]),
         .testTarget(name: "duetTests", dependencies: ["duet", "DuetServer", "DuetMedia"]),
     ]
 )
