@@ -88,6 +88,9 @@ public actor GroupCallEngine {
         /// Whose audio is decoded and analysed; nil: every member's. Frames from the others
         /// are still opened (SFrame authenticates them) and counted, not played.
         public var decoded: Set<String>?
+        /// False: send only — the SFU's frames are dropped as they arrive, unread (a load
+        /// generator's talkers; nobody would want this on a phone).
+        public var receivesAudio = true
 
         public init() {}
     }
@@ -129,6 +132,7 @@ public actor GroupCallEngine {
         defer { entering = nil }
         let socket = try await MediaSocket.bind()
         socket.impair(impairment)
+        socket.dropMedia(!options.receivesAudio)
         let info: GroupCallInfo
         do { info = try await request() } catch { socket.close(); throw error }
         guard let media = info.media, let fingerprint = info.mediaFingerprint else {
