@@ -246,6 +246,8 @@ public actor GroupCallEngine {
         case .connected:
             guard let id = call?.callID else { return }
             call?.mediaConnected = true
+            // A send-only participant needs nothing more from the SFU once its leg is up.
+            if !options.receivesAudio { call?.leg.socket.stopReading() }
             eventSink.yield(.mediaConnected(callID: id))
         case let .failed(reason): eventSink.yield(.warning(reason))
         case nil: break

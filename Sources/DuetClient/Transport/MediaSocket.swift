@@ -66,6 +66,12 @@ public final class MediaSocket: Sendable {
         handler.dropsMedia.withLock { $0 = on }
     }
 
+    /// Stops reading the socket for good: what arrives stays in (and overflows) the kernel's
+    /// buffer, costing this process nothing — a send-only participant once its handshake is done.
+    public func stopReading() {
+        channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+    }
+
     /// Test hook: what this socket receives is lost and delayed as `impairment` says, as a
     /// bad network would do it (nil: delivered as it comes).
     public func impair(_ impairment: NetworkImpairment?) {
