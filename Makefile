@@ -6,7 +6,7 @@ APT_PACKAGES := pkg-config libsodium-dev libsrtp2-dev libopus-dev libncurses-dev
                 tmux ffmpeg opus-tools openssl tshark coturn
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test run demo bench clean
+.PHONY: deps build test run demo bench fuzz clean
 .PHONY: check check-asan check-tsan
 
 ## deps: install the Debian packages above that are missing (non-interactive; sudo when not root)
@@ -29,6 +29,12 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest --no-parallel
+
+## fuzz: only the fuzz tests, with a long budget (docs/testing.md); it takes minutes. Override with
+## DUET_FUZZ_ITERATIONS=N, another seed with DUET_FUZZ_SEED=S.
+fuzz: deps
+	$(SWIFT) build --build-tests
+	DUET_FUZZ_ITERATIONS=$${DUET_FUZZ_ITERATIONS:-200000} $(SWIFT) test --skip-build --disable-xctest --no-parallel --filter Fuzz
 
 ## run: the terminal UI (pass options with ARGS, e.g. make run ARGS="--profile bob")
 run: build

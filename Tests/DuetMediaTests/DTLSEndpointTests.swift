@@ -152,7 +152,7 @@ struct DTLSEndpointTests {
         let link = try DTLSTestLink()
         try await link.run()
         #expect(link.client.state == .connected && link.server.state == .connected)
-        var random = SeededGenerator(seed: 99)
+        var random = SeededRandom(seed: 99)
         let records = link.sent.map(\.datagram)
         for _ in 0..<200 {
             var datagram = records.randomElement(using: &random)!
@@ -176,7 +176,7 @@ struct DTLSEndpointTests {
     /// completes with equal keys or fails with a typed error; it never traps or hangs.
     @Test(arguments: 0..<24)
     func corruptedDatagramsNeverTrap(seed: UInt64) async throws {
-        var random = SeededGenerator(seed: seed)
+        var random = SeededRandom(seed: seed)
         let link = try DTLSTestLink()
         try await link.run(limit: .seconds(5)) { to, _, datagram in
             var out: [[UInt8]] = []

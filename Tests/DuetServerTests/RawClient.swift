@@ -80,7 +80,10 @@ final class RawClient: @unchecked Sendable {
         return try await receive()
     }
 
+    /// Closes the connection. The writer is finished first: NIO traps when a writer taken out
+    /// of its channel is released unfinished while the channel is still open.
     func close() {
+        writer.finish()
         channel.channel.close(promise: nil)
     }
 }

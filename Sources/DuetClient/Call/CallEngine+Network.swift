@@ -207,7 +207,7 @@ extension CallEngine {
                                            remoteSSRC: active.remoteSSRC,
                                            sendKey: active.isCaller ? keys.callerToCallee : keys.calleeToCaller,
                                            receiveKey: active.isCaller ? keys.calleeToCaller : keys.callerToCallee,
-                                           wav: options.wav)
+                                           wav: options.wav, opusComplexity: options.opusComplexity)
         } catch {
             emit(.warning("media could not start: \(error)"))
             return

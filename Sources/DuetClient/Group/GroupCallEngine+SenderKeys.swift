@@ -115,7 +115,7 @@ extension GroupCallEngine {
     /// group was already rotated for when the group changed).
     func roomChanged(_ change: DeviceSession.GroupCallEvent) async {
         guard let active = call, active.callID == change.call.callID else {
-            noteRing(change)
+            if change.call.callID == entering { newsWhileEntering.append(change) } else { noteRing(change) }
             return
         }
         // Concurrent joins are announced in any order: an older view of the room than the one

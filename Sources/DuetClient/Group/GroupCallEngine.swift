@@ -67,6 +67,11 @@ public actor GroupCallEngine {
     var early: [CallSignal] = []
     /// Calls this device was rung for and has not joined, by call id.
     var rung: [String: GroupCallInfo] = [:]
+    /// The call being started or joined while its request is on its way, and the room news of
+    /// it that arrived meanwhile (someone else joining at the same moment): applied once the
+    /// call is set up, or that member would never be heard.
+    var entering: String?
+    var newsWhileEntering: [DeviceSession.GroupCallEvent] = []
     var hearing: [String: GroupCallHearing] = [:]
     var capturePayloads = false
     /// Test hook: what the leg's socket receives is lost and delayed as this says.
@@ -75,9 +80,27 @@ public actor GroupCallEngine {
     private var loops: [Task<Void, Never>] = []
     private var callTasks: [Task<Void, Never>] = []
 
-    public init(session: DeviceSession) throws {
+    /// How a device takes part in group calls. The defaults are every device's; the load
+    /// bench changes them to fit dozens of members in one process on two cores.
+    public struct Options: Sendable {
+        /// The Opus encoder's complexity (0–10).
+        public var opusComplexity = 10
+        /// Whose audio is decoded and analysed; nil: every member's. Frames from the others
+        /// are still opened (SFrame authenticates them) and counted, not played.
+        public var decoded: Set<String>?
+        /// False: send only — the SFU's frames are dropped as they arrive, unread (a load
+        /// generator's talkers; nobody would want this on a phone).
+        public var receivesAudio = true
+
+        public init() {}
+    }
+
+    let options: Options
+
+    public init(session: DeviceSession, options: Options = Options()) throws {
         guard let number = try session.store.account().number else { throw GroupCallEngineError.notRegistered }
         self.session = session
+        self.options = options
         self.number = number
         certificate = try DTLSCertificate()
         (events, eventSink) = EventFanOut.make()
@@ -89,23 +112,27 @@ public actor GroupCallEngine {
 
     /// Starts a call in `group` (its id) and joins it.
     public func start(group: String, callID: String = UUID().uuidString) async throws -> GroupCallInfo {
-        try await enter { [connection = session.connection, fingerprint = certificate.fingerprint] in
+        try await enter(callID) { [connection = session.connection, fingerprint = certificate.fingerprint] in
             try await connection.startGroupCall(group: group, callID: callID, dtlsFingerprint: fingerprint)
         }
     }
 
     /// Joins a call this device was rung for.
     public func join(callID: String) async throws -> GroupCallInfo {
-        try await enter { [connection = session.connection, fingerprint = certificate.fingerprint] in
+        try await enter(callID) { [connection = session.connection, fingerprint = certificate.fingerprint] in
             try await connection.joinGroupCall(callID: callID, dtlsFingerprint: fingerprint)
         }
     }
 
-    private func enter(_ request: @Sendable () async throws -> GroupCallInfo) async throws -> GroupCallInfo {
+    private func enter(_ callID: String, _ request: @Sendable () async throws -> GroupCallInfo) async throws -> GroupCallInfo {
         if let call { throw GroupCallEngineError.alreadyInCall(call.callID) }
         startControl()
+        entering = callID
+        newsWhileEntering = []
+        defer { entering = nil }
         let socket = try await MediaSocket.bind()
         socket.impair(impairment)
+        socket.dropMedia(!options.receivesAudio)
         let info: GroupCallInfo
         do { info = try await request() } catch { socket.close(); throw error }
         guard let media = info.media, let fingerprint = info.mediaFingerprint else {
@@ -117,7 +144,8 @@ public actor GroupCallEngine {
             socket.close()
             throw GroupCallEngineError.badMediaAddress(media.description)
         }
-        let leg = try ServerMediaLeg(socket: socket, media: address, certificate: certificate, serverFingerprint: fingerprint, voice: number)
+        let leg = try ServerMediaLeg(socket: socket, media: address, certificate: certificate, serverFingerprint: fingerprint, voice: number,
+                                     opusComplexity: options.opusComplexity)
         call = ActiveCall(callID: info.callID, group: info.group, participants: info.participants, ring: try SenderKeyRing(), leg: leg,
                           roomVersion: info.version ?? 0)
         rung[info.callID] = nil
@@ -135,6 +163,9 @@ public actor GroupCallEngine {
         report(leg.start())
         // Members rung but not yet in the room get the key now, so their joining costs no rekey.
         controlSink?.yield(.rekey(.joined, to: call?.keyHolders() ?? []))
+        // Then what the room did while the request was on its way (newer than the reply's view).
+        for change in newsWhileEntering where change.call.callID == info.callID { controlSink?.yield(.news(.room(change))) }
+        newsWhileEntering = []
         return info
     }
 
@@ -205,7 +236,8 @@ public actor GroupCallEngine {
         guard var active = call, active.listeners[member] == nil else { return }
         // Only this member's signature: numbers of one group are often alike (+1555…00, …01),
         // and alike signatures make the analyser call the speaker ambiguous.
-        active.listeners[member] = try GroupMemberListener(member: member, candidates: [member], started: active.started)
+        active.listeners[member] = try GroupMemberListener(member: member, candidates: [member], started: active.started,
+                                                           plays: options.decoded?.contains(member) ?? true)
         call = active
     }
 
@@ -214,6 +246,8 @@ public actor GroupCallEngine {
         case .connected:
             guard let id = call?.callID else { return }
             call?.mediaConnected = true
+            // A send-only participant needs nothing more from the SFU once its leg is up.
+            if !options.receivesAudio { call?.leg.socket.stopReading() }
             eventSink.yield(.mediaConnected(callID: id))
         case let .failed(reason): eventSink.yield(.warning(reason))
         case nil: break

@@ -16,11 +16,14 @@ final class GroupMemberListener {
     private let signature: VoiceSignature
     private(set) var received = 0
     private(set) var epoch: UInt16?
+    /// False: frames are counted and dropped, never decoded (`GroupCallEngine.Options.decoded`).
+    private let plays: Bool
 
     /// `candidates`: every voice this device may hear, so a frame of the wrong member (a
     /// server passing one off as another) is not counted as this member's.
-    init(member: String, candidates: [String], started: ContinuousClock.Instant) throws {
+    init(member: String, candidates: [String], started: ContinuousClock.Instant, plays: Bool = true) throws {
         self.member = member
+        self.plays = plays
         decoder = try OpusDecoder()
         listener = VoiceListener(analyser: VoiceAnalyser(numbers: candidates))
         self.started = started
@@ -37,6 +40,10 @@ final class GroupMemberListener {
 
     /// Every 20 ms: the next frame (decoded, or recovered/concealed for a gap) to the listener.
     func playout() {
+        guard plays else {
+            _ = jitter.nextFrame()  // keeps the loss figures without decoding
+            return
+        }
         let samples: [Int16]?
         switch jitter.nextFrame() {
         case let .packet(payload): samples = try? decoder.decode(payload)

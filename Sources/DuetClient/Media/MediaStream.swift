@@ -47,10 +47,10 @@ final class MediaStream {
     /// - Parameters: the numbers whose voices this side may hear; `sendKey`/`receiveKey` are
     ///   SRTP master key ‖ salt for each direction.
     init(ownNumber: String, voice: Voice = .synthetic, candidates: [String], localSSRC: UInt32, remoteSSRC: UInt32,
-         sendKey: SecureBytes, receiveKey: SecureBytes, wav: URL?) throws {
+         sendKey: SecureBytes, receiveKey: SecureBytes, wav: URL?, opusComplexity: Int = 10) throws {
         source = SyntheticVoice(number: ownNumber)
         self.voice = voice
-        encoder = try OpusEncoder(configuration: .init())
+        encoder = try OpusEncoder(configuration: .init(complexity: opusComplexity))
         packetizer = RTPPacketizer(ssrc: localSSRC)
         outbound = try SRTPSession(role: .sender, masterKey: sendKey)
         inbound = try SRTPSession(role: .receiver, masterKey: receiveKey)

@@ -60,6 +60,18 @@ public final class MediaSocket: Sendable {
         handler.onlyAllowed.withLock { $0 = addresses }
     }
 
+    /// Drops RTP/RTCP (first byte 128–191) as it arrives, unread: a send-only participant
+    /// (the load bench's talkers) still needs its DTLS, not the SFU's copies of everyone's audio.
+    public func dropMedia(_ on: Bool) {
+        handler.dropsMedia.withLock { $0 = on }
+    }
+
+    /// Stops reading the socket for good: what arrives stays in (and overflows) the kernel's
+    /// buffer, costing this process nothing — a send-only participant once its handshake is done.
+    public func stopReading() {
+        channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+    }
+
     /// Test hook: what this socket receives is lost and delayed as `impairment` says, as a
     /// bad network would do it (nil: delivered as it comes).
     public func impair(_ impairment: NetworkImpairment?) {
@@ -75,6 +87,7 @@ public final class MediaSocket: Sendable {
         let current = Mutex<Handler?>(nil)
         let onlyAllowed = Mutex<Set<TransportAddress>?>(nil)
         let impairment = Mutex<NetworkImpairment?>(nil)
+        let dropsMedia = Mutex(false)
     }
 
     /// Hands each datagram to the current handler; never blocks the event loop for long.
@@ -86,6 +99,7 @@ public final class MediaSocket: Sendable {
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let envelope = unwrapInboundIn(data)
+            if let first = envelope.data.readableBytesView.first, (128...191).contains(first), handler.dropsMedia.withLock({ $0 }) { return }
             guard let source = TransportAddress(socketAddress: envelope.remoteAddress),
                   let deliver = handler.current.withLock({ $0 }) else { return }
             if let allowed = handler.onlyAllowed.withLock({ $0 }), !allowed.contains(source) { return }

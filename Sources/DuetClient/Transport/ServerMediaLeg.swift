@@ -29,7 +29,7 @@ final class ServerMediaLeg {
 
     /// `voice`: whose synthetic voice to send (a number, or a guest's id).
     init(socket: MediaSocket, media: TransportAddress, certificate: DTLSCertificate, serverFingerprint: DTLSFingerprint,
-         voice number: String, ssrc: UInt32 = .random(in: 1...UInt32.max)) throws {
+         voice number: String, ssrc: UInt32 = .random(in: 1...UInt32.max), opusComplexity: Int = 10) throws {
         self.socket = socket
         self.media = media
         self.ssrc = ssrc
@@ -37,7 +37,7 @@ final class ServerMediaLeg {
         endpoint = try DTLSEndpoint(role: .client, certificate: certificate, peerFingerprint: serverFingerprint,
                                     profiles: [.aeadAES128GCM, .aesCM128HMACSHA1_80], initialRetransmissionTimeout: .milliseconds(500))
         voice = SyntheticVoice(number: number)
-        encoder = try OpusEncoder(configuration: .init())
+        encoder = try OpusEncoder(configuration: .init(complexity: opusComplexity))
         packetizer = RTPPacketizer(ssrc: ssrc)
     }
 

@@ -8,6 +8,8 @@ public enum OggOpusError: Error, Equatable, Sendable, CustomStringConvertible {
     case notOpus(reason: String)
     case malformedHeader(packet: String, reason: String)
     case emptyAudioPacket(index: Int)
+    /// A granule position below zero other than -1 ("no packet ends on this page").
+    case invalidGranulePosition(page: UInt32, granule: Int64)
     case packetTooLarge(bytes: Int)
     case finished
 
@@ -27,6 +29,8 @@ public enum OggOpusError: Error, Equatable, Sendable, CustomStringConvertible {
             "malformed \(packet) header: \(reason)"
         case let .emptyAudioPacket(index):
             "audio packet \(index) is empty, which RFC 7845 §3 calls malformed"
+        case let .invalidGranulePosition(page, granule):
+            "Ogg page \(page) has granule position \(granule); only -1 (no packet ends on the page) may be negative"
         case let .packetTooLarge(bytes):
             "Opus packet of \(bytes) bytes is larger than any valid Opus packet"
         case .finished:

@@ -59,7 +59,13 @@ public struct OggOpusReader: Sendable {
                 }
             }
             partial = inPacket ? current : nil
-            if page.granulePosition != OggPage.noGranule { lastGranule = page.granulePosition }
+            if page.granulePosition != OggPage.noGranule {
+                // Only -1 may be negative; a granule near Int64.min made `playbackSamples` overflow.
+                guard page.granulePosition >= 0 else {
+                    throw .invalidGranulePosition(page: page.sequenceNumber, granule: page.granulePosition)
+                }
+                lastGranule = page.granulePosition
+            }
             if page.sequenceNumber == 0, completed.count != 1 || partial != nil {
                 throw .notOpus(reason: "OpusHead must be alone on the first page")
             }

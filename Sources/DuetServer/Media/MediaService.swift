@@ -122,8 +122,20 @@ final class MediaService: Service, Sendable {
             }
             var noticed: Set<String> = []
             for await event in events {
+                // Datagrams to clients go out in one write per event: a group-call frame becomes a
+                // copy for every other member, and awaiting each copy on its own (a hop to the event
+                // loop and back) capped the SFU at a few thousand datagrams a second, idle-waiting.
+                var toClients: [Datagram] = []
                 for output in router.handle(event, now: Date().timeIntervalSince1970) {
-                    await perform(output, outbound: outbound, sink: sink, group: &group)
+                    if case let .sendToClient(client, bytes) = output, let address = Optional(client.socketAddress) {
+                        toClients.append(Datagram(remoteAddress: address, data: ByteBuffer(bytes: bytes)))
+                    } else {
+                        await perform(output, outbound: outbound, sink: sink, group: &group)
+                    }
+                }
+                if !toClients.isEmpty {
+                    // A failed UDP send (e.g. no route) loses datagrams; it must not end the port.
+                    try? await outbound.write(contentsOf: toClients)
                 }
                 for (kind, _) in router.counts where kind.hasSuffix("(dropped)") && !noticed.contains(kind) {
                     noticed.insert(kind)
@@ -131,6 +143,9 @@ final class MediaService: Service, Sendable {
                 }
             }
             for socket in router.closeAll() { socket.close() }
+            // What the port did over its life, for the operator (and the load bench).
+            let counts = router.counts.merging(router.sfu.counts) { $0 + $1 }.merging(router.sfu.roomDrops) { $0 + $1 }
+            logger.info("media: stopped", metadata: counts.mapValues { "\($0)" })
             group.cancelAll()
         }
     }

@@ -56,6 +56,13 @@ struct SFUPort {
         self.witness = witness
     }
 
+    /// Datagrams the rooms dropped, by reason, and copies forwarded (for the shutdown log).
+    var roomDrops: [String: Int] {
+        var drops: [String: Int] = ["copies forwarded": rooms.values.reduce(0) { $0 + $1.forwarded }]
+        for room in rooms.values { for (reason, count) in room.drops { drops["room drop \(reason)", default: 0] += count } }
+        return drops
+    }
+
     var handshakeCount: Int { handshakes.count }
     var legCount: Int { legs.count }
 

@@ -32,7 +32,9 @@ public struct RTPHeaderExtension: Equatable, Sendable {
     }
 
     /// The RFC 8285 one-byte elements, skipping padding bytes and stopping at the reserved
-    /// id 15 as §4.2 requires.
+    /// id 15 as §4.2 requires. Id 0 is for padding bytes (0x00) only: a header byte with id 0
+    /// and a length is no element either, and ends the list the same way (as libwebrtc reads it),
+    /// so every element returned has an id of 1...14 and can be written back.
     public func oneByteElements() throws(RTPParseError) -> [RTPExtensionElement] {
         guard profile == Self.oneByteProfile else { throw .notOneByteExtension(profile: profile) }
         var elements: [RTPExtensionElement] = []
@@ -41,7 +43,7 @@ public struct RTPHeaderExtension: Equatable, Sendable {
             let byte = data[offset]
             if byte == 0 { offset += 1; continue }
             let id = byte >> 4
-            if id == 15 { break }
+            if id == 15 || id == 0 { break }
             let length = Int(byte & 0x0F) + 1
             guard offset + 1 + length <= data.count else {
                 throw .extensionElementBeyondData(id: id, offset: offset)

@@ -87,7 +87,7 @@ public enum STUNError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .tooShort(n): "STUN message of \(n) bytes is shorter than the 20-byte header"
-        case .notSTUN: "not a STUN message (top bits or magic cookie wrong)"
+        case .notSTUN: "not a STUN message (first byte outside 0...3, or magic cookie wrong)"
         case let .lengthMismatch(d, a): "STUN length field says \(d) bytes but \(a) follow the header"
         case let .attributeOverrun(t): "STUN attribute 0x\(String(t, radix: 16)) runs past the end of the message"
         case let .badAttribute(t, r): "STUN attribute 0x\(String(t, radix: 16)) is malformed: \(r)"
@@ -100,9 +100,13 @@ public enum STUNError: Error, Equatable, CustomStringConvertible {
 
 extension STUNMessage {
     /// Parses one datagram. A FINGERPRINT, when present, must be last and must match.
+    ///
+    /// The first byte must be 0...3, as RFC 7983's demultiplexing assumes (RFC 8489 allows up to
+    /// 63, but no method uses the bits above): otherwise bytes the media port routes to DTLS
+    /// (20...63) could also be read as STUN by code that parses without demultiplexing first.
     public init(parsing bytes: [UInt8]) throws(STUNError) {
         guard bytes.count >= Self.headerLength else { throw .tooShort(bytes.count) }
-        guard bytes[0] & 0xC0 == 0, readUInt32(bytes, 4) == Self.magicCookie else { throw .notSTUN }
+        guard bytes[0] <= 3, readUInt32(bytes, 4) == Self.magicCookie else { throw .notSTUN }
         let declared = Int(readUInt16(bytes, 2))
         guard declared % 4 == 0, declared == bytes.count - Self.headerLength else {
             throw .lengthMismatch(declared: declared, actual: bytes.count - Self.headerLength)

@@ -1,0 +1,110 @@
+import DuetClient
+import DuetWire
+import Foundation
+
+/// The server on its worst day (issue [9/9] §1): N concurrent 1:1 calls forced through the
+/// relay and one group call of M members, all through one server on loopback, at once. The
+/// server runs in its own process (`LoadServerProcess`) so its CPU and memory are its own;
+/// the devices are real (`DeviceSession`, `CallEngine`, `GroupCallEngine`: X3DH, SRTP, SFrame,
+/// Opus) in this process. Sizes come from DUET_LOAD_CALLS / DUET_LOAD_MEMBERS /
+/// DUET_LOAD_SECONDS (defaults: the issue's target of 50 calls and 32 members, 10 s).
+enum LoadBench {
+    struct Plan {
+        var calls = Int(ProcessInfo.processInfo.environment["DUET_LOAD_CALLS"] ?? "") ?? 50
+        var members = Int(ProcessInfo.processInfo.environment["DUET_LOAD_MEMBERS"] ?? "") ?? 32
+        var seconds = Int(ProcessInfo.processInfo.environment["DUET_LOAD_SECONDS"] ?? "") ?? 10
+    }
+
+    static func run(report: BenchReport, plan: Plan = Plan()) async {
+        let server: LoadServerProcess
+        do { server = try LoadServerProcess.start() } catch {
+            print("load_error 1 error  # \(error)")
+            return
+        }
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-bench-load-devices-\(UUID().uuidString.prefix(8))")
+        var devices: [LoadDevice] = []
+        do {
+            // The group call first: its members settle while the calls ring.
+            // The first four members listen: each opens and counts every member's frames and decodes
+            // (so can say it hears) the next two. The rest talk only: the SFU still sends them a copy
+            // of every frame — the server's work is the same — but they drop it unread, because a
+            // load generator on the server's two cores cannot read 32 × 31 streams too.
+            let memberNumbers = (0..<plan.members).map { "+1555800\(String(format: "%02d", $0))" }
+            var members: [LoadDevice] = []
+            for (index, number) in memberNumbers.enumerated() {
+                let decodes = Set((1...2).map { memberNumbers[(index + $0) % memberNumbers.count] }).subtracting([number])
+                members.append(try await LoadDevice(number, home: home, server: server.signaling, relay: false, decodes: decodes,
+                                                    listens: index < Self.listeners))
+            }
+            devices += members
+            var callers: [LoadDevice] = [], callees: [LoadDevice] = []
+            for index in 0..<plan.calls {
+                callers.append(try await LoadDevice("+1555810\(String(format: "%02d", index))", home: home, server: server.signaling, relay: true))
+                callees.append(try await LoadDevice("+1555820\(String(format: "%02d", index))", home: home, server: server.signaling, relay: true))
+            }
+            devices += callers + callees
+
+            if let owner = members.first, plan.members > 1 {
+                let group = try await owner.session.connection.createGroup(name: "Load", members: members.dropFirst().map(\.number))
+                let call = try await owner.groupEngine.start(group: group.id)
+                await withTaskGroup(of: Void.self) { joining in
+                    for member in members.dropFirst() { joining.addTask { _ = try? await member.groupEngine.join(callID: call.callID) } }
+                }
+            }
+            // The calls, 20 ms apart: setup is timed from place() to the caller's first decoded frame.
+            let setups = await withTaskGroup(of: Double?.self) { placing in
+                for (caller, callee) in zip(callers, callees) {
+                    placing.addTask { try? await caller.call(callee.number) }
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+                return await placing.reduce(into: [Double]()) { if let time = $1 { $0.append(time) } }
+            }
+            try await Task.sleep(for: .seconds(3))  // everyone settles: legs up, keys given, jitter buffers filled
+
+            // The measured window.
+            let before = await LoadSample(server: server, members: members, callers: callers, callees: callees)
+            try await Task.sleep(for: .seconds(plan.seconds))
+            let after = await LoadSample(server: server, members: members, callers: callers, callees: callees)
+
+            let times = setups.sorted()
+            if ProcessInfo.processInfo.environment["DUET_LOAD_VERBOSE"] != nil {
+                for (caller, callee) in zip(callers, callees) {
+                    print("# \(caller.number) hears \(caller.hearing?.description ?? "-") | \(callee.number) hears \(callee.hearing?.description ?? "-") | \(await caller.callEngine.state)")
+                }
+                for member in members {
+                    let snapshot = await member.groupEngine.snapshot()
+                    print("# \(member.number) undecryptable \(snapshot?.undecryptable ?? -1) hearing \(snapshot?.hearing.values.map(\.description).sorted() ?? [])")
+                }
+            }
+            report.figure("load_calls_planned", Double(plan.calls), unit: "calls")
+            report.figure("load_group_members_planned", Double(plan.members), unit: "members")
+            report.figure("call_setup_p50_ms", percentile(times, 0.5), unit: "ms")
+            report.figure("call_setup_p99_ms", percentile(times, 0.99), unit: "ms")
+            report.figure("media_loss_pct", after.lossPercent(since: before, seconds: plan.seconds, all: memberNumbers), unit: "%")
+            report.figure("server_cpu_pct", (after.serverCPU - before.serverCPU) / after.wall.seconds(since: before.wall) * 100, unit: "%")
+            report.figure("server_rss_mb", after.serverMemory.peak, unit: "MiB")
+            report.figure("max_concurrent_relayed_calls", Double(after.healthyCalls(since: before)), unit: "calls")
+            report.figure("max_group_members", Double(after.healthyMembers(since: before, seconds: plan.seconds, all: memberNumbers)), unit: "members")
+            report.figure("decode_failures", Double(after.decodeFailures(since: before)), unit: "packets")
+            report.figure("udp_receive_buffer_drops", Double(after.udpReceiveBufferErrors - before.udpReceiveBufferErrors), unit: "datagrams")
+            report.figure("load_generator_cpu_pct", (after.ownCPU - before.ownCPU) / after.wall.seconds(since: before.wall) * 100, unit: "%")
+        } catch {
+            print("load_error 1 error  # \(error)")
+        }
+        for device in devices { await device.close() }
+        server.stop()
+        try? FileManager.default.removeItem(at: home)
+    }
+
+    /// Group members that read the call's audio; the others only talk.
+    static let listeners = 4
+
+    static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
+        guard !sorted.isEmpty else { return .nan }
+        return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * fraction).rounded(.up)))]
+    }
+}
+
+extension ContinuousClock.Instant {
+    func seconds(since start: ContinuousClock.Instant) -> Double { milliseconds(since: start) / 1000 }
+}

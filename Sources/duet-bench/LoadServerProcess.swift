@@ -1,0 +1,92 @@
+import DuetServer
+import DuetWire
+import Foundation
+import Logging
+
+/// The load bench's server, in a process of its own so its CPU and memory can be read from
+/// /proc apart from the load generator's. `duet-bench --serve DIR` runs it: it prints
+/// `ready SIGNALING MEDIA` once both ports are bound and serves until its stdin closes.
+struct LoadServerProcess {
+    let process: Process
+    let signaling: HostPort
+    private let stdin: Pipe
+    private let home: URL
+
+    /// The child's entry point.
+    static func serve(dataDirectory: String) async {
+        var logger = Logger(label: "duet.bench.load-server")
+        // Info: the media port's counts at shutdown go to stderr (DUET_LOAD_VERBOSE shows them).
+        logger.logLevel = ProcessInfo.processInfo.environment["DUET_LOAD_VERBOSE"] == nil ? .critical : .info
+        let configuration = ServerConfiguration(
+            signaling: HostPort(host: "127.0.0.1", port: 0), media: HostPort(host: "127.0.0.1", port: 0),
+            dataDirectory: dataDirectory, openRegistration: true)
+        do {
+            let app = try await ServerApplication.start(configuration, handlingSignals: false, logger: logger)
+            print("ready \(app.signalingAddress) \(app.mediaAddress)")
+            fflushOut()
+            let serving = Task { try await app.run() }
+            // The parent closing our stdin (or dying) is the signal to stop.
+            await Task.detached { _ = FileHandle.standardInput.readDataToEndOfFile() }.value
+            await app.shutdown()
+            _ = try? await serving.value
+        } catch {
+            print("failed \(error)")
+            fflushOut()
+        }
+    }
+
+    /// Starts the child and waits for its ports.
+    static func start() throws -> LoadServerProcess {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-bench-load-\(UUID().uuidString.prefix(8))")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        process.arguments = ["--serve", home.appendingPathComponent("server").path]
+        let stdin = Pipe(), stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        try process.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = stdout.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { break }
+            line.append(chunk)
+        }
+        let words = String(decoding: line, as: UTF8.self).split(whereSeparator: \.isWhitespace).map(String.init)
+        guard words.count == 3, words[0] == "ready", let signaling = try? HostPort(parsing: words[1]) else {
+            process.terminate()
+            throw CallSetupBench.BenchFailure("the load server did not start: \(String(decoding: line, as: UTF8.self))")
+        }
+        return LoadServerProcess(process: process, signaling: signaling, stdin: stdin, home: home)
+    }
+
+    /// CPU seconds (user + system) the server has used so far.
+    var cpuSeconds: Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command: state is field 3, utime 14 and stime 15 (1-based, proc(5)).
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// Resident and peak resident memory in MiB.
+    var memory: (resident: Double, peak: Double) {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8) else { return (0, 0) }
+        func kib(_ key: String) -> Double {
+            status.split(separator: "\n").first { $0.hasPrefix(key) }
+                .flatMap { Double($0.split(whereSeparator: \.isWhitespace).dropFirst().first ?? "") } ?? 0
+        }
+        return (kib("VmRSS:") / 1024, kib("VmHWM:") / 1024)
+    }
+
+    func stop() {
+        try? stdin.fileHandleForWriting.close()
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: home)
+    }
+}
+
+/// Flushes stdout so the parent sees a line at once (stdout is a pipe, so fully buffered).
+func fflushOut() {
+    fflush(nil)
+}
