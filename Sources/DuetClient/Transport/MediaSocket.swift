@@ -43,12 +43,12 @@ public final class MediaSocket: Sendable {
 
     /// Where received datagrams go from now on (nil drops them).
     public func setHandler(_ newHandler: Handler?) {
-        handler.current.withLock { $0 = newHandler }
+        handler.state.withLock { $0.deliver = newHandler }
     }
 
     /// Sends one datagram; errors (e.g. an unreachable port) are dropped as UDP would.
     public func send(_ bytes: [UInt8], to destination: TransportAddress) {
-        if let allowed = handler.onlyAllowed.withLock({ $0 }), !allowed.contains(destination) { return }
+        if let allowed = handler.state.withLock({ $0.onlyAllowed }), !allowed.contains(destination) { return }
         guard let address = try? destination.socketAddress else { return }
         let envelope = AddressedEnvelope(remoteAddress: address, data: channel.allocator.buffer(bytes: bytes))
         channel.writeAndFlush(envelope, promise: nil)
@@ -57,13 +57,13 @@ public final class MediaSocket: Sendable {
     /// Test hook: datagrams to or from any address other than `addresses` are dropped, as a
     /// firewall between the peers would (forces the relay fallback). Nil lifts it.
     public func restrict(to addresses: Set<TransportAddress>?) {
-        handler.onlyAllowed.withLock { $0 = addresses }
+        handler.state.withLock { $0.onlyAllowed = addresses }
     }
 
     /// Drops RTP/RTCP (first byte 128–191) as it arrives, unread: a send-only participant
     /// (the load bench's talkers) still needs its DTLS, not the SFU's copies of everyone's audio.
     public func dropMedia(_ on: Bool) {
-        handler.dropsMedia.withLock { $0 = on }
+        handler.state.withLock { $0.dropsMedia = on }
     }
 
     /// Stops reading the socket for good: what arrives stays in (and overflows) the kernel's
@@ -75,19 +75,24 @@ public final class MediaSocket: Sendable {
     /// Test hook: what this socket receives is lost and delayed as `impairment` says, as a
     /// bad network would do it (nil: delivered as it comes).
     public func impair(_ impairment: NetworkImpairment?) {
-        handler.impairment.withLock { $0 = impairment }
+        handler.state.withLock { $0.impairment = impairment }
     }
 
     public func close() {
         channel.close(promise: nil)
     }
 
-    /// The handler slot, address filter and impairment shared by the socket and its channel handler.
+    /// The handler slot, address filter, media drop and impairment shared by the socket and its
+    /// channel handler: one lock, read once per datagram (50 a second per stream).
     private final class HandlerBox: Sendable {
-        let current = Mutex<Handler?>(nil)
-        let onlyAllowed = Mutex<Set<TransportAddress>?>(nil)
-        let impairment = Mutex<NetworkImpairment?>(nil)
-        let dropsMedia = Mutex(false)
+        struct State {
+            var deliver: Handler?
+            var onlyAllowed: Set<TransportAddress>?
+            var impairment: NetworkImpairment?
+            var dropsMedia = false
+        }
+
+        let state = Mutex(State())
     }
 
     /// Hands each datagram to the current handler; never blocks the event loop for long.
@@ -99,12 +104,12 @@ public final class MediaSocket: Sendable {
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let envelope = unwrapInboundIn(data)
-            if let first = envelope.data.readableBytesView.first, (128...191).contains(first), handler.dropsMedia.withLock({ $0 }) { return }
-            guard let source = TransportAddress(socketAddress: envelope.remoteAddress),
-                  let deliver = handler.current.withLock({ $0 }) else { return }
-            if let allowed = handler.onlyAllowed.withLock({ $0 }), !allowed.contains(source) { return }
+            let state = handler.state.withLock { $0 }
+            if state.dropsMedia, let first = envelope.data.readableBytesView.first, (128...191).contains(first) { return }
+            guard let source = TransportAddress(socketAddress: envelope.remoteAddress), let deliver = state.deliver else { return }
+            if let allowed = state.onlyAllowed, !allowed.contains(source) { return }
             let datagram = Datagram(bytes: Array(envelope.data.readableBytesView), source: source)
-            guard let impairment = handler.impairment.withLock({ $0 }) else { return deliver(datagram) }
+            guard let impairment = state.impairment else { return deliver(datagram) }
             guard Double.random(in: 0..<1) >= impairment.lossFraction else { return }
             // Each datagram is held a random time of its own, so they also arrive out of order.
             let delay = Int64.random(in: 0...max(0, impairment.maximumDelayMilliseconds))
