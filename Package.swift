@@ -71,13 +71,15 @@ let package = Package(
 
         // The seeded mutation harness the fuzz tests of several targets share (docs/testing.md).
         .target(name: "DuetFuzzing", dependencies: ["DuetMedia"], path: "Tests/DuetFuzzing"),
+        // A tmpfs per test, to fill up or make read-only: real disk faults (docs/testing.md "Faults").
+        .target(name: "DiskFaults", path: "Tests/DiskFaults"),
         .testTarget(name: "DuetWireTests", dependencies: ["DuetWire", "DuetFuzzing"]),
         .testTarget(name: "DuetCryptoTests", dependencies: ["DuetCrypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "DuetMediaTests", dependencies: ["DuetMedia", "DuetFuzzing"], resources: [.copy("Vectors")]),
         .testTarget(name: "DuetClientTests", dependencies: ["DuetClient"]),
         // Real servers on loopback driven by real clients (and the TUI's controller): client and server meet only here.
         .testTarget(name: "DuetServerTests", dependencies: [
-            "DuetServer", "DuetClient", "DuetWire", "DuetCrypto", "DuetMedia", "DuetTUI", "DuetFuzzing",
+            "DuetServer", "DuetClient", "DuetWire", "DuetCrypto", "DuetMedia", "DuetTUI", "DuetFuzzing", "DiskFaults",
             // GRDB to play a malicious operator who edits the server's SQLite file while it runs.
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
@@ -90,7 +92,7 @@ let package = Package(
             // DuetCrypto for its secret-collecting test hook (the demo-log search for key bytes).
             "DuetDemo", "DuetClient", "DuetCrypto", "DuetFuzzing", .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "duetTests", dependencies: ["duet", "DuetServer", "DuetMedia"]),
+        .testTarget(name: "duetTests", dependencies: ["duet", "DuetServer", "DuetMedia", "DiskFaults"]),
     ]
 )
 

@@ -14,7 +14,7 @@ struct TestServer {
 
     /// `signaling`/`media`: fixed ports (a restart on the ones clients know); ephemeral by default.
     static func start(dataDirectory: String? = nil, openRegistration: Bool = false, loginTimeout: Duration = .seconds(15),
-                      signaling: HostPort? = nil, media: HostPort? = nil) async throws -> TestServer {
+                      signaling: HostPort? = nil, media: HostPort? = nil, logger: Logger? = nil) async throws -> TestServer {
         let directory = dataDirectory ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("duet-server-test-\(UUID().uuidString)").path
         let configuration = ServerConfiguration(
@@ -22,9 +22,9 @@ struct TestServer {
             dataDirectory: directory, openRegistration: openRegistration)
         var configured = configuration
         configured.loginTimeout = loginTimeout
-        var logger = Logger(label: "duet.server.test")
-        logger.logLevel = .warning
-        let app = try await ServerApplication.start(configured, handlingSignals: false, logger: logger)
+        var quiet = Logger(label: "duet.server.test")
+        quiet.logLevel = .warning
+        let app = try await ServerApplication.start(configured, handlingSignals: false, logger: logger ?? quiet)
         let task = Task { try await app.run() }
         return TestServer(app: app, dataDirectory: directory, task: task)
     }
