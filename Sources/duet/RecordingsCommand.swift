@@ -59,11 +59,15 @@ extension ServerCommand.Recordings {
         }
     }
 
-    /// Decrypts one recording to a file; all or nothing.
+    /// Decrypts one recording to a file: authenticated audio only, incomplete recordings marked.
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Decrypt a recording into an Ogg Opus file.",
-            discussion: "Nothing is written unless the whole recording decrypts and authenticates, final chunk included.")
+            discussion: """
+                Only authenticated audio is written, and nothing at all if any part fails to authenticate. A recording \
+                that stops before its end (the server stopped, or its disk filled, while recording) exports up to its \
+                last complete chunk, and the command says it is incomplete.
+                """)
 
         @Argument(help: "The recording's id, as `duet server recordings list` shows it.")
         var id: String
@@ -80,8 +84,17 @@ extension ServerCommand.Recordings {
         func run() throws {
             let directory = dataOptions.data ?? ServerCommand.defaultDataDirectory()
             let vault = try RecordingVault(dataDirectory: URL(fileURLWithPath: directory, isDirectory: true))
-            let bytes = try vault.export(RecordingID(id), to: URL(fileURLWithPath: output))
-            FileHandle.standardError.write(Data("exported \(id) to \(output) (\(bytes) bytes, Ogg Opus)\n".utf8))
+            let export = try vault.export(RecordingID(id), to: URL(fileURLWithPath: output))
+            FileHandle.standardError.write(Data((Self.summary(id: id, output: output, export) + "\n").utf8))
+        }
+
+        /// One line; an incomplete recording says so plainly, since its file looks like any other.
+        static func summary(id: String, output: String, _ export: RecordingExport) -> String {
+            let seconds = String(format: "%.1f", export.audioSeconds)
+            let what = "\(id) to \(output) (\(export.byteCount) bytes, Ogg Opus, \(seconds) s)"
+            guard !export.isComplete else { return "exported \(what)" }
+            return "exported \(what) — INCOMPLETE: the recording stops before its end (the server stopped, or its disk filled, while recording); "
+                + "this is everything up to its last complete chunk"
         }
     }
 }

@@ -127,6 +127,7 @@ public actor MeetingEngine {
             do { try enter(meeting) } catch { end("could not start the media leg: \(error)") }
         case let .changed(change) where change.meeting.code == code:
             update(change.meeting, joined: change.joined, left: change.left)
+            if let notice = change.notice { eventSink.yield(.warning(notice)) }
         case let .closed(closed) where closed.code == code:
             end(closed.reason)
         default:

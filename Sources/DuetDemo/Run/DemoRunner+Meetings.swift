@@ -82,11 +82,12 @@ extension DemoRunner {
             }
         }
         let destination = world.home.appendingPathComponent("recording-\(info.id).opus")
-        let bytes = try vault.export(try RecordingID(info.id), to: destination)
+        let export = try vault.export(try RecordingID(info.id), to: destination)
+        guard export.isComplete else { throw DemoFailure("recording \(info.id) exported incomplete: it has no final chunk") }
         let reader = try OggOpusReader(contentsOf: destination)
         exported = try reader.decodeAll()
         let seconds = Double(reader.playbackSamples) / Double(AudioFormat.sampleRate)
-        return Outcome("recording \(info.id): \(HearingReport.oneDecimal(seconds)) s of Ogg Opus (\(bytes) bytes) exported; \(try await Self.playWithOpusdec(destination))"
+        return Outcome("recording \(info.id): \(HearingReport.oneDecimal(seconds)) s of Ogg Opus (\(export.byteCount) bytes) exported; \(try await Self.playWithOpusdec(destination))"
                        + "\nat rest it is secretstream ciphertext: no Ogg page, Opus header or meeting code readable in \(stored.count) files")
     }
 

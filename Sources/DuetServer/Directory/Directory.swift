@@ -13,10 +13,14 @@ final class Directory: Sendable {
 
     private let pool: DatabasePool
     private let openRegistration: Bool
+    /// Told of every write the storage refused and every one it took, so a full disk is
+    /// logged once per episode.
+    let health: StorageHealth
 
-    init(pool: DatabasePool, openRegistration: Bool) {
+    init(pool: DatabasePool, openRegistration: Bool, health: StorageHealth) {
         self.pool = pool
         self.openRegistration = openRegistration
+        self.health = health
     }
 
     struct RegistrationResult: Sendable {
@@ -110,44 +114,65 @@ final class Directory: Sendable {
 
     /// The bundle for `number`, taking (and deleting) one one-time prekey if any is left,
     /// and recording `requester` as a watcher of the number.
+    ///
+    /// When the storage refuses the write (a full disk), the bundle comes without a one-time
+    /// prekey and no watcher is recorded: a prekey is handed out only once its deletion has
+    /// committed, or it could be handed out twice; and X3DH without DH4 is what a caller does
+    /// anyway when a number has run out of prekeys, so calls keep working through the fault.
     func fetchBundle(number: String, requester: [UInt8]) async throws(DirectoryError) -> (bundle: Signaling.Bundle, remaining: Int) {
         try PrekeyValidation.check(number: number)
         return try await write { db in
-            guard let identityKey = try Data.fetchOne(db, sql: "SELECT identityKey FROM account WHERE number = ?", arguments: [number]),
-                  let spkRow = try Row.fetchOne(db, sql: "SELECT keyId, publicKey, createdAt, signature FROM signedPrekey WHERE number = ?", arguments: [number])
-            else { throw DirectoryError.unknownNumber(number) }
-            var opk: Signaling.OneTimePrekey?
+            var bundle = try Self.bundle(number, db)
             if let row = try Row.fetchOne(db, sql: "SELECT keyId, publicKey FROM oneTimePrekey WHERE number = ? ORDER BY keyId LIMIT 1", arguments: [number]) {
                 let id: Int64 = row["keyId"]
                 try db.execute(sql: "DELETE FROM oneTimePrekey WHERE number = ? AND keyId = ?", arguments: [number, id])
-                opk = .init(id: UInt32(truncatingIfNeeded: id), publicKey: Base64Bytes(Array(row["publicKey"] as Data)))
+                bundle.oneTimePrekey = .init(id: UInt32(truncatingIfNeeded: id), publicKey: Base64Bytes(Array(row["publicKey"] as Data)))
             }
-            if Data(requester) != identityKey { try Self.addWatcher(requester, number: number, db: db) }
-            let spk = Signaling.SignedPrekey(
-                id: UInt32(truncatingIfNeeded: spkRow["keyId"] as Int64),
-                publicKey: Base64Bytes(Array(spkRow["publicKey"] as Data)),
-                createdAt: spkRow["createdAt"],
-                signature: Base64Bytes(Array(spkRow["signature"] as Data)))
-            let bundle = Signaling.Bundle(number: number, identityKey: Base64Bytes(Array(identityKey)), signedPrekey: spk, oneTimePrekey: opk)
+            if requester != bundle.identityKey.bytes { try Self.addWatcher(requester, number: number, db: db) }
             return (bundle, try Self.oneTimePrekeyCount(number: number, db: db))
+        } orWhenStorageRefuses: { db in
+            (try Self.bundle(number, db), try Self.oneTimePrekeyCount(number: number, db: db))
         }
     }
 
-    /// The identity key bound to `number`; records `requester` as a watcher.
+    /// `number`'s identity key and signed prekey, without a one-time prekey.
+    private static func bundle(_ number: String, _ db: Database) throws -> Signaling.Bundle {
+        guard let identityKey = try Data.fetchOne(db, sql: "SELECT identityKey FROM account WHERE number = ?", arguments: [number]),
+              let row = try Row.fetchOne(db, sql: "SELECT keyId, publicKey, createdAt, signature FROM signedPrekey WHERE number = ?", arguments: [number])
+        else { throw DirectoryError.unknownNumber(number) }
+        let spk = Signaling.SignedPrekey(
+            id: UInt32(truncatingIfNeeded: row["keyId"] as Int64),
+            publicKey: Base64Bytes(Array(row["publicKey"] as Data)),
+            createdAt: row["createdAt"],
+            signature: Base64Bytes(Array(row["signature"] as Data)))
+        return Signaling.Bundle(number: number, identityKey: Base64Bytes(Array(identityKey)), signedPrekey: spk, oneTimePrekey: nil)
+    }
+
+    /// The identity key bound to `number`; records `requester` as a watcher (not while the
+    /// storage refuses writes: see `orWhenStorageRefuses`).
     func lookup(number: String, requester: [UInt8]) async throws(DirectoryError) -> [UInt8] {
         try PrekeyValidation.check(number: number)
         return try await write { db in
-            guard let key = try Data.fetchOne(db, sql: "SELECT identityKey FROM account WHERE number = ?", arguments: [number]) else {
-                throw DirectoryError.unknownNumber(number)
-            }
-            if Data(requester) != key { try Self.addWatcher(requester, number: number, db: db) }
-            return Array(key)
+            let key = try Self.identityKey(number, db)
+            if requester != key { try Self.addWatcher(requester, number: number, db: db) }
+            return key
+        } orWhenStorageRefuses: { db in
+            try Self.identityKey(number, db)
         }
+    }
+
+    private static func identityKey(_ number: String, _ db: Database) throws -> [UInt8] {
+        guard let key = try Data.fetchOne(db, sql: "SELECT identityKey FROM account WHERE number = ?", arguments: [number]) else {
+            throw DirectoryError.unknownNumber(number)
+        }
+        return Array(key)
     }
 
     func watch(_ numbers: [String], watcher: [UInt8]) async throws(DirectoryError) {
         for n in numbers { try PrekeyValidation.check(number: n) }
-        try await write { db in for n in numbers { try Self.addWatcher(watcher, number: n, db: db) } }
+        try await write { db in
+            for n in numbers { try Self.addWatcher(watcher, number: n, db: db) }
+        } orWhenStorageRefuses: { _ in }
     }
 
     func unwatch(_ numbers: [String], watcher: [UInt8]) async throws(DirectoryError) {
@@ -196,7 +221,7 @@ final class Directory: Sendable {
                                arguments: [Data(InviteCode.hash(code)), number, Int64(Date().timeIntervalSince1970)])
             }
         } catch {
-            throw .storage("\(error)")
+            throw Self.map(error)
         }
         return code
     }
@@ -224,14 +249,42 @@ final class Directory: Sendable {
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(DirectoryError) -> T {
-        do { return try await pool.read(body) } catch { throw Self.map(error) }
+        do { return try await pool.read(body) } catch { throw refusal(error) }
     }
 
+    /// One write transaction; a storage refusal is reported to `health` (logged once per
+    /// episode) and becomes `.storage`, which tells the user that nothing changed.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(DirectoryError) -> T {
-        do { return try await pool.write(body) } catch { throw Self.map(error) }
+        let result: T
+        do { result = try await pool.write(body) } catch { throw refusal(error) }
+        health.wrote()
+        return result
+    }
+
+    /// A write whose answer does not depend on it having committed: while the storage refuses
+    /// writes, `fallback` answers from a read instead. Used where the write is bookkeeping
+    /// (watchers, which only speed up key-change notices: a caller checks the identity key of
+    /// every bundle it fetches anyway) or where the answer can do without it (a bundle without
+    /// a one-time prekey), so what needs no write keeps being served through a full disk.
+    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T,
+                                    orWhenStorageRefuses fallback: @escaping @Sendable (Database) throws -> T) async throws(DirectoryError) -> T {
+        do throws(DirectoryError) {
+            return try await write(body)
+        } catch {
+            guard case .storage = error else { throw error }
+            return try await read(fallback)
+        }
+    }
+
+    private func refusal(_ error: any Error) -> DirectoryError {
+        if let failure = StorageFailure(database: error) {
+            health.refused(failure, detail: "\(error)")
+            return .storage(failure)
+        }
+        return Self.map(error)
     }
 
     private static func map(_ error: any Error) -> DirectoryError {
-        (error as? DirectoryError) ?? .storage("\(error)")
+        (error as? DirectoryError) ?? StorageFailure(database: error).map(DirectoryError.storage) ?? .internalFailure("\(error)")
     }
 }

@@ -16,8 +16,19 @@ enum DirectoryDatabase {
             try migrator.migrate(pool)
             return pool
         } catch {
-            throw .database("cannot open the server database \(path): \(error)")
+            throw .database(openFailure(path: path, directory: directory.path, error))
         }
+    }
+
+    /// One line naming the file, what SQLite said and what to do, rather than GRDB's dump.
+    private static func openFailure(path: String, directory: String, _ error: any Error) -> String {
+        let sqlite = error as? DatabaseError
+        let reason = sqlite?.message ?? "\(error)"
+        if let code = sqlite?.resultCode, code == .SQLITE_NOTADB || code == .SQLITE_CORRUPT {
+            return "cannot open the server database \(path): \(reason); restore it from a backup, or move it away to start afresh (the accounts and groups in it are then lost)"
+        }
+        guard let failure = StorageFailure(database: error) else { return "cannot open the server database \(path): \(reason)" }
+        return "cannot open the server database \(path): \(reason); \(failure.advice(directory: directory))"
     }
 
     static var migrator: DatabaseMigrator {

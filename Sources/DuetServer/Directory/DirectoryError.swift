@@ -22,7 +22,14 @@ enum DirectoryError: Error, Equatable {
     /// too many join attempts from one address.
     case unknownMeeting(String)
     case rateLimited(retryAfterSeconds: Int)
-    case storage(String)
+    /// The change needed a write the data directory refused (full disk, read-only, I/O error);
+    /// nothing was changed. The device's user is told what it is and to try later.
+    case storage(StorageFailure)
+    /// The meeting cannot be recorded for a reason other than storage (this server records
+    /// nothing, or the recorder failed); `reason` is said to the user.
+    case cannotRecord(String)
+    /// Anything else that went wrong inside the server; `detail` is for the log only.
+    case internalFailure(String)
 
     var reply: Signaling.ErrorReply {
         switch self {
@@ -58,7 +65,11 @@ enum DirectoryError: Error, Equatable {
             .init(code: .unknownMeeting, message: reason)
         case let .rateLimited(seconds):
             .init(code: .rateLimited, message: "too many attempts to join meetings from your address; try again in \(seconds) s")
-        case .storage:
+        case let .storage(failure):
+            .init(code: .storageUnavailable, message: failure.replyMessage)
+        case let .cannotRecord(reason):
+            .init(code: .internalError, message: reason)
+        case .internalFailure:
             .init(code: .internalError, message: "the server could not complete the request; try again")
         }
     }

@@ -14,14 +14,27 @@ import Synchronization
 /// Shared by signaling (start, stop, leaves) and the media loop (frames): the recorders are
 /// not thread-safe, so every use of one happens under `state`'s mutex, held for one frame's
 /// work or one tick (a small append to the file); nothing awaits under it.
+///
+/// A recorder whose file cannot be written (the disk filled) is stopped at once and its meeting
+/// named on `stopped`, for signaling to tell the participants; the meeting itself goes on.
 final class MeetingRecordings: Service, Sendable {
+    /// A recording the server had to stop, and what to tell the meeting's participants.
+    struct Stopped: Sendable {
+        let code: String
+        let notice: String
+    }
+
     private let dataDirectory: URL
     private let logger: Logger
     private let state = Mutex<[String: MeetingRecorder]>([:])
+    /// Ends when this service does.
+    let stopped: AsyncStream<Stopped>
+    private let stoppedSink: AsyncStream<Stopped>.Continuation
 
     init(dataDirectory: URL, logger: Logger) {
         self.dataDirectory = dataDirectory
         self.logger = logger
+        (stopped, stoppedSink) = AsyncStream.makeStream(of: Stopped.self)
     }
 
     /// Starts recording `code` (no-op if it is already recording).
@@ -59,22 +72,30 @@ final class MeetingRecordings: Service, Sendable {
 
     /// Ticks every recorder every 20 ms until shutdown, then finishes them all.
     func run() async throws {
+        defer { stoppedSink.finish() }
         var beat = FrameClock()
         while !Task.isShuttingDownGracefully, await beat.nextFrame() {
-            let failed = state.withLock { recorders -> [(String, MeetingRecorder, String)] in
-                var failed: [(String, MeetingRecorder, String)] = []
+            let failed = state.withLock { recorders -> [(String, MeetingRecorder, RecordingError)] in
+                var failed: [(String, MeetingRecorder, RecordingError)] = []
                 for (code, recorder) in recorders {
-                    do { try recorder.tick() } catch { failed.append((code, recorder, "\(error)")) }
+                    do throws(RecordingError) { try recorder.tick() } catch { failed.append((code, recorder, error)) }
                 }
                 for (code, _, _) in failed { recorders[code] = nil }
                 return failed
             }
-            for (code, recorder, error) in failed {
-                logger.error("recording failed; stopped", metadata: ["meeting": "\(code)", "error": "\(error)"])
-                finish(recorder)
-            }
+            for (code, recorder, error) in failed { stopFailed(code, recorder, error) }
         }
         for code in active { stop(code) }
+    }
+
+    /// One error line per failed recording (it stops, so it cannot repeat), then the notice.
+    private func stopFailed(_ code: String, _ recorder: MeetingRecorder, _ error: RecordingError) {
+        logger.error("recording stopped; the meeting goes on unrecorded", metadata: [
+            "meeting": "\(code)", "recording": "\(recorder.id)", "error": "\(error)"])
+        // A recorder that failed for another reason (the codec) can still close its file properly.
+        if !recorder.writeFailed { finish(recorder) }
+        let why = if case .diskFull = error { StorageFailure.full.summary } else { "the server could not write the recording" }
+        stoppedSink.yield(Stopped(code: code, notice: "recording stopped: \(why); the meeting goes on unrecorded, and what was recorded until now is kept"))
     }
 
     private func finish(_ recorder: MeetingRecorder) {

@@ -86,6 +86,12 @@ actor MeetingRegistry {
         return room
     }
 
+    /// The server stopped the recording itself (it could not write it); nil if the meeting is gone.
+    func recordingStopped(_ code: String) -> Room? {
+        rooms[code]?.recording = false
+        return rooms[code]
+    }
+
     /// What a departure did to a meeting.
     enum Departure: Sendable {
         /// Someone left (or stopped knocking); the meeting goes on.

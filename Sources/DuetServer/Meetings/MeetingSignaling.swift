@@ -29,10 +29,17 @@ struct MeetingSignaling {
         switch message {
         case let .createMeeting(request):
             let member = try await member(key, name: request.name, fingerprint: request.dtlsFingerprint, ssrc: request.ssrc)
-            let room = await context.meetings.create(code: MeetingCodeGenerator.make(), host: member, open: request.open, record: request.record)
-            try announceLeg(member, in: room.code)
+            let code = MeetingCodeGenerator.make()
+            // The recorder first: a meeting asked for recorded that cannot be is refused whole,
+            // rather than made with a REC badge over nothing.
+            if request.record { try startRecording(code) }
+            let room = await context.meetings.create(code: code, host: member, open: request.open, record: request.record)
+            do throws(DirectoryError) { try announceLeg(member, in: code) } catch {
+                _ = await context.meetings.leave(code, key: raw)
+                context.recordings?.stop(code)
+                throw error
+            }
             context.logger.info("meeting created", metadata: ["code": "\(room.code)", "open": "\(request.open)"])
-            if request.record { try startRecording(room.code) }
             return .meeting(withMedia(room.view(for: raw)))
         case let .joinMeeting(request):
             if let wait = context.joinLimiter.attempt(from: source) { throw .rateLimited(retryAfterSeconds: wait) }
@@ -66,7 +73,14 @@ struct MeetingSignaling {
             return .meeting(room.view(for: raw))
         case let .recordMeeting(request):
             let room = try await context.meetings.record(request.code, by: raw, on: request.on)
-            if request.on { try startRecording(room.code) } else { context.recordings?.stop(room.code) }
+            if request.on {
+                do throws(DirectoryError) { try startRecording(room.code) } catch {
+                    _ = await context.meetings.recordingStopped(room.code)  // no REC badge over nothing
+                    throw error
+                }
+            } else {
+                context.recordings?.stop(room.code)
+            }
             await tell(room, joined: [], left: [], except: nil)
             return .meeting(room.view(for: raw))
         case let .leaveMeeting(request):
@@ -99,12 +113,24 @@ struct MeetingSignaling {
     }
 
     /// Starts the server's recorder; a server that cannot record says why and records nothing.
+    /// A full disk is the storage episode the directory logs once; anything else is logged here.
     private func startRecording(_ code: String) throws(DirectoryError) {
-        guard let recordings = context.recordings else { throw .storage("this server does not record") }
+        guard let recordings = context.recordings else { throw .cannotRecord("this server does not record meetings") }
         do { try recordings.start(code) } catch {
+            if case .diskFull = error {
+                context.directory.health.refused(.full, detail: "\(error)")
+                throw .storage(.full)
+            }
             context.logger.error("cannot record", metadata: ["meeting": "\(code)", "error": "\(error)"])
-            throw .storage("cannot record: \(error)")
+            throw .cannotRecord("the server could not start recording; its operator can see why in its log")
         }
+    }
+
+    /// The recorder stopped on its own (it could not write): the meeting goes on unrecorded,
+    /// and everyone in it is told why, so nobody trusts a REC badge that records nothing.
+    func recordingStopped(_ stop: MeetingRecordings.Stopped) async {
+        guard let room = await context.meetings.recordingStopped(stop.code) else { return }
+        await tell(room, joined: [], left: [], except: nil, notice: stop.notice)
     }
 
     /// A connection closed: its device leaves every meeting it was in or knocking at.
@@ -145,9 +171,10 @@ struct MeetingSignaling {
     }
 
     /// Tells everyone in `room` (but `except`) how it changed; the host's view shows the door.
-    private func tell(_ room: MeetingRegistry.Room, joined: [String], left: [String], except: [UInt8]?) async {
+    private func tell(_ room: MeetingRegistry.Room, joined: [String], left: [String], except: [UInt8]?, notice: String? = nil) async {
         for member in room.members where member.key != except {
-            await context.hub.send(.meetingChanged(.init(meeting: room.view(for: member.key), joined: joined, left: left)), toKey: member.key)
+            let change = Signaling.MeetingChanged(meeting: room.view(for: member.key), joined: joined, left: left, notice: notice)
+            await context.hub.send(.meetingChanged(change), toKey: member.key)
         }
     }
 

@@ -2,9 +2,12 @@ import DuetCrypto
 import Foundation
 
 /// Decrypts a recording file chunk by chunk and hands each authenticated plaintext to its
-/// caller, so an export never holds the whole recording. It succeeds only if every chunk
-/// authenticated, in order, and the last one was tagged FINAL with nothing after it; any
-/// other ending is a typed error naming the byte where the file stopped making sense.
+/// caller, so an export never holds the whole recording. Only authenticated bytes are ever
+/// handed on. A file whose chunks all authenticate, in order, ending with the FINAL one, is
+/// complete; one that stops before FINAL (the server died, or its disk filled, mid-recording)
+/// is incomplete: every whole chunk is handed on, and what follows the last one — part of a
+/// chunk, part of a length — is ignored. Anything that does not authenticate, and any byte
+/// after FINAL, is a typed error naming the byte where the file stopped making sense.
 struct EncryptedRecordingReader {
     /// Larger chunks than any writer makes are damage, not data (a flipped length byte).
     static let maximumChunkBytes = 1 << 20
@@ -19,8 +22,10 @@ struct EncryptedRecordingReader {
         return try readHeader(handle)
     }
 
-    /// Decrypts the whole file, passing plaintext to `sink` chunk by chunk.
-    func decrypt(into sink: ([UInt8]) throws(RecordingError) -> Void) throws(RecordingError) {
+    /// Decrypts the file, passing plaintext to `sink` chunk by chunk; returns whether it was
+    /// complete. A file that ends before its first whole chunk has nothing authenticated to
+    /// give and is `truncated`.
+    func decrypt(into sink: ([UInt8]) throws(RecordingError) -> Void) throws(RecordingError) -> Bool {
         let handle = try openFile()
         defer { try? handle.close() }
         let (header, headerLength) = try readHeader(handle)
@@ -35,19 +40,21 @@ struct EncryptedRecordingReader {
         }
         var offset = headerLength
         var first = true
+        /// The file stopped before FINAL: incomplete, unless not even one chunk authenticated.
+        func endedEarly() throws(RecordingError) -> Bool {
+            guard !first else { throw .truncated(id: id) }
+            return false
+        }
         while true {
             let lengthBytes = try read(handle, count: 4)
-            if lengthBytes.isEmpty {
-                guard stream.sawFinal else { throw .truncated(id: id) }
-                return
-            }
+            if lengthBytes.isEmpty { return stream.sawFinal ? true : try endedEarly() }
             // Anything after the FINAL chunk was appended by someone else.
             guard !stream.sawFinal else { throw .tampered(id: id, offset: offset) }
-            guard lengthBytes.count == 4 else { throw .truncated(id: id) }
+            guard lengthBytes.count == 4 else { return try endedEarly() }
             let length = lengthBytes.reduce(0) { $0 << 8 | Int($1) }
             guard length >= SecretStream.overhead, length <= Self.maximumChunkBytes else { throw .tampered(id: id, offset: offset) }
             let chunk = try read(handle, count: length)
-            guard chunk.count == length else { throw .truncated(id: id) }
+            guard chunk.count == length else { return try endedEarly() }
             let opened: (plaintext: [UInt8], tag: SecretStream.Tag)
             do {
                 opened = try stream.pull(chunk, associatedData: first ? header.serialised() : [])

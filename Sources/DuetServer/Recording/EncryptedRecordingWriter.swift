@@ -3,8 +3,12 @@ import Foundation
 
 /// Writes a recording file as the audio arrives: the clear header, then secretstream chunks
 /// of at most `chunkSize` plaintext bytes, the last one tagged FINAL by `finish()`. Only one
-/// chunk's worth of plaintext is ever held, and a crash leaves a file the vault reports as
-/// truncated rather than one that silently ends early.
+/// chunk's worth of plaintext is ever held, and a crash leaves a file the vault exports as
+/// incomplete rather than one that silently ends early.
+///
+/// A write that fails (a full disk) stops the writer for good: the part of a chunk it left is
+/// cut off, so the file ends on its last complete chunk. Nothing can follow: the stream's state
+/// has already moved past the lost chunk, so no later chunk would authenticate after it.
 ///
 /// The file is created with O_EXCL and mode 0600. Not Sendable: its recorder owns it.
 final class EncryptedRecordingWriter {
@@ -20,6 +24,8 @@ final class EncryptedRecordingWriter {
     private var pending: [UInt8] = []
     private var chunksWritten = 0
     private var finished = false
+    /// Why the writer stopped, once a write failed; every later call throws it again.
+    private(set) var failure: RecordingError?
     /// Bytes written to the file so far.
     private(set) var byteCount = 0
 
@@ -30,7 +36,7 @@ final class EncryptedRecordingWriter {
         let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else {
             if errno == EEXIST { throw .alreadyExists(id: id.rawValue) }
-            throw .io(operation: "create the recording", path: url.path, reason: String(cString: strerror(errno)))
+            throw .writing(url.path, operation: "create the recording", errno: errno)
         }
         handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         // The recording key lives only in this SecureBytes and in the stream state below.
@@ -39,11 +45,22 @@ final class EncryptedRecordingWriter {
         var fileHeader = RecordingFileHeader(id: id, masterKeyID: masterKey.keyID, wrappedKey: [], streamHeader: stream.header)
         fileHeader.wrappedKey = masterKey.wrap(recordingKey, associatedData: fileHeader.wrappingAssociatedData)
         header = fileHeader.serialised()
-        try write(header)
+        do { try writeAll(header) } catch {
+            unlink(url.path)  // not even a header: nothing to keep
+            throw error
+        }
+    }
+
+    /// Closes and deletes the file: the recording could not start after all.
+    func discard() {
+        finished = true
+        try? handle.close()
+        unlink(url.path)
     }
 
     /// Adds plaintext (Ogg pages); full chunks are encrypted and written at once.
     func append(_ bytes: [UInt8]) throws(RecordingError) {
+        if let failure { throw failure }
         guard !finished else { throw .finished(id: id.rawValue) }
         pending += bytes
         while pending.count >= chunkSize {
@@ -55,6 +72,7 @@ final class EncryptedRecordingWriter {
 
     /// Writes what is left as the FINAL chunk (possibly empty), syncs and closes the file.
     func finish() throws(RecordingError) {
+        if let failure { throw failure }
         guard !finished else { throw .finished(id: id.rawValue) }
         try writeChunk(pending, tag: .final)
         pending = []
@@ -75,14 +93,24 @@ final class EncryptedRecordingWriter {
             throw .io(operation: "encrypt a chunk of", path: url.path, reason: "\(error)")
         }
         let length = UInt32(sealed.count)
-        try write([UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)] + sealed)
+        try writeAll([UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)] + sealed)
         chunksWritten += 1
     }
 
-    private func write(_ bytes: [UInt8]) throws(RecordingError) {
-        do { try handle.write(contentsOf: bytes) } catch {
-            throw .io(operation: "write the recording", path: url.path, reason: "\(error)")
-        }
+    private func writeAll(_ bytes: [UInt8]) throws(RecordingError) {
+        if let failure { throw failure }
+        let code = WholeWrite.write(bytes, to: handle.fileDescriptor)
+        guard code == 0 else { throw stop(errno: code) }
         byteCount += bytes.count
+    }
+
+    /// Cuts off what a failed write left of a chunk (shrinking a file needs no free space),
+    /// closes the file and keeps the error for every later call.
+    private func stop(errno code: Int32) -> RecordingError {
+        let error = RecordingError.writing(url.path, operation: "write the recording", errno: code)
+        _ = ftruncate(handle.fileDescriptor, off_t(byteCount))
+        try? handle.close()
+        failure = error
+        return error
     }
 }

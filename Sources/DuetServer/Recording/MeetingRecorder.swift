@@ -70,8 +70,15 @@ public final class MeetingRecorder {
         ogg = OggOpusWriter(preSkip: encoder.lookahead, tags: OpusTags(comments: ["TITLE=Duet meeting \(meetingCode)", "DUET_RECORDING=\(id.rawValue)"]))
         info = RecordingInfo(id: id.rawValue, meetingCode: meetingCode, started: started, ended: nil, participants: [], audioSeconds: 0, byteSize: 0)
         writer = try EncryptedRecordingWriter(url: fileURL, id: id, masterKey: masterKey, chunkSize: chunkSize)
-        try RecordingSidecar.write(info, to: sidecarURL, masterKey: masterKey)
+        do { try RecordingSidecar.write(info, to: sidecarURL, masterKey: masterKey) } catch {
+            writer.discard()  // a recording without its metadata would only be listed as damaged
+            throw error
+        }
     }
+
+    /// True once a write to the file failed (a full disk): the recording is over, and its file
+    /// ends on its last complete chunk, with no FINAL chunk (it exports as incomplete).
+    public var writeFailed: Bool { writer.failure != nil }
 
     /// Everyone heard so far, in the order they were first heard.
     public var participants: [String] { info.participants }

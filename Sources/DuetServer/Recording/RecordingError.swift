@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why a recording could not be made, listed or exported. Each message says what happened
 /// and what to do, because the operator reading it has only the CLI and the data dir.
 public enum RecordingError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -16,12 +18,16 @@ public enum RecordingError: Error, Equatable, Sendable, CustomStringConvertible 
     /// Not a Duet recording, or made by a newer Duet.
     case notARecording(path: String)
     case unsupportedVersion(UInt8)
-    /// The file ends before its FINAL chunk: the server stopped mid-recording, or the file was cut.
+    /// The file ends before its first complete chunk: nothing in it can be authenticated. (A
+    /// file that ends later, before its FINAL chunk, exports as incomplete instead.)
     case truncated(id: String)
     /// Bytes do not authenticate at `offset`: the file was altered or damaged there.
     case tampered(id: String, offset: Int)
     /// A file operation failed.
     case io(operation: String, path: String, reason: String)
+    /// No space left to write `path` (ENOSPC, EDQUOT). A recording cut short by it ends on its
+    /// last complete chunk and exports up to there, marked incomplete.
+    case diskFull(path: String)
     /// The codec failed while mixing; `reason` is libopus's wording.
     case codec(String)
     /// `tick`, `receive` or `finish` after `finish`.
@@ -46,15 +52,24 @@ public enum RecordingError: Error, Equatable, Sendable, CustomStringConvertible 
         case let .unsupportedVersion(version):
             "recording format version \(version) is newer than this duet understands; upgrade duet"
         case let .truncated(id):
-            "the recording is truncated: it ends before its final chunk (recording '\(id)'; the server may have stopped while recording); nothing was exported"
+            "the recording is truncated: it ends before its first complete chunk (recording '\(id)'); there is nothing to export"
         case let .tampered(id, offset):
             "the recording was tampered with or is corrupt at byte \(offset) (recording '\(id)'); nothing was exported"
         case let .io(operation, path, reason):
             "cannot \(operation) \(path): \(reason)"
+        case let .diskFull(path):
+            "no space left to write \(path); free space on its file system (df -h). A recording cut short by this exports up to its last complete chunk, marked incomplete"
         case let .codec(reason):
             "recording codec error: \(reason)"
         case let .finished(id):
             "recording '\(id)' is already finished; start a new recorder"
         }
+    }
+}
+
+extension RecordingError {
+    /// The one place a failed system call on a recording's files becomes a `RecordingError`.
+    static func writing(_ path: String, operation: String, errno code: Int32) -> RecordingError {
+        StorageFailure(errno: code) == .full ? .diskFull(path: path) : .io(operation: operation, path: path, reason: String(cString: strerror(code)))
     }
 }

@@ -51,14 +51,24 @@ enum RecordingSidecar {
         }
         let sealed = masterKey.keyID + masterKey.sealRecord(Array(json), associatedData: associatedData(info.id))
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString)")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: Data(sealed), attributes: [.posixPermissions: 0o600]) else {
-            throw .io(operation: "write the metadata", path: temporary.path, reason: "the directory is missing or not writable")
-        }
+        try writeNew(sealed, to: temporary.path)
         guard rename(temporary.path, url.path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary.path)
             throw .io(operation: "replace the metadata", path: url.path, reason: reason)
         }
+    }
+
+    /// A new file (0600) holding `bytes`, synced; on failure nothing is left behind.
+    private static func writeNew(_ bytes: [UInt8], to path: String) throws(RecordingError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw .writing(path, operation: "write the metadata", errno: errno) }
+        var code = WholeWrite.write(bytes, to: fd)
+        if code == 0, fsync(fd) != 0 { code = errno }
+        close(fd)
+        guard code != 0 else { return }
+        unlink(path)
+        throw .writing(path, operation: "write the metadata", errno: code)
     }
 
     static func read(_ url: URL, id: String, masterKey: RecordingMasterKey) throws(RecordingError) -> RecordingInfo {

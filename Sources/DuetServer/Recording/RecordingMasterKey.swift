@@ -36,14 +36,15 @@ public struct RecordingMasterKey: Sendable {
         guard fd >= 0 else {
             // Another recorder made it first: use theirs.
             if errno == EEXIST { return try load(dataDirectory: dataDirectory) }
-            throw .io(operation: "create the recordings key", path: path, reason: String(cString: strerror(errno)))
+            throw .writing(path, operation: "create the recordings key", errno: errno)
         }
         defer { close(fd) }
+        // Written straight from the SecureBytes: the key is never copied into an array.
         let written = secret.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == byteCount, fsync(fd) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let code = (0..<byteCount).contains(written) ? ENOSPC : errno  // a short write: the disk filled
             unlink(path)
-            throw .io(operation: "write the recordings key", path: path, reason: reason)
+            throw .writing(path, operation: "write the recordings key", errno: code)
         }
         return try RecordingMasterKey(secret: secret)
     }

@@ -1,12 +1,15 @@
+import DuetMedia
 import Foundation
 
 /// The operator's side of recordings (`duet server recordings list|export`): what is stored,
 /// and a way to get one back as a plain Ogg Opus file.
 ///
-/// Export is all or nothing: the audio is decrypted into a temporary file next to the
-/// destination and renamed into place only after every chunk authenticated and the FINAL
-/// chunk was seen. A truncated, tampered or foreign file gives a `RecordingError` and leaves
-/// no output at all, so a half-exported recording can never pass for a whole one.
+/// Export hands out authenticated audio only: it is decrypted into a temporary file next to
+/// the destination and renamed into place only after every chunk in the file authenticated.
+/// A tampered or foreign file gives a `RecordingError` and leaves no output at all. A file that
+/// stops before its FINAL chunk (the server stopped, or its disk filled, mid-recording) exports
+/// up to its last whole chunk — trimmed to the last whole Ogg page, so it plays to the end —
+/// and the result says it is incomplete, so a cut-short recording never passes for a whole one.
 public struct RecordingVault: Sendable {
     static let fileExtension = "duetrec"
 
@@ -62,9 +65,9 @@ public struct RecordingVault: Sendable {
     }
 
     /// Decrypts recording `id` into an Ogg Opus file at `destination` (replacing it if it
-    /// exists). Returns the number of bytes written.
+    /// exists).
     @discardableResult
-    public func export(_ id: RecordingID, to destination: URL) throws(RecordingError) -> Int {
+    public func export(_ id: RecordingID, to destination: URL) throws(RecordingError) -> RecordingExport {
         let source = fileURL(id)
         guard FileManager.default.fileExists(atPath: source.path) else { throw .notFound(id: id.rawValue, directory: folder.path) }
         let reader = EncryptedRecordingReader(url: source, masterKey: masterKey)
@@ -85,18 +88,31 @@ public struct RecordingVault: Sendable {
         }
         defer { try? output.close() }
         var written = 0
-        try reader.decrypt { (plaintext: [UInt8]) throws(RecordingError) in
-            do { try output.write(contentsOf: plaintext) } catch {
+        func emit(_ bytes: ArraySlice<UInt8>) throws(RecordingError) {
+            do { try output.write(contentsOf: bytes) } catch {
                 throw .io(operation: "write", path: temporary.path, reason: "\(error)")
             }
-            written += plaintext.count
+            written += bytes.count
         }
+        // Whole Ogg pages go out at once; a page the chunk boundary cut waits for the next chunk.
+        // (Bytes that are not Ogg pages at all cannot be trimmed to one and go out as they are.)
+        var pending: [UInt8] = []
+        let complete = try reader.decrypt { (plaintext: [UInt8]) throws(RecordingError) in
+            pending += plaintext
+            let whole = OggOpusReader.wholePages(pending)
+            let ready = whole.cutShort ? whole.length : pending.count
+            try emit(pending[..<ready])
+            pending.removeFirst(ready)
+        }
+        // Complete: byte for byte what was recorded. Incomplete: the page the end cut is dropped.
+        if complete { try emit(pending[...]) }
         do { try output.synchronize() } catch { throw .io(operation: "sync", path: temporary.path, reason: "\(error)") }
         guard rename(temporary.path, destination.path) == 0 else {
             throw .io(operation: "move the export to", path: destination.path, reason: String(cString: strerror(errno)))
         }
         keep = true
-        return written
+        let samples = (try? OggOpusReader(contentsOf: destination))?.playbackSamples ?? 0
+        return RecordingExport(byteCount: written, isComplete: complete, audioSeconds: Double(samples) / Double(AudioFormat.sampleRate))
     }
 
     private static func modified(_ url: URL) -> Date {

@@ -23,7 +23,7 @@ public final class ServerApplication: Sendable {
     /// `handlingSignals` is off in tests, which run several servers in one process.
     public static func start(_ configuration: ServerConfiguration, handlingSignals: Bool = true,
                              logger: Logger = Logger(label: "duet.server")) async throws(ServerStartupError) -> ServerApplication {
-        let directoryURL = try prepareDataDirectory(configuration.dataDirectory)
+        let directoryURL = try DataDirectory.prepare(configuration.dataDirectory)
         let certificate = try ServerCertificate.loadOrCreate(in: directoryURL)
         let pool = try DirectoryDatabase.open(in: directoryURL)
         let tls: NIOSSLContext
@@ -45,7 +45,8 @@ public final class ServerApplication: Sendable {
         let media = MediaService(bound: boundMedia, credentials: issuer.coreCredentials, certificate: mediaCertificate,
                                  announcedLegs: legs, recordings: recordings, witness: configuration.mediaWitness, logger: logger)
         var context = SignalingContext(
-            directory: Directory(pool: pool, openRegistration: configuration.openRegistration),
+            directory: Directory(pool: pool, openRegistration: configuration.openRegistration,
+                                 health: StorageHealth(directory: directoryURL.path, logger: logger)),
             hub: SignalingHub(), fingerprint: certificate.fingerprint, relayCredentials: issuer,
             media: boundMedia.address, mediaFingerprint: mediaCertificate.fingerprint, mediaLegs: legs, logger: logger)
         context.loginTimeout = configuration.loginTimeout
@@ -88,23 +89,15 @@ public final class ServerApplication: Sendable {
     /// Stores a single-use invite that lets a new identity key take `number`, and returns it.
     /// Works on the data dir directly, so an operator can run it beside a running server.
     public static func issueInvite(number: String, dataDirectory: String) throws(ServerStartupError) -> String {
-        let url = try prepareDataDirectory(dataDirectory)
+        let url = try DataDirectory.prepare(dataDirectory)
         let pool = try DirectoryDatabase.open(in: url)
         defer { try? pool.close() }
+        let logger = Logger(label: "duet.server.invite")
         do {
-            return try Directory(pool: pool, openRegistration: false).issueInvite(number: number)
+            return try Directory(pool: pool, openRegistration: false, health: StorageHealth(directory: url.path, logger: logger)).issueInvite(number: number)
         } catch {
-            throw .database(error.reply.message)
+            guard case let .storage(failure) = error else { throw .database(error.reply.message) }
+            throw .database("cannot store the invite in \(url.path): \(failure.summary); \(failure.advice(directory: url.path))")
         }
-    }
-
-    private static func prepareDataDirectory(_ path: String) throws(ServerStartupError) -> URL {
-        let url = URL(fileURLWithPath: path, isDirectory: true)
-        do {
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw .dataDirectory("cannot create the data directory \(path): \(error); choose another with --data DIR")
-        }
-        return url
     }
 }

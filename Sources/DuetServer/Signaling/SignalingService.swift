@@ -47,6 +47,10 @@ final class SignalingService: Service, Sendable {
         try await withGracefulShutdownHandler {
             try await listener.executeThenClose { inbound in
                 try await withThrowingDiscardingTaskGroup { group in
+                    if let stopped = context.recordings?.stopped {
+                        // Recordings the server had to stop (a full disk): their meetings are told.
+                        group.addTask { for await stop in stopped { await MeetingSignaling(context: context).recordingStopped(stop) } }
+                    }
                     for try await connection in inbound {
                         group.addTask { await SignalingConnection(context: context).run(connection) }
                     }

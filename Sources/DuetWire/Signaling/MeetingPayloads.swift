@@ -93,7 +93,12 @@ extension Signaling {
         public var meeting: Meeting
         public var joined: [String]
         public var left: [String]
-        public init(meeting: Meeting, joined: [String], left: [String]) { self.meeting = meeting; self.joined = joined; self.left = left }
+        /// Something the server itself did, said to everyone in words (e.g. the recording
+        /// stopped because its disk filled); absent for changes people made.
+        public var notice: String?
+        public init(meeting: Meeting, joined: [String], left: [String], notice: String? = nil) {
+            self.meeting = meeting; self.joined = joined; self.left = left; self.notice = notice
+        }
     }
 
     /// S→C event: this device is out of the meeting `code` (not admitted, or it ended) — `reason` says which.

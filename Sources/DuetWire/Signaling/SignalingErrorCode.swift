@@ -48,5 +48,8 @@ public struct SignalingErrorCode: RawRepresentable, Codable, Hashable, Sendable,
     public static let rateLimited = Self(rawValue: "rate_limited")
     /// Not a meeting this device is in, or a request only the host may make.
     public static let unknownMeeting = Self(rawValue: "unknown_meeting")
+    /// The request needed the server to store something and its storage refused (disk full,
+    /// read-only, failing); nothing was changed, and the same request may work later.
+    public static let storageUnavailable = Self(rawValue: "storage_unavailable")
     public static let internalError = Self(rawValue: "internal_error")
 }
