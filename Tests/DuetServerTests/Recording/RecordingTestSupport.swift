@@ -84,6 +84,29 @@ enum RecordingFixtures {
         }
         return result
     }
+
+    /// Where each Ogg page of `bytes` ends, read from the page headers alone (27 bytes, then
+    /// a segment table whose lacing values sum to the body): independent of the reader.
+    static func oggPageEnds(_ bytes: [UInt8]) -> [Int] {
+        var ends: [Int] = []
+        var offset = 0
+        while offset + 27 <= bytes.count {
+            let segments = Int(bytes[offset + 26])
+            guard offset + 27 + segments <= bytes.count else { break }
+            let end = offset + 27 + segments + bytes[(offset + 27)..<(offset + 27 + segments)].reduce(0) { $0 + Int($1) }
+            guard end <= bytes.count else { break }
+            ends.append(end)
+            offset = end
+        }
+        return ends
+    }
+
+    /// The packets a recording cut after `plaintextBytes` of its Ogg stream should export:
+    /// those on the pages of `intact` (the same stream, complete) that end within the cut.
+    static func packetsSalvaged(from intact: [UInt8], plaintextBytes: Int) throws -> [[UInt8]] {
+        let end = oggPageEnds(intact).last { $0 <= plaintextBytes } ?? 0
+        return try OggOpusReader(bytes: Array(intact.prefix(end))).packets
+    }
 }
 
 extension Array where Element == UInt8 {

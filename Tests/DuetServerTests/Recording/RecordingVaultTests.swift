@@ -4,8 +4,9 @@ import DuetMedia
 import Foundation
 import Testing
 
-/// Export is all or nothing: every damaged file gives its own typed error and leaves no file
-/// (and no temporary) behind; the intact file exports, so each check below can fail.
+/// Export hands out authenticated audio only: every damaged file gives its own typed error and
+/// leaves no file (and no temporary) behind; a file cut short exports what authenticates,
+/// marked incomplete; the intact file exports whole, so each check below can fail.
 @Suite("recording vault")
 struct RecordingVaultTests {
     struct Fixture {
@@ -61,19 +62,44 @@ struct RecordingVaultTests {
         #expect(listed.first?.participants.count == 1)
     }
 
-    @Test func truncatedRecordingsAreRefusedAndLeaveNothing() throws {
+    /// A recording cut short (the server died, or its disk filled) exports every chunk that
+    /// authenticates, trimmed to the last whole Ogg page, and says it is incomplete; the bytes
+    /// after the last whole chunk are never passed on.
+    @Test func aRecordingCutShortExportsUpToItsLastWholeChunkMarkedIncomplete() throws {
         let f = try Fixture()
         let chunks = f.chunks
+        let middle = chunks.count / 2
+        try f.vault.export(f.id, to: f.output)
+        let intact = Array(try Data(contentsOf: f.output))
+        try FileManager.default.removeItem(at: f.output)
         let cuts = [
-            ("mid-chunk", chunks[1].offset + chunks[1].length / 2),
-            ("at a chunk boundary before FINAL", chunks[chunks.count - 1].offset),
-            ("inside the length prefix", chunks[2].offset + 2),
-            ("inside the header", 30),
+            // (what, where the file is cut, whole chunks left before the cut)
+            ("mid-chunk", chunks[middle].offset + chunks[middle].length / 2, middle),
+            ("at the boundary before FINAL", chunks[chunks.count - 1].offset, chunks.count - 1),
+            ("inside a length prefix", chunks[middle].offset + 2, middle),
         ]
-        for (what, at) in cuts {
+        for (what, at, whole) in cuts {
+            try Data(f.original.prefix(at)).write(to: f.file)
+            defer { try? Data(f.original).write(to: f.file) }
+            let export = try f.vault.export(f.id, to: f.output)
+            #expect(!export.isComplete, "cut \(what)")
+            let exported = Array(try Data(contentsOf: f.output))
+            let expected = try RecordingFixtures.packetsSalvaged(from: intact, plaintextBytes: whole * 2048)
+            #expect(!expected.isEmpty, "cut \(what): the fixture should leave whole pages of audio")
+            #expect(try OggOpusReader(bytes: exported).packets == expected, "cut \(what)")
+            #expect(intact.starts(with: exported), "cut \(what): the export is the recording's own bytes, up to a page end")
+            #expect(export.byteCount == exported.count)
+            #expect(abs(export.audioSeconds - Double(expected.count) * 0.02) < 0.03, "cut \(what): \(export.audioSeconds) s")
+            try FileManager.default.removeItem(at: f.output)
+        }
+    }
+
+    @Test func aFileCutBeforeItsFirstWholeChunkIsTruncatedAndLeavesNothing() throws {
+        let f = try Fixture()
+        for (what, at) in [("inside the header", 30), ("inside the first chunk", f.chunks[0].offset + 100)] {
             let error = try f.export(damaged: Array(f.original.prefix(at)))
             #expect(error == .truncated(id: "rec-test"), "cut \(what)")
-            #expect(error?.description.hasPrefix("the recording is truncated: it ends before its final chunk") == true)
+            #expect(error?.description.hasPrefix("the recording is truncated: it ends before its first complete chunk") == true)
             #expect(try f.exportFolderIsEmpty(), "cut \(what)")
         }
     }
