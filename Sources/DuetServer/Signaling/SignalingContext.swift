@@ -36,6 +36,8 @@ struct SignalingContext: Sendable {
                 delivered.append(item.id)
             }
             try await directory.deletePendingKeyChanges(ids: delivered)
+        } catch DirectoryError.storage {
+            // Logged once for the whole episode by StorageHealth; the notices stay queued and are sent again.
         } catch {
             logger.warning("could not deliver queued key changes", metadata: ["error": "\(error)"])
         }
