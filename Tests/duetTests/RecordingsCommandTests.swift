@@ -7,17 +7,33 @@ import Testing
 /// `MeetingRecorder` wrote.
 @Suite("duet server recordings (binary)")
 struct RecordingsCommandTests {
-    static func record(in data: URL, id: String) throws {
+    /// `ticks` of one voice; unfinished, the file is left as a server that died mid-recording leaves it.
+    static func record(in data: URL, id: String, ticks: Int = 100, finished: Bool = true) throws {
         let key = try RecordingMasterKey.loadOrCreate(dataDirectory: data)
         let recorder = try MeetingRecorder(id: RecordingID(id), meetingCode: "abc-defg-hij", dataDirectory: data, masterKey: key)
         var voice = SyntheticVoice(number: "+15550123")
         let encoder = try OpusEncoder()
-        for tick in 0..<100 {
+        for tick in 0..<ticks {
             recorder.receive(participant: "+15550123", opusFrame: try encoder.encode(voice.nextFrame()),
-                             sequenceNumber: UInt16(tick), timestamp: UInt32(tick * AudioFormat.samplesPerFrame))
+                             sequenceNumber: UInt16(truncatingIfNeeded: tick), timestamp: UInt32(tick * AudioFormat.samplesPerFrame))
             try recorder.tick()
         }
-        try recorder.finish()
+        if finished { try recorder.finish() }
+    }
+
+    @Test func aRecordingCutShortExportsAndSaysItIsIncomplete() throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-recordings-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let data = home.appendingPathComponent("server")
+        try Self.record(in: data, id: "rec-cut", ticks: 600, finished: false)  // 12 s: two or three whole 16 KiB chunks
+        let output = home.appendingPathComponent("cut.opus")
+        let export = try DuetCommandLine(home: home).run(["server", "recordings", "export", "rec-cut", "-o", output.path, "--data", data.path])
+        #expect(export.status == 0, "\(export.stderr)")
+        #expect(export.stderr.hasPrefix("exported rec-cut to \(output.path) ("), "\(export.stderr)")
+        #expect(export.stderr.hasSuffix(" s) — INCOMPLETE: the recording stops before its end (the server stopped, or its disk filled, while recording); "
+            + "this is everything up to its last complete chunk\n"), "\(export.stderr)")
+        let packets = try OggOpusReader(contentsOf: output).packets.count
+        #expect(packets >= 200 && packets < 600, "\(packets) packets: whole pages of whole chunks")
     }
 
     @Test func listsAndExportsAndRefusesATamperedFile() throws {
