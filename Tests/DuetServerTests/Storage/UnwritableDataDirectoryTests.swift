@@ -18,6 +18,15 @@ struct UnwritableDataDirectoryTests {
         }
     }
 
+    /// A data dir a server has run on and stopped, on `disk`, with its files' bytes.
+    static func usedDataDirectory(on disk: TmpfsMount) async throws -> (URL, before: [String: Data]) {
+        let data = disk.url.appendingPathComponent("server")
+        try await TestServer.start(dataDirectory: data.path).stop(keepingData: true)
+        let before = try contents(data)
+        #expect(before.keys.contains(DirectoryDatabase.fileName))
+        return (data, before)
+    }
+
     /// Every file in `directory` with its bytes: what "left as it was" is checked against.
     static func contents(_ directory: URL) throws -> [String: Data] {
         var result: [String: Data] = [:]
@@ -42,10 +51,7 @@ struct UnwritableDataDirectoryTests {
     func aReadOnlyDataDirectoryIsRefusedAndLeftAsItWas() async throws {
         let disk = try TmpfsMount(kilobytes: 1024)
         defer { disk.unmount() }
-        let data = disk.url.appendingPathComponent("server")
-        try await TestServer.start(dataDirectory: data.path).stop(keepingData: true)
-        let before = try Self.contents(data)
-        #expect(before.keys.contains(DirectoryDatabase.fileName))
+        let (data, before) = try await Self.usedDataDirectory(on: disk)
 
         try disk.remount(readOnly: true)
         #expect(await Self.startupError(data.path) == "cannot write in the data directory \(data.path): Read-only file system; "
@@ -62,9 +68,7 @@ struct UnwritableDataDirectoryTests {
     func aFullDiskAtStartIsRefusedAndLeftAsItWas() async throws {
         let disk = try TmpfsMount(kilobytes: 1024)
         defer { disk.unmount() }
-        let data = disk.url.appendingPathComponent("server")
-        try await TestServer.start(dataDirectory: data.path).stop(keepingData: true)
-        let before = try Self.contents(data)
+        let (data, before) = try await Self.usedDataDirectory(on: disk)
 
         try disk.fill()
         #expect(await Self.startupError(data.path) == "cannot write in the data directory \(data.path): No space left on device; "
