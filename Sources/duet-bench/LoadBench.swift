@@ -87,6 +87,12 @@ enum LoadBench {
             report.figure("max_group_members", Double(after.healthyMembers(since: before, seconds: plan.seconds, all: memberNumbers)), unit: "members")
             report.figure("decode_failures", Double(after.decodeFailures(since: before)), unit: "packets")
             report.figure("udp_receive_buffer_drops", Double(after.udpReceiveBufferErrors - before.udpReceiveBufferErrors), unit: "datagrams")
+            // Where group frames go missing: not sent (the members' 20 ms loops fell behind), dropped
+            // at the server's socket, or dropped in a listener's process (its engine fell behind).
+            let groupExpected = Double(plan.members * LoadSample.expected(seconds: plan.seconds))
+            report.figure("group_frames_sent_pct", groupExpected == 0 ? .nan : Double(after.groupFramesSent - before.groupFramesSent) * 100 / groupExpected, unit: "%")
+            report.figure("server_socket_drops", Double(after.serverSocketDrops - before.serverSocketDrops), unit: "datagrams")
+            report.figure("listener_queue_drops", Double(after.listenerOverflow - before.listenerOverflow), unit: "datagrams")
             report.figure("load_generator_cpu_pct", (after.ownCPU - before.ownCPU) / after.wall.seconds(since: before.wall) * 100, unit: "%")
         } catch {
             print("load_error 1 error  # \(error)")

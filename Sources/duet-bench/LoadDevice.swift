@@ -89,6 +89,12 @@ struct LoadSample {
     /// Datagrams the kernel dropped because a socket's receive buffer was full (all sockets
     /// of the machine: loopback here): where loss comes from when a reader falls behind.
     let udpReceiveBufferErrors = Self.udpCounter("RcvbufErrors")
+    /// Of those, the server's media socket's own (it fell behind reading).
+    let serverSocketDrops: Int
+    /// Frames every group member has sent so far (talkers included), and datagrams the
+    /// listeners' engines were too far behind to take (dropped in this process).
+    let groupFramesSent: Int
+    let listenerOverflow: Int
     let serverCPU: Double
     let serverMemory: (resident: Double, peak: Double)
     let ownCPU: Double
@@ -102,15 +108,21 @@ struct LoadSample {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         ownCPU = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-        var views: [String: Member] = [:]
-        for member in members where member.listens {
+        serverSocketDrops = Self.socketDrops(port: server.media.port)
+        var views: [String: Member] = [:], sent = 0, overflow = 0
+        for member in members {
             guard let snapshot = await member.groupEngine.snapshot() else { continue }
+            sent += snapshot.framesSent
+            guard member.listens else { continue }
+            overflow += snapshot.datagramsOverflowed
             let decoded = members.map(\.number).filter { $0 != member.number && (member.decodes?.contains($0) ?? true) }
             views[member.number] = Member(connected: snapshot.mediaConnected, undecryptable: snapshot.undecryptable,
                                           received: snapshot.hearing.mapValues(\.received),
                                           heard: Dictionary(uniqueKeysWithValues: decoded.map { ($0, snapshot.hearing[$0]?.heard == true) }))
         }
         self.members = views
+        groupFramesSent = sent
+        listenerOverflow = overflow
         calls = zip(callers, callees).map { caller, callee in
             guard let a = caller.hearing, let b = callee.hearing else { return (false, 0, []) }
             let refused = a.tamperedPackets + a.replayedPackets + b.tamperedPackets + b.replayedPackets
@@ -124,6 +136,17 @@ struct LoadSample {
         let rows = snmp.split(separator: "\n").filter { $0.hasPrefix("Udp:") }.map { $0.split(separator: " ") }
         guard rows.count >= 2, let column = rows[0].firstIndex(where: { $0 == name }), column < rows[1].count else { return 0 }
         return Int(rows[1][column]) ?? 0
+    }
+
+    /// The kernel's drop count of the UDP sockets bound to `port` (/proc/net/udp's last column).
+    static func socketDrops(port: Int) -> Int {
+        guard let table = try? String(contentsOfFile: "/proc/net/udp", encoding: .utf8) else { return 0 }
+        let wanted = String(format: "%04X", port)
+        return table.split(separator: "\n").dropFirst().reduce(0) { total, row in
+            let fields = row.split(separator: " ")
+            guard fields.count > 12, fields[1].hasSuffix(":" + wanted), let drops = Int(fields[fields.count - 1]) else { return total }
+            return total + drops
+        }
     }
 
     /// Frames each member should get from each other one in `seconds` (50 a second).

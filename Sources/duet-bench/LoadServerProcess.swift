@@ -9,6 +9,8 @@ import Logging
 struct LoadServerProcess {
     let process: Process
     let signaling: HostPort
+    /// The media port (relay, SFU): its socket's own kernel drops say whether the server read fast enough.
+    let media: HostPort
     private let stdin: Pipe
     private let home: URL
 
@@ -52,11 +54,12 @@ struct LoadServerProcess {
             line.append(chunk)
         }
         let words = String(decoding: line, as: UTF8.self).split(whereSeparator: \.isWhitespace).map(String.init)
-        guard words.count == 3, words[0] == "ready", let signaling = try? HostPort(parsing: words[1]) else {
+        guard words.count == 3, words[0] == "ready", let signaling = try? HostPort(parsing: words[1]),
+              let media = try? HostPort(parsing: words[2]) else {
             process.terminate()
             throw CallSetupBench.BenchFailure("the load server did not start: \(String(decoding: line, as: UTF8.self))")
         }
-        return LoadServerProcess(process: process, signaling: signaling, stdin: stdin, home: home)
+        return LoadServerProcess(process: process, signaling: signaling, media: media, stdin: stdin, home: home)
     }
 
     /// CPU seconds (user + system) the server has used so far.

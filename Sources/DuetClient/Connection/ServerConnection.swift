@@ -86,6 +86,12 @@ public actor ServerConnection {
         eventSink.finish()
     }
 
+    /// Test hook: the connection drops as a network would drop it (the TCP connection
+    /// closes under it); reconnecting follows as after any drop.
+    func dropForTesting() {
+        channel?.close()
+    }
+
     // MARK: - Requests
 
     public func register(number: String, name: String?, invite: String?, signedPrekey: SignedPrekeyPublic,

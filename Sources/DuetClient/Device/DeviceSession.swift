@@ -58,6 +58,8 @@ public actor DeviceSession {
     /// engine can run on one session.
     public nonisolated let groupCallNews: AsyncStream<GroupCallNews>
     private let groupCallSink: AsyncStream<GroupCallNews>.Continuation
+    /// Whether a connection was up before: the next one is a reconnection.
+    private var connectedBefore = false
 
     /// What this device's `MeetingEngine` follows: changes of its meetings, its admission, its
     /// exclusion.
@@ -76,6 +78,8 @@ public actor DeviceSession {
         /// A `sender-key` call signal (a member's sealed SFrame key).
         case senderKey(CallSignal)
         case group(GroupChange)
+        /// Signaling is back after a break: rooms and SFU legs may be gone with the old connection.
+        case reconnected
     }
 
     /// One room change as the server announced it.
@@ -146,6 +150,10 @@ public actor DeviceSession {
             groupCallSink.yield(.room(GroupCallEvent(call: call, joined: joined, left: left)))
         case .connected:
             link = .connected
+            // Every connection after the first is a reconnection: a group call's room (and its
+            // SFU leg) may be gone with the old connection, so the engine rejoins.
+            if connectedBefore { groupCallSink.yield(.reconnected) }
+            connectedBefore = true
         case let .reconnecting(attempt, _):
             link = .reconnecting(attempt: attempt)
         case let .disconnected(reason):

@@ -11,6 +11,7 @@ extension GroupCallEngine {
         case let .news(.senderKey(signal)): acceptSenderKey(signal)
         case let .news(.room(change)): await roomChanged(change)
         case let .news(.group(change)): await groupChanged(change)
+        case .news(.reconnected): await rejoin()
         case let .rekey(cause, recipients): await rekey(cause, to: recipients)
         }
     }
@@ -81,10 +82,16 @@ extension GroupCallEngine {
         do {
             let wire = try JSONDecoder().decode(SenderKeySignal.self, from: Data(signal.payload))
             let plaintext: [UInt8]
-            if let receiver = active.receivers[signal.from] {
-                plaintext = try receiver.open(wire.message)
+            if let receiver = active.receivers[signal.from], let opened = try? receiver.open(wire.message) {
+                plaintext = opened
             } else {
-                guard let header = wire.header else { throw PairwiseChannelError.malformedHeader("no channel header yet") }
+                // No channel from them yet, or a message the one held cannot open: a new channel
+                // (its header) replaces it — they opened a fresh one after rejoining, having lost
+                // the server or forgotten us when the server said we left.
+                guard let header = wire.header else {
+                    if let receiver = active.receivers[signal.from] { _ = try receiver.open(wire.message) }  // throws why
+                    throw PairwiseChannelError.malformedHeader("no channel header yet")
+                }
                 let accepted = try PairwiseReceiver.accept(header, firstMessage: wire.message, store: session.store, callID: active.callID)
                 active.receivers[signal.from] = accepted.receiver
                 plaintext = accepted.plaintext

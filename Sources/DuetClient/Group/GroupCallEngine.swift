@@ -29,7 +29,8 @@ public actor GroupCallEngine {
         var group: GroupInfo
         var participants: [String]
         let ring: SenderKeyRing
-        let leg: ServerMediaLeg
+        /// Replaced when the device rejoins after losing the server (`rejoin()`).
+        var leg: ServerMediaLeg
         var listeners: [String: GroupMemberListener] = [:]
         var ssrcOwners: [UInt32: String] = [:]
         /// Pairwise channels out of this device, and whether the recipient has opened each.
@@ -78,7 +79,9 @@ public actor GroupCallEngine {
     var impairment: NetworkImpairment?
     private var controlSink: AsyncStream<Control>.Continuation?
     private var loops: [Task<Void, Never>] = []
-    private var callTasks: [Task<Void, Never>] = []
+    /// The call's 20 ms clock, and the loop reading the current leg's socket.
+    private var clockTask: Task<Void, Never>?
+    private var receiveTask: Task<Void, Never>?
 
     /// How a device takes part in group calls. The defaults are every device's; the load
     /// bench changes them to fit dozens of members in one process on two cores.
@@ -130,22 +133,16 @@ public actor GroupCallEngine {
         entering = callID
         newsWhileEntering = []
         defer { entering = nil }
-        let socket = try await MediaSocket.bind()
-        socket.impair(impairment)
-        socket.dropMedia(!options.receivesAudio)
+        let socket = try await bindSocket()
         let info: GroupCallInfo
         do { info = try await request() } catch { socket.close(); throw error }
-        guard let media = info.media, let fingerprint = info.mediaFingerprint else {
+        let leg: ServerMediaLeg
+        do { leg = try makeLeg(info, socket: socket) } catch {
+            // In the room without a leg is no use to anyone: out again.
             socket.close()
             _ = try? await session.connection.leaveGroupCall(callID: info.callID)
-            throw GroupCallEngineError.noMediaPort
+            throw error
         }
-        guard let address = ServerMediaLeg.address(of: media) else {
-            socket.close()
-            throw GroupCallEngineError.badMediaAddress(media.description)
-        }
-        let leg = try ServerMediaLeg(socket: socket, media: address, certificate: certificate, serverFingerprint: fingerprint, voice: number,
-                                     opusComplexity: options.opusComplexity)
         call = ActiveCall(callID: info.callID, group: info.group, participants: info.participants, ring: try SenderKeyRing(), leg: leg,
                           roomVersion: info.version ?? 0)
         rung[info.callID] = nil
@@ -155,11 +152,8 @@ public actor GroupCallEngine {
         // so a late joiner decodes its first frames.
         for signal in early where signal.callID == info.callID { acceptSenderKey(signal) }
         early.removeAll()
-        let datagrams = leg.datagrams()
-        callTasks = [
-            Task { [weak self] in for await datagram in datagrams { await self?.receive(datagram) } },
-            Task { [weak self] in await self?.clock() },
-        ]
+        readDatagrams(of: leg)
+        clockTask = Task { [weak self] in await self?.clock() }
         report(leg.start())
         // Members rung but not yet in the room get the key now, so their joining costs no rekey.
         controlSink?.yield(.rekey(.joined, to: call?.keyHolders() ?? []))
@@ -167,6 +161,29 @@ public actor GroupCallEngine {
         for change in newsWhileEntering where change.call.callID == info.callID { controlSink?.yield(.news(.room(change))) }
         newsWhileEntering = []
         return info
+    }
+
+    /// The socket of a leg to the SFU, with this engine's test impairment and receive policy.
+    func bindSocket() async throws -> MediaSocket {
+        let socket = try await MediaSocket.bind()
+        socket.impair(impairment)
+        socket.dropMedia(!options.receivesAudio)
+        return socket
+    }
+
+    /// The DTLS-SRTP leg to the SFU the server's reply names, on `socket`.
+    func makeLeg(_ info: GroupCallInfo, socket: MediaSocket) throws -> ServerMediaLeg {
+        guard let media = info.media, let fingerprint = info.mediaFingerprint else { throw GroupCallEngineError.noMediaPort }
+        guard let address = ServerMediaLeg.address(of: media) else { throw GroupCallEngineError.badMediaAddress(media.description) }
+        return try ServerMediaLeg(socket: socket, media: address, certificate: certificate, serverFingerprint: fingerprint, voice: number,
+                                  opusComplexity: options.opusComplexity)
+    }
+
+    /// Reads `leg`'s socket from now on (instead of any earlier leg's).
+    func readDatagrams(of leg: ServerMediaLeg) {
+        receiveTask?.cancel()
+        let datagrams = leg.datagrams()
+        receiveTask = Task { [weak self] in for await datagram in datagrams { await self?.receive(datagram) } }
     }
 
     /// Leaves the call: the server drops the leg, every key is wiped, the socket closed.
@@ -177,8 +194,9 @@ public actor GroupCallEngine {
     func end(tellServer: Bool) async {
         guard let active = call else { return }
         call = nil
-        for task in callTasks { task.cancel() }
-        callTasks = []
+        clockTask?.cancel()
+        receiveTask?.cancel()
+        (clockTask, receiveTask) = (nil, nil)
         if tellServer { _ = try? await session.connection.leaveGroupCall(callID: active.callID) }
         active.ring.wipe()
         active.leg.close()
@@ -199,7 +217,8 @@ public actor GroupCallEngine {
     public func snapshot() -> GroupCallSnapshot? {
         call.map { GroupCallSnapshot(callID: $0.callID, group: $0.group, participants: $0.participants, epoch: $0.ring.epoch,
                                      mediaConnected: $0.mediaConnected, hearing: hearing, rekeys: $0.rekeys,
-                                     keyGiven: $0.delivered, undecryptable: $0.undecryptable) }
+                                     keyGiven: $0.delivered, undecryptable: $0.undecryptable, framesSent: $0.leg.sent,
+                                     datagramsOverflowed: $0.leg.overflow.total) }
     }
 
     /// Calls this device was rung for and has not joined.
@@ -286,14 +305,28 @@ public actor GroupCallEngine {
             let known = active.ssrcOwners[packet.ssrc]
             for member in known.map({ [$0] }) ?? active.participants.filter({ $0 != number }) {
                 guard let plain = try? active.ring.decrypt(packet.payload, from: member) else { continue }
-                if known == nil { call?.ssrcOwners[packet.ssrc] = member }
+                if known == nil { learn(packet.ssrc, of: member) }
                 if capturePayloads { capture(packet.payload, from: member) }
-                active.listeners[member]?.insert(packet, opus: plain.payload, epoch: UInt16(truncatingIfNeeded: plain.header.keyID))
+                call?.listeners[member]?.insert(packet, opus: plain.payload, epoch: UInt16(truncatingIfNeeded: plain.header.keyID))
                 return
             }
             call?.undecryptable += 1
         default:
             break
         }
+    }
+
+    /// Notes that `ssrc` is `member`'s stream. A member with a stream already (they rejoined
+    /// on a new leg, after losing the server) starts a new one, with its own sequence numbers:
+    /// their listener starts afresh too, or its jitter buffer would wait for the old numbers.
+    private func learn(_ ssrc: UInt32, of member: String) {
+        guard let active = call else { return }
+        if active.ssrcOwners.values.contains(member) {
+            let owners = active.ssrcOwners.filter { $0.value != member }
+            call?.ssrcOwners = owners
+            call?.listeners[member] = nil
+            try? addListener(member)
+        }
+        call?.ssrcOwners[ssrc] = member
     }
 }

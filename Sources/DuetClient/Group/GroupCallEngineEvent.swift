@@ -5,6 +5,10 @@ import Foundation
 public enum GroupCallEngineEvent: Sendable, Equatable, CustomStringConvertible {
     /// A call in one of this device's groups that it is not in (join it with `join(callID:)`).
     case ringing(GroupCallInfo)
+    /// Signaling came back after a break (the server restarted, or dropped this device), and
+    /// this device is in the call again — on a new leg, a new key to follow; `participants`
+    /// are those back so far.
+    case rejoined(callID: String, participants: [String])
     /// The media leg's DTLS-SRTP handshake with the SFU finished.
     case mediaConnected(callID: String)
     case joined(String)
@@ -31,6 +35,8 @@ public enum GroupCallEngineEvent: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case let .ringing(call):
             "ringing: group call \(call.callID) in \(call.group.name) with \(call.participants.joined(separator: ", "))"
+        case let .rejoined(id, participants):
+            "rejoined: call \(id) after reconnecting to the server; back so far: \(participants.joined(separator: ", ")); new leg and new key follow"
         case let .mediaConnected(id): "media: DTLS-SRTP leg to the SFU up (call \(id)); voice is SFrame end-to-end encrypted inside it"
         case let .joined(member): "joined: \(member)"
         case let .left(member): "left: \(member)"
@@ -55,6 +61,7 @@ extension RekeyCause {
         case .joined: "joined the call"
         case .memberLeft: "a member left: they cannot read what follows"
         case .memberAdded: "a member was added: they cannot read what came before"
+        case .rejoined: "rejoined after losing the server: keys from before the break are not used again"
         }
     }
 }
@@ -92,6 +99,11 @@ public struct GroupCallSnapshot: Sendable, Equatable {
     public let keyGiven: [String: UInt16]
     /// Frames from the SFU that opened under no member's key (none, unless keys were missing).
     public let undecryptable: Int
+    /// Frames this device sent on its current leg.
+    public let framesSent: Int
+    /// Datagrams that reached this device's socket while the engine was too far behind to take
+    /// them (dropped in this process, not by the network).
+    public let datagramsOverflowed: Int
 }
 
 /// The payload of a `sender-key` call signal: the channel's X3DH header while the channel is

@@ -10,6 +10,9 @@ public enum RekeyCause: String, Codable, Sendable, Equatable {
     case memberLeft = "member-left"
     /// Someone was added during the call: they must not read what came before.
     case memberAdded = "member-added"
+    /// This device lost the server and joined the call again on a new leg: keys given before
+    /// the break are not used again (the room may have changed while nobody could say).
+    case rejoined
 }
 
 /// A sender key as it travels (sealed) to another member: the SFrame base key for one epoch.

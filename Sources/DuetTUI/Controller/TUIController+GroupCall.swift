@@ -175,6 +175,7 @@ extension TUIController {
         case .joined: "joined"
         case .memberLeft: "a member left"
         case .memberAdded: "a member was added"
+        case .rejoined: "rejoined"
         }
     }
 

@@ -1,0 +1,82 @@
+import DuetMedia
+import DuetWire
+import Foundation
+
+/// Losing the server in the middle of a group call (issue [9/9] §2). When signaling comes
+/// back, the room this device was in is gone — a restarted server remembers no rooms — or
+/// no longer holds it (the server saw its connection close and told the others it left).
+/// Either way its SFU leg is dead. So the device enters the call again under the same call
+/// id, opening the room anew when the server knows none, on a new DTLS-SRTP leg, with fresh
+/// pairwise channels out, and makes a new sender key for everyone: the room may have
+/// changed while nobody could say, so nothing after the break is sent under an old key.
+extension GroupCallEngine {
+    func rejoin() async {
+        guard let active = call else { return }
+        let callID = active.callID
+        let socket: MediaSocket, info: GroupCallInfo, leg: ServerMediaLeg
+        do {
+            socket = try await bindSocket()
+        } catch {
+            return await abandon(callID, because: "no socket for a new media leg: \(error)")
+        }
+        do {
+            info = try await reenter(callID, group: active.group.id)
+        } catch {
+            socket.close()
+            return await abandon(callID, because: "\(error)")
+        }
+        guard call?.callID == callID else {
+            // Left (or removed) while the request was on its way.
+            socket.close()
+            _ = try? await session.connection.leaveGroupCall(callID: callID)
+            return
+        }
+        do { leg = try makeLeg(info, socket: socket) } catch {
+            socket.close()
+            _ = try? await session.connection.leaveGroupCall(callID: callID)
+            return await abandon(callID, because: "\(error)")
+        }
+        call?.leg.close()
+        call?.leg = leg
+        call?.mediaConnected = false
+        call?.group = info.group
+        call?.participants = info.participants
+        call?.roomVersion = info.version ?? 0
+        // Channels out start afresh: a member who was told this device left has forgotten the
+        // old ones (a restarted server's members have not, and take a fresh header as a new one).
+        call?.senders = [:]
+        call?.opened = []
+        call?.delivered = [:]
+        call?.ssrcOwners = [:]
+        call?.listeners = [:]
+        hearing = [:]
+        for member in info.participants where member != number { try? addListener(member) }
+        readDatagrams(of: leg)
+        eventSink.yield(.rejoined(callID: callID, participants: info.participants))
+        report(leg.start())
+        if let holders = call?.keyHolders() { await rekey(.rejoined, to: holders) }
+    }
+
+    /// Joins `callID` again; if the server knows no such room (it restarted), opens it under
+    /// the same id — another member may open it first, and then this joins theirs.
+    private func reenter(_ callID: String, group: String) async throws(ServerConnectionError) -> GroupCallInfo {
+        let connection = session.connection, fingerprint = certificate.fingerprint
+        do {
+            return try await connection.joinGroupCall(callID: callID, dtlsFingerprint: fingerprint)
+        } catch .server(code: .unknownCall, message: _) {
+            do {
+                return try await connection.startGroupCall(group: group, callID: callID, dtlsFingerprint: fingerprint)
+            } catch .server(code: .callExists, message: _) {
+                return try await connection.joinGroupCall(callID: callID, dtlsFingerprint: fingerprint)
+            }
+        }
+    }
+
+    /// The call cannot go on after the break (the group is gone, this device was removed, the
+    /// server refuses): it ends here, keys wiped, and says why.
+    private func abandon(_ callID: String, because reason: String) async {
+        guard call?.callID == callID else { return }
+        eventSink.yield(.warning("could not rejoin call \(callID) after reconnecting to the server: \(reason)"))
+        await end(tellServer: false)
+    }
+}
