@@ -14,7 +14,7 @@ struct TestServer {
 
     /// `signaling`/`media`: fixed ports (a restart on the ones clients know); ephemeral by default.
     static func start(dataDirectory: String? = nil, openRegistration: Bool = false, loginTimeout: Duration = .seconds(15),
-                      signaling: HostPort? = nil, media: HostPort? = nil) async throws -> TestServer {
+                      signaling: HostPort? = nil, media: HostPort? = nil, mediaWitness: MediaWitness? = nil) async throws -> TestServer {
         let directory = dataDirectory ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("duet-server-test-\(UUID().uuidString)").path
         let configuration = ServerConfiguration(
@@ -22,6 +22,7 @@ struct TestServer {
             dataDirectory: directory, openRegistration: openRegistration)
         var configured = configuration
         configured.loginTimeout = loginTimeout
+        configured.mediaWitness = mediaWitness
         var logger = Logger(label: "duet.server.test")
         logger.logLevel = .warning
         let app = try await ServerApplication.start(configured, handlingSignals: false, logger: logger)
