@@ -8,7 +8,8 @@ import Foundation
 /// Either way its SFU leg is dead. So the device enters the call again under the same call
 /// id, opening the room anew when the server knows none, on a new DTLS-SRTP leg, with fresh
 /// pairwise channels out, and makes a new sender key for everyone: the room may have
-/// changed while nobody could say, so nothing after the break is sent under an old key.
+/// changed while nobody could say, so the new leg carries nothing under a key from before
+/// the break (frames are held until the new key is active).
 extension GroupCallEngine {
     func rejoin() async {
         guard let active = call else { return }
@@ -36,9 +37,14 @@ extension GroupCallEngine {
             _ = try? await session.connection.leaveGroupCall(callID: callID)
             return await abandon(callID, because: "\(error)")
         }
+        // Members removed from the group while this device could not hear of it are forgotten
+        // (keys, channels) and get nothing more: the key holders are the group as it is now.
+        let before = Set(active.group.members + [active.group.owner]), now = Set(info.group.members + [info.group.owner])
+        forget(before.subtracting(now).sorted())
         call?.leg.close()
         call?.leg = leg
         call?.mediaConnected = false
+        call?.holdsFrames = true
         call?.group = info.group
         call?.participants = info.participants
         call?.roomVersion = info.version ?? 0
@@ -55,6 +61,7 @@ extension GroupCallEngine {
         eventSink.yield(.rejoined(callID: callID, participants: info.participants))
         report(leg.start())
         if let holders = call?.keyHolders() { await rekey(.rejoined, to: holders) }
+        if call?.callID == callID { call?.holdsFrames = false }
     }
 
     /// Joins `callID` again; if the server knows no such room (it restarted), opens it under

@@ -41,6 +41,9 @@ public actor GroupCallEngine {
         var delivered: [String: UInt16] = [:]
         var rekeys: [RekeyCause] = []
         var mediaConnected = false
+        /// True from rejoining until the key made for it is active: the new leg carries
+        /// nothing under a key given before the break.
+        var holdsFrames = false
         /// The version of the room `participants` came from (older announcements do not override it).
         var roomVersion: UInt64 = 0
         let started = ContinuousClock.now
@@ -281,7 +284,7 @@ public actor GroupCallEngine {
             guard let active = call else { return }
             report(active.leg.tickIfDue())
             // Nothing goes out before this device's first sender key is active.
-            do { if active.ring.epoch != nil { try active.leg.sendNextFrame(seal: active.ring.encrypt) } } catch { eventSink.yield(.warning("sending a frame: \(error)")) }
+            do { if active.ring.epoch != nil, !active.holdsFrames { try active.leg.sendNextFrame(seal: active.ring.encrypt) } } catch { eventSink.yield(.warning("sending a frame: \(error)")) }
             for listener in active.listeners.values { listener.playout() }
             if beat.completesSecond {
                 let now = active.listeners.values.map { $0.hearing() }.sorted { $0.member < $1.member }

@@ -165,6 +165,8 @@ extension TUIController {
         case let .memberRemoved(member, by): "\(displayName(member)) removed from the group by \(displayName(by))"
         case let .rekey(cause, epoch): "rekey: now sending under key epoch \(epoch) (\(cause.explanation))"
         case let .keyReceived(member, epoch): "key: \(displayName(member))'s sender key epoch \(epoch) received"
+        case let .rejoined(_, participants):
+            "back in the group call after losing the server (in it so far: \(names(participants))); new media leg and new key follow"
         default: event.description
         }
     }

@@ -1,6 +1,9 @@
 @testable import DuetClient
 import DuetWire
+import DuetMedia
+import DuetServer
 import Foundation
+import Synchronization
 import Testing
 
 /// The server going away in the middle of a call (issue [9/9] §2). A peer-to-peer call's
@@ -115,8 +118,21 @@ struct GroupCallServerRestartTests {
         for member in members {
             #expect(await eventually(timeout: .seconds(10)) { await member.session.link != .connected }, "\(member.number) never noticed the server go")
         }
-        let second = try await TestServer.start(dataDirectory: first.dataDirectory, signaling: signaling, media: media)
+        // What the restarted SFU routes, by sender: the epoch in each frame's SFrame KID.
+        let routed = Mutex<[(member: String, epoch: UInt16)]>([])
+        let witness = MediaWitness(relayed: { _ in }, routed: { _, member, payload in
+            guard let header = try? SFrameHeader.decode(payload).header else { return }
+            routed.withLock { $0.append((member, UInt16(truncatingIfNeeded: header.keyID))) }
+        })
+        let second = try await TestServer.start(dataDirectory: first.dataDirectory, signaling: signaling, media: media, mediaWitness: witness)
         await Self.expectBackAndHeard(members, rejoining: members, callID: callID)
+        // The new legs carried nothing under a key from before the break: frames wait for the new key.
+        let frames = routed.withLock { $0 }
+        #expect(frames.count > 100)
+        for member in members {
+            let early = frames.filter { $0.member == member.number && $0.epoch < (Self.rejoinEpoch(member) ?? .max) }
+            #expect(early.isEmpty, "\(member.number) sent \(early.count) frames on its new leg under keys from before the break")
+        }
         for (member, before) in zip(members, epochsBefore) {
             let after = await member.engine.snapshot()?.epoch
             #expect(after != nil && after != before, "\(member.number) still sends under epoch \(String(describing: before))")
