@@ -16,6 +16,7 @@ enum LoadBench {
     }
 
     static func run(report: BenchReport, plan: Plan = Plan()) async {
+        _ = LoadDevice.benchStarted
         let server: LoadServerProcess
         do { server = try LoadServerProcess.start() } catch {
             print("load_error 1 error  # \(error)")
@@ -44,14 +45,23 @@ enum LoadBench {
             }
             devices += callers + callees
 
+            // The group call settles before the calls ring: its setup (every member opening a pairwise
+            // channel to every other, 32 × 31 X3DH, and handing over its key) is a burst this process's
+            // two threads spend seconds on, which is not the steady load the target is about.
+            var groupSettle = Double.nan
             if let owner = members.first, plan.members > 1 {
+                let started = ContinuousClock.now
                 let group = try await owner.session.connection.createGroup(name: "Load", members: members.dropFirst().map(\.number))
                 let call = try await owner.groupEngine.start(group: group.id)
                 await withTaskGroup(of: Void.self) { joining in
                     for member in members.dropFirst() { joining.addTask { _ = try? await member.groupEngine.join(callID: call.callID) } }
                 }
+                if await Self.waitUntilEveryListenerOpensEveryMember(members, within: .seconds(90)) {
+                    groupSettle = ContinuousClock.now.milliseconds(since: started)
+                }
             }
-            // The calls, 20 ms apart: setup is timed from place() to the caller's first decoded frame.
+            // The calls, 20 ms apart, while the group call runs: setup is timed from place() to the
+            // caller's first decoded frame.
             let setups = await withTaskGroup(of: Double?.self) { placing in
                 for (caller, callee) in zip(callers, callees) {
                     placing.addTask { try? await caller.call(callee.number) }
@@ -59,7 +69,7 @@ enum LoadBench {
                 }
                 return await placing.reduce(into: [Double]()) { if let time = $1 { $0.append(time) } }
             }
-            try await Task.sleep(for: .seconds(3))  // everyone settles: legs up, keys given, jitter buffers filled
+            try await Task.sleep(for: .seconds(3))  // the calls settle: relay paths up, jitter buffers filled
 
             // The measured window.
             let before = await LoadSample(server: server, members: members, callers: callers, callees: callees)
@@ -69,7 +79,12 @@ enum LoadBench {
             let times = setups.sorted()
             if ProcessInfo.processInfo.environment["DUET_LOAD_VERBOSE"] != nil {
                 for (caller, callee) in zip(callers, callees) {
-                    print("# \(caller.number) hears \(caller.hearing?.description ?? "-") | \(callee.number) hears \(callee.hearing?.description ?? "-") | \(await caller.callEngine.state)")
+                    let state = await caller.callEngine.state
+                    print("# \(caller.number) hears \(caller.hearing?.description ?? "-") | \(callee.number) hears \(callee.hearing?.description ?? "-") | \(state)")
+                    if case .ended = state {
+                        for line in caller.callLog { print("#   caller \(line)") }
+                        for line in callee.callLog { print("#   callee \(line)") }
+                    }
                 }
                 for member in members {
                     let snapshot = await member.groupEngine.snapshot()
@@ -78,6 +93,7 @@ enum LoadBench {
             }
             report.figure("load_calls_planned", Double(plan.calls), unit: "calls")
             report.figure("load_group_members_planned", Double(plan.members), unit: "members")
+            report.figure("group_settle_ms", groupSettle, unit: "ms")
             report.figure("call_setup_p50_ms", percentile(times, 0.5), unit: "ms")
             report.figure("call_setup_p99_ms", percentile(times, 0.99), unit: "ms")
             report.figure("media_loss_pct", after.lossPercent(since: before, seconds: plan.seconds, all: memberNumbers), unit: "%")
@@ -88,11 +104,11 @@ enum LoadBench {
             report.figure("decode_failures", Double(after.decodeFailures(since: before)), unit: "packets")
             report.figure("udp_receive_buffer_drops", Double(after.udpReceiveBufferErrors - before.udpReceiveBufferErrors), unit: "datagrams")
             // Where group frames go missing: not sent (the members' 20 ms loops fell behind), dropped
-            // at the server's socket, or dropped in a listener's process (its engine fell behind).
+            // at the server's socket, or lost at a listener (its socket, or its engine, fell behind).
             let groupExpected = Double(plan.members * LoadSample.expected(seconds: plan.seconds))
             report.figure("group_frames_sent_pct", groupExpected == 0 ? .nan : Double(after.groupFramesSent - before.groupFramesSent) * 100 / groupExpected, unit: "%")
             report.figure("server_socket_drops", Double(after.serverSocketDrops - before.serverSocketDrops), unit: "datagrams")
-            report.figure("listener_queue_drops", Double(after.listenerOverflow - before.listenerOverflow), unit: "datagrams")
+            report.figure("listener_drops", Double(after.listenerOverflow - before.listenerOverflow), unit: "datagrams")
             report.figure("load_generator_cpu_pct", (after.ownCPU - before.ownCPU) / after.wall.seconds(since: before.wall) * 100, unit: "%")
         } catch {
             print("load_error 1 error  # \(error)")
@@ -103,7 +119,24 @@ enum LoadBench {
     }
 
     /// Group members that read the call's audio; the others only talk.
-    static let listeners = 4
+    static let listeners = 2
+
+    /// Waits until every listener has opened frames of every other member (so every member's
+    /// key is out and in use); false if that did not happen in time.
+    static func waitUntilEveryListenerOpensEveryMember(_ members: [LoadDevice], within limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        let numbers = members.map(\.number)
+        while ContinuousClock.now < deadline {
+            var settled = true
+            for member in members where member.listens {
+                let received = await member.groupEngine.snapshot()?.hearing.mapValues(\.received) ?? [:]
+                if numbers.contains(where: { $0 != member.number && (received[$0] ?? 0) == 0 }) { settled = false; break }
+            }
+            if settled { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
 
     static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
         guard !sorted.isEmpty else { return .nan }

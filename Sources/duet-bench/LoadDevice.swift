@@ -19,6 +19,8 @@ final class LoadDevice: Sendable {
     /// The last hearing report of the device's 1:1 call, kept by `follower`.
     private final class LastHearing: Sendable {
         let report = Mutex<HearingReport?>(nil)
+        /// The call's other events with their times since the bench began (DUET_LOAD_VERBOSE).
+        let log = Mutex<[String]>([])
     }
 
     private let lastHearing = LastHearing()
@@ -44,7 +46,14 @@ final class LoadDevice: Sendable {
         groupEngine = try GroupCallEngine(session: session, options: groupOptions)
         let events = callEngine.events, hearing = lastHearing
         follower = Task {
-            for await event in events { if case let .hearing(report) = event { hearing.report.withLock { $0 = report } } }
+            for await event in events {
+                if case let .hearing(report) = event {
+                    hearing.report.withLock { $0 = report }
+                } else {
+                    let line = "\(Int(ContinuousClock.now.milliseconds(since: LoadDevice.benchStarted))) ms \(event)"
+                    hearing.log.withLock { $0.append(line) }
+                }
+            }
         }
         await callEngine.start()
         await groupEngine.follow()
@@ -63,6 +72,9 @@ final class LoadDevice: Sendable {
     }
 
     var hearing: HearingReport? { lastHearing.report.withLock { $0 } }
+    /// The call's events other than hearing reports, timed from `benchStarted`.
+    var callLog: [String] { lastHearing.log.withLock { $0 } }
+    static let benchStarted = ContinuousClock.now  // read first when the bench starts
 
     func close() async {
         await callEngine.hangUp()
@@ -92,7 +104,8 @@ struct LoadSample {
     /// Of those, the server's media socket's own (it fell behind reading).
     let serverSocketDrops: Int
     /// Frames every group member has sent so far (talkers included), and datagrams the
-    /// listeners' engines were too far behind to take (dropped in this process).
+    /// listeners lost on their side: dropped by the kernel at their sockets (the event loop
+    /// fell behind reading) or in this process (the engine fell behind taking them).
     let groupFramesSent: Int
     let listenerOverflow: Int
     let serverCPU: Double
@@ -114,7 +127,7 @@ struct LoadSample {
             guard let snapshot = await member.groupEngine.snapshot() else { continue }
             sent += snapshot.framesSent
             guard member.listens else { continue }
-            overflow += snapshot.datagramsOverflowed
+            overflow += snapshot.datagramsOverflowed + Self.socketDrops(port: Int(snapshot.legAddress.port))
             let decoded = members.map(\.number).filter { $0 != member.number && (member.decodes?.contains($0) ?? true) }
             views[member.number] = Member(connected: snapshot.mediaConnected, undecryptable: snapshot.undecryptable,
                                           received: snapshot.hearing.mapValues(\.received),

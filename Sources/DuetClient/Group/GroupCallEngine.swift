@@ -85,6 +85,8 @@ public actor GroupCallEngine {
     /// The call's 20 ms clock, and the loop reading the current leg's socket.
     private var clockTask: Task<Void, Never>?
     private var receiveTask: Task<Void, Never>?
+    /// The current leg's datagrams waiting for this actor.
+    private var inbox: DatagramInbox?
 
     /// How a device takes part in group calls. The defaults are every device's; the load
     /// bench changes them to fit dozens of members in one process on two cores.
@@ -185,8 +187,16 @@ public actor GroupCallEngine {
     /// Reads `leg`'s socket from now on (instead of any earlier leg's).
     func readDatagrams(of leg: ServerMediaLeg) {
         receiveTask?.cancel()
+        inbox?.close()
         let datagrams = leg.datagrams()
-        receiveTask = Task { [weak self] in for await datagram in datagrams { await self?.receive(datagram) } }
+        inbox = datagrams
+        receiveTask = Task { [weak self] in
+            for await _ in datagrams.rings { await self?.receive(datagrams.take()) }
+        }
+    }
+
+    private func receive(_ batch: [MediaSocket.Datagram]) {
+        for datagram in batch { receive(datagram) }
     }
 
     /// Leaves the call: the server drops the leg, every key is wiped, the socket closed.
@@ -199,7 +209,8 @@ public actor GroupCallEngine {
         call = nil
         clockTask?.cancel()
         receiveTask?.cancel()
-        (clockTask, receiveTask) = (nil, nil)
+        inbox?.close()
+        (clockTask, receiveTask, inbox) = (nil, nil, nil)
         if tellServer { _ = try? await session.connection.leaveGroupCall(callID: active.callID) }
         active.ring.wipe()
         active.leg.close()
@@ -221,7 +232,7 @@ public actor GroupCallEngine {
         call.map { GroupCallSnapshot(callID: $0.callID, group: $0.group, participants: $0.participants, epoch: $0.ring.epoch,
                                      mediaConnected: $0.mediaConnected, hearing: hearing, rekeys: $0.rekeys,
                                      keyGiven: $0.delivered, undecryptable: $0.undecryptable, framesSent: $0.leg.sent,
-                                     datagramsOverflowed: $0.leg.overflow.total) }
+                                     datagramsOverflowed: inbox?.dropped ?? 0, legAddress: $0.leg.socket.localAddress) }
     }
 
     /// Calls this device was rung for and has not joined.

@@ -1,3 +1,4 @@
+import DuetWire
 import Foundation
 
 /// What a group call engine tells its UI (and tests): room changes, every rekey with its
@@ -104,6 +105,8 @@ public struct GroupCallSnapshot: Sendable, Equatable {
     /// Datagrams that reached this device's socket while the engine was too far behind to take
     /// them (dropped in this process, not by the network).
     public let datagramsOverflowed: Int
+    /// The local address of this device's leg to the SFU (where its media comes from, as the SFU sees it).
+    public let legAddress: TransportAddress
 }
 
 /// The payload of a `sender-key` call signal: the channel's X3DH header while the channel is

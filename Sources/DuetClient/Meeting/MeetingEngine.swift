@@ -151,7 +151,7 @@ public actor MeetingEngine {
         if meeting.recording { eventSink.yield(.recording(true)) }
         let datagrams = leg.datagrams()
         tasks = [
-            Task { [weak self] in for await datagram in datagrams { await self?.receive(datagram) } },
+            Task { [weak self] in for await _ in datagrams.rings { await self?.receive(datagrams.take()) } },
             Task { [weak self] in await self?.clock() },
         ]
         report(leg.start())
@@ -207,6 +207,10 @@ public actor MeetingEngine {
     }
 
     /// DTLS to the leg; SRTP to the listener of the participant whose SSRC it carries.
+    private func receive(_ batch: [MediaSocket.Datagram]) {
+        for datagram in batch { receive(datagram) }
+    }
+
     private func receive(_ datagram: MediaSocket.Datagram) {
         guard let current = active, let leg = current.leg, datagram.source == leg.media, let first = datagram.bytes.first else { return }
         switch first {

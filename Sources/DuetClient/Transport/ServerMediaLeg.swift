@@ -2,7 +2,6 @@ import DuetCrypto
 import DuetMedia
 import DuetWire
 import Foundation
-import Synchronization
 
 /// This device's one media leg to the server's SFU (DESIGN §5 "Group" and "Meeting": one
 /// upstream whatever the number of people): a UDP socket, a DTLS-SRTP client association
@@ -25,9 +24,6 @@ final class ServerMediaLeg {
     /// Sends silence instead of the voice (the voice keeps its place in time).
     var muted = false
     private(set) var rejected = 0
-    /// Datagrams that arrived while the engine's queue of them was full (it fell behind), so
-    /// they were dropped in this process: a loaded machine's losses show where they happen.
-    let overflow = DatagramOverflow()
 
     var isConnected: Bool { sending != nil }
 
@@ -50,13 +46,11 @@ final class ServerMediaLeg {
         TransportAddress(ipv4: media.host == "localhost" ? "127.0.0.1" : media.host, port: UInt16(clamping: media.port))
     }
 
-    /// The socket's datagrams as a stream, for the engine's actor to take one at a time.
-    func datagrams() -> AsyncStream<MediaSocket.Datagram> {
-        let (datagrams, sink) = AsyncStream.makeStream(of: MediaSocket.Datagram.self, bufferingPolicy: .bufferingNewest(512))
-        socket.setHandler { [overflow] datagram in
-            if case .dropped = sink.yield(datagram) { overflow.count() }
-        }
-        return datagrams
+    /// The socket's datagrams from now on, for the engine's actor to take in batches.
+    func datagrams() -> DatagramInbox {
+        let inbox = DatagramInbox()
+        socket.setHandler { datagram in inbox.deliver(datagram) }
+        return inbox
     }
 
     /// What the handshake produced for the engine to report.
@@ -134,9 +128,3 @@ final class ServerMediaLeg {
     }
 }
 
-/// How many datagrams a leg's queue dropped; written on the socket's event loop, read by the engine.
-final class DatagramOverflow: Sendable {
-    private let dropped = Mutex(0)
-    func count() { dropped.withLock { $0 += 1 } }
-    var total: Int { dropped.withLock { $0 } }
-}

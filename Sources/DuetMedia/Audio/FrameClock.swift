@@ -8,11 +8,15 @@ public struct FrameClock: Sendable {
 
     public init() {}
 
-    /// Waits for the next frame's time; false once the task is cancelled.
+    /// Waits for the next frame's time; false once the task is cancelled. A frame already due
+    /// (the loop woke late) is returned at once: on a busy machine every wake-up comes late,
+    /// and a loop that slept once per frame would then make only one frame per wake-up —
+    /// half its frames, if wake-ups came 40 ms apart.
     public mutating func nextFrame() async -> Bool {
         next += .milliseconds(AudioFormat.frameDurationMilliseconds)
-        if next < .now - .milliseconds(200) { next = .now }
-        try? await Task.sleep(until: next)
+        let now = ContinuousClock.now
+        if next < now - .milliseconds(200) { next = now }
+        if next > now { try? await Task.sleep(until: next) }
         ticks += 1
         return !Task.isCancelled
     }
