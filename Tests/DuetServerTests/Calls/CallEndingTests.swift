@@ -24,10 +24,8 @@ struct CallEndingTests {
 
     @Test func aSecondCallerHearsBusyAndTheFirstCallCarriesOn() async throws {
         let server = try await TestServer.start()
-        var answering = CallOptions()
-        answering.autoAnswer = true
         let alice = try await CallTestDevice.make("+15552111", name: "Alice", on: server)
-        let bob = try await CallTestDevice.make("+15552112", name: "Bob", on: server, options: answering)
+        let bob = try await CallTestDevice.make("+15552112", name: "Bob", on: server, options: .autoAnswering)
         let carol = try await CallTestDevice.make("+15552113", name: "Carol", on: server)
         try await alice.engine.place(to: bob.number)
         #expect(await bob.events.waitForConnected() != nil)

@@ -14,8 +14,7 @@ struct CallSecurityTests {
     @Test func tamperedAndReplayedMediaAreRejectedAndCounted() async throws {
         let server = try await TestServer.start()
         let captured = Mutex<[[UInt8]]>([])
-        var answering = CallOptions()
-        answering.autoAnswer = true
+        var answering = CallOptions.autoAnswering
         answering.peerDatagramTap = { bytes in
             if case .rtp = MediaPacketKind(datagram: bytes) { captured.withLock { $0.append(bytes) } }
         }
@@ -55,16 +54,14 @@ struct CallSecurityTests {
 
     @Test func callingAContactWhoseKeyChangedWarnsBeforeRinging() async throws {
         let server = try await TestServer.start(openRegistration: true)
-        var answering = CallOptions()
-        answering.autoAnswer = true
         let alice = try await CallTestDevice.make("+15552211", name: "Alice", on: server)
-        let bob = try await CallTestDevice.make("+15552212", name: "Bob", on: server, options: answering)
+        let bob = try await CallTestDevice.make("+15552212", name: "Bob", on: server, options: .autoAnswering)
         try await alice.addContact(bob, name: "Bob")
         #expect(try alice.store.markVerified(number: bob.number, key: try bob.store.identityPublicKey()))
         await bob.close()
 
         // Bob's number now belongs to a new key (a reinstall, or someone else).
-        let newBob = try await CallTestDevice.make(bob.number, name: "Bob", on: server, options: answering)
+        let newBob = try await CallTestDevice.make(bob.number, name: "Bob", on: server, options: .autoAnswering)
         await #expect(throws: CallError.contactKeyChanged(bob.number)) { try await alice.engine.place(to: bob.number) }
         #expect(await alice.events.waitFor { if case let .warning(text) = $0 { text.contains("identity key changed") } else { false } } != nil)
         #expect(!newBob.events.events.contains { if case .incoming = $0 { true } else { false } }, "nothing rang")
@@ -86,9 +83,7 @@ struct CallSecurityTests {
 struct HostileCallSignalTests {
     @Test func malformedSignalsAreRefusedAndTheEngineCarriesOn() async throws {
         let server = try await TestServer.start()
-        var answering = CallOptions()
-        answering.autoAnswer = true
-        let bob = try await CallTestDevice.make("+15552251", name: "Bob", on: server, options: answering)
+        let bob = try await CallTestDevice.make("+15552251", name: "Bob", on: server, options: .autoAnswering)
         let mallory = TestDevice()
         let (raw, _) = try await mallory.connect(to: server)
         try await mallory.register(raw, as: "+15552252")

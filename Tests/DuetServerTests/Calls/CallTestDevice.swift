@@ -125,3 +125,12 @@ struct SecretWatch {
     var watched: Int { boxes.count }
     var alive: Int { boxes.filter { $0.object != nil }.count }
 }
+
+extension CallOptions {
+    /// A callee that answers every call at once (most call tests' second device).
+    static var autoAnswering: CallOptions {
+        var options = CallOptions()
+        options.autoAnswer = true
+        return options
+    }
+}

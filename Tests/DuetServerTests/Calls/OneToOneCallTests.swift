@@ -13,10 +13,8 @@ import Testing
 struct OneToOneCallTests {
     @Test func aDirectCallConnectsPeerToPeerAndEachSideHearsTheOther() async throws {
         let server = try await TestServer.start()
-        var answering = CallOptions()
-        answering.autoAnswer = true
         let alice = try await CallTestDevice.make("+15552001", name: "Alice", on: server)
-        let bob = try await CallTestDevice.make("+15552002", name: "Bob", on: server, options: answering)
+        let bob = try await CallTestDevice.make("+15552002", name: "Bob", on: server, options: .autoAnswering)
         try await alice.addContact(bob, name: "Bob")
         #expect(try bob.store.oneTimePrekeyCount() == 100)
 
@@ -50,12 +48,10 @@ struct OneToOneCallTests {
 
     @Test func forcedRelayConnectsThroughTheServersRelay() async throws {
         let server = try await TestServer.start()
-        var answering = CallOptions()
-        answering.autoAnswer = true
         var relayed = CallOptions()
         relayed.forceRelay = true
         let alice = try await CallTestDevice.make("+15552011", name: "Alice", on: server, options: relayed)
-        let bob = try await CallTestDevice.make("+15552012", name: "Bob", on: server, options: answering)
+        let bob = try await CallTestDevice.make("+15552012", name: "Bob", on: server, options: .autoAnswering)
 
         try await alice.engine.place(to: bob.number)
         #expect(await alice.events.waitForConnected() == .relay)
@@ -98,8 +94,7 @@ struct OneToOneCallTests {
         caller.forceRelay = true
         caller.keyLogPath = keyLog
         let captured = Mutex<[[UInt8]]>([])
-        var answering = CallOptions()
-        answering.autoAnswer = true
+        var answering = CallOptions.autoAnswering
         answering.peerDatagramTap = { bytes in
             if case .rtp = MediaPacketKind(datagram: bytes) { captured.withLock { $0.append(bytes) } }
         }

@@ -14,10 +14,8 @@ struct ServerRestartTests {
     @Test func aPeerToPeerCallOutlivesAServerRestartAndSignalingReconnects() async throws {
         let first = try await TestServer.start()
         let signaling = first.address, media = first.app.mediaAddress
-        var answering = CallOptions()
-        answering.autoAnswer = true
         let alice = try await CallTestDevice.make("+15554901", name: "Alice", on: first)
-        let bob = try await CallTestDevice.make("+15554902", name: "Bob", on: first, options: answering)
+        let bob = try await CallTestDevice.make("+15554902", name: "Bob", on: first, options: .autoAnswering)
         try await alice.engine.place(to: bob.number)
         #expect(await alice.events.waitForConnected() == .p2p, "\(alice.events.log)")
         #expect(await bob.events.waitForHearing(alice.number) != nil, "\(bob.events.log)")

@@ -23,9 +23,7 @@ struct TUIControllerTests {
     @Test func addVerifyCallMuteAndHangUpByKeys() async throws {
         let server = try await TestServer.start()
         let alice = try await CallTestDevice.make("+15552401", name: "Alice", on: server)
-        var answering = CallOptions()
-        answering.autoAnswer = true
-        let bot = try await CallTestDevice.make("+15552402", name: "Tone", on: server, options: answering)
+        let bot = try await CallTestDevice.make("+15552402", name: "Tone", on: server, options: .autoAnswering)
         let controller = try TUIController(session: alice.session, engine: alice.engine, profile: "alice", embedded: false)
         await controller.start {}
 

@@ -18,10 +18,8 @@ struct MaliciousServerTests {
     /// cannot be rung by it and only the impostor could answer — which SAS would expose.
     @Test func aSwappedBundleIsCaughtAsAKeyChangeBeforeAnyRing() async throws {
         let server = try await TestServer.start()
-        var answering = CallOptions()
-        answering.autoAnswer = true
         let alice = try await CallTestDevice.make("+15552301", name: "Alice", on: server)
-        let bob = try await CallTestDevice.make("+15552302", name: "Bob", on: server, options: answering)
+        let bob = try await CallTestDevice.make("+15552302", name: "Bob", on: server, options: .autoAnswering)
         try await alice.addContact(bob, name: "Bob")
         try await bob.addContact(alice, name: "Alice")
         let (seenByAlice, contact) = try await alice.session.safetyNumber(with: bob.number)
@@ -110,9 +108,7 @@ struct MaliciousServerTests {
     /// the second offer naming it cannot be answered, and nothing rings.
     @Test func aOneTimePrekeyHandedOutTwiceOpensOneCallOnly() async throws {
         let server = try await TestServer.start()
-        var answering = CallOptions()
-        answering.autoAnswer = true
-        let bob = try await CallTestDevice.make("+15552321", name: "Bob", on: server, options: answering)
+        let bob = try await CallTestDevice.make("+15552321", name: "Bob", on: server, options: .autoAnswering)
         let alice = try await CallTestDevice.make("+15552322", name: "Alice", on: server)
         let carol = try await CallTestDevice.make("+15552323", name: "Carol", on: server)
         let tampered = try TamperedDirectory(server)
