@@ -127,11 +127,7 @@ final class MediaService: Service, Sendable {
                 // loop and back) capped the SFU at a few thousand datagrams a second, idle-waiting.
                 var toClients: [Datagram] = []
                 for output in router.handle(event, now: Date().timeIntervalSince1970) {
-                    if case let .sendToClient(client, bytes) = output, let address = Optional(client.socketAddress) {
-                        toClients.append(Datagram(remoteAddress: address, data: ByteBuffer(bytes: bytes)))
-                    } else {
-                        await perform(output, outbound: outbound, sink: sink, group: &group)
-                    }
+                    await perform(output, toClients: &toClients, sink: sink, group: &group)
                 }
                 if !toClients.isEmpty {
                     // A failed UDP send (e.g. no route) loses datagrams; it must not end the port.
@@ -150,12 +146,13 @@ final class MediaService: Service, Sendable {
         }
     }
 
-    private func perform(_ output: MediaOutput, outbound: NIOAsyncChannelOutboundWriter<Datagram>,
+    /// Carries out one of the router's outputs; datagrams to clients are only collected in
+    /// `toClients`, which the loop writes at once after the event.
+    private func perform(_ output: MediaOutput, toClients: inout [Datagram],
                          sink: AsyncStream<MediaEvent>.Continuation, group: inout DiscardingTaskGroup) async {
         switch output {
         case let .sendToClient(client, bytes):
-            // A failed UDP send (e.g. no route) loses one datagram; it must not end the port.
-            try? await outbound.write(Datagram(remoteAddress: client.socketAddress, data: ByteBuffer(bytes: bytes)))
+            toClients.append(Datagram(remoteAddress: client.socketAddress, data: ByteBuffer(bytes: bytes)))
         case let .sendToPeer(socket, peer, bytes):
             try? await socket.outbound.write(Datagram(remoteAddress: peer.socketAddress, data: ByteBuffer(bytes: bytes)))
         case let .close(socket):
