@@ -17,7 +17,7 @@ extension CallEngine {
         ticker?.cancel()
         ticker = Task { [weak self] in
             let reader = Task { [weak self] in
-                for await _ in inbox.rings { await self?.receive(inbox.take()) }
+                for await batch in inbox.batches { await self?.receive(batch) }
             }
             defer {
                 inbox.close()

@@ -191,7 +191,7 @@ public actor GroupCallEngine {
         let datagrams = leg.datagrams()
         inbox = datagrams
         receiveTask = Task { [weak self] in
-            for await _ in datagrams.rings { await self?.receive(datagrams.take()) }
+            for await batch in datagrams.batches { await self?.receive(batch) }
         }
     }
 

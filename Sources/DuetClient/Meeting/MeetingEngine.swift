@@ -151,7 +151,7 @@ public actor MeetingEngine {
         if meeting.recording { eventSink.yield(.recording(true)) }
         let datagrams = leg.datagrams()
         tasks = [
-            Task { [weak self] in for await _ in datagrams.rings { await self?.receive(datagrams.take()) } },
+            Task { [weak self] in for await batch in datagrams.batches { await self?.receive(batch) } },
             Task { [weak self] in await self?.clock() },
         ]
         report(leg.start())

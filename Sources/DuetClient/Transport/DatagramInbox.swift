@@ -13,10 +13,11 @@ final class DatagramInbox: Sendable {
     }
 
     private let queue = Mutex(Queue())
-    private let bell: AsyncStream<Void>.Continuation
     /// Rings (at most once pending) when datagrams are waiting.
-    let rings: AsyncStream<Void>
-    /// Held at most; when full the oldest goes (counted in `dropped`).
+    private let rings: AsyncStream<Void>
+    private let bell: AsyncStream<Void>.Continuation
+    /// Held at most; when full, the oldest quarter goes (counted in `dropped`): dropping one at
+    /// a time would shift the whole queue for every datagram while the engine is behind.
     let capacity: Int
 
     init(capacity: Int = 2048) {
@@ -28,25 +29,31 @@ final class DatagramInbox: Sendable {
     func deliver(_ datagram: MediaSocket.Datagram) {
         queue.withLock { queue in
             if queue.datagrams.count >= capacity {
-                queue.datagrams.removeFirst()
-                queue.dropped += 1
+                let stale = max(1, capacity / 4)
+                queue.datagrams.removeFirst(stale)
+                queue.dropped += stale
             }
             queue.datagrams.append(datagram)
         }
         bell.yield()
     }
 
-    /// Everything waiting, oldest first.
-    func take() -> [MediaSocket.Datagram] {
+    /// Everything waiting at each ring, oldest first; ends when the inbox is closed.
+    var batches: AsyncMapSequence<AsyncStream<Void>, [MediaSocket.Datagram]> {
+        rings.map { [self] in take() }
+    }
+
+    private func take() -> [MediaSocket.Datagram] {
         queue.withLock { queue in
-            defer { queue.datagrams.removeAll(keepingCapacity: true) }
-            return queue.datagrams
+            let taken = queue.datagrams
+            queue.datagrams = []
+            return taken
         }
     }
 
     /// Datagrams dropped because the engine fell more than `capacity` behind.
     var dropped: Int { queue.withLock { $0.dropped } }
 
-    /// No more datagrams: the engine's loop over `rings` ends.
+    /// No more datagrams: the engine's loop over `batches` ends.
     func close() { bell.finish() }
 }

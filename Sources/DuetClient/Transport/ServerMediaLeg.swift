@@ -127,4 +127,3 @@ final class ServerMediaLeg {
         socket.close()
     }
 }
-
