@@ -96,8 +96,9 @@ public actor GroupCallEngine {
         /// Whose audio is decoded and analysed; nil: every member's. Frames from the others
         /// are still opened (SFrame authenticates them) and counted, not played.
         public var decoded: Set<String>?
-        /// False: send only — the SFU's frames are dropped as they arrive, unread (a load
-        /// generator's talkers; nobody would want this on a phone).
+        /// False: send only — once the leg is up its socket is no longer read, so the SFU's
+        /// frames stay in (and overflow) the kernel's buffer (a load generator's talkers;
+        /// nobody would want this on a phone).
         public var receivesAudio = true
 
         public init() {}
@@ -168,11 +169,10 @@ public actor GroupCallEngine {
         return info
     }
 
-    /// The socket of a leg to the SFU, with this engine's test impairment and receive policy.
+    /// The socket of a leg to the SFU, with this engine's test impairment.
     func bindSocket() async throws -> MediaSocket {
         let socket = try await MediaSocket.bind()
         socket.impair(impairment)
-        socket.dropMedia(!options.receivesAudio)
         return socket
     }
 

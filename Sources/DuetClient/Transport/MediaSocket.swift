@@ -60,12 +60,6 @@ public final class MediaSocket: Sendable {
         handler.state.withLock { $0.onlyAllowed = addresses }
     }
 
-    /// Drops RTP/RTCP (first byte 128–191) as it arrives, unread: a send-only participant
-    /// (the load bench's talkers) still needs its DTLS, not the SFU's copies of everyone's audio.
-    public func dropMedia(_ on: Bool) {
-        handler.state.withLock { $0.dropsMedia = on }
-    }
-
     /// Stops reading the socket for good: what arrives stays in (and overflows) the kernel's
     /// buffer, costing this process nothing — a send-only participant once its handshake is done.
     public func stopReading() {
@@ -82,14 +76,13 @@ public final class MediaSocket: Sendable {
         channel.close(promise: nil)
     }
 
-    /// The handler slot, address filter, media drop and impairment shared by the socket and its
-    /// channel handler: one lock, read once per datagram (50 a second per stream).
+    /// The handler slot, address filter and impairment shared by the socket and its channel
+    /// handler: one lock, read once per datagram (50 a second per stream).
     private final class HandlerBox: Sendable {
         struct State {
             var deliver: Handler?
             var onlyAllowed: Set<TransportAddress>?
             var impairment: NetworkImpairment?
-            var dropsMedia = false
         }
 
         let state = Mutex(State())
@@ -105,7 +98,6 @@ public final class MediaSocket: Sendable {
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let envelope = unwrapInboundIn(data)
             let state = handler.state.withLock { $0 }
-            if state.dropsMedia, let first = envelope.data.readableBytesView.first, (128...191).contains(first) { return }
             guard let source = TransportAddress(socketAddress: envelope.remoteAddress), let deliver = state.deliver else { return }
             if let allowed = state.onlyAllowed, !allowed.contains(source) { return }
             let datagram = Datagram(bytes: Array(envelope.data.readableBytesView), source: source)
