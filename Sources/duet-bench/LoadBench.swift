@@ -98,7 +98,7 @@ enum LoadBench {
             report.figure("call_setup_p99_ms", percentile(times, 0.99), unit: "ms")
             report.figure("media_loss_pct", after.lossPercent(since: before, seconds: plan.seconds, all: memberNumbers), unit: "%")
             report.figure("server_cpu_pct", (after.serverCPU - before.serverCPU) / after.wall.seconds(since: before.wall) * 100, unit: "%")
-            report.figure("server_rss_mb", after.serverMemory.peak, unit: "MiB")
+            report.figure("server_rss_mb", after.serverPeakMemory, unit: "MiB")
             report.figure("max_concurrent_relayed_calls", Double(after.healthyCalls(since: before)), unit: "calls")
             report.figure("max_group_members", Double(after.healthyMembers(since: before, seconds: plan.seconds, all: memberNumbers)), unit: "members")
             report.figure("decode_failures", Double(after.decodeFailures(since: before)), unit: "packets")

@@ -72,14 +72,11 @@ struct LoadServerProcess {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    /// Resident and peak resident memory in MiB.
-    var memory: (resident: Double, peak: Double) {
-        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8) else { return (0, 0) }
-        func kib(_ key: String) -> Double {
-            status.split(separator: "\n").first { $0.hasPrefix(key) }
-                .flatMap { Double($0.split(whereSeparator: \.isWhitespace).dropFirst().first ?? "") } ?? 0
-        }
-        return (kib("VmRSS:") / 1024, kib("VmHWM:") / 1024)
+    /// Peak resident memory in MiB (VmHWM).
+    var peakMemory: Double {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+        return (Double(line.split(whereSeparator: \.isWhitespace).dropFirst().first ?? "") ?? 0) / 1024
     }
 
     func stop() {
