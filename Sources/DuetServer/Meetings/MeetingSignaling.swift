@@ -152,10 +152,16 @@ struct MeetingSignaling {
             participant = .init(id: number, name: trimmed.isEmpty ? number : trimmed, guest: false, ssrc: ssrc)
         } else {
             guard !trimmed.isEmpty else { throw .invalidGroup("a guest needs a display name: pass --name NAME") }
-            participant = .init(id: "guest-\(key.shortFingerprint.filter(\.isHexDigit).prefix(8).lowercased())", name: trimmed, guest: true, ssrc: ssrc)
+            participant = .init(id: Self.guestID(for: key), name: trimmed, guest: true, ssrc: ssrc)
         }
         try context.mediaLegs.checkFree(fingerprint, for: participant.id)
         return MeetingRegistry.Member(participant: participant, key: key.rawRepresentation, fingerprint: fingerprint)
+    }
+
+    /// A guest's id in every meeting: from its key, so the same device is the same guest when it
+    /// comes back, and no guest can take another's id without its key.
+    static func guestID(for key: IdentityPublicKey) -> String {
+        "guest-\(key.shortFingerprint.filter(\.isHexDigit).prefix(8).lowercased())"
     }
 
     private func announceLeg(_ member: MeetingRegistry.Member, in code: String) throws(DirectoryError) {

@@ -1,5 +1,6 @@
 @testable import DuetClient
 @testable import DuetServer
+import DuetMedia
 import DuetWire
 import Foundation
 import Synchronization
@@ -24,6 +25,18 @@ struct MeetingMediaTests {
             if let number { _ = try await session.register(number: number, name: nil, invite: nil) }
             let engine = try MeetingEngine(session: session)
             return Attendee(session: session, engine: engine, events: Recorder(engine.events), home: home)
+        }
+
+        /// A guest whose voice does not sound like `number`'s: a guest's voice comes from its id,
+        /// which comes from its random key, and one in sixteen would share the voice's pitch slot,
+        /// so a mix of the two could not be told apart by ear (or by `VoiceAnalyser`).
+        static func guest(notSoundingLike number: String, on server: TestServer) async throws -> Attendee {
+            while true {
+                let guest = try await make(nil, on: server)
+                let id = MeetingSignaling.guestID(for: try guest.session.store.identityPublicKey())
+                if !VoiceSignature(number: id).soundsLike(VoiceSignature(number: number)) { return guest }
+                await guest.close()
+            }
         }
 
         func close() async {

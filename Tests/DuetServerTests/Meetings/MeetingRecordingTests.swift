@@ -16,7 +16,7 @@ struct MeetingRecordingTests {
         let server = try await TestServer.start()
         let data = URL(fileURLWithPath: server.dataDirectory)
         let host = try await Attendee.make("+15556401", on: server)
-        let guest = try await Attendee.make(nil, on: server)
+        let guest = try await Attendee.guest(notSoundingLike: "+15556401", on: server)
         let link = try await host.engine.create(open: true, record: true, name: "Host")
         #expect(await eventually { host.events.events.contains(.recording(true)) }, "\(host.events.log)")
         #expect(await eventually { await host.engine.snapshot()?.mediaConnected == true })
