@@ -219,7 +219,8 @@ extension CallEngine {
                                            remoteSSRC: active.remoteSSRC,
                                            sendKey: active.isCaller ? keys.callerToCallee : keys.calleeToCaller,
                                            receiveKey: active.isCaller ? keys.calleeToCaller : keys.callerToCallee,
-                                           wav: options.wav, opusComplexity: options.opusComplexity)
+                                           wav: options.wav, opusComplexity: options.opusComplexity,
+                                           voiceEncoding: options.voiceEncoding)
         } catch {
             emit(.warning("media could not start: \(error)"))
             return

@@ -1,4 +1,5 @@
 import DuetCrypto
+import DuetMedia
 import DuetWire
 import Foundation
 
@@ -49,6 +50,8 @@ public struct CallOptions: Sendable {
     /// The Opus encoder's complexity (0–10). 10 by default; the load bench runs a hundred
     /// devices in one process at 0, which costs a fraction of the CPU for the same packets.
     public var opusComplexity = 10
+    /// Live by default; the load bench's devices replay their voice encoded once (see `VoiceEncoder`).
+    public var voiceEncoding = VoiceEncoder.Mode.live
 
     public init() {}
 }

@@ -93,6 +93,8 @@ public actor GroupCallEngine {
     public struct Options: Sendable {
         /// The Opus encoder's complexity (0–10).
         public var opusComplexity = 10
+        /// Live by default; the load bench's devices replay their voice encoded once (see `VoiceEncoder`).
+        public var voiceEncoding = VoiceEncoder.Mode.live
         /// Whose audio is decoded and analysed; nil: every member's. Frames from the others
         /// are still opened (SFrame authenticates them) and counted, not played.
         public var decoded: Set<String>?
@@ -181,7 +183,7 @@ public actor GroupCallEngine {
         guard let media = info.media, let fingerprint = info.mediaFingerprint else { throw GroupCallEngineError.noMediaPort }
         guard let address = ServerMediaLeg.address(of: media) else { throw GroupCallEngineError.badMediaAddress(media.description) }
         return try ServerMediaLeg(socket: socket, media: address, certificate: certificate, serverFingerprint: fingerprint, voice: number,
-                                  opusComplexity: options.opusComplexity)
+                                  opusComplexity: options.opusComplexity, voiceEncoding: options.voiceEncoding)
     }
 
     /// Reads `leg`'s socket from now on (instead of any earlier leg's).

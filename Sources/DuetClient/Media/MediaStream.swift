@@ -25,11 +25,10 @@ final class MediaStream {
         case echo
     }
 
-    private var source: SyntheticVoice
+    private var outgoing: VoiceEncoder
     private let voice: Voice
     /// Decoded frames waiting to be sent back (echo), at most a second's worth.
     private var echoQueue: [[Int16]] = []
-    private let encoder: OpusEncoder
     private var packetizer: RTPPacketizer
     private let outbound: SRTPSession
     private let inbound: SRTPSession
@@ -47,10 +46,10 @@ final class MediaStream {
     /// - Parameters: the numbers whose voices this side may hear; `sendKey`/`receiveKey` are
     ///   SRTP master key ‖ salt for each direction.
     init(ownNumber: String, voice: Voice = .synthetic, candidates: [String], localSSRC: UInt32, remoteSSRC: UInt32,
-         sendKey: SecureBytes, receiveKey: SecureBytes, wav: URL?, opusComplexity: Int = 10) throws {
-        source = SyntheticVoice(number: ownNumber)
+         sendKey: SecureBytes, receiveKey: SecureBytes, wav: URL?, opusComplexity: Int = 10,
+         voiceEncoding: VoiceEncoder.Mode = .live) throws {
+        outgoing = try VoiceEncoder(number: ownNumber, complexity: opusComplexity, mode: voiceEncoding)
         self.voice = voice
-        encoder = try OpusEncoder(configuration: .init(complexity: opusComplexity))
         packetizer = RTPPacketizer(ssrc: localSSRC)
         outbound = try SRTPSession(role: .sender, masterKey: sendKey)
         inbound = try SRTPSession(role: .receiver, masterKey: receiveKey)
@@ -62,12 +61,10 @@ final class MediaStream {
 
     /// The next 20 ms of our voice (or silence when muted) as an SRTP packet.
     func nextPacket() throws -> [UInt8] {
-        let frame: [Int16] = switch voice {
-        case .synthetic: source.nextFrame()
-        case .echo: echoQueue.isEmpty ? [Int16](repeating: 0, count: AudioFormat.samplesPerFrame) : echoQueue.removeFirst()
+        let payload = switch voice {
+        case .synthetic: try outgoing.nextFrame(muted: muted)
+        case .echo: try outgoing.encode(muted || echoQueue.isEmpty ? [Int16](repeating: 0, count: AudioFormat.samplesPerFrame) : echoQueue.removeFirst())
         }
-        let samples = muted ? [Int16](repeating: 0, count: frame.count) : frame
-        let payload = try encoder.encode(samples)
         let packet = packetizer.packetize(payload)
         return try outbound.protect(packet.serialized())
     }

@@ -16,8 +16,7 @@ final class ServerMediaLeg {
     private let endpoint: DTLSEndpoint
     private var sending: SRTPSession?
     private var receiving: SRTPSession?
-    private var voice: SyntheticVoice
-    private let encoder: OpusEncoder
+    private var voice: VoiceEncoder
     private var packetizer: RTPPacketizer
     private var nextTick = ContinuousClock.now
     private(set) var sent = 0
@@ -29,15 +28,15 @@ final class ServerMediaLeg {
 
     /// `voice`: whose synthetic voice to send (a number, or a guest's id).
     init(socket: MediaSocket, media: TransportAddress, certificate: DTLSCertificate, serverFingerprint: DTLSFingerprint,
-         voice number: String, ssrc: UInt32 = .random(in: 1...UInt32.max), opusComplexity: Int = 10) throws {
+         voice number: String, ssrc: UInt32 = .random(in: 1...UInt32.max), opusComplexity: Int = 10,
+         voiceEncoding: VoiceEncoder.Mode = .live) throws {
         self.socket = socket
         self.media = media
         self.ssrc = ssrc
         // GCM first: the SFU prefers it and it costs one pass per packet.
         endpoint = try DTLSEndpoint(role: .client, certificate: certificate, peerFingerprint: serverFingerprint,
                                     profiles: [.aeadAES128GCM, .aesCM128HMACSHA1_80], initialRetransmissionTimeout: .milliseconds(500))
-        voice = SyntheticVoice(number: number)
-        encoder = try OpusEncoder(configuration: .init(complexity: opusComplexity))
+        voice = try VoiceEncoder(number: number, complexity: opusComplexity, mode: voiceEncoding)
         packetizer = RTPPacketizer(ssrc: ssrc)
     }
 
@@ -100,8 +99,7 @@ final class ServerMediaLeg {
     /// SRTP. Nothing is sent before the leg is up.
     func sendNextFrame(seal: ([UInt8]) throws -> [UInt8] = { $0 }) throws {
         guard let sending else { return }
-        let frame = voice.nextFrame()
-        let opus = try encoder.encode(muted ? [Int16](repeating: 0, count: frame.count) : frame)
+        let opus = try voice.nextFrame(muted: muted)
         let packet = packetizer.packetize(try seal(opus))
         socket.send(try sending.protect(packet.serialized()), to: media)
         sent += 1
