@@ -1,4 +1,5 @@
 import DuetClient
+import DuetMedia
 import DuetWire
 import Foundation
 
@@ -13,6 +14,8 @@ enum LoadBench {
         var calls = Int(ProcessInfo.processInfo.environment["DUET_LOAD_CALLS"] ?? "") ?? 50
         var members = Int(ProcessInfo.processInfo.environment["DUET_LOAD_MEMBERS"] ?? "") ?? 32
         var seconds = Int(ProcessInfo.processInfo.environment["DUET_LOAD_SECONDS"] ?? "") ?? 10
+        /// Replayed (each device's voice encoded once, see `VoiceEncoder`) unless DUET_LOAD_VOICE=live.
+        var voiceEncoding: VoiceEncoder.Mode = ProcessInfo.processInfo.environment["DUET_LOAD_VOICE"] == "live" ? .live : .replayed
     }
 
     static func run(report: BenchReport, plan: Plan = Plan()) async {
@@ -35,13 +38,14 @@ enum LoadBench {
             for (index, number) in memberNumbers.enumerated() {
                 let decodes = Set((1...2).map { memberNumbers[(index + $0) % memberNumbers.count] }).subtracting([number])
                 members.append(try await LoadDevice(number, home: home, server: server.signaling, relay: false, decodes: decodes,
-                                                    listens: index < Self.listeners))
+                                                    listens: index < Self.listeners, voiceEncoding: plan.voiceEncoding))
             }
             devices += members
             var callers: [LoadDevice] = [], callees: [LoadDevice] = []
             for index in 0..<plan.calls {
-                callers.append(try await LoadDevice("+1555810\(String(format: "%02d", index))", home: home, server: server.signaling, relay: true))
-                callees.append(try await LoadDevice("+1555820\(String(format: "%02d", index))", home: home, server: server.signaling, relay: true))
+                let suffix = String(format: "%02d", index)
+                callers.append(try await LoadDevice("+1555810\(suffix)", home: home, server: server.signaling, relay: true, voiceEncoding: plan.voiceEncoding))
+                callees.append(try await LoadDevice("+1555820\(suffix)", home: home, server: server.signaling, relay: true, voiceEncoding: plan.voiceEncoding))
             }
             devices += callers + callees
 
@@ -102,7 +106,8 @@ enum LoadBench {
             report.figure("max_concurrent_relayed_calls", Double(after.healthyCalls(since: before)), unit: "calls")
             report.figure("max_group_members", Double(after.healthyMembers(since: before, seconds: plan.seconds, all: memberNumbers)), unit: "members")
             report.figure("decode_failures", Double(after.decodeFailures(since: before)), unit: "packets")
-            report.figure("udp_receive_buffer_drops", Double(after.udpReceiveBufferErrors - before.udpReceiveBufferErrors), unit: "datagrams")
+            let readersDrops = (after.udpReceiveBufferErrors - before.udpReceiveBufferErrors) - (after.talkerSocketDrops - before.talkerSocketDrops)
+            report.figure("udp_receive_buffer_drops", Double(readersDrops), unit: "datagrams")
             // Where group frames go missing: not sent (the members' 20 ms loops fell behind), dropped
             // at the server's socket, or lost at a listener (its socket, or its engine, fell behind).
             let groupExpected = Double(plan.members * LoadSample.expected(seconds: plan.seconds))

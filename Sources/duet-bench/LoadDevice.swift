@@ -1,11 +1,13 @@
 import DuetClient
+import DuetMedia
 import DuetWire
 import Foundation
 import Synchronization
 
 /// One device of the load bench: its session with a 1:1 engine (relay forced, auto-answer)
 /// and a group engine, and the last hearing report of its call. A hundred of these share two
-/// cores with the server, so each encodes at Opus complexity 0 and, in the group call, decodes
+/// cores with the server, so each encodes at Opus complexity 0 — once, replaying its voice
+/// (`VoiceEncoder.Mode.replayed`) unless DUET_LOAD_VOICE=live — and, in the group call, decodes
 /// only the members in `decodes` (every frame is still opened by SFrame and counted).
 final class LoadDevice: Sendable {
     let number: String
@@ -26,7 +28,8 @@ final class LoadDevice: Sendable {
     private let lastHearing = LastHearing()
     private let follower: Task<Void, Never>
 
-    init(_ number: String, home: URL, server: HostPort, relay: Bool, decodes: Set<String>? = nil, listens: Bool = true) async throws {
+    init(_ number: String, home: URL, server: HostPort, relay: Bool, decodes: Set<String>? = nil, listens: Bool = true,
+         voiceEncoding: VoiceEncoder.Mode) async throws {
         self.number = number
         self.decodes = decodes
         let store = try DeviceStore.open(ProfileLocation(name: number.filter(\.isNumber), home: home), passphrase: nil, create: true)
@@ -37,9 +40,11 @@ final class LoadDevice: Sendable {
         options.forceRelay = relay
         options.autoAnswer = true
         options.opusComplexity = 0
+        options.voiceEncoding = voiceEncoding
         callEngine = try CallEngine(session: session, options: options)
         var groupOptions = GroupCallEngine.Options()
         groupOptions.opusComplexity = 0
+        groupOptions.voiceEncoding = voiceEncoding
         groupOptions.decoded = decodes
         groupOptions.receivesAudio = listens
         self.listens = listens

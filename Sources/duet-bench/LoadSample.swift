@@ -17,6 +17,9 @@ struct LoadSample {
     /// Datagrams the kernel dropped because a socket's receive buffer was full (all sockets
     /// of the machine: loopback here): where loss comes from when a reader falls behind.
     let udpReceiveBufferErrors = Self.udpCounter("RcvbufErrors")
+    /// Of those, the group's talkers' own: they stop reading by design, so all the SFU sends
+    /// them is dropped there and says nothing about anyone falling behind.
+    let talkerSocketDrops: Int
     /// Of those, the server's media socket's own (it fell behind reading).
     let serverSocketDrops: Int
     /// Frames every group member has sent so far (talkers included), and datagrams the
@@ -39,11 +42,14 @@ struct LoadSample {
         ownCPU = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
         let drops = Self.socketDropsByPort()
         serverSocketDrops = drops[server.media.port] ?? 0
-        var views: [String: Member] = [:], sent = 0, overflow = 0
+        var views: [String: Member] = [:], sent = 0, overflow = 0, unread = 0
         for member in members {
             guard let snapshot = await member.groupEngine.snapshot() else { continue }
             sent += snapshot.framesSent
-            guard member.listens else { continue }
+            guard member.listens else {
+                unread += drops[Int(snapshot.legAddress.port)] ?? 0
+                continue
+            }
             overflow += snapshot.datagramsOverflowed + (drops[Int(snapshot.legAddress.port)] ?? 0)
             let decoded = members.map(\.number).filter { $0 != member.number && (member.decodes?.contains($0) ?? true) }
             views[member.number] = Member(connected: snapshot.mediaConnected, undecryptable: snapshot.undecryptable,
@@ -53,6 +59,7 @@ struct LoadSample {
         self.members = views
         groupFramesSent = sent
         listenerOverflow = overflow
+        talkerSocketDrops = unread
         calls = zip(callers, callees).map { caller, callee in
             guard let a = caller.hearing, let b = callee.hearing else { return (false, 0, []) }
             let refused = a.tamperedPackets + a.replayedPackets + b.tamperedPackets + b.replayedPackets
@@ -61,8 +68,17 @@ struct LoadSample {
         }
     }
 
+    /// A file of /proc, whole. (`String(contentsOfFile:)` and `FileManager.contents(atPath:)`
+    /// stop after the first read of a proc file, which reports a size of 0: about 30 rows of
+    /// /proc/net/udp, where the loaded machine has hundreds. A file handle reads to the end.)
+    static func procFile(_ path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        return (try? handle.readToEnd()).map { String(decoding: $0 ?? Data(), as: UTF8.self) }
+    }
+
     static func udpCounter(_ name: String) -> Int {
-        guard let snmp = try? String(contentsOfFile: "/proc/net/snmp", encoding: .utf8) else { return 0 }
+        guard let snmp = Self.procFile("/proc/net/snmp") else { return 0 }
         let rows = snmp.split(separator: "\n").filter { $0.hasPrefix("Udp:") }.map { $0.split(separator: " ") }
         guard rows.count >= 2, let column = rows[0].firstIndex(where: { $0 == name }), column < rows[1].count else { return 0 }
         return Int(rows[1][column]) ?? 0
@@ -71,7 +87,7 @@ struct LoadSample {
     /// The kernel's drop count of every UDP socket, by local port (/proc/net/udp: the local
     /// address is IP:PORT in hex, drops the last column), read once per sample.
     static func socketDropsByPort() -> [Int: Int] {
-        guard let table = try? String(contentsOfFile: "/proc/net/udp", encoding: .utf8) else { return [:] }
+        guard let table = Self.procFile("/proc/net/udp") else { return [:] }
         var drops: [Int: Int] = [:]
         for row in table.split(separator: "\n").dropFirst() {
             let fields = row.split(separator: " ")

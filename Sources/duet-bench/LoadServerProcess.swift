@@ -64,7 +64,7 @@ struct LoadServerProcess {
 
     /// CPU seconds (user + system) the server has used so far.
     var cpuSeconds: Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+        guard let stat = LoadSample.procFile("/proc/\(process.processIdentifier)/stat"),
               let close = stat.lastIndex(of: ")") else { return 0 }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         // After the command: state is field 3, utime 14 and stime 15 (1-based, proc(5)).
@@ -74,7 +74,7 @@ struct LoadServerProcess {
 
     /// Peak resident memory in MiB (VmHWM).
     var peakMemory: Double {
-        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+        guard let status = LoadSample.procFile("/proc/\(process.processIdentifier)/status"),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
         return (Double(line.split(whereSeparator: \.isWhitespace).dropFirst().first ?? "") ?? 0) / 1024
     }
