@@ -87,4 +87,33 @@ struct SFURoomTests {
         #expect(room.route(try people[1].packet([4]), from: people[1].address).map(\.to) == [people[0].address])
         #expect(room.participants == [people[0].number, people[1].number])
     }
+
+    /// A meeting's legs announce their SSRC over signaling and everyone is told whose is whose:
+    /// such a leg holds its SSRC before it sends anything, and may send no other.
+    @Test func aLegWithAnAnnouncedSSRCHoldsItFromTheStartAndSendsNoOther() throws {
+        let (room, people) = try room(2)
+        // Participant 0 sends under 0x3000 first; then participant 2 joins having announced it.
+        var squatter = RTPPacketizer(ssrc: 0x3000)
+        #expect(room.route(try people[0].out.protect(squatter.packetize([1]).serialized()), from: people[0].address).count == 1)
+        var announced = try Participant(2)
+        announced.packetizer = RTPPacketizer(ssrc: 0x3000)
+        try room.join(announced.number, address: announced.address, sendingKey: announced.sendingKey,
+                      receivingKey: announced.receivingKey, ssrc: 0x3000)
+        #expect(room.ssrcs[0x3000] == announced.number)
+        #expect(room.route(try people[0].out.protect(squatter.packetize([2]).serialized()), from: people[0].address).isEmpty)
+
+        // An SSRC announced by a leg that has not sent yet is its own too.
+        var late = try Participant(3)
+        try room.join(late.number, address: late.address, sendingKey: late.sendingKey, receivingKey: late.receivingKey, ssrc: 0x1003)
+        var impostor = RTPPacketizer(ssrc: 0x1003)
+        #expect(room.route(try people[1].out.protect(impostor.packetize([3]).serialized()), from: people[1].address).isEmpty)
+
+        // The announcing legs: their own SSRC goes to everyone else, any other is dropped.
+        #expect(room.route(try announced.packet([4]), from: announced.address).count == 3)
+        #expect(room.route(try late.packet([5]), from: late.address).count == 3)
+        var other = RTPPacketizer(ssrc: 0x4444)
+        #expect(room.route(try late.out.protect(other.packetize([6]).serialized()), from: late.address).isEmpty)
+        #expect(room.ssrcs[0x4444] == nil)
+        #expect(room.drops[.foreignSSRC] == 3)
+    }
 }

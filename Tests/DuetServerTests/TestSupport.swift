@@ -14,8 +14,8 @@ struct TestServer {
 
     /// `signaling`/`media`: fixed ports (a restart on the ones clients know); ephemeral by default.
     static func start(dataDirectory: String? = nil, openRegistration: Bool = false, loginTimeout: Duration = .seconds(15),
-                      signaling: HostPort? = nil, media: HostPort? = nil, mediaWitness: MediaWitness? = nil,
-                      logger: Logger? = nil) async throws -> TestServer {
+                      knockTimeout: Duration = .seconds(120), signaling: HostPort? = nil, media: HostPort? = nil,
+                      mediaWitness: MediaWitness? = nil, logger: Logger? = nil) async throws -> TestServer {
         let directory = dataDirectory ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("duet-server-test-\(UUID().uuidString)").path
         let configuration = ServerConfiguration(
@@ -23,6 +23,7 @@ struct TestServer {
             dataDirectory: directory, openRegistration: openRegistration)
         var configured = configuration
         configured.loginTimeout = loginTimeout
+        configured.knockTimeout = knockTimeout
         configured.mediaWitness = mediaWitness
         var quiet = Logger(label: "duet.server.test")
         quiet.logLevel = .warning

@@ -13,6 +13,9 @@ public struct ServerConfiguration: Sendable {
     /// A connection that has not authenticated this long after the challenge is closed, so
     /// idle or half-open TLS connections cannot pile up.
     public var loginTimeout: Duration = .seconds(15)
+    /// A knock at a meeting the host has not answered in this long is turned away, so nobody
+    /// waits at a door forever (and the host's door list does not grow stale).
+    public var knockTimeout: Duration = .seconds(120)
     /// Sees the media the server carries (the demo's and tests' audit); nil in `duet server`.
     public var mediaWitness: MediaWitness?
 

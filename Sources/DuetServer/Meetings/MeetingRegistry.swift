@@ -10,6 +10,9 @@ actor MeetingRegistry {
         var participant: Signaling.MeetingParticipant
         let key: [UInt8]
         let fingerprint: DTLSFingerprint
+        /// Which knock this is (the registry counts them), so a timer set for one knock never
+        /// turns away the same device knocking again.
+        var knock = 0
         var id: String { participant.id }
     }
 
@@ -38,6 +41,7 @@ actor MeetingRegistry {
     }
 
     private var rooms: [String: Room] = [:]
+    private var knocks = 0
 
     /// A new meeting with its host in it.
     func create(code: String, host: Member, open: Bool, record: Bool) -> Room {
@@ -47,19 +51,37 @@ actor MeetingRegistry {
     }
 
     /// Comes in at once (open meeting, or its host coming back) or waits at the door. A device
-    /// already in or knocking is replaced (it reconnected).
-    func knock(_ code: String, member: Member) -> Knock {
+    /// already in or knocking is replaced (it reconnected). An SSRC someone else in the room
+    /// (or at its door) announced is refused: everyone is told whose stream is whose by SSRC,
+    /// so a second announcement of one would let a participant speak as another.
+    func knock(_ code: String, member: Member) throws(DirectoryError) -> Knock {
         guard var room = rooms[code] else { return .unknown }
         room.members.removeAll { $0.key == member.key || $0.id == member.id }
         room.knocking.removeAll { $0.key == member.key || $0.id == member.id }
+        if (room.members + room.knocking).contains(where: { $0.participant.ssrc == member.participant.ssrc }) {
+            throw .notPermitted("that SSRC is another participant's in this meeting; join again with a new random one")
+        }
         if room.open || member.key == room.hostKey {
             room.members.append(member)
             rooms[code] = room
             return .admitted(room)
         }
-        room.knocking.append(member)
+        knocks += 1
+        var knocker = member
+        knocker.knock = knocks
+        room.knocking.append(knocker)
         rooms[code] = room
         return .waiting(room)
+    }
+
+    /// Turns away `key`'s knock at `code` if it still waits since the knock numbered `knock`:
+    /// the room as it is now, and who was turned away; nil if the host answered meanwhile, the
+    /// device knocked again or left, or the meeting ended.
+    func expireKnock(_ code: String, key: [UInt8], knock: Int) -> (Room, Member)? {
+        guard var room = rooms[code], let index = room.knocking.firstIndex(where: { $0.key == key && $0.knock == knock }) else { return nil }
+        let member = room.knocking.remove(at: index)
+        rooms[code] = room
+        return (room, member)
     }
 
     /// The host lets `participant` in (returning them) or not (returning them too, now gone).

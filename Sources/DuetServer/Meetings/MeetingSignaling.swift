@@ -48,13 +48,14 @@ struct MeetingSignaling {
                 refuseLater(request.code, to: raw)
                 return .meetingWaiting(.init(code: request.code))
             }
-            switch await context.meetings.knock(request.code, member: member) {
+            switch try await context.meetings.knock(request.code, member: member) {
             case let .admitted(room):
                 try announceLeg(member, in: room.code)
                 await tell(room, joined: [member.id], left: [], except: raw)
                 return .meeting(withMedia(room.view(for: raw)))
             case let .waiting(room):
                 await tell(room, joined: [], left: [], except: raw)  // the host sees the knock
+                if let knock = room.knocking.first(where: { $0.key == raw })?.knock { turnAwayLater(request.code, key: raw, knock: knock) }
                 return .meetingWaiting(.init(code: request.code))
             case .unknown:
                 refuseLater(request.code, to: raw)
@@ -165,7 +166,7 @@ struct MeetingSignaling {
     }
 
     private func announceLeg(_ member: MeetingRegistry.Member, in code: String) throws(DirectoryError) {
-        try context.mediaLegs.announce(member.fingerprint, for: .init(callID: Self.roomID(code), number: member.id))
+        try context.mediaLegs.announce(member.fingerprint, for: .init(callID: Self.roomID(code), number: member.id, ssrc: member.participant.ssrc))
     }
 
     /// The reply's view with where the media goes.
@@ -182,6 +183,23 @@ struct MeetingSignaling {
             let change = Signaling.MeetingChanged(meeting: room.view(for: member.key), joined: joined, left: left, notice: notice)
             await context.hub.send(.meetingChanged(change), toKey: member.key)
         }
+    }
+
+    /// A knock nobody answered within `knockTimeout` is turned away, and the host's door list
+    /// loses it.
+    private func turnAwayLater(_ code: String, key: [UInt8], knock: Int) {
+        let context = self.context, signaling = self
+        Task {
+            try? await Task.sleep(for: context.knockTimeout)
+            guard let (room, member) = await context.meetings.expireKnock(code, key: key, knock: knock) else { return }
+            let reason = Self.knockTimedOutReason(context.knockTimeout)
+            await context.hub.send(.meetingClosed(.init(code: code, reason: reason)), toKey: member.key)
+            await signaling.tell(room, joined: [], left: [], except: member.key)
+        }
+    }
+
+    static func knockTimedOutReason(_ timeout: Duration) -> String {
+        "not admitted: nobody let you in within \(timeout.components.seconds) seconds"
     }
 
     /// An unknown (or malformed) code is refused the way a host refuses: after a wait.

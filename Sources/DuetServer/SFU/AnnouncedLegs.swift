@@ -19,6 +19,9 @@ final class AnnouncedLegs: Sendable {
     struct Leg: Hashable, Sendable {
         let callID: String
         let number: String
+        /// The one SSRC the leg may send, when signaling announced it (a meeting's participants
+        /// are told whose stream is whose by SSRC, so nobody may send under another's).
+        var ssrc: UInt32? = nil
     }
 
     private struct State {
@@ -54,10 +57,9 @@ final class AnnouncedLegs: Sendable {
     /// Forgets every fingerprint `number` announced for `callID` (it left, vanished or was
     /// removed from the group); the media loop drops the legs at its next datagram or tick.
     func withdraw(callID: String, number: String) {
-        let leg = Leg(callID: callID, number: number)
         state.withLock { state in
             let before = state.legs.count
-            state.legs = state.legs.filter { $0.value != leg }
+            state.legs = state.legs.filter { $0.value.callID != callID || $0.value.number != number }
             if state.legs.count != before { state.generation &+= 1 }
         }
     }

@@ -154,7 +154,7 @@ struct SFUPort {
             // The room decrypts with what the device sends with (our remoteSending) and
             // encrypts with what it receives with (our localSending).
             try room.join(owner.number, address: address, sendingKey: keys.remoteSending, receivingKey: keys.localSending,
-                          profile: keys.profile)
+                          profile: keys.profile, ssrc: owner.ssrc)
         } catch {
             count("SRTP set-up failed")
             return

@@ -19,7 +19,8 @@ public final class SFURoom {
         case unauthentic
         /// Not a parseable RTP packet after decryption.
         case malformed
-        /// An SSRC another leg already sends: no participant may speak as another.
+        /// An SSRC another leg already sends, or not the one its participant announced: no
+        /// participant may speak as another.
         case foreignSSRC
     }
 
@@ -37,6 +38,8 @@ public final class SFURoom {
         /// Encrypts what we forward to it (its SRTP receiving key).
         let outbound: SRTPSession
         var ssrcs: Set<UInt32> = []
+        /// The only SSRC this leg may send, if its participant announced one (meetings).
+        let announcedSSRC: UInt32?
         /// Latest RFC 6464 level, in -dBov (0 loudest, 127 silence).
         var level: UInt8 = 127
     }
@@ -58,13 +61,23 @@ public final class SFURoom {
 
     /// Adds a participant's leg with the two SRTP master keys (key ‖ salt) its DTLS-SRTP
     /// handshake gave: the one it sends with and the one it receives with, for the profile
-    /// the handshake agreed.
+    /// the handshake agreed. With `ssrc` (announced over signaling, as in a meeting) the leg
+    /// holds that SSRC from the start and may send no other; without it (a group call, whose
+    /// frames SFrame authenticates end to end) a leg claims the SSRCs it sends first.
     public func join(_ participant: String, address: TransportAddress, sendingKey: SecureBytes, receivingKey: SecureBytes,
-                     profile: SRTPProfile = .aesCM128HMACSHA1_80) throws {
+                     profile: SRTPProfile = .aesCM128HMACSHA1_80, ssrc: UInt32? = nil) throws {
         leave(address: address)
-        legs[address] = Leg(participant: participant, address: address,
-                            inbound: try SRTPSession(profile: profile, role: .receiver, masterKey: sendingKey),
-                            outbound: try SRTPSession(profile: profile, role: .sender, masterKey: receivingKey))
+        var leg = Leg(participant: participant, address: address,
+                      inbound: try SRTPSession(profile: profile, role: .receiver, masterKey: sendingKey),
+                      outbound: try SRTPSession(profile: profile, role: .sender, masterKey: receivingKey),
+                      announcedSSRC: ssrc)
+        if let ssrc {
+            // Signaling let nobody else in the room announce it; a leg that claimed it unannounced loses it.
+            if let squatter = ssrcOwner[ssrc] { legs[squatter]?.ssrcs.remove(ssrc) }
+            ssrcOwner[ssrc] = address
+            leg.ssrcs = [ssrc]
+        }
+        legs[address] = leg
     }
 
     /// Removes a leg (left, or vanished); its SRTP contexts are freed with it.
@@ -90,6 +103,7 @@ public final class SFURoom {
         var packet = datagram
         do { try leg.inbound.unprotect(inPlace: &packet) } catch { return drop(.unauthentic) }
         guard let header = try? RTPPacket(parsing: packet) else { return drop(.malformed) }
+        if let only = leg.announcedSSRC, header.ssrc != only { return drop(.foreignSSRC) }
         if let owner = ssrcOwner[header.ssrc], owner != source { return drop(.foreignSSRC) }
         if ssrcOwner[header.ssrc] == nil {
             ssrcOwner[header.ssrc] = source

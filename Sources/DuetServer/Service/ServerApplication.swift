@@ -50,6 +50,7 @@ public final class ServerApplication: Sendable {
             hub: SignalingHub(), fingerprint: certificate.fingerprint, relayCredentials: issuer,
             media: boundMedia.address, mediaFingerprint: mediaCertificate.fingerprint, mediaLegs: legs, logger: logger)
         context.loginTimeout = configuration.loginTimeout
+        context.knockTimeout = configuration.knockTimeout
         context.recordings = recordings
         let signaling: SignalingService
         do { signaling = try await SignalingService.bind(configuration.signaling, tls: tls, context: context) } catch {

@@ -25,6 +25,8 @@ struct SignalingContext: Sendable {
     var recordings: MeetingRecordings?
     /// See `ServerConfiguration.loginTimeout`.
     var loginTimeout: Duration = .seconds(15)
+    /// See `ServerConfiguration.knockTimeout`.
+    var knockTimeout: Duration = .seconds(120)
 
     /// Sends `recipient` its queued keyChanged notices if it is online, then forgets them.
     func deliverPendingKeyChanges(to recipient: [UInt8]) async {

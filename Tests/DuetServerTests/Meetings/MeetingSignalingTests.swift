@@ -85,6 +85,58 @@ struct MeetingSignalingTests {
         try await server.stop()
     }
 
+    /// Everyone in a meeting maps streams to people by announced SSRC, so a second
+    /// announcement of one would let its maker speak as someone else.
+    @Test func anSSRCSomeoneInTheMeetingAnnouncedIsRefused() async throws {
+        let server = try await TestServer.start()
+        let host = try await person("+15556011", on: server)
+        let bob = try await person("+15556012", on: server)
+        let meeting = try await host.connection.createMeeting(open: true, record: false, name: "Ann", dtlsFingerprint: host.fingerprint, ssrc: host.ssrc)
+        await expectServerError(.notPermitted) {
+            _ = try await bob.connection.joinMeeting(code: meeting.code, name: nil, dtlsFingerprint: bob.fingerprint, ssrc: host.ssrc)
+        }
+        let entry = try await bob.connection.joinMeeting(code: meeting.code, name: nil, dtlsFingerprint: bob.fingerprint, ssrc: bob.ssrc)
+        guard case let .joined(inside) = entry else { Issue.record("bob was not let in: \(entry)"); return }
+        #expect(inside.participants.map(\.ssrc) == [host.ssrc, bob.ssrc])
+        // The same device joining again (it reconnected) keeps its own SSRC.
+        let again = try await bob.connection.joinMeeting(code: meeting.code, name: nil, dtlsFingerprint: bob.fingerprint, ssrc: bob.ssrc)
+        guard case let .joined(rejoined) = again else { Issue.record("bob could not join again: \(again)"); return }
+        #expect(rejoined.participants.map(\.ssrc) == [host.ssrc, bob.ssrc])
+        for person in [host, bob] { await person.connection.close() }
+        try await server.stop()
+    }
+
+    /// Nobody waits at a door forever: an unanswered knock is turned away after the server's
+    /// knock timeout, and leaves the host's door list; a second knock gets a timer of its own.
+    @Test func aKnockNobodyAnswersIsTurnedAway() async throws {
+        let server = try await TestServer.start(knockTimeout: .seconds(2))
+        let host = try await person("+15556021", on: server)
+        let guest = try await person(nil, on: server)
+        let meeting = try await host.connection.createMeeting(open: false, record: false, name: "Ann", dtlsFingerprint: host.fingerprint, ssrc: host.ssrc)
+        let knocked = ContinuousClock.now
+        #expect(try await guest.connection.joinMeeting(code: meeting.code, name: "Visitor", dtlsFingerprint: guest.fingerprint, ssrc: guest.ssrc)
+                == .waiting(code: meeting.code))
+        let seen = await host.events.waitFor { if case let .meetingChanged(change) = $0 { !change.meeting.knocking.isEmpty } else { false } }
+        guard case let .meetingChanged(change) = seen, let guestID = change.meeting.knocking.first?.id else {
+            Issue.record("the host did not see the knock"); return
+        }
+        // Knocking again a second later replaces the first knock and its timer.
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await guest.connection.joinMeeting(code: meeting.code, name: "Visitor", dtlsFingerprint: guest.fingerprint, ssrc: guest.ssrc)
+                == .waiting(code: meeting.code))
+        let reason = await closed(guest, meeting.code)
+        #expect(reason == MeetingSignaling.knockTimedOutReason(.seconds(2)))
+        #expect(ContinuousClock.now - knocked >= .seconds(3), "the first knock's timer turned away the second knock")
+        let door = await host.events.waitFor { if case let .meetingChanged(change) = $0 { change.meeting.knocking.isEmpty } else { false } }
+        #expect(door != nil, "the host still sees the knock")
+        // Turned away means out: the host can no longer admit it.
+        await expectServerError(.unknownMeeting) {
+            _ = try await host.connection.admitToMeeting(code: meeting.code, participant: guestID, admit: true)
+        }
+        for person in [host, guest] { await person.connection.close() }
+        try await server.stop()
+    }
+
     @Test func unknownCodesAreRefusedLikeDenialsAndGuessesAreLimited() async throws {
         let server = try await TestServer.start()
         let guesser = try await person(nil, on: server)
