@@ -70,6 +70,9 @@ public actor DeviceSession {
         case changed(Signaling.MeetingChanged)
         case admitted(Signaling.Meeting)
         case closed(Signaling.MeetingClosed)
+        /// Signaling is back after a break: the server took this device out of its meetings
+        /// when the old connection closed (or restarted and remembers none).
+        case reconnected
     }
 
     /// One piece of news for the group call engine.
@@ -150,9 +153,12 @@ public actor DeviceSession {
             groupCallSink.yield(.room(GroupCallEvent(call: call, joined: joined, left: left)))
         case .connected:
             link = .connected
-            // Every connection after the first is a reconnection: a group call's room (and its
-            // SFU leg) may be gone with the old connection, so the engine rejoins.
-            if connectedBefore { groupCallSink.yield(.reconnected) }
+            // Every connection after the first is a reconnection: a group call's room or a
+            // meeting (and its SFU leg) may be gone with the old connection, so the engines rejoin.
+            if connectedBefore {
+                groupCallSink.yield(.reconnected)
+                meetingSink.yield(.reconnected)
+            }
             connectedBefore = true
         case let .reconnecting(attempt, _):
             link = .reconnecting(attempt: attempt)

@@ -18,12 +18,16 @@ public actor MeetingEngine {
 
     private struct Active {
         let link: MeetingLink
+        /// The name given when creating or joining, for knocking again after a break.
+        let name: String?
         let ssrc: UInt32
         let socket: MediaSocket
         var meeting: Signaling.Meeting?
         var leg: ServerMediaLeg?
         var listeners: [String: GroupMemberListener] = [:]
         var mediaConnected = false
+        /// Knocking again after losing the server (see `rejoin`).
+        var rejoining = false
         let started = ContinuousClock.now
     }
 
@@ -49,7 +53,7 @@ public actor MeetingEngine {
             meeting = try await session.connection.createMeeting(open: open, record: record, name: name, dtlsFingerprint: certificate.fingerprint, ssrc: ssrc)
         } catch { socket.close(); throw error }
         let link = MeetingLink(server: session.server, code: meeting.code)
-        active = Active(link: link, ssrc: ssrc, socket: socket)
+        active = Active(link: link, name: name, ssrc: ssrc, socket: socket)
         eventSink.yield(.created(link))
         try enter(meeting)
         return link
@@ -65,7 +69,7 @@ public actor MeetingEngine {
         do {
             entry = try await session.connection.joinMeeting(code: link.code, name: name, dtlsFingerprint: certificate.fingerprint, ssrc: ssrc)
         } catch { socket.close(); throw error }
-        active = Active(link: link, ssrc: ssrc, socket: socket)
+        active = Active(link: link, name: name, ssrc: ssrc, socket: socket)
         switch entry {
         case let .joined(meeting): try enter(meeting)
         case let .waiting(code): eventSink.yield(.waiting(code: code))
@@ -119,9 +123,13 @@ public actor MeetingEngine {
         follower = Task { [weak self] in for await item in news { await self?.handle(item) } }
     }
 
-    private func handle(_ news: DeviceSession.MeetingNews) {
+    private func handle(_ news: DeviceSession.MeetingNews) async {
         guard let code = active?.link.code else { return }
         switch news {
+        case .reconnected:
+            await rejoin()
+        case let .closed(closed) where closed.code == code && active?.rejoining == true:
+            end("could not get back in after losing the server: the meeting is gone (the server restarted, or the host ended it meanwhile), or the host did not let this device in again")
         case let .admitted(meeting) where meeting.code == code:
             eventSink.yield(.admitted(code: code))
             do { try enter(meeting) } catch { end("could not start the media leg: \(error)") }
@@ -138,6 +146,7 @@ public actor MeetingEngine {
     /// In the meeting: the leg to the media port starts and every other participant gets a listener.
     private func enter(_ meeting: Signaling.Meeting) throws {
         guard var current = active else { return }
+        current.rejoining = false
         guard let media = meeting.media.flatMap({ try? HostPort(parsing: $0) }), let address = ServerMediaLeg.address(of: media),
               let fingerprint = meeting.mediaFingerprint.flatMap(DTLSFingerprint.init) else {
             throw MeetingError.noMediaPort
@@ -222,6 +231,53 @@ public actor MeetingEngine {
             current.listeners[person.id]?.insert(packet, opus: packet.payload, epoch: 0)
         default:
             break
+        }
+    }
+
+    /// Signaling is back after a break, and the server has taken this device out of its
+    /// meeting (a restarted one remembers no meeting at all). The dead leg goes, its keys wiped,
+    /// and the engine knocks again with the same link on a new socket and SSRC: in an open
+    /// meeting it is back at once; at a knock-first one it waits for the host again; a meeting
+    /// that is gone answers like a host who does not admit, and the meeting ends saying so.
+    private func rejoin() async {
+        guard let current = active else { return }
+        for task in tasks { task.cancel() }
+        tasks = []
+        current.leg?.close()
+        current.socket.close()
+        active?.leg = nil
+        active?.listeners = [:]
+        active?.mediaConnected = false
+        hearing = [:]
+        eventSink.yield(.warning("lost the server; knocking at \(current.link.code) again"))
+        let ssrc = UInt32.random(in: 1...UInt32.max)
+        let socket: MediaSocket
+        do { socket = try await MediaSocket.bind() } catch {
+            end("lost the server, and could not open a new media socket: \(error)")
+            return
+        }
+        // Left (or knocked elsewhere) while the socket was bound: this rejoin is moot.
+        guard active?.link == current.link, active?.socket === current.socket else {
+            socket.close()
+            return
+        }
+        var again = Active(link: current.link, name: current.name, ssrc: ssrc, socket: socket)
+        again.rejoining = true
+        active = again
+        let entry: MeetingEntry
+        do {
+            entry = try await session.connection.joinMeeting(code: current.link.code, name: current.name,
+                                                             dtlsFingerprint: certificate.fingerprint, ssrc: ssrc)
+        } catch {
+            if active?.socket === socket { end("lost the server, and could not knock again: \(error)") }
+            return
+        }
+        guard active?.socket === socket else { return }
+        switch entry {
+        case let .joined(meeting):
+            do { try enter(meeting) } catch { end("could not start the media leg: \(error)") }
+        case let .waiting(code):
+            eventSink.yield(.waiting(code: code))
         }
     }
 
