@@ -106,8 +106,7 @@ enum LoadBench {
             report.figure("max_concurrent_relayed_calls", Double(after.healthyCalls(since: before)), unit: "calls")
             report.figure("max_group_members", Double(after.healthyMembers(since: before, seconds: plan.seconds, all: memberNumbers)), unit: "members")
             report.figure("decode_failures", Double(after.decodeFailures(since: before)), unit: "packets")
-            let readersDrops = (after.udpReceiveBufferErrors - before.udpReceiveBufferErrors) - (after.talkerSocketDrops - before.talkerSocketDrops)
-            report.figure("udp_receive_buffer_drops", Double(readersDrops), unit: "datagrams")
+            report.figure("udp_receive_buffer_drops", Double(after.readerSocketDrops - before.readerSocketDrops), unit: "datagrams")
             // Where group frames go missing: not sent (the members' 20 ms loops fell behind), dropped
             // at the server's socket, or lost at a listener (its socket, or its engine, fell behind).
             let groupExpected = Double(plan.members * LoadSample.expected(seconds: plan.seconds))

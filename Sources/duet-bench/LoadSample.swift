@@ -14,12 +14,10 @@ struct LoadSample {
     }
 
     let wall = ContinuousClock.now
-    /// Datagrams the kernel dropped because a socket's receive buffer was full (all sockets
-    /// of the machine: loopback here): where loss comes from when a reader falls behind.
-    let udpReceiveBufferErrors = Self.udpCounter("RcvbufErrors")
-    /// Of those, the group's talkers' own: they stop reading by design, so all the SFU sends
-    /// them is dropped there and says nothing about anyone falling behind.
-    let talkerSocketDrops: Int
+    /// Datagrams the kernel dropped at every UDP socket of the machine (loopback here) that is
+    /// read: where loss comes from when a reader falls behind. The group's talkers' sockets are
+    /// left out: they stop reading by design, so all the SFU sends them is dropped there.
+    let readerSocketDrops: Int
     /// Of those, the server's media socket's own (it fell behind reading).
     let serverSocketDrops: Int
     /// Frames every group member has sent so far (talkers included), and datagrams the
@@ -59,7 +57,7 @@ struct LoadSample {
         self.members = views
         groupFramesSent = sent
         listenerOverflow = overflow
-        talkerSocketDrops = unread
+        readerSocketDrops = drops.values.reduce(0, +) - unread
         calls = zip(callers, callees).map { caller, callee in
             guard let a = caller.hearing, let b = callee.hearing else { return (false, 0, []) }
             let refused = a.tamperedPackets + a.replayedPackets + b.tamperedPackets + b.replayedPackets
@@ -75,13 +73,6 @@ struct LoadSample {
         guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? handle.close() }
         return (try? handle.readToEnd()).map { String(decoding: $0, as: UTF8.self) }
-    }
-
-    static func udpCounter(_ name: String) -> Int {
-        guard let snmp = Self.procFile("/proc/net/snmp") else { return 0 }
-        let rows = snmp.split(separator: "\n").filter { $0.hasPrefix("Udp:") }.map { $0.split(separator: " ") }
-        guard rows.count >= 2, let column = rows[0].firstIndex(where: { $0 == name }), column < rows[1].count else { return 0 }
-        return Int(rows[1][column]) ?? 0
     }
 
     /// The kernel's drop count of every UDP socket, by local port (/proc/net/udp: the local
