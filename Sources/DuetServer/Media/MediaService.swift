@@ -42,11 +42,12 @@ final class MediaService: Service, Sendable {
         let ip: [UInt8]
     }
 
-    /// The media port's kernel receive buffer: ~4 MiB holds about 5 000 small datagrams, a
-    /// quarter of a second of a loaded server's traffic, so a stall of the process (a busy
-    /// machine) delays media instead of dropping it. The kernel caps it at net.core.rmem_max
-    /// (212 992 bytes on a stock Linux, about 250 datagrams: raise it on a busy server). A
-    /// relayed socket carries one direction of one call and gets an eighth.
+    /// The media port's kernel receive buffer: 4 MiB holds thousands of small datagrams (the
+    /// kernel counts about a kilobyte of overhead for each), a good part of a second of a loaded
+    /// server's traffic, so a stall of the process (a busy machine) delays media instead of
+    /// dropping it. The kernel caps it at net.core.rmem_max (212 992 bytes on a stock Linux, a
+    /// couple of hundred datagrams: raise it on a busy server). A relayed socket carries one
+    /// direction of one call and gets an eighth.
     static let receiveBuffer: SocketOptionValue = 4 << 20
     /// Reading stops only when this many datagrams wait for the loop (NIO's default stops at
     /// 10, leaving the kernel's buffer as the only cushion).
