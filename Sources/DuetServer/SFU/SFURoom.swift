@@ -72,7 +72,8 @@ public final class SFURoom {
                       outbound: try SRTPSession(profile: profile, role: .sender, masterKey: receivingKey),
                       announcedSSRC: ssrc)
         if let ssrc {
-            // Signaling let nobody else in the room announce it; a leg that claimed it unannounced loses it.
+            // Signaling lets nobody else in a meeting announce it, so an earlier owner can only be
+            // this participant's own older leg: it loses the claim (and cannot clear it on leaving).
             if let squatter = ssrcOwner[ssrc] { legs[squatter]?.ssrcs.remove(ssrc) }
             ssrcOwner[ssrc] = address
             leg.ssrcs = [ssrc]
