@@ -35,10 +35,17 @@ final class ServerMediaLeg {
         self.ssrc = ssrc
         // GCM first: the SFU prefers it and it costs one pass per packet.
         endpoint = try DTLSEndpoint(role: .client, certificate: certificate, peerFingerprint: serverFingerprint,
-                                    profiles: [.aeadAES128GCM, .aesCM128HMACSHA1_80], initialRetransmissionTimeout: .milliseconds(500))
+                                    profiles: [.aeadAES128GCM, .aesCM128HMACSHA1_80], initialRetransmissionTimeout: .milliseconds(500),
+                                    maximumRetransmissions: Self.handshakeRetransmissions)
         voice = try VoiceEncoder(number: number, complexity: opusComplexity, mode: voiceEncoding)
         packetizer = RTPPacketizer(ssrc: ssrc)
     }
+
+    /// Flights resent before the leg gives up: the timer doubles from 0.5 s (to OpenSSL's
+    /// 60 s cap), so 8 is about two minutes of trying. With 5 (15 s) a call on a network losing
+    /// a fifth of its datagrams lost its leg now and then — every datagram of a multi-datagram
+    /// flight must get through in one try — and sat silent for the rest of the call.
+    static let handshakeRetransmissions = 8
 
     /// The media port's address as the server named it ("localhost" is loopback).
     static func address(of media: HostPort) -> TransportAddress? {
