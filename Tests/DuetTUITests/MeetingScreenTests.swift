@@ -61,7 +61,7 @@ struct MeetingScreenTests {
         let contacts = ScreenRenderer.render(Fixtures.base, width: 80, height: 24).text[23]
         #expect(contacts.contains("n new meeting") && contacts.contains("J join link"), "\(contacts)")
         let hints = ScreenRenderer.render(Fixtures.inMeeting { $0.overlay = nil }, width: 80, height: 24).text[23]
-        #expect(hints.hasPrefix(" a answer knock  R stop recording  h leave"), "\(hints)")
+        #expect(hints.hasPrefix(" a answer knock  m mute/unmute  R stop recording  h leave"), "\(hints)")
         let help = text(Fixtures.with { $0.overlay = .help })
         for phrase in ["new meeting", "join: paste a link", "start / stop recording", "admit", "deny", "hang up / leave"] {
             #expect(help.contains(phrase), "help lacks \(phrase):\n\(help)")

@@ -78,6 +78,9 @@ public actor GroupCallEngine {
     var newsWhileEntering: [DeviceSession.GroupCallEvent] = []
     var hearing: [String: GroupCallHearing] = [:]
     var capturePayloads = false
+    /// Sends silence instead of the voice, in this call and any leg it rejoins on (the next
+    /// call starts unmuted).
+    var muted = false
     /// Test hook: what the leg's socket receives is lost and delayed as this says.
     var impairment: NetworkImpairment?
     private var controlSink: AsyncStream<Control>.Continuation?
@@ -182,8 +185,10 @@ public actor GroupCallEngine {
     func makeLeg(_ info: GroupCallInfo, socket: MediaSocket) throws -> ServerMediaLeg {
         guard let media = info.media, let fingerprint = info.mediaFingerprint else { throw GroupCallEngineError.noMediaPort }
         guard let address = ServerMediaLeg.address(of: media) else { throw GroupCallEngineError.badMediaAddress(media.description) }
-        return try ServerMediaLeg(socket: socket, media: address, certificate: certificate, serverFingerprint: fingerprint, voice: number,
-                                  opusComplexity: options.opusComplexity, voiceEncoding: options.voiceEncoding)
+        let leg = try ServerMediaLeg(socket: socket, media: address, certificate: certificate, serverFingerprint: fingerprint, voice: number,
+                                     opusComplexity: options.opusComplexity, voiceEncoding: options.voiceEncoding)
+        leg.muted = muted
+        return leg
     }
 
     /// Reads `leg`'s socket from now on (instead of any earlier leg's).
@@ -201,6 +206,13 @@ public actor GroupCallEngine {
         for datagram in batch { receive(datagram) }
     }
 
+    /// Mutes or unmutes this device's voice: silence is still sealed and sent, so the leg and
+    /// the sender key stay in use and nobody sees this device drop out.
+    public func setMuted(_ muted: Bool) {
+        self.muted = muted
+        call?.leg.muted = muted
+    }
+
     /// Leaves the call: the server drops the leg, every key is wiped, the socket closed.
     public func leave() async {
         await end(tellServer: true)
@@ -209,6 +221,7 @@ public actor GroupCallEngine {
     func end(tellServer: Bool) async {
         guard let active = call else { return }
         call = nil
+        muted = false  // mute is the call's, as on a 1:1 call
         clockTask?.cancel()
         receiveTask?.cancel()
         inbox?.close()

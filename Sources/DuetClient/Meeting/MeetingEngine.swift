@@ -285,6 +285,7 @@ public actor MeetingEngine {
     private func end(_ reason: String) {
         guard let current = active else { return }
         active = nil
+        muted = false  // mute is the meeting's: the next one starts unmuted
         for task in tasks { task.cancel() }
         tasks = []
         current.leg?.close()

@@ -114,10 +114,12 @@ extension DemoRunner {
         let device = try device(name)
         if let calls = device.calls, case .connected = await calls.state {
             await calls.setMuted(on)
+        } else if let groups = device.groups, await groups.snapshot() != nil {
+            await groups.setMuted(on)
         } else if await device.meetings.snapshot() != nil {
             await device.meetings.setMuted(on)
         } else {
-            throw DemoFailure("\(name) is in no 1:1 call or meeting to \(on ? "mute" : "unmute") (group calls have no mute yet)")
+            throw DemoFailure("\(name) is in no call or meeting to \(on ? "mute" : "unmute")")
         }
         return Outcome(on ? "\(name) sends silence" : "\(name) speaks again")
     }

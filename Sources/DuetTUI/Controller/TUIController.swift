@@ -195,12 +195,18 @@ public actor TUIController {
     }
 
     private func toggleMute() async {
-        if state.groupCall?.phase.isActive == true {
-            show("mute is not in group calls yet: h leaves the call", .warning)
+        if var call = state.groupCall, call.phase.isActive {
+            call.muted.toggle()
+            state.groupCall = call
+            await groupEngine?.setMuted(call.muted)
+            log(call.muted ? "muted in the group call: sending silence" : "unmuted")
             return
         }
-        if state.meeting?.phase.isActive == true {
-            show("mute is not in meetings yet: h leaves the meeting", .warning)
+        if var meeting = state.meeting, meeting.phase.isActive {
+            meeting.muted.toggle()
+            state.meeting = meeting
+            await meetingEngine.setMuted(meeting.muted)
+            log(meeting.muted ? "muted in the meeting: sending silence" : "unmuted")
             return
         }
         guard var call = state.call, call.state.isActive else { return }

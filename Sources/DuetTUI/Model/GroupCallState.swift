@@ -35,6 +35,8 @@ public struct GroupCallView: Equatable, Sendable {
     public var invited: [GroupInvitedRow]
     /// True once every sender key of the call was wiped (after leaving).
     public var keysWiped: Bool
+    /// This device sends silence (m toggles it).
+    public var muted = false
 
     public init(groupID: String, groupName: String, callID: String? = nil, phase: Phase = .joining,
                 elapsedSeconds: Int? = nil, epoch: UInt16? = nil, rekeys: Int = 0, lastRekeyCause: String? = nil,

@@ -33,6 +33,8 @@ public struct MeetingView: Equatable, Sendable {
     public var knocking: [MeetingKnocker]
     /// True once the leg's keys were wiped (after leaving).
     public var keysWiped: Bool
+    /// This device sends silence (m toggles it).
+    public var muted = false
 
     public init(link: String? = nil, code: String? = nil, isHost: Bool, phase: Phase = .starting, elapsedSeconds: Int? = nil,
                 recording: Bool = false, participants: [MeetingParticipantRow] = [], knocking: [MeetingKnocker] = [],

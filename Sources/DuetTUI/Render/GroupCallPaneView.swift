@@ -51,6 +51,10 @@ enum GroupCallPaneView {
             add(.spacing, spacer)
             add(.useful, [StyledText("Not in the call", .bold)] + call.invited.map { invitedRow($0, nameWidth: nameWidth, width: width) })
         }
+        if call.muted, call.phase.isActive {
+            add(.spacing, spacer)
+            add(.essential, StyledText("MUTED — sending silence", .warning))
+        }
         if call.keysWiped {
             add(.spacing, spacer)
             add(.essential, StyledText("keys wiped ✓ (every sender key of the call)", .good))

@@ -55,7 +55,7 @@ enum KeyHints {
             return pairs(("Esc", "back"), ("l", "log"), ("?", "help"), ("q", "quit"))
         case .groupCall:
             if state.groupCall?.phase.isActive == true {
-                return pairs(("+", "add member"), ("-", "remove member"), ("h", "hang up"), ("l", "log"), ("?", "help"))
+                return pairs(("m", "mute/unmute"), ("+", "add member"), ("-", "remove member"), ("h", "hang up"), ("l", "log"), ("?", "help"))
             }
             return pairs(("Esc", "back"), ("l", "log"), ("?", "help"), ("q", "quit"))
         case .meeting:
@@ -63,7 +63,7 @@ enum KeyHints {
                 return pairs(("Esc", "back"), ("n", "new meeting"), ("J", "join link"), ("l", "log"), ("?", "help"), ("q", "quit"))
             }
             guard meeting.isInside else { return pairs(("h", "stop waiting"), ("l", "log"), ("?", "help")) }
-            let record = pairs(("R", meeting.recording ? "stop recording" : "record"), ("h", "leave"), ("l", "log"), ("?", "help"))
+            let record = pairs(("m", "mute/unmute"), ("R", meeting.recording ? "stop recording" : "record"), ("h", "leave"), ("l", "log"), ("?", "help"))
             return meeting.isHost && !meeting.knocking.isEmpty ? pairs(("a", "answer knock")) + record : record
         }
     }

@@ -66,6 +66,10 @@ enum MeetingPaneView {
                 add(.essential, [row(participant, nameWidth: nameWidth, width: width)])
             }
         }
+        if meeting.muted, meeting.phase.isActive {
+            add(.spacing, spacer)
+            add(.essential, StyledText("MUTED — sending silence", .warning))
+        }
         if meeting.keysWiped {
             add(.spacing, spacer)
             add(.essential, StyledText("keys wiped ✓ (the meeting's DTLS-SRTP keys)", .good))

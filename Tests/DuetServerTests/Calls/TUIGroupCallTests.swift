@@ -71,6 +71,13 @@ struct TUIGroupCallTests {
         #expect(await controller.state.groupCall?.phase == .connected)
         #expect(await controller.state.groupCall?.epoch != nil)
 
+        // m: muted (the pane says so, the log too), then unmuted; the engine's side is GroupCallMuteTests.
+        await controller.handle(.character("m"))
+        #expect(await controller.state.groupCall?.muted == true)
+        #expect(await log().contains("muted in the group call: sending silence"))
+        await controller.handle(.character("m"))
+        #expect(await controller.state.groupCall?.muted == false)
+
         // +: Carol is added; everyone rekeys (member added), and she is invited with the new key.
         await controller.handle(.character("+"))
         await type("+15552504")

@@ -58,6 +58,14 @@ struct TUIMeetingTests {
         #expect(heard, "the guest was not heard: \(details)")
         #expect(await waitUntil { await MeetingMediaTests.hears(guest, ["+15552601"]) }, "\(guest.events.log)")
 
+        // m: the host mutes — the pane says so and the guest stops hearing the host — and unmutes.
+        await controller.handle(.character("m"))
+        #expect(await controller.state.meeting?.muted == true)
+        #expect(await waitUntil { await !MeetingMediaTests.hears(guest, ["+15552601"]) }, "\(guest.events.log)")
+        await controller.handle(.character("m"))
+        #expect(await controller.state.meeting?.muted == false)
+        #expect(await waitUntil { await MeetingMediaTests.hears(guest, ["+15552601"]) }, "\(guest.events.log)")
+
         // R: the server records; REC is in the host's state and the guest's view.
         await controller.handle(.character("R"))
         #expect(await waitUntil { await controller.state.meeting?.recording == true })

@@ -21,7 +21,7 @@ enum HelpOverlay {
 
     static let right = [
         Group(title: "Call", keys: [
-            ("m", "mute / unmute (1:1)"), ("h", "hang up / leave"), ("+ / -", "add/remove group member"),
+            ("m", "mute / unmute"), ("h", "hang up / leave"), ("+ / -", "add/remove group member"),
         ]),
         Group(title: "Ringing or knocking", keys: [("a", "accept / join / admit"), ("d", "decline / deny")]),
         Group(title: "Everywhere", keys: [
