@@ -241,14 +241,10 @@ public actor MeetingEngine {
     /// that is gone answers like a host who does not admit, and the meeting ends saying so.
     private func rejoin() async {
         guard let current = active else { return }
-        for task in tasks { task.cancel() }
-        tasks = []
-        current.leg?.close()
-        current.socket.close()
+        dropMedia(of: current)
         active?.leg = nil
         active?.listeners = [:]
         active?.mediaConnected = false
-        hearing = [:]
         eventSink.yield(.warning("lost the server; knocking at \(current.link.code) again"))
         let ssrc = UInt32.random(in: 1...UInt32.max)
         let socket: MediaSocket
@@ -286,12 +282,17 @@ public actor MeetingEngine {
         guard let current = active else { return }
         active = nil
         muted = false  // mute is the meeting's: the next one starts unmuted
+        dropMedia(of: current)
+        eventSink.yield(.keysWiped)
+        eventSink.yield(.ended(reason))
+    }
+
+    /// The leg's tasks stop, its SRTP keys are released and its socket closed.
+    private func dropMedia(of current: Active) {
         for task in tasks { task.cancel() }
         tasks = []
         current.leg?.close()
         current.socket.close()
         hearing = [:]
-        eventSink.yield(.keysWiped)
-        eventSink.yield(.ended(reason))
     }
 }

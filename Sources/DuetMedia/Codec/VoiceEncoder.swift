@@ -38,16 +38,18 @@ public struct VoiceEncoder {
 
     /// The next 20 ms of this voice, or of silence when `muted`.
     public mutating func nextFrame(muted: Bool) throws(OpusError) -> [UInt8] {
-        let silence = [Int16](repeating: 0, count: AudioFormat.samplesPerFrame)
         switch mode {
         case .live:
-            let frame = voice.nextFrame()
-            return try encoder.encode(muted ? silence : frame)
+            let frame = voice.nextFrame()  // the voice keeps its place while muted
+            return try encoder.encode(muted ? Self.silence : frame)
         case .replayed:
             defer { position = (position + 1) % replay.count }
-            return muted ? try encoder.encode(silence) : replay[position]
+            return muted ? try encoder.encode(Self.silence) : replay[position]
         }
     }
+
+    /// 20 ms of silence, made once rather than on every frame of the media loop.
+    private static let silence = [Int16](repeating: 0, count: AudioFormat.samplesPerFrame)
 
     /// Any other 20 ms of audio, through the same encoder (the Echo Test bot sends back what it hears).
     public func encode(_ frame: [Int16]) throws(OpusError) -> [UInt8] {
