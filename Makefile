@@ -3,7 +3,7 @@ SWIFT        ?= swift
 DUET_BIN     := .build/debug/duet
 # Libraries Duet links, then the tools its tests and demos drive.
 APT_PACKAGES := pkg-config libsodium-dev libsrtp2-dev libopus-dev libncurses-dev libssl-dev libsqlite3-dev \
-                tmux ffmpeg opus-tools openssl tshark coturn
+                tmux ffmpeg opus-tools openssl tshark coturn iproute2 nftables
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build test run demo bench fuzz clean

@@ -73,6 +73,8 @@ let package = Package(
         .target(name: "DuetFuzzing", dependencies: ["DuetMedia"], path: "Tests/DuetFuzzing"),
         // A tmpfs per test, to fill up or make read-only: real disk faults (docs/testing.md "Faults").
         .target(name: "DiskFaults", path: "Tests/DiskFaults"),
+        // Hosts made of network namespaces, NAT routers made with nftables (docs/networking.md "Tested topologies").
+        .target(name: "NetworkLab", path: "Tests/NetworkLab"),
         .testTarget(name: "DuetWireTests", dependencies: ["DuetWire", "DuetFuzzing"]),
         .testTarget(name: "DuetCryptoTests", dependencies: ["DuetCrypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "DuetMediaTests", dependencies: ["DuetMedia", "DuetFuzzing"], resources: [.copy("Vectors")]),
@@ -92,7 +94,7 @@ let package = Package(
             // DuetCrypto for its secret-collecting test hook (the demo-log search for key bytes).
             "DuetDemo", "DuetClient", "DuetCrypto", "DuetFuzzing", .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "duetTests", dependencies: ["duet", "DuetServer", "DuetMedia", "DiskFaults"]),
+        .testTarget(name: "duetTests", dependencies: ["duet", "DuetServer", "DuetMedia", "DiskFaults", "NetworkLab"]),
     ]
 )
 

@@ -75,12 +75,13 @@ struct LoadSample {
         return (try? handle.readToEnd()).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// The kernel's drop count of every UDP socket, by local port (/proc/net/udp: the local
-    /// address is IP:PORT in hex, drops the last column), read once per sample.
+    /// The kernel's drop count of every UDP socket, by local port (/proc/net/udp and udp6 —
+    /// devices' media sockets are dual-stack —: the local address is IP:PORT in hex, drops the
+    /// last column), read once per sample.
     static func socketDropsByPort() -> [Int: Int] {
-        guard let table = Self.procFile("/proc/net/udp") else { return [:] }
+        let tables = ["/proc/net/udp", "/proc/net/udp6"].compactMap { Self.procFile($0) }
         var drops: [Int: Int] = [:]
-        for row in table.split(separator: "\n").dropFirst() {
+        for row in tables.flatMap({ $0.split(separator: "\n").dropFirst() }) {
             let fields = row.split(separator: " ")
             guard fields.count > 12, let port = fields[1].split(separator: ":").last.flatMap({ Int($0, radix: 16) }),
                   let count = Int(fields[fields.count - 1]) else { continue }

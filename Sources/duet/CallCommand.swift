@@ -29,13 +29,13 @@ struct TURNOptions: ParsableArguments {
     func validate() throws {
         guard let turn else { return }
         guard turnUser != nil, turnPass != nil else { throw ValidationError("--turn needs --turn-user and --turn-pass") }
-        guard address(turn) != nil else { throw ValidationError("--turn: write turn:HOST:PORT with an IPv4 host, e.g. turn:127.0.0.1:3478") }
+        guard address(turn) != nil else { throw ValidationError("--turn: write turn:HOST:PORT with a host this machine can resolve, e.g. turn:198.51.100.7:3478") }
     }
 
     private func address(_ text: String) -> TransportAddress? {
         let rest = text.hasPrefix("turn:") ? String(text.dropFirst(5)) : text
         guard let hostPort = try? HostPort(parsing: rest) else { return nil }
-        return TransportAddress(ipv4: hostPort.host == "localhost" ? "127.0.0.1" : hostPort.host, port: UInt16(hostPort.port))
+        return ServerAddress.resolve(hostPort.host, port: UInt16(hostPort.port))
     }
 
     func apply(to options: inout CallOptions) {

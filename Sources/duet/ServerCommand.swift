@@ -17,11 +17,14 @@ struct ServerCommand: AsyncParsableCommand {
             """,
         subcommands: [Invite.self, Recordings.self])
 
-    @Option(help: ArgumentHelp("Signaling address (TCP + TLS).", valueName: "HOST:PORT"))
+    @Option(help: ArgumentHelp("Signaling address (TCP + TLS); 0.0.0.0:7400 (or [::]:7400) listens on every interface.", valueName: "HOST:PORT"))
     var listen = ServerConfiguration.defaultSignaling.description
 
-    @Option(help: ArgumentHelp("Media address (UDP): STUN Binding and the TURN relay for 1:1 calls. Clients are sent this address, so give one they can reach.", valueName: "HOST:PORT"))
+    @Option(help: ArgumentHelp("Media address (UDP): STUN, the relay for 1:1 calls, the SFU for group calls and meetings; 0.0.0.0:7401 (or [::]:7401) listens on every interface.", valueName: "HOST:PORT"))
     var media = ServerConfiguration.defaultMedia.description
+
+    @Option(help: ArgumentHelp("The IP devices reach this machine at, when it sits behind a 1:1 NAT (a cloud machine's public address): media, relay and SFU are advertised there.", valueName: "HOST"))
+    var publicAddress: String?
 
     @OptionGroup var dataOptions: ServerDataOptions
     var data: String? { dataOptions.data }
@@ -33,18 +36,23 @@ struct ServerCommand: AsyncParsableCommand {
         for (flag, value) in [("--listen", listen), ("--media", media)] {
             do { _ = try HostPort(parsing: value, allowEphemeralPort: true) } catch { throw ValidationError("\(flag): \(error)") }
         }
+        if let publicAddress, TransportAddress(literal: publicAddress, port: 0)?.isUnspecified != false {
+            throw ValidationError("--public-address: '\(publicAddress)' is not an IP address devices can send to; write the address they reach this machine at, e.g. 203.0.113.7")
+        }
     }
 
     func run() async throws {
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             signaling: try HostPort(parsing: listen, allowEphemeralPort: true), media: try HostPort(parsing: media, allowEphemeralPort: true),
             dataDirectory: data ?? Self.defaultDataDirectory(), openRegistration: openRegistration)
+        configuration.publicAddress = publicAddress
         let app = try await ServerApplication.start(configuration)
         // Written unbuffered: scripts read the fingerprint from a pipe while the server runs.
         FileHandle.standardOutput.write(Data("""
             duet server
               signaling    \(app.signalingAddress) (TLS)
-              media        \(app.mediaAddress) (UDP; STUN and TURN relay for 1:1 calls)
+              media        \(app.mediaAddress) (UDP; STUN, the relay for 1:1 calls, the SFU for group calls and meetings)
+              advertised   \(app.mediaAdvertised)
               certificate  SHA-256 \(app.certificateFingerprint)
               data         \(configuration.dataDirectory)
               registration \(openRegistration ? "open: any key may take any number" : "a number bound to a key moves only with an invite code")

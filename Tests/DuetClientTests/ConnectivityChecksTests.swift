@@ -99,4 +99,75 @@ struct ConnectivityChecksTests {
         let picked = run(&caller, &callee, limit: 30)
         #expect(picked.caller == nil && picked.callee == nil)
     }
+
+    /// Sends of checks (not answers) in `actions`, by destination.
+    func checks(in actions: [ConnectivityChecks.Action]) -> [TransportAddress] {
+        actions.compactMap { action in
+            guard case let .send(bytes, to) = action, (try? STUNMessage(parsing: bytes))?.messageClass == .request else { return nil }
+            return to
+        }
+    }
+
+    /// RFC 8445 Ta: one check per pace, best pair first, whatever the number of candidates.
+    @Test func checksLeaveOneAtATimeBestPairFirst() {
+        let (c, d) = ConnectivityCredentials.derive(callSecret: SecureBytes(randomCount: 32))
+        let relayed = TransportAddress(ipv4: "203.0.113.10", port: 50000)!
+        var caller = ConnectivityChecks(role: .controlling, local: c, remote: d, remoteCandidates: [
+            Candidate(kind: .relay, address: relayed), Candidate(kind: .serverReflexive, address: bob),
+            Candidate(kind: .host, address: bobUnreachable),
+        ])
+        #expect(checks(in: caller.tick(now: 0)) == [bobUnreachable], "the host candidate first")
+        #expect(caller.tick(now: 0.005).isEmpty, "no second check within Ta")
+        #expect(checks(in: caller.tick(now: 0.02)) == [bob])
+        #expect(checks(in: caller.tick(now: 0.04)) == [relayed])
+        #expect(caller.tick(now: 0.06).isEmpty, "every pair is waiting for its retry")
+        #expect(checks(in: caller.tick(now: 0.1)) == [bobUnreachable], "the first retry is due 100 ms after the first check")
+    }
+
+    /// Issue [1/8] "Bad input and abuse": an address that never answers gets a bounded number
+    /// of checks, so a device cannot be turned into a reflector at whatever a peer announces.
+    @Test func anAddressThatNeverAnswersStopsGettingChecks() {
+        let (c, d) = ConnectivityCredentials.derive(callSecret: SecureBytes(randomCount: 32))
+        var caller = ConnectivityChecks(role: .controlling, local: c, remote: d, remoteCandidates: [Candidate(kind: .host, address: bobUnreachable)])
+        var sent = 0
+        for step in 0..<1_000 { sent += checks(in: caller.tick(now: Double(step) * 0.02)).count }  // 20 s
+        #expect(sent == ConnectivityChecks.attemptsPerAddress)
+        #expect(caller.exhausted)
+    }
+
+    @Test func aPeerCannotMakeUsCheckMoreThanTheCapOfCandidates() {
+        let (c, d) = ConnectivityCredentials.derive(callSecret: SecureBytes(randomCount: 32))
+        let many = (0..<40).map { Candidate(kind: .host, address: TransportAddress(ip: [198, 51, 100, UInt8($0)], port: 9)) }
+        let caller = ConnectivityChecks(role: .controlling, local: c, remote: d, remoteCandidates: many)
+        #expect(caller.remoteCandidates.count == ConnectivityChecks.maximumRemoteCandidates)
+    }
+
+    /// A device behind a NAT that maps each destination anew: its checks reach the other side
+    /// from an address it never announced. The other side learns it as peer-reflexive, checks
+    /// back to it at once (a triggered check), and settles on it.
+    @Test func aCheckFromAnUnannouncedAddressIsLearnedAndCheckedBack() {
+        let (c, d) = ConnectivityCredentials.derive(callSecret: SecureBytes(randomCount: 32))
+        let aliceMapped = TransportAddress(ipv4: "203.0.113.21", port: 61000)!
+        // Alice (behind the NAT) announced an address nobody can reach; Bob's is fine.
+        var alice = ConnectivityChecks(role: .controlled, local: c, remote: d, remoteCandidates: [Candidate(kind: .host, address: bob)])
+        var bobChecks = ConnectivityChecks(role: .controlling, local: d, remote: c,
+                                           remoteCandidates: [Candidate(kind: .serverReflexive, address: bobUnreachable)])
+        // Alice's check arrives from her NAT's new mapping.
+        let first = alice.tick(now: 0)
+        guard case let .send(check, to)? = first.first, to == bob else { Issue.record("no check to bob: \(first)"); return }
+        let answered = bobChecks.receive(check, from: aliceMapped, now: 0.01)
+        #expect(answered.contains { if case let .send(_, to) = $0 { to == aliceMapped } else { false } }, "answered where it came from")
+        #expect(bobChecks.remoteCandidates.contains { $0.kind == .peerReflexive && $0.address == aliceMapped })
+        // Bob's next check is the triggered one, to the learned address.
+        let triggered = bobChecks.tick(now: 0.02)
+        #expect(checks(in: triggered) == [aliceMapped])
+        // It reaches Alice (her NAT lets replies to its mapping in); her answer makes the pair valid.
+        var selected: TransportAddress?
+        for case let .send(bytes, _) in triggered {
+            for case let .send(answer, _) in alice.receive(bytes, from: bob, now: 0.03) {
+                for case let .selected(address) in bobChecks.receive(answer, from: aliceMapped, now: 0.04) { selected = address }
+            }
+        }
+        #expect(selected == aliceMapped)
+    }
 }

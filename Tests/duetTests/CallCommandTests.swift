@@ -43,7 +43,7 @@ struct CallCommandTests {
 
         #expect(await calling.waitForExit() == 0, "alice: \(calling.text)")
         #expect(await answering.waitForExit() == 0, "bob: \(answering.text)")
-        let path = relay ? "relay" : "p2p"
+        let path = relay ? "relay (udp)" : "p2p"
         #expect(calling.lines.contains("state connected (\(path))"), "alice: \(calling.text)")
         #expect(answering.lines.contains("state connected (\(path))"), "bob: \(answering.text)")
         #expect(calling.lines.contains { $0.hasPrefix("hearing Bob (\(bob))") && $0.contains("dBFS loss") && $0.contains("jitter") })

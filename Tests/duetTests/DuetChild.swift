@@ -1,4 +1,5 @@
 import Foundation
+import NetworkLab
 import Synchronization
 
 /// A `duet` process left running while the test goes on (a call, an answering device, a
@@ -12,10 +13,17 @@ final class DuetChild: Sendable {
         let text = Mutex<String>("")
     }
 
-    init(_ arguments: [String], home: URL, environment extra: [String: String] = [:]) throws {
+    /// `namespace`: run inside that network namespace (a host of a `NetworkLab`).
+    init(_ arguments: [String], home: URL, environment extra: [String: String] = [:], namespace: String? = nil) throws {
         process = Process()
-        process.executableURL = DuetCommandLine.binary
-        process.arguments = arguments
+        if let namespace {
+            let command = NetworkLab.command([DuetCommandLine.binary.path] + arguments, in: namespace)
+            process.executableURL = command.executable
+            process.arguments = command.arguments
+        } else {
+            process.executableURL = DuetCommandLine.binary
+            process.arguments = arguments
+        }
         var environment = ProcessInfo.processInfo.environment
         environment["DUET_HOME"] = home.path
         environment.merge(extra) { $1 }

@@ -1,9 +1,12 @@
 import Foundation
+import NetworkLab
 
 /// Runs the real `duet` binary that `swift build` put beside this test bundle, with its own
 /// DUET_HOME, and captures what it prints.
 struct DuetCommandLine {
     let home: URL
+    /// Run inside this network namespace (a host of a `NetworkLab`), or on the machine itself.
+    var namespace: String?
 
     struct Result {
         let status: Int32
@@ -17,8 +20,14 @@ struct DuetCommandLine {
 
     func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Result {
         let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
+        if let namespace {
+            let command = NetworkLab.command([Self.binary.path] + arguments, in: namespace)
+            process.executableURL = command.executable
+            process.arguments = command.arguments
+        } else {
+            process.executableURL = Self.binary
+            process.arguments = arguments
+        }
         var environment = ProcessInfo.processInfo.environment
         environment["DUET_HOME"] = home.path
         environment.removeValue(forKey: "DUET_PASSPHRASE")

@@ -1,6 +1,8 @@
 import Foundation
+import NetworkLab
 
-/// A real `duet server` child process on ephemeral loopback ports, stopped with SIGINT.
+/// A real `duet server` child process (on ephemeral loopback ports unless told otherwise, or
+/// inside a `NetworkLab` host's namespace), stopped with SIGINT.
 final class ServerProcess {
     let process = Process()
     let dataDirectory: URL
@@ -9,16 +11,26 @@ final class ServerProcess {
 
     enum StartError: Error { case noAddress(String) }
 
-    init(dataDirectory: URL, listen: String = "127.0.0.1:0", extraArguments: [String] = []) throws {
+    /// What the server printed before it started serving (its addresses, its fingerprint).
+    private(set) var banner = ""
+
+    init(dataDirectory: URL, listen: String = "127.0.0.1:0", media: String = "127.0.0.1:0", extraArguments: [String] = [],
+         namespace: String? = nil) throws {
         self.dataDirectory = dataDirectory
-        process.executableURL = DuetCommandLine.binary
-        process.arguments = ["server", "--listen", listen, "--media", "127.0.0.1:0", "--data", dataDirectory.path] + extraArguments
+        let arguments = ["server", "--listen", listen, "--media", media, "--data", dataDirectory.path] + extraArguments
+        if let namespace {
+            let command = NetworkLab.command([DuetCommandLine.binary.path] + arguments, in: namespace)
+            process.executableURL = command.executable
+            process.arguments = command.arguments
+        } else {
+            process.executableURL = DuetCommandLine.binary
+            process.arguments = arguments
+        }
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         try process.run()
         // The banner arrives line by line; read until the certificate line (or EOF).
-        var banner = ""
         let handle = out.fileHandleForReading
         while !banner.contains("certificate") {
             let chunk = handle.availableData

@@ -41,8 +41,6 @@ public struct CallOptions: Sendable {
     public var keyLogPath: String? = ProcessInfo.processInfo.environment["DUET_SRTP_KEYLOG"].flatMap { $0.isEmpty ? nil : $0 }
     /// Seconds an outgoing or incoming call rings before "no answer" (tests shorten it).
     public var ringTimeout = CallStateMachine.ringTimeout
-    /// Bind the media socket here (loopback by default: the embedded and test set-ups).
-    public var mediaHost = "127.0.0.1"
     /// Answer every call at once (the bots).
     public var autoAnswer = false
     /// Send back what is heard instead of our own voice (the Echo Test bot).

@@ -21,7 +21,7 @@ public enum CallEngineEvent: Sendable, Equatable, CustomStringConvertible {
         case let .state(state): "state \(state)"
         case let .incoming(from, name, trust):
             "incoming \(name.map { "\($0) (\(from))" } ?? from) \(trust.label)"
-        case let .path(path, address): "path \(path.rawValue) \(address)"
+        case let .path(path, address): "path \(path.label) \(address)"
         case let .sas(words): "sas \(words)"
         case let .cipher(name): "cipher \(name)"
         case let .hearing(report): report.description

@@ -6,6 +6,15 @@ public enum MediaPath: String, Equatable, Sendable {
     case relay
     /// Through the group-call router.
     case sfu
+
+    /// As the CLI, the call pane and `--json` name it: `p2p`, `relay (udp)`, `sfu`. Every relay
+    /// path today reaches the relay over UDP.
+    public var label: String {
+        switch self {
+        case .p2p, .sfu: rawValue
+        case .relay: "relay (udp)"
+        }
+    }
 }
 
 /// Why a call ended, in words a user reads on the call screen.
@@ -55,7 +64,7 @@ public enum CallState: Equatable, Sendable, CustomStringConvertible {
         case .outgoing: "ringing"
         case .incoming: "incoming"
         case .connecting: "connecting"
-        case let .connected(path): "connected (\(path.rawValue))"
+        case let .connected(path): "connected (\(path.label))"
         case let .ended(reason): "ended: \(reason)"
         }
     }

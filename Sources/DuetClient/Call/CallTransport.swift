@@ -3,9 +3,9 @@ import DuetWire
 import Foundation
 import Synchronization
 
-/// A call's network side before media: the UDP socket, our candidates (host, and the
-/// server-reflexive address the server's media port saw), and the relay credentials for
-/// this call.
+/// A call's network side before media: the wildcard-bound UDP socket, our candidates (an
+/// address of every interface that is up, and the server-reflexive address the server's media
+/// port saw), and the relay credentials for this call (docs/networking.md).
 struct CallTransport: Sendable {
     let socket: MediaSocket
     let candidates: [Candidate]
@@ -14,13 +14,18 @@ struct CallTransport: Sendable {
     let relayUsername: String
     let relayPassword: String
 
+    /// Host candidates announced at most; with the server-reflexive one this stays within
+    /// what the peer accepts (`ConnectivityChecks.maximumRemoteCandidates`).
+    static let maximumHostCandidates = 12
+
     static func open(session: DeviceSession, callID: String, options: CallOptions) async throws -> CallTransport {
-        let socket = try await MediaSocket.bind(host: options.mediaHost)
-        var candidates = [Candidate(kind: .host, address: socket.localAddress)]
+        let socket = try await MediaSocket.bind()
         let credentials = try? await session.connection.relayCredentials(callID: callID)
-        let serverMedia = credentials.flatMap { mediaAddress($0.relay, signaling: session.server) }
+        let serverMedia = credentials.flatMap { ServerAddress.media($0.relay, signaling: session.server) }
+        var candidates = hostCandidates(port: socket.localAddress.port, serverIsLoopback: serverMedia?.isLoopback ?? false,
+                                        includeIPv6: socket.carriesIPv6)
         if let serverMedia, let reflexive = await serverReflexiveAddress(socket: socket, server: serverMedia),
-           reflexive != socket.localAddress {
+           !candidates.contains(where: { $0.address == reflexive }) {
             candidates.append(Candidate(kind: .serverReflexive, address: reflexive))
         }
         let transport = if let turn = options.externalTURN {
@@ -36,14 +41,17 @@ struct CallTransport: Sendable {
         return transport
     }
 
-    /// The server's media port as a UDP address. A server listening on every interface
-    /// (0.0.0.0) or by name is reached at the host we signal to.
-    static func mediaAddress(_ relay: HostPort, signaling: HostPort) -> TransportAddress? {
-        let port = UInt16(clamping: relay.port)
-        for host in [relay.host, signaling.host, "127.0.0.1"] where host != "0.0.0.0" {
-            if let address = TransportAddress(ipv4: host == "localhost" ? "127.0.0.1" : host, port: port) { return address }
+    /// Every interface's address on the socket's port, the first preferred. Loopback only when
+    /// the server is reached over loopback: the peer is then on this machine too.
+    static func hostCandidates(port: UInt16, serverIsLoopback: Bool, includeIPv6: Bool) -> [Candidate] {
+        var addresses = HostAddresses.current(includeLoopback: serverIsLoopback, includeIPv6: includeIPv6)
+        if serverIsLoopback {
+            // On one machine loopback is the shortest path: check it first.
+            addresses.sort { TransportAddress(ip: $0, port: 0).isLoopback && !TransportAddress(ip: $1, port: 0).isLoopback }
         }
-        return nil
+        return addresses.prefix(maximumHostCandidates).enumerated().map { index, ip in
+            Candidate(kind: .host, address: TransportAddress(ip: ip, port: port), localPreference: UInt16(65535 - index))
+        }
     }
 
     /// Asks the server's media port which address our packets come from (a STUN Binding),

@@ -184,7 +184,7 @@ public actor GroupCallEngine {
     /// The DTLS-SRTP leg to the SFU the server's reply names, on `socket`.
     func makeLeg(_ info: GroupCallInfo, socket: MediaSocket) throws -> ServerMediaLeg {
         guard let media = info.media, let fingerprint = info.mediaFingerprint else { throw GroupCallEngineError.noMediaPort }
-        guard let address = ServerMediaLeg.address(of: media) else { throw GroupCallEngineError.badMediaAddress(media.description) }
+        guard let address = ServerAddress.media(media, signaling: session.server) else { throw GroupCallEngineError.badMediaAddress(media.description) }
         let leg = try ServerMediaLeg(socket: socket, media: address, certificate: certificate, serverFingerprint: fingerprint, voice: number,
                                      opusComplexity: options.opusComplexity, voiceEncoding: options.voiceEncoding)
         leg.muted = muted

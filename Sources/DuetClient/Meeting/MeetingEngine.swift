@@ -147,7 +147,7 @@ public actor MeetingEngine {
     private func enter(_ meeting: Signaling.Meeting) throws {
         guard var current = active else { return }
         current.rejoining = false
-        guard let media = meeting.media.flatMap({ try? HostPort(parsing: $0) }), let address = ServerMediaLeg.address(of: media),
+        guard let media = meeting.media.flatMap({ try? HostPort(parsing: $0) }), let address = ServerAddress.media(media, signaling: session.server),
               let fingerprint = meeting.mediaFingerprint.flatMap(DTLSFingerprint.init) else {
             throw MeetingError.noMediaPort
         }

@@ -13,30 +13,50 @@ public final class MediaSocket: Sendable {
     }
 
     public typealias Handler = @Sendable (Datagram) -> Void
-    /// The address the socket is bound to (port chosen by the system).
+    /// The address the socket is bound to: the wildcard, and the port the system chose.
     public let localAddress: TransportAddress
+    /// IPv6 and IPv4 on one socket: IPv4 peers are written to and read from as ::ffff:a.b.c.d.
+    private let dualStack: Bool
+    /// Whether IPv6 peers can be reached from this socket.
+    public var carriesIPv6: Bool { dualStack }
     private let channel: any Channel
     private let handler: HandlerBox
 
-    /// Binds to `host` (an IPv4 address) on an ephemeral port.
-    public static func bind(host: String = "127.0.0.1") async throws -> MediaSocket {
+    /// Binds every interface on an ephemeral port: IPv6 and IPv4 on one dual-stack socket
+    /// (`::`), or IPv4 alone (`0.0.0.0`) where the host has no IPv6. Calls, group legs and
+    /// meeting legs all bind here (docs/networking.md): a socket bound to one address cannot
+    /// be reached at the others, and loopback cannot be reached from another machine at all.
+    public static func bind() async throws -> MediaSocket {
         let box = HandlerBox()
-        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(Receiver(handler: box))
+        // A bootstrap is a class its options are added to: one each, so IPv4 gets no IPv6 option.
+        func bootstrap() -> DatagramBootstrap {
+            DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(Receiver(handler: box))
+                    }
                 }
-            }
-            .bind(host: host, port: 0).get()
+        }
+        let channel: any Channel
+        var dualStack = true
+        do {
+            channel = try await bootstrap()
+                .channelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 0)
+                .bind(host: "::", port: 0).get()
+        } catch {
+            dualStack = false
+            channel = try await bootstrap().bind(host: "0.0.0.0", port: 0).get()
+        }
         guard let bound = channel.localAddress.flatMap(TransportAddress.init(socketAddress:)) else {
             try? await channel.close()
             throw MediaSocketError.noLocalAddress
         }
-        return MediaSocket(localAddress: bound, channel: channel, handler: box)
+        return MediaSocket(localAddress: bound, dualStack: dualStack, channel: channel, handler: box)
     }
 
-    private init(localAddress: TransportAddress, channel: any Channel, handler: HandlerBox) {
+    private init(localAddress: TransportAddress, dualStack: Bool, channel: any Channel, handler: HandlerBox) {
         self.localAddress = localAddress
+        self.dualStack = dualStack
         self.channel = channel
         self.handler = handler
     }
@@ -49,7 +69,7 @@ public final class MediaSocket: Sendable {
     /// Sends one datagram; errors (e.g. an unreachable port) are dropped as UDP would.
     public func send(_ bytes: [UInt8], to destination: TransportAddress) {
         if let allowed = handler.state.withLock({ $0.onlyAllowed }), !allowed.contains(destination) { return }
-        guard let address = try? destination.socketAddress else { return }
+        guard let address = try? (dualStack ? destination.mappedToIPv6 : destination).socketAddress else { return }
         let envelope = AddressedEnvelope(remoteAddress: address, data: channel.allocator.buffer(bytes: bytes))
         channel.writeAndFlush(envelope, promise: nil)
     }
@@ -98,7 +118,9 @@ public final class MediaSocket: Sendable {
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let envelope = unwrapInboundIn(data)
             let state = handler.state.withLock { $0 }
-            guard let source = TransportAddress(socketAddress: envelope.remoteAddress), let deliver = state.deliver else { return }
+            guard let peer = TransportAddress(socketAddress: envelope.remoteAddress), let deliver = state.deliver else { return }
+            // A dual-stack socket names IPv4 peers in their mapped form; the rest of Duet never does.
+            let source = peer.unmappedIPv4 ?? peer
             if let allowed = state.onlyAllowed, !allowed.contains(source) { return }
             let datagram = Datagram(bytes: Array(envelope.data.readableBytesView), source: source)
             guard let impairment = state.impairment else { return deliver(datagram) }

@@ -47,11 +47,6 @@ final class ServerMediaLeg {
     /// flight must get through in one try — and sat silent for the rest of the call.
     static let handshakeRetransmissions = 8
 
-    /// The media port's address as the server named it ("localhost" is loopback).
-    static func address(of media: HostPort) -> TransportAddress? {
-        TransportAddress(ipv4: media.host == "localhost" ? "127.0.0.1" : media.host, port: UInt16(clamping: media.port))
-    }
-
     /// The socket's datagrams from now on, for the engine's actor to take in batches.
     func datagrams() -> DatagramInbox {
         let inbox = DatagramInbox()

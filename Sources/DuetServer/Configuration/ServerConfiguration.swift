@@ -6,6 +6,9 @@ public struct ServerConfiguration: Sendable {
     public var signaling: HostPort
     /// Media (one UDP port for STUN, DTLS, TURN and RTP).
     public var media: HostPort
+    /// The IP devices must use for the media port, the relay and the SFU when the server sits
+    /// behind a 1:1 NAT (`--public-address`); nil: the address they reached it at.
+    public var publicAddress: String?
     /// The server's SQLite file, certificate and recordings live here.
     public var dataDirectory: String
     /// Let any key claim any unbound number, and rebind numbers without an invite code.

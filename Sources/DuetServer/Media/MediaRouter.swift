@@ -11,7 +11,9 @@ struct RelaySocket: Sendable {
 /// What the media loop reacts to. Every task that reads a socket or keeps time turns what it
 /// sees into one of these, and one task applies them in order (see `MediaService`).
 enum MediaEvent: Sendable {
-    case fromClient([UInt8], TransportAddress)
+    /// A datagram on the media port; `arrivedAt` is the server address it was sent to, where
+    /// the socket is bound to every interface (see `MediaAdvertisement`).
+    case fromClient([UInt8], TransportAddress, arrivedAt: [UInt8]? = nil)
     case fromPeer([UInt8], TransportAddress, relayed: TransportAddress)
     case relayBound(RelayCore.PendingAllocation, RelaySocket)
     case relayBindFailed(RelayCore.PendingAllocation, reason: String)
@@ -55,7 +57,7 @@ struct MediaRouter {
     /// Applies `event` at `now` (unix seconds: relay usernames carry a unix expiry).
     mutating func handle(_ event: MediaEvent, now: Double) -> [MediaOutput] {
         switch event {
-        case let .fromClient(bytes, client):
+        case let .fromClient(bytes, client, _):
             return fromClient(bytes, client, now: now)
         case let .fromPeer(bytes, peer, relayed):
             count("relayed from peers")
@@ -122,6 +124,14 @@ struct MediaRouter {
             switch action {
             case let .sendToClient(client, bytes):
                 outputs.append(.sendToClient(client, bytes))
+            case let .sendToPeer(relayed, peer, bytes) where sockets[peer] != nil:
+                // To another allocation of this relay (two devices that both fell back to the
+                // relay): handed over here rather than sent out and read back in. Through the
+                // network it would need the host's NAT to hairpin to its own public address,
+                // which a cloud 1:1 NAT often does not (docs/networking.md).
+                witness?.relayed(bytes)
+                count("relayed between allocations")
+                outputs += translate(core.handlePeerDatagram(bytes, from: relayed, to: peer, now: now), now: now)
             case let .sendToPeer(relayed, peer, bytes):
                 if let socket = sockets[relayed] {
                     witness?.relayed(bytes)

@@ -31,8 +31,10 @@ final class MediaService: Service, Sendable {
     private let logger: Logger
     /// Where the media socket is bound.
     let address: HostPort
-    /// The IP relayed sockets are bound on and announced with (the media host's).
-    private let relayIP: [UInt8]
+    /// Which IP relayed sockets are announced with.
+    private let advertisement: MediaAdvertisement
+    /// Bound to `::`, IPv4 and IPv6 alike: IPv4 clients are read and written as ::ffff:a.b.c.d.
+    private let dualStack: Bool
 
     /// The media socket, bound before the rest of the server is made (relay credentials
     /// carry its address).
@@ -56,9 +58,12 @@ final class MediaService: Service, Sendable {
 
     static func bindSocket(_ address: HostPort) async throws(ServerStartupError) -> BoundSocket {
         do {
-            let socket = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            let socket = try await Self.bootstrap(for: address.host)
                 .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: Self.receiveBuffer)
+                // Which of its addresses a datagram was sent to: the relay's announced IP when
+                // the port is bound to every interface (see `MediaAdvertisement`).
+                .channelOption(ChannelOptions.receivePacketInfo, value: true)
                 .bind(host: address.host, port: address.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try NIOAsyncChannel<Datagram, Datagram>(wrappingChannelSynchronously: channel, configuration: Self.channelConfiguration)
@@ -76,7 +81,14 @@ final class MediaService: Service, Sendable {
         }
     }
 
-    init(bound: BoundSocket, credentials: RelayCore.Credentials, certificate: DTLSCertificate, announcedLegs: AnnouncedLegs,
+    /// A UDP bootstrap for `host`; on an IPv6 host, IPv4 too (`::` then serves both families).
+    private static func bootstrap(for host: String) -> DatagramBootstrap {
+        let bootstrap = DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        guard host.contains(":") else { return bootstrap }
+        return bootstrap.channelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 0)
+    }
+
+    init(bound: BoundSocket, advertisement: MediaAdvertisement, credentials: RelayCore.Credentials, certificate: DTLSCertificate, announcedLegs: AnnouncedLegs,
          recordings: MeetingRecordings? = nil, witness: MediaWitness? = nil, logger: Logger) {
         self.recordings = recordings
         self.witness = witness
@@ -86,7 +98,8 @@ final class MediaService: Service, Sendable {
         self.announcedLegs = announcedLegs
         self.logger = logger
         self.address = bound.address
-        self.relayIP = bound.ip
+        self.advertisement = advertisement
+        self.dualStack = bound.ip.count == 16
     }
 
     /// Releases the port when startup fails after binding it.
@@ -122,7 +135,8 @@ final class MediaService: Service, Sendable {
                 do {
                     for try await datagram in inbound {
                         guard let from = TransportAddress(datagram.remoteAddress) else { continue }
-                        sink.yield(.fromClient(Array(datagram.data.readableBytesView), from))
+                        let arrivedAt = datagram.metadata?.packetInfo.flatMap { TransportAddress($0.destinationAddress)?.ip }
+                        sink.yield(.fromClient(Array(datagram.data.readableBytesView), from.unmappedIPv4 ?? from, arrivedAt: arrivedAt))
                     }
                 } catch {
                     logger.error("media: reading the media port failed", metadata: ["error": "\(error)"])
@@ -141,8 +155,9 @@ final class MediaService: Service, Sendable {
                 // copy for every other member, and awaiting each copy on its own (a hop to the event
                 // loop and back) capped the SFU at a few thousand datagrams a second, idle-waiting.
                 var toClients: [Datagram] = []
+                let arrivedAt: [UInt8]? = if case let .fromClient(_, _, destination) = event { destination } else { nil }
                 for output in router.handle(event, now: Date().timeIntervalSince1970) {
-                    await perform(output, toClients: &toClients, sink: sink, group: &group)
+                    await perform(output, arrivedAt: arrivedAt, toClients: &toClients, sink: sink, group: &group)
                 }
                 if !toClients.isEmpty {
                     // A failed UDP send (e.g. no route) loses datagrams; it must not end the port.
@@ -163,17 +178,19 @@ final class MediaService: Service, Sendable {
 
     /// Carries out one of the router's outputs; datagrams to clients are only collected in
     /// `toClients`, which the loop writes at once after the event.
-    private func perform(_ output: MediaOutput, toClients: inout [Datagram],
+    private func perform(_ output: MediaOutput, arrivedAt: [UInt8]?, toClients: inout [Datagram],
                          sink: AsyncStream<MediaEvent>.Continuation, group: inout DiscardingTaskGroup) async {
         switch output {
         case let .sendToClient(client, bytes):
-            toClients.append(Datagram(remoteAddress: client.socketAddress, data: ByteBuffer(bytes: bytes)))
+            let to = dualStack ? client.mappedToIPv6 : client
+            toClients.append(Datagram(remoteAddress: to.socketAddress, data: ByteBuffer(bytes: bytes)))
         case let .sendToPeer(socket, peer, bytes):
-            try? await socket.outbound.write(Datagram(remoteAddress: peer.socketAddress, data: ByteBuffer(bytes: bytes)))
+            let to = dualStack ? peer.mappedToIPv6 : peer
+            try? await socket.outbound.write(Datagram(remoteAddress: to.socketAddress, data: ByteBuffer(bytes: bytes)))
         case let .close(socket):
             socket.close()
         case let .bindRelaySocket(request):
-            let host = address.host, relayIP = self.relayIP, logger = self.logger
+            let host = address.host, relayIP = advertisement.relayIP(arrivedAt: arrivedAt), logger = self.logger
             group.addTask {
                 await Self.runRelaySocket(for: request, host: host, relayIP: relayIP, sink: sink, logger: logger)
             }
@@ -187,7 +204,7 @@ final class MediaService: Service, Sendable {
         let channel: NIOAsyncChannel<Datagram, Datagram>
         let relayed: TransportAddress
         do {
-            channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            channel = try await Self.bootstrap(for: host)
                 .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: Self.receiveBuffer / 8)
                 .bind(host: host, port: 0) { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -212,7 +229,7 @@ final class MediaService: Service, Sendable {
             guard case .enqueued = sink.yield(.relayBound(request, socket)) else { return }
             for try await datagram in inbound {
                 guard let peer = TransportAddress(datagram.remoteAddress) else { continue }
-                sink.yield(.fromPeer(Array(datagram.data.readableBytesView), peer, relayed: relayed))
+                sink.yield(.fromPeer(Array(datagram.data.readableBytesView), peer.unmappedIPv4 ?? peer, relayed: relayed))
             }
         }
     }

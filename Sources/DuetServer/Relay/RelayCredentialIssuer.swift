@@ -14,11 +14,10 @@ struct RelayCredentialIssuer: Sendable {
     static let lifetime: TimeInterval = 600
 
     let secret: RelaySecret
-    /// Where clients reach the relay (the media port).
-    let relay: HostPort
 
-    /// Credentials for `callID`, for the device registered as `number`, from `now` (unix time).
-    func issue(callID: String, number: String, now: TimeInterval) -> Signaling.RelayCredentials {
+    /// Credentials for `callID`, for the device registered as `number`, from `now` (unix
+    /// time), naming `relay` — the media port as that device should address it.
+    func issue(callID: String, number: String, relay: HostPort, now: TimeInterval) -> Signaling.RelayCredentials {
         let expiry = Int64(now + Self.lifetime)
         let username = "\(expiry):\(callID):\(number)"
         return .init(username: username, password: password(for: username), realm: Self.realm,

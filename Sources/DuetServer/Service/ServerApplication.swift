@@ -13,6 +13,8 @@ import ServiceLifecycle
 public final class ServerApplication: Sendable {
     public let signalingAddress: HostPort
     public let mediaAddress: HostPort
+    /// What devices are told to send media to, in words (see `MediaAdvertisement`).
+    public let mediaAdvertised: String
     /// SHA-256 of the DER certificate, for operators to hand to clients out of band.
     public let certificateFingerprint: CertificateFingerprint
     private let group: ServiceGroup
@@ -23,6 +25,13 @@ public final class ServerApplication: Sendable {
     /// `handlingSignals` is off in tests, which run several servers in one process.
     public static func start(_ configuration: ServerConfiguration, handlingSignals: Bool = true,
                              logger: Logger = Logger(label: "duet.server")) async throws(ServerStartupError) -> ServerApplication {
+        var publicIP: [UInt8]?
+        if let text = configuration.publicAddress {
+            guard let address = TransportAddress(literal: text, port: 0), !address.isUnspecified else {
+                throw .configuration("--public-address '\(text)' is not an IP address devices can send to; give the address they reach this server at, e.g. 203.0.113.7")
+            }
+            publicIP = address.ip
+        }
         let directoryURL = try DataDirectory.prepare(configuration.dataDirectory)
         let certificate = try ServerCertificate.loadOrCreate(in: directoryURL)
         let pool = try DirectoryDatabase.open(in: directoryURL)
@@ -39,16 +48,17 @@ public final class ServerApplication: Sendable {
         }
         // The media port first: relay credentials name the address it was bound at.
         let boundMedia = try await MediaService.bindSocket(configuration.media)
-        let issuer = RelayCredentialIssuer(secret: relaySecret, relay: boundMedia.address)
+        let advertisement = MediaAdvertisement(publicIP: publicIP, bound: boundMedia.address, boundIP: boundMedia.ip)
+        let issuer = RelayCredentialIssuer(secret: relaySecret)
         let legs = AnnouncedLegs()
         let recordings = MeetingRecordings(dataDirectory: directoryURL, logger: logger)
-        let media = MediaService(bound: boundMedia, credentials: issuer.coreCredentials, certificate: mediaCertificate,
+        let media = MediaService(bound: boundMedia, advertisement: advertisement, credentials: issuer.coreCredentials, certificate: mediaCertificate,
                                  announcedLegs: legs, recordings: recordings, witness: configuration.mediaWitness, logger: logger)
         var context = SignalingContext(
             directory: Directory(pool: pool, openRegistration: configuration.openRegistration,
                                  health: StorageHealth(directory: directoryURL.path, logger: logger)),
             hub: SignalingHub(), fingerprint: certificate.fingerprint, relayCredentials: issuer,
-            media: boundMedia.address, mediaFingerprint: mediaCertificate.fingerprint, mediaLegs: legs, logger: logger)
+            advertisement: advertisement, mediaFingerprint: mediaCertificate.fingerprint, mediaLegs: legs, logger: logger)
         context.loginTimeout = configuration.loginTimeout
         context.knockTimeout = configuration.knockTimeout
         context.recordings = recordings
@@ -61,14 +71,15 @@ public final class ServerApplication: Sendable {
             services: [signaling, media, recordings],
             gracefulShutdownSignals: handlingSignals ? [.sigterm, .sigint] : [],
             logger: logger))
-        return ServerApplication(signalingAddress: signaling.address, mediaAddress: media.address,
+        return ServerApplication(signalingAddress: signaling.address, mediaAddress: media.address, mediaAdvertised: advertisement.summary,
                                  certificateFingerprint: certificate.fingerprint, group: group, pool: pool, logger: logger)
     }
 
-    private init(signalingAddress: HostPort, mediaAddress: HostPort, certificateFingerprint: CertificateFingerprint,
+    private init(signalingAddress: HostPort, mediaAddress: HostPort, mediaAdvertised: String, certificateFingerprint: CertificateFingerprint,
                  group: ServiceGroup, pool: DatabasePool, logger: Logger) {
         self.signalingAddress = signalingAddress
         self.mediaAddress = mediaAddress
+        self.mediaAdvertised = mediaAdvertised
         self.certificateFingerprint = certificateFingerprint
         self.group = group
         self.pool = pool

@@ -5,10 +5,12 @@ public enum ServerStartupError: Error, CustomStringConvertible {
     case certificate(String)
     case database(String)
     case bind(what: String, address: String, reason: String)
+    /// An option that cannot work, with what to write instead.
+    case configuration(String)
 
     public var description: String {
         let text = switch self {
-        case let .dataDirectory(message), let .certificate(message), let .database(message): message
+        case let .dataDirectory(message), let .certificate(message), let .database(message), let .configuration(message): message
         case let .bind(what, address, reason):
             "cannot listen for \(what) on \(address): \(reason); pick another address with --\(what == "media" ? "media" : "listen") HOST:PORT"
         }

@@ -41,7 +41,7 @@ struct CallSignaling {
         if let refusal = Self.checkTokens(callID: request.callID, kind: "relay") { return .error(refusal) }
         switch await registeredNumber(of: key) {
         case let .success(number):
-            return .relayCredentials(context.relayCredentials.issue(callID: request.callID, number: number, now: Date().timeIntervalSince1970))
+            return .relayCredentials(context.relayCredentials.issue(callID: request.callID, number: number, relay: context.media, now: Date().timeIntervalSince1970))
         case let .failure(error):
             return .error(error.reply)
         }

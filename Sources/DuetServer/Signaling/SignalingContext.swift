@@ -1,6 +1,7 @@
 import DuetMedia
 import DuetWire
 import Logging
+import NIOCore
 
 /// What every signaling connection shares: the directory, the hub, the certificate the
 /// logins are bound to, the relay's credential issuer and the SFU's entrance (its media
@@ -10,8 +11,11 @@ struct SignalingContext: Sendable {
     let hub: SignalingHub
     let fingerprint: CertificateFingerprint
     let relayCredentials: RelayCredentialIssuer
-    /// Where group-call media goes, and the fingerprint its DTLS certificate has.
-    let media: HostPort
+    /// How the media port is addressed to devices (see `MediaAdvertisement`).
+    let advertisement: MediaAdvertisement
+    /// Where this connection's device sends media (SFU legs, relay), and the fingerprint the
+    /// media port's DTLS certificate has. Set per connection by `seen(at:)`.
+    private(set) var media: HostPort
     let mediaFingerprint: DTLSFingerprint
     /// Shared with the media loop, which admits only the handshakes announced here.
     let mediaLegs: AnnouncedLegs
@@ -27,6 +31,26 @@ struct SignalingContext: Sendable {
     var loginTimeout: Duration = .seconds(15)
     /// See `ServerConfiguration.knockTimeout`.
     var knockTimeout: Duration = .seconds(120)
+
+    init(directory: Directory, hub: SignalingHub, fingerprint: CertificateFingerprint, relayCredentials: RelayCredentialIssuer,
+         advertisement: MediaAdvertisement, mediaFingerprint: DTLSFingerprint, mediaLegs: AnnouncedLegs, logger: Logger) {
+        self.directory = directory
+        self.hub = hub
+        self.fingerprint = fingerprint
+        self.relayCredentials = relayCredentials
+        self.advertisement = advertisement
+        self.media = advertisement.media(seenAt: nil)
+        self.mediaFingerprint = mediaFingerprint
+        self.mediaLegs = mediaLegs
+        self.logger = logger
+    }
+
+    /// This context for a connection whose device reached the server at `local`.
+    func seen(at local: SocketAddress?) -> SignalingContext {
+        var copy = self
+        copy.media = advertisement.media(seenAt: local)
+        return copy
+    }
 
     /// Sends `recipient` its queued keyChanged notices if it is online, then forgets them.
     func deliverPendingKeyChanges(to recipient: [UInt8]) async {

@@ -52,7 +52,7 @@ final class SignalingService: Service, Sendable {
                         group.addTask { for await stop in stopped { await MeetingSignaling(context: context).recordingStopped(stop) } }
                     }
                     for try await connection in inbound {
-                        group.addTask { await SignalingConnection(context: context).run(connection) }
+                        group.addTask { await SignalingConnection(context: context.seen(at: connection.channel.localAddress)).run(connection) }
                     }
                 }
             }

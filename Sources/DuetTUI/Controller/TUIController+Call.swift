@@ -73,7 +73,7 @@ extension TUIController {
             }
         case let .path(path, address):
             state.call?.path = path
-            log("media path \(path.rawValue) via \(address)")
+            log("media path \(path.label) via \(address)")
         case let .sas(words):
             state.call?.sas = words
             log("short authentication string: \(words)")

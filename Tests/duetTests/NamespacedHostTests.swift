@@ -1,0 +1,212 @@
+import Foundation
+import NetworkLab
+import Testing
+
+/// Calls between hosts that are not this machine's loopback (issue [1/8]): the real `duet`
+/// binary in network namespaces joined by a switch, homes behind NAT routers made with
+/// nftables, a server on the public segment or behind a 1:1 NAT. Documentation addresses only:
+/// the public segment is 203.0.113.0/24, homes are 192.0.2.0/25, 198.51.100.0/25 and
+/// 198.51.100.128/25, a cloud server's inside is 192.0.2.128/25. Every namespace is removed at
+/// the end of each test, failed or not (`NetworkLab.tearDown`, and its deinit).
+@Suite("Calls across namespaced hosts", .serialized, .enabled(if: NetworkLab.unavailableReason == nil, "\(NetworkLab.unavailableReason ?? "")"))
+struct NamespacedHostTests {
+    let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-netns-\(UUID().uuidString)")
+
+    /// The public segment and the hosts on it; homes are added per test.
+    struct World {
+        let lab: NetworkLab
+        let internet: NetworkLab.Segment
+        /// Where devices reach signaling ("203.0.113.10:7400", or the 1:1 NAT's public address).
+        let signaling: String
+        let serverHost: NetworkLab.Host
+        let server: ServerProcess
+
+        /// A device behind its own NAT router (`nat` nil: straight on the public segment).
+        func device(_ name: String, nat: NetworkLab.NATKind?, home index: Int) throws -> NetworkLab.Host {
+            let homes = [("192.0.2.1/25", "192.0.2.10/25"), ("198.51.100.1/25", "198.51.100.10/25"),
+                         ("198.51.100.129/25", "198.51.100.130/25")]
+            guard let nat else { return try lab.host(name, on: internet, address: "203.0.113.\(40 + index)/24") }
+            let lan = try lab.segment()
+            let (gateway, address) = homes[index]
+            _ = try lab.natRouter("\(name)-router", kind: nat, outside: internet, outsideAddress: "203.0.113.\(21 + index)/24",
+                                  inside: lan, insideAddress: gateway)
+            return try lab.host(name, on: lan, address: address, gateway: String(gateway.split(separator: "/")[0]))
+        }
+    }
+
+    /// A lab with a `duet server` listening on every interface: on the public segment at
+    /// 203.0.113.10, or (`behindNAT`) at 192.0.2.130 behind a 1:1 NAT whose public address
+    /// 203.0.113.30 it is told with `--public-address`.
+    func world(serverBehindNAT: Bool = false) throws -> World {
+        let lab = try NetworkLab()
+        let internet = try lab.segment()
+        let host: NetworkLab.Host
+        var arguments: [String] = []
+        let signaling: String
+        if serverBehindNAT {
+            let inside = try lab.segment()
+            _ = try lab.oneToOneNAT("cloud-nat", outside: internet, publicAddress: "203.0.113.30/24", inside: inside,
+                                   insideAddress: "192.0.2.129/25", insideHost: "192.0.2.130")
+            host = try lab.host("server", on: inside, address: "192.0.2.130/25", gateway: "192.0.2.129")
+            arguments = ["--public-address", "203.0.113.30"]
+            signaling = "203.0.113.30:7400"
+        } else {
+            host = try lab.host("server", on: internet, address: "203.0.113.10/24")
+            signaling = "203.0.113.10:7400"
+        }
+        let server = try ServerProcess(dataDirectory: home.appendingPathComponent("server"), listen: "0.0.0.0:7400", media: "0.0.0.0:7401",
+                                       extraArguments: arguments, namespace: host.namespace)
+        return World(lab: lab, internet: internet, signaling: signaling, serverHost: host, server: server)
+    }
+
+    /// Registers `number` as profile `profile` from `host`.
+    func register(_ profile: String, _ number: String, on host: NetworkLab.Host, world: World) throws {
+        let duet = DuetCommandLine(home: home, namespace: host.namespace)
+        let result = try duet.run(["register", number, "--profile", profile, "--server", world.signaling, "--name", profile.capitalized])
+        #expect(result.status == 0, "register \(profile): \(result.stdout)\(result.stderr)")
+    }
+
+    /// Alice calls Bob from `alice` to `bob` for a few seconds; both must end cleanly.
+    func call(from alice: NetworkLab.Host, to bob: NetworkLab.Host, world: World, relay: Bool = false) async throws -> (caller: DuetChild, callee: DuetChild) {
+        try register("alice", "+15557001", on: alice, world: world)
+        try register("bob", "+15557002", on: bob, world: world)
+        let answering = try DuetChild(["answer", "--auto", "--profile", "bob"], home: home, namespace: bob.namespace)
+        #expect(await answering.waitForLine(containing: "waiting for a call"), "bob: \(answering.text)")
+        let calling = try DuetChild(["call", "+15557002", "--profile", "alice", "--duration", Sanitizer.callDuration(seconds: 4)] + (relay ? ["--relay"] : []),
+                                    home: home, namespace: alice.namespace)
+        #expect(await calling.waitForExit() == 0, "alice: \(calling.text)")
+        #expect(await answering.waitForExit() == 0, "bob: \(answering.text)")
+        return (calling, answering)
+    }
+
+    @Test func twoDevicesBehindTwoConeNATsTalkPeerToPeer() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let world = try world()
+        defer { world.server.stop(); world.lab.tearDown() }
+        let alice = try world.device("alice", nat: .cone, home: 0)
+        let bob = try world.device("bob", nat: .cone, home: 1)
+        let (calling, answering) = try await call(from: alice, to: bob, world: world)
+
+        #expect(calling.lines.contains("state connected (p2p)"), "alice: \(calling.text)")
+        #expect(answering.lines.contains("state connected (p2p)"), "bob: \(answering.text)")
+        // Through the NATs: each reached the other's router, not an address in the other's home.
+        #expect(calling.lines.contains { $0.hasPrefix("path p2p 203.0.113.22:") }, "alice: \(calling.text)")
+        #expect(answering.lines.contains { $0.hasPrefix("path p2p 203.0.113.21:") }, "bob: \(answering.text)")
+        #expect(calling.lines.contains { $0.hasPrefix("hearing +15557002") }, "alice: \(calling.text)")
+        #expect(answering.lines.contains { $0.hasPrefix("hearing +15557001") }, "bob: \(answering.text)")
+    }
+
+    @Test func aSymmetricNATOnOneSideGoesThroughTheRelay() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let world = try world()
+        defer { world.server.stop(); world.lab.tearDown() }
+        let alice = try world.device("alice", nat: .symmetric, home: 0)
+        let bob = try world.device("bob", nat: .cone, home: 1)
+        let (calling, answering) = try await call(from: alice, to: bob, world: world)
+
+        #expect(calling.lines.contains("state connected (relay (udp))"), "alice: \(calling.text)")
+        #expect(answering.lines.contains("state connected (relay (udp))"), "bob: \(answering.text)")
+        // The relayed addresses are the server's: the relay bound every interface and named
+        // the one each Allocate arrived at, never 0.0.0.0.
+        #expect(calling.lines.contains { $0.hasPrefix("path relay (udp) 203.0.113.10:") }, "alice: \(calling.text)")
+        #expect(calling.lines.contains { $0.hasPrefix("hearing +15557002") }, "alice: \(calling.text)")
+        #expect(answering.lines.contains { $0.hasPrefix("hearing +15557001") }, "bob: \(answering.text)")
+    }
+
+    /// A cloud server: bound to every interface on its private address, reached at the 1:1
+    /// NAT's public one, which `--public-address` names for the relay.
+    @Test func aServerBehindAOneToOneNATRelaysAtItsPublicAddress() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let world = try world(serverBehindNAT: true)
+        defer { world.server.stop(); world.lab.tearDown() }
+        #expect(world.server.banner.contains("advertised   203.0.113.30:7401"), "\(world.server.banner)")
+        let alice = try world.device("alice", nat: .cone, home: 0)
+        let bob = try world.device("bob", nat: .cone, home: 1)
+        let (calling, answering) = try await call(from: alice, to: bob, world: world, relay: true)
+
+        #expect(calling.lines.contains("state connected (relay (udp))"), "alice: \(calling.text)")
+        #expect(answering.lines.contains("state connected (relay (udp))"), "bob: \(answering.text)")
+        #expect(calling.lines.contains { $0.hasPrefix("path relay (udp) 203.0.113.30:") }, "alice: \(calling.text)")
+        #expect(calling.lines.contains { $0.hasPrefix("hearing +15557002") }, "alice: \(calling.text)")
+        #expect(answering.lines.contains { $0.hasPrefix("hearing +15557001") }, "bob: \(answering.text)")
+    }
+
+    /// Members behind a cone NAT, a symmetric NAT and none, with the server behind a 1:1 NAT:
+    /// every leg reaches the SFU at the public address, and everyone hears everyone.
+    @Test func aGroupCallWithMembersBehindDifferentNATs() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let world = try world(serverBehindNAT: true)
+        defer { world.server.stop(); world.lab.tearDown() }
+        let members = [("ann", "+15557101", try world.device("ann", nat: .cone, home: 0)),
+                       ("ben", "+15557102", try world.device("ben", nat: .symmetric, home: 1)),
+                       ("cat", "+15557103", try world.device("cat", nat: nil, home: 2))]
+        for (profile, number, host) in members { try register(profile, number, on: host, world: world) }
+        let created = try DuetCommandLine(home: home, namespace: members[0].2.namespace)
+            .run(["group", "create", "Team", "+15557102", "+15557103", "--profile", "ann"])
+        #expect(created.status == 0, "\(created.stdout)\(created.stderr)")
+
+        var answering: [DuetChild] = []
+        for (profile, _, host) in members.dropFirst() {
+            let child = try DuetChild(["answer", "--auto", "--duration", "14s", "--profile", profile], home: home, namespace: host.namespace)
+            #expect(await child.waitForLine(containing: "waiting for a call"), "\(profile): \(child.text)")
+            answering.append(child)
+        }
+        let calling = try DuetChild(["call", "Team", "--duration", "12s", "--profile", "ann"], home: home, namespace: members[0].2.namespace)
+        let everyone = members.map(\.1)
+        for (child, number) in zip([calling] + answering, everyone) {
+            let others = everyone.filter { $0 != number }
+            #expect(await eventually(timeout: .seconds(40)) { GroupCallCommandTests.hearsEveryone(child, others) }, "\(number): \(child.text)")
+        }
+        #expect(await calling.waitForExit() == 0, "ann: \(calling.text)")
+        for child in answering { _ = await child.waitForExit() }
+    }
+
+    /// A meeting whose host and guest sit behind different NATs, on a server bound to every
+    /// interface with no public address: each is told the address it reached the server at.
+    @Test func aMeetingWithAHostAndAGuestBehindDifferentNATs() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let world = try world()
+        defer { world.server.stop(); world.lab.tearDown() }
+        let ann = try world.device("ann", nat: .cone, home: 0)
+        let guestHost = try world.device("guest", nat: .symmetric, home: 1)
+        try register("ann", "+15557201", on: ann, world: world)
+        let host = try DuetChild(["meeting", "create", "--open", "--duration", "10s", "--name", "Ann", "--profile", "ann"], home: home,
+                                 namespace: ann.namespace)
+        #expect(await host.waitForLine(containing: "duet://"), "ann: \(host.text)")
+        let link = try #require(host.lines.lazy.compactMap { $0.split(separator: " ").first { $0.hasPrefix("duet://") }.map(String.init) }.first)
+        #expect(link.hasPrefix("duet://203.0.113.10:7400/"), "\(link)")
+        let guest = try DuetChild(["meeting", "join", link, "--name", "Visitor", "--profile", "visitor"], home: home, namespace: guestHost.namespace)
+        #expect(await eventually(timeout: .seconds(40)) { host.lines.contains { $0.hasPrefix("hearing: ") && $0.contains("Visitor heard") } },
+                "ann: \(host.text)")
+        #expect(await eventually(timeout: .seconds(40)) { guest.lines.contains { $0.hasPrefix("hearing: ") && $0.contains("Ann heard") } },
+                "guest: \(guest.text)")
+        #expect(await host.waitForExit() == 0, "ann: \(host.text)")
+        _ = await guest.waitForExit()
+    }
+
+    /// The lab itself: what a test makes is gone after `tearDown`, a process left inside included.
+    @Test func theLabLeavesNothingBehind() throws {
+        let lab = try NetworkLab()
+        let host = try lab.host("lonely", on: try lab.segment(), address: "203.0.113.99/24")
+        let command = NetworkLab.command(["sh", "-c", "echo inside; exec sleep 600"], in: host.namespace)
+        let sleeper = Process()
+        sleeper.executableURL = command.executable
+        sleeper.arguments = command.arguments
+        let output = Pipe()
+        sleeper.standardOutput = output
+        try sleeper.run()
+        // Only once it is inside the namespace (`ip netns exec` has switched) is it the lab's to kill.
+        _ = output.fileHandleForReading.availableData
+        lab.tearDown()
+        sleeper.waitUntilExit()
+        #expect(sleeper.terminationReason == .uncaughtSignal, "the process inside was not killed")
+        let list = NetworkLab.command(["true"], in: host.namespace)
+        let probe = Process()
+        probe.executableURL = list.executable
+        probe.arguments = list.arguments
+        probe.standardError = FileHandle.nullDevice
+        try probe.run()
+        probe.waitUntilExit()
+        #expect(probe.terminationStatus != 0, "namespace \(host.namespace) still exists")
+    }
+}
