@@ -3,7 +3,7 @@ SWIFT        ?= swift
 DUET_BIN     := .build/debug/duet
 # Libraries Duet links, then the tools its tests and demos drive.
 APT_PACKAGES := pkg-config libsodium-dev libsrtp2-dev libopus-dev libncurses-dev libssl-dev libsqlite3-dev \
-                tmux ffmpeg opus-tools openssl tshark coturn iproute2 nftables
+                tmux ffmpeg opus-tools openssl tshark coturn iproute2 nftables ethtool
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build test run demo bench fuzz clean
@@ -48,6 +48,7 @@ demo: build
 ## bench: cost ratios measured in one run (release build)
 bench: deps
 	$(SWIFT) build -c release --product duet-bench
+	$(SWIFT) build -c release --product duet
 	.build/release/duet-bench
 
 ## check: the whole suite under AddressSanitizer, then under ThreadSanitizer (docs/sanitizers.md).

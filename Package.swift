@@ -66,6 +66,8 @@ let package = Package(
         ]),
         .executableTarget(name: "duet-bench", dependencies: [
             "DuetCrypto", "DuetMedia", "DuetClient", "DuetServer", "DuetTUI", "CSRTP", "CSodium",
+            // Namespaced hosts and the delay line for call_setup_netns_ms (docs/networking.md).
+            "NetworkLab",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -74,7 +76,9 @@ let package = Package(
         // A tmpfs per test, to fill up or make read-only: real disk faults (docs/testing.md "Faults").
         .target(name: "DiskFaults", path: "Tests/DiskFaults"),
         // Hosts made of network namespaces, NAT routers made with nftables (docs/networking.md "Tested topologies").
-        .target(name: "NetworkLab", path: "Tests/NetworkLab"),
+        .target(name: "NetworkLab", dependencies: ["CNetworkLab"], path: "Tests/NetworkLab"),
+        // setns and AF_PACKET for the lab's user-space delay line (this kernel has no netem).
+        .target(name: "CNetworkLab", path: "Tests/CNetworkLab"),
         .testTarget(name: "DuetWireTests", dependencies: ["DuetWire", "DuetFuzzing"]),
         .testTarget(name: "DuetCryptoTests", dependencies: ["DuetCrypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "DuetMediaTests", dependencies: ["DuetMedia", "DuetFuzzing"], resources: [.copy("Vectors")]),

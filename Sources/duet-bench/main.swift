@@ -3,7 +3,7 @@ import Foundation
 // duet-bench: cost figures for `make bench`, one `name value unit` line each.
 // Every bench measures its ratios within one run, interleaving rounds, so a busy machine
 // slows numerator and denominator alike. Add a bench by adding its `run(report:)` here.
-// `duet-bench NAME…` runs only the benches named (opus, srtp, sframe, sfu, call-setup, rekey, recording, load).
+// `duet-bench NAME…` runs only the benches named (opus, srtp, sframe, sfu, call-setup, call-setup-netns, rekey, recording, load).
 
 // The load bench's server runs in a child process: `duet-bench --serve DIR`.
 if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--serve" {
@@ -20,6 +20,7 @@ if wanted("srtp") { SRTPBench.run(report: report) }
 if wanted("sframe") { SFrameBench.run(report: report) }
 if wanted("sfu") { SFUBench.run(report: report) }
 if wanted("call-setup") { await CallSetupBench.run(report: report) }
+if wanted("call-setup-netns") { await NetnsCallBench.run(report: report) }
 if wanted("rekey") { await RekeyBench.run(report: report) }
 if wanted("recording") { RecordingBench.run(report: report) }
 if wanted("load") { await LoadBench.run(report: report) }

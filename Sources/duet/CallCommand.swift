@@ -19,28 +19,42 @@ struct CallDuration: ExpressibleByArgument, Sendable {
     }
 }
 
-/// `--turn turn:HOST:PORT --turn-user U --turn-pass P`: an external TURN server (coturn).
+/// `--turn turn:HOST:PORT --turn-user U --turn-pass P`: an external TURN server (coturn),
+/// reached over UDP and then TCP on that port, or only TCP with `?transport=tcp` (RFC 7065).
 struct TURNOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Use this TURN server for the relay instead of the Duet server's.", valueName: "turn:HOST:PORT"))
+    @Option(help: ArgumentHelp("Use this TURN server for the relay instead of the Duet server's (UDP, then TCP; add ?transport=tcp for TCP only).",
+                               valueName: "turn:HOST:PORT"))
     var turn: String?
     @Option(help: "TURN username (with --turn).") var turnUser: String?
     @Option(help: "TURN password (with --turn).") var turnPass: String?
+    @Option(help: ArgumentHelp("Reach the relay only this way (udp, tcp or tls; tls to the Duet server's relay only), e.g. on a network known to drop UDP.",
+                               valueName: "udp|tcp|tls"))
+    var relayOver: RelayTransport?
 
     func validate() throws {
         guard let turn else { return }
         guard turnUser != nil, turnPass != nil else { throw ValidationError("--turn needs --turn-user and --turn-pass") }
+        if relayOver == .tls, turn.hasPrefix("turn") {
+            throw ValidationError("--relay-over tls works with the Duet server's own relay only in this version")
+        }
+        if turn.hasPrefix("turns:") {
+            throw ValidationError("--turn: turns: (TLS) is offered by the Duet server's own relay only in this version; use turn:HOST:PORT?transport=tcp")
+        }
         guard address(turn) != nil else { throw ValidationError("--turn: write turn:HOST:PORT with a host this machine can resolve, e.g. turn:198.51.100.7:3478") }
     }
 
     private func address(_ text: String) -> TransportAddress? {
-        let rest = text.hasPrefix("turn:") ? String(text.dropFirst(5)) : text
+        var rest = text.hasPrefix("turn:") ? String(text.dropFirst(5)) : text
+        if let query = rest.firstIndex(of: "?") { rest = String(rest[..<query]) }
         guard let hostPort = try? HostPort(parsing: rest) else { return nil }
         return ServerAddress.resolve(hostPort.host, port: UInt16(hostPort.port))
     }
 
     func apply(to options: inout CallOptions) {
+        if let relayOver { options.relayTransports = [relayOver] }
         if let turn, let server = address(turn), let user = turnUser, let pass = turnPass {
-            options.externalTURN = (server, user, pass)
+            options.externalTURN = ExternalTURN(server: server, username: user, password: pass,
+                                                transports: turn.hasSuffix("?transport=tcp") ? [.tcp] : [.udp, .tcp])
         }
     }
 }
@@ -78,6 +92,7 @@ extension Duet {
             let outcome = CallOutcome()
             let events = engine.events
             let printer = Task { await outcome.follow(events) }
+            await outcome.dialling()
             do {
                 try await engine.place(to: number, acceptKeyChange: acceptKeyChange)
             } catch {
@@ -190,11 +205,19 @@ actor CallOutcome {
     private(set) var ended: CallEndReason?
     private(set) var wiped = false
     private(set) var incoming = false
+    /// When this side dialled (the caller only): its first audio line says how long setup took.
+    private var dialledAt: ContinuousClock.Instant?
+
+    func dialling() { dialledAt = .now }
 
     func follow(_ events: AsyncStream<CallEngineEvent>) async {
         for await event in events {
             printEventLine(event.description)
             switch event {
+            case .firstAudio:
+                guard let dialledAt else { break }
+                let elapsed = (ContinuousClock.now - dialledAt).components
+                printEventLine("setup \(elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000) ms (dial → first audio heard)")
             case .state(.connected): connected = true
             case let .state(.ended(reason)): ended = reason
             case .keysWiped: wiped = true
@@ -220,3 +243,5 @@ actor CallOutcome {
     }
     func waitUntilWiped() async { while !(wiped && ended != nil) { try? await Task.sleep(for: .milliseconds(20)) } }
 }
+
+extension RelayTransport: ExpressibleByArgument {}

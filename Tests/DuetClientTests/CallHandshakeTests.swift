@@ -84,4 +84,23 @@ struct CallHandshakeTests {
         }
         #expect(srtp == nil)
     }
+
+    /// Issue [1/8] "Bad input": a malformed candidate is refused with the reason and the call
+    /// goes on with the others; a flood of candidates is cut at the cap.
+    @Test func aMalformedCandidateIsRefusedAndTheRestAreKept() throws {
+        let json = #"{"callerNonce":"AQID","ssrc":9,"relayOnly":false,"candidates":["#
+            + #"{"kind":"host","ip":[192,0,2,5],"port":4000},"#
+            + #"{"kind":"host","ip":[1,2,3],"port":4001},"#
+            + #"{"kind":"prflx","ip":[192,0,2,6],"port":4002},"#
+            + #""not a candidate","#
+            + #"{"kind":"srflx","ip":[203,0,113,9],"port":4003}]}"#
+        let offer = try JSONDecoder().decode(CallOffer.self, from: Data(json.utf8))
+        #expect(offer.candidates.map(\.description) == ["host 192.0.2.5:4000", "srflx 203.0.113.9:4003"])
+        #expect(offer.refusedCandidates.count == 3)
+        #expect(offer.refusedCandidates[0].contains("4 or 16 bytes"), "\(offer.refusedCandidates)")
+
+        let many = (0..<100).map { #"{"kind":"host","ip":[198,51,100,\#($0)],"port":9}"# }.joined(separator: ",")
+        let flood = try JSONDecoder().decode(CallOffer.self, from: Data(#"{"callerNonce":"AQID","ssrc":9,"relayOnly":false,"candidates":[\#(many)]}"#.utf8))
+        #expect(flood.candidates.count == ConnectivityChecks.maximumRemoteCandidates)
+    }
 }

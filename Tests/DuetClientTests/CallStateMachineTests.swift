@@ -26,8 +26,8 @@ struct CallStateMachineTests {
         _ = m.handle(.dial(forceRelay: false)); _ = m.handle(.answerReceived); _ = m.handle(.keyConfirmed)
         #expect(m.handle(.timerFired(.directChecks)) == [.startRelay])
         #expect(m.handle(.timerFired(.directChecks)).isEmpty)  // asked once only
-        _ = m.handle(.pathEstablished(.relay))
-        #expect(m.state == .connected(.relay))
+        _ = m.handle(.pathEstablished(.relay(.udp)))
+        #expect(m.state == .connected(.relay(.udp)))
     }
 
     @Test func forcedRelaySkipsDirectChecks() {
@@ -85,7 +85,7 @@ struct CallStateMachineTests {
     @Test func peerThatFallsSilentEndsTheCall() {
         var m = M()
         _ = m.handle(.offerReceived); _ = m.handle(.userAccepted)
-        _ = m.handle(.keyConfirmed); _ = m.handle(.pathEstablished(.relay))
+        _ = m.handle(.keyConfirmed); _ = m.handle(.pathEstablished(.relay(.udp)))
         #expect(m.handle(.mediaReceived) == [.startTimer(.mediaSilence, seconds: M.mediaSilenceTimeout)])
         _ = m.handle(.timerFired(.mediaSilence))
         guard case .ended(.failed) = m.state else { Issue.record("expected failure, got \(m.state)"); return }

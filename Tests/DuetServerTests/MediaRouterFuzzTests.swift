@@ -81,6 +81,8 @@ struct MediaRouterFuzzTests {
                         outputs += router.handle(.relayBindFailed(request, reason: "fuzz"), now: now)
                     case .sendToPeer, .close:
                         throw FuzzViolation("relayed or closed a socket with no relayed socket bound")
+                    case .sendToStream:
+                        throw FuzzViolation("wrote to a TURN stream though none was opened")
                     }
                 }
                 return answered ? .accepted : .rejected

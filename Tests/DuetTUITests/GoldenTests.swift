@@ -65,8 +65,8 @@ extension GoldenCase {
             $0.pane = .call
             $0.call = Fixtures.connectedCall
             $0.call?.muted = true
-            $0.call?.path = .relay
-            $0.call?.state = .connected(.relay)
+            $0.call?.path = .relay(.udp)
+            $0.call?.state = .connected(.relay(.udp))
             $0.call?.hearing = HearingReport(speaker: nil, level: -72.5, lossPercent: 12.25, jitterMilliseconds: 41.04,
                                              tamperedPackets: 3, replayedPackets: 1)
         }),

@@ -14,8 +14,8 @@ public final class NetworkLab: Sendable {
     /// Why namespaced tests cannot run here, or nil when they can (root, `ip` and `nft`).
     public static let unavailableReason: String? = {
         guard getuid() == 0 else { return "network-namespace tests need root (CI runs as root)" }
-        for tool in ["ip", "nft"] where executable(tool) == nil {
-            return "network-namespace tests need '\(tool)' (make deps installs iproute2 and nftables)"
+        for tool in ["ip", "nft", "ethtool"] where executable(tool) == nil {
+            return "network-namespace tests need '\(tool)' (make deps installs iproute2, nftables and ethtool)"
         }
         return nil
     }()
@@ -170,13 +170,26 @@ public final class NetworkLab: Sendable {
         try Self.ip(["-n", namespace, "link", "set", "lo", "up"])
     }
 
-    /// A veth pair: `interface` in `namespace`, its twin a port of `segment`'s bridge.
-    private func plug(_ namespace: String, interface: String, into segment: Segment, address: String) throws {
+    /// A namespace with one interface on each of `segments` (eth0, eth1, …) and no address:
+    /// a wire between them for whatever runs inside (`DelayLine`).
+    func link(_ name: String, to segments: [Segment]) throws -> Host {
+        let namespace = "\(tag)-\(name)"
+        try addNamespace(namespace)
+        for (index, segment) in segments.enumerated() { try plug(namespace, interface: "eth\(index)", into: segment, address: nil) }
+        return Host(namespace: namespace, address: "")
+    }
+
+    /// A veth pair: `interface` in `namespace`, its twin a port of `segment`'s bridge. The
+    /// interface computes its checksums and sends no frame larger than its MTU (no checksum or
+    /// segmentation offload), so a user-space delay line can pass every frame on as it is — a
+    /// frame with its checksum left to the hardware arrives corrupt once re-sent.
+    private func plug(_ namespace: String, interface: String, into segment: Segment, address: String?) throws {
         let port = made.withLock { state -> String in state.ports += 1; return "p\(state.ports)" }
         try Self.ip(["-n", switchNamespace, "link", "add", port, "type", "veth", "peer", "name", interface, "netns", namespace])
         try Self.ip(["-n", switchNamespace, "link", "set", port, "master", segment.bridge, "up"])
-        try Self.ip(["-n", namespace, "addr", "add", address, "dev", interface])
-        try Self.ip(["-n", namespace, "link", "set", interface, "up"])
+        if let address { try Self.ip(["-n", namespace, "addr", "add", address, "dev", interface]) }
+        try Self.ip(["-n", namespace, "link", "set", interface, "gso_max_segs", "1", "up"])
+        try Self.ip(["netns", "exec", namespace, "ethtool", "-K", interface, "tx", "off"])
     }
 
     private func nft(_ host: Host, _ ruleset: String) throws {

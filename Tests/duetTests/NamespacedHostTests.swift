@@ -21,15 +21,17 @@ struct NamespacedHostTests {
         let serverHost: NetworkLab.Host
         let server: ServerProcess
 
-        /// A device behind its own NAT router (`nat` nil: straight on the public segment).
-        func device(_ name: String, nat: NetworkLab.NATKind?, home index: Int) throws -> NetworkLab.Host {
+        /// A device behind its own NAT router (`nat` nil: straight on the public segment);
+        /// `blockUDP`: the router lets no UDP through, as some corporate and hotel networks do.
+        func device(_ name: String, nat: NetworkLab.NATKind?, home index: Int, blockUDP: Bool = false) throws -> NetworkLab.Host {
             let homes = [("192.0.2.1/25", "192.0.2.10/25"), ("198.51.100.1/25", "198.51.100.10/25"),
                          ("198.51.100.129/25", "198.51.100.130/25")]
             guard let nat else { return try lab.host(name, on: internet, address: "203.0.113.\(40 + index)/24") }
             let lan = try lab.segment()
             let (gateway, address) = homes[index]
-            _ = try lab.natRouter("\(name)-router", kind: nat, outside: internet, outsideAddress: "203.0.113.\(21 + index)/24",
-                                  inside: lan, insideAddress: gateway)
+            let router = try lab.natRouter("\(name)-router", kind: nat, outside: internet, outsideAddress: "203.0.113.\(21 + index)/24",
+                                           inside: lan, insideAddress: gateway)
+            if blockUDP { try lab.dropUDP(through: router) }
             return try lab.host(name, on: lan, address: address, gateway: String(gateway.split(separator: "/")[0]))
         }
     }
@@ -113,6 +115,22 @@ struct NamespacedHostTests {
         #expect(answering.lines.contains { $0.hasPrefix("hearing +15557001") }, "bob: \(answering.text)")
     }
 
+    /// A network that lets no UDP out: checks, the STUN Binding and UDP to the relay all fail,
+    /// and the device reaches the relay over TCP on the media port's number.
+    @Test func aDeviceWhoseNetworkDropsUDPIsRelayedOverTCP() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let world = try world()
+        defer { world.server.stop(); world.lab.tearDown() }
+        let alice = try world.device("alice", nat: .cone, home: 0, blockUDP: true)
+        let bob = try world.device("bob", nat: .cone, home: 1)
+        let (calling, answering) = try await call(from: alice, to: bob, world: world)
+
+        #expect(calling.lines.contains("state connected (relay (tcp))"), "alice: \(calling.text)")
+        #expect(answering.lines.contains("state connected (relay (udp))"), "bob: \(answering.text)")
+        #expect(calling.lines.contains { $0.hasPrefix("hearing +15557002") }, "alice: \(calling.text)")
+        #expect(answering.lines.contains { $0.hasPrefix("hearing +15557001") }, "bob: \(answering.text)")
+    }
+
     /// A cloud server: bound to every interface on its private address, reached at the 1:1
     /// NAT's public one, which `--public-address` names for the relay.
     @Test func aServerBehindAOneToOneNATRelaysAtItsPublicAddress() async throws {
@@ -182,6 +200,69 @@ struct NamespacedHostTests {
                 "guest: \(guest.text)")
         #expect(await host.waitForExit() == 0, "ann: \(host.text)")
         _ = await guest.waitForExit()
+    }
+
+    /// The delay line holds each frame for its time both ways: a datagram's round trip across
+    /// it takes at least the round trip it was made for (a lower bound only: this is not a
+    /// timing target, just that frames are held and all come through).
+    @Test func theDelayLineHoldsEveryFrameForItsTime() async throws {
+        let lab = try NetworkLab()
+        defer { lab.tearDown() }
+        let near = try lab.segment(), far = try lab.segment()
+        let line = try lab.delayLine("delay", between: near, and: far, oneWay: .milliseconds(20))
+        defer { line.stop() }
+        let a = try lab.host("a", on: near, address: "203.0.113.1/24"), b = try lab.host("b", on: far, address: "203.0.113.2/24")
+        let echo = try NetworkLab.inside(b.namespace) { try UDPProbe(port: 9000) }
+        let probe = try NetworkLab.inside(a.namespace) { try UDPProbe(port: 0) }
+        for round in 0..<5 {
+            let start = ContinuousClock.now
+            probe.send([UInt8(round)], to: "203.0.113.2", port: 9000)
+            guard let (bytes, port) = echo.receive() else { Issue.record("round \(round): nothing crossed the line"); return }
+            echo.send(bytes, to: "203.0.113.1", port: port)
+            #expect(probe.receive()?.bytes == [UInt8(round)], "round \(round): no echo")
+            let elapsed = ContinuousClock.now - start
+            #expect(elapsed >= .milliseconds(40), "round trip \(elapsed) is shorter than the line's 40 ms")
+        }
+    }
+
+    /// A blocking UDP socket (opened inside a namespace by the caller) with a 3 s receive timeout.
+    final class UDPProbe {
+        let fd: Int32
+
+        init(port: UInt16) throws {
+            fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            var timeout = timeval(tv_sec: 3, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            guard fd >= 0, bound == 0 else { throw POSIXError(.EADDRINUSE) }
+        }
+
+        func send(_ bytes: [UInt8], to host: String, port: UInt16) {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            address.sin_addr.s_addr = inet_addr(host)
+            _ = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                    bytes.withUnsafeBytes { sendto(fd, $0.baseAddress, bytes.count, 0, sa, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+            }
+        }
+
+        func receive() -> (bytes: [UInt8], port: UInt16)? {
+            var buffer = [UInt8](repeating: 0, count: 1500)
+            var source = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let count = withUnsafeMutablePointer(to: &source) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &length) }
+            }
+            return count > 0 ? (Array(buffer[0..<count]), UInt16(bigEndian: source.sin_port)) : nil
+        }
+
+        deinit { close(fd) }
     }
 
     /// The lab itself: what a test makes is gone after `tearDown`, a process left inside included.

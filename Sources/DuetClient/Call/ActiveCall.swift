@@ -24,7 +24,13 @@ struct ActiveCall {
     var directPeer: TransportAddress?
     /// Relay path.
     var relay: RelayClient?
-    var relayServer: TransportAddress?
+    /// The way to the TURN server the current allocation uses.
+    var relayLink: RelayLink?
+    /// Ways to the TURN server not tried yet, in order (see `CallTransport.relayTransports`).
+    var relayTransportsLeft: [RelayTransport] = []
+    var relayServer: TransportAddress? { relayLink?.server }
+    /// Where the call socket's datagrams (and a relay stream's frames) wait for the engine.
+    var inbox: DatagramInbox?
     var peerRelayedAddress: TransportAddress?
     var relayReady = false
     var path: MediaPath?

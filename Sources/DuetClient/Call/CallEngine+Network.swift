@@ -14,6 +14,7 @@ extension CallEngine {
         guard let active = call else { return }
         let inbox = DatagramInbox()
         active.transport.socket.setHandler { datagram in inbox.deliver(datagram) }
+        call?.inbox = inbox
         ticker?.cancel()
         ticker = Task { [weak self] in
             let reader = Task { [weak self] in
@@ -49,10 +50,10 @@ extension CallEngine {
             call = active
             await carryOut(actions)
         }
-        if var relay = call?.relay, let server = call?.relayServer {
+        if var relay = call?.relay {
             let actions = relay.tick(now: now)
             call?.relay = relay
-            await carryOut(relayActions: actions, server: server)
+            await carryOut(relayActions: actions)
         }
         // Timers the state machine asked for.
         let due = (call?.timers ?? [:]).filter { $0.value <= ContinuousClock.now }.map(\.key)
@@ -97,8 +98,8 @@ extension CallEngine {
         case .p2p:
             if let peer = active.directPeer { active.transport.socket.send(packet, to: peer) }
         case .relay:
-            if let relay = active.relay, let server = active.relayServer, let peer = active.peerRelayedAddress {
-                active.transport.socket.send(relay.wrap(packet, to: peer), to: server)
+            if let relay = active.relay, let link = active.relayLink, let peer = active.peerRelayedAddress {
+                link.send(relay.wrap(packet, to: peer))
             }
         default:
             break
@@ -116,7 +117,7 @@ extension CallEngine {
             }
             let actions = relay.receive(datagram.bytes, now: active.elapsed)
             call?.relay = relay
-            await carryOut(relayActions: actions, server: datagram.source)
+            await carryOut(relayActions: actions)
             return
         }
         await handlePeerDatagram(datagram.bytes, from: datagram.source)
@@ -157,27 +158,66 @@ extension CallEngine {
 
     // MARK: - Relay
 
-    /// Allocates on the relay (the Duet server's, or `--turn`) and tells the peer the address.
+    /// Allocates on the relay (the Duet server's, or `--turn`) and tells the peer the address:
+    /// over UDP from the call socket, or a TCP or TLS stream when UDP cannot reach the relay
+    /// (`CallTransport.relayTransports`); each way that fails hands over to the next.
     func startRelay() {
-        guard var active = call, active.relay == nil else { return }
+        guard var active = call, active.relay == nil, active.relayLink == nil else { return }
         guard let server = active.transport.relayServer, !active.transport.relayUsername.isEmpty else {
             emit(.warning("no relay available for this call"))
             return
         }
-        var relay = RelayClient(username: active.transport.relayUsername, password: active.transport.relayPassword,
-                                integrity: STUNIntegrity.longTermCredential)
-        let actions = relay.start(now: active.elapsed)
-        active.relay = relay
-        active.relayServer = server
+        active.relayTransportsLeft = active.transport.relayTransports
         call = active
-        for case let .send(bytes) in actions { active.transport.socket.send(bytes, to: server) }
+        tryNextRelayTransport(server: server)
     }
 
-    private func carryOut(relayActions actions: [RelayClient.Action], server: TransportAddress) async {
+    /// Opens the next way to the relay, if one is left, and allocates over it.
+    private func tryNextRelayTransport(server: TransportAddress) {
+        guard var active = call, !active.relayTransportsLeft.isEmpty, case .connecting = active.machine.state else { return }
+        let transport = active.relayTransportsLeft.removeFirst()
+        call = active
+        guard transport != .udp else { return allocate(over: .datagram(active.transport.socket, to: server)) }
+        let inbox = active.inbox, callID = active.callID
+        Task { [weak self, session] in
+            let pinned = transport == .tls ? await session.connection.serverFingerprint : nil
+            do {
+                let link = try await RelayLink.stream(to: server, tls: transport == .tls, pinned: pinned) { inbox?.deliver($0) }
+                await self?.relayLinkOpened(link, callID: callID)
+            } catch {
+                await self?.relayLinkFailed("relay over \(transport.rawValue): cannot connect to \(server): \(error)", server: server, callID: callID)
+            }
+        }
+    }
+
+    private func relayLinkOpened(_ link: RelayLink, callID: String) {
+        guard call?.callID == callID, call?.relayLink == nil, case .connecting = call?.machine.state else { return link.close() }
+        allocate(over: link)
+    }
+
+    private func relayLinkFailed(_ reason: String, server: TransportAddress, callID: String) {
+        guard call?.callID == callID else { return }
+        emit(.warning(reason))
+        tryNextRelayTransport(server: server)
+    }
+
+    /// Starts an allocation over `link`.
+    private func allocate(over link: RelayLink) {
+        guard var active = call else { return }
+        var relay = RelayClient(username: active.transport.relayUsername, password: active.transport.relayPassword,
+                                integrity: STUNIntegrity.longTermCredential, transport: link.transport)
+        let actions = relay.start(now: active.elapsed)
+        active.relay = relay
+        active.relayLink = link
+        call = active
+        for case let .send(bytes) in actions { link.send(bytes) }
+    }
+
+    private func carryOut(relayActions actions: [RelayClient.Action]) async {
         for action in actions {
             switch action {
             case let .send(bytes):
-                call?.transport.socket.send(bytes, to: server)
+                call?.relayLink?.send(bytes)
             case let .allocated(relayed, _):
                 let candidate = Candidate(kind: .relay, address: relayed)
                 if let keys = call?.keys, let isCaller = call?.isCaller, let callID = call?.callID,
@@ -186,11 +226,18 @@ extension CallEngine {
                 }
                 permitPeerThroughRelay()
             case let .channelBound(peer):
-                guard peer == call?.peerRelayedAddress, call?.relayReady == false else { continue }
+                guard peer == call?.peerRelayedAddress, call?.relayReady == false, let link = call?.relayLink else { continue }
                 call?.relayReady = true
-                await perform(call!.machine.handle(.pathEstablished(.relay)))
+                await perform(call!.machine.handle(.pathEstablished(.relay(link.transport))))
             case let .failed(reason):
                 emit(.warning("relay: \(reason)"))
+                // The allocation itself failed: the next way to the relay, if any.
+                if case .failed = call?.relay?.state, let link = call?.relayLink, !(call?.relayTransportsLeft.isEmpty ?? true) {
+                    link.close()
+                    call?.relay = nil
+                    call?.relayLink = nil
+                    tryNextRelayTransport(server: link.server)
+                }
             }
         }
     }
@@ -198,11 +245,11 @@ extension CallEngine {
     /// Once we have an allocation and the peer's relayed address, bind a channel to it.
     func permitPeerThroughRelay() {
         guard var active = call, var relay = active.relay, let peer = active.peerRelayedAddress,
-              let server = active.relayServer, case .allocated = relay.state else { return }
+              let link = active.relayLink, case .allocated = relay.state else { return }
         let actions = relay.permit(peer, now: active.elapsed)
         active.relay = relay
         call = active
-        for case let .send(bytes) in actions { active.transport.socket.send(bytes, to: server) }
+        for case let .send(bytes) in actions { link.send(bytes) }
     }
 
     // MARK: - Media

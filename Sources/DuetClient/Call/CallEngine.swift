@@ -28,7 +28,10 @@ public struct CallOptions: Sendable {
     /// Write what is heard to this WAV file.
     public var wav: URL?
     /// An external TURN server instead of the Duet server's relay (`--turn`).
-    public var externalTURN: (server: TransportAddress, username: String, password: String)?
+    public var externalTURN: ExternalTURN?
+    /// The ways to reach the relay, in order, instead of the usual (UDP, TCP, TLS; see
+    /// `CallTransport.relayTransports`): `--relay-over tcp` on a network known to drop UDP.
+    public var relayTransports: [RelayTransport]?
     /// Test hook: the media socket drops direct traffic between the peers, as a firewall
     /// would, and lets only the server's media port and the relay through.
     public var blockDirectTraffic = false
@@ -166,6 +169,7 @@ public actor CallEngine {
                 let keys = CallKeys(callSecret: secret, callerNonce: active.localNonce, calleeNonce: [UInt8](answer.calleeNonce))
                 active.keys = keys
                 active.remoteCandidates = answer.candidates
+                refused(answer.refusedCandidates)
                 active.remoteSSRC = answer.ssrc
                 call = active
                 await perform(call!.machine.handle(.answerReceived))
@@ -228,6 +232,7 @@ public actor CallEngine {
                                     localNonce: nonce, localSSRC: UInt32.random(in: 1...UInt32.max))
             active.keys = CallKeys(callSecret: accepted.callSecret, callerNonce: [UInt8](accepted.offer.callerNonce), calleeNonce: nonce)
             active.remoteCandidates = accepted.offer.candidates
+            refused(accepted.offer.refusedCandidates)
             active.remoteSSRC = accepted.offer.ssrc
             active.forceRelay = accepted.offer.relayOnly || options.forceRelay
             call = active
@@ -314,10 +319,11 @@ public actor CallEngine {
         active.keys = nil
         active.callSecret = nil
         active.checks = nil
-        if let relay = active.relay, let server = active.relayServer {
+        if let relay = active.relay, let link = active.relayLink {
             var released = relay
-            for case let .send(bytes) in released.release(now: active.elapsed) { active.transport.socket.send(bytes, to: server) }
+            for case let .send(bytes) in released.release(now: active.elapsed) { link.send(bytes) }
             active.relay = nil
+            link.close()
         }
         active.transport.socket.close()
         call = active
@@ -336,6 +342,11 @@ public actor CallEngine {
         }
         if let media = active.media { holders += media.srtpSessions }
         return holders
+    }
+
+    /// Says which of the peer's candidates could not be used; the call goes on with the rest.
+    private func refused(_ reasons: [String]) {
+        for reason in reasons { emit(.warning("a connectivity candidate from the other device was refused: \(reason)")) }
     }
 
     func randomBytes(_ count: Int) -> [UInt8] {

@@ -22,12 +22,24 @@ public struct CallOffer: Codable, Equatable, Sendable {
     public var ssrc: UInt32
     /// True when the caller will only use the relay (`--relay`).
     public var relayOnly: Bool
+    /// Why each candidate the caller sent that could not be used was refused (never sent).
+    public var refusedCandidates: [String] = []
+
+    private enum CodingKeys: String, CodingKey { case callerNonce, candidates, ssrc, relayOnly }
 
     public init(callerNonce: Data, candidates: [Candidate], ssrc: UInt32, relayOnly: Bool) {
         self.callerNonce = callerNonce
         self.candidates = candidates
         self.ssrc = ssrc
         self.relayOnly = relayOnly
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        callerNonce = try container.decode(Data.self, forKey: .callerNonce)
+        (candidates, refusedCandidates) = try container.decode(PeerCandidates.self, forKey: .candidates).parts
+        ssrc = try container.decode(UInt32.self, forKey: .ssrc)
+        relayOnly = try container.decode(Bool.self, forKey: .relayOnly)
     }
 }
 
@@ -38,6 +50,64 @@ public struct CallAnswer: Codable, Equatable, Sendable {
     public var candidates: [Candidate]
     public var ssrc: UInt32
     public var confirmation: Data
+    /// Why each candidate the callee sent that could not be used was refused (never sent).
+    public var refusedCandidates: [String] = []
+
+    private enum CodingKeys: String, CodingKey { case calleeNonce, candidates, ssrc, confirmation }
+
+    public init(calleeNonce: Data, candidates: [Candidate], ssrc: UInt32, confirmation: Data) {
+        self.calleeNonce = calleeNonce
+        self.candidates = candidates
+        self.ssrc = ssrc
+        self.confirmation = confirmation
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        calleeNonce = try container.decode(Data.self, forKey: .calleeNonce)
+        (candidates, refusedCandidates) = try container.decode(PeerCandidates.self, forKey: .candidates).parts
+        ssrc = try container.decode(UInt32.self, forKey: .ssrc)
+        confirmation = try container.decode(Data.self, forKey: .confirmation)
+    }
+}
+
+/// A peer's candidate list, decoded one candidate at a time: a malformed one is refused with
+/// the reason and the rest are kept, so one bad entry cannot fail a call (issue [1/8] "Bad
+/// input"). At most `ConnectivityChecks.maximumRemoteCandidates` are read; the rest are skipped.
+struct PeerCandidates: Decodable {
+    var accepted: [Candidate] = []
+    var refused: [String] = []
+    var parts: ([Candidate], [String]) { (accepted, refused) }
+
+    private struct Skipped: Decodable {
+        init(from decoder: any Decoder) throws {}
+    }
+
+    init(from decoder: any Decoder) throws {
+        var list = try decoder.unkeyedContainer()
+        while !list.isAtEnd {
+            guard accepted.count + refused.count < ConnectivityChecks.maximumRemoteCandidates else {
+                _ = try list.decode(Skipped.self)
+                continue
+            }
+            do {
+                accepted.append(try list.decode(Candidate.self))
+            } catch {
+                refused.append(Self.reason(error))
+                _ = try list.decode(Skipped.self)  // a failed decode does not move the list on
+            }
+        }
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        guard let decoding = error as? DecodingError else { return "\(error)" }
+        switch decoding {
+        case let .dataCorrupted(context), let .keyNotFound(_, context), let .typeMismatch(_, context), let .valueNotFound(_, context):
+            return context.debugDescription
+        @unknown default:
+            return "\(decoding)"
+        }
+    }
 }
 
 /// Why a call could not be set up securely.

@@ -1,18 +1,28 @@
 /// How media travels once a call is up.
-public enum MediaPath: String, Equatable, Sendable {
+public enum MediaPath: Equatable, Sendable {
     /// Straight between the two devices (a STUN check succeeded).
     case p2p
-    /// Through the server's TURN relay, still end-to-end encrypted.
-    case relay
+    /// Through a TURN relay, reached over UDP, TCP or TLS; still end-to-end encrypted.
+    case relay(RelayTransport)
     /// Through the group-call router.
     case sfu
 
-    /// As the CLI, the call pane and `--json` name it: `p2p`, `relay (udp)`, `sfu`. Every relay
-    /// path today reaches the relay over UDP.
+    /// The path without the relay's transport: `p2p`, `relay`, `sfu` (timing names, scripts).
+    public var kind: String {
+        switch self {
+        case .p2p: "p2p"
+        case .relay: "relay"
+        case .sfu: "sfu"
+        }
+    }
+
+    /// As the CLI, the call pane and `--json` name it: `p2p`, `relay (udp)`, `relay (tcp)`,
+    /// `relay (tls)`, `sfu`.
     public var label: String {
         switch self {
-        case .p2p, .sfu: rawValue
-        case .relay: "relay (udp)"
+        case .p2p: "p2p"
+        case let .relay(transport): "relay (\(transport.rawValue))"
+        case .sfu: "sfu"
         }
     }
 }

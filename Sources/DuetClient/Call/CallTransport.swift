@@ -13,6 +13,10 @@ struct CallTransport: Sendable {
     let relayServer: TransportAddress?
     let relayUsername: String
     let relayPassword: String
+    /// How to reach it, in the order to try: UDP first, unless the server's media port did not
+    /// answer our STUN Binding (this network lets no UDP out), then TCP, then TLS (to Duet's
+    /// relay, which answers TLS with the certificate this device pinned).
+    let relayTransports: [RelayTransport]
 
     /// Host candidates announced at most; with the server-reflexive one this stays within
     /// what the peer accepts (`ConnectivityChecks.maximumRemoteCandidates`).
@@ -24,15 +28,18 @@ struct CallTransport: Sendable {
         let serverMedia = credentials.flatMap { ServerAddress.media($0.relay, signaling: session.server) }
         var candidates = hostCandidates(port: socket.localAddress.port, serverIsLoopback: serverMedia?.isLoopback ?? false,
                                         includeIPv6: socket.carriesIPv6)
-        if let serverMedia, let reflexive = await serverReflexiveAddress(socket: socket, server: serverMedia),
-           !candidates.contains(where: { $0.address == reflexive }) {
-            candidates.append(Candidate(kind: .serverReflexive, address: reflexive))
+        var udpReachesServer = false
+        if let serverMedia, let reflexive = await serverReflexiveAddress(socket: socket, server: serverMedia) {
+            udpReachesServer = true
+            if !candidates.contains(where: { $0.address == reflexive }) { candidates.append(Candidate(kind: .serverReflexive, address: reflexive)) }
         }
         let transport = if let turn = options.externalTURN {
-            CallTransport(socket: socket, candidates: candidates, relayServer: turn.server, relayUsername: turn.username, relayPassword: turn.password)
+            CallTransport(socket: socket, candidates: candidates, relayServer: turn.server, relayUsername: turn.username, relayPassword: turn.password,
+                          relayTransports: options.relayTransports ?? turn.transports)
         } else {
             CallTransport(socket: socket, candidates: candidates, relayServer: serverMedia,
-                          relayUsername: credentials?.username ?? "", relayPassword: credentials?.password ?? "")
+                          relayUsername: credentials?.username ?? "", relayPassword: credentials?.password ?? "",
+                          relayTransports: options.relayTransports ?? (udpReachesServer ? [.udp, .tcp, .tls] : [.tcp, .tls, .udp]))
         }
         socket.impair(options.inboundImpairment)
         if options.blockDirectTraffic {
@@ -75,5 +82,22 @@ struct CallTransport: Sendable {
             }
         }
         return nil
+    }
+}
+
+/// A TURN server other than the Duet server's relay (`--turn`), such as coturn.
+public struct ExternalTURN: Sendable {
+    public var server: TransportAddress
+    public var username: String
+    public var password: String
+    /// How to reach it, in order: `turn:` tries UDP then TCP on the same port, as coturn
+    /// listens; `?transport=tcp` (RFC 7065) only TCP.
+    public var transports: [RelayTransport]
+
+    public init(server: TransportAddress, username: String, password: String, transports: [RelayTransport] = [.udp, .tcp]) {
+        self.server = server
+        self.username = username
+        self.password = password
+        self.transports = transports
     }
 }

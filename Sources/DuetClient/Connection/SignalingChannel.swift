@@ -1,4 +1,3 @@
-import Crypto
 import DuetCrypto
 import DuetWire
 import NIOCore
@@ -38,14 +37,7 @@ final class SignalingChannel: Sendable {
                      onClose: @escaping @Sendable (String) async -> Void) async throws(ServerConnectionError) -> SignalingChannel {
         let seen = Mutex<CertificateFingerprint?>(nil)
         let tls: NIOSSLContext
-        do {
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            // Trust comes from the pinned fingerprint alone (checked in the callback below),
-            // never from a CA or a host name: the server's certificate is self-signed.
-            configuration.certificateVerification = .noHostnameVerification
-            configuration.minimumTLSVersion = .tlsv12
-            tls = try NIOSSLContext(configuration: configuration)
-        } catch {
+        do { tls = try PinnedTLS.clientContext() } catch {
             throw .tlsFailed(server: server.description, reason: "\(error)")
         }
         let asyncChannel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
@@ -54,15 +46,7 @@ final class SignalingChannel: Sendable {
                 .connectTimeout(.seconds(10))
                 .connect(host: server.host, port: server.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let handler = try NIOSSLClientHandler(context: tls, serverHostname: nil) { certificates, promise in
-                            guard let leaf = certificates.first, let der = try? leaf.toDERBytes(),
-                                  let presented = CertificateFingerprint(digest: Array(SHA256.hash(data: der))) else {
-                                promise.succeed(.failed)
-                                return
-                            }
-                            seen.withLock { $0 = presented }
-                            promise.succeed(pinned == nil || pinned == presented ? .certificateVerified : .failed)
-                        }
+                        let handler = try PinnedTLS.clientHandler(context: tls, pinned: pinned) { presented in seen.withLock { $0 = presented } }
                         try channel.pipeline.syncOperations.addHandler(handler)
                         return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }

@@ -1,6 +1,6 @@
 import DuetWire
 
-/// The client side of a TURN allocation (RFC 8656 over UDP), against Duet's own relay or any
+/// The client side of a TURN allocation (RFC 8656 over UDP, TCP or TLS), against Duet's own relay or any
 /// TURN server (coturn): long-term credentials with a 401 challenge, Allocate, a permission
 /// and a channel per peer, Refresh before expiry, and wrapping/unwrapping of media.
 ///
@@ -29,6 +29,9 @@ public struct RelayClient: Sendable {
 
     let username: String
     let password: String
+    /// Over TCP or TLS nothing is resent (the stream does that; a resent Allocate would be
+    /// refused as a duplicate), but a request unanswered as long still fails.
+    let transport: RelayTransport
     let integrity: @Sendable (_ username: String, _ realm: String, _ password: String) -> STUNIntegrity
     public private(set) var state: State = .idle
     private var realm: String?
@@ -49,10 +52,12 @@ public struct RelayClient: Sendable {
     private var pending: [[UInt8]: Pending] = [:]
 
     public init(username: String, password: String,
-                integrity: @escaping @Sendable (_ username: String, _ realm: String, _ password: String) -> STUNIntegrity) {
+                integrity: @escaping @Sendable (_ username: String, _ realm: String, _ password: String) -> STUNIntegrity,
+                transport: RelayTransport = .udp) {
         self.username = username
         self.password = password
         self.integrity = integrity
+        self.transport = transport
     }
 
     /// Starts with an unauthenticated Allocate; the server's 401 tells us its realm and nonce.
@@ -161,7 +166,7 @@ public struct RelayClient: Sendable {
             }
             pending[tid]?.sentAt = now
             pending[tid]?.tries += 1
-            actions.append(.send(encode(request.message)))
+            if transport == .udp { actions.append(.send(encode(request.message))) }
         }
         if case .allocated = state, now - allocatedAt > lifetime / 2 {
             allocatedAt = now

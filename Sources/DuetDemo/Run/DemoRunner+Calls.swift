@@ -44,8 +44,8 @@ extension DemoRunner {
         let setup = Self.milliseconds(pending.dialed.duration(to: max(a, b)) - pending.rang.duration(to: answered))
         guard case let .connected(path) = await caller.state else { throw DemoFailure("\(pending.caller) is \(await caller.state)") }
         let cipher = callerLog.last(since: pending.callerMark) { if case let .cipher(name) = $0 { name } else { nil } } ?? "SRTP"
-        return Outcome("connected \(path.rawValue) with \(cipher); call setup \(setup) ms (dial → first audio decoded on both sides, not counting the ring before the answer)",
-                       timings: ["call_setup_\(path.rawValue)_ms": setup])
+        return Outcome("connected \(path.label) with \(cipher); call setup \(setup) ms (dial → first audio decoded on both sides, not counting the ring before the answer)",
+                       timings: ["call_setup_\(path.kind)_ms": setup])
     }
 
     func hangUp(_ name: String) async throws -> Outcome {

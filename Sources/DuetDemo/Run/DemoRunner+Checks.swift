@@ -90,7 +90,7 @@ extension DemoRunner {
     private func expectPath(_ name: String, _ path: DemoPath) async throws -> Outcome {
         let (engine, _) = try calls(name)
         let state = await engine.state
-        guard case let .connected(actual) = state, actual.rawValue == path.rawValue else {
+        guard case let .connected(actual) = state, actual.kind == path.rawValue else {
             throw DemoFailure("\(name)'s call is \(state), not connected \(path.rawValue)")
         }
         return Outcome(path == .p2p ? "media flows straight between the devices (a STUN check succeeded)" : "media goes through the server's relay")

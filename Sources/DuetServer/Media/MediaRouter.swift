@@ -17,12 +17,18 @@ enum MediaEvent: Sendable {
     case fromPeer([UInt8], TransportAddress, relayed: TransportAddress)
     case relayBound(RelayCore.PendingAllocation, RelaySocket)
     case relayBindFailed(RelayCore.PendingAllocation, reason: String)
+    /// A TURN client on a TCP or TLS connection (`RelayStreams`): what is sent to it goes
+    /// into `outbox`; its allocation ends when the connection does.
+    case streamOpened(TransportAddress, _ outbox: AsyncStream<[UInt8]>.Continuation)
+    case streamClosed(TransportAddress)
     case tick
 }
 
 /// What the loop must do after an event.
 enum MediaOutput: Sendable {
     case sendToClient(TransportAddress, [UInt8])
+    /// To a TURN client on a stream (its bounded outbox; never awaited by the loop).
+    case sendToStream(AsyncStream<[UInt8]>.Continuation, [UInt8])
     case sendToPeer(RelaySocket, TransportAddress, [UInt8])
     /// Bind a new relayed socket; report back with `.relayBound` or `.relayBindFailed`.
     case bindRelaySocket(RelayCore.PendingAllocation)
@@ -40,6 +46,8 @@ struct MediaRouter {
 
     private var core: RelayCore
     private var sockets: [TransportAddress: RelaySocket] = [:]
+    /// TURN clients on TCP or TLS connections, by their address.
+    private var streams: [TransportAddress: AsyncStream<[UInt8]>.Continuation] = [:]
     private var binding = 0
     private(set) var sfu: SFUPort
     /// Datagrams answered or relayed, and those dropped by kind.
@@ -54,11 +62,35 @@ struct MediaRouter {
 
     var allocationCount: Int { core.allocationCount }
 
-    /// Applies `event` at `now` (unix seconds: relay usernames carry a unix expiry).
+    /// Applies `event` at `now` (unix seconds: relay usernames carry a unix expiry). What goes
+    /// to a client on a stream goes into its outbox instead of a datagram.
     mutating func handle(_ event: MediaEvent, now: Double) -> [MediaOutput] {
+        let outputs = route(event, now: now)
+        guard !streams.isEmpty else { return outputs }
+        return outputs.map { output in
+            guard case let .sendToClient(client, bytes) = output, let outbox = streams[client] else { return output }
+            return .sendToStream(outbox, bytes)
+        }
+    }
+
+    private mutating func route(_ event: MediaEvent, now: Double) -> [MediaOutput] {
         switch event {
+        case let .fromClient(bytes, client, _) where streams[client] != nil:
+            // A stream carries TURN (and STUN Binding) only: media to the SFU goes over UDP.
+            guard [.stun, .turnChannel].contains(MediaPacketKind(datagram: bytes)) else {
+                count("not TURN on a stream (dropped)")
+                return []
+            }
+            return fromClient(bytes, client, now: now)
         case let .fromClient(bytes, client, _):
             return fromClient(bytes, client, now: now)
+        case let .streamOpened(client, outbox):
+            count("TURN streams")
+            streams[client] = outbox
+            return []
+        case let .streamClosed(client):
+            streams[client] = nil
+            return translate(core.connectionClosed(client), now: now)
         case let .fromPeer(bytes, peer, relayed):
             count("relayed from peers")
             let outputs = translate(core.handlePeerDatagram(bytes, from: peer, to: relayed, now: now), now: now)

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 
 /// The media UDP port (DESIGN §4, §5): STUN Binding answers, the TURN relay (RFC 8656
@@ -21,6 +22,7 @@ final class MediaService: Service, Sendable {
     static let eventBuffer = 8192
 
     private let socket: NIOAsyncChannel<Datagram, Datagram>
+    private let streams: RelayStreams
     private let credentials: RelayCore.Credentials
     /// This process's DTLS certificate (one per run; its fingerprint goes out in `groupCall`).
     private let certificate: DTLSCertificate
@@ -42,6 +44,8 @@ final class MediaService: Service, Sendable {
         let channel: NIOAsyncChannel<Datagram, Datagram>
         let address: HostPort
         let ip: [UInt8]
+        /// TURN over TCP and TLS on the same port number.
+        let streams: RelayStreams
     }
 
     /// The media port's kernel receive buffer: 4 MiB holds thousands of small datagrams (the
@@ -56,7 +60,26 @@ final class MediaService: Service, Sendable {
     static let channelConfiguration = NIOAsyncChannel<Datagram, Datagram>.Configuration(
         backPressureStrategy: .init(lowWatermark: 256, highWatermark: 1024))
 
-    static func bindSocket(_ address: HostPort) async throws(ServerStartupError) -> BoundSocket {
+    /// Binds UDP on `address`, then TCP (TURN over TCP and, with `tls`, over TLS) on the same
+    /// port number; with port 0, tries a few system-chosen UDP ports until TCP gets one too.
+    static func bindSocket(_ address: HostPort, tls: NIOSSLContext? = nil) async throws(ServerStartupError) -> BoundSocket {
+        for attempt in 1...8 {
+            let udp = try await bindDatagrams(address)
+            do {
+                let streams = try await RelayStreams.bind(host: address.host, port: udp.address.port, tls: tls)
+                return BoundSocket(channel: udp.channel, address: udp.address, ip: udp.ip, streams: streams)
+            } catch {
+                try? await udp.channel.channel.close()
+                if address.port != 0 || attempt == 8 {
+                    throw .bind(what: "media", address: address.description, reason: "TCP (TURN over TCP/TLS) on port \(udp.address.port): \(error)")
+                }
+            }
+        }
+        throw .bind(what: "media", address: address.description, reason: "no port free for both UDP and TCP")
+    }
+
+    private static func bindDatagrams(_ address: HostPort) async throws(ServerStartupError)
+        -> (channel: NIOAsyncChannel<Datagram, Datagram>, address: HostPort, ip: [UInt8]) {
         do {
             let socket = try await Self.bootstrap(for: address.host)
                 .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -73,7 +96,7 @@ final class MediaService: Service, Sendable {
                 try? await socket.channel.close()
                 throw ServerStartupError.bind(what: "media", address: address.description, reason: "the socket has no IP address")
             }
-            return BoundSocket(channel: socket, address: HostPort(host: address.host, port: Int(bound.port)), ip: bound.ip)
+            return (socket, HostPort(host: address.host, port: Int(bound.port)), bound.ip)
         } catch let error as ServerStartupError {
             throw error
         } catch {
@@ -93,6 +116,7 @@ final class MediaService: Service, Sendable {
         self.recordings = recordings
         self.witness = witness
         self.socket = bound.channel
+        self.streams = bound.streams
         self.credentials = credentials
         self.certificate = certificate
         self.announcedLegs = announcedLegs
@@ -105,16 +129,18 @@ final class MediaService: Service, Sendable {
     /// Releases the port when startup fails after binding it.
     func closeUnstarted() async {
         try? await socket.channel.close()
+        try? await streams.listener.channel.close()
     }
 
     func run() async throws {
-        let socket = self.socket
+        let socket = self.socket, streams = self.streams
         try await withGracefulShutdownHandler {
             try await socket.executeThenClose { inbound, outbound in
                 try await serve(inbound: inbound, outbound: outbound)
             }
         } onGracefulShutdown: {
             socket.channel.close(promise: nil)
+            streams.listener.channel.close(promise: nil)
         }
     }
 
@@ -142,6 +168,10 @@ final class MediaService: Service, Sendable {
                     logger.error("media: reading the media port failed", metadata: ["error": "\(error)"])
                 }
                 sink.finish()
+            }
+            let streams = self.streams
+            group.addTask {
+                await streams.accept(sink: sink, logger: logger)
             }
             group.addTask {
                 while !Task.isCancelled {
@@ -184,6 +214,8 @@ final class MediaService: Service, Sendable {
         case let .sendToClient(client, bytes):
             let to = dualStack ? client.mappedToIPv6 : client
             toClients.append(Datagram(remoteAddress: to.socketAddress, data: ByteBuffer(bytes: bytes)))
+        case let .sendToStream(outbox, bytes):
+            outbox.yield(bytes)
         case let .sendToPeer(socket, peer, bytes):
             let to = dualStack ? peer.mappedToIPv6 : peer
             try? await socket.outbound.write(Datagram(remoteAddress: to.socketAddress, data: ByteBuffer(bytes: bytes)))

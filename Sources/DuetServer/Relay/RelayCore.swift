@@ -233,6 +233,12 @@ struct RelayCore: Sendable {
         return actions
     }
 
+    /// The TCP or TLS connection of `client` ended: so does its allocation (RFC 8656 §3.1).
+    mutating func connectionClosed(_ client: TransportAddress) -> [RelayAction] {
+        pending.remove(client)
+        return remove(client)
+    }
+
     // MARK: - Helpers
 
     private func live(_ client: TransportAddress, _ now: Double) -> RelayAllocation? {

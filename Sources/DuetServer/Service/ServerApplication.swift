@@ -47,7 +47,7 @@ public final class ServerApplication: Sendable {
             throw .certificate("cannot make the media port's DTLS certificate: \(error)")
         }
         // The media port first: relay credentials name the address it was bound at.
-        let boundMedia = try await MediaService.bindSocket(configuration.media)
+        let boundMedia = try await MediaService.bindSocket(configuration.media, tls: tls)
         let advertisement = MediaAdvertisement(publicIP: publicIP, bound: boundMedia.address, boundIP: boundMedia.ip)
         let issuer = RelayCredentialIssuer(secret: relaySecret)
         let legs = AnnouncedLegs()

@@ -54,8 +54,8 @@ struct OneToOneCallTests {
         let bob = try await CallTestDevice.make("+15552012", name: "Bob", on: server, options: .autoAnswering)
 
         try await alice.engine.place(to: bob.number)
-        #expect(await alice.events.waitForConnected() == .relay)
-        #expect(await bob.events.waitForConnected() == .relay, "the offer tells the callee to use the relay too")
+        #expect(await alice.events.waitForConnected() == .relay(.udp))
+        #expect(await bob.events.waitForConnected() == .relay(.udp), "the offer tells the callee to use the relay too")
         #expect(await alice.events.waitForHearing(bob.number) != nil, "alice: \(alice.events.log)")
         #expect(await bob.events.waitForHearing(alice.number) != nil, "bob: \(bob.events.log)")
         await bob.engine.hangUp()
@@ -75,8 +75,8 @@ struct OneToOneCallTests {
         let bob = try await CallTestDevice.make("+15552022", name: "Bob", on: server, options: answering)
 
         try await alice.engine.place(to: bob.number)
-        #expect(await alice.events.waitForConnected() == .relay, "alice: \(alice.events.log)")
-        #expect(await bob.events.waitForConnected() == .relay)
+        #expect(await alice.events.waitForConnected() == .relay(.udp), "alice: \(alice.events.log)")
+        #expect(await bob.events.waitForConnected() == .relay(.udp))
         #expect(await alice.events.waitForHearing(bob.number) != nil)
         #expect(await bob.events.waitForHearing(alice.number) != nil)
         await alice.engine.hangUp()
@@ -101,7 +101,7 @@ struct OneToOneCallTests {
         let alice = try await CallTestDevice.make("+15552031", name: "Alice", on: server, options: caller)
         let bob = try await CallTestDevice.make("+15552032", name: "Bob", on: server, options: answering)
         try await alice.engine.place(to: bob.number)
-        #expect(await bob.events.waitForConnected() == .relay)
+        #expect(await bob.events.waitForConnected() == .relay(.udp))
         #expect(await bob.events.waitForHearing(alice.number) != nil)
         #expect(await alice.events.waitFor { if case let .warning(text) = $0 { text.contains("NOT private") } else { false } } != nil)
         for _ in 0..<500 where captured.withLock({ $0.count }) < 100 { try await Task.sleep(for: .milliseconds(20)) }
