@@ -102,44 +102,31 @@ struct CoturnTests {
 
     /// A whole call relayed by coturn (`--turn` on both sides), still SRTP end to end.
     @Test func aCallRelayedByCoturn() async throws {
-        let coturn = try await Coturn()
-        defer { coturn.stop() }
-        #expect(try await coturn.waitUntilReady(), "turnserver did not answer a STUN Binding; see its log in \(coturn.directory.path)")
-        let server = try await TestServer.start()
-        var options = CallOptions()
-        options.forceRelay = true
-        options.externalTURN = ExternalTURN(server: coturn.address, username: "u", password: "p", transports: [.udp])
-        var answering = options
-        answering.autoAnswer = true
-        let alice = try await CallTestDevice.make("+15552301", name: "Alice", on: server, options: options)
-        let bob = try await CallTestDevice.make("+15552302", name: "Bob", on: server, options: answering)
-        try await alice.engine.place(to: bob.number)
-        #expect(await alice.events.waitForConnected() == .relay(.udp), "alice: \(alice.events.log)")
-        #expect(await alice.events.waitForHearing(bob.number) != nil, "alice: \(alice.events.log)")
-        #expect(await bob.events.waitForHearing(alice.number) != nil, "bob: \(bob.events.log)")
-        await alice.engine.hangUp()
-        #expect(await bob.events.waitForEnd() == .hungUpByPeer)
-        await alice.close(); await bob.close()
-        try await server.stop()
+        try await callRelayedByCoturn(callerOver: .udp, numbers: ("+15552301", "+15552302"))
     }
 
     /// The same over coturn's TCP listener (RFC 8656 §3.1: the client's side is a stream, the
     /// relay's side to the peer stays UDP): `--turn turn:HOST:PORT?transport=tcp`.
     @Test func aCallRelayedByCoturnOverTCP() async throws {
+        try await callRelayedByCoturn(callerOver: .tcp, numbers: ("+15552311", "+15552312"))
+    }
+
+    /// Alice reaches coturn `callerOver`, Bob over UDP; both hear each other through it.
+    func callRelayedByCoturn(callerOver transport: RelayTransport, numbers: (String, String)) async throws {
         let coturn = try await Coturn()
         defer { coturn.stop() }
         #expect(try await coturn.waitUntilReady(), "turnserver did not answer a STUN Binding; see its log in \(coturn.directory.path)")
         let server = try await TestServer.start()
         var options = CallOptions()
         options.forceRelay = true
-        options.externalTURN = ExternalTURN(server: coturn.address, username: "u", password: "p", transports: [.tcp])
+        options.externalTURN = ExternalTURN(server: coturn.address, username: "u", password: "p", transports: [transport])
         var answering = options
         answering.autoAnswer = true
         answering.externalTURN?.transports = [.udp]
-        let alice = try await CallTestDevice.make("+15552311", name: "Alice", on: server, options: options)
-        let bob = try await CallTestDevice.make("+15552312", name: "Bob", on: server, options: answering)
+        let alice = try await CallTestDevice.make(numbers.0, name: "Alice", on: server, options: options)
+        let bob = try await CallTestDevice.make(numbers.1, name: "Bob", on: server, options: answering)
         try await alice.engine.place(to: bob.number)
-        #expect(await alice.events.waitForConnected() == .relay(.tcp), "alice: \(alice.events.log)")
+        #expect(await alice.events.waitForConnected() == .relay(transport), "alice: \(alice.events.log)")
         #expect(await bob.events.waitForConnected() == .relay(.udp), "bob: \(bob.events.log)")
         #expect(await alice.events.waitForHearing(bob.number) != nil, "alice: \(alice.events.log)")
         #expect(await bob.events.waitForHearing(alice.number) != nil, "bob: \(bob.events.log)")

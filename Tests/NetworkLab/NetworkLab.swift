@@ -79,6 +79,12 @@ public final class NetworkLab: Sendable {
         return Host(namespace: namespace, address: Self.bare(address))
     }
 
+    /// Plugs `host` into one more segment as `interface` with `address` (a laptop joining a
+    /// second network: its routes stay as they are until the test changes them).
+    public func addInterface(_ interface: String, to host: Host, on segment: Segment, address: String) throws {
+        try plug(host.namespace, interface: interface, into: segment, address: address)
+    }
+
     /// A router between `outside` (its address there is `outsideAddress`) and `inside`
     /// (`insideAddress`, the gateway of the hosts there), translating as `kind` says and
     /// dropping unsolicited new packets from outside, as every home router's firewall does —

@@ -1,5 +1,4 @@
 import Foundation
-import NetworkLab
 import Synchronization
 
 /// A `duet` process left running while the test goes on (a call, an answering device, a
@@ -16,14 +15,7 @@ final class DuetChild: Sendable {
     /// `namespace`: run inside that network namespace (a host of a `NetworkLab`).
     init(_ arguments: [String], home: URL, environment extra: [String: String] = [:], namespace: String? = nil) throws {
         process = Process()
-        if let namespace {
-            let command = NetworkLab.command([DuetCommandLine.binary.path] + arguments, in: namespace)
-            process.executableURL = command.executable
-            process.arguments = command.arguments
-        } else {
-            process.executableURL = DuetCommandLine.binary
-            process.arguments = arguments
-        }
+        DuetCommandLine.aim(process, at: arguments, in: namespace)
         var environment = ProcessInfo.processInfo.environment
         environment["DUET_HOME"] = home.path
         environment.merge(extra) { $1 }

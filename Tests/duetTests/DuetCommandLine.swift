@@ -18,16 +18,21 @@ struct DuetCommandLine {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("duet")
     }
 
+    /// Points `process` at `duet arguments`, inside `namespace` (a `NetworkLab` host) if given.
+    static func aim(_ process: Process, at arguments: [String], in namespace: String?) {
+        guard let namespace else {
+            process.executableURL = binary
+            process.arguments = arguments
+            return
+        }
+        let command = NetworkLab.command([binary.path] + arguments, in: namespace)
+        process.executableURL = command.executable
+        process.arguments = command.arguments
+    }
+
     func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Result {
         let process = Process()
-        if let namespace {
-            let command = NetworkLab.command([Self.binary.path] + arguments, in: namespace)
-            process.executableURL = command.executable
-            process.arguments = command.arguments
-        } else {
-            process.executableURL = Self.binary
-            process.arguments = arguments
-        }
+        Self.aim(process, at: arguments, in: namespace)
         var environment = ProcessInfo.processInfo.environment
         environment["DUET_HOME"] = home.path
         environment.removeValue(forKey: "DUET_PASSPHRASE")

@@ -131,6 +131,46 @@ struct NamespacedHostTests {
         #expect(answering.lines.contains { $0.hasPrefix("hearing +15557001") }, "bob: \(answering.text)")
     }
 
+    /// A laptop leaves one network for another mid-call: its first interface goes down, a
+    /// second on another network behind another NAT comes up. The call restarts ICE over sealed
+    /// signaling (no new keys), both sides hear each other again, and the gap is printed.
+    @Test func aCallSurvivesADeviceMovingToAnotherNetwork() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let world = try world()
+        defer { world.server.stop(); world.lab.tearDown() }
+        let alice = try world.device("alice", nat: .cone, home: 0)
+        let bob = try world.device("bob", nat: .cone, home: 1)
+        try register("alice", "+15557001", on: alice, world: world)
+        try register("bob", "+15557002", on: bob, world: world)
+        let answering = try DuetChild(["answer", "--auto", "--profile", "bob"], home: home, namespace: bob.namespace)
+        #expect(await answering.waitForLine(containing: "waiting for a call"), "bob: \(answering.text)")
+        let calling = try DuetChild(["call", "+15557002", "--profile", "alice", "--duration", "16s"], home: home, namespace: alice.namespace)
+        #expect(await calling.waitForLine(containing: "hearing +15557002"), "alice: \(calling.text)")
+        #expect(await answering.waitForLine(containing: "hearing +15557001"), "bob: \(answering.text)")
+
+        // Alice's hotspot: another router, another public address (203.0.113.23).
+        let hotspot = try world.lab.segment()
+        _ = try world.lab.natRouter("hotspot", kind: .cone, outside: world.internet, outsideAddress: "203.0.113.23/24",
+                                    inside: hotspot, insideAddress: "198.51.100.129/25")
+        try world.lab.addInterface("eth1", to: alice, on: hotspot, address: "198.51.100.140/25")
+        try world.lab.run(["ip", "link", "set", "eth0", "down"], in: alice)
+        try world.lab.run(["ip", "route", "replace", "default", "via", "198.51.100.129"], in: alice)
+
+        #expect(await calling.waitForLine(containing: "network changed — reconnecting media"), "alice: \(calling.text)")
+        #expect(await answering.waitForLine(containing: "path p2p 203.0.113.23:"), "bob: \(answering.text)")
+        #expect(await calling.waitForLine(containing: "media back after"), "alice: \(calling.text)")
+        let moved = calling.lines.firstIndex { $0.contains("reconnecting media") } ?? calling.lines.count
+        #expect(await eventually(timeout: .seconds(10)) { calling.lines.dropFirst(moved).contains { $0.hasPrefix("hearing +15557002") } },
+                "alice does not hear bob after moving: \(calling.text)")
+        let bobMoved = answering.lines.firstIndex { $0.contains("path p2p 203.0.113.23:") } ?? answering.lines.count
+        #expect(await eventually(timeout: .seconds(10)) { answering.lines.dropFirst(bobMoved).contains { $0.hasPrefix("hearing +15557001") } },
+                "bob does not hear alice after she moved: \(answering.text)")
+        #expect(await calling.waitForExit() == 0, "alice: \(calling.text)")
+        #expect(await answering.waitForExit() == 0, "bob: \(answering.text)")
+        // The gap each side heard, for the log (a figure, not a target: `make bench` has none yet).
+        for line in (calling.lines + answering.lines) where line.contains("media back after") { print("network change: \(line)") }
+    }
+
     /// A cloud server: bound to every interface on its private address, reached at the 1:1
     /// NAT's public one, which `--public-address` names for the relay.
     @Test func aServerBehindAOneToOneNATRelaysAtItsPublicAddress() async throws {

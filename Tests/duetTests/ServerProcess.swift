@@ -1,5 +1,4 @@
 import Foundation
-import NetworkLab
 
 /// A real `duet server` child process (on ephemeral loopback ports unless told otherwise, or
 /// inside a `NetworkLab` host's namespace), stopped with SIGINT.
@@ -18,14 +17,7 @@ final class ServerProcess {
          namespace: String? = nil) throws {
         self.dataDirectory = dataDirectory
         let arguments = ["server", "--listen", listen, "--media", media, "--data", dataDirectory.path] + extraArguments
-        if let namespace {
-            let command = NetworkLab.command([DuetCommandLine.binary.path] + arguments, in: namespace)
-            process.executableURL = command.executable
-            process.arguments = command.arguments
-        } else {
-            process.executableURL = DuetCommandLine.binary
-            process.arguments = arguments
-        }
+        DuetCommandLine.aim(process, at: arguments, in: namespace)
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice

@@ -40,6 +40,15 @@ struct ActiveCall {
     var heardFirstAudio = false
     var lastReport: ContinuousClock.Instant?
     var timers: [CallStateMachine.Timer: ContinuousClock.Instant] = [:]
+    /// Network change: this device's interface addresses when last looked at, when that was,
+    /// when media was last heard, and the restart in progress (see `MediaRestart`).
+    var hostAddresses: [[UInt8]] = []
+    var addressesCheckedAt = ContinuousClock.now
+    var lastMediaAt: ContinuousClock.Instant?
+    var restart: RestartProgress?
+    var lastRestartAt: ContinuousClock.Instant?
+    var restartGeneration = 0
+    var peerRestartGeneration = 0
     let startedAt = ContinuousClock.now
 
     /// Seconds since the call object was made (the relay client's clock).

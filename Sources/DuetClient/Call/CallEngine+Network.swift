@@ -63,6 +63,7 @@ extension CallEngine {
         }
         // Media: send the frames that are due (catching up at most 3 after a stall), play one out.
         guard let current = call, case .connected = current.machine.state, let media = current.media, let started = current.mediaStartedAt else { return true }
+        await watchNetwork()
         let due20 = Int((ContinuousClock.now - started) / CallEngine.frame)
         var sent = current.framesSent
         while sent < due20 {
@@ -127,6 +128,7 @@ extension CallEngine {
         options.peerDatagramTap?(bytes)
         switch MediaPacketKind(datagram: bytes) {
         case .stun:
+            if learnRestartMapping(bytes, from: source) { return }
             guard var checks = call?.checks, let now = call?.elapsed else { return }
             let actions = checks.receive(bytes, from: source, now: now)
             call?.checks = checks
@@ -135,7 +137,9 @@ extension CallEngine {
             guard let media = call?.media else { return }
             let before = media.received
             media.receive(bytes)
-            if media.received > before, media.received % 10 == 1 {
+            guard media.received > before else { return }
+            mediaHeard()
+            if media.received % 10 == 1 {
                 await perform(call!.machine.handle(.mediaReceived))
             }
         default:
@@ -149,9 +153,14 @@ extension CallEngine {
             case let .send(bytes, to):
                 call?.transport.socket.send(bytes, to: to)
             case let .selected(address):
-                guard call?.directPeer == nil else { continue }
-                call?.directPeer = address
-                await perform(call!.machine.handle(.pathEstablished(.p2p)))
+                if call?.directPeer == nil {
+                    call?.directPeer = address
+                    await perform(call!.machine.handle(.pathEstablished(.p2p)))
+                } else if address != call?.directPeer, case .connected(.p2p)? = call?.machine.state {
+                    // A restart found a new pair: media moves there (the keys stay).
+                    call?.directPeer = address
+                    emit(.path(.p2p, address))
+                }
             }
         }
     }
@@ -274,6 +283,9 @@ extension CallEngine {
         }
         active.path = path
         active.mediaStartedAt = ContinuousClock.now
+        active.hostAddresses = HostAddresses.current(includeLoopback: active.transport.serverMedia?.isLoopback ?? false,
+                                                     includeIPv6: active.transport.socket.carriesIPv6)
+        active.addressesCheckedAt = .now
         active.lastReport = ContinuousClock.now
         call = active
         let address = path == .p2p ? active.directPeer : active.peerRelayedAddress
@@ -282,5 +294,140 @@ extension CallEngine {
         KeyLog.record(to: options.keyLogPath, callID: active.callID, keys: keys, isCaller: active.isCaller, localSSRC: active.localSSRC, remoteSSRC: active.remoteSSRC) { warning in
             emit(.warning(warning))
         }
+    }
+
+    // MARK: - Network change (MediaRestart)
+
+    /// Once a second looks at the interfaces' addresses: a change, or no media heard for a
+    /// while on a direct path, starts a restart; a restart sends its candidates once it has
+    /// its new server-reflexive address, or has waited long enough for it.
+    func watchNetwork() async {
+        guard var active = call, case .connected(.p2p) = active.machine.state else { return }
+        let now = ContinuousClock.now
+        if var restart = active.restart {
+            if restart.reflexive == nil, restart.bindingSentAt.map({ now - $0 >= MediaRestart.bindingInterval }) ?? true {
+                restart.bindingTransaction = requestMapping()
+                restart.bindingSentAt = now
+            }
+            let due = restart.sent
+                ? restart.reflexive != restart.sentReflexive || (!restart.answered && now - (restart.sentAt ?? now) >= MediaRestart.resendInterval)
+                : restart.reflexive != nil || now - restart.startedAt >= MediaRestart.gatheringLimit
+            if due {
+                restart.sent = true
+                restart.sentAt = now
+                restart.sentReflexive = restart.reflexive
+            }
+            call?.restart = restart
+            if due { await sendRestart(isReply: false, reflexive: restart.reflexive) }
+            return
+        }
+        var cause: RestartCause?
+        if now - active.addressesCheckedAt >= MediaRestart.addressCheckInterval {
+            active.addressesCheckedAt = now
+            let current = HostAddresses.current(includeLoopback: active.transport.serverMedia?.isLoopback ?? false,
+                                                includeIPv6: active.transport.socket.carriesIPv6)
+            if Set(current) != Set(active.hostAddresses) {
+                active.hostAddresses = current
+                cause = .networkChanged
+            }
+        }
+        if cause == nil, let heard = active.lastMediaAt, now - heard >= MediaRestart.silenceBeforeRestart { cause = .silence }
+        call = active
+        guard let cause, active.lastRestartAt.map({ now - $0 >= MediaRestart.minimumInterval }) ?? true else { return }
+        await beginRestart(because: cause)
+    }
+
+    /// Notes the restart (its Binding for the new mapping goes out on the next tick).
+    private func beginRestart(because cause: RestartCause) async {
+        guard var active = call else { return }
+        active.restart = RestartProgress(startedAt: .now, lastMediaBefore: active.lastMediaAt)
+        active.lastRestartAt = .now
+        call = active
+        emit(.warning("\(cause.rawValue) — reconnecting media"))
+        if cause == .networkChanged { await session.connection.networkChanged() }
+        await perform(call!.machine.handle(.restarting))
+    }
+
+    /// Sends a STUN Binding to the server's media port from the call socket; its transaction id.
+    private func requestMapping() -> [UInt8] {
+        var rng = SystemRandomNumberGenerator()
+        let binding = STUNMessage(method: .binding, messageClass: .request, transactionID: STUNMessage.randomTransactionID(using: &rng))
+        if let active = call, let server = active.transport.serverMedia {
+            active.transport.socket.send(binding.encoded(fingerprint: true), to: server)
+        }
+        return binding.transactionID
+    }
+
+    /// The server's answer to a restart's STUN Binding: the new server-reflexive address.
+    private func learnRestartMapping(_ bytes: [UInt8], from source: TransportAddress) -> Bool {
+        guard let restart = call?.restart, source == call?.transport.serverMedia, let message = try? STUNMessage(parsing: bytes),
+              message.transactionID == restart.bindingTransaction, message.messageClass == .success,
+              let mapped = try? message.address(.xorMappedAddress) else { return false }
+        call?.restart?.reflexive = mapped
+        return true
+    }
+
+    /// Sends this device's current candidates, sealed: a restart, or the reply to the peer's.
+    func sendRestart(isReply: Bool, reflexive: TransportAddress?) async {
+        guard var active = call, let keys = active.keys else { return }
+        active.restartGeneration += 1
+        var candidates = CallTransport.hostCandidates(port: active.transport.socket.localAddress.port,
+                                                      serverIsLoopback: active.transport.serverMedia?.isLoopback ?? false,
+                                                      includeIPv6: active.transport.socket.carriesIPv6)
+        if let reflexive, !candidates.contains(where: { $0.address == reflexive }) {
+            candidates.append(Candidate(kind: .serverReflexive, address: reflexive))
+        }
+        call = active
+        let message = MediaRestart(generation: active.restartGeneration, candidates: candidates, isReply: isReply)
+        guard let payload = try? JSONEncoder().encode(message) else { return }
+        let sealed = keys.sealSignal(Array(payload), fromCaller: active.isCaller, callID: active.callID)
+        // Not awaited: the signaling connection may be reconnecting, and the media clock that
+        // calls this must not wait for it (an unanswered restart is sent again).
+        let (peer, callID) = (active.peer, active.callID)
+        Task { [session] in
+            try? await session.connection.sendCallSignal(to: peer, callID: callID, kind: CallSignal.Kind.restart.rawValue, payload: sealed)
+        }
+    }
+
+    /// The peer's restart (or its reply to ours): check its new candidates, answer once.
+    func receiveRestart(_ payload: [UInt8]) async {
+        guard let active = call, let keys = active.keys, case .connected(.p2p) = active.machine.state else { return }
+        guard let plain = try? keys.openSignal(payload, fromCaller: !active.isCaller, callID: active.callID),
+              let restart = try? JSONDecoder().decode(MediaRestart.self, from: Data(plain)) else {
+            emit(.warning("ignored a restart that did not authenticate"))
+            return
+        }
+        guard restart.generation > active.peerRestartGeneration else { return }  // replayed or stale
+        call?.peerRestartGeneration = restart.generation
+        if restart.isReply { call?.restart?.answered = true }
+        for reason in restart.refusedCandidates { emit(.warning("a connectivity candidate from the other device was refused: \(reason)")) }
+        call?.checks = ConnectivityChecks(role: active.isCaller ? .controlling : .controlled,
+                                          local: active.isCaller ? keys.caller : keys.callee,
+                                          remote: active.isCaller ? keys.callee : keys.caller,
+                                          remoteCandidates: restart.candidates)
+        guard !restart.isReply else { return }
+        // This device's mapping: the one its own restart learned, else (its network did not change) the first.
+        let original = active.transport.candidates.first { $0.kind == .serverReflexive }?.address
+        if active.restart == nil {
+            emit(.warning("the other device's network changed — reconnecting media"))
+            call?.restart = RestartProgress(startedAt: .now, reflexive: original, sent: true, sentReflexive: original, answered: true,
+                                            lastMediaBefore: active.lastMediaAt)
+            await perform(call!.machine.handle(.restarting))
+        }
+        let reflexive = call?.restart?.reflexive
+        await sendRestart(isReply: true, reflexive: reflexive)
+    }
+
+    /// Media arrived: a restart that had sent its candidates is over, and if media had stopped,
+    /// the gap is reported.
+    private func mediaHeard() {
+        let now = ContinuousClock.now
+        defer { call?.lastMediaAt = now }
+        guard let restart = call?.restart, restart.sent else { return }
+        call?.restart = nil
+        let since = restart.lastMediaBefore ?? restart.startedAt
+        let gap = (now - since).components
+        let milliseconds = Int(gap.seconds * 1000 + gap.attoseconds / 1_000_000_000_000_000)
+        if milliseconds >= 100 { emit(.mediaResumed(gapMilliseconds: milliseconds)) }
     }
 }

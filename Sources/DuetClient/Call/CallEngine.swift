@@ -200,6 +200,7 @@ public actor CallEngine {
             }
             call?.peerRelayedAddress = address.address
             permitPeerThroughRelay()
+        case .restart: await receiveRestart(signal.payload)
         case .decline: await perform(call!.machine.handle(.declineReceived))
         case .busy: await perform(call!.machine.handle(.busyReceived))
         case .cancel: await perform(call!.machine.handle(.cancelReceived))

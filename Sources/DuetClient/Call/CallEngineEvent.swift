@@ -13,6 +13,8 @@ public enum CallEngineEvent: Sendable, Equatable, CustomStringConvertible {
     /// The first frame of the peer's audio was decoded: the moment a person hears the call.
     case firstAudio
     case warning(String)
+    /// Media was heard again after a network change, `gapMilliseconds` after it stopped.
+    case mediaResumed(gapMilliseconds: Int)
     /// The call secret, SRTP contexts and ephemeral keys were released (zeroed).
     case keysWiped
 
@@ -27,6 +29,7 @@ public enum CallEngineEvent: Sendable, Equatable, CustomStringConvertible {
         case let .hearing(report): report.description
         case .firstAudio: "first audio"
         case let .warning(text): "warning \(text)"
+        case let .mediaResumed(gap): "media back after \(gap) ms without audio"
         case .keysWiped: "keys wiped"
         }
     }

@@ -5,6 +5,8 @@ public struct CallSignal: Sendable, Equatable {
         case invite, answer, confirm, decline, busy, cancel, hangup
         /// "My relayed address is …" (relay path): the peer sends media there.
         case relayAddress = "relay-address"
+        /// "My addresses changed; here are my candidates" (`MediaRestart`), sealed.
+        case restart
         /// A group call member's SFrame sender key, sealed on a pairwise channel
         /// (`SenderKeySignal`); only the group call engine reads it.
         case senderKey = "sender-key"

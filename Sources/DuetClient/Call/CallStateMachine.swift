@@ -12,6 +12,9 @@ public struct CallStateMachine: Sendable {
     /// vanishes (killed, unplugged) is noticed within 5 s (issue [9/9]). A muted peer still
     /// sends (silence frames), so only a gone one is silent this long.
     public static let mediaSilenceTimeout = 4.0
+    /// Silence allowed while a restart repairs the path: a new signaling connection, fresh
+    /// candidates both ways and a round of checks.
+    public static let restartTimeout = 10.0
 
     public enum Timer: Equatable, Sendable {
         case ring, directChecks, connect, mediaSilence
@@ -38,6 +41,8 @@ public struct CallStateMachine: Sendable {
         case timerFired(Timer)
         /// Authenticated media arrived (restarts the silence timer).
         case mediaReceived
+        /// A network change is being repaired (`MediaRestart`): media gets longer to come back.
+        case restarting
         case failed(String)
     }
 
@@ -115,6 +120,8 @@ public struct CallStateMachine: Sendable {
 
         case (.connected, .mediaReceived):
             return [.startTimer(.mediaSilence, seconds: Self.mediaSilenceTimeout)]
+        case (.connected, .restarting):
+            return [.startTimer(.mediaSilence, seconds: Self.restartTimeout)]
         case (.connected, .timerFired(.mediaSilence)):
             return end(.failed("the other device stopped sending media"), notifyPeer: .sendHangUp)
 

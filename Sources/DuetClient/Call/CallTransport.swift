@@ -9,6 +9,8 @@ import Synchronization
 struct CallTransport: Sendable {
     let socket: MediaSocket
     let candidates: [Candidate]
+    /// The server's media port (STUN), when known.
+    let serverMedia: TransportAddress?
     /// The TURN server and credentials to use if the relay is needed.
     let relayServer: TransportAddress?
     let relayUsername: String
@@ -34,10 +36,10 @@ struct CallTransport: Sendable {
             if !candidates.contains(where: { $0.address == reflexive }) { candidates.append(Candidate(kind: .serverReflexive, address: reflexive)) }
         }
         let transport = if let turn = options.externalTURN {
-            CallTransport(socket: socket, candidates: candidates, relayServer: turn.server, relayUsername: turn.username, relayPassword: turn.password,
+            CallTransport(socket: socket, candidates: candidates, serverMedia: serverMedia, relayServer: turn.server, relayUsername: turn.username, relayPassword: turn.password,
                           relayTransports: options.relayTransports ?? turn.transports)
         } else {
-            CallTransport(socket: socket, candidates: candidates, relayServer: serverMedia,
+            CallTransport(socket: socket, candidates: candidates, serverMedia: serverMedia, relayServer: serverMedia,
                           relayUsername: credentials?.username ?? "", relayPassword: credentials?.password ?? "",
                           relayTransports: options.relayTransports ?? (udpReachesServer ? [.udp, .tcp, .tls] : [.tcp, .tls, .udp]))
         }

@@ -11,6 +11,10 @@ enum PinnedTLS {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.certificateVerification = .noHostnameVerification
         configuration.minimumTLSVersion = .tlsv12
+        // A close waits this long for the server's close_notify (NIO's default is 5 s). After a
+        // network change the old connection's path is gone and nothing will answer: the new
+        // connection, and every call signal queued for it, would wait that long.
+        configuration.shutdownTimeout = .milliseconds(300)
         return try NIOSSLContext(configuration: configuration)
     }
 

@@ -92,6 +92,12 @@ public actor ServerConnection {
         channel?.close()
     }
 
+    /// The device's addresses changed: a TCP connection from an address that is gone may not
+    /// notice for minutes, so drop it now and reconnect (as after any drop) from the new one.
+    public func networkChanged() {
+        channel?.close()
+    }
+
     // MARK: - Requests
 
     public func register(number: String, name: String?, invite: String?, signedPrekey: SignedPrekeyPublic,

@@ -42,6 +42,8 @@ final class MediaStream {
     private(set) var rejected = 0
     private(set) var replayed = 0
     private(set) var received = 0
+    /// `received` at the last report: none since means nothing is being heard.
+    private var receivedAtLastReport = 0
 
     /// - Parameters: the numbers whose voices this side may hear; `sendKey`/`receiveKey` are
     ///   SRTP master key ‖ salt for each direction.
@@ -115,12 +117,16 @@ final class MediaStream {
         return decodedPacket
     }
 
-    /// What this side heard over the last second.
+    /// What this side heard over the last second. With no packet since the last report nobody
+    /// is heard, whatever the analyser last heard: after a network change left the call silent,
+    /// "hearing Bob" would be a lie.
     func report() -> Report {
         let analysis = listener.report()
         let stats = jitter.statistics
         let expected = stats.received + stats.lost
-        return Report(speaker: analysis.speaker?.number, level: analysis.level,
+        let silent = received == receivedAtLastReport
+        receivedAtLastReport = received
+        return Report(speaker: silent ? nil : analysis.speaker?.number, level: silent ? -120 : analysis.level,
                       lossPercent: expected == 0 ? 0 : Double(stats.lost) * 100 / Double(expected),
                       jitterMilliseconds: stats.jitterMilliseconds, received: received, rejected: rejected, replayed: replayed)
     }

@@ -14,12 +14,11 @@ public final class MediaSocket: Sendable {
 
     public typealias Handler = @Sendable (Datagram) -> Void
     /// The address the socket is bound to: the wildcard, and the port the system chose.
-    public let localAddress: TransportAddress
+    public var localAddress: TransportAddress { handler.state.withLock { $0.localAddress } }
     /// IPv6 and IPv4 on one socket: IPv4 peers are written to and read from as ::ffff:a.b.c.d.
     private let dualStack: Bool
     /// Whether IPv6 peers can be reached from this socket.
     public var carriesIPv6: Bool { dualStack }
-    private let channel: any Channel
     private let handler: HandlerBox
 
     /// Binds every interface on an ephemeral port: IPv6 and IPv4 on one dual-stack socket
@@ -28,6 +27,18 @@ public final class MediaSocket: Sendable {
     /// be reached at the others, and loopback cannot be reached from another machine at all.
     public static func bind() async throws -> MediaSocket {
         let box = HandlerBox()
+        let (channel, dualStack, bound) = try await open(port: 0, into: box)
+        let socket = MediaSocket(dualStack: dualStack, handler: box)
+        box.state.withLock {
+            $0.channel = channel
+            $0.localAddress = bound
+        }
+        socket.watch(channel)
+        return socket
+    }
+
+    /// A channel bound to the wildcard on `port` (0: any), delivering to `box`.
+    private static func open(port: Int, into box: HandlerBox) async throws -> (any Channel, Bool, TransportAddress) {
         // A bootstrap is a class its options are added to: one each, so IPv4 gets no IPv6 option.
         func bootstrap() -> DatagramBootstrap {
             DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -42,23 +53,53 @@ public final class MediaSocket: Sendable {
         do {
             channel = try await bootstrap()
                 .channelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 0)
-                .bind(host: "::", port: 0).get()
+                .bind(host: "::", port: port).get()
         } catch {
             dualStack = false
-            channel = try await bootstrap().bind(host: "0.0.0.0", port: 0).get()
+            channel = try await bootstrap().bind(host: "0.0.0.0", port: port).get()
         }
         guard let bound = channel.localAddress.flatMap(TransportAddress.init(socketAddress:)) else {
             try? await channel.close()
             throw MediaSocketError.noLocalAddress
         }
-        return MediaSocket(localAddress: bound, dualStack: dualStack, channel: channel, handler: box)
+        return (channel, dualStack, bound)
     }
 
-    private init(localAddress: TransportAddress, dualStack: Bool, channel: any Channel, handler: HandlerBox) {
-        self.localAddress = localAddress
+    private init(dualStack: Bool, handler: HandlerBox) {
         self.dualStack = dualStack
-        self.channel = channel
         self.handler = handler
+    }
+
+    /// NIO closes a datagram channel on most failed sends — ENETUNREACH while an interface goes
+    /// down and its routes with it is one —, which would end a call's media for good on the
+    /// first network change. So a channel that closes under its owner is bound again, on the
+    /// same port when it is still free (peers and NAT mappings know that one), and the handler
+    /// carries on.
+    private func watch(_ channel: any Channel) {
+        channel.closeFuture.whenComplete { [weak self] _ in
+            guard let self, !self.handler.state.withLock({ $0.closedByOwner }) else { return }
+            Task { await self.reopen() }
+        }
+    }
+
+    private func reopen() async {
+        let port = Int(localAddress.port)
+        for attempt in 0..<20 {
+            guard !handler.state.withLock({ $0.closedByOwner }) else { return }
+            if let (channel, _, bound) = try? await Self.open(port: attempt < 10 ? port : 0, into: handler) {
+                let keep = handler.state.withLock { state -> Bool in
+                    guard !state.closedByOwner else { return false }
+                    state.channel = channel
+                    state.localAddress = bound
+                    return true
+                }
+                guard keep else { return channel.close(promise: nil) }
+                if handler.state.withLock({ !$0.reading }) { channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in } }
+                watch(channel)
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
     }
 
     /// Where received datagrams go from now on (nil drops them).
@@ -68,8 +109,9 @@ public final class MediaSocket: Sendable {
 
     /// Sends one datagram; errors (e.g. an unreachable port) are dropped as UDP would.
     public func send(_ bytes: [UInt8], to destination: TransportAddress) {
-        if let allowed = handler.state.withLock({ $0.onlyAllowed }), !allowed.contains(destination) { return }
-        guard let address = try? (dualStack ? destination.mappedToIPv6 : destination).socketAddress else { return }
+        let (allowed, channel) = handler.state.withLock { ($0.onlyAllowed, $0.channel) }
+        if let allowed, !allowed.contains(destination) { return }
+        guard let channel, let address = try? (dualStack ? destination.mappedToIPv6 : destination).socketAddress else { return }
         let envelope = AddressedEnvelope(remoteAddress: address, data: channel.allocator.buffer(bytes: bytes))
         channel.writeAndFlush(envelope, promise: nil)
     }
@@ -83,7 +125,11 @@ public final class MediaSocket: Sendable {
     /// Stops reading the socket for good: what arrives stays in (and overflows) the kernel's
     /// buffer, costing this process nothing — a send-only participant once its handshake is done.
     public func stopReading() {
-        channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        let channel = handler.state.withLock { state -> (any Channel)? in
+            state.reading = false
+            return state.channel
+        }
+        channel?.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
     }
 
     /// Test hook: what this socket receives is lost and delayed as `impairment` says, as a
@@ -93,16 +139,25 @@ public final class MediaSocket: Sendable {
     }
 
     public func close() {
-        channel.close(promise: nil)
+        let channel = handler.state.withLock { state -> (any Channel)? in
+            state.closedByOwner = true
+            return state.channel
+        }
+        channel?.close(promise: nil)
     }
 
     /// The handler slot, address filter and impairment shared by the socket and its channel
-    /// handler: one lock, read once per datagram (50 a second per stream).
+    /// handler, and the channel itself (replaced if NIO closes it): one lock, read once per
+    /// datagram (50 a second per stream).
     private final class HandlerBox: Sendable {
         struct State {
             var deliver: Handler?
             var onlyAllowed: Set<TransportAddress>?
             var impairment: NetworkImpairment?
+            var channel: (any Channel)?
+            var localAddress = TransportAddress(ip: [0, 0, 0, 0], port: 0)
+            var reading = true
+            var closedByOwner = false
         }
 
         let state = Mutex(State())

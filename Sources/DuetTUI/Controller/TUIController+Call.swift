@@ -83,6 +83,8 @@ extension TUIController {
             state.call?.hearing = report
         case .firstAudio:
             log("first audio from the other side", .good)
+        case let .mediaResumed(gap):
+            log("media back after \(gap) ms without audio", .good)
         case let .warning(text):
             if text.contains("NOT private") { state.call?.warning = text }
             show(text, .warning)
