@@ -2,7 +2,7 @@ import Foundation
 import NetworkLab
 import Synchronization
 
-/// Call setup across namespaced hosts (issue [1/8] "Bench"): Alice and Bob each behind a cone
+/// Call setup across namespaced hosts (docs/testing.md "Across namespaced hosts"): Alice and Bob each behind a cone
 /// NAT, the server on the far side of a delay line adding `roundTrip` between the NATs and the
 /// server, the real `duet` binaries (release, beside this one) in each namespace. The figure is
 /// what `duet call` prints — dial to the first audio heard — so it counts every round trip the
@@ -51,9 +51,9 @@ enum NetnsCallBench {
             let registered = try Child(["register", number, "--profile", profile, "--server", "203.0.113.10:7400"], home: home, in: host)
             guard await registered.waitForExit() == 0 else { throw BenchFailure("register \(profile): \(registered.output)") }
         }
-        let answering = try Child(["answer", "--auto", "--profile", "bob"], home: home, in: devices[1])
+        let answering = try Child(["bot", "tone", "--profile", "bob"], home: home, in: devices[1])
         defer { answering.stop() }
-        guard await answering.waitFor("waiting for a call") else { throw BenchFailure("bob: \(answering.output)") }
+        guard await answering.waitFor("answering calls") else { throw BenchFailure("bob: \(answering.output)") }
         var setups: [Double] = []
         for round in 0..<(calls + 1) {  // the first round warms up
             let calling = try Child(["call", "+15557302", "--profile", "alice", "--duration", "1s"], home: home, in: devices[0])

@@ -103,4 +103,13 @@ struct CallHandshakeTests {
         let flood = try JSONDecoder().decode(CallOffer.self, from: Data(#"{"callerNonce":"AQID","ssrc":9,"relayOnly":false,"candidates":[\#(many)]}"#.utf8))
         #expect(flood.candidates.count == ConnectivityChecks.maximumRemoteCandidates)
     }
+
+    /// A refused candidate's reason quotes what the peer sent; it is printed by `duet call`, so a
+    /// terminal escape in it must not reach the terminal.
+    @Test func aRefusedCandidatesReasonCarriesNoControlCharacters() throws {
+        let json = #"{"callerNonce":"AQID","ssrc":9,"relayOnly":false,"candidates":[{"kind":"\u001b]52;c;aGk=\u0007","ip":[1,2,3,4],"port":1}]}"#
+        let offer = try JSONDecoder().decode(CallOffer.self, from: Data(json.utf8))
+        #expect(offer.refusedCandidates.count == 1)
+        #expect(!offer.refusedCandidates[0].unicodeScalars.contains { $0.properties.generalCategory == .control }, "\(offer.refusedCandidates)")
+    }
 }

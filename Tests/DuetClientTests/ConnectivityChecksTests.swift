@@ -170,4 +170,30 @@ struct ConnectivityChecksTests {
         }
         #expect(selected == aliceMapped)
     }
+
+    /// Someone on the path records the caller's nomination and replays it from an address of
+    /// their own (after a restart the same credentials are in use again). The callee answers,
+    /// checks that address back — and since nobody there holds the key, selects nothing.
+    @Test func aReplayedNominationFromAnotherAddressSelectsNothing() {
+        let (c, d) = ConnectivityCredentials.derive(callSecret: SecureBytes(randomCount: 32))
+        let mallory = TransportAddress(ipv4: "203.0.113.66", port: 6666)!
+        var caller = ConnectivityChecks(role: .controlling, local: c, remote: d, remoteCandidates: [Candidate(kind: .host, address: bob)])
+        var callee = ConnectivityChecks(role: .controlled, local: d, remote: c, remoteCandidates: [Candidate(kind: .host, address: alice)])
+        // The genuine exchange up to the caller's nomination.
+        var nomination: [UInt8]?
+        for case let .send(check, _) in caller.tick(now: 0) {
+            for case let .send(answer, _) in callee.receive(check, from: alice, now: 0.01) {
+                for case let .send(bytes, _) in caller.receive(answer, from: bob, now: 0.02) { nomination = bytes }
+            }
+        }
+        let recorded = try! #require(nomination)
+        #expect((try? STUNMessage(parsing: recorded))?.first(.useCandidate) != nil)
+        // Replayed from Mallory's address: answered, but not selected.
+        let replayed = callee.receive(recorded, from: mallory, now: 0.03)
+        #expect(!replayed.contains { if case .selected = $0 { true } else { false } })
+        // The callee's triggered check goes to Mallory, who cannot answer it with the key.
+        let sent = (0..<5).flatMap { step in checks(in: callee.tick(now: 0.05 + Double(step) * 0.02)) }
+        #expect(sent.contains(mallory), "\(sent)")
+        #expect(callee.selected == nil)
+    }
 }

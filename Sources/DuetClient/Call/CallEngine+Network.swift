@@ -344,7 +344,10 @@ extension CallEngine {
         active.lastRestartAt = .now
         call = active
         emit(.warning("\(cause.rawValue) — reconnecting media"))
-        if cause == .networkChanged { await session.connection.networkChanged() }
+        // This device moved: its signaling reconnects first, so the restart gets longer to bring
+        // media back. Mere silence keeps the usual 4 s (a vanished peer is noticed as soon).
+        guard cause == .networkChanged else { return }
+        await session.connection.networkChanged()
         await perform(call!.machine.handle(.restarting))
     }
 
@@ -401,10 +404,17 @@ extension CallEngine {
         call?.peerRestartGeneration = restart.generation
         if restart.isReply { call?.restart?.answered = true }
         for reason in restart.refusedCandidates { emit(.warning("a connectivity candidate from the other device was refused: \(reason)")) }
-        call?.checks = ConnectivityChecks(role: active.isCaller ? .controlling : .controlled,
-                                          local: active.isCaller ? keys.caller : keys.callee,
-                                          remote: active.isCaller ? keys.callee : keys.caller,
-                                          remoteCandidates: restart.candidates)
+        // The same candidates again (a resent restart, or the reply to ours): the checks under
+        // way go on rather than start over.
+        let offered = active.transport.usable(restart.candidates)
+        let checking = Set(active.checks?.remoteCandidates.filter { $0.kind != .peerReflexive }.map(\.address) ?? [])
+        let unchanged = active.checks?.selected == nil && checking == Set(offered.map(\.address))
+        if !unchanged {
+            call?.checks = ConnectivityChecks(role: active.isCaller ? .controlling : .controlled,
+                                              local: active.isCaller ? keys.caller : keys.callee,
+                                              remote: active.isCaller ? keys.callee : keys.caller,
+                                              remoteCandidates: offered)
+        }
         guard !restart.isReply else { return }
         // This device's mapping: the one its own restart learned, else (its network did not change) the first.
         let original = active.transport.candidates.first { $0.kind == .serverReflexive }?.address

@@ -105,17 +105,26 @@ public actor CallEngine {
         let relayOnly = forceRelay ?? options.forceRelay
         if let call, call.machine.state.isActive { throw CallError.busy }
         let store = session.store
-        let bundle = try await session.connection.fetchBundle(number: number)
-        // A bundle with another key than the contact's is a key change (the server may be lying).
-        if try store.contact(number: number) != nil {
-            try store.recordIdentityKey(bundle.identityKey, for: number)
-        }
-        if case .keyChanged = try store.contact(number: number)?.trust, !acceptKeyChange {
-            emit(.warning(CallError.contactKeyChanged(number).description))
-            throw CallError.contactKeyChanged(number)
-        }
         let callID = UUID().uuidString.lowercased()
-        let transport = try await CallTransport.open(session: session, callID: callID, options: options)
+        // The bundle and this device's candidates (relay credentials, the STUN Binding) are
+        // fetched at once: a round trip to the server less before the ring.
+        let opening = Task { [session, options] in try await CallTransport.open(session: session, callID: callID, options: options) }
+        let bundle: PrekeyBundle
+        do {
+            bundle = try await session.connection.fetchBundle(number: number)
+            // A bundle with another key than the contact's is a key change (the server may be lying).
+            if try store.contact(number: number) != nil {
+                try store.recordIdentityKey(bundle.identityKey, for: number)
+            }
+            if case .keyChanged = try store.contact(number: number)?.trust, !acceptKeyChange {
+                emit(.warning(CallError.contactKeyChanged(number).description))
+                throw CallError.contactKeyChanged(number)
+            }
+        } catch {
+            (try? await opening.value)?.socket.close()
+            throw error
+        }
+        let transport = try await opening.value
         let nonce = randomBytes(CallKeys.nonceCount)
         let ssrc = UInt32.random(in: 1...UInt32.max)
         let offer = CallOffer(callerNonce: Data(nonce), candidates: transport.candidates, ssrc: ssrc, relayOnly: relayOnly)
@@ -286,7 +295,7 @@ public actor CallEngine {
                     active.checks = ConnectivityChecks(role: active.isCaller ? .controlling : .controlled,
                                                        local: active.isCaller ? keys.caller : keys.callee,
                                                        remote: active.isCaller ? keys.callee : keys.caller,
-                                                       remoteCandidates: active.remoteCandidates)
+                                                       remoteCandidates: active.transport.usable(active.remoteCandidates))
                     call = active
                 }
             case .startRelay:

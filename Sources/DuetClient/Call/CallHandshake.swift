@@ -72,8 +72,8 @@ public struct CallAnswer: Codable, Equatable, Sendable {
 }
 
 /// A peer's candidate list, decoded one candidate at a time: a malformed one is refused with
-/// the reason and the rest are kept, so one bad entry cannot fail a call (issue [1/8] "Bad
-/// input"). At most `ConnectivityChecks.maximumRemoteCandidates` are read; the rest are skipped.
+/// the reason and the rest are kept, so one bad entry cannot fail a call (docs/networking.md
+/// "Candidates and checks"). At most `ConnectivityChecks.maximumRemoteCandidates` are read; the rest are skipped.
 struct PeerCandidates: Decodable {
     var accepted: [Candidate] = []
     var refused: [String] = []
@@ -99,14 +99,18 @@ struct PeerCandidates: Decodable {
         }
     }
 
+    /// Why a candidate was refused, fit to print: the text can quote what the peer sent, so
+    /// control characters (a terminal escape, say) become "?" and it is cut at 200 characters.
     private static func reason(_ error: any Error) -> String {
-        guard let decoding = error as? DecodingError else { return "\(error)" }
-        switch decoding {
-        case let .dataCorrupted(context), let .keyNotFound(_, context), let .typeMismatch(_, context), let .valueNotFound(_, context):
-            return context.debugDescription
-        @unknown default:
-            return "\(decoding)"
+        let text: String
+        switch error as? DecodingError {
+        case let .dataCorrupted(context)?, let .keyNotFound(_, context)?, let .typeMismatch(_, context)?, let .valueNotFound(_, context)?:
+            text = context.debugDescription
+        default:
+            text = "\(error)"
         }
+        let printable = text.unicodeScalars.prefix(200).map { $0.properties.generalCategory == .control ? "?" : Character($0) }
+        return String(printable)
     }
 }
 

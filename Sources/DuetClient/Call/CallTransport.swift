@@ -50,6 +50,23 @@ struct CallTransport: Sendable {
         return transport
     }
 
+    /// The peer's candidates this device can and may send checks to: no multicast, broadcast,
+    /// unspecified or link-local address (a send there fails, and a failed send closes a NIO
+    /// socket), no IPv6 on an IPv4-only socket, and loopback only when this device reaches its
+    /// server over loopback too (else a peer could aim checks at this machine's own services).
+    func usable(_ candidates: [Candidate]) -> [Candidate] {
+        let loopbackAllowed = serverMedia?.isLoopback ?? false
+        let ipv6 = socket.carriesIPv6
+        return candidates.filter { candidate in
+            let address = candidate.address
+            if address.isUnspecified || (address.isLoopback && !loopbackAllowed) { return false }
+            if address.ip.count == 4 {
+                return address.ip[0] < 224  // 224/4 multicast, 240/4 reserved, 255.255.255.255 broadcast
+            }
+            return ipv6 && address.unmappedIPv4 == nil && address.ip[0] != 0xFF && !(address.ip[0] == 0xFE && address.ip[1] & 0xC0 == 0x80)
+        }
+    }
+
     /// Every interface's address on the socket's port, the first preferred. Loopback only when
     /// the server is reached over loopback: the peer is then on this machine too.
     static func hostCandidates(port: UInt16, serverIsLoopback: Bool, includeIPv6: Bool) -> [Candidate] {

@@ -1,7 +1,7 @@
 import DuetWire
 import Foundation
 
-/// An ICE restart of a connected call (issue [1/8] "Network change"; docs/networking.md): a
+/// An ICE restart of a connected call (docs/networking.md "Network change"): a
 /// device whose addresses changed, or that stopped hearing the other device, sends its fresh
 /// candidates; the other answers with its own; both check the new pairs while media keeps its
 /// old path, and move to the pair that works. No new call keys: the same call secret, the same

@@ -31,6 +31,8 @@ public struct ConnectivityChecks: Sendable {
     public static let maximumRemoteCandidates = 16
     /// Peer-reflexive candidates learned per call; more unknown sources are answered but not checked.
     public static let maximumPeerReflexive = 8
+    /// Sends of the nomination before giving up on it (about two seconds).
+    public static let maximumNominations = 20
 
     /// One remote candidate and how checking it goes.
     struct Pair: Sendable {
@@ -56,7 +58,11 @@ public struct ConnectivityChecks: Sendable {
     public private(set) var selected: TransportAddress?
     /// The controlling side's nomination until the peer answers it: resent like any check,
     /// because a lost nomination would leave the controlled side waiting for ever.
-    private var pendingNomination: (transactionID: [UInt8], bytes: [UInt8], to: TransportAddress, nextAt: Double)?
+    private var pendingNomination: (transactionID: [UInt8], bytes: [UInt8], to: TransportAddress, nextAt: Double, sent: Int)?
+    /// Addresses the controlling side nominated whose own check has not come back yet: the
+    /// controlled side selects one only once its check to it succeeded (RFC 8445 §7.3.1.5), so a
+    /// recorded nomination replayed from another address selects nothing.
+    private var nominated: Set<TransportAddress> = []
 
     public init(role: Role, local: ConnectivityCredentials, remote: ConnectivityCredentials, remoteCandidates: [Candidate]) {
         self.role = role
@@ -81,7 +87,12 @@ public struct ConnectivityChecks: Sendable {
     public mutating func tick(now: Double) -> [Action] {
         if var nomination = pendingNomination {
             guard now >= nomination.nextAt else { return [] }
+            guard nomination.sent < Self.maximumNominations else {
+                pendingNomination = nil
+                return []
+            }
             nomination.nextAt = now + Self.firstInterval
+            nomination.sent += 1
             pendingNomination = nomination
             lastSent = now
             return [.send(nomination.bytes, to: nomination.to)]
@@ -110,9 +121,17 @@ public struct ConnectivityChecks: Sendable {
     private mutating func nextPair(now: Double) -> Int? {
         while let address = triggered.first {
             triggered.removeFirst()
-            if let index = pairs.firstIndex(where: { $0.candidate.address == address }), pairs[index].state != .succeeded {
-                pairs[index].state = .waiting
+            guard let index = pairs.firstIndex(where: { $0.candidate.address == address }) else { continue }
+            switch pairs[index].state {
+            case .waiting:
                 return index
+            case let .inProgress(attempts, _, interval) where attempts < Self.attemptsPerAddress:
+                // Checked now, but the attempts it already had still count: a peer that keeps
+                // triggering cannot make us send without end.
+                pairs[index].state = .inProgress(attempts: attempts, nextAt: now, interval: interval)
+                return index
+            default:
+                continue
             }
         }
         if let index = pairs.firstIndex(where: { $0.state == .waiting }) { return index }
@@ -148,8 +167,12 @@ public struct ConnectivityChecks: Sendable {
         var actions: [Action] = [.send(response.encoded(integrity: local.integrity, fingerprint: true), to: source)]
         learn(source, announcedPriority: message.uint32(.priority))
         if role == .controlled, message.first(.useCandidate) != nil, selected == nil {
-            selected = source
-            actions.append(.selected(source))
+            if pairs.contains(where: { $0.candidate.address == source && $0.state == .succeeded }) {
+                selected = source
+                actions.append(.selected(source))
+            } else {
+                nominated.insert(source)
+            }
         }
         return actions
     }
@@ -176,11 +199,15 @@ public struct ConnectivityChecks: Sendable {
         outstanding[message.transactionID] = nil
         if pendingNomination?.transactionID == message.transactionID { pendingNomination = nil }
         if let index = pairs.firstIndex(where: { $0.candidate.address == source }) { pairs[index].state = .succeeded }
+        if role == .controlled, selected == nil, nominated.contains(source) {
+            selected = source
+            return [.selected(source)]
+        }
         guard role == .controlling, selected == nil else { return [] }
         selected = source
         let (tid, nomination) = check(useCandidate: true)
         outstanding[tid] = source
-        pendingNomination = (tid, nomination, source, now + Self.firstInterval)
+        pendingNomination = (tid, nomination, source, now + Self.firstInterval, 1)
         lastSent = now
         return [.send(nomination, to: source), .selected(source)]
     }

@@ -15,10 +15,9 @@ public final class MediaSocket: Sendable {
     public typealias Handler = @Sendable (Datagram) -> Void
     /// The address the socket is bound to: the wildcard, and the port the system chose.
     public var localAddress: TransportAddress { handler.state.withLock { $0.localAddress } }
-    /// IPv6 and IPv4 on one socket: IPv4 peers are written to and read from as ::ffff:a.b.c.d.
-    private let dualStack: Bool
-    /// Whether IPv6 peers can be reached from this socket.
-    public var carriesIPv6: Bool { dualStack }
+    /// Whether IPv6 peers can be reached from this socket: IPv6 and IPv4 on one socket, IPv4
+    /// peers written to and read from as ::ffff:a.b.c.d. (A rebind may fall back to IPv4.)
+    public var carriesIPv6: Bool { handler.state.withLock { $0.dualStack } }
     private let handler: HandlerBox
 
     /// Binds every interface on an ephemeral port: IPv6 and IPv4 on one dual-stack socket
@@ -28,10 +27,11 @@ public final class MediaSocket: Sendable {
     public static func bind() async throws -> MediaSocket {
         let box = HandlerBox()
         let (channel, dualStack, bound) = try await open(port: 0, into: box)
-        let socket = MediaSocket(dualStack: dualStack, handler: box)
+        let socket = MediaSocket(handler: box)
         box.state.withLock {
             $0.channel = channel
             $0.localAddress = bound
+            $0.dualStack = dualStack
         }
         socket.watch(channel)
         return socket
@@ -65,8 +65,7 @@ public final class MediaSocket: Sendable {
         return (channel, dualStack, bound)
     }
 
-    private init(dualStack: Bool, handler: HandlerBox) {
-        self.dualStack = dualStack
+    private init(handler: HandlerBox) {
         self.handler = handler
     }
 
@@ -86,11 +85,12 @@ public final class MediaSocket: Sendable {
         let port = Int(localAddress.port)
         for attempt in 0..<20 {
             guard !handler.state.withLock({ $0.closedByOwner }) else { return }
-            if let (channel, _, bound) = try? await Self.open(port: attempt < 10 ? port : 0, into: handler) {
+            if let (channel, dualStack, bound) = try? await Self.open(port: attempt < 10 ? port : 0, into: handler) {
                 let keep = handler.state.withLock { state -> Bool in
                     guard !state.closedByOwner else { return false }
                     state.channel = channel
                     state.localAddress = bound
+                    state.dualStack = dualStack
                     return true
                 }
                 guard keep else { return channel.close(promise: nil) }
@@ -109,8 +109,10 @@ public final class MediaSocket: Sendable {
 
     /// Sends one datagram; errors (e.g. an unreachable port) are dropped as UDP would.
     public func send(_ bytes: [UInt8], to destination: TransportAddress) {
-        let (allowed, channel) = handler.state.withLock { ($0.onlyAllowed, $0.channel) }
+        let (allowed, channel, dualStack) = handler.state.withLock { ($0.onlyAllowed, $0.channel, $0.dualStack) }
         if let allowed, !allowed.contains(destination) { return }
+        // An IPv6 peer cannot be reached from an IPv4 socket (and NIO would close it for trying).
+        if !dualStack, destination.ip.count == 16 { return }
         guard let channel, let address = try? (dualStack ? destination.mappedToIPv6 : destination).socketAddress else { return }
         let envelope = AddressedEnvelope(remoteAddress: address, data: channel.allocator.buffer(bytes: bytes))
         channel.writeAndFlush(envelope, promise: nil)
@@ -158,6 +160,7 @@ public final class MediaSocket: Sendable {
             var localAddress = TransportAddress(ip: [0, 0, 0, 0], port: 0)
             var reading = true
             var closedByOwner = false
+            var dualStack = true
         }
 
         let state = Mutex(State())
