@@ -151,7 +151,12 @@ public struct ConnectivityChecks: Sendable {
     public mutating func receive(_ bytes: [UInt8], from source: TransportAddress, now: Double) -> [Action] {
         guard let message = try? STUNMessage(parsing: bytes), message.method == .binding else { return [] }
         switch message.messageClass {
-        case .request: return answer(message, bytes, from: source)
+        case .request:
+            // The answer at once, and the triggered check back too when the pace allows: the
+            // controlled side selects a nominated pair only once that check came back.
+            var actions = answer(message, bytes, from: source)
+            if selected == nil, pendingNomination == nil, now - lastSent >= Self.pacing * 0.9 { actions += tick(now: now) }
+            return actions
         case .success: return accept(message, bytes, from: source, now: now)
         default: return []
         }

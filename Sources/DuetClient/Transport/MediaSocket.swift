@@ -231,13 +231,9 @@ extension TransportAddress {
     }
 
     /// As a NIO socket address.
+    /// From the packed bytes: every datagram sent passes here, and text would be written and
+    /// parsed again each time.
     var socketAddress: SocketAddress {
-        get throws {
-            if ip.count == 4 {
-                return try SocketAddress(ipAddress: ip.map(String.init).joined(separator: "."), port: Int(port))
-            }
-            let text = stride(from: 0, to: 16, by: 2).map { String(UInt16(ip[$0]) << 8 | UInt16(ip[$0 + 1]), radix: 16) }.joined(separator: ":")
-            return try SocketAddress(ipAddress: text, port: Int(port))
-        }
+        get throws { try SocketAddress(packedIPAddress: ByteBuffer(bytes: ip), port: Int(port)) }
     }
 }
