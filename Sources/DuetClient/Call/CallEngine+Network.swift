@@ -283,8 +283,7 @@ extension CallEngine {
         }
         active.path = path
         active.mediaStartedAt = ContinuousClock.now
-        active.hostAddresses = HostAddresses.current(includeLoopback: active.transport.serverMedia?.isLoopback ?? false,
-                                                     includeIPv6: active.transport.socket.carriesIPv6)
+        active.hostAddresses = active.transport.hostAddresses()
         active.addressesCheckedAt = .now
         active.lastReport = ContinuousClock.now
         call = active
@@ -305,9 +304,12 @@ extension CallEngine {
         guard var active = call, case .connected(.p2p) = active.machine.state else { return }
         let now = ContinuousClock.now
         if var restart = active.restart {
-            if restart.reflexive == nil, restart.bindingSentAt.map({ now - $0 >= MediaRestart.bindingInterval }) ?? true {
-                restart.bindingTransaction = requestMapping()
-                restart.bindingSentAt = now
+            if restart.reflexive == nil, restart.mappingSentAt.map({ now - $0 >= MediaRestart.bindingInterval }) ?? true,
+               let server = active.transport.serverMedia {
+                let mapping = MappingRequest()
+                active.transport.socket.send(mapping.bytes, to: server)
+                restart.mapping = mapping
+                restart.mappingSentAt = now
             }
             let due = restart.sent
                 ? restart.reflexive != restart.sentReflexive || (!restart.answered && now - (restart.sentAt ?? now) >= MediaRestart.resendInterval)
@@ -324,8 +326,7 @@ extension CallEngine {
         var cause: RestartCause?
         if now - active.addressesCheckedAt >= MediaRestart.addressCheckInterval {
             active.addressesCheckedAt = now
-            let current = HostAddresses.current(includeLoopback: active.transport.serverMedia?.isLoopback ?? false,
-                                                includeIPv6: active.transport.socket.carriesIPv6)
+            let current = active.transport.hostAddresses()
             if Set(current) != Set(active.hostAddresses) {
                 active.hostAddresses = current
                 cause = .networkChanged
@@ -351,21 +352,9 @@ extension CallEngine {
         await perform(call!.machine.handle(.restarting))
     }
 
-    /// Sends a STUN Binding to the server's media port from the call socket; its transaction id.
-    private func requestMapping() -> [UInt8] {
-        var rng = SystemRandomNumberGenerator()
-        let binding = STUNMessage(method: .binding, messageClass: .request, transactionID: STUNMessage.randomTransactionID(using: &rng))
-        if let active = call, let server = active.transport.serverMedia {
-            active.transport.socket.send(binding.encoded(fingerprint: true), to: server)
-        }
-        return binding.transactionID
-    }
-
     /// The server's answer to a restart's STUN Binding: the new server-reflexive address.
     private func learnRestartMapping(_ bytes: [UInt8], from source: TransportAddress) -> Bool {
-        guard let restart = call?.restart, source == call?.transport.serverMedia, let message = try? STUNMessage(parsing: bytes),
-              message.transactionID == restart.bindingTransaction, message.messageClass == .success,
-              let mapped = try? message.address(.xorMappedAddress) else { return false }
+        guard source == call?.transport.serverMedia, let mapped = call?.restart?.mapping?.mapped(in: bytes) else { return false }
         call?.restart?.reflexive = mapped
         return true
     }
@@ -374,14 +363,9 @@ extension CallEngine {
     func sendRestart(isReply: Bool, reflexive: TransportAddress?) async {
         guard var active = call, let keys = active.keys else { return }
         active.restartGeneration += 1
-        var candidates = CallTransport.hostCandidates(port: active.transport.socket.localAddress.port,
-                                                      serverIsLoopback: active.transport.serverMedia?.isLoopback ?? false,
-                                                      includeIPv6: active.transport.socket.carriesIPv6)
-        if let reflexive, !candidates.contains(where: { $0.address == reflexive }) {
-            candidates.append(Candidate(kind: .serverReflexive, address: reflexive))
-        }
         call = active
-        let message = MediaRestart(generation: active.restartGeneration, candidates: candidates, isReply: isReply)
+        let message = MediaRestart(generation: active.restartGeneration, candidates: active.transport.candidates(reflexive: reflexive),
+                                   isReply: isReply)
         guard let payload = try? JSONEncoder().encode(message) else { return }
         let sealed = keys.sealSignal(Array(payload), fromCaller: active.isCaller, callID: active.callID)
         // Not awaited: the signaling connection may be reconnecting, and the media clock that

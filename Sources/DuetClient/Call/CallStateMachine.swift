@@ -118,10 +118,8 @@ public struct CallStateMachine: Sendable {
             return end(.failed(keyConfirmed ? "no media path to the other device (direct and relay both failed)"
                                              : "the other device never confirmed the call key"), notifyPeer: .sendHangUp)
 
-        case (.connected, .mediaReceived):
-            return [.startTimer(.mediaSilence, seconds: Self.mediaSilenceTimeout)]
-        case (.connected, .restarting):
-            return [.startTimer(.mediaSilence, seconds: Self.restartTimeout)]
+        case (.connected, .mediaReceived), (.connected, .restarting):
+            return [.startTimer(.mediaSilence, seconds: event == .restarting ? Self.restartTimeout : Self.mediaSilenceTimeout)]
         case (.connected, .timerFired(.mediaSilence)):
             return end(.failed("the other device stopped sending media"), notifyPeer: .sendHangUp)
 

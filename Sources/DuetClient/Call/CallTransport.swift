@@ -28,13 +28,9 @@ struct CallTransport: Sendable {
         let socket = try await MediaSocket.bind()
         let credentials = try? await session.connection.relayCredentials(callID: callID)
         let serverMedia = credentials.flatMap { ServerAddress.media($0.relay, signaling: session.server) }
-        var candidates = hostCandidates(port: socket.localAddress.port, serverIsLoopback: serverMedia?.isLoopback ?? false,
-                                        includeIPv6: socket.carriesIPv6)
-        var udpReachesServer = false
-        if let serverMedia, let reflexive = await serverReflexiveAddress(socket: socket, server: serverMedia) {
-            udpReachesServer = true
-            if !candidates.contains(where: { $0.address == reflexive }) { candidates.append(Candidate(kind: .serverReflexive, address: reflexive)) }
-        }
+        let reflexive: TransportAddress? = if let serverMedia { await serverReflexiveAddress(socket: socket, server: serverMedia) } else { nil }
+        let udpReachesServer = reflexive != nil
+        let candidates = Self.candidates(socket: socket, serverMedia: serverMedia, reflexive: reflexive)
         let transport = if let turn = options.externalTURN {
             CallTransport(socket: socket, candidates: candidates, serverMedia: serverMedia, relayServer: turn.server, relayUsername: turn.username, relayPassword: turn.password,
                           relayTransports: options.relayTransports ?? turn.transports)
@@ -67,9 +63,29 @@ struct CallTransport: Sendable {
         }
     }
 
+    /// This device's candidates now: its host candidates and, when known, `reflexive`. At the
+    /// start of a call and again after a network change (`MediaRestart`).
+    func candidates(reflexive: TransportAddress?) -> [Candidate] {
+        Self.candidates(socket: socket, serverMedia: serverMedia, reflexive: reflexive)
+    }
+
+    /// The interfaces' addresses host candidates are made of (compared to notice a change).
+    func hostAddresses() -> [[UInt8]] {
+        HostAddresses.current(includeLoopback: serverMedia?.isLoopback ?? false, includeIPv6: socket.carriesIPv6)
+    }
+
+    private static func candidates(socket: MediaSocket, serverMedia: TransportAddress?, reflexive: TransportAddress?) -> [Candidate] {
+        var candidates = hostCandidates(port: socket.localAddress.port, serverIsLoopback: serverMedia?.isLoopback ?? false,
+                                        includeIPv6: socket.carriesIPv6)
+        if let reflexive, !candidates.contains(where: { $0.address == reflexive }) {
+            candidates.append(Candidate(kind: .serverReflexive, address: reflexive))
+        }
+        return candidates
+    }
+
     /// Every interface's address on the socket's port, the first preferred. Loopback only when
     /// the server is reached over loopback: the peer is then on this machine too.
-    static func hostCandidates(port: UInt16, serverIsLoopback: Bool, includeIPv6: Bool) -> [Candidate] {
+    private static func hostCandidates(port: UInt16, serverIsLoopback: Bool, includeIPv6: Bool) -> [Candidate] {
         var addresses = HostAddresses.current(includeLoopback: serverIsLoopback, includeIPv6: includeIPv6)
         if serverIsLoopback {
             // On one machine loopback is the shortest path: check it first.
@@ -83,24 +99,42 @@ struct CallTransport: Sendable {
     /// Asks the server's media port which address our packets come from (a STUN Binding),
     /// waiting at most half a second: a server that does not answer leaves us host-only.
     static func serverReflexiveAddress(socket: MediaSocket, server: TransportAddress) async -> TransportAddress? {
-        var rng = SystemRandomNumberGenerator()
-        let request = STUNMessage(method: .binding, messageClass: .request, transactionID: STUNMessage.randomTransactionID(using: &rng))
+        let request = MappingRequest()
         let answer = Mutex<TransportAddress?>(nil)
         socket.setHandler { datagram in
-            guard datagram.source == server, let m = try? STUNMessage(parsing: datagram.bytes),
-                  m.transactionID == request.transactionID, m.messageClass == .success,
-                  let mapped = try? m.address(.xorMappedAddress) else { return }
+            guard datagram.source == server, let mapped = request.mapped(in: datagram.bytes) else { return }
             answer.withLock { $0 = mapped }
         }
         defer { socket.setHandler(nil) }
         for _ in 0..<5 {
-            socket.send(request.encoded(fingerprint: true), to: server)
+            socket.send(request.bytes, to: server)
             for _ in 0..<10 {
                 try? await Task.sleep(for: .milliseconds(10))
                 if let mapped = answer.withLock({ $0 }) { return mapped }
             }
         }
         return nil
+    }
+}
+
+/// A STUN Binding to the server's media port from a call socket, and the mapping its answer
+/// names: how a device learns its server-reflexive address, when a call starts and again after
+/// a network change.
+struct MappingRequest: Sendable {
+    let transactionID: [UInt8]
+
+    init() {
+        var rng = SystemRandomNumberGenerator()
+        transactionID = STUNMessage.randomTransactionID(using: &rng)
+    }
+
+    var bytes: [UInt8] { STUNMessage(method: .binding, messageClass: .request, transactionID: transactionID).encoded(fingerprint: true) }
+
+    /// The XOR-MAPPED-ADDRESS of `bytes` if they are the success answer to this request.
+    func mapped(in bytes: [UInt8]) -> TransportAddress? {
+        guard let message = try? STUNMessage(parsing: bytes), message.transactionID == transactionID,
+              message.messageClass == .success else { return nil }
+        return try? message.address(.xorMappedAddress)
     }
 }
 

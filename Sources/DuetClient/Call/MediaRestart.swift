@@ -59,8 +59,8 @@ struct RestartProgress: Sendable {
     let startedAt: ContinuousClock.Instant
     /// The STUN Binding to the server's media port that learns the new mapping, resent until
     /// answered (right after a change the route to the server may not be there yet).
-    var bindingTransaction: [UInt8] = []
-    var bindingSentAt: ContinuousClock.Instant?
+    var mapping: MappingRequest?
+    var mappingSentAt: ContinuousClock.Instant?
     var reflexive: TransportAddress?
     var sent = false
     var sentAt: ContinuousClock.Instant?

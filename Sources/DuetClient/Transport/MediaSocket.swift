@@ -175,13 +175,14 @@ public final class MediaSocket: Sendable {
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let envelope = unwrapInboundIn(data)
-            let state = handler.state.withLock { $0 }
-            guard let peer = TransportAddress(socketAddress: envelope.remoteAddress), let deliver = state.deliver else { return }
+            // Only what delivery needs: the whole state would retain the channel per datagram too.
+            let (deliver, onlyAllowed, impairment) = handler.state.withLock { ($0.deliver, $0.onlyAllowed, $0.impairment) }
+            guard let peer = TransportAddress(socketAddress: envelope.remoteAddress), let deliver else { return }
             // A dual-stack socket names IPv4 peers in their mapped form; the rest of Duet never does.
             let source = peer.unmappedIPv4 ?? peer
-            if let allowed = state.onlyAllowed, !allowed.contains(source) { return }
+            if let allowed = onlyAllowed, !allowed.contains(source) { return }
             let datagram = Datagram(bytes: Array(envelope.data.readableBytesView), source: source)
-            guard let impairment = state.impairment else { return deliver(datagram) }
+            guard let impairment else { return deliver(datagram) }
             guard Double.random(in: 0..<1) >= impairment.lossFraction else { return }
             // Each datagram is held a random time of its own, so they also arrive out of order.
             let delay = Int64.random(in: 0...max(0, impairment.maximumDelayMilliseconds))
