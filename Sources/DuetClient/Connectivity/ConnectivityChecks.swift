@@ -31,6 +31,8 @@ public struct ConnectivityChecks: Sendable {
     public static let maximumRemoteCandidates = 16
     /// Peer-reflexive candidates learned per call; more unknown sources are answered but not checked.
     public static let maximumPeerReflexive = 8
+    /// Times a failed pair is checked again when the peer's check comes from it.
+    public static let maximumRevivals = 3
     /// Sends of the nomination before giving up on it (about two seconds).
     public static let maximumNominations = 20
 
@@ -45,6 +47,8 @@ public struct ConnectivityChecks: Sendable {
 
         let candidate: Candidate
         var state: State = .waiting
+        /// Times a failed pair was checked afresh because the peer's own check came from it.
+        var revivals = 0
     }
 
     let role: Role
@@ -129,6 +133,12 @@ public struct ConnectivityChecks: Sendable {
                 // Checked now, but the attempts it already had still count: a peer that keeps
                 // triggering cannot make us send without end.
                 pairs[index].state = .inProgress(attempts: attempts, nextAt: now, interval: interval)
+                return index
+            case .failed where pairs[index].revivals < Self.maximumRevivals:
+                // The peer's check came from there after ours gave up (its side of the hole was
+                // punched late): try again (RFC 8445 §7.3.1.4), a bounded number of times.
+                pairs[index].revivals += 1
+                pairs[index].state = .waiting
                 return index
             default:
                 continue
