@@ -8,7 +8,8 @@ import Synchronization
 /// what `duet call` prints — dial to the first audio heard — so it counts every round trip the
 /// protocol makes: bundle fetch, relay credentials, the STUN Binding, the invitation and answer
 /// through the server, the checks, key confirmation. `call_setup_vs_rtt` divides it by the
-/// added round trip (the loopback cost is measured by `call_setup_ms` in the same run).
+/// added round trip (the loopback cost is measured by `call_setup_ms` in the same run). Then
+/// `netchange_gap_ms`: the audio gap when Alice's device moves to another network mid-call.
 enum NetnsCallBench {
     static let roundTrip = Duration.milliseconds(40)
     static let calls = 5
@@ -19,16 +20,21 @@ enum NetnsCallBench {
             return
         }
         do {
-            let setups = try await measure()
+            let (setups, gaps) = try await measure()
             let median = Timing.median(setups)
             report.figure("call_setup_netns_ms", median, unit: "ms")
             report.figure("call_setup_vs_rtt", median / 40, unit: "ratio")
+            report.figure("netchange_gap_ms", Timing.median(gaps), unit: "ms")
         } catch {
             print("call_setup_netns_error 1 error  # \(error)")
         }
     }
 
-    private static func measure() async throws -> [Double] {
+    /// Network changes in one call: Alice's home network goes down and a hotspot's (another
+    /// cone NAT on the same side of the delay line) comes up, then back, and so on.
+    static let moves = 3
+
+    private static func measure() async throws -> (setups: [Double], gaps: [Double]) {
         let lab = try NetworkLab()
         defer { lab.tearDown() }
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-bench-netns-\(UUID().uuidString)")
@@ -62,7 +68,37 @@ enum NetnsCallBench {
             guard calling.output.contains("state connected (p2p)") else { throw BenchFailure("not p2p: \(calling.output)") }
             if round > 0 { setups.append(ms) }
         }
-        return setups
+        let gaps = try await moveMidCall(lab: lab, alice: devices[0], beside: homes, home: home)
+        return (setups, gaps)
+    }
+
+    /// The audio gap Alice hears each time her device moves between two networks mid-call
+    /// (`media back after N ms`: from the last packet heard before to the first after).
+    private static func moveMidCall(lab: NetworkLab, alice: NetworkLab.Host, beside homes: NetworkLab.Segment, home: URL) async throws -> [Double] {
+        let hotspot = try lab.segment()
+        _ = try lab.natRouter("hotspot", kind: .cone, outside: homes, outsideAddress: "203.0.113.23/24", inside: hotspot,
+                              insideAddress: "198.51.100.129/25")
+        try lab.addInterface("eth1", to: alice, on: hotspot, address: "198.51.100.140/25")
+        try lab.run(["ip", "link", "set", "eth1", "down"], in: alice)
+        let calling = try Child(["call", "+15557302", "--profile", "alice", "--duration", "\(6 * moves + 4)s"], home: home, in: alice)
+        defer { calling.stop() }
+        guard await calling.waitFor("hearing +15557302") else { throw BenchFailure("alice: \(calling.output)") }
+        let ways = [("eth0", "eth1", "198.51.100.129"), ("eth1", "eth0", "192.0.2.1")]
+        var gaps: [Double] = []
+        for move in 0..<moves {
+            let (from, to, gateway) = ways[move % 2]
+            try lab.run(["ip", "link", "set", to, "up"], in: alice)
+            try lab.run(["ip", "link", "set", from, "down"], in: alice)
+            try lab.run(["ip", "route", "replace", "default", "via", gateway], in: alice)
+            let back = { calling.output.split(separator: "\n").filter { $0.hasPrefix("media back after ") } }
+            for _ in 0..<400 where back().count <= move { try? await Task.sleep(for: .milliseconds(25)) }
+            guard back().count > move, let ms = Double(back()[move].split(separator: " ")[3]) else {
+                throw BenchFailure("alice did not hear Bob again after move \(move + 1): \(calling.output)")
+            }
+            gaps.append(ms)
+            try? await Task.sleep(for: .seconds(3))
+        }
+        return gaps
     }
 
     struct BenchFailure: Error, CustomStringConvertible {

@@ -34,6 +34,17 @@ struct NamespacedHostTests {
             if blockUDP { try lab.dropUDP(through: router) }
             return try lab.host(name, on: lan, address: address, gateway: String(gateway.split(separator: "/")[0]))
         }
+
+        /// `host` leaves its home network for a hotspot: another cone NAT, another public address
+        /// (203.0.113.23); its first interface goes down, a second comes up.
+        func moveToHotspot(_ host: NetworkLab.Host) throws {
+            let hotspot = try lab.segment()
+            _ = try lab.natRouter("hotspot", kind: .cone, outside: internet, outsideAddress: "203.0.113.23/24", inside: hotspot,
+                                  insideAddress: "198.51.100.129/25")
+            try lab.addInterface("eth1", to: host, on: hotspot, address: "198.51.100.140/25")
+            try lab.run(["ip", "link", "set", "eth0", "down"], in: host)
+            try lab.run(["ip", "route", "replace", "default", "via", "198.51.100.129"], in: host)
+        }
     }
 
     /// A lab with a `duet server` listening on every interface: on the public segment at
@@ -148,13 +159,7 @@ struct NamespacedHostTests {
         #expect(await calling.waitForLine(containing: "hearing +15557002"), "alice: \(calling.text)")
         #expect(await answering.waitForLine(containing: "hearing +15557001"), "bob: \(answering.text)")
 
-        // Alice's hotspot: another router, another public address (203.0.113.23).
-        let hotspot = try world.lab.segment()
-        _ = try world.lab.natRouter("hotspot", kind: .cone, outside: world.internet, outsideAddress: "203.0.113.23/24",
-                                    inside: hotspot, insideAddress: "198.51.100.129/25")
-        try world.lab.addInterface("eth1", to: alice, on: hotspot, address: "198.51.100.140/25")
-        try world.lab.run(["ip", "link", "set", "eth0", "down"], in: alice)
-        try world.lab.run(["ip", "route", "replace", "default", "via", "198.51.100.129"], in: alice)
+        try world.moveToHotspot(alice)
 
         #expect(await calling.waitForLine(containing: "network changed — reconnecting media"), "alice: \(calling.text)")
         #expect(await answering.waitForLine(containing: "path p2p 203.0.113.23:"), "bob: \(answering.text)")
@@ -197,7 +202,7 @@ struct NamespacedHostTests {
         defer { world.server.stop(); world.lab.tearDown() }
         let members = [("ann", "+15557101", try world.device("ann", nat: .cone, home: 0)),
                        ("ben", "+15557102", try world.device("ben", nat: .symmetric, home: 1)),
-                       ("cat", "+15557103", try world.device("cat", nat: nil, home: 2))]
+                       ("cat", "+15557103", try world.device("cat", nat: .cone, home: 2, blockUDP: true))]
         for (profile, number, host) in members { try register(profile, number, on: host, world: world) }
         let created = try DuetCommandLine(home: home, namespace: members[0].2.namespace)
             .run(["group", "create", "Team", "+15557102", "+15557103", "--profile", "ann"])
@@ -217,16 +222,54 @@ struct NamespacedHostTests {
         }
         #expect(await calling.waitForExit() == 0, "ann: \(calling.text)")
         for child in answering { _ = await child.waitForExit() }
+        // Cat's network drops UDP: its leg reached the SFU through the relay over TCP.
+        #expect(answering[1].lines.contains { $0.contains("leg to the SFU up over relay (tcp)") }, "cat: \(answering[1].text)")
+        #expect(calling.lines.contains { $0.contains("leg to the SFU up over udp") }, "ann: \(calling.text)")
+    }
+
+    /// A group call's member moves to another network mid-call: its leg's route is lost, a
+    /// successor leg on a new socket shakes hands with the SFU again (same certificate, same
+    /// keys for the room), and both hear each other again; the gap is printed.
+    @Test func aGroupCallMemberMovingToAnotherNetworkIsHeardAgain() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let world = try world()
+        defer { world.server.stop(); world.lab.tearDown() }
+        let ann = try world.device("ann", nat: .cone, home: 0)
+        let ben = try world.device("ben", nat: .cone, home: 1)
+        try register("ann", "+15557301", on: ann, world: world)
+        try register("ben", "+15557302", on: ben, world: world)
+        let created = try DuetCommandLine(home: home, namespace: ann.namespace).run(["group", "create", "Pair", "+15557302", "--profile", "ann"])
+        #expect(created.status == 0, "\(created.stdout)\(created.stderr)")
+        let answering = try DuetChild(["answer", "--auto", "--duration", "16s", "--profile", "ben"], home: home, namespace: ben.namespace)
+        #expect(await answering.waitForLine(containing: "waiting for a call"), "ben: \(answering.text)")
+        let calling = try DuetChild(["call", "Pair", "--duration", "14s", "--profile", "ann"], home: home, namespace: ann.namespace)
+        #expect(await eventually(timeout: .seconds(30)) { GroupCallCommandTests.hearsEveryone(calling, ["+15557302"]) }, "ann: \(calling.text)")
+
+        try world.moveToHotspot(ann)
+
+        #expect(await calling.waitForLine(containing: "network changed — reconnecting media"), "ann: \(calling.text)")
+        #expect(await calling.waitForLine(containing: "media: back after"), "ann: \(calling.text)")
+        let moved = calling.lines.firstIndex { $0.contains("reconnecting media") } ?? calling.lines.count
+        #expect(calling.lines.dropFirst(moved).contains { $0.contains("leg to the SFU up over udp") }, "ann: \(calling.text)")
+        #expect(await eventually(timeout: .seconds(10)) { calling.lines.dropFirst(moved).contains { $0.hasPrefix("hearing: ") && $0.contains("+15557302 heard") } },
+                "ann does not hear ben after moving: \(calling.text)")
+        let benLines = answering.lines.count
+        #expect(await eventually(timeout: .seconds(10)) { answering.lines.dropFirst(benLines).contains { $0.hasPrefix("hearing: ") && $0.contains("+15557301 heard") } },
+                "ben does not hear ann after she moved: \(answering.text)")
+        #expect(await calling.waitForExit() == 0, "ann: \(calling.text)")
+        _ = await answering.waitForExit()
+        for line in calling.lines where line.contains("media: back after") { print("group leg network change: \(line)") }
     }
 
     /// A meeting whose host and guest sit behind different NATs, on a server bound to every
     /// interface with no public address: each is told the address it reached the server at.
+    /// The guest's network drops UDP: its leg goes through the relay over TCP.
     @Test func aMeetingWithAHostAndAGuestBehindDifferentNATs() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
         let world = try world()
         defer { world.server.stop(); world.lab.tearDown() }
         let ann = try world.device("ann", nat: .cone, home: 0)
-        let guestHost = try world.device("guest", nat: .symmetric, home: 1)
+        let guestHost = try world.device("guest", nat: .symmetric, home: 1, blockUDP: true)
         try register("ann", "+15557201", on: ann, world: world)
         let host = try DuetChild(["meeting", "create", "--open", "--duration", "10s", "--name", "Ann", "--profile", "ann"], home: home,
                                  namespace: ann.namespace)
@@ -238,6 +281,7 @@ struct NamespacedHostTests {
                 "ann: \(host.text)")
         #expect(await eventually(timeout: .seconds(40)) { guest.lines.contains { $0.hasPrefix("hearing: ") && $0.contains("Ann heard") } },
                 "guest: \(guest.text)")
+        #expect(guest.lines.contains { $0.contains("leg to the server up over relay (tcp)") }, "guest: \(guest.text)")
         #expect(await host.waitForExit() == 0, "ann: \(host.text)")
         _ = await guest.waitForExit()
     }

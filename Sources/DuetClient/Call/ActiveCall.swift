@@ -22,17 +22,12 @@ struct ActiveCall {
     var checks: ConnectivityChecks?
     /// Direct path: the peer address connectivity checks selected.
     var directPeer: TransportAddress?
-    /// Relay path.
-    var relay: RelayClient?
-    /// The way to the TURN server the current allocation uses.
-    var relayLink: RelayLink?
-    /// Ways to the TURN server not tried yet, in order (see `CallTransport.relayTransports`).
-    var relayTransportsLeft: [RelayTransport] = []
-    var relayServer: TransportAddress? { relayLink?.server }
+    /// Relay path, once direct checks gave up (or `--relay`).
+    var relay: RelayPath?
     /// Where the call socket's datagrams (and a relay stream's frames) wait for the engine.
     var inbox: DatagramInbox?
+    /// The other device's relayed address, as it told us (sealed).
     var peerRelayedAddress: TransportAddress?
-    var relayReady = false
     var path: MediaPath?
     var media: MediaStream?
     var mediaStartedAt: ContinuousClock.Instant?

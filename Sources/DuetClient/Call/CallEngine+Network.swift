@@ -50,11 +50,7 @@ extension CallEngine {
             call = active
             await carryOut(actions)
         }
-        if var relay = call?.relay {
-            let actions = relay.tick(now: now)
-            call?.relay = relay
-            await carryOut(relayActions: actions)
-        }
+        if let relay = call?.relay { await carryOut(relay.tick(now: now)) }
         // Timers the state machine asked for.
         let due = (call?.timers ?? [:]).filter { $0.value <= ContinuousClock.now }.map(\.key)
         for timer in due {
@@ -99,9 +95,7 @@ extension CallEngine {
         case .p2p:
             if let peer = active.directPeer { active.transport.socket.send(packet, to: peer) }
         case .relay:
-            if let relay = active.relay, let link = active.relayLink, let peer = active.peerRelayedAddress {
-                link.send(relay.wrap(packet, to: peer))
-            }
+            active.relay?.send(packet)
         default:
             break
         }
@@ -111,14 +105,11 @@ extension CallEngine {
 
     func handleDatagram(_ datagram: MediaSocket.Datagram) async {
         guard let active = call else { return }
-        if datagram.source == active.relayServer, var relay = active.relay {
-            if let (peer, payload) = relay.unwrap(datagram.bytes) {
-                await handlePeerDatagram(payload, from: peer)
-                return
+        if let relay = active.relay, datagram.source == relay.server {
+            switch relay.receive(datagram.bytes, now: active.elapsed) {
+            case let .media(peer, payload): await handlePeerDatagram(payload, from: peer)
+            case let .control(events): await carryOut(events)
             }
-            let actions = relay.receive(datagram.bytes, now: active.elapsed)
-            call?.relay = relay
-            await carryOut(relayActions: actions)
             return
         }
         await handlePeerDatagram(datagram.bytes, from: datagram.source)
@@ -170,95 +161,43 @@ extension CallEngine {
     /// Allocates on the relay (the Duet server's, or `--turn`) and tells the peer the address:
     /// over UDP from the call socket, or a TCP or TLS stream when UDP cannot reach the relay
     /// (`CallTransport.relayTransports`); each way that fails hands over to the next.
-    func startRelay() {
-        guard var active = call, active.relay == nil, active.relayLink == nil else { return }
+    func startRelay() async {
+        guard let active = call, active.relay == nil else { return }
         guard let server = active.transport.relayServer, !active.transport.relayUsername.isEmpty else {
             emit(.warning("no relay available for this call"))
             return
         }
-        active.relayTransportsLeft = active.transport.relayTransports
-        call = active
-        tryNextRelayTransport(server: server)
+        let inbox = active.inbox
+        let relay = RelayPath(server: server, username: active.transport.relayUsername, password: active.transport.relayPassword,
+                              transports: active.transport.relayTransports, socket: active.transport.socket,
+                              pinned: { [session] in await session.connection.serverFingerprint }, deliver: { inbox?.deliver($0) })
+        call?.relay = relay
+        if let peer = active.peerRelayedAddress { _ = relay.permit(peer, now: active.elapsed) }
+        await carryOut(relay.start(now: active.elapsed))
     }
 
-    /// Opens the next way to the relay, if one is left, and allocates over it.
-    private func tryNextRelayTransport(server: TransportAddress) {
-        guard var active = call, !active.relayTransportsLeft.isEmpty, case .connecting = active.machine.state else { return }
-        let transport = active.relayTransportsLeft.removeFirst()
-        call = active
-        guard transport != .udp else { return allocate(over: .datagram(active.transport.socket, to: server)) }
-        let inbox = active.inbox, callID = active.callID
-        Task { [weak self, session] in
-            let pinned = transport == .tls ? await session.connection.serverFingerprint : nil
-            do {
-                let link = try await RelayLink.stream(to: server, tls: transport == .tls, pinned: pinned) { inbox?.deliver($0) }
-                await self?.relayLinkOpened(link, callID: callID)
-            } catch {
-                await self?.relayLinkFailed("relay over \(transport.rawValue): cannot connect to \(server): \(error)", server: server, callID: callID)
-            }
-        }
-    }
-
-    private func relayLinkOpened(_ link: RelayLink, callID: String) {
-        guard call?.callID == callID, call?.relayLink == nil, case .connecting = call?.machine.state else { return link.close() }
-        allocate(over: link)
-    }
-
-    private func relayLinkFailed(_ reason: String, server: TransportAddress, callID: String) {
-        guard call?.callID == callID else { return }
-        emit(.warning(reason))
-        tryNextRelayTransport(server: server)
-    }
-
-    /// Starts an allocation over `link`.
-    private func allocate(over link: RelayLink) {
-        guard var active = call else { return }
-        var relay = RelayClient(username: active.transport.relayUsername, password: active.transport.relayPassword,
-                                integrity: STUNIntegrity.longTermCredential, transport: link.transport)
-        let actions = relay.start(now: active.elapsed)
-        active.relay = relay
-        active.relayLink = link
-        call = active
-        for case let .send(bytes) in actions { link.send(bytes) }
-    }
-
-    private func carryOut(relayActions actions: [RelayClient.Action]) async {
-        for action in actions {
-            switch action {
-            case let .send(bytes):
-                call?.relayLink?.send(bytes)
-            case let .allocated(relayed, _):
+    private func carryOut(_ events: [RelayPath.Event]) async {
+        for event in events {
+            switch event {
+            case let .allocated(relayed):
                 let candidate = Candidate(kind: .relay, address: relayed)
                 if let keys = call?.keys, let isCaller = call?.isCaller, let callID = call?.callID,
                    let payload = try? JSONEncoder().encode(candidate) {
                     await send(.relayAddress, Data(keys.sealSignal(Array(payload), fromCaller: isCaller, callID: callID)))
                 }
-                permitPeerThroughRelay()
-            case let .channelBound(peer):
-                guard peer == call?.peerRelayedAddress, call?.relayReady == false, let link = call?.relayLink else { continue }
-                call?.relayReady = true
-                await perform(call!.machine.handle(.pathEstablished(.relay(link.transport))))
-            case let .failed(reason):
-                emit(.warning("relay: \(reason)"))
-                // The allocation itself failed: the next way to the relay, if any.
-                if case .failed = call?.relay?.state, let link = call?.relayLink, !(call?.relayTransportsLeft.isEmpty ?? true) {
-                    link.close()
-                    call?.relay = nil
-                    call?.relayLink = nil
-                    tryNextRelayTransport(server: link.server)
-                }
+            case let .ready(transport):
+                guard case .connecting = call?.machine.state else { continue }
+                await perform(call!.machine.handle(.pathEstablished(.relay(transport))))
+            case let .warning(reason), let .failed(reason):
+                emit(.warning(reason))
             }
         }
     }
 
-    /// Once we have an allocation and the peer's relayed address, bind a channel to it.
-    func permitPeerThroughRelay() {
-        guard var active = call, var relay = active.relay, let peer = active.peerRelayedAddress,
-              let link = active.relayLink, case .allocated = relay.state else { return }
-        let actions = relay.permit(peer, now: active.elapsed)
-        active.relay = relay
-        call = active
-        for case let .send(bytes) in actions { link.send(bytes) }
+    /// The peer told us its relayed address: a channel to it once we are allocated.
+    func permitPeerThroughRelay() async {
+        guard let active = call, let relay = active.relay, let peer = active.peerRelayedAddress else { return }
+        await carryOut(relay.permit(peer, now: active.elapsed))
     }
 
     // MARK: - Media

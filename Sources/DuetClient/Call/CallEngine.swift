@@ -208,7 +208,7 @@ public actor CallEngine {
                 return
             }
             call?.peerRelayedAddress = address.address
-            permitPeerThroughRelay()
+            await permitPeerThroughRelay()
         case .restart: await receiveRestart(signal.payload)
         case .decline: await perform(call!.machine.handle(.declineReceived))
         case .busy: await perform(call!.machine.handle(.busyReceived))
@@ -290,7 +290,7 @@ public actor CallEngine {
             case .startDirectChecks:
                 guard let keys = active.keys else { continue }
                 if active.forceRelay {
-                    startRelay()
+                    await startRelay()
                 } else {
                     active.checks = ConnectivityChecks(role: active.isCaller ? .controlling : .controlled,
                                                        local: active.isCaller ? keys.caller : keys.callee,
@@ -299,7 +299,7 @@ public actor CallEngine {
                     call = active
                 }
             case .startRelay:
-                startRelay()
+                await startRelay()
             case let .startMedia(path):
                 startMedia(path)
             case .stopMedia:
@@ -329,12 +329,8 @@ public actor CallEngine {
         active.keys = nil
         active.callSecret = nil
         active.checks = nil
-        if let relay = active.relay, let link = active.relayLink {
-            var released = relay
-            for case let .send(bytes) in released.release(now: active.elapsed) { link.send(bytes) }
-            active.relay = nil
-            link.close()
-        }
+        active.relay?.close(now: active.elapsed)
+        active.relay = nil
         active.transport.socket.close()
         call = active
         emit(.keysWiped)

@@ -67,6 +67,15 @@ final class RelayLink: Sendable {
         }
     }
 
+    /// False once a stream closed (the relay went away, or the network under it); a datagram
+    /// way is always open.
+    var isOpen: Bool {
+        switch way {
+        case .datagram: true
+        case let .stream(channel): channel.isActive
+        }
+    }
+
     /// Closes a stream; the call's socket is the call's to close.
     func close() {
         if case let .stream(channel) = way { channel.close(promise: nil) }

@@ -87,3 +87,32 @@ extension GroupCallEngine {
         await end(tellServer: false)
     }
 }
+
+extension GroupCallEngine {
+    /// The leg's route was lost (this device moved to another network, the relay's connection
+    /// closed) or its handshake finally failed: its successor takes over on a new socket, with a
+    /// new DTLS handshake that replaces the old association at the SFU. The room, the sender
+    /// keys and the members' channels stay as they are: only the way to the SFU changed.
+    func rebuildLeg(because reason: String) async {
+        guard let active = call, !rebuildingLeg else { return }
+        rebuildingLeg = true
+        defer { rebuildingLeg = false }
+        eventSink.yield(.leg("\(reason) — reconnecting media"))
+        let socket: MediaSocket
+        do { socket = try await bindSocket() } catch {
+            return eventSink.yield(.warning("no socket for a new media leg: \(error)"))
+        }
+        // Left, rejoined or rebuilt meanwhile: this successor is moot.
+        guard call?.callID == active.callID, let old = call?.leg, old === active.leg else { return socket.close() }
+        let leg: ServerMediaLeg
+        do { leg = try old.successor(on: socket) } catch {
+            socket.close()
+            return eventSink.yield(.warning("a new media leg: \(error)"))
+        }
+        old.close()
+        call?.leg = leg
+        call?.mediaConnected = false
+        readDatagrams(of: leg)
+        report(leg.start())
+    }
+}

@@ -83,6 +83,8 @@ public actor GroupCallEngine {
     var muted = false
     /// Test hook: what the leg's socket receives is lost and delayed as this says.
     var impairment: NetworkImpairment?
+    /// A successor leg is being set up (see `rebuildLeg`).
+    var rebuildingLeg = false
     private var controlSink: AsyncStream<Control>.Continuation?
     private var loops: [Task<Void, Never>] = []
     /// The call's 20 ms clock, and the loop reading the current leg's socket.
@@ -186,7 +188,8 @@ public actor GroupCallEngine {
         guard let media = info.media, let fingerprint = info.mediaFingerprint else { throw GroupCallEngineError.noMediaPort }
         guard let address = ServerAddress.media(media, signaling: session.server) else { throw GroupCallEngineError.badMediaAddress(media.description) }
         let leg = try ServerMediaLeg(socket: socket, media: address, certificate: certificate, serverFingerprint: fingerprint, voice: number,
-                                     opusComplexity: options.opusComplexity, voiceEncoding: options.voiceEncoding)
+                                     opusComplexity: options.opusComplexity, voiceEncoding: options.voiceEncoding,
+                                     relay: .duetRelay(session, callID: info.callID))
         leg.muted = muted
         return leg
     }
@@ -292,12 +295,15 @@ public actor GroupCallEngine {
     func report(_ outcome: ServerMediaLeg.Outcome?) {
         switch outcome {
         case .connected:
-            guard let id = call?.callID else { return }
+            guard let id = call?.callID, let leg = call?.leg else { return }
             call?.mediaConnected = true
-            // A send-only participant needs nothing more from the SFU once its leg is up.
-            if !options.receivesAudio { call?.leg.socket.stopReading() }
-            eventSink.yield(.mediaConnected(callID: id))
+            // A send-only participant needs nothing more from the SFU once its leg is up (over
+            // the relay, what comes back comes on the relay's stream, never read after this).
+            if !options.receivesAudio { leg.socket.stopReading() }
+            eventSink.yield(.mediaConnected(callID: id, route: leg.route.label))
         case let .failed(reason): eventSink.yield(.warning(reason))
+        case let .notice(text): eventSink.yield(.leg(text))
+        case let .rebuild(reason): Task { await rebuildLeg(because: reason) }
         case nil: break
         }
     }
@@ -308,7 +314,7 @@ public actor GroupCallEngine {
         var beat = FrameClock()
         while await beat.nextFrame() {
             guard let active = call else { return }
-            report(active.leg.tickIfDue())
+            for outcome in active.leg.tick() { report(outcome) }
             // Nothing goes out before this device's first sender key is active.
             do { if active.ring.epoch != nil, !active.holdsFrames { try active.leg.sendNextFrame(seal: active.ring.encrypt) } } catch { eventSink.yield(.warning("sending a frame: \(error)")) }
             for listener in active.listeners.values { listener.playout() }
@@ -322,12 +328,12 @@ public actor GroupCallEngine {
 
     /// A datagram on the leg's socket: DTLS to the endpoint, SRTP to the member it decrypts for.
     private func receive(_ datagram: MediaSocket.Datagram) {
-        guard let active = call, datagram.source == active.leg.media, let first = datagram.bytes.first else { return }
+        guard let active = call, let bytes = active.leg.accept(datagram), let first = bytes.first else { return }
         switch first {
         case 20...63:
-            report(active.leg.receiveDTLS(datagram.bytes))
+            report(active.leg.receiveDTLS(bytes))
         case 128...191:
-            guard let packet = active.leg.unprotect(datagram.bytes) else { return }
+            guard let packet = active.leg.unprotect(bytes) else { return }
             // An SSRC is the member whose key first opened a frame of it (the KID must be one
             // that member sent us); after that, only that member's keys are tried. The call's
             // state is written only when an SSRC is learned or a test captures, not per frame.

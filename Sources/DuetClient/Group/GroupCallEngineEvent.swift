@@ -10,8 +10,11 @@ public enum GroupCallEngineEvent: Sendable, Equatable, CustomStringConvertible {
     /// this device is in the call again — on a new leg, a new key to follow; `participants`
     /// are those back so far.
     case rejoined(callID: String, participants: [String])
-    /// The media leg's DTLS-SRTP handshake with the SFU finished.
-    case mediaConnected(callID: String)
+    /// The media leg's DTLS-SRTP handshake with the SFU finished; `route` is how the leg
+    /// reaches it (`udp`, or `relay (tcp)` / `relay (tls)` on a network that lets no UDP out).
+    case mediaConnected(callID: String, route: String)
+    /// How the media leg reaches the SFU changed (UDP silent: over the relay).
+    case leg(String)
     case joined(String)
     case left(String)
     /// The call's group changed during the call (each is followed by a rekey).
@@ -38,7 +41,9 @@ public enum GroupCallEngineEvent: Sendable, Equatable, CustomStringConvertible {
             "ringing: group call \(call.callID) in \(call.group.name) with \(call.participants.joined(separator: ", "))"
         case let .rejoined(id, participants):
             "rejoined: call \(id) after reconnecting to the server; back so far: \(participants.joined(separator: ", ")); new leg and new key follow"
-        case let .mediaConnected(id): "media: DTLS-SRTP leg to the SFU up (call \(id)); voice is SFrame end-to-end encrypted inside it"
+        case let .mediaConnected(id, route):
+            "media: DTLS-SRTP leg to the SFU up over \(route) (call \(id)); voice is SFrame end-to-end encrypted inside it"
+        case let .leg(text): "media: \(text)"
         case let .joined(member): "joined: \(member)"
         case let .left(member): "left: \(member)"
         case let .memberAdded(member, by): "group: \(member) added by \(by)"

@@ -34,7 +34,11 @@ public actor MeetingEngine {
     private var active: Active?
     private var hearing: [String: MeetingHearing] = [:]
     private var muted = false
-    private var tasks: [Task<Void, Never>] = []
+    /// The loop reading the current leg's datagrams, and the 20 ms clock.
+    private var reader: Task<Void, Never>?
+    private var clockTask: Task<Void, Never>?
+    /// A successor leg is being set up (see `rebuildLeg`).
+    private var rebuildingLeg = false
     private var follower: Task<Void, Never>?
 
     public init(session: DeviceSession) throws {
@@ -152,17 +156,47 @@ public actor MeetingEngine {
             throw MeetingError.noMediaPort
         }
         let leg = try ServerMediaLeg(socket: current.socket, media: address, certificate: certificate, serverFingerprint: fingerprint,
-                                     voice: meeting.you ?? "", ssrc: current.ssrc)
+                                     voice: meeting.you ?? "", ssrc: current.ssrc, relay: .duetRelay(session, callID: meeting.code))
         leg.muted = muted
         current.leg = leg
         active = current
         update(meeting)
         if meeting.recording { eventSink.yield(.recording(true)) }
+        read(leg)
+        clockTask = Task { [weak self] in await self?.clock() }
+        report(leg.start())
+    }
+
+    /// Reads `leg`'s datagrams from now on (instead of any earlier leg's).
+    private func read(_ leg: ServerMediaLeg) {
+        reader?.cancel()
         let datagrams = leg.datagrams()
-        tasks = [
-            Task { [weak self] in for await batch in datagrams.batches { await self?.receive(batch) } },
-            Task { [weak self] in await self?.clock() },
-        ]
+        reader = Task { [weak self] in for await batch in datagrams.batches { await self?.receive(batch) } }
+    }
+
+    /// The leg's route was lost (this device moved, the relay's connection closed) or its
+    /// handshake finally failed: its successor takes over on a new socket with a new DTLS
+    /// handshake, under the same SSRC the meeting lists; the meeting itself is not touched.
+    private func rebuildLeg(because reason: String) async {
+        guard let old = active?.leg, !rebuildingLeg else { return }
+        rebuildingLeg = true
+        defer { rebuildingLeg = false }
+        eventSink.yield(.leg("\(reason) — reconnecting media"))
+        let socket: MediaSocket
+        do { socket = try await MediaSocket.bind() } catch {
+            return eventSink.yield(.warning("no socket for a new media leg: \(error)"))
+        }
+        // Left, or knocked again after losing the server, meanwhile: this successor is moot.
+        guard active?.leg === old else { return socket.close() }
+        let leg: ServerMediaLeg
+        do { leg = try old.successor(on: socket) } catch {
+            socket.close()
+            return eventSink.yield(.warning("a new media leg: \(error)"))
+        }
+        old.close()
+        active?.leg = leg
+        active?.mediaConnected = false
+        read(leg)
         report(leg.start())
     }
 
@@ -189,8 +223,10 @@ public actor MeetingEngine {
         switch outcome {
         case .connected:
             active?.mediaConnected = true
-            eventSink.yield(.mediaConnected)
+            eventSink.yield(.mediaConnected(route: active?.leg?.route.label ?? "udp"))
         case let .failed(reason): eventSink.yield(.warning(reason))
+        case let .notice(text): eventSink.yield(.leg(text))
+        case let .rebuild(reason): Task { await rebuildLeg(because: reason) }
         case nil: break
         }
     }
@@ -200,7 +236,7 @@ public actor MeetingEngine {
         var beat = FrameClock()
         while await beat.nextFrame() {
             guard let current = active, let leg = current.leg else { return }
-            report(leg.tickIfDue())
+            for outcome in leg.tick() { report(outcome) }
             do { try leg.sendNextFrame() } catch { eventSink.yield(.warning("sending a frame: \(error)")) }
             for listener in current.listeners.values { listener.playout() }
             if beat.completesSecond, let meeting = current.meeting {
@@ -221,12 +257,12 @@ public actor MeetingEngine {
     }
 
     private func receive(_ datagram: MediaSocket.Datagram) {
-        guard let current = active, let leg = current.leg, datagram.source == leg.media, let first = datagram.bytes.first else { return }
+        guard let current = active, let leg = current.leg, let bytes = leg.accept(datagram), let first = bytes.first else { return }
         switch first {
         case 20...63:
-            report(leg.receiveDTLS(datagram.bytes))
+            report(leg.receiveDTLS(bytes))
         case 128...191:
-            guard let packet = leg.unprotect(datagram.bytes),
+            guard let packet = leg.unprotect(bytes),
                   let person = current.meeting?.participants.first(where: { $0.ssrc == packet.ssrc && $0.id != current.meeting?.you }) else { return }
             current.listeners[person.id]?.insert(packet, opus: packet.payload, epoch: 0)
         default:
@@ -289,8 +325,10 @@ public actor MeetingEngine {
 
     /// The leg's tasks stop, its SRTP keys are released and its socket closed.
     private func dropMedia(of current: Active) {
-        for task in tasks { task.cancel() }
-        tasks = []
+        reader?.cancel()
+        clockTask?.cancel()
+        reader = nil
+        clockTask = nil
         current.leg?.close()
         current.socket.close()
         hearing = [:]

@@ -12,7 +12,10 @@ public enum MeetingEngineEvent: Sendable, Equatable, CustomStringConvertible {
     case joined(Signaling.MeetingParticipant)
     case left(Signaling.MeetingParticipant)
     case recording(Bool)
-    case mediaConnected
+    /// The leg's DTLS-SRTP handshake finished; `route`: `udp`, or `relay (tcp)` / `relay (tls)`.
+    case mediaConnected(route: String)
+    /// How the leg reaches the media port changed (UDP silent: over the relay).
+    case leg(String)
     /// Once a second: whom this device hears, by participant.
     case hearing([MeetingHearing])
     case warning(String)
@@ -30,7 +33,8 @@ public enum MeetingEngineEvent: Sendable, Equatable, CustomStringConvertible {
         case let .joined(person): "joined: \(person.name)\(person.guest ? " (guest)" : "")"
         case let .left(person): "left: \(person.name)"
         case let .recording(on): on ? "REC: this meeting is being recorded by the server" : "recording stopped"
-        case .mediaConnected: "media: DTLS-SRTP leg to the server up; cloud-encrypted: the server can access this meeting"
+        case let .mediaConnected(route): "media: DTLS-SRTP leg to the server up over \(route); cloud-encrypted: the server can access this meeting"
+        case let .leg(text): "media: \(text)"
         case let .hearing(reports):
             reports.isEmpty ? "hearing: nobody else in the meeting" : "hearing: " + reports.map(\.description).joined(separator: "; ")
         case let .warning(text): "warning: \(text)"

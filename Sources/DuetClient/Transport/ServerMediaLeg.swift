@@ -4,16 +4,27 @@ import DuetWire
 import Foundation
 
 /// This device's one media leg to the server's SFU (DESIGN §5 "Group" and "Meeting": one
-/// upstream whatever the number of people): a UDP socket, a DTLS-SRTP client association
-/// pinned to the fingerprint the server announced over authenticated signaling, and — once it
-/// completes — the SRTP sessions the SFU re-protects with. In a group call each frame is
-/// SFrame-encrypted before RTP (`seal`), so the SFU only handles ciphertext; in a meeting it is
-/// not, and the server can read it. Owned by the engine's actor; not thread-safe alone.
+/// upstream whatever the number of people): a DTLS-SRTP client association pinned to the
+/// fingerprint the server announced over authenticated signaling, over a `LegRoute` (UDP, or
+/// the server's relay on a network that lets no UDP out), and — once the handshake completes —
+/// the SRTP sessions the SFU re-protects with. In a group call each frame is SFrame-encrypted
+/// before RTP (`seal`), so the SFU only handles ciphertext; in a meeting it is not, and the
+/// server can read it.
+///
+/// When the route is lost (the device moved to another network) or the handshake finally
+/// fails, the engine replaces the leg with its `successor` on a new socket: a new handshake
+/// (the SFU lets the same certificate's new association replace the old), the same SSRC, and
+/// the voice's sequence numbers and timestamps going on. Owned by the engine's actor; not
+/// thread-safe alone.
 final class ServerMediaLeg {
-    let socket: MediaSocket
-    let media: TransportAddress
     let ssrc: UInt32
-    private let endpoint: DTLSEndpoint
+    let route: LegRoute
+    private let certificate: DTLSCertificate
+    private let serverFingerprint: DTLSFingerprint
+    private let relayAccess: RelayAccess?
+    /// Flights resent before the handshake fails (`handshakeRetransmissions`; fewer in tests).
+    private let retransmissions: Int
+    private var endpoint: DTLSEndpoint
     private var sending: SRTPSession?
     private var receiving: SRTPSession?
     private var voice: VoiceEncoder
@@ -23,71 +34,141 @@ final class ServerMediaLeg {
     /// Sends silence instead of the voice (the voice keeps its place in time).
     var muted = false
     private(set) var rejected = 0
+    /// Media from the SFU last opened: the gap a successor reports runs from here.
+    private(set) var lastHeardAt: ContinuousClock.Instant?
+    /// A successor's: when media stopped before it, until its first packet opens.
+    private var gapSince: ContinuousClock.Instant?
+    private var pending: [Outcome] = []
 
+    var socket: MediaSocket { route.socket }
+    var media: TransportAddress { route.media }
     var isConnected: Bool { sending != nil }
 
-    /// `voice`: whose synthetic voice to send (a number, or a guest's id).
-    init(socket: MediaSocket, media: TransportAddress, certificate: DTLSCertificate, serverFingerprint: DTLSFingerprint,
-         voice number: String, ssrc: UInt32 = .random(in: 1...UInt32.max), opusComplexity: Int = 10,
-         voiceEncoding: VoiceEncoder.Mode = .live) throws {
-        self.socket = socket
-        self.media = media
-        self.ssrc = ssrc
-        // GCM first: the SFU prefers it and it costs one pass per packet.
-        endpoint = try DTLSEndpoint(role: .client, certificate: certificate, peerFingerprint: serverFingerprint,
-                                    profiles: [.aeadAES128GCM, .aesCM128HMACSHA1_80], initialRetransmissionTimeout: .milliseconds(500),
-                                    maximumRetransmissions: Self.handshakeRetransmissions)
-        voice = try VoiceEncoder(number: number, complexity: opusComplexity, mode: voiceEncoding)
-        packetizer = RTPPacketizer(ssrc: ssrc)
+    /// `voice`: whose synthetic voice to send (a number, or a guest's id). `relay`: how to get
+    /// the server's relay when UDP cannot reach the media port.
+    convenience init(socket: MediaSocket, media: TransportAddress, certificate: DTLSCertificate, serverFingerprint: DTLSFingerprint,
+                     voice number: String, ssrc: UInt32 = .random(in: 1...UInt32.max), opusComplexity: Int = 10,
+                     voiceEncoding: VoiceEncoder.Mode = .live, relay: RelayAccess? = nil,
+                     handshakeRetransmissions: Int = ServerMediaLeg.handshakeRetransmissions) throws {
+        try self.init(route: LegRoute(socket: socket, media: media, relay: relay), certificate: certificate, serverFingerprint: serverFingerprint,
+                      relay: relay, retransmissions: handshakeRetransmissions,
+                      voice: VoiceEncoder(number: number, complexity: opusComplexity, mode: voiceEncoding), packetizer: RTPPacketizer(ssrc: ssrc))
     }
 
-    /// Flights resent before the leg gives up: the timer doubles from 0.5 s (to OpenSSL's
-    /// 60 s cap), so 8 is about two minutes of trying. With 5 (15 s) a call on a network losing
-    /// a fifth of its datagrams lost its leg now and then — every datagram of a multi-datagram
-    /// flight must get through in one try — and sat silent for the rest of the call.
+    private init(route: LegRoute, certificate: DTLSCertificate, serverFingerprint: DTLSFingerprint, relay: RelayAccess?, retransmissions: Int,
+                 voice: VoiceEncoder, packetizer: RTPPacketizer) throws {
+        self.route = route
+        self.certificate = certificate
+        self.serverFingerprint = serverFingerprint
+        relayAccess = relay
+        self.retransmissions = retransmissions
+        ssrc = packetizer.ssrc
+        endpoint = try Self.makeEndpoint(certificate: certificate, serverFingerprint: serverFingerprint, retransmissions: retransmissions)
+        self.voice = voice
+        self.packetizer = packetizer
+    }
+
+    /// The leg that takes over from this one on `socket`: a new handshake to the same SFU with
+    /// the same certificate; the same SSRC, voice and packet numbering; muted as this one.
+    func successor(on socket: MediaSocket) throws -> ServerMediaLeg {
+        let next = try ServerMediaLeg(route: LegRoute(socket: socket, media: media, relay: relayAccess), certificate: certificate,
+                                      serverFingerprint: serverFingerprint, relay: relayAccess, retransmissions: retransmissions, voice: voice,
+                                      packetizer: packetizer)
+        next.muted = muted
+        next.sent = sent
+        next.gapSince = lastHeardAt ?? .now
+        return next
+    }
+
+    private static func makeEndpoint(certificate: DTLSCertificate, serverFingerprint: DTLSFingerprint, retransmissions: Int) throws -> DTLSEndpoint {
+        // GCM first: the SFU prefers it and it costs one pass per packet.
+        try DTLSEndpoint(role: .client, certificate: certificate, peerFingerprint: serverFingerprint,
+                         profiles: [.aeadAES128GCM, .aesCM128HMACSHA1_80], initialRetransmissionTimeout: .milliseconds(500),
+                         maximumRetransmissions: retransmissions)
+    }
+
+    /// Flights resent before the handshake fails (and the engine builds a successor): the timer
+    /// doubles from 0.5 s (to OpenSSL's 60 s cap), so 8 is about two minutes of trying. With 5
+    /// (15 s) a call on a network losing a fifth of its datagrams lost its leg now and then —
+    /// every datagram of a multi-datagram flight must get through in one try.
     static let handshakeRetransmissions = 8
 
-    /// The socket's datagrams from now on, for the engine's actor to take in batches.
+    /// The socket's datagrams (and a relay stream's frames) from now on, for the engine's
+    /// actor to take in batches.
     func datagrams() -> DatagramInbox {
         let inbox = DatagramInbox()
         socket.setHandler { datagram in inbox.deliver(datagram) }
+        route.inbox = inbox
         return inbox
     }
 
-    /// What the handshake produced for the engine to report.
+    /// What the leg tells its engine.
     enum Outcome {
         case connected
         case failed(String)
+        /// The way to the SFU changed, or one way failed and the next is tried, or media came
+        /// back after a successor took over.
+        case notice(String)
+        /// This leg is done for (its route was lost, or its handshake failed): the engine
+        /// replaces it with its `successor` on a new socket.
+        case rebuild(String)
     }
 
-    /// Sends the ClientHello.
-    func start() -> Outcome? { perform(endpoint.start()) }
+    /// Sends the ClientHello, beside the route's STUN Binding.
+    func start() -> Outcome? {
+        route.start()
+        return perform(endpoint.start())
+    }
 
-    /// A DTLS record from the media port.
+    /// The SFU's bytes in a datagram from the leg's socket or relay stream (nil: not the SFU's).
+    func accept(_ datagram: MediaSocket.Datagram) -> [UInt8]? { route.accept(datagram) }
+
+    /// A DTLS record from the SFU.
     func receiveDTLS(_ bytes: [UInt8]) -> Outcome? { perform(endpoint.receive(bytes)) }
 
-    /// Retransmits the handshake when OpenSSL's timer says so (called every 20 ms).
-    func tickIfDue() -> Outcome? {
-        guard !isConnected, let wait = endpoint.timeUntilTick else { return nil }
+    /// Every 20 ms: the route's news, and the handshake's retransmissions when OpenSSL's timer
+    /// says so.
+    func tick() -> [Outcome] {
+        var outcomes = pending
+        pending = []
+        for event in route.tick(connected: isConnected) {
+            switch event {
+            case let .notice(text): outcomes.append(.notice(text))
+            case let .failed(reason): outcomes.append(.failed(reason))
+            case let .lost(reason): return outcomes + [.rebuild(reason)]
+            case let .switched(label):
+                // The SFU sees a new address: the handshake starts afresh on the new way.
+                outcomes.append(.notice("media leg to the SFU goes over \(label)"))
+                do {
+                    endpoint = try Self.makeEndpoint(certificate: certificate, serverFingerprint: serverFingerprint, retransmissions: retransmissions)
+                    nextTick = .now
+                    if let outcome = perform(endpoint.start()) { outcomes.append(outcome) }
+                } catch { outcomes.append(.rebuild("a DTLS endpoint for the relay: \(error)")) }
+            }
+        }
+        guard !isConnected, let wait = endpoint.timeUntilTick else { return outcomes }
         let now = ContinuousClock.now
-        guard wait <= .zero || now >= nextTick + wait else { return nil }
+        guard wait <= .zero || now >= nextTick + wait else { return outcomes }
         nextTick = now
-        return perform(endpoint.tick())
+        if let outcome = perform(endpoint.tick()) { outcomes.append(outcome) }
+        return outcomes
     }
 
     private func perform(_ actions: [DTLSAction]) -> Outcome? {
         var outcome: Outcome?
         for action in actions {
             switch action {
-            case let .send(datagram): socket.send(datagram, to: media)
+            case let .send(datagram): route.send(datagram)
             case let .connected(keys):
                 do {
                     (sending, receiving) = try keys.makeSessions()
                     outcome = .connected
                 } catch { outcome = .failed("SRTP sessions from the DTLS keys: \(error)") }
             case let .failed(error):
+                let wasConnected = isConnected
                 sending = nil; receiving = nil
-                outcome = .failed("media leg: \(error)")
+                // A handshake that finally failed leaves the leg silent: a new one takes over.
+                outcome = wasConnected ? .failed("media leg: \(error)") : .rebuild("the DTLS handshake failed: \(error)")
             case .closed:
                 sending = nil; receiving = nil
                 outcome = .failed("the media port closed the DTLS association")
@@ -103,7 +184,7 @@ final class ServerMediaLeg {
         guard let sending else { return }
         let opus = try voice.nextFrame(muted: muted)
         let packet = packetizer.packetize(try seal(opus))
-        socket.send(try sending.protect(packet.serialized()), to: media)
+        route.send(try sending.protect(packet.serialized()))
         sent += 1
     }
 
@@ -114,6 +195,12 @@ final class ServerMediaLeg {
             rejected += 1
             return nil
         }
+        let now = ContinuousClock.now
+        lastHeardAt = now
+        if let since = gapSince {
+            gapSince = nil
+            pending.append(.notice("back after \((now - since).milliseconds) ms without media from the SFU"))
+        }
         return packet
     }
 
@@ -123,7 +210,16 @@ final class ServerMediaLeg {
     func close() {
         sending = nil
         receiving = nil
+        route.close()
         socket.setHandler(nil)
         socket.close()
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, for what a user reads.
+    var milliseconds: Int {
+        let parts = components
+        return Int(parts.seconds * 1000 + parts.attoseconds / 1_000_000_000_000_000)
     }
 }

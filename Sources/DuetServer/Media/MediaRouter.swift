@@ -53,11 +53,18 @@ struct MediaRouter {
     /// Datagrams answered or relayed, and those dropped by kind.
     private(set) var counts: [String: Int] = [:]
     private let witness: MediaWitness?
+    /// The media port as relayed sockets address it: a permission to it reaches the SFU.
+    private let sfuAddresses: SFUAddresses
+    /// Relayed sockets that carry a leg to the SFU, and the address their client names it by:
+    /// what the SFU sends the relayed address goes back through the allocation from there.
+    private var sfuLegs: [TransportAddress: TransportAddress] = [:]
 
-    init(credentials: RelayCore.Credentials, nonce: String, sfu: SFUPort, witness: MediaWitness? = nil) {
+    init(credentials: RelayCore.Credentials, nonce: String, sfu: SFUPort, witness: MediaWitness? = nil,
+         sfuAddresses: SFUAddresses = SFUAddresses(port: 0, ips: [])) {
         core = RelayCore(credentials: credentials, nonce: nonce)
         self.sfu = sfu
         self.witness = witness
+        self.sfuAddresses = sfuAddresses
     }
 
     var allocationCount: Int { core.allocationCount }
@@ -65,7 +72,14 @@ struct MediaRouter {
     /// Applies `event` at `now` (unix seconds: relay usernames carry a unix expiry). What goes
     /// to a client on a stream goes into its outbox instead of a datagram.
     mutating func handle(_ event: MediaEvent, now: Double) -> [MediaOutput] {
-        let outputs = route(event, now: now)
+        var outputs = route(event, now: now)
+        if !sfuLegs.isEmpty {
+            outputs = outputs.flatMap { output -> [MediaOutput] in
+                guard case let .sendToClient(relayed, bytes) = output, let sfu = sfuLegs[relayed] else { return [output] }
+                // The SFU answering a leg that came through the relay: back into its allocation.
+                return translate(core.handlePeerDatagram(bytes, from: sfu, to: relayed, now: now), now: now)
+            }
+        }
         guard !streams.isEmpty else { return outputs }
         return outputs.map { output in
             guard case let .sendToClient(client, bytes) = output, let outbox = streams[client] else { return output }
@@ -143,6 +157,22 @@ struct MediaRouter {
         }
     }
 
+    /// What a relayed socket carries to the SFU: DTLS and SRTP only (the relay is no way
+    /// to the media port's STUN or TURN: no allocation made from an allocation).
+    private mutating func toSFU(_ bytes: [UInt8], from relayed: TransportAddress, now: Double) -> [MediaOutput] {
+        switch MediaPacketKind(datagram: bytes) {
+        case .dtls:
+            count("DTLS through the relay")
+            return sfu.receiveDTLS(bytes, from: relayed, now: now)
+        case .rtp:
+            count("SRTP through the relay")
+            return sfu.receiveSRTP(bytes, from: relayed)
+        default:
+            count("not DTLS or SRTP to the SFU through the relay (dropped)")
+            return []
+        }
+    }
+
     /// The Binding success response (RFC 8489 §6.3.1): the client's address as the server saw it.
     static func bindingSuccess(to request: STUNMessage, from client: TransportAddress) -> [UInt8] {
         var response = STUNMessage(method: .binding, messageClass: .success, transactionID: request.transactionID)
@@ -156,6 +186,11 @@ struct MediaRouter {
             switch action {
             case let .sendToClient(client, bytes):
                 outputs.append(.sendToClient(client, bytes))
+            case let .sendToPeer(relayed, peer, bytes) where sfuAddresses.names(peer, relayed: relayed):
+                // A leg to the SFU from a device whose network lets no UDP out (it reaches the relay
+                // over TCP or TLS): handed to the SFU as if the relayed address had sent it.
+                sfuLegs[relayed] = peer
+                outputs += toSFU(bytes, from: relayed, now: now)
             case let .sendToPeer(relayed, peer, bytes) where sockets[peer] != nil:
                 // To another allocation of this relay (two devices that both fell back to the
                 // relay): handed over here rather than sent out and read back in. Through the
@@ -179,6 +214,7 @@ struct MediaRouter {
                     outputs.append(.bindRelaySocket(request))
                 }
             case let .closeRelaySocket(address):
+                sfuLegs[address] = nil
                 if let socket = sockets.removeValue(forKey: address) { outputs.append(.close(socket)) }
             }
         }
@@ -187,5 +223,19 @@ struct MediaRouter {
 
     private mutating func count(_ what: String) {
         counts[what, default: 0] += 1
+    }
+}
+
+/// The addresses the media port is known by, as a device names it in a permission: the port,
+/// with `--public-address`, the address it is bound to, or the relayed address's own IP (the
+/// address the device reached this server at, see `MediaAdvertisement.relayIP`).
+struct SFUAddresses: Sendable {
+    let port: UInt16
+    let ips: Set<[UInt8]>
+
+    func names(_ peer: TransportAddress, relayed: TransportAddress) -> Bool {
+        guard port != 0, peer.port == port else { return false }
+        let ip = (peer.unmappedIPv4 ?? peer).ip
+        return ips.contains(ip) || ip == (relayed.unmappedIPv4 ?? relayed).ip
     }
 }

@@ -151,7 +151,7 @@ final class MediaService: Service, Sendable {
         for i in nonceBytes.indices { nonceBytes[i] = rng.next() }
         var router = MediaRouter(credentials: credentials, nonce: Data(nonceBytes).base64EncodedString(),
                                  sfu: SFUPort(certificate: certificate, announced: announcedLegs, recordings: recordings, witness: witness),
-                                 witness: witness)
+                                 witness: witness, sfuAddresses: advertisement.sfuAddresses(port: UInt16(address.port)))
         let logger = self.logger
 
         await withDiscardingTaskGroup { group in

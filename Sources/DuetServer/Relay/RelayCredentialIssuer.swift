@@ -3,7 +3,7 @@ import DuetWire
 import Foundation
 
 /// Issues and checks the relay's TURN credentials without storing any (the "TURN REST API"
-/// scheme coturn also speaks): the username is "<unix expiry>:<call id>:<number>" and the
+/// scheme coturn also speaks): the username is "<unix expiry>:<call id>:<number or meeting guest id>" and the
 /// password is base64(HMAC-SHA256(relay secret, username)). The relay recomputes the password
 /// from the username alone, so a credential is bound to its call and number, cannot be
 /// stretched past its expiry, and survives a restart; nothing is kept per call.
@@ -30,8 +30,13 @@ struct RelayCredentialIssuer: Sendable {
     func password(for username: String, now: TimeInterval) -> String? {
         let parts = username.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 3, let expiry = Int64(parts[0]), TimeInterval(expiry) > now,
-              Signaling.isValidToken(String(parts[1])), PhoneNumber.isValid(String(parts[2])) else { return nil }
+              Signaling.isValidToken(String(parts[1])), PhoneNumber.isValid(String(parts[2])) || Self.isGuestID(parts[2]) else { return nil }
         return password(for: username)
+    }
+
+    /// A meeting guest's id (`MeetingSignaling.guestID`): "guest-" and eight hex digits.
+    private static func isGuestID(_ text: Substring) -> Bool {
+        text.hasPrefix("guest-") && text.count == 14 && text.dropFirst(6).allSatisfy(\.isHexDigit)
     }
 
     private func password(for username: String) -> String {

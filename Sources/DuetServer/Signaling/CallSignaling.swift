@@ -39,12 +39,22 @@ struct CallSignaling {
     /// the sender's number.
     func relayCredentials(_ request: Signaling.RelayCredentialsRequest, forKey key: [UInt8]) async -> ServerMessage {
         if let refusal = Self.checkTokens(callID: request.callID, kind: "relay") { return .error(refusal) }
+        let holder: String
         switch await registeredNumber(of: key) {
         case let .success(number):
-            return .relayCredentials(context.relayCredentials.issue(callID: request.callID, number: number, relay: context.media, now: Date().timeIntervalSince1970))
+            holder = number
+        case .failure(.notRegistered):
+            // A meeting's guest has no number, but its leg to the media port may need the relay
+            // as much as anyone's (a network that lets no UDP out): credentials for the meeting
+            // it is in, under its guest id.
+            guard let member = await context.meetings.room(request.callID)?.members.first(where: { $0.key == key }) else {
+                return .error(DirectoryError.notRegistered.reply)
+            }
+            holder = member.id
         case let .failure(error):
             return .error(error.reply)
         }
+        return .relayCredentials(context.relayCredentials.issue(callID: request.callID, number: holder, relay: context.media, now: Date().timeIntervalSince1970))
     }
 
     private func registeredNumber(of key: [UInt8]) async -> Result<String, DirectoryError> {

@@ -130,11 +130,11 @@ extension TUIController {
                                                                      participants: info.participants.map(displayName),
                                                                      memberCount: members.count))
             }
-        case .mediaConnected:
+        case let .mediaConnected(_, route):
             groupConnectedAt = ContinuousClock.now
             state.groupCall?.phase = .connected
             state.groupCall?.elapsedSeconds = 0
-            log("media: DTLS-SRTP leg to the SFU up; voices travel in it SFrame-encrypted end to end", .good)
+            log("media: DTLS-SRTP leg to the SFU up over \(route); voices travel in it SFrame-encrypted end to end", .good)
         case .hearing:
             break
         case let .removedFromGroup(group, by):

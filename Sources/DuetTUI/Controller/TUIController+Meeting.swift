@@ -302,6 +302,8 @@ extension TUIController {
             log(event.description, .good)
         case .hearing:
             break
+        case let .leg(text):
+            log("meeting: \(text)")
         case let .warning(text):
             log("meeting: \(text)", .warning)
         case .keysWiped:

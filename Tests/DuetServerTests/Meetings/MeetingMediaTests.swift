@@ -91,8 +91,8 @@ struct MeetingMediaTests {
             #expect(heard, "\(id) does not hear everyone: \(String(describing: state))\n\(attendee.events.log)")
         }
         // No end-to-end claim anywhere: the media line says the server can access the meeting.
-        #expect(host.events.events.contains(.mediaConnected))
-        #expect(MeetingEngineEvent.mediaConnected.description.contains("cloud-encrypted: the server can access this meeting"))
+        #expect(host.events.events.contains(.mediaConnected(route: "udp")))
+        #expect(MeetingEngineEvent.mediaConnected(route: "udp").description.contains("cloud-encrypted: the server can access this meeting"))
 
         await host.engine.leave()
         for attendee in others {

@@ -40,7 +40,7 @@ struct MeetingReconnectTests {
         #expect(guest.events.events.contains(warning), "\(guest.events.log)")
         let reconnected = await eventually(timeout: .seconds(30)) {
             guard let lost = guest.events.events.firstIndex(of: warning) else { return false }
-            return guest.events.events[lost...].contains(.mediaConnected)
+            return guest.events.events[lost...].contains(.mediaConnected(route: "udp"))
         }
         #expect(reconnected, "no new leg after the drop:\n\(guest.events.log)")
         let ssrcAfter = await host.engine.snapshot()?.meeting?.participants.first { $0.id == guestID }?.ssrc

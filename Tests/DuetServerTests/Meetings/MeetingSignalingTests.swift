@@ -31,6 +31,21 @@ struct MeetingSignalingTests {
         return nil
     }
 
+    /// A guest's leg may need the relay as much as anyone's (its network lets no UDP out): it
+    /// gets relay credentials for the meeting it is in, under its guest id, and for nothing else.
+    @Test func aGuestGetsRelayCredentialsOnlyForTheMeetingItIsIn() async throws {
+        let server = try await TestServer.start()
+        let host = try await person("+15556011", on: server)
+        let guest = try await person(nil, on: server)
+        let meeting = try await host.connection.createMeeting(open: true, record: false, name: "Ann", dtlsFingerprint: host.fingerprint, ssrc: host.ssrc)
+        await expectServerError(.notRegistered) { _ = try await guest.connection.relayCredentials(callID: meeting.code) }
+        let entry = try await guest.connection.joinMeeting(code: meeting.code, name: "Visitor", dtlsFingerprint: guest.fingerprint, ssrc: guest.ssrc)
+        guard case let .joined(inside) = entry, let id = inside.you else { Issue.record("the guest is not in: \(entry)"); return }
+        let credentials = try await guest.connection.relayCredentials(callID: meeting.code)
+        #expect(credentials.username.hasSuffix(":\(meeting.code):\(id)") && id.hasPrefix("guest-"), "\(credentials)")
+        await expectServerError(.notRegistered) { _ = try await guest.connection.relayCredentials(callID: "another-call") }
+    }
+
     @Test func hostAdmitsOneDeniesAnotherAndAGuestWaitsLikeAnyone() async throws {
         let server = try await TestServer.start()
         let host = try await person("+15556001", on: server)

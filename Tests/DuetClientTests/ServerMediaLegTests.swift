@@ -1,0 +1,32 @@
+import DuetMedia
+import DuetWire
+import Testing
+@testable import DuetClient
+
+/// The leg to the SFU on its own (the engines' use of it is tested with real servers in
+/// DuetServerTests and across namespaced hosts in duetTests).
+@Suite("Server media leg")
+struct ServerMediaLegTests {
+    /// A handshake nobody answers, once its retransmissions are spent, asks for a successor
+    /// instead of leaving the leg silent for the rest of the call; the successor keeps the SSRC.
+    @Test func aHandshakeThatFinallyFailsAsksForASuccessor() async throws {
+        let silent = try await MediaSocket.bind()  // a "media port" that never answers
+        defer { silent.close() }
+        let media = TransportAddress(ip: [127, 0, 0, 1], port: silent.localAddress.port)
+        let leg = try ServerMediaLeg(socket: try await MediaSocket.bind(), media: media, certificate: DTLSCertificate(),
+                                     serverFingerprint: DTLSCertificate().fingerprint, voice: "+15550001", handshakeRetransmissions: 1)
+        defer { leg.close() }
+        _ = leg.datagrams()
+        #expect(leg.start() == nil)
+        var reason: String?
+        let deadline = ContinuousClock.now + .seconds(10)
+        while reason == nil, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            for case let .rebuild(why) in leg.tick() { reason = why }
+        }
+        #expect(reason?.contains("DTLS handshake failed") == true, "\(reason ?? "no rebuild asked for")")
+        let next = try leg.successor(on: try await MediaSocket.bind())
+        defer { next.close() }
+        #expect(next.ssrc == leg.ssrc && next.media == media && !next.isConnected)
+    }
+}
