@@ -160,19 +160,21 @@ extension CallEngine {
 
     /// Allocates on the relay (the Duet server's, or `--turn`) and tells the peer the address:
     /// over UDP from the call socket, or a TCP or TLS stream when UDP cannot reach the relay
-    /// (`CallTransport.relayTransports`); each way that fails hands over to the next.
+    /// (`CallTransport.RelayPlan`); each way that fails hands over to the next.
     func startRelay() async {
         guard let active = call, active.relay == nil else { return }
-        guard let server = active.transport.relayServer, !active.transport.relayUsername.isEmpty else {
+        guard let plan = await active.transport.relay.value else {
             emit(.warning("no relay available for this call"))
             return
         }
+        // The plan may have been a round trip away: the call may have ended or found its relay meanwhile.
+        guard call?.callID == active.callID, call?.relay == nil else { return }
         let inbox = active.inbox
-        let relay = RelayPath(server: server, username: active.transport.relayUsername, password: active.transport.relayPassword,
-                              transports: active.transport.relayTransports, socket: active.transport.socket,
-                              pinned: { [session] in await session.connection.serverFingerprint }, deliver: { inbox?.deliver($0) })
+        let relay = RelayPath(server: plan.server, username: plan.username, password: plan.password, transports: plan.transports,
+                              socket: active.transport.socket, pinned: { [session] in await session.connection.serverFingerprint },
+                              deliver: { inbox?.deliver($0) })
         call?.relay = relay
-        if let peer = active.peerRelayedAddress { _ = relay.permit(peer, now: active.elapsed) }
+        if let peer = call?.peerRelayedAddress { _ = relay.permit(peer, now: active.elapsed) }
         await carryOut(relay.start(now: active.elapsed))
     }
 

@@ -30,7 +30,7 @@ public struct CallOptions: Sendable {
     /// An external TURN server instead of the Duet server's relay (`--turn`).
     public var externalTURN: ExternalTURN?
     /// The ways to reach the relay, in order, instead of the usual (UDP, TCP, TLS; see
-    /// `CallTransport.relayTransports`): `--relay-over tcp` on a network known to drop UDP.
+    /// `CallTransport.RelayPlan`): `--relay-over tcp` on a network known to drop UDP.
     public var relayTransports: [RelayTransport]?
     /// Test hook: the media socket drops direct traffic between the peers, as a firewall
     /// would, and lets only the server's media port and the relay through.

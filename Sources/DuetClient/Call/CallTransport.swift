@@ -11,39 +11,53 @@ struct CallTransport: Sendable {
     let candidates: [Candidate]
     /// The server's media port (STUN), when known.
     let serverMedia: TransportAddress?
-    /// The TURN server and credentials to use if the relay is needed.
-    let relayServer: TransportAddress?
-    let relayUsername: String
-    let relayPassword: String
-    /// How to reach it, in the order to try: UDP first, unless the server's media port did not
-    /// answer our STUN Binding (this network lets no UDP out), then TCP, then TLS (to Duet's
-    /// relay, which answers TLS with the certificate this device pinned).
-    let relayTransports: [RelayTransport]
+    /// The relay to fall back to: asked for while the call is set up, awaited only when the
+    /// relay is needed (`startRelay`), so no call waits for it before it rings.
+    let relay: Task<RelayPlan?, Never>
+
+    /// A TURN server, the credentials for this call, and the ways to reach it in the order to
+    /// try: UDP first, unless the server's media port did not answer our STUN Binding (this
+    /// network lets no UDP out), then TCP, then TLS (to Duet's relay, which answers TLS with
+    /// the certificate this device pinned).
+    struct RelayPlan: Sendable {
+        let server: TransportAddress
+        let username: String
+        let password: String
+        let transports: [RelayTransport]
+    }
 
     /// Host candidates announced at most; with the server-reflexive one this stays within
     /// what the peer accepts (`ConnectivityChecks.maximumRemoteCandidates`).
     static let maximumHostCandidates = 12
 
+    /// Binds the call's socket and gathers: the server's media port comes from login (an older
+    /// server names it only in relay credentials, which are then waited for), the STUN Binding
+    /// goes at once, and the relay credentials are asked for beside it.
     static func open(session: DeviceSession, callID: String, options: CallOptions) async throws -> CallTransport {
         let socket = try await MediaSocket.bind()
-        let credentials = try? await session.connection.relayCredentials(callID: callID)
-        let serverMedia = credentials.flatMap { ServerAddress.media($0.relay, signaling: session.server) }
+        let connection = session.connection, signaling = session.server
+        let credentials = Task { try? await connection.relayCredentials(callID: callID) }
+        var serverMedia = await connection.mediaAddress.flatMap { ServerAddress.media($0, signaling: signaling) }
+        if serverMedia == nil { serverMedia = await credentials.value.flatMap { ServerAddress.media($0.relay, signaling: signaling) } }
         let reflexive: TransportAddress? = if let serverMedia { await serverReflexiveAddress(socket: socket, server: serverMedia) } else { nil }
-        let udpReachesServer = reflexive != nil
         let candidates = Self.candidates(socket: socket, serverMedia: serverMedia, reflexive: reflexive)
-        let transport = if let turn = options.externalTURN {
-            CallTransport(socket: socket, candidates: candidates, serverMedia: serverMedia, relayServer: turn.server, relayUsername: turn.username, relayPassword: turn.password,
-                          relayTransports: options.relayTransports ?? turn.transports)
+        let relay: Task<RelayPlan?, Never>
+        if let turn = options.externalTURN {
+            credentials.cancel()
+            relay = Task { RelayPlan(server: turn.server, username: turn.username, password: turn.password, transports: options.relayTransports ?? turn.transports) }
         } else {
-            CallTransport(socket: socket, candidates: candidates, serverMedia: serverMedia, relayServer: serverMedia,
-                          relayUsername: credentials?.username ?? "", relayPassword: credentials?.password ?? "",
-                          relayTransports: options.relayTransports ?? (udpReachesServer ? [.udp, .tcp, .tls] : [.tcp, .tls, .udp]))
+            let transports = options.relayTransports ?? (reflexive != nil ? [.udp, .tcp, .tls] : [.tcp, .tls, .udp])
+            let media = serverMedia
+            relay = Task {
+                guard let issued = await credentials.value, let server = media else { return nil }
+                return RelayPlan(server: server, username: issued.username, password: issued.password, transports: transports)
+            }
         }
         socket.impair(options.inboundImpairment)
         if options.blockDirectTraffic {
-            socket.restrict(to: Set([serverMedia, transport.relayServer].compactMap { $0 }))
+            socket.restrict(to: Set([serverMedia, options.externalTURN?.server].compactMap { $0 }))
         }
-        return transport
+        return CallTransport(socket: socket, candidates: candidates, serverMedia: serverMedia, relay: relay)
     }
 
     /// The peer's candidates this device can and may send checks to: no multicast, broadcast,

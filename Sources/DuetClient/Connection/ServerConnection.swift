@@ -29,6 +29,8 @@ public actor ServerConnection {
     public private(set) var serverFingerprint: CertificateFingerprint?
     /// The number the server binds to this device's key (from login or registration).
     public private(set) var registeredNumber: String?
+    /// The server's media port as this device should address it, as the last login said.
+    public private(set) var mediaAddress: HostPort?
 
     private let identity: IdentityKeyPair
     private var pinned: CertificateFingerprint?
@@ -207,6 +209,7 @@ public actor ServerConnection {
         pinned = opened.fingerprint
         serverFingerprint = opened.fingerprint
         registeredNumber = opened.number
+        mediaAddress = opened.media
         _ = backoff.handle(.connected)
         eventSink.yield(.connected(number: opened.number))
     }

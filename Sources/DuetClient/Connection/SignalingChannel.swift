@@ -12,12 +12,16 @@ final class SignalingChannel: Sendable {
     let fingerprint: CertificateFingerprint
     /// The number the server has bound to this device's key, as of login.
     let number: String?
+    /// The server's media port as this device should address it, as of login (if it said).
+    let media: HostPort?
     private let outbox: AsyncStream<ClientRequest>.Continuation
     private let channel: any Channel
 
-    private init(fingerprint: CertificateFingerprint, number: String?, outbox: AsyncStream<ClientRequest>.Continuation, channel: any Channel) {
+    private init(fingerprint: CertificateFingerprint, login: Signaling.Authenticated, outbox: AsyncStream<ClientRequest>.Continuation,
+                 channel: any Channel) {
         self.fingerprint = fingerprint
-        self.number = number
+        self.number = login.number
+        self.media = login.media.flatMap { try? HostPort(parsing: $0) }
         self.outbox = outbox
         self.channel = channel
     }
@@ -56,7 +60,7 @@ final class SignalingChannel: Sendable {
         }
 
         let (outbox, outboxContinuation) = AsyncStream.makeStream(of: ClientRequest.self)
-        let (login, loginContinuation) = AsyncStream.makeStream(of: Result<String?, ServerConnectionError>.self)
+        let (login, loginContinuation) = AsyncStream.makeStream(of: Result<Signaling.Authenticated, ServerConnectionError>.self)
         func failure(_ error: any Error) -> ServerConnectionError {
             if let presented = seen.withLock({ $0 }), let pinned, presented != pinned {
                 return .certificateChanged(server: server.description, expected: pinned, actual: presented)
@@ -105,7 +109,7 @@ final class SignalingChannel: Sendable {
                                         signature: Base64Bytes(identity.signature(for: message))))))
                                 case let (_?, .authenticated(result)):
                                     loggedIn = true
-                                    loginContinuation.yield(.success(result.number))
+                                    loginContinuation.yield(.success(result))
                                     // Events that overtook the reply (another device's presence,
                                     // sent once the server knew this key) are delivered now, in order.
                                     for event in early { await onFrame(event) }
@@ -137,8 +141,8 @@ final class SignalingChannel: Sendable {
 
         var iterator = login.makeAsyncIterator()
         switch await iterator.next() {
-        case let .success(number)?:
-            return SignalingChannel(fingerprint: seen.withLock { $0 }!, number: number, outbox: outboxContinuation, channel: asyncChannel.channel)
+        case let .success(login)?:
+            return SignalingChannel(fingerprint: seen.withLock { $0 }!, login: login, outbox: outboxContinuation, channel: asyncChannel.channel)
         case let .failure(error)?:
             throw error
         case nil:

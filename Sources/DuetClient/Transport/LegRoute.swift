@@ -53,7 +53,7 @@ final class LegRoute {
     /// The relay did not work out: UDP alone again, and the relay again in a while.
     static let relayRetry = Duration.seconds(10)
     /// How often the interfaces' addresses are compared with the first ones.
-    static let addressCheckInterval = Duration.seconds(1)
+    static let addressCheckInterval = Duration.milliseconds(250)
 
     init(socket: MediaSocket, media: TransportAddress, relay: RelayAccess?) {
         self.socket = socket

@@ -122,7 +122,7 @@ struct SignalingConnection {
             await context.hub.authenticated(id, key: key.rawRepresentation)
             do {
                 let number = try await context.directory.number(boundTo: key.rawRepresentation)
-                reply(request.id, .authenticated(.init(number: number)))
+                reply(request.id, .authenticated(.init(number: number, media: context.media.description)))
                 logger.info("authenticated", metadata: ["key": "\(key.shortFingerprint)", "number": "\(number ?? "-")"])
                 if let number { await goOnline(id, number: number) }
             } catch {

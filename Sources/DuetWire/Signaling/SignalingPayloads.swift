@@ -33,7 +33,13 @@ public enum Signaling {
     /// Sent once the signature checks out; `number` is the number this key is bound to, if any.
     public struct Authenticated: Codable, Hashable, Sendable {
         public var number: String?
-        public init(number: String?) { self.number = number }
+        /// The media port as this device should address it (STUN, relay, SFU): known before any
+        /// call, so a call's first STUN Binding waits for nothing. Absent from older servers.
+        public var media: String?
+        public init(number: String?, media: String? = nil) {
+            self.number = number
+            self.media = media
+        }
     }
 
     public struct Register: Codable, Hashable, Sendable {
