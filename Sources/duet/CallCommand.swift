@@ -139,10 +139,13 @@ extension Duet {
         @Flag(help: "Answer without asking.") var auto = false
         @Option(help: "Hang up after this long connected (default: when the caller hangs up).") var duration: CallDuration?
         @Option(help: "Write what you hear to this WAV file.") var wav: String?
+        @Flag(help: "Keep no media socket ready between calls (no STUN Binding every 15 s); the address it would have learned is trickled during the call instead.")
+        var noSpareSocket = false
 
         func run() async throws {
             var options = CallOptions()
             options.wav = wav.map { URL(fileURLWithPath: $0) }
+            options.keepsSpareSocket = !noSpareSocket
             turnOptions.apply(to: &options)
             let session = try await serverOptions.session(profile)
             let engine = try CallEngine(session: session, options: options)
@@ -163,7 +166,7 @@ extension Duet {
                 try await answerGroup(invitation, with: group, session: session)
                 return
             }
-            await group.finish()
+            await group.finish(hadCall: false)
             if auto || Self.confirm() {
                 await engine.accept()
             } else {

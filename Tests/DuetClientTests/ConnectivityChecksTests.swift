@@ -51,6 +51,27 @@ struct ConnectivityChecksTests {
         #expect(picked.callee == alice)
     }
 
+    /// A candidate trickled after the answer: the caller knew only an unreachable address, and
+    /// settles on the trickled one; a duplicate, a peer-reflexive claim and anything past the
+    /// cap are not added, and nothing is once a pair is selected.
+    @Test func aTrickledCandidateIsCheckedAndBoundedLikeTheOthers() {
+        let secret = SecureBytes(randomCount: 32)
+        let (c, d) = ConnectivityCredentials.derive(callSecret: secret)
+        var caller = ConnectivityChecks(role: .controlling, local: c, remote: d, remoteCandidates: [Candidate(kind: .host, address: bobUnreachable)])
+        var callee = ConnectivityChecks(role: .controlled, local: d, remote: c, remoteCandidates: [Candidate(kind: .host, address: alice)])
+        caller.add([Candidate(kind: .serverReflexive, address: bob), Candidate(kind: .host, address: bobUnreachable),
+                    Candidate(kind: .peerReflexive, address: TransportAddress(ipv4: "10.99.0.2", port: 1)!)])
+        #expect(caller.remoteCandidates.map(\.address) == [bobUnreachable, bob])
+        let many = (1...40).map { Candidate(kind: .host, address: TransportAddress(ipv4: "10.98.0.\($0)", port: 9)!) }
+        var crowded = caller
+        crowded.add(many)
+        #expect(crowded.remoteCandidates.count == ConnectivityChecks.maximumRemoteCandidates)
+        let picked = run(&caller, &callee)
+        #expect(picked.caller == bob && picked.callee == alice)
+        caller.add([Candidate(kind: .host, address: TransportAddress(ipv4: "10.97.0.1", port: 9)!)])
+        #expect(caller.remoteCandidates.count == 2)
+    }
+
     /// Found by the impaired-network call test: a nomination lost on the way left the callee
     /// "connecting" for ever while the caller was already connected. It is resent until answered.
     @Test func aLostNominationIsResentUntilTheCalleeSelects() {

@@ -7,9 +7,12 @@ final class DuetChild: Sendable {
     private let process: Process
     private let output = Output()
 
-    /// What the process printed so far; the pipe's handler appends from its own thread.
+    /// What the process printed so far; the pipe's handler appends from its own thread. The
+    /// timeline is the same text with each chunk's arrival (ms since start), for failure messages.
     private final class Output: Sendable {
         let text = Mutex<String>("")
+        let timeline = Mutex<String>("")
+        let started = ContinuousClock.now
     }
 
     /// `namespace`: run inside that network namespace (a host of a `NetworkLab`).
@@ -25,12 +28,18 @@ final class DuetChild: Sendable {
         process.standardError = pipe
         pipe.fileHandleForReading.readabilityHandler = { [output] handle in
             let chunk = handle.availableData
-            if !chunk.isEmpty { output.text.withLock { $0 += String(decoding: chunk, as: UTF8.self) } }
+            guard !chunk.isEmpty else { return }
+            let text = String(decoding: chunk, as: UTF8.self)
+            output.text.withLock { $0 += text }
+            let at = (ContinuousClock.now - output.started).components
+            output.timeline.withLock { $0 += "[+\(at.seconds * 1000 + at.attoseconds / 1_000_000_000_000_000) ms] " + text }
         }
         try process.run()
     }
 
     var text: String { output.text.withLock { $0 } }
+    /// `text` with when each part arrived.
+    var timeline: String { output.timeline.withLock { $0 } }
     var lines: [String] { text.split(separator: "\n").map(String.init) }
 
     /// Waits (an upper bound, not a timing assertion) for a line containing `fragment`.

@@ -109,6 +109,29 @@ struct NamespacedHostTests {
         #expect(answering.lines.contains { $0.hasPrefix("hearing +15557001") }, "bob: \(answering.text)")
     }
 
+    /// Bob keeps no socket ready (`--no-spare-socket`) and answers at once: his answer leaves
+    /// with his home address only, his NAT's mapping follows in a sealed `candidates` signal,
+    /// and the call still goes straight through both NATs (without it: through the relay).
+    @Test func aMappingLearnedAfterTheAnswerIsTrickled() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let world = try world()
+        defer { world.server.stop(); world.lab.tearDown() }
+        let alice = try world.device("alice", nat: .cone, home: 0)
+        let bob = try world.device("bob", nat: .cone, home: 1)
+        try register("alice", "+15557001", on: alice, world: world)
+        try register("bob", "+15557002", on: bob, world: world)
+        let answering = try DuetChild(["answer", "--auto", "--no-spare-socket", "--profile", "bob"], home: home, namespace: bob.namespace)
+        #expect(await answering.waitForLine(containing: "waiting for a call"), "bob: \(answering.text)")
+        let calling = try DuetChild(["call", "+15557002", "--profile", "alice", "--duration", Sanitizer.callDuration(seconds: 3)], home: home,
+                                    namespace: alice.namespace)
+        #expect(await calling.waitForExit() == 0, "alice: \(calling.timeline)")
+        #expect(await answering.waitForExit() == 0, "bob: \(answering.timeline)")
+        #expect(answering.lines.contains { $0.hasPrefix("candidate trickled srflx 203.0.113.22:") }, "bob: \(answering.timeline)")
+        #expect(calling.lines.contains { $0.hasPrefix("candidate received srflx 203.0.113.22:") }, "alice: \(calling.timeline)")
+        #expect(calling.lines.contains("state connected (p2p)"), "alice: \(calling.timeline)")
+        #expect(answering.lines.contains("state connected (p2p)"), "bob: \(answering.timeline)")
+    }
+
     @Test func aSymmetricNATOnOneSideGoesThroughTheRelay() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
         let world = try world()
@@ -161,8 +184,8 @@ struct NamespacedHostTests {
 
         try world.moveToHotspot(alice)
 
-        #expect(await calling.waitForLine(containing: "network changed — reconnecting media"), "alice: \(calling.text)")
-        #expect(await answering.waitForLine(containing: "path p2p 203.0.113.23:"), "bob: \(answering.text)")
+        #expect(await calling.waitForLine(containing: "network changed — reconnecting media"), "alice: \(calling.timeline)")
+        #expect(await answering.waitForLine(containing: "path p2p 203.0.113.23:"), "bob: \(answering.timeline)\nalice: \(calling.timeline)")
         #expect(await calling.waitForLine(containing: "media back after"), "alice: \(calling.text)")
         let moved = calling.lines.firstIndex { $0.contains("reconnecting media") } ?? calling.lines.count
         #expect(await eventually(timeout: .seconds(10)) { calling.lines.dropFirst(moved).contains { $0.hasPrefix("hearing +15557002") } },

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A `duet` terminal UI running in its own tmux server (a private socket), driven by
 /// `send-keys` and read with `capture-pane`, as a person at a terminal would use it.
@@ -14,6 +15,10 @@ final class TmuxSession {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else { throw TmuxMissing() }
         let command = (["env", "DUET_HOME=\(home.path)", "TERM=\(term)", "LANG=C.UTF-8", DuetCommandLine.binary.path] + arguments)
             .map { "'\($0)'" }.joined(separator: " ") + "; echo \"duet exited with status $?\""
+        Self.started.withLock { servers in
+            if servers.isEmpty { atexit { TmuxSession.killAll() } }
+            servers.insert(socket)
+        }
         try tmux(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", command])
         try tmux(["set-option", "-t", name, "remain-on-exit", "on"])
     }
@@ -75,6 +80,24 @@ final class TmuxSession {
 
     func kill() {
         _ = try? tmux(["kill-server"])
+        _ = Self.started.withLock { $0.remove(socket) }
+    }
+
+    /// The tmux servers started and not yet killed. A session a test let go without its deinit
+    /// running (held by a task still waiting) left its server — and the duet inside it — running
+    /// after the test process ended; they are killed at exit.
+    private static let started = Mutex<Set<String>>([])
+
+    private static func killAll() {
+        for socket in started.withLock({ $0 }) {
+            var pid: pid_t = 0
+            let words: [String] = ["/usr/bin/tmux", "-L", socket, "kill-server"]
+            let argv = words.map { strdup($0) } + [nil]
+            defer { argv.forEach { free($0) } }
+            guard posix_spawn(&pid, "/usr/bin/tmux", nil, nil, argv, environ) == 0 else { continue }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+        }
     }
 
     deinit { kill() }

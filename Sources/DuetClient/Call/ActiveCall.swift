@@ -41,6 +41,14 @@ struct ActiveCall {
     var addressesCheckedAt = ContinuousClock.now
     var lastMediaAt: ContinuousClock.Instant?
     var restart: RestartProgress?
+    /// A STUN Binding gathering did not wait for, asked again until answered (`CallEngine+Trickle`).
+    var lateMapping: LateMapping?
+    /// The mapping it brought, once learned; sent to the peer once it can open it (unless it is
+    /// one of the host candidates already sent, as on one machine).
+    var lateReflexive: TransportAddress?
+    var trickleSent = false
+    /// The offer's answer is out (callee) or in (caller): the peer holds the call's keys.
+    var peerHasKeys = false
     var lastRestartAt: ContinuousClock.Instant?
     var restartGeneration = 0
     var peerRestartGeneration = 0

@@ -51,6 +51,7 @@ extension CallEngine {
             await carryOut(actions)
         }
         if let relay = call?.relay { await carryOut(relay.tick(now: now)) }
+        resendLateMapping()
         // Timers the state machine asked for.
         let due = (call?.timers ?? [:]).filter { $0.value <= ContinuousClock.now }.map(\.key)
         for timer in due {
@@ -58,15 +59,9 @@ extension CallEngine {
             await perform(call!.machine.handle(.timerFired(timer)))
         }
         // Media: send the frames that are due (catching up at most 3 after a stall), play one out.
-        guard let current = call, case .connected = current.machine.state, let media = current.media, let started = current.mediaStartedAt else { return true }
+        guard let current = call, case .connected = current.machine.state, let media = current.media else { return true }
         await watchNetwork()
-        let due20 = Int((ContinuousClock.now - started) / CallEngine.frame)
-        var sent = current.framesSent
-        while sent < due20 {
-            if due20 - sent <= 3, let packet = try? media.nextPacket() { sendMedia(packet) }
-            sent += 1
-        }
-        call?.framesSent = sent
+        sendDueFrames()
         if media.playout(), !current.heardFirstAudio {
             call?.heardFirstAudio = true
             emit(.firstAudio)
@@ -86,6 +81,20 @@ extension CallEngine {
         }
         return HearingReport(speaker: speaker, level: report.level, lossPercent: report.lossPercent,
                              jitterMilliseconds: report.jitterMilliseconds, tamperedPackets: report.rejected, replayedPackets: report.replayed)
+    }
+
+    /// Sends the frames that are due: frame n at n × 20 ms from the start of media, the first
+    /// at once (waiting a tick for it was 20 ms more before the other side heard anything); at
+    /// most 3 to catch up after a stall, the rest skipped.
+    private func sendDueFrames() {
+        guard let active = call, let media = active.media, let started = active.mediaStartedAt else { return }
+        let due = Int((ContinuousClock.now - started) / CallEngine.frame) + 1
+        var sent = active.framesSent
+        while sent < due {
+            if due - sent <= 3, let packet = try? media.nextPacket() { sendMedia(packet) }
+            sent += 1
+        }
+        call?.framesSent = sent
     }
 
     /// Sends a protected media packet along the chosen path.
@@ -120,6 +129,7 @@ extension CallEngine {
         switch MediaPacketKind(datagram: bytes) {
         case .stun:
             if learnRestartMapping(bytes, from: source) { return }
+            if await learnLateMapping(bytes, from: source) { return }
             guard var checks = call?.checks, let now = call?.elapsed else { return }
             let actions = checks.receive(bytes, from: source, now: now)
             call?.checks = checks
@@ -170,7 +180,9 @@ extension CallEngine {
         // The plan may have been a round trip away: the call may have ended or found its relay meanwhile.
         guard call?.callID == active.callID, call?.relay == nil else { return }
         let inbox = active.inbox
-        let relay = RelayPath(server: plan.server, username: plan.username, password: plan.password, transports: plan.transports,
+        let udpReachesServer = active.transport.reflexive != nil || active.lateReflexive != nil
+        let relay = RelayPath(server: plan.server, username: plan.username, password: plan.password,
+                              transports: plan.transports(udpReachesServer: udpReachesServer),
                               socket: active.transport.socket, pinned: { [session] in await session.connection.serverFingerprint },
                               deliver: { inbox?.deliver($0) })
         call?.relay = relay
@@ -231,6 +243,7 @@ extension CallEngine {
         let address = path == .p2p ? active.directPeer : active.peerRelayedAddress
         if let address { emit(.path(path, address)) }
         emit(.cipher("SRTP AES_CM_128_HMAC_SHA1_80"))
+        sendDueFrames()
         KeyLog.record(to: options.keyLogPath, callID: active.callID, keys: keys, isCaller: active.isCaller, localSSRC: active.localSSRC, remoteSSRC: active.remoteSSRC) { warning in
             emit(.warning(warning))
         }
@@ -244,7 +257,21 @@ extension CallEngine {
     func watchNetwork() async {
         guard var active = call, case .connected(.p2p) = active.machine.state else { return }
         let now = ContinuousClock.now
-        if var restart = active.restart {
+        if var restart = active.restart, let changed = addressesChanged(&active, now: now) {
+            call?.addressesCheckedAt = now
+            call?.hostAddresses = active.hostAddresses
+            // The network moved again under the restart (an interface came up before the old one
+            // went down): signaling reconnects from the newest address, and the mapping is asked
+            // for again — one learned on the way out may be the old network's.
+            if changed {
+                restart.reflexive = nil
+                restart.mappingSentAt = nil
+                call?.restart = restart
+                await session.connection.networkChanged()
+                return
+            }
+        }
+        if var restart = call?.restart {
             if restart.reflexive == nil, restart.mappingSentAt.map({ now - $0 >= MediaRestart.bindingInterval }) ?? true,
                let server = active.transport.serverMedia {
                 let mapping = MappingRequest()
@@ -264,19 +291,22 @@ extension CallEngine {
             if due { await sendRestart(isReply: false, reflexive: restart.reflexive) }
             return
         }
-        var cause: RestartCause?
-        if now - active.addressesCheckedAt >= MediaRestart.addressCheckInterval {
-            active.addressesCheckedAt = now
-            let current = active.transport.hostAddresses()
-            if Set(current) != Set(active.hostAddresses) {
-                active.hostAddresses = current
-                cause = .networkChanged
-            }
-        }
+        var cause: RestartCause? = addressesChanged(&active, now: now) == true ? .networkChanged : nil
         if cause == nil, let heard = active.lastMediaAt, now - heard >= MediaRestart.silenceBeforeRestart { cause = .silence }
         call = active
         guard let cause, active.lastRestartAt.map({ now - $0 >= MediaRestart.minimumInterval }) ?? true else { return }
         await beginRestart(because: cause)
+    }
+
+    /// Whether the interfaces' addresses changed since last looked at (nil: not time to look);
+    /// `active` keeps the new ones.
+    private func addressesChanged(_ active: inout ActiveCall, now: ContinuousClock.Instant) -> Bool? {
+        guard now - active.addressesCheckedAt >= MediaRestart.addressCheckInterval else { return nil }
+        active.addressesCheckedAt = now
+        let current = active.transport.hostAddresses()
+        guard Set(current) != Set(active.hostAddresses) else { return false }
+        active.hostAddresses = current
+        return true
     }
 
     /// Notes the restart (its Binding for the new mapping goes out on the next tick).
@@ -342,7 +372,7 @@ extension CallEngine {
         }
         guard !restart.isReply else { return }
         // This device's mapping: the one its own restart learned, else (its network did not change) the first.
-        let original = active.transport.candidates.first { $0.kind == .serverReflexive }?.address
+        let original = active.lateReflexive ?? active.transport.candidates.first { $0.kind == .serverReflexive }?.address
         if active.restart == nil {
             emit(.warning("the other device's network changed — reconnecting media"))
             call?.restart = RestartProgress(startedAt: .now, reflexive: original, sent: true, sentReflexive: original, answered: true,

@@ -15,6 +15,9 @@ public enum CallEngineEvent: Sendable, Equatable, CustomStringConvertible {
     case warning(String)
     /// Media was heard again after a network change, `gapMilliseconds` after it stopped.
     case mediaResumed(gapMilliseconds: Int)
+    /// A candidate found after the offer or answer left went to the other device (`sent`), or
+    /// came from it.
+    case trickled(Candidate, sent: Bool)
     /// The call secret, SRTP contexts and ephemeral keys were released (zeroed).
     case keysWiped
 
@@ -30,6 +33,7 @@ public enum CallEngineEvent: Sendable, Equatable, CustomStringConvertible {
         case .firstAudio: "first audio"
         case let .warning(text): "warning \(text)"
         case let .mediaResumed(gap): "media back after \(gap) ms without audio"
+        case let .trickled(candidate, sent): "candidate \(sent ? "trickled" : "received") \(candidate.kind.rawValue) \(candidate.address)"
         case .keysWiped: "keys wiped"
         }
     }

@@ -7,6 +7,8 @@ public struct CallSignal: Sendable, Equatable {
         case relayAddress = "relay-address"
         /// "My addresses changed; here are my candidates" (`MediaRestart`), sealed.
         case restart
+        /// "Here is a candidate I found after my offer or answer left" (trickled), sealed.
+        case candidates
         /// A group call member's SFrame sender key, sealed on a pairwise channel
         /// (`SenderKeySignal`); only the group call engine reads it.
         case senderKey = "sender-key"

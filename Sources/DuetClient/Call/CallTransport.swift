@@ -11,9 +11,14 @@ struct CallTransport: Sendable {
     let candidates: [Candidate]
     /// The server's media port (STUN), when known.
     let serverMedia: TransportAddress?
+    /// The mapping the server's media port answered with before the offer or answer left.
+    let reflexive: TransportAddress?
     /// The relay to fall back to: asked for while the call is set up, awaited only when the
     /// relay is needed (`startRelay`), so no call waits for it before it rings.
     let relay: Task<RelayPlan?, Never>
+    /// The STUN Binding whose answer did not come before the offer or answer had to leave: the
+    /// engine asks again and trickles the mapping when it comes (`CallEngine+Trickle`).
+    let lateMapping: MappingRequest?
 
     /// A TURN server, the credentials for this call, and the ways to reach it in the order to
     /// try: UDP first, unless the server's media port did not answer our STUN Binding (this
@@ -23,30 +28,46 @@ struct CallTransport: Sendable {
         let server: TransportAddress
         let username: String
         let password: String
-        let transports: [RelayTransport]
+        /// Nil: the usual order, UDP first if the server's media port answered a Binding.
+        let transports: [RelayTransport]?
+
+        /// The ways to try, once it is known whether UDP reaches the server (the Binding may
+        /// have been answered after the offer or answer left).
+        func transports(udpReachesServer: Bool) -> [RelayTransport] {
+            transports ?? (udpReachesServer ? [.udp, .tcp, .tls] : [.tcp, .tls, .udp])
+        }
     }
 
     /// Host candidates announced at most; with the server-reflexive one this stays within
     /// what the peer accepts (`ConnectivityChecks.maximumRemoteCandidates`).
     static let maximumHostCandidates = 12
 
-    /// Binds the call's socket and gathers: the server's media port comes from login (an older
-    /// server names it only in relay credentials, which are then waited for), the STUN Binding
-    /// goes at once, and the relay credentials are asked for beside it.
-    static func open(session: DeviceSession, callID: String, options: CallOptions) async throws -> CallTransport {
-        let socket = try await MediaSocket.bind()
+    /// The call's socket and candidates: `spare` if one was gathered ahead, else bound and
+    /// gathered now — the server's media port comes from login (an older server names it only
+    /// in relay credentials, which are then waited for) and the STUN Binding goes at once. The
+    /// relay credentials are asked for beside it.
+    static func open(session: DeviceSession, callID: String, options: CallOptions, spare: GatheredSocket? = nil,
+                     patience: Patience = .untilAnswered) async throws -> CallTransport {
         let connection = session.connection, signaling = session.server
         let credentials = Task { try? await connection.relayCredentials(callID: callID) }
-        var serverMedia = await connection.mediaAddress.flatMap { ServerAddress.media($0, signaling: signaling) }
-        if serverMedia == nil { serverMedia = await credentials.value.flatMap { ServerAddress.media($0.relay, signaling: signaling) } }
-        let reflexive: TransportAddress? = if let serverMedia { await serverReflexiveAddress(socket: socket, server: serverMedia) } else { nil }
+        let gathered: GatheredSocket
+        let request = MappingRequest()
+        if let spare {
+            gathered = spare
+        } else {
+            let socket = try await MediaSocket.bind()
+            var serverMedia = await connection.mediaAddress.flatMap { ServerAddress.media($0, signaling: signaling) }
+            if serverMedia == nil { serverMedia = await credentials.value.flatMap { ServerAddress.media($0.relay, signaling: signaling) } }
+            gathered = await GatheredSocket.learned(socket: socket, serverMedia: serverMedia, request: request, patience: patience)
+        }
+        let (socket, serverMedia, reflexive) = (gathered.socket, gathered.serverMedia, gathered.reflexive)
         let candidates = Self.candidates(socket: socket, serverMedia: serverMedia, reflexive: reflexive)
         let relay: Task<RelayPlan?, Never>
         if let turn = options.externalTURN {
             credentials.cancel()
             relay = Task { RelayPlan(server: turn.server, username: turn.username, password: turn.password, transports: options.relayTransports ?? turn.transports) }
         } else {
-            let transports = options.relayTransports ?? (reflexive != nil ? [.udp, .tcp, .tls] : [.tcp, .tls, .udp])
+            let transports = options.relayTransports
             let media = serverMedia
             relay = Task {
                 guard let issued = await credentials.value, let server = media else { return nil }
@@ -57,7 +78,9 @@ struct CallTransport: Sendable {
         if options.blockDirectTraffic {
             socket.restrict(to: Set([serverMedia, options.externalTURN?.server].compactMap { $0 }))
         }
-        return CallTransport(socket: socket, candidates: candidates, serverMedia: serverMedia, relay: relay)
+        let late = spare == nil && serverMedia != nil && reflexive == nil ? request : nil
+        return CallTransport(socket: socket, candidates: candidates, serverMedia: serverMedia, reflexive: reflexive, relay: relay,
+                             lateMapping: late)
     }
 
     /// The peer's candidates this device can and may send checks to: no multicast, broadcast,
@@ -111,9 +134,10 @@ struct CallTransport: Sendable {
     }
 
     /// Asks the server's media port which address our packets come from (a STUN Binding),
-    /// waiting at most half a second: a server that does not answer leaves us host-only.
-    static func serverReflexiveAddress(socket: MediaSocket, server: TransportAddress) async -> TransportAddress? {
-        let request = MappingRequest()
+    /// waiting at most half a second, or until `patience` runs out: a server that does not
+    /// answer in time leaves us host-only, and a later answer to `request` is trickled.
+    static func serverReflexiveAddress(socket: MediaSocket, server: TransportAddress, request: MappingRequest = MappingRequest(),
+                                       patience: Patience = .untilAnswered) async -> TransportAddress? {
         let answer = Mutex<TransportAddress?>(nil)
         socket.setHandler { datagram in
             guard datagram.source == server, let mapped = request.mapped(in: datagram.bytes) else { return }
@@ -123,12 +147,33 @@ struct CallTransport: Sendable {
         for _ in 0..<5 {
             socket.send(request.bytes, to: server)
             for _ in 0..<10 {
-                try? await Task.sleep(for: .milliseconds(10))
                 if let mapped = answer.withLock({ $0 }) { return mapped }
+                if patience.isOver { return nil }
+                try? await Task.sleep(for: .milliseconds(10))
             }
         }
-        return nil
+        return answer.withLock { $0 }
     }
+}
+
+/// How long gathering may wait for the STUN Binding's answer: until it comes (half a second at
+/// most), not at all (a callee answers at once and trickles), or until something else the call
+/// waits for is there anyway (a caller's prekey bundle). The mutex guards the flag.
+final class Patience: Sendable {
+    private let over: Mutex<Bool>
+
+    /// Waits until `end()` (or the answer, or half a second).
+    init() { over = Mutex(false) }
+
+    private init(over: Bool) { self.over = Mutex(over) }
+
+    /// Waits for the answer (half a second at most).
+    static var untilAnswered: Patience { Patience() }
+    /// Does not wait: what came by then is taken, the rest trickled.
+    static var none: Patience { Patience(over: true) }
+
+    func end() { over.withLock { $0 = true } }
+    var isOver: Bool { over.withLock { $0 } }
 }
 
 /// A STUN Binding to the server's media port from a call socket, and the mapping its answer

@@ -79,6 +79,21 @@ public struct ConnectivityChecks: Sendable {
             .map { Pair(candidate: $0) }
     }
 
+    /// Candidates the peer found after its offer or answer (trickled): checked like the first,
+    /// in priority order among the pairs still waiting; an address already known, and any
+    /// beyond `maximumRemoteCandidates`, is ignored. Nothing changes once a pair is selected.
+    public mutating func add(_ candidates: [Candidate]) {
+        guard selected == nil else { return }
+        var known = Set(pairs.map(\.candidate.address))
+        let announced = pairs.filter { $0.candidate.kind != .peerReflexive }.count
+        let fresh = candidates.filter { $0.kind != .peerReflexive && known.insert($0.address).inserted }
+            .prefix(max(0, Self.maximumRemoteCandidates - announced))
+        for candidate in fresh {
+            let index = pairs.firstIndex { $0.state == .waiting && $0.candidate.priority < candidate.priority } ?? pairs.endIndex
+            pairs.insert(Pair(candidate: candidate), at: index)
+        }
+    }
+
     /// The remote candidates checked or learned so far, best first.
     public var remoteCandidates: [Candidate] { pairs.map(\.candidate) }
 

@@ -85,6 +85,8 @@ extension TUIController {
             log("first audio from the other side", .good)
         case let .mediaResumed(gap):
             log("media back after \(gap) ms without audio", .good)
+        case .trickled:
+            log(event.description)
         case let .warning(text):
             if text.contains("NOT private") { state.call?.warning = text }
             show(text, .warning)

@@ -29,7 +29,9 @@ struct CallSecurityTests {
         let attacker = try await UDPTestSocket.bind()
         let seen = captured.withLock { $0 }
         #expect(seen.count > 20)
-        for packet in seen.prefix(5) { try await attacker.send(packet, to: bobAddress) }  // replays
+        // Replays of packets Bob took in (the caller's very first ones can reach Bob before his
+        // media starts, and are then new to his SRTP context, not replays).
+        for packet in seen.dropFirst(10).prefix(5) { try await attacker.send(packet, to: bobAddress) }
         // Altered packets ahead of the stream (libsrtp checks replay before authentication,
         // so an altered copy of a packet already seen counts as a replay).
         for (offset, packet) in [(1000, seen[seen.count - 1]), (2000, seen[seen.count - 2])] {
