@@ -79,6 +79,18 @@ struct NamespacedHostTests {
         #expect(result.status == 0, "register \(profile): \(result.stdout)\(result.stderr)")
     }
 
+    /// Alice and Bob, each behind a cone NAT and registered; Bob waits with `answer --auto`
+    /// (and `answering`'s flags).
+    func aliceAndWaitingBob(_ world: World, answering flags: [String] = []) async throws -> (alice: NetworkLab.Host, answering: DuetChild) {
+        let alice = try world.device("alice", nat: .cone, home: 0)
+        let bob = try world.device("bob", nat: .cone, home: 1)
+        try register("alice", "+15557001", on: alice, world: world)
+        try register("bob", "+15557002", on: bob, world: world)
+        let answering = try DuetChild(["answer", "--auto"] + flags + ["--profile", "bob"], home: home, namespace: bob.namespace)
+        #expect(await answering.waitForLine(containing: "waiting for a call"), "bob: \(answering.text)")
+        return (alice, answering)
+    }
+
     /// Alice calls Bob from `alice` to `bob` for a few seconds; both must end cleanly.
     func call(from alice: NetworkLab.Host, to bob: NetworkLab.Host, world: World, relay: Bool = false) async throws -> (caller: DuetChild, callee: DuetChild) {
         try register("alice", "+15557001", on: alice, world: world)
@@ -116,12 +128,7 @@ struct NamespacedHostTests {
         defer { try? FileManager.default.removeItem(at: home) }
         let world = try world()
         defer { world.server.stop(); world.lab.tearDown() }
-        let alice = try world.device("alice", nat: .cone, home: 0)
-        let bob = try world.device("bob", nat: .cone, home: 1)
-        try register("alice", "+15557001", on: alice, world: world)
-        try register("bob", "+15557002", on: bob, world: world)
-        let answering = try DuetChild(["answer", "--auto", "--no-spare-socket", "--profile", "bob"], home: home, namespace: bob.namespace)
-        #expect(await answering.waitForLine(containing: "waiting for a call"), "bob: \(answering.text)")
+        let (alice, answering) = try await aliceAndWaitingBob(world, answering: ["--no-spare-socket"])
         let calling = try DuetChild(["call", "+15557002", "--profile", "alice", "--duration", Sanitizer.callDuration(seconds: 3)], home: home,
                                     namespace: alice.namespace)
         #expect(await calling.waitForExit() == 0, "alice: \(calling.timeline)")
@@ -172,12 +179,7 @@ struct NamespacedHostTests {
         defer { try? FileManager.default.removeItem(at: home) }
         let world = try world()
         defer { world.server.stop(); world.lab.tearDown() }
-        let alice = try world.device("alice", nat: .cone, home: 0)
-        let bob = try world.device("bob", nat: .cone, home: 1)
-        try register("alice", "+15557001", on: alice, world: world)
-        try register("bob", "+15557002", on: bob, world: world)
-        let answering = try DuetChild(["answer", "--auto", "--profile", "bob"], home: home, namespace: bob.namespace)
-        #expect(await answering.waitForLine(containing: "waiting for a call"), "bob: \(answering.text)")
+        let (alice, answering) = try await aliceAndWaitingBob(world)
         let calling = try DuetChild(["call", "+15557002", "--profile", "alice", "--duration", "16s"], home: home, namespace: alice.namespace)
         #expect(await calling.waitForLine(containing: "hearing +15557002"), "alice: \(calling.text)")
         #expect(await answering.waitForLine(containing: "hearing +15557001"), "bob: \(answering.text)")

@@ -13,7 +13,8 @@ struct LateMapping: Sendable {
     static let maximumSends = 10
 }
 
-/// Trickled candidates (issue [1/8] §1): a call never waits for its slowest gatherer. The
+/// Trickled candidates (docs/networking.md "Candidates and checks"): a call never waits for
+/// its slowest gatherer. The
 /// offer or answer leaves with the host candidates (and the server-reflexive one if it was
 /// already known); a mapping learned afterwards goes to the peer in a `candidates` signal,
 /// sealed under the call's keys like a restart — so only once the peer can open it (the caller

@@ -208,7 +208,7 @@ public actor CallEngine {
                     await perform(call!.machine.handle(.failed(CallHandshakeError.confirmationFailed.description)))
                     return
                 }
-                await send(.confirm, Data(keys.confirmation(fromCaller: true, callID: active.callID)))
+                await post(.confirm, Data(keys.confirmation(fromCaller: true, callID: active.callID)))
                 call?.peerHasKeys = true
                 await trickleIfReady()
                 emit(.sas(keys.sas.description))
@@ -308,7 +308,7 @@ public actor CallEngine {
                 let answer = CallAnswer(calleeNonce: Data(active.localNonce), candidates: active.transport.candidates, ssrc: active.localSSRC,
                                         confirmation: Data(keys.confirmation(fromCaller: false, callID: active.callID)))
                 if let sealed = try? CallHandshake.sealAnswer(answer, callSecret: secret, associatedData: active.associatedData, callID: active.callID) {
-                    await send(.answer, sealed)
+                    await post(.answer, sealed)
                     emit(.sas(keys.sas.description))
                     call?.peerHasKeys = true
                     await trickleIfReady()
@@ -349,6 +349,13 @@ public actor CallEngine {
     func send(_ kind: CallSignal.Kind, _ payload: Data) async {
         guard let active = call else { return }
         try? await session.connection.sendCallSignal(to: active.peer, callID: active.callID, kind: kind.rawValue, payload: Array(payload))
+    }
+
+    /// Sends without waiting for the server's receipt (`ServerConnection.postCallSignal`): the
+    /// answer and the key confirmation, on the way to the first audio.
+    func post(_ kind: CallSignal.Kind, _ payload: Data) async {
+        guard let active = call else { return }
+        await session.connection.postCallSignal(to: active.peer, callID: active.callID, kind: kind.rawValue, payload: Array(payload))
     }
 
     /// Drops every secret of the call: the X3DH secret, the derived keys, the SRTP sessions.

@@ -13,6 +13,16 @@ extension ServerConnection {
         guard case .callSignalSent = try await send(.callSignal(request)) else { throw unexpected("callSignal") }
     }
 
+    /// Queues a call signal behind whatever was sent before it and does not wait for the
+    /// server's receipt (which still comes, finds nobody waiting, and is dropped): for the
+    /// signals on the way to the first audio, where waiting for the receipt held the answering
+    /// device's checks back a round trip. A signal lost with a dropped connection is as lost as
+    /// one the server dropped; nothing here tells.
+    public func postCallSignal(to: String, callID: String, kind: String, payload: [UInt8]) {
+        let request = Signaling.CallSignalRequest(to: to, callID: callID, kind: kind, payload: Base64Bytes(payload))
+        post(.callSignal(request))
+    }
+
     /// TURN credentials for the server's relay, valid for `callID` only and for minutes.
     public func relayCredentials(callID: String) async throws(ServerConnectionError) -> RelayCredentials {
         guard case let .relayCredentials(wire) = try await send(.relayCredentials(.init(callID: callID))) else {

@@ -157,6 +157,13 @@ public actor ServerConnection {
         .invalidResponse("unexpected reply to \"\(request)\"")
     }
 
+    /// Sends one request without waiting for (or keeping) its reply.
+    func post(_ message: ClientMessage) {
+        guard !isClosed, let channel else { return }
+        nextRequestID = nextRequestID == .max ? 1 : nextRequestID + 1
+        channel.send(ClientRequest(id: nextRequestID, message: message))
+    }
+
     /// Sends one request and waits for its reply; an `error` reply is thrown as `.server`.
     func send(_ message: ClientMessage) async throws(ServerConnectionError) -> ServerMessage {
         guard !isClosed else { throw .closed }
