@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// A `duet` terminal UI running in its own tmux server (a private socket), driven by
 /// `send-keys` and read with `capture-pane`, as a person at a terminal would use it.
@@ -15,10 +14,6 @@ final class TmuxSession {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else { throw TmuxMissing() }
         let command = (["env", "DUET_HOME=\(home.path)", "TERM=\(term)", "LANG=C.UTF-8", DuetCommandLine.binary.path] + arguments)
             .map { "'\($0)'" }.joined(separator: " ") + "; echo \"duet exited with status $?\""
-        Self.started.withLock { servers in
-            if servers.isEmpty { atexit { TmuxSession.killAll() } }
-            servers.insert(socket)
-        }
         try tmux(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", command])
         try tmux(["set-option", "-t", name, "remain-on-exit", "on"])
     }
@@ -80,27 +75,24 @@ final class TmuxSession {
 
     func kill() {
         _ = try? tmux(["kill-server"])
-        _ = Self.started.withLock { $0.remove(socket) }
-    }
-
-    /// The tmux servers started and not yet killed. A session a test let go without its deinit
-    /// running (held by a task still waiting) left its server — and the duet inside it — running
-    /// after the test process ended; they are killed at exit.
-    private static let started = Mutex<Set<String>>([])
-
-    private static func killAll() {
-        for socket in started.withLock({ $0 }) {
-            var pid: pid_t = 0
-            let words: [String] = ["/usr/bin/tmux", "-L", socket, "kill-server"]
-            let argv = words.map { strdup($0) } + [nil]
-            defer { argv.forEach { free($0) } }
-            guard posix_spawn(&pid, "/usr/bin/tmux", nil, nil, argv, environ) == 0 else { continue }
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) == -1, errno == EINTR {}
-        }
     }
 
     deinit { kill() }
+
+    /// Spawn attributes with an empty signal mask. The spawning thread (a Swift concurrency or
+    /// NIO thread) blocks nearly every signal, a spawned process inherits that mask, and a tmux
+    /// server that cannot receive SIGTERM or SIGCHLD never acts on `kill-server`: every TUI test
+    /// left its server, and the duet inside it, running.
+    private static func withUnblockedSignals(_ body: (UnsafePointer<posix_spawnattr_t>) -> Int32) -> Int32 {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        return body(&attributes)
+    }
 
     /// Runs the tmux client with posix_spawn and waitpid. Foundation's Process never reaped
     /// the client of `new-session -d` here (it forks the tmux server and exits), so the
@@ -118,7 +110,7 @@ final class TmuxSession {
         let argv = (["/usr/bin/tmux", "-L", socket] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/usr/bin/tmux", &actions, nil, argv, environ)
+        let spawned = Self.withUnblockedSignals { posix_spawn(&pid, "/usr/bin/tmux", &actions, $0, argv, environ) }
         guard spawned == 0 else { throw TmuxMissing() }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1, errno == EINTR {}
