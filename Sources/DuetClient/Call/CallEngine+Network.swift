@@ -301,7 +301,7 @@ extension CallEngine {
     /// Whether the interfaces' addresses changed since last looked at (nil: not time to look);
     /// `active` keeps the new ones.
     private func addressesChanged(_ active: inout ActiveCall, now: ContinuousClock.Instant) -> Bool? {
-        guard now - active.addressesCheckedAt >= MediaRestart.addressCheckInterval else { return nil }
+        guard now - active.addressesCheckedAt >= HostAddresses.checkInterval else { return nil }
         active.addressesCheckedAt = now
         let current = active.transport.hostAddresses()
         guard Set(current) != Set(active.hostAddresses) else { return false }
@@ -391,8 +391,7 @@ extension CallEngine {
         guard let restart = call?.restart, restart.sent else { return }
         call?.restart = nil
         let since = restart.lastMediaBefore ?? restart.startedAt
-        let gap = (now - since).components
-        let milliseconds = Int(gap.seconds * 1000 + gap.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = (now - since).milliseconds
         if milliseconds >= 100 { emit(.mediaResumed(gapMilliseconds: milliseconds)) }
     }
 }

@@ -31,9 +31,6 @@ struct MediaRestart: Codable, Equatable, Sendable {
         isReply = try container.decode(Bool.self, forKey: .isReply)
     }
 
-    /// How often a device checks its interfaces' addresses during a call: getifaddrs costs
-    /// microseconds, and at 1 s the wait for the look was most of the audio gap of a move.
-    static let addressCheckInterval = Duration.milliseconds(250)
     /// No media heard this long on a direct path: restart (the 4 s silence that ends a call
     /// leaves time for one restart to work).
     static let silenceBeforeRestart = Duration.milliseconds(1500)

@@ -4,6 +4,11 @@ import Glibc
 /// The addresses of this machine's interfaces that are up: where a peer on the same network,
 /// or with a route to us, can reach the media socket (host candidates, RFC 8445 §5.1.1.1).
 enum HostAddresses {
+    /// How often a call (a 1:1 call's restart watch, a leg's route) compares the interfaces'
+    /// addresses with the last ones: getifaddrs costs microseconds, and at 1 s the wait for the
+    /// look was most of the audio gap of a move.
+    static let checkInterval = Duration.milliseconds(250)
+
     /// Each interface's address once, IPv4 first (every NAT in the tested topologies is IPv4).
     /// Loopback only when `includeLoopback` (the server itself is reached over loopback: the
     /// peer is then on this machine too); link-local addresses never, as they need a scope.

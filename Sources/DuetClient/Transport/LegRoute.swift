@@ -52,8 +52,6 @@ final class LegRoute {
     static let directWait = Duration.seconds(2)
     /// The relay did not work out: UDP alone again, and the relay again in a while.
     static let relayRetry = Duration.seconds(10)
-    /// How often the interfaces' addresses are compared with the first ones.
-    static let addressCheckInterval = Duration.milliseconds(250)
 
     init(socket: MediaSocket, media: TransportAddress, relay: RelayAccess?) {
         self.socket = socket
@@ -148,7 +146,7 @@ final class LegRoute {
     /// The interfaces' addresses changed (checked once a second), or the relay's stream closed.
     private func lostWay() -> String? {
         if case let .relayed(path) = way, path.isReady, !path.isOpen { return "the relay's connection closed" }
-        guard ContinuousClock.now - addressesCheckedAt >= Self.addressCheckInterval else { return nil }
+        guard ContinuousClock.now - addressesCheckedAt >= HostAddresses.checkInterval else { return nil }
         addressesCheckedAt = .now
         let now = Set(HostAddresses.current(includeLoopback: media.isLoopback, includeIPv6: socket.carriesIPv6))
         return now == hostAddresses ? nil : "network changed"
