@@ -42,6 +42,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "DuetServer", dependencies: [
@@ -82,7 +83,7 @@ let package = Package(
         .testTarget(name: "DuetWireTests", dependencies: ["DuetWire", "DuetFuzzing"]),
         .testTarget(name: "DuetCryptoTests", dependencies: ["DuetCrypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "DuetMediaTests", dependencies: ["DuetMedia", "DuetFuzzing"], resources: [.copy("Vectors")]),
-        .testTarget(name: "DuetClientTests", dependencies: ["DuetClient", "DuetMedia", "DuetWire"]),
+        .testTarget(name: "DuetClientTests", dependencies: ["DuetClient", "DuetCrypto", "DuetMedia", "DuetWire"]),
         // Real servers on loopback driven by real clients (and the TUI's controller): client and server meet only here.
         .testTarget(name: "DuetServerTests", dependencies: [
             "DuetServer", "DuetClient", "DuetWire", "DuetCrypto", "DuetMedia", "DuetTUI", "DuetFuzzing", "DiskFaults",

@@ -12,7 +12,7 @@ import Synchronization
 /// `netchange_gap_ms`: the audio gap when Alice's device moves to another network mid-call.
 enum NetnsCallBench {
     static let roundTrip = Duration.milliseconds(40)
-    static let calls = 5
+    static let calls = 15
 
     static func run(report: BenchReport) async {
         if let reason = NetworkLab.unavailableReason {

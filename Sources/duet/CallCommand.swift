@@ -20,31 +20,45 @@ struct CallDuration: ExpressibleByArgument, Sendable {
 }
 
 /// `--turn turn:HOST:PORT --turn-user U --turn-pass P`: an external TURN server (coturn),
-/// reached over UDP and then TCP on that port, or only TCP with `?transport=tcp` (RFC 7065).
+/// reached over UDP and then TCP on that port, or only TCP with `?transport=tcp` (RFC 7065), or
+/// over TLS with `turns:HOST:PORT` and the certificate it must show (`--turn-certificate`).
 struct TURNOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Use this TURN server for the relay instead of the Duet server's (UDP, then TCP; add ?transport=tcp for TCP only).",
-                               valueName: "turn:HOST:PORT"))
+    @Option(help: ArgumentHelp("Use this TURN server for the relay instead of the Duet server's (UDP, then TCP; add ?transport=tcp for TCP only; turns: for TLS).",
+                               valueName: "turn:HOST:PORT|turns:HOST:PORT"))
     var turn: String?
     @Option(help: "TURN username (with --turn).") var turnUser: String?
     @Option(help: "TURN password (with --turn).") var turnPass: String?
-    @Option(help: ArgumentHelp("Reach the relay only this way (udp, tcp or tls; tls to the Duet server's relay only), e.g. on a network known to drop UDP.",
+    @Option(help: ArgumentHelp("The SHA-256 fingerprint of the certificate a turns: server must show, as `openssl x509 -noout -fingerprint -sha256` prints it.",
+                               valueName: "AB:CD:…"))
+    var turnCertificate: String?
+    @Option(help: ArgumentHelp("Reach the relay only this way (udp, tcp or tls), e.g. on a network known to drop UDP.",
                                valueName: "udp|tcp|tls"))
     var relayOver: RelayTransport?
 
     func validate() throws {
-        guard let turn else { return }
-        guard turnUser != nil, turnPass != nil else { throw ValidationError("--turn needs --turn-user and --turn-pass") }
-        if relayOver == .tls, turn.hasPrefix("turn") {
-            throw ValidationError("--relay-over tls works with the Duet server's own relay only in this version")
+        guard let turn else {
+            if turnCertificate != nil { throw ValidationError("--turn-certificate goes with --turn turns:HOST:PORT") }
+            return
         }
-        if turn.hasPrefix("turns:") {
-            throw ValidationError("--turn: turns: (TLS) is offered by the Duet server's own relay only in this version; use turn:HOST:PORT?transport=tcp")
+        guard turnUser != nil, turnPass != nil else { throw ValidationError("--turn needs --turn-user and --turn-pass") }
+        let tls = turn.hasPrefix("turns:")
+        if tls {
+            guard let turnCertificate else {
+                throw ValidationError("--turn turns:… needs --turn-certificate FINGERPRINT: the SHA-256 of the certificate the relay shows (`openssl x509 -noout -fingerprint -sha256 -in cert.pem` on the relay)")
+            }
+            do { _ = try CertificateFingerprint(parsing: turnCertificate) } catch { throw ValidationError("--turn-certificate: \(error)") }
+        } else if turnCertificate != nil {
+            throw ValidationError("--turn-certificate is for turns: (TLS); this relay is reached over \(turn.hasSuffix("?transport=tcp") ? "TCP" : "UDP and TCP")")
+        }
+        if let relayOver, (relayOver == .tls) != tls {
+            throw ValidationError(tls ? "--relay-over: a turns: relay is reached over TLS only" : "--relay-over tls needs --turn turns:HOST:PORT (or the Duet server's own relay)")
         }
         guard address(turn) != nil else { throw ValidationError("--turn: write turn:HOST:PORT with a host this machine can resolve, e.g. turn:198.51.100.7:3478") }
     }
 
     private func address(_ text: String) -> TransportAddress? {
-        var rest = text.hasPrefix("turn:") ? String(text.dropFirst(5)) : text
+        var rest = text
+        for scheme in ["turns:", "turn:"] where rest.hasPrefix(scheme) { rest = String(rest.dropFirst(scheme.count)) }
         if let query = rest.firstIndex(of: "?") { rest = String(rest[..<query]) }
         guard let hostPort = try? HostPort(parsing: rest) else { return nil }
         return ServerAddress.resolve(hostPort.host, port: UInt16(hostPort.port))
@@ -53,8 +67,9 @@ struct TURNOptions: ParsableArguments {
     func apply(to options: inout CallOptions) {
         if let relayOver { options.relayTransports = [relayOver] }
         if let turn, let server = address(turn), let user = turnUser, let pass = turnPass {
-            options.externalTURN = ExternalTURN(server: server, username: user, password: pass,
-                                                transports: turn.hasSuffix("?transport=tcp") ? [.tcp] : [.udp, .tcp])
+            let transports: [RelayTransport] = turn.hasPrefix("turns:") ? [.tls] : turn.hasSuffix("?transport=tcp") ? [.tcp] : [.udp, .tcp]
+            options.externalTURN = ExternalTURN(server: server, username: user, password: pass, transports: transports,
+                                                certificate: turnCertificate.flatMap { try? CertificateFingerprint(parsing: $0) })
         }
     }
 }

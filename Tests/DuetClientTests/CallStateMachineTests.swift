@@ -5,7 +5,7 @@ import Testing
 struct CallStateMachineTests {
     typealias M = CallStateMachine
 
-    @Test func callerReachesP2PAfterKeyConfirmationAndAPath() {
+    @Test func callerReachesTheRelayPathAfterKeyConfirmationAndAPath() {
         var m = M()
         #expect(m.handle(.dial(forceRelay: false)).contains(.sendOffer))
         #expect(m.state == .outgoing)
@@ -13,12 +13,25 @@ struct CallStateMachineTests {
         #expect(m.state == .connecting)
         #expect(answered.contains(.startDirectChecks))
         #expect(answered.contains(.cancelTimer(.ring)))
-        // A path alone is not enough: no media before key confirmation.
-        #expect(m.handle(.pathEstablished(.p2p)).isEmpty)
+        // A relay channel alone is not enough: no media before key confirmation.
+        #expect(m.handle(.pathEstablished(.relay(.udp))).isEmpty)
         #expect(m.state == .connecting)
         let up = m.handle(.keyConfirmed)
+        #expect(m.state == .connected(.relay(.udp)))
+        #expect(up.contains(.startMedia(.relay(.udp))))
+    }
+
+    @Test func aDirectPathConfirmsTheKeysByItself() {
+        // Its checks were authenticated under keys from the call session: the callee sends
+        // without waiting for `confirm`.
+        var m = M()
+        _ = m.handle(.offerReceived)
+        _ = m.handle(.userAccepted)
+        #expect(m.state == .connecting)
+        let up = m.handle(.pathEstablished(.p2p))
         #expect(m.state == .connected(.p2p))
         #expect(up.contains(.startMedia(.p2p)))
+        #expect(m.keyConfirmed)
     }
 
     @Test func directChecksTimingOutFallsBackToTheRelay() {
@@ -94,7 +107,7 @@ struct CallStateMachineTests {
     @Test func connectTimeoutWithoutKeyConfirmationSaysSo() {
         var m = M()
         _ = m.handle(.dial(forceRelay: false)); _ = m.handle(.answerReceived)
-        _ = m.handle(.pathEstablished(.p2p))
+        _ = m.handle(.pathEstablished(.relay(.tcp)))
         _ = m.handle(.timerFired(.connect))
         #expect(m.state == .ended(.failed("the other device never confirmed the call key")))
     }

@@ -138,10 +138,11 @@ struct ConnectivityChecksTests {
             Candidate(kind: .host, address: bobUnreachable),
         ])
         #expect(checks(in: caller.tick(now: 0)) == [bobUnreachable], "the host candidate first")
-        #expect(caller.tick(now: 0.005).isEmpty, "no second check within Ta")
-        #expect(checks(in: caller.tick(now: 0.02)) == [bob])
-        #expect(checks(in: caller.tick(now: 0.04)) == [relayed])
-        #expect(caller.tick(now: 0.06).isEmpty, "every pair is waiting for its retry")
+        #expect(caller.tick(now: 0.002).isEmpty, "no second check within Ta")
+        #expect(checks(in: caller.tick(now: 0.005)) == [bob])
+        #expect(checks(in: caller.tick(now: 0.01)) == [relayed])
+        #expect(caller.tick(now: 0.015).isEmpty, "every pair is waiting for its retry")
+        #expect(caller.isPacing)
         #expect(checks(in: caller.tick(now: 0.1)) == [bobUnreachable], "the first retry is due 100 ms after the first check")
     }
 
@@ -154,6 +155,7 @@ struct ConnectivityChecksTests {
         for step in 0..<1_000 { sent += checks(in: caller.tick(now: Double(step) * 0.02)).count }  // 20 s
         #expect(sent == ConnectivityChecks.attemptsPerAddress)
         #expect(caller.exhausted)
+        #expect(!caller.isPacing, "the engine's check clock stops")
     }
 
     @Test func aPeerCannotMakeUsCheckMoreThanTheCapOfCandidates() {

@@ -79,6 +79,25 @@ struct DeviceStoreTests {
         }
     }
 
+    /// A used one-time prekey's private half is not left anywhere in the store's files: zeroed
+    /// where it was deleted (`secure_delete`), and its older copies emptied out of the log.
+    @Test func aUsedOneTimePrekeyLeavesNoCopyOnDisk() throws {
+        let bob = try open()
+        try bob.initializeKeys()
+        let opk = try #require(try bob.oneTimePrekeysForUpload().first)
+        let privateHalf = try bob.consumeOneTimePrekey(id: opk.id) { prekey in prekey.keyPair.privateKey.withUnsafeBytes { Array($0) } }
+        try bob.eraseDeletedKeysFromLog()
+        #expect(!contains(try onDisk(location), privateHalf))
+        // Control: a prekey not yet used is on disk as is, so the search above can find one.
+        struct Kept: Error { let privateHalf: [UInt8] }
+        let kept = try #require(try bob.oneTimePrekeysForUpload().first)
+        do {
+            try bob.consumeOneTimePrekey(id: kept.id) { prekey in throw Kept(privateHalf: prekey.keyPair.privateKey.withUnsafeBytes { Array($0) }) }
+        } catch let kept as Kept {
+            #expect(contains(try onDisk(location), kept.privateHalf))
+        }
+    }
+
     @Test func aFailedUseLeavesTheOneTimePrekeyInPlace() throws {
         struct Refused: Error {}
         let store = try open()
@@ -130,14 +149,19 @@ struct DeviceStoreTests {
         let store = try open(passphrase: "pw")
         try store.initializeKeys()
         let seed = try store.identity().seed.withUnsafeBytes { Array($0) }
-        let file = try [UInt8](Data(contentsOf: location.storeFile))
-        #expect(!contains(file, seed))
+        #expect(!contains(try onDisk(location), seed))
         // Control: an unsealed store does hold its seed as is, so the search above can find one.
         let plainLocation = try ProfileLocation(name: "plain", home: home.url)
         let plain = try DeviceStore.open(plainLocation, passphrase: nil, create: true)
         try plain.initializeKeys()
         let plainSeed = try plain.identity().seed.withUnsafeBytes { Array($0) }
-        #expect(contains(try [UInt8](Data(contentsOf: plainLocation.storeFile)), plainSeed))
+        #expect(contains(try onDisk(plainLocation), plainSeed))
+    }
+
+    /// Everything the store wrote: the file and its write-ahead log (where a write sits until a checkpoint).
+    private func onDisk(_ location: ProfileLocation) throws -> [UInt8] {
+        let log = URL(fileURLWithPath: location.storeFile.path + "-wal")
+        return try [UInt8](Data(contentsOf: location.storeFile)) + ((try? [UInt8](Data(contentsOf: log))) ?? [])
     }
 
     @Test func aFileThatIsNotAStoreIsRefusedAndKept() throws {

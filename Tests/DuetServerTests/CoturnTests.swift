@@ -1,6 +1,8 @@
-import DuetClient
+@testable import DuetClient
 import DuetWire
 import Foundation
+import NIOCore
+import NIOPosix
 import Testing
 
 /// The client's TURN code against coturn, the TURN server people run: proves `RelayClient`
@@ -9,13 +11,17 @@ import Testing
 struct CoturnTests {
     static let turnserver = "/usr/bin/turnserver"
 
-    /// A coturn process on a free loopback port, killed (by its pid) when the test ends.
+    /// A coturn process on a free loopback port, killed (by its pid) when the test ends. With
+    /// `tls`, it also listens for TURN over TLS (`tlsAddress`) with a fresh self-signed
+    /// certificate whose SHA-256 fingerprint is `certificate`.
     final class Coturn: Sendable {
         let process: Process
         let address: TransportAddress
+        let tlsAddress: TransportAddress?
+        let certificate: CertificateFingerprint?
         let directory: URL
 
-        init() async throws {
+        init(tls: Bool = false) async throws {
             guard FileManager.default.isExecutableFile(atPath: CoturnTests.turnserver) else {
                 throw CoturnMissing()
             }
@@ -25,20 +31,55 @@ struct CoturnTests {
             await probe.close()
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("duet-coturn-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            process = Process()
-            process.executableURL = URL(fileURLWithPath: CoturnTests.turnserver)
-            process.arguments = [
+            var arguments = [
                 "-n", "--listening-ip", "127.0.0.1", "--listening-port", "\(port)", "--relay-ip", "127.0.0.1",
                 "--lt-cred-mech", "--user", "u:p", "--realm", "duet.test",
-                "--no-tls", "--no-dtls", "--no-cli", "--allow-loopback-peers", "--fingerprint",
+                "--no-dtls", "--no-cli", "--allow-loopback-peers", "--fingerprint",
                 "--db", directory.appendingPathComponent("turndb.sqlite").path,
                 "--pidfile", directory.appendingPathComponent("turnserver.pid").path,
                 "--log-file", directory.appendingPathComponent("turn.log").path,
             ]
+            if tls {
+                let tlsPort = try await Self.freeTCPPort()
+                let (cert, key) = (directory.appendingPathComponent("cert.pem").path, directory.appendingPathComponent("key.pem").path)
+                _ = try Self.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                                      "-subj", "/CN=turn.duet.test", "-days", "1", "-keyout", key, "-out", cert])
+                let printed = try Self.openssl(["x509", "-noout", "-fingerprint", "-sha256", "-in", cert])
+                certificate = try CertificateFingerprint(parsing: String(printed.split(separator: "=").last ?? ""))
+                arguments += ["--tls-listening-port", "\(tlsPort)", "--cert", cert, "--pkey", key]
+                tlsAddress = TransportAddress(ipv4: "127.0.0.1", port: tlsPort)
+            } else {
+                arguments.append("--no-tls")
+                (tlsAddress, certificate) = (nil, nil)
+            }
+            process = Process()
+            process.executableURL = URL(fileURLWithPath: CoturnTests.turnserver)
+            process.arguments = arguments
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
             address = TransportAddress(ipv4: "127.0.0.1", port: port)!
+        }
+
+        private static func freeTCPPort() async throws -> UInt16 {
+            let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+            let port = UInt16(channel.localAddress?.port ?? 0)
+            try await channel.close()
+            return port
+        }
+
+        /// Runs the openssl command line; its standard output.
+        private static func openssl(_ arguments: [String]) throws -> String {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+            process.arguments = arguments
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
         }
 
         /// Waits (generously) until coturn answers a STUN Binding.
@@ -111,18 +152,44 @@ struct CoturnTests {
         try await callRelayedByCoturn(callerOver: .tcp, numbers: ("+15552311", "+15552312"))
     }
 
+    /// Over coturn's TLS listener (`--turn turns:HOST:PORT --turn-certificate FINGERPRINT`): the
+    /// certificate is pinned as the Duet server's is.
+    @Test func aCallRelayedByCoturnOverTLS() async throws {
+        try await callRelayedByCoturn(callerOver: .tls, numbers: ("+15552321", "+15552322"))
+    }
+
+    /// A `turns:` relay that shows another certificate than the one named is not used, and the
+    /// device says why (a network that intercepts TLS must not get the relay's credentials).
+    @Test func aTLSRelayShowingAnotherCertificateIsNotUsed() async throws {
+        let coturn = try await Coturn(tls: true)
+        defer { coturn.stop() }
+        #expect(try await coturn.waitUntilReady(), "turnserver did not answer a STUN Binding; see its log in \(coturn.directory.path)")
+        let someoneElses = try #require(CertificateFingerprint(digest: [UInt8](repeating: 0xAB, count: 32)))
+        do {
+            _ = try await RelayLink.stream(to: try #require(coturn.tlsAddress), tls: true, pinned: someoneElses) { _ in }
+            Issue.record("a relay with another certificate was used")
+        } catch let error as RelayLinkError {
+            #expect(error.description.contains("not the one named"))
+        }
+        // Control: the certificate it does show is accepted.
+        let link = try await RelayLink.stream(to: try #require(coturn.tlsAddress), tls: true, pinned: coturn.certificate) { _ in }
+        #expect(link.isOpen)
+        link.close()
+    }
+
     /// Alice reaches coturn `callerOver`, Bob over UDP; both hear each other through it.
     func callRelayedByCoturn(callerOver transport: RelayTransport, numbers: (String, String)) async throws {
-        let coturn = try await Coturn()
+        let coturn = try await Coturn(tls: transport == .tls)
         defer { coturn.stop() }
         #expect(try await coturn.waitUntilReady(), "turnserver did not answer a STUN Binding; see its log in \(coturn.directory.path)")
         let server = try await TestServer.start()
         var options = CallOptions()
         options.forceRelay = true
-        options.externalTURN = ExternalTURN(server: coturn.address, username: "u", password: "p", transports: [transport])
+        options.externalTURN = ExternalTURN(server: transport == .tls ? try #require(coturn.tlsAddress) : coturn.address, username: "u", password: "p",
+                                            transports: [transport], certificate: coturn.certificate)
         var answering = options
         answering.autoAnswer = true
-        answering.externalTURN?.transports = [.udp]
+        answering.externalTURN = ExternalTURN(server: coturn.address, username: "u", password: "p", transports: [.udp])
         let alice = try await CallTestDevice.make(numbers.0, name: "Alice", on: server, options: options)
         let bob = try await CallTestDevice.make(numbers.1, name: "Bob", on: server, options: answering)
         try await alice.engine.place(to: bob.number)

@@ -94,4 +94,21 @@ struct CallCommandTests {
         #expect(await echo.waitForLine(containing: "keys wiped"))
         echo.kill(); tone.kill()
     }
+
+    /// `turns:` needs the certificate the relay must show, and a bad fingerprint is refused by
+    /// name, before anything is sent anywhere.
+    @Test func aTLSRelayNeedsTheCertificateItMustShow() throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let base = ["call", bob, "--profile", "alice", "--turn", "turns:198.51.100.7:5349", "--turn-user", "u", "--turn-pass", "p"]
+        let missing = try duet.run(base)
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("needs --turn-certificate"), "\(missing.stderr)")
+        let malformed = try duet.run(base + ["--turn-certificate", "AB:CD"])
+        #expect(malformed.status != 0)
+        #expect(malformed.stderr.contains("is not a SHA-256 certificate fingerprint"), "\(malformed.stderr)")
+        let notTLS = try duet.run(["call", bob, "--profile", "alice", "--turn", "turn:198.51.100.7:3478", "--turn-user", "u", "--turn-pass", "p",
+                                   "--turn-certificate", String(repeating: "AB:", count: 31) + "AB"])
+        #expect(notTLS.status != 0)
+        #expect(notTLS.stderr.contains("is for turns:"), "\(notTLS.stderr)")
+    }
 }

@@ -201,6 +201,35 @@ struct NamespacedHostTests {
         for line in (calling.lines + answering.lines) where line.contains("media back after") { print("network change: \(line)") }
     }
 
+    /// The same move on a relayed call (`--relay`): the allocation belonged to the old address,
+    /// so the device allocates again from the new one and tells the other its new relayed
+    /// address, sealed; both hear each other again through the relay, with the same keys.
+    @Test func aRelayedCallSurvivesADeviceMovingToAnotherNetwork() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let world = try world()
+        defer { world.server.stop(); world.lab.tearDown() }
+        let (alice, answering) = try await aliceAndWaitingBob(world)
+        let calling = try DuetChild(["call", "+15557002", "--profile", "alice", "--relay", "--duration", "16s"], home: home, namespace: alice.namespace)
+        #expect(await calling.waitForLine(containing: "hearing +15557002"), "alice: \(calling.text)")
+        #expect(await answering.waitForLine(containing: "hearing +15557001"), "bob: \(answering.text)")
+        let relayedBefore = calling.lines.first { $0.hasPrefix("path relay (udp) ") }
+
+        try world.moveToHotspot(alice)
+
+        #expect(await calling.waitForLine(containing: "network changed — reconnecting media"), "alice: \(calling.timeline)")
+        #expect(await calling.waitForLine(containing: "media back after"), "alice: \(calling.timeline)\nbob: \(answering.timeline)")
+        let moved = calling.lines.firstIndex { $0.contains("reconnecting media") } ?? calling.lines.count
+        #expect(await eventually(timeout: .seconds(10)) { calling.lines.dropFirst(moved).contains { $0.hasPrefix("hearing +15557002") } },
+                "alice does not hear bob after moving: \(calling.text)")
+        let heardBefore = answering.lines.count
+        #expect(await eventually(timeout: .seconds(10)) { answering.lines.dropFirst(heardBefore).contains { $0.hasPrefix("hearing +15557001") } },
+                "bob does not hear alice after she moved: \(answering.text)")
+        #expect(relayedBefore != nil, "alice: \(calling.text)")
+        #expect(await calling.waitForExit() == 0, "alice: \(calling.text)")
+        #expect(await answering.waitForExit() == 0, "bob: \(answering.text)")
+        for line in calling.lines where line.contains("media back after") { print("relayed network change: \(line)") }
+    }
+
     /// A cloud server: bound to every interface on its private address, reached at the 1:1
     /// NAT's public one, which `--public-address` names for the relay.
     @Test func aServerBehindAOneToOneNATRelaysAtItsPublicAddress() async throws {

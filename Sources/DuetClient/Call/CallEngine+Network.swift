@@ -37,20 +37,14 @@ extension CallEngine {
 
     /// One engine tick; false once the call has ended and everything is released.
     func tick() async -> Bool {
-        guard var active = call else { return false }
+        guard let active = call else { return false }
         if case .ended = active.machine.state {
             active.transport.socket.setHandler(nil)
             return false
         }
         let now = active.elapsed
-        // Connectivity checks and the relay client resend what is unanswered.
-        if var checks = active.checks {
-            let actions = checks.tick(now: now)
-            active.checks = checks
-            call = active
-            await carryOut(actions)
-        }
-        if let relay = call?.relay { await carryOut(relay.tick(now: now)) }
+        // The relay client resends what is unanswered (the checks have their own clock).
+        if let relay = active.relay { await carryOut(relay.tick(now: now)) }
         resendLateMapping()
         // Timers the state machine asked for.
         let due = (call?.timers ?? [:]).filter { $0.value <= ContinuousClock.now }.map(\.key)
@@ -61,14 +55,58 @@ extension CallEngine {
         // Media: send the frames that are due (catching up at most 3 after a stall), play one out.
         guard let current = call, case .connected = current.machine.state, let media = current.media else { return true }
         await watchNetwork()
+        await watchRelay()
         sendDueFrames()
-        if media.playout(), !current.heardFirstAudio {
-            call?.heardFirstAudio = true
-            emit(.firstAudio)
-        }
+        playOut(media)
         if let last = current.lastReport, ContinuousClock.now - last < .seconds(1) { return true }
         call?.lastReport = ContinuousClock.now
         if current.lastReport != nil { emit(.hearing(hearingReport(media.report()))) }
+        return true
+    }
+
+    /// Plays one frame out and says so when it is the call's first: on the tick, and at once
+    /// for the first packet, which would otherwise wait up to a tick to be heard.
+    private func playOut(_ media: MediaStream) {
+        if media.playout(), call?.heardFirstAudio == false {
+            call?.heardFirstAudio = true
+            emit(.firstAudio)
+        }
+    }
+
+    /// Ta (RFC 8445 §14.2): one check leaves per this interval — 5 ms, the floor §14.2 sets,
+    /// rather than its 50 ms default: a check list here holds at most 16 pairs, each given up
+    /// after `ConnectivityChecks.attemptsPerAddress`, and at the old 20 ms the server-reflexive
+    /// pair, checked after the host ones, cost a call a tick or two.
+    static let checkPace = Duration.milliseconds(5)
+
+    /// Runs the checks on their own clock while they have something to send or resend; every
+    /// change to the checks calls it again. A check due now leaves now, not at the clock's
+    /// first turn (the best pair's check is the one a call waits for).
+    func keepChecksPaced() async {
+        guard checkPacer == nil, call?.checks != nil else { return }
+        checkPacerRun += 1
+        let run = checkPacerRun
+        checkPacer = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: CallEngine.checkPace)
+                guard let self, await self.paceChecks(run: run) else { return }
+            }
+        }
+        _ = await paceChecks(run: run)
+    }
+
+    /// One step of the checks' clock `run`; false once a later run took over, or nothing is
+    /// left to send (the pacer is then forgotten in the same turn, so the next change starts
+    /// another).
+    private func paceChecks(run: Int) async -> Bool {
+        guard run == checkPacerRun, checkPacer != nil else { return false }
+        guard var checks = call?.checks, let now = call?.elapsed, checks.isPacing else {
+            checkPacer = nil
+            return false
+        }
+        let actions = checks.tick(now: now)
+        call?.checks = checks
+        await carryOut(actions)
         return true
     }
 
@@ -134,11 +172,13 @@ extension CallEngine {
             let actions = checks.receive(bytes, from: source, now: now)
             call?.checks = checks
             await carryOut(actions)
+            await keepChecksPaced()
         case .rtp:
             guard let media = call?.media else { return }
             let before = media.received
             media.receive(bytes)
             guard media.received > before else { return }
+            if call?.heardFirstAudio == false { playOut(media) }
             mediaHeard()
             if media.received % 10 == 1 {
                 await perform(call!.machine.handle(.mediaReceived))
@@ -164,54 +204,6 @@ extension CallEngine {
                 }
             }
         }
-    }
-
-    // MARK: - Relay
-
-    /// Allocates on the relay (the Duet server's, or `--turn`) and tells the peer the address:
-    /// over UDP from the call socket, or a TCP or TLS stream when UDP cannot reach the relay
-    /// (`CallTransport.RelayPlan`); each way that fails hands over to the next.
-    func startRelay() async {
-        guard let active = call, active.relay == nil else { return }
-        guard let plan = await active.transport.relay.value else {
-            emit(.warning("no relay available for this call"))
-            return
-        }
-        // The plan may have been a round trip away: the call may have ended or found its relay meanwhile.
-        guard call?.callID == active.callID, call?.relay == nil else { return }
-        let inbox = active.inbox
-        let udpReachesServer = active.transport.reflexive != nil || active.lateReflexive != nil
-        let relay = RelayPath(server: plan.server, username: plan.username, password: plan.password,
-                              transports: plan.transports(udpReachesServer: udpReachesServer),
-                              socket: active.transport.socket, pinned: { [session] in await session.connection.serverFingerprint },
-                              deliver: { inbox?.deliver($0) })
-        call?.relay = relay
-        if let peer = call?.peerRelayedAddress { _ = relay.permit(peer, now: active.elapsed) }
-        await carryOut(relay.start(now: active.elapsed))
-    }
-
-    private func carryOut(_ events: [RelayPath.Event]) async {
-        for event in events {
-            switch event {
-            case let .allocated(relayed):
-                let candidate = Candidate(kind: .relay, address: relayed)
-                if let keys = call?.keys, let isCaller = call?.isCaller, let callID = call?.callID,
-                   let payload = try? JSONEncoder().encode(candidate) {
-                    await send(.relayAddress, Data(keys.sealSignal(Array(payload), fromCaller: isCaller, callID: callID)))
-                }
-            case let .ready(transport):
-                guard case .connecting = call?.machine.state else { continue }
-                await perform(call!.machine.handle(.pathEstablished(.relay(transport))))
-            case let .warning(reason), let .failed(reason):
-                emit(.warning(reason))
-            }
-        }
-    }
-
-    /// The peer told us its relayed address: a channel to it once we are allocated.
-    func permitPeerThroughRelay() async {
-        guard let active = call, let relay = active.relay, let peer = active.peerRelayedAddress else { return }
-        await carryOut(relay.permit(peer, now: active.elapsed))
     }
 
     // MARK: - Media
@@ -300,7 +292,7 @@ extension CallEngine {
 
     /// Whether the interfaces' addresses changed since last looked at (nil: not time to look);
     /// `active` keeps the new ones.
-    private func addressesChanged(_ active: inout ActiveCall, now: ContinuousClock.Instant) -> Bool? {
+    func addressesChanged(_ active: inout ActiveCall, now: ContinuousClock.Instant) -> Bool? {
         guard now - active.addressesCheckedAt >= HostAddresses.checkInterval else { return nil }
         active.addressesCheckedAt = now
         let current = active.transport.hostAddresses()
@@ -369,6 +361,7 @@ extension CallEngine {
                                               local: active.isCaller ? keys.caller : keys.callee,
                                               remote: active.isCaller ? keys.callee : keys.caller,
                                               remoteCandidates: offered)
+            await keepChecksPaced()
         }
         guard !restart.isReply else { return }
         // This device's mapping: the one its own restart learned, else (its network did not change) the first.

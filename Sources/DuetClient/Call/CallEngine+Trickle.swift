@@ -55,7 +55,7 @@ extension CallEngine {
 
     /// Candidates the peer trickled: checked like those of its offer or answer, under the
     /// same bounds (`ConnectivityChecks.add`, `CallTransport.usable`).
-    func receiveTrickle(_ payload: [UInt8]) {
+    func receiveTrickle(_ payload: [UInt8]) async {
         guard let active = call, let keys = active.keys,
               let plain = try? keys.openSignal(payload, fromCaller: !active.isCaller, callID: active.callID),
               let decoded = try? JSONDecoder().decode(PeerCandidates.self, from: Data(plain)) else {
@@ -69,6 +69,7 @@ extension CallEngine {
         if var checks = active.checks {
             checks.add(usable)
             call?.checks = checks
+            await keepChecksPaced()
         } else {
             call?.remoteCandidates += usable.filter { candidate in !active.remoteCandidates.contains { $0.address == candidate.address } }
         }

@@ -77,6 +77,10 @@ public actor CallEngine {
     /// The call in progress, if any; everything secret hangs off it and dies with it.
     var call: ActiveCall?
     var ticker: Task<Void, Never>?
+    /// The connectivity checks' own clock while they have something to send (`keepChecksPaced`),
+    /// and which run of it is the current one.
+    var checkPacer: Task<Void, Never>?
+    var checkPacerRun = 0
     var signalPump: Task<Void, Never>?
     /// The socket the next call takes, gathered ahead (see `GatheredSocket`), and the loop
     /// that keeps it fresh.
@@ -93,6 +97,7 @@ public actor CallEngine {
     /// Starts listening for calls (and answers to ours).
     public func start() {
         guard signalPump == nil else { return }
+        Task.detached { MediaStream.prepareLibraries() }
         let signals = session.callSignals
         signalPump = Task { [weak self] in
             for await signal in signals { await self?.handle(signal) }
@@ -234,7 +239,7 @@ public actor CallEngine {
             call?.peerRelayedAddress = address.address
             await permitPeerThroughRelay()
         case .restart: await receiveRestart(signal.payload)
-        case .candidates: receiveTrickle(signal.payload)
+        case .candidates: await receiveTrickle(signal.payload)
         case .decline: await perform(call!.machine.handle(.declineReceived))
         case .busy: await perform(call!.machine.handle(.busyReceived))
         case .cancel: await perform(call!.machine.handle(.cancelReceived))
@@ -284,68 +289,6 @@ public actor CallEngine {
         }
     }
 
-    // MARK: - Carrying out the machine's actions
-
-    func perform(_ actions: [CallStateMachine.Action]) async {
-        for action in actions {
-            guard var active = call else { return }
-            switch action {
-            case let .stateChanged(state):
-                emit(.state(state))
-            case .sendOffer:
-                if let invitation = active.pendingInvitation, let payload = try? JSONEncoder().encode(invitation) {
-                    active.pendingInvitation = nil
-                    call = active
-                    do {
-                        try await session.connection.sendCallSignal(to: active.peer, callID: active.callID, kind: CallSignal.Kind.invite.rawValue, payload: Array(payload))
-                    } catch {
-                        await perform(call!.machine.handle(.failed("could not ring \(active.peer): \(error)")))
-                        return
-                    }
-                }
-            case .sendAnswer:
-                guard let keys = active.keys, let secret = active.callSecret else { continue }
-                let answer = CallAnswer(calleeNonce: Data(active.localNonce), candidates: active.transport.candidates, ssrc: active.localSSRC,
-                                        confirmation: Data(keys.confirmation(fromCaller: false, callID: active.callID)))
-                if let sealed = try? CallHandshake.sealAnswer(answer, callSecret: secret, associatedData: active.associatedData, callID: active.callID) {
-                    await post(.answer, sealed)
-                    emit(.sas(keys.sas.description))
-                    call?.peerHasKeys = true
-                    await trickleIfReady()
-                }
-            case .sendDecline: await send(.decline, Data())
-            case .sendCancel: await send(.cancel, Data())
-            case .sendHangUp: await send(.hangup, Data())
-            case .alertUser: break  // `.incoming` was emitted with the caller's details
-            case .startDirectChecks:
-                guard let keys = active.keys else { continue }
-                if active.forceRelay {
-                    await startRelay()
-                } else {
-                    active.checks = ConnectivityChecks(role: active.isCaller ? .controlling : .controlled,
-                                                       local: active.isCaller ? keys.caller : keys.callee,
-                                                       remote: active.isCaller ? keys.callee : keys.caller,
-                                                       remoteCandidates: active.transport.usable(active.remoteCandidates))
-                    call = active
-                }
-            case .startRelay:
-                await startRelay()
-            case let .startMedia(path):
-                startMedia(path)
-            case .stopMedia:
-                call?.media?.close()
-                call?.media = nil
-            case .wipeKeys:
-                wipe()
-            case let .startTimer(timer, requested):
-                let seconds = timer == .ring ? options.ringTimeout : requested
-                call?.timers[timer] = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-            case let .cancelTimer(timer):
-                call?.timers[timer] = nil
-            }
-        }
-    }
-
     func send(_ kind: CallSignal.Kind, _ payload: Data) async {
         guard let active = call else { return }
         try? await session.connection.sendCallSignal(to: active.peer, callID: active.callID, kind: kind.rawValue, payload: Array(payload))
@@ -359,7 +302,7 @@ public actor CallEngine {
     }
 
     /// Drops every secret of the call: the X3DH secret, the derived keys, the SRTP sessions.
-    private func wipe() {
+    func wipe() {
         guard var active = call else { return }
         active.media?.close()
         active.media = nil
@@ -370,6 +313,9 @@ public actor CallEngine {
         active.relay = nil
         active.transport.socket.close()
         call = active
+        // The one-time prekey an answered call used is deleted already; this takes its last
+        // copies out of the store's log too.
+        if !active.isCaller { Task.detached { [store = session.store] in try? store.eraseDeletedKeysFromLog() } }
         emit(.keysWiped)
     }
 

@@ -36,7 +36,11 @@ public struct CallStateMachine: Sendable {
         case hangUpReceived
         /// The peer proved it holds the same call secret (key confirmation checked).
         case keyConfirmed
-        /// A direct candidate pair or the relay carries authenticated packets both ways.
+        /// A direct candidate pair or the relay carries authenticated packets both ways. A
+        /// direct pair is selected only after checks carrying MESSAGE-INTEGRITY under keys
+        /// derived from the call session (`CallKeys`), so it also proves the peer holds those
+        /// keys — an implicit key confirmation that lets the callee send before `confirm`
+        /// arrives, half a round trip to the server sooner. A relay channel proves nothing.
         case pathEstablished(MediaPath)
         case timerFired(Timer)
         /// Authenticated media arrived (restarts the silence timer).
@@ -108,8 +112,7 @@ public struct CallStateMachine: Sendable {
             keyConfirmed = true
             return connectIfReady()
         case let (.connecting, .pathEstablished(path)):
-            if pendingPath == nil || path == .p2p { pendingPath = path }
-            return connectIfReady()
+            return found(path)
         case (.connecting, .timerFired(.directChecks)):
             guard pendingPath == nil, !relayRequested else { return [] }
             relayRequested = true
@@ -149,6 +152,13 @@ public struct CallStateMachine: Sendable {
         }
         return [.startDirectChecks, .startTimer(.directChecks, seconds: Self.directCheckTimeout),
                 .startTimer(.connect, seconds: Self.connectTimeout)]
+    }
+
+    /// A direct path is preferred to the relay, and confirms the keys by itself (`Event.pathEstablished`).
+    private mutating func found(_ path: MediaPath) -> [Action] {
+        if pendingPath == nil || path == .p2p { pendingPath = path }
+        if path == .p2p { keyConfirmed = true }
+        return connectIfReady()
     }
 
     /// Media starts only once keys are confirmed AND a path carries packets.

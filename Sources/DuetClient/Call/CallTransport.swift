@@ -30,6 +30,9 @@ struct CallTransport: Sendable {
         let password: String
         /// Nil: the usual order, UDP first if the server's media port answered a Binding.
         let transports: [RelayTransport]?
+        /// The certificate a TLS relay must show: the Duet server's (pinned at registration), or
+        /// the one given for an external `turns:` server.
+        let certificate: @Sendable () async -> CertificateFingerprint?
 
         /// The ways to try, once it is known whether UDP reaches the server (the Binding may
         /// have been answered after the offer or answer left).
@@ -65,13 +68,19 @@ struct CallTransport: Sendable {
         let relay: Task<RelayPlan?, Never>
         if let turn = options.externalTURN {
             credentials.cancel()
-            relay = Task { RelayPlan(server: turn.server, username: turn.username, password: turn.password, transports: options.relayTransports ?? turn.transports) }
+            // TLS to a relay whose certificate nobody named would be TLS to anyone: not tried.
+            let transports = (options.relayTransports ?? turn.transports).filter { $0 != .tls || turn.certificate != nil }
+            relay = Task {
+                RelayPlan(server: turn.server, username: turn.username, password: turn.password, transports: transports,
+                          certificate: { turn.certificate })
+            }
         } else {
             let transports = options.relayTransports
             let media = serverMedia
             relay = Task {
                 guard let issued = await credentials.value, let server = media else { return nil }
-                return RelayPlan(server: server, username: issued.username, password: issued.password, transports: transports)
+                return RelayPlan(server: server, username: issued.username, password: issued.password, transports: transports,
+                                 certificate: { await connection.serverFingerprint })
             }
         }
         socket.impair(options.inboundImpairment)
@@ -142,14 +151,16 @@ struct CallTransport: Sendable {
         socket.setHandler { datagram in
             guard datagram.source == server, let mapped = request.mapped(in: datagram.bytes) else { return }
             answer.withLock { $0 = mapped }
+            patience.wake()
         }
         defer { socket.setHandler(nil) }
         for _ in 0..<5 {
             socket.send(request.bytes, to: server)
-            for _ in 0..<10 {
+            let resendAt = ContinuousClock.now + .milliseconds(100)
+            while ContinuousClock.now < resendAt {
                 if let mapped = answer.withLock({ $0 }) { return mapped }
                 if patience.isOver { return nil }
-                try? await Task.sleep(for: .milliseconds(10))
+                await patience.sleep(until: resendAt)
             }
         }
         return answer.withLock { $0 }
@@ -158,22 +169,65 @@ struct CallTransport: Sendable {
 
 /// How long gathering may wait for the STUN Binding's answer: until it comes (half a second at
 /// most), not at all (a callee answers at once and trickles), or until something else the call
-/// waits for is there anyway (a caller's prekey bundle). The mutex guards the flag.
+/// waits for is there anyway (a caller's prekey bundle). The gatherer sleeps on it and is woken
+/// by the answer or by `end()` at once, not at its next poll. The mutex guards the flag and the
+/// sleeping gatherer.
 final class Patience: Sendable {
-    private let over: Mutex<Bool>
+    private struct State {
+        var over: Bool
+        var sleeper: CheckedContinuation<Void, Never>?
+        /// A wake-up that came while nobody slept: the next sleep returns at once.
+        var woken = false
+    }
+
+    private let state: Mutex<State>
 
     /// Waits until `end()` (or the answer, or half a second).
-    init() { over = Mutex(false) }
+    init() { state = Mutex(State(over: false)) }
 
-    private init(over: Bool) { self.over = Mutex(over) }
+    private init(over: Bool) { state = Mutex(State(over: over)) }
 
     /// Waits for the answer (half a second at most).
     static var untilAnswered: Patience { Patience() }
     /// Does not wait: what came by then is taken, the rest trickled.
     static var none: Patience { Patience(over: true) }
 
-    func end() { over.withLock { $0 = true } }
-    var isOver: Bool { over.withLock { $0 } }
+    func end() {
+        state.withLock { $0.over = true }
+        wake()
+    }
+
+    var isOver: Bool { state.withLock { $0.over } }
+
+    /// What the gatherer waits for may have come: a sleeping gatherer looks now.
+    func wake() {
+        let sleeper = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            defer { state.sleeper = nil }
+            if state.sleeper == nil { state.woken = true }
+            return state.sleeper
+        }
+        sleeper?.resume()
+    }
+
+    /// Sleeps until `wake()` or `end()`, or `deadline` at the latest.
+    func sleep(until deadline: ContinuousClock.Instant) async {
+        let alarm = Task { [weak self] in
+            try? await Task.sleep(until: deadline)
+            self?.wake()
+        }
+        defer { alarm.cancel() }
+        await withCheckedContinuation { (sleeper: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state -> Bool in
+                if state.woken {
+                    state.woken = false
+                    return true
+                }
+                state.sleeper = sleeper
+                return false
+            }
+            if now { sleeper.resume() }
+        }
+    }
 }
 
 /// A STUN Binding to the server's media port from a call socket, and the mapping its answer
@@ -203,13 +257,18 @@ public struct ExternalTURN: Sendable {
     public var username: String
     public var password: String
     /// How to reach it, in order: `turn:` tries UDP then TCP on the same port, as coturn
-    /// listens; `?transport=tcp` (RFC 7065) only TCP.
+    /// listens; `?transport=tcp` (RFC 7065) only TCP; `turns:` TLS.
     public var transports: [RelayTransport]
+    /// For TLS: the SHA-256 fingerprint of the certificate the server must show. Pinned like the
+    /// Duet server's own: a relay that shows another is not used (it could be anyone's).
+    public var certificate: CertificateFingerprint?
 
-    public init(server: TransportAddress, username: String, password: String, transports: [RelayTransport] = [.udp, .tcp]) {
+    public init(server: TransportAddress, username: String, password: String, transports: [RelayTransport] = [.udp, .tcp],
+                certificate: CertificateFingerprint? = nil) {
         self.server = server
         self.username = username
         self.password = password
         self.transports = transports
+        self.certificate = certificate
     }
 }

@@ -20,8 +20,8 @@ public struct ConnectivityChecks: Sendable {
         case selected(TransportAddress)
     }
 
-    /// Ta (RFC 8445 §14.2): at most one check leaves per this many seconds (the engine's tick).
-    public static let pacing = 0.02
+    /// Ta (RFC 8445 §14.2): at most one check leaves per this many seconds (`CallEngine.checkPace`).
+    public static let pacing = 0.005
     /// An unanswered check is resent after this, doubling up to `maximumInterval`.
     public static let firstInterval = 0.1
     public static let maximumInterval = 0.4
@@ -102,6 +102,12 @@ public struct ConnectivityChecks: Sendable {
         selected == nil && triggered.isEmpty && pairs.allSatisfy { $0.state == .failed }
     }
 
+    /// Whether `tick` may still have something to send: a check to make or resend, or the
+    /// nomination to repeat. False once a pair is selected and nominated, or every pair failed.
+    public var isPacing: Bool {
+        pendingNomination != nil || (selected == nil && !exhausted)
+    }
+
     /// Sends at most one check (or the nomination) when the pace allows.
     public mutating func tick(now: Double) -> [Action] {
         if var nomination = pendingNomination {
@@ -116,7 +122,7 @@ public struct ConnectivityChecks: Sendable {
             lastSent = now
             return [.send(nomination.bytes, to: nomination.to)]
         }
-        // Pace with a little slack: the engine's 20 ms tick wanders by a millisecond or so.
+        // Pace with a little slack: the engine's clock wanders by a fraction of a millisecond.
         guard selected == nil, now - lastSent >= Self.pacing * 0.9, let index = nextPair(now: now) else { return [] }
         let interval: Double
         let attempts: Int

@@ -61,6 +61,18 @@ final class MediaStream {
         self.wav = try wav.map { try WAVWriter(url: $0) }
     }
 
+    /// Initialises and pages in libsrtp (with its crypto backend), libopus and the voice by
+    /// making, using and dropping one of each: the first of each in a process costs several
+    /// milliseconds (about 25 ms in all, measured in `duet call`), which would otherwise fall
+    /// between a call's path being found and its first packet. Engines run it in the
+    /// background when they start.
+    static func prepareLibraries() {
+        _ = try? SRTPSession(role: .sender, masterKey: SecureBytes(randomCount: CallKeys.srtpMasterKeyCount))
+        guard var encoder = try? VoiceEncoder(number: "0"), let frame = try? encoder.nextFrame(muted: false),
+              let decoder = try? OpusDecoder() else { return }
+        _ = try? decoder.decode(frame)
+    }
+
     /// The next 20 ms of our voice (or silence when muted) as an SRTP packet.
     func nextPacket() throws -> [UInt8] {
         let payload = switch voice {

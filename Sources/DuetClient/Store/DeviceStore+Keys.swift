@@ -120,6 +120,19 @@ extension DeviceStore {
         }
     }
 
+    /// Empties the write-ahead log into the file and truncates it. With `secure_delete` a deleted
+    /// row is zeroed in the page that replaces it, but earlier copies of the page can sit in the
+    /// log until it is overwritten: after this, a used one-time prekey's private half is in
+    /// neither file. The call engine runs it when a call's keys are wiped (a sync, off the way
+    /// to the first audio).
+    public func eraseDeletedKeysFromLog() throws(DeviceStoreError) {
+        do {
+            try database.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        } catch {
+            throw .storage(path: path, reason: "\(error)")
+        }
+    }
+
     // MARK: - Rows
 
     private func insertSignedPrekey(_ prekey: SignedPrekey, _ db: Database) throws {

@@ -32,6 +32,17 @@ public final class DeviceStore: Sendable {
         do {
             var configuration = Configuration()
             configuration.label = "device-store"
+            // A write appends to the log and is synced at checkpoints, rather than syncing a
+            // rollback journal and the file on every write: about 4.5 ms a write on this
+            // machine's disk, and an answer makes two on the way to the first audio. Power lost
+            // right after a write may undo that write; the file stays consistent.
+            configuration.journalMode = .wal
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // A deleted row (a used one-time prekey's private half) is overwritten with
+                // zeros, not left behind in a free page of the file.
+                try db.execute(sql: "PRAGMA secure_delete = ON")
+            }
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             try migrator.migrate(queue)
             let vault = try queue.write { db throws -> KeyVault in

@@ -102,9 +102,18 @@ public final class MediaSocket: Sendable {
         }
     }
 
-    /// Where received datagrams go from now on (nil drops them).
+    /// Where received datagrams go from now on. While there is no handler the last few small
+    /// ones are held for the next (`HandlerBox.heldLimit`): a STUN answer that arrives between
+    /// gathering letting go of the socket and the call engine taking it is not lost — losing it
+    /// cost a call the 200 ms until its Binding was resent.
     public func setHandler(_ newHandler: Handler?) {
-        handler.state.withLock { $0.deliver = newHandler }
+        let held = handler.state.withLock { state -> [Datagram] in
+            state.deliver = newHandler
+            guard newHandler != nil else { return [] }
+            defer { state.held = [] }
+            return state.held
+        }
+        for datagram in held { newHandler?(datagram) }
     }
 
     /// Sends one datagram; errors (e.g. an unreachable port) are dropped as UDP would.
@@ -152,8 +161,13 @@ public final class MediaSocket: Sendable {
     /// handler, and the channel itself (replaced if NIO closes it): one lock, read once per
     /// datagram (50 a second per stream).
     private final class HandlerBox: Sendable {
+        /// Datagrams held while there is no handler, and the largest held.
+        static let heldLimit = 8
+        static let heldSizeLimit = 1500
+
         struct State {
             var deliver: Handler?
+            var held: [Datagram] = []
             var onlyAllowed: Set<TransportAddress>?
             var impairment: NetworkImpairment?
             var channel: (any Channel)?
@@ -177,16 +191,30 @@ public final class MediaSocket: Sendable {
             let envelope = unwrapInboundIn(data)
             // Only what delivery needs: the whole state would retain the channel per datagram too.
             let (deliver, onlyAllowed, impairment) = handler.state.withLock { ($0.deliver, $0.onlyAllowed, $0.impairment) }
-            guard let peer = TransportAddress(socketAddress: envelope.remoteAddress), let deliver else { return }
+            guard let peer = TransportAddress(socketAddress: envelope.remoteAddress) else { return }
             // A dual-stack socket names IPv4 peers in their mapped form; the rest of Duet never does.
             let source = peer.unmappedIPv4 ?? peer
             if let allowed = onlyAllowed, !allowed.contains(source) { return }
             let datagram = Datagram(bytes: Array(envelope.data.readableBytesView), source: source)
+            guard let deliver else { return hold(datagram) }
             guard let impairment else { return deliver(datagram) }
             guard Double.random(in: 0..<1) >= impairment.lossFraction else { return }
             // Each datagram is held a random time of its own, so they also arrive out of order.
             let delay = Int64.random(in: 0...max(0, impairment.maximumDelayMilliseconds))
             context.eventLoop.scheduleTask(in: .milliseconds(delay)) { deliver(datagram) }
+        }
+
+        /// Keeps `datagram` for the next handler (the oldest held goes when full), or hands it
+        /// to one set meanwhile.
+        private func hold(_ datagram: Datagram) {
+            guard datagram.bytes.count <= HandlerBox.heldSizeLimit else { return }
+            let deliver = handler.state.withLock { state -> Handler? in
+                guard state.deliver == nil else { return state.deliver }
+                if state.held.count == HandlerBox.heldLimit { state.held.removeFirst() }
+                state.held.append(datagram)
+                return nil
+            }
+            deliver?(datagram)
         }
 
         func errorCaught(context: ChannelHandlerContext, error: any Error) {

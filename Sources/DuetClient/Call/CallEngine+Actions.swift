@@ -1,0 +1,68 @@
+import DuetCrypto
+import DuetWire
+import Foundation
+
+/// The call engine carrying out what its state machine decided (`CallStateMachine.Action`):
+/// the only place the machine's decisions turn into signals, checks, relays, media and timers.
+extension CallEngine {
+    func perform(_ actions: [CallStateMachine.Action]) async {
+        for action in actions {
+            guard var active = call else { return }
+            switch action {
+            case let .stateChanged(state):
+                emit(.state(state))
+            case .sendOffer:
+                if let invitation = active.pendingInvitation, let payload = try? JSONEncoder().encode(invitation) {
+                    active.pendingInvitation = nil
+                    call = active
+                    do {
+                        try await session.connection.sendCallSignal(to: active.peer, callID: active.callID, kind: CallSignal.Kind.invite.rawValue, payload: Array(payload))
+                    } catch {
+                        await perform(call!.machine.handle(.failed("could not ring \(active.peer): \(error)")))
+                        return
+                    }
+                }
+            case .sendAnswer:
+                guard let keys = active.keys, let secret = active.callSecret else { continue }
+                let answer = CallAnswer(calleeNonce: Data(active.localNonce), candidates: active.transport.candidates, ssrc: active.localSSRC,
+                                        confirmation: Data(keys.confirmation(fromCaller: false, callID: active.callID)))
+                if let sealed = try? CallHandshake.sealAnswer(answer, callSecret: secret, associatedData: active.associatedData, callID: active.callID) {
+                    await post(.answer, sealed)
+                    emit(.sas(keys.sas.description))
+                    call?.peerHasKeys = true
+                    await trickleIfReady()
+                }
+            case .sendDecline: await send(.decline, Data())
+            case .sendCancel: await send(.cancel, Data())
+            case .sendHangUp: await send(.hangup, Data())
+            case .alertUser: break  // `.incoming` was emitted with the caller's details
+            case .startDirectChecks:
+                guard let keys = active.keys else { continue }
+                if active.forceRelay {
+                    await startRelay()
+                } else {
+                    active.checks = ConnectivityChecks(role: active.isCaller ? .controlling : .controlled,
+                                                       local: active.isCaller ? keys.caller : keys.callee,
+                                                       remote: active.isCaller ? keys.callee : keys.caller,
+                                                       remoteCandidates: active.transport.usable(active.remoteCandidates))
+                    call = active
+                    await keepChecksPaced()
+                }
+            case .startRelay:
+                await startRelay()
+            case let .startMedia(path):
+                startMedia(path)
+            case .stopMedia:
+                call?.media?.close()
+                call?.media = nil
+            case .wipeKeys:
+                wipe()
+            case let .startTimer(timer, requested):
+                let seconds = timer == .ring ? options.ringTimeout : requested
+                call?.timers[timer] = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+            case let .cancelTimer(timer):
+                call?.timers[timer] = nil
+            }
+        }
+    }
+}
