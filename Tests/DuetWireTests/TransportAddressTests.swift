@@ -8,6 +8,7 @@ struct TransportAddressTests {
         let v6 = TransportAddress(literal: "[2001:db8::1]", port: 9)
         #expect(v6?.ip == [0x20, 0x01, 0x0D, 0xB8] + [UInt8](repeating: 0, count: 11) + [1])
         #expect(v6?.ipText == "2001:db8::1")
+        #expect(v6?.description == "[2001:db8::1]:9", "shown as written, not as eight groups")
         for text in ["duet.example", "192.0.2", "fe80::1%eth0", "", "::g"] { #expect(TransportAddress(literal: text, port: 9) == nil, "\(text)") }
     }
 

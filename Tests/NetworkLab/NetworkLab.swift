@@ -139,6 +139,16 @@ public final class NetworkLab: Sendable {
             """)
     }
 
+    /// The ISP gives router `name` another outside address: the old one goes, and with it
+    /// every mapping masquerade made from it (the kernel drops them), so each flow through the
+    /// router is mapped afresh from `newAddress` — a NAT rebinding under hosts whose own
+    /// addresses do not change.
+    public func renumberRouter(_ name: String, outside newAddress: String) throws {
+        let namespace = "\(tag)-\(name)"
+        try Self.ip(["-n", namespace, "address", "flush", "dev", "eth0"])
+        try Self.ip(["-n", namespace, "address", "add", newAddress, "dev", "eth0"])
+    }
+
     /// Runs `arguments` inside `host` and returns what it printed; throws if it fails.
     @discardableResult
     public func run(_ arguments: [String], in host: Host) throws -> String {

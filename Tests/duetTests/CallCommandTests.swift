@@ -95,6 +95,26 @@ struct CallCommandTests {
         echo.kill(); tone.kill()
     }
 
+    /// A server on IPv6 only (`[::1]`): registration, signaling, the STUN Binding and the relay
+    /// all go over IPv6, and the relayed address is shown as written (`[::1]:port`). The
+    /// namespaced hosts use only the IPv4 documentation ranges, so IPv6 is tested here.
+    @Test func aCallThroughAServerOnIPv6() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let server = try ServerProcess(dataDirectory: home.appendingPathComponent("server"), listen: "[::1]:0", media: "[::1]:0")
+        defer { server.stop() }
+        #expect(server.signaling.hasPrefix("[::1]:"), "\(server.signaling)")
+        try run(["register", alice, "--profile", "alice", "--server", server.signaling])
+        try run(["register", bob, "--profile", "bob", "--server", server.signaling])
+        let answering = try DuetChild(["answer", "--auto", "--profile", "bob"], home: home)
+        #expect(await answering.waitForLine(containing: "waiting for a call"), "bob: \(answering.text)")
+        let calling = try DuetChild(["call", bob, "--profile", "alice", "--relay", "--duration", Sanitizer.callDuration(seconds: 4)], home: home)
+        #expect(await calling.waitForExit() == 0, "alice: \(calling.text)")
+        #expect(await answering.waitForExit() == 0, "bob: \(answering.text)")
+        #expect(calling.lines.contains { $0.hasPrefix("path relay (udp) [::1]:") }, "alice: \(calling.text)")
+        #expect(calling.lines.contains { $0.hasPrefix("hearing \(bob)") }, "alice: \(calling.text)")
+        #expect(answering.lines.contains { $0.hasPrefix("hearing \(alice)") }, "bob: \(answering.text)")
+    }
+
     /// `turns:` needs the certificate the relay must show, and a bad fingerprint is refused by
     /// name, before anything is sent anywhere.
     @Test func aTLSRelayNeedsTheCertificateItMustShow() throws {

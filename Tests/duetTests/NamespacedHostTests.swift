@@ -201,6 +201,31 @@ struct NamespacedHostTests {
         for line in (calling.lines + answering.lines) where line.contains("media back after") { print("network change: \(line)") }
     }
 
+    /// Alice's home router gets another outside address mid-call (a NAT rebinding; her own
+    /// addresses stay): the direct path goes silent, the call restarts its checks and finds
+    /// the new mapping; both hear again.
+    @Test func aCallSurvivesANATRebinding() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let world = try world()
+        defer { world.server.stop(); world.lab.tearDown() }
+        let (alice, answering) = try await aliceAndWaitingBob(world)
+        let calling = try DuetChild(["call", "+15557002", "--profile", "alice", "--duration", "16s"], home: home, namespace: alice.namespace)
+        #expect(await calling.waitForLine(containing: "hearing +15557002"), "alice: \(calling.text)")
+
+        try world.lab.renumberRouter("alice-router", outside: "203.0.113.24/24")
+
+        #expect(await answering.waitForLine(containing: "path p2p 203.0.113.24:"), "bob: \(answering.timeline)\nalice: \(calling.timeline)")
+        let heard = calling.lines.count
+        #expect(await eventually(timeout: .seconds(10)) { calling.lines.dropFirst(heard).contains { $0.hasPrefix("hearing +15557002") } },
+                "alice does not hear bob after her NAT rebound: \(calling.text)")
+        let bobMoved = answering.lines.firstIndex { $0.contains("path p2p 203.0.113.24:") } ?? answering.lines.count
+        #expect(await eventually(timeout: .seconds(10)) { answering.lines.dropFirst(bobMoved).contains { $0.hasPrefix("hearing +15557001") } },
+                "bob does not hear alice after her NAT rebound: \(answering.text)")
+        #expect(await calling.waitForExit() == 0, "alice: \(calling.text)")
+        #expect(await answering.waitForExit() == 0, "bob: \(answering.text)")
+        for line in (calling.lines + answering.lines) where line.contains("media back after") { print("NAT rebinding: \(line)") }
+    }
+
     /// The same move on a relayed call (`--relay`): the allocation belonged to the old address,
     /// so the device allocates again from the new one and tells the other its new relayed
     /// address, sealed; both hear each other again through the relay, with the same keys.
@@ -228,6 +253,52 @@ struct NamespacedHostTests {
         #expect(await calling.waitForExit() == 0, "alice: \(calling.text)")
         #expect(await answering.waitForExit() == 0, "bob: \(answering.text)")
         for line in calling.lines where line.contains("media back after") { print("relayed network change: \(line)") }
+    }
+
+    /// coturn on the public segment (203.0.113.50) in front instead of Duet's relay: Alice's
+    /// network drops UDP, so her checks fail and she reaches coturn over TCP
+    /// (`turn:…?transport=tcp`); Bob reaches it over UDP. Both hear each other through it.
+    @Test func aCallRelayedAcrossHostsByCoturnOverTCP() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/turnserver") else {
+            print("skipped: coturn's turnserver is not installed (make deps installs it)")
+            return
+        }
+        defer { try? FileManager.default.removeItem(at: home) }
+        let world = try world()
+        defer { world.server.stop(); world.lab.tearDown() }
+        let relayHost = try world.lab.host("coturn", on: world.internet, address: "203.0.113.50/24")
+        let directory = home.appendingPathComponent("coturn")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let coturn = Process()
+        let command = NetworkLab.command(["/usr/bin/turnserver", "-n", "--listening-ip", "203.0.113.50", "--listening-port", "3478",
+                                          "--relay-ip", "203.0.113.50", "--lt-cred-mech", "--user", "u:p", "--realm", "duet.test",
+                                          "--no-tls", "--no-dtls", "--no-cli", "--fingerprint",
+                                          "--db", directory.appendingPathComponent("turndb.sqlite").path,
+                                          "--pidfile", directory.appendingPathComponent("turnserver.pid").path,
+                                          "--log-file", directory.appendingPathComponent("turn.log").path], in: relayHost.namespace)
+        coturn.executableURL = command.executable
+        coturn.arguments = command.arguments
+        coturn.standardOutput = FileHandle.nullDevice
+        coturn.standardError = FileHandle.nullDevice
+        try coturn.run()
+        defer { if coturn.isRunning { kill(coturn.processIdentifier, SIGKILL) } }
+        #expect(await eventually(timeout: .seconds(10)) { FileManager.default.fileExists(atPath: directory.appendingPathComponent("turnserver.pid").path) })
+        let alice = try world.device("alice", nat: .cone, home: 0, blockUDP: true)
+        let bob = try world.device("bob", nat: .cone, home: 1)
+        try register("alice", "+15557001", on: alice, world: world)
+        try register("bob", "+15557002", on: bob, world: world)
+        let turn = ["--turn-user", "u", "--turn-pass", "p", "--turn"]
+        let answering = try DuetChild(["answer", "--auto", "--profile", "bob"] + turn + ["turn:203.0.113.50:3478"], home: home, namespace: bob.namespace)
+        #expect(await answering.waitForLine(containing: "waiting for a call"), "bob: \(answering.text)")
+        let calling = try DuetChild(["call", "+15557002", "--profile", "alice", "--duration", Sanitizer.callDuration(seconds: 4)]
+                                    + turn + ["turn:203.0.113.50:3478?transport=tcp"], home: home, namespace: alice.namespace)
+        #expect(await calling.waitForExit() == 0, "alice: \(calling.text)")
+        #expect(await answering.waitForExit() == 0, "bob: \(answering.text)")
+        #expect(calling.lines.contains("state connected (relay (tcp))"), "alice: \(calling.text)")
+        #expect(answering.lines.contains("state connected (relay (udp))"), "bob: \(answering.text)")
+        #expect(calling.lines.contains { $0.hasPrefix("path relay (tcp) 203.0.113.50:") }, "alice: \(calling.text)")
+        #expect(calling.lines.contains { $0.hasPrefix("hearing +15557002") }, "alice: \(calling.text)")
+        #expect(answering.lines.contains { $0.hasPrefix("hearing +15557001") }, "bob: \(answering.text)")
     }
 
     /// A cloud server: bound to every interface on its private address, reached at the 1:1
@@ -313,6 +384,38 @@ struct NamespacedHostTests {
         #expect(await calling.waitForExit() == 0, "ann: \(calling.text)")
         _ = await answering.waitForExit()
         for line in calling.lines where line.contains("media: back after") { print("group leg network change: \(line)") }
+    }
+
+    /// Ann's home router gets another outside address mid-call (a NAT rebinding: Ann's own
+    /// addresses stay as they were). The SFU knows her leg by the old mapping, which is gone;
+    /// her leg sees the media port name another address, and is rebuilt — she hears again.
+    @Test func aGroupCallMemberWhoseNATRebindsIsHeardAgain() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let world = try world()
+        defer { world.server.stop(); world.lab.tearDown() }
+        let ann = try world.device("ann", nat: .cone, home: 0)
+        let ben = try world.device("ben", nat: .cone, home: 1)
+        try register("ann", "+15557401", on: ann, world: world)
+        try register("ben", "+15557402", on: ben, world: world)
+        let created = try DuetCommandLine(home: home, namespace: ann.namespace).run(["group", "create", "Pair", "+15557402", "--profile", "ann"])
+        #expect(created.status == 0, "\(created.stdout)\(created.stderr)")
+        let answering = try DuetChild(["answer", "--auto", "--duration", "16s", "--profile", "ben"], home: home, namespace: ben.namespace)
+        #expect(await answering.waitForLine(containing: "waiting for a call"), "ben: \(answering.text)")
+        let calling = try DuetChild(["call", "Pair", "--duration", "14s", "--profile", "ann"], home: home, namespace: ann.namespace)
+        #expect(await eventually(timeout: .seconds(30)) { GroupCallCommandTests.hearsEveryone(calling, ["+15557402"]) }, "ann: \(calling.text)")
+
+        try world.lab.renumberRouter("ann-router", outside: "203.0.113.24/24")
+
+        #expect(await calling.waitForLine(containing: "moved the leg from 203.0.113.21:"), "ann: \(calling.timeline)")
+        let moved = calling.lines.firstIndex { $0.contains("moved the leg from") } ?? calling.lines.count
+        #expect(await eventually(timeout: .seconds(10)) { calling.lines.dropFirst(moved).contains { $0.hasPrefix("hearing: ") && $0.contains("+15557402 heard") } },
+                "ann does not hear ben after her NAT rebound: \(calling.text)")
+        let benLines = answering.lines.count
+        #expect(await eventually(timeout: .seconds(10)) { answering.lines.dropFirst(benLines).contains { $0.hasPrefix("hearing: ") && $0.contains("+15557401 heard") } },
+                "ben does not hear ann after her NAT rebound: \(answering.text)")
+        #expect(await calling.waitForExit() == 0, "ann: \(calling.text)")
+        _ = await answering.waitForExit()
+        for line in calling.lines where line.contains("media: back after") { print("group leg NAT rebinding: \(line)") }
     }
 
     /// A meeting whose host and guest sit behind different NATs, on a server bound to every

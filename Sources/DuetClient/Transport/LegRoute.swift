@@ -6,7 +6,11 @@ import Synchronization
 /// again after a second). If nothing at all comes back from the media port within `directWait`,
 /// the relay's credentials are asked for and the leg goes through the server's own relay over
 /// TCP, then TLS (`RelayPath`). The way is lost when the host's addresses change (the device
-/// moved) or the relay's stream closes: the leg is then rebuilt on a new socket.
+/// moved), the relay's stream closes, or — the host's addresses unchanged — the NAT in front of
+/// it starts mapping the leg to another address (a rebinding: the SFU, which knows the leg by
+/// its old address, would send to a mapping that is gone): the leg is then rebuilt on a new
+/// socket. The rebinding is seen by asking the media port again, every `rebindingCheck`, where
+/// the leg's datagrams come from.
 ///
 /// Owned by the leg (and so by the engine's actor); not thread-safe alone.
 final class LegRoute {
@@ -30,6 +34,11 @@ final class LegRoute {
     private var heardDirectly = false
     private let probe = MappingRequest()
     private var probesSent = 0
+    /// Where the media port sees the leg (the first Binding's answer), the Binding that asks
+    /// again once the leg is up, and another address an answer named.
+    private var mapping: TransportAddress?
+    private var recheck: (request: MappingRequest, sentAt: ContinuousClock.Instant)?
+    private var rebound: TransportAddress?
     /// When the relay may be tried (again): after `directWait`, and a while after it failed.
     private var relayAttemptAt: ContinuousClock.Instant
     /// The interfaces' addresses when the route was made, and when they were last looked at.
@@ -52,6 +61,8 @@ final class LegRoute {
     static let directWait = Duration.seconds(2)
     /// The relay did not work out: UDP alone again, and the relay again in a while.
     static let relayRetry = Duration.seconds(10)
+    /// How often a direct leg that is up asks where the media port sees it (36 bytes each way).
+    static let rebindingCheck = Duration.seconds(2)
 
     init(socket: MediaSocket, media: TransportAddress, relay: RelayAccess?) {
         self.socket = socket
@@ -83,7 +94,10 @@ final class LegRoute {
             return nil
         case .direct, .askingRelay:
             heardDirectly = true
-            return probe.mapped(in: datagram.bytes) == nil ? datagram.bytes : nil
+            guard let mapped = probe.mapped(in: datagram.bytes) ?? recheck?.request.mapped(in: datagram.bytes) else { return datagram.bytes }
+            if let mapping, mapped != mapping { rebound = mapped }
+            mapping = mapping ?? mapped
+            return nil
         }
     }
 
@@ -102,6 +116,13 @@ final class LegRoute {
         pending = []
         if let lost = lostWay() { return events + [.lost(lost)] }
         switch way {
+        case .direct where connected && heardDirectly:
+            if let rebound, let mapping { return events + [.lost("the NAT in front of this device moved the leg from \(mapping) to \(rebound)")] }
+            if recheck.map({ ContinuousClock.now - $0.sentAt >= Self.rebindingCheck }) ?? true {
+                let request = MappingRequest()
+                socket.send(request.bytes, to: media)
+                recheck = (request, .now)
+            }
         case .direct:
             guard !heardDirectly, !connected, let relayAccess else { break }
             if probesSent == 1, ContinuousClock.now - started >= .seconds(1) { sendProbe() }

@@ -21,11 +21,8 @@ public struct TransportAddress: Hashable, Sendable, CustomStringConvertible {
         self.init(ip: parts, port: port)
     }
 
-    public var description: String {
-        if ip.count == 4 { return ip.map(String.init).joined(separator: ".") + ":\(port)" }
-        let groups = stride(from: 0, to: 16, by: 2).map { String(UInt16(ip[$0]) << 8 | UInt16(ip[$0 + 1]), radix: 16) }
-        return "[" + groups.joined(separator: ":") + "]:\(port)"
-    }
+    /// IPv6 as RFC 5952 writes it (`[::1]:7401`, as people and other tools do), IPv4 dotted.
+    public var description: String { ip.count == 4 ? "\(ipText):\(port)" : "[\(ipText)]:\(port)" }
 
     /// RFC 8489 §14.2: the port is XORed with the cookie's top 16 bits, the address with the
     /// cookie (IPv4) or cookie ‖ transaction ID (IPv6).
