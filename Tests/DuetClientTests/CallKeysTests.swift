@@ -13,7 +13,8 @@ struct CallKeysTests {
     @Test func bothSidesDeriveTheSameKeysAndSAS() {
         let a = CallKeys(callSecret: secret, callerNonce: callerNonce, calleeNonce: calleeNonce)
         let b = CallKeys(callSecret: copy(secret), callerNonce: callerNonce, calleeNonce: calleeNonce)
-        #expect(a.sas == b.sas)
+        let reveal = SASCommitment.random().reveal
+        #expect(a.sas(reveal: reveal) == b.sas(reveal: reveal))
         #expect(a.callerToCallee.constantTimeEquals(b.callerToCallee))
         #expect(a.calleeToCaller.constantTimeEquals(b.calleeToCaller))
         #expect(!a.callerToCallee.constantTimeEquals(a.calleeToCaller))
@@ -24,7 +25,43 @@ struct CallKeysTests {
         let first = CallKeys(callSecret: secret, callerNonce: callerNonce, calleeNonce: calleeNonce)
         let replay = CallKeys(callSecret: secret, callerNonce: callerNonce, calleeNonce: calleeNonce.map { $0 ^ 1 })
         #expect(!first.callerToCallee.constantTimeEquals(replay.callerToCallee))
-        #expect(first.sas != replay.sas)
+        let reveal = SASCommitment.random().reveal
+        #expect(first.sas(reveal: reveal) != replay.sas(reveal: reveal))
+    }
+
+    /// Mallory, the server, sits in the middle of a first call (Alice and Bob have not verified
+    /// each other): a secret with each. Bob's words are fixed once he answered. She may pick the
+    /// nonce of her answer to Alice freely, and try answers until Alice's words would match
+    /// Bob's: with the words a function of what she knows, two words (2¹⁶ tries) fall to a
+    /// loop. Alice's words also mix in a value Alice committed to in her offer and reveals only
+    /// after the answer, so the match Mallory ground for her best guess of it is worth nothing.
+    @Test func aManInTheMiddleCannotGrindTheSAS() {
+        let withAlice = SecureBytes(randomCount: 32), withBob = SecureBytes(randomCount: 32)
+        let mallorysReveal = SASCommitment.random().reveal
+        let bobsWords = CallKeys(callSecret: withBob, callerNonce: callerNonce, calleeNonce: calleeNonce).sas(reveal: mallorysReveal).words
+        let alicesNonce = callerNonce.map { $0 ^ 0x5A }
+        let guess = [UInt8](repeating: 0, count: SASCommitment.revealCount)
+        var ground: [UInt8]?
+        for attempt in 0..<(1 << 20) where ground == nil {
+            let nonce = withUnsafeBytes(of: UInt32(attempt).littleEndian) { Array($0) } + [UInt8](repeating: 0, count: 28)
+            // What `CallKeys.sas(reveal:)` computes, without the keys the words do not need.
+            let session = CallKeys.session(callSecret: withAlice, callerNonce: alicesNonce, calleeNonce: nonce)
+            let words = ShortAuthenticationString(callSecret: CallKeys.sasKey(session: session), reveal: guess).words
+            if words.prefix(2) == bobsWords.prefix(2) { ground = nonce }
+        }
+        guard let ground else {
+            Issue.record("the grind itself should find two matching words within 2^20 tries")
+            return
+        }
+        // The grind works against words Mallory can compute…
+        let alice = CallKeys(callSecret: withAlice, callerNonce: alicesNonce, calleeNonce: ground)
+        #expect(alice.sas(reveal: guess).words.prefix(2) == bobsWords.prefix(2))
+        // …but Alice's words take her own value, revealed after the answer: they no longer match
+        // (by chance they would, one time in 2¹⁶).
+        let alicesReveal = SASCommitment.random()
+        #expect(alice.sas(reveal: alicesReveal.reveal).words.prefix(2) != bobsWords.prefix(2))
+        // And Alice cannot be made to reveal another value than the one she committed to.
+        #expect(!SASCommitment.opens(alicesReveal.commitment, with: guess))
     }
 
     @Test func confirmationsProveTheSameKeysAndCannotBeReflectedOrMoved() {

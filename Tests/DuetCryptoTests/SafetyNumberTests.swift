@@ -31,14 +31,24 @@ struct SafetyNumberTests {
     @Test func sasIsSharedByHoldersOfTheSameSecretOnly() {
         let secret = SecureBytes(randomCount: 32)
         let copy = secret.withUnsafeBytes { SecureBytes(copying: Array($0)) }
-        let sas = ShortAuthenticationString(callSecret: secret)
-        #expect(sas == ShortAuthenticationString(callSecret: copy))
+        let reveal = SASCommitment.random().reveal
+        let sas = ShortAuthenticationString(callSecret: secret, reveal: reveal)
+        #expect(sas == ShortAuthenticationString(callSecret: copy, reveal: reveal))
         #expect(sas.words.count == 4)
         #expect(ShortAuthenticationString.bits >= 24)
-        // Over 50 random secrets, the SAS should essentially never repeat.
-        let others = Set((0..<50).map { _ in ShortAuthenticationString(callSecret: SecureBytes(randomCount: 32)) })
+        // Over 50 random secrets, or 50 other reveals, the SAS should essentially never repeat.
+        let others = Set((0..<50).map { _ in ShortAuthenticationString(callSecret: SecureBytes(randomCount: 32), reveal: reveal) })
         #expect(!others.contains(sas))
         #expect(others.count >= 49)
+        let otherReveals = Set((0..<50).map { _ in ShortAuthenticationString(callSecret: secret, reveal: SASCommitment.random().reveal) })
+        #expect(!otherReveals.contains(sas))
+    }
+
+    @Test func aCommitmentOpensOnlyWithItsReveal() {
+        let committed = SASCommitment.random()
+        #expect(SASCommitment.opens(committed.commitment, with: committed.reveal))
+        #expect(!SASCommitment.opens(committed.commitment, with: SASCommitment.random().reveal))
+        #expect(!SASCommitment.opens(committed.commitment, with: Array(committed.reveal.dropLast())))
     }
 
     @Test func wordListHas256DistinctWords() {

@@ -47,6 +47,10 @@ struct ActiveCall {
     /// one of the host candidates already sent, as on one machine).
     var lateReflexive: TransportAddress?
     var trickleSent = false
+    /// The SAS's committed value (`SASCommitment`): the caller's own, revealed in its `confirm`;
+    /// the callee's copy of the offer's commitment, until a `confirm` opens it (then nil).
+    var sasReveal: SASCommitment?
+    var peerSASCommitment: [UInt8]?
     /// The offer's answer is out (callee) or in (caller): the peer holds the call's keys.
     var peerHasKeys = false
     var lastRestartAt: ContinuousClock.Instant?

@@ -28,7 +28,7 @@ extension CallEngine {
                                         confirmation: Data(keys.confirmation(fromCaller: false, callID: active.callID)))
                 if let sealed = try? CallHandshake.sealAnswer(answer, callSecret: secret, associatedData: active.associatedData, callID: active.callID) {
                     await post(.answer, sealed)
-                    emit(.sas(keys.sas.description))
+                    // The words come with the caller's `confirm`, which reveals its committed value.
                     call?.peerHasKeys = true
                     await trickleIfReady()
                 }

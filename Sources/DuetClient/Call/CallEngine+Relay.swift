@@ -57,6 +57,15 @@ extension CallEngine {
         guard var active = call, case .connected(.relay) = active.machine.state, let relay = active.relay else { return }
         let now = ContinuousClock.now
         if var restart = active.restart {
+            // A move is seldom one event (the new interface comes up, then the old one goes
+            // down, then the route moves): an allocation made on the way out is the old
+            // network's, so a change under the move makes another.
+            if addressesChanged(&active, now: now) == true {
+                call = active
+                await moveRelay()
+                return
+            }
+            call = active
             guard let relayed = relay.relayed, restart.sentAt.map({ now - $0 >= MediaRestart.resendInterval }) ?? true else { return }
             restart.sent = true
             restart.sentAt = now
@@ -64,9 +73,12 @@ extension CallEngine {
             announce(relayed)
             return
         }
+        // An address change moves at once (the last step of a move may come after the one
+        // before it ended); a stream that closed under an unchanged network, at most every 3 s.
         let moved = addressesChanged(&active, now: now) == true
         call = active
-        guard moved || !relay.isOpen, active.lastRestartAt.map({ now - $0 >= MediaRestart.minimumInterval }) ?? true else { return }
+        let closed = !relay.isOpen && (active.lastRestartAt.map { now - $0 >= MediaRestart.minimumInterval } ?? true)
+        guard moved || closed else { return }
         await moveRelay()
     }
 
@@ -75,9 +87,14 @@ extension CallEngine {
     /// where to send, sealed as at the start.
     private func moveRelay() async {
         guard let active = call, let old = active.relay else { return }
-        call?.restart = RestartProgress(startedAt: .now, lastMediaBefore: active.lastMediaAt)
+        if active.restart == nil {
+            call?.restart = RestartProgress(startedAt: .now, lastMediaBefore: active.lastMediaAt)
+            emit(.warning("\(RestartCause.networkChanged.rawValue) — reconnecting media"))
+        } else {
+            call?.restart?.sent = false  // the new allocation's address goes out afresh
+            call?.restart?.sentAt = nil
+        }
         call?.lastRestartAt = .now
-        emit(.warning("\(RestartCause.networkChanged.rawValue) — reconnecting media"))
         old.close(now: active.elapsed)
         call?.relay = nil
         await session.connection.networkChanged()
@@ -94,6 +111,22 @@ extension CallEngine {
         Task { [session] in
             try? await session.connection.sendCallSignal(to: peer, callID: callID, kind: CallSignal.Kind.relayAddress.rawValue, payload: sealed)
         }
+    }
+
+    /// The peer's relayed address, sealed under the call's keys (the server cannot point our
+    /// media elsewhere): a channel to it. A new one on a relayed call means the other device
+    /// moved: media gets a restart's longer silence meanwhile.
+    func receiveRelayAddress(_ payload: [UInt8]) async {
+        guard let active = call, let keys = active.keys,
+              let plain = try? keys.openSignal(payload, fromCaller: !active.isCaller, callID: active.callID),
+              let address = try? JSONDecoder().decode(Candidate.self, from: Data(plain)) else {
+            emit(.warning("ignored a relay address that did not authenticate"))
+            return
+        }
+        let moved = active.peerRelayedAddress.map { $0 != address.address } ?? false
+        call?.peerRelayedAddress = address.address
+        await permitPeerThroughRelay()
+        if moved, case .connected(.relay) = active.machine.state { await perform(call!.machine.handle(.restarting)) }
     }
 
     /// The peer told us its relayed address: a channel to it once we are allocated.

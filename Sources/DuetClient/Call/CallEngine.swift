@@ -153,12 +153,15 @@ public actor CallEngine {
         let transport = try await opening.value
         let nonce = randomBytes(CallKeys.nonceCount)
         let ssrc = UInt32.random(in: 1...UInt32.max)
-        let offer = CallOffer(callerNonce: Data(nonce), candidates: transport.candidates, ssrc: ssrc, relayOnly: relayOnly)
+        let committed = SASCommitment.random()
+        let offer = CallOffer(callerNonce: Data(nonce), sasCommitment: Data(committed.commitment), candidates: transport.candidates, ssrc: ssrc,
+                              relayOnly: relayOnly)
         let (invitation, secret, ad) = try CallHandshake.invite(identity: try store.identity(), callerNumber: ownNumber,
                                                                 bundle: bundle, callID: callID, offer: offer)
         var active = ActiveCall(callID: callID, peer: number, isCaller: true, transport: transport, callSecret: secret,
                                 associatedData: ad, localNonce: nonce, localSSRC: ssrc)
         active.pendingInvitation = invitation
+        active.sasReveal = committed
         active.lateMapping = transport.lateMapping.map { LateMapping(request: $0) }
         call = active
         startTicker()
@@ -213,31 +216,18 @@ public actor CallEngine {
                     await perform(call!.machine.handle(.failed(CallHandshakeError.confirmationFailed.description)))
                     return
                 }
-                await post(.confirm, Data(keys.confirmation(fromCaller: true, callID: active.callID)))
+                // The confirmation, and the SAS's committed value revealed now the answer is in.
+                let reveal = active.sasReveal?.reveal ?? []
+                await post(.confirm, Data(keys.confirmation(fromCaller: true, callID: active.callID) + reveal))
                 call?.peerHasKeys = true
                 await trickleIfReady()
-                emit(.sas(keys.sas.description))
+                emit(.sas(keys.sas(reveal: reveal).description))
                 await perform(call!.machine.handle(.keyConfirmed))
             } catch {
                 await perform(call!.machine.handle(.failed("\(error)")))
             }
-        case .confirm:
-            guard !active.isCaller, let keys = active.keys else { return }
-            if keys.verifyConfirmation(signal.payload, fromCaller: true, callID: active.callID) {
-                await perform(call!.machine.handle(.keyConfirmed))
-            } else {
-                await perform(call!.machine.handle(.failed(CallHandshakeError.confirmationFailed.description)))
-            }
-        case .relayAddress:
-            // Sealed under the call's keys: the server cannot point our media elsewhere.
-            guard let keys = active.keys,
-                  let plain = try? keys.openSignal(signal.payload, fromCaller: !active.isCaller, callID: active.callID),
-                  let address = try? JSONDecoder().decode(Candidate.self, from: Data(plain)) else {
-                emit(.warning("ignored a relay address that did not authenticate"))
-                return
-            }
-            call?.peerRelayedAddress = address.address
-            await permitPeerThroughRelay()
+        case .confirm: await receiveConfirmation(signal.payload)
+        case .relayAddress: await receiveRelayAddress(signal.payload)
         case .restart: await receiveRestart(signal.payload)
         case .candidates: await receiveTrickle(signal.payload)
         case .decline: await perform(call!.machine.handle(.declineReceived))
@@ -245,6 +235,21 @@ public actor CallEngine {
         case .cancel: await perform(call!.machine.handle(.cancelReceived))
         case .hangup: await perform(call!.machine.handle(.hangUpReceived))
         case .invite, .senderKey: break  // sender keys belong to group calls
+        }
+    }
+
+    /// The caller's key confirmation and its SAS's revealed value (the callee's side): the
+    /// words are shown once the value opens the offer's commitment. Once: a second `confirm`
+    /// (replayed by the server) finds the commitment used.
+    private func receiveConfirmation(_ payload: [UInt8]) async {
+        guard let active = call, !active.isCaller, let keys = active.keys, let commitment = active.peerSASCommitment else { return }
+        let (code, reveal) = (Array(payload.prefix(CallKeys.confirmationCount)), Array(payload.dropFirst(CallKeys.confirmationCount)))
+        if keys.verifyConfirmation(code, fromCaller: true, callID: active.callID), SASCommitment.opens(commitment, with: reveal) {
+            call?.peerSASCommitment = nil
+            emit(.sas(keys.sas(reveal: reveal).description))
+            await perform(call!.machine.handle(.keyConfirmed))
+        } else {
+            await perform(call!.machine.handle(.failed(CallHandshakeError.confirmationFailed.description)))
         }
     }
 
@@ -274,6 +279,7 @@ public actor CallEngine {
                                     localNonce: nonce, localSSRC: UInt32.random(in: 1...UInt32.max))
             active.keys = CallKeys(callSecret: accepted.callSecret, callerNonce: [UInt8](accepted.offer.callerNonce), calleeNonce: nonce)
             active.remoteCandidates = accepted.offer.candidates
+            active.peerSASCommitment = [UInt8](accepted.offer.sasCommitment)
             refused(accepted.offer.refusedCandidates)
             active.remoteSSRC = accepted.offer.ssrc
             active.forceRelay = accepted.offer.relayOnly || options.forceRelay

@@ -18,6 +18,8 @@ public struct CallInvitation: Codable, Equatable, Sendable {
 /// The sealed part of an invitation.
 public struct CallOffer: Codable, Equatable, Sendable {
     public var callerNonce: Data
+    /// The caller's commitment to the value its SAS mixes in, revealed in `confirm` (`SASCommitment`).
+    public var sasCommitment: Data
     public var candidates: [Candidate]
     public var ssrc: UInt32
     /// True when the caller will only use the relay (`--relay`).
@@ -25,10 +27,11 @@ public struct CallOffer: Codable, Equatable, Sendable {
     /// Why each candidate the caller sent that could not be used was refused (never sent).
     public var refusedCandidates: [String] = []
 
-    private enum CodingKeys: String, CodingKey { case callerNonce, candidates, ssrc, relayOnly }
+    private enum CodingKeys: String, CodingKey { case callerNonce, sasCommitment, candidates, ssrc, relayOnly }
 
-    public init(callerNonce: Data, candidates: [Candidate], ssrc: UInt32, relayOnly: Bool) {
+    public init(callerNonce: Data, sasCommitment: Data, candidates: [Candidate], ssrc: UInt32, relayOnly: Bool) {
         self.callerNonce = callerNonce
+        self.sasCommitment = sasCommitment
         self.candidates = candidates
         self.ssrc = ssrc
         self.relayOnly = relayOnly
@@ -37,6 +40,7 @@ public struct CallOffer: Codable, Equatable, Sendable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         callerNonce = try container.decode(Data.self, forKey: .callerNonce)
+        sasCommitment = try container.decode(Data.self, forKey: .sasCommitment)
         (candidates, refusedCandidates) = try container.decode(PeerCandidates.self, forKey: .candidates).parts
         ssrc = try container.decode(UInt32.self, forKey: .ssrc)
         relayOnly = try container.decode(Bool.self, forKey: .relayOnly)

@@ -8,15 +8,18 @@ import DuetCrypto
 ///                (16-byte AES key ‖ 14-byte salt, the AES_CM_128_HMAC_SHA1_80 master key)
 ///     confirm  = HKDF(session, "Duet key confirmation")
 ///     signals  = HKDF(session, "Duet call signals v1"): seals signals sent after the answer
-///     SAS      = from session (ShortAuthenticationString)
+///     SAS      = from HKDF(session, "Duet SAS key") and the caller's revealed value (SASCommitment)
 ///
 /// The callee's nonce makes every answered call's keys fresh even if an offer without a
 /// one-time prekey is replayed (X3DH §4.2).
 public struct CallKeys: Sendable {
     public static let nonceCount = 32
     public static let srtpMasterKeyCount = 30
+    /// Bytes of a key confirmation (HMAC-SHA256).
+    public static let confirmationCount = 32
 
-    public let sas: ShortAuthenticationString
+    /// The SAS's own key; the words also need the caller's revealed value (`sas(reveal:)`).
+    private let sasKey: SecureBytes
     /// SRTP master key ‖ salt for media the caller sends.
     public let callerToCallee: SecureBytes
     /// SRTP master key ‖ salt for media the callee sends.
@@ -28,17 +31,33 @@ public struct CallKeys: Sendable {
     private let signalKey: AEADKey
 
     public init(callSecret: SecureBytes, callerNonce: [UInt8], calleeNonce: [UInt8]) {
-        let session = try! HKDF.deriveKey(.sha256, inputKeyMaterial: callSecret, salt: callerNonce + calleeNonce,
-                                          info: Array("Duet call v1".utf8), length: 32)
+        let session = Self.session(callSecret: callSecret, callerNonce: callerNonce, calleeNonce: calleeNonce)
         func derive(_ label: String, _ length: Int) -> SecureBytes {
             try! HKDF.expand(.sha256, pseudorandomKey: session, info: Array(label.utf8), length: length)
         }
-        sas = ShortAuthenticationString(callSecret: session)
+        sasKey = Self.sasKey(session: session)
         callerToCallee = derive("Duet SRTP caller->callee", Self.srtpMasterKeyCount)
         calleeToCaller = derive("Duet SRTP callee->caller", Self.srtpMasterKeyCount)
         confirmationKey = derive("Duet key confirmation", 32)
         signalKey = try! AEADKey(derive("Duet call signals v1", AEADKey.keyCount))
         (caller, callee) = ConnectivityCredentials.derive(callSecret: session)
+    }
+
+    static func session(callSecret: SecureBytes, callerNonce: [UInt8], calleeNonce: [UInt8]) -> SecureBytes {
+        try! HKDF.deriveKey(.sha256, inputKeyMaterial: callSecret, salt: callerNonce + calleeNonce, info: Array("Duet call v1".utf8), length: 32)
+    }
+
+    /// The SAS's key alone (the rest of the keys are not needed to compute the words: a test
+    /// plays a grinding man in the middle with it, many thousand times).
+    static func sasKey(session: SecureBytes) -> SecureBytes {
+        try! HKDF.expand(.sha256, pseudorandomKey: session, info: Array("Duet SAS key".utf8), length: 32)
+    }
+
+    /// The words both screens show, once the caller's committed value is revealed: the caller
+    /// knows it from the start, the callee from the caller's `confirm` (after checking it against
+    /// the offer's commitment). Before that, nobody — a man in the middle included — can know them.
+    public func sas(reveal: [UInt8]) -> ShortAuthenticationString {
+        ShortAuthenticationString(callSecret: sasKey, reveal: reveal)
     }
 
     /// The MAC a side sends to prove it holds the same keys: over its role and the call id,

@@ -7,10 +7,11 @@ public struct ShortAuthenticationString: Hashable, Sendable, CustomStringConvert
     public static let wordCount = 4
     public let words: [String]
 
-    /// Derives the words from SK with HKDF-SHA256 under its own info string, so the SAS
-    /// reveals nothing about keys derived from SK for other purposes.
-    public init(callSecret: SecureBytes) {
-        let material = try! HKDF.deriveKey(.sha256, inputKeyMaterial: callSecret, salt: [], info: Array("Duet SAS v1".utf8), length: Self.wordCount)
+    /// Derives the words from the call's secret and the caller's revealed value (`SASCommitment`)
+    /// with HKDF-SHA256 under its own info string, so the SAS reveals nothing about keys derived
+    /// from the secret for other purposes, and nobody can compute it before the reveal.
+    public init(callSecret: SecureBytes, reveal: [UInt8]) {
+        let material = try! HKDF.deriveKey(.sha256, inputKeyMaterial: callSecret, salt: reveal, info: Array("Duet SAS v2".utf8), length: Self.wordCount)
         words = material.withUnsafeBytes { bytes in bytes.map { SASWordList.words[Int($0)] } }
     }
 

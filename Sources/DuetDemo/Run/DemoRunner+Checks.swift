@@ -141,7 +141,7 @@ extension DemoRunner {
     /// each sender's frames name only the sender-key epochs it handed to the others, none is a
     /// frame its encoder made, and played as Opus they are not its voice.
     private func sfuCarriedCiphertext() throws -> Outcome {
-        let frames = try requireWorld().wire.routed { groupCallIDs.contains($0.room) }
+        let frames = try requireWorld().wire.routed { frame in groupCallIDs.contains { frame.room == .groupCall($0) } }
         guard frames.count >= 50 else { throw DemoFailure("the SFU routed \(frames.count) group-call frames: no group call was carried") }
         let announced = announcedEpochs()
         var described: [String] = []
@@ -180,7 +180,7 @@ extension DemoRunner {
     private func serverHears(_ names: [String]) async throws -> Outcome {
         guard let meeting else { throw DemoFailure("there is no meeting") }
         let wire = try requireWorld().wire
-        guard let room = wire.firstRoom(where: { MediaWitness.meetingCode(ofRoom: $0) == meeting.link.code }) else {
+        guard let room = wire.firstRoom(where: { $0.meetingCode == meeting.link.code }) else {
             throw DemoFailure("the server routed no frame of the meeting")
         }
         var lines: [String] = []

@@ -7,7 +7,7 @@ import Synchronization
 /// early still means the same datagram later.
 final class WireLog: Sendable {
     struct Routed: Sendable {
-        let room: String
+        let room: SFURoomID
         let participant: String
         let payload: [UInt8]
     }
@@ -61,12 +61,12 @@ final class WireLog: Sendable {
     }
 
     /// The first room a kept frame was routed in that `match` picks out.
-    func firstRoom(where match: (String) -> Bool) -> String? {
+    func firstRoom(where match: (SFURoomID) -> Bool) -> SFURoomID? {
         routedFrames.withLock { $0.entries.first { match($0.room) }?.room }
     }
 
     /// The last `count` payloads `participant` sent in `room`, oldest first.
-    func lastRouted(_ count: Int, room: String, participant: String) -> [[UInt8]] {
+    func lastRouted(_ count: Int, room: SFURoomID, participant: String) -> [[UInt8]] {
         routedFrames.withLock { window in
             var found: [[UInt8]] = []
             for frame in window.entries.reversed() where frame.room == room && frame.participant == participant {

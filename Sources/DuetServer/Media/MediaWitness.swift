@@ -7,15 +7,12 @@ public struct MediaWitness: Sendable {
     /// A datagram the relay forwarded between a device and its peer (either way), as the
     /// sender wrote it, without the TURN framing.
     public var relayed: @Sendable (_ datagram: [UInt8]) -> Void
-    /// An RTP payload the SFU routed: `room` is the group call id or the meeting's room.
-    public var routed: @Sendable (_ room: String, _ participant: String, _ payload: [UInt8]) -> Void
+    /// An RTP payload the SFU routed, in a group call's or a meeting's room.
+    public var routed: @Sendable (_ room: SFURoomID, _ participant: String, _ payload: [UInt8]) -> Void
 
     public init(relayed: @escaping @Sendable ([UInt8]) -> Void,
-                routed: @escaping @Sendable (_ room: String, _ participant: String, _ payload: [UInt8]) -> Void) {
+                routed: @escaping @Sendable (_ room: SFURoomID, _ participant: String, _ payload: [UInt8]) -> Void) {
         self.relayed = relayed
         self.routed = routed
     }
-
-    /// The meeting code of a room `routed` names, or nil for a group call's room.
-    public static func meetingCode(ofRoom room: String) -> String? { MeetingSignaling.code(ofRoom: room) }
 }

@@ -17,12 +17,6 @@ struct MeetingSignaling {
     static let notAdmittedReason = "not admitted: there is no such meeting, or its host did not let you in"
     static let hostLeftReason = "the host left, which ends the meeting"
 
-    static func roomID(_ code: String) -> String { "meeting-\(code)" }
-
-    /// The meeting code of an SFU room id, if it is a meeting's.
-    static func code(ofRoom callID: String) -> String? {
-        callID.hasPrefix("meeting-") ? String(callID.dropFirst("meeting-".count)) : nil
-    }
 
     func serve(_ message: ClientMessage, key: IdentityPublicKey, source: String) async throws(DirectoryError) -> ServerMessage {
         let raw = key.rawRepresentation
@@ -97,12 +91,12 @@ struct MeetingSignaling {
         switch await context.meetings.leave(code, key: key) {
         case let .left(room, member, wasKnocking):
             if !wasKnocking {
-                context.mediaLegs.withdraw(callID: Self.roomID(code), number: member.id)
+                context.mediaLegs.withdraw(room: .meeting(code: code), number: member.id)
                 context.recordings?.participantLeft(code, participant: member.id)
             }
             await tell(room, joined: [], left: wasKnocking ? [] : [member.id], except: key)
         case let .ended(room):
-            for member in room.members { context.mediaLegs.withdraw(callID: Self.roomID(code), number: member.id) }
+            for member in room.members { context.mediaLegs.withdraw(room: .meeting(code: code), number: member.id) }
             context.recordings?.stop(code)
             for member in room.members + room.knocking where member.key != key {
                 await context.hub.send(.meetingClosed(.init(code: code, reason: Self.hostLeftReason)), toKey: member.key)
@@ -166,7 +160,7 @@ struct MeetingSignaling {
     }
 
     private func announceLeg(_ member: MeetingRegistry.Member, in code: String) throws(DirectoryError) {
-        try context.mediaLegs.announce(member.fingerprint, for: .init(callID: Self.roomID(code), number: member.id, ssrc: member.participant.ssrc))
+        try context.mediaLegs.announce(member.fingerprint, for: .init(room: .meeting(code: code), number: member.id, ssrc: member.participant.ssrc))
     }
 
     /// The reply's view with where the media goes.

@@ -17,7 +17,7 @@ import Synchronization
 final class AnnouncedLegs: Sendable {
     /// Whose a fingerprint is: a participant of a call.
     struct Leg: Hashable, Sendable {
-        let callID: String
+        let room: SFURoomID
         let number: String
         /// The one SSRC the leg may send, when signaling announced it (a meeting's participants
         /// are told whose stream is whose by SSRC, so nobody may send under another's).
@@ -54,12 +54,12 @@ final class AnnouncedLegs: Sendable {
 
     private static let taken = DirectoryError.notPermitted("that DTLS certificate fingerprint is another device's; make a new certificate")
 
-    /// Forgets every fingerprint `number` announced for `callID` (it left, vanished or was
+    /// Forgets every fingerprint `number` announced for `room` (it left, vanished or was
     /// removed from the group); the media loop drops the legs at its next datagram or tick.
-    func withdraw(callID: String, number: String) {
+    func withdraw(room: SFURoomID, number: String) {
         state.withLock { state in
             let before = state.legs.count
-            state.legs = state.legs.filter { $0.value.callID != callID || $0.value.number != number }
+            state.legs = state.legs.filter { $0.value.room != room || $0.value.number != number }
             if state.legs.count != before { state.generation &+= 1 }
         }
     }

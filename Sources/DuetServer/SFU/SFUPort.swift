@@ -41,7 +41,7 @@ struct SFUPort {
     private var seenGeneration: UInt64 = 0
     private var handshakes: [TransportAddress: Handshake] = [:]
     private var legs: [TransportAddress: Leg] = [:]
-    private var rooms: [String: SFURoom] = [:]
+    private var rooms: [SFURoomID: SFURoom] = [:]
     /// What happened to datagrams and associations, for logs and tests.
     private(set) var counts: [String: Int] = [:]
 
@@ -92,7 +92,7 @@ struct SFUPort {
     /// An SRTP (or SRTCP) datagram: routed through its leg's room, else dropped.
     mutating func receiveSRTP(_ datagram: [UInt8], from address: TransportAddress) -> [MediaOutput] {
         withdrawStaleLegs()
-        guard let leg = legs[address], let room = rooms[leg.owner.callID] else { count("SRTP from no leg"); return [] }
+        guard let leg = legs[address], let room = rooms[leg.owner.room] else { count("SRTP from no leg"); return [] }
         let deliveries = room.route(datagram, from: address)
         if deliveries.isEmpty { count("SRTP not forwarded") }
         return deliveries.map { .sendToClient($0.to, $0.bytes) }
@@ -113,9 +113,6 @@ struct SFUPort {
         }
         return outputs
     }
-
-    /// Who is in each room's media, by call id (tests and logs).
-    var roomParticipants: [String: [String]] { rooms.mapValues(\.participants) }
 
     // MARK: -
 
@@ -149,7 +146,7 @@ struct SFUPort {
         // The same certificate from a new address (the device's NAT mapping moved, or it
         // reconnected): the old leg goes.
         for (other, leg) in legs where leg.fingerprint == keys.peerFingerprint { removeLeg(at: other) }
-        let room = rooms[owner.callID] ?? makeRoom(owner.callID)
+        let room = rooms[owner.room] ?? makeRoom(owner.room)
         do {
             // The room decrypts with what the device sends with (our remoteSending) and
             // encrypts with what it receives with (our localSending).
@@ -159,17 +156,17 @@ struct SFUPort {
             count("SRTP set-up failed")
             return
         }
-        rooms[owner.callID] = room
+        rooms[owner.room] = room
         legs[address] = Leg(endpoint: handshake.endpoint, owner: owner, fingerprint: keys.peerFingerprint)
         count("legs admitted")
     }
 
     /// A new room; a meeting's room hands its decrypted frames to the recordings, and every
     /// room shows its frames to the witness, if there is one.
-    private func makeRoom(_ callID: String) -> SFURoom {
+    private func makeRoom(_ id: SFURoomID) -> SFURoom {
         let room = SFURoom()
         let recording = recordings.flatMap { recordings in
-            MeetingSignaling.code(ofRoom: callID).map { code in
+            id.meetingCode.map { code in
                 { @Sendable (participant: String, packet: RTPPacket) in recordings.receive(code, participant: participant, packet: packet) }
             }
         }
@@ -177,7 +174,7 @@ struct SFUPort {
         if recording != nil || witness != nil {
             room.onFrame = { participant, packet in
                 recording?(participant, packet)
-                witness?.routed(callID, participant, packet.payload)
+                witness?.routed(id, participant, packet.payload)
             }
         }
         return room
@@ -196,9 +193,9 @@ struct SFUPort {
     }
 
     private mutating func removeLeg(at address: TransportAddress) {
-        guard let leg = legs.removeValue(forKey: address), let room = rooms[leg.owner.callID] else { return }
+        guard let leg = legs.removeValue(forKey: address), let room = rooms[leg.owner.room] else { return }
         room.leave(address: address)
-        if room.isEmpty { rooms[leg.owner.callID] = nil }
+        if room.isEmpty { rooms[leg.owner.room] = nil }
     }
 
     /// A DTLS handshake record (22) carrying a ClientHello (1) in epoch 0: the only datagram

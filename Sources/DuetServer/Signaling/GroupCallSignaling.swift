@@ -41,7 +41,7 @@ struct GroupCallSignaling {
             return .groupCall(withMedia(call))
         case let .leaveGroupCall(request):
             guard let call = await calls.leave(request.callID, number: number) else { throw .unknownCall(request.callID) }
-            context.mediaLegs.withdraw(callID: call.callID, number: number)
+            context.mediaLegs.withdraw(room: .groupCall(call.callID), number: number)
             await announce(call, joined: [], left: [number], by: number)
             return .groupCall(call)
         default:
@@ -65,9 +65,9 @@ struct GroupCallSignaling {
     /// afterwards: if `number` is no longer in it, the announcement is withdrawn here.
     private func announceLeg(_ fingerprint: DTLSFingerprint?, callID: String, number: String) async throws(DirectoryError) {
         guard let fingerprint else { return }
-        try context.mediaLegs.announce(fingerprint, for: .init(callID: callID, number: number))
+        try context.mediaLegs.announce(fingerprint, for: .init(room: .groupCall(callID), number: number))
         if await context.groupCalls.call(callID)?.participants.contains(number) != true {
-            context.mediaLegs.withdraw(callID: callID, number: number)
+            context.mediaLegs.withdraw(room: .groupCall(callID), number: number)
         }
     }
 
@@ -90,7 +90,7 @@ struct GroupCallSignaling {
     /// A device went offline, or left the group: it leaves its rooms, and the others are told.
     func drop(_ number: String, fromGroup groupID: String? = nil) async {
         for call in await context.groupCalls.leaveAll(number, inGroup: groupID) {
-            context.mediaLegs.withdraw(callID: call.callID, number: number)
+            context.mediaLegs.withdraw(room: .groupCall(call.callID), number: number)
             await announce(call, joined: [], left: [number], by: number)
         }
     }
