@@ -17,7 +17,6 @@ struct MeetingSignaling {
     static let notAdmittedReason = "not admitted: there is no such meeting, or its host did not let you in"
     static let hostLeftReason = "the host left, which ends the meeting"
 
-
     func serve(_ message: ClientMessage, key: IdentityPublicKey, source: String) async throws(DirectoryError) -> ServerMessage {
         let raw = key.rawRepresentation
         switch message {
