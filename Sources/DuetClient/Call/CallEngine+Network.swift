@@ -342,11 +342,7 @@ extension CallEngine {
     /// The peer's restart (or its reply to ours): check its new candidates, answer once.
     func receiveRestart(_ payload: [UInt8]) async {
         guard let active = call, let keys = active.keys, case .connected(.p2p) = active.machine.state else { return }
-        guard let plain = try? keys.openSignal(payload, fromCaller: !active.isCaller, callID: active.callID),
-              let restart = try? JSONDecoder().decode(MediaRestart.self, from: Data(plain)) else {
-            emit(.warning("ignored a restart that did not authenticate"))
-            return
-        }
+        guard let restart = openSealed(payload, as: MediaRestart.self, naming: "a restart") else { return }
         guard restart.generation > active.peerRestartGeneration else { return }  // replayed or stale
         call?.peerRestartGeneration = restart.generation
         if restart.isReply { call?.restart?.answered = true }

@@ -117,12 +117,7 @@ extension CallEngine {
     /// media elsewhere): a channel to it. A new one on a relayed call means the other device
     /// moved: media gets a restart's longer silence meanwhile.
     func receiveRelayAddress(_ payload: [UInt8]) async {
-        guard let active = call, let keys = active.keys,
-              let plain = try? keys.openSignal(payload, fromCaller: !active.isCaller, callID: active.callID),
-              let address = try? JSONDecoder().decode(Candidate.self, from: Data(plain)) else {
-            emit(.warning("ignored a relay address that did not authenticate"))
-            return
-        }
+        guard let active = call, let address = openSealed(payload, as: Candidate.self, naming: "a relay address") else { return }
         let moved = active.peerRelayedAddress.map { $0 != address.address } ?? false
         call?.peerRelayedAddress = address.address
         await permitPeerThroughRelay()

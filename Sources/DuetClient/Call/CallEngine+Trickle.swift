@@ -56,12 +56,7 @@ extension CallEngine {
     /// Candidates the peer trickled: checked like those of its offer or answer, under the
     /// same bounds (`ConnectivityChecks.add`, `CallTransport.usable`).
     func receiveTrickle(_ payload: [UInt8]) async {
-        guard let active = call, let keys = active.keys,
-              let plain = try? keys.openSignal(payload, fromCaller: !active.isCaller, callID: active.callID),
-              let decoded = try? JSONDecoder().decode(PeerCandidates.self, from: Data(plain)) else {
-            emit(.warning("ignored trickled candidates that did not authenticate"))
-            return
-        }
+        guard let active = call, let decoded = openSealed(payload, as: PeerCandidates.self, naming: "trickled candidates") else { return }
         let (candidates, refusedReasons) = decoded.parts
         refused(refusedReasons)
         let usable = active.transport.usable(candidates)

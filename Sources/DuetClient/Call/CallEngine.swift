@@ -238,6 +238,19 @@ public actor CallEngine {
         }
     }
 
+    /// A signal the peer sealed under the call's keys (relay address, restart, trickled
+    /// candidates), opened and decoded; nil, with a warning, when it does not authenticate
+    /// or decode — the server that forwards it can neither read nor forge one.
+    func openSealed<T: Decodable>(_ payload: [UInt8], as type: T.Type, naming what: String) -> T? {
+        guard let active = call, let keys = active.keys,
+              let plain = try? keys.openSignal(payload, fromCaller: !active.isCaller, callID: active.callID),
+              let value = try? JSONDecoder().decode(type, from: Data(plain)) else {
+            emit(.warning("ignored \(what) that did not authenticate"))
+            return nil
+        }
+        return value
+    }
+
     /// The caller's key confirmation and its SAS's revealed value (the callee's side): the
     /// words are shown once the value opens the offer's commitment. Once: a second `confirm`
     /// (replayed by the server) finds the commitment used.

@@ -21,19 +21,7 @@ struct MeetingSignaling {
         let raw = key.rawRepresentation
         switch message {
         case let .createMeeting(request):
-            let member = try await member(key, name: request.name, fingerprint: request.dtlsFingerprint, ssrc: request.ssrc)
-            let code = MeetingCodeGenerator.make()
-            // The recorder first: a meeting asked for recorded that cannot be is refused whole,
-            // rather than made with a REC badge over nothing.
-            if request.record { try startRecording(code) }
-            let room = await context.meetings.create(code: code, host: member, open: request.open, record: request.record)
-            do throws(DirectoryError) { try announceLeg(member, in: code) } catch {
-                _ = await context.meetings.leave(code, key: raw)
-                context.recordings?.stop(code)
-                throw error
-            }
-            context.logger.info("meeting created", metadata: ["code": "\(room.code)", "open": "\(request.open)"])
-            return .meeting(withMedia(room.view(for: raw)))
+            return try await create(request, key: key)
         case let .joinMeeting(request):
             if let wait = context.joinLimiter.attempt(from: source) { throw .rateLimited(retryAfterSeconds: wait) }
             let member = try await member(key, name: request.name, fingerprint: request.dtlsFingerprint, ssrc: request.ssrc)
@@ -156,6 +144,24 @@ struct MeetingSignaling {
     /// comes back, and no guest can take another's id without its key.
     static func guestID(for key: IdentityPublicKey) -> String {
         "guest-\(key.shortFingerprint.filter(\.isHexDigit).prefix(8).lowercased())"
+    }
+
+    /// A new meeting with `key` as its host (and its recorder first, when asked for).
+    private func create(_ request: Signaling.CreateMeeting, key: IdentityPublicKey) async throws(DirectoryError) -> ServerMessage {
+        let raw = key.rawRepresentation
+        let member = try await member(key, name: request.name, fingerprint: request.dtlsFingerprint, ssrc: request.ssrc)
+        let code = MeetingCodeGenerator.make()
+        // The recorder first: a meeting asked for recorded that cannot be is refused whole,
+        // rather than made with a REC badge over nothing.
+        if request.record { try startRecording(code) }
+        let room = await context.meetings.create(code: code, host: member, open: request.open, record: request.record)
+        do throws(DirectoryError) { try announceLeg(member, in: code) } catch {
+            _ = await context.meetings.leave(code, key: raw)
+            context.recordings?.stop(code)
+            throw error
+        }
+        context.logger.info("meeting created", metadata: ["code": "\(room.code)", "open": "\(request.open)"])
+        return .meeting(withMedia(room.view(for: raw)))
     }
 
     private func announceLeg(_ member: MeetingRegistry.Member, in code: String) throws(DirectoryError) {
