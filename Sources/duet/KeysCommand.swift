@@ -75,7 +75,7 @@ extension Duet.Keys {
             let store = try options.openStore(create: false)
             let previous = try store.currentSignedPrekey()
             let next = try store.rotateSignedPrekey()
-            print("signed prekey #\(next.id) created; #\(previous.id) kept for calls already being set up")
+            print("signed prekey #\(next.id) created; #\(previous.id) kept for calls already being set up; the server gets #\(next.id) the next time this profile connects")
         }
     }
 }

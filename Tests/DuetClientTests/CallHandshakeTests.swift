@@ -28,17 +28,20 @@ struct CallHandshakeTests {
     }
 
     @Test func fullExchangeAgreesOnKeysAndConsumesTheOneTimePrekey() throws {
-        let (invitation, callerSecret, callerAD) = try CallHandshake.invite(identity: alice, callerNumber: "+100", bundle: bundle(withOneTime: true), callID: "c1", offer: offer)
+        let (invitation, callerSecret, callerAD, ephemeral) = try CallHandshake.invite(identity: alice, callerNumber: "+100", bundle: bundle(withOneTime: true), callID: "c1", offer: offer)
         let accepted = try CallHandshake.accept(invitation, store: bob)
         #expect(accepted.offer == offer)
         #expect(accepted.callerIdentity == alice.publicKey)
         #expect(try bob.oneTimePrekeyCount() == 99)
         let calleeNonce = Data(repeating: 2, count: 32)
-        let calleeKeys = CallKeys(callSecret: accepted.callSecret, callerNonce: [UInt8](offer.callerNonce), calleeNonce: [UInt8](calleeNonce))
-        let answer = CallAnswer(calleeNonce: calleeNonce, candidates: [], ssrc: 7, confirmation: Data(calleeKeys.confirmation(fromCaller: false, callID: "c1")))
+        let (calleeKeys, calleeEphemeral) = try CallHandshake.calleeKeys(callSecret: accepted.callSecret, invitation: invitation,
+                                                                         callerNonce: [UInt8](offer.callerNonce), calleeNonce: [UInt8](calleeNonce))
+        let answer = CallAnswer(calleeNonce: calleeNonce, calleeEphemeralKey: Data(calleeEphemeral.rawRepresentation), candidates: [], ssrc: 7,
+                                confirmation: Data(calleeKeys.confirmation(fromCaller: false, callID: "c1")))
         let sealed = try CallHandshake.sealAnswer(answer, callSecret: accepted.callSecret, associatedData: accepted.associatedData, callID: "c1")
         let opened = try CallHandshake.openAnswer(sealed, callSecret: callerSecret, associatedData: callerAD, callID: "c1")
-        let callerKeys = CallKeys(callSecret: callerSecret, callerNonce: [UInt8](offer.callerNonce), calleeNonce: [UInt8](opened.calleeNonce))
+        let callerKeys = try CallHandshake.callerKeys(callSecret: callerSecret, ephemeral: ephemeral, answer: opened, callerNonce: [UInt8](offer.callerNonce))
+        #expect(callerKeys.callerToCallee.constantTimeEquals(calleeKeys.callerToCallee))
         #expect(callerKeys.verifyConfirmation([UInt8](opened.confirmation), fromCaller: false, callID: "c1"))
         #expect(callerKeys.sas(reveal: committed.reveal) == calleeKeys.sas(reveal: committed.reveal))
         #expect(SASCommitment.opens([UInt8](accepted.offer.sasCommitment), with: committed.reveal))
@@ -47,7 +50,7 @@ struct CallHandshakeTests {
     }
 
     @Test func aTamperedOfferLeavesTheOneTimePrekeyInPlace() throws {
-        let (invitation, _, _) = try CallHandshake.invite(identity: alice, callerNumber: "+100", bundle: bundle(withOneTime: true), callID: "c1", offer: offer)
+        let (invitation, _, _, _) = try CallHandshake.invite(identity: alice, callerNumber: "+100", bundle: bundle(withOneTime: true), callID: "c1", offer: offer)
         var sealed = [UInt8](invitation.sealedOffer); sealed[sealed.count - 1] ^= 1
         let tampered = CallInvitation(callID: invitation.callID, callerNumber: invitation.callerNumber, callerIdentityKey: invitation.callerIdentityKey,
                                       ephemeralKey: invitation.ephemeralKey, signedPrekeyID: invitation.signedPrekeyID,
@@ -63,7 +66,7 @@ struct CallHandshakeTests {
     }
 
     @Test func aServerThatSwapsTheCallersIdentityBreaksTheOffer() throws {
-        let (invitation, _, _) = try CallHandshake.invite(identity: alice, callerNumber: "+100", bundle: bundle(withOneTime: false), callID: "c1", offer: offer)
+        let (invitation, _, _, _) = try CallHandshake.invite(identity: alice, callerNumber: "+100", bundle: bundle(withOneTime: false), callID: "c1", offer: offer)
         let mallory = IdentityKeyPair.generate()
         let swapped = CallInvitation(callID: invitation.callID, callerNumber: invitation.callerNumber, callerIdentityKey: Data(mallory.publicKey.rawRepresentation),
                                      ephemeralKey: invitation.ephemeralKey, signedPrekeyID: invitation.signedPrekeyID,
@@ -72,17 +75,53 @@ struct CallHandshakeTests {
     }
 
     @Test func withoutAOneTimePrekeyTheCallStillWorks() throws {
-        let (invitation, callerSecret, _) = try CallHandshake.invite(identity: alice, callerNumber: "+100", bundle: bundle(withOneTime: false), callID: "c1", offer: offer)
+        let (invitation, callerSecret, _, _) = try CallHandshake.invite(identity: alice, callerNumber: "+100", bundle: bundle(withOneTime: false), callID: "c1", offer: offer)
         #expect(invitation.oneTimePrekeyID == nil)
         let accepted = try CallHandshake.accept(invitation, store: bob)
         #expect(accepted.callSecret.constantTimeEquals(callerSecret))
         #expect(try bob.oneTimePrekeyCount() == 100)
     }
 
+    /// Forward secrecy without a one-time prekey: the server hands out Bob's bundle without one,
+    /// records the invitation and the sealed answer, and later reads Bob's device store (identity
+    /// and signed prekey). That rebuilds SK and opens the answer — but the call's keys also take
+    /// a DH of two ephemeral keys whose private halves are gone, so nothing it can compute from
+    /// what it holds — SK with any DH of a stored private key and a public key on the wire — is
+    /// the key the media went under.
+    @Test func aCallWithoutAOneTimePrekeyCannotBeReadLaterFromTheCalleesStore() throws {
+        let (invitation, callerSecret, callerAD, ephemeral) = try CallHandshake.invite(identity: alice, callerNumber: "+100",
+                                                                                       bundle: bundle(withOneTime: false), callID: "c1", offer: offer)
+        let accepted = try CallHandshake.accept(invitation, store: bob)
+        let calleeNonce = [UInt8](repeating: 2, count: 32)
+        let (calleeKeys, calleeEphemeral) = try CallHandshake.calleeKeys(callSecret: accepted.callSecret, invitation: invitation,
+                                                                         callerNonce: [UInt8](offer.callerNonce), calleeNonce: calleeNonce)
+        let answer = CallAnswer(calleeNonce: Data(calleeNonce), calleeEphemeralKey: Data(calleeEphemeral.rawRepresentation), candidates: [], ssrc: 7,
+                                confirmation: Data(calleeKeys.confirmation(fromCaller: false, callID: "c1")))
+        let sealed = try CallHandshake.sealAnswer(answer, callSecret: accepted.callSecret, associatedData: accepted.associatedData, callID: "c1")
+        let media = try CallHandshake.callerKeys(callSecret: callerSecret, ephemeral: ephemeral,
+                                                 answer: try CallHandshake.openAnswer(sealed, callSecret: callerSecret, associatedData: callerAD, callID: "c1"),
+                                                 callerNonce: [UInt8](offer.callerNonce)).callerToCallee
+
+        // Later, with Bob's store and the recorded signals:
+        let rebuilt = try CallHandshake.accept(invitation, store: bob)
+        #expect(rebuilt.callSecret.constantTimeEquals(callerSecret), "the store alone rebuilds SK")
+        let opened = try CallHandshake.openAnswer(sealed, callSecret: rebuilt.callSecret, associatedData: rebuilt.associatedData, callID: "c1")
+        let stored = [try bob.identity().agreementKeyPair, try bob.currentSignedPrekey().keyPair]
+        let onTheWire = [try X25519PublicKey(rawRepresentation: [UInt8](invitation.ephemeralKey)),
+                         try X25519PublicKey(rawRepresentation: [UInt8](opened.calleeEphemeralKey)), alice.publicKey.agreementKey]
+        var contributions: [SecureBytes] = []
+        for pair in stored { for key in onTheWire { contributions.append(try pair.sharedSecret(with: key)) } }
+        for contribution in contributions {
+            let attempt = CallKeys(callSecret: rebuilt.callSecret, ephemeralSecret: contribution, callerNonce: [UInt8](offer.callerNonce),
+                                   calleeNonce: [UInt8](opened.calleeNonce))
+            #expect(!attempt.callerToCallee.constantTimeEquals(media))
+        }
+    }
+
     @Test func callKeysAreReleasedWithTheirOwner() throws {
         weak var srtp: SecureBytes?
         do {
-            let keys = CallKeys(callSecret: SecureBytes(randomCount: 32), callerNonce: [1], calleeNonce: [2])
+            let keys = CallKeys(callSecret: SecureBytes(randomCount: 32), ephemeralSecret: SecureBytes(randomCount: 32), callerNonce: [1], calleeNonce: [2])
             srtp = keys.callerToCallee
             #expect(srtp != nil)
         }

@@ -5,14 +5,15 @@ import Testing
 @Suite("Call keys")
 struct CallKeysTests {
     let secret = SecureBytes(randomCount: 32)
+    let ephemeral = SecureBytes(randomCount: 32)
     let callerNonce = (0..<32).map { _ in UInt8.random(in: 0...255) }
     let calleeNonce = (0..<32).map { _ in UInt8.random(in: 0...255) }
 
     func copy(_ s: SecureBytes) -> SecureBytes { s.withUnsafeBytes { SecureBytes(copying: Array($0)) } }
 
     @Test func bothSidesDeriveTheSameKeysAndSAS() {
-        let a = CallKeys(callSecret: secret, callerNonce: callerNonce, calleeNonce: calleeNonce)
-        let b = CallKeys(callSecret: copy(secret), callerNonce: callerNonce, calleeNonce: calleeNonce)
+        let a = CallKeys(callSecret: secret, ephemeralSecret: ephemeral, callerNonce: callerNonce, calleeNonce: calleeNonce)
+        let b = CallKeys(callSecret: copy(secret), ephemeralSecret: copy(ephemeral), callerNonce: callerNonce, calleeNonce: calleeNonce)
         let reveal = SASCommitment.random().reveal
         #expect(a.sas(reveal: reveal) == b.sas(reveal: reveal))
         #expect(a.callerToCallee.constantTimeEquals(b.callerToCallee))
@@ -22,8 +23,8 @@ struct CallKeysTests {
     }
 
     @Test func aReplayedOfferWithAFreshCalleeNonceGivesFreshKeys() {
-        let first = CallKeys(callSecret: secret, callerNonce: callerNonce, calleeNonce: calleeNonce)
-        let replay = CallKeys(callSecret: secret, callerNonce: callerNonce, calleeNonce: calleeNonce.map { $0 ^ 1 })
+        let first = CallKeys(callSecret: secret, ephemeralSecret: ephemeral, callerNonce: callerNonce, calleeNonce: calleeNonce)
+        let replay = CallKeys(callSecret: secret, ephemeralSecret: ephemeral, callerNonce: callerNonce, calleeNonce: calleeNonce.map { $0 ^ 1 })
         #expect(!first.callerToCallee.constantTimeEquals(replay.callerToCallee))
         let reveal = SASCommitment.random().reveal
         #expect(first.sas(reveal: reveal) != replay.sas(reveal: reveal))
@@ -38,14 +39,14 @@ struct CallKeysTests {
     @Test func aManInTheMiddleCannotGrindTheSAS() {
         let withAlice = SecureBytes(randomCount: 32), withBob = SecureBytes(randomCount: 32)
         let mallorysReveal = SASCommitment.random().reveal
-        let bobsWords = CallKeys(callSecret: withBob, callerNonce: callerNonce, calleeNonce: calleeNonce).sas(reveal: mallorysReveal).words
+        let bobsWords = CallKeys(callSecret: withBob, ephemeralSecret: ephemeral, callerNonce: callerNonce, calleeNonce: calleeNonce).sas(reveal: mallorysReveal).words
         let alicesNonce = callerNonce.map { $0 ^ 0x5A }
         let guess = [UInt8](repeating: 0, count: SASCommitment.revealCount)
         var ground: [UInt8]?
         for attempt in 0..<(1 << 20) where ground == nil {
             let nonce = withUnsafeBytes(of: UInt32(attempt).littleEndian) { Array($0) } + [UInt8](repeating: 0, count: 28)
             // What `CallKeys.sas(reveal:)` computes, without the keys the words do not need.
-            let session = CallKeys.session(callSecret: withAlice, callerNonce: alicesNonce, calleeNonce: nonce)
+            let session = CallKeys.session(callSecret: withAlice, ephemeralSecret: ephemeral, callerNonce: alicesNonce, calleeNonce: nonce)
             let words = ShortAuthenticationString(callSecret: CallKeys.sasKey(session: session), reveal: guess).words
             if words.prefix(2) == bobsWords.prefix(2) { ground = nonce }
         }
@@ -54,7 +55,7 @@ struct CallKeysTests {
             return
         }
         // The grind works against words Mallory can compute…
-        let alice = CallKeys(callSecret: withAlice, callerNonce: alicesNonce, calleeNonce: ground)
+        let alice = CallKeys(callSecret: withAlice, ephemeralSecret: ephemeral, callerNonce: alicesNonce, calleeNonce: ground)
         #expect(alice.sas(reveal: guess).words.prefix(2) == bobsWords.prefix(2))
         // …but Alice's words take her own value, revealed after the answer: they no longer match
         // (by chance they would, one time in 2¹⁶).
@@ -65,9 +66,9 @@ struct CallKeysTests {
     }
 
     @Test func confirmationsProveTheSameKeysAndCannotBeReflectedOrMoved() {
-        let a = CallKeys(callSecret: secret, callerNonce: callerNonce, calleeNonce: calleeNonce)
-        let b = CallKeys(callSecret: copy(secret), callerNonce: callerNonce, calleeNonce: calleeNonce)
-        let mallory = CallKeys(callSecret: SecureBytes(randomCount: 32), callerNonce: callerNonce, calleeNonce: calleeNonce)
+        let a = CallKeys(callSecret: secret, ephemeralSecret: ephemeral, callerNonce: callerNonce, calleeNonce: calleeNonce)
+        let b = CallKeys(callSecret: copy(secret), ephemeralSecret: copy(ephemeral), callerNonce: callerNonce, calleeNonce: calleeNonce)
+        let mallory = CallKeys(callSecret: SecureBytes(randomCount: 32), ephemeralSecret: ephemeral, callerNonce: callerNonce, calleeNonce: calleeNonce)
         let fromCallee = b.confirmation(fromCaller: false, callID: "c1")
         #expect(a.verifyConfirmation(fromCallee, fromCaller: false, callID: "c1"))
         #expect(!a.verifyConfirmation(fromCallee, fromCaller: true, callID: "c1"))   // reflected
@@ -88,8 +89,8 @@ struct CallKeysTests {
 
     @Test func signalsSealedForOneRoleAndCallOpenOnlyAsThat() throws {
         let secret = SecureBytes(randomCount: 32)
-        let caller = CallKeys(callSecret: secret, callerNonce: [UInt8](repeating: 1, count: 32), calleeNonce: [UInt8](repeating: 2, count: 32))
-        let callee = CallKeys(callSecret: secret, callerNonce: [UInt8](repeating: 1, count: 32), calleeNonce: [UInt8](repeating: 2, count: 32))
+        let caller = CallKeys(callSecret: secret, ephemeralSecret: ephemeral, callerNonce: [UInt8](repeating: 1, count: 32), calleeNonce: [UInt8](repeating: 2, count: 32))
+        let callee = CallKeys(callSecret: secret, ephemeralSecret: ephemeral, callerNonce: [UInt8](repeating: 1, count: 32), calleeNonce: [UInt8](repeating: 2, count: 32))
         let sealed = caller.sealSignal([1, 2, 3], fromCaller: true, callID: "c1")
         #expect(try callee.openSignal(sealed, fromCaller: true, callID: "c1") == [1, 2, 3])
         #expect(throws: (any Error).self) { try callee.openSignal(sealed, fromCaller: false, callID: "c1") }  // reflected

@@ -13,6 +13,11 @@ struct ActiveCall {
     var callSecret: SecureBytes?
     let associatedData: [UInt8]
     let localNonce: [UInt8]
+    /// The caller's X3DH ephemeral key pair, from the invitation until the answer's keys are
+    /// made (then nil: released and zeroed).
+    var ephemeral: X25519KeyPair?
+    /// The callee's ephemeral public key, sent in the answer (its private half is already gone).
+    var localEphemeralKey: [UInt8] = []
     let localSSRC: UInt32
     var remoteSSRC: UInt32 = 0
     var keys: CallKeys?

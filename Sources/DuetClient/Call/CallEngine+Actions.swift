@@ -24,7 +24,8 @@ extension CallEngine {
                 }
             case .sendAnswer:
                 guard let keys = active.keys, let secret = active.callSecret else { continue }
-                let answer = CallAnswer(calleeNonce: Data(active.localNonce), candidates: active.transport.candidates, ssrc: active.localSSRC,
+                let answer = CallAnswer(calleeNonce: Data(active.localNonce), calleeEphemeralKey: Data(active.localEphemeralKey),
+                                        candidates: active.transport.candidates, ssrc: active.localSSRC,
                                         confirmation: Data(keys.confirmation(fromCaller: false, callID: active.callID)))
                 if let sealed = try? CallHandshake.sealAnswer(answer, callSecret: secret, associatedData: active.associatedData, callID: active.callID) {
                     await post(.answer, sealed)

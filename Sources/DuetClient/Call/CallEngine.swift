@@ -156,10 +156,11 @@ public actor CallEngine {
         let committed = SASCommitment.random()
         let offer = CallOffer(callerNonce: Data(nonce), sasCommitment: Data(committed.commitment), candidates: transport.candidates, ssrc: ssrc,
                               relayOnly: relayOnly)
-        let (invitation, secret, ad) = try CallHandshake.invite(identity: try store.identity(), callerNumber: ownNumber,
-                                                                bundle: bundle, callID: callID, offer: offer)
+        let (invitation, secret, ad, ephemeral) = try CallHandshake.invite(identity: try store.identity(), callerNumber: ownNumber,
+                                                                           bundle: bundle, callID: callID, offer: offer)
         var active = ActiveCall(callID: callID, peer: number, isCaller: true, transport: transport, callSecret: secret,
                                 associatedData: ad, localNonce: nonce, localSSRC: ssrc)
+        active.ephemeral = ephemeral
         active.pendingInvitation = invitation
         active.sasReveal = committed
         active.lateMapping = transport.lateMapping.map { LateMapping(request: $0) }
@@ -201,12 +202,13 @@ public actor CallEngine {
         guard var active = call, active.callID == signal.callID, active.peer == signal.from else { return }
         switch signal.kind {
         case .answer:
-            guard active.isCaller, active.machine.state == .outgoing, let secret = active.callSecret else { return }
+            guard active.isCaller, active.machine.state == .outgoing, let secret = active.callSecret, let ephemeral = active.ephemeral else { return }
             do {
                 let answer = try CallHandshake.openAnswer(Data(signal.payload), callSecret: secret,
                                                           associatedData: active.associatedData, callID: active.callID)
-                let keys = CallKeys(callSecret: secret, callerNonce: active.localNonce, calleeNonce: [UInt8](answer.calleeNonce))
+                let keys = try CallHandshake.callerKeys(callSecret: secret, ephemeral: ephemeral, answer: answer, callerNonce: active.localNonce)
                 active.keys = keys
+                active.ephemeral = nil
                 active.remoteCandidates = answer.candidates
                 refused(answer.refusedCandidates)
                 active.remoteSSRC = answer.ssrc
@@ -290,7 +292,10 @@ public actor CallEngine {
             var active = ActiveCall(callID: signal.callID, peer: signal.from, isCaller: false, transport: transport,
                                     callSecret: accepted.callSecret, associatedData: accepted.associatedData,
                                     localNonce: nonce, localSSRC: UInt32.random(in: 1...UInt32.max))
-            active.keys = CallKeys(callSecret: accepted.callSecret, callerNonce: [UInt8](accepted.offer.callerNonce), calleeNonce: nonce)
+            let made = try CallHandshake.calleeKeys(callSecret: accepted.callSecret, invitation: invitation,
+                                                    callerNonce: [UInt8](accepted.offer.callerNonce), calleeNonce: nonce)
+            active.keys = made.keys
+            active.localEphemeralKey = made.ephemeralKey.rawRepresentation
             active.remoteCandidates = accepted.offer.candidates
             active.peerSASCommitment = [UInt8](accepted.offer.sasCommitment)
             refused(accepted.offer.refusedCandidates)
@@ -327,6 +332,7 @@ public actor CallEngine {
         active.media = nil
         active.keys = nil
         active.callSecret = nil
+        active.ephemeral = nil
         active.checks = nil
         active.relay?.close(now: active.elapsed)
         active.relay = nil

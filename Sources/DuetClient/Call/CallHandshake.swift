@@ -47,20 +47,23 @@ public struct CallOffer: Codable, Equatable, Sendable {
     }
 }
 
-/// The callee's sealed answer: its nonce (fresh keys even for a replayed offer), its
-/// candidates and SSRC, and its key confirmation.
+/// The callee's sealed answer: its nonce (fresh keys even for a replayed offer), its ephemeral
+/// public key (forward secrecy without a one-time prekey: `CallKeys`), its candidates and SSRC,
+/// and its key confirmation.
 public struct CallAnswer: Codable, Equatable, Sendable {
     public var calleeNonce: Data
+    public var calleeEphemeralKey: Data
     public var candidates: [Candidate]
     public var ssrc: UInt32
     public var confirmation: Data
     /// Why each candidate the callee sent that could not be used was refused (never sent).
     public var refusedCandidates: [String] = []
 
-    private enum CodingKeys: String, CodingKey { case calleeNonce, candidates, ssrc, confirmation }
+    private enum CodingKeys: String, CodingKey { case calleeNonce, calleeEphemeralKey, candidates, ssrc, confirmation }
 
-    public init(calleeNonce: Data, candidates: [Candidate], ssrc: UInt32, confirmation: Data) {
+    public init(calleeNonce: Data, calleeEphemeralKey: Data, candidates: [Candidate], ssrc: UInt32, confirmation: Data) {
         self.calleeNonce = calleeNonce
+        self.calleeEphemeralKey = calleeEphemeralKey
         self.candidates = candidates
         self.ssrc = ssrc
         self.confirmation = confirmation
@@ -69,6 +72,7 @@ public struct CallAnswer: Codable, Equatable, Sendable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         calleeNonce = try container.decode(Data.self, forKey: .calleeNonce)
+        calleeEphemeralKey = try container.decode(Data.self, forKey: .calleeEphemeralKey)
         (candidates, refusedCandidates) = try container.decode(PeerCandidates.self, forKey: .candidates).parts
         ssrc = try container.decode(UInt32.self, forKey: .ssrc)
         confirmation = try container.decode(Data.self, forKey: .confirmation)
@@ -140,16 +144,39 @@ public enum CallHandshakeError: Error, Equatable, CustomStringConvertible {
 /// The 1:1 call's key exchange, as pure functions over the device store and X3DH.
 public enum CallHandshake {
     /// Caller: runs X3DH against the callee's bundle and seals the offer.
-    public static func invite(identity: IdentityKeyPair, callerNumber: String, bundle: PrekeyBundle, callID: String,
-                              offer: CallOffer) throws(CallHandshakeError) -> (invitation: CallInvitation, callSecret: SecureBytes, associatedData: [UInt8]) {
-        let start: X3DH.Initiation
-        do { start = try X3DH.initiate(from: identity, to: bundle) } catch { throw .keyAgreement(error) }
+    /// The caller keeps `ephemeral` (its X3DH ephemeral key pair) until the answer, for `callerKeys`.
+    public static func invite(identity: IdentityKeyPair, callerNumber: String, bundle: PrekeyBundle, callID: String, offer: CallOffer)
+        throws(CallHandshakeError) -> (invitation: CallInvitation, callSecret: SecureBytes, associatedData: [UInt8], ephemeral: X25519KeyPair) {
+        let start: X3DH.Initiation, ephemeral = X25519KeyPair.generate()
+        do { start = try X3DH.initiate(from: identity, to: bundle, ephemeral: ephemeral) } catch { throw .keyAgreement(error) }
         let ad = start.associatedData + Array(callID.utf8)
         let sealed = CallKeys.signalingKey(callSecret: start.sharedSecret, forOffer: true).seal(try encode(offer), associatedData: ad)
         let invitation = CallInvitation(callID: callID, callerNumber: callerNumber, callerIdentityKey: Data(identity.publicKey.rawRepresentation),
                                         ephemeralKey: Data(start.ephemeralKey.rawRepresentation), signedPrekeyID: start.signedPrekeyID,
                                         oneTimePrekeyID: start.oneTimePrekeyID, sealedOffer: Data(sealed))
-        return (invitation, start.sharedSecret, start.associatedData)
+        return (invitation, start.sharedSecret, start.associatedData, ephemeral)
+    }
+
+    /// Callee: the call's keys, under an ephemeral key pair made here and released on return —
+    /// only its public half leaves, in the answer.
+    public static func calleeKeys(callSecret: SecureBytes, invitation: CallInvitation, callerNonce: [UInt8],
+                                  calleeNonce: [UInt8]) throws(CallHandshakeError) -> (keys: CallKeys, ephemeralKey: X25519PublicKey) {
+        let ephemeral = X25519KeyPair.generate()
+        let shared: SecureBytes
+        do { shared = try ephemeral.sharedSecret(with: try X25519PublicKey(rawRepresentation: [UInt8](invitation.ephemeralKey))) } catch {
+            throw .malformedInvitation("the caller's ephemeral key: \(error)")
+        }
+        return (CallKeys(callSecret: callSecret, ephemeralSecret: shared, callerNonce: callerNonce, calleeNonce: calleeNonce), ephemeral.publicKey)
+    }
+
+    /// Caller: the call's keys from the answer and the ephemeral key pair `invite` made.
+    public static func callerKeys(callSecret: SecureBytes, ephemeral: X25519KeyPair, answer: CallAnswer,
+                                  callerNonce: [UInt8]) throws(CallHandshakeError) -> CallKeys {
+        let shared: SecureBytes
+        do { shared = try ephemeral.sharedSecret(with: try X25519PublicKey(rawRepresentation: [UInt8](answer.calleeEphemeralKey))) } catch {
+            throw .answerDoesNotOpen
+        }
+        return CallKeys(callSecret: callSecret, ephemeralSecret: shared, callerNonce: callerNonce, calleeNonce: [UInt8](answer.calleeNonce))
     }
 
     /// Callee: derives the secret with the prekeys the caller named and opens the offer.

@@ -1,9 +1,10 @@
 import DuetCrypto
 
-/// Every key one 1:1 call uses, derived on the two devices from the X3DH secret and both
-/// sides' fresh nonces. Held in `SecureBytes` only; dropping the value at hang-up zeroes them.
+/// Every key one 1:1 call uses, derived on the two devices from the X3DH secret, a DH of the two
+/// sides' ephemeral keys and both sides' fresh nonces. Held in `SecureBytes` only; dropping the
+/// value at hang-up zeroes them.
 ///
-///     session  = HKDF-SHA256(IKM = SK, salt = callerNonce ‖ calleeNonce, info "Duet call v1")
+///     session  = HKDF-SHA256(IKM = SK ‖ DH(EKcaller, EKcallee), salt = callerNonce ‖ calleeNonce, info "Duet call v2")
 ///     SRTP     = HKDF(session, "Duet SRTP caller->callee" | "Duet SRTP callee->caller"), 30 bytes each
 ///                (16-byte AES key ‖ 14-byte salt, the AES_CM_128_HMAC_SHA1_80 master key)
 ///     confirm  = HKDF(session, "Duet key confirmation")
@@ -11,7 +12,10 @@ import DuetCrypto
 ///     SAS      = from HKDF(session, "Duet SAS key") and the caller's revealed value (SASCommitment)
 ///
 /// The callee's nonce makes every answered call's keys fresh even if an offer without a
-/// one-time prekey is replayed (X3DH §4.2).
+/// one-time prekey is replayed (X3DH §4.2). The ephemeral DH gives the call forward secrecy
+/// with or without a one-time prekey: both ephemeral private keys are gone once the keys are
+/// made, so whoever later reads either device's store (identity and signed prekey) and has
+/// the signals recorded can rebuild SK but not the call's keys.
 public struct CallKeys: Sendable {
     public static let nonceCount = 32
     public static let srtpMasterKeyCount = 30
@@ -30,8 +34,8 @@ public struct CallKeys: Sendable {
     private let confirmationKey: SecureBytes
     private let signalKey: AEADKey
 
-    public init(callSecret: SecureBytes, callerNonce: [UInt8], calleeNonce: [UInt8]) {
-        let session = Self.session(callSecret: callSecret, callerNonce: callerNonce, calleeNonce: calleeNonce)
+    public init(callSecret: SecureBytes, ephemeralSecret: SecureBytes, callerNonce: [UInt8], calleeNonce: [UInt8]) {
+        let session = Self.session(callSecret: callSecret, ephemeralSecret: ephemeralSecret, callerNonce: callerNonce, calleeNonce: calleeNonce)
         func derive(_ label: String, _ length: Int) -> SecureBytes {
             try! HKDF.expand(.sha256, pseudorandomKey: session, info: Array(label.utf8), length: length)
         }
@@ -43,8 +47,12 @@ public struct CallKeys: Sendable {
         (caller, callee) = ConnectivityCredentials.derive(callSecret: session)
     }
 
-    static func session(callSecret: SecureBytes, callerNonce: [UInt8], calleeNonce: [UInt8]) -> SecureBytes {
-        try! HKDF.deriveKey(.sha256, inputKeyMaterial: callSecret, salt: callerNonce + calleeNonce, info: Array("Duet call v1".utf8), length: 32)
+    static func session(callSecret: SecureBytes, ephemeralSecret: SecureBytes, callerNonce: [UInt8], calleeNonce: [UInt8]) -> SecureBytes {
+        let material = SecureBytes(count: callSecret.count + ephemeralSecret.count) { buffer in
+            callSecret.withUnsafeBytes { buffer.copyMemory(from: $0) }
+            ephemeralSecret.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[callSecret.count...]).copyMemory(from: $0) }
+        }
+        return try! HKDF.deriveKey(.sha256, inputKeyMaterial: material, salt: callerNonce + calleeNonce, info: Array("Duet call v2".utf8), length: 32)
     }
 
     /// The SAS's key alone (the rest of the keys are not needed to compute the words: a test

@@ -1,19 +1,25 @@
 import DuetMedia
 import DuetWire
 
-/// A group as the server holds it (DESIGN §5 "Group"): its id, name, owner and members.
+/// A group as the server holds it (DESIGN §5 "Group"): its id, name, owner and members, and
+/// the signed vouches that say who added whom (`GroupVouches` checks them; the server's word
+/// alone puts nobody in reach of a sender key).
 public struct GroupInfo: Sendable, Equatable, CustomStringConvertible {
     public let id: String
     public let name: String
     public let owner: String
     public let members: [String]
+    public let founding: Signaling.GroupFounding?
+    public let vouches: [String: Signaling.MemberVouch]
 
-    public init(id: String, name: String, owner: String, members: [String]) {
+    public init(id: String, name: String, owner: String, members: [String], founding: Signaling.GroupFounding? = nil,
+                vouches: [String: Signaling.MemberVouch] = [:]) {
         self.id = id; self.name = name; self.owner = owner; self.members = members
+        self.founding = founding; self.vouches = vouches
     }
 
     init(_ wire: Signaling.Group) {
-        self.init(id: wire.id, name: wire.name, owner: wire.owner, members: wire.members)
+        self.init(id: wire.id, name: wire.name, owner: wire.owner, members: wire.members, founding: wire.founding, vouches: wire.vouches ?? [:])
     }
 
     public var description: String { "\(name) (\(id)): \(members.joined(separator: " "))" }
@@ -43,13 +49,37 @@ public struct GroupChange: Sendable, Equatable {
 /// device is not in, `.notPermitted` for removing someone else from a group you do not own,
 /// `.unknownNumber`, `.invalidGroup` (name, size).
 extension ServerConnection {
+    /// Makes a group this device founds, vouching for each member under the identity key the
+    /// server gives for their number now (the keys members will be given sender keys under).
     public func createGroup(name: String, members: [String]) async throws(ServerConnectionError) -> GroupInfo {
-        guard case let .group(group) = try await send(.createGroup(.init(name: name, members: members))) else { throw unexpected("createGroup") }
+        var request = Signaling.CreateGroup(name: name, members: members)
+        // A request the server refuses anyway (a bad name, too many members) is sent as it is, so
+        // its reason is the server's and no number is looked up for nothing.
+        if let me = registeredNumber, Signaling.isValidGroupName(name), Set(members + [me]).count <= Signaling.maximumGroupMembers {
+            let founding = GroupVouches.founding(founder: me, key: identity.publicKey)
+            let own = GroupVouches.link(founding, member: me, memberKey: identity.publicKey, by: me, signer: identity)
+            var vouches = [Signaling.MemberVouch(links: [own])]
+            for number in Set(members).subtracting([me]).sorted() {
+                let key = try await lookup(number: number).identityKey
+                vouches.append(.init(links: [GroupVouches.link(founding, member: number, memberKey: key, by: me, signer: identity), own]))
+            }
+            (request.founding, request.vouches) = (founding, vouches)
+        }
+        guard case let .group(group) = try await send(.createGroup(request)) else { throw unexpected("createGroup") }
         return GroupInfo(group)
     }
 
+    /// Adds `number`, vouching for the identity key the server gives for it now, behind this
+    /// device's own vouch in the group (none in a group made before vouches: nobody is given
+    /// a sender key in such a group).
     public func addGroupMember(group: String, number: String) async throws(ServerConnectionError) -> GroupInfo {
-        guard case let .group(updated) = try await send(.addGroupMember(.init(group: group, number: number))) else { throw unexpected("addGroupMember") }
+        var change = Signaling.GroupMemberChange(group: group, number: number)
+        if let me = registeredNumber, let current = try await groups().first(where: { $0.id == group }),
+           let founding = current.founding, let own = current.vouches[me], !current.members.contains(number) {
+            let key = try await lookup(number: number).identityKey
+            change.vouch = .init(links: [GroupVouches.link(founding, member: number, memberKey: key, by: me, signer: identity)] + own.links)
+        }
+        guard case let .group(updated) = try await send(.addGroupMember(change)) else { throw unexpected("addGroupMember") }
         return GroupInfo(updated)
     }
 

@@ -32,7 +32,7 @@ public actor ServerConnection {
     /// The server's media port as this device should address it, as the last login said.
     public private(set) var mediaAddress: HostPort?
 
-    private let identity: IdentityKeyPair
+    let identity: IdentityKeyPair
     private var pinned: CertificateFingerprint?
     private let requestTimeout: Duration
     private var backoff: ReconnectBackoff

@@ -112,7 +112,24 @@ public actor DeviceSession {
         }
         let session = DeviceSession(store: store, connection: connection, server: target)
         await session.startPump()
+        await session.publishSignedPrekey()
         return session
+    }
+
+    /// Makes sure the server hands out this device's current signed prekey: rotated weekly,
+    /// uploaded after a rotation (`duet keys rotate-spk` included) on the next connection.
+    /// Without it a device rotated twice could no longer be called: callers would use a
+    /// prekey it has deleted. A failure is a notice; the next connection tries again.
+    func publishSignedPrekey() async {
+        guard await connection.registeredNumber != nil else { return }
+        do {
+            let spk = try store.signedPrekeyToPublish()
+            guard try !store.hasPublishedSignedPrekey(spk.id, to: server.description) else { return }
+            _ = try await connection.uploadPrekeys(signedPrekey: spk.publicPart, oneTimePrekeys: [])
+            try store.notePublishedSignedPrekey(spk.id, to: server.description)
+        } catch {
+            notices.append("could not publish the signed prekey: \(error)")
+        }
     }
 
     private init(store: DeviceStore, connection: ServerConnection, server: HostPort) {
@@ -158,6 +175,7 @@ public actor DeviceSession {
             if connectedBefore {
                 groupCallSink.yield(.reconnected)
                 meetingSink.yield(.reconnected)
+                await publishSignedPrekey()
             }
             connectedBefore = true
         case let .reconnecting(attempt, _):
@@ -201,6 +219,7 @@ public actor DeviceSession {
         account.serverFingerprint = await connection.serverFingerprint?.description ?? account.serverFingerprint
         account.registeredAt = Date()
         try store.saveAccount(account)
+        try store.notePublishedSignedPrekey(try store.currentSignedPrekey().id, to: server.description)
         return registration
     }
 

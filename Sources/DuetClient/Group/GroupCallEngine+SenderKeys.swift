@@ -38,7 +38,12 @@ extension GroupCallEngine {
         guard let callID = call?.callID else { return }
         let plaintext: [UInt8]
         do { plaintext = Array(try JSONEncoder().encode(announcement)) } catch { return }
+        let admitted = admittedKeys()
         for member in Set(recipients).subtracting([number]).sorted() {
+            guard let vouchedKey = admitted[member] else {
+                withhold(member, Self.unvouchedWithheld(member))
+                continue
+            }
             do {
                 let sender: PairwiseSender
                 if let known = call?.senders[member] {
@@ -53,6 +58,10 @@ extension GroupCallEngine {
                     if try session.store.contact(number: member) != nil,
                        case .keyChanged = try session.store.recordIdentityKey(bundle.identityKey, for: member) {
                         eventSink.yield(.warning(Self.keyChangedWithheld(member)))
+                        continue
+                    }
+                    guard bundle.identityKey == vouchedKey else {
+                        withhold(member, Self.keyNotVouchedWithheld(member))
                         continue
                     }
                     sender = try PairwiseSender(identity: try session.store.identity(), to: bundle, callID: callID)
@@ -70,6 +79,27 @@ extension GroupCallEngine {
                 eventSink.yield(.warning("could not give \(member) the sender key: \(error)"))
             }
         }
+    }
+
+    /// The members of the call's group whose vouches verify (`GroupVouches`), each with the key
+    /// vouched for; none if the group shows another founding than the one this device pinned.
+    func admittedKeys() -> [String: IdentityPublicKey] {
+        guard let group = call?.group else { return [:] }
+        if let admitted = call?.admitted, admitted.group == group { return admitted.keys }
+        var keys = GroupVouches.vouched(group)
+        if let founding = group.founding, (try? session.store.pinGroupFounding(founding, groupID: group.id)) != true {
+            eventSink.yield(.warning(Self.foundingChanged(group.name)))
+            keys = [:]
+        }
+        call?.admitted = (group, keys)
+        return keys
+    }
+
+    /// Tells once per call that `member` is not given this device's sender key, and why.
+    func withhold(_ member: String, _ warning: String) {
+        guard call?.withheld.contains(member) == false else { return }
+        call?.withheld.insert(member)
+        eventSink.yield(.warning(warning))
     }
 
     /// A member's sender key: opened on their channel (accepted from its header the first
@@ -92,14 +122,19 @@ extension GroupCallEngine {
                     if let receiver = active.receivers[signal.from] { _ = try receiver.open(wire.message) }  // throws why
                     throw PairwiseChannelError.malformedHeader("no channel header yet")
                 }
+                guard !active.acceptedChannels.contains(header.ephemeralKey) else { throw PairwiseChannelError.replayedHeader }
                 let accepted = try PairwiseReceiver.accept(header, firstMessage: wire.message, store: session.store, callID: active.callID)
+                active.acceptedChannels.insert(header.ephemeralKey)
                 active.receivers[signal.from] = accepted.receiver
                 plaintext = accepted.plaintext
                 noteIdentity(header, of: signal.from)
             }
             let announcement = try JSONDecoder().decode(SenderKeyAnnouncement.self, from: Data(plaintext))
             try active.ring.install(announcement, from: signal.from)
-            if capturePayloads { active.retainedKeys[signal.from, default: []].append(announcement) }
+            if capturePayloads {
+                active.retainedKeys[signal.from, default: []].append(announcement)
+                active.receivedSignals.append(signal)
+            }
             call = active
             eventSink.yield(.keyReceived(from: signal.from, epoch: announcement.epoch))
         } catch {
@@ -132,6 +167,7 @@ extension GroupCallEngine {
             call?.roomVersion = change.call.version ?? active.roomVersion
         }
         for member in change.joined where member != number {
+            call?.departed.remove(member)
             try? addListener(member)
             eventSink.yield(.joined(member))
             if let current = active.ring.currentAnnouncement, call?.delivered[member] != current.epoch {
@@ -143,6 +179,7 @@ extension GroupCallEngine {
         for member in leavers { eventSink.yield(.left(member)) }
         let stillInGroup = leavers.filter { call?.group.members.contains($0) == true || call?.group.owner == $0 }
         forget(leavers)
+        call?.departed.formUnion(leavers)
         if !stillInGroup.isEmpty, let holders = call?.keyHolders(excluding: Set(leavers)) {
             await rekey(.memberLeft, to: holders)
         }
@@ -164,6 +201,7 @@ extension GroupCallEngine {
         let added = change.added.filter { $0 != number }
         for member in removed { eventSink.yield(.memberRemoved(member, by: change.by)) }
         for member in added { eventSink.yield(.memberAdded(member, by: change.by)) }
+        call?.departed.subtract(added)
         guard let holders = call?.keyHolders(excluding: Set(removed)) else { return }
         if !removed.isEmpty {
             forget(removed)
@@ -209,6 +247,21 @@ extension GroupCallEngine {
 }
 
 extension GroupCallEngine {
+    /// The warning when nobody's vouch admits a member (the server's word alone put them there).
+    static func unvouchedWithheld(_ member: String) -> String {
+        "not giving \(member) this call's sender key: no member of the group vouched for them (the server may have added them on its own); ask whoever should have added them to add them again"
+    }
+
+    /// The warning when the key the server gives for a member is not the one they were vouched for.
+    static func keyNotVouchedWithheld(_ member: String) -> String {
+        "not giving \(member) this call's sender key: the server gives another identity key for them than the one they were added with; compare safety numbers, then have them added again"
+    }
+
+    /// The warning when the server shows a group under another founding than the one pinned.
+    static func foundingChanged(_ group: String) -> String {
+        "not giving anyone in \(group) this call's sender key: the server shows the group under another founder than before (it may be rebuilding it with members of its own)"
+    }
+
     /// The warning when a member's key changed and this device keeps its sender key from them.
     static func keyChangedWithheld(_ member: String) -> String {
         "not giving \(member) this call's sender key: their identity key changed since you last saw it (someone, even the server, may be posing as them); compare safety numbers (duet contacts verify \(member))"

@@ -37,8 +37,16 @@ public actor GroupCallEngine {
         var senders: [String: PairwiseSender] = [:]
         var opened: Set<String> = []
         var receivers: [String: PairwiseReceiver] = [:]
+        /// The ephemeral keys of every channel accepted in this call: a header is accepted once,
+        /// or a replayed first message would reset its channel (and with no one-time prekey in
+        /// it, nothing else would stop it).
+        var acceptedChannels: Set<Data> = []
         /// The epoch of the last key each member was sent.
         var delivered: [String: UInt16] = [:]
+        /// The members whose vouches verified, for the group as last checked (`admittedKeys`).
+        var admitted: (group: GroupInfo, keys: [String: IdentityPublicKey])?
+        /// Members this device warned it keeps its key from (once per call each).
+        var withheld: Set<String> = []
         var rekeys: [RekeyCause] = []
         var mediaConnected = false
         /// True from rejoining until the key made for it is active: the new leg carries
@@ -49,15 +57,21 @@ public actor GroupCallEngine {
         let started = ContinuousClock.now
         /// Frames that came through the SFU but opened under no member's key.
         var undecryptable = 0
-        /// Test hooks: SRTP payloads (SFrame ciphertext) as they arrived, by member, and copies
-        /// of the sender keys this device was given (only while `capturePayloads` is on).
+        /// Test hooks: SRTP payloads (SFrame ciphertext) as they arrived, by member, copies of
+        /// the sender keys this device was given, and the signals that carried them (only while
+        /// `capturePayloads` is on).
         var captured: [String: [[UInt8]]] = [:]
         var retainedKeys: [String: [SenderKeyAnnouncement]] = [:]
+        var receivedSignals: [CallSignal] = []
+
+        /// Members of the group who were in the room and left it: they get no key until they
+        /// join again (a rung member who never joined does, so joining costs no rekey).
+        var departed: Set<String> = []
 
         /// Everyone who must hold this device's key: the group as it is now (members rung but
-        /// not joined included), and anyone still in the room.
+        /// not joined included, those who left the room not), and anyone still in the room.
         func keyHolders(excluding: Set<String> = []) -> [String] {
-            Set(group.members + [group.owner] + participants).subtracting(excluding).sorted()
+            Set(group.members + [group.owner]).subtracting(departed).union(participants).subtracting(excluding).sorted()
         }
     }
 
@@ -262,6 +276,7 @@ public actor GroupCallEngine {
     func setImpairment(_ impairment: NetworkImpairment?) { self.impairment = impairment }
     func capturedPayloads() -> [String: [[UInt8]]] { call?.captured ?? [:] }
     func retainedKeys() -> [String: [SenderKeyAnnouncement]] { call?.retainedKeys ?? [:] }
+    func receivedSignals() -> [CallSignal] { call?.receivedSignals ?? [] }
 
     /// Keeps the last 500 payloads of `member`'s (test hook).
     private func capture(_ payload: [UInt8], from member: String) {

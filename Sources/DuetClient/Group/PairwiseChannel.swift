@@ -26,6 +26,8 @@ public enum PairwiseChannelError: Error, Equatable, CustomStringConvertible {
     case doesNotOpen
     /// A counter at or below the last one accepted: a replay or a reordering attack.
     case replayed(counter: UInt64)
+    /// A channel header already accepted in this call: its first message sent again.
+    case replayedHeader
 
     public var description: String {
         switch self {
@@ -33,6 +35,7 @@ public enum PairwiseChannelError: Error, Equatable, CustomStringConvertible {
         case let .keyAgreement(reason): "the sender-key channel's key agreement failed: \(reason)"
         case .doesNotOpen: "a sender-key message did not authenticate (tampered, or not for this device and call)"
         case let .replayed(counter): "a sender-key message was replayed (counter \(counter))"
+        case .replayedHeader: "a sender-key channel's first message was replayed (its header was accepted before in this call)"
         }
     }
 }

@@ -27,6 +27,19 @@ public struct SenderKeyAnnouncement: Codable, Sendable, Equatable, CustomStringC
     public var description: String { "SenderKeyAnnouncement(kid \(keyID), epoch \(epoch), \(cause.rawValue))" }
 }
 
+/// Why a member's sender key was not installed.
+public enum SenderKeyRingError: Error, Equatable, CustomStringConvertible {
+    /// An epoch older than one already installed from the same member: a replay, since keys
+    /// only move forward.
+    case retiredKey(keyID: UInt64)
+
+    public var description: String {
+        switch self {
+        case let .retiredKey(keyID): "sender key \(keyID) is older than one already held from the same member (a replay)"
+        }
+    }
+}
+
 /// One device's SFrame keys for one group call (DESIGN §5 "Group"): its own sender key,
 /// rotated to a new epoch when someone leaves or is added, and the keys the other members
 /// sent it, one `SFrameReceiver` per member so an old epoch of one member retires (after
@@ -38,6 +51,9 @@ public final class SenderKeyRing: @unchecked Sendable {
     public let tag: UInt32
     public let sender: SFrameSender
     private var receivers: [String: SFrameReceiver] = [:]
+    /// The newest epoch installed for each member's tag, kept for the whole call (also after a
+    /// member is removed): an older one is a retired key coming back, and is refused.
+    private var newestEpochs: [String: [UInt32: UInt16]] = [:]
     private var pending: (epoch: UInt16, key: SecureBytes)?
     private var current: (epoch: UInt16, key: SecureBytes)?
     private let overlap: Duration
@@ -93,10 +109,13 @@ public final class SenderKeyRing: @unchecked Sendable {
     public func install(_ announcement: SenderKeyAnnouncement, from member: String) throws {
         guard announcement.baseKey.count == 32 else { throw KeyError.wrongLength(what: "sender key", expected: 32, actual: announcement.baseKey.count) }
         let key = SecureBytes(copying: announcement.baseKey)
+        let tag = UInt32(truncatingIfNeeded: announcement.keyID >> 16), epoch = UInt16(truncatingIfNeeded: announcement.keyID)
         try lock.withLock {
+            if let newest = newestEpochs[member]?[tag], epoch < newest { throw SenderKeyRingError.retiredKey(keyID: announcement.keyID) }
             let receiver = try receivers[member] ?? SFrameReceiver(overlap: overlap)
             try receiver.addKey(key, keyID: announcement.keyID)
             receivers[member] = receiver
+            newestEpochs[member, default: [:]][tag] = epoch
         }
     }
 
@@ -123,6 +142,7 @@ public final class SenderKeyRing: @unchecked Sendable {
             sender.removeKey()
             for receiver in receivers.values { receiver.removeAllKeys() }
             receivers = [:]
+            newestEpochs = [:]
             pending = nil
             current = nil
         }

@@ -45,6 +45,16 @@ extension DeviceStore {
                 t.column("addedAt", .double).notNull()
             }
         }
+        migrator.registerMigration("v3 group foundings") { db in
+            // The root of each group's vouches as first seen (GroupVouches): a server that
+            // later shows the group under another root is caught, as a changed key is.
+            try db.create(table: "groupFounding") { t in
+                t.primaryKey("groupId", .text)
+                t.column("founder", .text).notNull()
+                t.column("founderKey", .blob).notNull()
+                t.column("nonce", .blob).notNull()
+            }
+        }
         return migrator
     }
 }

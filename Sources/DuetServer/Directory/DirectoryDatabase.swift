@@ -91,6 +91,14 @@ enum DirectoryDatabase {
                 CREATE INDEX groupMember_by_number ON groupMember(number);
                 """)
         }
+        migrator.registerMigration("v3: group vouches") { db in
+            // JSON of Signaling.GroupFounding and Signaling.MemberVouch, kept as the clients
+            // signed them; groups made before carry none (their members get no sender keys).
+            try db.execute(sql: """
+                ALTER TABLE chatGroup ADD COLUMN founding TEXT;
+                ALTER TABLE groupMember ADD COLUMN vouch TEXT;
+                """)
+        }
         return migrator
     }
 }

@@ -11,7 +11,13 @@ extension Signaling {
     public struct CreateGroup: Codable, Hashable, Sendable {
         public var name: String
         public var members: [String]
-        public init(name: String, members: [String]) { self.name = name; self.members = members }
+        /// The founder's root and a vouch for every member, the founder included (nil from a
+        /// client that vouches for nobody: its group's members get no sender keys).
+        public var founding: GroupFounding?
+        public var vouches: [MemberVouch]?
+        public init(name: String, members: [String], founding: GroupFounding? = nil, vouches: [MemberVouch]? = nil) {
+            self.name = name; self.members = members; self.founding = founding; self.vouches = vouches
+        }
     }
 
     /// C→S: add or remove one member (reply `group`). Any member may add; the owner may
@@ -19,7 +25,9 @@ extension Signaling {
     public struct GroupMemberChange: Codable, Hashable, Sendable {
         public var group: String
         public var number: String
-        public init(group: String, number: String) { self.group = group; self.number = number }
+        /// On an add: the adder's vouch for `number`, chained to the adder's own.
+        public var vouch: MemberVouch?
+        public init(group: String, number: String, vouch: MemberVouch? = nil) { self.group = group; self.number = number; self.vouch = vouch }
     }
 
     /// S→C: a group as the server holds it.
@@ -29,13 +37,18 @@ extension Signaling {
         public var owner: String
         /// Sorted.
         public var members: [String]
-        public init(id: String, name: String, owner: String, members: [String]) {
+        public var founding: GroupFounding?
+        /// By member; a member without one was vouched for by nobody.
+        public var vouches: [String: MemberVouch]?
+        public init(id: String, name: String, owner: String, members: [String], founding: GroupFounding? = nil,
+                    vouches: [String: MemberVouch]? = nil) {
             self.id = id; self.name = name; self.owner = owner; self.members = members
+            self.founding = founding; self.vouches = vouches
         }
 
         /// "groupId" on the wire: a message's own fields sit beside the envelope's "id".
         enum CodingKeys: String, CodingKey {
-            case id = "groupId", name, owner, members
+            case id = "groupId", name, owner, members, founding, vouches
         }
     }
 

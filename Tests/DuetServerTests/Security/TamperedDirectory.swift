@@ -56,3 +56,29 @@ struct TamperedDirectory {
         }
     }
 }
+
+extension TamperedDirectory {
+    /// Puts `number` into group `groupID` as the server alone can, with `vouch` (JSON of a
+    /// `Signaling.MemberVouch`) or none.
+    func insertGroupMember(_ number: String, into groupID: String, vouch: String? = nil) throws {
+        try database.write { db in
+            try db.execute(sql: "INSERT INTO groupMember (groupId, number, vouch) VALUES (?, ?, ?)", arguments: [groupID, number, vouch])
+        }
+    }
+}
+
+extension TamperedDirectory {
+    /// Replaces group `groupID`'s founding (JSON of a `Signaling.GroupFounding`).
+    func replaceFounding(of groupID: String, with founding: String) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE chatGroup SET founding = ? WHERE id = ?", arguments: [founding, groupID])
+        }
+    }
+}
+
+extension TamperedDirectory {
+    /// Takes every one-time prekey of `number`'s off the server, as a drained device's are.
+    func drainOneTimePrekeys(of number: String) throws {
+        try database.write { db in try db.execute(sql: "DELETE FROM oneTimePrekey WHERE number = ?", arguments: [number]) }
+    }
+}
