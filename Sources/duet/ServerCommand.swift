@@ -32,6 +32,12 @@ struct ServerCommand: AsyncParsableCommand {
     @Flag(help: "Let any key take any number without an invite code (for embedded and test servers).")
     var openRegistration = false
 
+    @Flag(help: "Let the relay reach private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7), for a relay serving a LAN; refused by default.")
+    var relayAllowPrivate = false
+
+    @Flag(help: "Let the relay reach loopback addresses (127/8, ::1), for a server whose devices all run on this machine; refused by default. The server's own ports stay refused.")
+    var relayAllowLoopback = false
+
     func validate() throws {
         for (flag, value) in [("--listen", listen), ("--media", media)] {
             do { _ = try HostPort(parsing: value, allowEphemeralPort: true) } catch { throw ValidationError("\(flag): \(error)") }
@@ -46,6 +52,7 @@ struct ServerCommand: AsyncParsableCommand {
             signaling: try HostPort(parsing: listen, allowEphemeralPort: true), media: try HostPort(parsing: media, allowEphemeralPort: true),
             dataDirectory: data ?? Self.defaultDataDirectory(), openRegistration: openRegistration)
         configuration.publicAddress = publicAddress
+        configuration.relayPeers = RelayPeerPolicy(allowsLoopback: relayAllowLoopback, allowsPrivate: relayAllowPrivate)
         let app = try await ServerApplication.start(configuration)
         // Written unbuffered: scripts read the fingerprint from a pipe while the server runs.
         FileHandle.standardOutput.write(Data("""

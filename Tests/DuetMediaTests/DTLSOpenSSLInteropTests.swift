@@ -138,6 +138,65 @@ struct DTLSOpenSSLInteropTests {
         #expect(exported.peerFingerprint == clientFingerprint)
     }
 
+    /// `openssl s_client` meets the server's cookie exchange (`DTLSHelloVerifier`, as the SFU
+    /// runs it): it answers the HelloVerifyRequest by itself and the handshake completes.
+    @Test(.enabled(if: hasOpenSSL, "needs /usr/bin/openssl (apt install openssl) to run s_client"))
+    func sClientAnswersTheCookieExchangeAndConnects() throws {
+        let (directory, cert, key) = try Self.makeCertificate()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let clientFingerprint = try #require(try Self.fingerprint(ofPEMFile: cert))
+        let socket = try UDPLoopbackSocket(connectingTo: nil)
+        let log = directory.appendingPathComponent("s_client.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: Self.openssl)
+        client.arguments = ["s_client", "-dtls1_2", "-connect", "127.0.0.1:\(socket.localPort)", "-cert", cert, "-key", key,
+                            "-use_srtp", "SRTP_AES128_CM_SHA1_80"]
+        let stdin = Pipe()  // s_client quits when its stdin ends
+        client.standardInput = stdin
+        let output = try FileHandle(forWritingTo: log)
+        client.standardOutput = output
+        client.standardError = output
+        let verifier = try DTLSHelloVerifier(certificate: DTLSCertificate(), profiles: [.aesCM128HMACSHA1_80])
+        try client.run()
+        defer {
+            kill(client.processIdentifier, SIGKILL)
+            client.waitUntilExit()
+            try? stdin.fileHandleForWriting.close()
+            try? output.close()
+        }
+        var endpoint: DTLSEndpoint?
+        var challenges = 0
+        var keys: DTLSSRTPKeys?
+        let deadline = Date().addingTimeInterval(10)
+        while keys == nil && Date() < deadline {
+            guard let datagram = socket.receiveFromAnyPeer() else {
+                for bytes in (endpoint?.tick() ?? []).compactMap(Self.sent) { socket.send(bytes) }
+                continue
+            }
+            var actions: [DTLSAction] = []
+            if let endpoint {
+                actions = endpoint.receive(datagram)
+            } else {
+                switch verifier.receive(datagram, from: Array("s_client".utf8)) {
+                case let .challenge(request): challenges += 1; socket.send(request)
+                case let .accepted(accepted, first): endpoint = accepted; actions = first
+                case .dropped: break
+                }
+            }
+            for action in actions {
+                if let bytes = Self.sent(action) { socket.send(bytes) }
+                if case let .connected(exported) = action { keys = exported }
+            }
+        }
+        #expect(challenges >= 1)
+        #expect(keys?.peerFingerprint == clientFingerprint, "s_client said: \(Self.text(log))")
+    }
+
+    static func sent(_ action: DTLSAction) -> [UInt8]? {
+        if case let .send(bytes) = action { bytes } else { nil }
+    }
+
     @Test(.enabled(if: hasOpenSSL, "needs /usr/bin/openssl (apt install openssl)"))
     func certificateFingerprintMatchesOpenSSLsCommandLine() throws {
         let certificate = try DTLSCertificate()

@@ -14,7 +14,7 @@ import Testing
 @Suite("Media port fuzz (no sockets)")
 struct MediaRouterFuzzTests {
     static let client = TransportAddress(ipv4: "10.0.0.2", port: 50000)!
-    static let peer = TransportAddress(ipv4: "10.0.0.9", port: 6000)!
+    static let peer = TransportAddress(ipv4: "198.51.100.9", port: 6000)!  // public: the default policy refuses private peers
     static let relayed = TransportAddress(ipv4: "127.0.0.1", port: 49152)!
     static let credentials = RelayCore.Credentials(realm: "duet", password: { user, now in user == "call-1" && now < 1000 ? "pw" : nil },
                                                    integrity: RelayCoreTests.integrity)

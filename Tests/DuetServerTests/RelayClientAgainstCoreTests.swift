@@ -18,7 +18,8 @@ struct RelayClientAgainstCoreTests {
     }
 
     @Test func allocatesBindsAChannelAndRelaysBothWays() throws {
-        var core = RelayCore(credentials: .init(realm: "duet", password: { u, _ in u == "u1" ? "p1" : nil }, integrity: Self.integrity), nonce: "n")
+        var core = RelayCore(credentials: .init(realm: "duet", password: { u, _ in u == "u1" ? "p1" : nil }, integrity: Self.integrity), nonce: "n",
+                             policy: .allowingLoopback)  // the peer is on this host
         var turn = RelayClient(username: "u1", password: "p1", integrity: Self.integrity)
         var toServer: [[UInt8]] = []
         var events: [RelayClient.Action] = []
@@ -62,7 +63,8 @@ struct RelayClientAgainstCoreTests {
     }
 
     @Test func wrongPasswordFailsWithTheServersReason() {
-        var core = RelayCore(credentials: .init(realm: "duet", password: { _, _ in "right" }, integrity: Self.integrity), nonce: "n")
+        var core = RelayCore(credentials: .init(realm: "duet", password: { _, _ in "right" }, integrity: Self.integrity), nonce: "n",
+                             policy: .allowingLoopback)  // the peer is on this host
         var turn = RelayClient(username: "u1", password: "wrong", integrity: Self.integrity)
         var queue: [[UInt8]] = []
         var failures: [String] = []

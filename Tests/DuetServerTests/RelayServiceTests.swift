@@ -32,12 +32,12 @@ struct RelayServiceTests {
         let credentials = try await alice.relayCredentials(callID: "call-7")
         #expect(credentials.relay == server.app.mediaAddress)
         #expect(credentials.realm == RelayCredentialIssuer.realm)
-        #expect(credentials.ttl == .seconds(600))
+        #expect(credentials.ttl == .seconds(RelayCredentialIssuer.lifetime))
         let parts = credentials.username.split(separator: ":").map(String.init)
         #expect(parts.count == 3)
         #expect(parts.dropFirst() == ["call-7", "+15552001"])
         let expiry = try #require(Double(parts[0]))
-        #expect(expiry > Date().timeIntervalSince1970 && expiry <= Date().timeIntervalSince1970 + 601)
+        #expect(expiry > Date().timeIntervalSince1970 && expiry <= Date().timeIntervalSince1970 + RelayCredentialIssuer.lifetime + 1)
         #expect(credentials.password == (try Self.password(for: credentials.username, server: server)))
         #expect(!credentials.description.contains(credentials.password))
         let attributes = try FileManager.default.attributesOfItem(atPath: server.dataDirectory + "/" + RelaySecret.fileName)
@@ -47,8 +47,9 @@ struct RelayServiceTests {
         try await server.stop()
     }
 
+    /// The peer is a socket on loopback: only a server told to allow loopback peers relays to it.
     @Test func allocatesBindsAChannelAndRelaysBothWaysOverRealSockets() async throws {
-        let server = try await TestServer.start()
+        let server = try await TestServer.start(relayPeers: .allowingLoopback)
         let alice = try await Self.registered(server, as: "+15552011")
         let credentials = try await alice.relayCredentials(callID: "call-8")
         let socket = try await UDPTestSocket.bind()
@@ -87,6 +88,28 @@ struct RelayServiceTests {
 
         try await turn.release()
         await socket.close(); await peer.close(); await stranger.close()
+        await alice.close()
+        try await server.stop()
+    }
+
+    /// `duet server`'s default policy: a channel to a loopback peer is refused (403) and
+    /// nothing reaches that peer through the relay.
+    @Test func aDefaultServerRelaysNothingToALoopbackPeer() async throws {
+        let server = try await TestServer.start()
+        let alice = try await Self.registered(server, as: "+15552012")
+        let credentials = try await alice.relayCredentials(callID: "call-9")
+        let socket = try await UDPTestSocket.bind()
+        let peer = try await UDPTestSocket.bind()
+        var turn = RelayClientDriver(client: credentials.makeRelayClient(), socket: socket, server: Self.relayAddress(credentials))
+        try await turn.start()
+        #expect(try await turn.run { $0.events.contains { if case .allocated = $0 { true } else { false } } })
+        try await turn.permit(peer.address)
+        #expect(try await turn.run(timeout: .seconds(5)) { $0.failure != nil })
+        #expect(!turn.events.contains(.channelBound(peer: peer.address)))
+        try await turn.send([1, 2, 3, 4], to: peer.address)
+        #expect(await peer.receive(timeout: .seconds(1)) == nil)
+        try await turn.release()
+        await socket.close(); await peer.close()
         await alice.close()
         try await server.stop()
     }

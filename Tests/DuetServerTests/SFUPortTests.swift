@@ -221,29 +221,88 @@ struct SFUPortTests {
     }
 }
 
-/// The half-open limits without sockets: a flood of ClientHellos from many (spoofed)
-/// addresses holds at most `maximumHandshakes` associations, and they expire.
+/// The half-open limits without sockets: a stranger's ClientHello gets a stateless
+/// HelloVerifyRequest, so spoofed addresses hold nothing; addresses that answer the cookie hold
+/// at most `maximumHandshakes` associations, and those expire.
 @Suite("SFU port limits")
 struct SFUPortLimitTests {
-    @Test func halfOpenHandshakesAreCappedAndExpire() throws {
-        var port = SFUPort(certificate: try DTLSCertificate(), announced: AnnouncedLegs())
-        let client = try DTLSEndpoint(role: .client, certificate: DTLSCertificate(), peerFingerprint: DTLSCertificate().fingerprint)
-        let hello = try #require(client.start().compactMap { if case let .send(bytes) = $0 { bytes } else { nil } }.first)
-        #expect(SFUPort.isClientHello(hello))
-        var answered = 0
+    @Test func handshakesFromAddressesThatAnsweredTheCookieAreCappedAndExpire() throws {
+        let server = try DTLSCertificate(), device = try DTLSCertificate()
+        var port = SFUPort(certificate: server, announced: AnnouncedLegs())
         for index in 0..<(SFUPort.maximumHandshakes + 44) {
-            let spoofed = TransportAddress(ipv4: "10.0.\(index / 250).\(index % 250 + 1)", port: 40000)!
-            answered += port.receiveDTLS(hello, from: spoofed, now: 1000).isEmpty ? 0 : 1
+            let address = TransportAddress(ipv4: "198.51.100.\(index % 250 + 1)", port: UInt16(40000 + index))!
+            let client = try DTLSEndpoint(role: .client, certificate: device, peerFingerprint: server.fingerprint)
+            let hello = try #require(Self.datagrams(client.start()).first)
+            #expect(SFUPort.isClientHello(hello))
+            // The HelloVerifyRequest, answered with the cookie (the second ClientHello).
+            for answer in Self.toClient(port.receiveDTLS(hello, from: address, now: 1000), at: address) {
+                for again in Self.datagrams(client.receive(answer)) { _ = port.receiveDTLS(again, from: address, now: 1000) }
+            }
         }
         #expect(port.handshakeCount == SFUPort.maximumHandshakes)
-        #expect(answered == SFUPort.maximumHandshakes)
         #expect(port.counts["DTLS handshakes refused at capacity"] == 44)
         // Not-a-ClientHello from a stranger starts nothing.
-        #expect(port.receiveDTLS([23, 254, 253] + Array(repeating: 0, count: 30), from: TransportAddress(ipv4: "10.9.9.9", port: 1)!, now: 1000).isEmpty)
+        #expect(port.receiveDTLS([23, 254, 253] + Array(repeating: 0, count: 30), from: TransportAddress(ipv4: "198.51.100.99", port: 1)!, now: 1000).isEmpty)
         _ = port.tick(now: 1000 + SFUPort.handshakeLifetime / 2)
         #expect(port.handshakeCount == SFUPort.maximumHandshakes)
         _ = port.tick(now: 1000 + SFUPort.handshakeLifetime + 1)
         #expect(port.handshakeCount == 0 && port.legCount == 0)
         #expect(port.counts["DTLS handshakes expired"] == SFUPort.maximumHandshakes)
+    }
+
+    @Test func aCookieMadeForOneAddressOpensNoHandshakeFromAnother() throws {
+        let server = try DTLSCertificate()
+        var port = SFUPort(certificate: server, announced: AnnouncedLegs())
+        let client = try DTLSEndpoint(role: .client, certificate: DTLSCertificate(), peerFingerprint: server.fingerprint)
+        let victim = TransportAddress(ipv4: "203.0.113.7", port: 4000)!, other = TransportAddress(ipv4: "203.0.113.8", port: 4000)!
+        let hello = try #require(Self.datagrams(client.start()).first)
+        let challenge = try #require(Self.toClient(port.receiveDTLS(hello, from: victim, now: 1000), at: victim).first)
+        let withCookie = try #require(Self.datagrams(client.receive(challenge)).first)
+        _ = port.receiveDTLS(withCookie, from: other, now: 1000)
+        #expect(port.handshakeCount == 0)
+        _ = port.receiveDTLS(withCookie, from: victim, now: 1000)
+        #expect(port.handshakeCount == 1)
+    }
+
+    static func toClient(_ outputs: [MediaOutput], at address: TransportAddress) -> [[UInt8]] {
+        outputs.compactMap { if case let .sendToClient(to, bytes) = $0, to == address { bytes } else { nil } }
+    }
+
+    @Test func spoofedClientHellosFromManyAddressesDoNotLockOutAGenuineLeg() throws {
+        let announced = AnnouncedLegs()
+        let server = try DTLSCertificate()
+        var port = SFUPort(certificate: server, announced: announced)
+        let spoofer = try DTLSEndpoint(role: .client, certificate: DTLSCertificate(), peerFingerprint: server.fingerprint)
+        let hello = try #require(Self.datagrams(spoofer.start()).first)
+        for index in 0..<(SFUPort.maximumHandshakes + 44) {
+            let spoofed = TransportAddress(ipv4: "198.51.100.\(index % 250 + 1)", port: UInt16(40000 + index))!
+            for output in port.receiveDTLS(hello, from: spoofed, now: 1000) {
+                guard case let .sendToClient(_, answer) = output else { continue }
+                // No amplification: what a spoofed address gets is no bigger than what was sent.
+                #expect(answer.count <= hello.count)
+            }
+        }
+        #expect(port.handshakeCount == 0)
+
+        let device = try DTLSCertificate()
+        try announced.announce(device.fingerprint, for: .init(room: .groupCall("flood"), number: "+15550100"))
+        let client = try DTLSEndpoint(role: .client, certificate: device, peerFingerprint: server.fingerprint, profiles: SFUPort.profiles)
+        let address = TransportAddress(ipv4: "203.0.113.9", port: 5000)!
+        var toServer = Self.datagrams(client.start())
+        var connected = false
+        for _ in 0..<10 where !connected {
+            let toDevice = toServer.flatMap { port.receiveDTLS($0, from: address, now: 1001) }.compactMap { output -> [UInt8]? in
+                if case let .sendToClient(to, bytes) = output, to == address { bytes } else { nil }
+            }
+            let actions = toDevice.flatMap { client.receive($0) }
+            connected = actions.contains { if case .connected = $0 { true } else { false } }
+            toServer = Self.datagrams(actions)
+        }
+        #expect(connected)
+        #expect(port.legCount == 1)
+    }
+
+    static func datagrams(_ actions: [DTLSAction]) -> [[UInt8]] {
+        actions.compactMap { if case let .send(bytes) = $0 { bytes } else { nil } }
     }
 }

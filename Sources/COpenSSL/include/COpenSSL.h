@@ -48,4 +48,8 @@ static inline int duet_mbstring_asc(void) { return MBSTRING_ASC; }
 
 // Pending bytes in a memory BIO (BIO_ctrl_pending is a function, BIO_pending a macro).
 static inline size_t duet_bio_pending(BIO *b) { return BIO_ctrl_pending(b); }
+
+// BIO_reset is a macro over BIO_ctrl: empties a memory BIO (1 = success). The hello verifier
+// starts every stranger's datagram on empty BIOs, so nothing from one sender reaches another.
+static inline int duet_bio_reset(BIO *b) { return (int)BIO_reset(b); }
 #endif

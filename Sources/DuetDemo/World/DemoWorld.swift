@@ -23,6 +23,8 @@ final class DemoWorld: Sendable {
         var configuration = ServerConfiguration(signaling: HostPort(host: "127.0.0.1", port: 0), media: HostPort(host: "127.0.0.1", port: 0),
                                                 dataDirectory: home.appendingPathComponent("server").path, openRegistration: true)
         configuration.mediaWitness = wire.witness
+        // Every device of the demo runs in this process: the relay may reach them on loopback.
+        configuration.relayPeers = .allowingLoopback
         let logger = logger ?? {
             var quiet = Logger(label: "duet.demo-server")
             quiet.logLevel = .critical  // the transcript is the demo's output

@@ -131,9 +131,11 @@ public final class EmbeddedWorld: Sendable {
     }
 
     private static func startServer(_ directory: URL, signaling: HostPort?, media: HostPort?, logger: Logger) async throws -> ServerApplication {
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             signaling: signaling ?? HostPort(host: "127.0.0.1", port: 0), media: media ?? HostPort(host: "127.0.0.1", port: 0),
             dataDirectory: directory.appendingPathComponent("server").path, openRegistration: true)
+        // The devices and bots run on this machine: the relay may reach them on loopback.
+        configuration.relayPeers = .allowingLoopback
         return try await ServerApplication.start(configuration, handlingSignals: false, logger: logger)
     }
 

@@ -75,6 +75,7 @@ public final class DTLSEndpoint: @unchecked Sendable {
     private let certificate: DTLSCertificate
     private var currentState: State = .handshaking
     private var retransmissions = 0
+    private let keepAlive: AnyObject?
 
     /// - Parameters:
     ///   - role: client (sends the ClientHello on `start()`) or server.
@@ -83,15 +84,42 @@ public final class DTLSEndpoint: @unchecked Sendable {
     ///     a server, which then leaves the check to its caller.
     ///   - profiles: SRTP profiles to offer (client) or accept (server), most preferred first.
     ///   - mtu: the largest datagram to send; OpenSSL fragments the certificate flight to fit.
-    public init(
+    public convenience init(
         role: Role, certificate: DTLSCertificate, peerFingerprint: DTLSFingerprint?,
         profiles: [SRTPProfile] = [.aesCM128HMACSHA1_80], mtu: Int = 1200,
         initialRetransmissionTimeout: Duration = .seconds(1), maximumRetransmissions: Int = 5
     ) throws(DTLSError) {
         precondition(role == .server || peerFingerprint != nil, "a DTLS client must pin the server's fingerprint")
-        precondition(!profiles.isEmpty, "offer at least one SRTP profile")
-        precondition(mtu >= 256, "DTLS needs an MTU of at least 256 bytes")
         precondition(maximumRetransmissions >= 0, "maximumRetransmissions cannot be negative")
+        let context = try Self.makeContext(role: role, certificate: certificate, profiles: profiles)
+        let ssl: OpaquePointer
+        do { ssl = try Self.makeSSL(context: context, role: role, mtu: mtu, initialRetransmissionTimeout: initialRetransmissionTimeout) } catch {
+            SSL_CTX_free(context)
+            throw error
+        }
+        self.init(role: role, ssl: ssl, context: context, certificate: certificate, peerFingerprint: peerFingerprint,
+                  profiles: profiles, mtu: mtu, maximumRetransmissions: maximumRetransmissions, keepAlive: nil)
+    }
+
+    /// Takes over `ssl` and one reference to `context` (freed with the endpoint). `keepAlive`
+    /// is whatever the context's callbacks read (the hello verifier's cookie state).
+    init(role: Role, ssl: OpaquePointer, context: OpaquePointer, certificate: DTLSCertificate, peerFingerprint: DTLSFingerprint?,
+         profiles: [SRTPProfile], mtu: Int, maximumRetransmissions: Int, keepAlive: AnyObject?) {
+        self.role = role
+        self.mtu = mtu
+        self.peerFingerprint = peerFingerprint
+        self.profiles = profiles
+        self.maximumRetransmissions = maximumRetransmissions
+        self.context = context
+        self.ssl = ssl
+        self.certificate = certificate
+        self.keepAlive = keepAlive
+    }
+
+    /// A context for `role` with this certificate, DTLS 1.2 only, use_srtp `profiles`, and
+    /// any peer certificate accepted (the fingerprint check after the handshake judges it).
+    static func makeContext(role: Role, certificate: DTLSCertificate, profiles: [SRTPProfile]) throws(DTLSError) -> OpaquePointer {
+        precondition(!profiles.isEmpty, "offer at least one SRTP profile")
         OpenSSLErrors.clear()
         guard let context = SSL_CTX_new(role == .client ? DTLS_client_method() : DTLS_server_method()) else {
             throw .setupFailed(OpenSSLErrors.drain("SSL_CTX_new failed"))
@@ -110,16 +138,22 @@ public final class DTLSEndpoint: @unchecked Sendable {
         // handshake is what authenticates it. The server insists that the client sends one.
         let mode = SSL_VERIFY_PEER | (role == .server ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0)
         SSL_CTX_set_verify(context, mode) { _, _ in 1 }
+        return context
+    }
 
-        guard let ssl = SSL_new(context) else { SSL_CTX_free(context); throw fail("SSL_new") }
+    /// An SSL on memory BIOs for `role`, with the link MTU and the retransmission timer set.
+    static func makeSSL(context: OpaquePointer, role: Role, mtu: Int, initialRetransmissionTimeout: Duration) throws(DTLSError) -> OpaquePointer {
+        precondition(mtu >= 256, "DTLS needs an MTU of at least 256 bytes")
+        func fail(_ what: String) -> DTLSError { .setupFailed(OpenSSLErrors.drain("\(what) failed")) }
+        guard let ssl = SSL_new(context) else { throw fail("SSL_new") }
         guard let readBIO = BIO_new(BIO_s_mem()), let writeBIO = BIO_new(BIO_s_mem()) else {
-            SSL_free(ssl); SSL_CTX_free(context); throw fail("BIO_new(BIO_s_mem)")
+            SSL_free(ssl); throw fail("BIO_new(BIO_s_mem)")
         }
         SSL_set_bio(ssl, readBIO, writeBIO)  // the SSL owns both BIOs from here
         if role == .client { SSL_set_connect_state(ssl) } else { SSL_set_accept_state(ssl) }
         // A memory BIO cannot report the path MTU: set the link MTU and stop OpenSSL asking.
         SSL_set_options(ssl, duet_ssl_op_no_query_mtu())
-        guard duet_dtls_set_link_mtu(ssl, mtu) == 1 else { SSL_free(ssl); SSL_CTX_free(context); throw fail("DTLS_set_link_mtu(\(mtu))") }
+        guard duet_dtls_set_link_mtu(ssl, mtu) == 1 else { SSL_free(ssl); throw fail("DTLS_set_link_mtu(\(mtu))") }
         // The timer callback has no context pointer: the initial timeout rides in ex_data 0
         // (SSL_set_app_data's slot) as an integer.
         // Clamped to 1 ms ... 60 s, OpenSSL's own ceiling (and well inside the UInt32 it wants).
@@ -131,15 +165,7 @@ public final class DTLSEndpoint: @unchecked Sendable {
             if previous == 0 { return UInt32(Int(bitPattern: SSL_get_ex_data(ssl, 0))) }
             return min(previous * 2, 60_000_000)
         }
-
-        self.role = role
-        self.mtu = mtu
-        self.peerFingerprint = peerFingerprint
-        self.profiles = profiles
-        self.maximumRetransmissions = maximumRetransmissions
-        self.context = context
-        self.ssl = ssl
-        self.certificate = certificate
+        return ssl
     }
 
     deinit {
@@ -155,6 +181,12 @@ public final class DTLSEndpoint: @unchecked Sendable {
     /// which waits for one.
     public func start() -> [DTLSAction] {
         lock.withLock { _ in role == .client ? advance() : [] }
+    }
+
+    /// Goes on with a handshake whose first datagram OpenSSL already holds (a ClientHello that
+    /// `DTLSHelloVerifier` let through).
+    func continueHandshake() -> [DTLSAction] {
+        lock.withLock { _ in advance() }
     }
 
     /// Feeds one received datagram and returns what to do. Never traps on any input: bytes

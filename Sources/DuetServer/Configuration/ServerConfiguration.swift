@@ -19,6 +19,10 @@ public struct ServerConfiguration: Sendable {
     /// A knock at a meeting the host has not answered in this long is turned away, so nobody
     /// waits at a door forever (and the host's door list does not grow stale).
     public var knockTimeout: Duration = .seconds(120)
+    /// Which peers the relay may reach (`RelayPeerPolicy`): public addresses only, unless the
+    /// operator allows private ones (`--relay-allow-private`) or, for a server whose devices
+    /// all run on its own host, loopback.
+    public var relayPeers: RelayPeerPolicy = .standard
     /// Sees the media the server carries (the demo's and tests' audit); nil in `duet server`.
     public var mediaWitness: MediaWitness?
 

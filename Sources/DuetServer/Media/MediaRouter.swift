@@ -59,9 +59,12 @@ struct MediaRouter {
     /// what the SFU sends the relayed address goes back through the allocation from there.
     private var sfuLegs: [TransportAddress: TransportAddress] = [:]
 
+    /// `peers`: who allocations may reach; the media port (`sfuAddresses`) is always allowed.
     init(credentials: RelayCore.Credentials, nonce: String, sfu: SFUPort, witness: MediaWitness? = nil,
-         sfuAddresses: SFUAddresses = SFUAddresses(port: 0, ips: [])) {
-        core = RelayCore(credentials: credentials, nonce: nonce)
+         sfuAddresses: SFUAddresses = SFUAddresses(port: 0, ips: []), peers: RelayPeerPolicy = .standard) {
+        var policy = peers
+        policy.sfu = sfuAddresses
+        core = RelayCore(credentials: credentials, nonce: nonce, policy: policy)
         self.sfu = sfu
         self.witness = witness
         self.sfuAddresses = sfuAddresses

@@ -24,6 +24,8 @@ final class MediaService: Service, Sendable {
     private let socket: NIOAsyncChannel<Datagram, Datagram>
     private let streams: RelayStreams
     private let credentials: RelayCore.Credentials
+    /// Who relay allocations may reach (the server's own ports filled in).
+    private let relayPeers: RelayPeerPolicy
     /// This process's DTLS certificate (one per run; its fingerprint goes out in `groupCall`).
     private let certificate: DTLSCertificate
     /// The legs signaling announced, shared with it (see `AnnouncedLegs` for what guards it).
@@ -111,8 +113,9 @@ final class MediaService: Service, Sendable {
         return bootstrap.channelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 0)
     }
 
-    init(bound: BoundSocket, advertisement: MediaAdvertisement, credentials: RelayCore.Credentials, certificate: DTLSCertificate, announcedLegs: AnnouncedLegs,
-         recordings: MeetingRecordings? = nil, witness: MediaWitness? = nil, logger: Logger) {
+    init(bound: BoundSocket, advertisement: MediaAdvertisement, credentials: RelayCore.Credentials, relayPeers: RelayPeerPolicy = .standard,
+         certificate: DTLSCertificate, announcedLegs: AnnouncedLegs, recordings: MeetingRecordings? = nil, witness: MediaWitness? = nil, logger: Logger) {
+        self.relayPeers = relayPeers
         self.recordings = recordings
         self.witness = witness
         self.socket = bound.channel
@@ -127,9 +130,9 @@ final class MediaService: Service, Sendable {
     }
 
     /// Releases the port when startup fails after binding it.
-    func closeUnstarted() async {
-        try? await socket.channel.close()
-        try? await streams.listener.channel.close()
+    static func closeUnstarted(_ bound: BoundSocket) async {
+        try? await bound.channel.channel.close()
+        try? await bound.streams.listener.channel.close()
     }
 
     func run() async throws {
@@ -151,7 +154,7 @@ final class MediaService: Service, Sendable {
         for i in nonceBytes.indices { nonceBytes[i] = rng.next() }
         var router = MediaRouter(credentials: credentials, nonce: Data(nonceBytes).base64EncodedString(),
                                  sfu: SFUPort(certificate: certificate, announced: announcedLegs, recordings: recordings, witness: witness),
-                                 witness: witness, sfuAddresses: advertisement.sfuAddresses(port: UInt16(address.port)))
+                                 witness: witness, sfuAddresses: advertisement.sfuAddresses(port: UInt16(address.port)), peers: relayPeers)
         let logger = self.logger
 
         await withDiscardingTaskGroup { group in

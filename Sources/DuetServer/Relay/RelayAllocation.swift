@@ -6,7 +6,7 @@ struct RelayAllocation: Sendable {
     let client: TransportAddress
     let relayedAddress: TransportAddress
     let username: String
-    /// When the allocation was made: its credential is judged at this time from then on.
+    /// When the allocation was made.
     let createdAt: Double
     var expiresAt: Double
     /// Peer IP → expiry (permissions are per IP address, port ignored; §9).

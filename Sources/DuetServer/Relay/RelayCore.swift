@@ -8,9 +8,16 @@ import DuetWire
 /// requests with USERNAME, REALM, NONCE and MESSAGE-INTEGRITY under a key derived from the
 /// password the signaling server issued for one call. Key derivation and HMAC come in from
 /// the caller (`Credentials`), keeping this type free of crypto.
+///
+/// Limits: peers are judged by `RelayPeerPolicy` (403 for the rest); one credential holder
+/// has at most `maximumAllocationsPerHolder` allocations (486); and no allocation outlives
+/// its credential's expiry — Allocate and Refresh grant no more than is left of it, and a
+/// request under an expired credential is challenged (401) like any other.
 struct RelayCore: Sendable {
     static let defaultLifetime: UInt32 = 600
     static let maximumLifetime: UInt32 = 3600
+    /// Live or being-bound allocations one credential holder (a number, a meeting guest) may have.
+    static let maximumAllocationsPerHolder = 8
     static let permissionLifetime = 300.0
     static let channelLifetime = 600.0
 
@@ -21,6 +28,21 @@ struct RelayCore: Sendable {
         let password: @Sendable (_ username: String, _ now: Double) -> String?
         /// The MESSAGE-INTEGRITY (HMAC-SHA1) over `username:realm:password`'s key.
         let integrity: @Sendable (_ username: String, _ realm: String, _ password: String) -> STUNIntegrity
+        /// Who a username belongs to, for the per-holder quota.
+        let holder: @Sendable (_ username: String) -> String
+        /// When the credential named by `username` stops being valid (unix seconds), or nil
+        /// if it carries no expiry.
+        let expiry: @Sendable (_ username: String) -> Double?
+
+        init(realm: String, password: @escaping @Sendable (String, Double) -> String?,
+             integrity: @escaping @Sendable (String, String, String) -> STUNIntegrity,
+             holder: @escaping @Sendable (String) -> String = { $0 }, expiry: @escaping @Sendable (String) -> Double? = { _ in nil }) {
+            self.realm = realm
+            self.password = password
+            self.integrity = integrity
+            self.holder = holder
+            self.expiry = expiry
+        }
     }
 
     /// An Allocate that passed authentication and waits for its socket.
@@ -34,13 +56,16 @@ struct RelayCore: Sendable {
     let credentials: Credentials
     /// Nonces are stateless: the server's current nonce changes with `nonceEpoch`.
     var nonce: String
+    let policy: RelayPeerPolicy
     private(set) var allocations: [TransportAddress: RelayAllocation] = [:]
     private var byRelayedAddress: [TransportAddress: TransportAddress] = [:]
-    private var pending: Set<TransportAddress> = []
+    /// Allocations waiting for their socket, by client: their credential's holder.
+    private var pending: [TransportAddress: String] = [:]
 
-    init(credentials: Credentials, nonce: String) {
+    init(credentials: Credentials, nonce: String, policy: RelayPeerPolicy = .standard) {
         self.credentials = credentials
         self.nonce = nonce
+        self.policy = policy
     }
 
     var allocationCount: Int { allocations.count }
@@ -53,7 +78,8 @@ struct RelayCore: Sendable {
         switch MediaPacketKind(datagram: bytes) {
         case .turnChannel:
             guard let data = try? ChannelData(parsing: bytes), let allocation = live(client, now),
-                  let binding = allocation.channels[data.channel], binding.expiresAt > now else { return [] }
+                  let binding = allocation.channels[data.channel], binding.expiresAt > now,
+                  admits(binding.peer, from: allocation) else { return [] }
             allocations[client]?.relayedPackets += 1
             return [.sendToPeer(relayedAddress: allocation.relayedAddress, peer: binding.peer, data.payload)]
         case .stun:
@@ -78,11 +104,9 @@ struct RelayCore: Sendable {
               message.first(.messageIntegrity) != nil || message.first(.messageIntegritySHA256) != nil else {
             return [.sendToClient(client, challenge(message, 401, "Unauthorized"))]
         }
-        // A credential's expiry gates new allocations; the allocation it made is kept alive
-        // (Refresh, permissions, channels) under the same username, judged at the time it was
-        // made, so a call outlives the short credential lifetime without new credentials.
-        let credentialTime = message.method != .allocate && live(client, now)?.username == username ? allocations[client]?.createdAt ?? now : now
-        guard message.text(.realm) == credentials.realm, let password = credentials.password(username, credentialTime) else {
+        // Every request is judged at `now`: once its credential expired, an allocation can be
+        // neither refreshed nor given permissions (and it has expired with it, see `grantable`).
+        guard message.text(.realm) == credentials.realm, let password = credentials.password(username, now) else {
             return [.sendToClient(client, challenge(message, 401, "Unauthorized"))]
         }
         let integrity = credentials.integrity(username, credentials.realm, password)
@@ -107,20 +131,26 @@ struct RelayCore: Sendable {
     }
 
     private mutating func allocate(_ m: STUNMessage, username: String, integrity: STUNIntegrity, from client: TransportAddress, now: Double) -> [RelayAction] {
-        if live(client, now) != nil || pending.contains(client) {
+        if live(client, now) != nil || pending[client] != nil {
             return [.sendToClient(client, errorResponse(m, 437, "Allocation Mismatch", integrity: integrity))]
         }
         guard m.first(.requestedTransport)?.first == 17 else {
             return [.sendToClient(client, errorResponse(m, 442, "Unsupported Transport Protocol", integrity: integrity))]
         }
-        pending.insert(client)
-        let lifetime = min(max(m.uint32(.lifetime) ?? Self.defaultLifetime, Self.defaultLifetime), Self.maximumLifetime)
+        let holder = credentials.holder(username)
+        let held = allocations.values.count(where: { $0.expiresAt > now && credentials.holder($0.username) == holder })
+            + pending.values.count(where: { $0 == holder })
+        guard held < Self.maximumAllocationsPerHolder else {
+            return [.sendToClient(client, errorResponse(m, 486, "Allocation Quota Reached", integrity: integrity))]
+        }
+        pending[client] = holder
+        let lifetime = grantable(min(max(m.uint32(.lifetime) ?? Self.defaultLifetime, Self.defaultLifetime), Self.maximumLifetime), username, now)
         return [.bindRelaySocket(PendingAllocation(client: client, transactionID: m.transactionID, username: username, lifetime: lifetime))]
     }
 
     /// The socket for `request` is bound at `relayedAddress`: the allocation exists now.
     mutating func allocationBound(_ request: PendingAllocation, relayedAddress: TransportAddress, now: Double) -> [RelayAction] {
-        pending.remove(request.client)
+        pending[request.client] = nil
         allocations[request.client] = RelayAllocation(client: request.client, relayedAddress: relayedAddress, username: request.username,
                                                       createdAt: now, expiresAt: now + Double(request.lifetime))
         byRelayedAddress[relayedAddress] = request.client
@@ -132,7 +162,7 @@ struct RelayCore: Sendable {
 
     /// No socket could be had for `request`.
     mutating func allocationFailed(_ request: PendingAllocation, now: Double) -> [RelayAction] {
-        pending.remove(request.client)
+        pending[request.client] = nil
         let m = STUNMessage(method: .allocate, messageClass: .request, transactionID: request.transactionID)
         return [.sendToClient(request.client, errorResponse(m, 508, "Insufficient Capacity", integrity: integrityFor(request.username, now)))]
     }
@@ -148,7 +178,7 @@ struct RelayCore: Sendable {
             granted = 0
             actions += remove(client)
         } else {
-            granted = min(max(requested, Self.defaultLifetime), Self.maximumLifetime)
+            granted = grantable(min(max(requested, Self.defaultLifetime), Self.maximumLifetime), username, now)
             allocations[client]?.expiresAt = now + Double(granted)
         }
         let response = STUNMessage(method: .refresh, messageClass: .success, transactionID: m.transactionID, attributes: [.uint32(.lifetime, granted)])
@@ -160,7 +190,11 @@ struct RelayCore: Sendable {
             return [.sendToClient(client, errorResponse(m, 437, "Allocation Mismatch", integrity: integrity))]
         }
         let peers = m.addresses(.xorPeerAddress)
-        guard !peers.isEmpty else { return [.sendToClient(client, errorResponse(m, 400, "Bad Request", integrity: integrity))] }
+        guard !peers.isEmpty, let allocation = allocations[client] else { return [.sendToClient(client, errorResponse(m, 400, "Bad Request", integrity: integrity))] }
+        // All or none (§9.1): one forbidden peer refuses the whole request.
+        guard peers.allSatisfy({ admits($0, from: allocation) }) else {
+            return [.sendToClient(client, errorResponse(m, 403, "Forbidden", integrity: integrity))]
+        }
         for peer in peers { allocations[client]?.permissions[peer.ip] = now + Self.permissionLifetime }
         let response = STUNMessage(method: .createPermission, messageClass: .success, transactionID: m.transactionID)
         return [.sendToClient(client, response.encoded(integrity: integrity, fingerprint: true))]
@@ -173,6 +207,9 @@ struct RelayCore: Sendable {
         guard let channel = m.channelNumber, ChannelData.channelRange.contains(channel),
               let peer = try? m.address(.xorPeerAddress) else {
             return [.sendToClient(client, errorResponse(m, 400, "Bad Request", integrity: integrity))]
+        }
+        guard admits(peer, from: allocation) else {
+            return [.sendToClient(client, errorResponse(m, 403, "Forbidden", integrity: integrity))]
         }
         // A channel is bound to one peer, and a peer to one channel (§11.2).
         if let existing = allocation.channels[channel], existing.peer != peer {
@@ -192,7 +229,7 @@ struct RelayCore: Sendable {
     /// that owns the allocation, to peers it has permission for.
     private mutating func send(_ m: STUNMessage, from client: TransportAddress, now: Double) -> [RelayAction] {
         guard let allocation = live(client, now), let peer = try? m.address(.xorPeerAddress), let data = m.first(.data),
-              allocation.permits(peer, now: now) else { return [] }
+              allocation.permits(peer, now: now), admits(peer, from: allocation) else { return [] }
         allocations[client]?.relayedPackets += 1
         return [.sendToPeer(relayedAddress: allocation.relayedAddress, peer: peer, data)]
     }
@@ -235,11 +272,23 @@ struct RelayCore: Sendable {
 
     /// The TCP or TLS connection of `client` ended: so does its allocation (RFC 8656 §3.1).
     mutating func connectionClosed(_ client: TransportAddress) -> [RelayAction] {
-        pending.remove(client)
+        pending[client] = nil
         return remove(client)
     }
 
     // MARK: - Helpers
+
+    /// Whether `allocation` may reach `peer` (permissions are per IP, so every packet's full
+    /// address is judged again: a permission for the server's own IP opens none of its ports).
+    private func admits(_ peer: TransportAddress, from allocation: RelayAllocation) -> Bool {
+        policy.admits(peer, relayed: allocation.relayedAddress, isAllocation: byRelayedAddress[peer] != nil || byRelayedAddress[peer.unmappedIPv4 ?? peer] != nil)
+    }
+
+    /// `lifetime`, cut to what is left of `username`'s credential at `now`.
+    private func grantable(_ lifetime: UInt32, _ username: String, _ now: Double) -> UInt32 {
+        guard let expiry = credentials.expiry(username) else { return lifetime }
+        return UInt32(max(0, min(Double(lifetime), (expiry - now).rounded(.down))))
+    }
 
     private func live(_ client: TransportAddress, _ now: Double) -> RelayAllocation? {
         guard let a = allocations[client], a.expiresAt > now else { return nil }

@@ -9,9 +9,10 @@ import Foundation
 /// stretched past its expiry, and survives a restart; nothing is kept per call.
 struct RelayCredentialIssuer: Sendable {
     static let realm = "duet"
-    /// Long enough to ring, answer and fall back to the relay; an allocation, once made, is
-    /// kept alive by Refresh with the same credential, so a call outlives this (see server.md).
-    static let lifetime: TimeInterval = 600
+    /// No allocation outlives its credential (`RelayCore`) and devices do not renew
+    /// credentials during a call, so this is how long a relayed call or leg can last; it is
+    /// also how long a leaked credential (bound to one call and one number) stays usable.
+    static let lifetime: TimeInterval = 4 * 3600
 
     let secret: RelaySecret
 
@@ -47,7 +48,18 @@ struct RelayCredentialIssuer: Sendable {
     var coreCredentials: RelayCore.Credentials {
         let issuer = self
         return RelayCore.Credentials(realm: Self.realm, password: { username, now in issuer.password(for: username, now: now) },
-                                     integrity: { username, realm, password in .relayLongTermCredential(username: username, realm: realm, password: password) })
+                                     integrity: { username, realm, password in .relayLongTermCredential(username: username, realm: realm, password: password) },
+                                     holder: Self.holder(of:), expiry: Self.expiry(of:))
+    }
+
+    /// Who `username` was issued to: its number or meeting guest id (the quota's unit).
+    static func holder(of username: String) -> String {
+        username.split(separator: ":", omittingEmptySubsequences: false).last.map(String.init) ?? username
+    }
+
+    /// The unix time `username` expires at, or nil if it is not one of ours.
+    static func expiry(of username: String) -> Double? {
+        username.split(separator: ":", maxSplits: 1).first.flatMap { Int64($0) }.map(Double.init)
     }
 }
 

@@ -8,8 +8,10 @@ import DuetWire
 /// Who may have a leg: a handshake from an unknown address starts a server-role
 /// `DTLSEndpoint` that accepts any certificate; when it completes, the certificate's
 /// fingerprint must be one a participant announced over signaling (`AnnouncedLegs`), and the
-/// leg joins that participant's call as that number. Anything else is forgotten. A handshake
-/// costs an OpenSSL context, and its first datagram is one spoofable packet, so at most
+/// leg joins that participant's call as that number. Anything else is forgotten. A ClientHello
+/// is one spoofable packet, so a stranger's first one is answered statelessly with a
+/// HelloVerifyRequest (`DTLSHelloVerifier`): only an address that echoes the cookie made for
+/// it — one that receives what is sent there — gets a handshake slot. Even so, at most
 /// `maximumHandshakes` may be half-open at once and each gets `handshakeLifetime` to finish.
 ///
 /// A plain value owned by the media loop's single task (like `MediaRouter`, which holds it):
@@ -37,6 +39,8 @@ struct SFUPort {
     }
 
     private let certificate: DTLSCertificate
+    /// Made on the first ClientHello (its set-up can fail, and most ports never see one).
+    private var verifier: DTLSHelloVerifier?
     private let announced: AnnouncedLegs
     private var seenGeneration: UInt64 = 0
     private var handshakes: [TransportAddress: Handshake] = [:]
@@ -77,16 +81,23 @@ struct SFUPort {
         }
         guard Self.isClientHello(datagram) else { count("DTLS without an association"); return [] }
         guard handshakes.count < Self.maximumHandshakes else { count("DTLS handshakes refused at capacity"); return [] }
-        let endpoint: DTLSEndpoint
-        do {
-            endpoint = try DTLSEndpoint(role: .server, certificate: certificate, peerFingerprint: nil, profiles: Self.profiles)
-        } catch {
+        guard let verifier = verifier ?? (try? DTLSHelloVerifier(certificate: certificate, profiles: Self.profiles)) else {
             count("DTLS endpoint set-up failed")
             return []
         }
-        count("DTLS handshakes started")
-        handshakes[address] = Handshake(endpoint: endpoint, started: now)
-        return handle(endpoint.receive(datagram), from: address, now: now)
+        self.verifier = verifier
+        switch verifier.receive(datagram, from: address.ip + [UInt8(address.port >> 8), UInt8(address.port & 0xFF)]) {
+        case let .challenge(request):
+            count("DTLS cookies sent")
+            return [.sendToClient(address, request)]
+        case .dropped:
+            count("DTLS ClientHellos without this address's cookie")
+            return []
+        case let .accepted(endpoint, actions):
+            count("DTLS handshakes started")
+            handshakes[address] = Handshake(endpoint: endpoint, started: now)
+            return handle(actions, from: address, now: now)
+        }
     }
 
     /// An SRTP (or SRTCP) datagram: routed through its leg's room, else dropped.

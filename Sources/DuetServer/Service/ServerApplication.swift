@@ -52,8 +52,6 @@ public final class ServerApplication: Sendable {
         let issuer = RelayCredentialIssuer(secret: relaySecret)
         let legs = AnnouncedLegs()
         let recordings = MeetingRecordings(dataDirectory: directoryURL, logger: logger)
-        let media = MediaService(bound: boundMedia, advertisement: advertisement, credentials: issuer.coreCredentials, certificate: mediaCertificate,
-                                 announcedLegs: legs, recordings: recordings, witness: configuration.mediaWitness, logger: logger)
         var context = SignalingContext(
             directory: Directory(pool: pool, openRegistration: configuration.openRegistration,
                                  health: StorageHealth(directory: directoryURL.path, logger: logger)),
@@ -64,9 +62,15 @@ public final class ServerApplication: Sendable {
         context.recordings = recordings
         let signaling: SignalingService
         do { signaling = try await SignalingService.bind(configuration.signaling, tls: tls, context: context) } catch {
-            await media.closeUnstarted()
+            await MediaService.closeUnstarted(boundMedia)
             throw error
         }
+        // Relay allocations may not reach the server's own ports (the media port only as the SFU).
+        var relayPeers = configuration.relayPeers
+        relayPeers.serverPorts = [UInt16(signaling.address.port), UInt16(boundMedia.address.port)]
+        let media = MediaService(bound: boundMedia, advertisement: advertisement, credentials: issuer.coreCredentials, relayPeers: relayPeers,
+                                 certificate: mediaCertificate, announcedLegs: legs, recordings: recordings,
+                                 witness: configuration.mediaWitness, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [signaling, media, recordings],
             gracefulShutdownSignals: handlingSignals ? [.sigterm, .sigint] : [],
