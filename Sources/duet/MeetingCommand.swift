@@ -84,9 +84,7 @@ extension Duet.Meeting {
             do { link = try MeetingLink(parsing: self.link) } catch { throw ValidationError(error.description) }
             let store = try profile.openStore(create: true)
             try store.initializeKeys()  // a guest profile gets keys; an existing identity is kept
-            let account = try store.account()
-            let session = try await DeviceSession.open(store: store, server: link.server, acceptFingerprint: acceptCertificate,
-                                                       remember: account.server == nil || account.server == link.server)
+            let session = try await DeviceSession.open(store: store, for: link, acceptFingerprint: acceptCertificate)
             let runner = try MeetingRunner(session: session)
             do {
                 try await runner.engine.join(link, name: name)

@@ -24,7 +24,8 @@ struct CallHandshakeTests {
     let committed = SASCommitment.random()
     var offer: CallOffer {
         CallOffer(callerNonce: Data(repeating: 1, count: 32), sasCommitment: Data(committed.commitment),
-                  candidates: [Candidate(kind: .host, address: TransportAddress(ipv4: "127.0.0.1", port: 4000)!)], ssrc: 42, relayOnly: false)
+                  candidates: [Candidate(kind: .host, address: TransportAddress(ipv4: "127.0.0.1", port: 4000)!)], ssrc: 42, relayOnly: false,
+                  sentAt: 1_800_000_000)
     }
 
     @Test func fullExchangeAgreesOnKeysAndConsumesTheOneTimePrekey() throws {
@@ -131,7 +132,7 @@ struct CallHandshakeTests {
     /// Issue [1/8] "Bad input": a malformed candidate is refused with the reason and the call
     /// goes on with the others; a flood of candidates is cut at the cap.
     @Test func aMalformedCandidateIsRefusedAndTheRestAreKept() throws {
-        let json = #"{"callerNonce":"AQID","sasCommitment":"AQID","ssrc":9,"relayOnly":false,"candidates":["#
+        let json = #"{"callerNonce":"AQID","sasCommitment":"AQID","ssrc":9,"relayOnly":false,"sentAt":0,"candidates":["#
             + #"{"kind":"host","ip":[192,0,2,5],"port":4000},"#
             + #"{"kind":"host","ip":[1,2,3],"port":4001},"#
             + #"{"kind":"prflx","ip":[192,0,2,6],"port":4002},"#
@@ -143,14 +144,14 @@ struct CallHandshakeTests {
         #expect(offer.refusedCandidates[0].contains("4 or 16 bytes"), "\(offer.refusedCandidates)")
 
         let many = (0..<100).map { #"{"kind":"host","ip":[198,51,100,\#($0)],"port":9}"# }.joined(separator: ",")
-        let flood = try JSONDecoder().decode(CallOffer.self, from: Data(#"{"callerNonce":"AQID","sasCommitment":"AQID","ssrc":9,"relayOnly":false,"candidates":[\#(many)]}"#.utf8))
+        let flood = try JSONDecoder().decode(CallOffer.self, from: Data(#"{"callerNonce":"AQID","sasCommitment":"AQID","ssrc":9,"relayOnly":false,"sentAt":0,"candidates":[\#(many)]}"#.utf8))
         #expect(flood.candidates.count == ConnectivityChecks.maximumRemoteCandidates)
     }
 
     /// A refused candidate's reason quotes what the peer sent; it is printed by `duet call`, so a
     /// terminal escape in it must not reach the terminal.
     @Test func aRefusedCandidatesReasonCarriesNoControlCharacters() throws {
-        let json = #"{"callerNonce":"AQID","sasCommitment":"AQID","ssrc":9,"relayOnly":false,"candidates":[{"kind":"\u001b]52;c;aGk=\u0007","ip":[1,2,3,4],"port":1}]}"#
+        let json = #"{"callerNonce":"AQID","sasCommitment":"AQID","ssrc":9,"relayOnly":false,"sentAt":0,"candidates":[{"kind":"\u001b]52;c;aGk=\u0007","ip":[1,2,3,4],"port":1}]}"#
         let offer = try JSONDecoder().decode(CallOffer.self, from: Data(json.utf8))
         #expect(offer.refusedCandidates.count == 1)
         #expect(!offer.refusedCandidates[0].unicodeScalars.contains { $0.properties.generalCategory == .control }, "\(offer.refusedCandidates)")

@@ -55,6 +55,19 @@ struct DeviceStoreTests {
         #expect(!FileManager.default.fileExists(atPath: location.directory.path))
     }
 
+    /// A device whose server is drained again and again tops up each time; it keeps only the
+    /// newest `oneTimePrekeyCap` private halves, so its store stops growing.
+    @Test func aDrainedDeviceKeepsAtMostItsCapOfOneTimePrekeys() throws {
+        let store = try open()
+        try store.initializeKeys()
+        var newest: [UInt32] = []
+        for _ in 0..<10 { newest = try store.makeOneTimePrekeys(count: DeviceStore.oneTimePrekeyTarget).map(\.id) }
+        #expect(try store.oneTimePrekeyCount() == DeviceStore.oneTimePrekeyCap)
+        let kept = Set(try store.oneTimePrekeysForUpload().map(\.id))
+        #expect(Set(newest).isSubset(of: kept), "the last top-up is kept whole")
+        #expect(!kept.contains(1), "the oldest went first")
+    }
+
     @Test func usedOneTimePrekeyIsGoneAndBothSidesAgree() throws {
         let bob = try open()
         try bob.initializeKeys()

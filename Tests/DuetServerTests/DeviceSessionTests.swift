@@ -46,11 +46,15 @@ struct DeviceSessionTests {
         let bob = try await DeviceSession.open(store: store, server: server.address)
         _ = try await bob.register(number: "+15550102", name: nil, invite: nil)
         await bob.close()
-        // While Bob is offline, callers take 85 of his 100 one-time prekeys.
-        let caller = TestDevice()
-        let (connection, _) = try await caller.connect(to: server)
-        try await caller.register(connection, as: "+15550103")
-        for _ in 0..<85 { _ = try await connection.fetchBundle(number: "+15550102") }
+        // While Bob is offline, callers take 85 of his 100 one-time prekeys (two of them: one
+        // requester gets at most 64 at once, `PrekeyHandoutLimit`).
+        for (number, fetches) in [("+15550103", 60), ("+15550104", 25)] {
+            let caller = TestDevice()
+            let (connection, _) = try await caller.connect(to: server)
+            try await caller.register(connection, as: number)
+            for _ in 0..<fetches { _ = try await connection.fetchBundle(number: "+15550102") }
+            await connection.close()
+        }
         // Bob comes back: the server says he is low and he uploads 85 fresh keys.
         let back = try await DeviceSession.open(store: store)
         let toppedUp = await waitUntil { await back.notices.contains { $0.contains("server now holds 100") } }
@@ -59,7 +63,6 @@ struct DeviceSessionTests {
         let notices = await back.notices
         #expect(held == 185, "device holds \(held); notices: \(notices)")  // handed-out keys stay until a call uses them
         await back.close()
-        await connection.close()
         try await server.stop()
     }
 

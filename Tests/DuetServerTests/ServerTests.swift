@@ -76,6 +76,7 @@ struct RegistrationTests {
         let (w, wEvents) = try await onlineWatcher.connect(to: server)
         _ = try await w.lookup(number: "+15550100")
         let (o, _) = try await offlineWatcher.connect(to: server)
+        try await offlineWatcher.register(o, as: "+15550109")  // only a registered device gets bundles
         _ = try await o.fetchBundle(number: "+15550100")
         await o.close()
 
@@ -124,7 +125,14 @@ struct RegistrationTests {
         try await owner.register(o, as: "+15550200")
 
         let fetchers = try await withThrowingTaskGroup(of: ServerConnection.self) { group in
-            for _ in 0..<32 { group.addTask { try await TestDevice(oneTimePrekeyCount: 0).connect(to: server).0 } }
+            for index in 0..<32 {
+                group.addTask {
+                    let fetcher = TestDevice(oneTimePrekeyCount: 0)
+                    let connection = try await fetcher.connect(to: server).0
+                    try await fetcher.register(connection, as: "+155502\(10 + index)")  // only a registered device gets bundles
+                    return connection
+                }
+            }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         let topUp = (1000..<1016).map { OneTimePrekey.generate(id: UInt32($0)).publicPart }
@@ -164,7 +172,9 @@ struct RegistrationTests {
 
         let second = try await TestServer.start(dataDirectory: first.dataDirectory)
         #expect(second.fingerprint == fingerprint)
-        let (reader, _) = try await TestDevice().connect(to: second)
+        let readerDevice = TestDevice()
+        let (reader, _) = try await readerDevice.connect(to: second)
+        try await readerDevice.register(reader, as: "+15550301")
         let bundle = try await reader.fetchBundle(number: "+15550300")
         #expect(bundle.identityKey == device.identity.publicKey)
         #expect(bundle.signedPrekey == device.signedPrekey.publicPart)

@@ -82,6 +82,27 @@ struct STUNMessageTests {
         }
     }
 
+    /// RFC 8489 §14.5: someone on the path appends a LIFETIME (and another MESSAGE-INTEGRITY)
+    /// after the message's MESSAGE-INTEGRITY. The integrity still verifies — the MAC covers only
+    /// what comes before it — so what follows must not be acted on: it is not in the parsed
+    /// message, while a FINGERPRINT after it still is.
+    @Test func attributesAfterMessageIntegrityAreIgnored() throws {
+        let integrity = STUNIntegrity(kind: .sha1, hmac: Self.hmacSHA1(key: "secret"))
+        let message = STUNMessage(method: .refresh, messageClass: .request, transactionID: Array(repeating: 7, count: 12),
+                                  attributes: [.text(.username, "alice")])
+        var wire = message.encoded(integrity: integrity)
+        STUNAttribute.uint32(.lifetime, 0).append(to: &wire)
+        STUNAttribute(.messageIntegrity, Array(repeating: 0, count: 20)).append(to: &wire)
+        wire[2] = UInt8((wire.count - 20) >> 8); wire[3] = UInt8((wire.count - 20) & 0xff)
+        try STUNMessage.verifyIntegrity(of: wire, integrity)
+        let parsed = try STUNMessage(parsing: wire)
+        #expect(parsed.first(.lifetime) == nil, "an attribute after MESSAGE-INTEGRITY was kept")
+        #expect(parsed.attributes.filter { $0.type == STUNAttribute.Kind.messageIntegrity.rawValue }.count == 1)
+        #expect(parsed.text(.username) == "alice")
+        let fingerprinted = try STUNMessage(parsing: message.encoded(integrity: integrity, fingerprint: true))
+        #expect(fingerprinted.first(.fingerprint) != nil)
+    }
+
     @Test func anyFlippedBitIsCaughtByFingerprintOrIntegrity() throws {
         let integrity = STUNIntegrity(kind: .sha1, hmac: Self.hmacSHA1(key: Self.password))
         for bit in stride(from: 20 * 8, to: (Self.sampleRequest.count - 8) * 8, by: 37) {

@@ -53,6 +53,15 @@ struct KeysCommandTests {
         #expect(right.status == 0 && right.stdout.contains("sealed: yes"))
     }
 
+    /// A passphrase given for a profile made without one is not silently ignored.
+    @Test func aPassphraseForAnUnsealedProfileIsSaidToProtectNothing() throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        #expect(try duet.run(["--profile", "u", "keys", "init"]).status == 0)
+        let shown = try duet.run(["--profile", "u", "keys", "show"], environment: ["DUET_PASSPHRASE": "pw"])
+        #expect(shown.status == 0 && shown.stdout.contains("sealed: no"))
+        #expect(shown.stderr.contains("DUET_PASSPHRASE is set, but profile 'u' was made without a passphrase"))
+    }
+
     @Test func rotateSPKAdvancesTheSignedPrekey() throws {
         defer { try? FileManager.default.removeItem(at: home) }
         _ = try duet.run(["--profile", "r", "keys", "init"])

@@ -24,7 +24,7 @@ struct MeetingCommandTests {
         }
         let host = try DuetChild(["meeting", "create", "--record", "--duration", "8s", "--name", "Ann", "--profile", "ann"], home: home)
         let url = try #require(await link(in: host), "no link: \(host.text)")
-        #expect(url.wholeMatch(of: /duet:\/\/127\.0\.0\.1:\d+\/[a-z]{3}-[a-z]{4}-[a-z]{3}/) != nil, "\(url)")
+        #expect(url.wholeMatch(of: /duet:\/\/127\.0\.0\.1:\d+\/[a-z]{3}-[a-z]{4}-[a-z]{3}#[0-9a-f]{64}/) != nil, "\(url)")
 
         let ben = try DuetChild(["meeting", "join", url, "--profile", "ben"], home: home)
         let guest = try DuetChild(["meeting", "join", url, "--name", "Visitor", "--profile", "visitor"], home: home)

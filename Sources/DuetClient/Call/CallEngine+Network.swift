@@ -372,12 +372,15 @@ extension CallEngine {
         await sendRestart(isReply: true, reflexive: reflexive)
     }
 
-    /// Media arrived: a restart that had sent its candidates is over, and if media had stopped,
-    /// the gap is reported.
+    /// Media arrived: a restart that had sent its candidates and been answered is over, and if
+    /// media had stopped, the gap is reported. Media alone does not end it: right after a move
+    /// the old path may still carry the other device's media for a while, and a restart sent
+    /// while signaling was reconnecting may never have reached it — it is sent again until
+    /// answered (or, with media flowing, for `answerLimit`).
     private func mediaHeard() {
         let now = ContinuousClock.now
         defer { call?.lastMediaAt = now }
-        guard let restart = call?.restart, restart.sent else { return }
+        guard let restart = call?.restart, restart.sent, restart.answered || now - restart.startedAt >= MediaRestart.answerLimit else { return }
         call?.restart = nil
         let since = restart.lastMediaBefore ?? restart.startedAt
         let milliseconds = (now - since).milliseconds

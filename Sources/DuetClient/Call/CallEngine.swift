@@ -76,6 +76,8 @@ public actor CallEngine {
 
     /// The call in progress, if any; everything secret hangs off it and dies with it.
     var call: ActiveCall?
+    /// Call ids already rung for, and the offers' age bound.
+    var invitations = InvitationReplayGuard()
     var ticker: Task<Void, Never>?
     /// The connectivity checks' own clock while they have something to send (`keepChecksPaced`),
     /// and which run of it is the current one.
@@ -281,6 +283,7 @@ public actor CallEngine {
                 throw CallHandshakeError.malformedInvitation("caller number or call id does not match the signaling envelope")
             }
             let accepted = try CallHandshake.accept(invitation, store: store)
+            try invitations.admit(callID: invitation.callID, sentAt: accepted.offer.sentAt)
             var trust = ContactTrust.unverified
             if try store.contact(number: signal.from) != nil {
                 trust = try store.recordIdentityKey(accepted.callerIdentity, for: signal.from)

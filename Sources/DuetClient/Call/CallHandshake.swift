@@ -24,17 +24,22 @@ public struct CallOffer: Codable, Equatable, Sendable {
     public var ssrc: UInt32
     /// True when the caller will only use the relay (`--relay`).
     public var relayOnly: Bool
+    /// When the caller made the offer (unix seconds, its clock): an old offer delivered again
+    /// does not ring (`InvitationReplayGuard`).
+    public var sentAt: Double
     /// Why each candidate the caller sent that could not be used was refused (never sent).
     public var refusedCandidates: [String] = []
 
-    private enum CodingKeys: String, CodingKey { case callerNonce, sasCommitment, candidates, ssrc, relayOnly }
+    private enum CodingKeys: String, CodingKey { case callerNonce, sasCommitment, candidates, ssrc, relayOnly, sentAt }
 
-    public init(callerNonce: Data, sasCommitment: Data, candidates: [Candidate], ssrc: UInt32, relayOnly: Bool) {
+    public init(callerNonce: Data, sasCommitment: Data, candidates: [Candidate], ssrc: UInt32, relayOnly: Bool,
+                sentAt: Double = Date().timeIntervalSince1970) {
         self.callerNonce = callerNonce
         self.sasCommitment = sasCommitment
         self.candidates = candidates
         self.ssrc = ssrc
         self.relayOnly = relayOnly
+        self.sentAt = sentAt
     }
 
     public init(from decoder: any Decoder) throws {
@@ -44,6 +49,7 @@ public struct CallOffer: Codable, Equatable, Sendable {
         (candidates, refusedCandidates) = try container.decode(PeerCandidates.self, forKey: .candidates).parts
         ssrc = try container.decode(UInt32.self, forKey: .ssrc)
         relayOnly = try container.decode(Bool.self, forKey: .relayOnly)
+        sentAt = try container.decode(Double.self, forKey: .sentAt)
     }
 }
 
@@ -129,6 +135,10 @@ public enum CallHandshakeError: Error, Equatable, CustomStringConvertible {
     case answerDoesNotOpen
     case confirmationFailed
     case keyAgreement(X3DHError)
+    /// An invitation for a call id this device was already rung for (`InvitationReplayGuard`).
+    case replayedInvitation
+    /// An offer made longer ago (or further ahead) than the guard allows, by the caller's clock.
+    case staleInvitation(seconds: Int)
 
     public var description: String {
         switch self {
@@ -137,6 +147,8 @@ public enum CallHandshakeError: Error, Equatable, CustomStringConvertible {
         case .answerDoesNotOpen: "the call answer does not decrypt: it was altered or came from another device"
         case .confirmationFailed: "key confirmation failed: the two devices do not hold the same call key (possible interception)"
         case let .keyAgreement(error): "key agreement failed: \(error)"
+        case .replayedInvitation: "the invitation was delivered before: a replay (the call rang once already)"
+        case let .staleInvitation(seconds): "the invitation was made \(seconds) s from now by the caller's clock: a replay, or the two devices' clocks disagree by more than \(Int(InvitationReplayGuard.maximumAge)) s"
         }
     }
 }

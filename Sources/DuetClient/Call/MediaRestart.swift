@@ -40,6 +40,9 @@ struct MediaRestart: Codable, Equatable, Sendable {
     static let gatheringLimit = Duration.milliseconds(500)
     /// An unanswered restart is sent again this often (its signaling may have been down).
     static let resendInterval = Duration.milliseconds(500)
+    /// How long a restart is sent again, unanswered, while media still flows (an old peer, or
+    /// one that cannot reply, must not be asked for ever).
+    static let answerLimit = Duration.seconds(10)
     /// An unanswered STUN Binding for the new mapping is sent again this often.
     static let bindingInterval = Duration.milliseconds(200)
 }

@@ -10,6 +10,10 @@ public enum DeviceSessionError: Error, Equatable, CustomStringConvertible {
     case invalidNumber(String)
     case unknownGroup(String)
     case ambiguousGroup(String, ids: [String])
+    /// A meeting link with no certificate fingerprint, to a server this profile has no pin for.
+    case linkWithoutCertificate(String)
+    /// A meeting link whose fingerprint is not the one this profile pins for that server.
+    case linkCertificateMismatch(String)
 
     public var description: String {
         switch self {
@@ -19,6 +23,8 @@ public enum DeviceSessionError: Error, Equatable, CustomStringConvertible {
         case let .invalidNumber(number): "'\(number)' is not a phone number: write + and 1–15 digits, e.g. +15550100"
         case let .unknownGroup(name): "you are in no group called '\(name)': see duet group list"
         case let .ambiguousGroup(name, ids): "you are in several groups called '\(name)'; name one by its id: \(ids.joined(separator: ", "))"
+        case let .linkWithoutCertificate(server): "the link names no certificate for \(server) and this profile has never used that server: ask for the whole link (it ends in #FINGERPRINT), or compare the fingerprint and pass --accept-certificate"
+        case let .linkCertificateMismatch(server): "the link names another certificate than the one this profile pins for \(server): the link, or the server, is not what it claims — nothing was sent"
         }
     }
 }
@@ -130,6 +136,24 @@ public actor DeviceSession {
         } catch {
             notices.append("could not publish the signed prekey: \(error)")
         }
+    }
+
+    /// A session on a meeting link's server, pinned to the certificate the link names. The
+    /// profile's own server, under any spelling (`ServerAddress.same`), keeps its pin: a link
+    /// naming another certificate for it is refused before anything is sent. `acceptFingerprint`
+    /// overrides both, as on `register`.
+    public static func open(store: DeviceStore, for link: MeetingLink, acceptFingerprint: String? = nil) async throws -> DeviceSession {
+        let account = try store.account()
+        let own = account.server.flatMap { ServerAddress.same($0, link.server) ? $0 : nil }
+        let pinned = own == nil ? nil : account.serverFingerprint.flatMap { try? CertificateFingerprint(parsing: $0) }
+        if acceptFingerprint == nil, let pinned, let named = link.certificate, pinned != named {
+            throw DeviceSessionError.linkCertificateMismatch(link.server.description)
+        }
+        guard let fingerprint = acceptFingerprint ?? (pinned ?? link.certificate)?.description else {
+            throw DeviceSessionError.linkWithoutCertificate(link.server.description)
+        }
+        return try await open(store: store, server: own ?? link.server, acceptFingerprint: fingerprint,
+                              remember: account.server == nil || own != nil)
     }
 
     private init(store: DeviceStore, connection: ServerConnection, server: HostPort) {

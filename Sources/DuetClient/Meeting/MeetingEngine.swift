@@ -56,7 +56,7 @@ public actor MeetingEngine {
         do {
             meeting = try await session.connection.createMeeting(open: open, record: record, name: name, dtlsFingerprint: certificate.fingerprint, ssrc: ssrc)
         } catch { socket.close(); throw error }
-        let link = MeetingLink(server: session.server, code: meeting.code)
+        let link = MeetingLink(server: session.server, code: meeting.code, certificate: await session.connection.serverFingerprint)
         active = Active(link: link, name: name, ssrc: ssrc, socket: socket)
         eventSink.yield(.created(link))
         try enter(meeting)

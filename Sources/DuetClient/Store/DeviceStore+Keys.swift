@@ -99,8 +99,17 @@ extension DeviceStore {
     /// Makes `count` new one-time prekeys and returns their public halves for upload. The
     /// server's count, not ours, decides how many: keys it handed out stay here until a call
     /// uses them, so the device usually holds more than the server has left.
+    ///
+    /// The device keeps at most `oneTimePrekeyCap` private halves: past that the oldest go —
+    /// handed out longest ago, they were most likely taken by someone draining the server, and
+    /// a store topped up after every drain would otherwise grow without end.
     public func makeOneTimePrekeys(count: Int) throws(DeviceStoreError) -> [OneTimePrekeyPublic] {
-        try write { db in try insertOneTimePrekeys(count: max(0, count), db) }
+        try write { db in
+            let made = try insertOneTimePrekeys(count: max(0, count), db)
+            try db.execute(sql: "DELETE FROM oneTimePrekey WHERE id NOT IN (SELECT id FROM oneTimePrekey ORDER BY id DESC LIMIT ?)",
+                           arguments: [Self.oneTimePrekeyCap])
+            return made
+        }
     }
 
     /// Uses one-time prekey `id` for `body` (an X3DH response) and deletes it in the same

@@ -16,6 +16,8 @@ public final class DeviceStore: Sendable {
 
     /// How many one-time prekeys a device keeps published (DESIGN §2).
     public static let oneTimePrekeyTarget = 100
+    /// Most one-time prekey private halves kept waiting for a call (`makeOneTimePrekeys`).
+    public static let oneTimePrekeyCap = 300
     /// Below this many, the device tops itself back up to `oneTimePrekeyTarget`.
     public static let oneTimePrekeyLowWater = 20
 

@@ -15,6 +15,17 @@ public enum ServerAddress {
         return resolve(signaling.host, port: port)
     }
 
+    /// Whether two spellings name one server ("localhost:7000" and "127.0.0.1:7000", a name and
+    /// its address): one port, and one host by name or by the address it resolves to. A pin made
+    /// under one spelling holds for the other.
+    public static func same(_ one: HostPort, _ other: HostPort) -> Bool {
+        guard one.port == other.port else { return false }
+        if one.host.lowercased() == other.host.lowercased() { return true }
+        let port = UInt16(clamping: one.port)
+        guard let first = resolve(one.host, port: port), let second = resolve(other.host, port: port) else { return false }
+        return first == second
+    }
+
     /// An IP literal as it is, "localhost" as 127.0.0.1, a name through the system's resolver
     /// (its first IPv4 address, else its first IPv6 one).
     public static func resolve(_ host: String, port: UInt16) -> TransportAddress? {

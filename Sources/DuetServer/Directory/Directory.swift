@@ -119,11 +119,16 @@ final class Directory: Sendable {
     /// prekey and no watcher is recorded: a prekey is handed out only once its deletion has
     /// committed, or it could be handed out twice; and X3DH without DH4 is what a caller does
     /// anyway when a number has run out of prekeys, so calls keep working through the fault.
-    func fetchBundle(number: String, requester: [UInt8]) async throws(DirectoryError) -> (bundle: Signaling.Bundle, remaining: Int) {
+    ///
+    /// Only a registered requester gets a bundle; `withOneTimePrekey: false` (the handout rate
+    /// spent, `PrekeyHandoutLimit`) gives one without a one-time prekey.
+    func fetchBundle(number: String, requester: [UInt8],
+                     withOneTimePrekey: Bool = true) async throws(DirectoryError) -> (bundle: Signaling.Bundle, remaining: Int) {
         try PrekeyValidation.check(number: number)
         return try await write { db in
+            guard try Self.isBound(requester, db) else { throw DirectoryError.notRegistered }
             var bundle = try Self.bundle(number, db)
-            if let row = try Row.fetchOne(db, sql: "SELECT keyId, publicKey FROM oneTimePrekey WHERE number = ? ORDER BY keyId LIMIT 1", arguments: [number]) {
+            if withOneTimePrekey, let row = try Row.fetchOne(db, sql: "SELECT keyId, publicKey FROM oneTimePrekey WHERE number = ? ORDER BY keyId LIMIT 1", arguments: [number]) {
                 let id: Int64 = row["keyId"]
                 try db.execute(sql: "DELETE FROM oneTimePrekey WHERE number = ? AND keyId = ?", arguments: [number, id])
                 bundle.oneTimePrekey = .init(id: UInt32(truncatingIfNeeded: id), publicKey: Base64Bytes(Array(row["publicKey"] as Data)))
@@ -131,8 +136,13 @@ final class Directory: Sendable {
             if requester != bundle.identityKey.bytes { try Self.addWatcher(requester, number: number, db: db) }
             return (bundle, try Self.oneTimePrekeyCount(number: number, db: db))
         } orWhenStorageRefuses: { db in
-            (try Self.bundle(number, db), try Self.oneTimePrekeyCount(number: number, db: db))
+            guard try Self.isBound(requester, db) else { throw DirectoryError.notRegistered }
+            return (try Self.bundle(number, db), try Self.oneTimePrekeyCount(number: number, db: db))
         }
+    }
+
+    private static func isBound(_ key: [UInt8], _ db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM account WHERE identityKey = ?)", arguments: [Data(key)]) ?? false
     }
 
     /// `number`'s identity key and signed prekey, without a one-time prekey.

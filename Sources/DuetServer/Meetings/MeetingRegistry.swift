@@ -51,13 +51,18 @@ actor MeetingRegistry {
     }
 
     /// Comes in at once (open meeting, or its host coming back) or waits at the door. A device
-    /// already in or knocking is replaced (it reconnected). An SSRC someone else in the room
-    /// (or at its door) announced is refused: everyone is told whose stream is whose by SSRC,
-    /// so a second announcement of one would let a participant speak as another.
+    /// already in or knocking is replaced (it reconnected: the same key). An id another key holds
+    /// in the room or at its door is refused, never taken over: nobody is evicted by someone
+    /// who shares their id. An SSRC someone else in the room (or at its door) announced is
+    /// refused: everyone is told whose stream is whose by SSRC, so a second announcement of one
+    /// would let a participant speak as another.
     func knock(_ code: String, member: Member) throws(DirectoryError) -> Knock {
         guard var room = rooms[code] else { return .unknown }
-        room.members.removeAll { $0.key == member.key || $0.id == member.id }
-        room.knocking.removeAll { $0.key == member.key || $0.id == member.id }
+        if (room.members + room.knocking).contains(where: { $0.id == member.id && $0.key != member.key }) {
+            throw .notPermitted("someone else in this meeting goes by \(member.id); it stays theirs")
+        }
+        room.members.removeAll { $0.key == member.key }
+        room.knocking.removeAll { $0.key == member.key }
         if (room.members + room.knocking).contains(where: { $0.participant.ssrc == member.participant.ssrc }) {
             throw .notPermitted("that SSRC is another participant's in this meeting; join again with a new random one")
         }

@@ -141,9 +141,11 @@ struct MeetingSignaling {
     }
 
     /// A guest's id in every meeting: from its key, so the same device is the same guest when it
-    /// comes back, and no guest can take another's id without its key.
+    /// comes back. 64 bits of the key's SHA-256, so making a key that shares another guest's id
+    /// takes about 2⁶⁴ tries (32 bits, as it was, fall to a night's grinding); and a shared id
+    /// is refused anyway, never takes over (`MeetingRegistry.knock`).
     static func guestID(for key: IdentityPublicKey) -> String {
-        "guest-\(key.shortFingerprint.filter(\.isHexDigit).prefix(8).lowercased())"
+        "guest-\(key.fingerprint.filter(\.isHexDigit).prefix(16).lowercased())"
     }
 
     /// A new meeting with `key` as its host (and its recorder first, when asked for).

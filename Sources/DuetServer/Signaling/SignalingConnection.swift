@@ -157,7 +157,10 @@ struct SignalingConnection {
             let count = try await directory.uploadPrekeys(key: key, request)
             reply(requestID, .prekeyCount(.init(count: count)))
         case let .fetchBundle(query):
-            let (bundle, remaining) = try await directory.fetchBundle(number: query.number, requester: raw)
+            // A stranger's fetch is refused before it can spend the number's handout rate.
+            guard try await directory.number(boundTo: raw) != nil else { throw .notRegistered }
+            let (bundle, remaining) = try await directory.fetchBundle(number: query.number, requester: raw,
+                                                                      withOneTimePrekey: context.prekeyHandouts.allows(requester: raw, number: query.number))
             reply(requestID, .bundle(bundle))
             await context.warnIfPrekeysLow(number: query.number, remaining: remaining)
         case let .lookup(query):

@@ -24,7 +24,9 @@ struct SignalingContext: Sendable {
     let groupCalls = GroupCallRegistry()
     /// The meetings, and the per-address limit on knocking at them.
     let meetings = MeetingRegistry()
-    let joinLimiter = JoinRateLimiter()
+    /// Meeting join attempts per source address: 8, then one per 6 s.
+    let joinLimiter = RateLimiter(burst: 8, refill: .seconds(6))
+    let prekeyHandouts = PrekeyHandoutLimit()
     /// The meetings' recorders (nil: this server records nothing).
     var recordings: MeetingRecordings?
     /// See `ServerConfiguration.loginTimeout`.

@@ -1,6 +1,7 @@
 import Crypto
 import DuetWire
 import Foundation
+import Glibc
 import NIOSSL
 import X509
 
@@ -89,11 +90,19 @@ public struct ServerCertificate: Sendable {
         }
     }
 
+    /// Writes through a temporary file made with its final mode from the first byte
+    /// (O_CREAT|O_EXCL|O_NOFOLLOW: never a file someone else made or a symlink planted there),
+    /// then renamed over `url`: the key is never readable by others, not even for an instant.
     private static func write(_ text: String, to url: URL, permissions: Int) throws {
         let temporary = url.appendingPathExtension("partial")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: Data(text.utf8), attributes: [.posixPermissions: permissions]) else {
-            throw ServerStartupError.certificate("cannot write \(temporary.path)")
-        }
+        unlink(temporary.path)  // left by a crash, or planted: made afresh below either way
+        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(permissions))
+        guard descriptor >= 0 else { throw ServerStartupError.certificate("cannot create \(temporary.path): errno \(errno)") }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+        let synced = fsync(descriptor) == 0
+        close(descriptor)
+        guard written == bytes.count, synced else { throw ServerStartupError.certificate("cannot write \(temporary.path): errno \(errno)") }
         guard rename(temporary.path, url.path) == 0 else {
             throw ServerStartupError.certificate("cannot move \(temporary.path) to \(url.path): errno \(errno)")
         }

@@ -107,23 +107,18 @@ extension TUIController {
     func checkJoin(_ prompt: JoinMeetingPrompt) -> Result<MeetingLink, JoinProblem> {
         let link: MeetingLink
         do { link = try MeetingLink(parsing: prompt.link) } catch { return .failure(JoinProblem(text: error.description)) }
-        guard Self.sameServer(link.server, session.server) else {
+        guard ServerAddress.same(link.server, session.server) else {
             return .failure(JoinProblem(text: "this link is for the server \(link.server); this version joins meetings on "
                 + "your own server (\(session.server)) only: in a shell, duet meeting join LINK --name NAME"))
+        }
+        if let named = link.certificate, let pinned = try? session.store.account().serverFingerprint,
+           (try? CertificateFingerprint(parsing: pinned)) != named {
+            return .failure(JoinProblem(text: DeviceSessionError.linkCertificateMismatch(link.server.description).description))
         }
         if state.ownNumber == nil, prompt.name.trimmingCharacters(in: .whitespaces).isEmpty {
             return .failure(JoinProblem(text: "write the name the others will see (you join as a guest)", isAboutName: true))
         }
         return .success(link)
-    }
-
-    /// The same server, counting "localhost" and 127.0.0.1 as one.
-    static func sameServer(_ one: HostPort, _ other: HostPort) -> Bool {
-        func host(_ name: String) -> String {
-            let lower = name.lowercased()
-            return lower == "localhost" ? "127.0.0.1" : lower
-        }
-        return one.port == other.port && host(one.host) == host(other.host)
     }
 
     private func joinMeeting(_ link: MeetingLink, name: String) {

@@ -99,7 +99,10 @@ public enum STUNError: Error, Equatable, CustomStringConvertible {
 }
 
 extension STUNMessage {
-    /// Parses one datagram. A FINGERPRINT, when present, must be last and must match.
+    /// Parses one datagram. A FINGERPRINT, when present, must be last and must match. What
+    /// follows a MESSAGE-INTEGRITY (or -SHA256) is dropped, but for MESSAGE-INTEGRITY-SHA256
+    /// after MESSAGE-INTEGRITY and FINGERPRINT (RFC 8489 §14.5): the MAC does not cover it, so
+    /// anyone on the path could have added it.
     ///
     /// The first byte must be 0...3, as RFC 7983's demultiplexing assumes (RFC 8489 allows up to
     /// 63, but no method uses the bits above): otherwise bytes the media port routes to DTLS
@@ -114,6 +117,7 @@ extension STUNMessage {
         let (method, cls) = Self.split(messageType: readUInt16(bytes, 0))
         var attributes: [STUNAttribute] = []
         var offset = Self.headerLength
+        var integrityCovered = true
         while offset < bytes.count {
             guard offset + 4 <= bytes.count else { throw .attributeOverrun(type: 0) }
             let type = readUInt16(bytes, offset), length = Int(readUInt16(bytes, offset + 2))
@@ -127,7 +131,12 @@ extension STUNMessage {
                 writeUInt16(&covered, 2, UInt16(offset + 8 - Self.headerLength))
                 guard STUNFingerprint.value(of: covered) == readUInt32(bytes, offset + 4) else { throw .fingerprintMismatch }
             }
-            attributes.append(STUNAttribute(type: type, value: Array(bytes[offset + 4..<offset + 4 + length])))
+            let kept = integrityCovered || type == STUNAttribute.Kind.fingerprint.rawValue
+                || type == STUNAttribute.Kind.messageIntegritySHA256.rawValue && !attributes.contains { $0.type == type }
+            if kept { attributes.append(STUNAttribute(type: type, value: Array(bytes[offset + 4..<offset + 4 + length]))) }
+            if type == STUNAttribute.Kind.messageIntegrity.rawValue || type == STUNAttribute.Kind.messageIntegritySHA256.rawValue {
+                integrityCovered = false
+            }
             offset += 4 + padded
         }
         self.init(method: method, messageClass: cls, transactionID: Array(bytes[8..<20]), attributes: attributes)

@@ -210,7 +210,7 @@ struct MeetingSignalingTests {
     /// The bucket itself: 8 at once per address, then one per 6 s; other addresses untouched.
     /// An hour of non-stop guessing from one address gets at most 8 + 600 tries.
     @Test func theJoinLimitRefillsOneAttemptEverySixSecondsPerAddress() {
-        let limiter = JoinRateLimiter()
+        let limiter = RateLimiter(burst: 8, refill: .seconds(6))
         let start = ContinuousClock.now
         for _ in 0..<8 { #expect(limiter.attempt(from: "198.51.100.7", now: start) == nil) }
         #expect(limiter.attempt(from: "198.51.100.7", now: start) == 6)

@@ -1,10 +1,11 @@
 import Synchronization
 
-/// Limits meeting join attempts per source address (issue [7/9]: codes must not be
-/// guessable): a bucket of `burst` attempts per address, refilled at one per `refill`. Every
-/// attempt costs one, right or wrong, so a guesser cannot tell which cost it more. Shared by
+/// Token buckets by key: `burst` attempts per key, refilled at one per `refill`. The server's
+/// one rate limiter: meeting joins per source address (codes must not be guessable; every
+/// attempt costs one, right or wrong, so a guesser cannot tell which cost it more) and
+/// one-time prekey handouts per requester and per number (`PrekeyHandoutLimit`). Shared by
 /// every signaling connection; the mutex is held for one dictionary update.
-final class JoinRateLimiter: Sendable {
+final class RateLimiter: Sendable {
     private struct Bucket {
         var tokens: Double
         var updated: ContinuousClock.Instant
@@ -14,12 +15,13 @@ final class JoinRateLimiter: Sendable {
     let refill: Duration
     private let buckets = Mutex<[String: Bucket]>([:])
 
-    init(burst: Int = 8, refill: Duration = .seconds(6)) {
+    init(burst: Int, refill: Duration) {
         self.burst = burst
         self.refill = refill
     }
 
     /// Takes one attempt for `source`; nil if allowed, else the seconds until the next one is.
+    @discardableResult
     func attempt(from source: String, now: ContinuousClock.Instant = .now) -> Int? {
         let perSecond = 1 / (Double(refill.components.seconds) + Double(refill.components.attoseconds) / 1e18)
         return buckets.withLock { buckets in

@@ -1,0 +1,54 @@
+@testable import DuetClient
+import DuetServer
+import Foundation
+import Testing
+
+/// Draining a number's one-time prekeys (docs/SECURITY.md, "Prekey draining"): every bundle
+/// fetched takes one, so a loop of fetches would push every caller onto bundles without one and
+/// make the victim's device make more and more.
+@Suite("Security: prekey draining", .serialized)
+struct PrekeyDrainingTests {
+    /// A device that has authenticated but holds no number gets no bundle, and takes nothing.
+    @Test func aStrangerGetsNoBundle() async throws {
+        let server = try await TestServer.start()
+        let bob = TestDevice(oneTimePrekeyCount: 50)
+        let (bobConnection, _) = try await bob.connect(to: server)
+        try await bob.register(bobConnection, as: "+15552471")
+        let stranger = TestDevice(oneTimePrekeyCount: 0)
+        let (connection, _) = try await stranger.connect(to: server)
+        for _ in 0..<5 { await expectServerError(.notRegistered) { _ = try await connection.fetchBundle(number: "+15552471") } }
+        #expect(try TamperedDirectory(server).oneTimePrekeyIDs(of: "+15552471").count == 50)
+        await connection.close(); await bobConnection.close()
+        try await server.stop()
+    }
+
+    /// Mallory, registered, fetches Bob's bundle 150 times: she gets at most 64 of his one-time
+    /// prekeys (then bundles without one), and three accomplices together take at most 100 —
+    /// the number's own rate — however many bundles they fetch.
+    @Test func fetchingInALoopTakesOnlyTheHandoutRate() async throws {
+        let server = try await TestServer.start()
+        let bob = TestDevice(oneTimePrekeyCount: 400)
+        let (bobConnection, _) = try await bob.connect(to: server)
+        try await bob.register(bobConnection, as: "+15552472")
+        await bobConnection.close()  // offline: nothing tops the server up
+        var withOneTime = 0
+        var drainers: [ServerConnection] = []
+        for index in 0..<4 {
+            let device = TestDevice(oneTimePrekeyCount: 1)
+            let (connection, _) = try await device.connect(to: server)
+            try await device.register(connection, as: "+1555248\(index)")
+            drainers.append(connection)
+        }
+        var mallorys = 0
+        for _ in 0..<150 where try await drainers[0].fetchBundle(number: "+15552472").oneTimePrekey != nil { mallorys += 1 }
+        #expect(mallorys <= 64, "Mallory alone took \(mallorys)")
+        withOneTime = mallorys
+        for connection in drainers.dropFirst() {
+            for _ in 0..<60 where try await connection.fetchBundle(number: "+15552472").oneTimePrekey != nil { withOneTime += 1 }
+        }
+        #expect(withOneTime <= 100, "four requesters took \(withOneTime)")
+        #expect(try TamperedDirectory(server).oneTimePrekeyIDs(of: "+15552472").count >= 300)
+        for connection in drainers { await connection.close() }
+        try await server.stop()
+    }
+}
