@@ -14,11 +14,15 @@ final class RawClient: @unchecked Sendable {
     private let writer: NIOAsyncChannelOutboundWriter<ByteBuffer>
     private var decoder = FrameDecoder()
 
-    init(_ address: HostPort) async throws {
+    /// `receiveBuffer`: the socket's kernel receive buffer in bytes (SO_RCVBUF), small for a
+    /// peer that should not soak up much of what the server sends; the system's default if nil.
+    init(_ address: HostPort, receiveBuffer: Int? = nil) async throws {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .none
         let context = try NIOSSLContext(configuration: tls)
-        channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        if let receiveBuffer { bootstrap = bootstrap.channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: receiveBuffer) }
+        channel = try await bootstrap
             .connect(host: address.host, port: address.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil))

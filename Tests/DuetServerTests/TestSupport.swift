@@ -15,7 +15,8 @@ struct TestServer {
     /// `signaling`/`media`: fixed ports (a restart on the ones clients know); ephemeral by default.
     static func start(dataDirectory: String? = nil, openRegistration: Bool = false, loginTimeout: Duration = .seconds(15),
                       knockTimeout: Duration = .seconds(120), signaling: HostPort? = nil, media: HostPort? = nil,
-                      mediaWitness: MediaWitness? = nil, relayPeers: RelayPeerPolicy = .standard, logger: Logger? = nil) async throws -> TestServer {
+                      mediaWitness: MediaWitness? = nil, relayPeers: RelayPeerPolicy = .standard, limits: SignalingLimits = .init(),
+                      logger: Logger? = nil) async throws -> TestServer {
         let directory = dataDirectory ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("duet-server-test-\(UUID().uuidString)").path
         let configuration = ServerConfiguration(
@@ -26,6 +27,7 @@ struct TestServer {
         configured.knockTimeout = knockTimeout
         configured.mediaWitness = mediaWitness
         configured.relayPeers = relayPeers
+        configured.signalingLimits = limits
         var quiet = Logger(label: "duet.server.test")
         quiet.logLevel = .warning
         let app = try await ServerApplication.start(configured, handlingSignals: false, logger: logger ?? quiet)

@@ -9,7 +9,8 @@ public enum MeetingEntry: Sendable, Equatable {
 }
 
 /// Meetings (DESIGN §5 "Meeting"). Errors: `.server` with code `rate_limited` (too many join
-/// attempts from this address), `unknown_meeting` (not one you are in, or not its host).
+/// attempts from this address), `unknown_meeting` (not one you are in, or not its host),
+/// `quota_exceeded` (this device hosts as many meetings, or recordings, as one may).
 extension ServerConnection {
     /// Makes a meeting with this device as its host. `dtlsFingerprint` and `ssrc` are this
     /// device's media leg: its DTLS certificate and the SSRC its audio will carry.

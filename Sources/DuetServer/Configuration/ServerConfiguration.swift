@@ -23,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     /// operator allows private ones (`--relay-allow-private`) or, for a server whose devices
     /// all run on its own host, loopback.
     public var relayPeers: RelayPeerPolicy = .standard
+    /// Caps on signaling connections and on the replies queued for each.
+    public var signalingLimits = SignalingLimits()
     /// Sees the media the server carries (the demo's and tests' audit); nil in `duet server`.
     public var mediaWitness: MediaWitness?
 

@@ -10,6 +10,11 @@ final class Directory: Sendable {
     static let maximumPrekeysPerUpload = 500
     /// Below this many one-time prekeys the owner is told to top up (DESIGN §2).
     static let lowPrekeyThreshold = 20
+    /// One-time prekeys the server holds for one number; uploads past it are dropped, and the
+    /// reply's count says what is held. Twice what a device keeps there (100).
+    static let maximumOneTimePrekeys = 200
+    /// Numbers one key may watch: each is a row kept until unwatched.
+    static let maximumWatchedNumbers = 1_000
 
     private let pool: DatabasePool
     private let openRegistration: Bool
@@ -182,6 +187,11 @@ final class Directory: Sendable {
         for n in numbers { try PrekeyValidation.check(number: n) }
         try await write { db in
             for n in numbers { try Self.addWatcher(watcher, number: n, db: db) }
+            // Over the quota, the transaction rolls back: nothing of this request is kept.
+            let watched = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM watcher WHERE watcherKey = ?", arguments: [Data(watcher)]) ?? 0
+            guard watched <= Self.maximumWatchedNumbers else {
+                throw DirectoryError.quotaExceeded("that would make \(watched) numbers watched by this device, over the \(Self.maximumWatchedNumbers) one device may watch; unwatch some first")
+            }
         } orWhenStorageRefuses: { _ in }
     }
 
@@ -243,8 +253,10 @@ final class Directory: Sendable {
                        arguments: [number, Int64(spk.id), Data(spk.publicKey.bytes), spk.createdAt, Data(spk.signature.bytes)])
     }
 
+    /// Stores one-time prekeys until `number` holds `maximumOneTimePrekeys`; the rest are dropped.
     private static func storeOneTimePrekeys(_ opks: [Signaling.OneTimePrekey], number: String, db: Database) throws {
-        for opk in opks {
+        let room = maximumOneTimePrekeys - (try oneTimePrekeyCount(number: number, db: db))
+        for opk in opks.prefix(max(0, room)) {
             try db.execute(sql: "INSERT OR REPLACE INTO oneTimePrekey (number, keyId, publicKey) VALUES (?, ?, ?)",
                            arguments: [number, Int64(opk.id), Data(opk.publicKey.bytes)])
         }

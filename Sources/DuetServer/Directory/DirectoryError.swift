@@ -28,6 +28,9 @@ enum DirectoryError: Error, Equatable {
     /// The meeting cannot be recorded for a reason other than storage (this server records
     /// nothing, or the recorder failed); `reason` is said to the user.
     case cannotRecord(String)
+    /// The request would exceed a per-device quota (meetings hosted, recordings, numbers
+    /// watched); `reason` says which, and how to make room.
+    case quotaExceeded(String)
     /// Anything else that went wrong inside the server; `detail` is for the log only.
     case internalFailure(String)
 
@@ -69,6 +72,8 @@ enum DirectoryError: Error, Equatable {
             .init(code: .storageUnavailable, message: failure.replyMessage)
         case let .cannotRecord(reason):
             .init(code: .internalError, message: reason)
+        case let .quotaExceeded(reason):
+            .init(code: .quotaExceeded, message: reason)
         case .internalFailure:
             .init(code: .internalError, message: "the server could not complete the request; try again")
         }

@@ -25,7 +25,7 @@ struct RelayStreams: Sendable {
     static let outboxFrames = 512
 
     let listener: NIOAsyncChannel<Connection, Never>
-    private let admissions = Admissions()
+    private let admissions = ConnectionAdmissions(maximum: RelayStreams.maximumConnections, perSource: RelayStreams.maximumPerAddress)
 
     /// Binds TCP on `host`:`port` (the media port's number, already bound for UDP).
     static func bind(host: String, port: Int, tls: NIOSSLContext?) async throws -> RelayStreams {
@@ -95,28 +95,6 @@ struct RelayStreams: Sendable {
         deadline.cancel()
         writer.finish()
         sink.yield(.streamClosed(client))
-    }
-
-    /// How many connections are open, in all and per IP.
-    private final class Admissions: Sendable {
-        private let counts = Mutex<(total: Int, byIP: [[UInt8]: Int])>((0, [:]))
-
-        func admit(_ ip: [UInt8]) -> Bool {
-            counts.withLock { counts in
-                guard counts.total < RelayStreams.maximumConnections, counts.byIP[ip, default: 0] < RelayStreams.maximumPerAddress else { return false }
-                counts.total += 1
-                counts.byIP[ip, default: 0] += 1
-                return true
-            }
-        }
-
-        func release(_ ip: [UInt8]) {
-            counts.withLock { counts in
-                counts.total -= 1
-                counts.byIP[ip, default: 1] -= 1
-                if counts.byIP[ip] == 0 { counts.byIP[ip] = nil }
-            }
-        }
     }
 }
 

@@ -40,11 +40,35 @@ actor MeetingRegistry {
         case unknown
     }
 
+    /// Meetings one key may host at once: any key may make meetings, guests' included, and each
+    /// holds a room, its members and their legs until its host leaves.
+    static let maximumHostedMeetings = 4
+    /// Meetings hosted by one key that may record at once, whoever in them asked: each recording
+    /// holds a recorder in memory and grows a file until it stops.
+    static let maximumRecordingsPerHost = 2
+
     private var rooms: [String: Room] = [:]
     private var knocks = 0
 
-    /// A new meeting with its host in it.
-    func create(code: String, host: Member, open: Bool, record: Bool) -> Room {
+    /// Throws if `host` may not make another meeting (or another recorded one) now.
+    func checkQuota(host: [UInt8], record: Bool) throws(DirectoryError) {
+        let hosted = rooms.values.filter { $0.hostKey == host }
+        guard hosted.count < Self.maximumHostedMeetings else {
+            throw .quotaExceeded("you host \(hosted.count) meetings already, the most one device may; leave one to end it before making another")
+        }
+        if record { try checkRecordingQuota(host: host) }
+    }
+
+    private func checkRecordingQuota(host: [UInt8]) throws(DirectoryError) {
+        let recording = rooms.values.filter { $0.hostKey == host && $0.recording }.count
+        guard recording < Self.maximumRecordingsPerHost else {
+            throw .quotaExceeded("\(recording) meetings of this host are being recorded already, the most one host may have; stop one of those recordings first")
+        }
+    }
+
+    /// A new meeting with its host in it, within the host's quotas.
+    func create(code: String, host: Member, open: Bool, record: Bool) throws(DirectoryError) -> Room {
+        try checkQuota(host: host.key, record: record)
         let room = Room(code: code, hostKey: host.key, open: open, recording: record, members: [host])
         rooms[code] = room
         return room
@@ -103,11 +127,12 @@ actor MeetingRegistry {
         return (room, member)
     }
 
-    /// Starts or stops the recording; any participant may.
+    /// Starts or stops the recording; any participant may, within the host's recording quota.
     func record(_ code: String, by key: [UInt8], on: Bool) throws(DirectoryError) -> Room {
         guard var room = rooms[code], room.members.contains(where: { $0.key == key }) else {
             throw .unknownMeeting("you are not in meeting \(code)")
         }
+        if on && !room.recording { try checkRecordingQuota(host: room.hostKey) }
         room.recording = on
         rooms[code] = room
         return room

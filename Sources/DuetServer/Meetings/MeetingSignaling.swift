@@ -153,10 +153,19 @@ struct MeetingSignaling {
         let raw = key.rawRepresentation
         let member = try await member(key, name: request.name, fingerprint: request.dtlsFingerprint, ssrc: request.ssrc)
         let code = MeetingCodeGenerator.make()
+        // Quotas before the recorder, so a refused meeting leaves no recording behind.
+        try await context.meetings.checkQuota(host: raw, record: request.record)
         // The recorder first: a meeting asked for recorded that cannot be is refused whole,
         // rather than made with a REC badge over nothing.
         if request.record { try startRecording(code) }
-        let room = await context.meetings.create(code: code, host: member, open: request.open, record: request.record)
+        let room: MeetingRegistry.Room
+        do throws(DirectoryError) {
+            // Checked again: another connection of this key may have made one meanwhile.
+            room = try await context.meetings.create(code: code, host: member, open: request.open, record: request.record)
+        } catch {
+            context.recordings?.stop(code)
+            throw error
+        }
         do throws(DirectoryError) { try announceLeg(member, in: code) } catch {
             _ = await context.meetings.leave(code, key: raw)
             context.recordings?.stop(code)

@@ -17,6 +17,8 @@ public final class ServerApplication: Sendable {
     public let mediaAdvertised: String
     /// SHA-256 of the DER certificate, for operators to hand to clients out of band.
     public let certificateFingerprint: CertificateFingerprint
+    /// How full the connections' reply queues got (tests check the bound).
+    let outboxMeter: OutboxMeter
     private let group: ServiceGroup
     private let pool: DatabasePool
     private let logger: Logger
@@ -59,6 +61,7 @@ public final class ServerApplication: Sendable {
             advertisement: advertisement, mediaFingerprint: mediaCertificate.fingerprint, mediaLegs: legs, logger: logger)
         context.loginTimeout = configuration.loginTimeout
         context.knockTimeout = configuration.knockTimeout
+        context.limits = configuration.signalingLimits
         context.recordings = recordings
         let signaling: SignalingService
         do { signaling = try await SignalingService.bind(configuration.signaling, tls: tls, context: context) } catch {
@@ -76,11 +79,12 @@ public final class ServerApplication: Sendable {
             gracefulShutdownSignals: handlingSignals ? [.sigterm, .sigint] : [],
             logger: logger))
         return ServerApplication(signalingAddress: signaling.address, mediaAddress: media.address, mediaAdvertised: advertisement.summary,
-                                 certificateFingerprint: certificate.fingerprint, group: group, pool: pool, logger: logger)
+                                 certificateFingerprint: certificate.fingerprint, outboxMeter: context.outboxMeter, group: group, pool: pool, logger: logger)
     }
 
     private init(signalingAddress: HostPort, mediaAddress: HostPort, mediaAdvertised: String, certificateFingerprint: CertificateFingerprint,
-                 group: ServiceGroup, pool: DatabasePool, logger: Logger) {
+                 outboxMeter: OutboxMeter, group: ServiceGroup, pool: DatabasePool, logger: Logger) {
+        self.outboxMeter = outboxMeter
         self.signalingAddress = signalingAddress
         self.mediaAddress = mediaAddress
         self.mediaAdvertised = mediaAdvertised

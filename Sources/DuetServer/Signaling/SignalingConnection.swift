@@ -13,18 +13,18 @@ struct SignalingConnection {
     private enum Verdict { case keepOpen, close }
 
     func run(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
-        let (outbox, continuation) = AsyncStream.makeStream(of: ServerFrame.self)
         let underlying = channel.channel
-        let id = await context.hub.add(outbox: continuation, close: { underlying.close(promise: nil) })
         // The address meeting join attempts are counted against.
         let source = underlying.remoteAddress?.ipAddress ?? "unknown"
+        let outbox = makeOutbox(for: underlying, source: source)
+        let id = await context.hub.add(outbox)
         let identity = ConnectionIdentity()
         var logger = context.logger
         logger[metadataKey: "connection"] = "\(id)"
         var nonce = [UInt8](repeating: 0, count: AuthenticationTranscript.nonceByteCount)
         var rng = SystemRandomNumberGenerator()
         for i in nonce.indices { nonce[i] = rng.next() }
-        continuation.yield(ServerFrame(id: nil, message: .challenge(.init(nonce: Base64Bytes(nonce)))))
+        outbox.send(ServerFrame(id: nil, message: .challenge(.init(nonce: Base64Bytes(nonce)))))
         let initialNonce = nonce
         let loggedIn = LoginFlag()
         let timeout = context.loginTimeout
@@ -32,7 +32,7 @@ struct SignalingConnection {
             // No login in time: say why, then close (the read loop then ends).
             try? await Task.sleep(for: timeout)
             guard !Task.isCancelled, !loggedIn.value.withLock({ $0 }) else { return }
-            continuation.yield(ServerFrame(id: nil, message: .error(.init(
+            outbox.send(ServerFrame(id: nil, message: .error(.init(
                 code: .notAuthenticated, message: "no authentication within \(timeout); closing the connection"))))
             try? await Task.sleep(for: .milliseconds(100))  // let the error reach the wire
             underlying.close(promise: nil)
@@ -43,43 +43,24 @@ struct SignalingConnection {
             try await channel.executeThenClose { inbound, outbound in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        for await frame in outbox {
-                            let bytes = try FrameDecoder.frame(SignalingCodec.encode(frame))
+                        for await bytes in outbox.frames {
                             try await outbound.write(ByteBuffer(bytes: bytes))
+                            outbox.didWrite(bytes.count)
                         }
                     }
                     var session = SignalingSession(nonce: initialNonce)
-                    var decoder = FrameDecoder()
-                    reading: for try await buffer in inbound {
-                        decoder.append(buffer.readableBytesView)
-                        while true {
-                            let body: [UInt8]
-                            do {
-                                guard let next = try decoder.nextFrame() else { break }
-                                body = next
-                            } catch {
-                                // The stream cannot be resynchronised after a bad length.
-                                let code: SignalingErrorCode = (error as? FrameDecoder.Failure) == .emptyFrame ? .invalidMessage : .frameTooLarge
-                                continuation.yield(ServerFrame(id: nil, message: .error(.init(code: code, message: "\(error); closing the connection"))))
-                                break reading
-                            }
-                            if await handle(body, session: &session, connection: id, source: source, outbox: continuation, logger: logger) == .close {
-                                break reading
-                            }
-                            if case let .authenticated(key) = session.state {
-                                loggedIn.value.withLock { $0 = true }
-                                identity.key.withLock { $0 = key.rawRepresentation }
-                            }
-                        }
+                    try await read(inbound, session: &session, connection: id, source: source, outbox: outbox, logger: logger) { key in
+                        loggedIn.value.withLock { $0 = true }
+                        identity.key.withLock { $0 = key.rawRepresentation }
                     }
-                    continuation.finish()
+                    outbox.finish()
                     try await group.waitForAll()
                 }
             }
         } catch {
             logger.debug("connection ended with an error", metadata: ["error": "\(error)"])
         }
-        continuation.finish()
+        outbox.finish()
         if let number = await context.hub.remove(id) {
             logger.info("offline", metadata: ["number": "\(number)"])
             await context.announcePresence(of: number, online: false)
@@ -88,10 +69,45 @@ struct SignalingConnection {
         if let key = identity.key.withLock({ $0 }) { await MeetingSignaling(context: context).drop(key: key) }
     }
 
+    /// The connection's bounded reply queue; it closes the channel when the client stops reading.
+    private func makeOutbox(for channel: any Channel, source: String) -> SignalingOutbox {
+        var logger = context.logger
+        logger[metadataKey: "source"] = "\(source)"
+        return SignalingOutbox(limit: context.limits.outboxBytes, meter: context.outboxMeter, logger: logger) {
+            channel.close(promise: nil)
+        }
+    }
+
+    /// Serves frames in order until the peer closes, a frame cannot be read, or a request ends
+    /// the connection; `authenticated` is told the key once the session has logged in.
+    private func read(_ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, session: inout SignalingSession, connection id: SignalingHub.ConnectionID,
+                      source: String, outbox: SignalingOutbox, logger: Logger, authenticated: (IdentityPublicKey) -> Void) async throws {
+        var decoder = FrameDecoder()
+        for try await buffer in inbound {
+            decoder.append(buffer.readableBytesView)
+            while true {
+                let body: [UInt8]
+                do {
+                    guard let next = try decoder.nextFrame() else { break }
+                    body = next
+                } catch {
+                    // The stream cannot be resynchronised after a bad length.
+                    let code: SignalingErrorCode = (error as? FrameDecoder.Failure) == .emptyFrame ? .invalidMessage : .frameTooLarge
+                    outbox.send(ServerFrame(id: nil, message: .error(.init(code: code, message: "\(error); closing the connection"))))
+                    return
+                }
+                if await handle(body, session: &session, connection: id, source: source, outbox: outbox, logger: logger) == .close {
+                    return
+                }
+                if case let .authenticated(key) = session.state { authenticated(key) }
+            }
+        }
+    }
+
     private func handle(_ body: [UInt8], session: inout SignalingSession, connection id: SignalingHub.ConnectionID, source: String,
-                        outbox: AsyncStream<ServerFrame>.Continuation, logger: Logger) async -> Verdict {
+                        outbox: SignalingOutbox, logger: Logger) async -> Verdict {
         func reply(_ requestID: UInt32?, _ message: ServerMessage) {
-            outbox.yield(ServerFrame(id: requestID, message: message))
+            outbox.send(ServerFrame(id: requestID, message: message))
         }
         func violation(_ requestID: UInt32?, _ error: Signaling.ErrorReply) -> Verdict {
             reply(requestID, .error(error))

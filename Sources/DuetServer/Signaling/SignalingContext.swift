@@ -33,6 +33,10 @@ struct SignalingContext: Sendable {
     var loginTimeout: Duration = .seconds(15)
     /// See `ServerConfiguration.knockTimeout`.
     var knockTimeout: Duration = .seconds(120)
+    /// See `ServerConfiguration.signalingLimits`.
+    var limits = SignalingLimits()
+    /// The largest reply queue any connection held (see `SignalingOutbox`).
+    let outboxMeter = OutboxMeter()
 
     init(directory: Directory, hub: SignalingHub, fingerprint: CertificateFingerprint, relayCredentials: RelayCredentialIssuer,
          advertisement: MediaAdvertisement, mediaFingerprint: DTLSFingerprint, mediaLegs: AnnouncedLegs, logger: Logger) {

@@ -7,8 +7,7 @@ actor SignalingHub {
     typealias ConnectionID = Int
 
     private struct Session {
-        let outbox: AsyncStream<ServerFrame>.Continuation
-        let close: @Sendable () -> Void
+        let outbox: SignalingOutbox
         var key: [UInt8]?
         var number: String?
     }
@@ -20,10 +19,10 @@ actor SignalingHub {
     private var shuttingDown = false
 
     /// Registers a new connection; during shutdown it is closed at once.
-    func add(outbox: AsyncStream<ServerFrame>.Continuation, close: @escaping @Sendable () -> Void) -> ConnectionID {
+    func add(_ outbox: SignalingOutbox) -> ConnectionID {
         nextID += 1
-        if shuttingDown { close() }
-        sessions[nextID] = Session(outbox: outbox, close: close)
+        if shuttingDown { outbox.closeConnection() }
+        sessions[nextID] = Session(outbox: outbox)
         return nextID
     }
 
@@ -62,36 +61,40 @@ actor SignalingHub {
     /// Queues `message` to every connection authenticated as `key`; false if there is none.
     @discardableResult
     func send(_ message: ServerMessage, toKey key: [UInt8]) -> Bool {
-        var sent = false
-        for session in sessions.values where session.key == key {
-            session.outbox.yield(ServerFrame(id: nil, message: message))
-            sent = true
-        }
-        return sent
+        let outboxes = sessions.values.filter { $0.key == key }.map(\.outbox)
+        deliver(message, to: outboxes)
+        return !outboxes.isEmpty
     }
 
     func send(_ message: ServerMessage, toKeys keys: [[UInt8]]) {
         let wanted = Set(keys)
-        for session in sessions.values where session.key.map(wanted.contains) == true {
-            session.outbox.yield(ServerFrame(id: nil, message: message))
-        }
+        deliver(message, to: sessions.values.filter { $0.key.map(wanted.contains) == true }.map(\.outbox))
     }
 
     /// Queues `message` to every connection speaking for `number`; false if there is none.
     @discardableResult
     func send(_ message: ServerMessage, toNumber number: String) -> Bool {
         guard byNumber[number] != nil else { return false }
-        for session in sessions.values where session.number == number {
-            session.outbox.yield(ServerFrame(id: nil, message: message))
-        }
+        deliver(message, to: sessions.values.filter { $0.number == number }.map(\.outbox))
         return true
     }
 
     /// Graceful shutdown: close every connection and refuse new ones.
     func closeAll() {
         shuttingDown = true
-        for session in sessions.values { session.close() }
+        for session in sessions.values { session.outbox.closeConnection() }
     }
 
     var connectionCount: Int { sessions.count }
+
+    /// Queues one notice to several connections, encoded once for all of them.
+    private func deliver(_ message: ServerMessage, to outboxes: [SignalingOutbox]) {
+        guard !outboxes.isEmpty else { return }
+        let frame = ServerFrame(id: nil, message: message)
+        guard let encoded = SignalingOutbox.encode(frame) else {
+            for outbox in outboxes { outbox.send(frame) }  // each closes its connection, as for any oversized reply
+            return
+        }
+        for outbox in outboxes { outbox.send(encoded: encoded) }
+    }
 }

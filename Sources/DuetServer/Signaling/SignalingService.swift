@@ -11,6 +11,7 @@ final class SignalingService: Service, Sendable {
     typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
     private let listener: NIOAsyncChannel<Connection, Never>
     private let context: SignalingContext
+    private let admissions: ConnectionAdmissions
     let address: HostPort
 
     static func bind(_ address: HostPort, tls: NIOSSLContext, context: SignalingContext) async throws(ServerStartupError) -> SignalingService {
@@ -34,6 +35,7 @@ final class SignalingService: Service, Sendable {
         self.listener = listener
         self.context = context
         self.address = address
+        admissions = ConnectionAdmissions(maximum: context.limits.maximumConnections, perSource: context.limits.maximumConnectionsPerAddress)
     }
 
     /// Releases the port when startup fails after binding it.
@@ -52,7 +54,7 @@ final class SignalingService: Service, Sendable {
                         group.addTask { for await stop in stopped { await MeetingSignaling(context: context).recordingStopped(stop) } }
                     }
                     for try await connection in inbound {
-                        group.addTask { await SignalingConnection(context: context.seen(at: connection.channel.localAddress)).run(connection) }
+                        group.addTask { await self.serve(connection) }
                     }
                 }
             }
@@ -61,5 +63,24 @@ final class SignalingService: Service, Sendable {
             listener.channel.close(promise: nil)
             Task { await context.hub.closeAll() }
         }
+    }
+
+    /// Serves `connection` if the caps leave room for it; else closes it before its TLS
+    /// handshake, which would cost the server more than the refusal.
+    private func serve(_ connection: Connection) async {
+        let channel = connection.channel
+        let remote = channel.remoteAddress.flatMap(TransportAddress.init)
+        let source = remote.flatMap { ConnectionAdmissions.source(of: $0, limitsLoopback: context.limits.limitsLoopback) }
+        guard admissions.admit(source) else {
+            if let count = admissions.refused() {
+                context.logger.warning("refusing signaling connections: too many open", metadata: [
+                    "refused": "\(count)", "latest": "\(remote.map { "\($0)" } ?? "?")",
+                    "maximum": "\(context.limits.maximumConnections)", "perAddress": "\(context.limits.maximumConnectionsPerAddress)"])
+            }
+            try? await channel.close()
+            return
+        }
+        defer { admissions.release(source) }
+        await SignalingConnection(context: context.seen(at: channel.localAddress)).run(connection)
     }
 }

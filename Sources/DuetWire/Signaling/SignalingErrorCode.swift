@@ -51,5 +51,9 @@ public struct SignalingErrorCode: RawRepresentable, Codable, Hashable, Sendable,
     /// The request needed the server to store something and its storage refused (disk full,
     /// read-only, failing); nothing was changed, and the same request may work later.
     public static let storageUnavailable = Self(rawValue: "storage_unavailable")
+    /// The request would take this device past one of the server's quotas (live meetings it
+    /// hosts, recordings running in them, numbers it watches); the message says which and how
+    /// to make room.
+    public static let quotaExceeded = Self(rawValue: "quota_exceeded")
     public static let internalError = Self(rawValue: "internal_error")
 }
