@@ -24,9 +24,10 @@ extension CallEngine {
                 }
             case .sendAnswer:
                 guard let keys = active.keys, let secret = active.callSecret else { continue }
-                let answer = CallAnswer(calleeNonce: Data(active.localNonce), calleeEphemeralKey: Data(active.localEphemeralKey),
+                var answer = CallAnswer(calleeNonce: Data(active.localNonce), calleeEphemeralKey: Data(active.localEphemeralKey),
                                         candidates: active.transport.candidates, ssrc: active.localSSRC,
                                         confirmation: Data(keys.confirmation(fromCaller: false, callID: active.callID)))
+                answer.logsKeys = options.keyLogPath != nil
                 if let sealed = try? CallHandshake.sealAnswer(answer, callSecret: secret, associatedData: active.associatedData, callID: active.callID) {
                     await post(.answer, sealed)
                     // The words come with the caller's `confirm`, which reveals its committed value.

@@ -236,8 +236,14 @@ extension CallEngine {
         if let address { emit(.path(path, address)) }
         emit(.cipher("SRTP AES_CM_128_HMAC_SHA1_80"))
         sendDueFrames()
-        KeyLog.record(to: options.keyLogPath, callID: active.callID, keys: keys, isCaller: active.isCaller, localSSRC: active.localSSRC, remoteSSRC: active.remoteSSRC) { warning in
-            emit(.warning(warning))
+        if let path = options.keyLogPath {
+            do {
+                try KeyLog.record(to: path, callID: active.callID, keys: keys, isCaller: active.isCaller, localSSRC: active.localSSRC,
+                                  remoteSSRC: active.remoteSSRC)
+                emit(.notPrivate(.keysLoggedHere(path: path)))
+            } catch {
+                emit(.warning(error.description))
+            }
         }
     }
 

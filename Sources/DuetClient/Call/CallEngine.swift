@@ -156,8 +156,9 @@ public actor CallEngine {
         let nonce = randomBytes(CallKeys.nonceCount)
         let ssrc = UInt32.random(in: 1...UInt32.max)
         let committed = SASCommitment.random()
-        let offer = CallOffer(callerNonce: Data(nonce), sasCommitment: Data(committed.commitment), candidates: transport.candidates, ssrc: ssrc,
+        var offer = CallOffer(callerNonce: Data(nonce), sasCommitment: Data(committed.commitment), candidates: transport.candidates, ssrc: ssrc,
                               relayOnly: relayOnly)
+        offer.logsKeys = options.keyLogPath != nil
         let (invitation, secret, ad, ephemeral) = try CallHandshake.invite(identity: try store.identity(), callerNumber: ownNumber,
                                                                            bundle: bundle, callID: callID, offer: offer)
         var active = ActiveCall(callID: callID, peer: number, isCaller: true, transport: transport, callSecret: secret,
@@ -211,6 +212,7 @@ public actor CallEngine {
                 let keys = try CallHandshake.callerKeys(callSecret: secret, ephemeral: ephemeral, answer: answer, callerNonce: active.localNonce)
                 active.keys = keys
                 active.ephemeral = nil
+                if answer.logsKeys { emit(.notPrivate(.keysLoggedByPeer)) }
                 active.remoteCandidates = answer.candidates
                 refused(answer.refusedCandidates)
                 active.remoteSSRC = answer.ssrc
@@ -309,6 +311,7 @@ public actor CallEngine {
             startTicker()
             let name = try store.contact(number: signal.from)?.name
             emit(.incoming(from: signal.from, name: name, trust: trust))
+            if accepted.offer.logsKeys { emit(.notPrivate(.keysLoggedByPeer)) }
             await perform(call!.machine.handle(.offerReceived))
             if options.autoAnswer { await perform(call!.machine.handle(.userAccepted)) }
         } catch {

@@ -20,6 +20,8 @@ public enum CallEngineEvent: Sendable, Equatable, CustomStringConvertible {
     case trickled(Candidate, sent: Bool)
     /// The call secret, SRTP contexts and ephemeral keys were released (zeroed).
     case keysWiped
+    /// Someone can read this call: a device writes its media keys to a file.
+    case notPrivate(NotPrivateReason)
 
     public var description: String {
         switch self {
@@ -35,6 +37,22 @@ public enum CallEngineEvent: Sendable, Equatable, CustomStringConvertible {
         case let .mediaResumed(gap): "media back after \(gap) ms without audio"
         case let .trickled(candidate, sent): "candidate \(sent ? "trickled" : "received") \(candidate.kind.rawValue) \(candidate.address)"
         case .keysWiped: "keys wiped"
+        case let .notPrivate(reason): "warning \(reason)"
+        }
+    }
+}
+
+/// Why a call is not private, whichever screen shows it.
+public enum NotPrivateReason: Sendable, Equatable, CustomStringConvertible {
+    /// This device writes the call's media keys to `path` (DUET_SRTP_KEYLOG).
+    case keysLoggedHere(path: String)
+    /// The other device said it writes them (its offer or answer, sealed).
+    case keysLoggedByPeer
+
+    public var description: String {
+        switch self {
+        case let .keysLoggedHere(path): "DUET_SRTP_KEYLOG is set: this call's media keys are written to \(path); the call is NOT private"
+        case .keysLoggedByPeer: "the other device writes this call's media keys to a file (DUET_SRTP_KEYLOG): the call is NOT private"
         }
     }
 }

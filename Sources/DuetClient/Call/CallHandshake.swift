@@ -27,10 +27,14 @@ public struct CallOffer: Codable, Equatable, Sendable {
     /// When the caller made the offer (unix seconds, its clock): an old offer delivered again
     /// does not ring (`InvitationReplayGuard`).
     public var sentAt: Double
+    /// The caller writes this call's media keys to a file (DUET_SRTP_KEYLOG): the callee's
+    /// screen says the call is not private too. An honest peer's notice, nothing more: a
+    /// device can always leak its keys without saying so.
+    public var logsKeys = false
     /// Why each candidate the caller sent that could not be used was refused (never sent).
     public var refusedCandidates: [String] = []
 
-    private enum CodingKeys: String, CodingKey { case callerNonce, sasCommitment, candidates, ssrc, relayOnly, sentAt }
+    private enum CodingKeys: String, CodingKey { case callerNonce, sasCommitment, candidates, ssrc, relayOnly, sentAt, logsKeys }
 
     public init(callerNonce: Data, sasCommitment: Data, candidates: [Candidate], ssrc: UInt32, relayOnly: Bool,
                 sentAt: Double = Date().timeIntervalSince1970) {
@@ -50,6 +54,7 @@ public struct CallOffer: Codable, Equatable, Sendable {
         ssrc = try container.decode(UInt32.self, forKey: .ssrc)
         relayOnly = try container.decode(Bool.self, forKey: .relayOnly)
         sentAt = try container.decode(Double.self, forKey: .sentAt)
+        logsKeys = try container.decodeIfPresent(Bool.self, forKey: .logsKeys) ?? false
     }
 }
 
@@ -62,10 +67,12 @@ public struct CallAnswer: Codable, Equatable, Sendable {
     public var candidates: [Candidate]
     public var ssrc: UInt32
     public var confirmation: Data
+    /// The callee writes this call's media keys to a file (as `CallOffer.logsKeys`).
+    public var logsKeys = false
     /// Why each candidate the callee sent that could not be used was refused (never sent).
     public var refusedCandidates: [String] = []
 
-    private enum CodingKeys: String, CodingKey { case calleeNonce, calleeEphemeralKey, candidates, ssrc, confirmation }
+    private enum CodingKeys: String, CodingKey { case calleeNonce, calleeEphemeralKey, candidates, ssrc, confirmation, logsKeys }
 
     public init(calleeNonce: Data, calleeEphemeralKey: Data, candidates: [Candidate], ssrc: UInt32, confirmation: Data) {
         self.calleeNonce = calleeNonce
@@ -82,6 +89,7 @@ public struct CallAnswer: Codable, Equatable, Sendable {
         (candidates, refusedCandidates) = try container.decode(PeerCandidates.self, forKey: .candidates).parts
         ssrc = try container.decode(UInt32.self, forKey: .ssrc)
         confirmation = try container.decode(Data.self, forKey: .confirmation)
+        logsKeys = try container.decodeIfPresent(Bool.self, forKey: .logsKeys) ?? false
     }
 }
 

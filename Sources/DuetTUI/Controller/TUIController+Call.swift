@@ -88,8 +88,10 @@ extension TUIController {
         case .trickled:
             log(event.description)
         case let .warning(text):
-            if text.contains("NOT private") { state.call?.warning = text }
             show(text, .warning)
+        case let .notPrivate(reason):
+            state.call?.warning = reason.description
+            show(reason.description, .warning)
         case .keysWiped:
             state.call?.keysWiped = true
             log("call keys wiped (call secret, SRTP keys, connectivity keys)", .good)

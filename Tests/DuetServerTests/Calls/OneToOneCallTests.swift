@@ -103,7 +103,8 @@ struct OneToOneCallTests {
         try await alice.engine.place(to: bob.number)
         #expect(await bob.events.waitForConnected() == .relay(.udp))
         #expect(await bob.events.waitForHearing(alice.number) != nil)
-        #expect(await alice.events.waitFor { if case let .warning(text) = $0 { text.contains("NOT private") } else { false } } != nil)
+        #expect(await alice.events.waitFor { $0 == .notPrivate(.keysLoggedHere(path: keyLog)) } != nil)
+        #expect(await bob.events.waitFor { $0 == .notPrivate(.keysLoggedByPeer) } != nil, "Bob's screen says it too")
         for _ in 0..<500 where captured.withLock({ $0.count }) < 100 { try await Task.sleep(for: .milliseconds(20)) }
         await alice.engine.hangUp()
         _ = await bob.events.waitForEnd()

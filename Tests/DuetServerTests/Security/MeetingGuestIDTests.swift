@@ -20,7 +20,7 @@ struct MeetingGuestIDTests {
         #expect(id.count == "guest-".count + 16)
         let registry = MeetingRegistry()
         let host = IdentityKeyPair.generate(), first = IdentityKeyPair.generate(), second = IdentityKeyPair.generate()
-        _ = await registry.create(code: "abc-defg-hij", host: try Self.member("+15552495", key: host, ssrc: 1), open: true, record: false)
+        _ = try await registry.create(code: "abc-defg-hij", host: try Self.member("+15552495", key: host, ssrc: 1), open: true, record: false)
         guard case .admitted = try await registry.knock("abc-defg-hij", member: try Self.member("guest-0123456789abcdef", key: first, ssrc: 2)) else {
             Issue.record("an open meeting lets a guest in"); return
         }
