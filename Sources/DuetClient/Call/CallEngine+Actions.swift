@@ -23,17 +23,7 @@ extension CallEngine {
                     }
                 }
             case .sendAnswer:
-                guard let keys = active.keys, let secret = active.callSecret else { continue }
-                var answer = CallAnswer(calleeNonce: Data(active.localNonce), calleeEphemeralKey: Data(active.localEphemeralKey),
-                                        candidates: active.transport.candidates, ssrc: active.localSSRC,
-                                        confirmation: Data(keys.confirmation(fromCaller: false, callID: active.callID)))
-                answer.logsKeys = options.keyLogPath != nil
-                if let sealed = try? CallHandshake.sealAnswer(answer, callSecret: secret, associatedData: active.associatedData, callID: active.callID) {
-                    await post(.answer, sealed)
-                    // The words come with the caller's `confirm`, which reveals its committed value.
-                    call?.peerHasKeys = true
-                    await trickleIfReady()
-                }
+                await sendAnswer(active)
             case .sendDecline: await send(.decline, Data())
             case .sendCancel: await send(.cancel, Data())
             case .sendHangUp: await send(.hangup, Data())
@@ -66,5 +56,19 @@ extension CallEngine {
                 call?.timers[timer] = nil
             }
         }
+    }
+
+    /// The callee's sealed answer: its nonce, ephemeral key, candidates, SSRC and confirmation.
+    private func sendAnswer(_ active: ActiveCall) async {
+        guard let keys = active.keys, let secret = active.callSecret else { return }
+        var answer = CallAnswer(calleeNonce: Data(active.localNonce), calleeEphemeralKey: Data(active.localEphemeralKey),
+                                candidates: active.transport.candidates, ssrc: active.localSSRC,
+                                confirmation: Data(keys.confirmation(fromCaller: false, callID: active.callID)))
+        answer.logsKeys = options.keyLogPath != nil
+        guard let sealed = try? CallHandshake.sealAnswer(answer, callSecret: secret, associatedData: active.associatedData, callID: active.callID) else { return }
+        await post(.answer, sealed)
+        // The words come with the caller's `confirm`, which reveals its committed value.
+        call?.peerHasKeys = true
+        await trickleIfReady()
     }
 }

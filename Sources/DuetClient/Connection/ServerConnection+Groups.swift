@@ -1,7 +1,7 @@
 import DuetMedia
 import DuetWire
 
-/// A group as the server holds it (DESIGN §5 "Group"): its id, name, owner and members, and
+/// A group as the server holds it (docs/group-calls.md): its id, name, owner and members, and
 /// the signed vouches that say who added whom (`GroupVouches` checks them; the server's word
 /// alone puts nobody in reach of a sender key).
 public struct GroupInfo: Sendable, Equatable, CustomStringConvertible {

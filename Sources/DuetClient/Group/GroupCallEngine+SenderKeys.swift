@@ -36,8 +36,10 @@ extension GroupCallEngine {
     /// the current key when the room shows them joining.
     func distribute(_ announcement: SenderKeyAnnouncement, to recipients: [String]) async {
         guard let callID = call?.callID else { return }
-        let plaintext: [UInt8]
+        // The announcement's JSON holds the key in the clear: wiped once every copy is sealed.
+        var plaintext: [UInt8]
         do { plaintext = Array(try JSONEncoder().encode(announcement)) } catch { return }
+        defer { wipe(&plaintext) }
         let admitted = admittedKeys()
         for member in Set(recipients).subtracting([number]).sorted() {
             guard let vouchedKey = admitted[member] else {
@@ -111,7 +113,8 @@ extension GroupCallEngine {
         }
         do {
             let wire = try JSONDecoder().decode(SenderKeySignal.self, from: Data(signal.payload))
-            let plaintext: [UInt8]
+            var plaintext: [UInt8] = []
+            defer { wipe(&plaintext) }  // the announcement's JSON, key included
             if let receiver = active.receivers[signal.from], let opened = try? receiver.open(wire.message) {
                 plaintext = opened
             } else {

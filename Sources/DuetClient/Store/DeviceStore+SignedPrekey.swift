@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 
 extension DeviceStore {
-    /// How long a signed prekey is published before it is replaced (DESIGN §2: weekly).
+    /// How long a signed prekey is published before it is replaced: a week (docs/SECURITY.md).
     public static let signedPrekeyLifetime: TimeInterval = 7 * 24 * 3600
 
     /// The signed prekey this device should publish now, rotated first if the current one is a

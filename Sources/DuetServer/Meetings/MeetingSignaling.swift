@@ -145,7 +145,14 @@ struct MeetingSignaling {
     /// takes about 2⁶⁴ tries (32 bits, as it was, fall to a night's grinding); and a shared id
     /// is refused anyway, never takes over (`MeetingRegistry.knock`).
     static func guestID(for key: IdentityPublicKey) -> String {
-        "guest-\(key.fingerprint.filter(\.isHexDigit).prefix(16).lowercased())"
+        "guest-\(key.fingerprint.filter(\.isHexDigit).prefix(guestIDDigits).lowercased())"
+    }
+
+    static let guestIDDigits = 16
+
+    /// Whether `text` has the shape of a `guestID` (the relay's credentials name guests by it).
+    static func isGuestID(_ text: Substring) -> Bool {
+        text.hasPrefix("guest-") && text.count == "guest-".count + guestIDDigits && text.dropFirst("guest-".count).allSatisfy(\.isHexDigit)
     }
 
     /// A new meeting with `key` as its host (and its recorder first, when asked for).
@@ -212,12 +219,15 @@ struct MeetingSignaling {
         "not admitted: nobody let you in within \(timeout.components.seconds) seconds"
     }
 
-    /// An unknown (or malformed) code is refused the way a host refuses: after a wait.
+    /// An unknown (or malformed) code is answered exactly as a knock nobody answers: waiting,
+    /// then turned away after `knockTimeout` in the same words. Anything sooner or worded
+    /// otherwise would tell a guesser which codes exist (a real meeting's host may be away);
+    /// the price is that a mistyped code waits as long as an unanswered knock.
     private func refuseLater(_ code: String, to key: [UInt8]) {
-        let hub = context.hub
+        let hub = context.hub, timeout = context.knockTimeout
         Task {
-            try? await Task.sleep(for: .milliseconds(Int.random(in: 800...2500)))
-            await hub.send(.meetingClosed(.init(code: code, reason: Self.notAdmittedReason)), toKey: key)
+            try? await Task.sleep(for: timeout)
+            await hub.send(.meetingClosed(.init(code: code, reason: Self.knockTimedOutReason(timeout))), toKey: key)
         }
     }
 }

@@ -31,13 +31,8 @@ struct RelayCredentialIssuer: Sendable {
     func password(for username: String, now: TimeInterval) -> String? {
         let parts = username.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 3, let expiry = Int64(parts[0]), TimeInterval(expiry) > now,
-              Signaling.isValidToken(String(parts[1])), PhoneNumber.isValid(String(parts[2])) || Self.isGuestID(parts[2]) else { return nil }
+              Signaling.isValidToken(String(parts[1])), PhoneNumber.isValid(String(parts[2])) || MeetingSignaling.isGuestID(parts[2]) else { return nil }
         return password(for: username)
-    }
-
-    /// A meeting guest's id (`MeetingSignaling.guestID`): "guest-" and eight hex digits.
-    private static func isGuestID(_ text: Substring) -> Bool {
-        text.hasPrefix("guest-") && text.count == 14 && text.dropFirst(6).allSatisfy(\.isHexDigit)
     }
 
     private func password(for username: String) -> String {

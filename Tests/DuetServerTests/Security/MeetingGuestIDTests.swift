@@ -17,7 +17,7 @@ struct MeetingGuestIDTests {
     /// device coming back (same key) replaces its old entry as before.
     @Test func aSharedIDIsRefusedAndEvictsNobody() async throws {
         let id = MeetingSignaling.guestID(for: IdentityKeyPair.generate().publicKey)
-        #expect(id.count == "guest-".count + 16)
+        #expect(id.count == "guest-".count + 16 && MeetingSignaling.isGuestID(Substring(id)), "the relay must take the id it names guests by")
         let registry = MeetingRegistry()
         let host = IdentityKeyPair.generate(), first = IdentityKeyPair.generate(), second = IdentityKeyPair.generate()
         _ = try await registry.create(code: "abc-defg-hij", host: try Self.member("+15552495", key: host, ssrc: 1), open: true, record: false)
