@@ -219,15 +219,15 @@ struct MeetingSignaling {
         "not admitted: nobody let you in within \(timeout.components.seconds) seconds"
     }
 
-    /// An unknown (or malformed) code is answered exactly as a knock nobody answers: waiting,
-    /// then turned away after `knockTimeout` in the same words. Anything sooner or worded
-    /// otherwise would tell a guesser which codes exist (a real meeting's host may be away);
-    /// the price is that a mistyped code waits as long as an unanswered knock.
+    /// An unknown (or malformed) code is refused the way a host refuses: `waiting`, then after a
+    /// human-like wait, in a host's denial's words. Not after the whole knock timeout, as a
+    /// knock nobody answers is: that would also be how a device learns its meeting is gone
+    /// after the server restarted (docs/meetings.md "Unknown codes" says what this leaves).
     private func refuseLater(_ code: String, to key: [UInt8]) {
-        let hub = context.hub, timeout = context.knockTimeout
+        let hub = context.hub
         Task {
-            try? await Task.sleep(for: timeout)
-            await hub.send(.meetingClosed(.init(code: code, reason: Self.knockTimedOutReason(timeout))), toKey: key)
+            try? await Task.sleep(for: .milliseconds(Int.random(in: 800...2500)))
+            await hub.send(.meetingClosed(.init(code: code, reason: Self.notAdmittedReason)), toKey: key)
         }
     }
 }
