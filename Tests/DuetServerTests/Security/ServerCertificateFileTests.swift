@@ -6,9 +6,10 @@ import Testing
 @Suite("Security: the server's TLS key file")
 struct ServerCertificateFileTests {
     /// Someone who can write to the data directory plants a symlink where the key is first
-    /// written. The key never goes through it: the file that receives the key is made afresh,
-    /// owner-only from its first byte, and the symlink's target stays empty.
-    @Test func aPlantedSymlinkNeverReceivesTheKey() throws {
+    /// written. The key never goes through it, and the key file ends owner-only. (The fix this
+    /// file came with — the mode set from the first byte, not after the write — closes a window
+    /// no test can hit on demand; this guards the end state, which the old code also reached.)
+    @Test func theKeyFileIsPrivateAndAPlantedSymlinkIsNotFollowed() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("duet-cert-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
