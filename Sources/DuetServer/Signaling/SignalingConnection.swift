@@ -92,7 +92,7 @@ struct SignalingConnection {
                     body = next
                 } catch {
                     // The stream cannot be resynchronised after a bad length.
-                    let code: SignalingErrorCode = (error as? FrameDecoder.Failure) == .emptyFrame ? .invalidMessage : .frameTooLarge
+                    let code: SignalingErrorCode = error == .emptyFrame ? .invalidMessage : .frameTooLarge
                     outbox.send(ServerFrame(id: nil, message: .error(.init(code: code, message: "\(error); closing the connection"))))
                     return
                 }
