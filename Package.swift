@@ -11,7 +11,7 @@ func systemLibrary(_ name: String, pkgConfig: String, apt: [String]) -> Target {
 let package = Package(
     name: "Duet",
     products: [
-        .executable(name: "duet", targets: ["duet"]),
+        .executable(name: "duet", targets: ["duet"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,7 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // The server's self-signed TLS certificate (P-256); OpenSSL stays for DTLS only.
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3")
     ],
     targets: [
         systemLibrary("CSodium", pkgConfig: "libsodium", apt: ["libsodium-dev"]),
@@ -35,42 +35,51 @@ let package = Package(
         // swift-crypto for TURN's MD5 and HMAC-SHA1 (RFC 8656 long-term credentials), which libsodium lacks.
         .target(name: "DuetCrypto", dependencies: ["CSodium", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "DuetMedia", dependencies: ["DuetWire", "DuetCrypto", "CSodium", "CSRTP", "COpus", "COpenSSL"]),
-        .target(name: "DuetClient", dependencies: [
-            "DuetWire", "DuetCrypto", "DuetMedia",
-            .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            .product(name: "NIOTLS", package: "swift-nio"),
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
-        .target(name: "DuetServer", dependencies: [
-            "DuetWire", "DuetCrypto", "DuetMedia",
-            .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "X509", package: "swift-certificates"),
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        .target(
+            name: "DuetClient",
+            dependencies: [
+                "DuetWire", "DuetCrypto", "DuetMedia",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto")
+            ]),
+        .target(
+            name: "DuetServer",
+            dependencies: [
+                "DuetWire", "DuetCrypto", "DuetMedia",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto")
+            ]),
         .target(name: "DuetTUI", dependencies: ["DuetClient", "CNcursesw"]),
-        .target(name: "DuetDemo", dependencies: ["DuetClient", "DuetServer", .product(name: "Logging", package: "swift-log")],
-                // Stories is a link to Assets/demo, where the stories live (DESIGN §7); the tour
-                // is compiled in so `duet demo` needs no file beside the binary.
-                resources: [.embedInCode("Stories/tour.duet")]),
-        .executableTarget(name: "duet", dependencies: [
-            "DuetClient", "DuetServer", "DuetTUI", "DuetDemo",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "duet-bench", dependencies: [
-            "DuetCrypto", "DuetMedia", "DuetClient", "DuetServer", "DuetTUI", "CSRTP", "CSodium",
-            // Namespaced hosts and the delay line for call_setup_netns_ms (docs/networking.md).
-            "NetworkLab",
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "DuetDemo", dependencies: ["DuetClient", "DuetServer", .product(name: "Logging", package: "swift-log")],
+            // Stories is a link to Assets/demo, where the stories live (DESIGN §7); the tour
+            // is compiled in so `duet demo` needs no file beside the binary.
+            resources: [.embedInCode("Stories/tour.duet")]),
+        .executableTarget(
+            name: "duet",
+            dependencies: [
+                "DuetClient", "DuetServer", "DuetTUI", "DuetDemo",
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ]),
+        .executableTarget(
+            name: "duet-bench",
+            dependencies: [
+                "DuetCrypto", "DuetMedia", "DuetClient", "DuetServer", "DuetTUI", "CSRTP", "CSodium",
+                // Namespaced hosts and the delay line for call_setup_netns_ms (docs/networking.md).
+                "NetworkLab",
+                .product(name: "Logging", package: "swift-log")
+            ]),
 
         // The seeded mutation harness the fuzz tests of several targets share (docs/testing.md).
         .target(name: "DuetFuzzing", dependencies: ["DuetMedia"], path: "Tests/DuetFuzzing"),
@@ -85,21 +94,25 @@ let package = Package(
         .testTarget(name: "DuetMediaTests", dependencies: ["DuetMedia", "DuetFuzzing"], resources: [.copy("Vectors")]),
         .testTarget(name: "DuetClientTests", dependencies: ["DuetClient", "DuetCrypto", "DuetMedia", "DuetWire"]),
         // Real servers on loopback driven by real clients (and the TUI's controller): client and server meet only here.
-        .testTarget(name: "DuetServerTests", dependencies: [
-            "DuetServer", "DuetClient", "DuetWire", "DuetCrypto", "DuetMedia", "DuetTUI", "DuetFuzzing", "DiskFaults",
-            // GRDB to play a malicious operator who edits the server's SQLite file while it runs.
-            .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
-        ]),
+        .testTarget(
+            name: "DuetServerTests",
+            dependencies: [
+                "DuetServer", "DuetClient", "DuetWire", "DuetCrypto", "DuetMedia", "DuetTUI", "DuetFuzzing", "DiskFaults",
+                // GRDB to play a malicious operator who edits the server's SQLite file while it runs.
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl")
+            ]),
         .testTarget(name: "DuetTUITests", dependencies: ["DuetTUI", "DuetClient"], resources: [.copy("Golden")]),
-        .testTarget(name: "DuetDemoTests", dependencies: [
-            // DuetCrypto for its secret-collecting test hook (the demo-log search for key bytes).
-            "DuetDemo", "DuetClient", "DuetCrypto", "DuetFuzzing", .product(name: "Logging", package: "swift-log"),
-        ]),
-        .testTarget(name: "duetTests", dependencies: ["duet", "DuetServer", "DuetMedia", "DiskFaults", "NetworkLab"]),
+        .testTarget(
+            name: "DuetDemoTests",
+            dependencies: [
+                // DuetCrypto for its secret-collecting test hook (the demo-log search for key bytes).
+                "DuetDemo", "DuetClient", "DuetCrypto", "DuetFuzzing", .product(name: "Logging", package: "swift-log")
+            ]),
+        .testTarget(name: "duetTests", dependencies: ["duet", "DuetServer", "DuetMedia", "DiskFaults", "NetworkLab"])
     ]
 )
 

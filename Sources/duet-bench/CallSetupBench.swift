@@ -27,7 +27,11 @@ enum CallSetupBench {
                 let p2p = try await setUp(alice.engine, to: "+15557002")
                 let relay = try await setUp(carol.engine, to: "+15557004")
                 let ping = try await milliseconds { try await alice.session.connection.ping() }
-                if round > 0 { direct.append(p2p); relayed.append(relay); pings.append(ping) }
+                if round > 0 {
+                    direct.append(p2p)
+                    relayed.append(relay)
+                    pings.append(ping)
+                }
             }
             report.figure("call_setup_ms", Timing.median(direct), unit: "ms")
             report.figure("call_setup_relay_ms", Timing.median(relayed), unit: "ms")
@@ -52,10 +56,11 @@ enum CallSetupBench {
         var samples: [Double] = []
         for index in 0..<200 {
             let key: KeyPress = index % 2 == 0 ? .character("l") : .character("m")
-            samples.append(await milliseconds {
-                await controller.handle(key)
-                _ = ScreenRenderer.render(await controller.state, width: 120, height: 40)
-            })
+            samples.append(
+                await milliseconds {
+                    await controller.handle(key)
+                    _ = ScreenRenderer.render(await controller.state, width: 120, height: 40)
+                })
             try await Task.sleep(for: .milliseconds(5))
         }
         await device.engine.hangUp()

@@ -37,15 +37,21 @@ enum LoadBench {
             var members: [LoadDevice] = []
             for (index, number) in memberNumbers.enumerated() {
                 let decodes = Set((1...2).map { memberNumbers[(index + $0) % memberNumbers.count] }).subtracting([number])
-                members.append(try await LoadDevice(number, home: home, server: server.signaling, relay: false, decodes: decodes,
-                                                    listens: index < Self.listeners, voiceEncoding: plan.voiceEncoding))
+                members.append(
+                    try await LoadDevice(
+                        number, home: home, server: server.signaling, relay: false, decodes: decodes,
+                        listens: index < Self.listeners, voiceEncoding: plan.voiceEncoding))
             }
             devices += members
             var callers: [LoadDevice] = [], callees: [LoadDevice] = []
             for index in 0..<plan.calls {
                 let suffix = String(format: "%02d", index)
-                callers.append(try await LoadDevice("+1555810\(suffix)", home: home, server: server.signaling, relay: true, voiceEncoding: plan.voiceEncoding))
-                callees.append(try await LoadDevice("+1555820\(suffix)", home: home, server: server.signaling, relay: true, voiceEncoding: plan.voiceEncoding))
+                callers.append(
+                    try await LoadDevice(
+                        "+1555810\(suffix)", home: home, server: server.signaling, relay: true, voiceEncoding: plan.voiceEncoding))
+                callees.append(
+                    try await LoadDevice(
+                        "+1555820\(suffix)", home: home, server: server.signaling, relay: true, voiceEncoding: plan.voiceEncoding))
             }
             devices += callers + callees
 
@@ -84,7 +90,9 @@ enum LoadBench {
             if ProcessInfo.processInfo.environment["DUET_LOAD_VERBOSE"] != nil {
                 for (caller, callee) in zip(callers, callees) {
                     let state = await caller.callEngine.state
-                    print("# \(caller.number) hears \(caller.hearing?.description ?? "-") | \(callee.number) hears \(callee.hearing?.description ?? "-") | \(state)")
+                    print(
+                        "# \(caller.number) hears \(caller.hearing?.description ?? "-") | \(callee.number) hears \(callee.hearing?.description ?? "-") | \(state)"
+                    )
                     if case .ended = state {
                         for line in caller.callLog { print("#   caller \(line)") }
                         for line in callee.callLog { print("#   callee \(line)") }
@@ -92,7 +100,9 @@ enum LoadBench {
                 }
                 for member in members {
                     let snapshot = await member.groupEngine.snapshot()
-                    print("# \(member.number) undecryptable \(snapshot?.undecryptable ?? -1) hearing \(snapshot?.hearing.values.map(\.description).sorted() ?? [])")
+                    print(
+                        "# \(member.number) undecryptable \(snapshot?.undecryptable ?? -1) hearing \(snapshot?.hearing.values.map(\.description).sorted() ?? [])"
+                    )
                 }
             }
             report.figure("load_calls_planned", Double(plan.calls), unit: "calls")
@@ -104,16 +114,21 @@ enum LoadBench {
             report.figure("server_cpu_pct", (after.serverCPU - before.serverCPU) / after.wall.seconds(since: before.wall) * 100, unit: "%")
             report.figure("server_rss_mb", after.serverPeakMemory, unit: "MiB")
             report.figure("max_concurrent_relayed_calls", Double(after.healthyCalls(since: before)), unit: "calls")
-            report.figure("max_group_members", Double(after.healthyMembers(since: before, seconds: plan.seconds, all: memberNumbers)), unit: "members")
+            report.figure(
+                "max_group_members", Double(after.healthyMembers(since: before, seconds: plan.seconds, all: memberNumbers)), unit: "members"
+            )
             report.figure("decode_failures", Double(after.decodeFailures(since: before)), unit: "packets")
             report.figure("udp_receive_buffer_drops", Double(after.readerSocketDrops - before.readerSocketDrops), unit: "datagrams")
             // Where group frames go missing: not sent (the members' 20 ms loops fell behind), dropped
             // at the server's socket, or lost at a listener (its socket, or its engine, fell behind).
             let groupExpected = Double(plan.members * LoadSample.expected(seconds: plan.seconds))
-            report.figure("group_frames_sent_pct", groupExpected == 0 ? .nan : Double(after.groupFramesSent - before.groupFramesSent) * 100 / groupExpected, unit: "%")
+            report.figure(
+                "group_frames_sent_pct",
+                groupExpected == 0 ? .nan : Double(after.groupFramesSent - before.groupFramesSent) * 100 / groupExpected, unit: "%")
             report.figure("server_socket_drops", Double(after.serverSocketDrops - before.serverSocketDrops), unit: "datagrams")
             report.figure("listener_drops", Double(after.listenerOverflow - before.listenerOverflow), unit: "datagrams")
-            report.figure("load_generator_cpu_pct", (after.ownCPU - before.ownCPU) / after.wall.seconds(since: before.wall) * 100, unit: "%")
+            report.figure(
+                "load_generator_cpu_pct", (after.ownCPU - before.ownCPU) / after.wall.seconds(since: before.wall) * 100, unit: "%")
         } catch {
             print("load_error 1 error  # \(error)")
         }
@@ -134,7 +149,10 @@ enum LoadBench {
             var settled = true
             for member in members where member.listens {
                 let received = await member.groupEngine.snapshot()?.hearing.mapValues(\.received) ?? [:]
-                if numbers.contains(where: { $0 != member.number && (received[$0] ?? 0) == 0 }) { settled = false; break }
+                if numbers.contains(where: { $0 != member.number && (received[$0] ?? 0) == 0 }) {
+                    settled = false
+                    break
+                }
             }
             if settled { return true }
             try? await Task.sleep(for: .milliseconds(100))

@@ -28,8 +28,10 @@ final class LoadDevice: Sendable {
     private let lastHearing = LastHearing()
     private let follower: Task<Void, Never>
 
-    init(_ number: String, home: URL, server: HostPort, relay: Bool, decodes: Set<String>? = nil, listens: Bool = true,
-         voiceEncoding: VoiceEncoder.Mode) async throws {
+    init(
+        _ number: String, home: URL, server: HostPort, relay: Bool, decodes: Set<String>? = nil, listens: Bool = true,
+        voiceEncoding: VoiceEncoder.Mode
+    ) async throws {
         self.number = number
         self.decodes = decodes
         let store = try DeviceStore.open(ProfileLocation(name: number.filter(\.isNumber), home: home), passphrase: nil, create: true)

@@ -37,7 +37,9 @@ struct LoadSample {
         serverPeakMemory = server.peakMemory
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        ownCPU = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        ownCPU =
+            Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(
+                usage.ru_stime.tv_usec) / 1e6
         let drops = Self.socketDropsByPort()
         serverSocketDrops = drops[server.media.port] ?? 0
         var views: [String: Member] = [:], sent = 0, overflow = 0, unread = 0
@@ -50,9 +52,10 @@ struct LoadSample {
             }
             overflow += snapshot.datagramsOverflowed + (drops[Int(snapshot.legAddress.port)] ?? 0)
             let decoded = members.map(\.number).filter { $0 != member.number && (member.decodes?.contains($0) ?? true) }
-            views[member.number] = Member(connected: snapshot.mediaConnected, undecryptable: snapshot.undecryptable,
-                                          received: snapshot.hearing.mapValues(\.received),
-                                          heard: Dictionary(uniqueKeysWithValues: decoded.map { ($0, snapshot.hearing[$0]?.heard == true) }))
+            views[member.number] = Member(
+                connected: snapshot.mediaConnected, undecryptable: snapshot.undecryptable,
+                received: snapshot.hearing.mapValues(\.received),
+                heard: Dictionary(uniqueKeysWithValues: decoded.map { ($0, snapshot.hearing[$0]?.heard == true) }))
         }
         self.members = views
         groupFramesSent = sent
@@ -84,7 +87,8 @@ struct LoadSample {
         for row in tables.flatMap({ $0.split(separator: "\n").dropFirst() }) {
             let fields = row.split(separator: " ")
             guard fields.count > 12, let port = fields[1].split(separator: ":").last.flatMap({ Int($0, radix: 16) }),
-                  let count = Int(fields[fields.count - 1]) else { continue }
+                let count = Int(fields[fields.count - 1])
+            else { continue }
             drops[port, default: 0] += count
         }
         return drops
@@ -104,7 +108,8 @@ struct LoadSample {
         return numbers.filter { speaker in
             members.allSatisfy { listener, now in
                 listener == speaker
-                    || (now.received[speaker] ?? 0) - (before.members[listener]?.received[speaker] ?? 0) >= Self.expected(seconds: seconds) * 95 / 100
+                    || (now.received[speaker] ?? 0) - (before.members[listener]?.received[speaker] ?? 0) >= Self.expected(seconds: seconds)
+                        * 95 / 100
             }
         }.count
     }

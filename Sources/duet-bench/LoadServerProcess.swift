@@ -55,7 +55,8 @@ struct LoadServerProcess {
         }
         let words = String(decoding: line, as: UTF8.self).split(whereSeparator: \.isWhitespace).map(String.init)
         guard words.count == 3, words[0] == "ready", let signaling = try? HostPort(parsing: words[1]),
-              let media = try? HostPort(parsing: words[2]) else {
+            let media = try? HostPort(parsing: words[2])
+        else {
             process.terminate()
             throw CallSetupBench.BenchFailure("the load server did not start: \(String(decoding: line, as: UTF8.self))")
         }
@@ -65,7 +66,8 @@ struct LoadServerProcess {
     /// CPU seconds (user + system) the server has used so far.
     var cpuSeconds: Double {
         guard let stat = LoadSample.procFile("/proc/\(process.processIdentifier)/stat"),
-              let close = stat.lastIndex(of: ")") else { return 0 }
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         // After the command: state is field 3, utime 14 and stime 15 (1-based, proc(5)).
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
@@ -75,7 +77,8 @@ struct LoadServerProcess {
     /// Peak resident memory in MiB (VmHWM).
     var peakMemory: Double {
         guard let status = LoadSample.procFile("/proc/\(process.processIdentifier)/status"),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        else { return 0 }
         return (Double(line.split(whereSeparator: \.isWhitespace).dropFirst().first ?? "") ?? 0) / 1024
     }
 

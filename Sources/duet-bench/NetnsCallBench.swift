@@ -46,11 +46,14 @@ enum NetnsCallBench {
         var devices: [NetworkLab.Host] = []
         for (index, (gateway, address)) in [("192.0.2.1/25", "192.0.2.10/25"), ("198.51.100.1/25", "198.51.100.10/25")].enumerated() {
             let lan = try lab.segment()
-            _ = try lab.natRouter("router\(index)", kind: .cone, outside: homes, outsideAddress: "203.0.113.\(21 + index)/24", inside: lan, insideAddress: gateway)
+            _ = try lab.natRouter(
+                "router\(index)", kind: .cone, outside: homes, outsideAddress: "203.0.113.\(21 + index)/24", inside: lan,
+                insideAddress: gateway)
             devices.append(try lab.host("device\(index)", on: lan, address: address, gateway: String(gateway.split(separator: "/")[0])))
         }
-        let server = try Child(["server", "--listen", "0.0.0.0:7400", "--media", "0.0.0.0:7401", "--data", home.appendingPathComponent("server").path],
-                               home: home, in: serverHost)
+        let server = try Child(
+            ["server", "--listen", "0.0.0.0:7400", "--media", "0.0.0.0:7401", "--data", home.appendingPathComponent("server").path],
+            home: home, in: serverHost)
         defer { server.stop() }
         guard await server.waitFor("certificate") else { throw BenchFailure("the server did not start: \(server.output)") }
         for (profile, number, host) in [("alice", "+15557301", devices[0]), ("bob", "+15557302", devices[1])] {
@@ -63,8 +66,10 @@ enum NetnsCallBench {
         var setups: [Double] = []
         for round in 0..<(calls + 1) {  // the first round warms up
             let calling = try Child(["call", "+15557302", "--profile", "alice", "--duration", "1s"], home: home, in: devices[0])
-            guard await calling.waitForExit() == 0, let line = calling.output.split(separator: "\n").first(where: { $0.hasPrefix("setup ") }),
-                  let ms = Double(line.split(separator: " ")[1]) else { throw BenchFailure("alice: \(calling.output)") }
+            guard await calling.waitForExit() == 0,
+                let line = calling.output.split(separator: "\n").first(where: { $0.hasPrefix("setup ") }),
+                let ms = Double(line.split(separator: " ")[1])
+            else { throw BenchFailure("alice: \(calling.output)") }
             guard calling.output.contains("state connected (p2p)") else { throw BenchFailure("not p2p: \(calling.output)") }
             if round > 0 { setups.append(ms) }
         }
@@ -74,10 +79,13 @@ enum NetnsCallBench {
 
     /// The audio gap Alice hears each time her device moves between two networks mid-call
     /// (`media back after N ms`: from the last packet heard before to the first after).
-    private static func moveMidCall(lab: NetworkLab, alice: NetworkLab.Host, beside homes: NetworkLab.Segment, home: URL) async throws -> [Double] {
+    private static func moveMidCall(lab: NetworkLab, alice: NetworkLab.Host, beside homes: NetworkLab.Segment, home: URL) async throws
+        -> [Double]
+    {
         let hotspot = try lab.segment()
-        _ = try lab.natRouter("hotspot", kind: .cone, outside: homes, outsideAddress: "203.0.113.23/24", inside: hotspot,
-                              insideAddress: "198.51.100.129/25")
+        _ = try lab.natRouter(
+            "hotspot", kind: .cone, outside: homes, outsideAddress: "203.0.113.23/24", inside: hotspot,
+            insideAddress: "198.51.100.129/25")
         try lab.addInterface("eth1", to: alice, on: hotspot, address: "198.51.100.140/25")
         try lab.run(["ip", "link", "set", "eth1", "down"], in: alice)
         let calling = try Child(["call", "+15557302", "--profile", "alice", "--duration", "\(6 * moves + 4)s"], home: home, in: alice)

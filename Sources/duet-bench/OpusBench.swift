@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import DuetMedia
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Opus cost on this machine with Duet's call settings (VOIP, 28 kbit/s, FEC, complexity 10,
 /// speech signal), so `make bench` shows how many calls a core can carry.

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import DuetMedia
 import DuetServer
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// What a meeting recording costs the server: seconds of a 4-participant meeting that one
 /// core can jitter-buffer, decode, mix, re-encode, write as Ogg and encrypt per second of CPU
@@ -25,13 +26,15 @@ enum RecordingBench {
             let key = try RecordingMasterKey.loadOrCreate(dataDirectory: folder)
             var cpu: [Double] = []
             for round in 0..<(rounds + 1) {
-                let recorder = try MeetingRecorder(id: RecordingID("bench-\(round)"), meetingCode: "ben-chma-rks",
-                                                   dataDirectory: folder, masterKey: key)
+                let recorder = try MeetingRecorder(
+                    id: RecordingID("bench-\(round)"), meetingCode: "ben-chma-rks",
+                    dataDirectory: folder, masterKey: key)
                 let start = threadCPUTime()
                 for tick in 0..<(seconds * 50) {
                     for (index, lane) in frames.enumerated() {
-                        recorder.receive(participant: "p\(index)", opusFrame: lane[tick], sequenceNumber: UInt16(tick),
-                                         timestamp: UInt32(tick * AudioFormat.samplesPerFrame))
+                        recorder.receive(
+                            participant: "p\(index)", opusFrame: lane[tick], sequenceNumber: UInt16(tick),
+                            timestamp: UInt32(tick * AudioFormat.samplesPerFrame))
                     }
                     try recorder.tick()
                 }

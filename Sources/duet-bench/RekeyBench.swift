@@ -99,7 +99,9 @@ enum RekeyBench {
     }
 
     /// The moment the last of `members` switched to a key made for `cause` after `start`.
-    private static func waitForRekey(of members: [Member], cause: RekeyCause, after start: ContinuousClock.Instant) async throws -> ContinuousClock.Instant {
+    private static func waitForRekey(of members: [Member], cause: RekeyCause, after start: ContinuousClock.Instant) async throws
+        -> ContinuousClock.Instant
+    {
         var last: ContinuousClock.Instant?
         try await waitUntil {
             let times = members.map { $0.rekeys.first(cause, after: start) }
@@ -114,7 +116,8 @@ enum RekeyBench {
     private static func allSending(_ members: [Member]) async -> Bool {
         for member in members {
             guard let snapshot = await member.engine.snapshot(), snapshot.mediaConnected, snapshot.epoch != nil,
-                  snapshot.participants.count == members.count else { return false }
+                snapshot.participants.count == members.count
+            else { return false }
         }
         return true
     }

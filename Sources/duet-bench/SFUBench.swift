@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CSRTP
 import DuetCrypto
 import DuetMedia
 import DuetServer
 import DuetWire
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The SFU's forwarding rate on one core (issue [6/9]): rooms of 8 and 32 members, each
 /// packet routed to every other member, re-protected per leg and sent with sendto — against
@@ -38,14 +39,25 @@ enum SFUBench {
                 let sfu = { () -> Int in
                     var count = 0
                     for (member, packet) in input {
-                        for delivery in room.route(packet, from: addresses[member]) { sink.send(delivery.bytes); count += 1 }
+                        for delivery in room.route(packet, from: addresses[member]) {
+                            sink.send(delivery.bytes)
+                            count += 1
+                        }
                     }
                     return count
                 }
                 let bare = { () -> Int in input.reduce(0) { $0 + floor.forward($1.packet, from: $1.member, sink: sink) } }
                 // Alternate which goes first, so neither always runs on a warmer cache.
-                let (s, f) = round % 2 == 0 ? (measure(sfu), measure(bare)) : { let f = measure(bare); return (measure(sfu), f) }()
-                sfuRates.append(s); floorRates.append(f); ratios.append(s / f)
+                let (s, f) =
+                    round % 2 == 0
+                    ? (measure(sfu), measure(bare))
+                    : {
+                        let f = measure(bare)
+                        return (measure(sfu), f)
+                    }()
+                sfuRates.append(s)
+                floorRates.append(f)
+                ratios.append(s / f)
             }
             report.figure("sfu_forward_pps_\(members)", Timing.median(sfuRates), unit: "pps")
             report.figure("sfu_floor_pps_\(members)", Timing.median(floorRates), unit: "pps")
@@ -62,9 +74,10 @@ enum SFUBench {
         for (index, key) in keys.enumerated() {
             let session = try! SRTPSession(role: .sender, masterKey: key.sending)
             var packetizer = RTPPacketizer(ssrc: UInt32(0x5000 + index))
-            perMember.append((0..<packetsPerMember).map { _ in
-                try! session.protect(packetizer.packetize([UInt8](repeating: 0x42, count: 90)).serialized())
-            })
+            perMember.append(
+                (0..<packetsPerMember).map { _ in
+                    try! session.protect(packetizer.packetize([UInt8](repeating: 0x42, count: 90)).serialized())
+                })
         }
         return (0..<packetsPerMember).flatMap { n in keys.indices.map { ($0, perMember[$0][n]) } }
     }
@@ -131,11 +144,17 @@ final class UDPSink {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(receiver, $0, length); return getsockname(receiver, $0, &length) }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(receiver, $0, length)
+                return getsockname(receiver, $0, &length)
+            }
         }
     }
 
-    deinit { close(sender); close(receiver) }
+    deinit {
+        close(sender)
+        close(receiver)
+    }
 
     func send(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { send($0.baseAddress!, count: $0.count) }

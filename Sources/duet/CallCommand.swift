@@ -23,16 +23,22 @@ struct CallDuration: ExpressibleByArgument, Sendable {
 /// reached over UDP and then TCP on that port, or only TCP with `?transport=tcp` (RFC 7065), or
 /// over TLS with `turns:HOST:PORT` and the certificate it must show (`--turn-certificate`).
 struct TURNOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Use this TURN server for the relay instead of the Duet server's (UDP, then TCP; add ?transport=tcp for TCP only; turns: for TLS).",
-                               valueName: "turn:HOST:PORT|turns:HOST:PORT"))
+    @Option(
+        help: ArgumentHelp(
+            "Use this TURN server for the relay instead of the Duet server's (UDP, then TCP; add ?transport=tcp for TCP only; turns: for TLS).",
+            valueName: "turn:HOST:PORT|turns:HOST:PORT"))
     var turn: String?
     @Option(help: "TURN username (with --turn).") var turnUser: String?
     @Option(help: "TURN password (with --turn).") var turnPass: String?
-    @Option(help: ArgumentHelp("The SHA-256 fingerprint of the certificate a turns: server must show, as `openssl x509 -noout -fingerprint -sha256` prints it.",
-                               valueName: "AB:CD:…"))
+    @Option(
+        help: ArgumentHelp(
+            "The SHA-256 fingerprint of the certificate a turns: server must show, as `openssl x509 -noout -fingerprint -sha256` prints it.",
+            valueName: "AB:CD:…"))
     var turnCertificate: String?
-    @Option(help: ArgumentHelp("Reach the relay only this way (udp, tcp or tls), e.g. on a network known to drop UDP.",
-                               valueName: "udp|tcp|tls"))
+    @Option(
+        help: ArgumentHelp(
+            "Reach the relay only this way (udp, tcp or tls), e.g. on a network known to drop UDP.",
+            valueName: "udp|tcp|tls"))
     var relayOver: RelayTransport?
 
     func validate() throws {
@@ -44,16 +50,25 @@ struct TURNOptions: ParsableArguments {
         let tls = turn.hasPrefix("turns:")
         if tls {
             guard let turnCertificate else {
-                throw ValidationError("--turn turns:… needs --turn-certificate FINGERPRINT: the SHA-256 of the certificate the relay shows (`openssl x509 -noout -fingerprint -sha256 -in cert.pem` on the relay)")
+                throw ValidationError(
+                    "--turn turns:… needs --turn-certificate FINGERPRINT: the SHA-256 of the certificate the relay shows (`openssl x509 -noout -fingerprint -sha256 -in cert.pem` on the relay)"
+                )
             }
             do { _ = try CertificateFingerprint(parsing: turnCertificate) } catch { throw ValidationError("--turn-certificate: \(error)") }
         } else if turnCertificate != nil {
-            throw ValidationError("--turn-certificate is for turns: (TLS); this relay is reached over \(turn.hasSuffix("?transport=tcp") ? "TCP" : "UDP and TCP")")
+            throw ValidationError(
+                "--turn-certificate is for turns: (TLS); this relay is reached over \(turn.hasSuffix("?transport=tcp") ? "TCP" : "UDP and TCP")"
+            )
         }
         if let relayOver, (relayOver == .tls) != tls {
-            throw ValidationError(tls ? "--relay-over: a turns: relay is reached over TLS only" : "--relay-over tls needs --turn turns:HOST:PORT (or the Duet server's own relay)")
+            throw ValidationError(
+                tls
+                    ? "--relay-over: a turns: relay is reached over TLS only"
+                    : "--relay-over tls needs --turn turns:HOST:PORT (or the Duet server's own relay)")
         }
-        guard address(turn) != nil else { throw ValidationError("--turn: write turn:HOST:PORT with a host this machine can resolve, e.g. turn:198.51.100.7:3478") }
+        guard address(turn) != nil else {
+            throw ValidationError("--turn: write turn:HOST:PORT with a host this machine can resolve, e.g. turn:198.51.100.7:3478")
+        }
     }
 
     private func address(_ text: String) -> TransportAddress? {
@@ -68,8 +83,9 @@ struct TURNOptions: ParsableArguments {
         if let relayOver { options.relayTransports = [relayOver] }
         if let turn, let server = address(turn), let user = turnUser, let pass = turnPass {
             let transports: [RelayTransport] = turn.hasPrefix("turns:") ? [.tls] : turn.hasSuffix("?transport=tcp") ? [.tcp] : [.udp, .tcp]
-            options.externalTURN = ExternalTURN(server: server, username: user, password: pass, transports: transports,
-                                                certificate: turnCertificate.flatMap { try? CertificateFingerprint(parsing: $0) })
+            options.externalTURN = ExternalTURN(
+                server: server, username: user, password: pass, transports: transports,
+                certificate: turnCertificate.flatMap { try? CertificateFingerprint(parsing: $0) })
         }
     }
 }
@@ -154,7 +170,10 @@ extension Duet {
         @Flag(help: "Answer without asking.") var auto = false
         @Option(help: "Hang up after this long connected (default: when the caller hangs up).") var duration: CallDuration?
         @Option(help: "Write what you hear to this WAV file.") var wav: String?
-        @Flag(help: "Keep no media socket ready between calls (no STUN Binding every 15 s); the address it would have learned is trickled during the call instead.")
+        @Flag(
+            help:
+                "Keep no media socket ready between calls (no STUN Binding every 15 s); the address it would have learned is trickled during the call instead."
+        )
         var noSpareSocket = false
 
         func run() async throws {
@@ -235,7 +254,8 @@ actor CallOutcome {
             case .firstAudio:
                 guard let dialledAt else { break }
                 let elapsed = (ContinuousClock.now - dialledAt).components
-                printEventLine("setup \(elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000) ms (dial → first audio heard)")
+                printEventLine(
+                    "setup \(elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000) ms (dial → first audio heard)")
             case .state(.connected): connected = true
             case let .state(.ended(reason)): ended = reason
             case .keysWiped: wiped = true

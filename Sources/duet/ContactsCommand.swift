@@ -108,11 +108,12 @@ enum ContactsTable {
     static func lines(_ contacts: [Contact], presence: [String: Bool]) -> [String] {
         let width = contacts.map(\.displayName.count).max() ?? 0
         return contacts.map { contact in
-            let trust = switch contact.trust {
-            case .verified: "verified ✓"
-            case .unverified: "unverified"
-            case .keyChanged: "KEY CHANGED"
-            }
+            let trust =
+                switch contact.trust {
+                case .verified: "verified ✓"
+                case .unverified: "unverified"
+                case .keyChanged: "KEY CHANGED"
+                }
             let online = presence[contact.number].map { $0 ? "online" : "offline" } ?? "unknown"
             let padded = contact.displayName + String(repeating: " ", count: width - contact.displayName.count)
             let trustPadded = trust + String(repeating: " ", count: max(0, 12 - trust.count))

@@ -1,6 +1,6 @@
 import ArgumentParser
-import DuetDemo
 import Dispatch
+import DuetDemo
 import Foundation
 
 extension Duet {
@@ -24,10 +24,13 @@ extension Duet {
         @Flag(name: .long, help: "Play the story in the terminal UI, as one device sees it.")
         var tui = false
 
-        @Option(name: .long, help: ArgumentHelp("With --tui: whose screen to show (default: the first registered device).", valueName: "NAME"))
+        @Option(
+            name: .long, help: ArgumentHelp("With --tui: whose screen to show (default: the first registered device).", valueName: "NAME"))
         var view: String?
 
-        @Option(name: .long, help: ArgumentHelp("Play faster (2) or slower (0.5); with --tui the default pace is for a watching person.", valueName: "X"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp("Play faster (2) or slower (0.5); with --tui the default pace is for a watching person.", valueName: "X"))
         var speed: Double = 1
 
         @Flag(name: .long, help: "Only check the script and print its steps; run nothing.")
@@ -42,9 +45,11 @@ extension Duet {
         func run() async throws {
             let story = try loadScript()
             if let view {
-                let registered = story.steps.flatMap { step -> [String] in if case let .register(names) = step.command { names } else { [] } }
+                let registered = story.steps.flatMap { step -> [String] in if case let .register(names) = step.command { names } else { [] }
+                }
                 guard registered.contains(view) else {
-                    throw CommandFailure("--view \(view): the story registers no device called \(view); it registers \(registered.joined(separator: ", "))")
+                    throw CommandFailure(
+                        "--view \(view): the story registers no device called \(view); it registers \(registered.joined(separator: ", "))")
                 }
             }
             if check {
@@ -61,7 +66,8 @@ extension Duet {
             } else {
                 let json = self.json
                 if !json {
-                    printEventLine("duet demo: \(story.file), \(story.steps.count) steps, on a fresh server and devices in a temporary directory")
+                    printEventLine(
+                        "duet demo: \(story.file), \(story.steps.count) steps, on a fresh server and devices in a temporary directory")
                 }
                 let playing = Task {
                     await DemoRunner(script: story, options: options).run { step in

@@ -43,8 +43,9 @@ enum DemoTerminalUI {
         }
         let controller: TUIController
         do {
-            controller = try TUIController(session: handle.session, engine: handle.calls, groupEngine: handle.groups,
-                                           meetingEngine: handle.meetings, profile: "demo: \(handle.name)", embedded: true)
+            controller = try TUIController(
+                session: handle.session, engine: handle.calls, groupEngine: handle.groups,
+                meetingEngine: handle.meetings, profile: "demo: \(handle.name)", embedded: true)
         } catch {
             playing.cancel()
             quitSink.yield()

@@ -15,7 +15,10 @@ struct Duet: AsyncParsableCommand {
             Set DUET_PASSPHRASE when a profile is created to seal its private keys.
             """,
         version: "0.1.0",
-        subcommands: [Keys.self, Register.self, Contacts.self, Group.self, Call.self, Answer.self, Meeting.self, Bot.self, ServerCommand.self, Demo.self])
+        subcommands: [
+            Keys.self, Register.self, Contacts.self, Group.self, Call.self, Answer.self, Meeting.self, Bot.self, ServerCommand.self,
+            Demo.self
+        ])
 
     // Declared here too so `duet --profile NAME keys show` works as well as
     // `duet keys show --profile NAME`: ArgumentParser shares an option group's values

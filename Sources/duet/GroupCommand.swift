@@ -47,7 +47,8 @@ extension Duet.Group {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a member (the owner may remove anyone; anyone may remove themselves).")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a member (the owner may remove anyone; anyone may remove themselves).")
         @OptionGroup var profile: ProfileOptions
         @OptionGroup var serverOptions: ServerOptions
         @Argument(help: "The group's name or id.") var group: String

@@ -31,7 +31,10 @@ extension Duet.Keys {
             case .created:
                 print("created identity \(identity.fingerprint)")
                 print("signed prekey #\(try store.currentSignedPrekey().id), \(try store.oneTimePrekeyCount()) one-time prekeys")
-                print(store.isSealed ? "private keys sealed with DUET_PASSPHRASE" : "private keys not sealed (set DUET_PASSPHRASE before 'keys init' to seal them)")
+                print(
+                    store.isSealed
+                        ? "private keys sealed with DUET_PASSPHRASE"
+                        : "private keys not sealed (set DUET_PASSPHRASE before 'keys init' to seal them)")
             case .alreadyPresent:
                 print("identity already exists: \(identity.fingerprint) (kept; nothing changed)")
             }
@@ -54,9 +57,12 @@ extension Duet.Keys {
             let rows: [(String, String)] = [
                 ("profile", "\(location.name) (\(location.directory.path))"),
                 ("identity", identity.fingerprint),
-                ("signed prekey", "#\(spk.id), \(days) day\(days == 1 ? "" : "s") old" + (days >= 7 ? " — rotate it: duet keys rotate-spk" : "")),
+                (
+                    "signed prekey",
+                    "#\(spk.id), \(days) day\(days == 1 ? "" : "s") old" + (days >= 7 ? " — rotate it: duet keys rotate-spk" : "")
+                ),
                 ("one-time prekeys", "\(try store.oneTimePrekeyCount())"),
-                ("sealed", store.isSealed ? "yes (DUET_PASSPHRASE)" : "no"),
+                ("sealed", store.isSealed ? "yes (DUET_PASSPHRASE)" : "no")
             ]
             for (label, value) in rows {
                 print(String(repeating: " ", count: 16 - label.count) + label + ": " + value)
@@ -75,7 +81,9 @@ extension Duet.Keys {
             let store = try options.openStore(create: false)
             let previous = try store.currentSignedPrekey()
             let next = try store.rotateSignedPrekey()
-            print("signed prekey #\(next.id) created; #\(previous.id) kept for calls already being set up; the server gets #\(next.id) the next time this profile connects")
+            print(
+                "signed prekey #\(next.id) created; #\(previous.id) kept for calls already being set up; the server gets #\(next.id) the next time this profile connects"
+            )
         }
     }
 }

@@ -26,9 +26,15 @@ extension Duet.Meeting {
 
         init?(argument: String) {
             switch argument {
-            case "all": everyone = true; names = []
-            case "none": everyone = false; names = []
-            default: everyone = false; names = Set(argument.split(separator: ",").map(String.init))
+            case "all":
+                everyone = true
+                names = []
+            case "none":
+                everyone = false
+                names = []
+            default:
+                everyone = false
+                names = Set(argument.split(separator: ",").map(String.init))
             }
         }
 
@@ -47,7 +53,9 @@ extension Duet.Meeting {
         @Flag(help: "Record from the start (everyone sees REC).") var record = false
         @Option(help: "How long to hold the meeting (e.g. 30s).") var duration = CallDuration(argument: "30s")!
         @Option(help: "Your display name.") var name: String?
-        @Option(help: ArgumentHelp("Who to let in when they knock: all, none, or numbers/names separated by commas.", valueName: "all|none|WHO"))
+        @Option(
+            help: ArgumentHelp("Who to let in when they knock: all, none, or numbers/names separated by commas.", valueName: "all|none|WHO")
+        )
         var admit = AdmitPolicy(argument: "all")!
 
         func run() async throws {

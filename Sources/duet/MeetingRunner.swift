@@ -74,7 +74,9 @@ actor MeetingOutcome {
             printEventLine(event.description)
             switch event {
             case .mediaConnected: connected = true
-            case let .ended(reason): ended = true; endReason = reason
+            case let .ended(reason):
+                ended = true
+                endReason = reason
             case .keysWiped: wiped = true
             default: break
             }

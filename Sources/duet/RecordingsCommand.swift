@@ -43,10 +43,12 @@ extension ServerCommand.Recordings {
         static func lines(_ recordings: [RecordingInfo]) -> [String] {
             let formatter = ISO8601DateFormatter()
             let rows = recordings.map { info in
-                [info.id, info.meetingCode, formatter.string(from: info.started),
-                 info.ended.map(formatter.string(from:)) ?? "unfinished",
-                 String(format: "%.1f", info.audioSeconds), String(info.byteSize),
-                 info.problem.map { "! \($0)" } ?? (info.participants.isEmpty ? "-" : info.participants.joined(separator: ","))]
+                [
+                    info.id, info.meetingCode, formatter.string(from: info.started),
+                    info.ended.map(formatter.string(from:)) ?? "unfinished",
+                    String(format: "%.1f", info.audioSeconds), String(info.byteSize),
+                    info.problem.map { "! \($0)" } ?? (info.participants.isEmpty ? "-" : info.participants.joined(separator: ","))
+                ]
             }
             let header = ["ID", "MEETING", "STARTED", "ENDED", "SECONDS", "BYTES", "PARTICIPANTS"]
             let all = [header] + rows
@@ -72,7 +74,8 @@ extension ServerCommand.Recordings {
         @Argument(help: "The recording's id, as `duet server recordings list` shows it.")
         var id: String
 
-        @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the Ogg Opus file (replaced if it exists).", valueName: "FILE.opus"))
+        @Option(
+            name: .shortAndLong, help: ArgumentHelp("Where to write the Ogg Opus file (replaced if it exists).", valueName: "FILE.opus"))
         var output: String
 
         @OptionGroup var dataOptions: ServerDataOptions
@@ -93,7 +96,8 @@ extension ServerCommand.Recordings {
             let seconds = String(format: "%.1f", export.audioSeconds)
             let what = "\(id) to \(output) (\(export.byteCount) bytes, Ogg Opus, \(seconds) s)"
             guard !export.isComplete else { return "exported \(what)" }
-            return "exported \(what) — INCOMPLETE: the recording stops before its end (the server stopped, or its disk filled, while recording); "
+            return
+                "exported \(what) — INCOMPLETE: the recording stops before its end (the server stopped, or its disk filled, while recording); "
                 + "this is everything up to its last complete chunk"
         }
     }

@@ -29,7 +29,8 @@ extension Duet {
             if try store.initializeKeys() == .created {
                 print("made this device's keys: \(try store.identityPublicKey().fingerprint)")
             }
-            let session = try await DeviceSession.open(store: store, server: serverOptions.hostPort, acceptFingerprint: serverOptions.acceptCertificate)
+            let session = try await DeviceSession.open(
+                store: store, server: serverOptions.hostPort, acceptFingerprint: serverOptions.acceptCertificate)
             defer { Task { await session.close() } }
             let registration = try await session.register(number: number, name: name, invite: invite)
             let account = try store.account()

@@ -17,13 +17,21 @@ struct ServerCommand: AsyncParsableCommand {
             """,
         subcommands: [Invite.self, Recordings.self])
 
-    @Option(help: ArgumentHelp("Signaling address (TCP + TLS); 0.0.0.0:7400 (or [::]:7400) listens on every interface.", valueName: "HOST:PORT"))
+    @Option(
+        help: ArgumentHelp("Signaling address (TCP + TLS); 0.0.0.0:7400 (or [::]:7400) listens on every interface.", valueName: "HOST:PORT")
+    )
     var listen = ServerConfiguration.defaultSignaling.description
 
-    @Option(help: ArgumentHelp("Media address (UDP): STUN, the relay for 1:1 calls, the SFU for group calls and meetings; 0.0.0.0:7401 (or [::]:7401) listens on every interface.", valueName: "HOST:PORT"))
+    @Option(
+        help: ArgumentHelp(
+            "Media address (UDP): STUN, the relay for 1:1 calls, the SFU for group calls and meetings; 0.0.0.0:7401 (or [::]:7401) listens on every interface.",
+            valueName: "HOST:PORT"))
     var media = ServerConfiguration.defaultMedia.description
 
-    @Option(help: ArgumentHelp("The IP devices reach this machine at, when it sits behind a 1:1 NAT (a cloud machine's public address): media, relay and SFU are advertised there.", valueName: "HOST"))
+    @Option(
+        help: ArgumentHelp(
+            "The IP devices reach this machine at, when it sits behind a 1:1 NAT (a cloud machine's public address): media, relay and SFU are advertised there.",
+            valueName: "HOST"))
     var publicAddress: String?
 
     @OptionGroup var dataOptions: ServerDataOptions
@@ -32,10 +40,16 @@ struct ServerCommand: AsyncParsableCommand {
     @Flag(help: "Let any key take any number without an invite code (for embedded and test servers).")
     var openRegistration = false
 
-    @Flag(help: "Let the relay reach private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7), for a relay serving a LAN; refused by default.")
+    @Flag(
+        help:
+            "Let the relay reach private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7), for a relay serving a LAN; refused by default."
+    )
     var relayAllowPrivate = false
 
-    @Flag(help: "Let the relay reach loopback addresses (127/8, ::1), for a server whose devices all run on this machine; refused by default. The server's own ports stay refused.")
+    @Flag(
+        help:
+            "Let the relay reach loopback addresses (127/8, ::1), for a server whose devices all run on this machine; refused by default. The server's own ports stay refused."
+    )
     var relayAllowLoopback = false
 
     func validate() throws {
@@ -43,28 +57,33 @@ struct ServerCommand: AsyncParsableCommand {
             do { _ = try HostPort(parsing: value, allowEphemeralPort: true) } catch { throw ValidationError("\(flag): \(error)") }
         }
         if let publicAddress, TransportAddress(literal: publicAddress, port: 0)?.isUnspecified != false {
-            throw ValidationError("--public-address: '\(publicAddress)' is not an IP address devices can send to; write the address they reach this machine at, e.g. 203.0.113.7")
+            throw ValidationError(
+                "--public-address: '\(publicAddress)' is not an IP address devices can send to; write the address they reach this machine at, e.g. 203.0.113.7"
+            )
         }
     }
 
     func run() async throws {
         var configuration = ServerConfiguration(
-            signaling: try HostPort(parsing: listen, allowEphemeralPort: true), media: try HostPort(parsing: media, allowEphemeralPort: true),
+            signaling: try HostPort(parsing: listen, allowEphemeralPort: true),
+            media: try HostPort(parsing: media, allowEphemeralPort: true),
             dataDirectory: data ?? Self.defaultDataDirectory(), openRegistration: openRegistration)
         configuration.publicAddress = publicAddress
         configuration.relayPeers = RelayPeerPolicy(allowsLoopback: relayAllowLoopback, allowsPrivate: relayAllowPrivate)
         let app = try await ServerApplication.start(configuration)
         // Written unbuffered: scripts read the fingerprint from a pipe while the server runs.
-        FileHandle.standardOutput.write(Data("""
-            duet server
-              signaling    \(app.signalingAddress) (TLS)
-              media        \(app.mediaAddress) (UDP; STUN, the relay for 1:1 calls, the SFU for group calls and meetings)
-              advertised   \(app.mediaAdvertised)
-              certificate  SHA-256 \(app.certificateFingerprint)
-              data         \(configuration.dataDirectory)
-              registration \(openRegistration ? "open: any key may take any number" : "a number bound to a key moves only with an invite code")
+        FileHandle.standardOutput.write(
+            Data(
+                """
+                duet server
+                  signaling    \(app.signalingAddress) (TLS)
+                  media        \(app.mediaAddress) (UDP; STUN, the relay for 1:1 calls, the SFU for group calls and meetings)
+                  advertised   \(app.mediaAdvertised)
+                  certificate  SHA-256 \(app.certificateFingerprint)
+                  data         \(configuration.dataDirectory)
+                  registration \(openRegistration ? "open: any key may take any number" : "a number bound to a key moves only with an invite code")
 
-            """.utf8))
+                """.utf8))
         try await app.run()
     }
 
@@ -99,13 +118,17 @@ extension ServerCommand {
         func run() throws {
             let code = try ServerApplication.issueInvite(number: number, dataDirectory: data ?? ServerCommand.defaultDataDirectory())
             print(code)
-            FileHandle.standardError.write(Data("Single use. On the new device: duet register \(number) --server HOST:PORT --invite \(code)\n".utf8))
+            FileHandle.standardError.write(
+                Data("Single use. On the new device: duet register \(number) --server HOST:PORT --invite \(code)\n".utf8))
         }
     }
 }
 
 /// `--data DIR`, declared by `server` and `server invite` alike.
 struct ServerDataOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Where the database and certificate live. Default: $XDG_DATA_HOME/duet/server or ~/.local/share/duet/server.", valueName: "DIR"))
+    @Option(
+        help: ArgumentHelp(
+            "Where the database and certificate live. Default: $XDG_DATA_HOME/duet/server or ~/.local/share/duet/server.", valueName: "DIR")
+    )
     var data: String?
 }

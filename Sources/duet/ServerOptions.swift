@@ -7,10 +7,12 @@ struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The duet server (remembered by the profile after 'register').", valueName: "HOST:PORT"))
     var server: String?
 
-    @Option(help: ArgumentHelp("""
-        Pin this SHA-256 certificate fingerprint instead of the stored one. Use it only after the \
-        server's operator confirmed the fingerprint `duet server` prints.
-        """, valueName: "FINGERPRINT"))
+    @Option(
+        help: ArgumentHelp(
+            """
+            Pin this SHA-256 certificate fingerprint instead of the stored one. Use it only after the \
+            server's operator confirmed the fingerprint `duet server` prints.
+            """, valueName: "FINGERPRINT"))
     var acceptCertificate: String?
 
     func validate() throws {

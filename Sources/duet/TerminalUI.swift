@@ -24,10 +24,12 @@ extension Duet {
                 printEventLine("starting an embedded server and bots…")
                 let started = try await EmbeddedWorld.start(profile: location)
                 world = started
-                session = try await started.connectUser(store: store, name: location.name.prefix(1).uppercased() + location.name.dropFirst())
+                session = try await started.connectUser(
+                    store: store, name: location.name.prefix(1).uppercased() + location.name.dropFirst())
             } else {
-                session = try await DeviceSession.open(store: store, server: serverOptions.hostPort,
-                                                       acceptFingerprint: serverOptions.acceptCertificate)
+                session = try await DeviceSession.open(
+                    store: store, server: serverOptions.hostPort,
+                    acceptFingerprint: serverOptions.acceptCertificate)
             }
         } catch {
             await world?.stop()
@@ -38,8 +40,9 @@ extension Duet {
         do {
             engine = try CallEngine(session: session)
             await engine.start()
-            controller = try TUIController(session: session, engine: engine, profile: location.name,
-                                           embedded: world != nil, notes: world?.notes ?? [:])
+            controller = try TUIController(
+                session: session, engine: engine, profile: location.name,
+                embedded: world != nil, notes: world?.notes ?? [:])
         } catch {
             await session.close()
             await world?.stop()

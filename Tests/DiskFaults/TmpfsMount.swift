@@ -79,7 +79,8 @@ public final class TmpfsMount {
     public func remount(readOnly: Bool) throws {
         let flags = UInt(MS_REMOUNT) | (readOnly ? UInt(MS_RDONLY) : 0)
         guard mount(nil, url.path, nil, flags, nil) == 0 else {
-            throw Failure(description: "cannot remount \(url.path) \(readOnly ? "read-only" : "read-write"): \(String(cString: strerror(errno)))")
+            throw Failure(
+                description: "cannot remount \(url.path) \(readOnly ? "read-only" : "read-write"): \(String(cString: strerror(errno)))")
         }
     }
 

@@ -1,5 +1,6 @@
 import DuetCrypto
 import Testing
+
 @testable import DuetClient
 
 @Suite("Call keys")
@@ -24,7 +25,8 @@ struct CallKeysTests {
 
     @Test func aReplayedOfferWithAFreshCalleeNonceGivesFreshKeys() {
         let first = CallKeys(callSecret: secret, ephemeralSecret: ephemeral, callerNonce: callerNonce, calleeNonce: calleeNonce)
-        let replay = CallKeys(callSecret: secret, ephemeralSecret: ephemeral, callerNonce: callerNonce, calleeNonce: calleeNonce.map { $0 ^ 1 })
+        let replay = CallKeys(
+            callSecret: secret, ephemeralSecret: ephemeral, callerNonce: callerNonce, calleeNonce: calleeNonce.map { $0 ^ 1 })
         #expect(!first.callerToCallee.constantTimeEquals(replay.callerToCallee))
         let reveal = SASCommitment.random().reveal
         #expect(first.sas(reveal: reveal) != replay.sas(reveal: reveal))
@@ -39,7 +41,9 @@ struct CallKeysTests {
     @Test func aManInTheMiddleCannotGrindTheSAS() {
         let withAlice = SecureBytes(randomCount: 32), withBob = SecureBytes(randomCount: 32)
         let mallorysReveal = SASCommitment.random().reveal
-        let bobsWords = CallKeys(callSecret: withBob, ephemeralSecret: ephemeral, callerNonce: callerNonce, calleeNonce: calleeNonce).sas(reveal: mallorysReveal).words
+        let bobsWords = CallKeys(callSecret: withBob, ephemeralSecret: ephemeral, callerNonce: callerNonce, calleeNonce: calleeNonce).sas(
+            reveal: mallorysReveal
+        ).words
         let alicesNonce = callerNonce.map { $0 ^ 0x5A }
         let guess = [UInt8](repeating: 0, count: SASCommitment.revealCount)
         var ground: [UInt8]?
@@ -68,10 +72,11 @@ struct CallKeysTests {
     @Test func confirmationsProveTheSameKeysAndCannotBeReflectedOrMoved() {
         let a = CallKeys(callSecret: secret, ephemeralSecret: ephemeral, callerNonce: callerNonce, calleeNonce: calleeNonce)
         let b = CallKeys(callSecret: copy(secret), ephemeralSecret: copy(ephemeral), callerNonce: callerNonce, calleeNonce: calleeNonce)
-        let mallory = CallKeys(callSecret: SecureBytes(randomCount: 32), ephemeralSecret: ephemeral, callerNonce: callerNonce, calleeNonce: calleeNonce)
+        let mallory = CallKeys(
+            callSecret: SecureBytes(randomCount: 32), ephemeralSecret: ephemeral, callerNonce: callerNonce, calleeNonce: calleeNonce)
         let fromCallee = b.confirmation(fromCaller: false, callID: "c1")
         #expect(a.verifyConfirmation(fromCallee, fromCaller: false, callID: "c1"))
-        #expect(!a.verifyConfirmation(fromCallee, fromCaller: true, callID: "c1"))   // reflected
+        #expect(!a.verifyConfirmation(fromCallee, fromCaller: true, callID: "c1"))  // reflected
         #expect(!a.verifyConfirmation(fromCallee, fromCaller: false, callID: "c2"))  // other call
         #expect(!a.verifyConfirmation(mallory.confirmation(fromCaller: false, callID: "c1"), fromCaller: false, callID: "c1"))
     }
@@ -79,18 +84,27 @@ struct CallKeysTests {
     @Test func signalingBlobsOpenOnlyWithTheRightKeyAndContext() throws {
         let offerKey = CallKeys.signalingKey(callSecret: secret, forOffer: true)
         let sealed = offerKey.seal(Array("offer".utf8), associatedData: [1, 2, 3])
-        #expect(try CallKeys.signalingKey(callSecret: copy(secret), forOffer: true).open(sealed, associatedData: [1, 2, 3]) == Array("offer".utf8))
+        #expect(
+            try CallKeys.signalingKey(callSecret: copy(secret), forOffer: true).open(sealed, associatedData: [1, 2, 3])
+                == Array("offer".utf8))
         #expect(throws: SealingError.cannotOpen) { try offerKey.open(sealed, associatedData: [1, 2, 4]) }
-        #expect(throws: SealingError.cannotOpen) { try CallKeys.signalingKey(callSecret: secret, forOffer: false).open(sealed, associatedData: [1, 2, 3]) }
-        var tampered = sealed; tampered[30] ^= 0x80
+        #expect(throws: SealingError.cannotOpen) {
+            try CallKeys.signalingKey(callSecret: secret, forOffer: false).open(sealed, associatedData: [1, 2, 3])
+        }
+        var tampered = sealed
+        tampered[30] ^= 0x80
         #expect(throws: SealingError.cannotOpen) { try offerKey.open(tampered, associatedData: [1, 2, 3]) }
         #expect(throws: SealingError.malformed) { try offerKey.open([1, 2, 3], associatedData: []) }
     }
 
     @Test func signalsSealedForOneRoleAndCallOpenOnlyAsThat() throws {
         let secret = SecureBytes(randomCount: 32)
-        let caller = CallKeys(callSecret: secret, ephemeralSecret: ephemeral, callerNonce: [UInt8](repeating: 1, count: 32), calleeNonce: [UInt8](repeating: 2, count: 32))
-        let callee = CallKeys(callSecret: secret, ephemeralSecret: ephemeral, callerNonce: [UInt8](repeating: 1, count: 32), calleeNonce: [UInt8](repeating: 2, count: 32))
+        let caller = CallKeys(
+            callSecret: secret, ephemeralSecret: ephemeral, callerNonce: [UInt8](repeating: 1, count: 32),
+            calleeNonce: [UInt8](repeating: 2, count: 32))
+        let callee = CallKeys(
+            callSecret: secret, ephemeralSecret: ephemeral, callerNonce: [UInt8](repeating: 1, count: 32),
+            calleeNonce: [UInt8](repeating: 2, count: 32))
         let sealed = caller.sealSignal([1, 2, 3], fromCaller: true, callID: "c1")
         #expect(try callee.openSignal(sealed, fromCaller: true, callID: "c1") == [1, 2, 3])
         #expect(throws: (any Error).self) { try callee.openSignal(sealed, fromCaller: false, callID: "c1") }  // reflected

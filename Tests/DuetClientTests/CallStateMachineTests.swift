@@ -1,4 +1,5 @@
 import Testing
+
 @testable import DuetClient
 
 @Suite("Call state machine")
@@ -36,7 +37,9 @@ struct CallStateMachineTests {
 
     @Test func directChecksTimingOutFallsBackToTheRelay() {
         var m = M()
-        _ = m.handle(.dial(forceRelay: false)); _ = m.handle(.answerReceived); _ = m.handle(.keyConfirmed)
+        _ = m.handle(.dial(forceRelay: false))
+        _ = m.handle(.answerReceived)
+        _ = m.handle(.keyConfirmed)
         #expect(m.handle(.timerFired(.directChecks)) == [.startRelay])
         #expect(m.handle(.timerFired(.directChecks)).isEmpty)  // asked once only
         _ = m.handle(.pathEstablished(.relay(.udp)))
@@ -57,7 +60,8 @@ struct CallStateMachineTests {
         #expect(m.state == .incoming)
         let accepted = m.handle(.userAccepted)
         #expect(accepted.contains(.sendAnswer))
-        _ = m.handle(.keyConfirmed); _ = m.handle(.pathEstablished(.p2p))
+        _ = m.handle(.keyConfirmed)
+        _ = m.handle(.pathEstablished(.p2p))
         #expect(m.state == .connected(.p2p))
     }
 
@@ -65,7 +69,7 @@ struct CallStateMachineTests {
         (M.Event.declineReceived, CallEndReason.declined),
         (M.Event.busyReceived, CallEndReason.busy),
         (M.Event.timerFired(.ring), CallEndReason.noAnswer),
-        (M.Event.userHungUp, CallEndReason.cancelled),
+        (M.Event.userHungUp, CallEndReason.cancelled)
     ])
     func outgoingEndings(_ event: M.Event, _ reason: CallEndReason) {
         var m = M()
@@ -85,8 +89,10 @@ struct CallStateMachineTests {
     @Test func hangUpEitherSideStopsMediaAndWipesKeys() {
         for local in [true, false] {
             var m = M()
-            _ = m.handle(.dial(forceRelay: false)); _ = m.handle(.answerReceived)
-            _ = m.handle(.keyConfirmed); _ = m.handle(.pathEstablished(.p2p))
+            _ = m.handle(.dial(forceRelay: false))
+            _ = m.handle(.answerReceived)
+            _ = m.handle(.keyConfirmed)
+            _ = m.handle(.pathEstablished(.p2p))
             let actions = m.handle(local ? .userHungUp : .hangUpReceived)
             #expect(m.state == .ended(local ? .hungUp : .hungUpByPeer))
             #expect(actions.contains(.stopMedia))
@@ -97,16 +103,22 @@ struct CallStateMachineTests {
 
     @Test func peerThatFallsSilentEndsTheCall() {
         var m = M()
-        _ = m.handle(.offerReceived); _ = m.handle(.userAccepted)
-        _ = m.handle(.keyConfirmed); _ = m.handle(.pathEstablished(.relay(.udp)))
+        _ = m.handle(.offerReceived)
+        _ = m.handle(.userAccepted)
+        _ = m.handle(.keyConfirmed)
+        _ = m.handle(.pathEstablished(.relay(.udp)))
         #expect(m.handle(.mediaReceived) == [.startTimer(.mediaSilence, seconds: M.mediaSilenceTimeout)])
         _ = m.handle(.timerFired(.mediaSilence))
-        guard case .ended(.failed) = m.state else { Issue.record("expected failure, got \(m.state)"); return }
+        guard case .ended(.failed) = m.state else {
+            Issue.record("expected failure, got \(m.state)")
+            return
+        }
     }
 
     @Test func connectTimeoutWithoutKeyConfirmationSaysSo() {
         var m = M()
-        _ = m.handle(.dial(forceRelay: false)); _ = m.handle(.answerReceived)
+        _ = m.handle(.dial(forceRelay: false))
+        _ = m.handle(.answerReceived)
         _ = m.handle(.pathEstablished(.relay(.tcp)))
         _ = m.handle(.timerFired(.connect))
         #expect(m.state == .ended(.failed("the other device never confirmed the call key")))
@@ -117,7 +129,8 @@ struct CallStateMachineTests {
         #expect(m.handle(.answerReceived).isEmpty)
         #expect(m.handle(.hangUpReceived).isEmpty)
         #expect(m.state == .idle)
-        _ = m.handle(.dial(forceRelay: false)); _ = m.handle(.userHungUp)
+        _ = m.handle(.dial(forceRelay: false))
+        _ = m.handle(.userHungUp)
         #expect(m.handle(.answerReceived).isEmpty)
         #expect(m.state == .ended(.cancelled))
     }

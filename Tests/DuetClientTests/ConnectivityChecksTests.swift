@@ -1,6 +1,7 @@
 import DuetCrypto
 import DuetWire
 import Testing
+
 @testable import DuetClient
 
 @Suite("Connectivity checks")
@@ -11,9 +12,12 @@ struct ConnectivityChecksTests {
 
     /// Runs both sides over a simulated network that delivers only between `alice` and `bob`
     /// (and not what `lose` picks out), until both have selected or `limit` rounds pass.
-    func run(_ caller: inout ConnectivityChecks, _ callee: inout ConnectivityChecks, limit: Int = 20,
-             lose: (_ bytes: [UInt8], _ to: TransportAddress) -> Bool = { _, _ in false })
-        -> (caller: TransportAddress?, callee: TransportAddress?) {
+    func run(
+        _ caller: inout ConnectivityChecks, _ callee: inout ConnectivityChecks, limit: Int = 20,
+        lose: (_ bytes: [UInt8], _ to: TransportAddress) -> Bool = { _, _ in false }
+    )
+        -> (caller: TransportAddress?, callee: TransportAddress?)
+    {
         var inFlight: [(bytes: [UInt8], from: TransportAddress, to: TransportAddress)] = []
         var picked: (TransportAddress?, TransportAddress?) = (nil, nil)
         func route(_ actions: [ConnectivityChecks.Action], from: TransportAddress, isCaller: Bool) {
@@ -43,8 +47,9 @@ struct ConnectivityChecksTests {
     @Test func bothSidesSettleOnTheReachablePair() {
         let secret = SecureBytes(randomCount: 32)
         let (c, d) = ConnectivityCredentials.derive(callSecret: secret)
-        var caller = ConnectivityChecks(role: .controlling, local: c, remote: d,
-                                        remoteCandidates: [Candidate(kind: .host, address: bobUnreachable), Candidate(kind: .serverReflexive, address: bob)])
+        var caller = ConnectivityChecks(
+            role: .controlling, local: c, remote: d,
+            remoteCandidates: [Candidate(kind: .host, address: bobUnreachable), Candidate(kind: .serverReflexive, address: bob)])
         var callee = ConnectivityChecks(role: .controlled, local: d, remote: c, remoteCandidates: [Candidate(kind: .host, address: alice)])
         let picked = run(&caller, &callee)
         #expect(picked.caller == bob)
@@ -57,10 +62,13 @@ struct ConnectivityChecksTests {
     @Test func aTrickledCandidateIsCheckedAndBoundedLikeTheOthers() {
         let secret = SecureBytes(randomCount: 32)
         let (c, d) = ConnectivityCredentials.derive(callSecret: secret)
-        var caller = ConnectivityChecks(role: .controlling, local: c, remote: d, remoteCandidates: [Candidate(kind: .host, address: bobUnreachable)])
+        var caller = ConnectivityChecks(
+            role: .controlling, local: c, remote: d, remoteCandidates: [Candidate(kind: .host, address: bobUnreachable)])
         var callee = ConnectivityChecks(role: .controlled, local: d, remote: c, remoteCandidates: [Candidate(kind: .host, address: alice)])
-        caller.add([Candidate(kind: .serverReflexive, address: bob), Candidate(kind: .host, address: bobUnreachable),
-                    Candidate(kind: .peerReflexive, address: TransportAddress(ipv4: "10.99.0.2", port: 1)!)])
+        caller.add([
+            Candidate(kind: .serverReflexive, address: bob), Candidate(kind: .host, address: bobUnreachable),
+            Candidate(kind: .peerReflexive, address: TransportAddress(ipv4: "10.99.0.2", port: 1)!)
+        ])
         #expect(caller.remoteCandidates.map(\.address) == [bobUnreachable, bob])
         let many = (1...40).map { Candidate(kind: .host, address: TransportAddress(ipv4: "10.98.0.\($0)", port: 9)!) }
         var crowded = caller
@@ -94,8 +102,9 @@ struct ConnectivityChecksTests {
         let (mc, md) = ConnectivityCredentials.derive(callSecret: SecureBytes(randomCount: 32))
         // Mallory knows the fragments (they are not secret) but not the keys.
         let forgedCaller = ConnectivityCredentials(fragment: c.fragment, key: mc.key)
-        var mallory = ConnectivityChecks(role: .controlling, local: forgedCaller, remote: ConnectivityCredentials(fragment: d.fragment, key: md.key),
-                                         remoteCandidates: [Candidate(kind: .host, address: bob)])
+        var mallory = ConnectivityChecks(
+            role: .controlling, local: forgedCaller, remote: ConnectivityCredentials(fragment: d.fragment, key: md.key),
+            remoteCandidates: [Candidate(kind: .host, address: bob)])
         var callee = ConnectivityChecks(role: .controlled, local: d, remote: c, remoteCandidates: [Candidate(kind: .host, address: alice)])
         let picked = run(&mallory, &callee, limit: 10)
         #expect(picked.callee == nil)
@@ -115,7 +124,8 @@ struct ConnectivityChecksTests {
 
     @Test func nothingIsSelectedWhenNoCandidateAnswers() {
         let (c, d) = ConnectivityCredentials.derive(callSecret: SecureBytes(randomCount: 32))
-        var caller = ConnectivityChecks(role: .controlling, local: c, remote: d, remoteCandidates: [Candidate(kind: .host, address: bobUnreachable)])
+        var caller = ConnectivityChecks(
+            role: .controlling, local: c, remote: d, remoteCandidates: [Candidate(kind: .host, address: bobUnreachable)])
         var callee = ConnectivityChecks(role: .controlled, local: d, remote: c, remoteCandidates: [])
         let picked = run(&caller, &callee, limit: 30)
         #expect(picked.caller == nil && picked.callee == nil)
@@ -133,10 +143,12 @@ struct ConnectivityChecksTests {
     @Test func checksLeaveOneAtATimeBestPairFirst() {
         let (c, d) = ConnectivityCredentials.derive(callSecret: SecureBytes(randomCount: 32))
         let relayed = TransportAddress(ipv4: "203.0.113.10", port: 50000)!
-        var caller = ConnectivityChecks(role: .controlling, local: c, remote: d, remoteCandidates: [
-            Candidate(kind: .relay, address: relayed), Candidate(kind: .serverReflexive, address: bob),
-            Candidate(kind: .host, address: bobUnreachable),
-        ])
+        var caller = ConnectivityChecks(
+            role: .controlling, local: c, remote: d,
+            remoteCandidates: [
+                Candidate(kind: .relay, address: relayed), Candidate(kind: .serverReflexive, address: bob),
+                Candidate(kind: .host, address: bobUnreachable)
+            ])
         #expect(checks(in: caller.tick(now: 0)) == [bobUnreachable], "the host candidate first")
         #expect(caller.tick(now: 0.002).isEmpty, "no second check within Ta")
         #expect(checks(in: caller.tick(now: 0.005)) == [bob])
@@ -150,7 +162,8 @@ struct ConnectivityChecksTests {
     /// of checks, so a device cannot be turned into a reflector at whatever a peer announces.
     @Test func anAddressThatNeverAnswersStopsGettingChecks() {
         let (c, d) = ConnectivityCredentials.derive(callSecret: SecureBytes(randomCount: 32))
-        var caller = ConnectivityChecks(role: .controlling, local: c, remote: d, remoteCandidates: [Candidate(kind: .host, address: bobUnreachable)])
+        var caller = ConnectivityChecks(
+            role: .controlling, local: c, remote: d, remoteCandidates: [Candidate(kind: .host, address: bobUnreachable)])
         var sent = 0
         for step in 0..<1_000 { sent += checks(in: caller.tick(now: Double(step) * 0.02)).count }  // 20 s
         #expect(sent == ConnectivityChecks.attemptsPerAddress)
@@ -173,16 +186,22 @@ struct ConnectivityChecksTests {
         let aliceMapped = TransportAddress(ipv4: "203.0.113.21", port: 61000)!
         // Alice (behind the NAT) announced an address nobody can reach; Bob's is fine.
         var alice = ConnectivityChecks(role: .controlled, local: c, remote: d, remoteCandidates: [Candidate(kind: .host, address: bob)])
-        var bobChecks = ConnectivityChecks(role: .controlling, local: d, remote: c,
-                                           remoteCandidates: [Candidate(kind: .serverReflexive, address: bobUnreachable)])
+        var bobChecks = ConnectivityChecks(
+            role: .controlling, local: d, remote: c,
+            remoteCandidates: [Candidate(kind: .serverReflexive, address: bobUnreachable)])
         // Alice's check arrives from her NAT's new mapping.
         let first = alice.tick(now: 0)
-        guard case let .send(check, to)? = first.first, to == bob else { Issue.record("no check to bob: \(first)"); return }
+        guard case let .send(check, to)? = first.first, to == bob else {
+            Issue.record("no check to bob: \(first)")
+            return
+        }
         let answered = bobChecks.receive(check, from: aliceMapped, now: 0.01)
         #expect(answered.contains { if case let .send(_, to) = $0 { to == aliceMapped } else { false } }, "answered where it came from")
         #expect(bobChecks.remoteCandidates.contains { $0.kind == .peerReflexive && $0.address == aliceMapped })
         // With the answer goes the triggered check, to the learned address.
-        let triggered = answered.filter { if case let .send(bytes, _) = $0 { (try? STUNMessage(parsing: bytes))?.messageClass == .request } else { false } }
+        let triggered = answered.filter {
+            if case let .send(bytes, _) = $0 { (try? STUNMessage(parsing: bytes))?.messageClass == .request } else { false }
+        }
         #expect(checks(in: triggered) == [aliceMapped])
         // It reaches Alice (her NAT lets replies to its mapping in); her answer makes the pair valid.
         var selected: TransportAddress?

@@ -2,6 +2,7 @@ import DuetCrypto
 import DuetWire
 import Foundation
 import Testing
+
 @testable import DuetClient
 
 @Suite("Device store: contacts and account")
@@ -19,16 +20,28 @@ struct ContactStoreTests {
         try store.addContact(number: "+200", name: "Bob")
         #expect(try store.recordIdentityKey(first, for: "+200") == .unverified)
         #expect(try store.markVerified(number: "+200", key: first))
-        guard case .verified = try store.contact(number: "+200")?.trust else { Issue.record("not verified"); return }
+        guard case .verified = try store.contact(number: "+200")?.trust else {
+            Issue.record("not verified")
+            return
+        }
         // Same key again changes nothing.
-        guard case .verified = try store.recordIdentityKey(first, for: "+200") else { Issue.record("lost verification"); return }
+        guard case .verified = try store.recordIdentityKey(first, for: "+200") else {
+            Issue.record("lost verification")
+            return
+        }
         // A new key voids the verification.
-        guard case .keyChanged = try store.recordIdentityKey(second, for: "+200") else { Issue.record("no KEY CHANGED"); return }
+        guard case .keyChanged = try store.recordIdentityKey(second, for: "+200") else {
+            Issue.record("no KEY CHANGED")
+            return
+        }
         #expect(try store.contact(number: "+200")?.identityKey == second)
         // Verifying against the old key is refused; against the new one it holds again.
         #expect(try !store.markVerified(number: "+200", key: first))
         #expect(try store.markVerified(number: "+200", key: second))
-        guard case .verified = try store.contact(number: "+200")?.trust else { Issue.record("not re-verified"); return }
+        guard case .verified = try store.contact(number: "+200")?.trust else {
+            Issue.record("not re-verified")
+            return
+        }
     }
 
     @Test func contactsAreListedRenamedAndRemoved() throws {
@@ -44,8 +57,9 @@ struct ContactStoreTests {
 
     @Test func accountRoundTrips() throws {
         #expect(try store.account() == AccountRecord())
-        let account = AccountRecord(number: "+100", displayName: "Alice", server: HostPort(host: "127.0.0.1", port: 7400),
-                                    serverFingerprint: "ab:cd", registeredAt: Date(timeIntervalSince1970: 1_700_000_000))
+        let account = AccountRecord(
+            number: "+100", displayName: "Alice", server: HostPort(host: "127.0.0.1", port: 7400),
+            serverFingerprint: "ab:cd", registeredAt: Date(timeIntervalSince1970: 1_700_000_000))
         try store.saveAccount(account)
         #expect(try store.account() == account)
     }

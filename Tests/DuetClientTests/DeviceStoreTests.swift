@@ -1,6 +1,7 @@
 import DuetCrypto
 import Foundation
 import Testing
+
 @testable import DuetClient
 
 @Suite("Device store")
@@ -73,14 +74,16 @@ struct DeviceStoreTests {
         try bob.initializeKeys()
         let alice = IdentityKeyPair.generate()
         let opk = try #require(try bob.oneTimePrekeysForUpload().first)
-        let bundle = PrekeyBundle(identityKey: try bob.identityPublicKey(), signedPrekey: try bob.currentSignedPrekey().publicPart, oneTimePrekey: opk)
+        let bundle = PrekeyBundle(
+            identityKey: try bob.identityPublicKey(), signedPrekey: try bob.currentSignedPrekey().publicPart, oneTimePrekey: opk)
         let start = try X3DH.initiate(from: alice, to: bundle)
 
         let bobIdentity = try bob.identity()
         let spk = try bob.signedPrekey(id: start.signedPrekeyID)
         let response = try bob.consumeOneTimePrekey(id: opk.id) { prekey in
-            try X3DH.respond(identity: bobIdentity, signedPrekey: spk, oneTimePrekey: prekey,
-                             initiatorIdentity: alice.publicKey, ephemeralKey: start.ephemeralKey)
+            try X3DH.respond(
+                identity: bobIdentity, signedPrekey: spk, oneTimePrekey: prekey,
+                initiatorIdentity: alice.publicKey, ephemeralKey: start.ephemeralKey)
         }
         #expect(response.sharedSecret.constantTimeEquals(start.sharedSecret))
         #expect(try bob.oneTimePrekeyCount() == 99)
@@ -105,7 +108,9 @@ struct DeviceStoreTests {
         struct Kept: Error { let privateHalf: [UInt8] }
         let kept = try #require(try bob.oneTimePrekeysForUpload().first)
         do {
-            try bob.consumeOneTimePrekey(id: kept.id) { prekey in throw Kept(privateHalf: prekey.keyPair.privateKey.withUnsafeBytes { Array($0) }) }
+            try bob.consumeOneTimePrekey(id: kept.id) { prekey in
+                throw Kept(privateHalf: prekey.keyPair.privateKey.withUnsafeBytes { Array($0) })
+            }
         } catch let kept as Kept {
             #expect(contains(try onDisk(location), kept.privateHalf))
         }

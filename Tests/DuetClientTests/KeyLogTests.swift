@@ -1,14 +1,16 @@
 import DuetCrypto
 import Foundation
 import Testing
+
 @testable import DuetClient
 
 /// `DUET_SRTP_KEYLOG` (docs/SECURITY.md, "Your device"): the keys go only to a file of this
 /// user's that nobody else can read.
 @Suite("SRTP key log")
 struct KeyLogTests {
-    let keys = CallKeys(callSecret: SecureBytes(randomCount: 32), ephemeralSecret: SecureBytes(randomCount: 32),
-                        callerNonce: [1], calleeNonce: [2])
+    let keys = CallKeys(
+        callSecret: SecureBytes(randomCount: 32), ephemeralSecret: SecureBytes(randomCount: 32),
+        callerNonce: [1], calleeNonce: [2])
 
     func record(_ path: String) throws(KeyLog.Failure) {
         try KeyLog.record(to: path, callID: "c1", keys: keys, isCaller: true, localSSRC: 1, remoteSSRC: 2)

@@ -1,8 +1,9 @@
+import DuetWire
 import Foundation
 import Synchronization
 import Testing
+
 @testable import DuetClient
-import DuetWire
 
 @Suite("Media socket")
 struct MediaSocketTests {
@@ -12,7 +13,10 @@ struct MediaSocketTests {
     @Test func whatArrivesBetweenHandlersReachesTheNextOneBounded() async throws {
         let receiver = try await MediaSocket.bind()
         let sender = try await MediaSocket.bind()
-        defer { receiver.close(); sender.close() }
+        defer {
+            receiver.close()
+            sender.close()
+        }
         let target = TransportAddress(ip: [127, 0, 0, 1], port: receiver.localAddress.port)
         for index in 0..<12 { sender.send([UInt8(index)], to: target) }
         sender.send([UInt8](repeating: 0xEE, count: 1600), to: target)  // too large to hold

@@ -7,8 +7,10 @@ struct ReconnectBackoffTests {
 
     @Test func delaysDoubleUpToTheMaximum() {
         let backoff = ReconnectBackoff(policy: policy)
-        #expect((1...6).map { backoff.delay(beforeAttempt: $0) } ==
-                [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800), .seconds(1), .seconds(1)])
+        #expect(
+            (1...6).map { backoff.delay(beforeAttempt: $0) } == [
+                .milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800), .seconds(1), .seconds(1)
+            ])
     }
 
     @Test func retriesAfterFailuresAndResetsOnceConnected() {

@@ -2,6 +2,7 @@ import DuetCrypto
 import DuetMedia
 import Foundation
 import Testing
+
 @testable import DuetClient
 
 /// Group-call keys without a network (issue [6/9] §4): the pairwise channel that carries
@@ -19,8 +20,9 @@ struct SenderKeyTests {
     }
 
     func bobsBundle() throws -> PrekeyBundle {
-        PrekeyBundle(identityKey: try bob.identityPublicKey(), signedPrekey: try bob.currentSignedPrekey().publicPart,
-                     oneTimePrekey: try bob.oneTimePrekeysForUpload().first)
+        PrekeyBundle(
+            identityKey: try bob.identityPublicKey(), signedPrekey: try bob.currentSignedPrekey().publicPart,
+            oneTimePrekey: try bob.oneTimePrekeysForUpload().first)
     }
 
     @Test func aChannelCarriesMessagesInOrderOnceEachAndUsesOneOneTimePrekey() throws {
@@ -44,17 +46,24 @@ struct SenderKeyTests {
         let sender = try PairwiseSender(identity: alice, to: bobsBundle(), callID: "g1")
         let message = sender.seal([7])
         // The same channel opened for another call does not authenticate.
-        #expect(throws: PairwiseChannelError.doesNotOpen) { _ = try PairwiseReceiver.accept(sender.header, firstMessage: message, store: bob, callID: "g2") }
+        #expect(throws: PairwiseChannelError.doesNotOpen) {
+            _ = try PairwiseReceiver.accept(sender.header, firstMessage: message, store: bob, callID: "g2")
+        }
         // A header naming another sender's identity does not either.
-        let forged = PairwiseChannelHeader(senderIdentityKey: Data(IdentityKeyPair.generate().publicKey.rawRepresentation),
-                                           ephemeralKey: sender.header.ephemeralKey, signedPrekeyID: sender.header.signedPrekeyID,
-                                           oneTimePrekeyID: sender.header.oneTimePrekeyID)
-        #expect(throws: PairwiseChannelError.doesNotOpen) { _ = try PairwiseReceiver.accept(forged, firstMessage: message, store: bob, callID: "g1") }
+        let forged = PairwiseChannelHeader(
+            senderIdentityKey: Data(IdentityKeyPair.generate().publicKey.rawRepresentation),
+            ephemeralKey: sender.header.ephemeralKey, signedPrekeyID: sender.header.signedPrekeyID,
+            oneTimePrekeyID: sender.header.oneTimePrekeyID)
+        #expect(throws: PairwiseChannelError.doesNotOpen) {
+            _ = try PairwiseReceiver.accept(forged, firstMessage: message, store: bob, callID: "g1")
+        }
         #expect(try bob.oneTimePrekeyCount() == 100)
         _ = try PairwiseReceiver.accept(sender.header, firstMessage: message, store: bob, callID: "g1")
         #expect(try bob.oneTimePrekeyCount() == 99)
         // The one-time prekey is gone: the same first message cannot open a second channel.
-        #expect(throws: (any Error).self) { _ = try PairwiseReceiver.accept(sender.header, firstMessage: message, store: bob, callID: "g1") }
+        #expect(throws: (any Error).self) {
+            _ = try PairwiseReceiver.accept(sender.header, firstMessage: message, store: bob, callID: "g1")
+        }
     }
 
     @Test func aMemberWhoLeftCannotReadFramesAfterTheRekey() throws {
@@ -109,7 +118,10 @@ struct SenderKeyTests {
         #expect(try bob.decrypt(old, from: "alice", now: now + .milliseconds(400)).payload == [1], "in flight, within the overlap")
         #expect(throws: SFrameError.self) { try bob.decrypt(late, from: "alice", now: now + .milliseconds(600)) }
 
-        final class Weak { weak var object: AnyObject?; init(_ o: AnyObject) { object = o } }
+        final class Weak {
+            weak var object: AnyObject?
+            init(_ o: AnyObject) { object = o }
+        }
         let held = alice.ownKeyHolders.map(Weak.init)
         #expect(!held.isEmpty)
         alice.wipe()

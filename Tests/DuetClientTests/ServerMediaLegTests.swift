@@ -1,6 +1,7 @@
 import DuetMedia
 import DuetWire
 import Testing
+
 @testable import DuetClient
 
 /// The leg to the SFU on its own (the engines' use of it is tested with real servers in
@@ -13,8 +14,9 @@ struct ServerMediaLegTests {
         let silent = try await MediaSocket.bind()  // a "media port" that never answers
         defer { silent.close() }
         let media = TransportAddress(ip: [127, 0, 0, 1], port: silent.localAddress.port)
-        let leg = try ServerMediaLeg(socket: try await MediaSocket.bind(), media: media, certificate: DTLSCertificate(),
-                                     serverFingerprint: DTLSCertificate().fingerprint, voice: "+15550001", handshakeRetransmissions: 1)
+        let leg = try ServerMediaLeg(
+            socket: try await MediaSocket.bind(), media: media, certificate: DTLSCertificate(),
+            serverFingerprint: DTLSCertificate().fingerprint, voice: "+15550001", handshakeRetransmissions: 1)
         defer { leg.close() }
         _ = leg.datagrams()
         #expect(leg.start() == nil)

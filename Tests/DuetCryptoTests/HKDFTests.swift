@@ -1,4 +1,5 @@
 import Testing
+
 @testable import DuetCrypto
 
 @Suite("HKDF (RFC 5869)")
@@ -14,8 +15,9 @@ struct HKDFTests {
             .filter { $0.first?.isNumber == true && $0.contains(",") }
             .map { line in
                 let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-                return Case(number: f[0], ikm: .init(hex: f[1]), salt: .init(hex: f[2]), info: .init(hex: f[3]),
-                            length: Int(f[4])!, prk: .init(hex: f[5]), okm: .init(hex: f[6]))
+                return Case(
+                    number: f[0], ikm: .init(hex: f[1]), salt: .init(hex: f[2]), info: .init(hex: f[3]),
+                    length: Int(f[4])!, prk: .init(hex: f[5]), okm: .init(hex: f[6]))
             }
     }
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import DuetCrypto
 
 @Suite("Safety numbers and SAS")
@@ -8,8 +9,10 @@ struct SafetyNumberTests {
         let alice = [UInt8](hex: "0506863bc66d02b40d27b8d49ca7c09e9239236f9d7d25d6fcca5ce13c7064d868")
         let bob = [UInt8](hex: "05f781b6fb32fed9ba1cf2de978d4d5da28dc34046ae814402b5c0dbd96fda907b")
         let expected = "300354477692869396892869876765458257569162576843440918079131"
-        let fromAlice = SafetyNumber(localIdentifier: Array("+14152222222".utf8), localKey: alice, remoteIdentifier: Array("+14153333333".utf8), remoteKey: bob)
-        let fromBob = SafetyNumber(localIdentifier: Array("+14153333333".utf8), localKey: bob, remoteIdentifier: Array("+14152222222".utf8), remoteKey: alice)
+        let fromAlice = SafetyNumber(
+            localIdentifier: Array("+14152222222".utf8), localKey: alice, remoteIdentifier: Array("+14153333333".utf8), remoteKey: bob)
+        let fromBob = SafetyNumber(
+            localIdentifier: Array("+14153333333".utf8), localKey: bob, remoteIdentifier: Array("+14152222222".utf8), remoteKey: alice)
         #expect(fromAlice.digits == expected)
         #expect(fromBob.digits == expected)
         #expect(fromAlice.groups.count == 12)

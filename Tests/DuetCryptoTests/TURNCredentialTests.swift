@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import DuetCrypto
 
 @Suite("TURN long-term credential (RFC 5769 §2.4)")
@@ -39,8 +40,10 @@ struct TURNCredentialTests {
     @Test func anotherPasswordOrRealmGivesAnotherMAC() throws {
         let covered = try #require(try Self.vector()["covered"])
         let right = TURNCredential(username: Self.username, realm: "example.org", password: "TheMatrIX").messageIntegrity(over: covered)
-        let wrongPassword = TURNCredential(username: Self.username, realm: "example.org", password: "TheMatrix").messageIntegrity(over: covered)
-        let wrongRealm = TURNCredential(username: Self.username, realm: "example.com", password: "TheMatrIX").messageIntegrity(over: covered)
+        let wrongPassword = TURNCredential(username: Self.username, realm: "example.org", password: "TheMatrix").messageIntegrity(
+            over: covered)
+        let wrongRealm = TURNCredential(username: Self.username, realm: "example.com", password: "TheMatrIX").messageIntegrity(
+            over: covered)
         #expect(right != wrongPassword)
         #expect(right != wrongRealm)
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import DuetCrypto
 
 @Suite("X25519 (RFC 7748)")
@@ -10,7 +11,8 @@ struct X25519Tests {
         var i = 0
         while i < lines.count {
             if lines[i] == "Input scalar:", let uIndex = lines[i...].firstIndex(of: "Input u-coordinate:"),
-               let outIndex = lines[uIndex...].firstIndex(of: "Output u-coordinate:") {
+                let outIndex = lines[uIndex...].firstIndex(of: "Output u-coordinate:")
+            {
                 result.append((.init(hex: lines[i + 1]), .init(hex: lines[uIndex + 1]), .init(hex: lines[outIndex + 1])))
                 i = outIndex
             }
@@ -30,8 +32,10 @@ struct X25519Tests {
     }
 
     @Test func section61DiffieHellman() throws {
-        let a = try X25519KeyPair(privateKey: SecureBytes(copying: [UInt8](hex: "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")))
-        let b = try X25519KeyPair(privateKey: SecureBytes(copying: [UInt8](hex: "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb")))
+        let a = try X25519KeyPair(
+            privateKey: SecureBytes(copying: [UInt8](hex: "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")))
+        let b = try X25519KeyPair(
+            privateKey: SecureBytes(copying: [UInt8](hex: "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb")))
         #expect(a.publicKey.rawRepresentation.hex == "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")
         #expect(b.publicKey.rawRepresentation.hex == "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f")
         let k = "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742"
@@ -40,10 +44,12 @@ struct X25519Tests {
     }
 
     @Test func iteratedThousandTimes() throws {
-        var k = [UInt8](repeating: 0, count: 32); k[0] = 9
+        var k = [UInt8](repeating: 0, count: 32)
+        k[0] = 9
         var u = k
         for _ in 0..<1000 {
-            let next = try X25519KeyPair(privateKey: SecureBytes(copying: k)).sharedSecret(with: X25519PublicKey(rawRepresentation: u)).withUnsafeBytes { Array($0) }
+            let next = try X25519KeyPair(privateKey: SecureBytes(copying: k)).sharedSecret(with: X25519PublicKey(rawRepresentation: u))
+                .withUnsafeBytes { Array($0) }
             u = k
             k = next
         }
@@ -52,7 +58,8 @@ struct X25519Tests {
 
     @Test func smallOrderPointIsRefused() throws {
         let pair = X25519KeyPair.generate()
-        var one = [UInt8](repeating: 0, count: 32); one[0] = 1
+        var one = [UInt8](repeating: 0, count: 32)
+        one[0] = 1
         for point in [[UInt8](repeating: 0, count: 32), one] {
             #expect(throws: KeyError.weakPublicKey) { try pair.sharedSecret(with: X25519PublicKey(rawRepresentation: point)) }
         }
@@ -66,10 +73,13 @@ struct X25519Tests {
     }
 
     @Test func identityKeyConvertsToTheRFC8032TestOneX25519Form() throws {
-        let identity = try IdentityKeyPair(seed: SecureBytes(copying: [UInt8](hex: "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")))
+        let identity = try IdentityKeyPair(
+            seed: SecureBytes(copying: [UInt8](hex: "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")))
         #expect(identity.publicKey.rawRepresentation.hex == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
         #expect(identity.publicKey.agreementKey.rawRepresentation.hex == "d85e07ec22b0ad881537c2f44d662d1a143cf830c57aca4305d85c7a90f6b62e")
-        #expect(identity.agreementKeyPair.privateKey.withUnsafeBytes { Array($0) }.hex == "307c83864f2833cb427a2ef1c00a013cfdff2768d980c0a3a520f006904de94f")
+        #expect(
+            identity.agreementKeyPair.privateKey.withUnsafeBytes { Array($0) }.hex
+                == "307c83864f2833cb427a2ef1c00a013cfdff2768d980c0a3a520f006904de94f")
         #expect(identity.agreementKeyPair.publicKey == identity.publicKey.agreementKey)
     }
 
@@ -84,7 +94,8 @@ struct X25519Tests {
 
     @Test func invalidEd25519PointIsRefused() {
         // y = 1 is the neutral element: a small-order point libsodium refuses to convert.
-        var bad = [UInt8](repeating: 0, count: 32); bad[0] = 1
+        var bad = [UInt8](repeating: 0, count: 32)
+        bad[0] = 1
         #expect(throws: KeyError.invalidIdentityKey) { try IdentityPublicKey(rawRepresentation: bad) }
     }
 }

@@ -1,10 +1,11 @@
 import DuetClient
-@testable import DuetCrypto
-@testable import DuetDemo
 import Foundation
 import Logging
 import Synchronization
 import Testing
+
+@testable import DuetCrypto
+@testable import DuetDemo
 
 /// Issue [9/9] §4: "a full demo run's logs contain no key bytes". The whole tour (1:1 calls
 /// p2p and relayed, a group call with rekeys, a recorded meeting with a guest) runs with the
@@ -17,8 +18,9 @@ import Testing
 @Suite("Security: a demo run's logs hold no key bytes", .serialized)
 struct DemoLogSecretsTests {
     @Test func aFullTourLogsNoKeyBytes() async throws {
-        #expect(ProcessInfo.processInfo.environment["DUET_SRTP_KEYLOG"] == nil,
-                "DUET_SRTP_KEYLOG is set: the run would write its SRTP keys on purpose")
+        #expect(
+            ProcessInfo.processInfo.environment["DUET_SRTP_KEYLOG"] == nil,
+            "DUET_SRTP_KEYLOG is set: the run would write its SRTP keys on purpose")
         let secrets = SecretCollector()
         SecureBytes.creationObserver.withLock { $0 = { secrets.add(Array($0)) } }
         defer { SecureBytes.creationObserver.withLock { $0 = nil } }
@@ -59,13 +61,15 @@ struct DemoLogSecretsTests {
         #expect(serverKeys.count == 2, "the signaling certificate's private key (DER and scalar)")
         let search = LeakSearch(secrets: collected + serverKeys)
 
-        let runText = serverLog.all + transcript.steps.flatMap(\.lines) + transcript.summary + [transcript.json()] + (await held.clientLines)
+        let runText =
+            serverLog.all + transcript.steps.flatMap(\.lines) + transcript.summary + [transcript.json()] + (await held.clientLines)
         let lines = runText.flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false) }
         let findings = search.findings(in: Array((runText + leakyLog.all).joined(separator: "\n").utf8))
 
         let canaryForms = Set(findings.filter { $0.secret == canaryIndex }.map(\.form))
-        #expect(canaryForms.isSuperset(of: ["hex", "HEX", "base64 (offset 1 mod 3)", "base64url (offset 2 mod 3)"]),
-                "the search missed the canary: found only \(canaryForms)")
+        #expect(
+            canaryForms.isSuperset(of: ["hex", "HEX", "base64 (offset 1 mod 3)", "base64url (offset 2 mod 3)"]),
+            "the search missed the canary: found only \(canaryForms)")
         let leaks = findings.filter { $0.secret != canaryIndex }
         #expect(leaks.isEmpty, "key bytes in the demo's logs: \(leaks)")
 
@@ -80,7 +84,9 @@ struct DemoLogSecretsTests {
         #expect(serverDisk.keys.contains { $0.hasSuffix(".sqlite") } && serverDisk.keys.contains { $0.hasSuffix(".duetrec") })
         #expect(serverLog.all.count > 10, "the server logged almost nothing: is the logger wired?")
         #expect(lines.count > 500, "too little was searched: \(lines.count) lines")
-        print("demo log search: \(collected.count + serverKeys.count) secrets (\(search.formCount) forms) in \(lines.count) lines (\(serverLog.all.count) from the server); \(deviceAndCallSecrets.count) device and call secrets in \(serverDisk.values.map(\.count).reduce(0, +)) bytes of \(serverDisk.count) server files")
+        print(
+            "demo log search: \(collected.count + serverKeys.count) secrets (\(search.formCount) forms) in \(lines.count) lines (\(serverLog.all.count) from the server); \(deviceAndCallSecrets.count) device and call secrets in \(serverDisk.values.map(\.count).reduce(0, +)) bytes of \(serverDisk.count) server files"
+        )
         withExtendedLifetime(canary) {}
     }
 }
@@ -113,18 +119,23 @@ actor HeldByTheRun {
 
     func collect(from runner: DemoRunner) async {
         for device in await runner.devices.values {
-            for log in [device.callLog?.all { Self.text($0) }, device.groupLog?.all { Self.text($0) }, device.meetingLog.all { Self.text($0) }] {
+            for log in [
+                device.callLog?.all { Self.text($0) }, device.groupLog?.all { Self.text($0) }, device.meetingLog.all { Self.text($0) }
+            ] {
                 clientLines += log ?? []
             }
             clientLines += await device.session.notices
             if let seed = try? device.store.identity().seed.withUnsafeBytes({ Array($0) }) { deviceKeys.append(seed) }
-            if let spk = try? device.store.currentSignedPrekey().keyPair.privateKey.withUnsafeBytes({ Array($0) }) { deviceKeys.append(spk) }
+            if let spk = try? device.store.currentSignedPrekey().keyPair.privateKey.withUnsafeBytes({ Array($0) }) {
+                deviceKeys.append(spk)
+            }
         }
         if let data = await runner.world?.serverData {
             let files = FileManager.default.enumerator(at: data, includingPropertiesForKeys: [.isRegularFileKey])
             while let url = files?.nextObject() as? URL {
                 guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true,
-                      let bytes = try? Data(contentsOf: url) else { continue }
+                    let bytes = try? Data(contentsOf: url)
+                else { continue }
                 serverDisk[String(url.path.dropFirst(data.path.count))] = Array(bytes)
             }
             for name in ["relay-secret", "recordings.key"] {
@@ -132,8 +143,9 @@ actor HeldByTheRun {
             }
         }
         if let data = await runner.world?.serverData,
-           let pem = try? String(contentsOf: data.appendingPathComponent("signaling-key.pem"), encoding: .utf8),
-           let der = Data(base64Encoded: pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()) {
+            let pem = try? String(contentsOf: data.appendingPathComponent("signaling-key.pem"), encoding: .utf8),
+            let der = Data(base64Encoded: pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined())
+        {
             serverKeys.append(Array(der))
             // PKCS#8 around SEC1's ECPrivateKey: version 1 (02 01 01), then the scalar (04 20 …).
             let bytes = Array(der), marker: [UInt8] = [0x02, 0x01, 0x01, 0x04, 0x20]

@@ -1,6 +1,7 @@
-@testable import DuetDemo
 import Foundation
 import Testing
+
+@testable import DuetDemo
 
 /// Stories played over a real server: an expectation that does not hold fails the run, names
 /// its line and why, and the rest of the story is not run. (The whole tour is played through
@@ -8,15 +9,16 @@ import Testing
 @Suite("Demo runner", .serialized)
 struct DemoRunnerTests {
     @Test func aFailedExpectationEndsTheStoryAndSaysWhich() async throws {
-        let script = try DemoScript(parsing: """
-            devices alice bob
-            register alice bob
-            contacts alice bob
-            call alice bob
-            answer bob
-            expect path alice relay   # it is p2p: this must fail
-            hangup alice
-            """, file: "failing.duet")
+        let script = try DemoScript(
+            parsing: """
+                devices alice bob
+                register alice bob
+                contacts alice bob
+                call alice bob
+                answer bob
+                expect path alice relay   # it is p2p: this must fail
+                hangup alice
+                """, file: "failing.duet")
         var options = DemoRunOptions()
         options.checkTimeout = .seconds(2)
         let transcript = await DemoRunner(script: script, options: options).run()
@@ -35,11 +37,12 @@ struct DemoRunnerTests {
     }
 
     @Test func aStepThatCannotHappenFailsWithAReason() async throws {
-        let script = try DemoScript(parsing: """
-            devices alice bob
-            register alice bob
-            join bob
-            """, file: "s.duet")
+        let script = try DemoScript(
+            parsing: """
+                devices alice bob
+                register alice bob
+                join bob
+                """, file: "s.duet")
         var options = DemoRunOptions()
         options.checkTimeout = .seconds(2)
         let transcript = await DemoRunner(script: script, options: options).run()
@@ -49,8 +52,10 @@ struct DemoRunnerTests {
 
     @Test func aStoryStoppedEarlyIsNotAPass() {
         var transcript = DemoTranscript(script: "s.duet")
-        transcript.record(.init(line: 1, command: "devices alice", status: .passed, isCheck: false, atMilliseconds: 0, milliseconds: 5, detail: nil))
-        transcript.record(.init(line: 2, command: "register alice", status: .skipped, isCheck: false, atMilliseconds: 5, milliseconds: 0, detail: nil))
+        transcript.record(
+            .init(line: 1, command: "devices alice", status: .passed, isCheck: false, atMilliseconds: 0, milliseconds: 5, detail: nil))
+        transcript.record(
+            .init(line: 2, command: "register alice", status: .skipped, isCheck: false, atMilliseconds: 5, milliseconds: 0, detail: nil))
         #expect(!transcript.passed)
         #expect(transcript.failure == nil)
         #expect(transcript.summary.contains("STOPPED before s.duet:2: 0 checks held, the rest were not run"))
@@ -58,15 +63,18 @@ struct DemoRunnerTests {
     }
 
     @Test func stepsPrintAsAReadableTranscript() {
-        let step = DemoTranscript.Step(line: 4, command: "answer bob", status: .passed, isCheck: false, atMilliseconds: 4213,
-                                       milliseconds: 83, detail: "connected p2p\nsecond line")
-        #expect(step.lines == [
-            "[  4.21 s] ✓ answer bob" + String(repeating: " ", count: 64 - 23 - 5) + "83 ms",
-            "             connected p2p",
-            "             second line",
-        ])
-        let narration = DemoTranscript.Step(line: 1, command: "say hi", status: .narration, isCheck: false, atMilliseconds: 5,
-                                            milliseconds: 0, detail: "hi")
+        let step = DemoTranscript.Step(
+            line: 4, command: "answer bob", status: .passed, isCheck: false, atMilliseconds: 4213,
+            milliseconds: 83, detail: "connected p2p\nsecond line")
+        #expect(
+            step.lines == [
+                "[  4.21 s] ✓ answer bob" + String(repeating: " ", count: 64 - 23 - 5) + "83 ms",
+                "             connected p2p",
+                "             second line"
+            ])
+        let narration = DemoTranscript.Step(
+            line: 1, command: "say hi", status: .narration, isCheck: false, atMilliseconds: 5,
+            milliseconds: 0, detail: "hi")
         #expect(narration.lines == ["", "[  0.00 s] ── hi"])
     }
 }

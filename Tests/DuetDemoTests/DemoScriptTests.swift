@@ -1,5 +1,6 @@
-@testable import DuetDemo
 import Testing
+
+@testable import DuetDemo
 
 /// The script language (issue [8/9] §2): parsed and checked whole before anything runs, and
 /// every refusal names its line and what is wrong.
@@ -20,7 +21,8 @@ struct DemoScriptTests {
     @Test func theBuiltInTourParses() throws {
         let tour = try DemoScript(parsing: DemoStories.tour, file: "tour.duet")
         #expect(tour.steps.count > 50)
-        #expect(tour.steps.first?.command == .say("Four people install Duet: keys are made on each device; the server gets only public halves"))
+        #expect(
+            tour.steps.first?.command == .say("Four people install Duet: keys are made on each device; the server gets only public halves"))
         let checks = tour.steps.filter { if case .expect = $0.command { true } else { false } }
         #expect(checks.count >= 25)
         #expect(tour.steps.contains { $0.command == .groupCall(caller: "alice", group: "team") })
@@ -28,14 +30,15 @@ struct DemoScriptTests {
     }
 
     @Test func commentsQuotesAndBlankLinesAreUnderstood() throws {
-        let script = try DemoScript(parsing: """
-            # a story
+        let script = try DemoScript(
+            parsing: """
+                # a story
 
-            say "a # inside quotes"   # and a comment after
-            devices alice=+15550101 bob
-            wait 500ms
-            wait 1.5s
-            """, file: "s.duet")
+                say "a # inside quotes"   # and a comment after
+                devices alice=+15550101 bob
+                wait 500ms
+                wait 1.5s
+                """, file: "s.duet")
         #expect(script.steps.map(\.line) == [3, 4, 5, 6])
         #expect(script.steps[0].command == .say("a # inside quotes"))
         #expect(script.steps[1].command == .devices([.init(name: "alice", number: "+15550101"), .init(name: "bob", number: nil)]))
@@ -74,7 +77,7 @@ struct DemoScriptTests {
         ("say", "say: give the text"),
         ("say \"never closed", "a quote is not closed"),
         ("export now", "export takes no arguments"),
-        ("group rename team", "group create GROUP OWNER"),
+        ("group rename team", "group create GROUP OWNER")
     ])
     func aBadArgumentIsRefusedWithItsLine(line: String, message: String) throws {
         let error = try #require(Self.refusal(Self.prelude + line + "\n"), "'\(line)' was accepted")
@@ -94,7 +97,7 @@ struct DemoScriptTests {
         ("group create team alice bob\ncall alice team relay", "'relay' is for 1:1 calls"),
         ("group create team alice alice", "list only the other members"),
         ("group add crew bob", "'crew' is not a group"),
-        ("expect hears alice alice", "does not hear itself"),
+        ("expect hears alice alice", "does not hear itself")
     ])
     func namesMustBeDeclaredBeforeUse(lines: String, message: String) throws {
         let error = try #require(Self.refusal(Self.prelude + lines + "\n"), "'\(lines)' was accepted")
@@ -103,7 +106,8 @@ struct DemoScriptTests {
     }
 
     @Test func callingAGroupIsAGroupCall() throws {
-        let script = try DemoScript(parsing: Self.prelude + "group create team alice bob\ncall alice team\ncall alice bob relay\n", file: "s.duet")
+        let script = try DemoScript(
+            parsing: Self.prelude + "group create team alice bob\ncall alice team\ncall alice bob relay\n", file: "s.duet")
         #expect(script.steps[3].command == .groupCall(caller: "alice", group: "team"))
         #expect(script.steps[4].command == .call(caller: "alice", callee: "bob", relay: true))
     }

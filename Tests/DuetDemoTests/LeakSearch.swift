@@ -44,7 +44,8 @@ struct LeakSearch {
             for candidate in candidates {
                 let needle = needles[candidate]
                 guard position + needle.bytes.count <= text.count,
-                      text[position..<position + needle.bytes.count].elementsEqual(needle.bytes) else { continue }
+                    text[position..<position + needle.bytes.count].elementsEqual(needle.bytes)
+                else { continue }
                 found.insert(Finding(secret: needle.secret, form: needle.form))
             }
         }
@@ -58,7 +59,7 @@ struct LeakSearch {
             ("hex", Array(hex.joined().utf8)),
             ("HEX", Array(hex.joined().uppercased().utf8)),
             ("HEX:WITH:COLONS", Array(hex.joined(separator: ":").uppercased().utf8)),
-            ("hex:with:colons", Array(hex.joined(separator: ":").utf8)),
+            ("hex:with:colons", Array(hex.joined(separator: ":").utf8))
         ]
         for shift in 0..<3 {
             let core = base64Core(of: secret, shift: shift)
@@ -75,7 +76,7 @@ struct LeakSearch {
     static func base64Core(of secret: [UInt8], shift: Int) -> [UInt8] {
         let padded = [UInt8](repeating: 0, count: shift) + secret + [0, 0]
         let encoded = Array(Data(padded).base64EncodedString().utf8)
-        return Array(encoded[(8 * shift + 5) / 6 ..< (8 * (shift + secret.count)) / 6])
+        return Array(encoded[(8 * shift + 5) / 6..<(8 * (shift + secret.count)) / 6])
     }
 
     /// The first `LeakSearch.window` bytes at a position, as a dictionary key.

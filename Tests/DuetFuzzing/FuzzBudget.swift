@@ -1,3 +1,5 @@
+import Glibc
+
 /// How much a run fuzzes and from which seed, read from the environment: `make test` runs a
 /// short fixed budget from a fixed seed (the same inputs every time), `make fuzz` a long one,
 /// and a failure names the seed and iteration that replay it.
@@ -65,8 +67,6 @@ public struct FuzzBudget: Sendable, Equatable {
         return UInt64(trimmed)
     }
 }
-
-import Glibc
 
 /// The environment, read with getenv: no Foundation in this target.
 private func processEnvironment() -> [String: String] {

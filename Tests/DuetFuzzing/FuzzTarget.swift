@@ -171,8 +171,10 @@ public struct FuzzReport: CustomStringConvertible, Sendable {
         case let .failure(violation as FuzzViolation):
             failures.append(FuzzFailure(target: fuzzTarget, iteration: iteration, input: input, message: violation.description))
         case let .failure(error):
-            failures.append(FuzzFailure(target: fuzzTarget, iteration: iteration, input: input,
-                                        message: "unexpected error escaped the property: \(error)"))
+            failures.append(
+                FuzzFailure(
+                    target: fuzzTarget, iteration: iteration, input: input,
+                    message: "unexpected error escaped the property: \(error)"))
         }
     }
 
@@ -207,7 +209,10 @@ extension Array where Element == UInt8 {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(count * 2)
-        for byte in self { out.append(digits[Int(byte >> 4)]); out.append(digits[Int(byte & 0x0F)]) }
+        for byte in self {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
         return String(decoding: out, as: UTF8.self)
     }
 

@@ -6,9 +6,11 @@ import Foundation
 /// decoders and, on a server, the handlers behind them.
 public enum JSONMutator {
     /// Field names the signaling messages use, for fields added where they do not belong.
-    public static let fieldNames = ["type", "id", "number", "numbers", "name", "payload", "callID", "kind", "to", "from", "group", "groupId",
-                             "members", "participants", "code", "open", "record", "ssrc", "dtlsFingerprint", "media", "version",
-                             "signedPrekey", "oneTimePrekeys", "publicKey", "signature", "identityKey", "createdAt", "count", "nonce"]
+    public static let fieldNames = [
+        "type", "id", "number", "numbers", "name", "payload", "callID", "kind", "to", "from", "group", "groupId",
+        "members", "participants", "code", "open", "record", "ssrc", "dtlsFingerprint", "media", "version",
+        "signedPrekey", "oneTimePrekeys", "publicKey", "signature", "identityKey", "createdAt", "count", "nonce"
+    ]
 
     /// A mutation of `body` (a JSON object), or `body` itself if it is not one.
     public static func mutate<R: RandomNumberGenerator>(_ body: [UInt8], types: [String], using random: inout R) -> [UInt8] {
@@ -66,7 +68,7 @@ public enum JSONMutator {
             String(repeating: "x", count: 65), String(repeating: "9", count: 400), "\u{0}\u{1}\u{7F}", "a\u{202E}b", "é\u{301}😀",
             "\\\"/", "127.0.0.1:0", "[::1]:65536", (0..<32).map { _ in "ZZ" }.joined(separator: ":"),
             [Any](), [String: Any](), [1, "two", NSNull()] as [Any], ["nested": ["deeper": [1]]] as [String: Any],
-            (0..<40).reduce([Any]()) { inner, _ in [inner] },
+            (0..<40).reduce([Any]()) { inner, _ in [inner] }
         ]
         return values.randomElement(using: &random)!
     }

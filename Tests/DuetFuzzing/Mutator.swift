@@ -40,7 +40,9 @@ public struct Mutator: Sendable {
         self.kinds = kinds
     }
 
-    static let boundaryBytes: [UInt8] = [0x00, 0x01, 0x02, 0x03, 0x0F, 0x10, 0x14, 0x16, 0x20, 0x3F, 0x40, 0x7F, 0x80, 0xBF, 0xC0, 0xFE, 0xFF]
+    static let boundaryBytes: [UInt8] = [
+        0x00, 0x01, 0x02, 0x03, 0x0F, 0x10, 0x14, 0x16, 0x20, 0x3F, 0x40, 0x7F, 0x80, 0xBF, 0xC0, 0xFE, 0xFF
+    ]
 
     /// A mutation of a sample picked from `samples`.
     public func mutate(_ samples: [[UInt8]], using random: inout SeededRandom) -> [UInt8] {
@@ -61,7 +63,8 @@ public struct Mutator: Sendable {
             bytes[Int.random(in: bytes.indices, using: &random)] ^= 1 << UInt8.random(in: 0...7, using: &random)
         case .byteReplace:
             guard !bytes.isEmpty else { return }
-            let value = Bool.random(using: &random) ? Self.boundaryBytes.randomElement(using: &random)! : UInt8.random(in: 0...255, using: &random)
+            let value =
+                Bool.random(using: &random) ? Self.boundaryBytes.randomElement(using: &random)! : UInt8.random(in: 0...255, using: &random)
             bytes[Int.random(in: bytes.indices, using: &random)] = value
         case .truncate:
             bytes.removeLast(Int.random(in: 0...bytes.count, using: &random))
@@ -70,7 +73,8 @@ public struct Mutator: Sendable {
             bytes += Self.randomBytes(count, using: &random)
         case .splice:
             let other = samples.randomElement(using: &random)!
-            bytes = Array(bytes.prefix(Int.random(in: 0...bytes.count, using: &random)))
+            bytes =
+                Array(bytes.prefix(Int.random(in: 0...bytes.count, using: &random)))
                 + other.suffix(Int.random(in: 0...other.count, using: &random))
         case .lengthLie:
             lie(in: &bytes, using: &random)
@@ -102,10 +106,12 @@ public struct Mutator: Sendable {
         let at = (plausible.isEmpty || Int.random(in: 0..<4, using: &random) == 0 ? positions : plausible).randomElement(using: &random)!
         let current = read(at), maximum: UInt64 = width == 8 ? .max : (1 << UInt64(8 * width)) - 1
         let remaining = UInt64(bytes.count - at - width)
-        let candidates: [UInt64] = [0, 1, 3, 4, maximum, maximum - 1, maximum >> 1, (maximum >> 1) + 1,
-                                    current &+ 1, current &- 1, current &+ 4, current &- 4, current &* 2, current / 2,
-                                    remaining, remaining &+ 1, remaining &- 1, remaining &+ 4, UInt64(bytes.count),
-                                    UInt64.random(in: 0...maximum, using: &random)]
+        let candidates: [UInt64] = [
+            0, 1, 3, 4, maximum, maximum - 1, maximum >> 1, (maximum >> 1) + 1,
+            current &+ 1, current &- 1, current &+ 4, current &- 4, current &* 2, current / 2,
+            remaining, remaining &+ 1, remaining &- 1, remaining &+ 4, UInt64(bytes.count),
+            UInt64.random(in: 0...maximum, using: &random)
+        ]
         let value = candidates.randomElement(using: &random)! & maximum
         for i in 0..<width {
             let shift = UInt64(8 * (bigEndian ? width - 1 - i : i))

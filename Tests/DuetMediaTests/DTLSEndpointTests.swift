@@ -1,6 +1,7 @@
 import DuetCrypto
 import DuetWire
 import Testing
+
 @testable import DuetMedia
 
 @Suite("DTLS-SRTP endpoint")
@@ -122,7 +123,10 @@ struct DTLSEndpointTests {
         var droppedOnce = false
         try await link.run { to, _, datagram in
             // Drop the server's first flight that reaches the client after the server connected.
-            if to == .client && link.serverKeys != nil && !droppedOnce { droppedOnce = true; return [] }
+            if to == .client && link.serverKeys != nil && !droppedOnce {
+                droppedOnce = true
+                return []
+            }
             return [datagram]
         }
         #expect(droppedOnce)
@@ -142,7 +146,10 @@ struct DTLSEndpointTests {
         for garbage: [UInt8] in [[], [22], Array(repeating: 0x80, count: 40), Array(repeating: 0, count: 13)] {
             let actions = link.server.receive(garbage)
             #expect(actions.count == 1)
-            if case let .discarded(error)? = actions.first, case .malformedDatagram = error {} else { Issue.record("expected discarded, got \(actions)") }
+            if case let .discarded(error)? = actions.first, case .malformedDatagram = error {
+            } else {
+                Issue.record("expected discarded, got \(actions)")
+            }
         }
         try await link.run()
         #expect(link.clientKeys != nil && link.serverKeys != nil)
@@ -184,7 +191,8 @@ struct DTLSEndpointTests {
             case 0:  // random bytes that look like a DTLS record
                 var junk = (0..<Int.random(in: 13...300, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
                 junk[0] = UInt8.random(in: 20...25, using: &random)
-                junk[1] = 0xFE; junk[2] = 0xFD
+                junk[1] = 0xFE
+                junk[2] = 0xFD
                 out = [junk, datagram]
             case 1:  // truncated
                 out = [Array(datagram.prefix(Int.random(in: 0..<datagram.count, using: &random))), datagram]

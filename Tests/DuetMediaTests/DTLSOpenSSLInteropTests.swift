@@ -2,6 +2,7 @@ import DuetCrypto
 import Foundation
 import Glibc
 import Testing
+
 @testable import DuetMedia
 
 /// Duet's DTLS endpoints against OpenSSL's own `s_server` and `s_client` over real UDP on loopback: the
@@ -18,8 +19,10 @@ struct DTLSOpenSSLInteropTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("duet-dtls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let cert = directory.appendingPathComponent("c.pem").path, key = directory.appendingPathComponent("k.pem").path
-        _ = try run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                     "-subj", "/CN=test", "-days", "1", "-keyout", key, "-out", cert])
+        _ = try run([
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-subj", "/CN=test", "-days", "1", "-keyout", key, "-out", cert
+        ])
         return (directory, cert, key)
     }
 
@@ -34,9 +37,11 @@ struct DTLSOpenSSLInteropTests {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let server = Process()
         server.executableURL = URL(fileURLWithPath: Self.openssl)
-        server.arguments = ["s_server", "-dtls1_2", "-accept", "127.0.0.1:\(port)", "-cert", cert, "-key", key,
-                            "-use_srtp", "SRTP_AES128_CM_SHA1_80",
-                            "-keymatexport", "EXTRACTOR-dtls_srtp", "-keymatexportlen", "60", "-naccept", "1"]
+        server.arguments = [
+            "s_server", "-dtls1_2", "-accept", "127.0.0.1:\(port)", "-cert", cert, "-key", key,
+            "-use_srtp", "SRTP_AES128_CM_SHA1_80",
+            "-keymatexport", "EXTRACTOR-dtls_srtp", "-keymatexportlen", "60", "-naccept", "1"
+        ]
         // s_server quits when its stdin ends: hold a pipe open for as long as it runs.
         let stdin = Pipe()
         server.standardInput = stdin
@@ -53,8 +58,9 @@ struct DTLSOpenSSLInteropTests {
         try #require(Self.waitFor(in: log, timeout: 5) { $0.contains("ACCEPT") } != nil, "s_server did not start: \(Self.text(log))")
 
         let certificate = try DTLSCertificate()
-        let endpoint = try DTLSEndpoint(role: .client, certificate: certificate, peerFingerprint: serverFingerprint,
-                                        initialRetransmissionTimeout: .milliseconds(200))
+        let endpoint = try DTLSEndpoint(
+            role: .client, certificate: certificate, peerFingerprint: serverFingerprint,
+            initialRetransmissionTimeout: .milliseconds(200))
         let socket = try UDPLoopbackSocket(connectingTo: port)
         var keys: DTLSSRTPKeys?
         var failure: DTLSError?
@@ -78,8 +84,9 @@ struct DTLSOpenSSLInteropTests {
         #expect(exported.profile == .aesCM128HMACSHA1_80)
         #expect(exported.peerFingerprint == serverFingerprint)
 
-        let line = try #require(Self.waitFor(in: log, timeout: 5) { $0.contains("Keying material: ") },
-                                "s_server printed no keying material: \(Self.text(log))")
+        let line = try #require(
+            Self.waitFor(in: log, timeout: 5) { $0.contains("Keying material: ") },
+            "s_server printed no keying material: \(Self.text(log))")
         let hex = line.components(separatedBy: "Keying material: ")[1].trimmingCharacters(in: .whitespaces)
         #expect(hex.count == 120)
         #expect(hex.lowercased() == SecureHex.string(exported.keyingMaterial.bytes))
@@ -98,9 +105,11 @@ struct DTLSOpenSSLInteropTests {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let client = Process()
         client.executableURL = URL(fileURLWithPath: Self.openssl)
-        client.arguments = ["s_client", "-dtls1_2", "-connect", "127.0.0.1:\(socket.localPort)", "-cert", cert, "-key", key,
-                            "-use_srtp", "SRTP_AES128_CM_SHA1_80",
-                            "-keymatexport", "EXTRACTOR-dtls_srtp", "-keymatexportlen", "60"]
+        client.arguments = [
+            "s_client", "-dtls1_2", "-connect", "127.0.0.1:\(socket.localPort)", "-cert", cert, "-key", key,
+            "-use_srtp", "SRTP_AES128_CM_SHA1_80",
+            "-keymatexport", "EXTRACTOR-dtls_srtp", "-keymatexportlen", "60"
+        ]
         let stdin = Pipe()  // s_client, too, quits when its stdin ends
         client.standardInput = stdin
         let output = try FileHandle(forWritingTo: log)
@@ -131,8 +140,9 @@ struct DTLSOpenSSLInteropTests {
         }
         #expect(failure == nil, "\(String(describing: failure)); s_client said: \(Self.text(log))")
         let exported = try #require(keys)
-        let line = try #require(Self.waitFor(in: log, timeout: 5) { $0.contains("Keying material: ") },
-                                "s_client printed no keying material: \(Self.text(log))")
+        let line = try #require(
+            Self.waitFor(in: log, timeout: 5) { $0.contains("Keying material: ") },
+            "s_client printed no keying material: \(Self.text(log))")
         let hex = line.components(separatedBy: "Keying material: ")[1].trimmingCharacters(in: .whitespaces)
         #expect(hex.lowercased() == SecureHex.string(exported.keyingMaterial.bytes))
         #expect(exported.peerFingerprint == clientFingerprint)
@@ -150,8 +160,10 @@ struct DTLSOpenSSLInteropTests {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let client = Process()
         client.executableURL = URL(fileURLWithPath: Self.openssl)
-        client.arguments = ["s_client", "-dtls1_2", "-connect", "127.0.0.1:\(socket.localPort)", "-cert", cert, "-key", key,
-                            "-use_srtp", "SRTP_AES128_CM_SHA1_80"]
+        client.arguments = [
+            "s_client", "-dtls1_2", "-connect", "127.0.0.1:\(socket.localPort)", "-cert", cert, "-key", key,
+            "-use_srtp", "SRTP_AES128_CM_SHA1_80"
+        ]
         let stdin = Pipe()  // s_client quits when its stdin ends
         client.standardInput = stdin
         let output = try FileHandle(forWritingTo: log)
@@ -179,8 +191,12 @@ struct DTLSOpenSSLInteropTests {
                 actions = endpoint.receive(datagram)
             } else {
                 switch verifier.receive(datagram, from: Array("s_client".utf8)) {
-                case let .challenge(request): challenges += 1; socket.send(request)
-                case let .accepted(accepted, first): endpoint = accepted; actions = first
+                case let .challenge(request):
+                    challenges += 1
+                    socket.send(request)
+                case let .accepted(accepted, first):
+                    endpoint = accepted
+                    actions = first
                 case .dropped: break
                 }
             }
@@ -273,13 +289,19 @@ final class UDPLoopbackSocket {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0 else { close(descriptor); throw Failure(description: "bind: errno \(errno)") }
+        guard bound == 0 else {
+            close(descriptor)
+            throw Failure(description: "bind: errno \(errno)")
+        }
         if let port {
             address.sin_port = port.bigEndian
             let connected = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
-            guard connected == 0 else { close(descriptor); throw Failure(description: "connect: errno \(errno)") }
+            guard connected == 0 else {
+                close(descriptor)
+                throw Failure(description: "connect: errno \(errno)")
+            }
             connectedPeer = true
         }
     }
@@ -308,7 +330,9 @@ final class UDPLoopbackSocket {
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let count = buffer.withUnsafeMutableBytes { bytes in
             withUnsafeMutablePointer(to: &peer) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(descriptor, bytes.baseAddress, bytes.count, 0, $0, &length) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    recvfrom(descriptor, bytes.baseAddress, bytes.count, 0, $0, &length)
+                }
             }
         }
         guard count > 0 else { return nil }

@@ -1,4 +1,5 @@
 import DuetCrypto
+
 @testable import DuetMedia
 
 /// Two in-memory DTLS endpoints and the "network" between them: a queue of datagrams that a
@@ -24,18 +25,22 @@ final class DTLSTestLink {
     var sent: [(from: Side, datagram: [UInt8])] = []
     private var inFlight: [(to: Side, datagram: [UInt8])] = []
 
-    init(clientProfiles: [SRTPProfile] = [.aesCM128HMACSHA1_80], serverProfiles: [SRTPProfile] = [.aesCM128HMACSHA1_80],
-         clientExpects: DTLSFingerprint? = nil, serverExpects: DTLSFingerprint? = nil,
-         serverAcceptsAnyClient: Bool = false, maximumRetransmissions: Int = 5) throws {
+    init(
+        clientProfiles: [SRTPProfile] = [.aesCM128HMACSHA1_80], serverProfiles: [SRTPProfile] = [.aesCM128HMACSHA1_80],
+        clientExpects: DTLSFingerprint? = nil, serverExpects: DTLSFingerprint? = nil,
+        serverAcceptsAnyClient: Bool = false, maximumRetransmissions: Int = 5
+    ) throws {
         clientCertificate = try DTLSCertificate(commonName: "client")
         serverCertificate = try DTLSCertificate(commonName: "server")
-        client = try DTLSEndpoint(role: .client, certificate: clientCertificate,
-                                  peerFingerprint: clientExpects ?? serverCertificate.fingerprint, profiles: clientProfiles,
-                                  initialRetransmissionTimeout: .milliseconds(40), maximumRetransmissions: maximumRetransmissions)
-        server = try DTLSEndpoint(role: .server, certificate: serverCertificate,
-                                  peerFingerprint: serverAcceptsAnyClient ? nil : serverExpects ?? clientCertificate.fingerprint,
-                                  profiles: serverProfiles,
-                                  initialRetransmissionTimeout: .milliseconds(40), maximumRetransmissions: maximumRetransmissions)
+        client = try DTLSEndpoint(
+            role: .client, certificate: clientCertificate,
+            peerFingerprint: clientExpects ?? serverCertificate.fingerprint, profiles: clientProfiles,
+            initialRetransmissionTimeout: .milliseconds(40), maximumRetransmissions: maximumRetransmissions)
+        server = try DTLSEndpoint(
+            role: .server, certificate: serverCertificate,
+            peerFingerprint: serverAcceptsAnyClient ? nil : serverExpects ?? clientCertificate.fingerprint,
+            profiles: serverProfiles,
+            initialRetransmissionTimeout: .milliseconds(40), maximumRetransmissions: maximumRetransmissions)
     }
 
     var finished: Bool {
@@ -45,8 +50,10 @@ final class DTLSTestLink {
     /// Runs until both sides have an outcome, the network is quiet with no timer left, or
     /// `limit` passes. `tamper` sees each datagram about to be delivered (with its running
     /// index) and returns the datagrams to deliver instead: [] drops it.
-    func run(limit: Duration = .seconds(10),
-             tamper: (_ to: Side, _ index: Int, _ datagram: [UInt8]) -> [[UInt8]] = { _, _, d in [d] }) async throws {
+    func run(
+        limit: Duration = .seconds(10),
+        tamper: (_ to: Side, _ index: Int, _ datagram: [UInt8]) -> [[UInt8]] = { _, _, d in [d] }
+    ) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now + limit
         handle(client.start(), from: .client)

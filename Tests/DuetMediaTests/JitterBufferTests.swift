@@ -7,7 +7,9 @@ struct JitterBufferTests {
 
     /// Packet `sequence` sent at sequence × 20 ms (timestamp × 960), arriving at `arrivalMs`.
     static func packet(_ sequence: UInt16, arrivalMs: Int, base: UInt32 = 0) -> Packet {
-        Packet(sequenceNumber: sequence, timestamp: base &+ UInt32(sequence) &* 960, arrival: .milliseconds(arrivalMs), payload: [UInt8(truncatingIfNeeded: sequence), 0xAB])
+        Packet(
+            sequenceNumber: sequence, timestamp: base &+ UInt32(sequence) &* 960, arrival: .milliseconds(arrivalMs),
+            payload: [UInt8(truncatingIfNeeded: sequence), 0xAB])
     }
 
     static func payload(_ sequence: UInt16) -> [UInt8] { [UInt8(truncatingIfNeeded: sequence), 0xAB] }
@@ -91,7 +93,10 @@ struct JitterBufferTests {
         var buffer = JitterBuffer()
         let sequences: [UInt16] = [65533, 65535, 65534, 0, 2, 1]
         for (i, seq) in sequences.enumerated() {
-            buffer.insert(Packet(sequenceNumber: seq, timestamp: UInt32.max &- 2000 &+ UInt32(i) &* 960, arrival: .milliseconds(i * 20), payload: Self.payload(seq)))
+            buffer.insert(
+                Packet(
+                    sequenceNumber: seq, timestamp: UInt32.max &- 2000 &+ UInt32(i) &* 960, arrival: .milliseconds(i * 20),
+                    payload: Self.payload(seq)))
         }
         let played = (0..<6).map { _ in buffer.nextFrame() }
         #expect(played == [65533, 65534, 65535, 0, 1, 2].map { .packet(Self.payload($0)) })
@@ -165,15 +170,18 @@ struct JitterSimulation {
     mutating func send(_ sequence: Int, delayMs: Int, payload: [UInt8]? = nil) {
         let bytes = payload ?? [UInt8(truncatingIfNeeded: sequence), UInt8(truncatingIfNeeded: sequence >> 8)]
         payloads[sequence] = bytes
-        arrivals.append(JitterBuffer.Packet(
-            sequenceNumber: UInt16(truncatingIfNeeded: sequence), timestamp: UInt32(truncatingIfNeeded: sequence * 960),
-            arrival: .milliseconds(sequence * 20 + delayMs), payload: bytes))
+        arrivals.append(
+            JitterBuffer.Packet(
+                sequenceNumber: UInt16(truncatingIfNeeded: sequence), timestamp: UInt32(truncatingIfNeeded: sequence * 960),
+                arrival: .milliseconds(sequence * 20 + delayMs), payload: bytes))
     }
 
     /// Inserts each packet when it arrives and pulls a frame every 20 ms, calling `observe`
     /// after each pull; returns the frames pulled.
     @discardableResult
-    func play(through buffer: inout JitterBuffer, untilMs end: Int, observe: (Int, JitterBuffer) -> Void = { _, _ in }) -> [JitterBuffer.Frame] {
+    func play(through buffer: inout JitterBuffer, untilMs end: Int, observe: (Int, JitterBuffer) -> Void = { _, _ in }) -> [JitterBuffer
+        .Frame]
+    {
         let ordered = arrivals.enumerated().sorted { ($0.element.arrival, $0.offset) < ($1.element.arrival, $1.offset) }.map(\.element)
         var next = 0
         var frames: [JitterBuffer.Frame] = []

@@ -1,5 +1,6 @@
 import DuetFuzzing
 import Testing
+
 @testable import DuetMedia
 
 /// `OggOpusReader` reads recordings back for export and imports files other tools made, so a
@@ -13,12 +14,14 @@ struct OggOpusFuzzTests {
         let encoder = try OpusEncoder()
         var voice = ToneSource(frequency: 440)
         let opus = try (0..<8).map { _ in try encoder.encode(voice.nextFrame()) }
-        var writer = OggOpusWriter(preSkip: encoder.lookahead, tags: OpusTags(vendor: "fuzz", comments: ["TITLE=tone", "A="]),
-                                   serialNumber: 7, samplesPerPage: 1920)
+        var writer = OggOpusWriter(
+            preSkip: encoder.lookahead, tags: OpusTags(vendor: "fuzz", comments: ["TITLE=tone", "A="]),
+            serialNumber: 7, samplesPerPage: 1920)
         var real: [UInt8] = []
         for packet in opus { real += try writer.append(packet) }
         real += try writer.finish(originalLength: 7000)
-        let laced = try OggOpusWriter.file(packets: [254, 255, 510, 600, 1].map { Array(repeating: 0xFC, count: $0) }, preSkip: 312, serialNumber: 9)
+        let laced = try OggOpusWriter.file(
+            packets: [254, 255, 510, 600, 1].map { Array(repeating: 0xFC, count: $0) }, preSkip: 312, serialNumber: 9)
         let tiny = try OggOpusWriter.file(packets: [opus[0]], preSkip: 0, serialNumber: 1)
         return [real, laced, tiny]
     }
@@ -32,7 +35,8 @@ struct OggOpusFuzzTests {
     }
 
     @Test func mutatedStreamsReadOrFailTyped() throws {
-        let report = FuzzTarget("Ogg Opus reader", defaultIterations: 1500).run(samples: try Self.samples(), fixup: Self.resealPages) { input, _ in
+        let report = FuzzTarget("Ogg Opus reader", defaultIterations: 1500).run(samples: try Self.samples(), fixup: Self.resealPages) {
+            input, _ in
             let reader: OggOpusReader
             do { reader = try OggOpusReader(bytes: input) } catch { return .rejected }
             try ensure(!reader.packets.contains(where: \.isEmpty), "an empty audio packet was read")
@@ -57,7 +61,9 @@ struct OggOpusFuzzTests {
         var bytes = try Self.samples()[1]
         let last = try #require(Self.pageOffsets(bytes).last)
         bytes.replaceSubrange(last + 6..<last + 14, with: (Int64.min + 1).littleEndianBytes)
-        #expect(throws: OggOpusError.invalidGranulePosition(page: 2, granule: .min + 1)) { try OggOpusReader(bytes: Self.resealPages(bytes)) }
+        #expect(throws: OggOpusError.invalidGranulePosition(page: 2, granule: .min + 1)) {
+            try OggOpusReader(bytes: Self.resealPages(bytes))
+        }
         bytes.replaceSubrange(last + 6..<last + 14, with: Int64(-1).littleEndianBytes)
         #expect(try OggOpusReader(bytes: Self.resealPages(bytes)).playbackSamples == 0)
     }
@@ -69,7 +75,8 @@ struct OggOpusFuzzTests {
         while offset + OggPage.headerLength <= bytes.count {
             let segments = Int(bytes[offset + 26])
             guard offset + OggPage.headerLength + segments <= bytes.count else { break }
-            let end = offset + OggPage.headerLength + segments
+            let end =
+                offset + OggPage.headerLength + segments
                 + bytes[offset + OggPage.headerLength..<offset + OggPage.headerLength + segments].reduce(0) { $0 + Int($1) }
             guard end <= bytes.count else { break }
             offsets.append(offset)

@@ -10,8 +10,9 @@ struct OggOpusTests {
         var voice = SyntheticVoice(number: number)
         let totalFrames = frames + (encoder.lookahead + 959) / 960
         let packets = try (0..<totalFrames).map { _ in try encoder.encode(voice.nextFrame()) }
-        let bytes = try OggOpusWriter.file(packets: packets, preSkip: encoder.lookahead, originalLength: frames * 960,
-                                           tags: OpusTags(vendor: "Duet test", comments: ["TITLE=call with \(number)"]), serialNumber: 0x1234_5678)
+        let bytes = try OggOpusWriter.file(
+            packets: packets, preSkip: encoder.lookahead, originalLength: frames * 960,
+            tags: OpusTags(vendor: "Duet test", comments: ["TITLE=call with \(number)"]), serialNumber: 0x1234_5678)
         return (bytes, packets, encoder.lookahead)
     }
 
@@ -72,8 +73,9 @@ struct OggOpusTests {
         let pages = OggPageDump.pages(bytes)
         #expect(pages.count >= 4)
         #expect(pages[0].flags == 0x02 && pages[0].granule == 0 && pages[0].segments == [19])
-        #expect(Array(bytes[28..<47]) == [0x4F, 0x70, 0x75, 0x73, 0x48, 0x65, 0x61, 0x64, 1, 1, 0x38, 0x01, 0x80, 0xBB, 0, 0, 0, 0, 0],
-                "OpusHead must match what opusenc and ffmpeg write for 48 kHz mono with pre-skip 312")
+        #expect(
+            Array(bytes[28..<47]) == [0x4F, 0x70, 0x75, 0x73, 0x48, 0x65, 0x61, 0x64, 1, 1, 0x38, 0x01, 0x80, 0xBB, 0, 0, 0, 0, 0],
+            "OpusHead must match what opusenc and ffmpeg write for 48 kHz mono with pre-skip 312")
         #expect(pages[1].flags == 0x00 && pages[1].granule == 0)
         #expect(pages.map(\.sequence) == Array(0..<UInt32(pages.count)))
         #expect(pages.allSatisfy { $0.serial == 0x1234_5678 })
@@ -165,8 +167,10 @@ enum OggPageDump {
             let count = Int(bytes[offset + 26])
             let segments = Array(bytes[offset + 27..<offset + 27 + count])
             let end = offset + 27 + count + segments.reduce(0) { $0 + Int($1) }
-            pages.append(Page(offset: offset, end: end, flags: bytes[offset + 5], granule: Int64(bitPattern: le(offset + 6, 8)),
-                              serial: UInt32(le(offset + 14, 4)), sequence: UInt32(le(offset + 18, 4)), segments: segments))
+            pages.append(
+                Page(
+                    offset: offset, end: end, flags: bytes[offset + 5], granule: Int64(bitPattern: le(offset + 6, 8)),
+                    serial: UInt32(le(offset + 14, 4)), sequence: UInt32(le(offset + 18, 4)), segments: segments))
             offset = end
         }
         return pages

@@ -1,6 +1,7 @@
 import DuetCrypto
-@testable import DuetMedia
 import Testing
+
+@testable import DuetMedia
 
 @Suite("SFrame sender and receiver")
 struct SFrameContextTests {
@@ -87,12 +88,13 @@ struct SFrameContextTests {
         let (sender, receiver) = try Self.pair(keyID: 300)  // 3-byte header: 0x90 0x01 0x2c
         let ciphertext = try sender.encrypt(Self.frame)
         for cut in 0..<ciphertext.count {
-            let expected: SFrameError = switch cut {
-            case 0: .malformedHeader(.empty)
-            case 1..<3: .malformedHeader(.truncated(needed: 3, length: cut))
-            case 3..<19: .ciphertextTooShort(length: cut, minimum: 19)
-            default: .authenticationFailed(keyID: 300, counter: 0)
-            }
+            let expected: SFrameError =
+                switch cut {
+                case 0: .malformedHeader(.empty)
+                case 1..<3: .malformedHeader(.truncated(needed: 3, length: cut))
+                case 3..<19: .ciphertextTooShort(length: cut, minimum: 19)
+                default: .authenticationFailed(keyID: 300, counter: 0)
+                }
             #expect(throws: expected, "cut at \(cut)") { try receiver.decrypt(Array(ciphertext.prefix(cut))) }
         }
     }

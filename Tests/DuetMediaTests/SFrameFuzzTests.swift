@@ -1,6 +1,7 @@
 import DuetCrypto
 import DuetFuzzing
 import Testing
+
 @testable import DuetMedia
 
 /// Group-call frames reach a member after the SFU, which could alter or replay them, so the
@@ -33,9 +34,10 @@ struct SFrameFuzzTests {
     }
 
     static func keys(_ seed: UInt8) -> [UInt64: SecureBytes] {
-        Dictionary(uniqueKeysWithValues: ([0, 7, 8, 0x1_0000_0000, .max] as [UInt64]).enumerated().map { index, keyID in
-            (keyID, SecureBytes(copying: (0..<32).map { UInt8(truncatingIfNeeded: $0 * 7 + index) ^ seed }))
-        })
+        Dictionary(
+            uniqueKeysWithValues: ([0, 7, 8, 0x1_0000_0000, .max] as [UInt64]).enumerated().map { index, keyID in
+                (keyID, SecureBytes(copying: (0..<32).map { UInt8(truncatingIfNeeded: $0 * 7 + index) ^ seed }))
+            })
     }
 
     @Test func headersDecodeToTheirMinimalEncodingOrFailTyped() throws {
@@ -48,8 +50,9 @@ struct SFrameFuzzTests {
         let report = FuzzTarget("SFrame headers", defaultIterations: 4000).run(samples: frames + headers.map { $0.encoded() }) { input, _ in
             let decoded: (header: SFrameHeader, length: Int)
             do { decoded = try SFrameHeader.decode(input) } catch { return .rejected }
-            try ensure(decoded.length == decoded.header.encodedLength && decoded.length <= input.count,
-                       "a \(decoded.length)-byte header that encodes in \(decoded.header.encodedLength)")
+            try ensure(
+                decoded.length == decoded.header.encodedLength && decoded.length <= input.count,
+                "a \(decoded.length)-byte header that encodes in \(decoded.header.encodedLength)")
             try ensure(decoded.header.encoded() == Array(input.prefix(decoded.length)), "\(decoded.header) encodes to other bytes")
             return .accepted
         }

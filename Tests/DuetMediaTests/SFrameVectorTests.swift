@@ -1,6 +1,7 @@
 import DuetCrypto
-@testable import DuetMedia
 import Testing
+
+@testable import DuetMedia
 
 @Suite("SFrame RFC 9605 vectors")
 struct SFrameVectorTests {
@@ -46,7 +47,9 @@ struct SFrameVectorTests {
             let receiver = try SFrameReceiver(suite: suite)
             try receiver.addKey(baseKey, keyID: vector.kid)
             let opened = try receiver.decrypt(SecureHex.bytes(vector.ct), metadata: metadata)
-            #expect(opened == SFramePlaintext(header: SFrameHeader(keyID: vector.kid, counter: vector.ctr), payload: SecureHex.bytes(vector.pt)))
+            #expect(
+                opened == SFramePlaintext(header: SFrameHeader(keyID: vector.kid, counter: vector.ctr), payload: SecureHex.bytes(vector.pt))
+            )
         }
     }
 }

@@ -15,8 +15,10 @@ struct SRTPSessionTests {
 
     static func pair(_ profile: SRTPProfile, key: SecureBytes? = nil) throws -> (sender: SRTPSession, receiver: SRTPSession) {
         let key = key ?? SecureBytes(randomCount: profile.keyingMaterialLength)
-        return (try SRTPSession(profile: profile, role: .sender, masterKey: key),
-                try SRTPSession(profile: profile, role: .receiver, masterKey: key))
+        return (
+            try SRTPSession(profile: profile, role: .sender, masterKey: key),
+            try SRTPSession(profile: profile, role: .receiver, masterKey: key)
+        )
     }
 
     /// Serialized Opus-like RTP packets with a 160-byte payload.

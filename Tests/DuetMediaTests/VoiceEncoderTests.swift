@@ -17,7 +17,8 @@ struct VoiceEncoderTests {
 
     @Test func liveEncodingIsTheVoiceThroughOneEncoder() throws {
         var live = try VoiceEncoder(number: TestNumbers.alice, complexity: 5)
-        let expected = try VoicePipeline.packets(number: TestNumbers.alice, frames: 60, encoder: OpusEncoder(configuration: .init(complexity: 5)))
+        let expected = try VoicePipeline.packets(
+            number: TestNumbers.alice, frames: 60, encoder: OpusEncoder(configuration: .init(complexity: 5)))
         #expect(try Self.frames(&live, 60) == expected)
     }
 
@@ -25,7 +26,8 @@ struct VoiceEncoderTests {
         var replayed = try VoiceEncoder(number: TestNumbers.bob, complexity: 0, mode: .replayed)
         let span = VoiceEncoder.replayedFrames
         let sent = try Self.frames(&replayed, 2 * span + 10)
-        let firstSeconds = try VoicePipeline.packets(number: TestNumbers.bob, frames: span, encoder: OpusEncoder(configuration: .init(complexity: 0)))
+        let firstSeconds = try VoicePipeline.packets(
+            number: TestNumbers.bob, frames: span, encoder: OpusEncoder(configuration: .init(complexity: 0)))
         #expect(Array(sent[0..<span]) == firstSeconds)
         #expect(Array(sent[span..<2 * span]) == firstSeconds)
         #expect(Array(sent[(2 * span)...]) == Array(firstSeconds.prefix(10)))

@@ -4,7 +4,9 @@ import Testing
 @Suite("Voice sources")
 struct VoiceSourceTests {
     @Test func everySourceMakesWholeFrames() {
-        var sources: [any AudioSource] = [SilenceSource(), ToneSource(frequency: 440), SweepSource(), NoiseSource(), SyntheticVoice(number: TestNumbers.alice)]
+        var sources: [any AudioSource] = [
+            SilenceSource(), ToneSource(frequency: 440), SweepSource(), NoiseSource(), SyntheticVoice(number: TestNumbers.alice)
+        ]
         for index in sources.indices {
             #expect(sources[index].nextFrame().count == AudioFormat.samplesPerFrame)
             #expect(sources[index].nextFloatFrame().count == 960)

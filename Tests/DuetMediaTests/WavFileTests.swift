@@ -9,12 +9,17 @@ struct WavFileTests {
         let url = directory.file("alice.wav")
         var voice = SyntheticVoice(number: TestNumbers.alice)
         try WAVFile.write(voice.samples(frames: 50), to: url)
-        let output = try ExternalTool.run("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name,sample_rate,channels,bits_per_sample,duration_ts",
-                                                      "-of", "default=noprint_wrappers=1", url.path])
-        let fields = Dictionary(uniqueKeysWithValues: output.split(separator: "\n").compactMap { line -> (String, String)? in
-            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
-            return parts.count == 2 ? (parts[0], parts[1]) : nil
-        })
+        let output = try ExternalTool.run(
+            "ffprobe",
+            [
+                "-v", "error", "-show_entries", "stream=codec_name,sample_rate,channels,bits_per_sample,duration_ts",
+                "-of", "default=noprint_wrappers=1", url.path
+            ])
+        let fields = Dictionary(
+            uniqueKeysWithValues: output.split(separator: "\n").compactMap { line -> (String, String)? in
+                let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+                return parts.count == 2 ? (parts[0], parts[1]) : nil
+            })
         #expect(fields["codec_name"] == "pcm_s16le")
         #expect(fields["sample_rate"] == "48000")
         #expect(fields["channels"] == "1")

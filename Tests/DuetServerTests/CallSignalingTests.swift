@@ -24,7 +24,8 @@ struct CallSignalingTests {
         try await b.sendCallSignal(to: "+15551001", callID: "call-1", kind: "answer", payload: [9])
         let answer = await aEvents.waitFor { if case .callSignal = $0 { true } else { false } }
         #expect(answer == .callSignal(from: "+15551002", callID: "call-1", kind: "answer", payload: [9]))
-        await a.close(); await b.close()
+        await a.close()
+        await b.close()
         try await server.stop()
     }
 
@@ -55,8 +56,9 @@ struct CallSignalingTests {
         await expectServerError(.invalidToken) { try await a.sendCallSignal(to: "+15551012", callID: "a:b", kind: "invite", payload: [1]) }
         await expectServerError(.invalidToken) { try await a.sendCallSignal(to: "+15551012", callID: "c2", kind: "", payload: [1]) }
         await expectServerError(.payloadTooLarge) {
-            try await a.sendCallSignal(to: "+15551011", callID: "c2", kind: "invite",
-                                       payload: [UInt8](repeating: 7, count: Signaling.maximumCallPayload + 1))
+            try await a.sendCallSignal(
+                to: "+15551011", callID: "c2", kind: "invite",
+                payload: [UInt8](repeating: 7, count: Signaling.maximumCallPayload + 1))
         }
         await a.close()
         try await server.stop()
@@ -69,18 +71,25 @@ struct CallSignalingTests {
         try await bob.register(b, as: "+15551022")
 
         let (stranger, _) = try await TestDevice().connect(to: server)
-        await expectServerError(.notRegistered) { try await stranger.sendCallSignal(to: "+15551022", callID: "c3", kind: "invite", payload: [1]) }
+        await expectServerError(.notRegistered) {
+            try await stranger.sendCallSignal(to: "+15551022", callID: "c3", kind: "invite", payload: [1])
+        }
         await expectServerError(.notRegistered) { _ = try await stranger.relayCredentials(callID: "c3") }
 
         let raw = try await RawClient(server.address)
-        guard case .challenge? = try await raw.receive()?.message else { Issue.record("no challenge"); return }
-        try await raw.send(ClientRequest(id: 4, message: .callSignal(.init(to: "+15551022", callID: "c3", kind: "invite", payload: Base64Bytes([1])))))
+        guard case .challenge? = try await raw.receive()?.message else {
+            Issue.record("no challenge")
+            return
+        }
+        try await raw.send(
+            ClientRequest(id: 4, message: .callSignal(.init(to: "+15551022", callID: "c3", kind: "invite", payload: Base64Bytes([1])))))
         #expect(try await raw.receiveError() == .notAuthenticated)
         raw.close()
 
         try await b.ping()
         #expect(await !bEvents.contains { if case .callSignal = $0 { true } else { false } })
-        await stranger.close(); await b.close()
+        await stranger.close()
+        await b.close()
         try await server.stop()
     }
 
@@ -96,11 +105,18 @@ struct CallSignalingTests {
         // Mallory writes her own JSON with a "from" field claiming to be someone else.
         let raw = try await RawClient(server.address)
         guard case .authenticated? = try await raw.authenticate(as: mallory.identity, fingerprint: server.fingerprint)?.message else {
-            Issue.record("expected authenticated"); return
+            Issue.record("expected authenticated")
+            return
         }
-        try await raw.send(#"{"type":"callSignal","id":7,"to":"+15551032","from":"+15550000","callID":"c4","kind":"invite","payload":"AQI="}"#)
+        try await raw.send(
+            #"{"type":"callSignal","id":7,"to":"+15551032","from":"+15550000","callID":"c4","kind":"invite","payload":"AQI="}"#)
         var reply: ServerFrame?
-        while let frame = try await raw.receive() { if frame.id == 7 { reply = frame; break } }
+        while let frame = try await raw.receive() {
+            if frame.id == 7 {
+                reply = frame
+                break
+            }
+        }
         #expect(reply?.message == .callSignalSent)
         let event = await bEvents.waitFor { if case .callSignal = $0 { true } else { false } }
         #expect(event == .callSignal(from: "+15551031", callID: "c4", kind: "invite", payload: [1, 2]))

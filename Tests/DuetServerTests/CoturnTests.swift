@@ -1,9 +1,10 @@
-@testable import DuetClient
 import DuetWire
 import Foundation
 import NIOCore
 import NIOPosix
 import Testing
+
+@testable import DuetClient
 
 /// The client's TURN code against coturn, the TURN server people run: proves `RelayClient`
 /// and `TURNCredential` speak RFC 8656 as others do, not only as Duet's relay does.
@@ -37,13 +38,15 @@ struct CoturnTests {
                 "--no-dtls", "--no-cli", "--allow-loopback-peers", "--fingerprint",
                 "--db", directory.appendingPathComponent("turndb.sqlite").path,
                 "--pidfile", directory.appendingPathComponent("turnserver.pid").path,
-                "--log-file", directory.appendingPathComponent("turn.log").path,
+                "--log-file", directory.appendingPathComponent("turn.log").path
             ]
             if tls {
                 let tlsPort = try await Self.freeTCPPort()
                 let (cert, key) = (directory.appendingPathComponent("cert.pem").path, directory.appendingPathComponent("key.pem").path)
-                _ = try Self.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                                      "-subj", "/CN=turn.duet.test", "-days", "1", "-keyout", key, "-out", cert])
+                _ = try Self.openssl([
+                    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-subj", "/CN=turn.duet.test", "-days", "1", "-keyout", key, "-out", cert
+                ])
                 let printed = try Self.openssl(["x509", "-noout", "-fingerprint", "-sha256", "-in", cert])
                 certificate = try CertificateFingerprint(parsing: String(printed.split(separator: "=").last ?? ""))
                 arguments += ["--tls-listening-port", "\(tlsPort)", "--cert", cert, "--pkey", key]
@@ -101,7 +104,9 @@ struct CoturnTests {
     }
 
     struct CoturnMissing: Error, CustomStringConvertible {
-        var description: String { "coturn's turnserver is not installed at \(CoturnTests.turnserver); run `make deps` (it installs the Debian package coturn)" }
+        var description: String {
+            "coturn's turnserver is not installed at \(CoturnTests.turnserver); run `make deps` (it installs the Debian package coturn)"
+        }
     }
 
     @Test func allocatesAndRelaysToALocalPeer() async throws {
@@ -111,15 +116,22 @@ struct CoturnTests {
 
         let socket = try await UDPTestSocket.bind()
         let peer = try await UDPTestSocket.bind()
-        var turn = RelayClientDriver(client: RelayClient(username: "u", password: "p", integrity: STUNIntegrity.longTermCredential),
-                                     socket: socket, server: coturn.address)
+        var turn = RelayClientDriver(
+            client: RelayClient(username: "u", password: "p", integrity: STUNIntegrity.longTermCredential),
+            socket: socket, server: coturn.address)
         try await turn.start()
-        #expect(try await turn.run { $0.events.contains { if case .allocated = $0 { true } else { false } } }, "coturn refused: \(turn.failure ?? "no answer")")
-        guard case let .allocated(relayed, mapped)? = turn.events.first(where: { if case .allocated = $0 { true } else { false } }) else { return }
+        #expect(
+            try await turn.run { $0.events.contains { if case .allocated = $0 { true } else { false } } },
+            "coturn refused: \(turn.failure ?? "no answer")")
+        guard case let .allocated(relayed, mapped)? = turn.events.first(where: { if case .allocated = $0 { true } else { false } }) else {
+            return
+        }
         #expect(mapped == socket.address)
 
         try await turn.permit(peer.address)
-        #expect(try await turn.run { $0.events.contains(.channelBound(peer: peer.address)) }, "coturn refused ChannelBind: \(turn.failure ?? "no answer")")
+        #expect(
+            try await turn.run { $0.events.contains(.channelBound(peer: peer.address)) },
+            "coturn refused ChannelBind: \(turn.failure ?? "no answer")")
         try await turn.send(Array("hello peer".utf8), to: peer.address)
         let atPeer = await peer.receive()
         #expect(atPeer?.from == relayed)
@@ -131,14 +143,17 @@ struct CoturnTests {
 
         // A wrong password is refused by coturn, and the client says so.
         let other = try await UDPTestSocket.bind()
-        var refused = RelayClientDriver(client: RelayClient(username: "u", password: "wrong", integrity: STUNIntegrity.longTermCredential),
-                                        socket: other, server: coturn.address)
+        var refused = RelayClientDriver(
+            client: RelayClient(username: "u", password: "wrong", integrity: STUNIntegrity.longTermCredential),
+            socket: other, server: coturn.address)
         try await refused.start()
         _ = try await refused.run { _ in false }
         #expect(refused.failure?.contains("401") == true)
 
         try await turn.release()
-        await socket.close(); await peer.close(); await other.close()
+        await socket.close()
+        await peer.close()
+        await other.close()
     }
 
     /// A whole call relayed by coturn (`--turn` on both sides), still SRTP end to end.
@@ -185,8 +200,9 @@ struct CoturnTests {
         let server = try await TestServer.start()
         var options = CallOptions()
         options.forceRelay = true
-        options.externalTURN = ExternalTURN(server: transport == .tls ? try #require(coturn.tlsAddress) : coturn.address, username: "u", password: "p",
-                                            transports: [transport], certificate: coturn.certificate)
+        options.externalTURN = ExternalTURN(
+            server: transport == .tls ? try #require(coturn.tlsAddress) : coturn.address, username: "u", password: "p",
+            transports: [transport], certificate: coturn.certificate)
         var answering = options
         answering.autoAnswer = true
         answering.externalTURN = ExternalTURN(server: coturn.address, username: "u", password: "p", transports: [.udp])
@@ -199,7 +215,8 @@ struct CoturnTests {
         #expect(await bob.events.waitForHearing(alice.number) != nil, "bob: \(bob.events.log)")
         await alice.engine.hangUp()
         #expect(await bob.events.waitForEnd() == .hungUpByPeer)
-        await alice.close(); await bob.close()
+        await alice.close()
+        await bob.close()
         try await server.stop()
     }
 }

@@ -86,7 +86,9 @@ struct DeviceSessionTests {
         }
         #expect(marked)
         #expect(try store.contact(number: "+15550105")?.identityKey == newDave.identity.publicKey)
-        await carol.close(); await first.close(); await second.close()
+        await carol.close()
+        await first.close()
+        await second.close()
         try await server.stop()
     }
 }

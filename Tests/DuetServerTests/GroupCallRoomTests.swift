@@ -27,7 +27,9 @@ struct GroupCallRoomTests {
     }
 
     func changed(_ member: Member, _ matches: @escaping @Sendable (GroupCallInfo, [String], [String]) -> Bool) async -> Bool {
-        await member.events.waitFor { if case let .groupCallChanged(call, joined, left) = $0 { matches(call, joined, left) } else { false } } != nil
+        await member.events.waitFor {
+            if case let .groupCallChanged(call, joined, left) = $0 { matches(call, joined, left) } else { false }
+        } != nil
     }
 
     @Test func membersAreRungAndJoinAndOutsidersCanNeitherRingNorJoin() async throws {
@@ -39,7 +41,9 @@ struct GroupCallRoomTests {
         let started = try await ann.connection.startGroupCall(group: team.id, callID: "gc-1")
         #expect(started.participants == [ann.number])
         for member in [ben, cat, dan] {
-            #expect(await changed(member) { call, joined, _ in call.callID == "gc-1" && joined == [ann.number] }, "\(member.number) was not rung")
+            #expect(
+                await changed(member) { call, joined, _ in call.callID == "gc-1" && joined == [ann.number] },
+                "\(member.number) was not rung")
         }
         let joined = try await ben.connection.joinGroupCall(callID: "gc-1")
         #expect(joined.participants == [ann.number, ben.number])

@@ -16,7 +16,8 @@ struct GroupTests {
             try await device.register(connection, as: "+1555260\(index)")
             connections.append((connection, events))
         }
-        let (alice, _) = connections[0], (bob, bobEvents) = connections[1], (carol, carolEvents) = connections[2], (dave, _) = connections[3]
+        let (alice, _) = connections[0], (bob, bobEvents) = connections[1], (carol, carolEvents) = connections[2],
+            (dave, _) = connections[3]
 
         let team = try await alice.createGroup(name: "Team", members: ["+15552601", "+15552602"])
         #expect(team.name == "Team" && team.owner == "+15552600")
@@ -38,7 +39,9 @@ struct GroupTests {
         #expect(left != nil)
         // The one who made the change is told too: another connection of theirs (a call in
         // progress) must learn of it.
-        let toldLeaver = await carolEvents.waitFor { if case let .groupChanged(change) = $0 { change.removed == ["+15552602"] } else { false } }
+        let toldLeaver = await carolEvents.waitFor {
+            if case let .groupChanged(change) = $0 { change.removed == ["+15552602"] } else { false }
+        }
         #expect(toldLeaver != nil)
 
         // Outsiders cannot see, change or probe a group.
@@ -58,7 +61,9 @@ struct GroupTests {
         await expectServerError(.invalidGroup) { _ = try await connection.createGroup(name: "", members: []) }
         await expectServerError(.invalidGroup) { _ = try await connection.createGroup(name: "   ", members: []) }
         await expectServerError(.invalidGroup) { _ = try await connection.createGroup(name: "bell\u{7}", members: []) }
-        await expectServerError(.invalidGroup) { _ = try await connection.createGroup(name: String(repeating: "x", count: 41), members: []) }
+        await expectServerError(.invalidGroup) {
+            _ = try await connection.createGroup(name: String(repeating: "x", count: 41), members: [])
+        }
         await expectServerError(.unknownNumber) { _ = try await connection.createGroup(name: "Team", members: ["+15559999"]) }
         await expectServerError(.invalidNumber) { _ = try await connection.createGroup(name: "Team", members: ["bob"]) }
         let tooMany = (0..<40).map { "+1555270\($0 < 10 ? "0" : "")\($0)" }

@@ -10,7 +10,10 @@ struct LoginTimeoutTests {
     @Test func aConnectionThatNeverAuthenticatesIsToldAndClosed() async throws {
         let server = try await TestServer.start(loginTimeout: .milliseconds(500))
         let idle = try await RawClient(server.address)
-        guard case .challenge? = try await idle.receive()?.message else { Issue.record("no challenge"); return }
+        guard case .challenge? = try await idle.receive()?.message else {
+            Issue.record("no challenge")
+            return
+        }
         #expect(try await idle.receiveError() == .notAuthenticated)
         #expect(try await idle.isClosedByServer())
 

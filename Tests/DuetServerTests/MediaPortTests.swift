@@ -1,6 +1,7 @@
 import DuetWire
 import Foundation
 import Testing
+
 @testable import DuetServer
 
 @Suite("Media port: STUN Binding and robustness")
@@ -11,12 +12,18 @@ struct MediaPortTests {
     }
 
     /// Sends a Binding request and returns the XOR-MAPPED-ADDRESS of the answer to it.
-    static func reflexiveAddress(of socket: UDPTestSocket, media: TransportAddress, timeout: Duration = .seconds(10)) async throws -> TransportAddress? {
+    static func reflexiveAddress(of socket: UDPTestSocket, media: TransportAddress, timeout: Duration = .seconds(10)) async throws
+        -> TransportAddress?
+    {
         let request = bindingRequest()
         try await socket.send(request.encoded(fingerprint: true), to: media)
-        guard let (_, bytes) = await socket.receive(timeout: timeout, matching: { from, bytes in
-            from == media && (try? STUNMessage(parsing: bytes))?.transactionID == request.transactionID
-        }) else { return nil }
+        guard
+            let (_, bytes) = await socket.receive(
+                timeout: timeout,
+                matching: { from, bytes in
+                    from == media && (try? STUNMessage(parsing: bytes))?.transactionID == request.transactionID
+                })
+        else { return nil }
         let response = try STUNMessage(parsing: bytes)
         #expect(response.method == .binding)
         #expect(response.messageClass == .success)
@@ -53,9 +60,13 @@ struct MediaPortTests {
                 bytes[0] = UInt8.random(in: 0x40...0x4F, using: &rng)
             case 2 where bytes.count >= 24:
                 let method = [STUNMessage.Method.allocate, .refresh, .createPermission, .channelBind, .send].randomElement(using: &rng)!
-                var message = STUNMessage(method: method, messageClass: method == .send ? .indication : .request,
-                                          transactionID: STUNMessage.randomTransactionID(using: &rng))
-                message.attributes = [STUNAttribute(type: UInt16.random(in: 0...0x30, using: &rng), value: Array(bytes.prefix(Int.random(in: 0...40, using: &rng))))]
+                var message = STUNMessage(
+                    method: method, messageClass: method == .send ? .indication : .request,
+                    transactionID: STUNMessage.randomTransactionID(using: &rng))
+                message.attributes = [
+                    STUNAttribute(
+                        type: UInt16.random(in: 0...0x30, using: &rng), value: Array(bytes.prefix(Int.random(in: 0...40, using: &rng))))
+                ]
                 bytes = message.encoded(fingerprint: Bool.random(using: &rng))
             default:
                 break
@@ -68,7 +79,8 @@ struct MediaPortTests {
         #expect(try await Self.reflexiveAddress(of: fresh, media: media) == fresh.address)
         _ = noise.drain()
         #expect(try await Self.reflexiveAddress(of: noise, media: media) == noise.address)
-        await fresh.close(); await noise.close()
+        await fresh.close()
+        await noise.close()
         try await server.stop()
     }
 

@@ -3,6 +3,7 @@ import DuetFuzzing
 import DuetMedia
 import DuetWire
 import Testing
+
 @testable import DuetServer
 
 /// The media port's logic without sockets, fast enough for many iterations: every datagram a
@@ -16,8 +17,9 @@ struct MediaRouterFuzzTests {
     static let client = TransportAddress(ipv4: "10.0.0.2", port: 50000)!
     static let peer = TransportAddress(ipv4: "198.51.100.9", port: 6000)!  // public: the default policy refuses private peers
     static let relayed = TransportAddress(ipv4: "127.0.0.1", port: 49152)!
-    static let credentials = RelayCore.Credentials(realm: "duet", password: { user, now in user == "call-1" && now < 1000 ? "pw" : nil },
-                                                   integrity: RelayCoreTests.integrity)
+    static let credentials = RelayCore.Credentials(
+        realm: "duet", password: { user, now in user == "call-1" && now < 1000 ? "pw" : nil },
+        integrity: RelayCoreTests.integrity)
 
     /// The test credentials' HMAC for either integrity attribute (the core checks SHA-256 here).
     static func integrity(_ kind: STUNIntegrity.Kind) -> STUNIntegrity {
@@ -26,9 +28,12 @@ struct MediaRouterFuzzTests {
     }
 
     /// Requests with fixed transaction ids (the same samples every run), signed with the test credentials.
-    static func request(_ method: STUNMessage.Method, _ attributes: [STUNAttribute] = [], class cls: STUNMessage.Class = .request,
-                        peer: TransportAddress? = nil, signed: Bool = true, tag: UInt8) -> [UInt8] {
-        var m = STUNMessage(method: method, messageClass: cls, transactionID: (0..<12).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ Int(tag)) })
+    static func request(
+        _ method: STUNMessage.Method, _ attributes: [STUNAttribute] = [], class cls: STUNMessage.Class = .request,
+        peer: TransportAddress? = nil, signed: Bool = true, tag: UInt8
+    ) -> [UInt8] {
+        var m = STUNMessage(
+            method: method, messageClass: cls, transactionID: (0..<12).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ Int(tag)) })
         if let peer { m.attributes.append(m.xorAddress(.xorPeerAddress, peer)) }
         m.attributes += attributes
         guard signed else { return m.encoded(fingerprint: true) }
@@ -46,22 +51,26 @@ struct MediaRouterFuzzTests {
         request(.createPermission, peer: peer, tag: 7),
         request(.channelBind, [.channelNumber(0x4001)], peer: peer, tag: 8),
         request(.send, [STUNAttribute(.data, [1, 2, 3])], class: .indication, peer: peer, signed: false, tag: 9),
-        ChannelData(channel: 0x4001, payload: Array(0..<40)).encoded,
+        ChannelData(channel: 0x4001, payload: Array(0..<40)).encoded
     ]
 
     static func helloAndMedia() throws -> [[UInt8]] {
         let hello = try DTLSEndpoint(role: .client, certificate: DTLSCertificate(), peerFingerprint: DTLSCertificate().fingerprint)
             .start().compactMap { if case let .send(bytes) = $0 { bytes } else { nil } }
         var packetizer = RTPPacketizer(ssrc: 0xC0FF_EE00, initialSequenceNumber: 1, initialTimestamp: 0)
-        return hello + [try packetizer.packetize(Array(repeating: 0x5A, count: 60)).serialized(), [23, 0xFE, 0xFD] + Array(repeating: 0, count: 30)]
+        return hello + [
+            try packetizer.packetize(Array(repeating: 0x5A, count: 60)).serialized(), [23, 0xFE, 0xFD] + Array(repeating: 0, count: 30)
+        ]
     }
 
     @Test func mutatedDatagramsThroughTheDemultiplexer() throws {
-        var router = MediaRouter(credentials: Self.credentials, nonce: "n1", sfu: SFUPort(certificate: try DTLSCertificate(), announced: AnnouncedLegs()))
+        var router = MediaRouter(
+            credentials: Self.credentials, nonce: "n1", sfu: SFUPort(certificate: try DTLSCertificate(), announced: AnnouncedLegs()))
         let senders = (1...16).map { TransportAddress(ipv4: "10.1.0.\($0)", port: UInt16(40000 + $0))! }
         var now = 1.0
         let report = FuzzTarget("media router", defaultIterations: 4000, cost: 2)
-            .run(samples: Self.turnSamples + (try Self.helloAndMedia()), fixup: { STUNRepair.reseal($0, integrity: Self.integrity) }) { input, random in
+            .run(samples: Self.turnSamples + (try Self.helloAndMedia()), fixup: { STUNRepair.reseal($0, integrity: Self.integrity) }) {
+                input, random in
                 now += 0.01
                 if SFUPort.isClientHello(input) {
                     try ensure(MediaPacketKind(datagram: input) == .dtls, "a ClientHello the demultiplexer does not route to DTLS")
@@ -100,11 +109,14 @@ struct MediaRouterFuzzTests {
                 if now > 900 { now = 1 }
                 if core.allocationCount == 0 {
                     for action in core.handleClientDatagram(Self.turnSamples[3], from: Self.client, now: now) {
-                        if case let .bindRelaySocket(request) = action { _ = core.allocationBound(request, relayedAddress: Self.relayed, now: now) }
+                        if case let .bindRelaySocket(request) = action {
+                            _ = core.allocationBound(request, relayedAddress: Self.relayed, now: now)
+                        }
                     }
                 }
                 let fromPeer = Int.random(in: 0..<4, using: &random) == 0
-                let actions = fromPeer
+                let actions =
+                    fromPeer
                     ? core.handlePeerDatagram(input, from: Self.peer, to: Self.relayed, now: now)
                     : core.handleClientDatagram(input, from: Self.client, now: now)
                 for action in actions {
@@ -118,8 +130,9 @@ struct MediaRouterFuzzTests {
                             try Self.checkAnswer(bytes)
                         }
                     case let .sendToPeer(relayedAddress, to, _):
-                        try ensure(relayedAddress == Self.relayed && core.allocations[Self.client]?.permits(to, now: now) == true,
-                                   "relayed to \(to) without a permission")
+                        try ensure(
+                            relayedAddress == Self.relayed && core.allocations[Self.client]?.permits(to, now: now) == true,
+                            "relayed to \(to) without a permission")
                     case let .bindRelaySocket(request):
                         _ = core.allocationBound(request, relayedAddress: Self.relayed, now: now)
                     case .closeRelaySocket:
@@ -136,7 +149,9 @@ struct MediaRouterFuzzTests {
     static func checkAnswer(_ bytes: [UInt8]) throws {
         switch MediaPacketKind(datagram: bytes) {
         case .stun:
-            do { _ = try STUNMessage(parsing: bytes) } catch { throw FuzzViolation("answered with STUN it cannot parse (\(error)): \(bytes.hex)") }
+            do { _ = try STUNMessage(parsing: bytes) } catch {
+                throw FuzzViolation("answered with STUN it cannot parse (\(error)): \(bytes.hex)")
+            }
         case .dtls:
             break
         default:

@@ -22,7 +22,8 @@ final class RawClient: @unchecked Sendable {
         let context = try NIOSSLContext(configuration: tls)
         var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         if let receiveBuffer { bootstrap = bootstrap.channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: receiveBuffer) }
-        channel = try await bootstrap
+        channel =
+            try await bootstrap
             .connect(host: address.host, port: address.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil))
@@ -75,12 +76,18 @@ final class RawClient: @unchecked Sendable {
 
     /// Reads the challenge and answers it as `identity`, signing with `signer` (a different
     /// key makes a bad signature) over `fingerprint`.
-    func authenticate(as identity: IdentityKeyPair, signer: IdentityKeyPair? = nil, fingerprint: CertificateFingerprint) async throws -> ServerFrame? {
+    func authenticate(as identity: IdentityKeyPair, signer: IdentityKeyPair? = nil, fingerprint: CertificateFingerprint) async throws
+        -> ServerFrame?
+    {
         guard case let .challenge(challenge)? = try await receive()?.message else { return nil }
         let transcript = AuthenticationTranscript.message(nonce: challenge.nonce.bytes, certificate: fingerprint)
-        try await send(ClientRequest(id: 1, message: .authenticate(.init(
-            identityKey: Base64Bytes(identity.publicKey.rawRepresentation),
-            signature: Base64Bytes((signer ?? identity).signature(for: transcript))))))
+        try await send(
+            ClientRequest(
+                id: 1,
+                message: .authenticate(
+                    .init(
+                        identityKey: Base64Bytes(identity.publicKey.rawRepresentation),
+                        signature: Base64Bytes((signer ?? identity).signature(for: transcript))))))
         return try await receive()
     }
 

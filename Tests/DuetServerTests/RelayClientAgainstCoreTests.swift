@@ -1,6 +1,7 @@
 import DuetCrypto
 import DuetWire
 import Testing
+
 @testable import DuetClient
 @testable import DuetServer
 
@@ -18,8 +19,9 @@ struct RelayClientAgainstCoreTests {
     }
 
     @Test func allocatesBindsAChannelAndRelaysBothWays() throws {
-        var core = RelayCore(credentials: .init(realm: "duet", password: { u, _ in u == "u1" ? "p1" : nil }, integrity: Self.integrity), nonce: "n",
-                             policy: .allowingLoopback)  // the peer is on this host
+        var core = RelayCore(
+            credentials: .init(realm: "duet", password: { u, _ in u == "u1" ? "p1" : nil }, integrity: Self.integrity), nonce: "n",
+            policy: .allowingLoopback)  // the peer is on this host
         var turn = RelayClient(username: "u1", password: "p1", integrity: Self.integrity)
         var toServer: [[UInt8]] = []
         var events: [RelayClient.Action] = []
@@ -32,9 +34,10 @@ struct RelayClientAgainstCoreTests {
                 for action in core.handleClientDatagram(bytes, from: client, now: now) {
                     switch action {
                     case let .sendToClient(_, reply): absorb(turn.receive(reply, now: now))
-                    case let .bindRelaySocket(p): for a in core.allocationBound(p, relayedAddress: relayed, now: now) {
-                        if case let .sendToClient(_, reply) = a { absorb(turn.receive(reply, now: now)) }
-                    }
+                    case let .bindRelaySocket(p):
+                        for a in core.allocationBound(p, relayedAddress: relayed, now: now) {
+                            if case let .sendToClient(_, reply) = a { absorb(turn.receive(reply, now: now)) }
+                        }
                     default: break
                     }
                 }
@@ -52,7 +55,8 @@ struct RelayClientAgainstCoreTests {
         #expect(out == [.sendToPeer(relayedAddress: relayed, peer: peer, [1, 2, 3])])
         // Peer → relayed socket comes back to the client, and unwraps.
         guard case let .sendToClient(_, inbound)? = core.handlePeerDatagram([4, 5], from: peer, to: relayed, now: 2).first else {
-            Issue.record("nothing relayed back"); return
+            Issue.record("nothing relayed back")
+            return
         }
         #expect(turn.unwrap(inbound)?.payload == [4, 5])
         #expect(turn.unwrap(inbound)?.peer == peer)
@@ -63,15 +67,17 @@ struct RelayClientAgainstCoreTests {
     }
 
     @Test func wrongPasswordFailsWithTheServersReason() {
-        var core = RelayCore(credentials: .init(realm: "duet", password: { _, _ in "right" }, integrity: Self.integrity), nonce: "n",
-                             policy: .allowingLoopback)  // the peer is on this host
+        var core = RelayCore(
+            credentials: .init(realm: "duet", password: { _, _ in "right" }, integrity: Self.integrity), nonce: "n",
+            policy: .allowingLoopback)  // the peer is on this host
         var turn = RelayClient(username: "u1", password: "wrong", integrity: Self.integrity)
         var queue: [[UInt8]] = []
         var failures: [String] = []
         for a in turn.start(now: 0) { if case let .send(b) = a { queue.append(b) } }
         var rounds = 0
         while let bytes = queue.first, rounds < 10 {
-            queue.removeFirst(); rounds += 1
+            queue.removeFirst()
+            rounds += 1
             for case let .sendToClient(_, reply) in core.handleClientDatagram(bytes, from: client, now: 0) {
                 for a in turn.receive(reply, now: 0) {
                     switch a {
@@ -84,6 +90,9 @@ struct RelayClientAgainstCoreTests {
         }
         #expect(failures.count == 1)
         #expect(failures.first?.contains("401") == true)
-        guard case .failed = turn.state else { Issue.record("state \(turn.state)"); return }
+        guard case .failed = turn.state else {
+            Issue.record("state \(turn.state)")
+            return
+        }
     }
 }

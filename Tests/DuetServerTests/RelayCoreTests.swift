@@ -1,6 +1,7 @@
 import DuetCrypto
 import DuetWire
 import Testing
+
 @testable import DuetServer
 
 // Single-threaded and socket-free, so TSan has little to check here, and its runtime crashes
@@ -26,12 +27,16 @@ struct RelayCoreTests {
     }
 
     func makeCore() -> RelayCore {
-        RelayCore(credentials: .init(realm: "duet", password: { user, now in user == "call-1" && now < 1000 ? "pw" : nil },
-                                     integrity: Self.integrity), nonce: "n1")
+        RelayCore(
+            credentials: .init(
+                realm: "duet", password: { user, now in user == "call-1" && now < 1000 ? "pw" : nil },
+                integrity: Self.integrity), nonce: "n1")
     }
 
-    func request(_ method: STUNMessage.Method, _ attributes: [STUNAttribute] = [], user: String = "call-1", password: String = "pw",
-                 peerAddress: TransportAddress? = nil, nonce: String = "n1") -> [UInt8] {
+    func request(
+        _ method: STUNMessage.Method, _ attributes: [STUNAttribute] = [], user: String = "call-1", password: String = "pw",
+        peerAddress: TransportAddress? = nil, nonce: String = "n1"
+    ) -> [UInt8] {
         var rng = SystemRandomNumberGenerator()
         var m = STUNMessage(method: method, messageClass: .request, transactionID: STUNMessage.randomTransactionID(using: &rng))
         if let peerAddress { m.attributes.append(m.xorAddress(.xorPeerAddress, peerAddress)) }
@@ -62,22 +67,34 @@ struct RelayCoreTests {
     @Test(.disabled(if: Sanitizer.isThread, RelayCoreTests.tsanCrash)) func unauthenticatedAllocateIsChallenged() throws {
         var core = makeCore()
         var rng = SystemRandomNumberGenerator()
-        let bare = STUNMessage(method: .allocate, messageClass: .request, transactionID: STUNMessage.randomTransactionID(using: &rng),
-                               attributes: [.requestedTransportUDP]).encoded()
+        let bare = STUNMessage(
+            method: .allocate, messageClass: .request, transactionID: STUNMessage.randomTransactionID(using: &rng),
+            attributes: [.requestedTransportUDP]
+        ).encoded()
         let challenge = try response(core.handleClientDatagram(bare, from: client, now: 0))
         #expect(challenge.errorCode?.code == 401)
         #expect(challenge.text(.realm) == "duet" && challenge.text(.nonce) == "n1")
-        #expect(try response(core.handleClientDatagram(request(.allocate, [.requestedTransportUDP], password: "wrong"), from: client, now: 0)).errorCode?.code == 401)
-        #expect(try response(core.handleClientDatagram(request(.allocate, [.requestedTransportUDP], user: "call-2"), from: client, now: 0)).errorCode?.code == 401)
+        #expect(
+            try response(core.handleClientDatagram(request(.allocate, [.requestedTransportUDP], password: "wrong"), from: client, now: 0))
+                .errorCode?.code == 401)
+        #expect(
+            try response(core.handleClientDatagram(request(.allocate, [.requestedTransportUDP], user: "call-2"), from: client, now: 0))
+                .errorCode?.code == 401)
         // Credentials are valid for the call only: after expiry they are refused.
-        #expect(try response(core.handleClientDatagram(request(.allocate, [.requestedTransportUDP]), from: client, now: 1000)).errorCode?.code == 401)
-        #expect(try response(core.handleClientDatagram(request(.allocate, [.requestedTransportUDP], nonce: "old"), from: client, now: 0)).errorCode?.code == 438)
+        #expect(
+            try response(core.handleClientDatagram(request(.allocate, [.requestedTransportUDP]), from: client, now: 1000)).errorCode?.code
+                == 401)
+        #expect(
+            try response(core.handleClientDatagram(request(.allocate, [.requestedTransportUDP], nonce: "old"), from: client, now: 0))
+                .errorCode?.code == 438)
         #expect(core.allocationCount == 0)
     }
 
     @Test(.disabled(if: Sanitizer.isThread, RelayCoreTests.tsanCrash)) func secondAllocateFromTheSameClientIsAMismatch() throws {
         var core = try allocated()
-        #expect(try response(core.handleClientDatagram(request(.allocate, [.requestedTransportUDP]), from: client, now: 1)).errorCode?.code == 437)
+        #expect(
+            try response(core.handleClientDatagram(request(.allocate, [.requestedTransportUDP]), from: client, now: 1)).errorCode?.code
+                == 437)
     }
 
     @Test(.disabled(if: Sanitizer.isThread, RelayCoreTests.tsanCrash)) func dataFlowsOnlyToAndFromPermittedPeers() throws {
@@ -91,8 +108,13 @@ struct RelayCoreTests {
         // No permission yet: nothing leaves, nothing comes in.
         #expect(core.handleClientDatagram(sendIndication(to: peer), from: client, now: 1).isEmpty)
         #expect(core.handlePeerDatagram([9], from: peer, to: relayed, now: 1).isEmpty)
-        #expect(try response(core.handleClientDatagram(request(.createPermission, peerAddress: peer), from: client, now: 1)).messageClass == .success)
-        #expect(core.handleClientDatagram(sendIndication(to: peer), from: client, now: 2) == [.sendToPeer(relayedAddress: relayed, peer: peer, [1, 2, 3])])
+        #expect(
+            try response(core.handleClientDatagram(request(.createPermission, peerAddress: peer), from: client, now: 1)).messageClass
+                == .success)
+        #expect(
+            core.handleClientDatagram(sendIndication(to: peer), from: client, now: 2) == [
+                .sendToPeer(relayedAddress: relayed, peer: peer, [1, 2, 3])
+            ])
         let inbound = core.handlePeerDatagram([9, 8], from: peer, to: relayed, now: 2)
         let data = try response(inbound)
         #expect(data.method == .data && data.first(.data) == [9, 8])
@@ -106,18 +128,30 @@ struct RelayCoreTests {
 
     @Test(.disabled(if: Sanitizer.isThread, RelayCoreTests.tsanCrash)) func channelsCarryDataBothWays() throws {
         var core = try allocated()
-        #expect(try response(core.handleClientDatagram(request(.channelBind, [.channelNumber(0x4001)], peerAddress: peer), from: client, now: 1)).messageClass == .success)
-        #expect(core.handleClientDatagram(ChannelData(channel: 0x4001, payload: [7]).encoded, from: client, now: 2)
+        #expect(
+            try response(
+                core.handleClientDatagram(request(.channelBind, [.channelNumber(0x4001)], peerAddress: peer), from: client, now: 1)
+            ).messageClass == .success)
+        #expect(
+            core.handleClientDatagram(ChannelData(channel: 0x4001, payload: [7]).encoded, from: client, now: 2)
                 == [.sendToPeer(relayedAddress: relayed, peer: peer, [7])])
-        #expect(core.handlePeerDatagram([5, 5], from: peer, to: relayed, now: 2) == [.sendToClient(client, ChannelData(channel: 0x4001, payload: [5, 5]).encoded)])
+        #expect(
+            core.handlePeerDatagram([5, 5], from: peer, to: relayed, now: 2) == [
+                .sendToClient(client, ChannelData(channel: 0x4001, payload: [5, 5]).encoded)
+            ])
         // Unbound channel: dropped. Rebinding the channel to another peer: refused.
         #expect(core.handleClientDatagram(ChannelData(channel: 0x4002, payload: [7]).encoded, from: client, now: 2).isEmpty)
-        #expect(try response(core.handleClientDatagram(request(.channelBind, [.channelNumber(0x4001)], peerAddress: stranger), from: client, now: 3)).errorCode?.code == 400)
+        #expect(
+            try response(
+                core.handleClientDatagram(request(.channelBind, [.channelNumber(0x4001)], peerAddress: stranger), from: client, now: 3)
+            ).errorCode?.code == 400)
     }
 
     @Test(.disabled(if: Sanitizer.isThread, RelayCoreTests.tsanCrash)) func refreshExtendsAndZeroLifetimeDeletes() throws {
         var core = try allocated()
-        #expect(try response(core.handleClientDatagram(request(.refresh, [.uint32(.lifetime, 900)]), from: client, now: 500)).uint32(.lifetime) == 900)
+        #expect(
+            try response(core.handleClientDatagram(request(.refresh, [.uint32(.lifetime, 900)]), from: client, now: 500)).uint32(.lifetime)
+                == 900)
         #expect(core.expire(now: 1300).isEmpty)  // 500 + 900 > 1300
         let deleted = core.handleClientDatagram(request(.refresh, [.uint32(.lifetime, 0)]), from: client, now: 600)
         #expect(deleted.contains(.closeRelaySocket(relayed)))
@@ -132,7 +166,10 @@ struct RelayCoreTests {
         #expect(refreshed.messageClass == .success)
         let late = try response(core.handleClientDatagram(request(.refresh, [.uint32(.lifetime, 600)]), from: client, now: 1100))
         #expect(late.errorCode?.code == 401)
-        #expect(try response(core.handleClientDatagram(request(.channelBind, [.channelNumber(0x4001)], peerAddress: peer), from: client, now: 1100)).errorCode?.code == 401)
+        #expect(
+            try response(
+                core.handleClientDatagram(request(.channelBind, [.channelNumber(0x4001)], peerAddress: peer), from: client, now: 1100)
+            ).errorCode?.code == 401)
         let other = TransportAddress(ipv4: "10.0.0.3", port: 50000)!
         let refused = try response(core.handleClientDatagram(request(.allocate, [.requestedTransportUDP]), from: other, now: 1100))
         #expect(refused.errorCode?.code == 401)
@@ -149,8 +186,13 @@ struct RelayCoreTests {
 
     @Test(.disabled(if: Sanitizer.isThread, RelayCoreTests.tsanCrash)) func failedSocketGivesInsufficientCapacity() throws {
         var core = makeCore()
-        guard case let .bindRelaySocket(pending)? = core.handleClientDatagram(request(.allocate, [.requestedTransportUDP]), from: client, now: 0).first else {
-            Issue.record("no bind"); return
+        guard
+            case let .bindRelaySocket(pending)? = core.handleClientDatagram(
+                request(.allocate, [.requestedTransportUDP]), from: client, now: 0
+            ).first
+        else {
+            Issue.record("no bind")
+            return
         }
         #expect(try response(core.allocationFailed(pending, now: 0)).errorCode?.code == 508)
         #expect(core.allocationCount == 0)

@@ -1,6 +1,7 @@
 import DuetCrypto
 import DuetWire
 import Testing
+
 @testable import DuetServer
 
 /// The relay is no open proxy: who an allocation may reach (`RelayPeerPolicy`), how many
@@ -29,16 +30,20 @@ struct RelayPeerPolicyTests {
 
     static func device(_ number: String, call: String = "call-1", port: UInt16 = 50000, at now: Double = start) -> Device {
         let relay = HostPort(host: "203.0.113.5", port: Int(mediaPort))
-        return Device(client: TransportAddress(ip: [198, 51, 100, 20], port: port),
-                      credentials: issuer.issue(callID: call, number: number, relay: relay, now: now))
+        return Device(
+            client: TransportAddress(ip: [198, 51, 100, 20], port: port),
+            credentials: issuer.issue(callID: call, number: number, relay: relay, now: now))
     }
 
-    static func request(_ method: STUNMessage.Method, _ device: Device, _ attributes: [STUNAttribute] = [], peer: TransportAddress? = nil) -> [UInt8] {
+    static func request(_ method: STUNMessage.Method, _ device: Device, _ attributes: [STUNAttribute] = [], peer: TransportAddress? = nil)
+        -> [UInt8]
+    {
         var rng = SystemRandomNumberGenerator()
         var m = STUNMessage(method: method, messageClass: .request, transactionID: STUNMessage.randomTransactionID(using: &rng))
         if let peer { m.attributes.append(m.xorAddress(.xorPeerAddress, peer)) }
         m.attributes += attributes + [.text(.username, device.credentials.username), .text(.realm, "duet"), .text(.nonce, "n1")]
-        let integrity = STUNIntegrity.relayLongTermCredential(username: device.credentials.username, realm: "duet", password: device.credentials.password)
+        let integrity = STUNIntegrity.relayLongTermCredential(
+            username: device.credentials.username, realm: "duet", password: device.credentials.password)
         return m.encoded(integrity: integrity, fingerprint: true)
     }
 
@@ -72,12 +77,14 @@ struct RelayPeerPolicyTests {
         var core = Self.core(.standard)
         let alice = Self.device("+15550101")
         #expect(Self.allocate(&core, alice, relayedPort: 50001) == nil)
-        let forbidden = [TransportAddress(ipv4: "127.0.0.1", port: 40000)!, TransportAddress(ip: Self.serverIP, port: Self.signalingPort),
-                         TransportAddress(ipv4: "169.254.169.254", port: 80)!, TransportAddress(ipv4: "0.0.0.0", port: 9)!,
-                         TransportAddress(ipv4: "224.0.0.251", port: 5353)!, TransportAddress(ipv4: "255.255.255.255", port: 9)!,
-                         TransportAddress(ipv4: "10.1.2.3", port: 9)!, TransportAddress(ipv4: "192.168.1.1", port: 53)!,
-                         TransportAddress(literal: "::1", port: 9)!, TransportAddress(literal: "fe80::1", port: 9)!,
-                         TransportAddress(literal: "fd00::1", port: 9)!, TransportAddress(literal: "::ffff:127.0.0.1", port: 9)!]
+        let forbidden = [
+            TransportAddress(ipv4: "127.0.0.1", port: 40000)!, TransportAddress(ip: Self.serverIP, port: Self.signalingPort),
+            TransportAddress(ipv4: "169.254.169.254", port: 80)!, TransportAddress(ipv4: "0.0.0.0", port: 9)!,
+            TransportAddress(ipv4: "224.0.0.251", port: 5353)!, TransportAddress(ipv4: "255.255.255.255", port: 9)!,
+            TransportAddress(ipv4: "10.1.2.3", port: 9)!, TransportAddress(ipv4: "192.168.1.1", port: 53)!,
+            TransportAddress(literal: "::1", port: 9)!, TransportAddress(literal: "fe80::1", port: 9)!,
+            TransportAddress(literal: "fd00::1", port: 9)!, TransportAddress(literal: "::ffff:127.0.0.1", port: 9)!
+        ]
         for (index, peer) in forbidden.enumerated() {
             #expect(Self.permission(&core, alice, peer, channel: 0x4000 + UInt16(index)) == [403, 403], "\(peer)")
         }
@@ -87,7 +94,9 @@ struct RelayPeerPolicyTests {
         // The server's IP is now permitted (for the SFU), yet a Send to its signaling port goes nowhere.
         var rng = SystemRandomNumberGenerator()
         var send = STUNMessage(method: .send, messageClass: .indication, transactionID: STUNMessage.randomTransactionID(using: &rng))
-        send.attributes = [send.xorAddress(.xorPeerAddress, TransportAddress(ip: Self.serverIP, port: Self.signalingPort)), STUNAttribute(.data, [1])]
+        send.attributes = [
+            send.xorAddress(.xorPeerAddress, TransportAddress(ip: Self.serverIP, port: Self.signalingPort)), STUNAttribute(.data, [1])
+        ]
         #expect(core.handleClientDatagram(send.encoded(), from: alice.client, now: Self.start + 2).isEmpty)
     }
 
@@ -99,7 +108,8 @@ struct RelayPeerPolicyTests {
         #expect(Self.permission(&core, alice, TransportAddress(ipv4: "127.0.0.1", port: 40000)!, channel: 0x4000) == [200, 200])
         #expect(Self.permission(&core, alice, TransportAddress(literal: "::1", port: 40000)!, channel: 0x4001) == [200, 200])
         // The server's own ports stay refused on loopback too, and private ranges need their own option.
-        #expect(Self.permission(&core, alice, TransportAddress(ipv4: "127.0.0.1", port: Self.signalingPort)!, channel: 0x4002) == [403, 403])
+        #expect(
+            Self.permission(&core, alice, TransportAddress(ipv4: "127.0.0.1", port: Self.signalingPort)!, channel: 0x4002) == [403, 403])
         #expect(Self.permission(&core, alice, TransportAddress(ipv4: "10.1.2.3", port: 9)!, channel: 0x4003) == [403, 403])
 
         var lan = Self.core(RelayPeerPolicy(allowsPrivate: true))
@@ -140,11 +150,13 @@ struct RelayPeerPolicyTests {
         #expect(Self.allocate(&core, alice, relayedPort: 50001, now: expiry - 100) == nil)
         #expect(core.allocations[alice.client]?.expiresAt == expiry)
         // Ten seconds before expiry, a Refresh asking for an hour gets ten seconds.
-        let late = Self.answer(core.handleClientDatagram(Self.request(.refresh, alice, [.uint32(.lifetime, 3600)]), from: alice.client, now: expiry - 10))
+        let late = Self.answer(
+            core.handleClientDatagram(Self.request(.refresh, alice, [.uint32(.lifetime, 3600)]), from: alice.client, now: expiry - 10))
         #expect(late?.messageClass == .success && late?.uint32(.lifetime) == 10)
         #expect(core.expire(now: expiry).contains(.closeRelaySocket(TransportAddress(ip: Self.serverIP, port: 50001))))
         // After expiry, a Refresh is refused and keeps nothing alive.
-        let after = Self.answer(core.handleClientDatagram(Self.request(.refresh, alice, [.uint32(.lifetime, 600)]), from: alice.client, now: expiry + 1))
+        let after = Self.answer(
+            core.handleClientDatagram(Self.request(.refresh, alice, [.uint32(.lifetime, 600)]), from: alice.client, now: expiry + 1))
         #expect(after?.errorCode?.code == 401)
         #expect(core.allocationCount == 0)
     }
@@ -154,15 +166,21 @@ struct RelayPeerPolicyTests {
         for text in ["198.51.100.1", "203.0.113.9", "192.0.2.1", "8.8.8.8", "172.32.0.1", "100.128.0.1"] {
             #expect(standard.admits(ip: TransportAddress(ipv4: text, port: 1)!), "\(text)")
         }
-        for text in ["127.0.0.1", "127.9.9.9", "0.0.0.0", "0.1.2.3", "169.254.1.1", "224.0.0.1", "239.255.255.250", "240.0.0.1",
-                     "255.255.255.255", "10.0.0.1", "172.16.0.1", "172.31.255.255", "192.168.0.1", "100.64.0.1"] {
+        for text in [
+            "127.0.0.1", "127.9.9.9", "0.0.0.0", "0.1.2.3", "169.254.1.1", "224.0.0.1", "239.255.255.250", "240.0.0.1",
+            "255.255.255.255", "10.0.0.1", "172.16.0.1", "172.31.255.255", "192.168.0.1", "100.64.0.1"
+        ] {
             #expect(!standard.admits(ip: TransportAddress(ipv4: text, port: 1)!), "\(text)")
         }
         #expect(standard.admits(ip: TransportAddress(literal: "2001:db8::1", port: 1)!))
         for text in ["::", "::1", "fe80::1", "febf::1", "ff02::1", "fc00::1", "fdff::1"] {
             #expect(!standard.admits(ip: TransportAddress(literal: text, port: 1)!), "\(text)")
         }
-        #expect(lan.admits(ip: TransportAddress(ipv4: "172.20.1.1", port: 1)!) && lan.admits(ip: TransportAddress(literal: "fd12::1", port: 1)!))
-        #expect(!lan.admits(ip: TransportAddress(literal: "fe80::1", port: 1)!) && !lan.admits(ip: TransportAddress(ipv4: "127.0.0.1", port: 1)!))
+        #expect(
+            lan.admits(ip: TransportAddress(ipv4: "172.20.1.1", port: 1)!) && lan.admits(ip: TransportAddress(literal: "fd12::1", port: 1)!)
+        )
+        #expect(
+            !lan.admits(ip: TransportAddress(literal: "fe80::1", port: 1)!)
+                && !lan.admits(ip: TransportAddress(ipv4: "127.0.0.1", port: 1)!))
     }
 }

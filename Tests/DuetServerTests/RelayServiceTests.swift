@@ -3,6 +3,7 @@ import DuetCrypto
 import DuetWire
 import Foundation
 import Testing
+
 @testable import DuetServer
 
 @Suite("Relay on the media port, with credentials from signaling")
@@ -23,7 +24,8 @@ struct RelayServiceTests {
     /// dir: lets a test build credentials the server never handed out (e.g. expired ones).
     static func password(for username: String, server: TestServer) throws -> String {
         let secret = try #require(FileManager.default.contents(atPath: server.dataDirectory + "/" + RelaySecret.fileName))
-        return Data(MessageAuthentication.code(.sha256, key: SecureBytes(copying: secret), message: Array(username.utf8))).base64EncodedString()
+        return Data(MessageAuthentication.code(.sha256, key: SecureBytes(copying: secret), message: Array(username.utf8)))
+            .base64EncodedString()
     }
 
     @Test func issuedCredentialsNameTheCallTheNumberAndTheMediaPort() async throws {
@@ -59,13 +61,17 @@ struct RelayServiceTests {
         try await turn.start()
         let allocated = try await turn.run { $0.events.contains { if case .allocated = $0 { true } else { false } } }
         #expect(allocated, "allocation failed: \(turn.failure ?? "no answer")")
-        guard case let .allocated(relayed, mapped)? = turn.events.first(where: { if case .allocated = $0 { true } else { false } }) else { return }
+        guard case let .allocated(relayed, mapped)? = turn.events.first(where: { if case .allocated = $0 { true } else { false } }) else {
+            return
+        }
         #expect(mapped == socket.address)
         #expect(relayed.ip == [127, 0, 0, 1])
         #expect(relayed.port != Self.relayAddress(credentials).port)
 
         try await turn.permit(peer.address)
-        #expect(try await turn.run { $0.events.contains(.channelBound(peer: peer.address)) }, "channel bind failed: \(turn.failure ?? "no answer")")
+        #expect(
+            try await turn.run { $0.events.contains(.channelBound(peer: peer.address)) },
+            "channel bind failed: \(turn.failure ?? "no answer")")
 
         // Client → peer: arrives from the relayed address, payload unchanged.
         try await turn.send([1, 2, 3, 4], to: peer.address)
@@ -87,7 +93,9 @@ struct RelayServiceTests {
         #expect(!turn.media.contains { $0.payload == [6, 6, 6] })
 
         try await turn.release()
-        await socket.close(); await peer.close(); await stranger.close()
+        await socket.close()
+        await peer.close()
+        await stranger.close()
         await alice.close()
         try await server.stop()
     }
@@ -109,7 +117,8 @@ struct RelayServiceTests {
         try await turn.send([1, 2, 3, 4], to: peer.address)
         #expect(await peer.receive(timeout: .seconds(1)) == nil)
         try await turn.release()
-        await socket.close(); await peer.close()
+        await socket.close()
+        await peer.close()
         await alice.close()
         try await server.stop()
     }
@@ -118,8 +127,9 @@ struct RelayServiceTests {
     static func allocationFailure(username: String, password: String, server: TransportAddress) async throws -> String? {
         let socket = try await UDPTestSocket.bind()
         defer { Task { await socket.close() } }
-        var turn = RelayClientDriver(client: RelayClient(username: username, password: password, integrity: STUNIntegrity.longTermCredential),
-                                     socket: socket, server: server)
+        var turn = RelayClientDriver(
+            client: RelayClient(username: username, password: password, integrity: STUNIntegrity.longTermCredential),
+            socket: socket, server: server)
         try await turn.start()
         let allocated = try await turn.run { $0.events.contains { if case .allocated = $0 { true } else { false } } }
         return allocated ? nil : (turn.failure ?? "no answer")
@@ -139,11 +149,14 @@ struct RelayServiceTests {
         #expect(crossed?.contains("401") == true)
         // A correctly made password for a username that has expired.
         let expiredName = "\(Int64(Date().timeIntervalSince1970) - 5):call-a:+15552021"
-        let expired = try await Self.allocationFailure(username: expiredName, password: try Self.password(for: expiredName, server: server), server: relay)
+        let expired = try await Self.allocationFailure(
+            username: expiredName, password: try Self.password(for: expiredName, server: server), server: relay)
         #expect(expired?.contains("401") == true)
         // The same construction with a future expiry works: the refusal above is the expiry's.
         let freshName = "\(Int64(Date().timeIntervalSince1970) + 60):call-a:+15552021"
-        #expect(try await Self.allocationFailure(username: freshName, password: try Self.password(for: freshName, server: server), server: relay) == nil)
+        #expect(
+            try await Self.allocationFailure(
+                username: freshName, password: try Self.password(for: freshName, server: server), server: relay) == nil)
         // And the issued credentials themselves work.
         #expect(try await Self.allocationFailure(username: other.username, password: other.password, server: relay) == nil)
         await alice.close()

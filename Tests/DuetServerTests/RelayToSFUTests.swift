@@ -2,6 +2,7 @@ import DuetMedia
 import DuetWire
 import NIOCore
 import Testing
+
 @testable import DuetServer
 
 /// A leg to the SFU through the server's own relay (docs/networking.md "Legs to the SFU"): a
@@ -17,9 +18,10 @@ struct RelayToSFUTests {
 
     /// A router with one allocation for `client` and a channel (0x4001) to `peer`.
     func allocated(to peer: TransportAddress) throws -> MediaRouter {
-        var router = MediaRouter(credentials: MediaRouterFuzzTests.credentials, nonce: "n1",
-                                 sfu: SFUPort(certificate: try DTLSCertificate(), announced: AnnouncedLegs()),
-                                 sfuAddresses: SFUAddresses(port: 7401, ips: [Self.media.ip]))
+        var router = MediaRouter(
+            credentials: MediaRouterFuzzTests.credentials, nonce: "n1",
+            sfu: SFUPort(certificate: try DTLSCertificate(), announced: AnnouncedLegs()),
+            sfuAddresses: SFUAddresses(port: 7401, ips: [Self.media.ip]))
         let allocate = MediaRouterFuzzTests.request(.allocate, [.requestedTransportUDP], tag: 3)
         guard case let .bindRelaySocket(request)? = router.handle(.fromClient(allocate, Self.client), now: 1).first else {
             throw RelayToSFUFailure("no allocation")

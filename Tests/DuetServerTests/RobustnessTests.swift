@@ -34,7 +34,8 @@ struct RobustnessTests {
 
         let raw = try await RawClient(server.address)
         guard case .authenticated? = try await raw.authenticate(as: .generate(), fingerprint: server.fingerprint)?.message else {
-            Issue.record("expected authenticated"); return
+            Issue.record("expected authenticated")
+            return
         }
         try await raw.send("{not json")
         #expect(try await raw.receiveError() == .invalidJSON)
@@ -73,7 +74,9 @@ struct RobustnessTests {
         for round in 0..<5 {
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connect(host: server.address.host, port: server.address.port) { channel in
-                    channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
                 }
             let junk = (0..<(512 * (round + 1))).map { _ in UInt8.random(in: 0...255, using: &rng) }
             // The server may reset the connection mid-write: that is an answer too.
@@ -110,14 +113,16 @@ struct RobustnessTests {
         let (a2, _) = try await alice.connect(to: server)
         #expect(await bobEvents.waitFor { $0 == .presence(number: "+15550500", online: true) } != nil)
         #expect(try await b.lookup(number: "+15550500").online == true)
-        await a2.close(); await b.close()
+        await a2.close()
+        await b.close()
         try await server.stop()
     }
 
     @Test func aDroppedConnectionIsReportedAndRetried() async throws {
         let server = try await TestServer.start()
         let device = TestDevice()
-        let (connection, events) = try await device.connect(to: server, reconnect: .init(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(200)))
+        let (connection, events) = try await device.connect(
+            to: server, reconnect: .init(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(200)))
         try await server.stop()
         #expect(await events.waitFor { if case .disconnected = $0 { true } else { false } } != nil)
         #expect(await events.waitFor { if case .reconnecting(attempt: 2, _) = $0 { true } else { false } } != nil)
@@ -126,7 +131,10 @@ struct RobustnessTests {
     }
 
     private func expectNotConnected(_ body: () async throws -> Void) async {
-        do { try await body(); Issue.record("expected notConnected") } catch let error as ServerConnectionError {
+        do {
+            try await body()
+            Issue.record("expected notConnected")
+        } catch let error as ServerConnectionError {
             #expect(error == .notConnected)
         } catch { Issue.record("unexpected \(error)") }
     }

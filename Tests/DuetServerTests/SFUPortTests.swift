@@ -4,6 +4,7 @@ import DuetMedia
 import DuetWire
 import Foundation
 import Testing
+
 @testable import DuetServer
 
 /// The SFU on the real media port (issue [6/9]): devices announce their DTLS fingerprints
@@ -22,11 +23,14 @@ struct SFUPortTests {
         private(set) var sequence: UInt16 = 1
 
         /// Runs the client side of DTLS-SRTP against the media port, pinning `serverFingerprint`.
-        static func connect(certificate: DTLSCertificate, to media: TransportAddress, serverFingerprint: DTLSFingerprint,
-                            profiles: [SRTPProfile] = [.aesCM128HMACSHA1_80], ssrc: UInt32) async throws -> LegClient {
+        static func connect(
+            certificate: DTLSCertificate, to media: TransportAddress, serverFingerprint: DTLSFingerprint,
+            profiles: [SRTPProfile] = [.aesCM128HMACSHA1_80], ssrc: UInt32
+        ) async throws -> LegClient {
             let socket = try await UDPTestSocket.bind()
-            let endpoint = try DTLSEndpoint(role: .client, certificate: certificate, peerFingerprint: serverFingerprint,
-                                            profiles: profiles, initialRetransmissionTimeout: .milliseconds(200))
+            let endpoint = try DTLSEndpoint(
+                role: .client, certificate: certificate, peerFingerprint: serverFingerprint,
+                profiles: profiles, initialRetransmissionTimeout: .milliseconds(200))
             var actions = endpoint.start()
             let deadline = ContinuousClock.now + .seconds(15)
             while ContinuousClock.now < deadline {
@@ -44,9 +48,12 @@ struct SFUPortTests {
                     let (sender, receiver) = try keys.makeSessions()
                     return LegClient(socket: socket, media: media, sender: sender, receiver: receiver, ssrc: ssrc)
                 }
-                if let (_, bytes) = await socket.receive(timeout: .milliseconds(50), matching: { from, bytes in
-                    from == media && (20...63).contains(bytes.first ?? 0)
-                }) {
+                if let (_, bytes) = await socket.receive(
+                    timeout: .milliseconds(50),
+                    matching: { from, bytes in
+                        from == media && (20...63).contains(bytes.first ?? 0)
+                    })
+                {
                     actions = endpoint.receive(bytes)
                 } else {
                     actions = endpoint.tick()
@@ -57,16 +64,21 @@ struct SFUPortTests {
 
         /// Sends `payload` (standing for SFrame ciphertext) as one SRTP packet.
         mutating func send(_ payload: [UInt8]) async throws {
-            let packet = RTPPacket(payloadType: 111, sequenceNumber: sequence, timestamp: UInt32(sequence) * 960, ssrc: ssrc, payload: payload)
+            let packet = RTPPacket(
+                payloadType: 111, sequenceNumber: sequence, timestamp: UInt32(sequence) * 960, ssrc: ssrc, payload: payload)
             sequence &+= 1
             try await socket.send(sender.protect(packet.serialized()), to: media)
         }
 
         /// The next SRTP packet from the SFU, decrypted with this leg's receiving session.
         func receive(timeout: Duration = .seconds(5)) async throws -> RTPPacket? {
-            guard let (_, bytes) = await socket.receive(timeout: timeout, matching: { from, bytes in
-                from == media && (128...191).contains(bytes.first ?? 0)
-            }) else { return nil }
+            guard
+                let (_, bytes) = await socket.receive(
+                    timeout: timeout,
+                    matching: { from, bytes in
+                        from == media && (128...191).contains(bytes.first ?? 0)
+                    })
+            else { return nil }
             return try RTPPacket(parsing: receiver.unprotect(bytes))
         }
     }
@@ -95,8 +107,9 @@ struct SFUPortTests {
         let media = Self.mediaAddress(server)
 
         // Ann prefers GCM, Ben speaks only AES-CM: each leg has its own profile.
-        var annLeg = try await LegClient.connect(certificate: annCertificate, to: media, serverFingerprint: serverFingerprint,
-                                                 profiles: [.aeadAES128GCM, .aesCM128HMACSHA1_80], ssrc: 0xA11)
+        var annLeg = try await LegClient.connect(
+            certificate: annCertificate, to: media, serverFingerprint: serverFingerprint,
+            profiles: [.aeadAES128GCM, .aesCM128HMACSHA1_80], ssrc: 0xA11)
         var benLeg = try await LegClient.connect(certificate: benCertificate, to: media, serverFingerprint: serverFingerprint, ssrc: 0xBE7)
         // Cat is a member but announced nothing: her handshake completes (the port cannot
         // know in advance) but gets no leg.
@@ -136,11 +149,14 @@ struct SFUPortTests {
         var legs: [LegClient] = []
         for (index, member) in members.enumerated() {
             let certificate = try DTLSCertificate()
-            let info = index == 0
+            let info =
+                index == 0
                 ? try await member.connection.startGroupCall(group: group.id, callID: callID, dtlsFingerprint: certificate.fingerprint)
                 : try await member.connection.joinGroupCall(callID: callID, dtlsFingerprint: certificate.fingerprint)
-            legs.append(try await LegClient.connect(certificate: certificate, to: Self.mediaAddress(server),
-                                                    serverFingerprint: #require(info.mediaFingerprint), ssrc: UInt32(0x100 + index)))
+            legs.append(
+                try await LegClient.connect(
+                    certificate: certificate, to: Self.mediaAddress(server),
+                    serverFingerprint: #require(info.mediaFingerprint), ssrc: UInt32(0x100 + index)))
         }
         return legs
     }
@@ -214,7 +230,8 @@ struct SFUPortTests {
         _ = legs[0].socket.drain()
         try await legs[1].send([7, 7, 7])
         #expect(try await legs[0].receive()?.payload == [7, 7, 7])
-        await noise.close(); await fresh.close()
+        await noise.close()
+        await fresh.close()
         for leg in legs { await leg.socket.close() }
         for member in people { await member.connection.close() }
         try await server.stop()
@@ -242,7 +259,10 @@ struct SFUPortLimitTests {
         #expect(port.handshakeCount == SFUPort.maximumHandshakes)
         #expect(port.counts["DTLS handshakes refused at capacity"] == 44)
         // Not-a-ClientHello from a stranger starts nothing.
-        #expect(port.receiveDTLS([23, 254, 253] + Array(repeating: 0, count: 30), from: TransportAddress(ipv4: "198.51.100.99", port: 1)!, now: 1000).isEmpty)
+        #expect(
+            port.receiveDTLS(
+                [23, 254, 253] + Array(repeating: 0, count: 30), from: TransportAddress(ipv4: "198.51.100.99", port: 1)!, now: 1000
+            ).isEmpty)
         _ = port.tick(now: 1000 + SFUPort.handshakeLifetime / 2)
         #expect(port.handshakeCount == SFUPort.maximumHandshakes)
         _ = port.tick(now: 1000 + SFUPort.handshakeLifetime + 1)

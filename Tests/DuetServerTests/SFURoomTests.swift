@@ -94,8 +94,9 @@ struct SFURoomTests {
         let room = SFURoom()
         var people = try (0..<3).map(Participant.init)
         for person in people {
-            try room.join(person.number, address: person.address, sendingKey: person.sendingKey, receivingKey: person.receivingKey,
-                          ssrc: UInt32(0x1000 + people.firstIndex { $0.number == person.number }!))
+            try room.join(
+                person.number, address: person.address, sendingKey: person.sendingKey, receivingKey: person.receivingKey,
+                ssrc: UInt32(0x1000 + people.firstIndex { $0.number == person.number }!))
         }
         #expect(room.ssrcs == [0x1000: people[0].number, 0x1001: people[1].number, 0x1002: people[2].number])
 

@@ -4,6 +4,7 @@ import DuetFuzzing
 import DuetMedia
 import DuetWire
 import Testing
+
 @testable import DuetServer
 
 /// The whole server under bad input, over real sockets: mutated datagrams of every kind the
@@ -32,8 +33,10 @@ struct ServerFuzzTests {
         #expect(udp.isClean, "\(udp)")
         for socket in sockets {
             for (_, bytes) in socket.drain() {
-                #expect(MediaPacketKind(datagram: bytes) == .dtls || (try? STUNMessage(parsing: bytes)) != nil || (try? ChannelData(parsing: bytes)) != nil,
-                        "the media port sent \(bytes.hex)")
+                #expect(
+                    MediaPacketKind(datagram: bytes) == .dtls || (try? STUNMessage(parsing: bytes)) != nil
+                        || (try? ChannelData(parsing: bytes)) != nil,
+                    "the media port sent \(bytes.hex)")
             }
         }
 
@@ -43,12 +46,15 @@ struct ServerFuzzTests {
             // Authenticate first or not; then a handful of frames, each a JSON-tree or byte mutation, framed (maybe lying).
             var input: [UInt8] = [Bool.random(using: &random) ? 1 : 0]
             for _ in 0..<Int.random(in: 1...8, using: &random) {
-                let body = Bool.random(using: &random)
+                let body =
+                    Bool.random(using: &random)
                     ? JSONMutator.mutate(bodies.randomElement(using: &random)!, types: types, using: &random)
                     : Mutator(maximumLength: 2000).mutate(bodies, using: &random)
                 var framed = (try? FrameDecoder.frame(body)) ?? body
                 let original = framed
-                if Int.random(in: 0..<8, using: &random) == 0 { Mutator().apply(.lengthLie, to: &framed, samples: [original], using: &random) }
+                if Int.random(in: 0..<8, using: &random) == 0 {
+                    Mutator().apply(.lengthLie, to: &framed, samples: [original], using: &random)
+                }
                 input += framed
             }
             return input
@@ -66,36 +72,42 @@ struct ServerFuzzTests {
         try await connection.ping()
         await fresh.close()
         for socket in sockets { await socket.close() }
-        await lateConnection.close(); await connection.close()
+        await lateConnection.close()
+        await connection.close()
         try await server.stop()
     }
 
     /// One valid datagram of each kind, TURN ones signed with real credentials and the
     /// server's current nonce (learned from its 401).
     static func datagramSamples(server: TestServer, media: TransportAddress, connection: ServerConnection) async throws
-        -> (samples: [[UInt8]], integrity: STUNIntegrity) {
+        -> (samples: [[UInt8]], integrity: STUNIntegrity)
+    {
         let credentials = try await connection.relayCredentials(callID: "fuzz-1")
-        let integrity = STUNIntegrity.longTermCredential(username: credentials.username, realm: credentials.realm, password: credentials.password)
+        let integrity = STUNIntegrity.longTermCredential(
+            username: credentials.username, realm: credentials.realm, password: credentials.password)
         let probe = try await UDPTestSocket.bind()
         defer { Task { await probe.close() } }
         let ask = MediaRouterFuzzTests.request(.allocate, [.requestedTransportUDP], signed: false, tag: 40)
         try await probe.send(ask, to: media)
-        let challenge = try #require(await probe.receive(matching: { _, bytes in (try? STUNMessage(parsing: bytes))?.errorCode?.code == 401 }))
+        let challenge = try #require(
+            await probe.receive(matching: { _, bytes in (try? STUNMessage(parsing: bytes))?.errorCode?.code == 401 }))
         let nonce = try #require(try STUNMessage(parsing: challenge.bytes).text(.nonce))
         func signed(_ method: STUNMessage.Method, _ attributes: [STUNAttribute], tag: UInt8) -> [UInt8] {
-            var m = STUNMessage(method: method, messageClass: .request, transactionID: (0..<12).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ Int(tag)) })
+            var m = STUNMessage(
+                method: method, messageClass: .request, transactionID: (0..<12).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ Int(tag)) })
             m.attributes = attributes + [.text(.username, credentials.username), .text(.realm, credentials.realm), .text(.nonce, nonce)]
             return m.encoded(integrity: integrity, fingerprint: true)
         }
         // An IPv4 peer address is XORed with the magic cookie alone: any message can make the attribute.
         let peer = STUNMessage(method: .createPermission, messageClass: .request, transactionID: Array(repeating: 0, count: 12))
             .xorAddress(.xorPeerAddress, TransportAddress(ipv4: "127.0.0.1", port: 9)!)
-        let samples = MediaRouterFuzzTests.turnSamples + (try MediaRouterFuzzTests.helloAndMedia()) + [
-            signed(.allocate, [.requestedTransportUDP, .uint32(.lifetime, 600)], tag: 41),
-            signed(.refresh, [.uint32(.lifetime, 600)], tag: 42),
-            signed(.createPermission, [peer], tag: 43),
-            signed(.channelBind, [.channelNumber(0x4002), peer], tag: 44),
-        ]
+        let samples =
+            MediaRouterFuzzTests.turnSamples + (try MediaRouterFuzzTests.helloAndMedia()) + [
+                signed(.allocate, [.requestedTransportUDP, .uint32(.lifetime, 600)], tag: 41),
+                signed(.refresh, [.uint32(.lifetime, 600)], tag: 42),
+                signed(.createPermission, [peer], tag: 43),
+                signed(.channelBind, [.channelNumber(0x4002), peer], tag: 44)
+            ]
         return (samples, integrity)
     }
 
@@ -105,15 +117,17 @@ struct ServerFuzzTests {
         let requests: [ClientMessage] = [
             .ping, .listGroups, .lookup(.init(number: "+15559001")), .fetchBundle(.init(number: "+15559001")),
             .watch(.init(numbers: ["+15559001", "+15559003"])), .relayCredentials(.init(callID: "c-1")),
-            .register(.init(number: "+15559004", name: "Fuzz", invite: nil,
-                            signedPrekey: .init(id: 1, publicKey: key, createdAt: 1_700_000_000, signature: Base64Bytes(Array(0..<64))),
-                            oneTimePrekeys: [.init(id: 1, publicKey: key)])),
+            .register(
+                .init(
+                    number: "+15559004", name: "Fuzz", invite: nil,
+                    signedPrekey: .init(id: 1, publicKey: key, createdAt: 1_700_000_000, signature: Base64Bytes(Array(0..<64))),
+                    oneTimePrekeys: [.init(id: 1, publicKey: key)])),
             .callSignal(.init(to: "+15559001", callID: "c-1", kind: "invite", payload: Base64Bytes([1, 2, 3]))),
             .createGroup(.init(name: "Fuzzers", members: ["+15559001"])),
             .startGroupCall(.init(group: "g12345678", callID: "gc-1", dtlsFingerprint: fingerprint)),
             .createMeeting(.init(open: true, record: false, name: "F", dtlsFingerprint: fingerprint, ssrc: 1)),
             .joinMeeting(.init(code: "abc-defg-hij", name: "G", dtlsFingerprint: fingerprint, ssrc: 2)),
-            .authenticate(.init(identityKey: key, signature: Base64Bytes(Array(0..<64)))),
+            .authenticate(.init(identityKey: key, signature: Base64Bytes(Array(0..<64))))
         ]
         return requests.enumerated().map { SignalingCodec.encode(ClientRequest(id: UInt32($0.offset + 1), message: $0.element)) }
     }
@@ -129,7 +143,10 @@ struct ServerFuzzTests {
             do { while try decoder.nextFrame() != nil {} } catch { return stream }
             let pending = decoder.bufferedByteCount
             guard pending > 0 else { return stream }
-            guard pending >= 4 else { stream += Array(repeating: 0, count: 4 - pending); continue }
+            guard pending >= 4 else {
+                stream += Array(repeating: 0, count: 4 - pending)
+                continue
+            }
             let declared = stream.suffix(pending).prefix(4).reduce(0) { $0 << 8 | Int($1) }
             stream += Array(repeating: 0x20, count: 4 + declared - pending)
         }

@@ -28,16 +28,23 @@ struct RegistrationTests {
     @Test func refusesAWrongSignatureAndClosesTheConnection() async throws {
         let server = try await TestServer.start()
         let raw = try await RawClient(server.address)
-        let reply = try await raw.authenticate(as: IdentityKeyPair.generate(), signer: IdentityKeyPair.generate(), fingerprint: server.fingerprint)
-        guard case let .error(error)? = reply?.message else { Issue.record("expected an error, got \(String(describing: reply))"); return }
+        let reply = try await raw.authenticate(
+            as: IdentityKeyPair.generate(), signer: IdentityKeyPair.generate(), fingerprint: server.fingerprint)
+        guard case let .error(error)? = reply?.message else {
+            Issue.record("expected an error, got \(String(describing: reply))")
+            return
+        }
         #expect(error.code == .badSignature)
         #expect(try await raw.isClosedByServer())
 
         // Signed for another server's certificate: refused too.
         let other = try await RawClient(server.address)
         let otherFingerprint = CertificateFingerprint(digest: [UInt8](repeating: 7, count: 32))!
-        guard case let .error(error2)? = try await other.authenticate(as: IdentityKeyPair.generate(), fingerprint: otherFingerprint)?.message else {
-            Issue.record("expected an error"); return
+        guard
+            case let .error(error2)? = try await other.authenticate(as: IdentityKeyPair.generate(), fingerprint: otherFingerprint)?.message
+        else {
+            Issue.record("expected an error")
+            return
         }
         #expect(error2.code == .badSignature)
         try await server.stop()
@@ -46,20 +53,28 @@ struct RegistrationTests {
     @Test func refusesRequestsBeforeAuthenticationAndOutOfOrder() async throws {
         let server = try await TestServer.start()
         let raw = try await RawClient(server.address)
-        guard case .challenge? = try await raw.receive()?.message else { Issue.record("no challenge"); return }
+        guard case .challenge? = try await raw.receive()?.message else {
+            Issue.record("no challenge")
+            return
+        }
         try await raw.send(ClientRequest(id: 5, message: .fetchBundle(.init(number: "+1555"))))
         let refused = try await raw.receive()
         #expect(refused?.id == 5)
-        guard case let .error(error)? = refused?.message else { Issue.record("expected an error"); return }
+        guard case let .error(error)? = refused?.message else {
+            Issue.record("expected an error")
+            return
+        }
         #expect(error.code == .notAuthenticated)
         raw.close()
 
         let identity = IdentityKeyPair.generate()
         let authed = try await RawClient(server.address)
         guard case .authenticated? = try await authed.authenticate(as: identity, fingerprint: server.fingerprint)?.message else {
-            Issue.record("expected authenticated"); return
+            Issue.record("expected authenticated")
+            return
         }
-        try await authed.send(ClientRequest(id: 2, message: .authenticate(.init(identityKey: Base64Bytes([1]), signature: Base64Bytes([2])))))
+        try await authed.send(
+            ClientRequest(id: 2, message: .authenticate(.init(identityKey: Base64Bytes([1]), signature: Base64Bytes([2])))))
         #expect(try await authed.receiveError() == .unexpectedMessage)
         try await authed.send(ClientRequest(id: 3, message: .uploadPrekeys(.init(signedPrekey: nil, oneTimePrekeys: []))))
         #expect(try await authed.receiveError() == .notRegistered)
@@ -69,7 +84,8 @@ struct RegistrationTests {
 
     @Test func aTakenNumberMovesOnlyWithAnInviteAndWatchersAreTold() async throws {
         let server = try await TestServer.start()
-        let alice = TestDevice(), mallory = TestDevice(), newAlice = TestDevice(), onlineWatcher = TestDevice(), offlineWatcher = TestDevice()
+        let alice = TestDevice(), mallory = TestDevice(), newAlice = TestDevice(), onlineWatcher = TestDevice(),
+            offlineWatcher = TestDevice()
         let (a, _) = try await alice.connect(to: server)
         try await alice.register(a, as: "+15550100")
 
@@ -110,7 +126,8 @@ struct RegistrationTests {
         let (b, _) = try await second.connect(to: server)
         #expect(try await second.register(b, as: "+4412345").number == "+4412345")
         await expectServerError(.invalidNumber) { try await second.register(b, as: "12345") }
-        await a.close(); await b.close()
+        await a.close()
+        await b.close()
         try await server.stop()
     }
 
@@ -140,7 +157,10 @@ struct RegistrationTests {
             for fetcher in fetchers {
                 for _ in 0..<3 { group.addTask { [try await fetcher.fetchBundle(number: "+15550200")] } }
             }
-            group.addTask { _ = try await o.uploadPrekeys(oneTimePrekeys: topUp); return [] }
+            group.addTask {
+                _ = try await o.uploadPrekeys(oneTimePrekeys: topUp)
+                return []
+            }
             return try await group.reduce(into: []) { $0 += $1 }
         }
         let handedOut = bundles.compactMap { $0.oneTimePrekey }

@@ -13,11 +13,15 @@ struct TestServer {
     private let task: Task<Void, any Error>
 
     /// `signaling`/`media`: fixed ports (a restart on the ones clients know); ephemeral by default.
-    static func start(dataDirectory: String? = nil, openRegistration: Bool = false, loginTimeout: Duration = .seconds(15),
-                      knockTimeout: Duration = .seconds(120), signaling: HostPort? = nil, media: HostPort? = nil,
-                      mediaWitness: MediaWitness? = nil, relayPeers: RelayPeerPolicy = .standard, limits: SignalingLimits = .init(),
-                      logger: Logger? = nil) async throws -> TestServer {
-        let directory = dataDirectory ?? FileManager.default.temporaryDirectory
+    static func start(
+        dataDirectory: String? = nil, openRegistration: Bool = false, loginTimeout: Duration = .seconds(15),
+        knockTimeout: Duration = .seconds(120), signaling: HostPort? = nil, media: HostPort? = nil,
+        mediaWitness: MediaWitness? = nil, relayPeers: RelayPeerPolicy = .standard, limits: SignalingLimits = .init(),
+        logger: Logger? = nil
+    ) async throws -> TestServer {
+        let directory =
+            dataDirectory
+            ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("duet-server-test-\(UUID().uuidString)").path
         let configuration = ServerConfiguration(
             signaling: signaling ?? HostPort(host: "127.0.0.1", port: 0), media: media ?? HostPort(host: "127.0.0.1", port: 0),
@@ -58,8 +62,9 @@ struct TestDevice {
     }
 
     func connect(to server: TestServer, reconnect: ReconnectBackoff.Policy = .init()) async throws -> (ServerConnection, EventRecorder) {
-        let connection = try ServerConnection(server: server.address, identity: identity,
-                                              pinnedFingerprint: server.fingerprint.description, reconnect: reconnect)
+        let connection = try ServerConnection(
+            server: server.address, identity: identity,
+            pinnedFingerprint: server.fingerprint.description, reconnect: reconnect)
         let recorder = EventRecorder(connection.events)
         try await connection.connect()
         return (connection, recorder)
@@ -67,8 +72,9 @@ struct TestDevice {
 
     @discardableResult
     func register(_ connection: ServerConnection, as number: String, invite: String? = nil) async throws -> ServerConnection.Registration {
-        try await connection.register(number: number, name: "test \(number)", invite: invite,
-                                      signedPrekey: signedPrekey.publicPart, oneTimePrekeys: oneTimePrekeys.map(\.publicPart))
+        try await connection.register(
+            number: number, name: "test \(number)", invite: invite,
+            signedPrekey: signedPrekey.publicPart, oneTimePrekeys: oneTimePrekeys.map(\.publicPart))
     }
 }
 
@@ -97,8 +103,10 @@ actor EventRecorder {
     func contains(_ matches: (ServerEvent) -> Bool) -> Bool { events.contains(where: matches) }
 }
 
-func expectServerError(_ code: SignalingErrorCode, sourceLocation: SourceLocation = #_sourceLocation,
-                       _ body: () async throws -> Void) async {
+func expectServerError(
+    _ code: SignalingErrorCode, sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () async throws -> Void
+) async {
     do {
         try await body()
         Issue.record("expected the server to refuse with \(code)", sourceLocation: sourceLocation)

@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import Synchronization
+
 @testable import DuetServer
 
 /// A real UDP socket on loopback for tests: send, and wait (with a generous upper bound) for
@@ -46,7 +47,8 @@ final class UDPTestSocket: Sendable {
 
     /// Removes and returns the first datagram `matching`, waiting up to `timeout` for one.
     func receive(timeout: Duration = .seconds(10), matching: (TransportAddress, [UInt8]) -> Bool = { _, _ in true })
-        async -> (from: TransportAddress, bytes: [UInt8])? {
+        async -> (from: TransportAddress, bytes: [UInt8])?
+    {
         let deadline = ContinuousClock.now + timeout
         repeat {
             let found = collector.received.withLock { list -> (from: TransportAddress, bytes: [UInt8])? in
@@ -61,7 +63,10 @@ final class UDPTestSocket: Sendable {
 
     /// Everything received so far, emptied.
     func drain() -> [(from: TransportAddress, bytes: [UInt8])] {
-        collector.received.withLock { list in defer { list = [] }; return list }
+        collector.received.withLock { list in
+            defer { list = [] }
+            return list
+        }
     }
 
     func close() async {

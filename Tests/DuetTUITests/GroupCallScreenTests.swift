@@ -1,5 +1,6 @@
-@testable import DuetTUI
 import Testing
+
+@testable import DuetTUI
 
 /// The group call pane and boxes as text: what they promise about privacy, and that each
 /// participant's and invited member's state reads in words.
@@ -26,7 +27,10 @@ struct GroupCallScreenTests {
     }
 
     @Test func anEndedCallShowsNoLiveMetersAndTheWipe() {
-        let state = Fixtures.inGroupCall { $0.groupCall?.phase = .ended(reason: nil); $0.groupCall?.keysWiped = true }
+        let state = Fixtures.inGroupCall {
+            $0.groupCall?.phase = .ended(reason: nil)
+            $0.groupCall?.keysWiped = true
+        }
         let pane = GroupCallPaneView.lines(state, width: 60).map(\.string)
         #expect(!pane.contains { $0.contains("hearing") || $0.contains("dBFS") || $0.contains("invited") })
         #expect(pane.contains { $0.contains("keys wiped ✓") })
@@ -34,7 +38,10 @@ struct GroupCallScreenTests {
     }
 
     @Test func aShortPaneKeepsEveryParticipant() {
-        let state = Fixtures.inGroupCall { $0.showLog = true; $0.log = Fixtures.groupLog }
+        let state = Fixtures.inGroupCall {
+            $0.showLog = true
+            $0.log = Fixtures.groupLog
+        }
         let pane = GroupCallPaneView.lines(state, width: 49, height: 8).map(\.string)
         #expect(pane.contains { $0.hasPrefix("Bob") } && pane.contains { $0.hasPrefix("Dave") })
         #expect(pane.contains { $0.contains("SFU") })

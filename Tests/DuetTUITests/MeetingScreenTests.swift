@@ -1,5 +1,6 @@
-@testable import DuetTUI
 import Testing
+
+@testable import DuetTUI
 
 /// The meeting pane and boxes as text: a meeting says it is cloud-encrypted and never
 /// end-to-end, REC is seen whichever pane is up, and the new keys are offered on 80×24.
@@ -10,8 +11,17 @@ struct MeetingScreenTests {
     }
 
     @Test func aMeetingSaysCloudEncryptedAndNeverEndToEnd() {
-        for state in [Fixtures.inMeeting(), Fixtures.inMeeting { $0.showLog = true; $0.log = Fixtures.meetingLog },
-                      Fixtures.inMeeting { $0.meeting?.phase = .waiting; $0.meeting?.isHost = false }] {
+        for state in [
+            Fixtures.inMeeting(),
+            Fixtures.inMeeting {
+                $0.showLog = true
+                $0.log = Fixtures.meetingLog
+            },
+            Fixtures.inMeeting {
+                $0.meeting?.phase = .waiting
+                $0.meeting?.isHost = false
+            }
+        ] {
             let screen = text(state, width: 120, height: 40)
             #expect(screen.contains(MeetingPaneView.cloudEncrypted), "\(screen)")
             #expect(!screen.lowercased().contains("end-to-end") && !screen.lowercased().contains("end to end"), "\(screen)")
@@ -27,7 +37,10 @@ struct MeetingScreenTests {
     }
 
     @Test func recIsShownInTheStatusBarOnEveryPaneWhileRecorded() {
-        let elsewhere = Fixtures.inMeeting { $0.pane = .contact; $0.overlay = nil }
+        let elsewhere = Fixtures.inMeeting {
+            $0.pane = .contact
+            $0.overlay = nil
+        }
         let top = ScreenRenderer.render(elsewhere, width: 80, height: 24).text[0]
         #expect(top.hasPrefix(" ● REC  Duet") || top.hasPrefix(" ● REC  alice"), "\(top)")
         #expect(top.count == 80)

@@ -1,7 +1,8 @@
-@testable import DuetClient
-@testable import DuetTUI
 import Foundation
 import Testing
+
+@testable import DuetClient
+@testable import DuetTUI
 
 @Suite("Screen renderer")
 struct ScreenRendererTests {
@@ -11,13 +12,15 @@ struct ScreenRendererTests {
     /// selection out of range, every pane and overlay, empty everything.
     static var awkwardStates: [TUIState] {
         let hostile = Fixtures.awkwardNames.enumerated().map { index, name in
-            ContactRow(number: "+1555\(2000 + index)", name: name,
-                       trust: [ContactTrust.verified(at: Fixtures.verifiedAt), .unverified, .keyChanged(at: Fixtures.changedAt)][index % 3],
-                       online: [true, false, nil][index % 3], note: name)
+            ContactRow(
+                number: "+1555\(2000 + index)", name: name,
+                trust: [ContactTrust.verified(at: Fixtures.verifiedAt), .unverified, .keyChanged(at: Fixtures.changedAt)][index % 3],
+                online: [true, false, nil][index % 3], note: name)
         }
         let many = (0..<200).map {
-            ContactRow(number: "+1555\(3000 + $0)", name: $0 % 5 == 0 ? nil : "Contact \($0) \(Fixtures.longName)",
-                       trust: $0 % 4 == 0 ? .keyChanged(at: Fixtures.changedAt) : .unverified, online: $0 % 3 == 0)
+            ContactRow(
+                number: "+1555\(3000 + $0)", name: $0 % 5 == 0 ? nil : "Contact \($0) \(Fixtures.longName)",
+                trust: $0 % 4 == 0 ? .keyChanged(at: Fixtures.changedAt) : .unverified, online: $0 % 3 == 0)
         }
         let long = Fixtures.longName
         var states = GoldenCase.all.map(\.state)
@@ -33,53 +36,85 @@ struct ScreenRendererTests {
                 }
             }
         }
-        states.append(Fixtures.with {
-            $0.profile = long
-            $0.ownName = long
-            $0.ownNumber = long
-            $0.ownFingerprintShort = long
-            $0.server = ServerStatus(address: long, state: .failed(long), embedded: true)
-            $0.message = StatusMessage(long + long, severity: .error)
-            $0.contacts = hostile
-            $0.showLog = true
-            $0.log = (0..<300).map { LogEntry(time: "\($0)", text: Fixtures.awkwardNames[$0 % Fixtures.awkwardNames.count] + long,
-                                              severity: [.info, .good, .warning, .error][$0 % 4]) }
-        })
+        states.append(
+            Fixtures.with {
+                $0.profile = long
+                $0.ownName = long
+                $0.ownNumber = long
+                $0.ownFingerprintShort = long
+                $0.server = ServerStatus(address: long, state: .failed(long), embedded: true)
+                $0.message = StatusMessage(long + long, severity: .error)
+                $0.contacts = hostile
+                $0.showLog = true
+                $0.log = (0..<300).map {
+                    LogEntry(
+                        time: "\($0)", text: Fixtures.awkwardNames[$0 % Fixtures.awkwardNames.count] + long,
+                        severity: [.info, .good, .warning, .error][$0 % 4])
+                }
+            })
         let odd = ContactRow(number: long, name: long, trust: .keyChanged(at: Fixtures.changedAt), online: nil, note: long)
-        states.append(Fixtures.with {
-            $0.pane = .call
-            $0.call = Fixtures.connectedCall
-            $0.call?.peerName = long
-            $0.call?.peerNumber = long
-            $0.call?.sas = long
-            $0.call?.cipher = long
-            $0.call?.warning = long
-            $0.call?.elapsedSeconds = 1_000_000
-            $0.call?.muted = true
-            $0.call?.keysWiped = true
-            $0.call?.hearing = HearingReport(speaker: long, level: .infinity, lossPercent: .nan, jitterMilliseconds: -1e300,
-                                             tamperedPackets: Int.max, replayedPackets: 5)
-        })
-        states.append(Fixtures.with { $0.pane = .call; $0.call = Fixtures.connectedCall; $0.call?.hearing?.level = -.infinity })
-        states.append(Fixtures.with { $0.pane = .call; $0.call = Fixtures.connectedCall; $0.call?.hearing?.level = 12 })
-        states.append(Fixtures.inGroupCall {
-            $0.groupCall?.groupName = long
-            $0.groupCall?.phase = .ended(reason: long)
-            $0.groupCall?.elapsedSeconds = 1_000_000
-            $0.groupCall?.epoch = .max
-            $0.groupCall?.rekeys = .max
-            $0.groupCall?.lastRekeyCause = long
-            $0.groupCall?.keysWiped = true
-            $0.groupCall?.participants = (0..<40).map {
-                GroupParticipantRow(number: long + "\($0)", name: $0 % 3 == 0 ? nil : Fixtures.awkwardNames[$0 % Fixtures.awkwardNames.count],
-                                    heard: $0 % 2 == 0, level: [nil, .infinity, -.infinity, .nan, 3, -200][$0 % 6])
-            }
-            $0.groupCall?.invited = (0..<30).map { GroupInvitedRow(number: long + "\($0)", name: $0 % 2 == 0 ? long : nil, hasKey: $0 % 3 == 0) }
-        })
+        states.append(
+            Fixtures.with {
+                $0.pane = .call
+                $0.call = Fixtures.connectedCall
+                $0.call?.peerName = long
+                $0.call?.peerNumber = long
+                $0.call?.sas = long
+                $0.call?.cipher = long
+                $0.call?.warning = long
+                $0.call?.elapsedSeconds = 1_000_000
+                $0.call?.muted = true
+                $0.call?.keysWiped = true
+                $0.call?.hearing = HearingReport(
+                    speaker: long, level: .infinity, lossPercent: .nan, jitterMilliseconds: -1e300,
+                    tamperedPackets: Int.max, replayedPackets: 5)
+            })
+        states.append(
+            Fixtures.with {
+                $0.pane = .call
+                $0.call = Fixtures.connectedCall
+                $0.call?.hearing?.level = -.infinity
+            })
+        states.append(
+            Fixtures.with {
+                $0.pane = .call
+                $0.call = Fixtures.connectedCall
+                $0.call?.hearing?.level = 12
+            })
+        states.append(
+            Fixtures.inGroupCall {
+                $0.groupCall?.groupName = long
+                $0.groupCall?.phase = .ended(reason: long)
+                $0.groupCall?.elapsedSeconds = 1_000_000
+                $0.groupCall?.epoch = .max
+                $0.groupCall?.rekeys = .max
+                $0.groupCall?.lastRekeyCause = long
+                $0.groupCall?.keysWiped = true
+                $0.groupCall?.participants = (0..<40).map {
+                    GroupParticipantRow(
+                        number: long + "\($0)", name: $0 % 3 == 0 ? nil : Fixtures.awkwardNames[$0 % Fixtures.awkwardNames.count],
+                        heard: $0 % 2 == 0, level: [nil, .infinity, -.infinity, .nan, 3, -200][$0 % 6])
+                }
+                $0.groupCall?.invited = (0..<30).map {
+                    GroupInvitedRow(number: long + "\($0)", name: $0 % 2 == 0 ? long : nil, hasKey: $0 % 3 == 0)
+                }
+            })
         states.append(Fixtures.with { $0.pane = .groupCall })
-        states.append(Fixtures.with { $0.pane = .safetyNumber; $0.safetyNumber = SafetyNumberView(contact: odd, groups: []) })
-        states.append(Fixtures.with { $0.pane = .safetyNumber; $0.safetyNumber = SafetyNumberView(contact: odd, groups: [long, "1", "22"]) })
-        states.append(Fixtures.with { $0.pane = .keys; $0.keys = KeysView(fingerprint: long, oneTimePrekeys: -1, signedPrekeyID: .max, signedPrekeyAge: long) })
+        states.append(
+            Fixtures.with {
+                $0.pane = .safetyNumber
+                $0.safetyNumber = SafetyNumberView(contact: odd, groups: [])
+            })
+        states.append(
+            Fixtures.with {
+                $0.pane = .safetyNumber
+                $0.safetyNumber = SafetyNumberView(contact: odd, groups: [long, "1", "22"])
+            })
+        states.append(
+            Fixtures.with {
+                $0.pane = .keys
+                $0.keys = KeysView(fingerprint: long, oneTimePrekeys: -1, signedPrekeyID: .max, signedPrekeyAge: long)
+            })
         for overlay: TUIState.Overlay in [
             .help, .incoming(IncomingCall(number: long, name: long, trust: .keyChanged(at: Fixtures.changedAt))),
             .addContact(AddContactPrompt(number: long, name: long, field: .name, error: long + long)),
@@ -87,11 +122,18 @@ struct ScreenRendererTests {
             .confirmRemove(odd), .keyChangedWarning(odd),
             .incomingGroupCall(IncomingGroupCall(callID: long, groupName: long, participants: [long, long], memberCount: -1)),
             .createGroup(CreateGroupPrompt(name: long, members: long + long, field: .members, error: long)),
-            .groupMember(GroupMemberPrompt(action: .remove, groupID: long, groupName: long, number: long,
-                                           choices: (0..<20).map { .init(number: long + "\($0)", name: $0 % 2 == 0 ? long : nil) },
-                                           error: long)),
+            .groupMember(
+                GroupMemberPrompt(
+                    action: .remove, groupID: long, groupName: long, number: long,
+                    choices: (0..<20).map { .init(number: long + "\($0)", name: $0 % 2 == 0 ? long : nil) },
+                    error: long))
         ] {
-            states.append(Fixtures.with { $0.overlay = overlay; $0.contacts = many; $0.selected = 120 })
+            states.append(
+                Fixtures.with {
+                    $0.overlay = overlay
+                    $0.contacts = many
+                    $0.selected = 120
+                })
         }
         return states
     }
@@ -122,7 +164,10 @@ struct ScreenRendererTests {
     @Test(arguments: [0, 1, 37, 100, 198, 199, 250, -1])
     func theSelectedContactIsVisibleWhenScrolled(selected: Int) {
         let contacts = (0..<200).map { ContactRow(number: "+1555\(5000 + $0)", name: "Person \($0)", trust: .unverified, online: true) }
-        let state = Fixtures.with { $0.contacts = contacts; $0.selected = selected }
+        let state = Fixtures.with {
+            $0.contacts = contacts
+            $0.selected = selected
+        }
         let expected = min(max(selected, 0), 199)
         for (width, height) in Self.sizes {
             let screen = ScreenRenderer.render(state, width: width, height: height)
@@ -150,7 +195,10 @@ struct ScreenRendererTests {
         let longName = ContactRow(number: "+15550004", name: Fixtures.longName, trust: .keyChanged(at: Fixtures.changedAt), online: false)
         for contact in [shortName, longName] {
             for selected in [0, 1] {
-                let state = Fixtures.with { $0.contacts = [contact, Fixtures.bob]; $0.selected = selected }
+                let state = Fixtures.with {
+                    $0.contacts = [contact, Fixtures.bob]
+                    $0.selected = selected
+                }
                 let screen = ScreenRenderer.render(state, width: 80, height: 24)
                 let row = screen.lines[2]
                 let listPart = String(row.text.prefix(Layout.minimumListWidth))
@@ -160,8 +208,14 @@ struct ScreenRendererTests {
     }
 
     @Test func keyChangedIsAlwaysStyledAsDanger() {
-        var states = [Fixtures.base, Fixtures.with { $0.selected = 2 }, Fixtures.with { $0.selected = 2; $0.pane = .safetyNumber
-            $0.safetyNumber = SafetyNumberView(contact: Fixtures.dave, groups: Fixtures.groups) }]
+        var states = [
+            Fixtures.base, Fixtures.with { $0.selected = 2 },
+            Fixtures.with {
+                $0.selected = 2
+                $0.pane = .safetyNumber
+                $0.safetyNumber = SafetyNumberView(contact: Fixtures.dave, groups: Fixtures.groups)
+            }
+        ]
         states += GoldenCase.all.map(\.state)
         var seen = 0
         for state in states {
@@ -182,11 +236,17 @@ struct ScreenRendererTests {
         #expect(text.contains("✓ verified"))
         #expect(text.contains("unverified"))
         #expect(text.contains("KEY CHANGED"))
-        let incoming = ScreenRenderer.render(Fixtures.with {
-            $0.overlay = .incoming(IncomingCall(number: "+15550004", name: "Dave", trust: .keyChanged(at: Fixtures.changedAt)))
-        }, width: 80, height: 24).joinedText
+        let incoming = ScreenRenderer.render(
+            Fixtures.with {
+                $0.overlay = .incoming(IncomingCall(number: "+15550004", name: "Dave", trust: .keyChanged(at: Fixtures.changedAt)))
+            }, width: 80, height: 24
+        ).joinedText
         #expect(incoming.contains("KEY CHANGED"))
-        let call = ScreenRenderer.render(Fixtures.with { $0.pane = .call; $0.call = Fixtures.connectedCall }, width: 80, height: 24)
+        let call = ScreenRenderer.render(
+            Fixtures.with {
+                $0.pane = .call
+                $0.call = Fixtures.connectedCall
+            }, width: 80, height: 24)
         #expect(call.joinedText.contains("✓ verified"))
     }
 
@@ -202,8 +262,9 @@ struct ScreenRendererTests {
 
     @Test func theMessageLineIsStyledBySeverity() {
         for (severity, style) in [(Severity.info, TextStyle.plain), (.good, .good), (.warning, .warning), (.error, .danger)] {
-            let screen = ScreenRenderer.render(Fixtures.with { $0.message = StatusMessage("Saved.", severity: severity) },
-                                               width: 80, height: 24)
+            let screen = ScreenRenderer.render(
+                Fixtures.with { $0.message = StatusMessage("Saved.", severity: severity) },
+                width: 80, height: 24)
             let line = screen.lines[22]
             #expect(line.text.hasPrefix(" Saved."))
             #expect(line.styles(of: "Saved.") == [Array(repeating: style, count: 6)])
@@ -214,14 +275,23 @@ struct ScreenRendererTests {
         func hints(_ state: TUIState, width: Int = 80) -> String {
             ScreenRenderer.render(state, width: width, height: 24).text[23]
         }
-        #expect(hints(Fixtures.base, width: 130).hasPrefix(" ↑↓ select  c call  s safety number  a add  d remove  g new group  "
-            + "n new meeting  J join link  K keys  l log  ? help  q quit"))
+        #expect(
+            hints(Fixtures.base, width: 130).hasPrefix(
+                " ↑↓ select  c call  s safety number  a add  d remove  g new group  "
+                    + "n new meeting  J join link  K keys  l log  ? help  q quit"))
         #expect(hints(Fixtures.base, width: 100).hasPrefix(" c call  s safety number  a add  d remove  n new meeting  J join link"))
         #expect(hints(Fixtures.base).contains("c call  s safety number"))
         #expect(hints(Fixtures.base).contains("q quit"))
-        #expect(hints(Fixtures.with { $0.pane = .call; $0.call = Fixtures.connectedCall }).hasPrefix(" m mute/unmute  h hang up  l log  ? help"))
-        #expect(hints(Fixtures.with { $0.overlay = .incoming(IncomingCall(number: "+1", name: nil, trust: .unverified)) })
-            .hasPrefix(" a accept  d decline"))
+        #expect(
+            hints(
+                Fixtures.with {
+                    $0.pane = .call
+                    $0.call = Fixtures.connectedCall
+                }
+            ).hasPrefix(" m mute/unmute  h hang up  l log  ? help"))
+        #expect(
+            hints(Fixtures.with { $0.overlay = .incoming(IncomingCall(number: "+1", name: nil, trust: .unverified)) })
+                .hasPrefix(" a accept  d decline"))
         #expect(hints(Fixtures.with { $0.pane = .safetyNumber }).hasPrefix(" v verify  u unverify  Esc back"))
         #expect(hints(Fixtures.with { $0.overlay = .confirmRemove(Fixtures.bob) }).hasPrefix(" y remove  n keep"))
     }
@@ -246,10 +316,17 @@ struct ScreenRendererTests {
         call.muted = true
         call.warning = "keys are logged"
         call.hearing?.tamperedPackets = 2
-        let state = Fixtures.with { $0.pane = .call; $0.call = call; $0.showLog = true; $0.log = Fixtures.log }
+        let state = Fixtures.with {
+            $0.pane = .call
+            $0.call = call
+            $0.showLog = true
+            $0.log = Fixtures.log
+        }
         let text = ScreenRenderer.render(state, width: 80, height: 24).joinedText
-        for essential in ["Call with Bob", "keys are logged", "✓ verified", "connected (p2p)  01:23", "SAS: oxygen",
-                          "-20.1 dBFS", "rejected: 2 tampered", "MUTED — sending silence", "Event log"] {
+        for essential in [
+            "Call with Bob", "keys are logged", "✓ verified", "connected (p2p)  01:23", "SAS: oxygen",
+            "-20.1 dBFS", "rejected: 2 tampered", "MUTED — sending silence", "Event log"
+        ] {
             #expect(text.contains(essential), "\(essential) missing from\n\(text)")
         }
         let lines = CallPaneView.lines(state, width: 49, height: 5)
@@ -258,7 +335,11 @@ struct ScreenRendererTests {
 
     @Test func theEventLogShowsTheNewestEntriesThatFit() throws {
         let log = (1...50).map { LogEntry(time: "t\($0)", text: "event \($0)") }
-        let screen = ScreenRenderer.render(Fixtures.with { $0.showLog = true; $0.log = log }, width: 80, height: 24)
+        let screen = ScreenRenderer.render(
+            Fixtures.with {
+                $0.showLog = true
+                $0.log = log
+            }, width: 80, height: 24)
         let text = screen.joinedText
         #expect(text.contains("├─ Event log ─"))
         #expect(text.contains("t50 event 50"))

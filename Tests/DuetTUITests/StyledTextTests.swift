@@ -1,5 +1,6 @@
-@testable import DuetTUI
 import Testing
+
+@testable import DuetTUI
 
 @Suite("Styled text")
 struct StyledTextTests {

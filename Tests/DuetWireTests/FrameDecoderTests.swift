@@ -1,5 +1,5 @@
-import Testing
 import DuetWire
+import Testing
 
 @Suite("Signaling frames")
 struct FrameDecoderTests {

@@ -13,7 +13,10 @@ struct FuzzHarnessTests {
         #expect(set == FuzzBudget(iterations: 200_000, seed: 0xBEEF, onlyIteration: 12))
         let wrong = FuzzBudget(environment: ["DUET_FUZZ_ITERATIONS": "lots", "DUET_FUZZ_SEED": "0xZZ"])
         #expect(wrong.problems.count == 2 && wrong.iterations == nil && wrong.seed == FuzzBudget.defaultSeed)
-        #expect(!FuzzTarget("harness self-test, bad environment (failures expected)", defaultIterations: 5, budget: wrong).run({ _ in [] }) { _, _ in .accepted }.isClean)
+        #expect(
+            !FuzzTarget("harness self-test, bad environment (failures expected)", defaultIterations: 5, budget: wrong).run({ _ in [] }) {
+                _, _ in .accepted
+            }.isClean)
 
         #expect(FuzzTarget("t", defaultIterations: 7, budget: defaults).iterations == 7)
         #expect(FuzzTarget("t", defaultIterations: 7, cost: 4, budget: set).iterations == 50_000)
@@ -24,7 +27,9 @@ struct FuzzHarnessTests {
         let mutator = Mutator()
         func inputs(_ budget: FuzzBudget) -> [[UInt8]] {
             var seen: [[UInt8]] = []
-            _ = FuzzTarget("harness self-test, replay", defaultIterations: 50, budget: budget).run({ mutator.mutate([[1, 2, 3, 4, 5, 6, 7, 8]], using: &$0) }) { input, _ in
+            _ = FuzzTarget("harness self-test, replay", defaultIterations: 50, budget: budget).run({
+                mutator.mutate([[1, 2, 3, 4, 5, 6, 7, 8]], using: &$0)
+            }) { input, _ in
                 seen.append(input)
                 return .accepted
             }
@@ -37,7 +42,9 @@ struct FuzzHarnessTests {
     }
 
     @Test func failuresNameSeedIterationInputAndReplay() {
-        let report = FuzzTarget("harness self-test (failures expected)", defaultIterations: 10, budget: FuzzBudget(seed: 0xABC)).run({ _ in [0xDE, 0xAD] }) { _, _ in
+        let report = FuzzTarget("harness self-test (failures expected)", defaultIterations: 10, budget: FuzzBudget(seed: 0xABC)).run({ _ in
+            [0xDE, 0xAD]
+        }) { _, _ in
             throw FuzzViolation("always")
         }
         #expect(report.failures.count == FuzzTarget.maximumFailures)

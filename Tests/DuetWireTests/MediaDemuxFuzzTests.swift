@@ -10,13 +10,14 @@ import Testing
 struct MediaDemuxFuzzTests {
     @Test func everyFirstByteHasOneKind() {
         for byte in UInt8.min...UInt8.max {
-            let expected: MediaPacketKind = switch byte {
-            case 0...3: .stun
-            case 20...63: .dtls
-            case 64...79: .turnChannel
-            case 128...191: .rtp
-            default: .unknown
-            }
+            let expected: MediaPacketKind =
+                switch byte {
+                case 0...3: .stun
+                case 20...63: .dtls
+                case 64...79: .turnChannel
+                case 128...191: .rtp
+                default: .unknown
+                }
             #expect(MediaPacketKind(firstByte: byte) == expected)
             #expect(MediaPacketKind(datagram: [byte, 0, 0]) == expected)
         }
@@ -31,7 +32,7 @@ struct MediaDemuxFuzzTests {
             let readers: [(MediaPacketKind, Bool)] = [
                 (.stun, (try? STUNMessage(parsing: input)) != nil),
                 (.turnChannel, (try? ChannelData(parsing: input)) != nil),
-                (.rtp, (try? RTPPacket(parsing: input)) != nil),
+                (.rtp, (try? RTPPacket(parsing: input)) != nil)
             ]
             let accepting = readers.filter(\.1).map(\.0)
             try ensure(accepting.allSatisfy { $0 == kind }, "routed as \(kind) but accepted by \(accepting)")

@@ -1,12 +1,12 @@
-import Testing
 import DuetWire
+import Testing
 
 @Suite("RTP header extensions (RFC 8285 one-byte, RFC 6464 audio level)")
 struct RTPHeaderExtensionTests {
     @Test func oneByteElementsArePackedAndPadded() throws {
         let ext = try RTPHeaderExtension(oneByteElements: [
             RTPExtensionElement(id: 1, data: [0x85]),
-            RTPExtensionElement(id: 14, data: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]),
+            RTPExtensionElement(id: 14, data: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16])
         ])
         #expect(ext.profile == 0xBEDE)
         #expect(ext.data.count == 20)

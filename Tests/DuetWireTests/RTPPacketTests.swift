@@ -1,17 +1,21 @@
-import Testing
 import DuetWire
+import Testing
 
 @Suite("RTP packet codec")
 struct RTPPacketTests {
     /// The RTP packet of libsrtp's known-answer test (srtp-notes.txt): V=2, PT=15,
     /// seq 0x1234, ts 0xdecafbad, SSRC 0xcafebabe, 16 bytes of 0xab.
-    static let knownPacket: [UInt8] = [0x80, 0x0f, 0x12, 0x34, 0xde, 0xca, 0xfb, 0xad, 0xca, 0xfe, 0xba, 0xbe]
+    static let knownPacket: [UInt8] =
+        [0x80, 0x0f, 0x12, 0x34, 0xde, 0xca, 0xfb, 0xad, 0xca, 0xfe, 0xba, 0xbe]
         + [UInt8](repeating: 0xab, count: 16)
 
     @Test func parsesAndRewritesAKnownPacket() throws {
         let packet = try RTPPacket(parsing: Self.knownPacket)
-        #expect(packet == RTPPacket(payloadType: 15, sequenceNumber: 0x1234, timestamp: 0xdeca_fbad, ssrc: 0xcafe_babe,
-                                    payload: [UInt8](repeating: 0xab, count: 16)))
+        #expect(
+            packet
+                == RTPPacket(
+                    payloadType: 15, sequenceNumber: 0x1234, timestamp: 0xdeca_fbad, ssrc: 0xcafe_babe,
+                    payload: [UInt8](repeating: 0xab, count: 16)))
         #expect(try packet.serialized() == Self.knownPacket)
     }
 
@@ -57,11 +61,17 @@ struct RTPPacketTests {
             ("CSRC beyond packet", with(first: 0x82, [0, 0, 0, 1]), .csrcListBeyondPacket(count: 2, length: 16)),
             ("15 CSRCs, none present", with(first: 0x8F, []), .csrcListBeyondPacket(count: 15, length: 12)),
             ("X without extension header", with(first: 0x90, [0xBE, 0xDE]), .extensionBeyondPacket(needed: 16, length: 14)),
-            ("extension words beyond packet", with(first: 0x90, [0xBE, 0xDE, 0, 2, 1, 2, 3, 4]), .extensionBeyondPacket(needed: 24, length: 20)),
-            ("extension with 65535 words", with(first: 0x90, [0xBE, 0xDE, 0xFF, 0xFF]), .extensionBeyondPacket(needed: 16 + 4 * 65535, length: 16)),
+            (
+                "extension words beyond packet", with(first: 0x90, [0xBE, 0xDE, 0, 2, 1, 2, 3, 4]),
+                .extensionBeyondPacket(needed: 24, length: 20)
+            ),
+            (
+                "extension with 65535 words", with(first: 0x90, [0xBE, 0xDE, 0xFF, 0xFF]),
+                .extensionBeyondPacket(needed: 16 + 4 * 65535, length: 16)
+            ),
             ("padding length 0", with(first: 0xA0, [9, 9, 0]), .badPaddingLength(padding: 0, available: 3)),
             ("padding longer than payload", with(first: 0xA0, [9, 9, 4]), .badPaddingLength(padding: 4, available: 3)),
-            ("padding but no payload", with(first: 0xA0, []), .badPaddingLength(padding: 0xBE, available: 0)),
+            ("padding but no payload", with(first: 0xA0, []), .badPaddingLength(padding: 0xBE, available: 0))
         ]
     }()
 

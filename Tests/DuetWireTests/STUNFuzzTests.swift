@@ -28,7 +28,8 @@ struct STUNFuzzTests {
         var made = 0
         func message(_ method: STUNMessage.Method, _ cls: STUNMessage.Class, _ build: (inout STUNMessage) -> Void) -> STUNMessage {
             made += 1  // fixed transaction IDs: the same samples every run
-            var m = STUNMessage(method: method, messageClass: cls, transactionID: (0..<12).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ made) })
+            var m = STUNMessage(
+                method: method, messageClass: cls, transactionID: (0..<12).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ made) })
             build(&m)
             return m
         }
@@ -38,36 +39,41 @@ struct STUNFuzzTests {
             message(.binding, .success) { $0.attributes = [$0.xorAddress(.xorMappedAddress, peer4)] }.encoded(fingerprint: true),
             message(.binding, .success) { $0.attributes = [$0.xorAddress(.xorMappedAddress, peer6), .text(.software, "Duet")] }.encoded(),
             message(.binding, .request) {
-                $0.attributes = [.text(.username, "abcd:efgh"), .uint32(.priority, 0x6E00_01FF), STUNAttribute(.useCandidate, []),
-                                 STUNAttribute(.iceControlling, Array(0..<8))]
+                $0.attributes = [
+                    .text(.username, "abcd:efgh"), .uint32(.priority, 0x6E00_01FF), STUNAttribute(.useCandidate, []),
+                    STUNAttribute(.iceControlling, Array(0..<8))
+                ]
             }.encoded(integrity: integrity(.sha256), fingerprint: true),
             message(.allocate, .request) { $0.attributes = [.requestedTransportUDP] }.encoded(),
             message(.allocate, .request) { $0.attributes = [.requestedTransportUDP, .uint32(.lifetime, 600)] + credentials }
                 .encoded(integrity: integrity(.sha1), fingerprint: true),
-            message(.allocate, .error) { $0.attributes = [.errorCode(401, reason: "Unauthorized")] + credentials.dropFirst() }.encoded(fingerprint: true),
+            message(.allocate, .error) { $0.attributes = [.errorCode(401, reason: "Unauthorized")] + credentials.dropFirst() }.encoded(
+                fingerprint: true),
             message(.allocate, .success) {
                 $0.attributes = [$0.xorAddress(.xorRelayedAddress, peer4), .uint32(.lifetime, 600), $0.xorAddress(.xorMappedAddress, peer6)]
             }.encoded(integrity: integrity(.sha1), fingerprint: true),
-            message(.refresh, .request) { $0.attributes = [.uint32(.lifetime, 0)] + credentials }.encoded(integrity: integrity(.sha1), fingerprint: true),
+            message(.refresh, .request) { $0.attributes = [.uint32(.lifetime, 0)] + credentials }.encoded(
+                integrity: integrity(.sha1), fingerprint: true),
             message(.createPermission, .request) {
                 $0.attributes = [$0.xorAddress(.xorPeerAddress, peer4), $0.xorAddress(.xorPeerAddress, peer6)] + credentials
             }.encoded(integrity: integrity(.sha1), fingerprint: true),
             message(.channelBind, .request) {
                 $0.attributes = [.channelNumber(0x4001), $0.xorAddress(.xorPeerAddress, peer4)] + credentials
             }.encoded(integrity: integrity(.sha1), fingerprint: true),
-            message(.send, .indication) { $0.attributes = [$0.xorAddress(.xorPeerAddress, peer4), STUNAttribute(.data, Array(0..<37))] }.encoded(),
+            message(.send, .indication) { $0.attributes = [$0.xorAddress(.xorPeerAddress, peer4), STUNAttribute(.data, Array(0..<37))] }
+                .encoded(),
             message(.data, .indication) { $0.attributes = [$0.xorAddress(.xorPeerAddress, peer6), STUNAttribute(.data, [9])] }
                 .encoded(fingerprint: true),
             message(.channelBind, .error) {
                 $0.attributes = [.errorCode(420, reason: "Unknown Attribute"), .unknownAttributes([0x0031, 0x7FFF])]
-            }.encoded(integrity: integrity(.sha1), fingerprint: true),
+            }.encoded(integrity: integrity(.sha1), fingerprint: true)
         ]
     }()
 
     static let channelData: [[UInt8]] = [
         ChannelData(channel: 0x4000, payload: []).encoded,
         ChannelData(channel: 0x4001, payload: [1, 2, 3]).encoded + [0],
-        ChannelData(channel: 0x4FFF, payload: Array(0..<100)).encoded,
+        ChannelData(channel: 0x4FFF, payload: Array(0..<100)).encoded
     ]
 
     @Test func validSamplesRoundTrip() throws {
@@ -81,8 +87,10 @@ struct STUNFuzzTests {
     /// Found by fuzzing: the parser took any first byte below 64, so these (routed to DTLS and
     /// dropped as unknown by the media port) also read as STUN. It now takes 0...3, as RFC 7983.
     @Test func firstBytesOutsideSTUNsRangeAreRefused() {
-        for hex in ["3f0100202112a44203203d5a7794b1ceeb082542000100140002bd520113a9fa03203d5a7794b1ceeb0825438022000444756574",
-                    "100300082112a44205223f5c7996b3d0ed0a27440019000411000000"] {
+        for hex in [
+            "3f0100202112a44203203d5a7794b1ceeb082542000100140002bd520113a9fa03203d5a7794b1ceeb0825438022000444756574",
+            "100300082112a44205223f5c7996b3d0ed0a27440019000411000000"
+        ] {
             #expect(throws: STUNError.notSTUN) { try STUNMessage(parsing: [UInt8](hex: hex)) }
             #expect(MediaPacketKind(datagram: [UInt8](hex: hex)) != .stun)
         }
@@ -108,14 +116,18 @@ struct STUNFuzzTests {
         for kind in [STUNAttribute.Kind.username, .realm, .nonce, .software] { _ = message.text(kind) }
         _ = (message.uint32(.lifetime), message.uint32(.priority), message.errorCode, message.channelNumber)
         for kind in [STUNAttribute.Kind.xorMappedAddress, .xorPeerAddress, .xorRelayedAddress, .mappedAddress] {
-            if let address = try? message.address(kind) { try ensure([4, 16].contains(address.ip.count), "address of \(address.ip.count) bytes") }
+            if let address = try? message.address(kind) {
+                try ensure([4, 16].contains(address.ip.count), "address of \(address.ip.count) bytes")
+            }
             _ = message.addresses(kind)
         }
         for kind in [STUNIntegrity.Kind.sha1, .sha256] { _ = try? STUNMessage.verifyIntegrity(of: bytes, integrity(kind)) }
         let encoded = message.encoded()
         // What followed a MESSAGE-INTEGRITY is dropped by the parser (RFC 8489 §14.5): shorter then.
         let integrity = message.first(.messageIntegrity) != nil || message.first(.messageIntegritySHA256) != nil
-        try ensure(integrity ? encoded.count <= bytes.count : encoded.count == bytes.count, "re-encoded to \(encoded.count) bytes, not \(bytes.count)")
+        try ensure(
+            integrity ? encoded.count <= bytes.count : encoded.count == bytes.count,
+            "re-encoded to \(encoded.count) bytes, not \(bytes.count)")
         do {
             try ensure(try STUNMessage(parsing: encoded) == message, "re-encoding parses to a different message")
         } catch let error as STUNError {
@@ -127,7 +139,9 @@ struct STUNFuzzTests {
     static func checkChannelData(_ bytes: [UInt8]) throws -> Bool {
         let data: ChannelData
         do { data = try ChannelData(parsing: bytes) } catch { return false }
-        try ensure(MediaPacketKind(datagram: bytes) == .turnChannel, "parsed as ChannelData but demultiplexed as \(MediaPacketKind(datagram: bytes))")
+        try ensure(
+            MediaPacketKind(datagram: bytes) == .turnChannel,
+            "parsed as ChannelData but demultiplexed as \(MediaPacketKind(datagram: bytes))")
         try ensure(data.encoded == Array(bytes.prefix(4 + data.payload.count)), "ChannelData does not re-encode to its bytes")
         return true
     }

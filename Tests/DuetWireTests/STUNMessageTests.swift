@@ -1,6 +1,7 @@
 import DuetFuzzing
 import Foundation
 import Testing
+
 @testable import DuetWire
 
 @Suite("STUN messages (RFC 8489, RFC 5769 vectors)")
@@ -8,17 +9,19 @@ struct STUNMessageTests {
     static let password = "VOkJxbRl1RmTxUk/WvJxBt"
 
     /// RFC 5769 §2.1 sample request.
-    static let sampleRequest: [UInt8] = [UInt8](hex: """
-        000100582112a442b7e7a701bc34d686fa87dfae802200105354554e207465737420636c69656e74
-        002400046e0001ff80290008932ff9b151263b36000600096576746a3a68367659202020
-        000800149aeaa70cbfd8cb56781ef2b5b2d3f249c1b571a280280004e57a3bcf
-        """)
+    static let sampleRequest: [UInt8] = [UInt8](
+        hex: """
+            000100582112a442b7e7a701bc34d686fa87dfae802200105354554e207465737420636c69656e74
+            002400046e0001ff80290008932ff9b151263b36000600096576746a3a68367659202020
+            000800149aeaa70cbfd8cb56781ef2b5b2d3f249c1b571a280280004e57a3bcf
+            """)
     /// RFC 5769 §2.2 sample IPv4 response.
-    static let sampleResponse: [UInt8] = [UInt8](hex: """
-        0101003c2112a442b7e7a701bc34d686fa87dfae8022000b7465737420766563746f7220
-        00200008 0001a147e112a643 000800142b91f599fd9e90c38c7489f92af9ba53f06be7d7
-        80280004c07d4c96
-        """)
+    static let sampleResponse: [UInt8] = [UInt8](
+        hex: """
+            0101003c2112a442b7e7a701bc34d686fa87dfae8022000b7465737420766563746f7220
+            00200008 0001a147e112a643 000800142b91f599fd9e90c38c7489f92af9ba53f06be7d7
+            80280004c07d4c96
+            """)
 
     /// HMAC-SHA1 from the openssl command line: DuetWire has no crypto, and libsodium has
     /// no SHA-1, so the test brings its own independent implementation.
@@ -63,9 +66,12 @@ struct STUNMessageTests {
     @Test func encodingRoundTripsWithIntegrityAndFingerprint() throws {
         var rng = SystemRandomNumberGenerator()
         let tid = STUNMessage.randomTransactionID(using: &rng)
-        var message = STUNMessage(method: .allocate, messageClass: .request, transactionID: tid,
-                                  attributes: [.requestedTransportUDP, .text(.username, "alice"), .uint32(.lifetime, 600)])
-        message.attributes.append(message.xorAddress(.xorPeerAddress, TransportAddress(ip: [0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 7, count: 12), port: 4242)))
+        var message = STUNMessage(
+            method: .allocate, messageClass: .request, transactionID: tid,
+            attributes: [.requestedTransportUDP, .text(.username, "alice"), .uint32(.lifetime, 600)])
+        message.attributes.append(
+            message.xorAddress(
+                .xorPeerAddress, TransportAddress(ip: [0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 7, count: 12), port: 4242)))
         let integrity = STUNIntegrity(kind: .sha1, hmac: Self.hmacSHA1(key: "secret"))
         let wire = message.encoded(integrity: integrity, fingerprint: true)
         let parsed = try STUNMessage(parsing: wire)
@@ -88,12 +94,14 @@ struct STUNMessageTests {
     /// message, while a FINGERPRINT after it still is.
     @Test func attributesAfterMessageIntegrityAreIgnored() throws {
         let integrity = STUNIntegrity(kind: .sha1, hmac: Self.hmacSHA1(key: "secret"))
-        let message = STUNMessage(method: .refresh, messageClass: .request, transactionID: Array(repeating: 7, count: 12),
-                                  attributes: [.text(.username, "alice")])
+        let message = STUNMessage(
+            method: .refresh, messageClass: .request, transactionID: Array(repeating: 7, count: 12),
+            attributes: [.text(.username, "alice")])
         var wire = message.encoded(integrity: integrity)
         STUNAttribute.uint32(.lifetime, 0).append(to: &wire)
         STUNAttribute(.messageIntegrity, Array(repeating: 0, count: 20)).append(to: &wire)
-        wire[2] = UInt8((wire.count - 20) >> 8); wire[3] = UInt8((wire.count - 20) & 0xff)
+        wire[2] = UInt8((wire.count - 20) >> 8)
+        wire[3] = UInt8((wire.count - 20) & 0xff)
         try STUNMessage.verifyIntegrity(of: wire, integrity)
         let parsed = try STUNMessage(parsing: wire)
         #expect(parsed.first(.lifetime) == nil, "an attribute after MESSAGE-INTEGRITY was kept")
@@ -116,8 +124,9 @@ struct STUNMessageTests {
     }
 
     @Test func errorCodeAndChannelDataRoundTrip() throws {
-        let m = STUNMessage(method: .allocate, messageClass: .error, transactionID: [UInt8](repeating: 1, count: 12),
-                            attributes: [.errorCode(401, reason: "Unauthorized")])
+        let m = STUNMessage(
+            method: .allocate, messageClass: .error, transactionID: [UInt8](repeating: 1, count: 12),
+            attributes: [.errorCode(401, reason: "Unauthorized")])
         #expect(try STUNMessage(parsing: m.encoded()).errorCode?.code == 401)
         let data = ChannelData(channel: 0x4001, payload: [1, 2, 3])
         #expect(try ChannelData(parsing: data.encoded) == data)

@@ -5,10 +5,13 @@ import Testing
 @Suite("Signaling messages")
 struct SignalingCodecTests {
     @Test func requestsRoundTripWithTypeAndID() throws {
-        let request = ClientRequest(id: 42, message: .register(.init(
-            number: "+15551234", name: "Ada", invite: nil,
-            signedPrekey: .init(id: 1, publicKey: Base64Bytes([1, 2, 3]), createdAt: 1_700_000_000, signature: Base64Bytes([4, 5])),
-            oneTimePrekeys: [.init(id: 7, publicKey: Base64Bytes([9]))])))
+        let request = ClientRequest(
+            id: 42,
+            message: .register(
+                .init(
+                    number: "+15551234", name: "Ada", invite: nil,
+                    signedPrekey: .init(id: 1, publicKey: Base64Bytes([1, 2, 3]), createdAt: 1_700_000_000, signature: Base64Bytes([4, 5])),
+                    oneTimePrekeys: [.init(id: 7, publicKey: Base64Bytes([9]))])))
         let bytes = SignalingCodec.encode(request)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
         #expect(json["type"] as? String == "register")
@@ -25,7 +28,8 @@ struct SignalingCodecTests {
     }
 
     @Test func callMessagesRoundTripWithTheirFieldNames() throws {
-        let signal = ClientRequest(id: 8, message: .callSignal(.init(to: "+15550002", callID: "c-1", kind: "invite", payload: Base64Bytes([1, 2, 3]))))
+        let signal = ClientRequest(
+            id: 8, message: .callSignal(.init(to: "+15550002", callID: "c-1", kind: "invite", payload: Base64Bytes([1, 2, 3]))))
         let bytes = SignalingCodec.encode(signal)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
         #expect(json["type"] as? String == "callSignal")
@@ -38,8 +42,12 @@ struct SignalingCodecTests {
         let frames: [ServerFrame] = [
             ServerFrame(id: 8, message: .callSignalSent),
             ServerFrame(id: nil, message: .callSignal(.init(from: "+15550001", callID: "c-1", kind: "answer", payload: Base64Bytes([7])))),
-            ServerFrame(id: 9, message: .relayCredentials(.init(username: "1700000600:c-1:+15550001", password: "pw", realm: "duet",
-                                                                 ttlSeconds: 600, relay: "127.0.0.1:7401"))),
+            ServerFrame(
+                id: 9,
+                message: .relayCredentials(
+                    .init(
+                        username: "1700000600:c-1:+15550001", password: "pw", realm: "duet",
+                        ttlSeconds: 600, relay: "127.0.0.1:7401")))
         ]
         for frame in frames { #expect(try SignalingCodec.decodeServerFrame(SignalingCodec.encode(frame)) == frame) }
         // Logs never see the relay password.
@@ -57,7 +65,7 @@ struct SignalingCodecTests {
             ClientRequest(id: 6, message: .joinGroupCall(.init(callID: "gc-1"))),
             ClientRequest(id: 7, message: .leaveGroupCall(.init(callID: "gc-1"))),
             ClientRequest(id: 8, message: .startGroupCall(.init(group: "g12345678", callID: "gc-2", dtlsFingerprint: fingerprint))),
-            ClientRequest(id: 9, message: .joinGroupCall(.init(callID: "gc-2", dtlsFingerprint: fingerprint))),
+            ClientRequest(id: 9, message: .joinGroupCall(.init(callID: "gc-2", dtlsFingerprint: fingerprint)))
         ]
         for request in requests { #expect(try SignalingCodec.decodeClientRequest(SignalingCodec.encode(request)) == request) }
         let team = Signaling.Group(id: "g12345678", name: "Team", owner: "+15550001", members: ["+15550001", "+15550002"])
@@ -66,10 +74,18 @@ struct SignalingCodecTests {
             ServerFrame(id: 4, message: .groupList(.init(groups: [team]))),
             ServerFrame(id: nil, message: .groupChanged(.init(group: team, added: ["+15550002"], removed: [], by: "+15550001"))),
             ServerFrame(id: 5, message: .groupCall(.init(callID: "gc-1", group: team, participants: ["+15550001"]))),
-            ServerFrame(id: 8, message: .groupCall(.init(callID: "gc-2", group: team, participants: ["+15550001"],
-                                                         media: "127.0.0.1:3478", mediaFingerprint: fingerprint))),
-            ServerFrame(id: nil, message: .groupCallChanged(.init(call: .init(callID: "gc-1", group: team, participants: []),
-                                                                  joined: [], left: ["+15550001"]))),
+            ServerFrame(
+                id: 8,
+                message: .groupCall(
+                    .init(
+                        callID: "gc-2", group: team, participants: ["+15550001"],
+                        media: "127.0.0.1:3478", mediaFingerprint: fingerprint))),
+            ServerFrame(
+                id: nil,
+                message: .groupCallChanged(
+                    .init(
+                        call: .init(callID: "gc-1", group: team, participants: []),
+                        joined: [], left: ["+15550001"])))
         ]
         for frame in frames { #expect(try SignalingCodec.decodeServerFrame(SignalingCodec.encode(frame)) == frame) }
         // Older peers' messages, without the media fields, still decode; absent fields are not sent.
@@ -93,7 +109,10 @@ struct SignalingCodecTests {
 
     @Test func decodingErrorsAreTyped() {
         func error(_ text: String) -> SignalingDecodingError? {
-            do { _ = try SignalingCodec.decodeClientRequest(Array(text.utf8)); return nil } catch { return error }
+            do {
+                _ = try SignalingCodec.decodeClientRequest(Array(text.utf8))
+                return nil
+            } catch { return error }
         }
         #expect(error("{oops") == .invalidJSON)
         #expect(error("[1,2]") == .invalidJSON)
@@ -113,7 +132,8 @@ struct SignalingCodecTests {
         let fingerprint = try #require(CertificateFingerprint(digest: Array(0..<32)))
         #expect(fingerprint.description.hasPrefix("00:01:02:03"))
         #expect(try CertificateFingerprint(parsing: fingerprint.description.lowercased()) == fingerprint)
-        #expect(try CertificateFingerprint(parsing: "SHA256:" + fingerprint.description.replacingOccurrences(of: ":", with: "")) == fingerprint)
+        #expect(
+            try CertificateFingerprint(parsing: "SHA256:" + fingerprint.description.replacingOccurrences(of: ":", with: "")) == fingerprint)
         #expect(throws: CertificateFingerprint.ParseError.self) { try CertificateFingerprint(parsing: "AB:CD") }
     }
 }

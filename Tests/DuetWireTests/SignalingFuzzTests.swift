@@ -27,12 +27,13 @@ struct SignalingFuzzTests {
             Array(repeating: UInt8(ascii: "["), count: limit),
             Array(String(repeating: #"{"a":"#, count: limit / 5).utf8),
             Array(#"{"type":"ping","id":"#.utf8) + Array(repeating: UInt8(ascii: "9"), count: limit - 40) + Array("}".utf8),
-            Array(#"{"type":"watch","id":1,"numbers":["#.utf8) + Array(String(repeating: #""+1","#, count: limit / 6 - 10).utf8) + Array(#""+1"]}"#.utf8),
+            Array(#"{"type":"watch","id":1,"numbers":["#.utf8) + Array(String(repeating: #""+1","#, count: limit / 6 - 10).utf8)
+                + Array(#""+1"]}"#.utf8),
             Array(#"{"type":"ping","id":1,"type":"lookup"}"#.utf8),
             Array("{\"type\":\"p\u{0}ing\"}".utf8),
             [0xEF, 0xBB, 0xBF] + Array(#"{"type":"ping"}"#.utf8),
             Array(#"{"type":"ping","id":4294967296}"#.utf8),
-            Array(#"{"type":"\ud800","id":1}"#.utf8),
+            Array(#"{"type":"\ud800","id":1}"#.utf8)
         ]
         for body in bodies {
             _ = try Self.checkRequest(body)
@@ -45,15 +46,17 @@ struct SignalingFuzzTests {
     @Test func mutatedMessagesDecodeOrFailTyped() {
         let samples = SignalingSamples.requestBodies + SignalingSamples.frameBodies
         let mutator = Mutator()
-        let report = FuzzTarget("signaling messages", defaultIterations: 3000).run({ random in
-            let sample = samples.randomElement(using: &random)!
-            return Bool.random(using: &random)
-                ? JSONMutator.mutate(sample, types: Self.types, using: &random)
-                : mutator.mutate(samples, using: &random)
-        }, property: { input, _ in
-            let asRequest = try Self.checkRequest(input), asFrame = try Self.checkFrame(input)
-            return asRequest || asFrame ? .accepted : .rejected
-        })
+        let report = FuzzTarget("signaling messages", defaultIterations: 3000).run(
+            { random in
+                let sample = samples.randomElement(using: &random)!
+                return Bool.random(using: &random)
+                    ? JSONMutator.mutate(sample, types: Self.types, using: &random)
+                    : mutator.mutate(samples, using: &random)
+            },
+            property: { input, _ in
+                let asRequest = try Self.checkRequest(input), asFrame = try Self.checkFrame(input)
+                return asRequest || asFrame ? .accepted : .rejected
+            })
         #expect(report.isClean, "\(report)")
         #expect(report.reachedBothOutcomes, "\(report)")
     }
@@ -63,14 +66,16 @@ struct SignalingFuzzTests {
     @Test func mutatedStreamsAreCutAtTheirLengthPrefixes() {
         let frames = (SignalingSamples.requestBodies + SignalingSamples.frameBodies).map { try! FrameDecoder.frame($0) }
         let mutator = Mutator()
-        let report = FuzzTarget("signaling frame stream", defaultIterations: 1500, cost: 4).run({ random in
-            // A few frames, sometimes enough of them to make the decoder compact its buffer.
-            let count = Bool.random(using: &random) ? Int.random(in: 1...4, using: &random) : Int.random(in: 20...80, using: &random)
-            let stream = (0..<count).flatMap { _ in frames.randomElement(using: &random)! }
-            return mutator.mutate([stream], using: &random)
-        }, property: { input, random in
-            try Self.checkStream(input, using: &random)
-        })
+        let report = FuzzTarget("signaling frame stream", defaultIterations: 1500, cost: 4).run(
+            { random in
+                // A few frames, sometimes enough of them to make the decoder compact its buffer.
+                let count = Bool.random(using: &random) ? Int.random(in: 1...4, using: &random) : Int.random(in: 20...80, using: &random)
+                let stream = (0..<count).flatMap { _ in frames.randomElement(using: &random)! }
+                return mutator.mutate([stream], using: &random)
+            },
+            property: { input, random in
+                try Self.checkStream(input, using: &random)
+            })
         #expect(report.isClean, "\(report)")
         #expect(report.reachedBothOutcomes, "\(report)")
     }
@@ -109,8 +114,9 @@ struct SignalingFuzzTests {
                 do {
                     guard let body = try decoder.nextFrame() else { break }
                     let framed = try FrameDecoder.frame(body)
-                    try ensure(stream.count >= consumed + framed.count && Array(stream[consumed..<consumed + framed.count]) == framed,
-                               "frame of \(body.count) bytes at offset \(consumed) is not what the stream holds there")
+                    try ensure(
+                        stream.count >= consumed + framed.count && Array(stream[consumed..<consumed + framed.count]) == framed,
+                        "frame of \(body.count) bytes at offset \(consumed) is not what the stream holds there")
                     consumed += framed.count
                     _ = try? SignalingCodec.decodeClientRequest(body)
                 } catch let error as FrameDecoder.Failure {
@@ -130,10 +136,13 @@ struct SignalingFuzzTests {
         switch failure {
         case .emptyFrame?: try ensure(declared == 0, "emptyFrame at a prefix declaring \(declared) bytes")
         case let .frameTooLarge(length, _)?:
-            try ensure(length == declared && declared > FrameDecoder.maximumFrameLength, "frameTooLarge(\(length)) at a prefix declaring \(declared)")
+            try ensure(
+                length == declared && declared > FrameDecoder.maximumFrameLength,
+                "frameTooLarge(\(length)) at a prefix declaring \(declared)")
         case nil:
-            try ensure(declared > 0 && declared <= FrameDecoder.maximumFrameLength && left < 4 + declared,
-                       "stopped before a complete \(declared)-byte frame with \(left) bytes left")
+            try ensure(
+                declared > 0 && declared <= FrameDecoder.maximumFrameLength && left < 4 + declared,
+                "stopped before a complete \(declared)-byte frame with \(left) bytes left")
             return .accepted
         }
         return .rejected

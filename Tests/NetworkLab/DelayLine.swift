@@ -83,7 +83,10 @@ extension NetworkLab {
     public static func inside<T>(_ namespace: String, _ body: () throws -> T) throws -> T {
         let original = open("/proc/thread-self/ns/net", O_RDONLY)
         let target = open("/run/netns/\(namespace)", O_RDONLY)
-        defer { close(original); close(target) }
+        defer {
+            close(original)
+            close(target)
+        }
         guard original >= 0, target >= 0, cnetworklab_enter_net_namespace(target) == 0 else {
             throw CommandFailure(command: ["setns", namespace], output: String(cString: strerror(errno)))
         }

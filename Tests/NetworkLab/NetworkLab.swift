@@ -62,7 +62,10 @@ public final class NetworkLab: Sendable {
 
     /// A new network segment (an Ethernet switch).
     public func segment() throws -> Segment {
-        let n = made.withLock { state -> Int in state.segments += 1; return state.segments }
+        let n = made.withLock { state -> Int in
+            state.segments += 1
+            return state.segments
+        }
         let bridge = "br\(n)"
         try Self.ip(["-n", switchNamespace, "link", "add", bridge, "type", "bridge"])
         try Self.ip(["-n", switchNamespace, "link", "set", bridge, "up"])
@@ -90,11 +93,15 @@ public final class NetworkLab: Sendable {
     /// dropping unsolicited new packets from outside, as every home router's firewall does —
     /// without that, conntrack keeps an entry for a hole-punching packet that arrives early
     /// and the next outbound mapping moves to another port.
-    public func natRouter(_ name: String, kind: NATKind, outside: Segment, outsideAddress: String,
-                          inside: Segment, insideAddress: String) throws -> Host {
+    public func natRouter(
+        _ name: String, kind: NATKind, outside: Segment, outsideAddress: String,
+        inside: Segment, insideAddress: String
+    ) throws -> Host {
         let router = try router(name, outside: outside, outsideAddress: outsideAddress, inside: inside, insideAddress: insideAddress)
         let masquerade = kind == .cone ? "masquerade" : "masquerade random,fully-random"
-        try nft(router, """
+        try nft(
+            router,
+            """
             table ip nat {
               chain postrouting { type nat hook postrouting priority srcnat; oifname "eth0" \(masquerade); }
             }
@@ -108,11 +115,15 @@ public final class NetworkLab: Sendable {
 
     /// A 1:1 NAT (a cloud machine's public address): everything sent to `publicAddress` on
     /// the outside goes to `insideHost`, and what it sends leaves from `publicAddress`.
-    public func oneToOneNAT(_ name: String, outside: Segment, publicAddress: String, inside: Segment, insideAddress: String,
-                            insideHost: String) throws -> Host {
+    public func oneToOneNAT(
+        _ name: String, outside: Segment, publicAddress: String, inside: Segment, insideAddress: String,
+        insideHost: String
+    ) throws -> Host {
         let router = try router(name, outside: outside, outsideAddress: publicAddress, inside: inside, insideAddress: insideAddress)
         let public_ = Self.bare(publicAddress)
-        try nft(router, """
+        try nft(
+            router,
+            """
             table ip nat {
               chain prerouting { type nat hook prerouting priority dstnat; iifname "eth0" ip daddr \(public_) dnat to \(insideHost); }
               chain postrouting { type nat hook postrouting priority srcnat; oifname "eth0" ip saddr \(insideHost) snat to \(public_); }
@@ -123,7 +134,9 @@ public final class NetworkLab: Sendable {
 
     /// Every UDP datagram crossing `router` is dropped (a network that lets only TCP out).
     public func dropUDP(through router: Host) throws {
-        try nft(router, """
+        try nft(
+            router,
+            """
             table inet udpblock {
               chain forward { type filter hook forward priority filter - 1; meta l4proto udp drop; }
             }
@@ -132,7 +145,9 @@ public final class NetworkLab: Sendable {
 
     /// Drops `percent` of the datagrams crossing `router`, at random.
     public func loseUDP(percent: Int, through router: Host) throws {
-        try nft(router, """
+        try nft(
+            router,
+            """
             table inet loss {
               chain forward { type filter hook forward priority filter - 2; meta l4proto udp numgen random mod 100 < \(percent) drop; }
             }
@@ -200,7 +215,10 @@ public final class NetworkLab: Sendable {
     /// segmentation offload), so a user-space delay line can pass every frame on as it is — a
     /// frame with its checksum left to the hardware arrives corrupt once re-sent.
     private func plug(_ namespace: String, interface: String, into segment: Segment, address: String?) throws {
-        let port = made.withLock { state -> String in state.ports += 1; return "p\(state.ports)" }
+        let port = made.withLock { state -> String in
+            state.ports += 1
+            return "p\(state.ports)"
+        }
         try Self.ip(["-n", switchNamespace, "link", "add", port, "type", "veth", "peer", "name", interface, "netns", namespace])
         try Self.ip(["-n", switchNamespace, "link", "set", port, "master", segment.bridge, "up"])
         if let address { try Self.ip(["-n", namespace, "addr", "add", address, "dev", interface]) }
@@ -222,7 +240,8 @@ public final class NetworkLab: Sendable {
         guard let list = try? ip(["netns", "list"]) else { return }
         for line in list.split(separator: "\n") {
             guard let name = line.split(separator: " ").first.map(String.init), name.hasPrefix(prefix),
-                  let pid = Int32(name.dropFirst(prefix.count).split(separator: "-").first ?? "") else { continue }
+                let pid = Int32(name.dropFirst(prefix.count).split(separator: "-").first ?? "")
+            else { continue }
             if kill(pid, 0) != 0, errno == ESRCH { delete(name) }
         }
     }

@@ -39,7 +39,9 @@ struct CallCommandTests {
         let answering = try DuetChild(["answer", "--auto", "--profile", "bob"], home: home)
         #expect(await answering.waitForLine(containing: "waiting for a call"))
         let wav = home.appendingPathComponent("alice-heard.wav")
-        let calling = try DuetChild(["call", bob, "--profile", "alice", "--duration", Sanitizer.callDuration(seconds: 3), "--wav", wav.path] + (relay ? ["--relay"] : []), home: home)
+        let calling = try DuetChild(
+            ["call", bob, "--profile", "alice", "--duration", Sanitizer.callDuration(seconds: 3), "--wav", wav.path]
+                + (relay ? ["--relay"] : []), home: home)
 
         #expect(await calling.waitForExit() == 0, "alice: \(calling.text)")
         #expect(await answering.waitForExit() == 0, "bob: \(answering.text)")
@@ -92,7 +94,8 @@ struct CallCommandTests {
         #expect(toTone.stdout.contains("hearing Tone (\(toneNumber))"), "\(toTone.stdout)")
         // Bots keep answering: both saw their call end and stayed up.
         #expect(await echo.waitForLine(containing: "keys wiped"))
-        echo.kill(); tone.kill()
+        echo.kill()
+        tone.kill()
     }
 
     /// A server on IPv6 only (`[::1]`): registration, signaling, the STUN Binding and the relay
@@ -107,7 +110,8 @@ struct CallCommandTests {
         try run(["register", bob, "--profile", "bob", "--server", server.signaling])
         let answering = try DuetChild(["answer", "--auto", "--profile", "bob"], home: home)
         #expect(await answering.waitForLine(containing: "waiting for a call"), "bob: \(answering.text)")
-        let calling = try DuetChild(["call", bob, "--profile", "alice", "--relay", "--duration", Sanitizer.callDuration(seconds: 4)], home: home)
+        let calling = try DuetChild(
+            ["call", bob, "--profile", "alice", "--relay", "--duration", Sanitizer.callDuration(seconds: 4)], home: home)
         #expect(await calling.waitForExit() == 0, "alice: \(calling.text)")
         #expect(await answering.waitForExit() == 0, "bob: \(answering.text)")
         #expect(calling.lines.contains { $0.hasPrefix("path relay (udp) [::1]:") }, "alice: \(calling.text)")
@@ -126,8 +130,10 @@ struct CallCommandTests {
         let malformed = try duet.run(base + ["--turn-certificate", "AB:CD"])
         #expect(malformed.status != 0)
         #expect(malformed.stderr.contains("is not a SHA-256 certificate fingerprint"), "\(malformed.stderr)")
-        let notTLS = try duet.run(["call", bob, "--profile", "alice", "--turn", "turn:198.51.100.7:3478", "--turn-user", "u", "--turn-pass", "p",
-                                   "--turn-certificate", String(repeating: "AB:", count: 31) + "AB"])
+        let notTLS = try duet.run([
+            "call", bob, "--profile", "alice", "--turn", "turn:198.51.100.7:3478", "--turn-user", "u", "--turn-pass", "p",
+            "--turn-certificate", String(repeating: "AB:", count: 31) + "AB"
+        ])
         #expect(notTLS.status != 0)
         #expect(notTLS.stderr.contains("is for turns:"), "\(notTLS.stderr)")
     }

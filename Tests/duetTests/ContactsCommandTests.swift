@@ -40,7 +40,8 @@ struct ContactsCommandTests {
         #expect(try run(["--profile", "bob", "contacts", "list"]).stdout.contains("verified ✓"))
 
         // Alice moves her number to a new device with an operator's invite code.
-        let code = try run(["server", "invite", "+15550001", "--data", server.dataDirectory.path]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let code = try run(["server", "invite", "+15550001", "--data", server.dataDirectory.path]).stdout.trimmingCharacters(
+            in: .whitespacesAndNewlines)
         let newDevice = try run(["--profile", "alice-new", "register", "+15550001", "--server", address, "--invite", code])
         #expect(newDevice.stdout.contains("registered +15550001"))
         let list = try run(["--profile", "bob", "contacts", "list"]).stdout

@@ -32,8 +32,10 @@ struct DemoCommandTests {
         let steps = try #require(json["steps"] as? [[String: Any]])
         #expect(steps.allSatisfy { ["passed", "narration"].contains($0["status"] as? String) })
         let commands = steps.compactMap { $0["command"] as? String }
-        for check in ["expect ciphertext relay", "expect ciphertext sfu", "expect sas alice bob", "expect rekey alice carol dave",
-                      "expect recording alice gus", "verify alice bob"] {
+        for check in [
+            "expect ciphertext relay", "expect ciphertext sfu", "expect sas alice bob", "expect rekey alice carol dave",
+            "expect recording alice gus", "verify alice bob"
+        ] {
             #expect(commands.contains(check), "the tour lacks '\(check)'")
         }
         // The world was removed: nothing is left in the temporary directory.
@@ -50,7 +52,8 @@ struct DemoCommandTests {
     }
 
     @Test func aFailedExpectationExitsNonZeroAndSaysWhich() throws {
-        let path = try write("""
+        let path = try write(
+            """
             devices alice bob
             register alice bob
             expect path alice p2p   # no call: fails at once
@@ -64,7 +67,8 @@ struct DemoCommandTests {
     }
 
     @Test func theTUIPlaysAStoryOnADevicesScreen() async throws {
-        let path = try write("""
+        let path = try write(
+            """
             say "a short story"
             devices alice bob
             register alice bob
@@ -75,7 +79,8 @@ struct DemoCommandTests {
             hangup bob
             expect wiped alice bob
             """, named: "short.duet")
-        let tui = try TmuxSession(["demo", "--tui", "--speed", "10", "--view", "alice", "--script", path], home: home, width: 120, height: 34)
+        let tui = try TmuxSession(
+            ["demo", "--tui", "--speed", "10", "--view", "alice", "--script", path], home: home, width: 120, height: 34)
         defer { tui.kill() }
         #expect(await tui.waitFor("the story is over", timeout: .seconds(60)), "\(tui.screen())")
         let screen = tui.screen()

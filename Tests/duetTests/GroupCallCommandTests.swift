@@ -91,7 +91,8 @@ extension GroupCallCommandTests {
             #expect(await child.waitForLine(containing: "(a member left: they cannot read what follows)"), "\(name): \(child.text)")
         }
         #expect(await eventually(timeout: .seconds(20)) { Self.hearsEveryone(calling, [ben]) && Self.hearsEveryone(benAnswers, [ann]) })
-        calling.kill(); benAnswers.kill()
+        calling.kill()
+        benAnswers.kill()
     }
 }
 

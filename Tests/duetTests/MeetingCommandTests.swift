@@ -32,8 +32,9 @@ struct MeetingCommandTests {
             host.lines.contains { $0.hasPrefix("hearing: ") && $0.contains("+15556302 heard") && $0.contains("Visitor heard") }
         }
         #expect(heardBoth, "ann: \(host.text)")
-        #expect(await eventually(timeout: .seconds(40)) { guest.lines.contains { $0.contains("Ann heard") && $0.contains("+15556302 heard") } },
-                "guest: \(guest.text)")
+        #expect(
+            await eventually(timeout: .seconds(40)) { guest.lines.contains { $0.contains("Ann heard") && $0.contains("+15556302 heard") } },
+            "guest: \(guest.text)")
         #expect(await host.waitForExit() == 0, "ann: \(host.text)")
         #expect(await ben.waitForExit() == 0, "ben: \(ben.text)")
         #expect(await guest.waitForExit() == 0, "guest: \(guest.text)")
@@ -46,8 +47,11 @@ struct MeetingCommandTests {
         let data = server.dataDirectory.path
         let list = try duet.run(["server", "recordings", "list", "--data", data])
         #expect(list.status == 0, "\(list.stderr)")
-        let id = try #require(list.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }.first { $0.hasPrefix("rec-") },
-                              "no recording listed: \(list.stdout)")
+        let id = try #require(
+            list.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }.first {
+                $0.hasPrefix("rec-")
+            },
+            "no recording listed: \(list.stdout)")
         let export = home.appendingPathComponent("meeting.opus")
         let exported = try duet.run(["server", "recordings", "export", id, "-o", export.path, "--data", data])
         #expect(exported.status == 0, "\(exported.stderr)")

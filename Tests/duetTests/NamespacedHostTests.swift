@@ -8,7 +8,9 @@ import Testing
 /// the public segment is 203.0.113.0/24, homes are 192.0.2.0/25, 198.51.100.0/25 and
 /// 198.51.100.128/25, a cloud server's inside is 192.0.2.128/25. Every namespace is removed at
 /// the end of each test, failed or not (`NetworkLab.tearDown`, and its deinit).
-@Suite("Calls across namespaced hosts", .serialized, .enabled(if: NetworkLab.unavailableReason == nil, "\(NetworkLab.unavailableReason ?? "")"))
+@Suite(
+    "Calls across namespaced hosts", .serialized, .enabled(if: NetworkLab.unavailableReason == nil, "\(NetworkLab.unavailableReason ?? "")")
+)
 struct NamespacedHostTests {
     let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-netns-\(UUID().uuidString)")
 
@@ -24,13 +26,16 @@ struct NamespacedHostTests {
         /// A device behind its own NAT router (`nat` nil: straight on the public segment);
         /// `blockUDP`: the router lets no UDP through, as some corporate and hotel networks do.
         func device(_ name: String, nat: NetworkLab.NATKind?, home index: Int, blockUDP: Bool = false) throws -> NetworkLab.Host {
-            let homes = [("192.0.2.1/25", "192.0.2.10/25"), ("198.51.100.1/25", "198.51.100.10/25"),
-                         ("198.51.100.129/25", "198.51.100.130/25")]
+            let homes = [
+                ("192.0.2.1/25", "192.0.2.10/25"), ("198.51.100.1/25", "198.51.100.10/25"),
+                ("198.51.100.129/25", "198.51.100.130/25")
+            ]
             guard let nat else { return try lab.host(name, on: internet, address: "203.0.113.\(40 + index)/24") }
             let lan = try lab.segment()
             let (gateway, address) = homes[index]
-            let router = try lab.natRouter("\(name)-router", kind: nat, outside: internet, outsideAddress: "203.0.113.\(21 + index)/24",
-                                           inside: lan, insideAddress: gateway)
+            let router = try lab.natRouter(
+                "\(name)-router", kind: nat, outside: internet, outsideAddress: "203.0.113.\(21 + index)/24",
+                inside: lan, insideAddress: gateway)
             if blockUDP { try lab.dropUDP(through: router) }
             return try lab.host(name, on: lan, address: address, gateway: String(gateway.split(separator: "/")[0]))
         }
@@ -39,8 +44,9 @@ struct NamespacedHostTests {
         /// (203.0.113.23); its first interface goes down, a second comes up.
         func moveToHotspot(_ host: NetworkLab.Host) throws {
             let hotspot = try lab.segment()
-            _ = try lab.natRouter("hotspot", kind: .cone, outside: internet, outsideAddress: "203.0.113.23/24", inside: hotspot,
-                                  insideAddress: "198.51.100.129/25")
+            _ = try lab.natRouter(
+                "hotspot", kind: .cone, outside: internet, outsideAddress: "203.0.113.23/24", inside: hotspot,
+                insideAddress: "198.51.100.129/25")
             try lab.addInterface("eth1", to: host, on: hotspot, address: "198.51.100.140/25")
             try lab.run(["ip", "link", "set", "eth0", "down"], in: host)
             try lab.run(["ip", "route", "replace", "default", "via", "198.51.100.129"], in: host)
@@ -58,8 +64,9 @@ struct NamespacedHostTests {
         let signaling: String
         if serverBehindNAT {
             let inside = try lab.segment()
-            _ = try lab.oneToOneNAT("cloud-nat", outside: internet, publicAddress: "203.0.113.30/24", inside: inside,
-                                   insideAddress: "192.0.2.129/25", insideHost: "192.0.2.130")
+            _ = try lab.oneToOneNAT(
+                "cloud-nat", outside: internet, publicAddress: "203.0.113.30/24", inside: inside,
+                insideAddress: "192.0.2.129/25", insideHost: "192.0.2.130")
             host = try lab.host("server", on: inside, address: "192.0.2.130/25", gateway: "192.0.2.129")
             arguments = ["--public-address", "203.0.113.30"]
             signaling = "203.0.113.30:7400"
@@ -67,8 +74,9 @@ struct NamespacedHostTests {
             host = try lab.host("server", on: internet, address: "203.0.113.10/24")
             signaling = "203.0.113.10:7400"
         }
-        let server = try ServerProcess(dataDirectory: home.appendingPathComponent("server"), listen: "0.0.0.0:7400", media: "0.0.0.0:7401",
-                                       extraArguments: arguments, namespace: host.namespace)
+        let server = try ServerProcess(
+            dataDirectory: home.appendingPathComponent("server"), listen: "0.0.0.0:7400", media: "0.0.0.0:7401",
+            extraArguments: arguments, namespace: host.namespace)
         return World(lab: lab, internet: internet, signaling: signaling, serverHost: host, server: server)
     }
 
@@ -92,13 +100,16 @@ struct NamespacedHostTests {
     }
 
     /// Alice calls Bob from `alice` to `bob` for a few seconds; both must end cleanly.
-    func call(from alice: NetworkLab.Host, to bob: NetworkLab.Host, world: World, relay: Bool = false) async throws -> (caller: DuetChild, callee: DuetChild) {
+    func call(from alice: NetworkLab.Host, to bob: NetworkLab.Host, world: World, relay: Bool = false) async throws -> (
+        caller: DuetChild, callee: DuetChild
+    ) {
         try register("alice", "+15557001", on: alice, world: world)
         try register("bob", "+15557002", on: bob, world: world)
         let answering = try DuetChild(["answer", "--auto", "--profile", "bob"], home: home, namespace: bob.namespace)
         #expect(await answering.waitForLine(containing: "waiting for a call"), "bob: \(answering.text)")
-        let calling = try DuetChild(["call", "+15557002", "--profile", "alice", "--duration", Sanitizer.callDuration(seconds: 4)] + (relay ? ["--relay"] : []),
-                                    home: home, namespace: alice.namespace)
+        let calling = try DuetChild(
+            ["call", "+15557002", "--profile", "alice", "--duration", Sanitizer.callDuration(seconds: 4)] + (relay ? ["--relay"] : []),
+            home: home, namespace: alice.namespace)
         #expect(await calling.waitForExit() == 0, "alice: \(calling.text)")
         #expect(await answering.waitForExit() == 0, "bob: \(answering.text)")
         return (calling, answering)
@@ -107,7 +118,10 @@ struct NamespacedHostTests {
     @Test func twoDevicesBehindTwoConeNATsTalkPeerToPeer() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
         let world = try world()
-        defer { world.server.stop(); world.lab.tearDown() }
+        defer {
+            world.server.stop()
+            world.lab.tearDown()
+        }
         let alice = try world.device("alice", nat: .cone, home: 0)
         let bob = try world.device("bob", nat: .cone, home: 1)
         let (calling, answering) = try await call(from: alice, to: bob, world: world)
@@ -127,10 +141,14 @@ struct NamespacedHostTests {
     @Test func aMappingLearnedAfterTheAnswerIsTrickled() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
         let world = try world()
-        defer { world.server.stop(); world.lab.tearDown() }
+        defer {
+            world.server.stop()
+            world.lab.tearDown()
+        }
         let (alice, answering) = try await aliceAndWaitingBob(world, answering: ["--no-spare-socket"])
-        let calling = try DuetChild(["call", "+15557002", "--profile", "alice", "--duration", Sanitizer.callDuration(seconds: 3)], home: home,
-                                    namespace: alice.namespace)
+        let calling = try DuetChild(
+            ["call", "+15557002", "--profile", "alice", "--duration", Sanitizer.callDuration(seconds: 3)], home: home,
+            namespace: alice.namespace)
         #expect(await calling.waitForExit() == 0, "alice: \(calling.timeline)")
         #expect(await answering.waitForExit() == 0, "bob: \(answering.timeline)")
         #expect(answering.lines.contains { $0.hasPrefix("candidate trickled srflx 203.0.113.22:") }, "bob: \(answering.timeline)")
@@ -142,7 +160,10 @@ struct NamespacedHostTests {
     @Test func aSymmetricNATOnOneSideGoesThroughTheRelay() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
         let world = try world()
-        defer { world.server.stop(); world.lab.tearDown() }
+        defer {
+            world.server.stop()
+            world.lab.tearDown()
+        }
         let alice = try world.device("alice", nat: .symmetric, home: 0)
         let bob = try world.device("bob", nat: .cone, home: 1)
         let (calling, answering) = try await call(from: alice, to: bob, world: world)
@@ -161,7 +182,10 @@ struct NamespacedHostTests {
     @Test func aDeviceWhoseNetworkDropsUDPIsRelayedOverTCP() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
         let world = try world()
-        defer { world.server.stop(); world.lab.tearDown() }
+        defer {
+            world.server.stop()
+            world.lab.tearDown()
+        }
         let alice = try world.device("alice", nat: .cone, home: 0, blockUDP: true)
         let bob = try world.device("bob", nat: .cone, home: 1)
         let (calling, answering) = try await call(from: alice, to: bob, world: world)
@@ -178,9 +202,13 @@ struct NamespacedHostTests {
     @Test func aCallSurvivesADeviceMovingToAnotherNetwork() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
         let world = try world()
-        defer { world.server.stop(); world.lab.tearDown() }
+        defer {
+            world.server.stop()
+            world.lab.tearDown()
+        }
         let (alice, answering) = try await aliceAndWaitingBob(world)
-        let calling = try DuetChild(["call", "+15557002", "--profile", "alice", "--duration", "16s"], home: home, namespace: alice.namespace)
+        let calling = try DuetChild(
+            ["call", "+15557002", "--profile", "alice", "--duration", "16s"], home: home, namespace: alice.namespace)
         #expect(await calling.waitForLine(containing: "hearing +15557002"), "alice: \(calling.text)")
         #expect(await answering.waitForLine(containing: "hearing +15557001"), "bob: \(answering.text)")
 
@@ -190,11 +218,13 @@ struct NamespacedHostTests {
         #expect(await answering.waitForLine(containing: "path p2p 203.0.113.23:"), "bob: \(answering.timeline)\nalice: \(calling.timeline)")
         #expect(await calling.waitForLine(containing: "media back after"), "alice: \(calling.text)")
         let moved = calling.lines.firstIndex { $0.contains("reconnecting media") } ?? calling.lines.count
-        #expect(await eventually(timeout: .seconds(10)) { calling.lines.dropFirst(moved).contains { $0.hasPrefix("hearing +15557002") } },
-                "alice does not hear bob after moving: \(calling.text)")
+        #expect(
+            await eventually(timeout: .seconds(10)) { calling.lines.dropFirst(moved).contains { $0.hasPrefix("hearing +15557002") } },
+            "alice does not hear bob after moving: \(calling.text)")
         let bobMoved = answering.lines.firstIndex { $0.contains("path p2p 203.0.113.23:") } ?? answering.lines.count
-        #expect(await eventually(timeout: .seconds(10)) { answering.lines.dropFirst(bobMoved).contains { $0.hasPrefix("hearing +15557001") } },
-                "bob does not hear alice after she moved: \(answering.text)")
+        #expect(
+            await eventually(timeout: .seconds(10)) { answering.lines.dropFirst(bobMoved).contains { $0.hasPrefix("hearing +15557001") } },
+            "bob does not hear alice after she moved: \(answering.text)")
         #expect(await calling.waitForExit() == 0, "alice: \(calling.text)")
         #expect(await answering.waitForExit() == 0, "bob: \(answering.text)")
         // The gap each side heard, for the log (a figure, not a target: `make bench` has none yet).
@@ -207,20 +237,26 @@ struct NamespacedHostTests {
     @Test func aCallSurvivesANATRebinding() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
         let world = try world()
-        defer { world.server.stop(); world.lab.tearDown() }
+        defer {
+            world.server.stop()
+            world.lab.tearDown()
+        }
         let (alice, answering) = try await aliceAndWaitingBob(world)
-        let calling = try DuetChild(["call", "+15557002", "--profile", "alice", "--duration", "16s"], home: home, namespace: alice.namespace)
+        let calling = try DuetChild(
+            ["call", "+15557002", "--profile", "alice", "--duration", "16s"], home: home, namespace: alice.namespace)
         #expect(await calling.waitForLine(containing: "hearing +15557002"), "alice: \(calling.text)")
 
         try world.lab.renumberRouter("alice-router", outside: "203.0.113.24/24")
 
         #expect(await answering.waitForLine(containing: "path p2p 203.0.113.24:"), "bob: \(answering.timeline)\nalice: \(calling.timeline)")
         let heard = calling.lines.count
-        #expect(await eventually(timeout: .seconds(10)) { calling.lines.dropFirst(heard).contains { $0.hasPrefix("hearing +15557002") } },
-                "alice does not hear bob after her NAT rebound: \(calling.text)")
+        #expect(
+            await eventually(timeout: .seconds(10)) { calling.lines.dropFirst(heard).contains { $0.hasPrefix("hearing +15557002") } },
+            "alice does not hear bob after her NAT rebound: \(calling.text)")
         let bobMoved = answering.lines.firstIndex { $0.contains("path p2p 203.0.113.24:") } ?? answering.lines.count
-        #expect(await eventually(timeout: .seconds(10)) { answering.lines.dropFirst(bobMoved).contains { $0.hasPrefix("hearing +15557001") } },
-                "bob does not hear alice after her NAT rebound: \(answering.text)")
+        #expect(
+            await eventually(timeout: .seconds(10)) { answering.lines.dropFirst(bobMoved).contains { $0.hasPrefix("hearing +15557001") } },
+            "bob does not hear alice after her NAT rebound: \(answering.text)")
         #expect(await calling.waitForExit() == 0, "alice: \(calling.text)")
         #expect(await answering.waitForExit() == 0, "bob: \(answering.text)")
         for line in (calling.lines + answering.lines) where line.contains("media back after") { print("NAT rebinding: \(line)") }
@@ -232,9 +268,13 @@ struct NamespacedHostTests {
     @Test func aRelayedCallSurvivesADeviceMovingToAnotherNetwork() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
         let world = try world()
-        defer { world.server.stop(); world.lab.tearDown() }
+        defer {
+            world.server.stop()
+            world.lab.tearDown()
+        }
         let (alice, answering) = try await aliceAndWaitingBob(world)
-        let calling = try DuetChild(["call", "+15557002", "--profile", "alice", "--relay", "--duration", "16s"], home: home, namespace: alice.namespace)
+        let calling = try DuetChild(
+            ["call", "+15557002", "--profile", "alice", "--relay", "--duration", "16s"], home: home, namespace: alice.namespace)
         #expect(await calling.waitForLine(containing: "hearing +15557002"), "alice: \(calling.text)")
         #expect(await answering.waitForLine(containing: "hearing +15557001"), "bob: \(answering.text)")
         let relayedBefore = calling.lines.first { $0.hasPrefix("path relay (udp) ") }
@@ -244,11 +284,15 @@ struct NamespacedHostTests {
         #expect(await calling.waitForLine(containing: "network changed — reconnecting media"), "alice: \(calling.timeline)")
         #expect(await calling.waitForLine(containing: "media back after"), "alice: \(calling.timeline)\nbob: \(answering.timeline)")
         let moved = calling.lines.firstIndex { $0.contains("reconnecting media") } ?? calling.lines.count
-        #expect(await eventually(timeout: .seconds(10)) { calling.lines.dropFirst(moved).contains { $0.hasPrefix("hearing +15557002") } },
-                "alice does not hear bob after moving: \(calling.text)")
+        #expect(
+            await eventually(timeout: .seconds(10)) { calling.lines.dropFirst(moved).contains { $0.hasPrefix("hearing +15557002") } },
+            "alice does not hear bob after moving: \(calling.text)")
         let heardBefore = answering.lines.count
-        #expect(await eventually(timeout: .seconds(10)) { answering.lines.dropFirst(heardBefore).contains { $0.hasPrefix("hearing +15557001") } },
-                "bob does not hear alice after she moved: \(answering.text)")
+        #expect(
+            await eventually(timeout: .seconds(10)) {
+                answering.lines.dropFirst(heardBefore).contains { $0.hasPrefix("hearing +15557001") }
+            },
+            "bob does not hear alice after she moved: \(answering.text)")
         #expect(relayedBefore != nil, "alice: \(calling.text)")
         #expect(await calling.waitForExit() == 0, "alice: \(calling.text)")
         #expect(await answering.waitForExit() == 0, "bob: \(answering.text)")
@@ -265,33 +309,44 @@ struct NamespacedHostTests {
         }
         defer { try? FileManager.default.removeItem(at: home) }
         let world = try world()
-        defer { world.server.stop(); world.lab.tearDown() }
+        defer {
+            world.server.stop()
+            world.lab.tearDown()
+        }
         let relayHost = try world.lab.host("coturn", on: world.internet, address: "203.0.113.50/24")
         let directory = home.appendingPathComponent("coturn")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let coturn = Process()
-        let command = NetworkLab.command(["/usr/bin/turnserver", "-n", "--listening-ip", "203.0.113.50", "--listening-port", "3478",
-                                          "--relay-ip", "203.0.113.50", "--lt-cred-mech", "--user", "u:p", "--realm", "duet.test",
-                                          "--no-tls", "--no-dtls", "--no-cli", "--fingerprint",
-                                          "--db", directory.appendingPathComponent("turndb.sqlite").path,
-                                          "--pidfile", directory.appendingPathComponent("turnserver.pid").path,
-                                          "--log-file", directory.appendingPathComponent("turn.log").path], in: relayHost.namespace)
+        let command = NetworkLab.command(
+            [
+                "/usr/bin/turnserver", "-n", "--listening-ip", "203.0.113.50", "--listening-port", "3478",
+                "--relay-ip", "203.0.113.50", "--lt-cred-mech", "--user", "u:p", "--realm", "duet.test",
+                "--no-tls", "--no-dtls", "--no-cli", "--fingerprint",
+                "--db", directory.appendingPathComponent("turndb.sqlite").path,
+                "--pidfile", directory.appendingPathComponent("turnserver.pid").path,
+                "--log-file", directory.appendingPathComponent("turn.log").path
+            ], in: relayHost.namespace)
         coturn.executableURL = command.executable
         coturn.arguments = command.arguments
         coturn.standardOutput = FileHandle.nullDevice
         coturn.standardError = FileHandle.nullDevice
         try coturn.run()
         defer { if coturn.isRunning { kill(coturn.processIdentifier, SIGKILL) } }
-        #expect(await eventually(timeout: .seconds(10)) { FileManager.default.fileExists(atPath: directory.appendingPathComponent("turnserver.pid").path) })
+        #expect(
+            await eventually(timeout: .seconds(10)) {
+                FileManager.default.fileExists(atPath: directory.appendingPathComponent("turnserver.pid").path)
+            })
         let alice = try world.device("alice", nat: .cone, home: 0, blockUDP: true)
         let bob = try world.device("bob", nat: .cone, home: 1)
         try register("alice", "+15557001", on: alice, world: world)
         try register("bob", "+15557002", on: bob, world: world)
         let turn = ["--turn-user", "u", "--turn-pass", "p", "--turn"]
-        let answering = try DuetChild(["answer", "--auto", "--profile", "bob"] + turn + ["turn:203.0.113.50:3478"], home: home, namespace: bob.namespace)
+        let answering = try DuetChild(
+            ["answer", "--auto", "--profile", "bob"] + turn + ["turn:203.0.113.50:3478"], home: home, namespace: bob.namespace)
         #expect(await answering.waitForLine(containing: "waiting for a call"), "bob: \(answering.text)")
-        let calling = try DuetChild(["call", "+15557002", "--profile", "alice", "--duration", Sanitizer.callDuration(seconds: 4)]
-                                    + turn + ["turn:203.0.113.50:3478?transport=tcp"], home: home, namespace: alice.namespace)
+        let calling = try DuetChild(
+            ["call", "+15557002", "--profile", "alice", "--duration", Sanitizer.callDuration(seconds: 4)]
+                + turn + ["turn:203.0.113.50:3478?transport=tcp"], home: home, namespace: alice.namespace)
         #expect(await calling.waitForExit() == 0, "alice: \(calling.text)")
         #expect(await answering.waitForExit() == 0, "bob: \(answering.text)")
         #expect(calling.lines.contains("state connected (relay (tcp))"), "alice: \(calling.text)")
@@ -306,7 +361,10 @@ struct NamespacedHostTests {
     @Test func aServerBehindAOneToOneNATRelaysAtItsPublicAddress() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
         let world = try world(serverBehindNAT: true)
-        defer { world.server.stop(); world.lab.tearDown() }
+        defer {
+            world.server.stop()
+            world.lab.tearDown()
+        }
         #expect(world.server.banner.contains("advertised   203.0.113.30:7401"), "\(world.server.banner)")
         let alice = try world.device("alice", nat: .cone, home: 0)
         let bob = try world.device("bob", nat: .cone, home: 1)
@@ -324,10 +382,15 @@ struct NamespacedHostTests {
     @Test func aGroupCallWithMembersBehindDifferentNATs() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
         let world = try world(serverBehindNAT: true)
-        defer { world.server.stop(); world.lab.tearDown() }
-        let members = [("ann", "+15557101", try world.device("ann", nat: .cone, home: 0)),
-                       ("ben", "+15557102", try world.device("ben", nat: .symmetric, home: 1)),
-                       ("cat", "+15557103", try world.device("cat", nat: .cone, home: 2, blockUDP: true))]
+        defer {
+            world.server.stop()
+            world.lab.tearDown()
+        }
+        let members = [
+            ("ann", "+15557101", try world.device("ann", nat: .cone, home: 0)),
+            ("ben", "+15557102", try world.device("ben", nat: .symmetric, home: 1)),
+            ("cat", "+15557103", try world.device("cat", nat: .cone, home: 2, blockUDP: true))
+        ]
         for (profile, number, host) in members { try register(profile, number, on: host, world: world) }
         let created = try DuetCommandLine(home: home, namespace: members[0].2.namespace)
             .run(["group", "create", "Team", "+15557102", "+15557103", "--profile", "ann"])
@@ -335,15 +398,18 @@ struct NamespacedHostTests {
 
         var answering: [DuetChild] = []
         for (profile, _, host) in members.dropFirst() {
-            let child = try DuetChild(["answer", "--auto", "--duration", "14s", "--profile", profile], home: home, namespace: host.namespace)
+            let child = try DuetChild(
+                ["answer", "--auto", "--duration", "14s", "--profile", profile], home: home, namespace: host.namespace)
             #expect(await child.waitForLine(containing: "waiting for a call"), "\(profile): \(child.text)")
             answering.append(child)
         }
-        let calling = try DuetChild(["call", "Team", "--duration", "12s", "--profile", "ann"], home: home, namespace: members[0].2.namespace)
+        let calling = try DuetChild(
+            ["call", "Team", "--duration", "12s", "--profile", "ann"], home: home, namespace: members[0].2.namespace)
         let everyone = members.map(\.1)
         for (child, number) in zip([calling] + answering, everyone) {
             let others = everyone.filter { $0 != number }
-            #expect(await eventually(timeout: .seconds(40)) { GroupCallCommandTests.hearsEveryone(child, others) }, "\(number): \(child.text)")
+            #expect(
+                await eventually(timeout: .seconds(40)) { GroupCallCommandTests.hearsEveryone(child, others) }, "\(number): \(child.text)")
         }
         #expect(await calling.waitForExit() == 0, "ann: \(calling.text)")
         for child in answering { _ = await child.waitForExit() }
@@ -358,17 +424,23 @@ struct NamespacedHostTests {
     @Test func aGroupCallMemberMovingToAnotherNetworkIsHeardAgain() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
         let world = try world()
-        defer { world.server.stop(); world.lab.tearDown() }
+        defer {
+            world.server.stop()
+            world.lab.tearDown()
+        }
         let ann = try world.device("ann", nat: .cone, home: 0)
         let ben = try world.device("ben", nat: .cone, home: 1)
         try register("ann", "+15557301", on: ann, world: world)
         try register("ben", "+15557302", on: ben, world: world)
-        let created = try DuetCommandLine(home: home, namespace: ann.namespace).run(["group", "create", "Pair", "+15557302", "--profile", "ann"])
+        let created = try DuetCommandLine(home: home, namespace: ann.namespace).run([
+            "group", "create", "Pair", "+15557302", "--profile", "ann"
+        ])
         #expect(created.status == 0, "\(created.stdout)\(created.stderr)")
         let answering = try DuetChild(["answer", "--auto", "--duration", "16s", "--profile", "ben"], home: home, namespace: ben.namespace)
         #expect(await answering.waitForLine(containing: "waiting for a call"), "ben: \(answering.text)")
         let calling = try DuetChild(["call", "Pair", "--duration", "14s", "--profile", "ann"], home: home, namespace: ann.namespace)
-        #expect(await eventually(timeout: .seconds(30)) { GroupCallCommandTests.hearsEveryone(calling, ["+15557302"]) }, "ann: \(calling.text)")
+        #expect(
+            await eventually(timeout: .seconds(30)) { GroupCallCommandTests.hearsEveryone(calling, ["+15557302"]) }, "ann: \(calling.text)")
 
         try world.moveToHotspot(ann)
 
@@ -376,11 +448,17 @@ struct NamespacedHostTests {
         #expect(await calling.waitForLine(containing: "media: back after"), "ann: \(calling.text)")
         let moved = calling.lines.firstIndex { $0.contains("reconnecting media") } ?? calling.lines.count
         #expect(calling.lines.dropFirst(moved).contains { $0.contains("leg to the SFU up over udp") }, "ann: \(calling.text)")
-        #expect(await eventually(timeout: .seconds(10)) { calling.lines.dropFirst(moved).contains { $0.hasPrefix("hearing: ") && $0.contains("+15557302 heard") } },
-                "ann does not hear ben after moving: \(calling.text)")
+        #expect(
+            await eventually(timeout: .seconds(10)) {
+                calling.lines.dropFirst(moved).contains { $0.hasPrefix("hearing: ") && $0.contains("+15557302 heard") }
+            },
+            "ann does not hear ben after moving: \(calling.text)")
         let benLines = answering.lines.count
-        #expect(await eventually(timeout: .seconds(10)) { answering.lines.dropFirst(benLines).contains { $0.hasPrefix("hearing: ") && $0.contains("+15557301 heard") } },
-                "ben does not hear ann after she moved: \(answering.text)")
+        #expect(
+            await eventually(timeout: .seconds(10)) {
+                answering.lines.dropFirst(benLines).contains { $0.hasPrefix("hearing: ") && $0.contains("+15557301 heard") }
+            },
+            "ben does not hear ann after she moved: \(answering.text)")
         #expect(await calling.waitForExit() == 0, "ann: \(calling.text)")
         _ = await answering.waitForExit()
         for line in calling.lines where line.contains("media: back after") { print("group leg network change: \(line)") }
@@ -392,27 +470,39 @@ struct NamespacedHostTests {
     @Test func aGroupCallMemberWhoseNATRebindsIsHeardAgain() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
         let world = try world()
-        defer { world.server.stop(); world.lab.tearDown() }
+        defer {
+            world.server.stop()
+            world.lab.tearDown()
+        }
         let ann = try world.device("ann", nat: .cone, home: 0)
         let ben = try world.device("ben", nat: .cone, home: 1)
         try register("ann", "+15557401", on: ann, world: world)
         try register("ben", "+15557402", on: ben, world: world)
-        let created = try DuetCommandLine(home: home, namespace: ann.namespace).run(["group", "create", "Pair", "+15557402", "--profile", "ann"])
+        let created = try DuetCommandLine(home: home, namespace: ann.namespace).run([
+            "group", "create", "Pair", "+15557402", "--profile", "ann"
+        ])
         #expect(created.status == 0, "\(created.stdout)\(created.stderr)")
         let answering = try DuetChild(["answer", "--auto", "--duration", "16s", "--profile", "ben"], home: home, namespace: ben.namespace)
         #expect(await answering.waitForLine(containing: "waiting for a call"), "ben: \(answering.text)")
         let calling = try DuetChild(["call", "Pair", "--duration", "14s", "--profile", "ann"], home: home, namespace: ann.namespace)
-        #expect(await eventually(timeout: .seconds(30)) { GroupCallCommandTests.hearsEveryone(calling, ["+15557402"]) }, "ann: \(calling.text)")
+        #expect(
+            await eventually(timeout: .seconds(30)) { GroupCallCommandTests.hearsEveryone(calling, ["+15557402"]) }, "ann: \(calling.text)")
 
         try world.lab.renumberRouter("ann-router", outside: "203.0.113.24/24")
 
         #expect(await calling.waitForLine(containing: "moved the leg from 203.0.113.21:"), "ann: \(calling.timeline)")
         let moved = calling.lines.firstIndex { $0.contains("moved the leg from") } ?? calling.lines.count
-        #expect(await eventually(timeout: .seconds(10)) { calling.lines.dropFirst(moved).contains { $0.hasPrefix("hearing: ") && $0.contains("+15557402 heard") } },
-                "ann does not hear ben after her NAT rebound: \(calling.text)")
+        #expect(
+            await eventually(timeout: .seconds(10)) {
+                calling.lines.dropFirst(moved).contains { $0.hasPrefix("hearing: ") && $0.contains("+15557402 heard") }
+            },
+            "ann does not hear ben after her NAT rebound: \(calling.text)")
         let benLines = answering.lines.count
-        #expect(await eventually(timeout: .seconds(10)) { answering.lines.dropFirst(benLines).contains { $0.hasPrefix("hearing: ") && $0.contains("+15557401 heard") } },
-                "ben does not hear ann after her NAT rebound: \(answering.text)")
+        #expect(
+            await eventually(timeout: .seconds(10)) {
+                answering.lines.dropFirst(benLines).contains { $0.hasPrefix("hearing: ") && $0.contains("+15557401 heard") }
+            },
+            "ben does not hear ann after her NAT rebound: \(answering.text)")
         #expect(await calling.waitForExit() == 0, "ann: \(calling.text)")
         _ = await answering.waitForExit()
         for line in calling.lines where line.contains("media: back after") { print("group leg NAT rebinding: \(line)") }
@@ -424,20 +514,28 @@ struct NamespacedHostTests {
     @Test func aMeetingWithAHostAndAGuestBehindDifferentNATs() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
         let world = try world()
-        defer { world.server.stop(); world.lab.tearDown() }
+        defer {
+            world.server.stop()
+            world.lab.tearDown()
+        }
         let ann = try world.device("ann", nat: .cone, home: 0)
         let guestHost = try world.device("guest", nat: .symmetric, home: 1, blockUDP: true)
         try register("ann", "+15557201", on: ann, world: world)
-        let host = try DuetChild(["meeting", "create", "--open", "--duration", "10s", "--name", "Ann", "--profile", "ann"], home: home,
-                                 namespace: ann.namespace)
+        let host = try DuetChild(
+            ["meeting", "create", "--open", "--duration", "10s", "--name", "Ann", "--profile", "ann"], home: home,
+            namespace: ann.namespace)
         #expect(await host.waitForLine(containing: "duet://"), "ann: \(host.text)")
-        let link = try #require(host.lines.lazy.compactMap { $0.split(separator: " ").first { $0.hasPrefix("duet://") }.map(String.init) }.first)
+        let link = try #require(
+            host.lines.lazy.compactMap { $0.split(separator: " ").first { $0.hasPrefix("duet://") }.map(String.init) }.first)
         #expect(link.hasPrefix("duet://203.0.113.10:7400/"), "\(link)")
-        let guest = try DuetChild(["meeting", "join", link, "--name", "Visitor", "--profile", "visitor"], home: home, namespace: guestHost.namespace)
-        #expect(await eventually(timeout: .seconds(40)) { host.lines.contains { $0.hasPrefix("hearing: ") && $0.contains("Visitor heard") } },
-                "ann: \(host.text)")
-        #expect(await eventually(timeout: .seconds(40)) { guest.lines.contains { $0.hasPrefix("hearing: ") && $0.contains("Ann heard") } },
-                "guest: \(guest.text)")
+        let guest = try DuetChild(
+            ["meeting", "join", link, "--name", "Visitor", "--profile", "visitor"], home: home, namespace: guestHost.namespace)
+        #expect(
+            await eventually(timeout: .seconds(40)) { host.lines.contains { $0.hasPrefix("hearing: ") && $0.contains("Visitor heard") } },
+            "ann: \(host.text)")
+        #expect(
+            await eventually(timeout: .seconds(40)) { guest.lines.contains { $0.hasPrefix("hearing: ") && $0.contains("Ann heard") } },
+            "guest: \(guest.text)")
         #expect(guest.lines.contains { $0.contains("leg to the server up over relay (tcp)") }, "guest: \(guest.text)")
         #expect(await host.waitForExit() == 0, "ann: \(host.text)")
         _ = await guest.waitForExit()
@@ -458,7 +556,10 @@ struct NamespacedHostTests {
         for round in 0..<5 {
             let start = ContinuousClock.now
             probe.send([UInt8(round)], to: "203.0.113.2", port: 9000)
-            guard let (bytes, port) = echo.receive() else { Issue.record("round \(round): nothing crossed the line"); return }
+            guard let (bytes, port) = echo.receive() else {
+                Issue.record("round \(round): nothing crossed the line")
+                return
+            }
             echo.send(bytes, to: "203.0.113.1", port: port)
             #expect(probe.receive()?.bytes == [UInt8(round)], "round \(round): no echo")
             let elapsed = ContinuousClock.now - start
@@ -477,7 +578,9 @@ struct NamespacedHostTests {
             address.sin_port = port.bigEndian
             var timeout = timeval(tv_sec: 3, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
             guard fd >= 0, bound == 0 else { throw POSIXError(.EADDRINUSE) }
         }
 

@@ -14,8 +14,9 @@ struct RecordingsCommandTests {
         var voice = SyntheticVoice(number: "+15550123")
         let encoder = try OpusEncoder()
         for tick in 0..<ticks {
-            recorder.receive(participant: "+15550123", opusFrame: try encoder.encode(voice.nextFrame()),
-                             sequenceNumber: UInt16(truncatingIfNeeded: tick), timestamp: UInt32(tick * AudioFormat.samplesPerFrame))
+            recorder.receive(
+                participant: "+15550123", opusFrame: try encoder.encode(voice.nextFrame()),
+                sequenceNumber: UInt16(truncatingIfNeeded: tick), timestamp: UInt32(tick * AudioFormat.samplesPerFrame))
             try recorder.tick()
         }
         if finished { try recorder.finish() }
@@ -27,11 +28,15 @@ struct RecordingsCommandTests {
         let data = home.appendingPathComponent("server")
         try Self.record(in: data, id: "rec-cut", ticks: 600, finished: false)  // 12 s: two or three whole 16 KiB chunks
         let output = home.appendingPathComponent("cut.opus")
-        let export = try DuetCommandLine(home: home).run(["server", "recordings", "export", "rec-cut", "-o", output.path, "--data", data.path])
+        let export = try DuetCommandLine(home: home).run([
+            "server", "recordings", "export", "rec-cut", "-o", output.path, "--data", data.path
+        ])
         #expect(export.status == 0, "\(export.stderr)")
         #expect(export.stderr.hasPrefix("exported rec-cut to \(output.path) ("), "\(export.stderr)")
-        #expect(export.stderr.hasSuffix(" s) — INCOMPLETE: the recording stops before its end (the server stopped, or its disk filled, while recording); "
-            + "this is everything up to its last complete chunk\n"), "\(export.stderr)")
+        #expect(
+            export.stderr.hasSuffix(
+                " s) — INCOMPLETE: the recording stops before its end (the server stopped, or its disk filled, while recording); "
+                    + "this is everything up to its last complete chunk\n"), "\(export.stderr)")
         let packets = try OggOpusReader(contentsOf: output).packets.count
         #expect(packets >= 200 && packets < 600, "\(packets) packets: whole pages of whole chunks")
     }
@@ -51,8 +56,10 @@ struct RecordingsCommandTests {
         #expect(list.status == 0, "\(list.stderr)")
         let lines = list.stdout.split(separator: "\n")
         #expect(lines.count == 2 && lines[0].hasPrefix("ID"), "\(list.stdout)")
-        #expect(lines.last?.contains("rec-cli") == true && lines.last?.contains("abc-defg-hij") == true && lines.last?.contains("+15550123") == true,
-                "\(list.stdout)")
+        #expect(
+            lines.last?.contains("rec-cli") == true && lines.last?.contains("abc-defg-hij") == true
+                && lines.last?.contains("+15550123") == true,
+            "\(list.stdout)")
         #expect(lines.last?.contains(" 2.0 ") == true, "two seconds recorded: \(list.stdout)")
 
         let output = home.appendingPathComponent("meeting.opus")

@@ -1,6 +1,7 @@
 import Foundation
-@testable import duet
 import Testing
+
+@testable import duet
 
 @Suite("duet server command line")
 struct ServerCommandTests {
@@ -13,7 +14,9 @@ struct ServerCommandTests {
     }
 
     @Test func parsesEveryOption() throws {
-        let command = try ServerCommand.parse(["--listen", "0.0.0.0:9000", "--media", "[::1]:9001", "--data", "/tmp/x", "--open-registration"])
+        let command = try ServerCommand.parse([
+            "--listen", "0.0.0.0:9000", "--media", "[::1]:9001", "--data", "/tmp/x", "--open-registration"
+        ])
         #expect(command.listen == "0.0.0.0:9000")
         #expect(command.media == "[::1]:9001")
         #expect(command.data == "/tmp/x")
@@ -52,8 +55,9 @@ struct ServerInviteBinaryTests {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-invite-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: home) }
         let data = home.appendingPathComponent("server")
-        let result = try DuetCommandLine(home: home).run(["server", "invite", "+15550001", "--data", data.path],
-                                                          environment: ["XDG_DATA_HOME": home.appendingPathComponent("xdg").path])
+        let result = try DuetCommandLine(home: home).run(
+            ["server", "invite", "+15550001", "--data", data.path],
+            environment: ["XDG_DATA_HOME": home.appendingPathComponent("xdg").path])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(FileManager.default.fileExists(atPath: data.appendingPathComponent("duet-server.sqlite").path))
         #expect(!FileManager.default.fileExists(atPath: home.appendingPathComponent("xdg/duet/server").path))

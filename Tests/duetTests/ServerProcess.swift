@@ -13,8 +13,10 @@ final class ServerProcess {
     /// What the server printed before it started serving (its addresses, its fingerprint).
     private(set) var banner = ""
 
-    init(dataDirectory: URL, listen: String = "127.0.0.1:0", media: String = "127.0.0.1:0", extraArguments: [String] = [],
-         namespace: String? = nil) throws {
+    init(
+        dataDirectory: URL, listen: String = "127.0.0.1:0", media: String = "127.0.0.1:0", extraArguments: [String] = [],
+        namespace: String? = nil
+    ) throws {
         self.dataDirectory = dataDirectory
         let arguments = ["server", "--listen", listen, "--media", media, "--data", dataDirectory.path] + extraArguments
         DuetCommandLine.aim(process, at: arguments, in: namespace)
@@ -34,7 +36,10 @@ final class ServerProcess {
             if fields.first == "signaling", fields.count > 1 { signaling = String(fields[1]) }
             if fields.first == "certificate", fields.count > 2 { fingerprint = String(fields[2]) }
         }
-        guard !signaling.isEmpty else { stop(); throw StartError.noAddress(banner) }
+        guard !signaling.isEmpty else {
+            stop()
+            throw StartError.noAddress(banner)
+        }
     }
 
     func stop() {

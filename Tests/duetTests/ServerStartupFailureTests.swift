@@ -14,8 +14,10 @@ struct ServerStartupFailureTests {
         return (result, Date().timeIntervalSince(started))
     }
 
-    static func expectOneLine(_ run: (result: DuetCommandLine.Result, seconds: Double), _ line: String,
-                              sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectOneLine(
+        _ run: (result: DuetCommandLine.Result, seconds: Double), _ line: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(run.result.status == 1, sourceLocation: sourceLocation)
         #expect(run.result.stderr == "Error: \(line)\n", sourceLocation: sourceLocation)
         #expect(run.result.stdout.isEmpty, "no banner for a server that does not run", sourceLocation: sourceLocation)
@@ -26,20 +28,24 @@ struct ServerStartupFailureTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("duet-file-\(UUID().uuidString)")
         try Data("x".utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        Self.expectOneLine(try Self.start(file.path + "/server"),
-                           "cannot use \(file.path)/server as the data directory: \(file.path) is a file, not a directory; "
-                               + "move that file away, or choose another directory with --data DIR")
+        Self.expectOneLine(
+            try Self.start(file.path + "/server"),
+            "cannot use \(file.path)/server as the data directory: \(file.path) is a file, not a directory; "
+                + "move that file away, or choose another directory with --data DIR")
     }
 
-    @Test(.enabled(if: TmpfsMount.isAvailable, "mounts a tmpfs to make read-only: needs root or CAP_SYS_ADMIN; skipped where mount(2) is refused"))
+    @Test(
+        .enabled(
+            if: TmpfsMount.isAvailable, "mounts a tmpfs to make read-only: needs root or CAP_SYS_ADMIN; skipped where mount(2) is refused"))
     func aReadOnlyMount() throws {
         let disk = try TmpfsMount(kilobytes: 256)
         defer { disk.unmount() }
         try FileManager.default.createDirectory(at: disk.url.appendingPathComponent("server"), withIntermediateDirectories: true)
         try disk.remount(readOnly: true)
         let data = disk.url.appendingPathComponent("server").path
-        Self.expectOneLine(try Self.start(data),
-                           "cannot write in the data directory \(data): Read-only file system; make it writable for the server's user "
-                               + "(remount it read-write, or fix its owner and mode), or choose another directory with --data DIR")
+        Self.expectOneLine(
+            try Self.start(data),
+            "cannot write in the data directory \(data): Read-only file system; make it writable for the server's user "
+                + "(remount it read-write, or fix its owner and mode), or choose another directory with --data DIR")
     }
 }

@@ -72,7 +72,9 @@ struct TerminalUITests {
         let everyBotHeard = await tui.waitUntil { screen in
             // The call pane is right of the separator; the contact list left of it names the bots too.
             let pane = screen.split(separator: "\n").compactMap { $0.split(separator: "│", maxSplits: 1).dropFirst().first }
-            return bots.allSatisfy { bot in pane.contains { $0.contains(bot) && $0.trimmingCharacters(in: .whitespaces).hasSuffix("hearing") } }
+            return bots.allSatisfy { bot in
+                pane.contains { $0.contains(bot) && $0.trimmingCharacters(in: .whitespaces).hasSuffix("hearing") }
+            }
         }
         #expect(everyBotHeard, "\(tui.screen())")
         #expect(tui.screen().contains("epoch"))
@@ -98,7 +100,10 @@ struct TerminalUITests {
 
         let alice = try TmuxSession(["--profile", "alice"], home: home)
         let bob = try TmuxSession(["--profile", "bob"], home: home)
-        defer { alice.kill(); bob.kill() }
+        defer {
+            alice.kill()
+            bob.kill()
+        }
         #expect(await alice.waitFor("Bob"), "\(alice.screen())")
         #expect(await bob.waitFor("Alice"), "\(bob.screen())")
         #expect(!alice.screen().contains("(embedded)"))
@@ -136,7 +141,10 @@ struct TerminalUITests {
         }
         let alice = try TmuxSession(["--profile", "alice"], home: home)
         let bob = try TmuxSession(["--profile", "bob"], home: home)
-        defer { alice.kill(); bob.kill() }
+        defer {
+            alice.kill()
+            bob.kill()
+        }
         #expect(await alice.waitFor("n new meeting"), "\(alice.screen())")
         #expect(await bob.waitFor("J join link"), "\(bob.screen())")
 
@@ -230,9 +238,10 @@ struct TerminalUITests {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
         for entry in entries {
             guard let pid = pid_t(entry),
-                  let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/exe"),
-                  executable.hasSuffix("/duet"),
-                  let environment = FileManager.default.contents(atPath: "/proc/\(entry)/environ") else { continue }
+                let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/exe"),
+                executable.hasSuffix("/duet"),
+                let environment = FileManager.default.contents(atPath: "/proc/\(entry)/environ")
+            else { continue }
             if String(decoding: environment, as: UTF8.self).split(separator: "\0").contains("DUET_HOME=\(home.path)"[...]) { return pid }
         }
         return nil

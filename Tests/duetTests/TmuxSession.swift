@@ -12,7 +12,8 @@ final class TmuxSession {
 
     init(_ arguments: [String], home: URL, width: Int = 100, height: Int = 30, term: String = "xterm-256color") throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else { throw TmuxMissing() }
-        let command = (["env", "DUET_HOME=\(home.path)", "TERM=\(term)", "LANG=C.UTF-8", DuetCommandLine.binary.path] + arguments)
+        let command =
+            (["env", "DUET_HOME=\(home.path)", "TERM=\(term)", "LANG=C.UTF-8", DuetCommandLine.binary.path] + arguments)
             .map { "'\($0)'" }.joined(separator: " ") + "; echo \"duet exited with status $?\""
         try tmux(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", command])
         try tmux(["set-option", "-t", name, "remain-on-exit", "on"])

@@ -16,7 +16,8 @@ extension CallEngine {
                     active.pendingInvitation = nil
                     call = active
                     do {
-                        try await session.connection.sendCallSignal(to: active.peer, callID: active.callID, kind: CallSignal.Kind.invite.rawValue, payload: Array(payload))
+                        try await session.connection.sendCallSignal(
+                            to: active.peer, callID: active.callID, kind: CallSignal.Kind.invite.rawValue, payload: Array(payload))
                     } catch {
                         await perform(call!.machine.handle(.failed("could not ring \(active.peer): \(error)")))
                         return
@@ -33,10 +34,11 @@ extension CallEngine {
                 if active.forceRelay {
                     await startRelay()
                 } else {
-                    active.checks = ConnectivityChecks(role: active.isCaller ? .controlling : .controlled,
-                                                       local: active.isCaller ? keys.caller : keys.callee,
-                                                       remote: active.isCaller ? keys.callee : keys.caller,
-                                                       remoteCandidates: active.transport.usable(active.remoteCandidates))
+                    active.checks = ConnectivityChecks(
+                        role: active.isCaller ? .controlling : .controlled,
+                        local: active.isCaller ? keys.caller : keys.callee,
+                        remote: active.isCaller ? keys.callee : keys.caller,
+                        remoteCandidates: active.transport.usable(active.remoteCandidates))
                     call = active
                     await keepChecksPaced()
                 }
@@ -61,11 +63,15 @@ extension CallEngine {
     /// The callee's sealed answer: its nonce, ephemeral key, candidates, SSRC and confirmation.
     private func sendAnswer(_ active: ActiveCall) async {
         guard let keys = active.keys, let secret = active.callSecret else { return }
-        var answer = CallAnswer(calleeNonce: Data(active.localNonce), calleeEphemeralKey: Data(active.localEphemeralKey),
-                                candidates: active.transport.candidates, ssrc: active.localSSRC,
-                                confirmation: Data(keys.confirmation(fromCaller: false, callID: active.callID)))
+        var answer = CallAnswer(
+            calleeNonce: Data(active.localNonce), calleeEphemeralKey: Data(active.localEphemeralKey),
+            candidates: active.transport.candidates, ssrc: active.localSSRC,
+            confirmation: Data(keys.confirmation(fromCaller: false, callID: active.callID)))
         answer.logsKeys = options.keyLogPath != nil
-        guard let sealed = try? CallHandshake.sealAnswer(answer, callSecret: secret, associatedData: active.associatedData, callID: active.callID) else { return }
+        guard
+            let sealed = try? CallHandshake.sealAnswer(
+                answer, callSecret: secret, associatedData: active.associatedData, callID: active.callID)
+        else { return }
         await post(.answer, sealed)
         // The words come with the caller's `confirm`, which reveals its committed value.
         call?.peerHasKeys = true

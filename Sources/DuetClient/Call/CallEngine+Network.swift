@@ -117,8 +117,9 @@ extension CallEngine {
             let name = full == ownNumber ? "you" : (try? session.store.contact(number: full))?.name
             return name.map { "\($0) (\(full))" } ?? full
         }
-        return HearingReport(speaker: speaker, level: report.level, lossPercent: report.lossPercent,
-                             jitterMilliseconds: report.jitterMilliseconds, tamperedPackets: report.rejected, replayedPackets: report.replayed)
+        return HearingReport(
+            speaker: speaker, level: report.level, lossPercent: report.lossPercent,
+            jitterMilliseconds: report.jitterMilliseconds, tamperedPackets: report.rejected, replayedPackets: report.replayed)
     }
 
     /// Sends the frames that are due: frame n at n × 20 ms from the start of media, the first
@@ -215,13 +216,14 @@ extension CallEngine {
             // Listen for our own voice too (it comes back from an Echo Test), unless it sounds
             // like the peer's: then the analyser could not tell them apart.
             let alike = VoiceSignature(number: ownNumber).soundsLike(VoiceSignature(number: peerNumber))
-            active.media = try MediaStream(ownNumber: ownNumber, voice: options.echo ? .echo : .synthetic,
-                                           candidates: alike ? [peerNumber] : [peerNumber, ownNumber], localSSRC: active.localSSRC,
-                                           remoteSSRC: active.remoteSSRC,
-                                           sendKey: active.isCaller ? keys.callerToCallee : keys.calleeToCaller,
-                                           receiveKey: active.isCaller ? keys.calleeToCaller : keys.callerToCallee,
-                                           wav: options.wav, opusComplexity: options.opusComplexity,
-                                           voiceEncoding: options.voiceEncoding)
+            active.media = try MediaStream(
+                ownNumber: ownNumber, voice: options.echo ? .echo : .synthetic,
+                candidates: alike ? [peerNumber] : [peerNumber, ownNumber], localSSRC: active.localSSRC,
+                remoteSSRC: active.remoteSSRC,
+                sendKey: active.isCaller ? keys.callerToCallee : keys.calleeToCaller,
+                receiveKey: active.isCaller ? keys.calleeToCaller : keys.callerToCallee,
+                wav: options.wav, opusComplexity: options.opusComplexity,
+                voiceEncoding: options.voiceEncoding)
         } catch {
             emit(.warning("media could not start: \(error)"))
             return
@@ -238,8 +240,9 @@ extension CallEngine {
         sendDueFrames()
         if let path = options.keyLogPath {
             do {
-                try KeyLog.record(to: path, callID: active.callID, keys: keys, isCaller: active.isCaller, localSSRC: active.localSSRC,
-                                  remoteSSRC: active.remoteSSRC)
+                try KeyLog.record(
+                    to: path, callID: active.callID, keys: keys, isCaller: active.isCaller, localSSRC: active.localSSRC,
+                    remoteSSRC: active.remoteSSRC)
                 emit(.notPrivate(.keysLoggedHere(path: path)))
             } catch {
                 emit(.warning(error.description))
@@ -271,14 +274,17 @@ extension CallEngine {
         }
         if var restart = call?.restart {
             if restart.reflexive == nil, restart.mappingSentAt.map({ now - $0 >= MediaRestart.bindingInterval }) ?? true,
-               let server = active.transport.serverMedia {
+                let server = active.transport.serverMedia
+            {
                 let mapping = MappingRequest()
                 active.transport.socket.send(mapping.bytes, to: server)
                 restart.mapping = mapping
                 restart.mappingSentAt = now
             }
-            let due = restart.sent
-                ? restart.reflexive != restart.sentReflexive || (!restart.answered && now - (restart.sentAt ?? now) >= MediaRestart.resendInterval)
+            let due =
+                restart.sent
+                ? restart.reflexive != restart.sentReflexive
+                    || (!restart.answered && now - (restart.sentAt ?? now) >= MediaRestart.resendInterval)
                 : restart.reflexive != nil || now - restart.startedAt >= MediaRestart.gatheringLimit
             if due {
                 restart.sent = true
@@ -333,8 +339,9 @@ extension CallEngine {
         guard var active = call, let keys = active.keys else { return }
         active.restartGeneration += 1
         call = active
-        let message = MediaRestart(generation: active.restartGeneration, candidates: active.transport.candidates(reflexive: reflexive),
-                                   isReply: isReply)
+        let message = MediaRestart(
+            generation: active.restartGeneration, candidates: active.transport.candidates(reflexive: reflexive),
+            isReply: isReply)
         guard let payload = try? JSONEncoder().encode(message) else { return }
         let sealed = keys.sealSignal(Array(payload), fromCaller: active.isCaller, callID: active.callID)
         // Not awaited: the signaling connection may be reconnecting, and the media clock that
@@ -359,10 +366,11 @@ extension CallEngine {
         let checking = Set(active.checks?.remoteCandidates.filter { $0.kind != .peerReflexive }.map(\.address) ?? [])
         let unchanged = active.checks?.selected == nil && checking == Set(offered.map(\.address))
         if !unchanged {
-            call?.checks = ConnectivityChecks(role: active.isCaller ? .controlling : .controlled,
-                                              local: active.isCaller ? keys.caller : keys.callee,
-                                              remote: active.isCaller ? keys.callee : keys.caller,
-                                              remoteCandidates: offered)
+            call?.checks = ConnectivityChecks(
+                role: active.isCaller ? .controlling : .controlled,
+                local: active.isCaller ? keys.caller : keys.callee,
+                remote: active.isCaller ? keys.callee : keys.caller,
+                remoteCandidates: offered)
             await keepChecksPaced()
         }
         guard !restart.isReply else { return }
@@ -370,8 +378,9 @@ extension CallEngine {
         let original = active.lateReflexive ?? active.transport.candidates.first { $0.kind == .serverReflexive }?.address
         if active.restart == nil {
             emit(.warning("the other device's network changed — reconnecting media"))
-            call?.restart = RestartProgress(startedAt: .now, reflexive: original, sent: true, sentReflexive: original, answered: true,
-                                            lastMediaBefore: active.lastMediaAt)
+            call?.restart = RestartProgress(
+                startedAt: .now, reflexive: original, sent: true, sentReflexive: original, answered: true,
+                lastMediaBefore: active.lastMediaAt)
             await perform(call!.machine.handle(.restarting))
         }
         let reflexive = call?.restart?.reflexive
@@ -386,7 +395,9 @@ extension CallEngine {
     private func mediaHeard() {
         let now = ContinuousClock.now
         defer { call?.lastMediaAt = now }
-        guard let restart = call?.restart, restart.sent, restart.answered || now - restart.startedAt >= MediaRestart.answerLimit else { return }
+        guard let restart = call?.restart, restart.sent, restart.answered || now - restart.startedAt >= MediaRestart.answerLimit else {
+            return
+        }
         call?.restart = nil
         let since = restart.lastMediaBefore ?? restart.startedAt
         let milliseconds = (now - since).milliseconds

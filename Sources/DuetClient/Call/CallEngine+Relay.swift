@@ -19,10 +19,11 @@ extension CallEngine {
         guard call?.callID == active.callID, call?.relay == nil else { return }
         let inbox = active.inbox
         let udpReachesServer = active.transport.reflexive != nil || active.lateReflexive != nil
-        let relay = RelayPath(server: plan.server, username: plan.username, password: plan.password,
-                              transports: plan.transports(udpReachesServer: udpReachesServer),
-                              socket: active.transport.socket, pinned: plan.certificate,
-                              deliver: { inbox?.deliver($0) })
+        let relay = RelayPath(
+            server: plan.server, username: plan.username, password: plan.password,
+            transports: plan.transports(udpReachesServer: udpReachesServer),
+            socket: active.transport.socket, pinned: plan.certificate,
+            deliver: { inbox?.deliver($0) })
         call?.relay = relay
         if let peer = call?.peerRelayedAddress { _ = relay.permit(peer, now: active.elapsed) }
         await carryOut(relay.start(now: active.elapsed))
@@ -105,11 +106,13 @@ extension CallEngine {
     /// This device's relayed address to the peer, sealed; not awaited (the connection may be
     /// reconnecting, and a move sends it again until media comes back).
     private func announce(_ relayed: TransportAddress) {
-        guard let active = call, let keys = active.keys, let payload = try? JSONEncoder().encode(Candidate(kind: .relay, address: relayed)) else { return }
+        guard let active = call, let keys = active.keys, let payload = try? JSONEncoder().encode(Candidate(kind: .relay, address: relayed))
+        else { return }
         let sealed = keys.sealSignal(Array(payload), fromCaller: active.isCaller, callID: active.callID)
         let (peer, callID) = (active.peer, active.callID)
         Task { [session] in
-            try? await session.connection.sendCallSignal(to: peer, callID: callID, kind: CallSignal.Kind.relayAddress.rawValue, payload: sealed)
+            try? await session.connection.sendCallSignal(
+                to: peer, callID: callID, kind: CallSignal.Kind.relayAddress.rawValue, payload: sealed)
         }
     }
 

@@ -23,7 +23,8 @@ extension CallEngine {
     /// Every tick: the late Binding again when it is due.
     func resendLateMapping() {
         guard var late = call?.lateMapping, let server = call?.transport.serverMedia,
-              ContinuousClock.now - late.sentAt >= LateMapping.interval else { return }
+            ContinuousClock.now - late.sentAt >= LateMapping.interval
+        else { return }
         guard late.sent < LateMapping.maximumSends else {
             call?.lateMapping = nil
             return
@@ -46,8 +47,9 @@ extension CallEngine {
     /// Sends the learned mapping once the peer holds the call's keys.
     func trickleIfReady() async {
         guard let active = call, active.peerHasKeys, !active.trickleSent, let keys = active.keys, let mapped = active.lateReflexive,
-              !active.transport.candidates.contains(where: { $0.address == mapped }),
-              let payload = try? JSONEncoder().encode([Candidate(kind: .serverReflexive, address: mapped)]) else { return }
+            !active.transport.candidates.contains(where: { $0.address == mapped }),
+            let payload = try? JSONEncoder().encode([Candidate(kind: .serverReflexive, address: mapped)])
+        else { return }
         call?.trickleSent = true
         await send(.candidates, Data(keys.sealSignal(Array(payload), fromCaller: active.isCaller, callID: active.callID)))
         emit(.trickled(Candidate(kind: .serverReflexive, address: mapped), sent: true))

@@ -133,7 +133,8 @@ public actor CallEngine {
         // comes later is trickled.
         let patience = Patience()
         let opening = Task { [session, options] in
-            try await CallTransport.open(session: session, callID: callID, options: options, spare: await self.takeSpare(), patience: patience)
+            try await CallTransport.open(
+                session: session, callID: callID, options: options, spare: await self.takeSpare(), patience: patience)
         }
         let bundle: PrekeyBundle
         do {
@@ -156,13 +157,16 @@ public actor CallEngine {
         let nonce = randomBytes(CallKeys.nonceCount)
         let ssrc = UInt32.random(in: 1...UInt32.max)
         let committed = SASCommitment.random()
-        var offer = CallOffer(callerNonce: Data(nonce), sasCommitment: Data(committed.commitment), candidates: transport.candidates, ssrc: ssrc,
-                              relayOnly: relayOnly)
+        var offer = CallOffer(
+            callerNonce: Data(nonce), sasCommitment: Data(committed.commitment), candidates: transport.candidates, ssrc: ssrc,
+            relayOnly: relayOnly)
         offer.logsKeys = options.keyLogPath != nil
-        let (invitation, secret, ad, ephemeral) = try CallHandshake.invite(identity: try store.identity(), callerNumber: ownNumber,
-                                                                           bundle: bundle, callID: callID, offer: offer)
-        var active = ActiveCall(callID: callID, peer: number, isCaller: true, transport: transport, callSecret: secret,
-                                associatedData: ad, localNonce: nonce, localSSRC: ssrc)
+        let (invitation, secret, ad, ephemeral) = try CallHandshake.invite(
+            identity: try store.identity(), callerNumber: ownNumber,
+            bundle: bundle, callID: callID, offer: offer)
+        var active = ActiveCall(
+            callID: callID, peer: number, isCaller: true, transport: transport, callSecret: secret,
+            associatedData: ad, localNonce: nonce, localSSRC: ssrc)
         active.ephemeral = ephemeral
         active.pendingInvitation = invitation
         active.sasReveal = committed
@@ -205,11 +209,14 @@ public actor CallEngine {
         guard var active = call, active.callID == signal.callID, active.peer == signal.from else { return }
         switch signal.kind {
         case .answer:
-            guard active.isCaller, active.machine.state == .outgoing, let secret = active.callSecret, let ephemeral = active.ephemeral else { return }
+            guard active.isCaller, active.machine.state == .outgoing, let secret = active.callSecret, let ephemeral = active.ephemeral
+            else { return }
             do {
-                let answer = try CallHandshake.openAnswer(Data(signal.payload), callSecret: secret,
-                                                          associatedData: active.associatedData, callID: active.callID)
-                let keys = try CallHandshake.callerKeys(callSecret: secret, ephemeral: ephemeral, answer: answer, callerNonce: active.localNonce)
+                let answer = try CallHandshake.openAnswer(
+                    Data(signal.payload), callSecret: secret,
+                    associatedData: active.associatedData, callID: active.callID)
+                let keys = try CallHandshake.callerKeys(
+                    callSecret: secret, ephemeral: ephemeral, answer: answer, callerNonce: active.localNonce)
                 active.keys = keys
                 active.ephemeral = nil
                 if answer.logsKeys { emit(.notPrivate(.keysLoggedByPeer)) }
@@ -249,8 +256,9 @@ public actor CallEngine {
     /// or decode — the server that forwards it can neither read nor forge one.
     func openSealed<T: Decodable>(_ payload: [UInt8], as type: T.Type, naming what: String) -> T? {
         guard let active = call, let keys = active.keys,
-              let plain = try? keys.openSignal(payload, fromCaller: !active.isCaller, callID: active.callID),
-              let value = try? JSONDecoder().decode(type, from: Data(plain)) else {
+            let plain = try? keys.openSignal(payload, fromCaller: !active.isCaller, callID: active.callID),
+            let value = try? JSONDecoder().decode(type, from: Data(plain))
+        else {
             emit(.warning("ignored \(what) that did not authenticate"))
             return nil
         }
@@ -275,7 +283,8 @@ public actor CallEngine {
     private func handleInvite(_ signal: CallSignal) async {
         if let call, call.machine.state.isActive {
             // One call at a time: tell the second caller we are busy, leave ours alone.
-            try? await session.connection.sendCallSignal(to: signal.from, callID: signal.callID, kind: CallSignal.Kind.busy.rawValue, payload: [])
+            try? await session.connection.sendCallSignal(
+                to: signal.from, callID: signal.callID, kind: CallSignal.Kind.busy.rawValue, payload: [])
             return
         }
         let store = session.store
@@ -291,14 +300,17 @@ public actor CallEngine {
                 trust = try store.recordIdentityKey(accepted.callerIdentity, for: signal.from)
             }
             // Answered at once: a mapping not yet learned is trickled.
-            let transport = try await CallTransport.open(session: session, callID: signal.callID, options: options, spare: await takeSpare(),
-                                                         patience: .none)
+            let transport = try await CallTransport.open(
+                session: session, callID: signal.callID, options: options, spare: await takeSpare(),
+                patience: .none)
             let nonce = randomBytes(CallKeys.nonceCount)
-            var active = ActiveCall(callID: signal.callID, peer: signal.from, isCaller: false, transport: transport,
-                                    callSecret: accepted.callSecret, associatedData: accepted.associatedData,
-                                    localNonce: nonce, localSSRC: UInt32.random(in: 1...UInt32.max))
-            let made = try CallHandshake.calleeKeys(callSecret: accepted.callSecret, invitation: invitation,
-                                                    callerNonce: [UInt8](accepted.offer.callerNonce), calleeNonce: nonce)
+            var active = ActiveCall(
+                callID: signal.callID, peer: signal.from, isCaller: false, transport: transport,
+                callSecret: accepted.callSecret, associatedData: accepted.associatedData,
+                localNonce: nonce, localSSRC: UInt32.random(in: 1...UInt32.max))
+            let made = try CallHandshake.calleeKeys(
+                callSecret: accepted.callSecret, invitation: invitation,
+                callerNonce: [UInt8](accepted.offer.callerNonce), calleeNonce: nonce)
             active.keys = made.keys
             active.localEphemeralKey = made.ephemeralKey.rawRepresentation
             active.remoteCandidates = accepted.offer.candidates

@@ -69,8 +69,10 @@ public struct HearingReport: Sendable, Equatable, CustomStringConvertible {
     /// Packets libsrtp refused as replays, so far.
     public var replayedPackets: Int
 
-    public init(speaker: String?, level: Double, lossPercent: Double, jitterMilliseconds: Double,
-                tamperedPackets: Int = 0, replayedPackets: Int = 0) {
+    public init(
+        speaker: String?, level: Double, lossPercent: Double, jitterMilliseconds: Double,
+        tamperedPackets: Int = 0, replayedPackets: Int = 0
+    ) {
         self.speaker = speaker
         self.level = level
         self.lossPercent = lossPercent
@@ -81,7 +83,8 @@ public struct HearingReport: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         let who = speaker ?? "nobody"
-        return "hearing \(who) \(Self.oneDecimal(level)) dBFS loss \(Self.oneDecimal(lossPercent))% jitter \(Self.oneDecimal(jitterMilliseconds)) ms"
+        return
+            "hearing \(who) \(Self.oneDecimal(level)) dBFS loss \(Self.oneDecimal(lossPercent))% jitter \(Self.oneDecimal(jitterMilliseconds)) ms"
             + (tamperedPackets + replayedPackets > 0 ? " rejected: \(tamperedPackets) tampered, \(replayedPackets) replayed" : "")
     }
 }

@@ -36,8 +36,10 @@ public struct CallOffer: Codable, Equatable, Sendable {
 
     private enum CodingKeys: String, CodingKey { case callerNonce, sasCommitment, candidates, ssrc, relayOnly, sentAt, logsKeys }
 
-    public init(callerNonce: Data, sasCommitment: Data, candidates: [Candidate], ssrc: UInt32, relayOnly: Bool,
-                sentAt: Double = Date().timeIntervalSince1970) {
+    public init(
+        callerNonce: Data, sasCommitment: Data, candidates: [Candidate], ssrc: UInt32, relayOnly: Bool,
+        sentAt: Double = Date().timeIntervalSince1970
+    ) {
         self.callerNonce = callerNonce
         self.sasCommitment = sasCommitment
         self.candidates = candidates
@@ -156,7 +158,8 @@ public enum CallHandshakeError: Error, Equatable, CustomStringConvertible {
         case .confirmationFailed: "key confirmation failed: the two devices do not hold the same call key (possible interception)"
         case let .keyAgreement(error): "key agreement failed: \(error)"
         case .replayedInvitation: "the invitation was delivered before: a replay (the call rang once already)"
-        case let .staleInvitation(seconds): "the invitation was made \(seconds) s from now by the caller's clock: a replay, or the two devices' clocks disagree by more than \(Int(InvitationReplayGuard.maximumAge)) s"
+        case let .staleInvitation(seconds):
+            "the invitation was made \(seconds) s from now by the caller's clock: a replay, or the two devices' clocks disagree by more than \(Int(InvitationReplayGuard.maximumAge)) s"
         }
     }
 }
@@ -166,32 +169,43 @@ public enum CallHandshake {
     /// Caller: runs X3DH against the callee's bundle and seals the offer.
     /// The caller keeps `ephemeral` (its X3DH ephemeral key pair) until the answer, for `callerKeys`.
     public static func invite(identity: IdentityKeyPair, callerNumber: String, bundle: PrekeyBundle, callID: String, offer: CallOffer)
-        throws(CallHandshakeError) -> (invitation: CallInvitation, callSecret: SecureBytes, associatedData: [UInt8], ephemeral: X25519KeyPair) {
+        throws(CallHandshakeError) -> (
+            invitation: CallInvitation, callSecret: SecureBytes, associatedData: [UInt8], ephemeral: X25519KeyPair
+        )
+    {
         let start: X3DH.Initiation, ephemeral = X25519KeyPair.generate()
         do { start = try X3DH.initiate(from: identity, to: bundle, ephemeral: ephemeral) } catch { throw .keyAgreement(error) }
         let ad = start.associatedData + Array(callID.utf8)
         let sealed = CallKeys.signalingKey(callSecret: start.sharedSecret, forOffer: true).seal(try encode(offer), associatedData: ad)
-        let invitation = CallInvitation(callID: callID, callerNumber: callerNumber, callerIdentityKey: Data(identity.publicKey.rawRepresentation),
-                                        ephemeralKey: Data(start.ephemeralKey.rawRepresentation), signedPrekeyID: start.signedPrekeyID,
-                                        oneTimePrekeyID: start.oneTimePrekeyID, sealedOffer: Data(sealed))
+        let invitation = CallInvitation(
+            callID: callID, callerNumber: callerNumber, callerIdentityKey: Data(identity.publicKey.rawRepresentation),
+            ephemeralKey: Data(start.ephemeralKey.rawRepresentation), signedPrekeyID: start.signedPrekeyID,
+            oneTimePrekeyID: start.oneTimePrekeyID, sealedOffer: Data(sealed))
         return (invitation, start.sharedSecret, start.associatedData, ephemeral)
     }
 
     /// Callee: the call's keys, under an ephemeral key pair made here and released on return —
     /// only its public half leaves, in the answer.
-    public static func calleeKeys(callSecret: SecureBytes, invitation: CallInvitation, callerNonce: [UInt8],
-                                  calleeNonce: [UInt8]) throws(CallHandshakeError) -> (keys: CallKeys, ephemeralKey: X25519PublicKey) {
+    public static func calleeKeys(
+        callSecret: SecureBytes, invitation: CallInvitation, callerNonce: [UInt8],
+        calleeNonce: [UInt8]
+    ) throws(CallHandshakeError) -> (keys: CallKeys, ephemeralKey: X25519PublicKey) {
         let ephemeral = X25519KeyPair.generate()
         let shared: SecureBytes
         do { shared = try ephemeral.sharedSecret(with: try X25519PublicKey(rawRepresentation: [UInt8](invitation.ephemeralKey))) } catch {
             throw .malformedInvitation("the caller's ephemeral key: \(error)")
         }
-        return (CallKeys(callSecret: callSecret, ephemeralSecret: shared, callerNonce: callerNonce, calleeNonce: calleeNonce), ephemeral.publicKey)
+        return (
+            CallKeys(callSecret: callSecret, ephemeralSecret: shared, callerNonce: callerNonce, calleeNonce: calleeNonce),
+            ephemeral.publicKey
+        )
     }
 
     /// Caller: the call's keys from the answer and the ephemeral key pair `invite` made.
-    public static func callerKeys(callSecret: SecureBytes, ephemeral: X25519KeyPair, answer: CallAnswer,
-                                  callerNonce: [UInt8]) throws(CallHandshakeError) -> CallKeys {
+    public static func callerKeys(
+        callSecret: SecureBytes, ephemeral: X25519KeyPair, answer: CallAnswer,
+        callerNonce: [UInt8]
+    ) throws(CallHandshakeError) -> CallKeys {
         let shared: SecureBytes
         do { shared = try ephemeral.sharedSecret(with: try X25519PublicKey(rawRepresentation: [UInt8](answer.calleeEphemeralKey))) } catch {
             throw .answerDoesNotOpen
@@ -202,7 +216,9 @@ public enum CallHandshake {
     /// Callee: derives the secret with the prekeys the caller named and opens the offer.
     /// The one-time prekey is deleted in the same store transaction, and only if the offer
     /// opens: a forged invitation cannot burn prekeys, and a real one cannot be used twice.
-    public static func accept(_ invitation: CallInvitation, store: DeviceStore) throws -> (offer: CallOffer, callSecret: SecureBytes, callerIdentity: IdentityPublicKey, associatedData: [UInt8]) {
+    public static func accept(_ invitation: CallInvitation, store: DeviceStore) throws -> (
+        offer: CallOffer, callSecret: SecureBytes, callerIdentity: IdentityPublicKey, associatedData: [UInt8]
+    ) {
         let callerIdentity: IdentityPublicKey, ephemeral: X25519PublicKey
         do {
             callerIdentity = try IdentityPublicKey(rawRepresentation: [UInt8](invitation.callerIdentityKey))
@@ -215,33 +231,47 @@ public enum CallHandshake {
         func respond(_ oneTime: OneTimePrekey?) throws -> (CallOffer, SecureBytes, [UInt8]) {
             let response: X3DH.Response
             do {
-                response = try X3DH.respond(identity: identity, signedPrekey: signedPrekey, oneTimePrekey: oneTime,
-                                            initiatorIdentity: callerIdentity, ephemeralKey: ephemeral)
+                response = try X3DH.respond(
+                    identity: identity, signedPrekey: signedPrekey, oneTimePrekey: oneTime,
+                    initiatorIdentity: callerIdentity, ephemeralKey: ephemeral)
             } catch { throw CallHandshakeError.keyAgreement(error) }
             let ad = response.associatedData + Array(invitation.callID.utf8)
-            guard let plain = try? CallKeys.signalingKey(callSecret: response.sharedSecret, forOffer: true).open([UInt8](invitation.sealedOffer), associatedData: ad),
-                  let offer = try? JSONDecoder().decode(CallOffer.self, from: Data(plain)) else {
+            guard
+                let plain = try? CallKeys.signalingKey(callSecret: response.sharedSecret, forOffer: true).open(
+                    [UInt8](invitation.sealedOffer), associatedData: ad),
+                let offer = try? JSONDecoder().decode(CallOffer.self, from: Data(plain))
+            else {
                 throw CallHandshakeError.offerDoesNotOpen
             }
             return (offer, response.sharedSecret, response.associatedData)
         }
-        let (offer, secret, ad) = if let id = invitation.oneTimePrekeyID {
-            try store.consumeOneTimePrekey(id: id) { try respond($0) }
-        } else {
-            try respond(nil)
-        }
+        let (offer, secret, ad) =
+            if let id = invitation.oneTimePrekeyID {
+                try store.consumeOneTimePrekey(id: id) { try respond($0) }
+            } else {
+                try respond(nil)
+            }
         return (offer, secret, callerIdentity, ad)
     }
 
     /// Callee: seals the answer under the answer key.
-    public static func sealAnswer(_ answer: CallAnswer, callSecret: SecureBytes, associatedData: [UInt8], callID: String) throws(CallHandshakeError) -> Data {
-        Data(CallKeys.signalingKey(callSecret: callSecret, forOffer: false).seal(try encode(answer), associatedData: associatedData + Array(callID.utf8)))
+    public static func sealAnswer(_ answer: CallAnswer, callSecret: SecureBytes, associatedData: [UInt8], callID: String)
+        throws(CallHandshakeError) -> Data
+    {
+        Data(
+            CallKeys.signalingKey(callSecret: callSecret, forOffer: false).seal(
+                try encode(answer), associatedData: associatedData + Array(callID.utf8)))
     }
 
     /// Caller: opens the answer.
-    public static func openAnswer(_ sealed: Data, callSecret: SecureBytes, associatedData: [UInt8], callID: String) throws(CallHandshakeError) -> CallAnswer {
-        guard let plain = try? CallKeys.signalingKey(callSecret: callSecret, forOffer: false).open([UInt8](sealed), associatedData: associatedData + Array(callID.utf8)),
-              let answer = try? JSONDecoder().decode(CallAnswer.self, from: Data(plain)) else {
+    public static func openAnswer(_ sealed: Data, callSecret: SecureBytes, associatedData: [UInt8], callID: String)
+        throws(CallHandshakeError) -> CallAnswer
+    {
+        guard
+            let plain = try? CallKeys.signalingKey(callSecret: callSecret, forOffer: false).open(
+                [UInt8](sealed), associatedData: associatedData + Array(callID.utf8)),
+            let answer = try? JSONDecoder().decode(CallAnswer.self, from: Data(plain))
+        else {
             throw .answerDoesNotOpen
         }
         return answer

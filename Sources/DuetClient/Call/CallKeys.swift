@@ -35,7 +35,8 @@ public struct CallKeys: Sendable {
     private let signalKey: AEADKey
 
     public init(callSecret: SecureBytes, ephemeralSecret: SecureBytes, callerNonce: [UInt8], calleeNonce: [UInt8]) {
-        let session = Self.session(callSecret: callSecret, ephemeralSecret: ephemeralSecret, callerNonce: callerNonce, calleeNonce: calleeNonce)
+        let session = Self.session(
+            callSecret: callSecret, ephemeralSecret: ephemeralSecret, callerNonce: callerNonce, calleeNonce: calleeNonce)
         func derive(_ label: String, _ length: Int) -> SecureBytes {
             try! HKDF.expand(.sha256, pseudorandomKey: session, info: Array(label.utf8), length: length)
         }
@@ -52,7 +53,8 @@ public struct CallKeys: Sendable {
             callSecret.withUnsafeBytes { buffer.copyMemory(from: $0) }
             ephemeralSecret.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[callSecret.count...]).copyMemory(from: $0) }
         }
-        return try! HKDF.deriveKey(.sha256, inputKeyMaterial: material, salt: callerNonce + calleeNonce, info: Array("Duet call v2".utf8), length: 32)
+        return try! HKDF.deriveKey(
+            .sha256, inputKeyMaterial: material, salt: callerNonce + calleeNonce, info: Array("Duet call v2".utf8), length: 32)
     }
 
     /// The SAS's key alone (the rest of the keys are not needed to compute the words: a test
@@ -95,6 +97,9 @@ public struct CallKeys: Sendable {
     /// The offer's and answer's AEAD keys come from SK alone (the answer's nonce is inside
     /// the answer): a separate label for each direction.
     public static func signalingKey(callSecret: SecureBytes, forOffer: Bool) -> AEADKey {
-        try! AEADKey(HKDF.deriveKey(.sha256, inputKeyMaterial: callSecret, salt: [], info: Array((forOffer ? "Duet offer v1" : "Duet answer v1").utf8), length: 32))
+        try! AEADKey(
+            HKDF.deriveKey(
+                .sha256, inputKeyMaterial: callSecret, salt: [], info: Array((forOffer ? "Duet offer v1" : "Duet answer v1").utf8),
+                length: 32))
     }
 }

@@ -118,8 +118,11 @@ public struct CallStateMachine: Sendable {
             relayRequested = true
             return [.startRelay]
         case (.connecting, .timerFired(.connect)):
-            return end(.failed(keyConfirmed ? "no media path to the other device (direct and relay both failed)"
-                                             : "the other device never confirmed the call key"), notifyPeer: .sendHangUp)
+            return end(
+                .failed(
+                    keyConfirmed
+                        ? "no media path to the other device (direct and relay both failed)"
+                        : "the other device never confirmed the call key"), notifyPeer: .sendHangUp)
 
         case (.connected, .mediaReceived), (.connected, .restarting):
             return [.startTimer(.mediaSilence, seconds: event == .restarting ? Self.restartTimeout : Self.mediaSilenceTimeout)]
@@ -129,10 +132,10 @@ public struct CallStateMachine: Sendable {
         case (.connecting, .userHungUp), (.connected, .userHungUp):
             return end(.hungUp, notifyPeer: .sendHangUp)
         case (.connecting, .hangUpReceived), (.connected, .hangUpReceived),
-             (.connecting, .cancelReceived), (.connected, .cancelReceived):
+            (.connecting, .cancelReceived), (.connected, .cancelReceived):
             return end(.hungUpByPeer, notifyPeer: nil)
         case let (.outgoing, .failed(reason)), let (.incoming, .failed(reason)),
-             let (.connecting, .failed(reason)), let (.connected, .failed(reason)):
+            let (.connecting, .failed(reason)), let (.connected, .failed(reason)):
             return end(.failed(reason), notifyPeer: .sendHangUp)
 
         default:
@@ -150,8 +153,10 @@ public struct CallStateMachine: Sendable {
             relayRequested = true
             return [.startRelay, .startTimer(.connect, seconds: Self.connectTimeout)]
         }
-        return [.startDirectChecks, .startTimer(.directChecks, seconds: Self.directCheckTimeout),
-                .startTimer(.connect, seconds: Self.connectTimeout)]
+        return [
+            .startDirectChecks, .startTimer(.directChecks, seconds: Self.directCheckTimeout),
+            .startTimer(.connect, seconds: Self.connectTimeout)
+        ]
     }
 
     /// A direct path is preferred to the relay, and confirms the keys by itself (`Event.pathEstablished`).
@@ -164,8 +169,10 @@ public struct CallStateMachine: Sendable {
     /// Media starts only once keys are confirmed AND a path carries packets.
     private mutating func connectIfReady() -> [Action] {
         guard keyConfirmed, let path = pendingPath else { return [] }
-        return move(to: .connected(path)) + [.cancelTimer(.directChecks), .cancelTimer(.connect), .startMedia(path),
-                                             .startTimer(.mediaSilence, seconds: Self.mediaSilenceTimeout)]
+        return move(to: .connected(path)) + [
+            .cancelTimer(.directChecks), .cancelTimer(.connect), .startMedia(path),
+            .startTimer(.mediaSilence, seconds: Self.mediaSilenceTimeout)
+        ]
     }
 
     private mutating func end(_ reason: CallEndReason, notifyPeer: Action?) -> [Action] {

@@ -49,8 +49,10 @@ struct CallTransport: Sendable {
     /// gathered now — the server's media port comes from login (an older server names it only
     /// in relay credentials, which are then waited for) and the STUN Binding goes at once. The
     /// relay credentials are asked for beside it.
-    static func open(session: DeviceSession, callID: String, options: CallOptions, spare: GatheredSocket? = nil,
-                     patience: Patience = .untilAnswered) async throws -> CallTransport {
+    static func open(
+        session: DeviceSession, callID: String, options: CallOptions, spare: GatheredSocket? = nil,
+        patience: Patience = .untilAnswered
+    ) async throws -> CallTransport {
         let connection = session.connection, signaling = session.server
         let credentials = Task { try? await connection.relayCredentials(callID: callID) }
         let gathered: GatheredSocket
@@ -71,16 +73,18 @@ struct CallTransport: Sendable {
             // TLS to a relay whose certificate nobody named would be TLS to anyone: not tried.
             let transports = (options.relayTransports ?? turn.transports).filter { $0 != .tls || turn.certificate != nil }
             relay = Task {
-                RelayPlan(server: turn.server, username: turn.username, password: turn.password, transports: transports,
-                          certificate: { turn.certificate })
+                RelayPlan(
+                    server: turn.server, username: turn.username, password: turn.password, transports: transports,
+                    certificate: { turn.certificate })
             }
         } else {
             let transports = options.relayTransports
             let media = serverMedia
             relay = Task {
                 guard let issued = await credentials.value, let server = media else { return nil }
-                return RelayPlan(server: server, username: issued.username, password: issued.password, transports: transports,
-                                 certificate: { await connection.serverFingerprint })
+                return RelayPlan(
+                    server: server, username: issued.username, password: issued.password, transports: transports,
+                    certificate: { await connection.serverFingerprint })
             }
         }
         socket.impair(options.inboundImpairment)
@@ -88,8 +92,9 @@ struct CallTransport: Sendable {
             socket.restrict(to: Set([serverMedia, options.externalTURN?.server].compactMap { $0 }))
         }
         let late = spare == nil && serverMedia != nil && reflexive == nil ? request : nil
-        return CallTransport(socket: socket, candidates: candidates, serverMedia: serverMedia, reflexive: reflexive, relay: relay,
-                             lateMapping: late)
+        return CallTransport(
+            socket: socket, candidates: candidates, serverMedia: serverMedia, reflexive: reflexive, relay: relay,
+            lateMapping: late)
     }
 
     /// The peer's candidates this device can and may send checks to: no multicast, broadcast,
@@ -121,8 +126,9 @@ struct CallTransport: Sendable {
     }
 
     private static func candidates(socket: MediaSocket, serverMedia: TransportAddress?, reflexive: TransportAddress?) -> [Candidate] {
-        var candidates = hostCandidates(port: socket.localAddress.port, serverIsLoopback: serverMedia?.isLoopback ?? false,
-                                        includeIPv6: socket.carriesIPv6)
+        var candidates = hostCandidates(
+            port: socket.localAddress.port, serverIsLoopback: serverMedia?.isLoopback ?? false,
+            includeIPv6: socket.carriesIPv6)
         if let reflexive, !candidates.contains(where: { $0.address == reflexive }) {
             candidates.append(Candidate(kind: .serverReflexive, address: reflexive))
         }
@@ -145,8 +151,10 @@ struct CallTransport: Sendable {
     /// Asks the server's media port which address our packets come from (a STUN Binding),
     /// waiting at most half a second, or until `patience` runs out: a server that does not
     /// answer in time leaves us host-only, and a later answer to `request` is trickled.
-    static func serverReflexiveAddress(socket: MediaSocket, server: TransportAddress, request: MappingRequest = MappingRequest(),
-                                       patience: Patience = .untilAnswered) async -> TransportAddress? {
+    static func serverReflexiveAddress(
+        socket: MediaSocket, server: TransportAddress, request: MappingRequest = MappingRequest(),
+        patience: Patience = .untilAnswered
+    ) async -> TransportAddress? {
         let answer = Mutex<TransportAddress?>(nil)
         socket.setHandler { datagram in
             guard datagram.source == server, let mapped = request.mapped(in: datagram.bytes) else { return }
@@ -246,7 +254,8 @@ struct MappingRequest: Sendable {
     /// The XOR-MAPPED-ADDRESS of `bytes` if they are the success answer to this request.
     func mapped(in bytes: [UInt8]) -> TransportAddress? {
         guard let message = try? STUNMessage(parsing: bytes), message.transactionID == transactionID,
-              message.messageClass == .success else { return nil }
+            message.messageClass == .success
+        else { return nil }
         return try? message.address(.xorMappedAddress)
     }
 }
@@ -263,8 +272,10 @@ public struct ExternalTURN: Sendable {
     /// Duet server's own: a relay that shows another is not used (it could be anyone's).
     public var certificate: CertificateFingerprint?
 
-    public init(server: TransportAddress, username: String, password: String, transports: [RelayTransport] = [.udp, .tcp],
-                certificate: CertificateFingerprint? = nil) {
+    public init(
+        server: TransportAddress, username: String, password: String, transports: [RelayTransport] = [.udp, .tcp],
+        certificate: CertificateFingerprint? = nil
+    ) {
         self.server = server
         self.username = username
         self.password = password

@@ -35,15 +35,20 @@ struct GatheredSocket: Sendable {
     /// Usable for a call now.
     var isFresh: Bool {
         reflexive != nil && ContinuousClock.now - gatheredAt < Self.freshFor
-            && Set(HostAddresses.current(includeLoopback: serverMedia?.isLoopback ?? false, includeIPv6: socket.carriesIPv6)) == hostAddresses
+            && Set(HostAddresses.current(includeLoopback: serverMedia?.isLoopback ?? false, includeIPv6: socket.carriesIPv6))
+                == hostAddresses
     }
 
-    static func learned(socket: MediaSocket, serverMedia: TransportAddress?, request: MappingRequest = MappingRequest(),
-                        patience: Patience = .untilAnswered) async -> GatheredSocket {
+    static func learned(
+        socket: MediaSocket, serverMedia: TransportAddress?, request: MappingRequest = MappingRequest(),
+        patience: Patience = .untilAnswered
+    ) async -> GatheredSocket {
         let hostAddresses = Set(HostAddresses.current(includeLoopback: serverMedia?.isLoopback ?? false, includeIPv6: socket.carriesIPv6))
-        let reflexive: TransportAddress? = if let serverMedia {
-            await CallTransport.serverReflexiveAddress(socket: socket, server: serverMedia, request: request, patience: patience)
-        } else { nil }
-        return GatheredSocket(socket: socket, serverMedia: serverMedia, reflexive: reflexive, hostAddresses: hostAddresses, gatheredAt: .now)
+        let reflexive: TransportAddress? =
+            if let serverMedia {
+                await CallTransport.serverReflexiveAddress(socket: socket, server: serverMedia, request: request, patience: patience)
+            } else { nil }
+        return GatheredSocket(
+            socket: socket, serverMedia: serverMedia, reflexive: reflexive, hostAddresses: hostAddresses, gatheredAt: .now)
     }
 }

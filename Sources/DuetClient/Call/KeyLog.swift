@@ -18,14 +18,17 @@ enum KeyLog {
 
         var description: String {
             switch self {
-            case let .cannotOpen(path, code): "DUET_SRTP_KEYLOG: \(path) cannot be opened (\(String(cString: strerror(code))), a symlink is refused); no keys were written"
+            case let .cannotOpen(path, code):
+                "DUET_SRTP_KEYLOG: \(path) cannot be opened (\(String(cString: strerror(code))), a symlink is refused); no keys were written"
             case let .unsafe(path, reason): "DUET_SRTP_KEYLOG: \(path) \(reason); no keys were written"
             }
         }
     }
 
-    static func record(to path: String, callID: String, keys: CallKeys, isCaller: Bool, localSSRC: UInt32,
-                       remoteSSRC: UInt32) throws(Failure) {
+    static func record(
+        to path: String, callID: String, keys: CallKeys, isCaller: Bool, localSSRC: UInt32,
+        remoteSSRC: UInt32
+    ) throws(Failure) {
         let send = isCaller ? keys.callerToCallee : keys.calleeToCaller
         let receive = isCaller ? keys.calleeToCaller : keys.callerToCallee
         var lines = ""
@@ -37,7 +40,9 @@ enum KeyLog {
         guard descriptor >= 0 else { throw .cannotOpen(path: path, errno: errno) }
         defer { close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { throw .unsafe(path: path, reason: "is not a regular file") }
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            throw .unsafe(path: path, reason: "is not a regular file")
+        }
         guard status.st_uid == geteuid() else { throw .unsafe(path: path, reason: "belongs to another user") }
         guard status.st_mode & 0o077 == 0 else { throw .unsafe(path: path, reason: "can be read by others (make it chmod 600)") }
         let bytes = Array(lines.utf8)

@@ -20,11 +20,14 @@ enum PinnedTLS {
 
     /// A client handler that accepts only the certificate whose fingerprint is `pinned` (any,
     /// when nil: a first connection); `seen` hears what was presented.
-    static func clientHandler(context: NIOSSLContext, pinned: CertificateFingerprint?,
-                              seen: @escaping @Sendable (CertificateFingerprint) -> Void = { _ in }) throws -> NIOSSLClientHandler {
+    static func clientHandler(
+        context: NIOSSLContext, pinned: CertificateFingerprint?,
+        seen: @escaping @Sendable (CertificateFingerprint) -> Void = { _ in }
+    ) throws -> NIOSSLClientHandler {
         try NIOSSLClientHandler(context: context, serverHostname: nil) { certificates, promise in
             guard let leaf = certificates.first, let der = try? leaf.toDERBytes(),
-                  let presented = CertificateFingerprint(digest: Array(SHA256.hash(data: der))) else {
+                let presented = CertificateFingerprint(digest: Array(SHA256.hash(data: der)))
+            else {
                 promise.succeed(.failed)
                 return
             }

@@ -9,8 +9,10 @@ public struct ReconnectBackoff: Sendable, Equatable {
         /// Attempts in a row before giving up; nil retries for ever.
         public var maximumAttempts: Int?
 
-        public init(initialDelay: Duration = .milliseconds(250), maximumDelay: Duration = .seconds(30),
-                    multiplier: Int = 2, maximumAttempts: Int? = nil) {
+        public init(
+            initialDelay: Duration = .milliseconds(250), maximumDelay: Duration = .seconds(30),
+            multiplier: Int = 2, maximumAttempts: Int? = nil
+        ) {
             self.initialDelay = initialDelay
             self.maximumDelay = maximumDelay
             self.multiplier = multiplier

@@ -33,7 +33,8 @@ extension ServerConnection {
             throw .invalidResponse("relay address '\(wire.relay)': \(error)")
         }
         guard wire.ttlSeconds > 0 else { throw .invalidResponse("relay credentials with a lifetime of \(wire.ttlSeconds) s") }
-        return RelayCredentials(username: wire.username, password: wire.password, realm: wire.realm, relay: relay,
-                                ttl: .seconds(wire.ttlSeconds), expiresAt: Date().addingTimeInterval(TimeInterval(wire.ttlSeconds)))
+        return RelayCredentials(
+            username: wire.username, password: wire.password, realm: wire.realm, relay: relay,
+            ttl: .seconds(wire.ttlSeconds), expiresAt: Date().addingTimeInterval(TimeInterval(wire.ttlSeconds)))
     }
 }

@@ -12,14 +12,21 @@ public struct GroupInfo: Sendable, Equatable, CustomStringConvertible {
     public let founding: Signaling.GroupFounding?
     public let vouches: [String: Signaling.MemberVouch]
 
-    public init(id: String, name: String, owner: String, members: [String], founding: Signaling.GroupFounding? = nil,
-                vouches: [String: Signaling.MemberVouch] = [:]) {
-        self.id = id; self.name = name; self.owner = owner; self.members = members
-        self.founding = founding; self.vouches = vouches
+    public init(
+        id: String, name: String, owner: String, members: [String], founding: Signaling.GroupFounding? = nil,
+        vouches: [String: Signaling.MemberVouch] = [:]
+    ) {
+        self.id = id
+        self.name = name
+        self.owner = owner
+        self.members = members
+        self.founding = founding
+        self.vouches = vouches
     }
 
     init(_ wire: Signaling.Group) {
-        self.init(id: wire.id, name: wire.name, owner: wire.owner, members: wire.members, founding: wire.founding, vouches: wire.vouches ?? [:])
+        self.init(
+            id: wire.id, name: wire.name, owner: wire.owner, members: wire.members, founding: wire.founding, vouches: wire.vouches ?? [:])
     }
 
     public var description: String { "\(name) (\(id)): \(members.joined(separator: " "))" }
@@ -34,7 +41,10 @@ public struct GroupChange: Sendable, Equatable {
     public let by: String
 
     public init(group: GroupInfo, added: [String], removed: [String], by: String) {
-        self.group = group; self.added = added; self.removed = removed; self.by = by
+        self.group = group
+        self.added = added
+        self.removed = removed
+        self.by = by
     }
 
     init(_ wire: Signaling.GroupChanged) {
@@ -75,7 +85,8 @@ extension ServerConnection {
     public func addGroupMember(group: String, number: String) async throws(ServerConnectionError) -> GroupInfo {
         var change = Signaling.GroupMemberChange(group: group, number: number)
         if let me = registeredNumber, let current = try await groups().first(where: { $0.id == group }),
-           let founding = current.founding, let own = current.vouches[me], !current.members.contains(number) {
+            let founding = current.founding, let own = current.vouches[me], !current.members.contains(number)
+        {
             let key = try await lookup(number: number).identityKey
             change.vouch = .init(links: [GroupVouches.link(founding, member: number, memberKey: key, by: me, signer: identity)] + own.links)
         }
@@ -84,7 +95,9 @@ extension ServerConnection {
     }
 
     public func removeGroupMember(group: String, number: String) async throws(ServerConnectionError) -> GroupInfo {
-        guard case let .group(updated) = try await send(.removeGroupMember(.init(group: group, number: number))) else { throw unexpected("removeGroupMember") }
+        guard case let .group(updated) = try await send(.removeGroupMember(.init(group: group, number: number))) else {
+            throw unexpected("removeGroupMember")
+        }
         return GroupInfo(updated)
     }
 
@@ -109,17 +122,24 @@ public struct GroupCallInfo: Sendable, Equatable {
     /// The room's change count (see `Signaling.GroupCall.version`).
     public let version: UInt64?
 
-    public init(callID: String, group: GroupInfo, participants: [String], media: HostPort? = nil, mediaFingerprint: DTLSFingerprint? = nil,
-                version: UInt64? = nil) {
-        self.callID = callID; self.group = group; self.participants = participants
-        self.media = media; self.mediaFingerprint = mediaFingerprint; self.version = version
+    public init(
+        callID: String, group: GroupInfo, participants: [String], media: HostPort? = nil, mediaFingerprint: DTLSFingerprint? = nil,
+        version: UInt64? = nil
+    ) {
+        self.callID = callID
+        self.group = group
+        self.participants = participants
+        self.media = media
+        self.mediaFingerprint = mediaFingerprint
+        self.version = version
     }
 
     /// Malformed media fields are treated as absent: without both there is no media leg.
     init(_ wire: Signaling.GroupCall) {
-        self.init(callID: wire.callID, group: GroupInfo(wire.group), participants: wire.participants,
-                  media: wire.media.flatMap { try? HostPort(parsing: $0) }, mediaFingerprint: wire.mediaFingerprint.flatMap(DTLSFingerprint.init),
-                  version: wire.version)
+        self.init(
+            callID: wire.callID, group: GroupInfo(wire.group), participants: wire.participants,
+            media: wire.media.flatMap { try? HostPort(parsing: $0) }, mediaFingerprint: wire.mediaFingerprint.flatMap(DTLSFingerprint.init),
+            version: wire.version)
     }
 }
 
@@ -130,13 +150,16 @@ extension ServerConnection {
     /// Starts a call in `group` (its id) and joins it; the group's other online members are
     /// told (`groupCallChanged`, which is their ring). With `dtlsFingerprint` (this device's
     /// DTLS certificate) the server admits that certificate's handshake on the media port.
-    public func startGroupCall(group: String, callID: String, dtlsFingerprint: DTLSFingerprint? = nil) async throws(ServerConnectionError) -> GroupCallInfo {
+    public func startGroupCall(group: String, callID: String, dtlsFingerprint: DTLSFingerprint? = nil) async throws(ServerConnectionError)
+        -> GroupCallInfo
+    {
         let request = Signaling.StartGroupCall(group: group, callID: callID, dtlsFingerprint: dtlsFingerprint?.description)
         guard case let .groupCall(call) = try await send(.startGroupCall(request)) else { throw unexpected("startGroupCall") }
         return GroupCallInfo(call)
     }
 
-    public func joinGroupCall(callID: String, dtlsFingerprint: DTLSFingerprint? = nil) async throws(ServerConnectionError) -> GroupCallInfo {
+    public func joinGroupCall(callID: String, dtlsFingerprint: DTLSFingerprint? = nil) async throws(ServerConnectionError) -> GroupCallInfo
+    {
         let request = Signaling.GroupCallRequest(callID: callID, dtlsFingerprint: dtlsFingerprint?.description)
         guard case let .groupCall(call) = try await send(.joinGroupCall(request)) else { throw unexpected("joinGroupCall") }
         return GroupCallInfo(call)

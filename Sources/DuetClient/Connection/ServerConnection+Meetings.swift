@@ -14,15 +14,20 @@ public enum MeetingEntry: Sendable, Equatable {
 extension ServerConnection {
     /// Makes a meeting with this device as its host. `dtlsFingerprint` and `ssrc` are this
     /// device's media leg: its DTLS certificate and the SSRC its audio will carry.
-    public func createMeeting(open: Bool, record: Bool, name: String?, dtlsFingerprint: DTLSFingerprint,
-                              ssrc: UInt32) async throws(ServerConnectionError) -> Signaling.Meeting {
-        let request = Signaling.CreateMeeting(open: open, record: record, name: name, dtlsFingerprint: dtlsFingerprint.description, ssrc: ssrc)
+    public func createMeeting(
+        open: Bool, record: Bool, name: String?, dtlsFingerprint: DTLSFingerprint,
+        ssrc: UInt32
+    ) async throws(ServerConnectionError) -> Signaling.Meeting {
+        let request = Signaling.CreateMeeting(
+            open: open, record: record, name: name, dtlsFingerprint: dtlsFingerprint.description, ssrc: ssrc)
         guard case let .meeting(meeting) = try await send(.createMeeting(request)) else { throw unexpected("createMeeting") }
         return meeting
     }
 
     /// Knocks at `code` (a guest must give a `name`).
-    public func joinMeeting(code: String, name: String?, dtlsFingerprint: DTLSFingerprint, ssrc: UInt32) async throws(ServerConnectionError) -> MeetingEntry {
+    public func joinMeeting(code: String, name: String?, dtlsFingerprint: DTLSFingerprint, ssrc: UInt32) async throws(ServerConnectionError)
+        -> MeetingEntry
+    {
         let request = Signaling.JoinMeeting(code: code, name: name, dtlsFingerprint: dtlsFingerprint.description, ssrc: ssrc)
         switch try await send(.joinMeeting(request)) {
         case let .meeting(meeting): return .joined(meeting)
@@ -40,7 +45,9 @@ extension ServerConnection {
     }
 
     public func recordMeeting(code: String, on: Bool) async throws(ServerConnectionError) -> Signaling.Meeting {
-        guard case let .meeting(meeting) = try await send(.recordMeeting(.init(code: code, on: on))) else { throw unexpected("recordMeeting") }
+        guard case let .meeting(meeting) = try await send(.recordMeeting(.init(code: code, on: on))) else {
+            throw unexpected("recordMeeting")
+        }
         return meeting
     }
 

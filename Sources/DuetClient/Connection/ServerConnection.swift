@@ -10,7 +10,10 @@ public actor ServerConnection {
     public struct Registration: Sendable, Equatable {
         public let number: String
         public let oneTimePrekeyCount: Int
-        public init(number: String, oneTimePrekeyCount: Int) { self.number = number; self.oneTimePrekeyCount = oneTimePrekeyCount }
+        public init(number: String, oneTimePrekeyCount: Int) {
+            self.number = number
+            self.oneTimePrekeyCount = oneTimePrekeyCount
+        }
     }
 
     public struct LookupResult: Sendable, Equatable {
@@ -18,7 +21,9 @@ public actor ServerConnection {
         public let identityKey: IdentityPublicKey
         public let online: Bool
         public init(number: String, identityKey: IdentityPublicKey, online: Bool) {
-            self.number = number; self.identityKey = identityKey; self.online = online
+            self.number = number
+            self.identityKey = identityKey
+            self.online = online
         }
     }
 
@@ -46,8 +51,10 @@ public actor ServerConnection {
 
     /// - Parameter pinnedFingerprint: the fingerprint stored on first use, or nil to accept
     ///   whatever certificate the server shows (then read `serverFingerprint` and store it).
-    public init(server: HostPort, identity: IdentityKeyPair, pinnedFingerprint: String?,
-                reconnect: ReconnectBackoff.Policy = .init(), requestTimeout: Duration = .seconds(30)) throws(ServerConnectionError) {
+    public init(
+        server: HostPort, identity: IdentityKeyPair, pinnedFingerprint: String?,
+        reconnect: ReconnectBackoff.Policy = .init(), requestTimeout: Duration = .seconds(30)
+    ) throws(ServerConnectionError) {
         self.server = server
         self.identity = identity
         if let pinnedFingerprint {
@@ -102,10 +109,13 @@ public actor ServerConnection {
 
     // MARK: - Requests
 
-    public func register(number: String, name: String?, invite: String?, signedPrekey: SignedPrekeyPublic,
-                         oneTimePrekeys: [OneTimePrekeyPublic]) async throws(ServerConnectionError) -> Registration {
-        let request = Signaling.Register(number: number, name: name, invite: invite, signedPrekey: signedPrekey.wire,
-                                         oneTimePrekeys: oneTimePrekeys.map(\.wire))
+    public func register(
+        number: String, name: String?, invite: String?, signedPrekey: SignedPrekeyPublic,
+        oneTimePrekeys: [OneTimePrekeyPublic]
+    ) async throws(ServerConnectionError) -> Registration {
+        let request = Signaling.Register(
+            number: number, name: name, invite: invite, signedPrekey: signedPrekey.wire,
+            oneTimePrekeys: oneTimePrekeys.map(\.wire))
         guard case let .registered(result) = try await send(.register(request)) else { throw unexpected("register") }
         registeredNumber = result.number
         return Registration(number: result.number, oneTimePrekeyCount: result.oneTimePrekeyCount)
@@ -113,7 +123,9 @@ public actor ServerConnection {
 
     /// Adds one-time prekeys (and optionally rotates the signed prekey); returns how many the
     /// server now holds.
-    public func uploadPrekeys(signedPrekey: SignedPrekeyPublic? = nil, oneTimePrekeys: [OneTimePrekeyPublic]) async throws(ServerConnectionError) -> Int {
+    public func uploadPrekeys(signedPrekey: SignedPrekeyPublic? = nil, oneTimePrekeys: [OneTimePrekeyPublic])
+        async throws(ServerConnectionError) -> Int
+    {
         let request = Signaling.UploadPrekeys(signedPrekey: signedPrekey?.wire, oneTimePrekeys: oneTimePrekeys.map(\.wire))
         guard case let .prekeyCount(result) = try await send(.uploadPrekeys(request)) else { throw unexpected("uploadPrekeys") }
         return result.count
@@ -132,7 +144,8 @@ public actor ServerConnection {
             throw unexpected("lookup")
         }
         do {
-            return LookupResult(number: number, identityKey: try IdentityPublicKey(rawRepresentation: wire.identityKey.bytes), online: wire.online)
+            return LookupResult(
+                number: number, identityKey: try IdentityPublicKey(rawRepresentation: wire.identityKey.bytes), online: wire.online)
         } catch {
             throw .invalidResponse("identity key for \(number): \(error)")
         }

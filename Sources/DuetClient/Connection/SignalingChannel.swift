@@ -17,8 +17,10 @@ final class SignalingChannel: Sendable {
     private let outbox: AsyncStream<ClientRequest>.Continuation
     private let channel: any Channel
 
-    private init(fingerprint: CertificateFingerprint, login: Signaling.Authenticated, outbox: AsyncStream<ClientRequest>.Continuation,
-                 channel: any Channel) {
+    private init(
+        fingerprint: CertificateFingerprint, login: Signaling.Authenticated, outbox: AsyncStream<ClientRequest>.Continuation,
+        channel: any Channel
+    ) {
         self.fingerprint = fingerprint
         self.number = login.number
         self.media = login.media.flatMap { try? HostPort(parsing: $0) }
@@ -36,9 +38,11 @@ final class SignalingChannel: Sendable {
     }
 
     /// Connects, verifies the certificate against `pinned` and logs in as `identity`.
-    static func open(server: HostPort, identity: IdentityKeyPair, pinned: CertificateFingerprint?,
-                     onFrame: @escaping @Sendable (ServerFrame) async -> Void,
-                     onClose: @escaping @Sendable (String) async -> Void) async throws(ServerConnectionError) -> SignalingChannel {
+    static func open(
+        server: HostPort, identity: IdentityKeyPair, pinned: CertificateFingerprint?,
+        onFrame: @escaping @Sendable (ServerFrame) async -> Void,
+        onClose: @escaping @Sendable (String) async -> Void
+    ) async throws(ServerConnectionError) -> SignalingChannel {
         let seen = Mutex<CertificateFingerprint?>(nil)
         let tls: NIOSSLContext
         do { tls = try PinnedTLS.clientContext() } catch {
@@ -50,7 +54,9 @@ final class SignalingChannel: Sendable {
                 .connectTimeout(.seconds(10))
                 .connect(host: server.host, port: server.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let handler = try PinnedTLS.clientHandler(context: tls, pinned: pinned) { presented in seen.withLock { $0 = presented } }
+                        let handler = try PinnedTLS.clientHandler(context: tls, pinned: pinned) { presented in
+                            seen.withLock { $0 = presented }
+                        }
                         try channel.pipeline.syncOperations.addHandler(handler)
                         return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
@@ -89,7 +95,13 @@ final class SignalingChannel: Sendable {
                                     // A newer server may send messages this client does not know yet;
                                     // a reply we cannot read fails its request now, not at the timeout.
                                     if loggedIn, let unreadable = error as? SignalingDecodingError, let id = unreadable.id {
-                                        await onFrame(ServerFrame(id: id, message: .error(.init(code: unreadable.code, message: "the server's reply could not be read: \(unreadable)"))))
+                                        await onFrame(
+                                            ServerFrame(
+                                                id: id,
+                                                message: .error(
+                                                    .init(
+                                                        code: unreadable.code,
+                                                        message: "the server's reply could not be read: \(unreadable)"))))
                                     }
                                     if loggedIn { continue }
                                     throw ServerConnectionError.invalidResponse("\(error)")
@@ -102,11 +114,17 @@ final class SignalingChannel: Sendable {
                                 case let (nil, .challenge(challenge)):
                                     nonce = challenge.nonce.bytes
                                     // The handshake is done once a frame arrives, so `seen` is set.
-                                    guard let certificate = seen.withLock({ $0 }) else { throw ServerConnectionError.invalidResponse("no certificate seen") }
+                                    guard let certificate = seen.withLock({ $0 }) else {
+                                        throw ServerConnectionError.invalidResponse("no certificate seen")
+                                    }
                                     let message = AuthenticationTranscript.message(nonce: challenge.nonce.bytes, certificate: certificate)
-                                    outboxContinuation.yield(ClientRequest(id: 0, message: .authenticate(.init(
-                                        identityKey: Base64Bytes(identity.publicKey.rawRepresentation),
-                                        signature: Base64Bytes(identity.signature(for: message))))))
+                                    outboxContinuation.yield(
+                                        ClientRequest(
+                                            id: 0,
+                                            message: .authenticate(
+                                                .init(
+                                                    identityKey: Base64Bytes(identity.publicKey.rawRepresentation),
+                                                    signature: Base64Bytes(identity.signature(for: message))))))
                                 case let (_?, .authenticated(result)):
                                     loggedIn = true
                                     loginContinuation.yield(.success(result))
@@ -142,7 +160,8 @@ final class SignalingChannel: Sendable {
         var iterator = login.makeAsyncIterator()
         switch await iterator.next() {
         case let .success(login)?:
-            return SignalingChannel(fingerprint: seen.withLock { $0 }!, login: login, outbox: outboxContinuation, channel: asyncChannel.channel)
+            return SignalingChannel(
+                fingerprint: seen.withLock { $0 }!, login: login, outbox: outboxContinuation, channel: asyncChannel.channel)
         case let .failure(error)?:
             throw error
         case nil:

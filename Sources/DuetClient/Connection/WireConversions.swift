@@ -4,13 +4,15 @@ import Foundation
 
 extension SignedPrekeyPublic {
     var wire: Signaling.SignedPrekey {
-        .init(id: id, publicKey: Base64Bytes(publicKey.rawRepresentation),
-              createdAt: Int64(createdAt.timeIntervalSince1970.rounded(.down)), signature: Base64Bytes(signature))
+        .init(
+            id: id, publicKey: Base64Bytes(publicKey.rawRepresentation),
+            createdAt: Int64(createdAt.timeIntervalSince1970.rounded(.down)), signature: Base64Bytes(signature))
     }
 
     init(wire: Signaling.SignedPrekey) throws(KeyError) {
-        try self.init(id: wire.id, publicKey: X25519PublicKey(rawRepresentation: wire.publicKey.bytes),
-                      createdAt: Date(timeIntervalSince1970: TimeInterval(wire.createdAt)), signature: wire.signature.bytes)
+        try self.init(
+            id: wire.id, publicKey: X25519PublicKey(rawRepresentation: wire.publicKey.bytes),
+            createdAt: Date(timeIntervalSince1970: TimeInterval(wire.createdAt)), signature: wire.signature.bytes)
     }
 }
 

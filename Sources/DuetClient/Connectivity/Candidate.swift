@@ -60,13 +60,16 @@ public struct Candidate: Hashable, Sendable, Codable, CustomStringConvertible {
         port = try container.decode(UInt16.self, forKey: .port)
         priority = try container.decodeIfPresent(UInt32.self, forKey: .priority) ?? Self.priority(kind)
         guard ip.count == 4 || ip.count == 16 else {
-            throw DecodingError.dataCorruptedError(forKey: .ip, in: container, debugDescription: "an IP address is 4 or 16 bytes, not \(ip.count)")
+            throw DecodingError.dataCorruptedError(
+                forKey: .ip, in: container, debugDescription: "an IP address is 4 or 16 bytes, not \(ip.count)")
         }
         guard kind != .peerReflexive else {
-            throw DecodingError.dataCorruptedError(forKey: .kind, in: container, debugDescription: "a peer-reflexive candidate is learned, never announced")
+            throw DecodingError.dataCorruptedError(
+                forKey: .kind, in: container, debugDescription: "a peer-reflexive candidate is learned, never announced")
         }
         guard port != 0, !address.isUnspecified else {
-            throw DecodingError.dataCorruptedError(forKey: .ip, in: container, debugDescription: "\(address) is not an address anything can be sent to")
+            throw DecodingError.dataCorruptedError(
+                forKey: .ip, in: container, debugDescription: "\(address) is not an address anything can be sent to")
         }
     }
 

@@ -197,7 +197,8 @@ public struct ConnectivityChecks: Sendable {
     /// once; its source is learned if new and checked back.
     private mutating func answer(_ message: STUNMessage, _ bytes: [UInt8], from source: TransportAddress) -> [Action] {
         guard message.text(.username) == "\(local.fragment):\(remote.fragment)",
-              (try? STUNMessage.verifyIntegrity(of: bytes, local.integrity)) != nil else { return [] }
+            (try? STUNMessage.verifyIntegrity(of: bytes, local.integrity)) != nil
+        else { return [] }
         var response = STUNMessage(method: .binding, messageClass: .success, transactionID: message.transactionID)
         response.attributes = [response.xorAddress(.xorMappedAddress, source)]
         var actions: [Action] = [.send(response.encoded(integrity: local.integrity, fingerprint: true), to: source)]
@@ -231,7 +232,8 @@ public struct ConnectivityChecks: Sendable {
     /// §7.2.5.2.1), or ignored.
     private mutating func accept(_ message: STUNMessage, _ bytes: [UInt8], from source: TransportAddress, now: Double) -> [Action] {
         guard let target = outstanding[message.transactionID], target == source,
-              (try? STUNMessage.verifyIntegrity(of: bytes, remote.integrity)) != nil else { return [] }
+            (try? STUNMessage.verifyIntegrity(of: bytes, remote.integrity)) != nil
+        else { return [] }
         outstanding[message.transactionID] = nil
         if pendingNomination?.transactionID == message.transactionID { pendingNomination = nil }
         if let index = pairs.firstIndex(where: { $0.candidate.address == source }) { pairs[index].state = .succeeded }
@@ -252,9 +254,11 @@ public struct ConnectivityChecks: Sendable {
         var rng = SystemRandomNumberGenerator()
         let tid = STUNMessage.randomTransactionID(using: &rng)
         var request = STUNMessage(method: .binding, messageClass: .request, transactionID: tid)
-        request.attributes = [.text(.username, "\(remote.fragment):\(local.fragment)"),
-                              .uint32(.priority, Candidate.priority(.peerReflexive)),
-                              STUNAttribute(role == .controlling ? .iceControlling : .iceControlled, [UInt8](repeating: 0, count: 8))]
+        request.attributes = [
+            .text(.username, "\(remote.fragment):\(local.fragment)"),
+            .uint32(.priority, Candidate.priority(.peerReflexive)),
+            STUNAttribute(role == .controlling ? .iceControlling : .iceControlled, [UInt8](repeating: 0, count: 8))
+        ]
         if useCandidate { request.attributes.append(STUNAttribute(.useCandidate, [])) }
         return (tid, request.encoded(integrity: remote.integrity, fingerprint: true))
     }

@@ -51,9 +51,11 @@ public struct RelayClient: Sendable {
     }
     private var pending: [[UInt8]: Pending] = [:]
 
-    public init(username: String, password: String,
-                integrity: @escaping @Sendable (_ username: String, _ realm: String, _ password: String) -> STUNIntegrity,
-                transport: RelayTransport = .udp) {
+    public init(
+        username: String, password: String,
+        integrity: @escaping @Sendable (_ username: String, _ realm: String, _ password: String) -> STUNIntegrity,
+        transport: RelayTransport = .udp
+    ) {
         self.username = username
         self.password = password
         self.integrity = integrity
@@ -92,11 +94,13 @@ public struct RelayClient: Sendable {
         switch MediaPacketKind(datagram: bytes) {
         case .turnChannel:
             guard let data = try? ChannelData(parsing: bytes),
-                  let peer = channels.first(where: { $0.value == data.channel })?.key else { return nil }
+                let peer = channels.first(where: { $0.value == data.channel })?.key
+            else { return nil }
             return (peer, data.payload)
         case .stun:
             guard let m = try? STUNMessage(parsing: bytes), m.method == .data, m.messageClass == .indication,
-                  let peer = try? m.address(.xorPeerAddress), let payload = m.first(.data) else { return nil }
+                let peer = try? m.address(.xorPeerAddress), let payload = m.first(.data)
+            else { return nil }
             return (peer, payload)
         default:
             return nil
@@ -106,7 +110,8 @@ public struct RelayClient: Sendable {
     /// A STUN response from the TURN server.
     public mutating func receive(_ bytes: [UInt8], now: Double) -> [Action] {
         guard let message = try? STUNMessage(parsing: bytes), message.messageClass == .success || message.messageClass == .error,
-              let request = pending[message.transactionID] else { return [] }
+            let request = pending[message.transactionID]
+        else { return [] }
         let unauthenticatedError = message.messageClass == .error && [400, 401, 438].contains(message.errorCode?.code ?? 0)
         if request.authenticated, let realm, !unauthenticatedError {
             // Responses to authenticated requests must carry valid integrity (RFC 8489 §9.2.5);
@@ -119,8 +124,9 @@ public struct RelayClient: Sendable {
             if (code == 401 && !request.authenticated) || code == 438, let realm = message.text(.realm), let nonce = message.text(.nonce) {
                 self.realm = realm
                 self.nonce = nonce
-                let retry = STUNMessage(method: request.message.method, messageClass: .request, transactionID: newTransactionID(),
-                                        attributes: request.message.attributes)
+                let retry = STUNMessage(
+                    method: request.message.method, messageClass: .request, transactionID: newTransactionID(),
+                    attributes: request.message.attributes)
                 return [send(retry, now: now)]
             }
             let reason = "TURN \(request.message.method) refused: \(code) \(message.errorCode?.reason ?? "")"
@@ -145,7 +151,9 @@ public struct RelayClient: Sendable {
             allocatedAt = now
             return []
         case .channelBind:
-            guard let channel = request.message.channelNumber, let peer = channels.first(where: { $0.value == channel })?.key else { return [] }
+            guard let channel = request.message.channelNumber, let peer = channels.first(where: { $0.value == channel })?.key else {
+                return []
+            }
             boundChannels.insert(channel)
             return [.channelBound(peer: peer)]
         default:

@@ -16,8 +16,12 @@ public struct RelayCredentials: Sendable, Equatable, CustomStringConvertible {
     public let expiresAt: Date
 
     public init(username: String, password: String, realm: String, relay: HostPort, ttl: Duration, expiresAt: Date) {
-        self.username = username; self.password = password; self.realm = realm
-        self.relay = relay; self.ttl = ttl; self.expiresAt = expiresAt
+        self.username = username
+        self.password = password
+        self.realm = realm
+        self.relay = relay
+        self.ttl = ttl
+        self.expiresAt = expiresAt
     }
 
     /// A TURN client for these credentials, speaking RFC 8656's long-term credential mechanism.

@@ -57,8 +57,10 @@ final class RelayLink: Sendable {
     /// answers TLS with its signaling certificate; an external `turns:` relay shows the one the
     /// user named) and returns once the handshake is done, so a relay showing another
     /// certificate fails here, by name, rather than as an Allocate nobody answered.
-    static func stream(to server: TransportAddress, tls: Bool, pinned: CertificateFingerprint?,
-                       deliver: @escaping MediaSocket.Handler) async throws -> RelayLink {
+    static func stream(
+        to server: TransportAddress, tls: Bool, pinned: CertificateFingerprint?,
+        deliver: @escaping MediaSocket.Handler
+    ) async throws -> RelayLink {
         let context = tls ? try PinnedTLS.clientContext() : nil
         let shown = Mutex<CertificateFingerprint?>(nil)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)

@@ -50,8 +50,10 @@ final class RelayPath {
 
     /// `socket`: the engine's UDP socket (the relay over UDP is reached from it, and its
     /// answers come to its handler). `pinned`: the certificate a TLS relay must show.
-    init(server: TransportAddress, username: String, password: String, transports: [RelayTransport], socket: MediaSocket,
-         pinned: @escaping @Sendable () async -> CertificateFingerprint?, deliver: @escaping MediaSocket.Handler) {
+    init(
+        server: TransportAddress, username: String, password: String, transports: [RelayTransport], socket: MediaSocket,
+        pinned: @escaping @Sendable () async -> CertificateFingerprint?, deliver: @escaping MediaSocket.Handler
+    ) {
         self.server = server
         self.username = username
         self.password = password
@@ -141,7 +143,8 @@ final class RelayPath {
     }
 
     private func allocate(over link: RelayLink, now: Double) -> [Event] {
-        var relay = RelayClient(username: username, password: password, integrity: STUNIntegrity.longTermCredential, transport: link.transport)
+        var relay = RelayClient(
+            username: username, password: password, integrity: STUNIntegrity.longTermCredential, transport: link.transport)
         let actions = relay.start(now: now)
         client = relay
         self.link = link

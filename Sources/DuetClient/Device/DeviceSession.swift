@@ -22,9 +22,12 @@ public enum DeviceSessionError: Error, Equatable, CustomStringConvertible {
         case let .unknownContact(number): "\(number) is not in your contacts: add it with 'duet contacts add \(number)'"
         case let .invalidNumber(number): "'\(number)' is not a phone number: write + and 1–15 digits, e.g. +15550100"
         case let .unknownGroup(name): "you are in no group called '\(name)': see duet group list"
-        case let .ambiguousGroup(name, ids): "you are in several groups called '\(name)'; name one by its id: \(ids.joined(separator: ", "))"
-        case let .linkWithoutCertificate(server): "the link names no certificate for \(server) and this profile has never used that server: ask for the whole link (it ends in #FINGERPRINT), or compare the fingerprint and pass --accept-certificate"
-        case let .linkCertificateMismatch(server): "the link names another certificate than the one this profile pins for \(server): the link, or the server, is not what it claims — nothing was sent"
+        case let .ambiguousGroup(name, ids):
+            "you are in several groups called '\(name)'; name one by its id: \(ids.joined(separator: ", "))"
+        case let .linkWithoutCertificate(server):
+            "the link names no certificate for \(server) and this profile has never used that server: ask for the whole link (it ends in #FINGERPRINT), or compare the fingerprint and pass --accept-certificate"
+        case let .linkCertificateMismatch(server):
+            "the link names another certificate than the one this profile pins for \(server): the link, or the server, is not what it claims — nothing was sent"
         }
     }
 }
@@ -103,14 +106,18 @@ public actor DeviceSession {
     /// `acceptFingerprint` replaces the pin deliberately after the operator confirmed it.
     /// `remember: false` connects without making `server` the profile's server (a meeting on
     /// another server); its certificate is then trusted for this connection only.
-    public static func open(store: DeviceStore, server: HostPort? = nil, acceptFingerprint: String? = nil,
-                            remember: Bool = true) async throws -> DeviceSession {
+    public static func open(
+        store: DeviceStore, server: HostPort? = nil, acceptFingerprint: String? = nil,
+        remember: Bool = true
+    ) async throws -> DeviceSession {
         let account = try store.account()
         guard let target = server ?? account.server else { throw DeviceSessionError.noServer }
         let pin = acceptFingerprint ?? (account.server == target ? account.serverFingerprint : nil)
         let connection = try ServerConnection(server: target, identity: try store.identity(), pinnedFingerprint: pin)
         try await connection.connect()
-        if remember, let seen = await connection.serverFingerprint?.description, seen != account.serverFingerprint || account.server != target {
+        if remember, let seen = await connection.serverFingerprint?.description,
+            seen != account.serverFingerprint || account.server != target
+        {
             var updated = account
             updated.server = target
             updated.serverFingerprint = seen
@@ -152,8 +159,9 @@ public actor DeviceSession {
         guard let fingerprint = acceptFingerprint ?? (pinned ?? link.certificate)?.description else {
             throw DeviceSessionError.linkWithoutCertificate(link.server.description)
         }
-        return try await open(store: store, server: own ?? link.server, acceptFingerprint: fingerprint,
-                              remember: account.server == nil || own != nil)
+        return try await open(
+            store: store, server: own ?? link.server, acceptFingerprint: fingerprint,
+            remember: account.server == nil || own != nil)
     }
 
     private init(store: DeviceStore, connection: ServerConnection, server: HostPort) {
@@ -225,17 +233,19 @@ public actor DeviceSession {
     /// Brings the server's one-time prekeys back to 100.
     private func topUp(serverHas remaining: Int) async {
         guard remaining < DeviceStore.oneTimePrekeyTarget,
-              let fresh = try? store.makeOneTimePrekeys(count: DeviceStore.oneTimePrekeyTarget - remaining),
-              let count = try? await connection.uploadPrekeys(oneTimePrekeys: fresh) else { return }
+            let fresh = try? store.makeOneTimePrekeys(count: DeviceStore.oneTimePrekeyTarget - remaining),
+            let count = try? await connection.uploadPrekeys(oneTimePrekeys: fresh)
+        else { return }
         notices.append("uploaded \(fresh.count) one-time prekeys (server now holds \(count))")
     }
 
     /// Registers `number` for this device and uploads its prekeys; remembers the server.
     public func register(number: String, name: String?, invite: String?) async throws -> ServerConnection.Registration {
         guard PhoneNumber.isValid(number) else { throw DeviceSessionError.invalidNumber(number) }
-        let registration = try await connection.register(number: number, name: name, invite: invite,
-                                                         signedPrekey: try store.currentSignedPrekey().publicPart,
-                                                         oneTimePrekeys: try store.oneTimePrekeysForUpload())
+        let registration = try await connection.register(
+            number: number, name: name, invite: invite,
+            signedPrekey: try store.currentSignedPrekey().publicPart,
+            oneTimePrekeys: try store.oneTimePrekeysForUpload())
         var account = try store.account()
         account.number = registration.number
         account.displayName = name
@@ -282,7 +292,9 @@ public actor DeviceSession {
         guard let own = try store.account().number else { throw DeviceSessionError.notRegistered }
         let found = try await connection.lookup(number: number)
         try store.recordIdentityKey(found.identityKey, for: number)
-        guard let contact = try store.contact(number: number), let key = contact.identityKey else { throw DeviceSessionError.unknownContact(number) }
+        guard let contact = try store.contact(number: number), let key = contact.identityKey else {
+            throw DeviceSessionError.unknownContact(number)
+        }
         let safety = SafetyNumber(localNumber: own, localKey: try store.identityPublicKey(), remoteNumber: number, remoteKey: key)
         return (safety, contact)
     }

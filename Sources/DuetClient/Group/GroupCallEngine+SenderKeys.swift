@@ -58,7 +58,8 @@ extension GroupCallEngine {
                     // server that swaps a bundle would get this call's sender key, and with it (as
                     // the SFU) everything said. Verified again, they get the next key handed out.
                     if try session.store.contact(number: member) != nil,
-                       case .keyChanged = try session.store.recordIdentityKey(bundle.identityKey, for: member) {
+                        case .keyChanged = try session.store.recordIdentityKey(bundle.identityKey, for: member)
+                    {
                         eventSink.yield(.warning(Self.keyChangedWithheld(member)))
                         continue
                     }
@@ -72,8 +73,9 @@ extension GroupCallEngine {
                 }
                 let header = call?.opened.contains(member) == true ? nil : sender.header
                 let payload = try JSONEncoder().encode(SenderKeySignal(header: header, message: sender.seal(plaintext)))
-                try await session.connection.sendCallSignal(to: member, callID: callID, kind: CallSignal.Kind.senderKey.rawValue,
-                                                            payload: Array(payload))
+                try await session.connection.sendCallSignal(
+                    to: member, callID: callID, kind: CallSignal.Kind.senderKey.rawValue,
+                    payload: Array(payload))
                 guard call?.callID == callID else { return }
                 call?.opened.insert(member)
                 call?.delivered[member] = announcement.epoch
@@ -149,8 +151,9 @@ extension GroupCallEngine {
     /// contact it is recorded, as on a 1:1 call, and a change since verification is shown.
     func noteIdentity(_ header: PairwiseChannelHeader, of member: String) {
         guard (try? session.store.contact(number: member)) != nil,
-              let key = try? IdentityPublicKey(rawRepresentation: [UInt8](header.senderIdentityKey)),
-              case .keyChanged = try? session.store.recordIdentityKey(key, for: member) else { return }
+            let key = try? IdentityPublicKey(rawRepresentation: [UInt8](header.senderIdentityKey)),
+            case .keyChanged = try? session.store.recordIdentityKey(key, for: member)
+        else { return }
         eventSink.yield(.warning("\(member)'s identity key is not the one you verified: compare safety numbers before trusting this call"))
     }
 

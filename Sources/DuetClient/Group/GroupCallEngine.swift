@@ -162,7 +162,10 @@ public actor GroupCallEngine {
         defer { entering = nil }
         let socket = try await bindSocket()
         let info: GroupCallInfo
-        do { info = try await request() } catch { socket.close(); throw error }
+        do { info = try await request() } catch {
+            socket.close()
+            throw error
+        }
         let leg: ServerMediaLeg
         do { leg = try makeLeg(info, socket: socket) } catch {
             // In the room without a leg is no use to anyone: out again.
@@ -170,8 +173,9 @@ public actor GroupCallEngine {
             _ = try? await session.connection.leaveGroupCall(callID: info.callID)
             throw error
         }
-        call = ActiveCall(callID: info.callID, group: info.group, participants: info.participants, ring: try SenderKeyRing(), leg: leg,
-                          roomVersion: info.version ?? 0)
+        call = ActiveCall(
+            callID: info.callID, group: info.group, participants: info.participants, ring: try SenderKeyRing(), leg: leg,
+            roomVersion: info.version ?? 0)
         rung[info.callID] = nil
         hearing = [:]
         for member in info.participants where member != number { try addListener(member) }
@@ -200,10 +204,13 @@ public actor GroupCallEngine {
     /// The DTLS-SRTP leg to the SFU the server's reply names, on `socket`.
     func makeLeg(_ info: GroupCallInfo, socket: MediaSocket) throws -> ServerMediaLeg {
         guard let media = info.media, let fingerprint = info.mediaFingerprint else { throw GroupCallEngineError.noMediaPort }
-        guard let address = ServerAddress.media(media, signaling: session.server) else { throw GroupCallEngineError.badMediaAddress(media.description) }
-        let leg = try ServerMediaLeg(socket: socket, media: address, certificate: certificate, serverFingerprint: fingerprint, voice: number,
-                                     opusComplexity: options.opusComplexity, voiceEncoding: options.voiceEncoding,
-                                     relay: .duetRelay(session, callID: info.callID))
+        guard let address = ServerAddress.media(media, signaling: session.server) else {
+            throw GroupCallEngineError.badMediaAddress(media.description)
+        }
+        let leg = try ServerMediaLeg(
+            socket: socket, media: address, certificate: certificate, serverFingerprint: fingerprint, voice: number,
+            opusComplexity: options.opusComplexity, voiceEncoding: options.voiceEncoding,
+            relay: .duetRelay(session, callID: info.callID))
         leg.muted = muted
         return leg
     }
@@ -261,10 +268,13 @@ public actor GroupCallEngine {
     }
 
     public func snapshot() -> GroupCallSnapshot? {
-        call.map { GroupCallSnapshot(callID: $0.callID, group: $0.group, participants: $0.participants, epoch: $0.ring.epoch,
-                                     mediaConnected: $0.mediaConnected, hearing: hearing, rekeys: $0.rekeys,
-                                     keyGiven: $0.delivered, undecryptable: $0.undecryptable, framesSent: $0.leg.sent,
-                                     datagramsOverflowed: inbox?.dropped ?? 0, legAddress: $0.leg.socket.localAddress) }
+        call.map {
+            GroupCallSnapshot(
+                callID: $0.callID, group: $0.group, participants: $0.participants, epoch: $0.ring.epoch,
+                mediaConnected: $0.mediaConnected, hearing: hearing, rekeys: $0.rekeys,
+                keyGiven: $0.delivered, undecryptable: $0.undecryptable, framesSent: $0.leg.sent,
+                datagramsOverflowed: inbox?.dropped ?? 0, legAddress: $0.leg.socket.localAddress)
+        }
     }
 
     /// Calls this device was rung for and has not joined.
@@ -294,7 +304,7 @@ public actor GroupCallEngine {
         let news = session.groupCallNews
         loops = [
             Task { for await item in news { sink.yield(.news(item)) } },
-            Task { [weak self] in for await item in control { await self?.handle(item) } },
+            Task { [weak self] in for await item in control { await self?.handle(item) } }
         ]
     }
 
@@ -302,8 +312,9 @@ public actor GroupCallEngine {
         guard var active = call, active.listeners[member] == nil else { return }
         // Only this member's signature: numbers of one group are often alike (+1555…00, …01),
         // and alike signatures make the analyser call the speaker ambiguous.
-        active.listeners[member] = try GroupMemberListener(member: member, candidates: [member], started: active.started,
-                                                           plays: options.decoded?.contains(member) ?? true)
+        active.listeners[member] = try GroupMemberListener(
+            member: member, candidates: [member], started: active.started,
+            plays: options.decoded?.contains(member) ?? true)
         call = active
     }
 
@@ -331,7 +342,9 @@ public actor GroupCallEngine {
             guard let active = call else { return }
             for outcome in active.leg.tick() { report(outcome) }
             // Nothing goes out before this device's first sender key is active.
-            do { if active.ring.epoch != nil, !active.holdsFrames { try active.leg.sendNextFrame(seal: active.ring.encrypt) } } catch { eventSink.yield(.warning("sending a frame: \(error)")) }
+            do { if active.ring.epoch != nil, !active.holdsFrames { try active.leg.sendNextFrame(seal: active.ring.encrypt) } } catch {
+                eventSink.yield(.warning("sending a frame: \(error)"))
+            }
             for listener in active.listeners.values { listener.playout() }
             if beat.completesSecond {
                 let now = active.listeners.values.map { $0.hearing() }.sorted { $0.member < $1.member }

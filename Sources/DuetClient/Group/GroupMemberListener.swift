@@ -34,8 +34,10 @@ final class GroupMemberListener {
     func insert(_ packet: RTPPacket, opus: [UInt8], epoch: UInt16) {
         received += 1
         self.epoch = epoch
-        _ = jitter.insert(JitterBuffer.Packet(sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp,
-                                              arrival: ContinuousClock.now - started, payload: opus))
+        _ = jitter.insert(
+            JitterBuffer.Packet(
+                sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp,
+                arrival: ContinuousClock.now - started, payload: opus))
     }
 
     /// Every 20 ms: the next frame (decoded, or recovered/concealed for a gap) to the listener.
@@ -56,7 +58,8 @@ final class GroupMemberListener {
 
     func hearing() -> GroupCallHearing {
         let analysis = listener.report()
-        return GroupCallHearing(member: member, heard: analysis.speaker == signature, level: analysis.level,
-                                epoch: epoch, received: received)
+        return GroupCallHearing(
+            member: member, heard: analysis.speaker == signature, level: analysis.level,
+            epoch: epoch, received: received)
     }
 }

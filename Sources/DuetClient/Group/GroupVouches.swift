@@ -10,16 +10,20 @@ import DuetWire
 public enum GroupVouches {
     /// A new group's root, for `founder` (this device) with its identity key.
     public static func founding(founder: String, key: IdentityPublicKey) -> Signaling.GroupFounding {
-        Signaling.GroupFounding(founder: founder, founderKey: Base64Bytes(key.rawRepresentation),
-                                nonce: Base64Bytes((0..<16).map { _ in UInt8.random(in: .min ... .max) }))  // public: no SecureBytes
+        Signaling.GroupFounding(
+            founder: founder, founderKey: Base64Bytes(key.rawRepresentation),
+            nonce: Base64Bytes((0..<16).map { _ in UInt8.random(in: .min ... .max) }))  // public: no SecureBytes
     }
 
     /// `signer` (number `by`) vouches for `member` holding `memberKey`, in the group `founding` roots.
-    public static func link(_ founding: Signaling.GroupFounding, member: String, memberKey: IdentityPublicKey, by: String,
-                            signer: IdentityKeyPair) -> Signaling.VouchLink {
+    public static func link(
+        _ founding: Signaling.GroupFounding, member: String, memberKey: IdentityPublicKey, by: String,
+        signer: IdentityKeyPair
+    ) -> Signaling.VouchLink {
         let statement = statement(founding, member: member, memberKey: memberKey.rawRepresentation, by: by)
-        return Signaling.VouchLink(member: member, memberKey: Base64Bytes(memberKey.rawRepresentation), by: by,
-                                   signature: Base64Bytes(signer.signature(for: statement)))
+        return Signaling.VouchLink(
+            member: member, memberKey: Base64Bytes(memberKey.rawRepresentation), by: by,
+            signature: Base64Bytes(signer.signature(for: statement)))
     }
 
     /// The members of `group` whose vouch chain verifies, each with the identity key it names.
@@ -39,8 +43,11 @@ public enum GroupVouches {
         for (index, link) in vouch.links.enumerated() {
             let signerKey = index + 1 < vouch.links.count ? vouch.links[index + 1].memberKey : founding.founderKey
             guard let signer = try? IdentityPublicKey(rawRepresentation: signerKey.bytes),
-                  signer.isValidSignature(link.signature.bytes, for: statement(founding, member: link.member, memberKey: link.memberKey.bytes,
-                                                                               by: link.by))
+                signer.isValidSignature(
+                    link.signature.bytes,
+                    for: statement(
+                        founding, member: link.member, memberKey: link.memberKey.bytes,
+                        by: link.by))
             else { return nil }
         }
         return try? IdentityPublicKey(rawRepresentation: vouch.links[0].memberKey.bytes)
@@ -50,7 +57,9 @@ public enum GroupVouches {
     /// each length-prefixed so no two statements share bytes.
     static func statement(_ founding: Signaling.GroupFounding, member: String, memberKey: [UInt8], by: String) -> [UInt8] {
         var bytes = Array("Duet group vouch v1".utf8)
-        for field in [Array(founding.founder.utf8), founding.founderKey.bytes, founding.nonce.bytes, Array(member.utf8), memberKey, Array(by.utf8)] {
+        for field in [
+            Array(founding.founder.utf8), founding.founderKey.bytes, founding.nonce.bytes, Array(member.utf8), memberKey, Array(by.utf8)
+        ] {
             bytes += [UInt8(truncatingIfNeeded: field.count >> 8), UInt8(truncatingIfNeeded: field.count)] + field
         }
         return bytes

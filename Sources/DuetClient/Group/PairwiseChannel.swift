@@ -1,6 +1,6 @@
-import Synchronization
 import DuetCrypto
 import Foundation
+import Synchronization
 
 /// The X3DH header that opens a pairwise channel: who sends, and which of the recipient's
 /// prekeys the sender used. Sent in the clear with the channel's first message.
@@ -53,9 +53,10 @@ public final class PairwiseSender: Sendable {
     public init(identity: IdentityKeyPair, to bundle: PrekeyBundle, callID: String) throws(PairwiseChannelError) {
         let start: X3DH.Initiation
         do { start = try X3DH.initiate(from: identity, to: bundle) } catch { throw .keyAgreement("\(error)") }
-        header = PairwiseChannelHeader(senderIdentityKey: Data(identity.publicKey.rawRepresentation),
-                                       ephemeralKey: Data(start.ephemeralKey.rawRepresentation),
-                                       signedPrekeyID: start.signedPrekeyID, oneTimePrekeyID: start.oneTimePrekeyID)
+        header = PairwiseChannelHeader(
+            senderIdentityKey: Data(identity.publicKey.rawRepresentation),
+            ephemeralKey: Data(start.ephemeralKey.rawRepresentation),
+            signedPrekeyID: start.signedPrekeyID, oneTimePrekeyID: start.oneTimePrekeyID)
         key = Self.channelKey(start.sharedSecret, callID: callID)
         associatedData = start.associatedData + Array(callID.utf8)
     }
@@ -71,8 +72,10 @@ public final class PairwiseSender: Sendable {
 
     static func channelKey(_ secret: SecureBytes, callID: String) -> AEADKey {
         // 32 bytes from HKDF-SHA256 is always in range, and AEADKey takes exactly 32.
-        try! AEADKey(HKDF.deriveKey(.sha256, inputKeyMaterial: secret, salt: Array(callID.utf8),
-                                    info: Array("Duet group pairwise v1".utf8), length: AEADKey.keyCount))
+        try! AEADKey(
+            HKDF.deriveKey(
+                .sha256, inputKeyMaterial: secret, salt: Array(callID.utf8),
+                info: Array("Duet group pairwise v1".utf8), length: AEADKey.keyCount))
     }
 
     static func bigEndian(_ value: UInt64) -> [UInt8] {
@@ -90,8 +93,10 @@ public final class PairwiseReceiver: Sendable {
     private let lastCounter = Mutex<UInt64>(0)
 
     /// Accepts a channel and opens its first message.
-    public static func accept(_ header: PairwiseChannelHeader, firstMessage: PairwiseMessage, store: DeviceStore,
-                              callID: String) throws -> (receiver: PairwiseReceiver, plaintext: [UInt8]) {
+    public static func accept(
+        _ header: PairwiseChannelHeader, firstMessage: PairwiseMessage, store: DeviceStore,
+        callID: String
+    ) throws -> (receiver: PairwiseReceiver, plaintext: [UInt8]) {
         let senderIdentity: IdentityPublicKey, ephemeral: X25519PublicKey
         do {
             senderIdentity = try IdentityPublicKey(rawRepresentation: [UInt8](header.senderIdentityKey))
@@ -104,11 +109,13 @@ public final class PairwiseReceiver: Sendable {
         func open(_ oneTime: OneTimePrekey?) throws -> (PairwiseReceiver, [UInt8]) {
             let response: X3DH.Response
             do {
-                response = try X3DH.respond(identity: identity, signedPrekey: signedPrekey, oneTimePrekey: oneTime,
-                                            initiatorIdentity: senderIdentity, ephemeralKey: ephemeral)
+                response = try X3DH.respond(
+                    identity: identity, signedPrekey: signedPrekey, oneTimePrekey: oneTime,
+                    initiatorIdentity: senderIdentity, ephemeralKey: ephemeral)
             } catch { throw PairwiseChannelError.keyAgreement("\(error)") }
-            let receiver = PairwiseReceiver(senderIdentity: senderIdentity, key: PairwiseSender.channelKey(response.sharedSecret, callID: callID),
-                                            associatedData: response.associatedData + Array(callID.utf8))
+            let receiver = PairwiseReceiver(
+                senderIdentity: senderIdentity, key: PairwiseSender.channelKey(response.sharedSecret, callID: callID),
+                associatedData: response.associatedData + Array(callID.utf8))
             return (receiver, try receiver.open(firstMessage))
         }
         if let id = header.oneTimePrekeyID {

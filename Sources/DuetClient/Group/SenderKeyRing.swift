@@ -79,8 +79,9 @@ public final class SenderKeyRing: @unchecked Sendable {
             let epoch = (pending?.epoch ?? current?.epoch).map { $0 &+ 1 } ?? 0
             let key = SecureBytes(randomCount: 32)
             pending = (epoch, key)
-            return SenderKeyAnnouncement(keyID: Self.keyID(tag: tag, epoch: epoch), epoch: epoch, cause: cause,
-                                         baseKey: key.withUnsafeBytes { Data($0) })
+            return SenderKeyAnnouncement(
+                keyID: Self.keyID(tag: tag, epoch: epoch), epoch: epoch, cause: cause,
+                baseKey: key.withUnsafeBytes { Data($0) })
         }
     }
 
@@ -99,15 +100,20 @@ public final class SenderKeyRing: @unchecked Sendable {
     /// members receive it before they answer).
     public var currentAnnouncement: SenderKeyAnnouncement? {
         lock.withLock {
-            current.map { SenderKeyAnnouncement(keyID: Self.keyID(tag: tag, epoch: $0.epoch), epoch: $0.epoch, cause: .joined,
-                                                baseKey: $0.key.withUnsafeBytes { Data($0) }) }
+            current.map {
+                SenderKeyAnnouncement(
+                    keyID: Self.keyID(tag: tag, epoch: $0.epoch), epoch: $0.epoch, cause: .joined,
+                    baseKey: $0.key.withUnsafeBytes { Data($0) })
+            }
         }
     }
 
     /// Holds `member`'s key. The base key is copied into secure memory and the caller's
     /// `Data` is the announcement's; drop the announcement soon after.
     public func install(_ announcement: SenderKeyAnnouncement, from member: String) throws {
-        guard announcement.baseKey.count == 32 else { throw KeyError.wrongLength(what: "sender key", expected: 32, actual: announcement.baseKey.count) }
+        guard announcement.baseKey.count == 32 else {
+            throw KeyError.wrongLength(what: "sender key", expected: 32, actual: announcement.baseKey.count)
+        }
         let key = SecureBytes(copying: announcement.baseKey)
         let tag = UInt32(truncatingIfNeeded: announcement.keyID >> 16), epoch = UInt16(truncatingIfNeeded: announcement.keyID)
         try lock.withLock {
@@ -133,7 +139,10 @@ public final class SenderKeyRing: @unchecked Sendable {
 
     /// Forgets a member who left (their keys are wiped as they are released).
     public func remove(member: String) {
-        lock.withLock { receivers[member]?.removeAllKeys(); receivers[member] = nil }
+        lock.withLock {
+            receivers[member]?.removeAllKeys()
+            receivers[member] = nil
+        }
     }
 
     /// At hang-up: every key, ours and theirs, released and zeroed.

@@ -47,9 +47,11 @@ final class MediaStream {
 
     /// - Parameters: the numbers whose voices this side may hear; `sendKey`/`receiveKey` are
     ///   SRTP master key ‖ salt for each direction.
-    init(ownNumber: String, voice: Voice = .synthetic, candidates: [String], localSSRC: UInt32, remoteSSRC: UInt32,
-         sendKey: SecureBytes, receiveKey: SecureBytes, wav: URL?, opusComplexity: Int = 10,
-         voiceEncoding: VoiceEncoder.Mode = .live) throws {
+    init(
+        ownNumber: String, voice: Voice = .synthetic, candidates: [String], localSSRC: UInt32, remoteSSRC: UInt32,
+        sendKey: SecureBytes, receiveKey: SecureBytes, wav: URL?, opusComplexity: Int = 10,
+        voiceEncoding: VoiceEncoder.Mode = .live
+    ) throws {
         outgoing = try VoiceEncoder(number: ownNumber, complexity: opusComplexity, mode: voiceEncoding)
         self.voice = voice
         packetizer = RTPPacketizer(ssrc: localSSRC)
@@ -69,16 +71,20 @@ final class MediaStream {
     static func prepareLibraries() {
         _ = try? SRTPSession(role: .sender, masterKey: SecureBytes(randomCount: CallKeys.srtpMasterKeyCount))
         guard var encoder = try? VoiceEncoder(number: "0"), let frame = try? encoder.nextFrame(muted: false),
-              let decoder = try? OpusDecoder() else { return }
+            let decoder = try? OpusDecoder()
+        else { return }
         _ = try? decoder.decode(frame)
     }
 
     /// The next 20 ms of our voice (or silence when muted) as an SRTP packet.
     func nextPacket() throws -> [UInt8] {
-        let payload = switch voice {
-        case .synthetic: try outgoing.nextFrame(muted: muted)
-        case .echo: try outgoing.encode(muted || echoQueue.isEmpty ? [Int16](repeating: 0, count: AudioFormat.samplesPerFrame) : echoQueue.removeFirst())
-        }
+        let payload =
+            switch voice {
+            case .synthetic: try outgoing.nextFrame(muted: muted)
+            case .echo:
+                try outgoing.encode(
+                    muted || echoQueue.isEmpty ? [Int16](repeating: 0, count: AudioFormat.samplesPerFrame) : echoQueue.removeFirst())
+            }
         let packet = packetizer.packetize(payload)
         return try outbound.protect(packet.serialized())
     }
@@ -100,8 +106,10 @@ final class MediaStream {
             return
         }
         received += 1
-        _ = jitter.insert(JitterBuffer.Packet(sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp,
-                                              arrival: ContinuousClock.now - started, payload: packet.payload))
+        _ = jitter.insert(
+            JitterBuffer.Packet(
+                sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp,
+                arrival: ContinuousClock.now - started, payload: packet.payload))
     }
 
     /// Called every 20 ms: the next decoded frame goes to the analyser (and WAV file).
@@ -138,9 +146,10 @@ final class MediaStream {
         let expected = stats.received + stats.lost
         let silent = received == receivedAtLastReport
         receivedAtLastReport = received
-        return Report(speaker: silent ? nil : analysis.speaker?.number, level: silent ? -120 : analysis.level,
-                      lossPercent: expected == 0 ? 0 : Double(stats.lost) * 100 / Double(expected),
-                      jitterMilliseconds: stats.jitterMilliseconds, received: received, rejected: rejected, replayed: replayed)
+        return Report(
+            speaker: silent ? nil : analysis.speaker?.number, level: silent ? -120 : analysis.level,
+            lossPercent: expected == 0 ? 0 : Double(stats.lost) * 100 / Double(expected),
+            jitterMilliseconds: stats.jitterMilliseconds, received: received, rejected: rejected, replayed: replayed)
     }
 
     /// The SRTP contexts (test hook: they must not outlive the call).

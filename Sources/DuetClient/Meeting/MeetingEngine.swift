@@ -54,8 +54,12 @@ public actor MeetingEngine {
         let socket = try await MediaSocket.bind()
         let meeting: Signaling.Meeting
         do {
-            meeting = try await session.connection.createMeeting(open: open, record: record, name: name, dtlsFingerprint: certificate.fingerprint, ssrc: ssrc)
-        } catch { socket.close(); throw error }
+            meeting = try await session.connection.createMeeting(
+                open: open, record: record, name: name, dtlsFingerprint: certificate.fingerprint, ssrc: ssrc)
+        } catch {
+            socket.close()
+            throw error
+        }
         let link = MeetingLink(server: session.server, code: meeting.code, certificate: await session.connection.serverFingerprint)
         active = Active(link: link, name: name, ssrc: ssrc, socket: socket)
         eventSink.yield(.created(link))
@@ -71,8 +75,12 @@ public actor MeetingEngine {
         let socket = try await MediaSocket.bind()
         let entry: MeetingEntry
         do {
-            entry = try await session.connection.joinMeeting(code: link.code, name: name, dtlsFingerprint: certificate.fingerprint, ssrc: ssrc)
-        } catch { socket.close(); throw error }
+            entry = try await session.connection.joinMeeting(
+                code: link.code, name: name, dtlsFingerprint: certificate.fingerprint, ssrc: ssrc)
+        } catch {
+            socket.close()
+            throw error
+        }
         active = Active(link: link, name: name, ssrc: ssrc, socket: socket)
         switch entry {
         case let .joined(meeting): try enter(meeting)
@@ -115,9 +123,10 @@ public actor MeetingEngine {
 
     public func snapshot() -> MeetingSnapshot? {
         guard let active else { return nil }
-        return MeetingSnapshot(code: active.link.code, link: active.link, you: active.meeting?.you,
-                               isHost: active.meeting.map { $0.host == $0.you } ?? false, inside: active.meeting != nil,
-                               meeting: active.meeting, mediaConnected: active.mediaConnected, hearing: hearing)
+        return MeetingSnapshot(
+            code: active.link.code, link: active.link, you: active.meeting?.you,
+            isHost: active.meeting.map { $0.host == $0.you } ?? false, inside: active.meeting != nil,
+            meeting: active.meeting, mediaConnected: active.mediaConnected, hearing: hearing)
     }
 
     private func prepare() throws {
@@ -133,7 +142,9 @@ public actor MeetingEngine {
         case .reconnected:
             await rejoin()
         case let .closed(closed) where closed.code == code && active?.rejoining == true:
-            end("could not get back in after losing the server: the meeting is gone (the server restarted, or the host ended it meanwhile), or the host did not let this device in again")
+            end(
+                "could not get back in after losing the server: the meeting is gone (the server restarted, or the host ended it meanwhile), or the host did not let this device in again"
+            )
         case let .admitted(meeting) where meeting.code == code:
             eventSink.yield(.admitted(code: code))
             do { try enter(meeting) } catch { end("could not start the media leg: \(error)") }
@@ -151,12 +162,15 @@ public actor MeetingEngine {
     private func enter(_ meeting: Signaling.Meeting) throws {
         guard var current = active else { return }
         current.rejoining = false
-        guard let media = meeting.media.flatMap({ try? HostPort(parsing: $0) }), let address = ServerAddress.media(media, signaling: session.server),
-              let fingerprint = meeting.mediaFingerprint.flatMap(DTLSFingerprint.init) else {
+        guard let media = meeting.media.flatMap({ try? HostPort(parsing: $0) }),
+            let address = ServerAddress.media(media, signaling: session.server),
+            let fingerprint = meeting.mediaFingerprint.flatMap(DTLSFingerprint.init)
+        else {
             throw MeetingError.noMediaPort
         }
-        let leg = try ServerMediaLeg(socket: current.socket, media: address, certificate: certificate, serverFingerprint: fingerprint,
-                                     voice: meeting.you ?? "", ssrc: current.ssrc, relay: .duetRelay(session, callID: meeting.code))
+        let leg = try ServerMediaLeg(
+            socket: current.socket, media: address, certificate: certificate, serverFingerprint: fingerprint,
+            voice: meeting.you ?? "", ssrc: current.ssrc, relay: .duetRelay(session, callID: meeting.code))
         leg.muted = muted
         current.leg = leg
         active = current
@@ -263,7 +277,8 @@ public actor MeetingEngine {
             report(leg.receiveDTLS(bytes))
         case 128...191:
             guard let packet = leg.unprotect(bytes),
-                  let person = current.meeting?.participants.first(where: { $0.ssrc == packet.ssrc && $0.id != current.meeting?.you }) else { return }
+                let person = current.meeting?.participants.first(where: { $0.ssrc == packet.ssrc && $0.id != current.meeting?.you })
+            else { return }
             current.listeners[person.id]?.insert(packet, opus: packet.payload, epoch: 0)
         default:
             break
@@ -298,8 +313,9 @@ public actor MeetingEngine {
         active = again
         let entry: MeetingEntry
         do {
-            entry = try await session.connection.joinMeeting(code: current.link.code, name: current.name,
-                                                             dtlsFingerprint: certificate.fingerprint, ssrc: ssrc)
+            entry = try await session.connection.joinMeeting(
+                code: current.link.code, name: current.name,
+                dtlsFingerprint: certificate.fingerprint, ssrc: ssrc)
         } catch {
             if active?.socket === socket { end("lost the server, and could not knock again: \(error)") }
             return

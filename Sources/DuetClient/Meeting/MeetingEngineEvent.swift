@@ -33,7 +33,8 @@ public enum MeetingEngineEvent: Sendable, Equatable, CustomStringConvertible {
         case let .joined(person): "joined: \(person.name)\(person.guest ? " (guest)" : "")"
         case let .left(person): "left: \(person.name)"
         case let .recording(on): on ? "REC: this meeting is being recorded by the server" : "recording stopped"
-        case let .mediaConnected(route): "media: DTLS-SRTP leg to the server up over \(route); cloud-encrypted: the server can access this meeting"
+        case let .mediaConnected(route):
+            "media: DTLS-SRTP leg to the server up over \(route); cloud-encrypted: the server can access this meeting"
         case let .leg(text): "media: \(text)"
         case let .hearing(reports):
             reports.isEmpty ? "hearing: nobody else in the meeting" : "hearing: " + reports.map(\.description).joined(separator: "; ")

@@ -23,11 +23,15 @@ public struct MeetingLink: Sendable, Equatable, CustomStringConvertible {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard trimmed.hasPrefix("duet://") else { throw .badLink(text) }
         let rest = trimmed.dropFirst("duet://".count)
-        guard let slash = rest.firstIndex(of: "/"), let server = try? HostPort(parsing: String(rest[..<slash])) else { throw .badLink(text) }
+        guard let slash = rest.firstIndex(of: "/"), let server = try? HostPort(parsing: String(rest[..<slash])) else {
+            throw .badLink(text)
+        }
         let path = rest[rest.index(after: slash)...].split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)
         let code = String(path[0])
         let parts = code.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.map(\.count) == [3, 4, 3], parts.allSatisfy({ $0.allSatisfy { ("a"..."z").contains($0) } }) else { throw .badLink(text) }
+        guard parts.map(\.count) == [3, 4, 3], parts.allSatisfy({ $0.allSatisfy { ("a"..."z").contains($0) } }) else {
+            throw .badLink(text)
+        }
         var certificate: CertificateFingerprint?
         if path.count == 2 {
             guard let parsed = try? CertificateFingerprint(parsing: String(path[1])) else { throw .badLink(text) }
@@ -50,7 +54,8 @@ public enum MeetingError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .badLink(text): "'\(text)' is not a meeting link: it looks like duet://HOST:PORT/abc-defg-hij#FINGERPRINT (64 hex digits after #)"
+        case let .badLink(text):
+            "'\(text)' is not a meeting link: it looks like duet://HOST:PORT/abc-defg-hij#FINGERPRINT (64 hex digits after #)"
         case let .alreadyInMeeting(code): "already in meeting \(code): leave it first"
         case .noMediaPort: "the server gave no usable media port for this meeting"
         case .notInMeeting: "not in a meeting"

@@ -38,7 +38,8 @@ public struct ProfileLocation: Hashable, Sendable {
         if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty {
             return URL(fileURLWithPath: xdg, isDirectory: true).appendingPathComponent("duet", isDirectory: true)
         }
-        let user = environment["HOME"].map { URL(fileURLWithPath: $0, isDirectory: true) } ?? FileManager.default.homeDirectoryForCurrentUser
+        let user =
+            environment["HOME"].map { URL(fileURLWithPath: $0, isDirectory: true) } ?? FileManager.default.homeDirectoryForCurrentUser
         return user.appendingPathComponent(".local/share/duet", isDirectory: true)
     }
 

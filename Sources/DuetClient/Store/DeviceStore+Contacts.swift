@@ -29,10 +29,11 @@ extension DeviceStore {
     /// Adds a contact, or renames it if present.
     public func addContact(number: String, name: String?, now: Date = Date()) throws(DeviceStoreError) {
         try write { db in
-            try db.execute(sql: """
-                INSERT INTO contact (number, name, addedAt) VALUES (?, ?, ?)
-                ON CONFLICT(number) DO UPDATE SET name = COALESCE(excluded.name, contact.name)
-                """, arguments: [number, name, now.timeIntervalSince1970])
+            try db.execute(
+                sql: """
+                    INSERT INTO contact (number, name, addedAt) VALUES (?, ?, ?)
+                    ON CONFLICT(number) DO UPDATE SET name = COALESCE(excluded.name, contact.name)
+                    """, arguments: [number, name, now.timeIntervalSince1970])
         }
     }
 
@@ -49,7 +50,8 @@ extension DeviceStore {
     /// A key different from the one held before voids any verification and marks the
     /// contact KEY CHANGED. Returns the contact's trust afterwards.
     @discardableResult
-    public func recordIdentityKey(_ key: IdentityPublicKey, for number: String, now: Date = Date()) throws(DeviceStoreError) -> ContactTrust {
+    public func recordIdentityKey(_ key: IdentityPublicKey, for number: String, now: Date = Date()) throws(DeviceStoreError) -> ContactTrust
+    {
         try write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT identityKey FROM contact WHERE number = ?", arguments: [number]) else {
                 return .unverified
@@ -57,9 +59,10 @@ extension DeviceStore {
             let previous: Data? = row["identityKey"]
             let new = Data(key.rawRepresentation)
             if let previous, previous != new {
-                try db.execute(sql: """
-                    UPDATE contact SET identityKey = ?, verifiedKey = NULL, verifiedAt = NULL, keyChangedAt = ? WHERE number = ?
-                    """, arguments: [new, now.timeIntervalSince1970, number])
+                try db.execute(
+                    sql: """
+                        UPDATE contact SET identityKey = ?, verifiedKey = NULL, verifiedAt = NULL, keyChangedAt = ? WHERE number = ?
+                        """, arguments: [new, now.timeIntervalSince1970, number])
             } else if previous == nil {
                 try db.execute(sql: "UPDATE contact SET identityKey = ? WHERE number = ?", arguments: [new, number])
             }
@@ -71,10 +74,11 @@ extension DeviceStore {
     /// verifying an old number on screen must not bless a key that replaced it.
     public func markVerified(number: String, key: IdentityPublicKey, now: Date = Date()) throws(DeviceStoreError) -> Bool {
         try write { db in
-            try db.execute(sql: """
-                UPDATE contact SET verifiedKey = identityKey, verifiedAt = ?, keyChangedAt = NULL
-                WHERE number = ? AND identityKey = ?
-                """, arguments: [now.timeIntervalSince1970, number, Data(key.rawRepresentation)])
+            try db.execute(
+                sql: """
+                    UPDATE contact SET verifiedKey = identityKey, verifiedAt = ?, keyChangedAt = NULL
+                    WHERE number = ? AND identityKey = ?
+                    """, arguments: [now.timeIntervalSince1970, number, Data(key.rawRepresentation)])
             return db.changesCount > 0
         }
     }

@@ -9,12 +9,15 @@ extension DeviceStore {
     public func pinGroupFounding(_ founding: Signaling.GroupFounding, groupID: String) throws(DeviceStoreError) -> Bool {
         try write { db in
             let key = Data(founding.founderKey.bytes), nonce = Data(founding.nonce.bytes)
-            if let row = try Row.fetchOne(db, sql: "SELECT founder, founderKey, nonce FROM groupFounding WHERE groupId = ?",
-                                          arguments: [groupID]) {
+            if let row = try Row.fetchOne(
+                db, sql: "SELECT founder, founderKey, nonce FROM groupFounding WHERE groupId = ?",
+                arguments: [groupID])
+            {
                 return row["founder"] == founding.founder && row["founderKey"] == key && row["nonce"] == nonce
             }
-            try db.execute(sql: "INSERT INTO groupFounding (groupId, founder, founderKey, nonce) VALUES (?, ?, ?, ?)",
-                           arguments: [groupID, founding.founder, key, nonce])
+            try db.execute(
+                sql: "INSERT INTO groupFounding (groupId, founder, founderKey, nonce) VALUES (?, ?, ?, ?)",
+                arguments: [groupID, founding.founder, key, nonce])
             return true
         }
     }

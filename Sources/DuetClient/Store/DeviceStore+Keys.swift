@@ -18,8 +18,9 @@ extension DeviceStore {
         try write { db in
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM identity)") == true { return .alreadyPresent }
             let identity = IdentityKeyPair.generate()
-            try db.execute(sql: "INSERT INTO identity (id, seed, publicKey, createdAt) VALUES (1, ?, ?, ?)",
-                           arguments: [vault.seal(identity.seed), Data(identity.publicKey.rawRepresentation), now.timeIntervalSince1970])
+            try db.execute(
+                sql: "INSERT INTO identity (id, seed, publicKey, createdAt) VALUES (1, ?, ?, ?)",
+                arguments: [vault.seal(identity.seed), Data(identity.publicKey.rawRepresentation), now.timeIntervalSince1970])
             try insertSignedPrekey(.generate(id: 1, signedBy: identity, at: now), db)
             _ = try insertOneTimePrekeys(count: Self.oneTimePrekeyTarget, db)
             return .created
@@ -106,8 +107,9 @@ extension DeviceStore {
     public func makeOneTimePrekeys(count: Int) throws(DeviceStoreError) -> [OneTimePrekeyPublic] {
         try write { db in
             let made = try insertOneTimePrekeys(count: max(0, count), db)
-            try db.execute(sql: "DELETE FROM oneTimePrekey WHERE id NOT IN (SELECT id FROM oneTimePrekey ORDER BY id DESC LIMIT ?)",
-                           arguments: [Self.oneTimePrekeyCap])
+            try db.execute(
+                sql: "DELETE FROM oneTimePrekey WHERE id NOT IN (SELECT id FROM oneTimePrekey ORDER BY id DESC LIMIT ?)",
+                arguments: [Self.oneTimePrekeyCap])
             return made
         }
     }
@@ -145,31 +147,36 @@ extension DeviceStore {
     // MARK: - Rows
 
     private func insertSignedPrekey(_ prekey: SignedPrekey, _ db: Database) throws {
-        try db.execute(sql: "INSERT INTO signedPrekey (id, privateKey, signature, createdAt) VALUES (?, ?, ?, ?)",
-                       arguments: [prekey.id, vault.seal(prekey.keyPair.privateKey), Data(prekey.signature), prekey.createdAt.timeIntervalSince1970])
+        try db.execute(
+            sql: "INSERT INTO signedPrekey (id, privateKey, signature, createdAt) VALUES (?, ?, ?, ?)",
+            arguments: [prekey.id, vault.seal(prekey.keyPair.privateKey), Data(prekey.signature), prekey.createdAt.timeIntervalSince1970])
     }
 
     /// Ids come from a counter that never goes back, so a used id is never reissued.
     private func insertOneTimePrekeys(count: Int, _ db: Database) throws -> [OneTimePrekeyPublic] {
         guard count > 0 else { return [] }
-        let first = (try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'nextOneTimePrekeyID'")
-            .flatMap { UInt32(String(decoding: $0, as: UTF8.self)) }) ?? 1
+        let first =
+            (try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'nextOneTimePrekeyID'")
+                .flatMap { UInt32(String(decoding: $0, as: UTF8.self)) }) ?? 1
         var made: [OneTimePrekeyPublic] = []
         for id in first..<first + UInt32(count) {
             let prekey = OneTimePrekey.generate(id: id)
-            try db.execute(sql: "INSERT INTO oneTimePrekey (id, privateKey) VALUES (?, ?)", arguments: [id, vault.seal(prekey.keyPair.privateKey)])
+            try db.execute(
+                sql: "INSERT INTO oneTimePrekey (id, privateKey) VALUES (?, ?)", arguments: [id, vault.seal(prekey.keyPair.privateKey)])
             made.append(prekey.publicPart)
         }
-        try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('nextOneTimePrekeyID', ?)",
-                       arguments: [Data(String(first + UInt32(count)).utf8)])
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('nextOneTimePrekeyID', ?)",
+            arguments: [Data(String(first + UInt32(count)).utf8)])
         return made
     }
 
     private func signedPrekey(from row: Row) throws(DeviceStoreError) -> SignedPrekey {
         let id: UInt32 = row["id"]
         do {
-            return try SignedPrekey(id: id, keyPair: X25519KeyPair(privateKey: vault.open(row["privateKey"])),
-                                    createdAt: Date(timeIntervalSince1970: row["createdAt"]), signature: [UInt8](row["signature"] as Data))
+            return try SignedPrekey(
+                id: id, keyPair: X25519KeyPair(privateKey: vault.open(row["privateKey"])),
+                createdAt: Date(timeIntervalSince1970: row["createdAt"]), signature: [UInt8](row["signature"] as Data))
         } catch let error as DeviceStoreError {
             throw error
         } catch {

@@ -11,19 +11,19 @@ extension DeviceStore {
             }
             try db.create(table: "identity") { t in
                 t.primaryKey("id", .integer).check { $0 == 1 }
-                t.column("seed", .blob).notNull()          // sealed
+                t.column("seed", .blob).notNull()  // sealed
                 t.column("publicKey", .blob).notNull()
                 t.column("createdAt", .double).notNull()
             }
             try db.create(table: "signedPrekey") { t in
                 t.primaryKey("id", .integer)
-                t.column("privateKey", .blob).notNull()    // sealed
+                t.column("privateKey", .blob).notNull()  // sealed
                 t.column("signature", .blob).notNull()
                 t.column("createdAt", .double).notNull()
             }
             try db.create(table: "oneTimePrekey") { t in
                 t.primaryKey("id", .integer)
-                t.column("privateKey", .blob).notNull()    // sealed
+                t.column("privateKey", .blob).notNull()  // sealed
             }
         }
         migrator.registerMigration("v2 account and contacts") { db in
@@ -32,16 +32,16 @@ extension DeviceStore {
                 t.column("number", .text)
                 t.column("displayName", .text)
                 t.column("server", .text)
-                t.column("serverFingerprint", .text)   // pinned on first use, like ssh known_hosts
+                t.column("serverFingerprint", .text)  // pinned on first use, like ssh known_hosts
                 t.column("registeredAt", .double)
             }
             try db.create(table: "contact") { t in
                 t.primaryKey("number", .text)
                 t.column("name", .text)
-                t.column("identityKey", .blob)          // last key the server gave for this number
-                t.column("verifiedKey", .blob)          // the key the user verified, if any
+                t.column("identityKey", .blob)  // last key the server gave for this number
+                t.column("verifiedKey", .blob)  // the key the user verified, if any
                 t.column("verifiedAt", .double)
-                t.column("keyChangedAt", .double)       // set when identityKey replaced an earlier key
+                t.column("keyChangedAt", .double)  // set when identityKey replaced an earlier key
                 t.column("addedAt", .double).notNull()
             }
         }

@@ -24,8 +24,9 @@ extension DeviceStore {
     /// Records that `server` now holds signed prekey `id`.
     public func notePublishedSignedPrekey(_ id: UInt32, to server: String) throws(DeviceStoreError) {
         try write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('publishedSignedPrekey', ?)",
-                           arguments: [Self.publishedMarker(id, server)])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('publishedSignedPrekey', ?)",
+                arguments: [Self.publishedMarker(id, server)])
         }
     }
 

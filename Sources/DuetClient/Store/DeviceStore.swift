@@ -23,8 +23,10 @@ public final class DeviceStore: Sendable {
 
     /// Opens the profile's store, creating it (and sealing it when `passphrase` is given)
     /// if `create` is true and it does not exist yet.
-    public static func open(_ location: ProfileLocation, passphrase: String?, create: Bool,
-                            cost: PassphraseCost = .interactive) throws(DeviceStoreError) -> DeviceStore {
+    public static func open(
+        _ location: ProfileLocation, passphrase: String?, create: Bool,
+        cost: PassphraseCost = .interactive
+    ) throws(DeviceStoreError) -> DeviceStore {
         let path = location.storeFile.path
         let exists = FileManager.default.fileExists(atPath: path)
         if !exists {
@@ -73,7 +75,8 @@ public final class DeviceStore: Sendable {
     /// are never readable by others, not even for a moment.
     private static func prepareFiles(directory: URL, file: URL) throws(DeviceStoreError) {
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
             let fd = Foundation.open(file.path, O_CREAT | O_EXCL | O_WRONLY, 0o600)
             guard fd >= 0 else { throw DeviceStoreError.storage(path: file.path, reason: String(cString: strerror(errno))) }

@@ -33,8 +33,9 @@ struct KeyVault: Sendable {
                     let p = SealingParameters(salt: StorageKey.randomSalt(), cost: cost)
                     let key = try StorageKey(passphrase: passphrase, salt: p.salt, cost: p.cost)
                     try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('sealing', ?)", arguments: [try JSONEncoder().encode(p)])
-                    try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('check', ?)",
-                                   arguments: [Data(key.seal(SecureBytes(copying: checkValue)))])
+                    try db.execute(
+                        sql: "INSERT INTO meta (key, value) VALUES ('check', ?)",
+                        arguments: [Data(key.seal(SecureBytes(copying: checkValue)))])
                     return KeyVault(storageKey: key, path: path)
                 }
             }
@@ -42,8 +43,9 @@ struct KeyVault: Sendable {
         }
         guard let passphrase else { throw DeviceStoreError.passphraseRequired(path: path) }
         guard let p = try? JSONDecoder().decode(SealingParameters.self, from: parameters),
-              p.salt.count == StorageKey.saltCount,
-              let check = try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'check'") else {
+            p.salt.count == StorageKey.saltCount,
+            let check = try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'check'")
+        else {
             throw DeviceStoreError.corrupt(path: path, reason: "sealing parameters unreadable")
         }
         let key = try StorageKey(passphrase: passphrase, salt: p.salt, cost: p.cost)
@@ -86,4 +88,3 @@ struct KeyVault: Sendable {
         }
     }
 }
-

@@ -94,7 +94,9 @@ final class LegRoute {
             return nil
         case .direct, .askingRelay:
             heardDirectly = true
-            guard let mapped = probe.mapped(in: datagram.bytes) ?? recheck?.request.mapped(in: datagram.bytes) else { return datagram.bytes }
+            guard let mapped = probe.mapped(in: datagram.bytes) ?? recheck?.request.mapped(in: datagram.bytes) else {
+                return datagram.bytes
+            }
             if let mapping, mapped != mapping { rebound = mapped }
             mapping = mapping ?? mapped
             return nil
@@ -117,7 +119,9 @@ final class LegRoute {
         if let lost = lostWay() { return events + [.lost(lost)] }
         switch way {
         case .direct where connected && heardDirectly:
-            if let rebound, let mapping { return events + [.lost("the NAT in front of this device moved the leg from \(mapping) to \(rebound)")] }
+            if let rebound, let mapping {
+                return events + [.lost("the NAT in front of this device moved the leg from \(mapping) to \(rebound)")]
+            }
             if recheck.map({ ContinuousClock.now - $0.sentAt >= Self.rebindingCheck }) ?? true {
                 let request = MappingRequest()
                 socket.send(request.bytes, to: media)
@@ -137,8 +141,9 @@ final class LegRoute {
                 break
             }
             let inbox = self.inbox
-            let path = RelayPath(server: media, username: credentials.username, password: credentials.password, transports: [.tcp, .tls],
-                                 socket: socket, pinned: relayAccess.pinned, deliver: { inbox?.deliver($0) })
+            let path = RelayPath(
+                server: media, username: credentials.username, password: credentials.password, transports: [.tcp, .tls],
+                socket: socket, pinned: relayAccess.pinned, deliver: { inbox?.deliver($0) })
             way = .relayed(path)
             events += handle(path.permit(media, now: elapsed) + path.start(now: elapsed))
         case let .relayed(path):
@@ -201,8 +206,9 @@ struct RelayAccess: Sendable {
 
     /// The Duet server's relay, for the group call or meeting `callID`.
     static func duetRelay(_ session: DeviceSession, callID: String) -> RelayAccess {
-        RelayAccess(credentials: { try? await session.connection.relayCredentials(callID: callID) },
-                    pinned: { await session.connection.serverFingerprint })
+        RelayAccess(
+            credentials: { try? await session.connection.relayCredentials(callID: callID) },
+            pinned: { await session.connection.serverFingerprint })
     }
 }
 

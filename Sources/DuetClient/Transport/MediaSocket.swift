@@ -94,7 +94,9 @@ public final class MediaSocket: Sendable {
                     return true
                 }
                 guard keep else { return channel.close(promise: nil) }
-                if handler.state.withLock({ !$0.reading }) { channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in } }
+                if handler.state.withLock({ !$0.reading }) {
+                    channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+                }
                 watch(channel)
                 return
             }

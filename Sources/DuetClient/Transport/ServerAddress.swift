@@ -41,10 +41,14 @@ public enum ServerAddress {
             guard let socketAddress = entry.pointee.ai_addr else { continue }
             switch entry.pointee.ai_family {
             case AF_INET:
-                let ip = socketAddress.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { withUnsafeBytes(of: $0.pointee.sin_addr) { Array($0) } }
+                let ip = socketAddress.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                    withUnsafeBytes(of: $0.pointee.sin_addr) { Array($0) }
+                }
                 found.append(TransportAddress(ip: ip, port: port))
             case AF_INET6:
-                let ip = socketAddress.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { withUnsafeBytes(of: $0.pointee.sin6_addr) { Array($0) } }
+                let ip = socketAddress.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    withUnsafeBytes(of: $0.pointee.sin6_addr) { Array($0) }
+                }
                 found.append(TransportAddress(ip: ip, port: port))
             default:
                 continue

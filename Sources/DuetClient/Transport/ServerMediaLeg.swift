@@ -46,17 +46,22 @@ final class ServerMediaLeg {
 
     /// `voice`: whose synthetic voice to send (a number, or a guest's id). `relay`: how to get
     /// the server's relay when UDP cannot reach the media port.
-    convenience init(socket: MediaSocket, media: TransportAddress, certificate: DTLSCertificate, serverFingerprint: DTLSFingerprint,
-                     voice number: String, ssrc: UInt32 = .random(in: 1...UInt32.max), opusComplexity: Int = 10,
-                     voiceEncoding: VoiceEncoder.Mode = .live, relay: RelayAccess? = nil,
-                     handshakeRetransmissions: Int = ServerMediaLeg.handshakeRetransmissions) throws {
-        try self.init(route: LegRoute(socket: socket, media: media, relay: relay), certificate: certificate, serverFingerprint: serverFingerprint,
-                      relay: relay, retransmissions: handshakeRetransmissions,
-                      voice: VoiceEncoder(number: number, complexity: opusComplexity, mode: voiceEncoding), packetizer: RTPPacketizer(ssrc: ssrc))
+    convenience init(
+        socket: MediaSocket, media: TransportAddress, certificate: DTLSCertificate, serverFingerprint: DTLSFingerprint,
+        voice number: String, ssrc: UInt32 = .random(in: 1...UInt32.max), opusComplexity: Int = 10,
+        voiceEncoding: VoiceEncoder.Mode = .live, relay: RelayAccess? = nil,
+        handshakeRetransmissions: Int = ServerMediaLeg.handshakeRetransmissions
+    ) throws {
+        try self.init(
+            route: LegRoute(socket: socket, media: media, relay: relay), certificate: certificate, serverFingerprint: serverFingerprint,
+            relay: relay, retransmissions: handshakeRetransmissions,
+            voice: VoiceEncoder(number: number, complexity: opusComplexity, mode: voiceEncoding), packetizer: RTPPacketizer(ssrc: ssrc))
     }
 
-    private init(route: LegRoute, certificate: DTLSCertificate, serverFingerprint: DTLSFingerprint, relay: RelayAccess?, retransmissions: Int,
-                 voice: VoiceEncoder, packetizer: RTPPacketizer) throws {
+    private init(
+        route: LegRoute, certificate: DTLSCertificate, serverFingerprint: DTLSFingerprint, relay: RelayAccess?, retransmissions: Int,
+        voice: VoiceEncoder, packetizer: RTPPacketizer
+    ) throws {
         self.route = route
         self.certificate = certificate
         self.serverFingerprint = serverFingerprint
@@ -71,20 +76,24 @@ final class ServerMediaLeg {
     /// The leg that takes over from this one on `socket`: a new handshake to the same SFU with
     /// the same certificate; the same SSRC, voice and packet numbering; muted as this one.
     func successor(on socket: MediaSocket) throws -> ServerMediaLeg {
-        let next = try ServerMediaLeg(route: LegRoute(socket: socket, media: media, relay: relayAccess), certificate: certificate,
-                                      serverFingerprint: serverFingerprint, relay: relayAccess, retransmissions: retransmissions, voice: voice,
-                                      packetizer: packetizer)
+        let next = try ServerMediaLeg(
+            route: LegRoute(socket: socket, media: media, relay: relayAccess), certificate: certificate,
+            serverFingerprint: serverFingerprint, relay: relayAccess, retransmissions: retransmissions, voice: voice,
+            packetizer: packetizer)
         next.muted = muted
         next.sent = sent
         next.gapSince = lastHeardAt ?? .now
         return next
     }
 
-    private static func makeEndpoint(certificate: DTLSCertificate, serverFingerprint: DTLSFingerprint, retransmissions: Int) throws -> DTLSEndpoint {
+    private static func makeEndpoint(certificate: DTLSCertificate, serverFingerprint: DTLSFingerprint, retransmissions: Int) throws
+        -> DTLSEndpoint
+    {
         // GCM first: the SFU prefers it and it costs one pass per packet.
-        try DTLSEndpoint(role: .client, certificate: certificate, peerFingerprint: serverFingerprint,
-                         profiles: [.aeadAES128GCM, .aesCM128HMACSHA1_80], initialRetransmissionTimeout: .milliseconds(500),
-                         maximumRetransmissions: retransmissions)
+        try DTLSEndpoint(
+            role: .client, certificate: certificate, peerFingerprint: serverFingerprint,
+            profiles: [.aeadAES128GCM, .aesCM128HMACSHA1_80], initialRetransmissionTimeout: .milliseconds(500),
+            maximumRetransmissions: retransmissions)
     }
 
     /// Flights resent before the handshake fails (and the engine builds a successor): the timer
@@ -140,7 +149,8 @@ final class ServerMediaLeg {
                 // The SFU sees a new address: the handshake starts afresh on the new way.
                 outcomes.append(.notice("media leg to the SFU goes over \(label)"))
                 do {
-                    endpoint = try Self.makeEndpoint(certificate: certificate, serverFingerprint: serverFingerprint, retransmissions: retransmissions)
+                    endpoint = try Self.makeEndpoint(
+                        certificate: certificate, serverFingerprint: serverFingerprint, retransmissions: retransmissions)
                     nextTick = .now
                     if let outcome = perform(endpoint.start()) { outcomes.append(outcome) }
                 } catch { outcomes.append(.rebuild("a DTLS endpoint for the relay: \(error)")) }
@@ -166,11 +176,13 @@ final class ServerMediaLeg {
                 } catch { outcome = .failed("SRTP sessions from the DTLS keys: \(error)") }
             case let .failed(error):
                 let wasConnected = isConnected
-                sending = nil; receiving = nil
+                sending = nil
+                receiving = nil
                 // A handshake that finally failed leaves the leg silent: a new one takes over.
                 outcome = wasConnected ? .failed("media leg: \(error)") : .rebuild("the DTLS handshake failed: \(error)")
             case .closed:
-                sending = nil; receiving = nil
+                sending = nil
+                receiving = nil
                 outcome = .failed("the media port closed the DTLS association")
             case .discarded: break
             }
@@ -191,7 +203,8 @@ final class ServerMediaLeg {
     /// An SRTP packet from the SFU, unprotected and parsed; nil (counted) if it does not check.
     func unprotect(_ bytes: [UInt8]) -> RTPPacket? {
         guard let receiving, let plain = try? receiving.unprotect(bytes), let packet = try? RTPPacket(parsing: plain),
-              !packet.payload.isEmpty else {
+            !packet.payload.isEmpty
+        else {
             rejected += 1
             return nil
         }

@@ -48,13 +48,15 @@ public enum X3DH {
 
     /// The initiator's side: verifies the SPK signature before any DH, then derives SK.
     /// The ephemeral private key lives only inside this call.
-    public static func initiate(from identity: IdentityKeyPair, to bundle: PrekeyBundle, ephemeral: X25519KeyPair = .generate()) throws(X3DHError) -> Initiation {
+    public static func initiate(from identity: IdentityKeyPair, to bundle: PrekeyBundle, ephemeral: X25519KeyPair = .generate())
+        throws(X3DHError) -> Initiation
+    {
         do {
             try bundle.signedPrekey.verify(signedBy: bundle.identityKey)
             var dh = [
                 try identity.agreementKeyPair.sharedSecret(with: bundle.signedPrekey.publicKey),
                 try ephemeral.sharedSecret(with: bundle.identityKey.agreementKey),
-                try ephemeral.sharedSecret(with: bundle.signedPrekey.publicKey),
+                try ephemeral.sharedSecret(with: bundle.signedPrekey.publicKey)
             ]
             if let opk = bundle.oneTimePrekey {
                 dh.append(try ephemeral.sharedSecret(with: opk.publicKey))
@@ -78,12 +80,15 @@ public enum X3DH {
 
     /// The responder's side, with the private prekeys the initiator named. The caller
     /// deletes the used one-time prekey from its store (DeviceStore does so atomically).
-    public static func respond(identity: IdentityKeyPair, signedPrekey: SignedPrekey, oneTimePrekey: OneTimePrekey?, initiatorIdentity: IdentityPublicKey, ephemeralKey: X25519PublicKey) throws(X3DHError) -> Response {
+    public static func respond(
+        identity: IdentityKeyPair, signedPrekey: SignedPrekey, oneTimePrekey: OneTimePrekey?, initiatorIdentity: IdentityPublicKey,
+        ephemeralKey: X25519PublicKey
+    ) throws(X3DHError) -> Response {
         do {
             var dh = [
                 try signedPrekey.keyPair.sharedSecret(with: initiatorIdentity.agreementKey),
                 try identity.agreementKeyPair.sharedSecret(with: ephemeralKey),
-                try signedPrekey.keyPair.sharedSecret(with: ephemeralKey),
+                try signedPrekey.keyPair.sharedSecret(with: ephemeralKey)
             ]
             if let opk = oneTimePrekey {
                 dh.append(try opk.keyPair.sharedSecret(with: ephemeralKey))

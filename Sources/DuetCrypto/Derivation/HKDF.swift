@@ -35,7 +35,9 @@ public enum HKDF {
     }
 
     /// HKDF-Expand: the first `length` bytes of T(1) ‖ T(2) ‖ … with T(i) = HMAC(PRK, T(i-1) ‖ info ‖ i).
-    public static func expand(_ hash: HKDFHash, pseudorandomKey prk: SecureBytes, info: some Collection<UInt8>, length: Int) throws(OutputTooLong) -> SecureBytes {
+    public static func expand(_ hash: HKDFHash, pseudorandomKey prk: SecureBytes, info: some Collection<UInt8>, length: Int)
+        throws(OutputTooLong) -> SecureBytes
+    {
         let maximum = 255 * hash.length
         guard length > 0, length <= maximum else { throw OutputTooLong(requested: length, maximum: maximum) }
         let info = Array(info)
@@ -61,12 +63,16 @@ public enum HKDF {
     }
 
     /// Extract then expand.
-    public static func deriveKey(_ hash: HKDFHash, inputKeyMaterial ikm: SecureBytes, salt: some Collection<UInt8>, info: some Collection<UInt8>, length: Int) throws(OutputTooLong) -> SecureBytes {
+    public static func deriveKey(
+        _ hash: HKDFHash, inputKeyMaterial ikm: SecureBytes, salt: some Collection<UInt8>, info: some Collection<UInt8>, length: Int
+    ) throws(OutputTooLong) -> SecureBytes {
         try expand(hash, pseudorandomKey: extract(hash, salt: salt, inputKeyMaterial: ikm), info: info, length: length)
     }
 
     /// One HMAC over the pieces `feed` hands to `update`, keyed with `key` (any length).
-    static func hmac(_ hash: HKDFHash, key keyBytes: UnsafeRawBufferPointer, feed: ((UnsafeRawBufferPointer) -> Void) -> Void) -> SecureBytes {
+    static func hmac(_ hash: HKDFHash, key keyBytes: UnsafeRawBufferPointer, feed: ((UnsafeRawBufferPointer) -> Void) -> Void)
+        -> SecureBytes
+    {
         Sodium.ready()
         return SecureBytes(count: hash.length) { out in
             let mac = out.baseAddress!.assumingMemoryBound(to: UInt8.self)
@@ -98,4 +104,3 @@ public enum HKDF {
         }
     }
 }
-

@@ -63,12 +63,14 @@ public struct IdentityKeyPair: Sendable {
         var pk = [UInt8](repeating: 0, count: Int(crypto_sign_PUBLICKEYBYTES))
         let sk = SecureBytes(count: Int(crypto_sign_SECRETKEYBYTES)) { out in
             seed.withUnsafeBytes { s in
-                _ = crypto_sign_seed_keypair(&pk, out.baseAddress!.assumingMemoryBound(to: UInt8.self), s.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                _ = crypto_sign_seed_keypair(
+                    &pk, out.baseAddress!.assumingMemoryBound(to: UInt8.self), s.baseAddress!.assumingMemoryBound(to: UInt8.self))
             }
         }
         let x25519 = SecureBytes(count: 32) { out in
             sk.withUnsafeBytes { s in
-                _ = crypto_sign_ed25519_sk_to_curve25519(out.baseAddress!.assumingMemoryBound(to: UInt8.self), s.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                _ = crypto_sign_ed25519_sk_to_curve25519(
+                    out.baseAddress!.assumingMemoryBound(to: UInt8.self), s.baseAddress!.assumingMemoryBound(to: UInt8.self))
             }
         }
         self.seed = seed

@@ -41,10 +41,11 @@ public struct X25519KeyPair: Sendable {
         var failed = false
         let secret = SecureBytes(count: 32) { out in
             privateKey.withUnsafeBytes { sk in
-                failed = crypto_scalarmult(
-                    out.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                    sk.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                    peer.rawRepresentation) != 0
+                failed =
+                    crypto_scalarmult(
+                        out.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                        sk.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                        peer.rawRepresentation) != 0
             }
         }
         if failed { throw .weakPublicKey }

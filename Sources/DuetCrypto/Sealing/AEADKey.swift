@@ -21,9 +21,10 @@ public struct AEADKey: Sendable {
             randombytes_buf(base, nonceCount)
             key.withUnsafeBytes { k in
                 var written: UInt64 = 0
-                _ = crypto_aead_xchacha20poly1305_ietf_encrypt(base + nonceCount, &written, plaintext, UInt64(plaintext.count),
-                                                               associatedData, UInt64(associatedData.count), nil, base,
-                                                               k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                _ = crypto_aead_xchacha20poly1305_ietf_encrypt(
+                    base + nonceCount, &written, plaintext, UInt64(plaintext.count),
+                    associatedData, UInt64(associatedData.count), nil, base,
+                    k.baseAddress!.assumingMemoryBound(to: UInt8.self))
             }
         }
         return out
@@ -37,9 +38,10 @@ public struct AEADKey: Sendable {
         var written: UInt64 = 0
         let status = sealed.withUnsafeBufferPointer { s in
             key.withUnsafeBytes { k in
-                crypto_aead_xchacha20poly1305_ietf_decrypt(&plain, &written, nil, s.baseAddress! + nonceCount, UInt64(s.count - nonceCount),
-                                                           associatedData, UInt64(associatedData.count), s.baseAddress!,
-                                                           k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                crypto_aead_xchacha20poly1305_ietf_decrypt(
+                    &plain, &written, nil, s.baseAddress! + nonceCount, UInt64(s.count - nonceCount),
+                    associatedData, UInt64(associatedData.count), s.baseAddress!,
+                    k.baseAddress!.assumingMemoryBound(to: UInt8.self))
             }
         }
         guard status == 0 else { throw .cannotOpen }

@@ -77,8 +77,9 @@ public enum SecretStream {
             if tag == .final { finished = true }
             var out = [UInt8](repeating: 0, count: plaintext.count + SecretStream.overhead)
             var written: UInt64 = 0
-            _ = crypto_secretstream_xchacha20poly1305_push(state, &out, &written, plaintext, UInt64(plaintext.count),
-                                                           associatedData, UInt64(associatedData.count), tag.raw)
+            _ = crypto_secretstream_xchacha20poly1305_push(
+                state, &out, &written, plaintext, UInt64(plaintext.count),
+                associatedData, UInt64(associatedData.count), tag.raw)
             return out
         }
     }
@@ -117,8 +118,9 @@ public enum SecretStream {
             var out = [UInt8](repeating: 0, count: chunk.count - SecretStream.overhead)
             var written: UInt64 = 0
             var tag: UInt8 = 0
-            let status = crypto_secretstream_xchacha20poly1305_pull(state, &out, &written, &tag, chunk, UInt64(chunk.count),
-                                                                    associatedData, UInt64(associatedData.count))
+            let status = crypto_secretstream_xchacha20poly1305_pull(
+                state, &out, &written, &tag, chunk, UInt64(chunk.count),
+                associatedData, UInt64(associatedData.count))
             guard status == 0 else { throw .cannotOpen }
             if tag == Tag.final.raw {
                 sawFinal = true

@@ -7,7 +7,8 @@ public struct PassphraseCost: Hashable, Sendable, Codable {
     public let memoryBytes: Int
 
     /// libsodium's "interactive" limits: about a tenth of a second, 64 MiB.
-    public static let interactive = PassphraseCost(operations: UInt64(crypto_pwhash_OPSLIMIT_INTERACTIVE), memoryBytes: Int(crypto_pwhash_MEMLIMIT_INTERACTIVE))
+    public static let interactive = PassphraseCost(
+        operations: UInt64(crypto_pwhash_OPSLIMIT_INTERACTIVE), memoryBytes: Int(crypto_pwhash_MEMLIMIT_INTERACTIVE))
     /// The least libsodium allows; for tests, where thousands of derivations would be slow.
     public static let minimum = PassphraseCost(operations: UInt64(crypto_pwhash_OPSLIMIT_MIN), memoryBytes: Int(crypto_pwhash_MEMLIMIT_MIN))
 
@@ -47,9 +48,11 @@ public struct StorageKey: Sendable {
         Sodium.ready()
         var failed = false
         key = SecureBytes(count: Int(crypto_secretbox_KEYBYTES)) { out in
-            failed = crypto_pwhash(out.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(out.count),
-                                   passphrase, UInt64(passphrase.utf8.count), salt, cost.operations, cost.memoryBytes,
-                                   crypto_pwhash_ALG_ARGON2ID13) != 0
+            failed =
+                crypto_pwhash(
+                    out.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(out.count),
+                    passphrase, UInt64(passphrase.utf8.count), salt, cost.operations, cost.memoryBytes,
+                    crypto_pwhash_ALG_ARGON2ID13) != 0
         }
         if failed { throw .keyDerivationFailed }
     }
@@ -71,8 +74,9 @@ public struct StorageKey: Sendable {
             randombytes_buf(base, nonceCount)
             secret.withUnsafeBytes { plain in
                 key.withUnsafeBytes { k in
-                    _ = crypto_secretbox_easy(base + nonceCount, plain.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(plain.count),
-                                              base, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                    _ = crypto_secretbox_easy(
+                        base + nonceCount, plain.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(plain.count),
+                        base, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
                 }
             }
         }
@@ -87,9 +91,11 @@ public struct StorageKey: Sendable {
         let plain = SecureBytes(count: sealed.count - nonceCount - macCount) { out in
             sealed.withUnsafeBufferPointer { s in
                 key.withUnsafeBytes { k in
-                    failed = crypto_secretbox_open_easy(out.baseAddress!.assumingMemoryBound(to: UInt8.self), s.baseAddress! + nonceCount,
-                                                        UInt64(s.count - nonceCount), s.baseAddress!,
-                                                        k.baseAddress!.assumingMemoryBound(to: UInt8.self)) != 0
+                    failed =
+                        crypto_secretbox_open_easy(
+                            out.baseAddress!.assumingMemoryBound(to: UInt8.self), s.baseAddress! + nonceCount,
+                            UInt64(s.count - nonceCount), s.baseAddress!,
+                            k.baseAddress!.assumingMemoryBound(to: UInt8.self)) != 0
                 }
             }
         }

@@ -27,6 +27,6 @@ enum SASWordList {
         "sketch", "sparrow", "spider", "spruce", "squid", "statue", "sugar", "summit", "sunset", "swan",
         "tablet", "tango", "teapot", "temple", "thunder", "tiger", "timber", "toast", "tomato", "topaz",
         "tower", "tractor", "trumpet", "tulip", "tundra", "turtle", "valley", "velvet", "violin", "volcano",
-        "wagon", "walnut", "walrus", "whale", "willow", "window",
+        "wagon", "walnut", "walrus", "whale", "willow", "window"
     ]
 }

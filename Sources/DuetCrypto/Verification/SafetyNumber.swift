@@ -13,12 +13,16 @@ public struct SafetyNumber: Hashable, Sendable, CustomStringConvertible {
     public let digits: String
 
     public init(localNumber: String, localKey: IdentityPublicKey, remoteNumber: String, remoteKey: IdentityPublicKey) {
-        self.init(localIdentifier: Array(localNumber.utf8), localKey: localKey.agreementKey.encoded,
-                  remoteIdentifier: Array(remoteNumber.utf8), remoteKey: remoteKey.agreementKey.encoded)
+        self.init(
+            localIdentifier: Array(localNumber.utf8), localKey: localKey.agreementKey.encoded,
+            remoteIdentifier: Array(remoteNumber.utf8), remoteKey: remoteKey.agreementKey.encoded)
     }
 
     /// Over already-serialized keys (33 bytes), as libsignal's test vectors give them.
-    init(localIdentifier: [UInt8], localKey: [UInt8], remoteIdentifier: [UInt8], remoteKey: [UInt8], iterations: Int = SafetyNumber.iterations) {
+    init(
+        localIdentifier: [UInt8], localKey: [UInt8], remoteIdentifier: [UInt8], remoteKey: [UInt8],
+        iterations: Int = SafetyNumber.iterations
+    ) {
         let local = Self.half(identifier: localIdentifier, key: localKey, iterations: iterations)
         let remote = Self.half(identifier: remoteIdentifier, key: remoteKey, iterations: iterations)
         digits = local < remote ? local + remote : remote + local

@@ -11,7 +11,8 @@ public struct ShortAuthenticationString: Hashable, Sendable, CustomStringConvert
     /// with HKDF-SHA256 under its own info string, so the SAS reveals nothing about keys derived
     /// from the secret for other purposes, and nobody can compute it before the reveal.
     public init(callSecret: SecureBytes, reveal: [UInt8]) {
-        let material = try! HKDF.deriveKey(.sha256, inputKeyMaterial: callSecret, salt: reveal, info: Array("Duet SAS v2".utf8), length: Self.wordCount)
+        let material = try! HKDF.deriveKey(
+            .sha256, inputKeyMaterial: callSecret, salt: reveal, info: Array("Duet SAS v2".utf8), length: Self.wordCount)
         words = material.withUnsafeBytes { bytes in bytes.map { SASWordList.words[Int($0)] } }
     }
 

@@ -19,11 +19,14 @@ extension DemoRunner {
         guard await waitUntil(stepTimeout, { await callee.state == .incoming }) else {
             throw DemoFailure("\(calleeName) never rang (state \(await callee.state)); \(callerName) is \(await caller.state)")
         }
-        pendingCall = PendingCall(caller: callerName, callee: calleeName, dialed: dialed, rang: .now, callerMark: callerMark, calleeMark: calleeMark)
-        let trust = calleeLog.first(since: calleeMark) { if case let .incoming(_, _, trust) = $0 { trust.label } else { nil } }?.value ?? "?"
+        pendingCall = PendingCall(
+            caller: callerName, callee: calleeName, dialed: dialed, rang: .now, callerMark: callerMark, calleeMark: calleeMark)
+        let trust =
+            calleeLog.first(since: calleeMark) { if case let .incoming(_, _, trust) = $0 { trust.label } else { nil } }?.value ?? "?"
         let rang = Self.milliseconds(dialed.duration(to: .now))
-        return Outcome("\(calleeName) rings after \(rang) ms, shown as \(trust); the offer was sealed with X3DH keys only the two devices have"
-                       + (relay ? "\nrelay forced: media goes through the server's TURN relay, still SRTP end to end" : ""))
+        return Outcome(
+            "\(calleeName) rings after \(rang) ms, shown as \(trust); the offer was sealed with X3DH keys only the two devices have"
+                + (relay ? "\nrelay forced: media goes through the server's TURN relay, still SRTP end to end" : ""))
     }
 
     func answer(_ name: String) async throws -> Outcome {
@@ -38,14 +41,16 @@ extension DemoRunner {
             firstAudio(callerLog, pending.callerMark) != nil && firstAudio(calleeLog, pending.calleeMark) != nil
         }
         guard heard, let a = firstAudio(callerLog, pending.callerMark), let b = firstAudio(calleeLog, pending.calleeMark) else {
-            throw DemoFailure("no audio both ways within 15 s: \(pending.caller) is \(await caller.state), \(name) is \(await callee.state)")
+            throw DemoFailure(
+                "no audio both ways within 15 s: \(pending.caller) is \(await caller.state), \(name) is \(await callee.state)")
         }
         // Dial to first audio both ways, less the time the story let it ring before answering.
         let setup = Self.milliseconds(pending.dialed.duration(to: max(a, b)) - pending.rang.duration(to: answered))
         guard case let .connected(path) = await caller.state else { throw DemoFailure("\(pending.caller) is \(await caller.state)") }
         let cipher = callerLog.last(since: pending.callerMark) { if case let .cipher(name) = $0 { name } else { nil } } ?? "SRTP"
-        return Outcome("connected \(path.label) with \(cipher); call setup \(setup) ms (dial → first audio decoded on both sides, not counting the ring before the answer)",
-                       timings: ["call_setup_\(path.kind)_ms": setup])
+        return Outcome(
+            "connected \(path.label) with \(cipher); call setup \(setup) ms (dial → first audio decoded on both sides, not counting the ring before the answer)",
+            timings: ["call_setup_\(path.kind)_ms": setup])
     }
 
     func hangUp(_ name: String) async throws -> Outcome {
@@ -78,7 +83,8 @@ extension DemoRunner {
         guard await waitUntil(stepTimeout, { await engine.snapshot()?.mediaConnected == true }) else {
             throw DemoFailure("\(name)'s DTLS-SRTP leg to the SFU did not come up")
         }
-        return Outcome("\(name) started a call in \(group); every member is rung\nmedia: DTLS-SRTP leg to the SFU, voice SFrame-encrypted inside it")
+        return Outcome(
+            "\(name) started a call in \(group); every member is rung\nmedia: DTLS-SRTP leg to the SFU, voice SFrame-encrypted inside it")
     }
 
     func join(_ name: String) async throws -> Outcome {
@@ -128,14 +134,18 @@ extension DemoRunner {
         guard let (id, owner) = groups[group] else { throw DemoFailure("\(group) was not made") }
         try await markMembershipChange("add", excluding: member)
         let info = try await device(owner).session.connection.addGroupMember(group: id, number: try number(of: try device(member)))
-        return Outcome("\(owner) added \(member) to \(group) (\(info.members.count) members); in a call, \(member) is rung and everyone rekeys so \(member) cannot read what came before")
+        return Outcome(
+            "\(owner) added \(member) to \(group) (\(info.members.count) members); in a call, \(member) is rung and everyone rekeys so \(member) cannot read what came before"
+        )
     }
 
     func changeGroup(_ group: String, removing member: String) async throws -> Outcome {
         guard let (id, owner) = groups[group] else { throw DemoFailure("\(group) was not made") }
         try await markMembershipChange("remove", excluding: member)
         let info = try await device(owner).session.connection.removeGroupMember(group: id, number: try number(of: try device(member)))
-        return Outcome("\(owner) removed \(member) from \(group) (\(info.members.count) members left); \(member) is out of the call and the rest rekey")
+        return Outcome(
+            "\(owner) removed \(member) from \(group) (\(info.members.count) members left); \(member) is out of the call and the rest rekey"
+        )
     }
 
     /// Remembers every group-call device's epoch before a membership change, so `expect rekey`
@@ -147,6 +157,7 @@ extension DemoRunner {
             if let snapshot = await device.groups?.snapshot(), let epoch = snapshot.epoch { epochs[name] = epoch }
             marks[name] = device.groupLog?.mark ?? 0
         }
-        membershipChange = MembershipChange(at: .now, epochs: epochs, marks: marks, cause: what == "add" ? .memberAdded : .memberLeft, what: what)
+        membershipChange = MembershipChange(
+            at: .now, epochs: epochs, marks: marks, cause: what == "add" ? .memberAdded : .memberLeft, what: what)
     }
 }

@@ -44,14 +44,19 @@ extension DemoRunner {
         switch presence {
         case .call:
             guard let number = speaker.number, case let .call(since) = listener.activity,
-                  let report = listener.callLog?.last(since: since, { if case let .hearing(report) = $0 { report } else { nil } }),
-                  report.speaker?.hasSuffix("(\(number))") == true else { return nil }
+                let report = listener.callLog?.last(since: since, { if case let .hearing(report) = $0 { report } else { nil } }),
+                report.speaker?.hasSuffix("(\(number))") == true
+            else { return nil }
             return "\(HearingReport.oneDecimal(report.level)) dBFS, loss \(HearingReport.oneDecimal(report.lossPercent))%"
         case .group:
-            guard let number = speaker.number, let hearing = await listener.groups?.snapshot()?.hearing[number], hearing.heard else { return nil }
+            guard let number = speaker.number, let hearing = await listener.groups?.snapshot()?.hearing[number], hearing.heard else {
+                return nil
+            }
             return "\(HearingReport.oneDecimal(hearing.level)) dBFS, key epoch \(hearing.epoch.map(String.init) ?? "-")"
         case .meeting:
-            guard let id = participantID(of: speaker), let hearing = await listener.meetings.snapshot()?.hearing[id], hearing.heard else { return nil }
+            guard let id = participantID(of: speaker), let hearing = await listener.meetings.snapshot()?.hearing[id], hearing.heard else {
+                return nil
+            }
             return "\(HearingReport.oneDecimal(hearing.level)) dBFS"
         case .nowhere:
             return nil
@@ -93,7 +98,8 @@ extension DemoRunner {
         guard case let .connected(actual) = state, actual.kind == path.rawValue else {
             throw DemoFailure("\(name)'s call is \(state), not connected \(path.rawValue)")
         }
-        return Outcome(path == .p2p ? "media flows straight between the devices (a STUN check succeeded)" : "media goes through the server's relay")
+        return Outcome(
+            path == .p2p ? "media flows straight between the devices (a STUN check succeeded)" : "media goes through the server's relay")
     }
 
     /// Both screens show the same words, derived from the call secret: a person reading them
@@ -102,7 +108,8 @@ extension DemoRunner {
         let words = try [a, b].map { name -> String in
             let device = try device(name)
             guard case let .call(since) = device.activity,
-                  let sas = device.callLog?.last(since: since, { if case let .sas(words) = $0 { words } else { nil } }) else {
+                let sas = device.callLog?.last(since: since, { if case let .sas(words) = $0 { words } else { nil } })
+            else {
                 throw DemoFailure("\(name) shows no SAS for its call")
             }
             return sas
@@ -129,12 +136,18 @@ extension DemoRunner {
             $0.formUnion(try AudioEvidence.plaintextFrames(of: $1, count: min(packets.count + 250, 3000)))
         }
         let leaked = packets.filter { plaintext.contains($0.payload) }.count
-        guard leaked == 0 else { throw DemoFailure("\(leaked) of \(packets.count) relayed payloads are plain Opus frames of a caller's voice") }
+        guard leaked == 0 else {
+            throw DemoFailure("\(leaked) of \(packets.count) relayed payloads are plain Opus frames of a caller's voice")
+        }
         for (ssrc, stream) in Dictionary(grouping: packets, by: \.ssrc) {
             let voices = AudioEvidence.voices(in: try AudioEvidence.play(stream.map(\.payload)), of: relayCallers)
-            guard voices.isEmpty else { throw DemoFailure("played as Opus, the relayed SSRC \(ssrc) sounds like \(voices.joined(separator: ", "))") }
+            guard voices.isEmpty else {
+                throw DemoFailure("played as Opus, the relayed SSRC \(ssrc) sounds like \(voices.joined(separator: ", "))")
+            }
         }
-        return Outcome("\(packets.count) SRTP packets relayed, both ways; 0 carry an Opus frame of either caller; played as Opus they are neither caller's voice")
+        return Outcome(
+            "\(packets.count) SRTP packets relayed, both ways; 0 carry an Opus frame of either caller; played as Opus they are neither caller's voice"
+        )
     }
 
     /// The SFU, after opening each device's client-to-server SRTP, holds SFrame ciphertext:
@@ -151,7 +164,9 @@ extension DemoRunner {
             // KID = the sender's tag (high bits) and its epoch (low 16 bits).
             let tags = Set(keyIDs.map { $0 >> 16 }), epochs = Set(keyIDs.map { UInt16(truncatingIfNeeded: $0) })
             guard tags.count == 1, epochs.isSubset(of: announced[sender] ?? []) else {
-                throw DemoFailure("\(name)'s frames at the SFU carry key ids \(keyIDs.sorted()) — not only the sender keys it announced (epochs \(announced[sender]?.sorted() ?? []))")
+                throw DemoFailure(
+                    "\(name)'s frames at the SFU carry key ids \(keyIDs.sorted()) — not only the sender keys it announced (epochs \(announced[sender]?.sorted() ?? []))"
+                )
             }
             let plaintext = try AudioEvidence.plaintextFrames(of: sender, count: min(sent.count + 250, 3000))
             let leaked = sent.filter { plaintext.contains($0.payload) }.count
@@ -161,7 +176,9 @@ extension DemoRunner {
             }
             described.append("\(name) \(sent.count) under epochs \(epochs.sorted().map(String.init).joined(separator: ","))")
         }
-        return Outcome("frames the SFU routed: \(described.joined(separator: "; "))\nall SFrame under the senders' announced keys; 0 are plain Opus; played as Opus none is its sender's voice — the SFU routes what it cannot read")
+        return Outcome(
+            "frames the SFU routed: \(described.joined(separator: "; "))\nall SFrame under the senders' announced keys; 0 are plain Opus; played as Opus none is its sender's voice — the SFU routes what it cannot read"
+        )
     }
 
     /// Every sender-key epoch each member was seen to hand out (some device received it).
@@ -195,7 +212,8 @@ extension DemoRunner {
             guard heard else { throw DemoFailure("the server could not play \(name)'s voice from the frames it routed") }
             lines.append("the server plays \(name)'s voice from what it routed (\(HearingReport.oneDecimal(level)) dBFS)")
         }
-        return Outcome(lines.joined(separator: "\n") + "\ncloud-encrypted, as the meeting screen says: only the legs to the server are encrypted")
+        return Outcome(
+            lines.joined(separator: "\n") + "\ncloud-encrypted, as the meeting screen says: only the legs to the server are encrypted")
     }
 
     // MARK: - Group calls
@@ -217,13 +235,16 @@ extension DemoRunner {
             return newEpochs.count == names.count
         }
         guard held else {
-            throw DemoFailure("no new sender key (\(change.cause.rawValue)) from \(names.filter { newEpochs[$0] == nil }.joined(separator: ", ")) after the \(change.what)")
+            throw DemoFailure(
+                "no new sender key (\(change.cause.rawValue)) from \(names.filter { newEpochs[$0] == nil }.joined(separator: ", ")) after the \(change.what)"
+            )
         }
         let slowest = newEpochs.values.map(\.at).max() ?? change.at
         let milliseconds = Self.milliseconds(change.at.duration(to: slowest))
         let epochs = names.map { "\($0) \(change.epochs[$0].map(String.init) ?? "-")→\(newEpochs[$0]!.epoch)" }.joined(separator: ", ")
-        return Outcome("new sender keys: \(epochs); the last one \(milliseconds) ms after the \(change.what)",
-                       timings: ["rekey_\(change.what)_ms": milliseconds])
+        return Outcome(
+            "new sender keys: \(epochs); the last one \(milliseconds) ms after the \(change.what)",
+            timings: ["rekey_\(change.what)_ms": milliseconds])
     }
 
     private func inCall(_ names: [String]) async throws -> Outcome {
@@ -235,7 +256,9 @@ extension DemoRunner {
         }
         guard held else {
             let wrong = names.first { seen[$0] != numbers } ?? names[0]
-            throw DemoFailure("\(wrong) sees \(seen[wrong]?.sorted().joined(separator: ", ") ?? "no call"), not \(numbers.sorted().joined(separator: ", "))")
+            throw DemoFailure(
+                "\(wrong) sees \(seen[wrong]?.sorted().joined(separator: ", ") ?? "no call"), not \(numbers.sorted().joined(separator: ", "))"
+            )
         }
         return Outcome("each of \(names.joined(separator: ", ")) sees exactly these \(names.count) in the call")
     }
@@ -257,11 +280,12 @@ extension DemoRunner {
                 }
             }
             guard held else { throw DemoFailure("\(name) has not released the keys of its last call") }
-            let what = switch device.activity {
-            case .call: "call secret, SRTP keys and ephemeral keys released and zeroed"
-            case .group: "every sender key of the group call released and zeroed, its own and the members'"
-            default: "the meeting leg's DTLS-SRTP keys released and zeroed"
-            }
+            let what =
+                switch device.activity {
+                case .call: "call secret, SRTP keys and ephemeral keys released and zeroed"
+                case .group: "every sender key of the group call released and zeroed, its own and the members'"
+                default: "the meeting leg's DTLS-SRTP keys released and zeroed"
+                }
             lines.append("\(name): \(what)")
         }
         return Outcome(lines.joined(separator: "\n"))

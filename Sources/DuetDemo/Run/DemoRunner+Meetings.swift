@@ -14,7 +14,9 @@ extension DemoRunner {
         guard await waitUntil(stepTimeout, { await device.meetings.snapshot()?.mediaConnected == true }) else {
             throw DemoFailure("\(host)'s DTLS-SRTP leg to the server did not come up")
         }
-        return Outcome("link \(link)\(open ? " (open: no knocking)" : "; people knock and \(host) admits them")\(record ? "; recording from the start" : "")\ncloud-encrypted: the server can access this meeting")
+        return Outcome(
+            "link \(link)\(open ? " (open: no knocking)" : "; people knock and \(host) admits them")\(record ? "; recording from the start" : "")\ncloud-encrypted: the server can access this meeting"
+        )
     }
 
     /// Knocks with the meeting's link; a guest gives its display name.
@@ -43,7 +45,8 @@ extension DemoRunner {
         guard let knocker else { throw DemoFailure("\(name) is not knocking at \(meeting.host)'s meeting") }
         try await host.meetings.admit(knocker, admit)
         guard admit else {
-            guard await waitUntil(stepTimeout, { guest.meetingLog.last(since: mark) { if case .ended = $0 { true } else { nil } } != nil }) else {
+            guard await waitUntil(stepTimeout, { guest.meetingLog.last(since: mark) { if case .ended = $0 { true } else { nil } } != nil })
+            else {
                 throw DemoFailure("\(name) was denied but was not told")
             }
             return Outcome("\(meeting.host) denied \(name); \(name) was told it was not admitted")
@@ -73,8 +76,11 @@ extension DemoRunner {
             finished = (try? vault.list())?.last { $0.meetingCode == meeting.link.code && $0.ended != nil }
             return finished != nil
         }
-        guard let info = finished else { throw DemoFailure("the server did not finish a recording of \(meeting.link.code) (stop it, or end the meeting, first)") }
-        let stored = try FileManager.default.contentsOfDirectory(at: world.serverData.appendingPathComponent("recordings"), includingPropertiesForKeys: nil)
+        guard let info = finished else {
+            throw DemoFailure("the server did not finish a recording of \(meeting.link.code) (stop it, or end the meeting, first)")
+        }
+        let stored = try FileManager.default.contentsOfDirectory(
+            at: world.serverData.appendingPathComponent("recordings"), includingPropertiesForKeys: nil)
         for file in stored {
             let bytes = try Data(contentsOf: file)
             for marker in ["OggS", "OpusHead", meeting.link.code] where bytes.range(of: Data(marker.utf8)) != nil {
@@ -87,8 +93,9 @@ extension DemoRunner {
         let reader = try OggOpusReader(contentsOf: destination)
         exported = try reader.decodeAll()
         let seconds = Double(reader.playbackSamples) / Double(AudioFormat.sampleRate)
-        return Outcome("recording \(info.id): \(HearingReport.oneDecimal(seconds)) s of Ogg Opus (\(export.byteCount) bytes) exported; \(try await Self.playWithOpusdec(destination))"
-                       + "\nat rest it is secretstream ciphertext: no Ogg page, Opus header or meeting code readable in \(stored.count) files")
+        return Outcome(
+            "recording \(info.id): \(HearingReport.oneDecimal(seconds)) s of Ogg Opus (\(export.byteCount) bytes) exported; \(try await Self.playWithOpusdec(destination))"
+                + "\nat rest it is secretstream ciphertext: no Ogg page, Opus header or meeting code readable in \(stored.count) files")
     }
 
     /// A second, independent player: opus-tools' `opusdec` (installed by `make deps`) must
@@ -105,12 +112,16 @@ extension DemoRunner {
         // Waited for without holding one of the few cooperative threads the calls need.
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             process.terminationHandler = { _ in done.resume() }
-            do { try process.run() } catch { process.terminationHandler = nil; done.resume() }
+            do { try process.run() } catch {
+                process.terminationHandler = nil
+                done.resume()
+            }
         }
         let samples = ((try? FileManager.default.attributesOfItem(atPath: wav.path)[.size] as? Int) ?? 0) / 2
         guard process.terminationStatus == 0, samples > AudioFormat.sampleRate else {
             throw DemoFailure("opusdec could not play the exported recording (status \(process.terminationStatus))")
         }
-        return "decoded with libopus, and opusdec plays it (\(HearingReport.oneDecimal(Double(samples) / Double(AudioFormat.sampleRate))) s of audio)"
+        return
+            "decoded with libopus, and opusdec plays it (\(HearingReport.oneDecimal(Double(samples) / Double(AudioFormat.sampleRate))) s of audio)"
     }
 }

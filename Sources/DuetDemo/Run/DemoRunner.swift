@@ -86,9 +86,11 @@ public actor DemoRunner {
     /// each device as soon as it is registered (the TUI shows one of them); `onFinished` the
     /// transcript before the world is torn down (the TUI keeps it up until the viewer quits).
     /// Cancelling the task stops the story after the current step.
-    public func run(onStep: @escaping @Sendable (DemoTranscript.Step) -> Void = { _ in },
-                    onDevice: @escaping @Sendable (DemoDeviceHandle) -> Void = { _ in },
-                    onFinished: @Sendable (DemoTranscript) async -> Void = { _ in }) async -> DemoTranscript {
+    public func run(
+        onStep: @escaping @Sendable (DemoTranscript.Step) -> Void = { _ in },
+        onDevice: @escaping @Sendable (DemoDeviceHandle) -> Void = { _ in },
+        onFinished: @Sendable (DemoTranscript) async -> Void = { _ in }
+    ) async -> DemoTranscript {
         self.onDevice = onDevice
         let started = ContinuousClock.now
         var transcript = DemoTranscript(script: script.file)
@@ -99,26 +101,35 @@ public actor DemoRunner {
         do {
             world = try await DemoWorld.start(logger: options.serverLogger)
         } catch {
-            record(.init(line: 0, command: "start a server", status: .failed, isCheck: false, atMilliseconds: 0, milliseconds: 0,
-                         detail: "the demo's server did not start: \(error)"))
+            record(
+                .init(
+                    line: 0, command: "start a server", status: .failed, isCheck: false, atMilliseconds: 0, milliseconds: 0,
+                    detail: "the demo's server did not start: \(error)"))
         }
         for step in script.steps {
             let at = Self.milliseconds(started.duration(to: .now))
             let isCheck = if case .expect = step.command { true } else { false }
             guard transcript.failure == nil, !Task.isCancelled else {
-                record(.init(line: step.line, command: step.text, status: .skipped, isCheck: isCheck, atMilliseconds: at, milliseconds: 0, detail: nil))
+                record(
+                    .init(
+                        line: step.line, command: step.text, status: .skipped, isCheck: isCheck, atMilliseconds: at, milliseconds: 0,
+                        detail: nil))
                 continue
             }
             let begun = ContinuousClock.now
             do {
                 let outcome = try await perform(step.command)
                 let status: DemoTranscript.Status = if case .say = step.command { .narration } else { .passed }
-                record(.init(line: step.line, command: step.text, status: status, isCheck: isCheck, atMilliseconds: at,
-                             milliseconds: Self.milliseconds(begun.duration(to: .now)), detail: outcome.detail, timings: outcome.timings))
+                record(
+                    .init(
+                        line: step.line, command: step.text, status: status, isCheck: isCheck, atMilliseconds: at,
+                        milliseconds: Self.milliseconds(begun.duration(to: .now)), detail: outcome.detail, timings: outcome.timings))
             } catch {
                 let message = (error as? DemoFailure)?.message ?? "\(error)"
-                record(.init(line: step.line, command: step.text, status: .failed, isCheck: isCheck, atMilliseconds: at,
-                             milliseconds: Self.milliseconds(begun.duration(to: .now)), detail: message))
+                record(
+                    .init(
+                        line: step.line, command: step.text, status: .failed, isCheck: isCheck, atMilliseconds: at,
+                        milliseconds: Self.milliseconds(begun.duration(to: .now)), detail: message))
             }
             if options.pause > .zero { try? await Task.sleep(for: options.pause / options.speed) }
         }
@@ -187,11 +198,13 @@ public actor DemoRunner {
         let location = try ProfileLocation(name: name, home: world.profiles)
         let store = try DeviceStore.open(location, passphrase: nil, create: true)
         _ = try store.initializeKeys()
-        let session = try await DeviceSession.open(store: store, server: world.server.signalingAddress,
-                                                   acceptFingerprint: world.server.certificateFingerprint.description)
+        let session = try await DeviceSession.open(
+            store: store, server: world.server.signalingAddress,
+            acceptFingerprint: world.server.certificateFingerprint.description)
         let meetings = try MeetingEngine(session: session)
-        let device = DemoDevice(name: name, display: name.prefix(1).uppercased() + name.dropFirst(), number: number, store: store,
-                                session: session, meetings: meetings, meetingLog: EventLog(following: meetings.subscribe()))
+        let device = DemoDevice(
+            name: name, display: name.prefix(1).uppercased() + name.dropFirst(), number: number, store: store,
+            session: session, meetings: meetings, meetingLog: EventLog(following: meetings.subscribe()))
         devices[name] = device
         return device
     }
@@ -249,10 +262,13 @@ public actor DemoRunner {
             throw DemoFailure("safety numbers differ: \(a) sees \(onA), \(b) sees \(onB) — a key was swapped")
         }
         guard let keyOnA = contactOnA.identityKey, let keyOnB = contactOnB.identityKey,
-              try left.store.markVerified(number: bNumber, key: keyOnA), try right.store.markVerified(number: aNumber, key: keyOnB) else {
+            try left.store.markVerified(number: bNumber, key: keyOnA), try right.store.markVerified(number: aNumber, key: keyOnB)
+        else {
             throw DemoFailure("the contacts could not be marked verified")
         }
-        return Outcome("both screens show \(onA.groups.prefix(6).joined(separator: " "))\n  \(onA.groups.dropFirst(6).joined(separator: " ")) (60 digits, equal); verified on both sides")
+        return Outcome(
+            "both screens show \(onA.groups.prefix(6).joined(separator: " "))\n  \(onA.groups.dropFirst(6).joined(separator: " ")) (60 digits, equal); verified on both sides"
+        )
     }
 
     // MARK: - Lookups

@@ -2,8 +2,10 @@
 /// grammar only; whether names exist is `DemoScriptChecker`'s business.
 enum DemoCommandParser {
     /// Every command, as the help for an unknown one lists them.
-    static let commands = ["say", "devices", "guests", "register", "contacts", "verify", "call", "answer", "join", "leave",
-                           "hangup", "mute", "unmute", "wait", "group", "meeting", "export", "expect"]
+    static let commands = [
+        "say", "devices", "guests", "register", "contacts", "verify", "call", "answer", "join", "leave",
+        "hangup", "mute", "unmute", "wait", "group", "meeting", "export", "expect"
+    ]
     static let expectations = ["hears", "hears-not", "path", "sas", "ciphertext", "server-hears", "rekey", "in-call", "wiped", "recording"]
 
     static func parse(_ words: [String]) throws(DemoParseFailure) -> DemoCommand {
@@ -122,7 +124,8 @@ enum DemoCommandParser {
     /// A script name: a letter, then letters, digits, - or _.
     static func name(_ word: String) throws(DemoParseFailure) -> String {
         guard let first = word.unicodeScalars.first, first.properties.isAlphabetic,
-              word.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }) else {
+            word.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" })
+        else {
             throw DemoParseFailure("'\(word)' is not a name: start with a letter, then letters, digits, - or _")
         }
         return word
@@ -150,7 +153,9 @@ enum DemoCommandParser {
         let name = try name(parts.first ?? "")
         guard parts.count == 2 else { return .init(name: name, number: nil) }
         let number = parts[1]
-        guard number.first == "+", (2...16).contains(number.count), number.dropFirst().allSatisfy(\.isASCII), number.dropFirst().allSatisfy(\.isNumber) else {
+        guard number.first == "+", (2...16).contains(number.count), number.dropFirst().allSatisfy(\.isASCII),
+            number.dropFirst().allSatisfy(\.isNumber)
+        else {
             throw DemoParseFailure("'\(number)' is not a phone number: write + and 1–15 digits, e.g. \(name)=+15550101")
         }
         return .init(name: name, number: number)

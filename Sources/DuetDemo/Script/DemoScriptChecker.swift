@@ -21,15 +21,22 @@ struct DemoScriptChecker {
                 devices.insert(device.name)
             }
         case let .guests(names):
-            for name in names { try fresh(name); guests.insert(name) }
+            for name in names {
+                try fresh(name)
+                guests.insert(name)
+            }
         case let .register(names):
             for name in names {
-                if guests.contains(name) { throw DemoParseFailure("register: \(name) is a guest; guests join meetings without registering") }
+                if guests.contains(name) {
+                    throw DemoParseFailure("register: \(name) is a guest; guests join meetings without registering")
+                }
                 try device(name)
                 registered.insert(name)
             }
         case let .contacts(names): for name in names { try registeredDevice(name) }
-        case let .verify(a, b): try registeredDevice(a); try registeredDevice(b)
+        case let .verify(a, b):
+            try registeredDevice(a)
+            try registeredDevice(b)
         case let .call(caller, callee, relay):
             try registeredDevice(caller)
             if groups.contains(callee) {
@@ -76,7 +83,9 @@ struct DemoScriptChecker {
                 if speaker == listener { throw DemoParseFailure("expect: \(listener) does not hear itself; name the others") }
             }
         case let .path(name, _): try registeredDevice(name)
-        case let .sas(a, b): try registeredDevice(a); try registeredDevice(b)
+        case let .sas(a, b):
+            try registeredDevice(a)
+            try registeredDevice(b)
         case .ciphertext: break
         case let .serverHears(names), let .recording(names):
             try meetingExists()
@@ -114,7 +123,9 @@ struct DemoScriptChecker {
 
     private func registeredDevice(_ name: String) throws(DemoParseFailure) {
         try device(name)
-        guard registered.contains(name) else { throw DemoParseFailure("\(name) is not registered yet: add 'register \(name)' before this line") }
+        guard registered.contains(name) else {
+            throw DemoParseFailure("\(name) is not registered yet: add 'register \(name)' before this line")
+        }
     }
 
     private func knownGroup(_ name: String) throws(DemoParseFailure) {

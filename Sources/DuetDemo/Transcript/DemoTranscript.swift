@@ -30,8 +30,10 @@ public struct DemoTranscript: Sendable, Codable, Equatable {
         /// Figures measured by this step, e.g. `call_setup_p2p_ms`.
         public let timings: [String: Int]
 
-        public init(line: Int, command: String, status: Status, isCheck: Bool, atMilliseconds: Int, milliseconds: Int,
-                    detail: String?, timings: [String: Int] = [:]) {
+        public init(
+            line: Int, command: String, status: Status, isCheck: Bool, atMilliseconds: Int, milliseconds: Int,
+            detail: String?, timings: [String: Int] = [:]
+        ) {
             self.line = line
             self.command = command
             self.status = status
@@ -70,10 +72,11 @@ public struct DemoTranscript: Sendable, Codable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        let report = Report(script: script, passed: passed, totalMilliseconds: totalMilliseconds, timings: timings,
-                            checks: steps.filter(\.isCheck).count,
-                            failure: failure.map { "line \($0.line): \($0.detail ?? $0.command)" } ?? stoppedAt.map { "stopped before line \($0.line)" },
-                            steps: steps)
+        let report = Report(
+            script: script, passed: passed, totalMilliseconds: totalMilliseconds, timings: timings,
+            checks: steps.filter(\.isCheck).count,
+            failure: failure.map { "line \($0.line): \($0.detail ?? $0.command)" } ?? stoppedAt.map { "stopped before line \($0.line)" },
+            steps: steps)
         return (try? encoder.encode(report)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
     }
 

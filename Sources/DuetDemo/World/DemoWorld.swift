@@ -17,19 +17,23 @@ final class DemoWorld: Sendable {
 
     /// `logger` nil: a quiet one (the transcript is the demo's output).
     static func start(logger: Logger? = nil) async throws -> DemoWorld {
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-demo-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "duet-demo-\(UUID().uuidString.prefix(8))", isDirectory: true)
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let wire = WireLog()
-        var configuration = ServerConfiguration(signaling: HostPort(host: "127.0.0.1", port: 0), media: HostPort(host: "127.0.0.1", port: 0),
-                                                dataDirectory: home.appendingPathComponent("server").path, openRegistration: true)
+        var configuration = ServerConfiguration(
+            signaling: HostPort(host: "127.0.0.1", port: 0), media: HostPort(host: "127.0.0.1", port: 0),
+            dataDirectory: home.appendingPathComponent("server").path, openRegistration: true)
         configuration.mediaWitness = wire.witness
         // Every device of the demo runs in this process: the relay may reach them on loopback.
         configuration.relayPeers = .allowingLoopback
-        let logger = logger ?? {
-            var quiet = Logger(label: "duet.demo-server")
-            quiet.logLevel = .critical  // the transcript is the demo's output
-            return quiet
-        }()
+        let logger =
+            logger
+            ?? {
+                var quiet = Logger(label: "duet.demo-server")
+                quiet.logLevel = .critical  // the transcript is the demo's output
+                return quiet
+            }()
         let server: ServerApplication
         do {
             server = try await ServerApplication.start(configuration, handlingSignals: false, logger: logger)

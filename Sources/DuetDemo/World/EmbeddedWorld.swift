@@ -22,12 +22,15 @@ public final class EmbeddedWorld: Sendable {
     /// The user's number on an embedded server when the profile has none yet.
     public static let userNumber = "+15550100"
     public static let bots: [BotSpec] = [
-        BotSpec(name: "Echo Test", number: "+15550001", kind: .echo, reinstallsEachStart: false,
-                note: "Echo Test: answers at once and plays your own voice back, about a second late."),
-        BotSpec(name: "Tone Alto", number: "+15550002", kind: .tone, reinstallsEachStart: false,
-                note: "A tone bot: answers at once and plays its own voice."),
-        BotSpec(name: "Tone Bass", number: "+15550003", kind: .tone, reinstallsEachStart: true,
-                note: "A tone bot whose device is reinstalled each time duet starts: verify it, restart duet, and see KEY CHANGED."),
+        BotSpec(
+            name: "Echo Test", number: "+15550001", kind: .echo, reinstallsEachStart: false,
+            note: "Echo Test: answers at once and plays your own voice back, about a second late."),
+        BotSpec(
+            name: "Tone Alto", number: "+15550002", kind: .tone, reinstallsEachStart: false,
+            note: "A tone bot: answers at once and plays its own voice."),
+        BotSpec(
+            name: "Tone Bass", number: "+15550003", kind: .tone, reinstallsEachStart: true,
+            note: "A tone bot whose device is reinstalled each time duet starts: verify it, restart duet, and see KEY CHANGED.")
     ]
 
     public let server: ServerApplication
@@ -55,18 +58,20 @@ public final class EmbeddedWorld: Sendable {
     /// user if needed and puts the bots in their contacts.
     public static func start(profile: ProfileLocation) async throws -> EmbeddedWorld {
         let directory = directory(of: profile)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            at: directory, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         var logger = Logger(label: "duet.embedded-server")
         logger.logLevel = .critical  // the TUI owns the terminal; the server must not print on it
         let previous = savedAddresses(profile)
         let server: ServerApplication
         do {
             server = try await startServer(directory, signaling: previous?.signaling, media: previous?.media, logger: logger)
-        } catch where previous != nil {
+        } catch  where previous != nil {
             server = try await startServer(directory, signaling: nil, media: nil, logger: logger)
         }
-        try "\(server.signalingAddress) \(server.mediaAddress)\n".write(to: directory.appendingPathComponent("addresses"), atomically: true, encoding: .utf8)
+        try "\(server.signalingAddress) \(server.mediaAddress)\n".write(
+            to: directory.appendingPathComponent("addresses"), atomically: true, encoding: .utf8)
         let serving = Task { try await server.run() }
         do {
             var running: [CallBot] = []
@@ -89,8 +94,9 @@ public final class EmbeddedWorld: Sendable {
     /// Connects the user's device to the embedded server, registering it the first time
     /// and adding the bots as contacts.
     public func connectUser(store: DeviceStore, name: String) async throws -> DeviceSession {
-        let session = try await DeviceSession.open(store: store, server: server.signalingAddress,
-                                                   acceptFingerprint: server.certificateFingerprint.description)
+        let session = try await DeviceSession.open(
+            store: store, server: server.signalingAddress,
+            acceptFingerprint: server.certificateFingerprint.description)
         let account = try store.account()
         if account.number == nil || account.server != server.signalingAddress {
             _ = try await session.register(number: account.number ?? Self.userNumber, name: account.displayName ?? name, invite: nil)
@@ -130,7 +136,9 @@ public final class EmbeddedWorld: Sendable {
         _ = try? await serving.value
     }
 
-    private static func startServer(_ directory: URL, signaling: HostPort?, media: HostPort?, logger: Logger) async throws -> ServerApplication {
+    private static func startServer(_ directory: URL, signaling: HostPort?, media: HostPort?, logger: Logger) async throws
+        -> ServerApplication
+    {
         var configuration = ServerConfiguration(
             signaling: signaling ?? HostPort(host: "127.0.0.1", port: 0), media: media ?? HostPort(host: "127.0.0.1", port: 0),
             dataDirectory: directory.appendingPathComponent("server").path, openRegistration: true)
@@ -145,16 +153,21 @@ public final class EmbeddedWorld: Sendable {
         if spec.reinstallsEachStart { try? FileManager.default.removeItem(at: location.directory) }
         let store = try DeviceStore.open(location, passphrase: nil, create: true)
         _ = try store.initializeKeys()
-        let session = try await DeviceSession.open(store: store, server: server.signalingAddress,
-                                                   acceptFingerprint: server.certificateFingerprint.description)
+        let session = try await DeviceSession.open(
+            store: store, server: server.signalingAddress,
+            acceptFingerprint: server.certificateFingerprint.description)
         _ = try await session.register(number: spec.number, name: spec.name, invite: nil)
         return try await CallBot(kind: spec.kind, session: session)
     }
 
     private static func savedAddresses(_ profile: ProfileLocation) -> (signaling: HostPort, media: HostPort)? {
-        guard let text = try? String(contentsOf: directory(of: profile).appendingPathComponent("addresses"), encoding: .utf8) else { return nil }
+        guard let text = try? String(contentsOf: directory(of: profile).appendingPathComponent("addresses"), encoding: .utf8) else {
+            return nil
+        }
         let parts = text.split(whereSeparator: \.isWhitespace).map(String.init)
-        guard parts.count == 2, let signaling = try? HostPort(parsing: parts[0]), let media = try? HostPort(parsing: parts[1]) else { return nil }
+        guard parts.count == 2, let signaling = try? HostPort(parsing: parts[0]), let media = try? HostPort(parsing: parts[1]) else {
+            return nil
+        }
         return (signaling, media)
     }
 }

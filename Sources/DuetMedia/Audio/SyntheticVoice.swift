@@ -61,7 +61,7 @@ public struct SyntheticVoice: AudioSource, Sendable {
 
     /// (F1, F2, F3) in Hz for a, e, i, o, u: enough variety for the spectrum to move like speech.
     private static let vowels: [(Double, Double, Double)] = [
-        (800, 1200, 2500), (500, 1800, 2500), (300, 2300, 3000), (500, 900, 2400), (320, 800, 2300),
+        (800, 1200, 2500), (500, 1800, 2500), (300, 2300, 3000), (500, 900, 2400), (320, 800, 2300)
     ]
     private static let bandwidths = (90.0, 110.0, 160.0)
     private static let highestHarmonicHz = 3800.0

@@ -28,7 +28,8 @@ public struct VoiceAnalyser: Sendable {
     public func analyse(_ samples: [Int16]) -> VoiceAnalysis {
         let level = Level(samples)
         guard level.rms > silenceThreshold else {
-            return VoiceAnalysis(level: level.rms, peak: level.peak, isSilent: true, pitch: nil, voicedFraction: 0, speaker: nil, matchFraction: 0)
+            return VoiceAnalysis(
+                level: level.rms, peak: level.peak, isSilent: true, pitch: nil, voicedFraction: 0, speaker: nil, matchFraction: 0)
         }
         let pitches = PitchTracker.track(Decimator.to8kHz(samples), silenceThreshold: silenceThreshold)
         let voiced = pitches.compactMap { $0 }

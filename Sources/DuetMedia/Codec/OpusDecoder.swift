@@ -17,7 +17,7 @@ public final class OpusDecoder: @unchecked Sendable {
     public init() throws(OpusError) {
         var error: Int32 = OPUS_OK
         guard let decoder = opus_decoder_create(Int32(AudioFormat.sampleRate), Int32(AudioFormat.channels), &error),
-              error == OPUS_OK
+            error == OPUS_OK
         else { throw .library(operation: "opus_decoder_create", code: error == OPUS_OK ? OPUS_ALLOC_FAIL : error) }
         self.decoder = decoder
     }

@@ -41,7 +41,7 @@ public final class OpusEncoder: @unchecked Sendable {
     public init(configuration: Configuration = Configuration()) throws(OpusError) {
         var error: Int32 = OPUS_OK
         guard let encoder = opus_encoder_create(Int32(AudioFormat.sampleRate), Int32(AudioFormat.channels), OPUS_APPLICATION_VOIP, &error),
-              error == OPUS_OK
+            error == OPUS_OK
         else { throw .library(operation: "opus_encoder_create", code: error == OPUS_OK ? OPUS_ALLOC_FAIL : error) }
         var delay: Int32 = 0
         do {

@@ -61,7 +61,7 @@ public final class DTLSCertificate: @unchecked Sendable {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         guard X509_digest(certificate, EVP_sha256(), &digest, &length) == 1,
-              let fingerprint = DTLSFingerprint(sha256: Array(digest.prefix(Int(length))))
+            let fingerprint = DTLSFingerprint(sha256: Array(digest.prefix(Int(length))))
         else { throw .certificateGenerationFailed(OpenSSLErrors.drain("X509_digest(SHA-256) failed")) }
         return fingerprint
     }

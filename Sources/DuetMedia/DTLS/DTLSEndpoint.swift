@@ -93,18 +93,23 @@ public final class DTLSEndpoint: @unchecked Sendable {
         precondition(maximumRetransmissions >= 0, "maximumRetransmissions cannot be negative")
         let context = try Self.makeContext(role: role, certificate: certificate, profiles: profiles)
         let ssl: OpaquePointer
-        do { ssl = try Self.makeSSL(context: context, role: role, mtu: mtu, initialRetransmissionTimeout: initialRetransmissionTimeout) } catch {
+        do {
+            ssl = try Self.makeSSL(context: context, role: role, mtu: mtu, initialRetransmissionTimeout: initialRetransmissionTimeout)
+        } catch {
             SSL_CTX_free(context)
             throw error
         }
-        self.init(role: role, ssl: ssl, context: context, certificate: certificate, peerFingerprint: peerFingerprint,
-                  profiles: profiles, mtu: mtu, maximumRetransmissions: maximumRetransmissions, keepAlive: nil)
+        self.init(
+            role: role, ssl: ssl, context: context, certificate: certificate, peerFingerprint: peerFingerprint,
+            profiles: profiles, mtu: mtu, maximumRetransmissions: maximumRetransmissions, keepAlive: nil)
     }
 
     /// Takes over `ssl` and one reference to `context` (freed with the endpoint). `keepAlive`
     /// is whatever the context's callbacks read (the hello verifier's cookie state).
-    init(role: Role, ssl: OpaquePointer, context: OpaquePointer, certificate: DTLSCertificate, peerFingerprint: DTLSFingerprint?,
-         profiles: [SRTPProfile], mtu: Int, maximumRetransmissions: Int, keepAlive: AnyObject?) {
+    init(
+        role: Role, ssl: OpaquePointer, context: OpaquePointer, certificate: DTLSCertificate, peerFingerprint: DTLSFingerprint?,
+        profiles: [SRTPProfile], mtu: Int, maximumRetransmissions: Int, keepAlive: AnyObject?
+    ) {
         self.role = role
         self.mtu = mtu
         self.peerFingerprint = peerFingerprint
@@ -125,14 +130,21 @@ public final class DTLSEndpoint: @unchecked Sendable {
             throw .setupFailed(OpenSSLErrors.drain("SSL_CTX_new failed"))
         }
         func fail(_ what: String) -> DTLSError { .setupFailed(OpenSSLErrors.drain("\(what) failed")) }
-        guard duet_ssl_ctx_set_dtls12_only(context) == 1 else { SSL_CTX_free(context); throw fail("pinning DTLS 1.2") }
+        guard duet_ssl_ctx_set_dtls12_only(context) == 1 else {
+            SSL_CTX_free(context)
+            throw fail("pinning DTLS 1.2")
+        }
         guard SSL_CTX_use_certificate(context, certificate.certificate) == 1,
-              SSL_CTX_use_PrivateKey(context, certificate.key) == 1,
-              SSL_CTX_check_private_key(context) == 1
-        else { SSL_CTX_free(context); throw fail("loading the certificate") }
+            SSL_CTX_use_PrivateKey(context, certificate.key) == 1,
+            SSL_CTX_check_private_key(context) == 1
+        else {
+            SSL_CTX_free(context)
+            throw fail("loading the certificate")
+        }
         let profileList = profiles.map(\.openSSLName).joined(separator: ":")
         guard duet_ssl_ctx_use_srtp_ok(context, profileList) == 1 else {
-            SSL_CTX_free(context); throw fail("use_srtp \(profileList)")
+            SSL_CTX_free(context)
+            throw fail("use_srtp \(profileList)")
         }
         // Ask for the peer's certificate and accept any: the fingerprint check after the
         // handshake is what authenticates it. The server insists that the client sends one.
@@ -142,24 +154,34 @@ public final class DTLSEndpoint: @unchecked Sendable {
     }
 
     /// An SSL on memory BIOs for `role`, with the link MTU and the retransmission timer set.
-    static func makeSSL(context: OpaquePointer, role: Role, mtu: Int, initialRetransmissionTimeout: Duration) throws(DTLSError) -> OpaquePointer {
+    static func makeSSL(context: OpaquePointer, role: Role, mtu: Int, initialRetransmissionTimeout: Duration) throws(DTLSError)
+        -> OpaquePointer
+    {
         precondition(mtu >= 256, "DTLS needs an MTU of at least 256 bytes")
         func fail(_ what: String) -> DTLSError { .setupFailed(OpenSSLErrors.drain("\(what) failed")) }
         guard let ssl = SSL_new(context) else { throw fail("SSL_new") }
         guard let readBIO = BIO_new(BIO_s_mem()), let writeBIO = BIO_new(BIO_s_mem()) else {
-            SSL_free(ssl); throw fail("BIO_new(BIO_s_mem)")
+            SSL_free(ssl)
+            throw fail("BIO_new(BIO_s_mem)")
         }
         SSL_set_bio(ssl, readBIO, writeBIO)  // the SSL owns both BIOs from here
         if role == .client { SSL_set_connect_state(ssl) } else { SSL_set_accept_state(ssl) }
         // A memory BIO cannot report the path MTU: set the link MTU and stop OpenSSL asking.
         SSL_set_options(ssl, duet_ssl_op_no_query_mtu())
-        guard duet_dtls_set_link_mtu(ssl, mtu) == 1 else { SSL_free(ssl); throw fail("DTLS_set_link_mtu(\(mtu))") }
+        guard duet_dtls_set_link_mtu(ssl, mtu) == 1 else {
+            SSL_free(ssl)
+            throw fail("DTLS_set_link_mtu(\(mtu))")
+        }
         // The timer callback has no context pointer: the initial timeout rides in ex_data 0
         // (SSL_set_app_data's slot) as an integer.
         // Clamped to 1 ms ... 60 s, OpenSSL's own ceiling (and well inside the UInt32 it wants).
         let requested = initialRetransmissionTimeout.components
-        let initialMicroseconds = min(60_000_000, max(1000, Int(clamping: requested.seconds) &* 1_000_000
-            &+ Int(requested.attoseconds / 1_000_000_000_000)))
+        let initialMicroseconds = min(
+            60_000_000,
+            max(
+                1000,
+                Int(clamping: requested.seconds) &* 1_000_000
+                    &+ Int(requested.attoseconds / 1_000_000_000_000)))
         SSL_set_ex_data(ssl, 0, UnsafeMutableRawPointer(bitPattern: initialMicroseconds))
         DTLS_set_timer_cb(ssl) { ssl, previous in
             if previous == 0 { return UInt32(Int(bitPattern: SSL_get_ex_data(ssl, 0))) }
@@ -199,7 +221,9 @@ public final class DTLSEndpoint: @unchecked Sendable {
                 return [.discarded(.malformedDatagram(length: datagram.count, reason: "shorter than a DTLS record header"))]
             }
             guard (20...63).contains(datagram[0]) else {
-                return [.discarded(.malformedDatagram(length: datagram.count, reason: "first byte \(datagram[0]) is outside DTLS's 20...63"))]
+                return [
+                    .discarded(.malformedDatagram(length: datagram.count, reason: "first byte \(datagram[0]) is outside DTLS's 20...63"))
+                ]
             }
             let written = datagram.withUnsafeBytes { BIO_write(SSL_get_rbio(ssl), $0.baseAddress, Int32($0.count)) }
             guard written == Int32(datagram.count) else {
@@ -259,8 +283,8 @@ public final class DTLSEndpoint: @unchecked Sendable {
     /// After the handshake: checks the profile and the peer, then exports the keys.
     private func finishHandshake() -> [DTLSAction] {
         guard let selected = SSL_get_selected_srtp_profile(ssl),
-              let profile = SRTPProfile(rawValue: UInt16(truncatingIfNeeded: selected.pointee.id)),
-              profiles.contains(profile)
+            let profile = SRTPProfile(rawValue: UInt16(truncatingIfNeeded: selected.pointee.id)),
+            profiles.contains(profile)
         else { return close(failing: .noSRTPProfile(offered: profiles)) }
         guard let peer = SSL_get1_peer_certificate(ssl) else { return close(failing: .noPeerCertificate) }
         defer { X509_free(peer) }

@@ -44,8 +44,10 @@ public final class DTLSHelloVerifier: @unchecked Sendable {
 
     /// The parameters are those of every `DTLSEndpoint` it hands out (server role, no pinned
     /// peer: the caller judges `DTLSSRTPKeys.peerFingerprint`).
-    public init(certificate: DTLSCertificate, profiles: [SRTPProfile], mtu: Int = 1200,
-                initialRetransmissionTimeout: Duration = .seconds(1), maximumRetransmissions: Int = 5) throws(DTLSError) {
+    public init(
+        certificate: DTLSCertificate, profiles: [SRTPProfile], mtu: Int = 1200,
+        initialRetransmissionTimeout: Duration = .seconds(1), maximumRetransmissions: Int = 5
+    ) throws(DTLSError) {
         context = try DTLSEndpoint.makeContext(role: .server, certificate: certificate, profiles: profiles)
         cookies = CookieState()
         self.certificate = certificate
@@ -80,8 +82,12 @@ public final class DTLSHelloVerifier: @unchecked Sendable {
     /// (its IP and port, as bytes): the cookie is bound to it.
     public func receive(_ datagram: [UInt8], from peer: [UInt8]) -> Verdict {
         lock.withLock { _ -> Verdict in
-            guard let ssl = listener ?? (try? DTLSEndpoint.makeSSL(context: context, role: .server, mtu: mtu,
-                                                                 initialRetransmissionTimeout: initialRetransmissionTimeout)) else { return .dropped }
+            guard
+                let ssl = listener
+                    ?? (try? DTLSEndpoint.makeSSL(
+                        context: context, role: .server, mtu: mtu,
+                        initialRetransmissionTimeout: initialRetransmissionTimeout))
+            else { return .dropped }
             listener = ssl
             cookies.setPeer(peer)
             OpenSSLErrors.clear()
@@ -110,8 +116,9 @@ public final class DTLSHelloVerifier: @unchecked Sendable {
     private func accept(_ ssl: OpaquePointer) -> Verdict {
         listener = nil
         SSL_CTX_up_ref(context)
-        let endpoint = DTLSEndpoint(role: .server, ssl: ssl, context: context, certificate: certificate, peerFingerprint: nil,
-                                    profiles: profiles, mtu: mtu, maximumRetransmissions: maximumRetransmissions, keepAlive: cookies)
+        let endpoint = DTLSEndpoint(
+            role: .server, ssl: ssl, context: context, certificate: certificate, peerFingerprint: nil,
+            profiles: profiles, mtu: mtu, maximumRetransmissions: maximumRetransmissions, keepAlive: cookies)
         return .accepted(endpoint, endpoint.continueHandshake())
     }
 

@@ -44,8 +44,10 @@ public struct DTLSSRTPKeys: Sendable {
     /// The two SRTP sessions of this media leg: a sender keyed with `localSending` and a
     /// receiver keyed with `remoteSending`.
     public func makeSessions(replayWindow: Int = 128) throws(SRTPError) -> (sender: SRTPSession, receiver: SRTPSession) {
-        (try SRTPSession(profile: profile, role: .sender, masterKey: localSending, replayWindow: replayWindow),
-         try SRTPSession(profile: profile, role: .receiver, masterKey: remoteSending, replayWindow: replayWindow))
+        (
+            try SRTPSession(profile: profile, role: .sender, masterKey: localSending, replayWindow: replayWindow),
+            try SRTPSession(profile: profile, role: .receiver, masterKey: remoteSending, replayWindow: replayWindow)
+        )
     }
 }
 

@@ -87,8 +87,9 @@ public struct JitterBuffer: Sendable {
     private static let catchUpSlack = 5
 
     public init(configuration: Configuration = Configuration()) {
-        precondition(configuration.minimumDepth >= Self.frameDuration && configuration.maximumDepth >= configuration.minimumDepth,
-                     "jitter buffer depth must be at least one frame and maximum ≥ minimum")
+        precondition(
+            configuration.minimumDepth >= Self.frameDuration && configuration.maximumDepth >= configuration.minimumDepth,
+            "jitter buffer depth must be at least one frame and maximum ≥ minimum")
         self.configuration = configuration
         targetFrames = Self.frames(configuration.minimumDepth)
         updateDepthStatistics()
@@ -215,8 +216,9 @@ public struct JitterBuffer: Sendable {
     private mutating func adaptTarget() {
         let frameMs = Double(AudioFormat.frameDurationMilliseconds)
         let wantedMs = frameMs + configuration.jitterMultiplier * statistics.jitterMilliseconds
-        let wanted = min(max(Int((wantedMs / frameMs).rounded(.up)), Self.frames(configuration.minimumDepth)),
-                         Self.frames(configuration.maximumDepth))
+        let wanted = min(
+            max(Int((wantedMs / frameMs).rounded(.up)), Self.frames(configuration.minimumDepth)),
+            Self.frames(configuration.maximumDepth))
         packetsSinceTargetDecrease += 1
         if wanted > targetFrames {
             targetFrames = wanted

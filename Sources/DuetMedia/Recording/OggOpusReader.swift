@@ -33,7 +33,9 @@ public struct OggOpusReader: Sendable {
             let (page, next) = try OggPage.parse(bytes, at: offset)
             defer { offset = next }
             if serial == nil {
-                guard page.flags.contains(.beginningOfStream) else { throw .notOpus(reason: "first page is not a beginning-of-stream page") }
+                guard page.flags.contains(.beginningOfStream) else {
+                    throw .notOpus(reason: "first page is not a beginning-of-stream page")
+                }
                 serial = page.serialNumber
             }
             guard page.serialNumber == serial else { continue }
@@ -42,7 +44,8 @@ public struct OggOpusReader: Sendable {
             }
             expectedSequence += 1
             if page.flags.contains(.continued) != (partial != nil) {
-                throw .malformedHeader(packet: "Ogg page \(page.sequenceNumber)", reason: "continuation flag does not match the previous page")
+                throw .malformedHeader(
+                    packet: "Ogg page \(page.sequenceNumber)", reason: "continuation flag does not match the previous page")
             }
 
             var bodyOffset = 0

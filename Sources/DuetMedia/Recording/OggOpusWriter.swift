@@ -32,7 +32,10 @@ public struct OggOpusWriter: Sendable {
     /// - Parameters:
     ///   - preSkip: the encoder's lookahead (`OpusEncoder.lookahead`), dropped by players.
     ///   - serialNumber: identifies the logical stream; random unless a test needs a fixed one.
-    public init(preSkip: Int, tags: OpusTags = OpusTags(), serialNumber: UInt32 = .random(in: .min ... .max), samplesPerPage: Int = AudioFormat.sampleRate) {
+    public init(
+        preSkip: Int, tags: OpusTags = OpusTags(), serialNumber: UInt32 = .random(in: .min ... .max),
+        samplesPerPage: Int = AudioFormat.sampleRate
+    ) {
         precondition((0...Int(UInt16.max)).contains(preSkip), "pre-skip must fit in 16 bits")
         head = OpusHead(preSkip: UInt16(preSkip))
         self.tags = tags
@@ -71,7 +74,10 @@ public struct OggOpusWriter: Sendable {
     }
 
     /// A whole file in one go, for tests and exports.
-    public static func file(packets: [[UInt8]], preSkip: Int, originalLength: Int? = nil, tags: OpusTags = OpusTags(), serialNumber: UInt32 = .random(in: .min ... .max)) throws(OggOpusError) -> [UInt8] {
+    public static func file(
+        packets: [[UInt8]], preSkip: Int, originalLength: Int? = nil, tags: OpusTags = OpusTags(),
+        serialNumber: UInt32 = .random(in: .min ... .max)
+    ) throws(OggOpusError) -> [UInt8] {
         var writer = OggOpusWriter(preSkip: preSkip, tags: tags, serialNumber: serialNumber)
         var bytes: [UInt8] = []
         for packet in packets { bytes += try writer.append(packet) }
@@ -109,8 +115,9 @@ public struct OggOpusWriter: Sendable {
     private mutating func emitPage(flags extra: OggPage.Flags = []) {
         var flags = extra
         if pending.continued { flags.insert(.continued) }
-        let page = OggPage(flags: flags, granulePosition: pending.granule, serialNumber: serialNumber,
-                           sequenceNumber: sequenceNumber, lacing: pending.lacing, body: pending.body)
+        let page = OggPage(
+            flags: flags, granulePosition: pending.granule, serialNumber: serialNumber,
+            sequenceNumber: sequenceNumber, lacing: pending.lacing, body: pending.body)
         output += page.serialised()
         sequenceNumber += 1
         pending = PendingPage()

@@ -45,7 +45,8 @@ public struct OpusHead: Equatable, Sendable {
         outputGain = packet.readLittleEndian(Int16.self, at: 16)
         mappingFamily = packet[18]
         guard mappingFamily == 0 else {
-            throw .malformedHeader(packet: "OpusHead", reason: "channel mapping family \(mappingFamily) is not supported (Duet reads mono/stereo family 0)")
+            throw .malformedHeader(
+                packet: "OpusHead", reason: "channel mapping family \(mappingFamily) is not supported (Duet reads mono/stereo family 0)")
         }
         guard channelCount <= 2 else {
             throw .malformedHeader(packet: "OpusHead", reason: "family 0 allows 1 or 2 channels, not \(channelCount)")

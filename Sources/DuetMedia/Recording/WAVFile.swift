@@ -53,12 +53,17 @@ public enum WAVFile {
             switch id {
             case "fmt ":
                 guard size >= 16, data.count - body >= 16 else { throw .malformed("fmt chunk is shorter than 16 bytes") }
-                format = (data.readLittleEndian(UInt16.self, at: body), data.readLittleEndian(UInt16.self, at: body + 2),
-                          data.readLittleEndian(UInt32.self, at: body + 4), data.readLittleEndian(UInt16.self, at: body + 14))
+                format = (
+                    data.readLittleEndian(UInt16.self, at: body), data.readLittleEndian(UInt16.self, at: body + 2),
+                    data.readLittleEndian(UInt32.self, at: body + 4), data.readLittleEndian(UInt16.self, at: body + 14)
+                )
             case "data":
                 guard let format else { throw .malformed("data chunk comes before the fmt chunk") }
-                guard format.tag == 1 || format.tag == 0xFFFE, format.bits == 16, format.channels == 1, format.rate == UInt32(AudioFormat.sampleRate) else {
-                    throw .unsupportedFormat(tag: format.tag, channels: Int(format.channels), sampleRate: Int(format.rate), bits: Int(format.bits))
+                guard format.tag == 1 || format.tag == 0xFFFE, format.bits == 16, format.channels == 1,
+                    format.rate == UInt32(AudioFormat.sampleRate)
+                else {
+                    throw .unsupportedFormat(
+                        tag: format.tag, channels: Int(format.channels), sampleRate: Int(format.rate), bits: Int(format.bits))
                 }
                 // Streams written live may leave the size at 0 or 0xFFFFFFFF: take what is there.
                 let available = data.count - body

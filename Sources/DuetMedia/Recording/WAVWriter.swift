@@ -12,8 +12,12 @@ public final class WAVWriter {
 
     public init(url: URL) throws {
         guard FileManager.default.createFile(atPath: url.path, contents: Data(WAVFile.header(dataBytes: 0))) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path,
-                NSLocalizedDescriptionKey: "cannot create WAV file at \(url.path); check the directory exists and is writable"])
+            throw CocoaError(
+                .fileWriteUnknown,
+                userInfo: [
+                    NSFilePathErrorKey: url.path,
+                    NSLocalizedDescriptionKey: "cannot create WAV file at \(url.path); check the directory exists and is writable"
+                ])
         }
         self.url = url
         handle = try FileHandle(forWritingTo: url)

@@ -25,15 +25,20 @@ public enum SFrameError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .malformedHeader(problem): "SFrame header is malformed: \(problem)"
-        case let .ciphertextTooShort(length, minimum): "SFrame ciphertext of \(length) bytes is shorter than the \(minimum) bytes of header and tag"
+        case let .ciphertextTooShort(length, minimum):
+            "SFrame ciphertext of \(length) bytes is shorter than the \(minimum) bytes of header and tag"
         case let .unknownKeyID(kid): "no SFrame key for KID \(kid); it was not distributed yet or was dropped after a rekey"
         case let .authenticationFailed(kid, ctr): "SFrame authentication failed for KID \(kid) CTR \(ctr): frame altered or keys differ"
-        case let .replay(kid, ctr, tooOld): tooOld ? "SFrame KID \(kid) CTR \(ctr) is older than the replay window" : "SFrame KID \(kid) CTR \(ctr) was already received (replay)"
+        case let .replay(kid, ctr, tooOld):
+            tooOld
+                ? "SFrame KID \(kid) CTR \(ctr) is older than the replay window"
+                : "SFrame KID \(kid) CTR \(ctr) was already received (replay)"
         case let .counterExhausted(kid): "SFrame counter for KID \(kid) is exhausted; set a new sender key"
         case .noSendKey: "no SFrame sender key set; call setKey(_:keyID:) before encrypting"
         case let .keyIDReused(kid): "SFrame KID \(kid) was already used with a different key; give every new key a new KID"
         case let .baseKeyTooShort(length, minimum): "SFrame base key of \(length) bytes is shorter than \(minimum)"
-        case let .cipherSuiteUnavailable(suite): "SFrame cipher suite \(suite) is unavailable: libsodium's AES-256-GCM needs AES-NI and PCLMUL"
+        case let .cipherSuiteUnavailable(suite):
+            "SFrame cipher suite \(suite) is unavailable: libsodium's AES-256-GCM needs AES-NI and PCLMUL"
         }
     }
 }

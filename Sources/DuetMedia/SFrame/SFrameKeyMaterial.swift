@@ -19,8 +19,10 @@ struct SFrameKeyMaterial: Sendable {
         }
         let secret = Self.secret(baseKey: baseKey, suite: suite)
         // Both lengths are far below HKDF's 255 × HashLen limit, so expand cannot fail.
-        key = try! HKDF.expand(suite.hash, pseudorandomKey: secret, info: Self.label("key", keyID: keyID, suite: suite), length: suite.keyLength)
-        salt = try! HKDF.expand(suite.hash, pseudorandomKey: secret, info: Self.label("salt", keyID: keyID, suite: suite), length: suite.nonceLength)
+        key = try! HKDF.expand(
+            suite.hash, pseudorandomKey: secret, info: Self.label("key", keyID: keyID, suite: suite), length: suite.keyLength)
+        salt = try! HKDF.expand(
+            suite.hash, pseudorandomKey: secret, info: Self.label("salt", keyID: keyID, suite: suite), length: suite.nonceLength)
         self.keyID = keyID
         self.suite = suite
     }

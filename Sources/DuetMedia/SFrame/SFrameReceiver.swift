@@ -65,13 +65,17 @@ public final class SFrameReceiver: Sendable {
 
     /// Decrypts one SFrame ciphertext. `now` decides which superseded keys have expired;
     /// tests pass explicit instants.
-    public func decrypt(_ frame: [UInt8], metadata: [UInt8] = [], now: ContinuousClock.Instant = .now) throws(SFrameError) -> SFramePlaintext {
+    public func decrypt(_ frame: [UInt8], metadata: [UInt8] = [], now: ContinuousClock.Instant = .now) throws(SFrameError)
+        -> SFramePlaintext
+    {
         try frame.withUnsafeBytes { bytes in
             Result { () throws(SFrameError) in try decrypt(bytes, metadata: metadata, now: now) }
         }.get()
     }
 
-    private func decrypt(_ frame: UnsafeRawBufferPointer, metadata: [UInt8], now: ContinuousClock.Instant) throws(SFrameError) -> SFramePlaintext {
+    private func decrypt(_ frame: UnsafeRawBufferPointer, metadata: [UInt8], now: ContinuousClock.Instant) throws(SFrameError)
+        -> SFramePlaintext
+    {
         let (header, headerLength) = try SFrameHeader.decode(frame)
         let minimum = headerLength + suite.tagLength
         guard frame.count >= minimum else { throw .ciphertextTooShort(length: frame.count, minimum: minimum) }

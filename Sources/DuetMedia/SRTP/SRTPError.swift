@@ -27,7 +27,8 @@ public enum SRTPError: Error, Equatable, Sendable, CustomStringConvertible {
         case .authenticationFailed:
             "SRTP authentication failed: the packet was altered or the peers hold different keys"
         case let .replay(tooOld):
-            tooOld ? "SRTP packet is older than the replay window; dropped"
+            tooOld
+                ? "SRTP packet is older than the replay window; dropped"
                 : "SRTP packet index was already used (replay, or a sender reusing a sequence number)"
         case let .tooShort(length, minimum):
             "SRTP packet of \(length) bytes is shorter than the \(minimum) bytes its header and tag need"

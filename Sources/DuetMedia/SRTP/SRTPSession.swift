@@ -37,7 +37,8 @@ public final class SRTPSession: @unchecked Sendable {
     /// - Parameters:
     ///   - masterKey: the master key ‖ master salt, `profile.keyingMaterialLength` bytes.
     ///   - replayWindow: packets the receiver remembers (64 ..< 32768).
-    public init(profile: SRTPProfile = .aesCM128HMACSHA1_80, role: Role, masterKey: SecureBytes, replayWindow: Int = 128) throws(SRTPError) {
+    public init(profile: SRTPProfile = .aesCM128HMACSHA1_80, role: Role, masterKey: SecureBytes, replayWindow: Int = 128) throws(SRTPError)
+    {
         try LibSRTP.ready()
         guard masterKey.count == profile.keyingMaterialLength else {
             throw .invalidKeyLength(profile: profile, expected: profile.keyingMaterialLength, actual: masterKey.count)
@@ -45,8 +46,11 @@ public final class SRTPSession: @unchecked Sendable {
         guard (64..<0x8000).contains(replayWindow) else { throw .invalidReplayWindow(replayWindow) }
 
         var policy = srtp_policy_t()  // zero-initialised, as libsrtp requires
-        try LibSRTP.check(srtp_crypto_policy_set_from_profile_for_rtp(&policy.rtp, profile.libsrtpProfile), "srtp_crypto_policy_set_from_profile_for_rtp")
-        try LibSRTP.check(srtp_crypto_policy_set_from_profile_for_rtcp(&policy.rtcp, profile.libsrtpProfile), "srtp_crypto_policy_set_from_profile_for_rtcp")
+        try LibSRTP.check(
+            srtp_crypto_policy_set_from_profile_for_rtp(&policy.rtp, profile.libsrtpProfile), "srtp_crypto_policy_set_from_profile_for_rtp")
+        try LibSRTP.check(
+            srtp_crypto_policy_set_from_profile_for_rtcp(&policy.rtcp, profile.libsrtpProfile),
+            "srtp_crypto_policy_set_from_profile_for_rtcp")
         policy.ssrc.type = role == .sender ? ssrc_any_outbound : ssrc_any_inbound
         policy.window_size = UInt(replayWindow)
         policy.allow_repeat_tx = 0

@@ -31,7 +31,9 @@ public struct ServerConfiguration: Sendable {
     public static let defaultSignaling = HostPort(host: "127.0.0.1", port: 7400)
     public static let defaultMedia = HostPort(host: "127.0.0.1", port: 7401)
 
-    public init(signaling: HostPort = defaultSignaling, media: HostPort = defaultMedia, dataDirectory: String, openRegistration: Bool = false) {
+    public init(
+        signaling: HostPort = defaultSignaling, media: HostPort = defaultMedia, dataDirectory: String, openRegistration: Bool = false
+    ) {
         self.signaling = signaling
         self.media = media
         self.dataDirectory = dataDirectory

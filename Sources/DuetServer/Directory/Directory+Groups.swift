@@ -16,7 +16,8 @@ extension Directory {
 
     func createGroup(_ request: Signaling.CreateGroup, by owner: String) async throws(DirectoryError) -> GroupChange {
         guard Signaling.isValidGroupName(request.name) else {
-            throw .invalidGroup("a group name is 1 to \(Signaling.maximumGroupNameLength) characters, not blank, with no control characters")
+            throw .invalidGroup(
+                "a group name is 1 to \(Signaling.maximumGroupNameLength) characters, not blank, with no control characters")
         }
         for number in request.members { try PrekeyValidation.check(number: number) }
         let members = Set(request.members + [owner])
@@ -27,11 +28,13 @@ extension Directory {
         let id = "g" + (0..<8).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
         return try await write { db in
             for number in members.sorted() where try !Self.isRegistered(number, db) { throw DirectoryError.unknownNumber(number) }
-            try db.execute(sql: "INSERT INTO chatGroup (id, name, owner, createdAt, founding) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [id, request.name, owner, Int(Date().timeIntervalSince1970), try request.founding.map(Self.json)])
+            try db.execute(
+                sql: "INSERT INTO chatGroup (id, name, owner, createdAt, founding) VALUES (?, ?, ?, ?, ?)",
+                arguments: [id, request.name, owner, Int(Date().timeIntervalSince1970), try request.founding.map(Self.json)])
             for number in members {
-                try db.execute(sql: "INSERT INTO groupMember (groupId, number, vouch) VALUES (?, ?, ?)",
-                               arguments: [id, number, try vouches[number].map(Self.json)])
+                try db.execute(
+                    sql: "INSERT INTO groupMember (groupId, number, vouch) VALUES (?, ?, ?)",
+                    arguments: [id, number, try vouches[number].map(Self.json)])
             }
             let group = try Self.group(id, db)!
             return GroupChange(group: group, recipients: members, added: group.members, removed: [])
@@ -41,7 +44,9 @@ extension Directory {
     func addGroupMember(_ change: Signaling.GroupMemberChange, by member: String) async throws(DirectoryError) -> GroupChange {
         try PrekeyValidation.check(number: change.number)
         if let vouch = change.vouch, !vouch.isWellFormed(for: change.number) || vouch.links[0].by != member {
-            throw .invalidGroup("a vouch for \(change.number) names them first, is signed by you, and has 1 to \(Signaling.maximumVouchLinks) links, each signed by the next one's member")
+            throw .invalidGroup(
+                "a vouch for \(change.number) names them first, is signed by you, and has 1 to \(Signaling.maximumVouchLinks) links, each signed by the next one's member"
+            )
         }
         return try await write { db in
             let group = try Self.group(change.group, ofMember: member, db)
@@ -50,10 +55,12 @@ extension Directory {
             }
             guard try Self.isRegistered(change.number, db) else { throw DirectoryError.unknownNumber(change.number) }
             guard group.members.count < Signaling.maximumGroupMembers else {
-                throw DirectoryError.invalidGroup("\(group.name) already has the most members a group may have (\(Signaling.maximumGroupMembers))")
+                throw DirectoryError.invalidGroup(
+                    "\(group.name) already has the most members a group may have (\(Signaling.maximumGroupMembers))")
             }
-            try db.execute(sql: "INSERT INTO groupMember (groupId, number, vouch) VALUES (?, ?, ?)",
-                           arguments: [group.id, change.number, try change.vouch.map(Self.json)])
+            try db.execute(
+                sql: "INSERT INTO groupMember (groupId, number, vouch) VALUES (?, ?, ?)",
+                arguments: [group.id, change.number, try change.vouch.map(Self.json)])
             let updated = try Self.group(group.id, db)!
             return GroupChange(group: updated, recipients: Set(updated.members), added: [change.number], removed: [])
         }
@@ -66,7 +73,8 @@ extension Directory {
                 return GroupChange(group: group, recipients: [], added: [], removed: [])
             }
             guard member == group.owner || member == change.number else {
-                throw DirectoryError.notPermitted("only \(group.name)'s owner (\(group.owner)) may remove someone else; you may leave it yourself")
+                throw DirectoryError.notPermitted(
+                    "only \(group.name)'s owner (\(group.owner)) may remove someone else; you may leave it yourself")
             }
             try db.execute(sql: "DELETE FROM groupMember WHERE groupId = ? AND number = ?", arguments: [group.id, change.number])
             if group.members.count == 1 {
@@ -101,23 +109,29 @@ extension Directory {
     }
 
     private static func group(_ id: String, _ db: Database) throws -> Signaling.Group? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT id, name, owner, founding FROM chatGroup WHERE id = ?", arguments: [id]) else { return nil }
+        guard let row = try Row.fetchOne(db, sql: "SELECT id, name, owner, founding FROM chatGroup WHERE id = ?", arguments: [id]) else {
+            return nil
+        }
         let rows = try Row.fetchAll(db, sql: "SELECT number, vouch FROM groupMember WHERE groupId = ? ORDER BY number", arguments: [id])
         var vouches: [String: Signaling.MemberVouch] = [:]
         for member in rows {
-            if let text: String = member["vouch"], let vouch = try? JSONDecoder().decode(Signaling.MemberVouch.self, from: Data(text.utf8)) {
+            if let text: String = member["vouch"], let vouch = try? JSONDecoder().decode(Signaling.MemberVouch.self, from: Data(text.utf8))
+            {
                 vouches[member["number"]] = vouch
             }
         }
         let founding = (row["founding"] as String?).flatMap { try? JSONDecoder().decode(Signaling.GroupFounding.self, from: Data($0.utf8)) }
-        return Signaling.Group(id: row["id"], name: row["name"], owner: row["owner"], members: rows.map { $0["number"] },
-                               founding: founding, vouches: founding == nil ? nil : vouches)
+        return Signaling.Group(
+            id: row["id"], name: row["name"], owner: row["owner"], members: rows.map { $0["number"] },
+            founding: founding, vouches: founding == nil ? nil : vouches)
     }
 
     /// A new group's vouches by member, checked for shape: the founder is the owner, and each
     /// vouch names a member and is signed by the founder (the members check the signatures).
-    private static func vouches(_ request: Signaling.CreateGroup, owner: String,
-                                members: Set<String>) throws(DirectoryError) -> [String: Signaling.MemberVouch] {
+    private static func vouches(
+        _ request: Signaling.CreateGroup, owner: String,
+        members: Set<String>
+    ) throws(DirectoryError) -> [String: Signaling.MemberVouch] {
         guard let founding = request.founding else { return [:] }
         guard founding.founder == owner, founding.founderKey.bytes.count == 32, (16...32).contains(founding.nonce.bytes.count) else {
             throw .invalidGroup("a group's founding names its creator, a 32-byte identity key and a 16- to 32-byte nonce")
@@ -125,7 +139,8 @@ extension Directory {
         var byMember: [String: Signaling.MemberVouch] = [:]
         for vouch in request.vouches ?? [] {
             guard let member = vouch.links.first?.member, members.contains(member), vouch.isWellFormed(for: member),
-                  vouch.links.last?.by == owner, byMember[member] == nil else {
+                vouch.links.last?.by == owner, byMember[member] == nil
+            else {
                 throw .invalidGroup("each vouch names one member of the new group, once, and is signed by its creator")
             }
             byMember[member] = vouch

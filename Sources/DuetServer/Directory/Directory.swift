@@ -57,7 +57,8 @@ final class Directory: Sendable {
         let openRegistration = self.openRegistration
         return try await write { db in
             if let other = try String.fetchOne(db, sql: "SELECT number FROM account WHERE identityKey = ?", arguments: [keyData]),
-               other != request.number {
+                other != request.number
+            {
                 throw DirectoryError.keyAlreadyRegistered(other)
             }
             let now = Int64(Date().timeIntervalSince1970)
@@ -66,38 +67,46 @@ final class Directory: Sendable {
             var notified: [[UInt8]] = []
             switch existing {
             case nil:
-                try db.execute(sql: "INSERT INTO account (number, identityKey, name, updatedAt) VALUES (?, ?, ?, ?)",
-                               arguments: [request.number, keyData, request.name, now])
+                try db.execute(
+                    sql: "INSERT INTO account (number, identityKey, name, updatedAt) VALUES (?, ?, ?, ?)",
+                    arguments: [request.number, keyData, request.name, now])
             case keyData?:
-                try db.execute(sql: "UPDATE account SET name = COALESCE(?, name), updatedAt = ? WHERE number = ?",
-                               arguments: [request.name, now, request.number])
+                try db.execute(
+                    sql: "UPDATE account SET name = COALESCE(?, name), updatedAt = ? WHERE number = ?",
+                    arguments: [request.name, now, request.number])
             case let oldKey?:
                 if !openRegistration {
                     guard let code = request.invite else { throw DirectoryError.numberTaken(request.number) }
-                    try db.execute(sql: "DELETE FROM invite WHERE codeHash = ? AND number = ?",
-                                   arguments: [Data(InviteCode.hash(code)), request.number])
+                    try db.execute(
+                        sql: "DELETE FROM invite WHERE codeHash = ? AND number = ?",
+                        arguments: [Data(InviteCode.hash(code)), request.number])
                     guard db.changesCount == 1 else { throw DirectoryError.invalidInvite(request.number) }
                 }
                 previousKey = Array(oldKey)
                 // The old device's prekeys must never be handed out for the new key.
                 try db.execute(sql: "DELETE FROM oneTimePrekey WHERE number = ?", arguments: [request.number])
-                try db.execute(sql: "UPDATE account SET identityKey = ?, name = ?, updatedAt = ? WHERE number = ?",
-                               arguments: [keyData, request.name, now, request.number])
-                let watchers = try Data.fetchAll(db, sql: "SELECT watcherKey FROM watcher WHERE number = ? AND watcherKey != ?",
-                                                 arguments: [request.number, keyData])
+                try db.execute(
+                    sql: "UPDATE account SET identityKey = ?, name = ?, updatedAt = ? WHERE number = ?",
+                    arguments: [keyData, request.name, now, request.number])
+                let watchers = try Data.fetchAll(
+                    db, sql: "SELECT watcherKey FROM watcher WHERE number = ? AND watcherKey != ?",
+                    arguments: [request.number, keyData])
                 for watcher in watchers {
                     // Only the newest key matters to a device that was offline through several changes.
-                    try db.execute(sql: "DELETE FROM pendingKeyChange WHERE recipientKey = ? AND number = ?",
-                                   arguments: [watcher, request.number])
-                    try db.execute(sql: "INSERT INTO pendingKeyChange (recipientKey, number, newIdentityKey, createdAt) VALUES (?, ?, ?, ?)",
-                                   arguments: [watcher, request.number, keyData, now])
+                    try db.execute(
+                        sql: "DELETE FROM pendingKeyChange WHERE recipientKey = ? AND number = ?",
+                        arguments: [watcher, request.number])
+                    try db.execute(
+                        sql: "INSERT INTO pendingKeyChange (recipientKey, number, newIdentityKey, createdAt) VALUES (?, ?, ?, ?)",
+                        arguments: [watcher, request.number, keyData, now])
                     notified.append(Array(watcher))
                 }
             }
             try Self.storeSignedPrekey(request.signedPrekey, number: request.number, db: db)
             try Self.storeOneTimePrekeys(request.oneTimePrekeys, number: request.number, db: db)
             let count = try Self.oneTimePrekeyCount(number: request.number, db: db)
-            return RegistrationResult(number: request.number, oneTimePrekeyCount: count, previousKey: previousKey, notifiedWatchers: notified)
+            return RegistrationResult(
+                number: request.number, oneTimePrekeyCount: count, previousKey: previousKey, notifiedWatchers: notified)
         }
     }
 
@@ -127,13 +136,18 @@ final class Directory: Sendable {
     ///
     /// Only a registered requester gets a bundle; `withOneTimePrekey: false` (the handout rate
     /// spent, `PrekeyHandoutLimit`) gives one without a one-time prekey.
-    func fetchBundle(number: String, requester: [UInt8],
-                     withOneTimePrekey: Bool = true) async throws(DirectoryError) -> (bundle: Signaling.Bundle, remaining: Int) {
+    func fetchBundle(
+        number: String, requester: [UInt8],
+        withOneTimePrekey: Bool = true
+    ) async throws(DirectoryError) -> (bundle: Signaling.Bundle, remaining: Int) {
         try PrekeyValidation.check(number: number)
         return try await write { db in
             guard try Self.isBound(requester, db) else { throw DirectoryError.notRegistered }
             var bundle = try Self.bundle(number, db)
-            if withOneTimePrekey, let row = try Row.fetchOne(db, sql: "SELECT keyId, publicKey FROM oneTimePrekey WHERE number = ? ORDER BY keyId LIMIT 1", arguments: [number]) {
+            if withOneTimePrekey,
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT keyId, publicKey FROM oneTimePrekey WHERE number = ? ORDER BY keyId LIMIT 1", arguments: [number])
+            {
                 let id: Int64 = row["keyId"]
                 try db.execute(sql: "DELETE FROM oneTimePrekey WHERE number = ? AND keyId = ?", arguments: [number, id])
                 bundle.oneTimePrekey = .init(id: UInt32(truncatingIfNeeded: id), publicKey: Base64Bytes(Array(row["publicKey"] as Data)))
@@ -153,7 +167,8 @@ final class Directory: Sendable {
     /// `number`'s identity key and signed prekey, without a one-time prekey.
     private static func bundle(_ number: String, _ db: Database) throws -> Signaling.Bundle {
         guard let identityKey = try Data.fetchOne(db, sql: "SELECT identityKey FROM account WHERE number = ?", arguments: [number]),
-              let row = try Row.fetchOne(db, sql: "SELECT keyId, publicKey, createdAt, signature FROM signedPrekey WHERE number = ?", arguments: [number])
+            let row = try Row.fetchOne(
+                db, sql: "SELECT keyId, publicKey, createdAt, signature FROM signedPrekey WHERE number = ?", arguments: [number])
         else { throw DirectoryError.unknownNumber(number) }
         let spk = Signaling.SignedPrekey(
             id: UInt32(truncatingIfNeeded: row["keyId"] as Int64),
@@ -190,9 +205,12 @@ final class Directory: Sendable {
             // Over the quota, the transaction rolls back: nothing of this request is kept.
             let watched = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM watcher WHERE watcherKey = ?", arguments: [Data(watcher)]) ?? 0
             guard watched <= Self.maximumWatchedNumbers else {
-                throw DirectoryError.quotaExceeded("that would make \(watched) numbers watched by this device, over the \(Self.maximumWatchedNumbers) one device may watch; unwatch some first")
+                throw DirectoryError.quotaExceeded(
+                    "that would make \(watched) numbers watched by this device, over the \(Self.maximumWatchedNumbers) one device may watch; unwatch some first"
+                )
             }
-        } orWhenStorageRefuses: { _ in }
+        } orWhenStorageRefuses: { _ in
+        }
     }
 
     func unwatch(_ numbers: [String], watcher: [UInt8]) async throws(DirectoryError) {
@@ -204,7 +222,9 @@ final class Directory: Sendable {
     }
 
     func watchers(of number: String) async throws(DirectoryError) -> [[UInt8]] {
-        try await read { db in try Data.fetchAll(db, sql: "SELECT watcherKey FROM watcher WHERE number = ?", arguments: [number]).map { Array($0) } }
+        try await read { db in
+            try Data.fetchAll(db, sql: "SELECT watcherKey FROM watcher WHERE number = ?", arguments: [number]).map { Array($0) }
+        }
     }
 
     func registeredNumbers(among numbers: [String]) async throws(DirectoryError) -> Set<String> {
@@ -219,8 +239,14 @@ final class Directory: Sendable {
 
     func pendingKeyChanges(for recipient: [UInt8]) async throws(DirectoryError) -> [PendingKeyChange] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT id, number, newIdentityKey FROM pendingKeyChange WHERE recipientKey = ? ORDER BY id", arguments: [Data(recipient)])
-                .map { PendingKeyChange(id: $0["id"], notice: .init(number: $0["number"], newIdentityKey: Base64Bytes(Array($0["newIdentityKey"] as Data)))) }
+            try Row.fetchAll(
+                db, sql: "SELECT id, number, newIdentityKey FROM pendingKeyChange WHERE recipientKey = ? ORDER BY id",
+                arguments: [Data(recipient)]
+            )
+            .map {
+                PendingKeyChange(
+                    id: $0["id"], notice: .init(number: $0["number"], newIdentityKey: Base64Bytes(Array($0["newIdentityKey"] as Data))))
+            }
         }
     }
 
@@ -237,8 +263,9 @@ final class Directory: Sendable {
         let code = InviteCode.generate()
         do {
             try pool.write { db in
-                try db.execute(sql: "INSERT INTO invite (codeHash, number, createdAt) VALUES (?, ?, ?)",
-                               arguments: [Data(InviteCode.hash(code)), number, Int64(Date().timeIntervalSince1970)])
+                try db.execute(
+                    sql: "INSERT INTO invite (codeHash, number, createdAt) VALUES (?, ?, ?)",
+                    arguments: [Data(InviteCode.hash(code)), number, Int64(Date().timeIntervalSince1970)])
             }
         } catch {
             throw Self.map(error)
@@ -249,16 +276,18 @@ final class Directory: Sendable {
     // MARK: - Helpers (inside a transaction)
 
     private static func storeSignedPrekey(_ spk: Signaling.SignedPrekey, number: String, db: Database) throws {
-        try db.execute(sql: "INSERT OR REPLACE INTO signedPrekey (number, keyId, publicKey, createdAt, signature) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [number, Int64(spk.id), Data(spk.publicKey.bytes), spk.createdAt, Data(spk.signature.bytes)])
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO signedPrekey (number, keyId, publicKey, createdAt, signature) VALUES (?, ?, ?, ?, ?)",
+            arguments: [number, Int64(spk.id), Data(spk.publicKey.bytes), spk.createdAt, Data(spk.signature.bytes)])
     }
 
     /// Stores one-time prekeys until `number` holds `maximumOneTimePrekeys`; the rest are dropped.
     private static func storeOneTimePrekeys(_ opks: [Signaling.OneTimePrekey], number: String, db: Database) throws {
         let room = maximumOneTimePrekeys - (try oneTimePrekeyCount(number: number, db: db))
         for opk in opks.prefix(max(0, room)) {
-            try db.execute(sql: "INSERT OR REPLACE INTO oneTimePrekey (number, keyId, publicKey) VALUES (?, ?, ?)",
-                           arguments: [number, Int64(opk.id), Data(opk.publicKey.bytes)])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO oneTimePrekey (number, keyId, publicKey) VALUES (?, ?, ?)",
+                arguments: [number, Int64(opk.id), Data(opk.publicKey.bytes)])
         }
     }
 
@@ -288,8 +317,10 @@ final class Directory: Sendable {
     /// (watchers, which only speed up key-change notices: a caller checks the identity key of
     /// every bundle it fetches anyway) or where the answer can do without it (a bundle without
     /// a one-time prekey), so what needs no write keeps being served through a full disk.
-    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T,
-                                    orWhenStorageRefuses fallback: @escaping @Sendable (Database) throws -> T) async throws(DirectoryError) -> T {
+    private func write<T: Sendable>(
+        _ body: @escaping @Sendable (Database) throws -> T,
+        orWhenStorageRefuses fallback: @escaping @Sendable (Database) throws -> T
+    ) async throws(DirectoryError) -> T {
         do throws(DirectoryError) {
             return try await write(body)
         } catch {

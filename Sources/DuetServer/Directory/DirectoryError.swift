@@ -41,9 +41,16 @@ enum DirectoryError: Error, Equatable {
         case let .invalidKey(reason):
             .init(code: .invalidKey, message: reason)
         case let .numberTaken(n):
-            .init(code: .numberTaken, message: "\(n) is registered to another identity key; ask the server operator for an invite code (duet server invite \(n)) to move it to this device")
+            .init(
+                code: .numberTaken,
+                message:
+                    "\(n) is registered to another identity key; ask the server operator for an invite code (duet server invite \(n)) to move it to this device"
+            )
         case let .invalidInvite(n):
-            .init(code: .invalidInvite, message: "the invite code is not valid for \(n) (unknown, already used, or for another number); ask the operator for a new one")
+            .init(
+                code: .invalidInvite,
+                message:
+                    "the invite code is not valid for \(n) (unknown, already used, or for another number); ask the operator for a new one")
         case let .keyAlreadyRegistered(n):
             .init(code: .keyAlreadyRegistered, message: "this identity key is already registered as \(n); one device key holds one number")
         case .notRegistered:

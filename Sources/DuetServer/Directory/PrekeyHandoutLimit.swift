@@ -11,7 +11,9 @@ struct PrekeyHandoutLimit: Sendable {
 
     /// Whether `requester` (an identity key) may take one of `number`'s one-time prekeys now.
     func allows(requester: [UInt8], number: String, now: ContinuousClock.Instant = .now) -> Bool {
-        guard perRequester.attempt(from: requester.map { String($0, radix: 16) }.joined(separator: ":"), now: now) == nil else { return false }
+        guard perRequester.attempt(from: requester.map { String($0, radix: 16) }.joined(separator: ":"), now: now) == nil else {
+            return false
+        }
         return perNumber.attempt(from: number, now: now) == nil
     }
 }

@@ -37,7 +37,8 @@ struct MediaAdvertisement: Sendable {
     /// The addresses a relayed socket may name the SFU by (see `MediaRouter`).
     func sfuAddresses(port: UInt16) -> SFUAddresses {
         let bound = TransportAddress(ip: boundIP, port: 0)
-        return SFUAddresses(port: port, ips: Set([publicIP, bound.isUnspecified ? nil : (bound.unmappedIPv4 ?? bound).ip].compactMap { $0 }))
+        return SFUAddresses(
+            port: port, ips: Set([publicIP, bound.isUnspecified ? nil : (bound.unmappedIPv4 ?? bound).ip].compactMap { $0 }))
     }
 
     /// What `duet server` prints after "advertised".

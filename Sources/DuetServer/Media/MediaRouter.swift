@@ -60,8 +60,10 @@ struct MediaRouter {
     private var sfuLegs: [TransportAddress: TransportAddress] = [:]
 
     /// `peers`: who allocations may reach; the media port (`sfuAddresses`) is always allowed.
-    init(credentials: RelayCore.Credentials, nonce: String, sfu: SFUPort, witness: MediaWitness? = nil,
-         sfuAddresses: SFUAddresses = SFUAddresses(port: 0, ips: []), peers: RelayPeerPolicy = .standard) {
+    init(
+        credentials: RelayCore.Credentials, nonce: String, sfu: SFUPort, witness: MediaWitness? = nil,
+        sfuAddresses: SFUAddresses = SFUAddresses(port: 0, ips: []), peers: RelayPeerPolicy = .standard
+    ) {
         var policy = peers
         policy.sfu = sfuAddresses
         core = RelayCore(credentials: credentials, nonce: nonce, policy: policy)
@@ -139,7 +141,10 @@ struct MediaRouter {
                 return []
             }
             if message.method == .binding {
-                guard message.messageClass == .request else { count("STUN binding non-request"); return [] }
+                guard message.messageClass == .request else {
+                    count("STUN binding non-request")
+                    return []
+                }
                 count("STUN binding")
                 return [.sendToClient(client, Self.bindingSuccess(to: message, from: client))]
             }

@@ -73,7 +73,9 @@ final class MediaService: Service, Sendable {
             } catch {
                 try? await udp.channel.channel.close()
                 if address.port != 0 || attempt == 8 {
-                    throw .bind(what: "media", address: address.description, reason: "TCP (TURN over TCP/TLS) on port \(udp.address.port): \(error)")
+                    throw .bind(
+                        what: "media", address: address.description, reason: "TCP (TURN over TCP/TLS) on port \(udp.address.port): \(error)"
+                    )
                 }
             }
         }
@@ -81,7 +83,8 @@ final class MediaService: Service, Sendable {
     }
 
     private static func bindDatagrams(_ address: HostPort) async throws(ServerStartupError)
-        -> (channel: NIOAsyncChannel<Datagram, Datagram>, address: HostPort, ip: [UInt8]) {
+        -> (channel: NIOAsyncChannel<Datagram, Datagram>, address: HostPort, ip: [UInt8])
+    {
         do {
             let socket = try await Self.bootstrap(for: address.host)
                 .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -91,7 +94,8 @@ final class MediaService: Service, Sendable {
                 .channelOption(ChannelOptions.receivePacketInfo, value: true)
                 .bind(host: address.host, port: address.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try NIOAsyncChannel<Datagram, Datagram>(wrappingChannelSynchronously: channel, configuration: Self.channelConfiguration)
+                        try NIOAsyncChannel<Datagram, Datagram>(
+                            wrappingChannelSynchronously: channel, configuration: Self.channelConfiguration)
                     }
                 }
             guard let local = socket.channel.localAddress, let bound = TransportAddress(local) else {
@@ -113,8 +117,11 @@ final class MediaService: Service, Sendable {
         return bootstrap.channelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 0)
     }
 
-    init(bound: BoundSocket, advertisement: MediaAdvertisement, credentials: RelayCore.Credentials, relayPeers: RelayPeerPolicy = .standard,
-         certificate: DTLSCertificate, announcedLegs: AnnouncedLegs, recordings: MeetingRecordings? = nil, witness: MediaWitness? = nil, logger: Logger) {
+    init(
+        bound: BoundSocket, advertisement: MediaAdvertisement, credentials: RelayCore.Credentials, relayPeers: RelayPeerPolicy = .standard,
+        certificate: DTLSCertificate, announcedLegs: AnnouncedLegs, recordings: MeetingRecordings? = nil, witness: MediaWitness? = nil,
+        logger: Logger
+    ) {
         self.relayPeers = relayPeers
         self.recordings = recordings
         self.witness = witness
@@ -152,9 +159,10 @@ final class MediaService: Service, Sendable {
         var nonceBytes = [UInt8](repeating: 0, count: 12)
         var rng = SystemRandomNumberGenerator()
         for i in nonceBytes.indices { nonceBytes[i] = rng.next() }
-        var router = MediaRouter(credentials: credentials, nonce: Data(nonceBytes).base64EncodedString(),
-                                 sfu: SFUPort(certificate: certificate, announced: announcedLegs, recordings: recordings, witness: witness),
-                                 witness: witness, sfuAddresses: advertisement.sfuAddresses(port: UInt16(address.port)), peers: relayPeers)
+        var router = MediaRouter(
+            credentials: credentials, nonce: Data(nonceBytes).base64EncodedString(),
+            sfu: SFUPort(certificate: certificate, announced: announcedLegs, recordings: recordings, witness: witness),
+            witness: witness, sfuAddresses: advertisement.sfuAddresses(port: UInt16(address.port)), peers: relayPeers)
         let logger = self.logger
 
         await withDiscardingTaskGroup { group in
@@ -211,8 +219,10 @@ final class MediaService: Service, Sendable {
 
     /// Carries out one of the router's outputs; datagrams to clients are only collected in
     /// `toClients`, which the loop writes at once after the event.
-    private func perform(_ output: MediaOutput, arrivedAt: [UInt8]?, toClients: inout [Datagram],
-                         sink: AsyncStream<MediaEvent>.Continuation, group: inout DiscardingTaskGroup) async {
+    private func perform(
+        _ output: MediaOutput, arrivedAt: [UInt8]?, toClients: inout [Datagram],
+        sink: AsyncStream<MediaEvent>.Continuation, group: inout DiscardingTaskGroup
+    ) async {
         switch output {
         case let .sendToClient(client, bytes):
             let to = dualStack ? client.mappedToIPv6 : client
@@ -234,8 +244,10 @@ final class MediaService: Service, Sendable {
 
     /// Binds a relayed socket on the media host (port 0), hands it to the loop, then feeds
     /// what peers send to it back as events until the loop closes it.
-    private static func runRelaySocket(for request: RelayCore.PendingAllocation, host: String, relayIP: [UInt8],
-                                       sink: AsyncStream<MediaEvent>.Continuation, logger: Logger) async {
+    private static func runRelaySocket(
+        for request: RelayCore.PendingAllocation, host: String, relayIP: [UInt8],
+        sink: AsyncStream<MediaEvent>.Continuation, logger: Logger
+    ) async {
         let channel: NIOAsyncChannel<Datagram, Datagram>
         let relayed: TransportAddress
         do {
@@ -243,7 +255,8 @@ final class MediaService: Service, Sendable {
                 .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: Self.receiveBuffer / 8)
                 .bind(host: host, port: 0) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try NIOAsyncChannel<Datagram, Datagram>(wrappingChannelSynchronously: channel, configuration: Self.channelConfiguration)
+                        try NIOAsyncChannel<Datagram, Datagram>(
+                            wrappingChannelSynchronously: channel, configuration: Self.channelConfiguration)
                     }
                 }
             guard let port = channel.channel.localAddress?.port, let port16 = UInt16(exactly: port) else {

@@ -10,8 +10,10 @@ public struct MediaWitness: Sendable {
     /// An RTP payload the SFU routed, in a group call's or a meeting's room.
     public var routed: @Sendable (_ room: SFURoomID, _ participant: String, _ payload: [UInt8]) -> Void
 
-    public init(relayed: @escaping @Sendable ([UInt8]) -> Void,
-                routed: @escaping @Sendable (_ room: SFURoomID, _ participant: String, _ payload: [UInt8]) -> Void) {
+    public init(
+        relayed: @escaping @Sendable ([UInt8]) -> Void,
+        routed: @escaping @Sendable (_ room: SFURoomID, _ participant: String, _ payload: [UInt8]) -> Void
+    ) {
         self.relayed = relayed
         self.routed = routed
     }

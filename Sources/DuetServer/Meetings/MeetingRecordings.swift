@@ -61,8 +61,9 @@ final class MeetingRecordings: Service, Sendable {
     /// A participant's decrypted RTP packet (from the media loop); ignored unless `code` records.
     func receive(_ code: String, participant: String, packet: RTPPacket) {
         state.withLock { recorders in
-            recorders[code]?.receive(participant: participant, opusFrame: packet.payload,
-                                     sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp)
+            recorders[code]?.receive(
+                participant: participant, opusFrame: packet.payload,
+                sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp)
         }
     }
 
@@ -90,12 +91,17 @@ final class MeetingRecordings: Service, Sendable {
 
     /// One error line per failed recording (it stops, so it cannot repeat), then the notice.
     private func stopFailed(_ code: String, _ recorder: MeetingRecorder, _ error: RecordingError) {
-        logger.error("recording stopped; the meeting goes on unrecorded", metadata: [
-            "meeting": "\(code)", "recording": "\(recorder.id)", "error": "\(error)"])
+        logger.error(
+            "recording stopped; the meeting goes on unrecorded",
+            metadata: [
+                "meeting": "\(code)", "recording": "\(recorder.id)", "error": "\(error)"
+            ])
         // A recorder that failed for another reason (the codec) can still close its file properly.
         if !recorder.writeFailed { finish(recorder) }
         let why = if case .diskFull = error { StorageFailure.full.summary } else { "the server could not write the recording" }
-        stoppedSink.yield(Stopped(code: code, notice: "recording stopped: \(why); the meeting goes on unrecorded, and what was recorded until now is kept"))
+        stoppedSink.yield(
+            Stopped(
+                code: code, notice: "recording stopped: \(why); the meeting goes on unrecorded, and what was recorded until now is kept"))
     }
 
     private func finish(_ recorder: MeetingRecorder) {

@@ -28,9 +28,10 @@ actor MeetingRegistry {
 
         /// The meeting as `key` sees it: only the host sees the door.
         func view(for key: [UInt8]) -> Signaling.Meeting {
-            Signaling.Meeting(code: code, host: host?.id ?? "", open: open, participants: members.map(\.participant),
-                              knocking: key == hostKey ? knocking.map(\.participant) : [], recording: recording,
-                              you: (members + knocking).first { $0.key == key }?.id)
+            Signaling.Meeting(
+                code: code, host: host?.id ?? "", open: open, participants: members.map(\.participant),
+                knocking: key == hostKey ? knocking.map(\.participant) : [], recording: recording,
+                you: (members + knocking).first { $0.key == key }?.id)
         }
     }
 
@@ -54,7 +55,8 @@ actor MeetingRegistry {
     func checkQuota(host: [UInt8], record: Bool) throws(DirectoryError) {
         let hosted = rooms.values.filter { $0.hostKey == host }
         guard hosted.count < Self.maximumHostedMeetings else {
-            throw .quotaExceeded("you host \(hosted.count) meetings already, the most one device may; leave one to end it before making another")
+            throw .quotaExceeded(
+                "you host \(hosted.count) meetings already, the most one device may; leave one to end it before making another")
         }
         if record { try checkRecordingQuota(host: host) }
     }
@@ -62,7 +64,9 @@ actor MeetingRegistry {
     private func checkRecordingQuota(host: [UInt8]) throws(DirectoryError) {
         let recording = rooms.values.filter { $0.hostKey == host && $0.recording }.count
         guard recording < Self.maximumRecordingsPerHost else {
-            throw .quotaExceeded("\(recording) meetings of this host are being recorded already, the most one host may have; stop one of those recordings first")
+            throw .quotaExceeded(
+                "\(recording) meetings of this host are being recorded already, the most one host may have; stop one of those recordings first"
+            )
         }
     }
 
@@ -107,7 +111,9 @@ actor MeetingRegistry {
     /// the room as it is now, and who was turned away; nil if the host answered meanwhile, the
     /// device knocked again or left, or the meeting ended.
     func expireKnock(_ code: String, key: [UInt8], knock: Int) -> (Room, Member)? {
-        guard var room = rooms[code], let index = room.knocking.firstIndex(where: { $0.key == key && $0.knock == knock }) else { return nil }
+        guard var room = rooms[code], let index = room.knocking.firstIndex(where: { $0.key == key && $0.knock == knock }) else {
+            return nil
+        }
         let member = room.knocking.remove(at: index)
         rooms[code] = room
         return (room, member)

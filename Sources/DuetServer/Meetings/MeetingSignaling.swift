@@ -43,7 +43,8 @@ struct MeetingSignaling {
                 return .meetingWaiting(.init(code: request.code))
             }
         case let .admitToMeeting(request):
-            let (room, member) = try await context.meetings.decide(request.code, by: raw, participant: request.participant, admit: request.admit)
+            let (room, member) = try await context.meetings.decide(
+                request.code, by: raw, participant: request.participant, admit: request.admit)
             if request.admit {
                 try announceLeg(member, in: room.code)
                 await context.hub.send(.meetingAdmitted(withMedia(room.view(for: member.key))), toKey: member.key)
@@ -121,7 +122,9 @@ struct MeetingSignaling {
     }
 
     /// Who `key` is in a meeting: its number if registered, else a guest named as it asked.
-    private func member(_ key: IdentityPublicKey, name: String?, fingerprint text: String, ssrc: UInt32) async throws(DirectoryError) -> MeetingRegistry.Member {
+    private func member(_ key: IdentityPublicKey, name: String?, fingerprint text: String, ssrc: UInt32) async throws(DirectoryError)
+        -> MeetingRegistry.Member
+    {
         guard let fingerprint = DTLSFingerprint(text) else {
             throw .invalidFingerprint("dtlsFingerprint is 32 hex pairs joined by ':' (SHA-256 of the DTLS certificate)")
         }
@@ -183,7 +186,8 @@ struct MeetingSignaling {
     }
 
     private func announceLeg(_ member: MeetingRegistry.Member, in code: String) throws(DirectoryError) {
-        try context.mediaLegs.announce(member.fingerprint, for: .init(room: .meeting(code: code), number: member.id, ssrc: member.participant.ssrc))
+        try context.mediaLegs.announce(
+            member.fingerprint, for: .init(room: .meeting(code: code), number: member.id, ssrc: member.participant.ssrc))
     }
 
     /// The reply's view with where the media goes.

@@ -41,7 +41,9 @@ final class EncryptedRecordingWriter {
         handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         // The recording key lives only in this SecureBytes and in the stream state below.
         let recordingKey = SecureBytes(randomCount: SecretStream.keyCount)
-        do { stream = try SecretStream.Push(key: recordingKey) } catch { throw .io(operation: "start encrypting", path: url.path, reason: "\(error)") }
+        do { stream = try SecretStream.Push(key: recordingKey) } catch {
+            throw .io(operation: "start encrypting", path: url.path, reason: "\(error)")
+        }
         var fileHeader = RecordingFileHeader(id: id, masterKeyID: masterKey.keyID, wrappedKey: [], streamHeader: stream.header)
         fileHeader.wrappedKey = masterKey.wrap(recordingKey, associatedData: fileHeader.wrappingAssociatedData)
         header = fileHeader.serialised()

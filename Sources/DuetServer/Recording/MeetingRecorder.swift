@@ -42,13 +42,18 @@ public final class MeetingRecorder {
 
     /// Starts a recording: creates `<id>.duetrec` (0600; an existing id is refused) and its
     /// sealed metadata sidecar. `masterKey` is normally `RecordingMasterKey.loadOrCreate(dataDirectory:)`.
-    public convenience init(id: RecordingID, meetingCode: String, dataDirectory: URL, masterKey: RecordingMasterKey, started: Date = Date()) throws(RecordingError) {
-        try self.init(id: id, meetingCode: meetingCode, dataDirectory: dataDirectory, masterKey: masterKey, started: started,
-                      chunkSize: EncryptedRecordingWriter.defaultChunkSize)
+    public convenience init(id: RecordingID, meetingCode: String, dataDirectory: URL, masterKey: RecordingMasterKey, started: Date = Date())
+        throws(RecordingError)
+    {
+        try self.init(
+            id: id, meetingCode: meetingCode, dataDirectory: dataDirectory, masterKey: masterKey, started: started,
+            chunkSize: EncryptedRecordingWriter.defaultChunkSize)
     }
 
     /// `chunkSize`: plaintext bytes per encrypted chunk; tests make it small to get many chunks.
-    init(id: RecordingID, meetingCode: String, dataDirectory: URL, masterKey: RecordingMasterKey, started: Date, chunkSize: Int) throws(RecordingError) {
+    init(id: RecordingID, meetingCode: String, dataDirectory: URL, masterKey: RecordingMasterKey, started: Date, chunkSize: Int)
+        throws(RecordingError)
+    {
         self.id = id
         self.meetingCode = meetingCode
         self.masterKey = masterKey
@@ -67,8 +72,10 @@ public final class MeetingRecorder {
         } catch {
             throw .codec("\(error)")
         }
-        ogg = OggOpusWriter(preSkip: encoder.lookahead, tags: OpusTags(comments: ["TITLE=Duet meeting \(meetingCode)", "DUET_RECORDING=\(id.rawValue)"]))
-        info = RecordingInfo(id: id.rawValue, meetingCode: meetingCode, started: started, ended: nil, participants: [], audioSeconds: 0, byteSize: 0)
+        ogg = OggOpusWriter(
+            preSkip: encoder.lookahead, tags: OpusTags(comments: ["TITLE=Duet meeting \(meetingCode)", "DUET_RECORDING=\(id.rawValue)"]))
+        info = RecordingInfo(
+            id: id.rawValue, meetingCode: meetingCode, started: started, ended: nil, participants: [], audioSeconds: 0, byteSize: 0)
         writer = try EncryptedRecordingWriter(url: fileURL, id: id, masterKey: masterKey, chunkSize: chunkSize)
         do { try RecordingSidecar.write(info, to: sidecarURL, masterKey: masterKey) } catch {
             writer.discard()  // a recording without its metadata would only be listed as damaged

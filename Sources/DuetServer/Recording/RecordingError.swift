@@ -70,6 +70,7 @@ public enum RecordingError: Error, Equatable, Sendable, CustomStringConvertible 
 extension RecordingError {
     /// The one place a failed system call on a recording's files becomes a `RecordingError`.
     static func writing(_ path: String, operation: String, errno code: Int32) -> RecordingError {
-        StorageFailure(errno: code) == .full ? .diskFull(path: path) : .io(operation: operation, path: path, reason: String(cString: strerror(code)))
+        StorageFailure(errno: code) == .full
+            ? .diskFull(path: path) : .io(operation: operation, path: path, reason: String(cString: strerror(code)))
     }
 }

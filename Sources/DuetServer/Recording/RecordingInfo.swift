@@ -18,8 +18,10 @@ public struct RecordingInfo: Sendable, Equatable, Codable {
     /// (and may still export), with its file's date and no meeting details.
     public var problem: String?
 
-    public init(id: String, meetingCode: String, started: Date, ended: Date?, participants: [String], audioSeconds: Double, byteSize: Int,
-                problem: String? = nil) {
+    public init(
+        id: String, meetingCode: String, started: Date, ended: Date?, participants: [String], audioSeconds: Double, byteSize: Int,
+        problem: String? = nil
+    ) {
         self.problem = problem
         self.id = id
         self.meetingCode = meetingCode

@@ -18,7 +18,8 @@ public struct RecordingMasterKey: Sendable {
 
     init(secret: SecureBytes) throws(RecordingError) {
         do { key = try AEADKey(secret) } catch { throw .badMasterKey(path: Self.fileName, reason: "\(error)") }
-        keyID = Array(MessageAuthentication.code(.sha256, key: secret, message: Array("duet recordings key id v1".utf8)).prefix(Self.idCount))
+        keyID = Array(
+            MessageAuthentication.code(.sha256, key: secret, message: Array("duet recordings key id v1".utf8)).prefix(Self.idCount))
     }
 
     /// The data dir's key, made (O_EXCL, 0600, before any byte is written) if there is none yet.
@@ -27,7 +28,8 @@ public struct RecordingMasterKey: Sendable {
         let path = dataDirectory.appendingPathComponent(fileName).path
         if FileManager.default.fileExists(atPath: path) { return try load(dataDirectory: dataDirectory) }
         do {
-            try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw .io(operation: "create the data directory", path: dataDirectory.path, reason: "\(error)")
         }

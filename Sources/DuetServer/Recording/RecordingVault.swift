@@ -55,8 +55,9 @@ public struct RecordingVault: Sendable {
                 // The whole vault is under another key: say so rather than list every file as damaged.
                 if case .wrongMasterKey = error { throw error }
                 // One lost or damaged sidecar must not hide the other recordings.
-                info = RecordingInfo(id: id, meetingCode: "?", started: Self.modified(file), ended: nil, participants: [],
-                                     audioSeconds: 0, byteSize: 0, problem: "metadata unreadable: \(error)")
+                info = RecordingInfo(
+                    id: id, meetingCode: "?", started: Self.modified(file), ended: nil, participants: [],
+                    audioSeconds: 0, byteSize: 0, problem: "metadata unreadable: \(error)")
             }
             info.byteSize = Self.size(of: file)
             result.append(info)

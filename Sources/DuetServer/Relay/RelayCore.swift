@@ -34,9 +34,11 @@ struct RelayCore: Sendable {
         /// if it carries no expiry.
         let expiry: @Sendable (_ username: String) -> Double?
 
-        init(realm: String, password: @escaping @Sendable (String, Double) -> String?,
-             integrity: @escaping @Sendable (String, String, String) -> STUNIntegrity,
-             holder: @escaping @Sendable (String) -> String = { $0 }, expiry: @escaping @Sendable (String) -> Double? = { _ in nil }) {
+        init(
+            realm: String, password: @escaping @Sendable (String, Double) -> String?,
+            integrity: @escaping @Sendable (String, String, String) -> STUNIntegrity,
+            holder: @escaping @Sendable (String) -> String = { $0 }, expiry: @escaping @Sendable (String) -> Double? = { _ in nil }
+        ) {
             self.realm = realm
             self.password = password
             self.integrity = integrity
@@ -78,8 +80,9 @@ struct RelayCore: Sendable {
         switch MediaPacketKind(datagram: bytes) {
         case .turnChannel:
             guard let data = try? ChannelData(parsing: bytes), let allocation = live(client, now),
-                  let binding = allocation.channels[data.channel], binding.expiresAt > now,
-                  admits(binding.peer, from: allocation) else { return [] }
+                let binding = allocation.channels[data.channel], binding.expiresAt > now,
+                admits(binding.peer, from: allocation)
+            else { return [] }
             allocations[client]?.relayedPackets += 1
             return [.sendToPeer(relayedAddress: allocation.relayedAddress, peer: binding.peer, data.payload)]
         case .stun:
@@ -99,9 +102,12 @@ struct RelayCore: Sendable {
         }
     }
 
-    private mutating func authenticated(_ message: STUNMessage, _ bytes: [UInt8], from client: TransportAddress, now: Double) -> [RelayAction] {
+    private mutating func authenticated(_ message: STUNMessage, _ bytes: [UInt8], from client: TransportAddress, now: Double)
+        -> [RelayAction]
+    {
         guard let username = message.text(.username),
-              message.first(.messageIntegrity) != nil || message.first(.messageIntegritySHA256) != nil else {
+            message.first(.messageIntegrity) != nil || message.first(.messageIntegritySHA256) != nil
+        else {
             return [.sendToClient(client, challenge(message, 401, "Unauthorized"))]
         }
         // Every request is judged at `now`: once its credential expired, an allocation can be
@@ -117,8 +123,9 @@ struct RelayCore: Sendable {
             return [.sendToClient(client, challenge(message, 438, "Stale Nonce"))]
         }
         if let unknown = message.attributes.first(where: { $0.isComprehensionRequired && STUNAttribute.Kind(rawValue: $0.type) == nil }) {
-            var response = STUNMessage(method: message.method, messageClass: .error, transactionID: message.transactionID,
-                                       attributes: [.errorCode(420, reason: "Unknown Attribute")])
+            var response = STUNMessage(
+                method: message.method, messageClass: .error, transactionID: message.transactionID,
+                attributes: [.errorCode(420, reason: "Unknown Attribute")])
             response.attributes.append(.unknownAttributes([unknown.type]))
             return [.sendToClient(client, response.encoded(integrity: integrity, fingerprint: true))]
         }
@@ -130,7 +137,9 @@ struct RelayCore: Sendable {
         }
     }
 
-    private mutating func allocate(_ m: STUNMessage, username: String, integrity: STUNIntegrity, from client: TransportAddress, now: Double) -> [RelayAction] {
+    private mutating func allocate(_ m: STUNMessage, username: String, integrity: STUNIntegrity, from client: TransportAddress, now: Double)
+        -> [RelayAction]
+    {
         if live(client, now) != nil || pending[client] != nil {
             return [.sendToClient(client, errorResponse(m, 437, "Allocation Mismatch", integrity: integrity))]
         }
@@ -138,25 +147,30 @@ struct RelayCore: Sendable {
             return [.sendToClient(client, errorResponse(m, 442, "Unsupported Transport Protocol", integrity: integrity))]
         }
         let holder = credentials.holder(username)
-        let held = allocations.values.count(where: { $0.expiresAt > now && credentials.holder($0.username) == holder })
+        let held =
+            allocations.values.count(where: { $0.expiresAt > now && credentials.holder($0.username) == holder })
             + pending.values.count(where: { $0 == holder })
         guard held < Self.maximumAllocationsPerHolder else {
             return [.sendToClient(client, errorResponse(m, 486, "Allocation Quota Reached", integrity: integrity))]
         }
         pending[client] = holder
-        let lifetime = grantable(min(max(m.uint32(.lifetime) ?? Self.defaultLifetime, Self.defaultLifetime), Self.maximumLifetime), username, now)
+        let lifetime = grantable(
+            min(max(m.uint32(.lifetime) ?? Self.defaultLifetime, Self.defaultLifetime), Self.maximumLifetime), username, now)
         return [.bindRelaySocket(PendingAllocation(client: client, transactionID: m.transactionID, username: username, lifetime: lifetime))]
     }
 
     /// The socket for `request` is bound at `relayedAddress`: the allocation exists now.
     mutating func allocationBound(_ request: PendingAllocation, relayedAddress: TransportAddress, now: Double) -> [RelayAction] {
         pending[request.client] = nil
-        allocations[request.client] = RelayAllocation(client: request.client, relayedAddress: relayedAddress, username: request.username,
-                                                      createdAt: now, expiresAt: now + Double(request.lifetime))
+        allocations[request.client] = RelayAllocation(
+            client: request.client, relayedAddress: relayedAddress, username: request.username,
+            createdAt: now, expiresAt: now + Double(request.lifetime))
         byRelayedAddress[relayedAddress] = request.client
         var response = STUNMessage(method: .allocate, messageClass: .success, transactionID: request.transactionID)
-        response.attributes = [response.xorAddress(.xorRelayedAddress, relayedAddress), .uint32(.lifetime, request.lifetime),
-                               response.xorAddress(.xorMappedAddress, request.client)]
+        response.attributes = [
+            response.xorAddress(.xorRelayedAddress, relayedAddress), .uint32(.lifetime, request.lifetime),
+            response.xorAddress(.xorMappedAddress, request.client)
+        ]
         return [.sendToClient(request.client, response.encoded(integrity: integrityFor(request.username, now), fingerprint: true))]
     }
 
@@ -164,10 +178,14 @@ struct RelayCore: Sendable {
     mutating func allocationFailed(_ request: PendingAllocation, now: Double) -> [RelayAction] {
         pending[request.client] = nil
         let m = STUNMessage(method: .allocate, messageClass: .request, transactionID: request.transactionID)
-        return [.sendToClient(request.client, errorResponse(m, 508, "Insufficient Capacity", integrity: integrityFor(request.username, now)))]
+        return [
+            .sendToClient(request.client, errorResponse(m, 508, "Insufficient Capacity", integrity: integrityFor(request.username, now)))
+        ]
     }
 
-    private mutating func refresh(_ m: STUNMessage, username: String, integrity: STUNIntegrity, from client: TransportAddress, now: Double) -> [RelayAction] {
+    private mutating func refresh(_ m: STUNMessage, username: String, integrity: STUNIntegrity, from client: TransportAddress, now: Double)
+        -> [RelayAction]
+    {
         guard let allocation = live(client, now), allocation.username == username else {
             return [.sendToClient(client, errorResponse(m, 437, "Allocation Mismatch", integrity: integrity))]
         }
@@ -181,16 +199,21 @@ struct RelayCore: Sendable {
             granted = grantable(min(max(requested, Self.defaultLifetime), Self.maximumLifetime), username, now)
             allocations[client]?.expiresAt = now + Double(granted)
         }
-        let response = STUNMessage(method: .refresh, messageClass: .success, transactionID: m.transactionID, attributes: [.uint32(.lifetime, granted)])
+        let response = STUNMessage(
+            method: .refresh, messageClass: .success, transactionID: m.transactionID, attributes: [.uint32(.lifetime, granted)])
         return [.sendToClient(client, response.encoded(integrity: integrity, fingerprint: true))] + actions
     }
 
-    private mutating func createPermission(_ m: STUNMessage, username: String, integrity: STUNIntegrity, from client: TransportAddress, now: Double) -> [RelayAction] {
+    private mutating func createPermission(
+        _ m: STUNMessage, username: String, integrity: STUNIntegrity, from client: TransportAddress, now: Double
+    ) -> [RelayAction] {
         guard live(client, now)?.username == username else {
             return [.sendToClient(client, errorResponse(m, 437, "Allocation Mismatch", integrity: integrity))]
         }
         let peers = m.addresses(.xorPeerAddress)
-        guard !peers.isEmpty, let allocation = allocations[client] else { return [.sendToClient(client, errorResponse(m, 400, "Bad Request", integrity: integrity))] }
+        guard !peers.isEmpty, let allocation = allocations[client] else {
+            return [.sendToClient(client, errorResponse(m, 400, "Bad Request", integrity: integrity))]
+        }
         // All or none (§9.1): one forbidden peer refuses the whole request.
         guard peers.allSatisfy({ admits($0, from: allocation) }) else {
             return [.sendToClient(client, errorResponse(m, 403, "Forbidden", integrity: integrity))]
@@ -200,12 +223,15 @@ struct RelayCore: Sendable {
         return [.sendToClient(client, response.encoded(integrity: integrity, fingerprint: true))]
     }
 
-    private mutating func channelBind(_ m: STUNMessage, username: String, integrity: STUNIntegrity, from client: TransportAddress, now: Double) -> [RelayAction] {
+    private mutating func channelBind(
+        _ m: STUNMessage, username: String, integrity: STUNIntegrity, from client: TransportAddress, now: Double
+    ) -> [RelayAction] {
         guard let allocation = live(client, now), allocation.username == username else {
             return [.sendToClient(client, errorResponse(m, 437, "Allocation Mismatch", integrity: integrity))]
         }
         guard let channel = m.channelNumber, ChannelData.channelRange.contains(channel),
-              let peer = try? m.address(.xorPeerAddress) else {
+            let peer = try? m.address(.xorPeerAddress)
+        else {
             return [.sendToClient(client, errorResponse(m, 400, "Bad Request", integrity: integrity))]
         }
         guard admits(peer, from: allocation) else {
@@ -229,7 +255,8 @@ struct RelayCore: Sendable {
     /// that owns the allocation, to peers it has permission for.
     private mutating func send(_ m: STUNMessage, from client: TransportAddress, now: Double) -> [RelayAction] {
         guard let allocation = live(client, now), let peer = try? m.address(.xorPeerAddress), let data = m.first(.data),
-              allocation.permits(peer, now: now), admits(peer, from: allocation) else { return [] }
+            allocation.permits(peer, now: now), admits(peer, from: allocation)
+        else { return [] }
         allocations[client]?.relayedPackets += 1
         return [.sendToPeer(relayedAddress: allocation.relayedAddress, peer: peer, data)]
     }
@@ -238,8 +265,12 @@ struct RelayCore: Sendable {
 
     /// A datagram a peer sent to `relayedAddress`: forwarded to the client only if it gave
     /// that peer permission, as ChannelData when a channel is bound, else a Data indication.
-    mutating func handlePeerDatagram(_ bytes: [UInt8], from peer: TransportAddress, to relayedAddress: TransportAddress, now: Double) -> [RelayAction] {
-        guard let client = byRelayedAddress[relayedAddress], let allocation = live(client, now), allocation.permits(peer, now: now) else { return [] }
+    mutating func handlePeerDatagram(_ bytes: [UInt8], from peer: TransportAddress, to relayedAddress: TransportAddress, now: Double)
+        -> [RelayAction]
+    {
+        guard let client = byRelayedAddress[relayedAddress], let allocation = live(client, now), allocation.permits(peer, now: now) else {
+            return []
+        }
         allocations[client]?.relayedPackets += 1
         if let channel = allocation.channelByPeer[peer], let binding = allocation.channels[channel], binding.expiresAt > now {
             return [.sendToClient(client, ChannelData(channel: channel, payload: bytes).encoded)]
@@ -281,7 +312,9 @@ struct RelayCore: Sendable {
     /// Whether `allocation` may reach `peer` (permissions are per IP, so every packet's full
     /// address is judged again: a permission for the server's own IP opens none of its ports).
     private func admits(_ peer: TransportAddress, from allocation: RelayAllocation) -> Bool {
-        policy.admits(peer, relayed: allocation.relayedAddress, isAllocation: byRelayedAddress[peer] != nil || byRelayedAddress[peer.unmappedIPv4 ?? peer] != nil)
+        policy.admits(
+            peer, relayed: allocation.relayedAddress,
+            isAllocation: byRelayedAddress[peer] != nil || byRelayedAddress[peer.unmappedIPv4 ?? peer] != nil)
     }
 
     /// `lifetime`, cut to what is left of `username`'s credential at `now`.
@@ -306,9 +339,11 @@ struct RelayCore: Sendable {
     }
 
     private func challenge(_ m: STUNMessage, _ code: Int, _ reason: String) -> [UInt8] {
-        STUNMessage(method: m.method, messageClass: .error, transactionID: m.transactionID,
-                    attributes: [.errorCode(code, reason: reason), .text(.realm, credentials.realm), .text(.nonce, nonce)])
-            .encoded(fingerprint: true)
+        STUNMessage(
+            method: m.method, messageClass: .error, transactionID: m.transactionID,
+            attributes: [.errorCode(code, reason: reason), .text(.realm, credentials.realm), .text(.nonce, nonce)]
+        )
+        .encoded(fingerprint: true)
     }
 
     private func errorResponse(_ m: STUNMessage, _ code: Int, _ reason: String, integrity: STUNIntegrity?) -> [UInt8] {

@@ -21,8 +21,9 @@ struct RelayCredentialIssuer: Sendable {
     func issue(callID: String, number: String, relay: HostPort, now: TimeInterval) -> Signaling.RelayCredentials {
         let expiry = Int64(now + Self.lifetime)
         let username = "\(expiry):\(callID):\(number)"
-        return .init(username: username, password: password(for: username), realm: Self.realm,
-                     ttlSeconds: Int(Self.lifetime), relay: relay.description)
+        return .init(
+            username: username, password: password(for: username), realm: Self.realm,
+            ttlSeconds: Int(Self.lifetime), relay: relay.description)
     }
 
     /// The password for `username` if it is one of ours and has not expired at `now`;
@@ -31,7 +32,8 @@ struct RelayCredentialIssuer: Sendable {
     func password(for username: String, now: TimeInterval) -> String? {
         let parts = username.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 3, let expiry = Int64(parts[0]), TimeInterval(expiry) > now,
-              Signaling.isValidToken(String(parts[1])), PhoneNumber.isValid(String(parts[2])) || MeetingSignaling.isGuestID(parts[2]) else { return nil }
+            Signaling.isValidToken(String(parts[1])), PhoneNumber.isValid(String(parts[2])) || MeetingSignaling.isGuestID(parts[2])
+        else { return nil }
         return password(for: username)
     }
 
@@ -42,9 +44,10 @@ struct RelayCredentialIssuer: Sendable {
     /// What RelayCore checks requests with: these passwords and TURN's HMAC-SHA1 integrity.
     var coreCredentials: RelayCore.Credentials {
         let issuer = self
-        return RelayCore.Credentials(realm: Self.realm, password: { username, now in issuer.password(for: username, now: now) },
-                                     integrity: { username, realm, password in .relayLongTermCredential(username: username, realm: realm, password: password) },
-                                     holder: Self.holder(of:), expiry: Self.expiry(of:))
+        return RelayCore.Credentials(
+            realm: Self.realm, password: { username, now in issuer.password(for: username, now: now) },
+            integrity: { username, realm, password in .relayLongTermCredential(username: username, realm: realm, password: password) },
+            holder: Self.holder(of:), expiry: Self.expiry(of:))
     }
 
     /// Who `username` was issued to: its number or meeting guest id (the quota's unit).

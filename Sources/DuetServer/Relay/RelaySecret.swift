@@ -20,7 +20,8 @@ struct RelaySecret: Sendable {
         let key = SecureBytes(randomCount: byteCount)
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else {
-            throw .dataDirectory("cannot create the relay secret \(path): \(String(cString: strerror(errno))); check the data directory's permissions")
+            throw .dataDirectory(
+                "cannot create the relay secret \(path): \(String(cString: strerror(errno))); check the data directory's permissions")
         }
         defer { close(fd) }
         let written = key.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
@@ -33,11 +34,14 @@ struct RelaySecret: Sendable {
 
     private static func load(_ path: String) throws(ServerStartupError) -> RelaySecret {
         guard var bytes = FileManager.default.contents(atPath: path).map(Array.init) else {
-            throw .dataDirectory("cannot read the relay secret \(path); check its permissions (it should be 0600, owned by the server's user)")
+            throw .dataDirectory(
+                "cannot read the relay secret \(path); check its permissions (it should be 0600, owned by the server's user)")
         }
         defer { wipe(&bytes) }
         guard bytes.count == byteCount else {
-            throw .dataDirectory("the relay secret \(path) holds \(bytes.count) bytes, not \(byteCount); delete it to make a new one (relay credentials already issued stop working)")
+            throw .dataDirectory(
+                "the relay secret \(path) holds \(bytes.count) bytes, not \(byteCount); delete it to make a new one (relay credentials already issued stop working)"
+            )
         }
         return RelaySecret(key: SecureBytes(copying: bytes))
     }

@@ -57,6 +57,8 @@ actor GroupCallRegistry {
     }
 
     func call(_ callID: String) -> Signaling.GroupCall? {
-        rooms[callID].map { Signaling.GroupCall(callID: callID, group: $0.group, participants: $0.participants.sorted(), version: $0.version) }
+        rooms[callID].map {
+            Signaling.GroupCall(callID: callID, group: $0.group, participants: $0.participants.sorted(), version: $0.version)
+        }
     }
 }

@@ -79,8 +79,14 @@ struct SFUPort {
         if let handshake = handshakes[address] {
             return handle(handshake.endpoint.receive(datagram), from: address, now: now)
         }
-        guard Self.isClientHello(datagram) else { count("DTLS without an association"); return [] }
-        guard handshakes.count < Self.maximumHandshakes else { count("DTLS handshakes refused at capacity"); return [] }
+        guard Self.isClientHello(datagram) else {
+            count("DTLS without an association")
+            return []
+        }
+        guard handshakes.count < Self.maximumHandshakes else {
+            count("DTLS handshakes refused at capacity")
+            return []
+        }
         guard let verifier = verifier ?? (try? DTLSHelloVerifier(certificate: certificate, profiles: Self.profiles)) else {
             count("DTLS endpoint set-up failed")
             return []
@@ -103,7 +109,10 @@ struct SFUPort {
     /// An SRTP (or SRTCP) datagram: routed through its leg's room, else dropped.
     mutating func receiveSRTP(_ datagram: [UInt8], from address: TransportAddress) -> [MediaOutput] {
         withdrawStaleLegs()
-        guard let leg = legs[address], let room = rooms[leg.owner.room] else { count("SRTP from no leg"); return [] }
+        guard let leg = legs[address], let room = rooms[leg.owner.room] else {
+            count("SRTP from no leg")
+            return []
+        }
         let deliveries = room.route(datagram, from: address)
         if deliveries.isEmpty { count("SRTP not forwarded") }
         return deliveries.map { .sendToClient($0.to, $0.bytes) }
@@ -161,8 +170,9 @@ struct SFUPort {
         do {
             // The room decrypts with what the device sends with (our remoteSending) and
             // encrypts with what it receives with (our localSending).
-            try room.join(owner.number, address: address, sendingKey: keys.remoteSending, receivingKey: keys.localSending,
-                          profile: keys.profile, ssrc: owner.ssrc)
+            try room.join(
+                owner.number, address: address, sendingKey: keys.remoteSending, receivingKey: keys.localSending,
+                profile: keys.profile, ssrc: owner.ssrc)
         } catch {
             count("SRTP set-up failed")
             return

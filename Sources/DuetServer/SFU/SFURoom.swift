@@ -64,13 +64,16 @@ public final class SFURoom {
     /// the handshake agreed. With `ssrc` (announced over signaling, as in a meeting) the leg
     /// holds that SSRC from the start and may send no other; without it (a group call, whose
     /// frames SFrame authenticates end to end) a leg claims the SSRCs it sends first.
-    public func join(_ participant: String, address: TransportAddress, sendingKey: SecureBytes, receivingKey: SecureBytes,
-                     profile: SRTPProfile = .aesCM128HMACSHA1_80, ssrc: UInt32? = nil) throws {
+    public func join(
+        _ participant: String, address: TransportAddress, sendingKey: SecureBytes, receivingKey: SecureBytes,
+        profile: SRTPProfile = .aesCM128HMACSHA1_80, ssrc: UInt32? = nil
+    ) throws {
         leave(address: address)
-        var leg = Leg(participant: participant, address: address,
-                      inbound: try SRTPSession(profile: profile, role: .receiver, masterKey: sendingKey),
-                      outbound: try SRTPSession(profile: profile, role: .sender, masterKey: receivingKey),
-                      announcedSSRC: ssrc)
+        var leg = Leg(
+            participant: participant, address: address,
+            inbound: try SRTPSession(profile: profile, role: .receiver, masterKey: sendingKey),
+            outbound: try SRTPSession(profile: profile, role: .sender, masterKey: receivingKey),
+            announcedSSRC: ssrc)
         if let ssrc {
             // Signaling lets nobody else in a meeting announce it, so an earlier owner can only be
             // this participant's own older leg: it loses the claim (and cannot clear it on leaving).

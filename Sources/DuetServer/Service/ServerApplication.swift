@@ -25,12 +25,16 @@ public final class ServerApplication: Sendable {
 
     /// Opens (or makes) everything in `configuration.dataDirectory` and binds both ports.
     /// `handlingSignals` is off in tests, which run several servers in one process.
-    public static func start(_ configuration: ServerConfiguration, handlingSignals: Bool = true,
-                             logger: Logger = Logger(label: "duet.server")) async throws(ServerStartupError) -> ServerApplication {
+    public static func start(
+        _ configuration: ServerConfiguration, handlingSignals: Bool = true,
+        logger: Logger = Logger(label: "duet.server")
+    ) async throws(ServerStartupError) -> ServerApplication {
         var publicIP: [UInt8]?
         if let text = configuration.publicAddress {
             guard let address = TransportAddress(literal: text, port: 0), !address.isUnspecified else {
-                throw .configuration("--public-address '\(text)' is not an IP address devices can send to; give the address they reach this server at, e.g. 203.0.113.7")
+                throw .configuration(
+                    "--public-address '\(text)' is not an IP address devices can send to; give the address they reach this server at, e.g. 203.0.113.7"
+                )
             }
             publicIP = address.ip
         }
@@ -55,8 +59,9 @@ public final class ServerApplication: Sendable {
         let legs = AnnouncedLegs()
         let recordings = MeetingRecordings(dataDirectory: directoryURL, logger: logger)
         var context = SignalingContext(
-            directory: Directory(pool: pool, openRegistration: configuration.openRegistration,
-                                 health: StorageHealth(directory: directoryURL.path, logger: logger)),
+            directory: Directory(
+                pool: pool, openRegistration: configuration.openRegistration,
+                health: StorageHealth(directory: directoryURL.path, logger: logger)),
             hub: SignalingHub(), fingerprint: certificate.fingerprint, relayCredentials: issuer,
             advertisement: advertisement, mediaFingerprint: mediaCertificate.fingerprint, mediaLegs: legs, logger: logger)
         context.loginTimeout = configuration.loginTimeout
@@ -71,19 +76,24 @@ public final class ServerApplication: Sendable {
         // Relay allocations may not reach the server's own ports (the media port only as the SFU).
         var relayPeers = configuration.relayPeers
         relayPeers.serverPorts = [UInt16(signaling.address.port), UInt16(boundMedia.address.port)]
-        let media = MediaService(bound: boundMedia, advertisement: advertisement, credentials: issuer.coreCredentials, relayPeers: relayPeers,
-                                 certificate: mediaCertificate, announcedLegs: legs, recordings: recordings,
-                                 witness: configuration.mediaWitness, logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [signaling, media, recordings],
-            gracefulShutdownSignals: handlingSignals ? [.sigterm, .sigint] : [],
-            logger: logger))
-        return ServerApplication(signalingAddress: signaling.address, mediaAddress: media.address, mediaAdvertised: advertisement.summary,
-                                 certificateFingerprint: certificate.fingerprint, outboxMeter: context.outboxMeter, group: group, pool: pool, logger: logger)
+        let media = MediaService(
+            bound: boundMedia, advertisement: advertisement, credentials: issuer.coreCredentials, relayPeers: relayPeers,
+            certificate: mediaCertificate, announcedLegs: legs, recordings: recordings,
+            witness: configuration.mediaWitness, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [signaling, media, recordings],
+                gracefulShutdownSignals: handlingSignals ? [.sigterm, .sigint] : [],
+                logger: logger))
+        return ServerApplication(
+            signalingAddress: signaling.address, mediaAddress: media.address, mediaAdvertised: advertisement.summary,
+            certificateFingerprint: certificate.fingerprint, outboxMeter: context.outboxMeter, group: group, pool: pool, logger: logger)
     }
 
-    private init(signalingAddress: HostPort, mediaAddress: HostPort, mediaAdvertised: String, certificateFingerprint: CertificateFingerprint,
-                 outboxMeter: OutboxMeter, group: ServiceGroup, pool: DatabasePool, logger: Logger) {
+    private init(
+        signalingAddress: HostPort, mediaAddress: HostPort, mediaAdvertised: String, certificateFingerprint: CertificateFingerprint,
+        outboxMeter: OutboxMeter, group: ServiceGroup, pool: DatabasePool, logger: Logger
+    ) {
         self.outboxMeter = outboxMeter
         self.signalingAddress = signalingAddress
         self.mediaAddress = mediaAddress
@@ -114,7 +124,8 @@ public final class ServerApplication: Sendable {
         defer { try? pool.close() }
         let logger = Logger(label: "duet.server.invite")
         do {
-            return try Directory(pool: pool, openRegistration: false, health: StorageHealth(directory: url.path, logger: logger)).issueInvite(number: number)
+            return try Directory(pool: pool, openRegistration: false, health: StorageHealth(directory: url.path, logger: logger))
+                .issueInvite(number: number)
         } catch {
             guard case let .storage(failure) = error else { throw .database(error.reply.message) }
             throw .database("cannot store the invite in \(url.path): \(failure.summary); \(failure.advice(directory: url.path))")

@@ -9,11 +9,12 @@ public enum ServerStartupError: Error, CustomStringConvertible {
     case configuration(String)
 
     public var description: String {
-        let text = switch self {
-        case let .dataDirectory(message), let .certificate(message), let .database(message), let .configuration(message): message
-        case let .bind(what, address, reason):
-            "cannot listen for \(what) on \(address): \(reason); pick another address with --\(what == "media" ? "media" : "listen") HOST:PORT"
-        }
+        let text =
+            switch self {
+            case let .dataDirectory(message), let .certificate(message), let .database(message), let .configuration(message): message
+            case let .bind(what, address, reason):
+                "cannot listen for \(what) on \(address): \(reason); pick another address with --\(what == "media" ? "media" : "listen") HOST:PORT"
+            }
         return text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }

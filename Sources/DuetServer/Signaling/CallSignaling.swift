@@ -14,7 +14,12 @@ struct CallSignaling {
         guard PhoneNumber.isValid(request.to) else { return .error(DirectoryError.invalidNumber(request.to).reply) }
         if let refusal = Self.checkTokens(callID: request.callID, kind: request.kind) { return .error(refusal) }
         guard request.payload.bytes.count <= Signaling.maximumCallPayload else {
-            return .error(.init(code: .payloadTooLarge, message: "call signal payload of \(request.payload.bytes.count) bytes exceeds the \(Signaling.maximumCallPayload)-byte limit"))
+            return .error(
+                .init(
+                    code: .payloadTooLarge,
+                    message:
+                        "call signal payload of \(request.payload.bytes.count) bytes exceeds the \(Signaling.maximumCallPayload)-byte limit"
+                ))
         }
         let sender: String
         switch await registeredNumber(of: key) {
@@ -54,7 +59,8 @@ struct CallSignaling {
         case let .failure(error):
             return .error(error.reply)
         }
-        return .relayCredentials(context.relayCredentials.issue(callID: request.callID, number: holder, relay: context.media, now: Date().timeIntervalSince1970))
+        return .relayCredentials(
+            context.relayCredentials.issue(callID: request.callID, number: holder, relay: context.media, now: Date().timeIntervalSince1970))
     }
 
     private func registeredNumber(of key: [UInt8]) async -> Result<String, DirectoryError> {
@@ -68,7 +74,8 @@ struct CallSignaling {
 
     private static func checkTokens(callID: String, kind: String) -> Signaling.ErrorReply? {
         for (name, value) in [("call id", callID), ("kind", kind)] where !Signaling.isValidToken(value) {
-            return .init(code: .invalidToken, message: "the \(name) must be 1 to \(Signaling.maximumTokenLength) letters, digits, '-' or '_'")
+            return .init(
+                code: .invalidToken, message: "the \(name) must be 1 to \(Signaling.maximumTokenLength) letters, digits, '-' or '_'")
         }
         return nil
     }

@@ -32,8 +32,12 @@ struct SignalingConnection {
             // No login in time: say why, then close (the read loop then ends).
             try? await Task.sleep(for: timeout)
             guard !Task.isCancelled, !loggedIn.value.withLock({ $0 }) else { return }
-            outbox.send(ServerFrame(id: nil, message: .error(.init(
-                code: .notAuthenticated, message: "no authentication within \(timeout); closing the connection"))))
+            outbox.send(
+                ServerFrame(
+                    id: nil,
+                    message: .error(
+                        .init(
+                            code: .notAuthenticated, message: "no authentication within \(timeout); closing the connection"))))
             try? await Task.sleep(for: .milliseconds(100))  // let the error reach the wire
             underlying.close(promise: nil)
         }
@@ -80,8 +84,10 @@ struct SignalingConnection {
 
     /// Serves frames in order until the peer closes, a frame cannot be read, or a request ends
     /// the connection; `authenticated` is told the key once the session has logged in.
-    private func read(_ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, session: inout SignalingSession, connection id: SignalingHub.ConnectionID,
-                      source: String, outbox: SignalingOutbox, logger: Logger, authenticated: (IdentityPublicKey) -> Void) async throws {
+    private func read(
+        _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, session: inout SignalingSession, connection id: SignalingHub.ConnectionID,
+        source: String, outbox: SignalingOutbox, logger: Logger, authenticated: (IdentityPublicKey) -> Void
+    ) async throws {
         var decoder = FrameDecoder()
         for try await buffer in inbound {
             decoder.append(buffer.readableBytesView)
@@ -104,8 +110,10 @@ struct SignalingConnection {
         }
     }
 
-    private func handle(_ body: [UInt8], session: inout SignalingSession, connection id: SignalingHub.ConnectionID, source: String,
-                        outbox: SignalingOutbox, logger: Logger) async -> Verdict {
+    private func handle(
+        _ body: [UInt8], session: inout SignalingSession, connection id: SignalingHub.ConnectionID, source: String,
+        outbox: SignalingOutbox, logger: Logger
+    ) async -> Verdict {
         func reply(_ requestID: UInt32?, _ message: ServerMessage) {
             outbox.send(ServerFrame(id: requestID, message: message))
         }
@@ -129,9 +137,17 @@ struct SignalingConnection {
         case let .authenticate(auth, nonce):
             let transcript = AuthenticationTranscript.message(nonce: nonce, certificate: context.fingerprint)
             guard let key = try? IdentityPublicKey(rawRepresentation: auth.identityKey.bytes),
-                  key.isValidSignature(auth.signature.bytes, for: transcript) else {
+                key.isValidSignature(auth.signature.bytes, for: transcript)
+            else {
                 logger.info("authentication failed")
-                reply(request.id, .error(.init(code: .badSignature, message: "the signature does not verify for this identity key, challenge and server certificate; closing the connection")))
+                reply(
+                    request.id,
+                    .error(
+                        .init(
+                            code: .badSignature,
+                            message:
+                                "the signature does not verify for this identity key, challenge and server certificate; closing the connection"
+                        )))
                 return .close
             }
             session.didAuthenticate(as: key)
@@ -156,8 +172,10 @@ struct SignalingConnection {
         }
     }
 
-    private func serve(_ message: ClientMessage, requestID: UInt32?, key: IdentityPublicKey, connection id: SignalingHub.ConnectionID,
-                       source: String, reply: (UInt32?, ServerMessage) -> Void) async throws(DirectoryError) {
+    private func serve(
+        _ message: ClientMessage, requestID: UInt32?, key: IdentityPublicKey, connection id: SignalingHub.ConnectionID,
+        source: String, reply: (UInt32?, ServerMessage) -> Void
+    ) async throws(DirectoryError) {
         let directory = context.directory
         let raw = key.rawRepresentation
         switch message {
@@ -175,8 +193,9 @@ struct SignalingConnection {
         case let .fetchBundle(query):
             // A stranger's fetch is refused before it can spend the number's handout rate.
             guard try await directory.number(boundTo: raw) != nil else { throw .notRegistered }
-            let (bundle, remaining) = try await directory.fetchBundle(number: query.number, requester: raw,
-                                                                      withOneTimePrekey: context.prekeyHandouts.allows(requester: raw, number: query.number))
+            let (bundle, remaining) = try await directory.fetchBundle(
+                number: query.number, requester: raw,
+                withOneTimePrekey: context.prekeyHandouts.allows(requester: raw, number: query.number))
             reply(requestID, .bundle(bundle))
             await context.warnIfPrekeysLow(number: query.number, remaining: remaining)
         case let .lookup(query):

@@ -38,8 +38,10 @@ struct SignalingContext: Sendable {
     /// The largest reply queue any connection held (see `SignalingOutbox`).
     let outboxMeter = OutboxMeter()
 
-    init(directory: Directory, hub: SignalingHub, fingerprint: CertificateFingerprint, relayCredentials: RelayCredentialIssuer,
-         advertisement: MediaAdvertisement, mediaFingerprint: DTLSFingerprint, mediaLegs: AnnouncedLegs, logger: Logger) {
+    init(
+        directory: Directory, hub: SignalingHub, fingerprint: CertificateFingerprint, relayCredentials: RelayCredentialIssuer,
+        advertisement: MediaAdvertisement, mediaFingerprint: DTLSFingerprint, mediaLegs: AnnouncedLegs, logger: Logger
+    ) {
         self.directory = directory
         self.hub = hub
         self.fingerprint = fingerprint

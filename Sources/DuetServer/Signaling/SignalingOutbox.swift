@@ -57,8 +57,11 @@ final class SignalingOutbox: Sendable {
         }
         if let overflow {
             sink.finish()
-            logger.warning("closing a connection that does not read its replies", metadata: [
-                "queued": "\(overflow)", "next": "\(bytes.count)", "limit": "\(limit)"])
+            logger.warning(
+                "closing a connection that does not read its replies",
+                metadata: [
+                    "queued": "\(overflow)", "next": "\(bytes.count)", "limit": "\(limit)"
+                ])
             close()
         }
     }

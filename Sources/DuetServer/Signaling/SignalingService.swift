@@ -14,7 +14,9 @@ final class SignalingService: Service, Sendable {
     private let admissions: ConnectionAdmissions
     let address: HostPort
 
-    static func bind(_ address: HostPort, tls: NIOSSLContext, context: SignalingContext) async throws(ServerStartupError) -> SignalingService {
+    static func bind(_ address: HostPort, tls: NIOSSLContext, context: SignalingContext) async throws(ServerStartupError)
+        -> SignalingService
+    {
         do {
             let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -35,7 +37,8 @@ final class SignalingService: Service, Sendable {
         self.listener = listener
         self.context = context
         self.address = address
-        admissions = ConnectionAdmissions(maximum: context.limits.maximumConnections, perSource: context.limits.maximumConnectionsPerAddress)
+        admissions = ConnectionAdmissions(
+            maximum: context.limits.maximumConnections, perSource: context.limits.maximumConnectionsPerAddress)
     }
 
     /// Releases the port when startup fails after binding it.
@@ -73,9 +76,12 @@ final class SignalingService: Service, Sendable {
         let source = remote.flatMap { ConnectionAdmissions.source(of: $0, limitsLoopback: context.limits.limitsLoopback) }
         guard admissions.admit(source) else {
             if let count = admissions.refused() {
-                context.logger.warning("refusing signaling connections: too many open", metadata: [
-                    "refused": "\(count)", "latest": "\(remote.map { "\($0)" } ?? "?")",
-                    "maximum": "\(context.limits.maximumConnections)", "perAddress": "\(context.limits.maximumConnectionsPerAddress)"])
+                context.logger.warning(
+                    "refusing signaling connections: too many open",
+                    metadata: [
+                        "refused": "\(count)", "latest": "\(remote.map { "\($0)" } ?? "?")",
+                        "maximum": "\(context.limits.maximumConnections)", "perAddress": "\(context.limits.maximumConnectionsPerAddress)"
+                    ])
             }
             try? await channel.close()
             return

@@ -32,7 +32,10 @@ struct SignalingSession {
         case let (.awaitingAuthentication(nonce), .authenticate(auth)):
             return .authenticate(auth, nonce: nonce)
         case (.awaitingAuthentication, _):
-            return .violation(.init(code: .notAuthenticated, message: "\"\(message.type)\" before authentication; answer the challenge with \"authenticate\" first"))
+            return .violation(
+                .init(
+                    code: .notAuthenticated,
+                    message: "\"\(message.type)\" before authentication; answer the challenge with \"authenticate\" first"))
         case (.authenticated, .authenticate):
             return .violation(.init(code: .unexpectedMessage, message: "already authenticated on this connection"))
         case let (.authenticated(key), _):

@@ -25,12 +25,15 @@ enum DataDirectory {
             var status = stat()
             if stat(prefix, &status) == 0 {
                 guard status.st_mode & S_IFMT == S_IFDIR else {
-                    throw .dataDirectory("cannot use \(path) as the data directory: \(prefix) is a file, not a directory; move that file away, or choose another directory with --data DIR")
+                    throw .dataDirectory(
+                        "cannot use \(path) as the data directory: \(prefix) is a file, not a directory; move that file away, or choose another directory with --data DIR"
+                    )
                 }
                 continue
             }
             guard mkdir(prefix, 0o700) == 0 || errno == EEXIST else {
-                throw failure("cannot create the data directory \(path)", at: prefix == absolute ? nil : prefix, errno: errno, directory: path)
+                throw failure(
+                    "cannot create the data directory \(path)", at: prefix == absolute ? nil : prefix, errno: errno, directory: path)
             }
         }
     }
@@ -48,6 +51,7 @@ enum DataDirectory {
 
     private static func failure(_ what: String, at component: String?, errno code: Int32, directory: String) -> ServerStartupError {
         let place = component.map { " (at \($0))" } ?? ""
-        return .dataDirectory("\(what)\(place): \(String(cString: strerror(code))); \(StorageFailure(errno: code).advice(directory: directory))")
+        return .dataDirectory(
+            "\(what)\(place): \(String(cString: strerror(code))); \(StorageFailure(errno: code).advice(directory: directory))")
     }
 }

@@ -53,7 +53,8 @@ enum StorageFailure: Error, Equatable, Sendable {
     func advice(directory: String) -> String {
         switch self {
         case .full: "free space on that file system (df -h \(directory)), or choose another directory with --data DIR"
-        case .readOnly: "make it writable for the server's user (remount it read-write, or fix its owner and mode), or choose another directory with --data DIR"
+        case .readOnly:
+            "make it writable for the server's user (remount it read-write, or fix its owner and mode), or choose another directory with --data DIR"
         case .failing: "check the disk and its file system (dmesg), or choose another directory with --data DIR"
         }
     }
@@ -63,8 +64,10 @@ enum StorageFailure: Error, Equatable, Sendable {
     func logMessage(directory: String, detail: String) -> String {
         let refused = "requests that change data are refused (what is stored stays intact) until it is fixed; no restart needed"
         return switch self {
-        case .full: "disk full: no space left on the file system holding \(directory) (\(detail)); \(refused) — free space there (df -h \(directory))"
-        case .readOnly: "data directory not writable: \(directory) is read-only or not the server user's (\(detail)); \(refused) — make it writable again"
+        case .full:
+            "disk full: no space left on the file system holding \(directory) (\(detail)); \(refused) — free space there (df -h \(directory))"
+        case .readOnly:
+            "data directory not writable: \(directory) is read-only or not the server user's (\(detail)); \(refused) — make it writable again"
         case .failing: "storage error writing in \(directory) (\(detail)); \(refused) — check the disk (dmesg) and the file system"
         }
     }

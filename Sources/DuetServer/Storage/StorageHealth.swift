@@ -43,6 +43,7 @@ final class StorageHealth: Sendable {
             return (failure, state.refused)
         }
         guard let (failure, refused) = ended else { return }
-        logger.notice("writes succeed again in \(directory); while \(failure.summary), \(refused) request(s) that needed a write were refused")
+        logger.notice(
+            "writes succeed again in \(directory); while \(failure.summary), \(refused) request(s) that needed a write were refused")
     }
 }

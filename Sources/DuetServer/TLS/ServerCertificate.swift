@@ -29,7 +29,9 @@ public struct ServerCertificate: Sendable {
             try create(certificate: certURL, key: keyURL)
             return try load(certificate: certURL, key: keyURL)
         default:
-            throw .certificate("only one of \(certURL.path) and \(keyURL.path) exists; restore the missing file, or delete both to make a new certificate (clients will then have to accept its new fingerprint)")
+            throw .certificate(
+                "only one of \(certURL.path) and \(keyURL.path) exists; restore the missing file, or delete both to make a new certificate (clients will then have to accept its new fingerprint)"
+            )
         }
     }
 
@@ -50,7 +52,8 @@ public struct ServerCertificate: Sendable {
     private static func load(certificate: URL, key: URL) throws(ServerStartupError) -> ServerCertificate {
         do {
             guard let cert = try NIOSSLCertificate.fromPEMFile(certificate.path).first else {
-                throw ServerStartupError.certificate("\(certificate.path) holds no certificate; delete it and \(key.lastPathComponent) to make a new one")
+                throw ServerStartupError.certificate(
+                    "\(certificate.path) holds no certificate; delete it and \(key.lastPathComponent) to make a new one")
             }
             let privateKey = try NIOSSLPrivateKey(file: key.path, format: .pem)
             return ServerCertificate(certificate: cert, privateKey: privateKey, fingerprint: try fingerprint(of: cert))

@@ -24,8 +24,9 @@ extension TUIController {
             show("already in a call: hang up (h) first", .warning)
             return
         }
-        state.call = CallView(peerNumber: contact.number, peerName: contact.name, peerTrust: contact.trust,
-                              outgoing: true, state: .idle)
+        state.call = CallView(
+            peerNumber: contact.number, peerName: contact.name, peerTrust: contact.trust,
+            outgoing: true, state: .idle)
         state.pane = .call
         connectedAt = nil
         log("calling \(contact.displayName)")

@@ -13,8 +13,9 @@ extension TUIController {
         let selectedNumber = state.selectedContact?.number
         let selectedGroup = state.selectedGroup?.id
         state.contacts = contacts.map { contact in
-            ContactRow(number: contact.number, name: contact.name, trust: contact.trust,
-                       online: presence[contact.number], note: notes[contact.number])
+            ContactRow(
+                number: contact.number, name: contact.name, trust: contact.trust,
+                online: presence[contact.number], note: notes[contact.number])
         }
         if let selectedNumber, let index = state.contacts.firstIndex(where: { $0.number == selectedNumber }) {
             state.selected = index
@@ -40,8 +41,9 @@ extension TUIController {
         guard let groups = try? await session.connection.groups() else { return false }
         let names = Dictionary(state.contacts.map { ($0.number, $0.displayName) }) { first, _ in first }
         let rows = groups.map { group in
-            GroupRow(id: group.id, name: group.name, owner: group.owner,
-                     members: group.members.map { $0 == state.ownNumber ? "you (\($0))" : names[$0] ?? $0 })
+            GroupRow(
+                id: group.id, name: group.name, owner: group.owner,
+                members: group.members.map { $0 == state.ownNumber ? "you (\($0))" : names[$0] ?? $0 })
         }
         guard rows != state.groups else { return false }
         let selectedGroup = state.selectedGroup?.id
@@ -65,8 +67,9 @@ extension TUIController {
             show("could not read this device's keys", .error)
             return
         }
-        state.keys = KeysView(fingerprint: identity.fingerprint, oneTimePrekeys: (try? store.oneTimePrekeyCount()) ?? 0,
-                              signedPrekeyID: spk.id, signedPrekeyAge: Self.age(since: spk.createdAt))
+        state.keys = KeysView(
+            fingerprint: identity.fingerprint, oneTimePrekeys: (try? store.oneTimePrekeyCount()) ?? 0,
+            signedPrekeyID: spk.id, signedPrekeyAge: Self.age(since: spk.createdAt))
         state.pane = .keys
     }
 
@@ -105,7 +108,8 @@ extension TUIController {
         guard let shown = state.safetyNumber else { return }
         do {
             guard let key = try session.store.contact(number: shown.contact.number)?.identityKey,
-                  try session.store.markVerified(number: shown.contact.number, key: key) else {
+                try session.store.markVerified(number: shown.contact.number, key: key)
+            else {
                 show("\(shown.contact.displayName) is not in your contacts any more", .error)
                 return
             }
@@ -113,7 +117,10 @@ extension TUIController {
         } catch {
             show("could not verify: \(error)", .error)
         }
-        Task { await refreshContacts(); changed() }
+        Task {
+            await refreshContacts()
+            changed()
+        }
     }
 
     func unverifyShownContact() {
@@ -124,7 +131,10 @@ extension TUIController {
         } catch {
             show("could not unverify: \(error)", .error)
         }
-        Task { await refreshContacts(); changed() }
+        Task {
+            await refreshContacts()
+            changed()
+        }
     }
 
     /// Typing in the add-contact box; Enter moves from number to name, then adds.
@@ -189,6 +199,9 @@ extension TUIController {
         } catch {
             show("could not remove \(contact.displayName): \(error)", .error)
         }
-        Task { await refreshContacts(); changed() }
+        Task {
+            await refreshContacts()
+            changed()
+        }
     }
 }

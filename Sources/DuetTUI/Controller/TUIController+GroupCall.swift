@@ -82,8 +82,9 @@ extension TUIController {
         }
         if state.groupCall?.phase.isActive == true { await refreshGroupCall() }
         if case let .incomingGroupCall(ringing)? = state.overlay, let groupEngine,
-           await !groupEngine.invitations.contains(where: { $0.callID == ringing.callID }),
-           state.overlay == .incomingGroupCall(ringing) {
+            await !groupEngine.invitations.contains(where: { $0.callID == ringing.callID }),
+            state.overlay == .incomingGroupCall(ringing)
+        {
             state.overlay = nil
             log("the group call in \(ringing.groupName) ended before you joined")
         }
@@ -92,7 +93,8 @@ extension TUIController {
     /// Rebuilds the pane's rows from the engine's snapshot, names looked up in the contacts.
     func refreshGroupCall() async {
         guard let snapshot = await groupEngine?.snapshot(), var view = state.groupCall, view.phase.isActive,
-              view.callID == nil || view.callID == snapshot.callID else { return }
+            view.callID == nil || view.callID == snapshot.callID
+        else { return }
         view.callID = snapshot.callID
         view.groupID = snapshot.group.id
         view.groupName = snapshot.group.name
@@ -103,14 +105,16 @@ extension TUIController {
         let others = snapshot.participants.filter { $0 != state.ownNumber }
         view.participants = others.map { number in
             let hearing = snapshot.hearing[number]
-            return GroupParticipantRow(number: number, name: contactName(number), heard: hearing?.heard ?? false,
-                                       level: hearing?.level)
+            return GroupParticipantRow(
+                number: number, name: contactName(number), heard: hearing?.heard ?? false,
+                level: hearing?.level)
         }
         var members = snapshot.group.members
         if !members.contains(snapshot.group.owner) { members.insert(snapshot.group.owner, at: 0) }
         view.invited = members.filter { $0 != state.ownNumber && !others.contains($0) }.map { number in
-            GroupInvitedRow(number: number, name: contactName(number),
-                            hasKey: snapshot.epoch != nil && snapshot.keyGiven[number] == snapshot.epoch)
+            GroupInvitedRow(
+                number: number, name: contactName(number),
+                hasKey: snapshot.epoch != nil && snapshot.keyGiven[number] == snapshot.epoch)
         }
         state.groupCall = view
     }
@@ -126,9 +130,11 @@ extension TUIController {
             log("group call in \(info.group.name) is ringing you; in it: \(inRoom)", .good)
             if !state.inCall, state.overlay == nil || state.overlay == .help {
                 let members = Set(info.group.members + [info.group.owner])
-                state.overlay = .incomingGroupCall(IncomingGroupCall(callID: info.callID, groupName: info.group.name,
-                                                                     participants: info.participants.map(displayName),
-                                                                     memberCount: members.count))
+                state.overlay = .incomingGroupCall(
+                    IncomingGroupCall(
+                        callID: info.callID, groupName: info.group.name,
+                        participants: info.participants.map(displayName),
+                        memberCount: members.count))
             }
         case let .mediaConnected(_, route):
             groupConnectedAt = ContinuousClock.now

@@ -81,11 +81,14 @@ extension TUIController {
         }
         var choices: [GroupMemberPrompt.Choice] = []
         if action == .remove {
-            choices = call.participants.map { .init(number: $0.number, name: $0.name) }
+            choices =
+                call.participants.map { .init(number: $0.number, name: $0.name) }
                 + call.invited.map { .init(number: $0.number, name: $0.name) }
         }
-        state.overlay = .groupMember(GroupMemberPrompt(action: action, groupID: call.groupID, groupName: call.groupName,
-                                                       number: choices.first?.number ?? "", choices: choices))
+        state.overlay = .groupMember(
+            GroupMemberPrompt(
+                action: action, groupID: call.groupID, groupName: call.groupName,
+                number: choices.first?.number ?? "", choices: choices))
     }
 
     /// Typing (or, for removal, picking with ↑/↓) a number; Enter asks the server.

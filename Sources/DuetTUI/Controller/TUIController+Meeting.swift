@@ -47,8 +47,9 @@ extension TUIController {
         openMeeting(MeetingView(isHost: true, recording: prompt.record))
         knocksSetAside = []
         let (meetingEngine, name) = (meetingEngine, state.ownName)
-        log("making a meeting (\(prompt.open ? "open: anyone with the link comes in" : "people knock and you admit them")"
-            + (prompt.record ? ", recorded from the start" : "") + ")")
+        log(
+            "making a meeting (\(prompt.open ? "open: anyone with the link comes in" : "people knock and you admit them")"
+                + (prompt.record ? ", recorded from the start" : "") + ")")
         Task {
             do {
                 let link = try await meetingEngine.create(open: prompt.open, record: prompt.record, name: name)
@@ -108,11 +109,14 @@ extension TUIController {
         let link: MeetingLink
         do { link = try MeetingLink(parsing: prompt.link) } catch { return .failure(JoinProblem(text: error.description)) }
         guard ServerAddress.same(link.server, session.server) else {
-            return .failure(JoinProblem(text: "this link is for the server \(link.server); this version joins meetings on "
-                + "your own server (\(session.server)) only: in a shell, duet meeting join LINK --name NAME"))
+            return .failure(
+                JoinProblem(
+                    text: "this link is for the server \(link.server); this version joins meetings on "
+                        + "your own server (\(session.server)) only: in a shell, duet meeting join LINK --name NAME"))
         }
         if let named = link.certificate, let pinned = try? session.store.account().serverFingerprint,
-           (try? CertificateFingerprint(parsing: pinned)) != named {
+            (try? CertificateFingerprint(parsing: pinned)) != named
+        {
             return .failure(JoinProblem(text: DeviceSessionError.linkCertificateMismatch(link.server.description).description))
         }
         if state.ownNumber == nil, prompt.name.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -184,8 +188,10 @@ extension TUIController {
         let candidates = setAsideToo ? meeting.knocking : meeting.knocking.filter { !knocksSetAside.contains($0.id) }
         guard let first = candidates.first else { return }
         if setAsideToo { knocksSetAside.remove(first.id) }
-        state.overlay = .knock(KnockPrompt(code: code, knocker: first,
-                                           othersWaiting: meeting.knocking.filter { $0.id != first.id }.map(\.shortName)))
+        state.overlay = .knock(
+            KnockPrompt(
+                code: code, knocker: first,
+                othersWaiting: meeting.knocking.filter { $0.id != first.id }.map(\.shortName)))
     }
 
     /// `a` admits, `d` denies, Esc leaves them waiting (the pane still lists them).
@@ -243,7 +249,8 @@ extension TUIController {
     /// Rebuilds the pane from the engine's snapshot, names looked up in the contacts.
     func refreshMeeting() async {
         guard var view = state.meeting, view.phase.isActive, let snapshot = await meetingEngine.snapshot(),
-              view.code == nil || view.code == snapshot.code else { return }
+            view.code == nil || view.code == snapshot.code
+        else { return }
         view.code = snapshot.code
         view.link = snapshot.link.description
         view.phase = snapshot.mediaConnected ? .connected : snapshot.inside ? .joining : .waiting
@@ -252,13 +259,15 @@ extension TUIController {
             view.recording = meeting.recording
             view.participants = meeting.participants.filter { $0.id != snapshot.you }.map { person in
                 let hearing = snapshot.hearing[person.id]
-                return MeetingParticipantRow(id: person.id, name: person.guest ? person.name : contactName(person.id) ?? person.name,
-                                             guest: person.guest, isHost: person.id == meeting.host,
-                                             heard: hearing?.heard ?? false, level: hearing?.level)
+                return MeetingParticipantRow(
+                    id: person.id, name: person.guest ? person.name : contactName(person.id) ?? person.name,
+                    guest: person.guest, isHost: person.id == meeting.host,
+                    heard: hearing?.heard ?? false, level: hearing?.level)
             }
             view.knocking = meeting.knocking.map { person in
-                MeetingKnocker(id: person.id, name: person.name, guest: person.guest,
-                               contactName: person.guest ? nil : contactName(person.id))
+                MeetingKnocker(
+                    id: person.id, name: person.name, guest: person.guest,
+                    contactName: person.guest ? nil : contactName(person.id))
             }
         }
         state.meeting = view
@@ -279,9 +288,11 @@ extension TUIController {
             log("the host let you in to \(code)", .good)
         case let .knocking(people):
             if !people.isEmpty {
-                log("knocking: " + people.map { person in
-                    person.guest ? "\(person.name) (guest)" : contactName(person.id).map { "\($0) (\(person.id))" } ?? person.name
-                }.joined(separator: ", "))
+                log(
+                    "knocking: "
+                        + people.map { person in
+                            person.guest ? "\(person.name) (guest)" : contactName(person.id).map { "\($0) (\(person.id))" } ?? person.name
+                        }.joined(separator: ", "))
             }
         case let .joined(person):
             log("\(participantName(person)) joined the meeting")

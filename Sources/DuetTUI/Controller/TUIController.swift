@@ -33,17 +33,20 @@ public actor TUIController {
 
     /// `groupEngine` and `meetingEngine` default to ones the controller makes (and closes when
     /// it quits).
-    public init(session: DeviceSession, engine: CallEngine, groupEngine: GroupCallEngine? = nil,
-                meetingEngine: MeetingEngine? = nil, profile: String, embedded: Bool, notes: [String: String] = [:]) throws {
+    public init(
+        session: DeviceSession, engine: CallEngine, groupEngine: GroupCallEngine? = nil,
+        meetingEngine: MeetingEngine? = nil, profile: String, embedded: Bool, notes: [String: String] = [:]
+    ) throws {
         self.session = session
         self.engine = engine
         self.notes = notes
         let account = try session.store.account()
         self.groupEngine = try groupEngine ?? (account.number == nil ? nil : GroupCallEngine(session: session))
         self.meetingEngine = try meetingEngine ?? MeetingEngine(session: session)
-        state = TUIState(profile: profile, ownNumber: account.number, ownName: account.displayName,
-                         server: ServerStatus(address: session.server.description, state: .connected, embedded: embedded),
-                         ownFingerprintShort: try session.store.identityPublicKey().shortFingerprint)
+        state = TUIState(
+            profile: profile, ownNumber: account.number, ownName: account.displayName,
+            server: ServerStatus(address: session.server.description, state: .connected, embedded: embedded),
+            ownFingerprintShort: try session.store.identityPublicKey().shortFingerprint)
     }
 
     /// Starts following the call engine; `onChange` asks the application to redraw.
@@ -52,7 +55,9 @@ public actor TUIController {
         // Presence, and every contact's key looked up again so a change shows at once.
         _ = try? await session.refreshContacts()
         await refreshContacts()
-        log("duet started as \(state.ownName.map { "\($0) " } ?? "")\(state.ownNumber ?? "(not registered)") on \(state.server.address)", .good)
+        log(
+            "duet started as \(state.ownName.map { "\($0) " } ?? "")\(state.ownNumber ?? "(not registered)") on \(state.server.address)",
+            .good)
         let events = engine.events
         Task { [weak self] in
             for await event in events { await self?.apply(event) }

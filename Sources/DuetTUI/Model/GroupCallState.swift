@@ -38,9 +38,11 @@ public struct GroupCallView: Equatable, Sendable {
     /// This device sends silence (m toggles it).
     public var muted = false
 
-    public init(groupID: String, groupName: String, callID: String? = nil, phase: Phase = .joining,
-                elapsedSeconds: Int? = nil, epoch: UInt16? = nil, rekeys: Int = 0, lastRekeyCause: String? = nil,
-                participants: [GroupParticipantRow] = [], invited: [GroupInvitedRow] = [], keysWiped: Bool = false) {
+    public init(
+        groupID: String, groupName: String, callID: String? = nil, phase: Phase = .joining,
+        elapsedSeconds: Int? = nil, epoch: UInt16? = nil, rekeys: Int = 0, lastRekeyCause: String? = nil,
+        participants: [GroupParticipantRow] = [], invited: [GroupInvitedRow] = [], keysWiped: Bool = false
+    ) {
         self.groupID = groupID
         self.groupName = groupName
         self.callID = callID
@@ -154,8 +156,10 @@ public struct GroupMemberPrompt: Equatable, Sendable {
         }
     }
 
-    public init(action: Action, groupID: String, groupName: String, number: String = "", choices: [Choice] = [],
-                error: String? = nil) {
+    public init(
+        action: Action, groupID: String, groupName: String, number: String = "", choices: [Choice] = [],
+        error: String? = nil
+    ) {
         self.action = action
         self.groupID = groupID
         self.groupName = groupName

@@ -36,9 +36,11 @@ public struct MeetingView: Equatable, Sendable {
     /// This device sends silence (m toggles it).
     public var muted = false
 
-    public init(link: String? = nil, code: String? = nil, isHost: Bool, phase: Phase = .starting, elapsedSeconds: Int? = nil,
-                recording: Bool = false, participants: [MeetingParticipantRow] = [], knocking: [MeetingKnocker] = [],
-                keysWiped: Bool = false) {
+    public init(
+        link: String? = nil, code: String? = nil, isHost: Bool, phase: Phase = .starting, elapsedSeconds: Int? = nil,
+        recording: Bool = false, participants: [MeetingParticipantRow] = [], knocking: [MeetingKnocker] = [],
+        keysWiped: Bool = false
+    ) {
         self.link = link
         self.code = code
         self.isHost = isHost

@@ -33,10 +33,12 @@ public struct TUIState: Equatable, Sendable {
     /// One line above the key hints: the latest error or notice, with what to do.
     public var message: StatusMessage?
 
-    public init(profile: String, ownNumber: String? = nil, ownName: String? = nil, server: ServerStatus,
-                ownFingerprintShort: String, contacts: [ContactRow] = [], selected: Int = 0, pane: Pane = .contact,
-                overlay: Overlay? = nil, call: CallView? = nil, keys: KeysView? = nil, safetyNumber: SafetyNumberView? = nil,
-                log: [LogEntry] = [], showLog: Bool = false, message: StatusMessage? = nil) {
+    public init(
+        profile: String, ownNumber: String? = nil, ownName: String? = nil, server: ServerStatus,
+        ownFingerprintShort: String, contacts: [ContactRow] = [], selected: Int = 0, pane: Pane = .contact,
+        overlay: Overlay? = nil, call: CallView? = nil, keys: KeysView? = nil, safetyNumber: SafetyNumberView? = nil,
+        log: [LogEntry] = [], showLog: Bool = false, message: StatusMessage? = nil
+    ) {
         self.profile = profile
         self.ownNumber = ownNumber
         self.ownName = ownName
@@ -221,9 +223,11 @@ public struct CallView: Equatable, Sendable {
     /// Set when DUET_SRTP_KEYLOG is on: the call is not private.
     public var warning: String?
 
-    public init(peerNumber: String, peerName: String?, peerTrust: ContactTrust, outgoing: Bool, state: CallState,
-                elapsedSeconds: Int? = nil, path: MediaPath? = nil, cipher: String? = nil, sas: String? = nil,
-                hearing: HearingReport? = nil, muted: Bool = false, keysWiped: Bool = false, warning: String? = nil) {
+    public init(
+        peerNumber: String, peerName: String?, peerTrust: ContactTrust, outgoing: Bool, state: CallState,
+        elapsedSeconds: Int? = nil, path: MediaPath? = nil, cipher: String? = nil, sas: String? = nil,
+        hearing: HearingReport? = nil, muted: Bool = false, keysWiped: Bool = false, warning: String? = nil
+    ) {
         self.peerNumber = peerNumber
         self.peerName = peerName
         self.peerTrust = peerTrust

@@ -58,11 +58,17 @@ enum CallPaneView {
             let name = call.peerName ?? call.peerNumber
             add(.essential, [meter(name: name, nameWidth: min(name.count, maxMeterNameWidth), level: hearing.level, width: width)])
             add(.useful, StyledText("hearing \(hearing.speaker ?? "nobody")"))
-            add(.detail, StyledText("loss \(TextFormat.oneDecimal(hearing.lossPercent))%  "
-                + "jitter \(TextFormat.oneDecimal(hearing.jitterMilliseconds)) ms"))
+            add(
+                .detail,
+                StyledText(
+                    "loss \(TextFormat.oneDecimal(hearing.lossPercent))%  "
+                        + "jitter \(TextFormat.oneDecimal(hearing.jitterMilliseconds)) ms"))
             if hearing.tamperedPackets > 0 || hearing.replayedPackets > 0 {
-                add(.essential, StyledText("rejected: \(hearing.tamperedPackets) tampered, \(hearing.replayedPackets) replayed",
-                                           .danger))
+                add(
+                    .essential,
+                    StyledText(
+                        "rejected: \(hearing.tamperedPackets) tampered, \(hearing.replayedPackets) replayed",
+                        .danger))
             }
         }
         if call.muted {

@@ -10,8 +10,9 @@ enum ContactDetailView {
             return groupLines(group, width: width)
         }
         guard let index = ContactListView.clampedSelection(state) else {
-            return .wrapping([StyledText("No contact selected", .bold), "", "Press a to add a contact by their number."],
-                             to: width)
+            return .wrapping(
+                [StyledText("No contact selected", .bold), "", "Press a to add a contact by their number."],
+                to: width)
         }
         let contact = state.contacts[index]
         var lines: [StyledText] = [StyledText(contact.name ?? contact.number, .bold).truncated(to: width), ""]

@@ -93,16 +93,18 @@ enum ContactListView {
     /// even on the highlighted row.
     static func row(_ contact: ContactRow, selected: Bool, width: Int) -> StyledText {
         let base: TextStyle = selected ? .reverse : .plain
-        let presence: StyledText = switch contact.online {
-        case true?: StyledText("●", selected ? base : .good)
-        case false?: StyledText("○", selected ? base : .dim)
-        case nil: StyledText(" ", base)
-        }
-        let badge: StyledText = switch contact.trust {
-        case .verified: StyledText("✓", .good)
-        case .unverified: StyledText()
-        case .keyChanged: .phrase("! KEY CHANGED", .danger)
-        }
+        let presence: StyledText =
+            switch contact.online {
+            case true?: StyledText("●", selected ? base : .good)
+            case false?: StyledText("○", selected ? base : .dim)
+            case nil: StyledText(" ", base)
+            }
+        let badge: StyledText =
+            switch contact.trust {
+            case .verified: StyledText("✓", .good)
+            case .unverified: StyledText()
+            case .keyChanged: .phrase("! KEY CHANGED", .danger)
+            }
         let lead = StyledText(selected ? "▌" : " ", base) + presence + StyledText(" ", base)
         let badgeWidth = badge.isEmpty ? 0 : badge.count + 1
         let nameWidth = max(0, width - lead.count - badgeWidth - 1)

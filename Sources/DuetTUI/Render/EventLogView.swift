@@ -6,8 +6,9 @@ enum EventLogView {
         // The rule joins the pane separator: "├─ Event log ─────".
         canvas.draw("├", row: rect.row, column: separatorColumn)
         let rule = "─ " + StyledText("Event log", .bold) + " "
-        canvas.draw(rule + StyledText(String(repeating: "─", count: max(0, rect.width - rule.count))),
-                    row: rect.row, column: rect.column, width: rect.width)
+        canvas.draw(
+            rule + StyledText(String(repeating: "─", count: max(0, rect.width - rule.count))),
+            row: rect.row, column: rect.column, width: rect.width)
         let body = Rect(row: rect.row + 1, column: rect.column + 1, width: rect.width - 2, height: rect.height - 1)
         canvas.draw(lines(log, rows: body.height), in: body)
     }

@@ -34,12 +34,16 @@ enum GroupCallPaneView {
         add(.essential, "Your key", keyText(call))
         add(.spacing, spacer)
 
-        let nameWidth = min(CallPaneView.maxMeterNameWidth,
-                            (call.participants.map(\.shortName.count) + call.invited.map(\.shortName.count)).max() ?? 0)
+        let nameWidth = min(
+            CallPaneView.maxMeterNameWidth,
+            (call.participants.map(\.shortName.count) + call.invited.map(\.shortName.count)).max() ?? 0)
         if !call.phase.isActive {
             // Over: who was there, without meters that would read as live.
             let names = call.participants.map(\.shortName)
-            add(.useful, StyledText("In the call when you left: ", .bold) + StyledText(names.isEmpty ? "nobody else" : names.joined(separator: ", ")))
+            add(
+                .useful,
+                StyledText("In the call when you left: ", .bold) + StyledText(names.isEmpty ? "nobody else" : names.joined(separator: ", "))
+            )
         } else {
             add(.useful, StyledText("In the call (\(call.participants.count) besides you)", .bold))
             if call.participants.isEmpty { add(.essential, StyledText("nobody else yet", .dim)) }
@@ -85,8 +89,9 @@ enum GroupCallPaneView {
     /// in words, so it reads without colour.
     static func row(_ participant: GroupParticipantRow, nameWidth: Int, width: Int) -> StyledText {
         let status = participant.heard ? StyledText("hearing", .good) : StyledText("not heard", .warning)
-        let meter = CallPaneView.meter(name: participant.shortName, nameWidth: nameWidth, level: participant.level ?? -.infinity,
-                                       width: width - statusWidth - 2)
+        let meter = CallPaneView.meter(
+            name: participant.shortName, nameWidth: nameWidth, level: participant.level ?? -.infinity,
+            width: width - statusWidth - 2)
         return (meter + "  " + status).truncated(to: width)
     }
 

@@ -34,16 +34,19 @@ enum KeyHints {
         switch state.pane {
         case .contact:
             if state.contacts.isEmpty {
-                return pairs(("a", "add"), ("g", "new group"), ("n", "new meeting"), ("J", "join link"), ("K", "keys"), ("l", "log"),
-                             ("?", "help"), ("q", "quit"))
+                return pairs(
+                    ("a", "add"), ("g", "new group"), ("n", "new meeting"), ("J", "join link"), ("K", "keys"), ("l", "log"),
+                    ("?", "help"), ("q", "quit"))
             }
             if ContactListView.selectedGroupIndex(state) != nil {
-                return pairs(("↑↓", "select"), ("c", "call group"), ("g", "new group"), ("a", "add contact"), ("n", "new meeting"),
-                             ("J", "join link"), ("K", "keys"), ("l", "log"), ("?", "help"), ("q", "quit"))
+                return pairs(
+                    ("↑↓", "select"), ("c", "call group"), ("g", "new group"), ("a", "add contact"), ("n", "new meeting"),
+                    ("J", "join link"), ("K", "keys"), ("l", "log"), ("?", "help"), ("q", "quit"))
             }
-            return pairs(("↑↓", "select"), ("c", "call"), ("s", "safety number"), ("a", "add"), ("d", "remove"),
-                         ("g", "new group"), ("n", "new meeting"), ("J", "join link"), ("K", "keys"), ("l", "log"), ("?", "help"),
-                         ("q", "quit"))
+            return pairs(
+                ("↑↓", "select"), ("c", "call"), ("s", "safety number"), ("a", "add"), ("d", "remove"),
+                ("g", "new group"), ("n", "new meeting"), ("J", "join link"), ("K", "keys"), ("l", "log"), ("?", "help"),
+                ("q", "quit"))
         case .safetyNumber:
             return pairs(("v", "verify"), ("u", "unverify"), ("Esc", "back"))
         case .keys:
@@ -55,7 +58,8 @@ enum KeyHints {
             return pairs(("Esc", "back"), ("l", "log"), ("?", "help"), ("q", "quit"))
         case .groupCall:
             if state.groupCall?.phase.isActive == true {
-                return pairs(("m", "mute/unmute"), ("+", "add member"), ("-", "remove member"), ("h", "hang up"), ("l", "log"), ("?", "help"))
+                return pairs(
+                    ("m", "mute/unmute"), ("+", "add member"), ("-", "remove member"), ("h", "hang up"), ("l", "log"), ("?", "help"))
             }
             return pairs(("Esc", "back"), ("l", "log"), ("?", "help"), ("q", "quit"))
         case .meeting:
@@ -63,7 +67,8 @@ enum KeyHints {
                 return pairs(("Esc", "back"), ("n", "new meeting"), ("J", "join link"), ("l", "log"), ("?", "help"), ("q", "quit"))
             }
             guard meeting.isInside else { return pairs(("h", "stop waiting"), ("l", "log"), ("?", "help")) }
-            let record = pairs(("m", "mute/unmute"), ("R", meeting.recording ? "stop recording" : "record"), ("h", "leave"), ("l", "log"), ("?", "help"))
+            let record = pairs(
+                ("m", "mute/unmute"), ("R", meeting.recording ? "stop recording" : "record"), ("h", "leave"), ("l", "log"), ("?", "help"))
             return meeting.isHost && !meeting.knocking.isEmpty ? pairs(("a", "answer knock")) + record : record
         }
     }
@@ -80,7 +85,8 @@ enum KeyHints {
         case let .createGroup(prompt):
             pairs(("Enter", prompt.field == .name ? "next" : "create"), ("Tab", "other field"), ("Esc", "cancel"))
         case let .groupMember(prompt):
-            prompt.choices.isEmpty ? pairs(("Enter", "add"), ("Esc", "cancel"))
+            prompt.choices.isEmpty
+                ? pairs(("Enter", "add"), ("Esc", "cancel"))
                 : pairs(("↑↓", "pick"), ("Enter", "remove"), ("Esc", "cancel"))
         case .createMeeting: pairs(("o", "open"), ("r", "record"), ("Enter", "create"), ("Esc", "cancel"))
         case .joinMeeting: pairs(("Enter", "knock"), ("Tab", "other field"), ("Esc", "cancel"))

@@ -15,17 +15,22 @@ enum KeysPaneView {
             let label = index == 0 ? StyledText("Fingerprint").padded(to: labelWidth) : .spaces(labelWidth)
             lines.append(label + StyledText(part, .bold))
         }
-        lines += TextFormat.labelled("Number", StyledText(state.ownNumber ?? "not registered"),
-                                     labelWidth: labelWidth, width: width)
-        let prekeys = keys.oneTimePrekeys < lowPrekeys
+        lines += TextFormat.labelled(
+            "Number", StyledText(state.ownNumber ?? "not registered"),
+            labelWidth: labelWidth, width: width)
+        let prekeys =
+            keys.oneTimePrekeys < lowPrekeys
             ? StyledText("\(keys.oneTimePrekeys) left — low", .warning)
             : StyledText("\(keys.oneTimePrekeys) left")
         lines += TextFormat.labelled("One-time prekeys", prekeys, labelWidth: labelWidth, width: width)
-        lines += TextFormat.labelled("Signed prekey", StyledText("#\(keys.signedPrekeyID), \(keys.signedPrekeyAge) old"),
-                                     labelWidth: labelWidth, width: width)
+        lines += TextFormat.labelled(
+            "Signed prekey", StyledText("#\(keys.signedPrekeyID), \(keys.signedPrekeyAge) old"),
+            labelWidth: labelWidth, width: width)
         lines.append("")
-        lines += StyledText("Others verify you with the safety number: they select you, press s and read the 60 "
-                            + "digits with you, in person or on a call.").wrapped(to: width)
+        lines += StyledText(
+            "Others verify you with the safety number: they select you, press s and read the 60 "
+                + "digits with you, in person or on a call."
+        ).wrapped(to: width)
         return lines
     }
 

@@ -11,8 +11,9 @@ enum MeetingPaneView {
 
     static func lines(_ state: TUIState, width: Int, height: Int = .max) -> [StyledText] {
         guard let meeting = state.meeting else {
-            return .wrapping([StyledText("No meeting", .bold), "", "Press n to make a meeting, or J to join one with its link."],
-                             to: width)
+            return .wrapping(
+                [StyledText("No meeting", .bold), "", "Press n to make a meeting, or J to join one with its link."],
+                to: width)
         }
         return CallPaneView.fit(blocks(meeting, width: width), height: height)
     }
@@ -110,8 +111,9 @@ enum MeetingPaneView {
     /// "Frank (guest)  ████░░░░  -20.1 dBFS  hearing".
     static func row(_ participant: MeetingParticipantRow, nameWidth: Int, width: Int) -> StyledText {
         let status = participant.heard ? StyledText("hearing", .good) : StyledText("not heard", .warning)
-        let meter = CallPaneView.meter(name: participant.label, nameWidth: nameWidth, level: participant.level ?? -.infinity,
-                                       width: width - statusWidth - 2)
+        let meter = CallPaneView.meter(
+            name: participant.label, nameWidth: nameWidth, level: participant.level ?? -.infinity,
+            width: width - statusWidth - 2)
         return (meter + "  " + status).truncated(to: width)
     }
 }

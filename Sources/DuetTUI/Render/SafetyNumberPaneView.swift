@@ -7,8 +7,11 @@ enum SafetyNumberPaneView {
 
     static func lines(_ state: TUIState, width: Int) -> [StyledText] {
         guard let view = state.safetyNumber else {
-            return .wrapping([StyledText("Safety number", .bold), "",
-                              "No safety number to show: select a contact and press s."], to: width)
+            return .wrapping(
+                [
+                    StyledText("Safety number", .bold), "",
+                    "No safety number to show: select a contact and press s."
+                ], to: width)
         }
         let contact = view.contact
         var lines: [StyledText] = .wrapping([StyledText("Safety number with \(contact.displayName)", .bold)], to: width)

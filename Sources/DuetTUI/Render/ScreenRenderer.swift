@@ -12,9 +12,11 @@ public enum ScreenRenderer {
         var canvas = Canvas(width: width, height: height)
         canvas.draw(StatusBar.line(state, width: width), row: layout.statusRow, column: 0)
         ContactListView.draw(state, in: layout.list, on: &canvas)
-        canvas.fill(Rect(row: layout.body.row, column: layout.separatorColumn, width: 1, height: layout.body.height),
-                    with: "│")
-        canvas.draw(paneLines(state, width: layout.detail.width - 2, height: layout.detail.height), in: layout.detail.inset(left: 1, right: 1))
+        canvas.fill(
+            Rect(row: layout.body.row, column: layout.separatorColumn, width: 1, height: layout.body.height),
+            with: "│")
+        canvas.draw(
+            paneLines(state, width: layout.detail.width - 2, height: layout.detail.height), in: layout.detail.inset(left: 1, right: 1))
         if let log = layout.log {
             EventLogView.draw(state.log, in: log, separatorColumn: layout.separatorColumn, on: &canvas)
         }
@@ -44,8 +46,9 @@ public enum ScreenRenderer {
         var canvas = Canvas(width: width, height: height)
         let message = StyledText("duet needs at least \(Layout.minimumWidth)×\(Layout.minimumHeight) (now \(width)×\(height))")
         let shown = message.truncated(to: canvas.width)
-        canvas.draw(shown, row: canvas.height / 2 - (canvas.height.isMultiple(of: 2) && canvas.height > 0 ? 1 : 0),
-                    column: (canvas.width - shown.count) / 2)
+        canvas.draw(
+            shown, row: canvas.height / 2 - (canvas.height.isMultiple(of: 2) && canvas.height > 0 ? 1 : 0),
+            column: (canvas.width - shown.count) / 2)
         return canvas.screen
     }
 }

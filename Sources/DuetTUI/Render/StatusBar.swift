@@ -22,7 +22,7 @@ enum StatusBar {
             ["Duet", state.profile, named, server, key],
             ["Duet", state.profile, named, server],
             [state.profile, named, server],
-            [state.profile, number, server],
+            [state.profile, number, server]
         ].map { " " + $0.joined(separator: " · ") }
         let text = forms.first { $0.count <= width } ?? forms[forms.count - 1]
         return StyledText(text, .reverse).padded(to: width, .reverse)

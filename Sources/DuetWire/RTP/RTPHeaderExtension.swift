@@ -41,14 +41,17 @@ public struct RTPHeaderExtension: Equatable, Sendable {
         var offset = 0
         while offset < data.count {
             let byte = data[offset]
-            if byte == 0 { offset += 1; continue }
+            if byte == 0 {
+                offset += 1
+                continue
+            }
             let id = byte >> 4
             if id == 15 || id == 0 { break }
             let length = Int(byte & 0x0F) + 1
             guard offset + 1 + length <= data.count else {
                 throw .extensionElementBeyondData(id: id, offset: offset)
             }
-            elements.append(RTPExtensionElement(id: id, data: Array(data[offset + 1 ..< offset + 1 + length])))
+            elements.append(RTPExtensionElement(id: id, data: Array(data[offset + 1..<offset + 1 + length])))
             offset += 1 + length
         }
         return elements

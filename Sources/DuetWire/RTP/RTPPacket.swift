@@ -69,7 +69,7 @@ public struct RTPPacket: Equatable, Sendable {
         var headerExtension: RTPHeaderExtension?
         if let start = layout.extensionStart {
             let profile = UInt16(bytes[start]) << 8 | UInt16(bytes[start + 1])
-            headerExtension = RTPHeaderExtension(profile: profile, data: Array(bytes[start + 4 ..< layout.headerLength]))
+            headerExtension = RTPHeaderExtension(profile: profile, data: Array(bytes[start + 4..<layout.headerLength]))
         }
         self.init(
             payloadType: bytes[1] & 0x7F,
@@ -79,7 +79,7 @@ public struct RTPPacket: Equatable, Sendable {
             marker: bytes[1] & 0x80 != 0,
             csrcs: csrcs,
             headerExtension: headerExtension,
-            payload: Array(bytes[layout.headerLength ..< payloadEnd]),
+            payload: Array(bytes[layout.headerLength..<payloadEnd]),
             paddingLength: padding
         )
     }
@@ -111,8 +111,9 @@ public struct RTPPacket: Equatable, Sendable {
             }
         }
         var out: [UInt8] = []
-        out.reserveCapacity(Self.fixedHeaderLength + 4 * csrcs.count + (headerExtension.map { 4 + $0.data.count } ?? 0)
-            + payload.count + Int(paddingLength))
+        out.reserveCapacity(
+            Self.fixedHeaderLength + 4 * csrcs.count + (headerExtension.map { 4 + $0.data.count } ?? 0)
+                + payload.count + Int(paddingLength))
         out.append(Self.version << 6 | (paddingLength > 0 ? 0x20 : 0) | (headerExtension != nil ? 0x10 : 0) | UInt8(csrcs.count))
         out.append((marker ? 0x80 : 0) | payloadType)
         Self.append(sequenceNumber, to: &out)

@@ -131,7 +131,8 @@ extension STUNMessage {
                 writeUInt16(&covered, 2, UInt16(offset + 8 - Self.headerLength))
                 guard STUNFingerprint.value(of: covered) == readUInt32(bytes, offset + 4) else { throw .fingerprintMismatch }
             }
-            let kept = integrityCovered || type == STUNAttribute.Kind.fingerprint.rawValue
+            let kept =
+                integrityCovered || type == STUNAttribute.Kind.fingerprint.rawValue
                 || type == STUNAttribute.Kind.messageIntegritySHA256.rawValue && !attributes.contains { $0.type == type }
             if kept { attributes.append(STUNAttribute(type: type, value: Array(bytes[offset + 4..<offset + 4 + length]))) }
             if type == STUNAttribute.Kind.messageIntegrity.rawValue || type == STUNAttribute.Kind.messageIntegritySHA256.rawValue {
@@ -211,7 +212,13 @@ public struct STUNIntegrity: Sendable {
 
 func readUInt16(_ b: [UInt8], _ i: Int) -> UInt16 { UInt16(b[i]) << 8 | UInt16(b[i + 1]) }
 func readUInt32(_ b: [UInt8], _ i: Int) -> UInt32 { UInt32(readUInt16(b, i)) << 16 | UInt32(readUInt16(b, i + 2)) }
-func writeUInt16(_ b: inout [UInt8], _ i: Int, _ v: UInt16) { b[i] = UInt8(v >> 8); b[i + 1] = UInt8(v & 0xFF) }
-func writeUInt32(_ b: inout [UInt8], _ i: Int, _ v: UInt32) { writeUInt16(&b, i, UInt16(v >> 16)); writeUInt16(&b, i + 2, UInt16(v & 0xFFFF)) }
+func writeUInt16(_ b: inout [UInt8], _ i: Int, _ v: UInt16) {
+    b[i] = UInt8(v >> 8)
+    b[i + 1] = UInt8(v & 0xFF)
+}
+func writeUInt32(_ b: inout [UInt8], _ i: Int, _ v: UInt32) {
+    writeUInt16(&b, i, UInt16(v >> 16))
+    writeUInt16(&b, i + 2, UInt16(v & 0xFFFF))
+}
 func bytesOf(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
 func bytesOf(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xFF)] }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An IP address and UDP port as STUN and TURN carry them (XOR-MAPPED-ADDRESS and kin).

@@ -27,7 +27,10 @@ extension Signaling {
         public var kind: String
         public var payload: Base64Bytes
         public init(to: String, callID: String, kind: String, payload: Base64Bytes) {
-            self.to = to; self.callID = callID; self.kind = kind; self.payload = payload
+            self.to = to
+            self.callID = callID
+            self.kind = kind
+            self.payload = payload
         }
     }
 
@@ -39,7 +42,10 @@ extension Signaling {
         public var kind: String
         public var payload: Base64Bytes
         public init(from: String, callID: String, kind: String, payload: Base64Bytes) {
-            self.from = from; self.callID = callID; self.kind = kind; self.payload = payload
+            self.from = from
+            self.callID = callID
+            self.kind = kind
+            self.payload = payload
         }
     }
 
@@ -59,7 +65,11 @@ extension Signaling {
         public var ttlSeconds: Int
         public var relay: String
         public init(username: String, password: String, realm: String, ttlSeconds: Int, relay: String) {
-            self.username = username; self.password = password; self.realm = realm; self.ttlSeconds = ttlSeconds; self.relay = relay
+            self.username = username
+            self.password = password
+            self.realm = realm
+            self.ttlSeconds = ttlSeconds
+            self.relay = relay
         }
 
         /// Never the password: descriptions end up in logs.

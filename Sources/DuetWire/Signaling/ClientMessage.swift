@@ -64,7 +64,10 @@ public enum ClientMessage: Hashable, Sendable {
 public struct ClientRequest: Hashable, Sendable {
     public var id: UInt32?
     public var message: ClientMessage
-    public init(id: UInt32?, message: ClientMessage) { self.id = id; self.message = message }
+    public init(id: UInt32?, message: ClientMessage) {
+        self.id = id
+        self.message = message
+    }
 }
 
 extension SignalingCodec {
@@ -93,31 +96,32 @@ extension SignalingCodec {
 
     public static func decodeClientRequest(_ body: [UInt8]) throws(SignalingDecodingError) -> ClientRequest {
         let (type, id) = try probe(body)
-        let message: ClientMessage = switch type {
-        case "authenticate": .authenticate(try payload(body, type))
-        case "register": .register(try payload(body, type))
-        case "uploadPrekeys": .uploadPrekeys(try payload(body, type))
-        case "fetchBundle": .fetchBundle(try payload(body, type))
-        case "lookup": .lookup(try payload(body, type))
-        case "watch": .watch(try payload(body, type))
-        case "unwatch": .unwatch(try payload(body, type))
-        case "ping": .ping
-        case "callSignal": .callSignal(try payload(body, type))
-        case "relayCredentials": .relayCredentials(try payload(body, type))
-        case "createGroup": .createGroup(try payload(body, type))
-        case "addGroupMember": .addGroupMember(try payload(body, type))
-        case "removeGroupMember": .removeGroupMember(try payload(body, type))
-        case "listGroups": .listGroups
-        case "startGroupCall": .startGroupCall(try payload(body, type))
-        case "joinGroupCall": .joinGroupCall(try payload(body, type))
-        case "leaveGroupCall": .leaveGroupCall(try payload(body, type))
-        case "createMeeting": .createMeeting(try payload(body, type))
-        case "joinMeeting": .joinMeeting(try payload(body, type))
-        case "leaveMeeting": .leaveMeeting(try payload(body, type))
-        case "admitToMeeting": .admitToMeeting(try payload(body, type))
-        case "recordMeeting": .recordMeeting(try payload(body, type))
-        default: throw .unknownType(type, id: id)
-        }
+        let message: ClientMessage =
+            switch type {
+            case "authenticate": .authenticate(try payload(body, type))
+            case "register": .register(try payload(body, type))
+            case "uploadPrekeys": .uploadPrekeys(try payload(body, type))
+            case "fetchBundle": .fetchBundle(try payload(body, type))
+            case "lookup": .lookup(try payload(body, type))
+            case "watch": .watch(try payload(body, type))
+            case "unwatch": .unwatch(try payload(body, type))
+            case "ping": .ping
+            case "callSignal": .callSignal(try payload(body, type))
+            case "relayCredentials": .relayCredentials(try payload(body, type))
+            case "createGroup": .createGroup(try payload(body, type))
+            case "addGroupMember": .addGroupMember(try payload(body, type))
+            case "removeGroupMember": .removeGroupMember(try payload(body, type))
+            case "listGroups": .listGroups
+            case "startGroupCall": .startGroupCall(try payload(body, type))
+            case "joinGroupCall": .joinGroupCall(try payload(body, type))
+            case "leaveGroupCall": .leaveGroupCall(try payload(body, type))
+            case "createMeeting": .createMeeting(try payload(body, type))
+            case "joinMeeting": .joinMeeting(try payload(body, type))
+            case "leaveMeeting": .leaveMeeting(try payload(body, type))
+            case "admitToMeeting": .admitToMeeting(try payload(body, type))
+            case "recordMeeting": .recordMeeting(try payload(body, type))
+            default: throw .unknownType(type, id: id)
+            }
         return ClientRequest(id: id, message: message)
     }
 }

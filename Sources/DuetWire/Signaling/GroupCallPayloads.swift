@@ -13,7 +13,9 @@ extension Signaling {
         /// DTLS-SRTP handshake with the media port; the server admits that handshake to the room.
         public var dtlsFingerprint: String?
         public init(group: String, callID: String, dtlsFingerprint: String? = nil) {
-            self.group = group; self.callID = callID; self.dtlsFingerprint = dtlsFingerprint
+            self.group = group
+            self.callID = callID
+            self.dtlsFingerprint = dtlsFingerprint
         }
     }
 
@@ -22,7 +24,10 @@ extension Signaling {
         public var callID: String
         /// On a join, as in `StartGroupCall`; ignored on a leave.
         public var dtlsFingerprint: String?
-        public init(callID: String, dtlsFingerprint: String? = nil) { self.callID = callID; self.dtlsFingerprint = dtlsFingerprint }
+        public init(callID: String, dtlsFingerprint: String? = nil) {
+            self.callID = callID
+            self.dtlsFingerprint = dtlsFingerprint
+        }
     }
 
     /// S→C: a group call's room: its group, who is in it now, and who was rung.
@@ -39,10 +44,16 @@ extension Signaling {
         /// Counts the room's changes: announcements of concurrent joins can arrive out of
         /// order, and a device keeps the participants of the highest version it has seen.
         public var version: UInt64?
-        public init(callID: String, group: Group, participants: [String], media: String? = nil, mediaFingerprint: String? = nil,
-                    version: UInt64? = nil) {
-            self.callID = callID; self.group = group; self.participants = participants
-            self.media = media; self.mediaFingerprint = mediaFingerprint; self.version = version
+        public init(
+            callID: String, group: Group, participants: [String], media: String? = nil, mediaFingerprint: String? = nil,
+            version: UInt64? = nil
+        ) {
+            self.callID = callID
+            self.group = group
+            self.participants = participants
+            self.media = media
+            self.mediaFingerprint = mediaFingerprint
+            self.version = version
         }
     }
 
@@ -53,7 +64,9 @@ extension Signaling {
         public var joined: [String]
         public var left: [String]
         public init(call: GroupCall, joined: [String], left: [String]) {
-            self.call = call; self.joined = joined; self.left = left
+            self.call = call
+            self.joined = joined
+            self.left = left
         }
     }
 }

@@ -16,7 +16,10 @@ extension Signaling {
         public var founding: GroupFounding?
         public var vouches: [MemberVouch]?
         public init(name: String, members: [String], founding: GroupFounding? = nil, vouches: [MemberVouch]? = nil) {
-            self.name = name; self.members = members; self.founding = founding; self.vouches = vouches
+            self.name = name
+            self.members = members
+            self.founding = founding
+            self.vouches = vouches
         }
     }
 
@@ -27,7 +30,11 @@ extension Signaling {
         public var number: String
         /// On an add: the adder's vouch for `number`, chained to the adder's own.
         public var vouch: MemberVouch?
-        public init(group: String, number: String, vouch: MemberVouch? = nil) { self.group = group; self.number = number; self.vouch = vouch }
+        public init(group: String, number: String, vouch: MemberVouch? = nil) {
+            self.group = group
+            self.number = number
+            self.vouch = vouch
+        }
     }
 
     /// S→C: a group as the server holds it.
@@ -40,10 +47,16 @@ extension Signaling {
         public var founding: GroupFounding?
         /// By member; a member without one was vouched for by nobody.
         public var vouches: [String: MemberVouch]?
-        public init(id: String, name: String, owner: String, members: [String], founding: GroupFounding? = nil,
-                    vouches: [String: MemberVouch]? = nil) {
-            self.id = id; self.name = name; self.owner = owner; self.members = members
-            self.founding = founding; self.vouches = vouches
+        public init(
+            id: String, name: String, owner: String, members: [String], founding: GroupFounding? = nil,
+            vouches: [String: MemberVouch]? = nil
+        ) {
+            self.id = id
+            self.name = name
+            self.owner = owner
+            self.members = members
+            self.founding = founding
+            self.vouches = vouches
         }
 
         /// "groupId" on the wire: a message's own fields sit beside the envelope's "id".
@@ -66,7 +79,10 @@ extension Signaling {
         public var removed: [String]
         public var by: String
         public init(group: Group, added: [String], removed: [String], by: String) {
-            self.group = group; self.added = added; self.removed = removed; self.by = by
+            self.group = group
+            self.added = added
+            self.removed = removed
+            self.by = by
         }
     }
 

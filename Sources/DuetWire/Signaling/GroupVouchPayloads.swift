@@ -16,7 +16,9 @@ extension Signaling {
         public var founderKey: Base64Bytes
         public var nonce: Base64Bytes
         public init(founder: String, founderKey: Base64Bytes, nonce: Base64Bytes) {
-            self.founder = founder; self.founderKey = founderKey; self.nonce = nonce
+            self.founder = founder
+            self.founderKey = founderKey
+            self.nonce = nonce
         }
     }
 
@@ -27,7 +29,10 @@ extension Signaling {
         public var by: String
         public var signature: Base64Bytes
         public init(member: String, memberKey: Base64Bytes, by: String, signature: Base64Bytes) {
-            self.member = member; self.memberKey = memberKey; self.by = by; self.signature = signature
+            self.member = member
+            self.memberKey = memberKey
+            self.by = by
+            self.signature = signature
         }
     }
 

@@ -13,7 +13,10 @@ extension Signaling {
         /// The SSRC this participant's audio carries, so listeners can tell voices apart.
         public var ssrc: UInt32?
         public init(id: String, name: String, guest: Bool, ssrc: UInt32? = nil) {
-            self.id = id; self.name = name; self.guest = guest; self.ssrc = ssrc
+            self.id = id
+            self.name = name
+            self.guest = guest
+            self.ssrc = ssrc
         }
     }
 
@@ -34,10 +37,19 @@ extension Signaling {
         public var mediaFingerprint: String?
         /// In replies: the receiver's own participant id.
         public var you: String?
-        public init(code: String, host: String, open: Bool, participants: [MeetingParticipant], knocking: [MeetingParticipant] = [],
-                    recording: Bool, media: String? = nil, mediaFingerprint: String? = nil, you: String? = nil) {
-            self.code = code; self.host = host; self.open = open; self.participants = participants; self.knocking = knocking
-            self.recording = recording; self.media = media; self.mediaFingerprint = mediaFingerprint; self.you = you
+        public init(
+            code: String, host: String, open: Bool, participants: [MeetingParticipant], knocking: [MeetingParticipant] = [],
+            recording: Bool, media: String? = nil, mediaFingerprint: String? = nil, you: String? = nil
+        ) {
+            self.code = code
+            self.host = host
+            self.open = open
+            self.participants = participants
+            self.knocking = knocking
+            self.recording = recording
+            self.media = media
+            self.mediaFingerprint = mediaFingerprint
+            self.you = you
         }
     }
 
@@ -51,7 +63,11 @@ extension Signaling {
         public var dtlsFingerprint: String
         public var ssrc: UInt32
         public init(open: Bool, record: Bool, name: String? = nil, dtlsFingerprint: String, ssrc: UInt32) {
-            self.open = open; self.record = record; self.name = name; self.dtlsFingerprint = dtlsFingerprint; self.ssrc = ssrc
+            self.open = open
+            self.record = record
+            self.name = name
+            self.dtlsFingerprint = dtlsFingerprint
+            self.ssrc = ssrc
         }
     }
 
@@ -63,7 +79,10 @@ extension Signaling {
         public var dtlsFingerprint: String
         public var ssrc: UInt32
         public init(code: String, name: String? = nil, dtlsFingerprint: String, ssrc: UInt32) {
-            self.code = code; self.name = name; self.dtlsFingerprint = dtlsFingerprint; self.ssrc = ssrc
+            self.code = code
+            self.name = name
+            self.dtlsFingerprint = dtlsFingerprint
+            self.ssrc = ssrc
         }
     }
 
@@ -78,14 +97,21 @@ extension Signaling {
         public var code: String
         public var participant: String
         public var admit: Bool
-        public init(code: String, participant: String, admit: Bool) { self.code = code; self.participant = participant; self.admit = admit }
+        public init(code: String, participant: String, admit: Bool) {
+            self.code = code
+            self.participant = participant
+            self.admit = admit
+        }
     }
 
     /// C→S, any participant: start or stop the recording; reply `meeting`.
     public struct RecordMeeting: Codable, Hashable, Sendable {
         public var code: String
         public var on: Bool
-        public init(code: String, on: Bool) { self.code = code; self.on = on }
+        public init(code: String, on: Bool) {
+            self.code = code
+            self.on = on
+        }
     }
 
     /// S→C event: the meeting changed (who is in, who knocks, whether it records).
@@ -97,7 +123,10 @@ extension Signaling {
         /// stopped because its disk filled); absent for changes people made.
         public var notice: String?
         public init(meeting: Meeting, joined: [String], left: [String], notice: String? = nil) {
-            self.meeting = meeting; self.joined = joined; self.left = left; self.notice = notice
+            self.meeting = meeting
+            self.joined = joined
+            self.left = left
+            self.notice = notice
         }
     }
 
@@ -105,6 +134,9 @@ extension Signaling {
     public struct MeetingClosed: Codable, Hashable, Sendable {
         public var code: String
         public var reason: String
-        public init(code: String, reason: String) { self.code = code; self.reason = reason }
+        public init(code: String, reason: String) {
+            self.code = code
+            self.reason = reason
+        }
     }
 }

@@ -70,7 +70,10 @@ public enum ServerMessage: Hashable, Sendable {
 public struct ServerFrame: Hashable, Sendable {
     public var id: UInt32?
     public var message: ServerMessage
-    public init(id: UInt32?, message: ServerMessage) { self.id = id; self.message = message }
+    public init(id: UInt32?, message: ServerMessage) {
+        self.id = id
+        self.message = message
+    }
 }
 
 extension SignalingCodec {
@@ -106,34 +109,35 @@ extension SignalingCodec {
 
     public static func decodeServerFrame(_ body: [UInt8]) throws(SignalingDecodingError) -> ServerFrame {
         let (type, id) = try probe(body)
-        let message: ServerMessage = switch type {
-        case "challenge": .challenge(try payload(body, type))
-        case "authenticated": .authenticated(try payload(body, type))
-        case "registered": .registered(try payload(body, type))
-        case "prekeyCount": .prekeyCount(try payload(body, type))
-        case "bundle": .bundle(try payload(body, type))
-        case "lookupResult": .lookupResult(try payload(body, type))
-        case "presenceList": .presenceList(try payload(body, type))
-        case "presence": .presence(try payload(body, type))
-        case "keyChanged": .keyChanged(try payload(body, type))
-        case "prekeysLow": .prekeysLow(try payload(body, type))
-        case "error": .error(try payload(body, type))
-        case "pong": .pong
-        case "callSignalSent": .callSignalSent
-        case "callSignal": .callSignal(try payload(body, type))
-        case "relayCredentials": .relayCredentials(try payload(body, type))
-        case "group": .group(try payload(body, type))
-        case "groupList": .groupList(try payload(body, type))
-        case "groupChanged": .groupChanged(try payload(body, type))
-        case "groupCall": .groupCall(try payload(body, type))
-        case "groupCallChanged": .groupCallChanged(try payload(body, type))
-        case "meeting": .meeting(try payload(body, type))
-        case "meetingWaiting": .meetingWaiting(try payload(body, type))
-        case "meetingChanged": .meetingChanged(try payload(body, type))
-        case "meetingAdmitted": .meetingAdmitted(try payload(body, type))
-        case "meetingClosed": .meetingClosed(try payload(body, type))
-        default: throw .unknownType(type, id: id)
-        }
+        let message: ServerMessage =
+            switch type {
+            case "challenge": .challenge(try payload(body, type))
+            case "authenticated": .authenticated(try payload(body, type))
+            case "registered": .registered(try payload(body, type))
+            case "prekeyCount": .prekeyCount(try payload(body, type))
+            case "bundle": .bundle(try payload(body, type))
+            case "lookupResult": .lookupResult(try payload(body, type))
+            case "presenceList": .presenceList(try payload(body, type))
+            case "presence": .presence(try payload(body, type))
+            case "keyChanged": .keyChanged(try payload(body, type))
+            case "prekeysLow": .prekeysLow(try payload(body, type))
+            case "error": .error(try payload(body, type))
+            case "pong": .pong
+            case "callSignalSent": .callSignalSent
+            case "callSignal": .callSignal(try payload(body, type))
+            case "relayCredentials": .relayCredentials(try payload(body, type))
+            case "group": .group(try payload(body, type))
+            case "groupList": .groupList(try payload(body, type))
+            case "groupChanged": .groupChanged(try payload(body, type))
+            case "groupCall": .groupCall(try payload(body, type))
+            case "groupCallChanged": .groupCallChanged(try payload(body, type))
+            case "meeting": .meeting(try payload(body, type))
+            case "meetingWaiting": .meetingWaiting(try payload(body, type))
+            case "meetingChanged": .meetingChanged(try payload(body, type))
+            case "meetingAdmitted": .meetingAdmitted(try payload(body, type))
+            case "meetingClosed": .meetingClosed(try payload(body, type))
+            default: throw .unknownType(type, id: id)
+            }
         return ServerFrame(id: id, message: message)
     }
 }

@@ -8,14 +8,20 @@ public enum Signaling {
         public var createdAt: Int64
         public var signature: Base64Bytes
         public init(id: UInt32, publicKey: Base64Bytes, createdAt: Int64, signature: Base64Bytes) {
-            self.id = id; self.publicKey = publicKey; self.createdAt = createdAt; self.signature = signature
+            self.id = id
+            self.publicKey = publicKey
+            self.createdAt = createdAt
+            self.signature = signature
         }
     }
 
     public struct OneTimePrekey: Codable, Hashable, Sendable {
         public var id: UInt32
         public var publicKey: Base64Bytes
-        public init(id: UInt32, publicKey: Base64Bytes) { self.id = id; self.publicKey = publicKey }
+        public init(id: UInt32, publicKey: Base64Bytes) {
+            self.id = id
+            self.publicKey = publicKey
+        }
     }
 
     public struct Challenge: Codable, Hashable, Sendable {
@@ -27,7 +33,10 @@ public enum Signaling {
     public struct Authenticate: Codable, Hashable, Sendable {
         public var identityKey: Base64Bytes
         public var signature: Base64Bytes
-        public init(identityKey: Base64Bytes, signature: Base64Bytes) { self.identityKey = identityKey; self.signature = signature }
+        public init(identityKey: Base64Bytes, signature: Base64Bytes) {
+            self.identityKey = identityKey
+            self.signature = signature
+        }
     }
 
     /// Sent once the signature checks out; `number` is the number this key is bound to, if any.
@@ -50,15 +59,21 @@ public enum Signaling {
         public var signedPrekey: SignedPrekey
         public var oneTimePrekeys: [OneTimePrekey]
         public init(number: String, name: String?, invite: String?, signedPrekey: SignedPrekey, oneTimePrekeys: [OneTimePrekey]) {
-            self.number = number; self.name = name; self.invite = invite
-            self.signedPrekey = signedPrekey; self.oneTimePrekeys = oneTimePrekeys
+            self.number = number
+            self.name = name
+            self.invite = invite
+            self.signedPrekey = signedPrekey
+            self.oneTimePrekeys = oneTimePrekeys
         }
     }
 
     public struct Registered: Codable, Hashable, Sendable {
         public var number: String
         public var oneTimePrekeyCount: Int
-        public init(number: String, oneTimePrekeyCount: Int) { self.number = number; self.oneTimePrekeyCount = oneTimePrekeyCount }
+        public init(number: String, oneTimePrekeyCount: Int) {
+            self.number = number
+            self.oneTimePrekeyCount = oneTimePrekeyCount
+        }
     }
 
     /// Tops up one-time prekeys and, optionally, replaces the signed prekey (weekly rotation).
@@ -66,7 +81,8 @@ public enum Signaling {
         public var signedPrekey: SignedPrekey?
         public var oneTimePrekeys: [OneTimePrekey]
         public init(signedPrekey: SignedPrekey?, oneTimePrekeys: [OneTimePrekey]) {
-            self.signedPrekey = signedPrekey; self.oneTimePrekeys = oneTimePrekeys
+            self.signedPrekey = signedPrekey
+            self.oneTimePrekeys = oneTimePrekeys
         }
     }
 
@@ -87,7 +103,10 @@ public enum Signaling {
         public var signedPrekey: SignedPrekey
         public var oneTimePrekey: OneTimePrekey?
         public init(number: String, identityKey: Base64Bytes, signedPrekey: SignedPrekey, oneTimePrekey: OneTimePrekey?) {
-            self.number = number; self.identityKey = identityKey; self.signedPrekey = signedPrekey; self.oneTimePrekey = oneTimePrekey
+            self.number = number
+            self.identityKey = identityKey
+            self.signedPrekey = signedPrekey
+            self.oneTimePrekey = oneTimePrekey
         }
     }
 
@@ -96,7 +115,9 @@ public enum Signaling {
         public var identityKey: Base64Bytes
         public var online: Bool
         public init(number: String, identityKey: Base64Bytes, online: Bool) {
-            self.number = number; self.identityKey = identityKey; self.online = online
+            self.number = number
+            self.identityKey = identityKey
+            self.online = online
         }
     }
 
@@ -108,7 +129,10 @@ public enum Signaling {
     public struct Presence: Codable, Hashable, Sendable {
         public var number: String
         public var online: Bool
-        public init(number: String, online: Bool) { self.number = number; self.online = online }
+        public init(number: String, online: Bool) {
+            self.number = number
+            self.online = online
+        }
     }
 
     /// The reply to `watch`: the current presence of each watched number that is registered.
@@ -120,7 +144,10 @@ public enum Signaling {
     public struct KeyChanged: Codable, Hashable, Sendable {
         public var number: String
         public var newIdentityKey: Base64Bytes
-        public init(number: String, newIdentityKey: Base64Bytes) { self.number = number; self.newIdentityKey = newIdentityKey }
+        public init(number: String, newIdentityKey: Base64Bytes) {
+            self.number = number
+            self.newIdentityKey = newIdentityKey
+        }
     }
 
     public struct PrekeysLow: Codable, Hashable, Sendable {
@@ -131,6 +158,9 @@ public enum Signaling {
     public struct ErrorReply: Codable, Hashable, Sendable {
         public var code: SignalingErrorCode
         public var message: String
-        public init(code: SignalingErrorCode, message: String) { self.code = code; self.message = message }
+        public init(code: SignalingErrorCode, message: String) {
+            self.code = code
+            self.message = message
+        }
     }
 }

@@ -1,8 +1,9 @@
-@testable import DuetClient
 import DuetServer
 import DuetWire
 import Foundation
 import Testing
+
+@testable import DuetClient
 
 /// Every way a call can fail to happen or end, seen from both sides (issue [4/9]). The peer
 /// process killed mid-call is in duetTests, where a real process can be killed.
@@ -18,7 +19,8 @@ struct CallEndingTests {
         await bob.engine.decline()
         #expect(await alice.events.waitForEnd() == .declined)
         #expect(await bob.events.waitForEnd() == .declined)
-        await alice.close(); await bob.close()
+        await alice.close()
+        await bob.close()
         try await server.stop()
     }
 
@@ -38,7 +40,9 @@ struct CallEndingTests {
 
         await alice.engine.hangUp()
         #expect(await bob.events.waitForEnd() == .hungUpByPeer)
-        await alice.close(); await bob.close(); await carol.close()
+        await alice.close()
+        await bob.close()
+        await carol.close()
         try await server.stop()
     }
 
@@ -52,7 +56,8 @@ struct CallEndingTests {
         #expect(await bob.events.waitFor { if case .incoming = $0 { true } else { false } } != nil)
         #expect(await alice.events.waitForEnd() == .noAnswer)
         #expect(await bob.events.waitForEnd() == .cancelled, "the caller's cancel stops the callee ringing")
-        await alice.close(); await bob.close()
+        await alice.close()
+        await bob.close()
         try await server.stop()
     }
 
@@ -70,7 +75,8 @@ struct CallEndingTests {
         #expect(await bob.events.waitFor(count: 2) { if case .incoming = $0 { true } else { false } })
         await bob.engine.accept()
         #expect(await alice.events.waitForConnected() == .p2p, "alice: \(alice.events.log)")
-        await alice.close(); await bob.close()
+        await alice.close()
+        await bob.close()
         try await server.stop()
     }
 
@@ -89,7 +95,10 @@ struct CallEndingTests {
         }
         try await alice.engine.place(to: bob.number)
         let reason = await alice.events.waitForEnd()
-        guard case let .failed(text)? = reason else { Issue.record("no failure: \(alice.events.log)"); return }
+        guard case let .failed(text)? = reason else {
+            Issue.record("no failure: \(alice.events.log)")
+            return
+        }
         #expect(text.contains("could not ring"))
         await alice.close()
         try await server.stop()

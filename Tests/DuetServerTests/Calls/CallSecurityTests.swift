@@ -1,10 +1,11 @@
-@testable import DuetClient
 import DuetCrypto
 import DuetServer
 import DuetWire
 import Foundation
 import Synchronization
 import Testing
+
+@testable import DuetClient
 
 /// An attacker on the path and a changed identity key: what the call engine refuses.
 @Suite("1:1 call security")
@@ -22,7 +23,8 @@ struct CallSecurityTests {
         let bob = try await CallTestDevice.make("+15552202", name: "Bob", on: server, options: answering)
         try await alice.engine.place(to: bob.number)
         guard case let .path(.p2p, bobAddress)? = await alice.events.waitFor({ if case .path = $0 { true } else { false } }) else {
-            Issue.record("no direct path: \(alice.events.log)"); return
+            Issue.record("no direct path: \(alice.events.log)")
+            return
         }
         #expect(await bob.events.waitForHearing(alice.number) != nil)
 
@@ -37,7 +39,8 @@ struct CallSecurityTests {
         for (offset, packet) in [(1000, seen[seen.count - 1]), (2000, seen[seen.count - 2])] {
             var altered = packet
             let sequence = (UInt16(altered[2]) << 8 | UInt16(altered[3])) &+ UInt16(offset)
-            altered[2] = UInt8(sequence >> 8); altered[3] = UInt8(sequence & 0xFF)
+            altered[2] = UInt8(sequence >> 8)
+            altered[3] = UInt8(sequence & 0xFF)
             altered[altered.count - 12] ^= 0x40
             try await attacker.send(altered, to: bobAddress)
         }
@@ -50,7 +53,8 @@ struct CallSecurityTests {
         #expect(bob.events.lastHearing?.speaker?.contains(alice.number) == true, "the call carries on")
         #expect(await bob.engine.state == .connected(.p2p))
         await attacker.close()
-        await alice.close(); await bob.close()
+        await alice.close()
+        await bob.close()
         try await server.stop()
     }
 
@@ -65,16 +69,19 @@ struct CallSecurityTests {
         // Bob's number now belongs to a new key (a reinstall, or someone else).
         let newBob = try await CallTestDevice.make(bob.number, name: "Bob", on: server, options: .autoAnswering)
         await #expect(throws: CallError.contactKeyChanged(bob.number)) { try await alice.engine.place(to: bob.number) }
-        #expect(await alice.events.waitFor { if case let .warning(text) = $0 { text.contains("identity key changed") } else { false } } != nil)
+        #expect(
+            await alice.events.waitFor { if case let .warning(text) = $0 { text.contains("identity key changed") } else { false } } != nil)
         #expect(!newBob.events.events.contains { if case .incoming = $0 { true } else { false } }, "nothing rang")
         guard case .keyChanged = try alice.store.contact(number: bob.number)?.trust else {
-            Issue.record("the contact should be marked KEY CHANGED"); return
+            Issue.record("the contact should be marked KEY CHANGED")
+            return
         }
 
         // Deliberately calling anyway works, and the callee sees an unverified caller.
         try await alice.engine.place(to: bob.number, acceptKeyChange: true)
         #expect(await alice.events.waitForConnected() == .p2p)
-        await alice.close(); await newBob.close()
+        await alice.close()
+        await newBob.close()
         try await server.stop()
     }
 }
@@ -90,9 +97,10 @@ struct HostileCallSignalTests {
         let (raw, _) = try await mallory.connect(to: server)
         try await mallory.register(raw, as: "+15552252")
 
-        let invitation = CallInvitation(callID: "c1", callerNumber: "+15552252", callerIdentityKey: Data(repeating: 1, count: 32),
-                                        ephemeralKey: Data(repeating: 2, count: 33), signedPrekeyID: 1, oneTimePrekeyID: 5,
-                                        sealedOffer: Data(repeating: 3, count: 80))
+        let invitation = CallInvitation(
+            callID: "c1", callerNumber: "+15552252", callerIdentityKey: Data(repeating: 1, count: 32),
+            ephemeralKey: Data(repeating: 2, count: 33), signedPrekeyID: 1, oneTimePrekeyID: 5,
+            sealedOffer: Data(repeating: 3, count: 80))
         let forged = try Array(JSONEncoder().encode(invitation))
         let signals: [(String, String, [UInt8])] = [
             ("c0", "invite", Array("not json".utf8)),
@@ -102,12 +110,14 @@ struct HostileCallSignalTests {
             ("c1", "answer", [UInt8](repeating: 0xFF, count: 64)),
             ("c1", "confirm", []),
             ("c1", "hangup", []),
-            ("c1", "no-such-kind", [1, 2, 3]),
+            ("c1", "no-such-kind", [1, 2, 3])
         ]
         for (callID, kind, payload) in signals {
             try await raw.sendCallSignal(to: bob.number, callID: callID, kind: kind, payload: payload)
         }
-        let refused = await bob.events.waitFor(count: 3) { if case let .warning(text) = $0 { text.contains("refused a call") } else { false } }
+        let refused = await bob.events.waitFor(count: 3) {
+            if case let .warning(text) = $0 { text.contains("refused a call") } else { false }
+        }
         #expect(refused, "bob: \(bob.events.log)")
         #expect(await bob.engine.state == .idle)
         #expect(try bob.store.oneTimePrekeyCount() == 100, "a forged call burns no one-time prekey")
@@ -117,7 +127,8 @@ struct HostileCallSignalTests {
         try await alice.engine.place(to: bob.number)
         #expect(await alice.events.waitForConnected() == .p2p, "alice: \(alice.events.log)")
         await raw.close()
-        await alice.close(); await bob.close()
+        await alice.close()
+        await bob.close()
         try await server.stop()
     }
 }

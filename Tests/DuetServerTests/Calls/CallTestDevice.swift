@@ -1,10 +1,11 @@
-@testable import DuetClient
 import DuetCrypto
 import DuetServer
 import DuetWire
 import Foundation
 import Synchronization
 import Testing
+
+@testable import DuetClient
 
 /// A whole device for call tests: its own device store (a real SQLite file in a temporary
 /// profile), a session registered on the test server, and a call engine whose events are
@@ -18,7 +19,9 @@ struct CallTestDevice {
     /// The device's temporary profile folder, removed by `close`.
     let home: URL
 
-    static func make(_ number: String, name: String, on server: TestServer, options: CallOptions = CallOptions()) async throws -> CallTestDevice {
+    static func make(_ number: String, name: String, on server: TestServer, options: CallOptions = CallOptions()) async throws
+        -> CallTestDevice
+    {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-call-\(UUID().uuidString)")
         let store = try DeviceStore.open(ProfileLocation(name: name.lowercased(), home: home), passphrase: nil, create: true)
         try store.initializeKeys()
@@ -85,7 +88,10 @@ final class CallEventRecorder: Sendable {
     }
 
     func waitForConnected(timeout: Duration = .seconds(30)) async -> MediaPath? {
-        guard case let .state(.connected(path))? = await waitFor(timeout: timeout, { if case .state(.connected) = $0 { true } else { false } }) else {
+        guard
+            case let .state(.connected(path))? = await waitFor(
+                timeout: timeout, { if case .state(.connected) = $0 { true } else { false } })
+        else {
             return nil
         }
         return path
@@ -93,9 +99,13 @@ final class CallEventRecorder: Sendable {
 
     /// Waits for a hearing report naming `number` as the speaker.
     func waitForHearing(_ number: String, timeout: Duration = .seconds(30)) async -> HearingReport? {
-        guard case let .hearing(report)? = await waitFor(timeout: timeout, {
-            if case let .hearing(report) = $0 { report.speaker?.contains(number) == true } else { false }
-        }) else { return nil }
+        guard
+            case let .hearing(report)? = await waitFor(
+                timeout: timeout,
+                {
+                    if case let .hearing(report) = $0 { report.speaker?.contains(number) == true } else { false }
+                })
+        else { return nil }
         return report
     }
 
@@ -115,7 +125,10 @@ final class CallEventRecorder: Sendable {
 
 /// Weak references to a call's secret holders, taken while the call is up.
 struct SecretWatch {
-    private final class Box { weak var object: AnyObject?; init(_ object: AnyObject) { self.object = object } }
+    private final class Box {
+        weak var object: AnyObject?
+        init(_ object: AnyObject) { self.object = object }
+    }
     private let boxes: [Box]
 
     init(_ engine: CallEngine) async {

@@ -1,9 +1,10 @@
-@testable import DuetClient
 import DuetCrypto
 import DuetMedia
 import DuetServer
 import Foundation
 import Testing
+
+@testable import DuetClient
 
 /// Group calls as membership changes under them: a late joiner, a member added and one removed
 /// mid-call, a device that vanishes, outsiders — and what the SFU carries (DESIGN §5 "Group").
@@ -60,8 +61,9 @@ struct GroupCallMembershipTests {
         let addedKeys = try Calls.ring(holding: await added.engine.retainedKeys(), from: owner.number)
         let controlKeys = try Calls.ring(holding: await early.engine.retainedKeys(), from: owner.number)
         #expect(before.count >= 50)
-        #expect(before.allSatisfy { (try? addedKeys.decrypt($0, from: owner.number)) == nil },
-                "the added member opened a frame sent before it was added")
+        #expect(
+            before.allSatisfy { (try? addedKeys.decrypt($0, from: owner.number)) == nil },
+            "the added member opened a frame sent before it was added")
         #expect(before.allSatisfy { (try? controlKeys.decrypt($0, from: owner.number)) != nil })
 
         // Removed from the group mid-call: it is out (keys wiped), and the rest rotate again.
@@ -143,8 +145,9 @@ struct GroupCallMembershipTests {
         guard let snapshot = await device.engine.snapshot() else { return false }
         for other in others {
             guard let hearing = snapshot.hearing[other.number], hearing.heard,
-                  hearing.received >= (since[device.number]?[other.number] ?? 0) + 50,
-                  let sending = await other.engine.snapshot()?.epoch, hearing.epoch == sending else { return false }
+                hearing.received >= (since[device.number]?[other.number] ?? 0) + 50,
+                let sending = await other.engine.snapshot()?.epoch, hearing.epoch == sending
+            else { return false }
         }
         return true
     }

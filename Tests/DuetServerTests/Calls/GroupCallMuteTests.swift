@@ -1,7 +1,8 @@
-@testable import DuetClient
 import DuetServer
 import Foundation
 import Testing
+
+@testable import DuetClient
 
 /// Mute in a group call: the muted member keeps sending (sealed silence under its sender key),
 /// so it stays in the call and nobody rekeys, but nobody hears its voice until it unmutes.

@@ -1,10 +1,11 @@
-@testable import DuetClient
 import DuetCrypto
 import DuetMedia
 import DuetServer
 import Foundation
 import Synchronization
 import Testing
+
+@testable import DuetClient
 
 /// A device for group call tests: its own store and session, and a group call engine whose
 /// events are recorded and which follows the session from the start (so it sees rings).
@@ -69,8 +70,10 @@ struct GroupCallTests {
     }
 
     /// Like `hears`, with at least a second of frames (50) from each since `since` was read.
-    static func hears(_ device: GroupTestDevice, _ others: [GroupTestDevice], epochAtLeast epoch: UInt16,
-                      receivedSince since: [String: Int]) async -> Bool {
+    static func hears(
+        _ device: GroupTestDevice, _ others: [GroupTestDevice], epochAtLeast epoch: UInt16,
+        receivedSince since: [String: Int]
+    ) async -> Bool {
         guard await hears(device, others, epochAtLeast: epoch), let snapshot = await device.engine.snapshot() else { return false }
         return others.allSatisfy { (snapshot.hearing[$0.number]?.received ?? 0) >= (since[$0.number] ?? 0) + 50 }
     }
@@ -133,7 +136,10 @@ struct GroupCallTests {
                 await Self.hears(member, others, epochAtLeast: 1, receivedSince: base[member.number] ?? [:])
             }
             let state = await member.engine.snapshot()
-            #expect(heard, "\(member.number) does not hear the others under their new keys: \(String(describing: state?.hearing))\n\(member.events.log)")
+            #expect(
+                heard,
+                "\(member.number) does not hear the others under their new keys: \(String(describing: state?.hearing))\n\(member.events.log)"
+            )
         }
         #expect(leaver.events.events.contains(.keysWiped))
         #expect(leaver.events.events.contains(.ended))

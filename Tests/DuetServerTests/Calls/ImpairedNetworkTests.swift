@@ -1,6 +1,7 @@
-@testable import DuetClient
 import Foundation
 import Testing
+
+@testable import DuetClient
 
 /// A bad network (issue [9/9] §2): 20 % of the media datagrams each device receives are lost
 /// and the rest held up to 100 ms each (so they also arrive out of order), on real sockets,
@@ -26,7 +27,8 @@ struct ImpairedNetworkTests {
         #expect(bobHears != nil, "bob does not hear alice through the bad network: \(bob.events.log)")
         // The loss was really there: the jitter buffers saw it.
         #expect((aliceHears?.lossPercent ?? 0) > 5, "\(String(describing: aliceHears))")
-        await alice.close(); await bob.close()
+        await alice.close()
+        await bob.close()
         try await server.stop()
     }
 
@@ -41,7 +43,9 @@ struct ImpairedNetworkTests {
             let others = members.filter { $0.number != member.number }
             let heard = await eventually(timeout: .seconds(90)) { await GroupCallTests.hears(member, others) }
             let hearing = await member.engine.snapshot()?.hearing
-            #expect(heard, "\(member.number) does not hear everyone through the bad network: \(String(describing: hearing))\n\(member.events.log)")
+            #expect(
+                heard,
+                "\(member.number) does not hear everyone through the bad network: \(String(describing: hearing))\n\(member.events.log)")
         }
         for member in members { await member.close() }
         try await server.stop()

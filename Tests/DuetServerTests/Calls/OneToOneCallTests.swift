@@ -1,4 +1,3 @@
-@testable import DuetClient
 import DuetCrypto
 import DuetMedia
 import DuetServer
@@ -6,6 +5,8 @@ import DuetWire
 import Foundation
 import Synchronization
 import Testing
+
+@testable import DuetClient
 
 /// 1:1 calls end to end (issue [4/9]): two devices with real stores, a real server, real UDP
 /// on loopback, X3DH, SRTP and Opus — and what each side hears.
@@ -42,7 +43,8 @@ struct OneToOneCallTests {
         // Bob's one-time prekey that Alice's call used is gone from his device.
         #expect(try bob.store.oneTimePrekeyCount() == 99)
 
-        await alice.close(); await bob.close()
+        await alice.close()
+        await bob.close()
         try await server.stop()
     }
 
@@ -61,7 +63,8 @@ struct OneToOneCallTests {
         await bob.engine.hangUp()
         #expect(await alice.events.waitForEnd() == .hungUpByPeer)
         #expect(await bob.events.waitForEnd() == .hungUp)
-        await alice.close(); await bob.close()
+        await alice.close()
+        await bob.close()
         try await server.stop()
     }
 
@@ -81,7 +84,8 @@ struct OneToOneCallTests {
         #expect(await bob.events.waitForHearing(alice.number) != nil)
         await alice.engine.hangUp()
         #expect(await bob.events.waitForEnd() == .hungUpByPeer)
-        await alice.close(); await bob.close()
+        await alice.close()
+        await bob.close()
         try await server.stop()
     }
 
@@ -127,7 +131,8 @@ struct OneToOneCallTests {
         #expect(decrypted.count == packets.count)
         #expect(decrypted.filter(plainFrames.contains).count >= 40, "decrypted payloads should be Alice's frames")
         try? FileManager.default.removeItem(atPath: keyLog)
-        await alice.close(); await bob.close()
+        await alice.close()
+        await bob.close()
         try await server.stop()
     }
 }

@@ -23,7 +23,8 @@ struct RelayStreamCallTests {
         await alice.engine.hangUp()
         #expect(await bob.events.waitForEnd() == .hungUpByPeer)
         #expect(await alice.events.waitFor { if case .keysWiped = $0 { true } else { false } } != nil)
-        await alice.close(); await bob.close()
+        await alice.close()
+        await bob.close()
         try await server.stop()
     }
 

@@ -1,10 +1,11 @@
-@testable import DuetClient
-import DuetWire
 import DuetMedia
 import DuetServer
+import DuetWire
 import Foundation
 import Synchronization
 import Testing
+
+@testable import DuetClient
 
 /// The server going away in the middle of a call (issue [9/9] §2). A peer-to-peer call's
 /// media never touches the server, so it must go on; the devices' signaling reconnects to
@@ -26,8 +27,9 @@ struct ServerRestartTests {
         let heardBefore = bob.events.events.count
         try await Task.sleep(for: .seconds(3))
         let later = bob.events.events.dropFirst(heardBefore).compactMap { if case let .hearing(report) = $0 { report } else { nil } }
-        #expect(later.count >= 2 && later.allSatisfy { $0.speaker?.contains(alice.number) == true },
-                "bob stopped hearing alice while the server was down: \(later)")
+        #expect(
+            later.count >= 2 && later.allSatisfy { $0.speaker?.contains(alice.number) == true },
+            "bob stopped hearing alice while the server was down: \(later)")
         #expect(await alice.engine.state == .connected(.p2p))
 
         let second = try await TestServer.start(dataDirectory: first.dataDirectory, signaling: signaling, media: media)
@@ -42,7 +44,8 @@ struct ServerRestartTests {
         await alice.engine.hangUp()
         let ended = await bob.events.waitFor(timeout: .seconds(15)) { if case .state(.ended) = $0 { true } else { false } }
         #expect(ended == .state(.ended(.hungUpByPeer)), "\(bob.events.log)")
-        await alice.close(); await bob.close()
+        await alice.close()
+        await bob.close()
         try await second.stop()
     }
 }
@@ -53,7 +56,9 @@ struct ServerRestartTests {
 @Suite("Group calls across a server restart", .serialized)
 struct GroupCallServerRestartTests {
     /// Starts a call of `count` members that all hear each other.
-    static func callOfHearingMembers(_ count: Int, base: Int, on server: TestServer) async throws -> (members: [GroupTestDevice], callID: String) {
+    static func callOfHearingMembers(_ count: Int, base: Int, on server: TestServer) async throws -> (
+        members: [GroupTestDevice], callID: String
+    ) {
         let members = try await GroupCallTests.makeDevices(count, base: base, on: server)
         let group = try await members[0].session.connection.createGroup(name: "Restart", members: members.dropFirst().map(\.number))
         let info = try await members[0].engine.start(group: group.id, callID: "restart-\(base)")
@@ -83,7 +88,8 @@ struct GroupCallServerRestartTests {
         let inOneRoom = await eventually(timeout: .seconds(30)) {
             for member in members {
                 guard let snapshot = await member.engine.snapshot(), snapshot.callID == callID,
-                      Set(snapshot.participants) == everyone else { return false }
+                    Set(snapshot.participants) == everyone
+                else { return false }
             }
             return true
         }
@@ -102,7 +108,10 @@ struct GroupCallServerRestartTests {
                 }
             }
             let state = await member.engine.snapshot()
-            #expect(heard, "\(member.number) does not hear everyone under their current keys \(sending): \(String(describing: state?.hearing))\n\(member.events.log)")
+            #expect(
+                heard,
+                "\(member.number) does not hear everyone under their current keys \(sending): \(String(describing: state?.hearing))\n\(member.events.log)"
+            )
         }
     }
 
@@ -114,15 +123,20 @@ struct GroupCallServerRestartTests {
 
         try await first.stop(keepingData: true)
         for member in members {
-            #expect(await eventually(timeout: .seconds(10)) { await member.session.link != .connected }, "\(member.number) never noticed the server go")
+            #expect(
+                await eventually(timeout: .seconds(10)) { await member.session.link != .connected },
+                "\(member.number) never noticed the server go")
         }
         // What the restarted SFU routes, by sender: the epoch in each frame's SFrame KID.
         let routed = Mutex<[(member: String, epoch: UInt16)]>([])
-        let witness = MediaWitness(relayed: { _ in }, routed: { _, member, payload in
-            guard let header = try? SFrameHeader.decode(payload).header else { return }
-            routed.withLock { $0.append((member, UInt16(truncatingIfNeeded: header.keyID))) }
-        })
-        let second = try await TestServer.start(dataDirectory: first.dataDirectory, signaling: signaling, media: media, mediaWitness: witness)
+        let witness = MediaWitness(
+            relayed: { _ in },
+            routed: { _, member, payload in
+                guard let header = try? SFrameHeader.decode(payload).header else { return }
+                routed.withLock { $0.append((member, UInt16(truncatingIfNeeded: header.keyID))) }
+            })
+        let second = try await TestServer.start(
+            dataDirectory: first.dataDirectory, signaling: signaling, media: media, mediaWitness: witness)
         await Self.expectBackAndHeard(members, rejoining: members, callID: callID)
         // The new legs carried nothing under a key from before the break: frames wait for the new key.
         let frames = routed.withLock { $0 }

@@ -1,8 +1,9 @@
-@testable import DuetClient
 import DuetServer
 import DuetTUI
 import Foundation
 import Testing
+
+@testable import DuetClient
 
 /// The terminal client's controller driven by key presses against a real server and a real
 /// bot: everything the TUI does, without a terminal.
@@ -31,7 +32,10 @@ struct TUIControllerTests {
         await controller.handle(.character("a"))
         await type("123", into: controller)
         await controller.handle(.enter)
-        guard case let .addContact(prompt)? = await controller.state.overlay else { Issue.record("no add box"); return }
+        guard case let .addContact(prompt)? = await controller.state.overlay else {
+            Issue.record("no add box")
+            return
+        }
         #expect(prompt.error != nil && prompt.field == .number)
         for _ in 0..<3 { await controller.handle(.backspace) }
         await type("+15552402", into: controller)
@@ -88,7 +92,8 @@ struct TUIControllerTests {
         #expect(await controller.state.overlay == nil)
         await alice.engine.hangUp()
         #expect(await waitUntil { await controller.state.call?.state == .ended(.hungUpByPeer) })
-        await alice.close(); await bob.close()
+        await alice.close()
+        await bob.close()
         try await server.stop()
     }
 
@@ -102,16 +107,21 @@ struct TUIControllerTests {
         let controller = try TUIController(session: alice.session, engine: alice.engine, profile: "alice", embedded: false)
         await controller.start {}
         // The server tells Alice about the new key; the contact list shows it.
-        #expect(await waitUntil {
-            await controller.tick()
-            return await controller.state.selectedContact?.trust.isKeyChanged == true
-        })
+        #expect(
+            await waitUntil {
+                await controller.tick()
+                return await controller.state.selectedContact?.trust.isKeyChanged == true
+            })
         await controller.handle(.character("c"))
-        guard case .keyChangedWarning? = await controller.state.overlay else { Issue.record("no warning before ringing"); return }
+        guard case .keyChangedWarning? = await controller.state.overlay else {
+            Issue.record("no warning before ringing")
+            return
+        }
         #expect(!newBob.events.events.contains { if case .incoming = $0 { true } else { false } })
         await controller.handle(.escape)
         #expect(await controller.state.overlay == nil)
-        await alice.close(); await newBob.close()
+        await alice.close()
+        await newBob.close()
         try await server.stop()
     }
 }
@@ -125,10 +135,11 @@ extension TUIControllerTests {
         let controller = try TUIController(session: alice.session, engine: alice.engine, profile: "alice", embedded: false)
         await controller.start {}
         _ = try await bob.session.connection.createGroup(name: "Team", members: [alice.number])
-        #expect(await waitUntil {
-            await controller.tick()
-            return await controller.state.groups.map(\.name) == ["Team"]
-        })
+        #expect(
+            await waitUntil {
+                await controller.tick()
+                return await controller.state.groups.map(\.name) == ["Team"]
+            })
         #expect(await controller.state.groups.first?.members == ["you (+15552431)", "Bob (+15552432)"])
         await controller.handle(.down)  // past Bob, onto the group
         #expect(await controller.state.selectedGroup?.name == "Team")
@@ -146,7 +157,8 @@ extension TUIControllerTests {
         #expect(invited, "\(String(describing: shown))")
         await controller.handle(.character("h"))
         #expect(await waitUntil { await controller.state.groupCall?.keysWiped == true })
-        await alice.close(); await bob.close()
+        await alice.close()
+        await bob.close()
         try await server.stop()
     }
 }

@@ -1,8 +1,9 @@
-@testable import DuetClient
 import DuetServer
 import DuetTUI
 import Foundation
 import Testing
+
+@testable import DuetClient
 
 /// Group calls in the terminal client, driven by key presses against a real server and real
 /// tone bots that join the group calls they are rung for.
@@ -50,7 +51,10 @@ struct TUIGroupCallTests {
         await controller.handle(.enter)
         await type("+15552502 123")
         await controller.handle(.enter)
-        guard case let .createGroup(prompt)? = await controller.state.overlay else { Issue.record("no new-group box"); return }
+        guard case let .createGroup(prompt)? = await controller.state.overlay else {
+            Issue.record("no new-group box")
+            return
+        }
         #expect(prompt.error?.contains("123") == true)
         for _ in 0..<4 { await controller.handle(.backspace) }
         await type(" +15552503")
@@ -92,7 +96,10 @@ struct TUIGroupCallTests {
 
         // -: Bass is picked from the members and removed; Alice rekeys (member left).
         await controller.handle(.character("-"))
-        guard case let .groupMember(removal)? = await controller.state.overlay else { Issue.record("no removal box"); return }
+        guard case let .groupMember(removal)? = await controller.state.overlay else {
+            Issue.record("no removal box")
+            return
+        }
         #expect(removal.choices.map(\.number).contains("+15552503"))
         for _ in removal.choices {
             guard case let .groupMember(shown)? = await controller.state.overlay, shown.number != "+15552503" else { break }
@@ -119,10 +126,12 @@ struct TUIGroupCallTests {
 
         await controller.handle(.character("q"))
         #expect(await controller.quitRequested)
-        await alto.stop(); await bass.stop()
+        await alto.stop()
+        await bass.stop()
         try? FileManager.default.removeItem(at: altoHome)
         try? FileManager.default.removeItem(at: bassHome)
-        await carol.close(); await alice.close()
+        await carol.close()
+        await alice.close()
         try await server.stop()
     }
 
@@ -147,7 +156,8 @@ struct TUIGroupCallTests {
         #expect(heard, "\(after)")
         await controller.quit()
         #expect(await helper.waitUntil { await controller.state.log.contains { $0.text.contains("keys wiped") } })
-        await bob.close(); await alice.close()
+        await bob.close()
+        await alice.close()
         try await server.stop()
     }
 }

@@ -1,9 +1,10 @@
-@testable import DuetClient
 import DuetServer
 import DuetTUI
 import DuetWire
 import Foundation
 import Testing
+
+@testable import DuetClient
 
 /// Meetings in the terminal client, driven by key presses against a real server, with the
 /// other side a real `MeetingEngine` (a guest, or a registered device).
@@ -86,7 +87,8 @@ struct TUIMeetingTests {
 
         await controller.handle(.character("q"))
         #expect(await controller.quitRequested)
-        await guest.close(); await alice.close()
+        await guest.close()
+        await alice.close()
         try await server.stop()
     }
 
@@ -103,12 +105,18 @@ struct TUIMeetingTests {
         await controller.handle(.character("J"))
         await type("duet://nowhere")
         await controller.handle(.enter)
-        guard case let .joinMeeting(bad)? = await controller.state.overlay else { Issue.record("no join box"); return }
+        guard case let .joinMeeting(bad)? = await controller.state.overlay else {
+            Issue.record("no join box")
+            return
+        }
         #expect(bad.error?.contains("duet://HOST:PORT/abc-defg-hij") == true)
         for _ in 0..<14 { await controller.handle(.backspace) }
         await type("duet://elsewhere.example:7443/abc-defg-hij")
         await controller.handle(.enter)
-        guard case let .joinMeeting(elsewhere)? = await controller.state.overlay else { Issue.record("no join box"); return }
+        guard case let .joinMeeting(elsewhere)? = await controller.state.overlay else {
+            Issue.record("no join box")
+            return
+        }
         #expect(elsewhere.error?.contains("your own server") == true, "\(String(describing: elsewhere.error))")
 
         // A real link: Bob waits until the host denies him, and the pane says so.
@@ -122,8 +130,10 @@ struct TUIMeetingTests {
         try await host.engine.admit("+15552611", false)
         #expect(await waitUntil { if case .ended? = await controller.state.meeting?.phase { true } else { false } })
         var details = await Self.describe(controller)
-        #expect(await controller.state.meeting?.phase == .ended(reason: "not admitted: there is no such meeting, or its host did not let you in"),
-                "\(details)")
+        #expect(
+            await controller.state.meeting?.phase
+                == .ended(reason: "not admitted: there is no such meeting, or its host did not let you in"),
+            "\(details)")
 
         // Again, admitted this time: the host heard, then the host leaves and the reason shows.
         await host.engine.leave()
@@ -146,7 +156,8 @@ struct TUIMeetingTests {
         #expect(await controller.state.meeting?.recording == false)
 
         await controller.quit()
-        await host.close(); await bob.close()
+        await host.close()
+        await bob.close()
         try await server.stop()
     }
 }

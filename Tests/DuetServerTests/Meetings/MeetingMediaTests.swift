@@ -1,10 +1,11 @@
-@testable import DuetClient
-@testable import DuetServer
 import DuetMedia
 import DuetWire
 import Foundation
 import Synchronization
 import Testing
+
+@testable import DuetClient
+@testable import DuetServer
 
 /// Meetings with media (issue [7/9]): devices and a guest on DTLS-SRTP legs to the server,
 /// each hearing the others' voices; the host's leaving ends it for all.
@@ -64,8 +65,10 @@ struct MeetingMediaTests {
     @Test func threeDevicesAndAGuestHearEachOtherUntilTheHostLeaves() async throws {
         let server = try await TestServer.start()
         let host = try await Attendee.make("+15556101", on: server)
-        let others = [try await Attendee.make("+15556102", on: server), try await Attendee.make("+15556103", on: server),
-                      try await Attendee.make(nil, on: server)]
+        let others = [
+            try await Attendee.make("+15556102", on: server), try await Attendee.make("+15556103", on: server),
+            try await Attendee.make(nil, on: server)
+        ]
         let link = try await host.engine.create(open: false, record: false, name: "Host")
         #expect(link.server == server.address)
 

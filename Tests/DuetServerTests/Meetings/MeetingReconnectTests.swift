@@ -1,8 +1,9 @@
-@testable import DuetClient
 import DuetServer
 import DuetWire
 import Foundation
 import Testing
+
+@testable import DuetClient
 
 /// A meeting device that loses the server (issue [9/9] §2): the server takes it out of the
 /// meeting when its connection closes, so once signaling is back it knocks again with the same
@@ -11,8 +12,12 @@ import Testing
 struct MeetingReconnectTests {
     typealias Attendee = MeetingMediaTests.Attendee
 
-    static func isLeft(_ event: MeetingEngineEvent, _ id: String) -> Bool { if case let .left(person) = event { person.id == id } else { false } }
-    static func isJoined(_ event: MeetingEngineEvent, _ id: String) -> Bool { if case let .joined(person) = event { person.id == id } else { false } }
+    static func isLeft(_ event: MeetingEngineEvent, _ id: String) -> Bool {
+        if case let .left(person) = event { person.id == id } else { false }
+    }
+    static func isJoined(_ event: MeetingEngineEvent, _ id: String) -> Bool {
+        if case let .joined(person) = event { person.id == id } else { false }
+    }
 
     @Test func aGuestWhoseConnectionDropsKnocksAgainAndIsHeardAgain() async throws {
         let server = try await TestServer.start()
@@ -71,7 +76,8 @@ struct MeetingReconnectTests {
         let second = try await TestServer.start(dataDirectory: first.dataDirectory, signaling: signaling, media: media)
         for attendee in [host, bob] {
             _ = await eventually(timeout: .seconds(45)) { attendee.events.events.contains { if case .ended = $0 { true } else { false } } }
-            guard let reason = attendee.events.events.lazy.compactMap({ if case let .ended(reason) = $0 { reason } else { nil } }).first else {
+            guard let reason = attendee.events.events.lazy.compactMap({ if case let .ended(reason) = $0 { reason } else { nil } }).first
+            else {
                 Issue.record("the meeting did not end: \(attendee.events.log)")
                 continue
             }

@@ -1,9 +1,10 @@
-@testable import DuetClient
 import DuetMedia
-@testable import DuetServer
 import DuetWire
 import Foundation
 import Testing
+
+@testable import DuetClient
+@testable import DuetServer
 
 /// A meeting recorded by the server (issue [7/9] §4) over real media: the host speaks alone,
 /// then a second participant alone (the host muted); the meeting ends, the recording is
@@ -40,10 +41,13 @@ struct MeetingRecordingTests {
         #expect(info.audioSeconds >= 5, "\(info.audioSeconds) s recorded")
 
         // At rest: neither an Ogg page nor an Opus header, nor the meeting's code.
-        let stored = try FileManager.default.contentsOfDirectory(at: data.appendingPathComponent("recordings"), includingPropertiesForKeys: nil)
+        let stored = try FileManager.default.contentsOfDirectory(
+            at: data.appendingPathComponent("recordings"), includingPropertiesForKeys: nil)
         for file in stored {
             let bytes = try Data(contentsOf: file)
-            for marker in ["OggS", "OpusHead", link.code] { #expect(bytes.range(of: Data(marker.utf8)) == nil, "\(marker) in \(file.lastPathComponent)") }
+            for marker in ["OggS", "OpusHead", link.code] {
+                #expect(bytes.range(of: Data(marker.utf8)) == nil, "\(marker) in \(file.lastPathComponent)")
+            }
         }
 
         let export = data.appendingPathComponent("meeting.opus"), wav = data.appendingPathComponent("meeting.wav")

@@ -1,9 +1,10 @@
 import DuetClient
 import DuetMedia
-@testable import DuetServer
 import DuetWire
 import Foundation
 import Testing
+
+@testable import DuetServer
 
 /// Meetings over signaling (issue [7/9]): a host creates, registered devices and guests knock,
 /// the host admits or denies, unknown codes are refused like denials, guesses are limited,
@@ -37,10 +38,15 @@ struct MeetingSignalingTests {
         let server = try await TestServer.start()
         let host = try await person("+15556011", on: server)
         let guest = try await person(nil, on: server)
-        let meeting = try await host.connection.createMeeting(open: true, record: false, name: "Ann", dtlsFingerprint: host.fingerprint, ssrc: host.ssrc)
+        let meeting = try await host.connection.createMeeting(
+            open: true, record: false, name: "Ann", dtlsFingerprint: host.fingerprint, ssrc: host.ssrc)
         await expectServerError(.notRegistered) { _ = try await guest.connection.relayCredentials(callID: meeting.code) }
-        let entry = try await guest.connection.joinMeeting(code: meeting.code, name: "Visitor", dtlsFingerprint: guest.fingerprint, ssrc: guest.ssrc)
-        guard case let .joined(inside) = entry, let id = inside.you else { Issue.record("the guest is not in: \(entry)"); return }
+        let entry = try await guest.connection.joinMeeting(
+            code: meeting.code, name: "Visitor", dtlsFingerprint: guest.fingerprint, ssrc: guest.ssrc)
+        guard case let .joined(inside) = entry, let id = inside.you else {
+            Issue.record("the guest is not in: \(entry)")
+            return
+        }
         let credentials = try await guest.connection.relayCredentials(callID: meeting.code)
         #expect(credentials.username.hasSuffix(":\(meeting.code):\(id)") && id.hasPrefix("guest-"), "\(credentials)")
         await expectServerError(.notRegistered) { _ = try await guest.connection.relayCredentials(callID: "another-call") }
@@ -53,7 +59,8 @@ struct MeetingSignalingTests {
         let carol = try await person("+15556003", on: server)
         let guest = try await person(nil, on: server)
 
-        let meeting = try await host.connection.createMeeting(open: false, record: false, name: "Ann", dtlsFingerprint: host.fingerprint, ssrc: host.ssrc)
+        let meeting = try await host.connection.createMeeting(
+            open: false, record: false, name: "Ann", dtlsFingerprint: host.fingerprint, ssrc: host.ssrc)
         #expect(meeting.code.count == 12 && meeting.code.split(separator: "-").map(\.count) == [3, 4, 3])
         #expect(meeting.host == "+15556001" && meeting.participants.map(\.name) == ["Ann"])
         #expect(meeting.media != nil && meeting.mediaFingerprint != nil && meeting.you == "+15556001")
@@ -61,11 +68,16 @@ struct MeetingSignalingTests {
         // Bob knocks: he waits, the host sees him at the door, admits him; both are told.
         let entry = try await bob.connection.joinMeeting(code: meeting.code, name: nil, dtlsFingerprint: bob.fingerprint, ssrc: bob.ssrc)
         #expect(entry == .waiting(code: meeting.code))
-        let knock = await host.events.waitFor { if case let .meetingChanged(change) = $0 { change.meeting.knocking.map(\.id) == ["+15556002"] } else { false } }
+        let knock = await host.events.waitFor {
+            if case let .meetingChanged(change) = $0 { change.meeting.knocking.map(\.id) == ["+15556002"] } else { false }
+        }
         #expect(knock != nil)
         _ = try await host.connection.admitToMeeting(code: meeting.code, participant: "+15556002", admit: true)
         let admitted = await bob.events.waitFor { if case .meetingAdmitted = $0 { true } else { false } }
-        guard case let .meetingAdmitted(inside) = admitted else { Issue.record("bob was not admitted"); return }
+        guard case let .meetingAdmitted(inside) = admitted else {
+            Issue.record("bob was not admitted")
+            return
+        }
         #expect(inside.participants.map(\.id) == ["+15556001", "+15556002"] && inside.media != nil && inside.knocking.isEmpty)
         #expect(inside.participants.last?.ssrc == bob.ssrc)
 
@@ -73,12 +85,20 @@ struct MeetingSignalingTests {
         await expectServerError(.invalidGroup) {
             _ = try await guest.connection.joinMeeting(code: meeting.code, name: nil, dtlsFingerprint: guest.fingerprint, ssrc: guest.ssrc)
         }
-        #expect(try await guest.connection.joinMeeting(code: meeting.code, name: "Visitor", dtlsFingerprint: guest.fingerprint, ssrc: guest.ssrc)
+        #expect(
+            try await guest.connection.joinMeeting(
+                code: meeting.code, name: "Visitor", dtlsFingerprint: guest.fingerprint, ssrc: guest.ssrc)
                 == .waiting(code: meeting.code))
-        #expect(try await carol.connection.joinMeeting(code: meeting.code, name: nil, dtlsFingerprint: carol.fingerprint, ssrc: carol.ssrc)
+        #expect(
+            try await carol.connection.joinMeeting(code: meeting.code, name: nil, dtlsFingerprint: carol.fingerprint, ssrc: carol.ssrc)
                 == .waiting(code: meeting.code))
-        let door = await host.events.waitFor { if case let .meetingChanged(change) = $0 { change.meeting.knocking.count == 2 } else { false } }
-        guard case let .meetingChanged(change) = door else { Issue.record("the host did not see two knocks"); return }
+        let door = await host.events.waitFor {
+            if case let .meetingChanged(change) = $0 { change.meeting.knocking.count == 2 } else { false }
+        }
+        guard case let .meetingChanged(change) = door else {
+            Issue.record("the host did not see two knocks")
+            return
+        }
         let visitor = try #require(change.meeting.knocking.first { $0.guest })
         #expect(visitor.name == "Visitor" && visitor.id.hasPrefix("guest-"))
         _ = try await host.connection.admitToMeeting(code: meeting.code, participant: visitor.id, admit: true)
@@ -87,7 +107,9 @@ struct MeetingSignalingTests {
         #expect(await closed(carol, meeting.code) == MeetingSignaling.notAdmittedReason)
 
         // Only the host admits; anyone inside may record, and everyone sees it.
-        await expectServerError(.unknownMeeting) { _ = try await bob.connection.admitToMeeting(code: meeting.code, participant: "x", admit: true) }
+        await expectServerError(.unknownMeeting) {
+            _ = try await bob.connection.admitToMeeting(code: meeting.code, participant: "x", admit: true)
+        }
         _ = try await bob.connection.recordMeeting(code: meeting.code, on: true)
         let rec = await guest.events.waitFor { if case let .meetingChanged(change) = $0 { change.meeting.recording } else { false } }
         #expect(rec != nil)
@@ -106,16 +128,23 @@ struct MeetingSignalingTests {
         let server = try await TestServer.start()
         let host = try await person("+15556011", on: server)
         let bob = try await person("+15556012", on: server)
-        let meeting = try await host.connection.createMeeting(open: true, record: false, name: "Ann", dtlsFingerprint: host.fingerprint, ssrc: host.ssrc)
+        let meeting = try await host.connection.createMeeting(
+            open: true, record: false, name: "Ann", dtlsFingerprint: host.fingerprint, ssrc: host.ssrc)
         await expectServerError(.notPermitted) {
             _ = try await bob.connection.joinMeeting(code: meeting.code, name: nil, dtlsFingerprint: bob.fingerprint, ssrc: host.ssrc)
         }
         let entry = try await bob.connection.joinMeeting(code: meeting.code, name: nil, dtlsFingerprint: bob.fingerprint, ssrc: bob.ssrc)
-        guard case let .joined(inside) = entry else { Issue.record("bob was not let in: \(entry)"); return }
+        guard case let .joined(inside) = entry else {
+            Issue.record("bob was not let in: \(entry)")
+            return
+        }
         #expect(inside.participants.map(\.ssrc) == [host.ssrc, bob.ssrc])
         // The same device joining again (it reconnected) keeps its own SSRC.
         let again = try await bob.connection.joinMeeting(code: meeting.code, name: nil, dtlsFingerprint: bob.fingerprint, ssrc: bob.ssrc)
-        guard case let .joined(rejoined) = again else { Issue.record("bob could not join again: \(again)"); return }
+        guard case let .joined(rejoined) = again else {
+            Issue.record("bob could not join again: \(again)")
+            return
+        }
         #expect(rejoined.participants.map(\.ssrc) == [host.ssrc, bob.ssrc])
         for person in [host, bob] { await person.connection.close() }
         try await server.stop()
@@ -127,17 +156,25 @@ struct MeetingSignalingTests {
         let server = try await TestServer.start(knockTimeout: .seconds(2))
         let host = try await person("+15556021", on: server)
         let guest = try await person(nil, on: server)
-        let meeting = try await host.connection.createMeeting(open: false, record: false, name: "Ann", dtlsFingerprint: host.fingerprint, ssrc: host.ssrc)
+        let meeting = try await host.connection.createMeeting(
+            open: false, record: false, name: "Ann", dtlsFingerprint: host.fingerprint, ssrc: host.ssrc)
         let knocked = ContinuousClock.now
-        #expect(try await guest.connection.joinMeeting(code: meeting.code, name: "Visitor", dtlsFingerprint: guest.fingerprint, ssrc: guest.ssrc)
+        #expect(
+            try await guest.connection.joinMeeting(
+                code: meeting.code, name: "Visitor", dtlsFingerprint: guest.fingerprint, ssrc: guest.ssrc)
                 == .waiting(code: meeting.code))
-        let seen = await host.events.waitFor { if case let .meetingChanged(change) = $0 { !change.meeting.knocking.isEmpty } else { false } }
+        let seen = await host.events.waitFor {
+            if case let .meetingChanged(change) = $0 { !change.meeting.knocking.isEmpty } else { false }
+        }
         guard case let .meetingChanged(change) = seen, let guestID = change.meeting.knocking.first?.id else {
-            Issue.record("the host did not see the knock"); return
+            Issue.record("the host did not see the knock")
+            return
         }
         // Knocking again a second later replaces the first knock and its timer.
         try await Task.sleep(for: .seconds(1))
-        #expect(try await guest.connection.joinMeeting(code: meeting.code, name: "Visitor", dtlsFingerprint: guest.fingerprint, ssrc: guest.ssrc)
+        #expect(
+            try await guest.connection.joinMeeting(
+                code: meeting.code, name: "Visitor", dtlsFingerprint: guest.fingerprint, ssrc: guest.ssrc)
                 == .waiting(code: meeting.code))
         let reason = await closed(guest, meeting.code)
         #expect(reason == MeetingSignaling.knockTimedOutReason(.seconds(2)))
@@ -156,7 +193,8 @@ struct MeetingSignalingTests {
         let server = try await TestServer.start()
         let guesser = try await person(nil, on: server)
         // A well-formed code nobody made: waiting, then the very words a denial gets.
-        let entry = try await guesser.connection.joinMeeting(code: "abc-defg-hij", name: "Guesser", dtlsFingerprint: guesser.fingerprint, ssrc: 1)
+        let entry = try await guesser.connection.joinMeeting(
+            code: "abc-defg-hij", name: "Guesser", dtlsFingerprint: guesser.fingerprint, ssrc: 1)
         #expect(entry == .waiting(code: "abc-defg-hij"))
         #expect(await closed(guesser, "abc-defg-hij") == MeetingSignaling.notAdmittedReason)
         // A burst of guesses from one address runs out.
@@ -185,13 +223,15 @@ struct MeetingSignalingTests {
     @Test func guessesFromFreshKeysAndConnectionsShareOneLimit() async throws {
         let server = try await TestServer.start()
         let host = try await person("+15556051", on: server)
-        let meeting = try await host.connection.createMeeting(open: true, record: false, name: "Host", dtlsFingerprint: host.fingerprint, ssrc: host.ssrc)
+        let meeting = try await host.connection.createMeeting(
+            open: true, record: false, name: "Host", dtlsFingerprint: host.fingerprint, ssrc: host.ssrc)
         // Connect first (a connection costs nothing), then guess: one guess per fresh guest key.
         var guessers: [Person] = []
         for _ in 0..<9 { guessers.append(try await person(nil, on: server)) }
         for (attempt, guesser) in guessers.prefix(8).enumerated() {
             let guess = "qqq-qqqq-qq" + String(Character(UnicodeScalar(UInt8(ascii: "a") + UInt8(attempt))))
-            let entry = try await guesser.connection.joinMeeting(code: guess, name: "G\(attempt)", dtlsFingerprint: guesser.fingerprint, ssrc: 1)
+            let entry = try await guesser.connection.joinMeeting(
+                code: guess, name: "G\(attempt)", dtlsFingerprint: guesser.fingerprint, ssrc: 1)
             #expect(entry == .waiting(code: guess))
         }
         do {
@@ -199,7 +239,10 @@ struct MeetingSignalingTests {
             _ = try await last.connection.joinMeeting(code: meeting.code, name: "Lucky", dtlsFingerprint: last.fingerprint, ssrc: 1)
             Issue.record("the ninth attempt from one address got through, with the right code")
         } catch {
-            guard case let .server(code, message) = error else { Issue.record("\(error)"); return }
+            guard case let .server(code, message) = error else {
+                Issue.record("\(error)")
+                return
+            }
             #expect(code == .rateLimited)
             #expect(message.contains("try again in"), "\(message)")
         }

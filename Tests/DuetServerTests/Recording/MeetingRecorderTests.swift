@@ -1,7 +1,8 @@
-@testable import DuetServer
 import DuetMedia
 import Foundation
 import Testing
+
+@testable import DuetServer
 
 /// The recorder end to end: three synthetic voices join, speak alone and together and leave;
 /// the export, decoded by opusdec (an independent Ogg Opus decoder) and by OggOpusReader,

@@ -1,7 +1,8 @@
-@testable import DuetServer
 import DuetMedia
 import Foundation
 import Testing
+
+@testable import DuetServer
 
 /// What a real meeting leg does to the recorder: lost, reordered and duplicated frames, a
 /// participant who leaves and rejoins with new sequence numbers, and a server that stops
@@ -17,14 +18,18 @@ struct RecorderNetworkTests {
     @Test func lossReorderingAndDuplicatesAreConcealed() throws {
         let data = try RecordingDataDirectory()
         let key = try RecordingMasterKey.loadOrCreate(dataDirectory: data.url)
-        let recorder = try MeetingRecorder(id: RecordingID("rec-lossy"), meetingCode: "abc-defg-hij", dataDirectory: data.url, masterKey: key)
+        let recorder = try MeetingRecorder(
+            id: RecordingID("rec-lossy"), meetingCode: "abc-defg-hij", dataDirectory: data.url, masterKey: key)
         let number = RecordingFixtures.distinctNumbers(1)[0]
         var speaker = try SimulatedParticipant(number: number)
         var held: (frame: [UInt8], sequence: UInt16, timestamp: UInt32)?
         for tick in 0..<200 {
             let packet = try speaker.nextFrame(speaking: true)
             if tick % 10 == 3 { continue }  // 10 % lost
-            if tick % 10 == 6 { held = packet; continue }  // arrives one tick late, after its successor
+            if tick % 10 == 6 {
+                held = packet
+                continue
+            }  // arrives one tick late, after its successor
             recorder.receive(participant: number, opusFrame: packet.frame, sequenceNumber: packet.sequence, timestamp: packet.timestamp)
             if tick % 10 == 7, let late = held {
                 recorder.receive(participant: number, opusFrame: late.frame, sequenceNumber: late.sequence, timestamp: late.timestamp)
@@ -44,7 +49,8 @@ struct RecorderNetworkTests {
     @Test func aParticipantWhoRejoinsIsHeardAgain() throws {
         let data = try RecordingDataDirectory()
         let key = try RecordingMasterKey.loadOrCreate(dataDirectory: data.url)
-        let recorder = try MeetingRecorder(id: RecordingID("rec-rejoin"), meetingCode: "abc-defg-hij", dataDirectory: data.url, masterKey: key)
+        let recorder = try MeetingRecorder(
+            id: RecordingID("rec-rejoin"), meetingCode: "abc-defg-hij", dataDirectory: data.url, masterKey: key)
         let number = RecordingFixtures.distinctNumbers(1)[0]
         var first = try SimulatedParticipant(number: number)
         // 0–2 s speaking, 2–3 s gone, 3–5 s back on a new leg (new random sequence numbers).
@@ -73,8 +79,9 @@ struct RecorderNetworkTests {
         let key = try RecordingMasterKey.loadOrCreate(dataDirectory: data.url)
         let number = RecordingFixtures.distinctNumbers(1)[0]
         do {
-            let recorder = try MeetingRecorder(id: RecordingID("rec-crash"), meetingCode: "abc-defg-hij", dataDirectory: data.url,
-                                               masterKey: key, started: Date(), chunkSize: 1024)
+            let recorder = try MeetingRecorder(
+                id: RecordingID("rec-crash"), meetingCode: "abc-defg-hij", dataDirectory: data.url,
+                masterKey: key, started: Date(), chunkSize: 1024)
             var speaker = try SimulatedParticipant(number: number)
             for _ in 0..<150 {
                 try speaker.send(to: recorder, speaking: true)
@@ -102,7 +109,8 @@ extension RecorderNetworkTests {
     @Test func aSequenceRestartWithoutLeavingIsHeardAgain() throws {
         let data = try RecordingDataDirectory()
         let key = try RecordingMasterKey.loadOrCreate(dataDirectory: data.url)
-        let recorder = try MeetingRecorder(id: RecordingID("rec-restart"), meetingCode: "abc-defg-hij", dataDirectory: data.url, masterKey: key)
+        let recorder = try MeetingRecorder(
+            id: RecordingID("rec-restart"), meetingCode: "abc-defg-hij", dataDirectory: data.url, masterKey: key)
         let number = RecordingFixtures.distinctNumbers(1)[0]
         var speaker = try SimulatedParticipant(number: number)
         for tick in 0..<250 {

@@ -1,6 +1,7 @@
-@testable import DuetServer
 import DuetMedia
 import Foundation
+
+@testable import DuetServer
 
 /// A data dir under the temp dir, removed when released.
 final class RecordingDataDirectory {
@@ -58,11 +59,14 @@ enum RecordingFixtures {
     }
 
     /// A finished recording of one voice speaking for `seconds`, in small chunks so there are many.
-    static func oneVoice(in data: URL, masterKey: RecordingMasterKey, seconds: Int = 4, chunkSize: Int = 2048,
-                         id: String = "rec-test") throws -> (RecordingID, URL) {
+    static func oneVoice(
+        in data: URL, masterKey: RecordingMasterKey, seconds: Int = 4, chunkSize: Int = 2048,
+        id: String = "rec-test"
+    ) throws -> (RecordingID, URL) {
         let recordingID = try RecordingID(id)
-        let recorder = try MeetingRecorder(id: recordingID, meetingCode: "abc-defg-hij", dataDirectory: data, masterKey: masterKey,
-                                           started: Date(), chunkSize: chunkSize)
+        let recorder = try MeetingRecorder(
+            id: recordingID, meetingCode: "abc-defg-hij", dataDirectory: data, masterKey: masterKey,
+            started: Date(), chunkSize: chunkSize)
         var speaker = try SimulatedParticipant(number: distinctNumbers(1)[0])
         for _ in 0..<(seconds * 50) {
             try speaker.send(to: recorder, speaking: true)

@@ -1,8 +1,9 @@
-@testable import DuetServer
 import DuetCrypto
 import DuetMedia
 import Foundation
 import Testing
+
+@testable import DuetServer
 
 /// Export hands out authenticated audio only: every damaged file gives its own typed error and
 /// leaves no file (and no temporary) behind; a file cut short exports what authenticates,
@@ -76,7 +77,7 @@ struct RecordingVaultTests {
             // (what, where the file is cut, whole chunks left before the cut)
             ("mid-chunk", chunks[middle].offset + chunks[middle].length / 2, middle),
             ("at the boundary before FINAL", chunks[chunks.count - 1].offset, chunks.count - 1),
-            ("inside a length prefix", chunks[middle].offset + 2, middle),
+            ("inside a length prefix", chunks[middle].offset + 2, middle)
         ]
         for (what, at, whole) in cuts {
             try Data(f.original.prefix(at)).write(to: f.file)
@@ -119,7 +120,7 @@ struct RecordingVaultTests {
             ("first chunk", chunks[0].offset + 40, chunks[0].offset),
             ("middle chunk", chunks[2].offset + 100, chunks[2].offset),
             ("final chunk", chunks[chunks.count - 1].offset + 8, chunks[chunks.count - 1].offset),
-            ("chunk length", chunks[1].offset, chunks[1].offset),
+            ("chunk length", chunks[1].offset, chunks[1].offset)
         ]
         for (what, byte, offset) in flips {
             var bytes = f.original

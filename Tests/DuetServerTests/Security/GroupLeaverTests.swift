@@ -1,7 +1,8 @@
-@testable import DuetClient
 import DuetServer
 import Foundation
 import Testing
+
+@testable import DuetClient
 
 /// What a member who left a group call can still get (docs/SECURITY.md, "Group membership").
 @Suite("Security: a member who left the call", .serialized)
@@ -20,7 +21,8 @@ struct GroupLeaverTests {
         let info = try await alice.engine.start(group: group.id, callID: "leaver-rekeys")
         for device in [bob, carol, dave] { _ = try await device.engine.join(callID: info.callID) }
         for device in [alice, bob, carol, dave] {
-            #expect(await eventually { await GroupCallTests.hears(device, [alice, bob, carol, dave].filter { $0.number != device.number }) })
+            #expect(
+                await eventually { await GroupCallTests.hears(device, [alice, bob, carol, dave].filter { $0.number != device.number }) })
         }
 
         await dave.engine.leave()
@@ -70,7 +72,9 @@ struct SenderKeyReplayTests {
 
         await bob.engine.handle(.news(.senderKey(first)))
         let refused = await eventually {
-            bob.events.events.contains { if case let .warning(text) = $0 { text.contains("ignored a sender key from \(alice.number)") } else { false } }
+            bob.events.events.contains {
+                if case let .warning(text) = $0 { text.contains("ignored a sender key from \(alice.number)") } else { false }
+            }
         }
         #expect(refused, "bob:\n\(bob.events.log)")
         #expect(bob.events.events.filter { $0 == .keyReceived(from: alice.number, epoch: 0) }.count == 1, "epoch 0 installed once")

@@ -1,8 +1,9 @@
-@testable import DuetClient
 import DuetServer
 import DuetWire
 import Foundation
 import Testing
+
+@testable import DuetClient
 
 /// Who may hold a group call's sender keys, when the server lies about who is in the group
 /// (docs/SECURITY.md, "Group membership"). The server is the real one; its lies are edits of its
@@ -24,14 +25,17 @@ struct GroupMembershipTests {
         let aliceOwn = try #require(group.vouches[alice.number]?.links.last)
         let mallorysKey = try mallory.session.store.identity()
         let forged = Signaling.MemberVouch(links: [
-            GroupVouches.link(founding, member: mallory.number, memberKey: mallorysKey.publicKey, by: alice.number, signer: mallorysKey), aliceOwn,
+            GroupVouches.link(founding, member: mallory.number, memberKey: mallorysKey.publicKey, by: alice.number, signer: mallorysKey),
+            aliceOwn
         ])
         let tampered = try TamperedDirectory(server)
-        try tampered.insertGroupMember(mallory.number, into: group.id, vouch: String(decoding: try JSONEncoder().encode(forged), as: UTF8.self))
+        try tampered.insertGroupMember(
+            mallory.number, into: group.id, vouch: String(decoding: try JSONEncoder().encode(forged), as: UTF8.self))
         try tampered.insertGroupMember(trudy.number, into: group.id)
 
         let info = try await alice.engine.start(group: group.id, callID: "ghost-members")
-        #expect(Set(info.group.members) == [alice.number, carol.number, mallory.number, trudy.number], "the server shows its ghosts as members")
+        #expect(
+            Set(info.group.members) == [alice.number, carol.number, mallory.number, trudy.number], "the server shows its ghosts as members")
         _ = try await carol.engine.join(callID: info.callID)
         _ = try await mallory.engine.join(callID: info.callID)
 
@@ -43,8 +47,9 @@ struct GroupMembershipTests {
         let snapshot = try #require(await alice.engine.snapshot())
         #expect(snapshot.keyGiven[mallory.number] == nil && snapshot.keyGiven[trudy.number] == nil)
         #expect(snapshot.keyGiven[carol.number] != nil)
-        #expect(!mallory.events.events.contains { if case .keyReceived(from: alice.number, _) = $0 { true } else { false } },
-                "mallory:\n\(mallory.events.log)")
+        #expect(
+            !mallory.events.events.contains { if case .keyReceived(from: alice.number, _) = $0 { true } else { false } },
+            "mallory:\n\(mallory.events.log)")
         for device in [alice, carol, mallory, trudy] { await device.close() }
         try await server.stop()
     }

@@ -1,8 +1,9 @@
-@testable import DuetClient
 import DuetCrypto
 import DuetServer
 import Foundation
 import Testing
+
+@testable import DuetClient
 
 /// A call invitation delivered again (docs/SECURITY.md, "The signaling server").
 @Suite("Security: a replayed call invitation", .serialized)
@@ -20,17 +21,24 @@ struct InvitationReplayTests {
 
         func invitation(_ callID: String, madeAgo age: TimeInterval) async throws -> [UInt8] {
             let bundle = try await alice.session.connection.fetchBundle(number: bob.number)
-            let offer = CallOffer(callerNonce: Data(SecureBytes(randomCount: 32).withUnsafeBytes { Array($0) }),
-                                  sasCommitment: Data(SASCommitment.random().commitment), candidates: [], ssrc: 5, relayOnly: false,
-                                  sentAt: Date().timeIntervalSince1970 - age)
-            let made = try CallHandshake.invite(identity: try alice.store.identity(), callerNumber: alice.number, bundle: bundle, callID: callID, offer: offer)
+            let offer = CallOffer(
+                callerNonce: Data(SecureBytes(randomCount: 32).withUnsafeBytes { Array($0) }),
+                sasCommitment: Data(SASCommitment.random().commitment), candidates: [], ssrc: 5, relayOnly: false,
+                sentAt: Date().timeIntervalSince1970 - age)
+            let made = try CallHandshake.invite(
+                identity: try alice.store.identity(), callerNumber: alice.number, bundle: bundle, callID: callID, offer: offer)
             return Array(try JSONEncoder().encode(made.invitation))
         }
         func deliver(_ payload: [UInt8], _ callID: String) async throws {
-            try await alice.session.connection.sendCallSignal(to: bob.number, callID: callID, kind: CallSignal.Kind.invite.rawValue, payload: payload)
+            try await alice.session.connection.sendCallSignal(
+                to: bob.number, callID: callID, kind: CallSignal.Kind.invite.rawValue, payload: payload)
         }
         func rings() -> Int { bob.events.events.filter { if case .incoming = $0 { true } else { false } }.count }
-        func refusals() -> Int { bob.events.events.filter { if case let .warning(text) = $0 { text.contains("refused a call from \(alice.number)") } else { false } }.count }
+        func refusals() -> Int {
+            bob.events.events.filter {
+                if case let .warning(text) = $0 { text.contains("refused a call from \(alice.number)") } else { false }
+            }.count
+        }
 
         let first = try await invitation("replayed-invite", madeAgo: 0)
         try await deliver(first, "replayed-invite")
@@ -42,7 +50,8 @@ struct InvitationReplayTests {
         try await deliver(try await invitation("old-invite", madeAgo: 3600), "old-invite")
         #expect(await eventually { refusals() == 2 }, "bob: \(bob.events.log)")
         #expect(rings() == 1, "bob: \(bob.events.log)")
-        await alice.close(); await bob.close()
+        await alice.close()
+        await bob.close()
         try await server.stop()
     }
 }

@@ -1,8 +1,9 @@
-@testable import DuetClient
 import DuetCrypto
 import DuetServer
 import Foundation
 import Testing
+
+@testable import DuetClient
 
 /// Issue [9/9] §4: what a server that turns on its users can and cannot do. The server here is
 /// the real one, running; the attack is an edit of its SQLite file while it runs
@@ -38,10 +39,12 @@ struct MaliciousServerTests {
         // 2. A whole bundle, signed by Mallory's key: refused as a key change before ringing.
         try tampered.replaceBundle(of: bob.number, with: mallory)
         await #expect(throws: CallError.contactKeyChanged(bob.number)) { try await alice.engine.place(to: bob.number) }
-        #expect(await alice.events.waitFor { if case let .warning(text) = $0 { text.contains("identity key changed") } else { false } } != nil)
+        #expect(
+            await alice.events.waitFor { if case let .warning(text) = $0 { text.contains("identity key changed") } else { false } } != nil)
         #expect(await alice.engine.state == .idle, "no call was set up")
         guard case .keyChanged = try alice.store.contact(number: bob.number)?.trust else {
-            Issue.record("Bob should be KEY CHANGED on Alice's device"); return
+            Issue.record("Bob should be KEY CHANGED on Alice's device")
+            return
         }
         #expect(try alice.store.contact(number: bob.number)?.identityKey == mallory.identity.publicKey)
         // The safety number Alice would now read out is not the one on Bob's screen.
@@ -58,12 +61,15 @@ struct MaliciousServerTests {
         // meanwhile: the server, holding only Mallory's five, tells it its prekeys run low.)
         let bobPrekeys = Set(try bob.store.oneTimePrekeysForUpload().map(\.id))
         try await alice.engine.place(to: bob.number, acceptKeyChange: true)
-        let refused = await bob.events.waitFor { if case let .warning(text) = $0 { text.contains("refused a call from \(alice.number)") } else { false } }
+        let refused = await bob.events.waitFor {
+            if case let .warning(text) = $0 { text.contains("refused a call from \(alice.number)") } else { false }
+        }
         #expect(refused != nil, "bob: \(bob.events.log)")
         #expect(!bob.events.events.contains { if case .incoming = $0 { true } else { false } }, "nothing rang on Bob's device")
         #expect(bobPrekeys.isSubset(of: Set(try bob.store.oneTimePrekeysForUpload().map(\.id))))
         #expect(alice.events.sas == nil, "no key was confirmed")
-        await alice.close(); await bob.close()
+        await alice.close()
+        await bob.close()
         try await server.stop()
     }
 
@@ -96,7 +102,8 @@ struct MaliciousServerTests {
         #expect(snapshot.keyGiven[bob.number] == nil, "Alice's sender key went to Bob's swapped bundle")
         #expect(snapshot.keyGiven[carol.number] != nil)
         guard case .keyChanged = try alice.session.store.contact(number: bob.number)?.trust else {
-            Issue.record("Bob should be KEY CHANGED on Alice's device"); return
+            Issue.record("Bob should be KEY CHANGED on Alice's device")
+            return
         }
         for device in [alice, bob, carol] { await device.close() }
         try await server.stop()
@@ -127,7 +134,11 @@ struct MaliciousServerTests {
         try await carol.engine.place(to: bob.number)
         #expect(try !tampered.oneTimePrekeyIDs(of: bob.number).contains(used.id), "Carol's bundle carried the reused key")
         let refused = await bob.events.waitFor { event in
-            if case let .warning(text) = event { text.contains("refused a call from \(carol.number)") && text.contains("one-time prekey \(used.id)") } else { false }
+            if case let .warning(text) = event {
+                text.contains("refused a call from \(carol.number)") && text.contains("one-time prekey \(used.id)")
+            } else {
+                false
+            }
         }
         #expect(refused != nil, "bob: \(bob.events.log)")
         #expect(bob.events.events.filter { if case .incoming = $0 { true } else { false } }.count == 1, "only Alice's call rang")

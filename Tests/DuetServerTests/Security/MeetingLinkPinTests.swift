@@ -1,8 +1,9 @@
-@testable import DuetClient
 import DuetServer
 import DuetWire
 import Foundation
 import Testing
+
+@testable import DuetClient
 
 /// A meeting link names the server's certificate (docs/SECURITY.md, "Meeting guests"): a guest
 /// who has never used that server pins what the link says, not whatever answers first.
@@ -47,7 +48,8 @@ struct MeetingLinkPinTests {
         }
         #expect(try otherStore.account().serverFingerprint == nil, "nothing was pinned")
         await host.close()
-        try await server.stop(); try await elsewhere.stop()
+        try await server.stop()
+        try await elsewhere.stop()
     }
 
     /// The profile's own server under another spelling ("localhost" for 127.0.0.1) is one
@@ -71,6 +73,7 @@ struct MeetingLinkPinTests {
         #expect(session.server == server.address)
         #expect(try store.account().server == server.address)
         await session.close()
-        try await server.stop(); try await elsewhere.stop()
+        try await server.stop()
+        try await elsewhere.stop()
     }
 }

@@ -1,7 +1,8 @@
-@testable import DuetClient
 import DuetServer
 import Foundation
 import Testing
+
+@testable import DuetClient
 
 /// Draining a number's one-time prekeys (docs/SECURITY.md, "Prekey draining"): every bundle
 /// fetched takes one, so a loop of fetches would push every caller onto bundles without one and
@@ -18,7 +19,8 @@ struct PrekeyDrainingTests {
         let (connection, _) = try await stranger.connect(to: server)
         for _ in 0..<5 { await expectServerError(.notRegistered) { _ = try await connection.fetchBundle(number: "+15552471") } }
         #expect(try TamperedDirectory(server).oneTimePrekeyIDs(of: "+15552471").count == 50)
-        await connection.close(); await bobConnection.close()
+        await connection.close()
+        await bobConnection.close()
         try await server.stop()
     }
 

@@ -1,9 +1,10 @@
 import DuetClient
 import DuetCrypto
 import DuetMedia
-@testable import DuetServer
 import DuetWire
 import Testing
+
+@testable import DuetServer
 
 /// What one key may make the server keep: live meetings it hosts (guests included), recordings
 /// in them, numbers it watches, one-time prekeys its number holds. Past a quota a request is
@@ -15,7 +16,8 @@ struct QuotaTests {
         let (guest, _) = try await TestDevice().connect(to: server)  // never registers: any key may host
         let fingerprint = try DTLSCertificate().fingerprint
         func create() async throws -> Signaling.Meeting {
-            try await guest.createMeeting(open: false, record: false, name: "Guest", dtlsFingerprint: fingerprint, ssrc: .random(in: 1...UInt32.max))
+            try await guest.createMeeting(
+                open: false, record: false, name: "Guest", dtlsFingerprint: fingerprint, ssrc: .random(in: 1...UInt32.max))
         }
         var codes: [String] = []
         for _ in 0..<MeetingRegistry.maximumHostedMeetings { codes.append(try await create().code) }
@@ -35,7 +37,8 @@ struct QuotaTests {
         try await device.register(host, as: "+15557901")
         let fingerprint = try DTLSCertificate().fingerprint
         func create(record: Bool) async throws -> Signaling.Meeting {
-            try await host.createMeeting(open: false, record: record, name: nil, dtlsFingerprint: fingerprint, ssrc: .random(in: 1...UInt32.max))
+            try await host.createMeeting(
+                open: false, record: record, name: nil, dtlsFingerprint: fingerprint, ssrc: .random(in: 1...UInt32.max))
         }
         let recorded = [try await create(record: true), try await create(record: true)]
         await expectServerError(.quotaExceeded) { _ = try await create(record: true) }

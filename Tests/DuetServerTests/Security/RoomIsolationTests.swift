@@ -1,9 +1,10 @@
-@testable import DuetClient
-@testable import DuetServer
 import DuetWire
 import Foundation
 import Synchronization
 import Testing
+
+@testable import DuetClient
+@testable import DuetServer
 
 /// A member of one kind of room cannot reach into another: the SFU's rooms of group calls and of
 /// meetings are apart, whatever a call is named (docs/SECURITY.md "A member of a group").
@@ -16,7 +17,8 @@ struct RoomIsolationTests {
     /// frames went to them and into the recording. Now it is a group call of that name, alone.
     @Test func aGroupCallNamedAfterAMeetingHearsNothingOfItAndReachesNobodyInIt() async throws {
         let routed = Mutex<[(room: SFURoomID, participant: String)]>([])
-        let witness = MediaWitness(relayed: { _ in }, routed: { room, participant, _ in routed.withLock { $0.append((room, participant)) } })
+        let witness = MediaWitness(
+            relayed: { _ in }, routed: { room, participant, _ in routed.withLock { $0.append((room, participant)) } })
         let server = try await TestServer.start(mediaWitness: witness)
         let host = try await MeetingMediaTests.Attendee.make("+15556201", on: server)
         let member = try await MeetingMediaTests.Attendee.make("+15556202", on: server)
@@ -28,8 +30,9 @@ struct RoomIsolationTests {
         let solo = try await mallory.session.connection.createGroup(name: "Solo", members: [])
         _ = try await mallory.engine.start(group: solo.id, callID: "meeting-\(link.code)")
         #expect(await eventually(timeout: .seconds(10)) { await mallory.engine.snapshot()?.mediaConnected == true })
-        #expect(await eventually(timeout: .seconds(10)) { routed.withLock { $0.contains { $0.participant == "+15556203" } } },
-                "mallory's frames never reached the SFU")
+        #expect(
+            await eventually(timeout: .seconds(10)) { routed.withLock { $0.contains { $0.participant == "+15556203" } } },
+            "mallory's frames never reached the SFU")
         try await Task.sleep(for: .seconds(2))
 
         // Nothing of the meeting reached her leg: every frame from the SFU would have failed
@@ -40,7 +43,9 @@ struct RoomIsolationTests {
         #expect(!hers.isEmpty && hers.allSatisfy { $0 == .groupCall("meeting-\(link.code)") }, "\(Set(hers))")
         #expect(!routed.withLock { $0.contains { $0.room == .meeting(code: link.code) && $0.participant == "+15556203" } })
 
-        await mallory.close(); await member.close(); await host.close()
+        await mallory.close()
+        await member.close()
+        await host.close()
         try await server.stop()
     }
 }

@@ -1,6 +1,7 @@
-@testable import DuetServer
 import Foundation
 import Testing
+
+@testable import DuetServer
 
 /// The server's TLS private key on disk (docs/SECURITY.md, "What each party stores").
 @Suite("Security: the server's TLS key file")

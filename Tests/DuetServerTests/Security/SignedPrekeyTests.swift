@@ -1,8 +1,9 @@
-@testable import DuetClient
 import DuetCrypto
 import DuetServer
 import Foundation
 import Testing
+
+@testable import DuetClient
 
 /// The signed prekey a device publishes (docs/SECURITY.md, "Your device"): rotated weekly and
 /// uploaded after every rotation, so callers always use one the device still holds.

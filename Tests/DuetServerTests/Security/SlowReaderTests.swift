@@ -1,9 +1,10 @@
 import DuetClient
 import DuetCrypto
-@testable import DuetServer
 import DuetWire
 import Foundation
 import Testing
+
+@testable import DuetServer
 
 /// A client that asks and never reads the answers must not make the server hold its answers:
 /// its reply queue is bounded, it is disconnected, and everyone else keeps being served.
@@ -19,7 +20,8 @@ struct SlowReaderTests {
         // A small receive buffer: what the server sends piles up on its side, not in this socket.
         let flooder = try await RawClient(server.address, receiveBuffer: 4096)
         guard case .authenticated? = try await flooder.authenticate(as: .generate(), fingerprint: server.fingerprint)?.message else {
-            Issue.record("expected authenticated"); return
+            Issue.record("expected authenticated")
+            return
         }
         let residentBefore = try ResidentMemory.bytes()
 
@@ -46,8 +48,9 @@ struct SlowReaderTests {
         #expect(peak > 0 && peak <= limit, "the largest reply queue held \(peak) bytes; the limit is \(limit)")
         let residentAfter = try ResidentMemory.bytes()
         #expect(residentAfter - residentBefore < 50 << 20, "resident memory grew by \(residentAfter - residentBefore) bytes")
-        print("slow reader: \(sent) pings sent, \(pongs) pongs read, largest queue \(peak) bytes (limit \(limit)); "
-              + "resident \(residentBefore >> 20) MiB before, \(residentAfter >> 20) MiB after")
+        print(
+            "slow reader: \(sent) pings sent, \(pongs) pongs read, largest queue \(peak) bytes (limit \(limit)); "
+                + "resident \(residentBefore >> 20) MiB before, \(residentAfter >> 20) MiB after")
 
         try await bystander.ping()
         flooder.close()

@@ -1,7 +1,8 @@
 import DuetCrypto
-@testable import DuetServer
 import Foundation
 import GRDB
+
+@testable import DuetServer
 
 /// A malicious operator, or whoever holds the server's disk: edits the directory in the
 /// server's SQLite file while the server runs, behind its back — no key-change notice to
@@ -10,8 +11,9 @@ struct TamperedDirectory {
     private let database: DatabasePool
 
     init(_ server: TestServer) throws {
-        database = try DatabasePool(path: URL(fileURLWithPath: server.dataDirectory)
-            .appendingPathComponent(DirectoryDatabase.fileName).path)
+        database = try DatabasePool(
+            path: URL(fileURLWithPath: server.dataDirectory)
+                .appendingPathComponent(DirectoryDatabase.fileName).path)
     }
 
     /// `number`'s identity key becomes `key`; its prekeys stay (signed by the old key).
@@ -29,13 +31,17 @@ struct TamperedDirectory {
         try replaceIdentityKey(of: number, with: impostor.identity.publicKey)
         let spk = impostor.signedPrekey.publicPart
         try database.write { db in
-            try db.execute(sql: "UPDATE signedPrekey SET keyId = ?, publicKey = ?, createdAt = ?, signature = ? WHERE number = ?",
-                           arguments: [Int64(spk.id), Data(spk.publicKey.rawRepresentation), Int64(spk.createdAt.timeIntervalSince1970),
-                                       Data(spk.signature), number])
+            try db.execute(
+                sql: "UPDATE signedPrekey SET keyId = ?, publicKey = ?, createdAt = ?, signature = ? WHERE number = ?",
+                arguments: [
+                    Int64(spk.id), Data(spk.publicKey.rawRepresentation), Int64(spk.createdAt.timeIntervalSince1970),
+                    Data(spk.signature), number
+                ])
             try db.execute(sql: "DELETE FROM oneTimePrekey WHERE number = ?", arguments: [number])
             for opk in impostor.oneTimePrekeys.map(\.publicPart) {
-                try db.execute(sql: "INSERT INTO oneTimePrekey (number, keyId, publicKey) VALUES (?, ?, ?)",
-                               arguments: [number, Int64(opk.id), Data(opk.publicKey.rawRepresentation)])
+                try db.execute(
+                    sql: "INSERT INTO oneTimePrekey (number, keyId, publicKey) VALUES (?, ?, ?)",
+                    arguments: [number, Int64(opk.id), Data(opk.publicKey.rawRepresentation)])
             }
         }
     }
@@ -44,15 +50,18 @@ struct TamperedDirectory {
     /// next bundle carries it again (the server "reuses" it).
     func reissue(_ prekey: OneTimePrekeyPublic, of number: String) throws {
         try database.write { db in
-            try db.execute(sql: "INSERT INTO oneTimePrekey (number, keyId, publicKey) VALUES (?, ?, ?)",
-                           arguments: [number, Int64(prekey.id), Data(prekey.publicKey.rawRepresentation)])
+            try db.execute(
+                sql: "INSERT INTO oneTimePrekey (number, keyId, publicKey) VALUES (?, ?, ?)",
+                arguments: [number, Int64(prekey.id), Data(prekey.publicKey.rawRepresentation)])
         }
     }
 
     /// The ids of `number`'s one-time prekeys the server still holds.
     func oneTimePrekeyIDs(of number: String) throws -> [UInt32] {
         try database.read { db in
-            try Int64.fetchAll(db, sql: "SELECT keyId FROM oneTimePrekey WHERE number = ? ORDER BY keyId", arguments: [number]).map { UInt32($0) }
+            try Int64.fetchAll(db, sql: "SELECT keyId FROM oneTimePrekey WHERE number = ? ORDER BY keyId", arguments: [number]).map {
+                UInt32($0)
+            }
         }
     }
 }

@@ -22,9 +22,15 @@ final class CapturedLog: Sendable {
             set { metadata[key] = newValue }
         }
 
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        func log(
+            level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String,
+            line: UInt
+        ) {
             let extra = self.metadata.merging(metadata ?? [:]) { $1 }
-            let text = extra.isEmpty ? message.description : "\(message) \(extra.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))"
+            let text =
+                extra.isEmpty
+                ? message.description
+                : "\(message) \(extra.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))"
             log.lines.withLock { $0.append((level, text)) }
         }
     }

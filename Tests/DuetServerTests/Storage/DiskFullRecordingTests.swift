@@ -1,16 +1,18 @@
-@testable import DuetClient
 import DiskFaults
 import DuetMedia
-@testable import DuetServer
 import Foundation
 import Testing
+
+@testable import DuetClient
+@testable import DuetServer
 
 /// The disk fills while a meeting is recorded: the recorder's write fails with ENOSPC, the
 /// recording stops on its last whole chunk, everyone in the meeting is told, the meeting goes
 /// on, and what was written exports — incomplete, decoding to exactly the packets on the whole
 /// Ogg pages of the whole chunks written before the disk filled.
-@Suite("Disk full: recordings", .serialized,
-       .enabled(if: TmpfsMount.isAvailable, "mounts a tmpfs to fill: needs root or CAP_SYS_ADMIN; skipped where mount(2) is refused"))
+@Suite(
+    "Disk full: recordings", .serialized,
+    .enabled(if: TmpfsMount.isAvailable, "mounts a tmpfs to fill: needs root or CAP_SYS_ADMIN; skipped where mount(2) is refused"))
 struct DiskFullRecordingTests {
     typealias Attendee = MeetingMediaTests.Attendee
 
@@ -25,7 +27,9 @@ struct DiskFullRecordingTests {
         let key = try RecordingMasterKey.loadOrCreate(dataDirectory: data)
         let chunkSize = 2048
         func recorder(in folder: URL, _ id: String) throws -> MeetingRecorder {
-            try MeetingRecorder(id: RecordingID(id), meetingCode: "abc-defg-hij", dataDirectory: folder, masterKey: key, started: Date(), chunkSize: chunkSize)
+            try MeetingRecorder(
+                id: RecordingID(id), meetingCode: "abc-defg-hij", dataDirectory: folder, masterKey: key, started: Date(),
+                chunkSize: chunkSize)
         }
         let full = try recorder(in: data, "rec-full"), twin = try recorder(in: reference.url, "rec-twin")
         var speaker = try SimulatedParticipant(number: RecordingFixtures.distinctNumbers(1)[0])
@@ -33,7 +37,9 @@ struct DiskFullRecordingTests {
         for tick in 0..<3000 where failure == nil {
             if tick == 150 { try disk.fill() }
             let (frame, sequence, timestamp) = try speaker.nextFrame(speaking: true)
-            for r in [full, twin] { r.receive(participant: speaker.number, opusFrame: frame, sequenceNumber: sequence, timestamp: timestamp) }
+            for r in [full, twin] {
+                r.receive(participant: speaker.number, opusFrame: frame, sequenceNumber: sequence, timestamp: timestamp)
+            }
             try twin.tick()
             do throws(RecordingError) { try full.tick() } catch { failure = error }
         }
@@ -43,7 +49,9 @@ struct DiskFullRecordingTests {
 
         // The file ends on a whole chunk, and stays so: with space back, nothing is appended.
         let stored = Array(try Data(contentsOf: full.fileURL))
-        guard case let .header(_, headerLength) = RecordingFileHeader.parse(stored) else { throw RecordingError.notARecording(path: full.fileURL.path) }
+        guard case let .header(_, headerLength) = RecordingFileHeader.parse(stored) else {
+            throw RecordingError.notARecording(path: full.fileURL.path)
+        }
         let chunkOnDisk = 4 + chunkSize + 17
         #expect((stored.count - headerLength) % chunkOnDisk == 0, "a partial chunk was left at the end")
         let wholeChunks = (stored.count - headerLength) / chunkOnDisk
@@ -57,7 +65,8 @@ struct DiskFullRecordingTests {
         #expect(try RecordingVault(dataDirectory: reference.url, masterKey: key).export(RecordingID("rec-twin"), to: intact).isComplete)
         let export = try RecordingVault(dataDirectory: data, masterKey: key).export(RecordingID("rec-full"), to: partial)
         #expect(!export.isComplete)
-        let expected = try RecordingFixtures.packetsSalvaged(from: Array(try Data(contentsOf: intact)), plaintextBytes: wholeChunks * chunkSize)
+        let expected = try RecordingFixtures.packetsSalvaged(
+            from: Array(try Data(contentsOf: intact)), plaintextBytes: wholeChunks * chunkSize)
         let salvaged = try OggOpusReader(contentsOf: partial)
         #expect(expected.count >= 50, "at least a second of audio was on disk before it filled")
         #expect(salvaged.packets == expected, "\(salvaged.packets.count) packets exported, \(expected.count) expected")
@@ -84,7 +93,8 @@ struct DiskFullRecordingTests {
         let recordings = data.appendingPathComponent("recordings")
         func recorded() -> Int {
             let files = (try? FileManager.default.contentsOfDirectory(at: recordings, includingPropertiesForKeys: [.fileSizeKey])) ?? []
-            return files.filter { $0.pathExtension == "duetrec" }.compactMap { try? $0.resourceValues(forKeys: [.fileSizeKey]).fileSize }.max() ?? 0
+            return files.filter { $0.pathExtension == "duetrec" }.compactMap { try? $0.resourceValues(forKeys: [.fileSizeKey]).fileSize }
+                .max() ?? 0
         }
         #expect(await eventually { recorded() > 2 * (16 * 1024 + 21) + 200 }, "\(recorded()) bytes recorded")
 
@@ -99,11 +109,16 @@ struct DiskFullRecordingTests {
         // The meeting goes on: both still hear each other after the recording stopped.
         let guestID = try #require(await guest.engine.snapshot()?.you)
         let heardAfter = host.events.events.count
-        #expect(await eventually { host.events.events.dropFirst(heardAfter).contains { event in
-            if case let .hearing(reports) = event { reports.contains { $0.participant.id == guestID && $0.heard } } else { false }
-        } }, "\(host.events.log)")
+        #expect(
+            await eventually {
+                host.events.events.dropFirst(heardAfter).contains { event in
+                    if case let .hearing(reports) = event { reports.contains { $0.participant.id == guestID && $0.heard } } else { false }
+                }
+            }, "\(host.events.log)")
         #expect(await MeetingMediaTests.hears(guest, ["+15557101"]))
-        #expect(log.messages(at: .error).filter { $0.hasPrefix("recording stopped; the meeting goes on unrecorded") }.count == 1, "\(log.messages(at: .error))")
+        #expect(
+            log.messages(at: .error).filter { $0.hasPrefix("recording stopped; the meeting goes on unrecorded") }.count == 1,
+            "\(log.messages(at: .error))")
 
         // Space back: recording works again, without a restart.
         disk.free()
@@ -118,7 +133,9 @@ struct DiskFullRecordingTests {
         let exports = try RecordingDataDirectory()
         let export = try vault.export(RecordingID(cut.id), to: exports.url.appendingPathComponent("cut.opus"))
         #expect(!export.isComplete)
-        #expect(export.audioSeconds >= 4 && export.audioSeconds < 20, "\(export.audioSeconds) s, \(export.byteCount) bytes, \(cut.byteSize) on disk")
+        #expect(
+            export.audioSeconds >= 4 && export.audioSeconds < 20,
+            "\(export.audioSeconds) s, \(export.byteCount) bytes, \(cut.byteSize) on disk")
         #expect(try vault.export(RecordingID(whole.id), to: exports.url.appendingPathComponent("whole.opus")).isComplete)
 
         for attendee in [host, guest] { await attendee.close() }

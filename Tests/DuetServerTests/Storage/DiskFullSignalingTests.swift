@@ -2,21 +2,24 @@ import DiskFaults
 import DuetClient
 import DuetCrypto
 import DuetMedia
-@testable import DuetServer
 import DuetWire
 import Foundation
 import GRDB
 import Testing
+
+@testable import DuetServer
 
 /// Issue [9/9] §2, the last fault: the server's disk fills while it runs. Its data dir is on a
 /// tmpfs of its own, filled to ENOSPC for real, so SQLite's writes fail as they would on a full
 /// disk. Every request that needs a write is refused with `storage_unavailable` and a message
 /// that says so; what needs no write is served; one error line is logged; once the filler is
 /// deleted, writes work again with no restart, and the database is intact with everything it held.
-@Suite("Disk full: signaling", .serialized,
-       .enabled(if: TmpfsMount.isAvailable, "mounts a tmpfs to fill: needs root or CAP_SYS_ADMIN; skipped where mount(2) is refused"))
+@Suite(
+    "Disk full: signaling", .serialized,
+    .enabled(if: TmpfsMount.isAvailable, "mounts a tmpfs to fill: needs root or CAP_SYS_ADMIN; skipped where mount(2) is refused"))
 struct DiskFullSignalingTests {
-    static let full = "the server's disk is full, so it could not save this and nothing was changed; try again later, and tell the server's operator if it goes on"
+    static let full =
+        "the server's disk is full, so it could not save this and nothing was changed; try again later, and tell the server's operator if it goes on"
 
     func expectStorageFull(sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void) async {
         do {
@@ -68,7 +71,8 @@ struct DiskFullSignalingTests {
         try await a.ping()
         let (again, _) = try await alice.connect(to: server)
         #expect(await again.registeredNumber == "+15557001", "a login needs no write")
-        let meeting = try await a.createMeeting(open: true, record: false, name: nil, dtlsFingerprint: try DTLSCertificate().fingerprint, ssrc: 2)
+        let meeting = try await a.createMeeting(
+            open: true, record: false, name: nil, dtlsFingerprint: try DTLSCertificate().fingerprint, ssrc: 2)
         #expect(!meeting.recording, "a meeting without a recording lives in memory")
         // One error line for the whole episode, however many requests were refused.
         let errors = log.messages(at: .error)
@@ -81,7 +85,8 @@ struct DiskFullSignalingTests {
         let next = try await b.fetchBundle(number: "+15557001")
         #expect(next.oneTimePrekey == alice.oneTimePrekeys[0].publicPart, "the first prekey was never handed out, so it comes now")
         #expect(try await a.addGroupMember(group: group.id, number: "+15557003").members == ["+15557001", "+15557002", "+15557003"])
-        #expect(log.messages(at: .notice).contains { $0.hasPrefix("writes succeed again in \(data.path); while the server's disk is full,") })
+        #expect(
+            log.messages(at: .notice).contains { $0.hasPrefix("writes succeed again in \(data.path); while the server's disk is full,") })
         for connection in [a, b, c, d, again] { await connection.close() }
         try await server.stop(keepingData: true)
 
@@ -89,13 +94,19 @@ struct DiskFullSignalingTests {
         let database = try DatabaseQueue(path: data.appendingPathComponent(DirectoryDatabase.fileName).path)
         try await database.read { db in
             #expect(try String.fetchAll(db, sql: "PRAGMA integrity_check") == ["ok"])
-            #expect(try String.fetchAll(db, sql: "SELECT number FROM account ORDER BY number") == ["+15557001", "+15557002", "+15557003", "+15557004"])
-            let prekeys = try Row.fetchAll(db, sql: "SELECT number, COUNT(*) AS n, MIN(keyId) AS first FROM oneTimePrekey GROUP BY number ORDER BY number")
-            #expect(prekeys.map { "\($0["number"] as String): \($0["n"] as Int) from \($0["first"] as Int)" } == [
-                "+15557001: 29 from 2", "+15557002: 30 from 1", "+15557003: 30 from 1", "+15557004: 30 from 1",
-            ])
+            #expect(
+                try String.fetchAll(db, sql: "SELECT number FROM account ORDER BY number") == [
+                    "+15557001", "+15557002", "+15557003", "+15557004"
+                ])
+            let prekeys = try Row.fetchAll(
+                db, sql: "SELECT number, COUNT(*) AS n, MIN(keyId) AS first FROM oneTimePrekey GROUP BY number ORDER BY number")
+            #expect(
+                prekeys.map { "\($0["number"] as String): \($0["n"] as Int) from \($0["first"] as Int)" } == [
+                    "+15557001: 29 from 2", "+15557002: 30 from 1", "+15557003: 30 from 1", "+15557004: 30 from 1"
+                ])
             #expect(try String.fetchAll(db, sql: "SELECT name FROM chatGroup") == ["Before"])
-            #expect(try String.fetchAll(db, sql: "SELECT number FROM groupMember ORDER BY number") == ["+15557001", "+15557002", "+15557003"])
+            #expect(
+                try String.fetchAll(db, sql: "SELECT number FROM groupMember ORDER BY number") == ["+15557001", "+15557002", "+15557003"])
         }
         try database.close()
     }

@@ -1,8 +1,9 @@
-import Foundation
-@testable import DuetServer
 import DuetWire
+import Foundation
 import GRDB
 import Testing
+
+@testable import DuetServer
 
 /// A full disk refuses every write until someone frees space: the operator gets one error line
 /// per episode (and one when it ends), the user a reply that says what happened and what to do.
@@ -13,18 +14,20 @@ struct StorageHealthTests {
         let health = StorageHealth(directory: "/srv/duet", logger: log.logger)
         for _ in 0..<50 { health.refused(.full, detail: "SQLite error 13: database or disk is full") }
         #expect(health.failure == .full)
-        #expect(log.messages(at: .error) == [
-            "disk full: no space left on the file system holding /srv/duet (SQLite error 13: database or disk is full); "
-                + "requests that change data are refused (what is stored stays intact) until it is fixed; no restart needed — free space there (df -h /srv/duet)",
-        ])
+        #expect(
+            log.messages(at: .error) == [
+                "disk full: no space left on the file system holding /srv/duet (SQLite error 13: database or disk is full); "
+                    + "requests that change data are refused (what is stored stays intact) until it is fixed; no restart needed — free space there (df -h /srv/duet)"
+            ])
         health.refused(.failing, detail: "SQLite error 10: disk I/O error")
         #expect(log.messages(at: .error).count == 2, "another fault is another line")
         health.wrote()
         health.wrote()
         #expect(health.failure == nil)
-        #expect(log.messages(at: .notice) == [
-            "writes succeed again in /srv/duet; while the server's storage is failing, 51 request(s) that needed a write were refused",
-        ])
+        #expect(
+            log.messages(at: .notice) == [
+                "writes succeed again in /srv/duet; while the server's storage is failing, 51 request(s) that needed a write were refused"
+            ])
         health.refused(.full, detail: "again")
         #expect(log.messages(at: .error).count == 3, "a new episode is logged again")
     }
@@ -33,7 +36,10 @@ struct StorageHealthTests {
         let reply = DirectoryError.storage(.full).reply
         #expect(reply.code == .storageUnavailable)
         #expect(reply.code.rawValue == "storage_unavailable")
-        #expect(reply.message == "the server's disk is full, so it could not save this and nothing was changed; try again later, and tell the server's operator if it goes on")
+        #expect(
+            reply.message
+                == "the server's disk is full, so it could not save this and nothing was changed; try again later, and tell the server's operator if it goes on"
+        )
         #expect(DirectoryError.storage(.readOnly).reply.message.hasPrefix("the server's storage is read-only, so"))
     }
 
@@ -47,7 +53,8 @@ struct StorageHealthTests {
         #expect(StorageFailure(database: DatabaseError(resultCode: .SQLITE_READONLY)) == .readOnly)
         #expect(StorageFailure(database: DatabaseError(resultCode: .SQLITE_CONSTRAINT)) == nil, "not the disk's fault")
         #expect(RecordingError.writing("/d/r", operation: "write the recording", errno: ENOSPC) == .diskFull(path: "/d/r"))
-        #expect(RecordingError.writing("/d/r", operation: "write the recording", errno: EIO)
-            == .io(operation: "write the recording", path: "/d/r", reason: "Input/output error"))
+        #expect(
+            RecordingError.writing("/d/r", operation: "write the recording", errno: EIO)
+                == .io(operation: "write the recording", path: "/d/r", reason: "Input/output error"))
     }
 }

@@ -1,8 +1,9 @@
 import DiskFaults
-@testable import DuetServer
 import DuetWire
 import Foundation
 import Testing
+
+@testable import DuetServer
 
 /// `duet server` on a data dir it cannot write does not start: one line names the path, what
 /// failed and what to do, before anything in the directory is opened or changed.
@@ -43,22 +44,29 @@ struct UnwritableDataDirectoryTests {
         let file = home.appendingPathComponent("file")
         try Data("x".utf8).write(to: file)
         let error = await Self.startupError(file.appendingPathComponent("server").path)
-        #expect(error == "cannot use \(file.path)/server as the data directory: \(file.path) is a file, not a directory; "
-            + "move that file away, or choose another directory with --data DIR")
+        #expect(
+            error == "cannot use \(file.path)/server as the data directory: \(file.path) is a file, not a directory; "
+                + "move that file away, or choose another directory with --data DIR")
     }
 
-    @Test(.enabled(if: TmpfsMount.isAvailable, "mounts a tmpfs to make read-only: needs root or CAP_SYS_ADMIN; skipped where mount(2) is refused"))
+    @Test(
+        .enabled(
+            if: TmpfsMount.isAvailable, "mounts a tmpfs to make read-only: needs root or CAP_SYS_ADMIN; skipped where mount(2) is refused"))
     func aReadOnlyDataDirectoryIsRefusedAndLeftAsItWas() async throws {
         let disk = try TmpfsMount(kilobytes: 1024)
         defer { disk.unmount() }
         let (data, before) = try await Self.usedDataDirectory(on: disk)
 
         try disk.remount(readOnly: true)
-        #expect(await Self.startupError(data.path) == "cannot write in the data directory \(data.path): Read-only file system; "
-            + "make it writable for the server's user (remount it read-write, or fix its owner and mode), or choose another directory with --data DIR")
+        #expect(
+            await Self.startupError(data.path) == "cannot write in the data directory \(data.path): Read-only file system; "
+                + "make it writable for the server's user (remount it read-write, or fix its owner and mode), or choose another directory with --data DIR"
+        )
         let missing = data.appendingPathComponent("new").path
-        #expect(await Self.startupError(missing) == "cannot create the data directory \(missing): Read-only file system; "
-            + "make it writable for the server's user (remount it read-write, or fix its owner and mode), or choose another directory with --data DIR")
+        #expect(
+            await Self.startupError(missing) == "cannot create the data directory \(missing): Read-only file system; "
+                + "make it writable for the server's user (remount it read-write, or fix its owner and mode), or choose another directory with --data DIR"
+        )
         try disk.remount(readOnly: false)
         #expect(try Self.contents(data) == before)
         #expect(await Self.startupError(data.path) == nil, "writable again: it starts")
@@ -71,8 +79,9 @@ struct UnwritableDataDirectoryTests {
         let (data, before) = try await Self.usedDataDirectory(on: disk)
 
         try disk.fill()
-        #expect(await Self.startupError(data.path) == "cannot write in the data directory \(data.path): No space left on device; "
-            + "free space on that file system (df -h \(data.path)), or choose another directory with --data DIR")
+        #expect(
+            await Self.startupError(data.path) == "cannot write in the data directory \(data.path): No space left on device; "
+                + "free space on that file system (df -h \(data.path)), or choose another directory with --data DIR")
         #expect(try Self.contents(data) == before)
         disk.free()
         #expect(await Self.startupError(data.path) == nil)

@@ -10,23 +10,31 @@ enum HelpOverlay {
     }
 
     static let left = [
-        Group(title: "Contacts", keys: [
-            ("↑/↓ j/k", "move"), ("Enter i", "details"), ("c", "call contact / group"), ("s", "safety number"),
-            ("v / u", "verify / unverify"), ("a / d", "add / remove contact"), ("g", "new group"), ("K", "your keys"),
-        ]),
-        Group(title: "Meeting (cloud-encrypted)", keys: [
-            ("n", "new meeting (a link)"), ("J", "join: paste a link"), ("R", "start / stop recording"),
-        ]),
+        Group(
+            title: "Contacts",
+            keys: [
+                ("↑/↓ j/k", "move"), ("Enter i", "details"), ("c", "call contact / group"), ("s", "safety number"),
+                ("v / u", "verify / unverify"), ("a / d", "add / remove contact"), ("g", "new group"), ("K", "your keys")
+            ]),
+        Group(
+            title: "Meeting (cloud-encrypted)",
+            keys: [
+                ("n", "new meeting (a link)"), ("J", "join: paste a link"), ("R", "start / stop recording")
+            ])
     ]
 
     static let right = [
-        Group(title: "Call", keys: [
-            ("m", "mute / unmute"), ("h", "hang up / leave"), ("+ / -", "add/remove group member"),
-        ]),
+        Group(
+            title: "Call",
+            keys: [
+                ("m", "mute / unmute"), ("h", "hang up / leave"), ("+ / -", "add/remove group member")
+            ]),
         Group(title: "Ringing or knocking", keys: [("a", "accept / join / admit"), ("d", "decline / deny")]),
-        Group(title: "Everywhere", keys: [
-            ("l", "toggle event log"), ("Esc", "close / back"), ("?", "this help"), ("q", "quit (hangs up first)"),
-        ]),
+        Group(
+            title: "Everywhere",
+            keys: [
+                ("l", "toggle event log"), ("Esc", "close / back"), ("?", "this help"), ("q", "quit (hangs up first)")
+            ])
     ]
 
     static func lines(width: Int) -> [StyledText] {

@@ -6,10 +6,11 @@ enum IncomingCallOverlay {
         let caller = call.name.map { "\($0) (\(call.number))" } ?? call.number
         var lines: [StyledText] = [StyledText("Incoming call", .bold), ""]
         lines += StyledText(caller, .bold).wrapped(to: width)
-        let trust: StyledText = switch call.trust {
-        case .verified, .unverified: TextFormat.trust(call.trust)
-        case .keyChanged: TextFormat.trust(call.trust) + StyledText(" — their key changed since you last saw it", .danger)
-        }
+        let trust: StyledText =
+            switch call.trust {
+            case .verified, .unverified: TextFormat.trust(call.trust)
+            case .keyChanged: TextFormat.trust(call.trust) + StyledText(" — their key changed since you last saw it", .danger)
+            }
         lines += trust.wrapped(to: width)
         lines += ["", StyledText("a", .bold) + " accept   " + StyledText("d", .bold) + " decline"]
         return lines

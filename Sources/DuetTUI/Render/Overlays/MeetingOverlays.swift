@@ -6,10 +6,15 @@ enum CreateMeetingOverlay {
         lines += toggle("o", prompt.open, "open: anyone with the link comes straight in", width: width)
         lines += toggle("r", prompt.record, "record from the start (everyone sees REC)", width: width)
         lines.append("")
-        lines += StyledText("Meetings are cloud-encrypted: the server can access them. "
-                            + "Off, people knock and you let them in.", .dim).wrapped(to: width)
-        lines += ["", StyledText("Enter", .bold) + " create   " + StyledText("o r", .bold) + " switch   "
-                  + StyledText("Esc", .bold) + " cancel"]
+        lines += StyledText(
+            "Meetings are cloud-encrypted: the server can access them. "
+                + "Off, people knock and you let them in.", .dim
+        ).wrapped(to: width)
+        lines += [
+            "",
+            StyledText("Enter", .bold) + " create   " + StyledText("o r", .bold) + " switch   "
+                + StyledText("Esc", .bold) + " cancel"
+        ]
         return lines
     }
 
@@ -31,8 +36,11 @@ enum JoinMeetingOverlay {
             lines.append("")
             lines += StyledText(error, .danger).wrapped(to: width)
         }
-        lines += ["", StyledText("Enter", .bold) + " knock   " + StyledText("Tab", .bold) + " other field   "
-                  + StyledText("Esc", .bold) + " cancel"]
+        lines += [
+            "",
+            StyledText("Enter", .bold) + " knock   " + StyledText("Tab", .bold) + " other field   "
+                + StyledText("Esc", .bold) + " cancel"
+        ]
         return lines
     }
 }
@@ -48,8 +56,11 @@ enum KnockOverlay {
         if !prompt.othersWaiting.isEmpty {
             lines += StyledText("also waiting: " + prompt.othersWaiting.joined(separator: ", "), .dim).wrapped(to: width)
         }
-        lines += ["", StyledText("a", .bold) + " admit   " + StyledText("d", .bold) + " deny   "
-                  + StyledText("Esc", .bold) + " later"]
+        lines += [
+            "",
+            StyledText("a", .bold) + " admit   " + StyledText("d", .bold) + " deny   "
+                + StyledText("Esc", .bold) + " later"
+        ]
         return lines
     }
 }

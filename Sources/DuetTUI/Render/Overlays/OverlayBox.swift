@@ -39,25 +39,27 @@ enum OverlayBox {
 /// Draws whichever overlay the state holds.
 enum OverlayView {
     static func draw(_ overlay: TUIState.Overlay, in area: Rect, on canvas: inout Canvas) {
-        let preferred: Int = switch overlay {
-        case .help: HelpOverlay.width
-        case .incoming, .addContact, .confirmRemove: 46
-        case .keyChangedWarning, .incomingGroupCall, .createGroup, .groupMember, .createMeeting, .joinMeeting, .knock: 56
-        }
+        let preferred: Int =
+            switch overlay {
+            case .help: HelpOverlay.width
+            case .incoming, .addContact, .confirmRemove: 46
+            case .keyChangedWarning, .incomingGroupCall, .createGroup, .groupMember, .createMeeting, .joinMeeting, .knock: 56
+            }
         let width = OverlayBox.innerWidth(preferred: preferred, in: area)
-        let lines: [StyledText] = switch overlay {
-        case .help: HelpOverlay.lines(width: width)
-        case let .incoming(call): IncomingCallOverlay.lines(call, width: width)
-        case let .addContact(prompt): AddContactOverlay.lines(prompt, width: width)
-        case let .confirmRemove(contact): ConfirmRemoveOverlay.lines(contact, width: width)
-        case let .keyChangedWarning(contact): KeyChangedOverlay.lines(contact, width: width)
-        case let .incomingGroupCall(call): IncomingGroupCallOverlay.lines(call, width: width)
-        case let .createGroup(prompt): CreateGroupOverlay.lines(prompt, width: width)
-        case let .groupMember(prompt): GroupMemberOverlay.lines(prompt, width: width)
-        case let .createMeeting(prompt): CreateMeetingOverlay.lines(prompt, width: width)
-        case let .joinMeeting(prompt): JoinMeetingOverlay.lines(prompt, width: width)
-        case let .knock(prompt): KnockOverlay.lines(prompt, width: width)
-        }
+        let lines: [StyledText] =
+            switch overlay {
+            case .help: HelpOverlay.lines(width: width)
+            case let .incoming(call): IncomingCallOverlay.lines(call, width: width)
+            case let .addContact(prompt): AddContactOverlay.lines(prompt, width: width)
+            case let .confirmRemove(contact): ConfirmRemoveOverlay.lines(contact, width: width)
+            case let .keyChangedWarning(contact): KeyChangedOverlay.lines(contact, width: width)
+            case let .incomingGroupCall(call): IncomingGroupCallOverlay.lines(call, width: width)
+            case let .createGroup(prompt): CreateGroupOverlay.lines(prompt, width: width)
+            case let .groupMember(prompt): GroupMemberOverlay.lines(prompt, width: width)
+            case let .createMeeting(prompt): CreateMeetingOverlay.lines(prompt, width: width)
+            case let .joinMeeting(prompt): JoinMeetingOverlay.lines(prompt, width: width)
+            case let .knock(prompt): KnockOverlay.lines(prompt, width: width)
+            }
         OverlayBox.draw(lines, innerWidth: width, in: area, on: &canvas)
     }
 }
