@@ -6,7 +6,7 @@ APT_PACKAGES := pkg-config libsodium-dev libsrtp2-dev libopus-dev libncurses-dev
                 tmux ffmpeg opus-tools openssl tshark coturn iproute2 nftables ethtool
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test run demo bench fuzz clean
+.PHONY: deps build test run demo bench fuzz clean format lint
 .PHONY: check check-asan check-tsan
 
 ## deps: install the Debian packages above that are missing (non-interactive; sudo when not root)
@@ -67,6 +67,14 @@ check-asan: deps
 check-tsan: deps
 	env $(TSAN_ENV) $(SWIFT) build --build-tests --sanitize=thread --scratch-path .build/tsan
 	env $(TSAN_ENV) $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build/tsan --disable-xctest --no-parallel
+
+## format: the tree formatted by swift-format with the repo's .swift-format (the toolchain ships it)
+format:
+	$(SWIFT) format --in-place --recursive --parallel Sources Tests Package.swift
+
+## lint: what `make format` would change, as warnings (nothing is written)
+lint:
+	$(SWIFT) format lint --recursive --parallel Sources Tests Package.swift
 
 clean:
 	rm -rf .build
