@@ -76,7 +76,7 @@ actor MeetingOutcome {
             case .mediaConnected: connected = true
             case let .ended(reason):
                 ended = true
-                endReason = reason
+                endReason = reason.description
             case .keysWiped: wiped = true
             default: break
             }

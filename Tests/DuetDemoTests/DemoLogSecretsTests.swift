@@ -124,7 +124,7 @@ actor HeldByTheRun {
             ] {
                 clientLines += log ?? []
             }
-            clientLines += await device.session.notices
+            clientLines += await device.session.notices.map(\.text)
             if let seed = try? device.store.identity().seed.withUnsafeBytes({ Array($0) }) { deviceKeys.append(seed) }
             if let spk = try? device.store.currentSignedPrekey().keyPair.privateKey.withUnsafeBytes({ Array($0) }) {
                 deviceKeys.append(spk)

@@ -57,7 +57,7 @@ struct DeviceSessionTests {
         }
         // Bob comes back: the server says he is low and he uploads 85 fresh keys.
         let back = try await DeviceSession.open(store: store)
-        let toppedUp = await waitUntil { await back.notices.contains { $0.contains("server now holds 100") } }
+        let toppedUp = await waitUntil { await back.notices.contains { $0.kind == .prekeys && $0.text.contains("server now holds 100") } }
         #expect(toppedUp)
         let held = try store.oneTimePrekeyCount()
         let notices = await back.notices

@@ -29,15 +29,11 @@ struct ActiveCall {
     var directPeer: TransportAddress?
     /// Relay path, once direct checks gave up (or `--relay`).
     var relay: RelayPath?
-    /// Where the call socket's datagrams (and a relay stream's frames) wait for the engine.
-    var inbox: DatagramInbox?
+    /// The call's clock, inbox, SRTP and send and receive chains.
+    let pump: MediaPump
     /// The other device's relayed address, as it told us (sealed).
     var peerRelayedAddress: TransportAddress?
     var path: MediaPath?
-    var media: MediaStream?
-    var mediaStartedAt: ContinuousClock.Instant?
-    var framesSent = 0
-    var heardFirstAudio = false
     var lastReport: ContinuousClock.Instant?
     var timers: [CallStateMachine.Timer: ContinuousClock.Instant] = [:]
     /// Network change: this device's interface addresses when last looked at, when that was,

@@ -47,8 +47,7 @@ extension CallEngine {
             case let .startMedia(path):
                 startMedia(path)
             case .stopMedia:
-                call?.media?.close()
-                call?.media = nil
+                call?.pump.stopMedia()
             case .wipeKeys:
                 wipe()
             case let .startTimer(timer, requested):

@@ -3,37 +3,26 @@ import DuetMedia
 import DuetWire
 import Foundation
 
-extension CallEngine {
-    /// Frames of 20 ms: the media clock and the engine's tick.
-    static let frame = Duration.milliseconds(20)
+extension CallEngine: MediaPumpDriver {
+    /// The pump of a call this engine places or answers, sending `ssrc`.
+    func makePump(ssrc: UInt32) throws -> MediaPump {
+        let media = MediaOptions(opusComplexity: options.opusComplexity, voiceEncoding: options.voiceEncoding)
+        return MediaPump(
+            outbound: try OutboundMedia(voice: ownNumber, source: options.echo ? .echo : .synthetic, ssrc: ssrc, options: media))
+    }
 
-    /// Starts the 20 ms tick and routes the call socket's datagrams into the engine, in the
-    /// order they arrived, in batches (`DatagramInbox`; a task per datagram would hand them to
-    /// the actor in any order, and cost a task and a turn each, 50 a second per stream).
+    /// Starts the call's frame clock and routes the call socket's datagrams into the engine.
     func startTicker() {
         guard let active = call else { return }
-        let inbox = DatagramInbox()
-        active.transport.socket.setHandler { datagram in inbox.deliver(datagram) }
-        call?.inbox = inbox
-        ticker?.cancel()
-        ticker = Task { [weak self] in
-            let reader = Task { [weak self] in
-                for await batch in inbox.batches { await self?.receive(batch) }
-            }
-            defer {
-                inbox.close()
-                reader.cancel()
-            }
-            while !Task.isCancelled {
-                try? await Task.sleep(for: CallEngine.frame)
-                guard let self, await self.tick() else { return }
-            }
-        }
+        active.pump.read(into: self) { inbox in active.transport.socket.setHandler { datagram in inbox.deliver(datagram) } }
+        active.pump.startClock(self)
     }
 
-    private func receive(_ batch: [MediaSocket.Datagram]) async {
+    func pumpReceived(_ batch: [MediaSocket.Datagram]) async {
         for datagram in batch { await handleDatagram(datagram) }
     }
+
+    func pumpTicked(completingSecond: Bool) async -> Bool { await tick() }
 
     /// One engine tick; false once the call has ended and everything is released.
     func tick() async -> Bool {
@@ -52,25 +41,18 @@ extension CallEngine {
             call?.timers[timer] = nil
             await perform(call!.machine.handle(.timerFired(timer)))
         }
-        // Media: send the frames that are due (catching up at most 3 after a stall), play one out.
-        guard let current = call, case .connected = current.machine.state, let media = current.media else { return true }
+        // Media: send the frames that are due, play one out, report once a second.
+        guard let current = call, case .connected = current.machine.state, current.pump.hasKeys else { return true }
         await watchNetwork()
         await watchRelay()
         sendDueFrames()
-        playOut(media)
+        if current.pump.playout() { emit(.firstAudio) }
         if let last = current.lastReport, ContinuousClock.now - last < .seconds(1) { return true }
         call?.lastReport = ContinuousClock.now
-        if current.lastReport != nil { emit(.hearing(hearingReport(media.report()))) }
-        return true
-    }
-
-    /// Plays one frame out and says so when it is the call's first: on the tick, and at once
-    /// for the first packet, which would otherwise wait up to a tick to be heard.
-    private func playOut(_ media: MediaStream) {
-        if media.playout(), call?.heardFirstAudio == false {
-            call?.heardFirstAudio = true
-            emit(.firstAudio)
+        if current.lastReport != nil, let stream = current.pump.streams[current.peer] {
+            emit(.hearing(hearingReport(stream.report(), pump: current.pump)))
         }
+        return true
     }
 
     /// Ta (RFC 8445 §14.2): one check leaves per this interval — 5 ms, the floor §14.2 sets,
@@ -110,7 +92,7 @@ extension CallEngine {
         return true
     }
 
-    private func hearingReport(_ report: MediaStream.Report) -> HearingReport {
+    private func hearingReport(_ report: InboundStream.Report, pump: MediaPump) -> HearingReport {
         let speaker = report.speaker.map { number -> String in
             let full = number.hasPrefix("+") ? number : "+" + number
             // Our own voice comes back from an Echo Test.
@@ -119,21 +101,17 @@ extension CallEngine {
         }
         return HearingReport(
             speaker: speaker, level: report.level, lossPercent: report.lossPercent,
-            jitterMilliseconds: report.jitterMilliseconds, tamperedPackets: report.rejected, replayedPackets: report.replayed)
+            jitterMilliseconds: report.jitterMilliseconds, tamperedPackets: pump.rejected + pump.unopened,
+            replayedPackets: pump.replayed)
     }
 
-    /// Sends the frames that are due: frame n at n × 20 ms from the start of media, the first
-    /// at once (waiting a tick for it was 20 ms more before the other side heard anything); at
-    /// most 3 to catch up after a stall, the rest skipped.
+    /// Sends the frames that are due along the chosen path (`OutboundMedia`: the first at
+    /// once, at most 3 to catch up after a stall).
     private func sendDueFrames() {
-        guard let active = call, let media = active.media, let started = active.mediaStartedAt else { return }
-        let due = Int((ContinuousClock.now - started) / CallEngine.frame) + 1
-        var sent = active.framesSent
-        while sent < due {
-            if due - sent <= 3, let packet = try? media.nextPacket() { sendMedia(packet) }
-            sent += 1
+        guard let active = call else { return }
+        do { try active.pump.sendDueFrames { packet in sendMedia(packet) } } catch {
+            emit(.notice(.warning(.media, "sending a frame: \(error)")))
         }
-        call?.framesSent = sent
     }
 
     /// Sends a protected media packet along the chosen path.
@@ -165,7 +143,18 @@ extension CallEngine {
 
     private func handlePeerDatagram(_ bytes: [UInt8], from source: TransportAddress) async {
         options.peerDatagramTap?(bytes)
-        switch MediaPacketKind(datagram: bytes) {
+        guard let active = call else { return }
+        let (peer, remoteSSRC) = (active.peer, active.remoteSSRC)
+        let received = active.pump.receive(bytes) { packet in
+            packet.ssrc == remoteSSRC ? MediaPump.OpenedFrame(source: peer, payload: packet.payload) : nil
+        }
+        switch received {
+        case let .media(source, firstHeard):
+            if firstHeard { emit(.firstAudio) }
+            mediaHeard()
+            if (active.pump.streams[source]?.received ?? 0) % 10 == 1 {
+                await perform(call!.machine.handle(.mediaReceived))
+            }
         case .stun:
             if learnRestartMapping(bytes, from: source) { return }
             if await learnLateMapping(bytes, from: source) { return }
@@ -174,17 +163,7 @@ extension CallEngine {
             call?.checks = checks
             await carryOut(actions)
             await keepChecksPaced()
-        case .rtp:
-            guard let media = call?.media else { return }
-            let before = media.received
-            media.receive(bytes)
-            guard media.received > before else { return }
-            if call?.heardFirstAudio == false { playOut(media) }
-            mediaHeard()
-            if media.received % 10 == 1 {
-                await perform(call!.machine.handle(.mediaReceived))
-            }
-        default:
+        case .dtls, .dropped:
             break
         }
     }
@@ -216,20 +195,16 @@ extension CallEngine {
             // Listen for our own voice too (it comes back from an Echo Test), unless it sounds
             // like the peer's: then the analyser could not tell them apart.
             let alike = VoiceSignature(number: ownNumber).soundsLike(VoiceSignature(number: peerNumber))
-            active.media = try MediaStream(
-                ownNumber: ownNumber, voice: options.echo ? .echo : .synthetic,
-                candidates: alike ? [peerNumber] : [peerNumber, ownNumber], localSSRC: active.localSSRC,
-                remoteSSRC: active.remoteSSRC,
-                sendKey: active.isCaller ? keys.callerToCallee : keys.calleeToCaller,
-                receiveKey: active.isCaller ? keys.calleeToCaller : keys.callerToCallee,
-                wav: options.wav, opusComplexity: options.opusComplexity,
-                voiceEncoding: options.voiceEncoding)
+            active.pump.addStream(
+                try InboundStream(source: peerNumber, voices: alike ? [peerNumber] : [peerNumber, ownNumber], recording: options.wav))
+            active.pump.useKeys(
+                sending: try SRTPSession(role: .sender, masterKey: active.isCaller ? keys.callerToCallee : keys.calleeToCaller),
+                receiving: try SRTPSession(role: .receiver, masterKey: active.isCaller ? keys.calleeToCaller : keys.callerToCallee))
         } catch {
-            emit(.warning("media could not start: \(error)"))
+            emit(.notice(.warning(.media, "media could not start: \(error)")))
             return
         }
         active.path = path
-        active.mediaStartedAt = ContinuousClock.now
         active.hostAddresses = active.transport.hostAddresses()
         active.addressesCheckedAt = .now
         active.lastReport = ContinuousClock.now
@@ -245,7 +220,7 @@ extension CallEngine {
                     remoteSSRC: active.remoteSSRC)
                 emit(.notPrivate(.keysLoggedHere(path: path)))
             } catch {
-                emit(.warning(error.description))
+                emit(.notice(.warning(.media, error.description)))
             }
         }
     }
@@ -319,7 +294,7 @@ extension CallEngine {
         active.restart = RestartProgress(startedAt: .now, lastMediaBefore: active.lastMediaAt)
         active.lastRestartAt = .now
         call = active
-        emit(.warning("\(cause.rawValue) — reconnecting media"))
+        emit(.notice(.warning(.media, "\(cause.rawValue) — reconnecting media")))
         // This device moved: its signaling reconnects first, so the restart gets longer to bring
         // media back. Mere silence keeps the usual 4 s (a vanished peer is noticed as soon).
         guard cause == .networkChanged else { return }
@@ -359,7 +334,9 @@ extension CallEngine {
         guard restart.generation > active.peerRestartGeneration else { return }  // replayed or stale
         call?.peerRestartGeneration = restart.generation
         if restart.isReply { call?.restart?.answered = true }
-        for reason in restart.refusedCandidates { emit(.warning("a connectivity candidate from the other device was refused: \(reason)")) }
+        for reason in restart.refusedCandidates {
+            emit(.notice(.warning(.refused, "a connectivity candidate from the other device was refused: \(reason)")))
+        }
         // The same candidates again (a resent restart, or the reply to ours): the checks under
         // way go on rather than start over.
         let offered = active.transport.usable(restart.candidates)
@@ -377,7 +354,7 @@ extension CallEngine {
         // This device's mapping: the one its own restart learned, else (its network did not change) the first.
         let original = active.lateReflexive ?? active.transport.candidates.first { $0.kind == .serverReflexive }?.address
         if active.restart == nil {
-            emit(.warning("the other device's network changed — reconnecting media"))
+            emit(.notice(.warning(.media, "the other device's network changed — reconnecting media")))
             call?.restart = RestartProgress(
                 startedAt: .now, reflexive: original, sent: true, sentReflexive: original, answered: true,
                 lastMediaBefore: active.lastMediaAt)

@@ -12,12 +12,12 @@ extension CallEngine {
     func startRelay() async {
         guard let active = call, active.relay == nil else { return }
         guard let plan = await active.transport.relay.value else {
-            emit(.warning("no relay available for this call"))
+            emit(.notice(.warning(.media, "no relay available for this call")))
             return
         }
         // The plan may have been a round trip away: the call may have ended or found its relay meanwhile.
         guard call?.callID == active.callID, call?.relay == nil else { return }
-        let inbox = active.inbox
+        let inbox = active.pump.inbox
         let udpReachesServer = active.transport.reflexive != nil || active.lateReflexive != nil
         let relay = RelayPath(
             server: plan.server, username: plan.username, password: plan.password,
@@ -45,7 +45,7 @@ extension CallEngine {
                     continue
                 }
             case let .warning(reason), let .failed(reason):
-                emit(.warning(reason))
+                emit(.notice(.warning(.media, reason)))
             }
         }
     }
@@ -90,7 +90,7 @@ extension CallEngine {
         guard let active = call, let old = active.relay else { return }
         if active.restart == nil {
             call?.restart = RestartProgress(startedAt: .now, lastMediaBefore: active.lastMediaAt)
-            emit(.warning("\(RestartCause.networkChanged.rawValue) — reconnecting media"))
+            emit(.notice(.warning(.media, "\(RestartCause.networkChanged.rawValue) — reconnecting media")))
         } else {
             call?.restart?.sent = false  // the new allocation's address goes out afresh
             call?.restart?.sentAt = nil

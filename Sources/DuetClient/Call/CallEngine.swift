@@ -78,7 +78,6 @@ public actor CallEngine {
     var call: ActiveCall?
     /// Call ids already rung for, and the offers' age bound.
     var invitations = InvitationReplayGuard()
-    var ticker: Task<Void, Never>?
     /// The connectivity checks' own clock while they have something to send (`keepChecksPaced`),
     /// and which run of it is the current one.
     var checkPacer: Task<Void, Never>?
@@ -99,7 +98,7 @@ public actor CallEngine {
     /// Starts listening for calls (and answers to ours).
     public func start() {
         guard signalPump == nil else { return }
-        Task.detached { MediaStream.prepareLibraries() }
+        Task.detached { MediaPump.prepareLibraries() }
         let signals = session.callSignals
         signalPump = Task { [weak self] in
             for await signal in signals { await self?.handle(signal) }
@@ -144,7 +143,7 @@ public actor CallEngine {
                 try store.recordIdentityKey(bundle.identityKey, for: number)
             }
             if case .keyChanged = try store.contact(number: number)?.trust, !acceptKeyChange {
-                emit(.warning(CallError.contactKeyChanged(number).description))
+                emit(.notice(.warning(.identityKeyChanged(number: number), CallError.contactKeyChanged(number).description)))
                 throw CallError.contactKeyChanged(number)
             }
         } catch {
@@ -166,7 +165,7 @@ public actor CallEngine {
             bundle: bundle, callID: callID, offer: offer)
         var active = ActiveCall(
             callID: callID, peer: number, isCaller: true, transport: transport, callSecret: secret,
-            associatedData: ad, localNonce: nonce, localSSRC: ssrc)
+            associatedData: ad, localNonce: nonce, localSSRC: ssrc, pump: try makePump(ssrc: ssrc))
         active.ephemeral = ephemeral
         active.pendingInvitation = invitation
         active.sasReveal = committed
@@ -196,7 +195,7 @@ public actor CallEngine {
 
     /// Sends silence instead of the voice, or the voice again.
     public func setMuted(_ muted: Bool) {
-        call?.media?.muted = muted
+        call?.pump.muted = muted
     }
 
     // MARK: - Signals from the peer
@@ -259,7 +258,7 @@ public actor CallEngine {
             let plain = try? keys.openSignal(payload, fromCaller: !active.isCaller, callID: active.callID),
             let value = try? JSONDecoder().decode(type, from: Data(plain))
         else {
-            emit(.warning("ignored \(what) that did not authenticate"))
+            emit(.notice(.warning(.refused, "ignored \(what) that did not authenticate")))
             return nil
         }
         return value
@@ -304,10 +303,11 @@ public actor CallEngine {
                 session: session, callID: signal.callID, options: options, spare: await takeSpare(),
                 patience: .none)
             let nonce = randomBytes(CallKeys.nonceCount)
+            let ssrc = UInt32.random(in: 1...UInt32.max)
             var active = ActiveCall(
                 callID: signal.callID, peer: signal.from, isCaller: false, transport: transport,
                 callSecret: accepted.callSecret, associatedData: accepted.associatedData,
-                localNonce: nonce, localSSRC: UInt32.random(in: 1...UInt32.max))
+                localNonce: nonce, localSSRC: ssrc, pump: try makePump(ssrc: ssrc))
             let made = try CallHandshake.calleeKeys(
                 callSecret: accepted.callSecret, invitation: invitation,
                 callerNonce: [UInt8](accepted.offer.callerNonce), calleeNonce: nonce)
@@ -327,7 +327,7 @@ public actor CallEngine {
             await perform(call!.machine.handle(.offerReceived))
             if options.autoAnswer { await perform(call!.machine.handle(.userAccepted)) }
         } catch {
-            emit(.warning("refused a call from \(signal.from): \(error)"))
+            emit(.notice(.warning(.refused, "refused a call from \(signal.from): \(error)")))
         }
     }
 
@@ -346,8 +346,7 @@ public actor CallEngine {
     /// Drops every secret of the call: the X3DH secret, the derived keys, the SRTP sessions.
     func wipe() {
         guard var active = call else { return }
-        active.media?.close()
-        active.media = nil
+        active.pump.stop()
         active.keys = nil
         active.callSecret = nil
         active.ephemeral = nil
@@ -372,13 +371,13 @@ public actor CallEngine {
         if let keys = active.keys {
             holders += [keys.callerToCallee, keys.calleeToCaller] + keys.caller.secretHolders + keys.callee.secretHolders
         }
-        if let media = active.media { holders += media.srtpSessions }
+        holders += active.pump.srtpSessions
         return holders
     }
 
     /// Says which of the peer's candidates could not be used; the call goes on with the rest.
     func refused(_ reasons: [String]) {
-        for reason in reasons { emit(.warning("a connectivity candidate from the other device was refused: \(reason)")) }
+        for reason in reasons { emit(.notice(.warning(.refused, "a connectivity candidate from the other device was refused: \(reason)"))) }
     }
 
     func randomBytes(_ count: Int) -> [UInt8] {

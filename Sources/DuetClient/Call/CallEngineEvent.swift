@@ -12,7 +12,8 @@ public enum CallEngineEvent: Sendable, Equatable, CustomStringConvertible {
     case hearing(HearingReport)
     /// The first frame of the peer's audio was decoded: the moment a person hears the call.
     case firstAudio
-    case warning(String)
+    /// Something went wrong or is unsafe without ending the call.
+    case notice(Notice)
     /// Media was heard again after a network change, `gapMilliseconds` after it stopped.
     case mediaResumed(gapMilliseconds: Int)
     /// A candidate found after the offer or answer left went to the other device (`sent`), or
@@ -33,7 +34,7 @@ public enum CallEngineEvent: Sendable, Equatable, CustomStringConvertible {
         case let .cipher(name): "cipher \(name)"
         case let .hearing(report): report.description
         case .firstAudio: "first audio"
-        case let .warning(text): "warning \(text)"
+        case let .notice(notice): notice.severity == .warning ? "warning \(notice.text)" : notice.text
         case let .mediaResumed(gap): "media back after \(gap) ms without audio"
         case let .trickled(candidate, sent): "candidate \(sent ? "trickled" : "received") \(candidate.kind.rawValue) \(candidate.address)"
         case .keysWiped: "keys wiped"

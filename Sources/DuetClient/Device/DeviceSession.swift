@@ -44,7 +44,7 @@ public actor DeviceSession {
     /// Presence as last reported, by number.
     public private(set) var presence: [String: Bool] = [:]
     /// Messages worth showing the user (key changes seen, prekeys uploaded).
-    public private(set) var notices: [String] = []
+    public private(set) var notices: [Notice] = []
     /// How the link to the server stands, for status bars.
     public enum Link: Equatable, Sendable {
         case connected
@@ -141,7 +141,7 @@ public actor DeviceSession {
             _ = try await connection.uploadPrekeys(signedPrekey: spk.publicPart, oneTimePrekeys: [])
             try store.notePublishedSignedPrekey(spk.id, to: server.description)
         } catch {
-            notices.append("could not publish the signed prekey: \(error)")
+            notices.append(.warning(.prekeys, "could not publish the signed prekey: \(error)"))
         }
     }
 
@@ -187,7 +187,10 @@ public actor DeviceSession {
         switch event {
         case let .keyChanged(number, key):
             if case .keyChanged = (try? store.recordIdentityKey(key, for: number)) ?? .unverified {
-                notices.append("\(number) has a new identity key: verify the safety number again before trusting calls")
+                notices.append(
+                    .warning(
+                        .identityKeyChanged(number: number),
+                        "\(number) has a new identity key: verify the safety number again before trusting calls"))
             }
         case let .presence(number, online):
             presence[number] = online
@@ -195,7 +198,7 @@ public actor DeviceSession {
             await topUp(serverHas: remaining)
         case let .groupChanged(change):
             let what = (change.added.map { "\($0) joined" } + change.removed.map { "\($0) left" }).joined(separator: ", ")
-            notices.append("group \(change.group.name): \(what.isEmpty ? "unchanged" : what) (by \(change.by))")
+            notices.append(Notice(.group, .info, "group \(change.group.name): \(what.isEmpty ? "unchanged" : what) (by \(change.by))"))
             groupChanges.append(change)
             groupCallSink.yield(.group(change))
         case let .groupCallChanged(call, joined, left):
@@ -214,7 +217,7 @@ public actor DeviceSession {
             link = .reconnecting(attempt: attempt)
         case let .disconnected(reason):
             if case .connected = link { link = .reconnecting(attempt: 0) }
-            notices.append("lost the server: \(reason); reconnecting")
+            notices.append(Notice(.server, .info, "lost the server: \(reason); reconnecting"))
         case let .gaveUp(error):
             link = .failed(error.description)
         case let .meetingChanged(change):
@@ -236,7 +239,7 @@ public actor DeviceSession {
             let fresh = try? store.makeOneTimePrekeys(count: DeviceStore.oneTimePrekeyTarget - remaining),
             let count = try? await connection.uploadPrekeys(oneTimePrekeys: fresh)
         else { return }
-        notices.append("uploaded \(fresh.count) one-time prekeys (server now holds \(count))")
+        notices.append(Notice(.prekeys, .info, "uploaded \(fresh.count) one-time prekeys (server now holds \(count))"))
     }
 
     /// Registers `number` for this device and uploads its prekeys; remembers the server.

@@ -14,7 +14,7 @@ extension GroupCallEngine {
     func rejoin() async {
         guard let active = call else { return }
         let callID = active.callID
-        let socket: MediaSocket, info: GroupCallInfo, leg: ServerMediaLeg
+        let socket: MediaSocket, info: GroupCallInfo, media: SFUMedia
         do {
             socket = try await bindSocket()
         } catch {
@@ -32,7 +32,7 @@ extension GroupCallEngine {
             _ = try? await session.connection.leaveGroupCall(callID: callID)
             return
         }
-        do { leg = try makeLeg(info, socket: socket) } catch {
+        do { media = try makeMedia(info, socket: socket) } catch {
             socket.close()
             _ = try? await session.connection.leaveGroupCall(callID: callID)
             return await abandon(callID, because: "\(error)")
@@ -41,8 +41,8 @@ extension GroupCallEngine {
         // (keys, channels) and get nothing more: the key holders are the group as it is now.
         let before = Set(active.group.members + [active.group.owner]), now = Set(info.group.members + [info.group.owner])
         forget(before.subtracting(now).sorted())
-        call?.leg.close()
-        call?.leg = leg
+        call?.media.close()
+        call?.media = media
         call?.mediaConnected = false
         call?.holdsFrames = true
         call?.group = info.group
@@ -54,12 +54,10 @@ extension GroupCallEngine {
         call?.opened = []
         call?.delivered = [:]
         call?.ssrcOwners = [:]
-        call?.listeners = [:]
         hearing = [:]
         for member in info.participants where member != number { try? addListener(member) }
-        readDatagrams(of: leg)
         eventSink.yield(.rejoined(callID: callID, participants: info.participants))
-        report(leg.start())
+        report(media.start(self))
         if let holders = call?.keyHolders() { await rekey(.rejoined, to: holders) }
         if call?.callID == callID { call?.holdsFrames = false }
     }
@@ -83,7 +81,7 @@ extension GroupCallEngine {
     /// server refuses): it ends here, keys wiped, and says why.
     private func abandon(_ callID: String, because reason: String) async {
         guard call?.callID == callID else { return }
-        eventSink.yield(.warning("could not rejoin call \(callID) after reconnecting to the server: \(reason)"))
+        eventSink.yield(.notice(.warning(.server, "could not rejoin call \(callID) after reconnecting to the server: \(reason)")))
         await end(tellServer: false)
     }
 }
@@ -94,25 +92,22 @@ extension GroupCallEngine {
     /// new DTLS handshake that replaces the old association at the SFU. The room, the sender
     /// keys and the members' channels stay as they are: only the way to the SFU changed.
     func rebuildLeg(because reason: String) async {
-        guard let active = call, !rebuildingLeg else { return }
-        rebuildingLeg = true
-        defer { rebuildingLeg = false }
+        guard let active = call, !active.media.rebuilding else { return }
+        active.media.rebuilding = true
+        defer { active.media.rebuilding = false }
         eventSink.yield(.leg("\(reason) — reconnecting media"))
         let socket: MediaSocket
         do { socket = try await bindSocket() } catch {
-            return eventSink.yield(.warning("no socket for a new media leg: \(error)"))
+            return eventSink.yield(.notice(.warning(.media, "no socket for a new media leg: \(error)")))
         }
         // Left, rejoined or rebuilt meanwhile: this successor is moot.
-        guard call?.callID == active.callID, let old = call?.leg, old === active.leg else { return socket.close() }
+        guard call?.callID == active.callID, let media = call?.media, media === active.media else { return socket.close() }
         let leg: ServerMediaLeg
-        do { leg = try old.successor(on: socket) } catch {
+        do { leg = try media.leg.successor(on: socket) } catch {
             socket.close()
-            return eventSink.yield(.warning("a new media leg: \(error)"))
+            return eventSink.yield(.notice(.warning(.media, "a new media leg: \(error)")))
         }
-        old.close()
-        call?.leg = leg
         call?.mediaConnected = false
-        readDatagrams(of: leg)
-        report(leg.start())
+        report(media.replaceLeg(with: leg, self))
     }
 }

@@ -27,7 +27,7 @@ extension GroupCallEngine {
             call?.rekeys.append(cause)
             eventSink.yield(.rekey(cause, epoch: announcement.epoch))
         } catch {
-            eventSink.yield(.warning("switching to the new sender key: \(error)"))
+            eventSink.yield(.notice(.warning(.group, "switching to the new sender key: \(error)")))
         }
     }
 
@@ -60,7 +60,7 @@ extension GroupCallEngine {
                     if try session.store.contact(number: member) != nil,
                         case .keyChanged = try session.store.recordIdentityKey(bundle.identityKey, for: member)
                     {
-                        eventSink.yield(.warning(Self.keyChangedWithheld(member)))
+                        eventSink.yield(.notice(.warning(.keyWithheld(member: member), Self.keyChangedWithheld(member))))
                         continue
                     }
                     guard bundle.identityKey == vouchedKey else {
@@ -80,7 +80,7 @@ extension GroupCallEngine {
                 call?.opened.insert(member)
                 call?.delivered[member] = announcement.epoch
             } catch {
-                eventSink.yield(.warning("could not give \(member) the sender key: \(error)"))
+                eventSink.yield(.notice(.warning(.group, "could not give \(member) the sender key: \(error)")))
             }
         }
     }
@@ -92,7 +92,7 @@ extension GroupCallEngine {
         if let admitted = call?.admitted, admitted.group == group { return admitted.keys }
         var keys = GroupVouches.vouched(group)
         if let founding = group.founding, (try? session.store.pinGroupFounding(founding, groupID: group.id)) != true {
-            eventSink.yield(.warning(Self.foundingChanged(group.name)))
+            eventSink.yield(.notice(.warning(.group, Self.foundingChanged(group.name))))
             keys = [:]
         }
         call?.admitted = (group, keys)
@@ -103,7 +103,7 @@ extension GroupCallEngine {
     func withhold(_ member: String, _ warning: String) {
         guard call?.withheld.contains(member) == false else { return }
         call?.withheld.insert(member)
-        eventSink.yield(.warning(warning))
+        eventSink.yield(.notice(.warning(.keyWithheld(member: member), warning)))
     }
 
     /// A member's sender key: opened on their channel (accepted from its header the first
@@ -143,7 +143,7 @@ extension GroupCallEngine {
             call = active
             eventSink.yield(.keyReceived(from: signal.from, epoch: announcement.epoch))
         } catch {
-            eventSink.yield(.warning("ignored a sender key from \(signal.from): \(error)"))
+            eventSink.yield(.notice(.warning(.refused, "ignored a sender key from \(signal.from): \(error)")))
         }
     }
 
@@ -154,7 +154,11 @@ extension GroupCallEngine {
             let key = try? IdentityPublicKey(rawRepresentation: [UInt8](header.senderIdentityKey)),
             case .keyChanged = try? session.store.recordIdentityKey(key, for: member)
         else { return }
-        eventSink.yield(.warning("\(member)'s identity key is not the one you verified: compare safety numbers before trusting this call"))
+        eventSink.yield(
+            .notice(
+                .warning(
+                    .identityKeyChanged(number: member),
+                    "\(member)'s identity key is not the one you verified: compare safety numbers before trusting this call")))
     }
 
     /// A room this device is not in: the first news of it is the ring. The room this device
@@ -224,7 +228,7 @@ extension GroupCallEngine {
         guard let active = call else { return }
         for member in members {
             active.ring.remove(member: member)
-            call?.listeners[member] = nil
+            active.media.pump.removeStream(of: member)
             // Read, then write: `call?.x = call?.x…` would read `call` inside its own modify access.
             let owners = call?.ssrcOwners.filter { $0.value != member } ?? [:]
             call?.ssrcOwners = owners

@@ -12,7 +12,7 @@ import Foundation
 /// Everything that changes keys (signals, room changes, rekeys) goes through one control
 /// queue, handled one at a time, so a rekey's distribution is never interleaved with another's.
 /// A session runs either this or a 1:1 `CallEngine`: both read `session.callSignals`.
-public actor GroupCallEngine {
+public actor GroupCallEngine: MediaPumpDriver {
     public nonisolated let events: AsyncStream<GroupCallEngineEvent>
     let eventSink: EventFanOut<GroupCallEngineEvent>
     /// Another stream of this engine's events from now on, beside `events` (a UI showing a device
@@ -29,9 +29,9 @@ public actor GroupCallEngine {
         var group: GroupInfo
         var participants: [String]
         let ring: SenderKeyRing
-        /// Replaced when the device rejoins after losing the server (`rejoin()`).
-        var leg: ServerMediaLeg
-        var listeners: [String: GroupMemberListener] = [:]
+        /// The leg to the SFU and the pump behind it; replaced when the device rejoins after
+        /// losing the server (`rejoin()`).
+        var media: SFUMedia
         var ssrcOwners: [UInt32: String] = [:]
         /// Pairwise channels out of this device, and whether the recipient has opened each.
         var senders: [String: PairwiseSender] = [:]
@@ -97,15 +97,8 @@ public actor GroupCallEngine {
     var muted = false
     /// Test hook: what the leg's socket receives is lost and delayed as this says.
     var impairment: NetworkImpairment?
-    /// A successor leg is being set up (see `rebuildLeg`).
-    var rebuildingLeg = false
     private var controlSink: AsyncStream<Control>.Continuation?
     private var loops: [Task<Void, Never>] = []
-    /// The call's 20 ms clock, and the loop reading the current leg's socket.
-    private var clockTask: Task<Void, Never>?
-    private var receiveTask: Task<Void, Never>?
-    /// The current leg's datagrams waiting for this actor.
-    private var inbox: DatagramInbox?
 
     /// How a device takes part in group calls. The defaults are every device's; the load
     /// bench changes them to fit dozens of members in one process on two cores.
@@ -166,15 +159,15 @@ public actor GroupCallEngine {
             socket.close()
             throw error
         }
-        let leg: ServerMediaLeg
-        do { leg = try makeLeg(info, socket: socket) } catch {
+        let media: SFUMedia
+        do { media = try makeMedia(info, socket: socket) } catch {
             // In the room without a leg is no use to anyone: out again.
             socket.close()
             _ = try? await session.connection.leaveGroupCall(callID: info.callID)
             throw error
         }
         call = ActiveCall(
-            callID: info.callID, group: info.group, participants: info.participants, ring: try SenderKeyRing(), leg: leg,
+            callID: info.callID, group: info.group, participants: info.participants, ring: try SenderKeyRing(), media: media,
             roomVersion: info.version ?? 0)
         rung[info.callID] = nil
         hearing = [:]
@@ -183,9 +176,7 @@ public actor GroupCallEngine {
         // so a late joiner decodes its first frames.
         for signal in early where signal.callID == info.callID { acceptSenderKey(signal) }
         early.removeAll()
-        readDatagrams(of: leg)
-        clockTask = Task { [weak self] in await self?.clock() }
-        report(leg.start())
+        report(media.start(self))
         // Members rung but not yet in the room get the key now, so their joining costs no rekey.
         controlSink?.yield(.rekey(.joined, to: call?.keyHolders() ?? []))
         // Then what the room did while the request was on its way (newer than the reply's view).
@@ -201,32 +192,23 @@ public actor GroupCallEngine {
         return socket
     }
 
-    /// The DTLS-SRTP leg to the SFU the server's reply names, on `socket`.
-    func makeLeg(_ info: GroupCallInfo, socket: MediaSocket) throws -> ServerMediaLeg {
+    /// The DTLS-SRTP leg to the SFU the server's reply names, on `socket`, and a pump sending
+    /// this device's voice under a new SSRC.
+    func makeMedia(_ info: GroupCallInfo, socket: MediaSocket) throws -> SFUMedia {
         guard let media = info.media, let fingerprint = info.mediaFingerprint else { throw GroupCallEngineError.noMediaPort }
         guard let address = ServerAddress.media(media, signaling: session.server) else {
             throw GroupCallEngineError.badMediaAddress(media.description)
         }
         let leg = try ServerMediaLeg(
-            socket: socket, media: address, certificate: certificate, serverFingerprint: fingerprint, voice: number,
-            opusComplexity: options.opusComplexity, voiceEncoding: options.voiceEncoding,
+            socket: socket, media: address, certificate: certificate, serverFingerprint: fingerprint,
             relay: .duetRelay(session, callID: info.callID))
-        leg.muted = muted
-        return leg
+        let making = MediaOptions(opusComplexity: options.opusComplexity, voiceEncoding: options.voiceEncoding)
+        let pump = MediaPump(outbound: try OutboundMedia(voice: number, ssrc: .random(in: 1...UInt32.max), options: making))
+        pump.muted = muted
+        return SFUMedia(leg: leg, pump: pump)
     }
 
-    /// Reads `leg`'s socket from now on (instead of any earlier leg's).
-    func readDatagrams(of leg: ServerMediaLeg) {
-        receiveTask?.cancel()
-        inbox?.close()
-        let datagrams = leg.datagrams()
-        inbox = datagrams
-        receiveTask = Task { [weak self] in
-            for await batch in datagrams.batches { await self?.receive(batch) }
-        }
-    }
-
-    private func receive(_ batch: [MediaSocket.Datagram]) {
+    func pumpReceived(_ batch: [MediaSocket.Datagram]) async {
         for datagram in batch { receive(datagram) }
     }
 
@@ -234,7 +216,7 @@ public actor GroupCallEngine {
     /// the sender key stay in use and nobody sees this device drop out.
     public func setMuted(_ muted: Bool) {
         self.muted = muted
-        call?.leg.muted = muted
+        call?.media.pump.muted = muted
     }
 
     /// Leaves the call: the server drops the leg, every key is wiped, the socket closed.
@@ -246,13 +228,9 @@ public actor GroupCallEngine {
         guard let active = call else { return }
         call = nil
         muted = false  // mute is the call's, as on a 1:1 call
-        clockTask?.cancel()
-        receiveTask?.cancel()
-        inbox?.close()
-        (clockTask, receiveTask, inbox) = (nil, nil, nil)
         if tellServer { _ = try? await session.connection.leaveGroupCall(callID: active.callID) }
         active.ring.wipe()
-        active.leg.close()
+        active.media.close()
         hearing = [:]
         eventSink.yield(.keysWiped)
         eventSink.yield(.ended)
@@ -272,8 +250,8 @@ public actor GroupCallEngine {
             GroupCallSnapshot(
                 callID: $0.callID, group: $0.group, participants: $0.participants, epoch: $0.ring.epoch,
                 mediaConnected: $0.mediaConnected, hearing: hearing, rekeys: $0.rekeys,
-                keyGiven: $0.delivered, undecryptable: $0.undecryptable, framesSent: $0.leg.sent,
-                datagramsOverflowed: inbox?.dropped ?? 0, legAddress: $0.leg.socket.localAddress)
+                keyGiven: $0.delivered, undecryptable: $0.undecryptable, framesSent: $0.media.pump.outbound.sent,
+                datagramsOverflowed: $0.media.pump.inbox?.dropped ?? 0, legAddress: $0.media.leg.socket.localAddress)
         }
     }
 
@@ -309,74 +287,71 @@ public actor GroupCallEngine {
     }
 
     func addListener(_ member: String) throws {
-        guard var active = call, active.listeners[member] == nil else { return }
+        guard let active = call, active.media.pump.streams[member] == nil else { return }
         // Only this member's signature: numbers of one group are often alike (+1555…00, …01),
         // and alike signatures make the analyser call the speaker ambiguous.
-        active.listeners[member] = try GroupMemberListener(
-            member: member, candidates: [member], started: active.started,
-            plays: options.decoded?.contains(member) ?? true)
-        call = active
+        active.media.pump.addStream(
+            try InboundStream(source: member, voices: [member], startedAt: active.started, plays: options.decoded?.contains(member) ?? true)
+        )
     }
 
-    func report(_ outcome: ServerMediaLeg.Outcome?) {
-        switch outcome {
-        case .connected:
-            guard let id = call?.callID, let leg = call?.leg else { return }
-            call?.mediaConnected = true
-            // A send-only participant needs nothing more from the SFU once its leg is up (over
-            // the relay, what comes back comes on the relay's stream, never read after this).
-            if !options.receivesAudio { leg.socket.stopReading() }
-            eventSink.yield(.mediaConnected(callID: id, route: leg.route.label))
-        case let .failed(reason): eventSink.yield(.warning(reason))
-        case let .notice(text): eventSink.yield(.leg(text))
-        case let .rebuild(reason): Task { await rebuildLeg(because: reason) }
-        case nil: break
-        }
-    }
-
-    /// Every 20 ms: handshake timers, one frame out, one frame played per member; every
-    /// second a hearing report.
-    private func clock() async {
-        var beat = FrameClock()
-        while await beat.nextFrame() {
-            guard let active = call else { return }
-            for outcome in active.leg.tick() { report(outcome) }
-            // Nothing goes out before this device's first sender key is active.
-            do { if active.ring.epoch != nil, !active.holdsFrames { try active.leg.sendNextFrame(seal: active.ring.encrypt) } } catch {
-                eventSink.yield(.warning("sending a frame: \(error)"))
-            }
-            for listener in active.listeners.values { listener.playout() }
-            if beat.completesSecond {
-                let now = active.listeners.values.map { $0.hearing() }.sorted { $0.member < $1.member }
-                hearing = Dictionary(uniqueKeysWithValues: now.map { ($0.member, $0) })
-                eventSink.yield(.hearing(now))
+    func report(_ news: [SFUMedia.News]) {
+        for item in news {
+            switch item {
+            case let .connected(route):
+                guard let active = call else { return }
+                call?.mediaConnected = true
+                // A send-only participant needs nothing more from the SFU once its leg is up (over
+                // the relay, what comes back comes on the relay's stream, never read after this).
+                if !options.receivesAudio { active.media.leg.socket.stopReading() }
+                eventSink.yield(.mediaConnected(callID: active.callID, route: route))
+            case let .failed(reason): eventSink.yield(.notice(.warning(.media, reason)))
+            case let .notice(text): eventSink.yield(.leg(text))
+            case let .rebuild(reason): Task { await rebuildLeg(because: reason) }
             }
         }
     }
 
-    /// A datagram on the leg's socket: DTLS to the endpoint, SRTP to the member it decrypts for.
+    /// Every 20 ms: handshake timers, the frames due out (none before this device's first
+    /// sender key is active), one frame played per member; every second a hearing report.
+    func pumpTicked(completingSecond: Bool) async -> Bool {
+        guard let active = call else { return false }
+        report(active.media.tick(sends: active.ring.epoch != nil && !active.holdsFrames, seal: active.ring.encrypt))
+        if completingSecond {
+            let now = active.media.pump.streams.values.map(hearing).sorted { $0.member < $1.member }
+            hearing = Dictionary(uniqueKeysWithValues: now.map { ($0.member, $0) })
+            eventSink.yield(.hearing(now))
+        }
+        return true
+    }
+
+    private func hearing(_ stream: InboundStream) -> GroupCallHearing {
+        let analysis = stream.analysis()
+        return GroupCallHearing(
+            member: stream.source, heard: analysis.speaker == VoiceSignature(number: stream.source), level: analysis.level,
+            epoch: stream.epoch, received: stream.received)
+    }
+
+    /// A datagram on the leg's socket: DTLS to the leg, SRTP to the member it decrypts for.
     private func receive(_ datagram: MediaSocket.Datagram) {
-        guard let active = call, let bytes = active.leg.accept(datagram), let first = bytes.first else { return }
-        switch first {
-        case 20...63:
-            report(active.leg.receiveDTLS(bytes))
-        case 128...191:
-            guard let packet = active.leg.unprotect(bytes) else { return }
-            // An SSRC is the member whose key first opened a frame of it (the KID must be one
-            // that member sent us); after that, only that member's keys are tried. The call's
-            // state is written only when an SSRC is learned or a test captures, not per frame.
-            let known = active.ssrcOwners[packet.ssrc]
-            for member in known.map({ [$0] }) ?? active.participants.filter({ $0 != number }) {
-                guard let plain = try? active.ring.decrypt(packet.payload, from: member) else { continue }
-                if known == nil { learn(packet.ssrc, of: member) }
-                if capturePayloads { capture(packet.payload, from: member) }
-                call?.listeners[member]?.insert(packet, opus: plain.payload, epoch: UInt16(truncatingIfNeeded: plain.header.keyID))
-                return
-            }
-            call?.undecryptable += 1
-        default:
-            break
+        guard let active = call else { return }
+        report(active.media.receive(datagram) { packet in open(packet, in: active) })
+    }
+
+    /// The member whose sender key opens `packet`'s frame. An SSRC is the member whose key
+    /// first opened a frame of it (the KID must be one that member sent us); after that, only
+    /// that member's keys are tried. The call's state is written only when an SSRC is learned
+    /// or a test captures, not per frame.
+    private func open(_ packet: RTPPacket, in active: ActiveCall) -> MediaPump.OpenedFrame? {
+        let known = active.ssrcOwners[packet.ssrc]
+        for member in known.map({ [$0] }) ?? active.participants.filter({ $0 != number }) {
+            guard let plain = try? active.ring.decrypt(packet.payload, from: member) else { continue }
+            if known == nil { learn(packet.ssrc, of: member) }
+            if capturePayloads { capture(packet.payload, from: member) }
+            return MediaPump.OpenedFrame(source: member, payload: plain.payload, epoch: UInt16(truncatingIfNeeded: plain.header.keyID))
         }
+        call?.undecryptable += 1
+        return nil
     }
 
     /// Notes that `ssrc` is `member`'s stream. A member with a stream already (they rejoined
@@ -387,7 +362,7 @@ public actor GroupCallEngine {
         if active.ssrcOwners.values.contains(member) {
             let owners = active.ssrcOwners.filter { $0.value != member }
             call?.ssrcOwners = owners
-            call?.listeners[member] = nil
+            active.media.pump.removeStream(of: member)
             try? addListener(member)
         }
         call?.ssrcOwners[ssrc] = member

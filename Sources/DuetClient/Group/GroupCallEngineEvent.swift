@@ -29,7 +29,7 @@ public enum GroupCallEngineEvent: Sendable, Equatable, CustomStringConvertible {
     /// The periodic hearing report, one entry per other participant.
     case hearing([GroupCallHearing])
     /// Something was dropped or failed without ending the call.
-    case warning(String)
+    case notice(Notice)
     /// Every sender key of the call, ours and the members', was released and zeroed.
     case keysWiped
     case ended
@@ -53,7 +53,7 @@ public enum GroupCallEngineEvent: Sendable, Equatable, CustomStringConvertible {
         case let .keyReceived(member, epoch): "key: \(member)'s sender key epoch \(epoch) received"
         case let .hearing(reports):
             reports.isEmpty ? "hearing: nobody else in the call" : "hearing: " + reports.map(\.description).joined(separator: "; ")
-        case let .warning(text): "warning: \(text)"
+        case let .notice(notice): notice.severity == .warning ? "warning: \(notice.text)" : notice.text
         case .keysWiped: "keys: every sender key of this call wiped"
         case .ended: "ended"
         }

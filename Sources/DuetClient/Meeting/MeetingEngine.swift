@@ -7,7 +7,7 @@ import Foundation
 /// Opus in SRTP — cloud-encrypted: the server decrypts, forwards, and may record. Each other
 /// participant's audio (told apart by the SSRC the meeting lists) gets its own listener, so
 /// the engine can say whom it hears. The host also hears knocks and admits or denies.
-public actor MeetingEngine {
+public actor MeetingEngine: MediaPumpDriver {
     public nonisolated let events: AsyncStream<MeetingEngineEvent>
     private let eventSink: EventFanOut<MeetingEngineEvent>
     /// Another stream of this engine's events from now on, beside `events`.
@@ -23,8 +23,8 @@ public actor MeetingEngine {
         let ssrc: UInt32
         let socket: MediaSocket
         var meeting: Signaling.Meeting?
-        var leg: ServerMediaLeg?
-        var listeners: [String: GroupMemberListener] = [:]
+        /// The leg to the server and the pump behind it, once inside.
+        var media: SFUMedia?
         var mediaConnected = false
         /// Knocking again after losing the server (see `rejoin`).
         var rejoining = false
@@ -34,11 +34,6 @@ public actor MeetingEngine {
     private var active: Active?
     private var hearing: [String: MeetingHearing] = [:]
     private var muted = false
-    /// The loop reading the current leg's datagrams, and the 20 ms clock.
-    private var reader: Task<Void, Never>?
-    private var clockTask: Task<Void, Never>?
-    /// A successor leg is being set up (see `rebuildLeg`).
-    private var rebuildingLeg = false
     private var follower: Task<Void, Never>?
 
     public init(session: DeviceSession) throws {
@@ -105,14 +100,14 @@ public actor MeetingEngine {
     /// Mutes or unmutes this device's voice (silence is still sent, so the leg stays up).
     public func setMuted(_ muted: Bool) {
         self.muted = muted
-        active?.leg?.muted = muted
+        active?.media?.pump.muted = muted
     }
 
     /// Leaves (as host: ends the meeting for everyone); the leg's keys are wiped.
     public func leave() async {
         guard let code = active?.link.code else { return }
         try? await session.connection.leaveMeeting(code: code)
-        end("left the meeting")
+        end(.left)
     }
 
     public func close() async {
@@ -143,16 +138,17 @@ public actor MeetingEngine {
             await rejoin()
         case let .closed(closed) where closed.code == code && active?.rejoining == true:
             end(
-                "could not get back in after losing the server: the meeting is gone (the server restarted, or the host ended it meanwhile), or the host did not let this device in again"
-            )
+                .failed(
+                    "could not get back in after losing the server: the meeting is gone (the server restarted, or the host ended it meanwhile), or the host did not let this device in again"
+                ))
         case let .admitted(meeting) where meeting.code == code:
             eventSink.yield(.admitted(code: code))
-            do { try enter(meeting) } catch { end("could not start the media leg: \(error)") }
+            do { try enter(meeting) } catch { end(.failed("could not start the media leg: \(error)")) }
         case let .changed(change) where change.meeting.code == code:
             update(change.meeting, joined: change.joined, left: change.left)
-            if let notice = change.notice { eventSink.yield(.warning(notice)) }
+            if let notice = change.notice { eventSink.yield(.notice(.warning(.recording, notice))) }
         case let .closed(closed) where closed.code == code:
-            end(closed.reason)
+            end(.closed(closed.reason))
         default:
             break
         }
@@ -162,56 +158,46 @@ public actor MeetingEngine {
     private func enter(_ meeting: Signaling.Meeting) throws {
         guard var current = active else { return }
         current.rejoining = false
-        guard let media = meeting.media.flatMap({ try? HostPort(parsing: $0) }),
-            let address = ServerAddress.media(media, signaling: session.server),
+        guard let port = meeting.media.flatMap({ try? HostPort(parsing: $0) }),
+            let address = ServerAddress.media(port, signaling: session.server),
             let fingerprint = meeting.mediaFingerprint.flatMap(DTLSFingerprint.init)
         else {
             throw MeetingError.noMediaPort
         }
         let leg = try ServerMediaLeg(
             socket: current.socket, media: address, certificate: certificate, serverFingerprint: fingerprint,
-            voice: meeting.you ?? "", ssrc: current.ssrc, relay: .duetRelay(session, callID: meeting.code))
-        leg.muted = muted
-        current.leg = leg
+            relay: .duetRelay(session, callID: meeting.code))
+        let pump = MediaPump(outbound: try OutboundMedia(voice: meeting.you ?? "", ssrc: current.ssrc, options: MediaOptions()))
+        pump.muted = muted
+        let media = SFUMedia(leg: leg, pump: pump)
+        current.media = media
         active = current
         update(meeting)
         if meeting.recording { eventSink.yield(.recording(true)) }
-        read(leg)
-        clockTask = Task { [weak self] in await self?.clock() }
-        report(leg.start())
-    }
-
-    /// Reads `leg`'s datagrams from now on (instead of any earlier leg's).
-    private func read(_ leg: ServerMediaLeg) {
-        reader?.cancel()
-        let datagrams = leg.datagrams()
-        reader = Task { [weak self] in for await batch in datagrams.batches { await self?.receive(batch) } }
+        report(media.start(self))
     }
 
     /// The leg's route was lost (this device moved, the relay's connection closed) or its
     /// handshake finally failed: its successor takes over on a new socket with a new DTLS
     /// handshake, under the same SSRC the meeting lists; the meeting itself is not touched.
     private func rebuildLeg(because reason: String) async {
-        guard let old = active?.leg, !rebuildingLeg else { return }
-        rebuildingLeg = true
-        defer { rebuildingLeg = false }
+        guard let media = active?.media, !media.rebuilding else { return }
+        media.rebuilding = true
+        defer { media.rebuilding = false }
         eventSink.yield(.leg("\(reason) — reconnecting media"))
         let socket: MediaSocket
         do { socket = try await MediaSocket.bind() } catch {
-            return eventSink.yield(.warning("no socket for a new media leg: \(error)"))
+            return eventSink.yield(.notice(.warning(.media, "no socket for a new media leg: \(error)")))
         }
         // Left, or knocked again after losing the server, meanwhile: this successor is moot.
-        guard active?.leg === old else { return socket.close() }
+        guard active?.media === media else { return socket.close() }
         let leg: ServerMediaLeg
-        do { leg = try old.successor(on: socket) } catch {
+        do { leg = try media.leg.successor(on: socket) } catch {
             socket.close()
-            return eventSink.yield(.warning("a new media leg: \(error)"))
+            return eventSink.yield(.notice(.warning(.media, "a new media leg: \(error)")))
         }
-        old.close()
-        active?.leg = leg
         active?.mediaConnected = false
-        read(leg)
-        report(leg.start())
+        report(media.replaceLeg(with: leg, self))
     }
 
     /// A newer view of the meeting: listeners follow who is in it; changes become events.
@@ -219,11 +205,14 @@ public actor MeetingEngine {
         guard var current = active else { return }
         let before = current.meeting
         current.meeting = meeting
-        for person in meeting.participants where person.id != meeting.you && current.listeners[person.id] == nil && current.leg != nil {
-            current.listeners[person.id] = try? GroupMemberListener(member: person.id, candidates: [person.id], started: current.started)
+        let pump = current.media?.pump
+        for person in meeting.participants where person.id != meeting.you && pump?.streams[person.id] == nil {
+            if let stream = try? InboundStream(source: person.id, voices: [person.id], startedAt: current.started) {
+                pump?.addStream(stream)
+            }
         }
-        for id in current.listeners.keys where !meeting.participants.contains(where: { $0.id == id }) {
-            current.listeners[id] = nil
+        for id in pump.map({ Array($0.streams.keys) }) ?? [] where !meeting.participants.contains(where: { $0.id == id }) {
+            pump?.removeStream(of: id)
             hearing[id] = nil
         }
         active = current
@@ -233,55 +222,46 @@ public actor MeetingEngine {
         if let before, before.recording != meeting.recording { eventSink.yield(.recording(meeting.recording)) }
     }
 
-    private func report(_ outcome: ServerMediaLeg.Outcome?) {
-        switch outcome {
-        case .connected:
-            active?.mediaConnected = true
-            eventSink.yield(.mediaConnected(route: active?.leg?.route.label ?? "udp"))
-        case let .failed(reason): eventSink.yield(.warning(reason))
-        case let .notice(text): eventSink.yield(.leg(text))
-        case let .rebuild(reason): Task { await rebuildLeg(because: reason) }
-        case nil: break
-        }
-    }
-
-    /// Every 20 ms a frame out and one played per participant; every second a hearing report.
-    private func clock() async {
-        var beat = FrameClock()
-        while await beat.nextFrame() {
-            guard let current = active, let leg = current.leg else { return }
-            for outcome in leg.tick() { report(outcome) }
-            do { try leg.sendNextFrame() } catch { eventSink.yield(.warning("sending a frame: \(error)")) }
-            for listener in current.listeners.values { listener.playout() }
-            if beat.completesSecond, let meeting = current.meeting {
-                let reports = current.listeners.values.compactMap { listener -> MeetingHearing? in
-                    guard let person = meeting.participants.first(where: { $0.id == listener.member }) else { return nil }
-                    let heard = listener.hearing()
-                    return MeetingHearing(participant: person, heard: heard.heard, level: heard.level, received: heard.received)
-                }.sorted { $0.participant.name < $1.participant.name }
-                hearing = Dictionary(uniqueKeysWithValues: reports.map { ($0.participant.id, $0) })
-                eventSink.yield(.hearing(reports))
+    private func report(_ news: [SFUMedia.News]) {
+        for item in news {
+            switch item {
+            case let .connected(route):
+                active?.mediaConnected = true
+                eventSink.yield(.mediaConnected(route: route))
+            case let .failed(reason): eventSink.yield(.notice(.warning(.media, reason)))
+            case let .notice(text): eventSink.yield(.leg(text))
+            case let .rebuild(reason): Task { await rebuildLeg(because: reason) }
             }
         }
     }
 
-    /// DTLS to the leg; SRTP to the listener of the participant whose SSRC it carries.
-    private func receive(_ batch: [MediaSocket.Datagram]) {
-        for datagram in batch { receive(datagram) }
+    /// Every 20 ms a frame out and one played per participant; every second a hearing report.
+    func pumpTicked(completingSecond: Bool) async -> Bool {
+        guard let current = active, let media = current.media else { return false }
+        report(media.tick(sends: true, seal: nil))
+        if completingSecond, let meeting = current.meeting {
+            let reports = media.pump.streams.values.compactMap { stream -> MeetingHearing? in
+                guard let person = meeting.participants.first(where: { $0.id == stream.source }) else { return nil }
+                let analysis = stream.analysis()
+                return MeetingHearing(
+                    participant: person, heard: analysis.speaker == VoiceSignature(number: person.id), level: analysis.level,
+                    received: stream.received)
+            }.sorted { $0.participant.name < $1.participant.name }
+            hearing = Dictionary(uniqueKeysWithValues: reports.map { ($0.participant.id, $0) })
+            eventSink.yield(.hearing(reports))
+        }
+        return true
     }
 
-    private func receive(_ datagram: MediaSocket.Datagram) {
-        guard let current = active, let leg = current.leg, let bytes = leg.accept(datagram), let first = bytes.first else { return }
-        switch first {
-        case 20...63:
-            report(leg.receiveDTLS(bytes))
-        case 128...191:
-            guard let packet = leg.unprotect(bytes),
-                let person = current.meeting?.participants.first(where: { $0.ssrc == packet.ssrc && $0.id != current.meeting?.you })
-            else { return }
-            current.listeners[person.id]?.insert(packet, opus: packet.payload, epoch: 0)
-        default:
-            break
+    /// DTLS to the leg; SRTP to the stream of the participant whose SSRC it carries.
+    func pumpReceived(_ batch: [MediaSocket.Datagram]) async {
+        guard let current = active, let media = current.media else { return }
+        for datagram in batch {
+            report(
+                media.receive(datagram) { packet in
+                    current.meeting?.participants.first { $0.ssrc == packet.ssrc && $0.id != current.meeting?.you }
+                        .map { MediaPump.OpenedFrame(source: $0.id, payload: packet.payload) }
+                })
         }
     }
 
@@ -293,14 +273,13 @@ public actor MeetingEngine {
     private func rejoin() async {
         guard let current = active else { return }
         dropMedia(of: current)
-        active?.leg = nil
-        active?.listeners = [:]
+        active?.media = nil
         active?.mediaConnected = false
-        eventSink.yield(.warning("lost the server; knocking at \(current.link.code) again"))
+        eventSink.yield(.notice(.warning(.server, "lost the server; knocking at \(current.link.code) again")))
         let ssrc = UInt32.random(in: 1...UInt32.max)
         let socket: MediaSocket
         do { socket = try await MediaSocket.bind() } catch {
-            end("lost the server, and could not open a new media socket: \(error)")
+            end(.failed("lost the server, and could not open a new media socket: \(error)"))
             return
         }
         // Left (or knocked elsewhere) while the socket was bound: this rejoin is moot.
@@ -317,35 +296,31 @@ public actor MeetingEngine {
                 code: current.link.code, name: current.name,
                 dtlsFingerprint: certificate.fingerprint, ssrc: ssrc)
         } catch {
-            if active?.socket === socket { end("lost the server, and could not knock again: \(error)") }
+            if active?.socket === socket { end(.failed("lost the server, and could not knock again: \(error)")) }
             return
         }
         guard active?.socket === socket else { return }
         switch entry {
         case let .joined(meeting):
-            do { try enter(meeting) } catch { end("could not start the media leg: \(error)") }
+            do { try enter(meeting) } catch { end(.failed("could not start the media leg: \(error)")) }
         case let .waiting(code):
             eventSink.yield(.waiting(code: code))
         }
     }
 
     /// Out: tasks stop, the leg's SRTP keys are released and the socket closed.
-    private func end(_ reason: String) {
+    private func end(_ ending: MeetingEnding) {
         guard let current = active else { return }
         active = nil
         muted = false  // mute is the meeting's: the next one starts unmuted
         dropMedia(of: current)
         eventSink.yield(.keysWiped)
-        eventSink.yield(.ended(reason))
+        eventSink.yield(.ended(ending))
     }
 
     /// The leg's tasks stop, its SRTP keys are released and its socket closed.
     private func dropMedia(of current: Active) {
-        reader?.cancel()
-        clockTask?.cancel()
-        reader = nil
-        clockTask = nil
-        current.leg?.close()
+        current.media?.close()
         current.socket.close()
         hearing = [:]
     }

@@ -18,10 +18,11 @@ public enum MeetingEngineEvent: Sendable, Equatable, CustomStringConvertible {
     case leg(String)
     /// Once a second: whom this device hears, by participant.
     case hearing([MeetingHearing])
-    case warning(String)
+    /// Something went wrong without ending the meeting.
+    case notice(Notice)
     case keysWiped
-    /// Out of the meeting; the reason says why (left, not admitted, the host ended it).
-    case ended(String)
+    /// Out of the meeting, and why.
+    case ended(MeetingEnding)
 
     public var description: String {
         switch self {
@@ -38,9 +39,27 @@ public enum MeetingEngineEvent: Sendable, Equatable, CustomStringConvertible {
         case let .leg(text): "media: \(text)"
         case let .hearing(reports):
             reports.isEmpty ? "hearing: nobody else in the meeting" : "hearing: " + reports.map(\.description).joined(separator: "; ")
-        case let .warning(text): "warning: \(text)"
+        case let .notice(notice): notice.severity == .warning ? "warning: \(notice.text)" : notice.text
         case .keysWiped: "keys: the meeting's DTLS-SRTP keys wiped"
-        case let .ended(reason): "ended: \(reason)"
+        case let .ended(ending): "ended: \(ending)"
+        }
+    }
+}
+
+/// Why a meeting ended for this device.
+public enum MeetingEnding: Sendable, Equatable, CustomStringConvertible {
+    /// This device left (a host leaving ends the meeting for everyone).
+    case left
+    /// The server closed it for this device, in the server's words: the host ended it, or did
+    /// not let this device in.
+    case closed(String)
+    /// This device could not go on: no media leg, or no way back in after losing the server.
+    case failed(String)
+
+    public var description: String {
+        switch self {
+        case .left: "left the meeting"
+        case let .closed(reason), let .failed(reason): reason
         }
     }
 }

@@ -7,17 +7,16 @@ import Foundation
 /// upstream whatever the number of people): a DTLS-SRTP client association pinned to the
 /// fingerprint the server announced over authenticated signaling, over a `LegRoute` (UDP, or
 /// the server's relay on a network that lets no UDP out), and — once the handshake completes —
-/// the SRTP sessions the SFU re-protects with. In a group call each frame is SFrame-encrypted
-/// before RTP (`seal`), so the SFU only handles ciphertext; in a meeting it is not, and the
-/// server can read it.
+/// the SRTP sessions the SFU re-protects with, handed to the engine's `MediaPump` (which
+/// seals each frame with SFrame first in a group call, so the SFU only handles ciphertext; in
+/// a meeting it does not, and the server can read it).
 ///
 /// When the route is lost (the device moved to another network) or the handshake finally
 /// fails, the engine replaces the leg with its `successor` on a new socket: a new handshake
-/// (the SFU lets the same certificate's new association replace the old), the same SSRC, and
-/// the voice's sequence numbers and timestamps going on. Owned by the engine's actor; not
+/// (the SFU lets the same certificate's new association replace the old), while the pump —
+/// the same SSRC, sequence numbers and timestamps — goes on. Owned by the engine's actor; not
 /// thread-safe alone.
 final class ServerMediaLeg {
-    let ssrc: UInt32
     let route: LegRoute
     private let certificate: DTLSCertificate
     private let serverFingerprint: DTLSFingerprint
@@ -25,15 +24,9 @@ final class ServerMediaLeg {
     /// Flights resent before the handshake fails (`handshakeRetransmissions`; fewer in tests).
     private let retransmissions: Int
     private var endpoint: DTLSEndpoint
-    private var sending: SRTPSession?
-    private var receiving: SRTPSession?
-    private var voice: VoiceEncoder
-    private var packetizer: RTPPacketizer
     private var nextTick = ContinuousClock.now
-    private(set) var sent = 0
-    /// Sends silence instead of the voice (the voice keeps its place in time).
-    var muted = false
-    private(set) var rejected = 0
+    /// The handshake completed and its keys went to the engine; false again when it fails.
+    private(set) var isConnected = false
     /// Media from the SFU last opened: the gap a successor reports runs from here.
     private(set) var lastHeardAt: ContinuousClock.Instant?
     /// A successor's: when media stopped before it, until its first packet opens.
@@ -42,46 +35,25 @@ final class ServerMediaLeg {
 
     var socket: MediaSocket { route.socket }
     var media: TransportAddress { route.media }
-    var isConnected: Bool { sending != nil }
-
-    /// `voice`: whose synthetic voice to send (a number, or a guest's id). `relay`: how to get
-    /// the server's relay when UDP cannot reach the media port.
-    convenience init(
+    /// `relay`: how to get the server's relay when UDP cannot reach the media port.
+    init(
         socket: MediaSocket, media: TransportAddress, certificate: DTLSCertificate, serverFingerprint: DTLSFingerprint,
-        voice number: String, ssrc: UInt32 = .random(in: 1...UInt32.max), opusComplexity: Int = 10,
-        voiceEncoding: VoiceEncoder.Mode = .live, relay: RelayAccess? = nil,
-        handshakeRetransmissions: Int = ServerMediaLeg.handshakeRetransmissions
+        relay: RelayAccess? = nil, handshakeRetransmissions: Int = ServerMediaLeg.handshakeRetransmissions
     ) throws {
-        try self.init(
-            route: LegRoute(socket: socket, media: media, relay: relay), certificate: certificate, serverFingerprint: serverFingerprint,
-            relay: relay, retransmissions: handshakeRetransmissions,
-            voice: VoiceEncoder(number: number, complexity: opusComplexity, mode: voiceEncoding), packetizer: RTPPacketizer(ssrc: ssrc))
-    }
-
-    private init(
-        route: LegRoute, certificate: DTLSCertificate, serverFingerprint: DTLSFingerprint, relay: RelayAccess?, retransmissions: Int,
-        voice: VoiceEncoder, packetizer: RTPPacketizer
-    ) throws {
-        self.route = route
+        route = LegRoute(socket: socket, media: media, relay: relay)
         self.certificate = certificate
         self.serverFingerprint = serverFingerprint
         relayAccess = relay
-        self.retransmissions = retransmissions
-        ssrc = packetizer.ssrc
+        retransmissions = handshakeRetransmissions
         endpoint = try Self.makeEndpoint(certificate: certificate, serverFingerprint: serverFingerprint, retransmissions: retransmissions)
-        self.voice = voice
-        self.packetizer = packetizer
     }
 
     /// The leg that takes over from this one on `socket`: a new handshake to the same SFU with
-    /// the same certificate; the same SSRC, voice and packet numbering; muted as this one.
+    /// the same certificate (the engine's pump keeps the SSRC and packet numbering).
     func successor(on socket: MediaSocket) throws -> ServerMediaLeg {
         let next = try ServerMediaLeg(
-            route: LegRoute(socket: socket, media: media, relay: relayAccess), certificate: certificate,
-            serverFingerprint: serverFingerprint, relay: relayAccess, retransmissions: retransmissions, voice: voice,
-            packetizer: packetizer)
-        next.muted = muted
-        next.sent = sent
+            socket: socket, media: media, certificate: certificate, serverFingerprint: serverFingerprint, relay: relayAccess,
+            handshakeRetransmissions: retransmissions)
         next.gapSince = lastHeardAt ?? .now
         return next
     }
@@ -102,18 +74,17 @@ final class ServerMediaLeg {
     /// every datagram of a multi-datagram flight must get through in one try.
     static let handshakeRetransmissions = 8
 
-    /// The socket's datagrams (and a relay stream's frames) from now on, for the engine's
-    /// actor to take in batches.
-    func datagrams() -> DatagramInbox {
-        let inbox = DatagramInbox()
+    /// Points the socket's datagrams (and a relay stream's frames) at `inbox`, for the
+    /// engine's actor to take in batches.
+    func deliver(to inbox: DatagramInbox) {
         socket.setHandler { datagram in inbox.deliver(datagram) }
         route.inbox = inbox
-        return inbox
     }
 
     /// What the leg tells its engine.
     enum Outcome {
-        case connected
+        /// The handshake completed: media goes through these sessions.
+        case connected(sending: SRTPSession, receiving: SRTPSession)
         case failed(String)
         /// The way to the SFU changed, or one way failed and the next is tried, or media came
         /// back after a successor took over.
@@ -171,18 +142,17 @@ final class ServerMediaLeg {
             case let .send(datagram): route.send(datagram)
             case let .connected(keys):
                 do {
-                    (sending, receiving) = try keys.makeSessions()
-                    outcome = .connected
+                    let sessions = try keys.makeSessions()
+                    isConnected = true
+                    outcome = .connected(sending: sessions.sender, receiving: sessions.receiver)
                 } catch { outcome = .failed("SRTP sessions from the DTLS keys: \(error)") }
             case let .failed(error):
                 let wasConnected = isConnected
-                sending = nil
-                receiving = nil
+                isConnected = false
                 // A handshake that finally failed leaves the leg silent: a new one takes over.
                 outcome = wasConnected ? .failed("media leg: \(error)") : .rebuild("the DTLS handshake failed: \(error)")
             case .closed:
-                sending = nil
-                receiving = nil
+                isConnected = false
                 outcome = .failed("the media port closed the DTLS association")
             case .discarded: break
             }
@@ -190,39 +160,18 @@ final class ServerMediaLeg {
         return outcome
     }
 
-    /// The next 20 ms of this device's voice: Opus, then `seal` (SFrame in a group call), RTP,
-    /// SRTP. Nothing is sent before the leg is up.
-    func sendNextFrame(seal: ([UInt8]) throws -> [UInt8] = { $0 }) throws {
-        guard let sending else { return }
-        let opus = try voice.nextFrame(muted: muted)
-        let packet = packetizer.packetize(try seal(opus))
-        route.send(try sending.protect(packet.serialized()))
-        sent += 1
-    }
-
-    /// An SRTP packet from the SFU, unprotected and parsed; nil (counted) if it does not check.
-    func unprotect(_ bytes: [UInt8]) -> RTPPacket? {
-        guard let receiving, let plain = try? receiving.unprotect(bytes), let packet = try? RTPPacket(parsing: plain),
-            !packet.payload.isEmpty
-        else {
-            rejected += 1
-            return nil
-        }
+    /// Media from the SFU opened: a successor that took over after a gap says how long it was.
+    func heard() {
         let now = ContinuousClock.now
         lastHeardAt = now
         if let since = gapSince {
             gapSince = nil
             pending.append(.notice("back after \((now - since).milliseconds) ms without media from the SFU"))
         }
-        return packet
     }
 
-    /// The SRTP contexts (test hook: they must not outlive the call).
-    var srtpSessions: [any AnyObject & Sendable] { [sending, receiving].compactMap { $0 } }
-
     func close() {
-        sending = nil
-        receiving = nil
+        isConnected = false
         route.close()
         socket.setHandler(nil)
         socket.close()

@@ -88,8 +88,8 @@ extension TUIController {
             log("media back after \(gap) ms without audio", .good)
         case .trickled:
             log(event.description)
-        case let .warning(text):
-            show(text, .warning)
+        case let .notice(notice):
+            show(notice.text, Severity(notice.severity))
         case let .notPrivate(reason):
             state.call?.warning = reason.description
             show(reason.description, .warning)

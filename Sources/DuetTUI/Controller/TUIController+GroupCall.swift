@@ -153,8 +153,8 @@ extension TUIController {
             groupConnectedAt = nil
             if state.groupCall?.phase.isActive == true { state.groupCall?.phase = .ended(reason: nil) }
             log("left the group call\(state.groupCall.map { " in \($0.groupName)" } ?? "")")
-        case let .warning(text):
-            log("group call: \(text)", .warning)
+        case let .notice(notice):
+            log("group call: \(notice.text)", Severity(notice.severity))
         default:
             log(logLine(event))
         }

@@ -310,18 +310,18 @@ extension TUIController {
             break
         case let .leg(text):
             log("meeting: \(text)")
-        case let .warning(text):
-            log("meeting: \(text)", .warning)
+        case let .notice(notice):
+            log("meeting: \(notice.text)", Severity(notice.severity))
         case .keysWiped:
             state.meeting?.keysWiped = true
             log("meeting keys wiped (the DTLS-SRTP leg's keys)", .good)
-        case let .ended(reason):
+        case let .ended(ending):
             meetingConnectedAt = nil
-            state.meeting?.phase = .ended(reason: reason)
+            state.meeting?.phase = .ended(reason: ending.description)
             state.meeting?.recording = false
             state.meeting?.knocking = []
             if case .knock? = state.overlay { state.overlay = nil }
-            show("meeting ended: \(reason)", reason == "left the meeting" ? .info : .warning)
+            show("meeting ended: \(ending)", ending == .left ? .info : .warning)
         }
         await refreshMeeting()
         changed()

@@ -242,7 +242,7 @@ public actor TUIController {
         }
         let notices = await session.notices
         for notice in notices.dropFirst(noticesSeen) {
-            log(notice, notice.contains("new identity key") ? .warning : .info)
+            log(notice.text, Severity(notice.severity))
         }
         noticesSeen = notices.count
         if ContinuousClock.now - lastRefresh > .seconds(3) { await refreshContacts() }

@@ -289,6 +289,14 @@ public struct LogEntry: Equatable, Sendable {
 
 public enum Severity: Equatable, Sendable {
     case info, good, warning, error
+
+    /// How a device's notice shows: by the severity it carries, never by its words.
+    init(_ severity: Notice.Severity) {
+        switch severity {
+        case .info: self = .info
+        case .warning: self = .warning
+        }
+    }
 }
 
 /// The message line: the latest thing the user should read.

@@ -70,7 +70,9 @@ struct CallSecurityTests {
         let newBob = try await CallTestDevice.make(bob.number, name: "Bob", on: server, options: .autoAnswering)
         await #expect(throws: CallError.contactKeyChanged(bob.number)) { try await alice.engine.place(to: bob.number) }
         #expect(
-            await alice.events.waitFor { if case let .warning(text) = $0 { text.contains("identity key changed") } else { false } } != nil)
+            await alice.events.waitFor {
+                if case let .notice(notice) = $0 { notice.kind == .identityKeyChanged(number: bob.number) } else { false }
+            } != nil)
         #expect(!newBob.events.events.contains { if case .incoming = $0 { true } else { false } }, "nothing rang")
         guard case .keyChanged = try alice.store.contact(number: bob.number)?.trust else {
             Issue.record("the contact should be marked KEY CHANGED")
@@ -116,7 +118,7 @@ struct HostileCallSignalTests {
             try await raw.sendCallSignal(to: bob.number, callID: callID, kind: kind, payload: payload)
         }
         let refused = await bob.events.waitFor(count: 3) {
-            if case let .warning(text) = $0 { text.contains("refused a call") } else { false }
+            if case let .notice(notice) = $0 { notice.kind == .refused && notice.text.contains("refused a call") } else { false }
         }
         #expect(refused, "bob: \(bob.events.log)")
         #expect(await bob.engine.state == .idle)

@@ -99,7 +99,7 @@ struct MeetingMediaTests {
 
         await host.engine.leave()
         for attendee in others {
-            let ended = await eventually { attendee.events.events.contains(.ended(MeetingSignaling.hostLeftReason)) }
+            let ended = await eventually { attendee.events.events.contains(.ended(.closed(MeetingSignaling.hostLeftReason))) }
             #expect(ended, "\(attendee.events.log)")
             #expect(attendee.events.events.contains(.keysWiped))
             #expect(await attendee.engine.snapshot() == nil)

@@ -41,7 +41,7 @@ struct MeetingReconnectTests {
             return events[left...].contains { Self.isJoined($0, guestID) }
         }
         #expect(back, "the guest did not leave and come back:\n\(host.events.log)")
-        let warning = MeetingEngineEvent.warning("lost the server; knocking at \(link.code) again")
+        let warning = MeetingEngineEvent.notice(.warning(.server, "lost the server; knocking at \(link.code) again"))
         #expect(guest.events.events.contains(warning), "\(guest.events.log)")
         let reconnected = await eventually(timeout: .seconds(30)) {
             guard let lost = guest.events.events.firstIndex(of: warning) else { return false }
@@ -76,7 +76,9 @@ struct MeetingReconnectTests {
         let second = try await TestServer.start(dataDirectory: first.dataDirectory, signaling: signaling, media: media)
         for attendee in [host, bob] {
             _ = await eventually(timeout: .seconds(45)) { attendee.events.events.contains { if case .ended = $0 { true } else { false } } }
-            guard let reason = attendee.events.events.lazy.compactMap({ if case let .ended(reason) = $0 { reason } else { nil } }).first
+            guard
+                let reason = attendee.events.events.lazy.compactMap({ if case let .ended(ending) = $0 { ending.description } else { nil } })
+                    .first
             else {
                 Issue.record("the meeting did not end: \(attendee.events.log)")
                 continue

@@ -73,7 +73,11 @@ struct SenderKeyReplayTests {
         await bob.engine.handle(.news(.senderKey(first)))
         let refused = await eventually {
             bob.events.events.contains {
-                if case let .warning(text) = $0 { text.contains("ignored a sender key from \(alice.number)") } else { false }
+                if case let .notice(notice) = $0 {
+                    notice.kind == .refused && notice.text.contains("ignored a sender key from \(alice.number)")
+                } else {
+                    false
+                }
             }
         }
         #expect(refused, "bob:\n\(bob.events.log)")

@@ -41,7 +41,9 @@ struct GroupMembershipTests {
 
         #expect(await eventually { await GroupCallTests.hears(carol, [alice]) }, "carol:\n\(carol.events.log)")
         for ghost in [mallory.number, trudy.number] {
-            let warned = await eventually { alice.events.events.contains(.warning(GroupCallEngine.unvouchedWithheld(ghost))) }
+            let warned = await eventually {
+                alice.events.events.contains(.notice(.warning(.keyWithheld(member: ghost), GroupCallEngine.unvouchedWithheld(ghost))))
+            }
             #expect(warned, "alice:\n\(alice.events.log)")
         }
         let snapshot = try #require(await alice.engine.snapshot())
@@ -68,7 +70,10 @@ struct GroupMembershipTests {
         let info = try await alice.engine.start(group: group.id, callID: "swapped-stranger")
         _ = try await carol.engine.join(callID: info.callID)
         #expect(await eventually { await GroupCallTests.hears(carol, [alice]) }, "carol:\n\(carol.events.log)")
-        let warned = await eventually { alice.events.events.contains(.warning(GroupCallEngine.keyNotVouchedWithheld(dave.number))) }
+        let warned = await eventually {
+            alice.events.events.contains(
+                .notice(.warning(.keyWithheld(member: dave.number), GroupCallEngine.keyNotVouchedWithheld(dave.number))))
+        }
         #expect(warned, "alice:\n\(alice.events.log)")
         #expect(try #require(await alice.engine.snapshot()).keyGiven[dave.number] == nil)
         for device in [alice, carol, dave] { await device.close() }
@@ -91,7 +96,9 @@ struct GroupMembershipTests {
         let rogue = GroupVouches.founding(founder: alice.number, key: TestDevice(oneTimePrekeyCount: 0).identity.publicKey)
         try TamperedDirectory(server).replaceFounding(of: group.id, with: String(decoding: try JSONEncoder().encode(rogue), as: UTF8.self))
         _ = try await alice.engine.start(group: group.id, callID: "rogue-founding")
-        let warned = await eventually { alice.events.events.contains(.warning(GroupCallEngine.foundingChanged(group.name))) }
+        let warned = await eventually {
+            alice.events.events.contains(.notice(.warning(.group, GroupCallEngine.foundingChanged(group.name))))
+        }
         #expect(warned, "alice:\n\(alice.events.log)")
         #expect(try #require(await alice.engine.snapshot()).keyGiven.isEmpty)
         for device in [alice, carol] { await device.close() }

@@ -36,7 +36,11 @@ struct InvitationReplayTests {
         func rings() -> Int { bob.events.events.filter { if case .incoming = $0 { true } else { false } }.count }
         func refusals() -> Int {
             bob.events.events.filter {
-                if case let .warning(text) = $0 { text.contains("refused a call from \(alice.number)") } else { false }
+                if case let .notice(notice) = $0 {
+                    notice.kind == .refused && notice.text.contains("refused a call from \(alice.number)")
+                } else {
+                    false
+                }
             }.count
         }
 

@@ -40,7 +40,9 @@ struct MaliciousServerTests {
         try tampered.replaceBundle(of: bob.number, with: mallory)
         await #expect(throws: CallError.contactKeyChanged(bob.number)) { try await alice.engine.place(to: bob.number) }
         #expect(
-            await alice.events.waitFor { if case let .warning(text) = $0 { text.contains("identity key changed") } else { false } } != nil)
+            await alice.events.waitFor {
+                if case .notice(let notice) = $0 { notice.kind == .identityKeyChanged(number: bob.number) } else { false }
+            } != nil)
         #expect(await alice.engine.state == .idle, "no call was set up")
         guard case .keyChanged = try alice.store.contact(number: bob.number)?.trust else {
             Issue.record("Bob should be KEY CHANGED on Alice's device")
@@ -62,7 +64,11 @@ struct MaliciousServerTests {
         let bobPrekeys = Set(try bob.store.oneTimePrekeysForUpload().map(\.id))
         try await alice.engine.place(to: bob.number, acceptKeyChange: true)
         let refused = await bob.events.waitFor {
-            if case let .warning(text) = $0 { text.contains("refused a call from \(alice.number)") } else { false }
+            if case let .notice(notice) = $0 {
+                notice.kind == .refused && notice.text.contains("refused a call from \(alice.number)")
+            } else {
+                false
+            }
         }
         #expect(refused != nil, "bob: \(bob.events.log)")
         #expect(!bob.events.events.contains { if case .incoming = $0 { true } else { false } }, "nothing rang on Bob's device")
@@ -94,7 +100,8 @@ struct MaliciousServerTests {
         _ = try await carol.engine.join(callID: info.callID)
 
         let warned = await eventually {
-            alice.events.events.contains(.warning(GroupCallEngine.keyChangedWithheld(bob.number)))
+            alice.events.events.contains(
+                .notice(.warning(.keyWithheld(member: bob.number), GroupCallEngine.keyChangedWithheld(bob.number))))
         }
         #expect(warned, "alice:\n\(alice.events.log)")
         #expect(await eventually { await GroupCallTests.hears(carol, [alice]) }, "carol:\n\(carol.events.log)")
@@ -134,8 +141,9 @@ struct MaliciousServerTests {
         try await carol.engine.place(to: bob.number)
         #expect(try !tampered.oneTimePrekeyIDs(of: bob.number).contains(used.id), "Carol's bundle carried the reused key")
         let refused = await bob.events.waitFor { event in
-            if case let .warning(text) = event {
-                text.contains("refused a call from \(carol.number)") && text.contains("one-time prekey \(used.id)")
+            if case let .notice(notice) = event {
+                notice.kind == .refused && notice.text.contains("refused a call from \(carol.number)")
+                    && notice.text.contains("one-time prekey \(used.id)")
             } else {
                 false
             }

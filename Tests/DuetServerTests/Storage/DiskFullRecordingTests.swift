@@ -101,7 +101,7 @@ struct DiskFullRecordingTests {
         try disk.fill()
         let notice = "recording stopped: the server's disk is full; the meeting goes on unrecorded, and what was recorded until now is kept"
         for attendee in [host, guest] {
-            let told = await eventually(timeout: .seconds(15)) { attendee.events.events.contains(.warning(notice)) }
+            let told = await eventually(timeout: .seconds(15)) { attendee.events.events.contains(.notice(.warning(.recording, notice))) }
             #expect(told, "\(attendee.events.log)")
             #expect(attendee.events.events.contains(.recording(false)), "\(attendee.events.log)")
             #expect(await attendee.engine.snapshot()?.meeting?.recording == false)
