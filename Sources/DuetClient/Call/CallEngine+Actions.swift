@@ -50,6 +50,7 @@ extension CallEngine {
                 call?.pump.stopMedia()
             case .wipeKeys:
                 wipe()
+                if let callID = call?.callID { await session.release(.call(callID: callID)) }
             case let .startTimer(timer, requested):
                 let seconds = timer == .ring ? options.ringTimeout : requested
                 call?.timers[timer] = ContinuousClock.now + .milliseconds(Int(seconds * 1000))

@@ -122,10 +122,20 @@ public actor CallEngine {
     /// `forceRelay` overrides the engine's option for this call only (a scripted story
     /// places one call direct and the next through the relay on the same device).
     public func place(to number: String, acceptKeyChange: Bool = false, forceRelay: Bool? = nil) async throws {
-        let relayOnly = forceRelay ?? options.forceRelay
         if let call, call.machine.state.isActive { throw CallError.busy }
-        let store = session.store
         let callID = UUID().uuidString.lowercased()
+        do { try await session.claim(.call(callID: callID)) } catch { throw CallError.busy }
+        do {
+            try await ring(number, callID: callID, acceptKeyChange: acceptKeyChange, relayOnly: forceRelay ?? options.forceRelay)
+        } catch {
+            if call?.callID != callID { await session.release(.call(callID: callID)) }
+            throw error
+        }
+    }
+
+    /// `place`'s work once the device is claimed for the call: the bundle, the offer, the ring.
+    private func ring(_ number: String, callID: String, acceptKeyChange: Bool, relayOnly: Bool) async throws {
+        let store = session.store
         // The bundle and this device's candidates (the spare socket, or the STUN Binding) are
         // fetched at once: a round trip to the server less before the ring.
         // Gathering waits for its STUN answer no longer than the bundle takes: a mapping that
@@ -177,7 +187,13 @@ public actor CallEngine {
 
     /// Accepts the ringing call.
     public func accept() async {
-        guard call?.machine.state == .incoming else { return }
+        guard let ringing = call, ringing.machine.state == .incoming else { return }
+        do { try await session.claim(.call(callID: ringing.callID)) } catch {
+            // In a group call or meeting: the caller hears busy, as from a device on a call.
+            emit(.notice(.warning(.refused, "declined a call from \(ringing.peer): \(error)")))
+            await perform(call!.machine.handle(.userDeclined))
+            return
+        }
         await perform(call!.machine.handle(.userAccepted))
     }
 
@@ -325,7 +341,7 @@ public actor CallEngine {
             emit(.incoming(from: signal.from, name: name, trust: trust))
             if accepted.offer.logsKeys { emit(.notPrivate(.keysLoggedByPeer)) }
             await perform(call!.machine.handle(.offerReceived))
-            if options.autoAnswer { await perform(call!.machine.handle(.userAccepted)) }
+            if options.autoAnswer { await accept() }
         } catch {
             emit(.notice(.warning(.refused, "refused a call from \(signal.from): \(error)")))
         }

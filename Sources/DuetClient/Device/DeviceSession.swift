@@ -45,6 +45,8 @@ public actor DeviceSession {
     public private(set) var presence: [String: Bool] = [:]
     /// Messages worth showing the user (key changes seen, prekeys uploaded).
     public private(set) var notices: [Notice] = []
+    /// The one conversation this device is in (see `Conversation`).
+    public internal(set) var conversation: Conversation = .none
     /// How the link to the server stands, for status bars.
     public enum Link: Equatable, Sendable {
         case connected

@@ -2,7 +2,8 @@ import Synchronization
 
 /// Everyone following one engine's events, each with a stream of their own: a UI and a log
 /// (or the demo's checks and the TUI showing the same device) can follow one engine without
-/// taking events from each other, as two readers of one `AsyncStream` would.
+/// taking events from each other, as two readers of one `AsyncStream` would. The one event
+/// API of the 1:1, group and meeting engines (each one's `events`).
 final class EventSubscribers<Event: Sendable>: Sendable {
     private let streams = Mutex<[Int: AsyncStream<Event>.Continuation]>([:])
     private let nextID = Atomic<Int>(0)
@@ -24,28 +25,5 @@ final class EventSubscribers<Event: Sendable>: Sendable {
 
     func finish() {
         for continuation in streams.withLock({ Array($0.values) }) { continuation.finish() }
-    }
-}
-
-/// An engine's event output: its own `events` stream (buffered from the engine's start, so
-/// its owner misses nothing), plus any later subscribers.
-struct EventFanOut<Event: Sendable>: Sendable {
-    let primary: AsyncStream<Event>.Continuation
-    let subscribers = EventSubscribers<Event>()
-
-    /// The primary stream and its fan-out.
-    static func make() -> (AsyncStream<Event>, EventFanOut) {
-        let (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(1024))
-        return (stream, EventFanOut(primary: continuation))
-    }
-
-    func yield(_ event: Event) {
-        primary.yield(event)
-        subscribers.yield(event)
-    }
-
-    func finish() {
-        primary.finish()
-        subscribers.finish()
     }
 }

@@ -13,11 +13,10 @@ import Foundation
 /// queue, handled one at a time, so a rekey's distribution is never interleaved with another's.
 /// A session runs either this or a 1:1 `CallEngine`: both read `session.callSignals`.
 public actor GroupCallEngine: MediaPumpDriver {
-    public nonisolated let events: AsyncStream<GroupCallEngineEvent>
-    let eventSink: EventFanOut<GroupCallEngineEvent>
-    /// Another stream of this engine's events from now on, beside `events` (a UI showing a device
-    /// that something else drives).
-    public nonisolated func subscribe() -> AsyncStream<GroupCallEngineEvent> { eventSink.subscribers.subscribe() }
+    /// A new stream of everything the engine reports from now on, one per subscriber (the TUI
+    /// and a log can both follow one engine); take it before acting, or miss events.
+    public nonisolated var events: AsyncStream<GroupCallEngineEvent> { eventSink.subscribe() }
+    let eventSink = EventSubscribers<GroupCallEngineEvent>()
     let session: DeviceSession
     let number: String
     /// One certificate per engine: its fingerprint goes to the server with each start/join.
@@ -126,7 +125,6 @@ public actor GroupCallEngine: MediaPumpDriver {
         self.options = options
         self.number = number
         certificate = try DTLSCertificate()
-        (events, eventSink) = EventFanOut.make()
     }
 
     /// Follows the session (rings, keys, room changes) before any call: a device that may be
@@ -149,6 +147,22 @@ public actor GroupCallEngine: MediaPumpDriver {
 
     private func enter(_ callID: String, _ request: @Sendable () async throws -> GroupCallInfo) async throws -> GroupCallInfo {
         if let call { throw GroupCallEngineError.alreadyInCall(call.callID) }
+        try await session.claim(.group(callID: callID))
+        do {
+            let info = try await enterClaimed(callID, request)
+            if info.callID != callID {
+                await session.release(.group(callID: callID))
+                try? await session.claim(.group(callID: info.callID))
+            }
+            return info
+        } catch {
+            await session.release(.group(callID: callID))
+            throw error
+        }
+    }
+
+    /// `enter`'s work once the device is claimed for the call: the request, the leg, the keys.
+    private func enterClaimed(_ callID: String, _ request: @Sendable () async throws -> GroupCallInfo) async throws -> GroupCallInfo {
         startControl()
         entering = callID
         newsWhileEntering = []
@@ -231,6 +245,7 @@ public actor GroupCallEngine: MediaPumpDriver {
         if tellServer { _ = try? await session.connection.leaveGroupCall(callID: active.callID) }
         active.ring.wipe()
         active.media.close()
+        await session.release(.group(callID: active.callID))
         hearing = [:]
         eventSink.yield(.keysWiped)
         eventSink.yield(.ended)

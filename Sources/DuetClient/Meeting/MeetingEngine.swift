@@ -8,10 +8,10 @@ import Foundation
 /// participant's audio (told apart by the SSRC the meeting lists) gets its own listener, so
 /// the engine can say whom it hears. The host also hears knocks and admits or denies.
 public actor MeetingEngine: MediaPumpDriver {
-    public nonisolated let events: AsyncStream<MeetingEngineEvent>
-    private let eventSink: EventFanOut<MeetingEngineEvent>
-    /// Another stream of this engine's events from now on, beside `events`.
-    public nonisolated func subscribe() -> AsyncStream<MeetingEngineEvent> { eventSink.subscribers.subscribe() }
+    /// A new stream of everything the engine reports from now on, one per subscriber; take it
+    /// before acting, or miss events.
+    public nonisolated var events: AsyncStream<MeetingEngineEvent> { eventSink.subscribe() }
+    private let eventSink = EventSubscribers<MeetingEngineEvent>()
     let session: DeviceSession
     /// One certificate per engine; its fingerprint goes with each create or join.
     private let certificate: DTLSCertificate
@@ -39,12 +39,14 @@ public actor MeetingEngine: MediaPumpDriver {
     public init(session: DeviceSession) throws {
         self.session = session
         certificate = try DTLSCertificate()
-        (events, eventSink) = EventFanOut.make()
     }
 
     /// Makes a meeting on the session's server, hosted by this device, and enters it.
     public func create(open: Bool, record: Bool, name: String?) async throws -> MeetingLink {
-        try prepare()
+        try await claimed { try await createClaimed(open: open, record: record, name: name) }
+    }
+
+    private func createClaimed(open: Bool, record: Bool, name: String?) async throws -> MeetingLink {
         let ssrc = UInt32.random(in: 1...UInt32.max)
         let socket = try await MediaSocket.bind()
         let meeting: Signaling.Meeting
@@ -65,7 +67,10 @@ public actor MeetingEngine: MediaPumpDriver {
     /// Knocks with `link` (the session must be connected to the link's server); a guest gives a name.
     @discardableResult
     public func join(_ link: MeetingLink, name: String?) async throws -> MeetingEntry {
-        try prepare()
+        try await claimed { try await joinClaimed(link, name: name) }
+    }
+
+    private func joinClaimed(_ link: MeetingLink, name: String?) async throws -> MeetingEntry {
         let ssrc = UInt32.random(in: 1...UInt32.max)
         let socket = try await MediaSocket.bind()
         let entry: MeetingEntry
@@ -122,6 +127,17 @@ public actor MeetingEngine: MediaPumpDriver {
             code: active.link.code, link: active.link, you: active.meeting?.you,
             isHost: active.meeting.map { $0.host == $0.you } ?? false, inside: active.meeting != nil,
             meeting: active.meeting, mediaConnected: active.mediaConnected, hearing: hearing)
+    }
+
+    /// Runs `body` with the device claimed for a meeting (`Conversation`); the claim is given
+    /// back if the body fails before a meeting began.
+    private func claimed<T>(_ body: () async throws -> T) async throws -> T {
+        try prepare()
+        try await session.claim(.meeting)
+        do { return try await body() } catch {
+            if active == nil { await session.release(.meeting) }
+            throw error
+        }
     }
 
     private func prepare() throws {
@@ -314,6 +330,7 @@ public actor MeetingEngine: MediaPumpDriver {
         active = nil
         muted = false  // mute is the meeting's: the next one starts unmuted
         dropMedia(of: current)
+        Task { [session] in await session.release(.meeting) }
         eventSink.yield(.keysWiped)
         eventSink.yield(.ended(ending))
     }

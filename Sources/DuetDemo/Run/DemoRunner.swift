@@ -204,7 +204,7 @@ public actor DemoRunner {
         let meetings = try MeetingEngine(session: session)
         let device = DemoDevice(
             name: name, display: name.prefix(1).uppercased() + name.dropFirst(), number: number, store: store,
-            session: session, meetings: meetings, meetingLog: EventLog(following: meetings.subscribe()))
+            session: session, meetings: meetings, meetingLog: EventLog(following: meetings.events))
         devices[name] = device
         return device
     }
@@ -226,7 +226,7 @@ public actor DemoRunner {
             device.callLog = EventLog(following: calls.events)
             await calls.start()
             let groupCalls = try GroupCallEngine(session: device.session)
-            device.groupLog = EventLog(following: groupCalls.subscribe())
+            device.groupLog = EventLog(following: groupCalls.events)
             await groupCalls.follow()
             device.calls = calls
             device.groups = groupCalls

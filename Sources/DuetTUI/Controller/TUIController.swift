@@ -63,8 +63,8 @@ public actor TUIController {
             for await event in events { await self?.apply(event) }
         }
         if let groupEngine {
-            await groupEngine.follow()
             let groupEvents = groupEngine.events
+            await groupEngine.follow()
             Task { [weak self] in
                 for await event in groupEvents { await self?.apply(event) }
             }
