@@ -31,7 +31,8 @@ let package = Package(
         systemLibrary("CNcursesw", pkgConfig: "ncursesw", apt: ["libncurses-dev"]),
         systemLibrary("COpenSSL", pkgConfig: "openssl", apt: ["libssl-dev"]),
 
-        .target(name: "DuetWire"),
+        // NIOCore for the signaling frame handlers both sides put in their pipelines (docs/server.md).
+        .target(name: "DuetWire", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // swift-crypto for TURN's MD5 and HMAC-SHA1 (RFC 8656 long-term credentials), which libsodium lacks.
         .target(name: "DuetCrypto", dependencies: ["CSodium", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "DuetMedia", dependencies: ["DuetWire", "DuetCrypto", "CSodium", "CSRTP", "COpus", "COpenSSL"]),
@@ -89,7 +90,14 @@ let package = Package(
         .target(name: "NetworkLab", dependencies: ["CNetworkLab"], path: "Tests/NetworkLab"),
         // setns and AF_PACKET for the lab's user-space delay line (this kernel has no netem).
         .target(name: "CNetworkLab", path: "Tests/CNetworkLab"),
-        .testTarget(name: "DuetWireTests", dependencies: ["DuetWire", "DuetFuzzing"]),
+        .testTarget(
+            name: "DuetWireTests",
+            dependencies: [
+                "DuetWire", "DuetFuzzing",
+                // The signaling frame handlers are tested on EmbeddedChannel.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio")
+            ]),
         .testTarget(name: "DuetCryptoTests", dependencies: ["DuetCrypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "DuetMediaTests", dependencies: ["DuetMedia", "DuetFuzzing"], resources: [.copy("Vectors")]),
         .testTarget(name: "DuetClientTests", dependencies: ["DuetClient", "DuetCrypto", "DuetMedia", "DuetWire"]),

@@ -43,129 +43,140 @@ final class SignalingChannel: Sendable {
         onFrame: @escaping @Sendable (ServerFrame) async -> Void,
         onClose: @escaping @Sendable (String) async -> Void
     ) async throws(ServerConnectionError) -> SignalingChannel {
-        let seen = Mutex<CertificateFingerprint?>(nil)
-        let tls: NIOSSLContext
-        do { tls = try PinnedTLS.clientContext() } catch {
-            throw .tlsFailed(server: server.description, reason: "\(error)")
-        }
-        let asyncChannel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
-        do {
-            asyncChannel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connectTimeout(.seconds(10))
-                .connect(host: server.host, port: server.port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        let handler = try PinnedTLS.clientHandler(context: tls, pinned: pinned) { presented in
-                            seen.withLock { $0 = presented }
-                        }
-                        try channel.pipeline.syncOperations.addHandler(handler)
-                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                    }
-                }
-        } catch {
-            throw .cannotConnect(server: server.description, reason: "\(error)")
-        }
-
-        let (outbox, outboxContinuation) = AsyncStream.makeStream(of: ClientRequest.self)
-        let (login, loginContinuation) = AsyncStream.makeStream(of: Result<Signaling.Authenticated, ServerConnectionError>.self)
-        func failure(_ error: any Error) -> ServerConnectionError {
-            if let presented = seen.withLock({ $0 }), let pinned, presented != pinned {
-                return .certificateChanged(server: server.description, expected: pinned, actual: presented)
-            }
-            return error as? ServerConnectionError ?? .tlsFailed(server: server.description, reason: "\(error)")
-        }
-        Task {
-            var loggedIn = false
-            var reason = "the server closed the connection"
-            do {
-                try await asyncChannel.executeThenClose { inbound, outbound in
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask {
-                            for await request in outbox {
-                                try await outbound.write(ByteBuffer(bytes: FrameDecoder.frame(SignalingCodec.encode(request))))
-                            }
-                        }
-                        var decoder = FrameDecoder()
-                        var nonce: [UInt8]?
-                        var early: [ServerFrame] = []
-                        for try await buffer in inbound {
-                            decoder.append(buffer.readableBytesView)
-                            while let body = try decoder.nextFrame() {
-                                let frame: ServerFrame
-                                do { frame = try SignalingCodec.decodeServerFrame(body) } catch {
-                                    // A newer server may send messages this client does not know yet;
-                                    // a reply we cannot read fails its request now, not at the timeout.
-                                    if loggedIn, let unreadable = error as? SignalingDecodingError, let id = unreadable.id {
-                                        await onFrame(
-                                            ServerFrame(
-                                                id: id,
-                                                message: .error(
-                                                    .init(
-                                                        code: unreadable.code,
-                                                        message: "the server's reply could not be read: \(unreadable)"))))
-                                    }
-                                    if loggedIn { continue }
-                                    throw ServerConnectionError.invalidResponse("\(error)")
-                                }
-                                if loggedIn {
-                                    await onFrame(frame)
-                                    continue
-                                }
-                                switch (nonce, frame.message) {
-                                case let (nil, .challenge(challenge)):
-                                    nonce = challenge.nonce.bytes
-                                    // The handshake is done once a frame arrives, so `seen` is set.
-                                    guard let certificate = seen.withLock({ $0 }) else {
-                                        throw ServerConnectionError.invalidResponse("no certificate seen")
-                                    }
-                                    let message = AuthenticationTranscript.message(nonce: challenge.nonce.bytes, certificate: certificate)
-                                    outboxContinuation.yield(
-                                        ClientRequest(
-                                            id: 0,
-                                            message: .authenticate(
-                                                .init(
-                                                    identityKey: Base64Bytes(identity.publicKey.rawRepresentation),
-                                                    signature: Base64Bytes(identity.signature(for: message))))))
-                                case let (_?, .authenticated(result)):
-                                    loggedIn = true
-                                    loginContinuation.yield(.success(result))
-                                    // Events that overtook the reply (another device's presence,
-                                    // sent once the server knew this key) are delivered now, in order.
-                                    for event in early { await onFrame(event) }
-                                    early = []
-                                case let (_, .error(error)):
-                                    throw ServerConnectionError.authenticationRefused("\(error.code): \(error.message)")
-                                case (_?, _) where frame.id == nil && early.count < 64:
-                                    early.append(frame)
-                                default:
-                                    throw ServerConnectionError.invalidResponse("\"\(frame.message.type)\" during login")
-                                }
-                            }
-                        }
-                        group.cancelAll()
-                    }
-                }
-            } catch {
-                reason = "\(failure(error))"
-                if !loggedIn { loginContinuation.yield(.failure(failure(error))) }
-            }
-            outboxContinuation.finish()
-            if loggedIn {
-                await onClose(reason)
-            } else {
-                loginContinuation.yield(.failure(.cannotConnect(server: server.description, reason: reason)))
-            }
-            loginContinuation.finish()
-        }
+        let presented = PresentedCertificate()
+        let connection = try await connect(server: server, pinned: pinned, presented: presented)
+        let (requests, outbox) = AsyncStream.makeStream(of: ClientRequest.self)
+        let (login, loginResult) = AsyncStream.makeStream(of: LoginResult.self)
+        let driver = Driver(
+            server: server, identity: identity, pinned: pinned, presented: presented, outbox: outbox, loginResult: loginResult,
+            onFrame: onFrame)
+        Task { await driver.run(connection, requests: requests, onClose: onClose) }
 
         var iterator = login.makeAsyncIterator()
         switch await iterator.next() {
         case let .success(login)?:
-            return SignalingChannel(
-                fingerprint: seen.withLock { $0 }!, login: login, outbox: outboxContinuation, channel: asyncChannel.channel)
+            // Logged in after proving the challenge, which needed the certificate: it was seen.
+            guard let fingerprint = presented.value.withLock({ $0 }) else { throw .invalidResponse("no certificate seen") }
+            return SignalingChannel(fingerprint: fingerprint, login: login, outbox: outbox, channel: connection.channel)
         case let .failure(error)?:
             throw error
         case nil:
             throw .cannotConnect(server: server.description, reason: "the connection closed during login")
         }
     }
+
+    /// The connection as the pipeline's signaling handlers hand it over: the server's frames in
+    /// (or why one could not be read), requests out.
+    typealias Connection = NIOAsyncChannel<Result<ServerFrame, SignalingDecodingError>, ClientRequest>
+    private typealias LoginResult = Result<Signaling.Authenticated, ServerConnectionError>
+
+    /// TCP, then TLS checked against `pinned`, then the signaling frame handlers.
+    private static func connect(
+        server: HostPort, pinned: CertificateFingerprint?, presented: PresentedCertificate
+    ) async throws(ServerConnectionError) -> Connection {
+        let tls: NIOSSLContext
+        do { tls = try PinnedTLS.clientContext() } catch {
+            throw .tlsFailed(server: server.description, reason: "\(error)")
+        }
+        do {
+            return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.seconds(10))
+                .connect(host: server.host, port: server.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let handler = try PinnedTLS.clientHandler(context: tls, pinned: pinned) { seen in
+                            presented.value.withLock { $0 = seen }
+                        }
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                        try channel.pipeline.syncOperations.addSignalingHandlers(receiving: ServerFrame.self, sending: ClientRequest.self)
+                        return try Connection(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw .cannotConnect(server: server.description, reason: "\(error)")
+        }
+    }
+
+    /// One connection's life after the TCP connect: requests written, frames read through the
+    /// `ClientLogin` state machine, and its end reported (to the login's waiter, or to `onClose`).
+    private struct Driver: Sendable {
+        let server: HostPort
+        let identity: IdentityKeyPair
+        let pinned: CertificateFingerprint?
+        let presented: PresentedCertificate
+        let outbox: AsyncStream<ClientRequest>.Continuation
+        let loginResult: AsyncStream<LoginResult>.Continuation
+        let onFrame: @Sendable (ServerFrame) async -> Void
+
+        func run(_ connection: Connection, requests: AsyncStream<ClientRequest>, onClose: @Sendable (String) async -> Void) async {
+            var login = ClientLogin()
+            var ending: ServerConnectionError?
+            do {
+                try await connection.executeThenClose { inbound, outbound in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for await request in requests { try await outbound.write(request) }
+                        }
+                        try await read(inbound, login: &login)
+                        group.cancelAll()
+                    }
+                }
+            } catch {
+                ending = failure(error)
+            }
+            outbox.finish()
+            if login.isLoggedIn {
+                await onClose(ending.map { "\($0)" } ?? Self.closedByServer)
+            } else {
+                loginResult.yield(.failure(ending ?? .cannotConnect(server: server.description, reason: Self.closedByServer)))
+            }
+            loginResult.finish()
+        }
+
+        private static let closedByServer = "the server closed the connection"
+
+        private func read(_ inbound: NIOAsyncChannelInboundStream<Result<ServerFrame, SignalingDecodingError>>, login: inout ClientLogin)
+            async throws
+        {
+            for try await decoded in inbound {
+                let action =
+                    switch decoded {
+                    case let .success(frame): login.received(frame)
+                    case let .failure(error): login.unreadable(error)
+                    }
+                try await perform(action)
+            }
+        }
+
+        private func perform(_ action: ClientLogin.Action) async throws(ServerConnectionError) {
+            switch action {
+            case .none:
+                break
+            case let .deliver(frame):
+                await onFrame(frame)
+            case let .prove(nonce):
+                // The handshake is done once a frame arrives, so the certificate has been seen.
+                guard let certificate = presented.value.withLock({ $0 }) else { throw .invalidResponse("no certificate seen") }
+                outbox.yield(ClientLogin.authenticateRequest(identity: identity, nonce: nonce, certificate: certificate))
+            case let .loggedIn(result, early):
+                loginResult.yield(.success(result))
+                for event in early { await onFrame(event) }
+            case let .fail(error):
+                throw error
+            }
+        }
+
+        /// What ended the connection, as the user should hear it: a certificate other than the
+        /// pinned one is said as such, whatever error TLS reported for it.
+        private func failure(_ error: any Error) -> ServerConnectionError {
+            if let presented = presented.value.withLock({ $0 }), let pinned, presented != pinned {
+                return .certificateChanged(server: server.description, expected: pinned, actual: presented)
+            }
+            return error as? ServerConnectionError ?? .tlsFailed(server: server.description, reason: "\(error)")
+        }
+    }
+}
+
+/// The certificate the server presented, as the TLS handshake saw it (before the pin decides).
+private final class PresentedCertificate: Sendable {
+    let value = Mutex<CertificateFingerprint?>(nil)
 }

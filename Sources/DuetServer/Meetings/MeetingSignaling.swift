@@ -17,12 +17,21 @@ struct MeetingSignaling {
     static let notAdmittedReason = "not admitted: there is no such meeting, or its host did not let you in"
     static let hostLeftReason = "the host left, which ends the meeting"
 
-    func serve(_ message: ClientMessage, key: IdentityPublicKey, source: String) async throws(DirectoryError) -> ServerMessage {
+    /// The meeting requests a device may make (`SignalingRequest.route` picks them out).
+    enum Request {
+        case create(Signaling.CreateMeeting)
+        case join(Signaling.JoinMeeting)
+        case leave(Signaling.MeetingCode)
+        case admit(Signaling.AdmitToMeeting)
+        case record(Signaling.RecordMeeting)
+    }
+
+    func serve(_ request: Request, key: IdentityPublicKey, source: String) async throws(DirectoryError) -> ServerMessage {
         let raw = key.rawRepresentation
-        switch message {
-        case let .createMeeting(request):
+        switch request {
+        case let .create(request):
             return try await create(request, key: key)
-        case let .joinMeeting(request):
+        case let .join(request):
             if let wait = context.joinLimiter.attempt(from: source) { throw .rateLimited(retryAfterSeconds: wait) }
             let member = try await member(key, name: request.name, fingerprint: request.dtlsFingerprint, ssrc: request.ssrc)
             guard MeetingCodeGenerator.isWellFormed(request.code) else {
@@ -42,7 +51,7 @@ struct MeetingSignaling {
                 refuseLater(request.code, to: raw)
                 return .meetingWaiting(.init(code: request.code))
             }
-        case let .admitToMeeting(request):
+        case let .admit(request):
             let (room, member) = try await context.meetings.decide(
                 request.code, by: raw, participant: request.participant, admit: request.admit)
             if request.admit {
@@ -54,7 +63,7 @@ struct MeetingSignaling {
                 await tell(room, joined: [], left: [], except: member.key)
             }
             return .meeting(room.view(for: raw))
-        case let .recordMeeting(request):
+        case let .record(request):
             let room = try await context.meetings.record(request.code, by: raw, on: request.on)
             if request.on {
                 do throws(DirectoryError) { try startRecording(room.code) } catch {
@@ -66,11 +75,9 @@ struct MeetingSignaling {
             }
             await tell(room, joined: [], left: [], except: nil)
             return .meeting(room.view(for: raw))
-        case let .leaveMeeting(request):
+        case let .leave(request):
             await leave(request.code, key: raw)
             return .meetingWaiting(.init(code: request.code))
-        default:
-            preconditionFailure("MeetingSignaling serves meeting messages only")
         }
     }
 

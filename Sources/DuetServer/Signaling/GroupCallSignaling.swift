@@ -10,11 +10,18 @@ import DuetWire
 struct GroupCallSignaling {
     let context: SignalingContext
 
-    func serve(_ message: ClientMessage, fromKey key: [UInt8]) async throws(DirectoryError) -> ServerMessage {
+    /// The group-call requests a device may make (`SignalingRequest.route` picks them out).
+    enum Request {
+        case start(Signaling.StartGroupCall)
+        case join(Signaling.GroupCallRequest)
+        case leave(Signaling.GroupCallRequest)
+    }
+
+    func serve(_ request: Request, fromKey key: [UInt8]) async throws(DirectoryError) -> ServerMessage {
         let directory = context.directory, calls = context.groupCalls
         guard let number = try await directory.number(boundTo: key) else { throw .notRegistered }
-        switch message {
-        case let .startGroupCall(request):
+        switch request {
+        case let .start(request):
             guard Signaling.isValidToken(request.callID) else {
                 throw .invalidGroup("a call id is 1 to \(Signaling.maximumTokenLength) letters, digits, '-' or '_'")
             }
@@ -24,7 +31,7 @@ struct GroupCallSignaling {
             try await announceLeg(fingerprint, callID: call.callID, number: number)
             await announce(call, joined: [number], left: [], by: number)
             return .groupCall(withMedia(call))
-        case let .joinGroupCall(request):
+        case let .join(request):
             let fingerprint = try fingerprint(request.dtlsFingerprint, of: number)
             guard let groupID = await calls.groupID(of: request.callID) else { throw .unknownCall(request.callID) }
             let group: Signaling.Group
@@ -39,13 +46,11 @@ struct GroupCallSignaling {
             try await announceLeg(fingerprint, callID: call.callID, number: number)
             await announce(call, joined: [number], left: [], by: number)
             return .groupCall(withMedia(call))
-        case let .leaveGroupCall(request):
+        case let .leave(request):
             guard let call = await calls.leave(request.callID, number: number) else { throw .unknownCall(request.callID) }
             context.mediaLegs.withdraw(room: .groupCall(call.callID), number: number)
             await announce(call, joined: [], left: [number], by: number)
             return .groupCall(call)
-        default:
-            preconditionFailure("GroupCallSignaling serves group-call messages only")
         }
     }
 

@@ -6,16 +6,23 @@ import DuetWire
 struct GroupSignaling {
     let context: SignalingContext
 
-    func serve(_ message: ClientMessage, fromKey key: [UInt8]) async throws(DirectoryError) -> ServerMessage {
+    /// The group requests a device may make (`SignalingRequest.route` picks them out).
+    enum Request {
+        case create(Signaling.CreateGroup)
+        case addMember(Signaling.GroupMemberChange)
+        case removeMember(Signaling.GroupMemberChange)
+        case list
+    }
+
+    func serve(_ request: Request, fromKey key: [UInt8]) async throws(DirectoryError) -> ServerMessage {
         let directory = context.directory
         guard let number = try await directory.number(boundTo: key) else { throw .notRegistered }
         let change: Directory.GroupChange
-        switch message {
-        case let .createGroup(request): change = try await directory.createGroup(request, by: number)
-        case let .addGroupMember(request): change = try await directory.addGroupMember(request, by: number)
-        case let .removeGroupMember(request): change = try await directory.removeGroupMember(request, by: number)
-        case .listGroups: return .groupList(.init(groups: try await directory.groups(of: number)))
-        default: preconditionFailure("GroupSignaling serves group messages only")
+        switch request {
+        case let .create(request): change = try await directory.createGroup(request, by: number)
+        case let .addMember(request): change = try await directory.addGroupMember(request, by: number)
+        case let .removeMember(request): change = try await directory.removeGroupMember(request, by: number)
+        case .list: return .groupList(.init(groups: try await directory.groups(of: number)))
         }
         let event = ServerMessage.groupChanged(.init(group: change.group, added: change.added, removed: change.removed, by: number))
         for recipient in change.recipients {

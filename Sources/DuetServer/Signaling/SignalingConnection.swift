@@ -12,65 +12,89 @@ struct SignalingConnection {
 
     private enum Verdict { case keepOpen, close }
 
-    func run(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+    /// The connection's own things every step needs: where it comes from and where replies go.
+    private struct Peer {
+        let id: SignalingHub.ConnectionID
+        /// The address meeting join attempts are counted against.
+        let source: String
+        let outbox: SignalingOutbox
+        let logger: Logger
+
+        func reply(_ requestID: UInt32?, _ message: ServerMessage) {
+            outbox.send(ServerFrame(id: requestID, message: message))
+        }
+    }
+
+    func run(_ channel: SignalingService.Connection) async {
         let underlying = channel.channel
-        // The address meeting join attempts are counted against.
         let source = underlying.remoteAddress?.ipAddress ?? "unknown"
         let outbox = makeOutbox(for: underlying, source: source)
         let id = await context.hub.add(outbox)
-        let identity = ConnectionIdentity()
         var logger = context.logger
         logger[metadataKey: "connection"] = "\(id)"
-        var nonce = [UInt8](repeating: 0, count: AuthenticationTranscript.nonceByteCount)
-        var rng = SystemRandomNumberGenerator()
-        for i in nonce.indices { nonce[i] = rng.next() }
+        let peer = Peer(id: id, source: source, outbox: outbox, logger: logger)
+        let nonce = Self.makeNonce()
         outbox.send(ServerFrame(id: nil, message: .challenge(.init(nonce: Base64Bytes(nonce)))))
-        let initialNonce = nonce
-        let loggedIn = LoginFlag()
-        let timeout = context.loginTimeout
-        let loginDeadline = Task {
-            // No login in time: say why, then close (the read loop then ends).
-            try? await Task.sleep(for: timeout)
-            guard !Task.isCancelled, !loggedIn.value.withLock({ $0 }) else { return }
-            outbox.send(
-                ServerFrame(
-                    id: nil,
-                    message: .error(
-                        .init(
-                            code: .notAuthenticated, message: "no authentication within \(timeout); closing the connection"))))
-            try? await Task.sleep(for: .milliseconds(100))  // let the error reach the wire
-            underlying.close(promise: nil)
-        }
+        let login = LoggedInKey()
+        let loginDeadline = closeUnlessLoggedIn(underlying, outbox: outbox, login: login)
         defer { loginDeadline.cancel() }
-
         do {
-            try await channel.executeThenClose { inbound, outbound in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        for await bytes in outbox.frames {
-                            try await outbound.write(ByteBuffer(bytes: bytes))
-                            outbox.didWrite(bytes.count)
-                        }
-                    }
-                    var session = SignalingSession(nonce: initialNonce)
-                    try await read(inbound, session: &session, connection: id, source: source, outbox: outbox, logger: logger) { key in
-                        loggedIn.value.withLock { $0 = true }
-                        identity.key.withLock { $0 = key.rawRepresentation }
-                    }
-                    outbox.finish()
-                    try await group.waitForAll()
-                }
-            }
+            try await exchange(channel, nonce: nonce, peer: peer, login: login)
         } catch {
             logger.debug("connection ended with an error", metadata: ["error": "\(error)"])
         }
         outbox.finish()
-        if let number = await context.hub.remove(id) {
-            logger.info("offline", metadata: ["number": "\(number)"])
+        await cleanUp(peer, login: login)
+    }
+
+    private static func makeNonce() -> [UInt8] {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<AuthenticationTranscript.nonceByteCount).map { _ in rng.next() }
+    }
+
+    /// No login in time: say why, then close (the read loop then ends).
+    private func closeUnlessLoggedIn(_ channel: any Channel, outbox: SignalingOutbox, login: LoggedInKey) -> Task<Void, Never> {
+        let timeout = context.loginTimeout
+        return Task {
+            try? await Task.sleep(for: timeout)
+            guard !Task.isCancelled, login.key.withLock({ $0 }) == nil else { return }
+            let message = "no authentication within \(timeout); closing the connection"
+            outbox.send(ServerFrame(id: nil, message: .error(.init(code: .notAuthenticated, message: message))))
+            try? await Task.sleep(for: .milliseconds(100))  // let the error reach the wire
+            channel.close(promise: nil)
+        }
+    }
+
+    /// The connection's two halves: the outbox drained to the socket, and requests served in
+    /// order until the peer or a request ends the connection.
+    private func exchange(_ channel: SignalingService.Connection, nonce: [UInt8], peer: Peer, login: LoggedInKey) async throws {
+        try await channel.executeThenClose { inbound, outbound in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await body in peer.outbox.frames {
+                        try await outbound.write(ByteBuffer(bytes: body))
+                        peer.outbox.didWrite(body)
+                    }
+                }
+                var session = SignalingSession(nonce: nonce)
+                try await read(inbound, session: &session, peer: peer) { key in
+                    login.key.withLock { $0 = key.rawRepresentation }
+                }
+                peer.outbox.finish()
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    /// What stays behind a closed connection: its number goes offline (leaving its group
+    /// calls), its key leaves its meetings.
+    private func cleanUp(_ peer: Peer, login: LoggedInKey) async {
+        if let number = await context.hub.remove(peer.id) {
+            peer.logger.info("offline", metadata: ["number": "\(number)"])
             await context.announcePresence(of: number, online: false)
             await GroupCallSignaling(context: context).drop(number)
         }
-        if let key = identity.key.withLock({ $0 }) { await MeetingSignaling(context: context).drop(key: key) }
+        if let key = login.key.withLock({ $0 }) { await MeetingSignaling(context: context).drop(key: key) }
     }
 
     /// The connection's bounded reply queue; it closes the channel when the client stops reading.
@@ -82,151 +106,153 @@ struct SignalingConnection {
         }
     }
 
-    /// Serves frames in order until the peer closes, a frame cannot be read, or a request ends
+    /// Serves requests in order until the peer closes, a frame cannot be read, or a request ends
     /// the connection; `authenticated` is told the key once the session has logged in.
     private func read(
-        _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, session: inout SignalingSession, connection id: SignalingHub.ConnectionID,
-        source: String, outbox: SignalingOutbox, logger: Logger, authenticated: (IdentityPublicKey) -> Void
+        _ inbound: NIOAsyncChannelInboundStream<Result<ClientRequest, SignalingDecodingError>>, session: inout SignalingSession,
+        peer: Peer, authenticated: (IdentityPublicKey) -> Void
     ) async throws {
-        var decoder = FrameDecoder()
-        for try await buffer in inbound {
-            decoder.append(buffer.readableBytesView)
-            while true {
-                let body: [UInt8]
-                do {
-                    guard let next = try decoder.nextFrame() else { break }
-                    body = next
-                } catch {
-                    // The stream cannot be resynchronised after a bad length.
-                    let code: SignalingErrorCode = error == .emptyFrame ? .invalidMessage : .frameTooLarge
-                    outbox.send(ServerFrame(id: nil, message: .error(.init(code: code, message: "\(error); closing the connection"))))
-                    return
-                }
-                if await handle(body, session: &session, connection: id, source: source, outbox: outbox, logger: logger) == .close {
-                    return
-                }
+        do {
+            for try await request in inbound {
+                if await handle(request, session: &session, peer: peer) == .close { return }
                 if case let .authenticated(key) = session.state { authenticated(key) }
             }
+        } catch let failure as FrameDecoder.Failure {
+            // The pipeline's frame decoder found a bad length: the stream cannot be resynchronised.
+            let code: SignalingErrorCode = failure == .emptyFrame ? .invalidMessage : .frameTooLarge
+            peer.reply(nil, .error(.init(code: code, message: "\(failure); closing the connection")))
         }
     }
 
     private func handle(
-        _ body: [UInt8], session: inout SignalingSession, connection id: SignalingHub.ConnectionID, source: String,
-        outbox: SignalingOutbox, logger: Logger
+        _ decoded: Result<ClientRequest, SignalingDecodingError>, session: inout SignalingSession, peer: Peer
     ) async -> Verdict {
-        func reply(_ requestID: UInt32?, _ message: ServerMessage) {
-            outbox.send(ServerFrame(id: requestID, message: message))
-        }
-        func violation(_ requestID: UInt32?, _ error: Signaling.ErrorReply) -> Verdict {
-            reply(requestID, .error(error))
-            guard session.recordViolation() else { return .keepOpen }
-            logger.info("closing a misbehaving connection", metadata: ["violations": "\(session.violations)"])
-            reply(nil, .error(.init(code: .tooManyErrors, message: "\(session.violations) protocol errors; closing the connection")))
-            return .close
-        }
-
         let request: ClientRequest
-        do {
-            request = try SignalingCodec.decodeClientRequest(body)
-        } catch {
-            return violation(error.id, .init(code: error.code, message: error.description))
+        switch decoded {
+        case let .success(decodedRequest): request = decodedRequest
+        case let .failure(error):
+            return violation(error.id, .init(code: error.code, message: error.description), session: &session, peer: peer)
         }
         switch session.admit(request.message) {
         case let .violation(error):
-            return violation(request.id, error)
+            return violation(request.id, error, session: &session, peer: peer)
         case let .authenticate(auth, nonce):
-            let transcript = AuthenticationTranscript.message(nonce: nonce, certificate: context.fingerprint)
-            guard let key = try? IdentityPublicKey(rawRepresentation: auth.identityKey.bytes),
-                key.isValidSignature(auth.signature.bytes, for: transcript)
-            else {
-                logger.info("authentication failed")
-                reply(
-                    request.id,
-                    .error(
-                        .init(
-                            code: .badSignature,
-                            message:
-                                "the signature does not verify for this identity key, challenge and server certificate; closing the connection"
-                        )))
-                return .close
-            }
-            session.didAuthenticate(as: key)
-            await context.hub.authenticated(id, key: key.rawRepresentation)
-            do {
-                let number = try await context.directory.number(boundTo: key.rawRepresentation)
-                reply(request.id, .authenticated(.init(number: number, media: context.media.description)))
-                logger.info("authenticated", metadata: ["key": "\(key.shortFingerprint)", "number": "\(number ?? "-")"])
-                if let number { await goOnline(id, number: number) }
-            } catch {
-                reply(request.id, .error(error.reply))
-            }
-            await context.deliverPendingKeyChanges(to: key.rawRepresentation)
-            return .keepOpen
+            return await authenticate(auth, nonce: nonce, requestID: request.id, session: &session, peer: peer)
         case let .request(message, key):
             do {
-                try await serve(message, requestID: request.id, key: key, connection: id, source: source, reply: reply)
+                try await serve(message, requestID: request.id, key: key, peer: peer)
             } catch {
-                reply(request.id, .error(error.reply))
+                peer.reply(request.id, .error(error.reply))
             }
             return .keepOpen
         }
     }
 
-    private func serve(
-        _ message: ClientMessage, requestID: UInt32?, key: IdentityPublicKey, connection id: SignalingHub.ConnectionID,
-        source: String, reply: (UInt32?, ServerMessage) -> Void
-    ) async throws(DirectoryError) {
+    /// Answers a protocol violation, and closes the connection once it has made too many.
+    private func violation(_ requestID: UInt32?, _ error: Signaling.ErrorReply, session: inout SignalingSession, peer: Peer) -> Verdict {
+        peer.reply(requestID, .error(error))
+        guard session.recordViolation() else { return .keepOpen }
+        peer.logger.info("closing a misbehaving connection", metadata: ["violations": "\(session.violations)"])
+        peer.reply(nil, .error(.init(code: .tooManyErrors, message: "\(session.violations) protocol errors; closing the connection")))
+        return .close
+    }
+
+    /// Checks the signed challenge; a bad signature closes the connection, a good one binds
+    /// the key (and its number, if any) to it.
+    private func authenticate(
+        _ auth: Signaling.Authenticate, nonce: [UInt8], requestID: UInt32?, session: inout SignalingSession, peer: Peer
+    ) async -> Verdict {
+        let transcript = AuthenticationTranscript.message(nonce: nonce, certificate: context.fingerprint)
+        guard let key = try? IdentityPublicKey(rawRepresentation: auth.identityKey.bytes),
+            key.isValidSignature(auth.signature.bytes, for: transcript)
+        else {
+            peer.logger.info("authentication failed")
+            let message = "the signature does not verify for this identity key, challenge and server certificate; closing the connection"
+            peer.reply(requestID, .error(.init(code: .badSignature, message: message)))
+            return .close
+        }
+        session.didAuthenticate(as: key)
+        await context.hub.authenticated(peer.id, key: key.rawRepresentation)
+        do {
+            let number = try await context.directory.number(boundTo: key.rawRepresentation)
+            peer.reply(requestID, .authenticated(.init(number: number, media: context.media.description)))
+            peer.logger.info("authenticated", metadata: ["key": "\(key.shortFingerprint)", "number": "\(number ?? "-")"])
+            if let number { await goOnline(peer.id, number: number) }
+        } catch {
+            peer.reply(requestID, .error(error.reply))
+        }
+        await context.deliverPendingKeyChanges(to: key.rawRepresentation)
+        return .keepOpen
+    }
+
+    /// Routes one request of a logged-in device to what answers it.
+    private func serve(_ request: SignalingRequest, requestID: UInt32?, key: IdentityPublicKey, peer: Peer) async throws(DirectoryError) {
         let directory = context.directory
         let raw = key.rawRepresentation
-        switch message {
-        case .authenticate:
-            preconditionFailure("SignalingSession admits authenticate only before authentication")
+        let reply = { (message: ServerMessage) in peer.reply(requestID, message) }
+        switch request {
         case let .register(request):
-            let result = try await directory.register(key: key, request)
-            reply(requestID, .registered(.init(number: result.number, oneTimePrekeyCount: result.oneTimePrekeyCount)))
-            context.logger.info("registered", metadata: ["number": "\(result.number)", "moved": "\(result.previousKey != nil)"])
-            await goOnline(id, number: result.number)
-            for watcher in result.notifiedWatchers { await context.deliverPendingKeyChanges(to: watcher) }
+            try await register(request, key: key, peer: peer, reply: reply)
         case let .uploadPrekeys(request):
-            let count = try await directory.uploadPrekeys(key: key, request)
-            reply(requestID, .prekeyCount(.init(count: count)))
+            reply(.prekeyCount(.init(count: try await directory.uploadPrekeys(key: key, request))))
         case let .fetchBundle(query):
-            // A stranger's fetch is refused before it can spend the number's handout rate.
-            guard try await directory.number(boundTo: raw) != nil else { throw .notRegistered }
-            let (bundle, remaining) = try await directory.fetchBundle(
-                number: query.number, requester: raw,
-                withOneTimePrekey: context.prekeyHandouts.allows(requester: raw, number: query.number))
-            reply(requestID, .bundle(bundle))
-            await context.warnIfPrekeysLow(number: query.number, remaining: remaining)
+            try await fetchBundle(query, requester: raw, reply: reply)
         case let .lookup(query):
             let identity = try await directory.lookup(number: query.number, requester: raw)
             let online = await context.hub.isOnline(query.number)
-            reply(requestID, .lookupResult(.init(number: query.number, identityKey: Base64Bytes(identity), online: online)))
+            reply(.lookupResult(.init(number: query.number, identityKey: Base64Bytes(identity), online: online)))
         case let .watch(list):
-            try await directory.watch(list.numbers, watcher: raw)
-            let registered = try await directory.registeredNumbers(among: list.numbers)
-            var presence: [Signaling.Presence] = []
-            for number in list.numbers {
-                let online = registered.contains(number) ? await context.hub.isOnline(number) : false
-                presence.append(.init(number: number, online: online))
-            }
-            reply(requestID, .presenceList(.init(presence: presence)))
+            try await watch(list, watcher: raw, reply: reply)
         case let .unwatch(list):
             try await directory.unwatch(list.numbers, watcher: raw)
-            reply(requestID, .presenceList(.init(presence: [])))
+            reply(.presenceList(.init(presence: [])))
         case .ping:
-            reply(requestID, .pong)
+            reply(.pong)
         case let .callSignal(request):
-            reply(requestID, await CallSignaling(context: context).forward(request, fromKey: raw))
+            reply(await CallSignaling(context: context).forward(request, fromKey: raw))
         case let .relayCredentials(request):
-            reply(requestID, await CallSignaling(context: context).relayCredentials(request, forKey: raw))
-        case .createGroup, .addGroupMember, .removeGroupMember, .listGroups:
-            reply(requestID, try await GroupSignaling(context: context).serve(message, fromKey: raw))
-        case .startGroupCall, .joinGroupCall, .leaveGroupCall:
-            reply(requestID, try await GroupCallSignaling(context: context).serve(message, fromKey: raw))
-        case .createMeeting, .joinMeeting, .leaveMeeting, .admitToMeeting, .recordMeeting:
-            reply(requestID, try await MeetingSignaling(context: context).serve(message, key: key, source: source))
+            reply(await CallSignaling(context: context).relayCredentials(request, forKey: raw))
+        case let .group(request):
+            reply(try await GroupSignaling(context: context).serve(request, fromKey: raw))
+        case let .groupCall(request):
+            reply(try await GroupCallSignaling(context: context).serve(request, fromKey: raw))
+        case let .meeting(request):
+            reply(try await MeetingSignaling(context: context).serve(request, key: key, source: peer.source))
         }
+    }
+
+    private func register(
+        _ request: Signaling.Register, key: IdentityPublicKey, peer: Peer, reply: (ServerMessage) -> Void
+    ) async throws(DirectoryError) {
+        let result = try await context.directory.register(key: key, request)
+        reply(.registered(.init(number: result.number, oneTimePrekeyCount: result.oneTimePrekeyCount)))
+        context.logger.info("registered", metadata: ["number": "\(result.number)", "moved": "\(result.previousKey != nil)"])
+        await goOnline(peer.id, number: result.number)
+        for watcher in result.notifiedWatchers { await context.deliverPendingKeyChanges(to: watcher) }
+    }
+
+    private func fetchBundle(_ query: Signaling.NumberQuery, requester raw: [UInt8], reply: (ServerMessage) -> Void)
+        async throws(DirectoryError)
+    {
+        let directory = context.directory
+        // A stranger's fetch is refused before it can spend the number's handout rate.
+        guard try await directory.number(boundTo: raw) != nil else { throw .notRegistered }
+        let (bundle, remaining) = try await directory.fetchBundle(
+            number: query.number, requester: raw,
+            withOneTimePrekey: context.prekeyHandouts.allows(requester: raw, number: query.number))
+        reply(.bundle(bundle))
+        await context.warnIfPrekeysLow(number: query.number, remaining: remaining)
+    }
+
+    private func watch(_ list: Signaling.NumberList, watcher raw: [UInt8], reply: (ServerMessage) -> Void) async throws(DirectoryError) {
+        try await context.directory.watch(list.numbers, watcher: raw)
+        let registered = try await context.directory.registeredNumbers(among: list.numbers)
+        var presence: [Signaling.Presence] = []
+        for number in list.numbers {
+            let online = registered.contains(number) ? await context.hub.isOnline(number) : false
+            presence.append(.init(number: number, online: online))
+        }
+        reply(.presenceList(.init(presence: presence)))
     }
 
     /// Marks `number` online on this connection, tells its watchers, and asks for a top-up
@@ -241,12 +267,8 @@ struct SignalingConnection {
     }
 }
 
-/// The identity key a connection logged in with, for the cleanup after it closes.
-private final class ConnectionIdentity: Sendable {
+/// The identity key a connection logged in with, nil until it has: read by the login
+/// deadline, and by the cleanup after the connection closes.
+private final class LoggedInKey: Sendable {
     let key = Mutex<[UInt8]?>(nil)
-}
-
-/// Whether a connection has logged in; set by the read loop, read by the login deadline.
-private final class LoginFlag: Sendable {
-    let value = Mutex(false)
 }

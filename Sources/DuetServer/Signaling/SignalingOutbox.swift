@@ -6,9 +6,11 @@ import Synchronization
 /// server writes through NIO, whose writer waits while the socket is not writable; what waits
 /// meanwhile is held here, encoded, and counted. A frame that would take the queue past its
 /// limit means the client does not read what it asks for: nothing more is queued and the
-/// connection is closed, so a client that never reads holds at most `limit` bytes.
+/// connection is closed, so a client that never reads holds at most `limit` bytes. Frames wait
+/// as their JSON bodies (the pipeline's `SignalingFrameEncoder` adds the length prefix), but are
+/// counted as they will be on the wire, prefix included.
 final class SignalingOutbox: Sendable {
-    /// The encoded frames, oldest first, for the connection's writer.
+    /// The encoded frame bodies, oldest first, for the connection's writer.
     let frames: AsyncStream<[UInt8]>
     private let sink: AsyncStream<[UInt8]>.Continuation
     private let limit: Int
@@ -42,15 +44,16 @@ final class SignalingOutbox: Sendable {
         send(encoded: bytes)
     }
 
-    /// Queues an already framed message (one encoding for many recipients).
+    /// Queues an already encoded message, from `encode(_:)` (one encoding for many recipients).
     func send(encoded bytes: [UInt8]) {
+        let size = Self.wireSize(bytes)
         let overflow = state.withLock { state -> Int? in
             guard !state.closed else { return nil }
-            guard state.queued + bytes.count <= limit else {
+            guard state.queued + size <= limit else {
                 state.closed = true
                 return state.queued
             }
-            state.queued += bytes.count
+            state.queued += size
             state.peak = max(state.peak, state.queued)
             sink.yield(bytes)
             return nil
@@ -60,15 +63,16 @@ final class SignalingOutbox: Sendable {
             logger.warning(
                 "closing a connection that does not read its replies",
                 metadata: [
-                    "queued": "\(overflow)", "next": "\(bytes.count)", "limit": "\(limit)"
+                    "queued": "\(overflow)", "next": "\(size)", "limit": "\(limit)"
                 ])
             close()
         }
     }
 
-    /// The writer handed `count` bytes to the socket.
-    func didWrite(_ count: Int) {
-        state.withLock { $0.queued -= count }
+    /// The writer handed `body`, one of `frames`, to the socket.
+    func didWrite(_ body: [UInt8]) {
+        let size = Self.wireSize(body)
+        state.withLock { $0.queued -= size }
     }
 
     /// No more frames: the connection is ending. Reports the queue's peak to the meter.
@@ -97,9 +101,15 @@ final class SignalingOutbox: Sendable {
         close()
     }
 
-    /// The frame on the wire: length prefix and JSON; nil if it is over the frame limit.
+    /// The frame's JSON body; nil if it is over the frame limit (no prefix can be made for it).
     static func encode(_ frame: ServerFrame) -> [UInt8]? {
-        try? FrameDecoder.frame(SignalingCodec.encode(frame))
+        let body = frame.frameBody
+        return (try? FrameDecoder.prefix(forBodyOf: body.count)) == nil ? nil : body
+    }
+
+    /// What a body takes on the wire, length prefix included.
+    private static func wireSize(_ body: [UInt8]) -> Int {
+        FrameDecoder.prefixLength + body.count
     }
 }
 

@@ -8,7 +8,9 @@ import ServiceLifecycle
 /// The TLS signaling listener as a lifecycle service. Bound before `run()`, so the caller can
 /// print the real address (port 0 in tests) before anything is served.
 final class SignalingService: Service, Sendable {
-    typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    /// A device's connection, as the pipeline's signaling handlers hand it over: requests in
+    /// (or why a frame's JSON could not be read), frame bodies out.
+    typealias Connection = NIOAsyncChannel<Result<ClientRequest, SignalingDecodingError>, ByteBuffer>
     private let listener: NIOAsyncChannel<Connection, Never>
     private let context: SignalingContext
     private let admissions: ConnectionAdmissions
@@ -23,6 +25,7 @@ final class SignalingService: Service, Sendable {
                 .bind(host: address.host, port: address.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                        try channel.pipeline.syncOperations.addSignalingHandlers(receiving: ClientRequest.self)
                         return try Connection(wrappingChannelSynchronously: channel)
                     }
                 }

@@ -15,7 +15,7 @@ struct SignalingSession {
 
     enum Admission {
         case authenticate(Signaling.Authenticate, nonce: [UInt8])
-        case request(ClientMessage, key: IdentityPublicKey)
+        case request(SignalingRequest, key: IdentityPublicKey)
         /// A protocol violation: reply with this error and count it.
         case violation(Signaling.ErrorReply)
     }
@@ -28,18 +28,18 @@ struct SignalingSession {
     }
 
     func admit(_ message: ClientMessage) -> Admission {
-        switch (state, message) {
+        switch (state, SignalingRequest.route(message)) {
         case let (.awaitingAuthentication(nonce), .authenticate(auth)):
             return .authenticate(auth, nonce: nonce)
-        case (.awaitingAuthentication, _):
+        case (.awaitingAuthentication, .request):
             return .violation(
                 .init(
                     code: .notAuthenticated,
                     message: "\"\(message.type)\" before authentication; answer the challenge with \"authenticate\" first"))
         case (.authenticated, .authenticate):
             return .violation(.init(code: .unexpectedMessage, message: "already authenticated on this connection"))
-        case let (.authenticated(key), _):
-            return .request(message, key: key)
+        case let (.authenticated(key), .request(request)):
+            return .request(request, key: key)
         }
     }
 

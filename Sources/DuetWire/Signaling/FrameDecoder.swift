@@ -32,12 +32,8 @@ public struct FrameDecoder: Sendable {
     /// The next complete frame's body, or nil until more bytes arrive.
     public mutating func nextFrame() throws(Failure) -> [UInt8]? {
         let available = buffer.count - readIndex
-        guard available >= 4 else { return nil }
-        let length = buffer[readIndex..<readIndex + 4].reduce(0) { ($0 << 8) | Int($1) }
-        guard length <= Self.maximumFrameLength else {
-            throw .frameTooLarge(length: length, maximum: Self.maximumFrameLength)
-        }
-        guard length > 0 else { throw .emptyFrame }
+        guard available >= Self.prefixLength else { return nil }
+        let length = try Self.bodyLength(prefix: buffer[readIndex..<readIndex + Self.prefixLength])
         guard available >= 4 + length else { return nil }
         let body = Array(buffer[readIndex + 4..<readIndex + 4 + length])
         readIndex += 4 + length
@@ -48,14 +44,35 @@ public struct FrameDecoder: Sendable {
         return body
     }
 
+    /// The bytes of the big-endian length in front of every frame.
+    public static let prefixLength = 4
+
+    /// The body length a frame's 4-byte prefix declares, refused when no frame may have it.
+    /// The one place the frame limits are checked on reading: `nextFrame()` and the NIO
+    /// pipeline's `SignalingFrameDecoder` both ask it, so they cannot disagree.
+    public static func bodyLength(prefix: some Collection<UInt8>) throws(Failure) -> Int {
+        precondition(prefix.count == prefixLength, "a frame's length prefix is \(prefixLength) bytes")
+        let length = prefix.reduce(0) { ($0 << 8) | Int($1) }
+        guard length <= maximumFrameLength else { throw .frameTooLarge(length: length, maximum: maximumFrameLength) }
+        guard length > 0 else { throw .emptyFrame }
+        return length
+    }
+
     /// Bytes received but not yet part of a complete frame.
     public var bufferedByteCount: Int { buffer.count - readIndex }
 
     /// Prefixes `body` with its length, ready to write.
     public static func frame(_ body: [UInt8]) throws(Failure) -> [UInt8] {
-        guard body.count <= maximumFrameLength else { throw .frameTooLarge(length: body.count, maximum: maximumFrameLength) }
-        guard !body.isEmpty else { throw .emptyFrame }
-        let n = UInt32(body.count)
-        return [UInt8(n >> 24), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)] + body
+        try prefix(forBodyOf: body.count) + body
+    }
+
+    /// The length prefix for a body of `count` bytes, refused when no frame may have it: the
+    /// one place the frame limits are checked on writing (`frame(_:)` and the NIO pipeline's
+    /// `SignalingFrameEncoder`).
+    public static func prefix(forBodyOf count: Int) throws(Failure) -> [UInt8] {
+        guard count <= maximumFrameLength else { throw .frameTooLarge(length: count, maximum: maximumFrameLength) }
+        guard count > 0 else { throw .emptyFrame }
+        let n = UInt32(count)
+        return [UInt8(n >> 24), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)]
     }
 }
