@@ -12,7 +12,7 @@ import Foundation
 /// the break (frames are held until the new key is active).
 extension GroupCallEngine {
     func rejoin() async {
-        guard let active = call else { return }
+        guard let active = call, let group = room?.group else { return }
         let callID = active.callID
         let socket: MediaSocket, info: GroupCallInfo, media: SFUMedia
         do {
@@ -21,7 +21,7 @@ extension GroupCallEngine {
             return await abandon(callID, because: "no socket for a new media leg: \(error)")
         }
         do {
-            info = try await reenter(callID, group: active.group.id)
+            info = try await reenter(callID, group: group.id)
         } catch {
             socket.close()
             return await abandon(callID, because: "\(error)")
@@ -37,17 +37,8 @@ extension GroupCallEngine {
             _ = try? await session.connection.leaveGroupCall(callID: callID)
             return await abandon(callID, because: "\(error)")
         }
-        // Members removed from the group while this device could not hear of it are forgotten
-        // (keys, channels) and get nothing more: the key holders are the group as it is now.
-        let before = Set(active.group.members + [active.group.owner]), now = Set(info.group.members + [info.group.owner])
-        forget(before.subtracting(now).sorted())
         call?.media.close()
         call?.media = media
-        call?.mediaConnected = false
-        call?.holdsFrames = true
-        call?.group = info.group
-        call?.participants = info.participants
-        call?.roomVersion = info.version ?? 0
         // Channels out start afresh: a member who was told this device left has forgotten the
         // old ones (a restarted server's members have not, and take a fresh header as a new one).
         call?.senders = [:]
@@ -55,11 +46,12 @@ extension GroupCallEngine {
         call?.delivered = [:]
         call?.ssrcOwners = [:]
         hearing = [:]
-        for member in info.participants where member != number { try? addListener(member) }
-        eventSink.yield(.rejoined(callID: callID, participants: info.participants))
         report(media.start(self))
-        if let holders = call?.keyHolders() { await rekey(.rejoined, to: holders) }
-        if call?.callID == callID { call?.holdsFrames = false }
+        // Members removed from the group while this device could not hear of it are forgotten
+        // (keys, channels) and get nothing more; the new leg carries nothing until the new key,
+        // which every key holder of the group as it is now gets, is active.
+        await perform(machine.handle(.rejoined(info)))
+        if call?.callID == callID { _ = machine.handle(.framesReleased) }
     }
 
     /// Joins `callID` again; if the server knows no such room (it restarted), opens it under
@@ -107,7 +99,7 @@ extension GroupCallEngine {
             socket.close()
             return eventSink.yield(.notice(.warning(.media, "a new media leg: \(error)")))
         }
-        call?.mediaConnected = false
+        _ = machine.handle(.mediaLost)
         report(media.replaceLeg(with: leg, self))
     }
 }

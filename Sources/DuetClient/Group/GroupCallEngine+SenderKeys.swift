@@ -9,8 +9,8 @@ extension GroupCallEngine {
     func handle(_ item: Control) async {
         switch item {
         case let .news(.senderKey(signal)): acceptSenderKey(signal)
-        case let .news(.room(change)): await roomChanged(change)
-        case let .news(.group(change)): await groupChanged(change)
+        case let .news(.room(change)): await perform(machine.handle(.roomChanged(change)))
+        case let .news(.group(change)): await perform(machine.handle(.groupChanged(change)))
         case .news(.reconnected): await rejoin()
         case let .rekey(cause, recipients): await rekey(cause, to: recipients)
         }
@@ -24,7 +24,7 @@ extension GroupCallEngine {
         guard call?.callID == active.callID else { return }
         do {
             try active.ring.activate()
-            call?.rekeys.append(cause)
+            _ = machine.handle(.rekeyed(cause))
             eventSink.yield(.rekey(cause, epoch: announcement.epoch))
         } catch {
             eventSink.yield(.notice(.warning(.group, "switching to the new sender key: \(error)")))
@@ -88,7 +88,7 @@ extension GroupCallEngine {
     /// The members of the call's group whose vouches verify (`GroupVouches`), each with the key
     /// vouched for; none if the group shows another founding than the one this device pinned.
     func admittedKeys() -> [String: IdentityPublicKey] {
-        guard let group = call?.group else { return [:] }
+        guard let group = room?.group else { return [:] }
         if let admitted = call?.admitted, admitted.group == group { return admitted.keys }
         var keys = GroupVouches.vouched(group)
         if let founding = group.founding, (try? session.store.pinGroupFounding(founding, groupID: group.id)) != true {
@@ -161,63 +161,24 @@ extension GroupCallEngine {
                     "\(member)'s identity key is not the one you verified: compare safety numbers before trusting this call")))
     }
 
-    /// A room this device is not in: the first news of it is the ring. The room this device
-    /// is in: someone joined (they get our current key unless they have it) or left (if they
-    /// are still in the group, rotate so they cannot read what follows; a removal from the
-    /// group was already rotated for when the group changed).
-    func roomChanged(_ change: DeviceSession.GroupCallEvent) async {
-        guard let active = call, active.callID == change.call.callID else {
-            if change.call.callID == entering { newsWhileEntering.append(change) } else { noteRing(change) }
-            return
-        }
-        // Concurrent joins are announced in any order: an older view of the room than the one
-        // held already says nothing new about who is in it.
-        if (change.call.version ?? .max) >= active.roomVersion {
-            call?.participants = change.call.participants
-            call?.roomVersion = change.call.version ?? active.roomVersion
-        }
-        for member in change.joined where member != number {
-            call?.departed.remove(member)
-            try? addListener(member)
-            eventSink.yield(.joined(member))
-            if let current = active.ring.currentAnnouncement, call?.delivered[member] != current.epoch {
-                await distribute(current, to: [member])
+    /// Carries out the room's actions. `queued`: a rekey goes on the control queue instead of
+    /// running here (the caller is not the control queue, and keys change only there).
+    func perform(_ actions: [GroupCallStateMachine.Action], queued: Bool = false) async {
+        for action in actions {
+            switch action {
+            case let .listen(member): try? addListener(member)
+            case let .forget(members): forget(members)
+            case let .giveCurrentKey(member):
+                if let active = call, let current = active.ring.currentAnnouncement, active.delivered[member] != current.epoch {
+                    await distribute(current, to: [member])
+                }
+            case let .rekey(cause, holders):
+                if queued { controlSink?.yield(.rekey(cause, to: holders)) } else { await rekey(cause, to: holders) }
+            case let .emit(event): eventSink.yield(event)
+            case let .noteRing(change): noteRing(change)
+            case let .replay(change): controlSink?.yield(.news(.room(change)))
+            case let .leave(tellServer): await end(tellServer: tellServer)
             }
-        }
-        let leavers = change.left.filter { $0 != number }
-        guard !leavers.isEmpty else { return }
-        for member in leavers { eventSink.yield(.left(member)) }
-        let stillInGroup = leavers.filter { call?.group.members.contains($0) == true || call?.group.owner == $0 }
-        forget(leavers)
-        call?.departed.formUnion(leavers)
-        if !stillInGroup.isEmpty, let holders = call?.keyHolders(excluding: Set(leavers)) {
-            await rekey(.memberLeft, to: holders)
-        }
-    }
-
-    /// The call's group changed: this device removed ends its part; a member removed makes
-    /// everyone rotate (they held our key even if they never joined); a member added mid-call
-    /// makes everyone rotate too, so they cannot read what was said before — and they are
-    /// given the new key at once, rung or not.
-    func groupChanged(_ change: GroupChange) async {
-        guard let active = call, active.group.id == change.group.id else { return }
-        if change.removed.contains(number) {
-            eventSink.yield(.removedFromGroup(change.group.name, by: change.by))
-            await end(tellServer: false)
-            return
-        }
-        call?.group = change.group
-        let removed = change.removed.filter { $0 != number }
-        let added = change.added.filter { $0 != number }
-        for member in removed { eventSink.yield(.memberRemoved(member, by: change.by)) }
-        for member in added { eventSink.yield(.memberAdded(member, by: change.by)) }
-        call?.departed.subtract(added)
-        guard let holders = call?.keyHolders(excluding: Set(removed)) else { return }
-        if !removed.isEmpty {
-            forget(removed)
-            await rekey(.memberLeft, to: holders)
-        } else if !added.isEmpty {
-            await rekey(.memberAdded, to: holders)
         }
     }
 
@@ -236,7 +197,6 @@ extension GroupCallEngine {
             call?.senders[member] = nil
             call?.opened.remove(member)
             call?.delivered[member] = nil
-            call?.participants.removeAll { $0 == member }
             hearing[member] = nil
         }
     }

@@ -22,11 +22,9 @@ public actor GroupCallEngine: MediaPumpDriver {
     /// One certificate per engine: its fingerprint goes to the server with each start/join.
     let certificate: DTLSCertificate
 
-    /// The call in progress, if any.
+    /// The keys, channels and leg of the call in progress, if any (its room is `machine`'s).
     struct ActiveCall {
         let callID: String
-        var group: GroupInfo
-        var participants: [String]
         let ring: SenderKeyRing
         /// The leg to the SFU and the pump behind it; replaced when the device rejoins after
         /// losing the server (`rejoin()`).
@@ -46,13 +44,6 @@ public actor GroupCallEngine: MediaPumpDriver {
         var admitted: (group: GroupInfo, keys: [String: IdentityPublicKey])?
         /// Members this device warned it keeps its key from (once per call each).
         var withheld: Set<String> = []
-        var rekeys: [RekeyCause] = []
-        var mediaConnected = false
-        /// True from rejoining until the key made for it is active: the new leg carries
-        /// nothing under a key given before the break.
-        var holdsFrames = false
-        /// The version of the room `participants` came from (older announcements do not override it).
-        var roomVersion: UInt64 = 0
         let started = ContinuousClock.now
         /// Frames that came through the SFU but opened under no member's key.
         var undecryptable = 0
@@ -62,16 +53,6 @@ public actor GroupCallEngine: MediaPumpDriver {
         var captured: [String: [[UInt8]]] = [:]
         var retainedKeys: [String: [SenderKeyAnnouncement]] = [:]
         var receivedSignals: [CallSignal] = []
-
-        /// Members of the group who were in the room and left it: they get no key until they
-        /// join again (a rung member who never joined does, so joining costs no rekey).
-        var departed: Set<String> = []
-
-        /// Everyone who must hold this device's key: the group as it is now (members rung but
-        /// not joined included, those who left the room not), and anyone still in the room.
-        func keyHolders(excluding: Set<String> = []) -> [String] {
-            Set(group.members + [group.owner]).subtracting(departed).union(participants).subtracting(excluding).sorted()
-        }
     }
 
     enum Control: Sendable {
@@ -80,15 +61,13 @@ public actor GroupCallEngine: MediaPumpDriver {
     }
 
     var call: ActiveCall?
+    /// The room: entering, in it, or not (`GroupCallStateMachine`).
+    var machine: GroupCallStateMachine
+    var room: GroupCallStateMachine.Room? { machine.room }
     /// Sender keys that arrived for a call this device has not joined yet (it was rung).
     var early: [CallSignal] = []
     /// Calls this device was rung for and has not joined, by call id.
     var rung: [String: GroupCallInfo] = [:]
-    /// The call being started or joined while its request is on its way, and the room news of
-    /// it that arrived meanwhile (someone else joining at the same moment): applied once the
-    /// call is set up, or that member would never be heard.
-    var entering: String?
-    var newsWhileEntering: [DeviceSession.GroupCallEvent] = []
     var hearing: [String: GroupCallHearing] = [:]
     var capturePayloads = false
     /// Sends silence instead of the voice, in this call and any leg it rejoins on (the next
@@ -96,7 +75,7 @@ public actor GroupCallEngine: MediaPumpDriver {
     var muted = false
     /// Test hook: what the leg's socket receives is lost and delayed as this says.
     var impairment: NetworkImpairment?
-    private var controlSink: AsyncStream<Control>.Continuation?
+    var controlSink: AsyncStream<Control>.Continuation?
     private var loops: [Task<Void, Never>] = []
 
     /// How a device takes part in group calls. The defaults are every device's; the load
@@ -124,6 +103,7 @@ public actor GroupCallEngine: MediaPumpDriver {
         self.session = session
         self.options = options
         self.number = number
+        machine = GroupCallStateMachine(number: number)
         certificate = try DTLSCertificate()
     }
 
@@ -164,38 +144,37 @@ public actor GroupCallEngine: MediaPumpDriver {
     /// `enter`'s work once the device is claimed for the call: the request, the leg, the keys.
     private func enterClaimed(_ callID: String, _ request: @Sendable () async throws -> GroupCallInfo) async throws -> GroupCallInfo {
         startControl()
-        entering = callID
-        newsWhileEntering = []
-        defer { entering = nil }
-        let socket = try await bindSocket()
-        let info: GroupCallInfo
-        do { info = try await request() } catch {
-            socket.close()
+        _ = machine.handle(.entering(callID: callID))
+        let socket: MediaSocket, info: GroupCallInfo, media: SFUMedia
+        do {
+            socket = try await bindSocket()
+        } catch {
+            _ = machine.handle(.out)
             throw error
         }
-        let media: SFUMedia
+        do { info = try await request() } catch {
+            socket.close()
+            _ = machine.handle(.out)
+            throw error
+        }
         do { media = try makeMedia(info, socket: socket) } catch {
             // In the room without a leg is no use to anyone: out again.
             socket.close()
+            _ = machine.handle(.out)
             _ = try? await session.connection.leaveGroupCall(callID: info.callID)
             throw error
         }
-        call = ActiveCall(
-            callID: info.callID, group: info.group, participants: info.participants, ring: try SenderKeyRing(), media: media,
-            roomVersion: info.version ?? 0)
+        call = ActiveCall(callID: info.callID, ring: try SenderKeyRing(), media: media)
         rung[info.callID] = nil
         hearing = [:]
-        for member in info.participants where member != number { try addListener(member) }
+        // Listeners, then the first key and the news that came meanwhile (both queued behind
+        // this on the control queue).
+        await perform(machine.handle(.entered(info)), queued: true)
         // Keys given while this device was rung are installed before any media can arrive,
         // so a late joiner decodes its first frames.
         for signal in early where signal.callID == info.callID { acceptSenderKey(signal) }
         early.removeAll()
         report(media.start(self))
-        // Members rung but not yet in the room get the key now, so their joining costs no rekey.
-        controlSink?.yield(.rekey(.joined, to: call?.keyHolders() ?? []))
-        // Then what the room did while the request was on its way (newer than the reply's view).
-        for change in newsWhileEntering where change.call.callID == info.callID { controlSink?.yield(.news(.room(change))) }
-        newsWhileEntering = []
         return info
     }
 
@@ -241,6 +220,7 @@ public actor GroupCallEngine: MediaPumpDriver {
     func end(tellServer: Bool) async {
         guard let active = call else { return }
         call = nil
+        _ = machine.handle(.out)
         muted = false  // mute is the call's, as on a 1:1 call
         if tellServer { _ = try? await session.connection.leaveGroupCall(callID: active.callID) }
         active.ring.wipe()
@@ -261,13 +241,12 @@ public actor GroupCallEngine: MediaPumpDriver {
     }
 
     public func snapshot() -> GroupCallSnapshot? {
-        call.map {
-            GroupCallSnapshot(
-                callID: $0.callID, group: $0.group, participants: $0.participants, epoch: $0.ring.epoch,
-                mediaConnected: $0.mediaConnected, hearing: hearing, rekeys: $0.rekeys,
-                keyGiven: $0.delivered, undecryptable: $0.undecryptable, framesSent: $0.media.pump.outbound.sent,
-                datagramsOverflowed: $0.media.pump.inbox?.dropped ?? 0, legAddress: $0.media.leg.socket.localAddress)
-        }
+        guard let call, let room else { return nil }
+        return GroupCallSnapshot(
+            callID: call.callID, group: room.group, participants: room.participants, epoch: call.ring.epoch,
+            mediaConnected: room.mediaConnected, hearing: hearing, rekeys: room.rekeys, keyGiven: call.delivered,
+            undecryptable: call.undecryptable, framesSent: call.media.pump.outbound.sent,
+            datagramsOverflowed: call.media.pump.inbox?.dropped ?? 0, legAddress: call.media.leg.socket.localAddress)
     }
 
     /// Calls this device was rung for and has not joined.
@@ -315,11 +294,10 @@ public actor GroupCallEngine: MediaPumpDriver {
             switch item {
             case let .connected(route):
                 guard let active = call else { return }
-                call?.mediaConnected = true
                 // A send-only participant needs nothing more from the SFU once its leg is up (over
                 // the relay, what comes back comes on the relay's stream, never read after this).
                 if !options.receivesAudio { active.media.leg.socket.stopReading() }
-                eventSink.yield(.mediaConnected(callID: active.callID, route: route))
+                for action in machine.handle(.mediaConnected(route: route)) { if case let .emit(event) = action { eventSink.yield(event) } }
             case let .failed(reason): eventSink.yield(.notice(.warning(.media, reason)))
             case let .notice(text): eventSink.yield(.leg(text))
             case let .rebuild(reason): Task { await rebuildLeg(because: reason) }
@@ -331,7 +309,7 @@ public actor GroupCallEngine: MediaPumpDriver {
     /// sender key is active), one frame played per member; every second a hearing report.
     func pumpTicked(completingSecond: Bool) async -> Bool {
         guard let active = call else { return false }
-        report(active.media.tick(sends: active.ring.epoch != nil && !active.holdsFrames, seal: active.ring.encrypt))
+        report(active.media.tick(sends: active.ring.epoch != nil && room?.holdsFrames == false, seal: active.ring.encrypt))
         if completingSecond {
             let now = active.media.pump.streams.values.map(hearing).sorted { $0.member < $1.member }
             hearing = Dictionary(uniqueKeysWithValues: now.map { ($0.member, $0) })
@@ -359,7 +337,7 @@ public actor GroupCallEngine: MediaPumpDriver {
     /// or a test captures, not per frame.
     private func open(_ packet: RTPPacket, in active: ActiveCall) -> MediaPump.OpenedFrame? {
         let known = active.ssrcOwners[packet.ssrc]
-        for member in known.map({ [$0] }) ?? active.participants.filter({ $0 != number }) {
+        for member in known.map({ [$0] }) ?? (room?.participants ?? []).filter({ $0 != number }) {
             guard let plain = try? active.ring.decrypt(packet.payload, from: member) else { continue }
             if known == nil { learn(packet.ssrc, of: member) }
             if capturePayloads { capture(packet.payload, from: member) }

@@ -22,16 +22,14 @@ public actor MeetingEngine: MediaPumpDriver {
         let name: String?
         let ssrc: UInt32
         let socket: MediaSocket
-        var meeting: Signaling.Meeting?
         /// The leg to the server and the pump behind it, once inside.
         var media: SFUMedia?
-        var mediaConnected = false
-        /// Knocking again after losing the server (see `rejoin`).
-        var rejoining = false
         let started = ContinuousClock.now
     }
 
+    /// The sockets and the leg of the meeting in progress; its phase is `machine`'s.
     private var active: Active?
+    private var machine = MeetingStateMachine()
     private var hearing: [String: MeetingHearing] = [:]
     private var muted = false
     private var follower: Task<Void, Never>?
@@ -59,8 +57,9 @@ public actor MeetingEngine: MediaPumpDriver {
         }
         let link = MeetingLink(server: session.server, code: meeting.code, certificate: await session.connection.serverFingerprint)
         active = Active(link: link, name: name, ssrc: ssrc, socket: socket)
+        machine = MeetingStateMachine()
         eventSink.yield(.created(link))
-        try enter(meeting)
+        try perform(machine.handle(.entered(meeting)))
         return link
     }
 
@@ -82,10 +81,8 @@ public actor MeetingEngine: MediaPumpDriver {
             throw error
         }
         active = Active(link: link, name: name, ssrc: ssrc, socket: socket)
-        switch entry {
-        case let .joined(meeting): try enter(meeting)
-        case let .waiting(code): eventSink.yield(.waiting(code: code))
-        }
+        machine = MeetingStateMachine()
+        try perform(machine.handle(entry.event))
         return entry
     }
 
@@ -93,13 +90,14 @@ public actor MeetingEngine: MediaPumpDriver {
     public func admit(_ participant: String, _ admit: Bool) async throws {
         guard let code = active?.link.code else { throw MeetingError.notInMeeting }
         let meeting = try await session.connection.admitToMeeting(code: code, participant: participant, admit: admit)
-        update(meeting)
+        try? perform(machine.handle(.changed(meeting)))
     }
 
     /// Starts or stops the server's recording (any participant may; everyone sees REC).
     public func record(_ on: Bool) async throws {
         guard let code = active?.link.code else { throw MeetingError.notInMeeting }
-        update(try await session.connection.recordMeeting(code: code, on: on))
+        let meeting = try await session.connection.recordMeeting(code: code, on: on)
+        try? perform(machine.handle(.changed(meeting)))
     }
 
     /// Mutes or unmutes this device's voice (silence is still sent, so the leg stays up).
@@ -112,7 +110,7 @@ public actor MeetingEngine: MediaPumpDriver {
     public func leave() async {
         guard let code = active?.link.code else { return }
         try? await session.connection.leaveMeeting(code: code)
-        end(.left)
+        try? perform(machine.handle(.left))
     }
 
     public func close() async {
@@ -123,10 +121,11 @@ public actor MeetingEngine: MediaPumpDriver {
 
     public func snapshot() -> MeetingSnapshot? {
         guard let active else { return nil }
+        let meeting = machine.meeting
+        let connected = if case .inside(_, true) = machine.state { true } else { false }
         return MeetingSnapshot(
-            code: active.link.code, link: active.link, you: active.meeting?.you,
-            isHost: active.meeting.map { $0.host == $0.you } ?? false, inside: active.meeting != nil,
-            meeting: active.meeting, mediaConnected: active.mediaConnected, hearing: hearing)
+            code: active.link.code, link: active.link, you: meeting?.you, isHost: meeting.map { $0.host == $0.you } ?? false,
+            inside: meeting != nil, meeting: meeting, mediaConnected: connected, hearing: hearing)
     }
 
     /// Runs `body` with the device claimed for a meeting (`Conversation`); the claim is given
@@ -147,33 +146,42 @@ public actor MeetingEngine: MediaPumpDriver {
         follower = Task { [weak self] in for await item in news { await self?.handle(item) } }
     }
 
+    /// The server's news of this device's meeting, through the machine.
     private func handle(_ news: DeviceSession.MeetingNews) async {
         guard let code = active?.link.code else { return }
-        switch news {
-        case .reconnected:
-            await rejoin()
-        case let .closed(closed) where closed.code == code && active?.rejoining == true:
-            end(
-                .failed(
-                    "could not get back in after losing the server: the meeting is gone (the server restarted, or the host ended it meanwhile), or the host did not let this device in again"
-                ))
-        case let .admitted(meeting) where meeting.code == code:
-            eventSink.yield(.admitted(code: code))
-            do { try enter(meeting) } catch { end(.failed("could not start the media leg: \(error)")) }
-        case let .changed(change) where change.meeting.code == code:
-            update(change.meeting, joined: change.joined, left: change.left)
-            if let notice = change.notice { eventSink.yield(.notice(.warning(.recording, notice))) }
-        case let .closed(closed) where closed.code == code:
-            end(.closed(closed.reason))
-        default:
-            break
+        let event: MeetingStateMachine.Event? =
+            switch news {
+            case .reconnected: .reconnected
+            case let .admitted(meeting) where meeting.code == code: .admitted(meeting)
+            case let .changed(change) where change.meeting.code == code:
+                .changed(change.meeting, joined: change.joined, left: change.left, notice: change.notice)
+            case let .closed(closed) where closed.code == code: .closed(reason: closed.reason)
+            default: nil
+            }
+        guard let event else { return }
+        do { try perform(machine.handle(event)) } catch { try? perform(machine.handle(.failed("could not start the media leg: \(error)"))) }
+    }
+
+    /// Carries out the machine's actions; only opening a leg can fail.
+    private func perform(_ actions: [MeetingStateMachine.Action]) throws {
+        for action in actions {
+            switch action {
+            case let .openLeg(meeting): try openLeg(meeting)
+            case let .listen(meeting): listen(to: meeting)
+            case let .emit(event): eventSink.yield(event)
+            case .knockAgain:
+                // The dead leg goes now (its keys wiped); the knock follows.
+                if let current = active { dropMedia(of: current) }
+                active?.media = nil
+                Task { await rejoin() }
+            case let .end(ending): end(ending)
+            }
         }
     }
 
-    /// In the meeting: the leg to the media port starts and every other participant gets a listener.
-    private func enter(_ meeting: Signaling.Meeting) throws {
+    /// In the meeting: the leg to the media port starts.
+    private func openLeg(_ meeting: Signaling.Meeting) throws {
         guard var current = active else { return }
-        current.rejoining = false
         guard let port = meeting.media.flatMap({ try? HostPort(parsing: $0) }),
             let address = ServerAddress.media(port, signaling: session.server),
             let fingerprint = meeting.mediaFingerprint.flatMap(DTLSFingerprint.init)
@@ -188,8 +196,6 @@ public actor MeetingEngine: MediaPumpDriver {
         let media = SFUMedia(leg: leg, pump: pump)
         current.media = media
         active = current
-        update(meeting)
-        if meeting.recording { eventSink.yield(.recording(true)) }
         report(media.start(self))
     }
 
@@ -212,38 +218,28 @@ public actor MeetingEngine: MediaPumpDriver {
             socket.close()
             return eventSink.yield(.notice(.warning(.media, "a new media leg: \(error)")))
         }
-        active?.mediaConnected = false
         report(media.replaceLeg(with: leg, self))
     }
 
-    /// A newer view of the meeting: listeners follow who is in it; changes become events.
-    private func update(_ meeting: Signaling.Meeting, joined: [String] = [], left: [String] = []) {
-        guard var current = active else { return }
-        let before = current.meeting
-        current.meeting = meeting
-        let pump = current.media?.pump
-        for person in meeting.participants where person.id != meeting.you && pump?.streams[person.id] == nil {
+    /// Every other participant of `meeting` gets a stream, and only they.
+    private func listen(to meeting: Signaling.Meeting) {
+        guard let current = active, let pump = current.media?.pump else { return }
+        for person in meeting.participants where person.id != meeting.you && pump.streams[person.id] == nil {
             if let stream = try? InboundStream(source: person.id, voices: [person.id], startedAt: current.started) {
-                pump?.addStream(stream)
+                pump.addStream(stream)
             }
         }
-        for id in pump.map({ Array($0.streams.keys) }) ?? [] where !meeting.participants.contains(where: { $0.id == id }) {
-            pump?.removeStream(of: id)
+        for id in Array(pump.streams.keys) where !meeting.participants.contains(where: { $0.id == id }) {
+            pump.removeStream(of: id)
             hearing[id] = nil
         }
-        active = current
-        for id in joined { if let person = meeting.participants.first(where: { $0.id == id }) { eventSink.yield(.joined(person)) } }
-        for id in left { if let person = before?.participants.first(where: { $0.id == id }) { eventSink.yield(.left(person)) } }
-        if meeting.host == meeting.you, meeting.knocking != (before?.knocking ?? []) { eventSink.yield(.knocking(meeting.knocking)) }
-        if let before, before.recording != meeting.recording { eventSink.yield(.recording(meeting.recording)) }
     }
 
     private func report(_ news: [SFUMedia.News]) {
         for item in news {
             switch item {
             case let .connected(route):
-                active?.mediaConnected = true
-                eventSink.yield(.mediaConnected(route: route))
+                try? perform(machine.handle(.mediaConnected(route: route)))
             case let .failed(reason): eventSink.yield(.notice(.warning(.media, reason)))
             case let .notice(text): eventSink.yield(.leg(text))
             case let .rebuild(reason): Task { await rebuildLeg(because: reason) }
@@ -255,7 +251,7 @@ public actor MeetingEngine: MediaPumpDriver {
     func pumpTicked(completingSecond: Bool) async -> Bool {
         guard let current = active, let media = current.media else { return false }
         report(media.tick(sends: true, seal: nil))
-        if completingSecond, let meeting = current.meeting {
+        if completingSecond, let meeting = machine.meeting {
             let reports = media.pump.streams.values.compactMap { stream -> MeetingHearing? in
                 guard let person = meeting.participants.first(where: { $0.id == stream.source }) else { return nil }
                 let analysis = stream.analysis()
@@ -271,11 +267,11 @@ public actor MeetingEngine: MediaPumpDriver {
 
     /// DTLS to the leg; SRTP to the stream of the participant whose SSRC it carries.
     func pumpReceived(_ batch: [MediaSocket.Datagram]) async {
-        guard let current = active, let media = current.media else { return }
+        guard let media = active?.media, let meeting = machine.meeting else { return }
         for datagram in batch {
             report(
                 media.receive(datagram) { packet in
-                    current.meeting?.participants.first { $0.ssrc == packet.ssrc && $0.id != current.meeting?.you }
+                    meeting.participants.first { $0.ssrc == packet.ssrc && $0.id != meeting.you }
                         .map { MediaPump.OpenedFrame(source: $0.id, payload: packet.payload) }
                 })
         }
@@ -288,39 +284,30 @@ public actor MeetingEngine: MediaPumpDriver {
     /// that is gone answers like a host who does not admit, and the meeting ends saying so.
     private func rejoin() async {
         guard let current = active else { return }
-        dropMedia(of: current)
-        active?.media = nil
-        active?.mediaConnected = false
         eventSink.yield(.notice(.warning(.server, "lost the server; knocking at \(current.link.code) again")))
         let ssrc = UInt32.random(in: 1...UInt32.max)
         let socket: MediaSocket
         do { socket = try await MediaSocket.bind() } catch {
-            end(.failed("lost the server, and could not open a new media socket: \(error)"))
+            try? perform(machine.handle(.failed("lost the server, and could not open a new media socket: \(error)")))
             return
         }
         // Left (or knocked elsewhere) while the socket was bound: this rejoin is moot.
-        guard active?.link == current.link, active?.socket === current.socket else {
+        guard active?.link == current.link, active?.socket === current.socket, machine.state == .rejoining else {
             socket.close()
             return
         }
-        var again = Active(link: current.link, name: current.name, ssrc: ssrc, socket: socket)
-        again.rejoining = true
-        active = again
+        active = Active(link: current.link, name: current.name, ssrc: ssrc, socket: socket)
         let entry: MeetingEntry
         do {
             entry = try await session.connection.joinMeeting(
-                code: current.link.code, name: current.name,
-                dtlsFingerprint: certificate.fingerprint, ssrc: ssrc)
+                code: current.link.code, name: current.name, dtlsFingerprint: certificate.fingerprint, ssrc: ssrc)
         } catch {
-            if active?.socket === socket { end(.failed("lost the server, and could not knock again: \(error)")) }
+            if active?.socket === socket { try? perform(machine.handle(.failed("lost the server, and could not knock again: \(error)"))) }
             return
         }
         guard active?.socket === socket else { return }
-        switch entry {
-        case let .joined(meeting):
-            do { try enter(meeting) } catch { end(.failed("could not start the media leg: \(error)")) }
-        case let .waiting(code):
-            eventSink.yield(.waiting(code: code))
+        do { try perform(machine.handle(entry.event)) } catch {
+            try? perform(machine.handle(.failed("could not start the media leg: \(error)")))
         }
     }
 
@@ -340,5 +327,15 @@ public actor MeetingEngine: MediaPumpDriver {
         current.media?.close()
         current.socket.close()
         hearing = [:]
+    }
+}
+
+extension MeetingEntry {
+    /// The server's answer to a knock, as the machine takes it.
+    var event: MeetingStateMachine.Event {
+        switch self {
+        case let .joined(meeting): .entered(meeting)
+        case let .waiting(code): .waiting(code: code)
+        }
     }
 }
