@@ -118,6 +118,6 @@ public enum X3DH {
                 offset += dh.count
             }
         }
-        return try! HKDF.deriveKey(.sha256, inputKeyMaterial: ikm, salt: [UInt8](repeating: 0, count: 32), info: info, length: 32)
+        return HKDF.deriveKey(.sha256, inputKeyMaterial: ikm, salt: [UInt8](repeating: 0, count: 32), info: info, count: 32)
     }
 }
