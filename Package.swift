@@ -123,10 +123,19 @@ let package = Package(
 )
 
 // `make check-tsan` sets DUET_TSAN_LOCKS=1: Duet's own targets then use a Mutex that
-// ThreadSanitizer can see (Sources/DuetCrypto/Sanitizers/SanitizerVisibleMutex.swift,
-// docs/sanitizers.md). No effect on any other build.
+// ThreadSanitizer can see (docs/sanitizers.md). One public alias in DuetCrypto
+// (Sources/DuetCrypto/Sanitizers/SanitizerVisibleMutex.swift) makes `Mutex` mean it; every
+// target that depends on DuetCrypto has it imported into each of its files, so a file that
+// imports only Synchronization gets the alias too. No effect on any other build.
 if Context.environment["DUET_TSAN_LOCKS"] == "1" {
     for target in package.targets where target.type != .system {
-        target.swiftSettings = (target.swiftSettings ?? []) + [.define("DUET_TSAN_LOCKS")]
+        var settings = (target.swiftSettings ?? []) + [.define("DUET_TSAN_LOCKS")]
+        let usesDuetCrypto = target.dependencies.contains { dependency in
+            if case .byNameItem(name: "DuetCrypto", _) = dependency { return true }
+            if case .targetItem(name: "DuetCrypto", _) = dependency { return true }
+            return false
+        }
+        if usesDuetCrypto { settings.append(.unsafeFlags(["-Xfrontend", "-import-module", "-Xfrontend", "DuetCrypto"])) }
+        target.swiftSettings = settings
     }
 }
