@@ -140,7 +140,7 @@ public final class EmbeddedWorld: Sendable {
         -> ServerApplication
     {
         var configuration = ServerConfiguration(
-            signaling: signaling ?? HostPort(host: "127.0.0.1", port: 0), media: media ?? HostPort(host: "127.0.0.1", port: 0),
+            signaling: signaling ?? .loopback(port: 0), media: media ?? .loopback(port: 0),
             dataDirectory: directory.appendingPathComponent("server").path, openRegistration: true)
         // The devices and bots run on this machine: the relay may reach them on loopback.
         configuration.relayPeers = .allowingLoopback

@@ -28,8 +28,8 @@ public struct ServerConfiguration: Sendable {
     /// Sees the media the server carries (the demo's and tests' audit); nil in `duet server`.
     public var mediaWitness: MediaWitness?
 
-    public static let defaultSignaling = HostPort(host: "127.0.0.1", port: 7400)
-    public static let defaultMedia = HostPort(host: "127.0.0.1", port: 7401)
+    public static let defaultSignaling = HostPort.loopback(port: 7400)
+    public static let defaultMedia = HostPort.loopback(port: 7401)
 
     public init(
         signaling: HostPort = defaultSignaling, media: HostPort = defaultMedia, dataDirectory: String, openRegistration: Bool = false

@@ -79,7 +79,7 @@ public struct ServerCertificate: Sendable {
                 signatureAlgorithm: .ecdsaWithSHA256,
                 extensions: try Certificate.Extensions {
                     Critical(BasicConstraints.notCertificateAuthority)
-                    SubjectAlternativeNames([.dnsName("localhost")])
+                    SubjectAlternativeNames([.dnsName(Loopback.hostName)])
                 },
                 issuerPrivateKey: .init(key))
             // The key first, readable by the owner only, so a crash never leaves a
