@@ -40,7 +40,7 @@ fuzz: deps
 run: build
 	@$(DUET_BIN) $(ARGS)
 
-## demo: the scripted story of DESIGN §7 (Assets/demo/tour.duet), every promise checked;
+## demo: the scripted story of docs/demo.md (Assets/demo/tour.duet), every promise checked;
 ## pass options with ARGS, e.g. make demo ARGS="--tui" or ARGS="--json"
 demo: build
 	@$(DUET_BIN) demo $(ARGS)

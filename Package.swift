@@ -1,5 +1,5 @@
 // swift-tools-version:6.1
-// Duet: end-to-end encrypted calls in the terminal. Layers (DESIGN §1) point down only:
+// Duet: end-to-end encrypted calls in the terminal. Layers (docs/ARCHITECTURE.md "Modules") point down only:
 // duet → DuetTUI/DuetDemo → DuetClient/DuetServer → DuetMedia → DuetCrypto/DuetWire → C.
 import PackageDescription
 
@@ -66,7 +66,7 @@ let package = Package(
             dependencies: [
                 "DuetClient", "DuetServer", "DuetMedia", "DuetWire", "DuetCrypto", .product(name: "Logging", package: "swift-log")
             ],
-            // Stories is a link to Assets/demo, where the stories live (DESIGN §7); the tour
+            // Stories is a link to Assets/demo, where the stories live (docs/demo.md); the tour
             // is compiled in so `duet demo` needs no file beside the binary.
             resources: [.embedInCode("Stories/tour.duet")]),
         .executableTarget(

@@ -9,7 +9,7 @@ import Foundation
     import Glibc
 #endif
 
-/// The SFU's forwarding rate on one core (issue [6/9]): rooms of 8 and 32 members, each
+/// The SFU's forwarding rate on one core: rooms of 8 and 32 members, each
 /// packet routed to every other member, re-protected per leg and sent with sendto — against
 /// a bare loop doing only the unavoidable work (libsrtp unprotect once, then libsrtp protect
 /// and sendto per receiver), measured in the same run. Target: `sfu_vs_floor` ≥ 0.8.

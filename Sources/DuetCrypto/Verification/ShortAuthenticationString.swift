@@ -1,5 +1,5 @@
 /// A few words derived from a call's secret, read aloud by both callers: if the words match,
-/// nobody sat in the middle of this call's key agreement (DESIGN §2, "Per-call SAS").
+/// nobody sat in the middle of this call's key agreement (docs/ARCHITECTURE.md "SAS").
 ///
 /// Four words from a 256-word list carry 32 bits, so a man in the middle who runs two
 /// separate key agreements matches both screens with probability 2⁻³².

@@ -4,7 +4,7 @@ import DuetWire
 import Foundation
 import Logging
 
-/// What `duet` stands up when a profile has no server (DESIGN §6): a real `duet server` on
+/// What `duet` stands up when a profile has no server (README.md "Usage"): a real `duet server` on
 /// loopback with its data under the profile, and bots that are real devices on it — so the
 /// first run can place a call with no set-up.
 public final class EmbeddedWorld: Sendable {

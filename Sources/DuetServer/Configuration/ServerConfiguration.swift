@@ -1,6 +1,6 @@
 import DuetWire
 
-/// How a `duet server` is started (DESIGN §4, §9): where it listens and where it keeps data.
+/// How a `duet server` is started (docs/server.md): where it listens and where it keeps data.
 public struct ServerConfiguration: Sendable {
     /// Signaling (TCP + TLS).
     public var signaling: HostPort

@@ -8,7 +8,7 @@ import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 
-/// The media UDP port (DESIGN §4, §5): STUN Binding answers, the TURN relay (RFC 8656
+/// The media UDP port (docs/server.md, docs/networking.md): STUN Binding answers, the TURN relay (RFC 8656
 /// subset), and the group calls' SFU: DTLS-SRTP handshakes and SRTP routed between legs.
 ///
 /// Ownership: one task — the loop in `run()` — owns the `MediaRouter` and with it the

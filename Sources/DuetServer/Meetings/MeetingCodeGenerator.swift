@@ -1,7 +1,7 @@
 import DuetCrypto
 import DuetWire
 
-/// Meeting codes (DESIGN §4 "Meetings"): `abc-defg-hij`, 10 lowercase letters from the system
+/// Meeting codes (docs/meetings.md "Links and codes"): `abc-defg-hij`, 10 lowercase letters from the system
 /// random source — 26^10 ≈ 1.4 × 10^14 codes, which the per-address join limit makes
 /// hopeless to guess.
 enum MeetingCodeGenerator {
