@@ -70,11 +70,11 @@ check-tsan: deps
 
 ## format: the tree formatted by swift-format with the repo's .swift-format (the toolchain ships it)
 format:
-	$(SWIFT) format --in-place --recursive --parallel Sources Tests Package.swift
+	$(SWIFT) format --in-place --recursive --parallel Sources Tests Plugins Package.swift
 
 ## lint: what `make format` would change, as warnings (nothing is written), then check-imports
 lint: check-imports
-	$(SWIFT) format lint --recursive --parallel Sources Tests Package.swift
+	$(SWIFT) format lint --recursive --parallel Sources Tests Plugins Package.swift
 
 ## check-imports: fails if a target imports a module it does not declare in Package.swift
 check-imports:

@@ -123,19 +123,19 @@ let package = Package(
 )
 
 // `make check-tsan` sets DUET_TSAN_LOCKS=1: Duet's own targets then use a Mutex that
-// ThreadSanitizer can see (docs/sanitizers.md). One public alias in DuetCrypto
-// (Sources/DuetCrypto/Sanitizers/SanitizerVisibleMutex.swift) makes `Mutex` mean it; every
-// target that depends on DuetCrypto has it imported into each of its files, so a file that
-// imports only Synchronization gets the alias too. No effect on any other build.
+// ThreadSanitizer can see (Sources/DuetCrypto/Sanitizers/SanitizerVisibleMutex.swift,
+// docs/sanitizers.md). Each target that depends on DuetCrypto gets the alias that makes `Mutex`
+// mean it from one plugin (Plugins/SanitizerMutexAlias). No effect on any other build.
 if Context.environment["DUET_TSAN_LOCKS"] == "1" {
     for target in package.targets where target.type != .system {
-        var settings = (target.swiftSettings ?? []) + [.define("DUET_TSAN_LOCKS")]
-        let usesDuetCrypto = target.dependencies.contains { dependency in
-            if case .byNameItem(name: "DuetCrypto", _) = dependency { return true }
-            if case .targetItem(name: "DuetCrypto", _) = dependency { return true }
-            return false
+        target.swiftSettings = (target.swiftSettings ?? []) + [.define("DUET_TSAN_LOCKS")]
+        let dependsOnDuetCrypto = target.dependencies.contains { dependency in
+            switch dependency {
+            case .byNameItem(name: "DuetCrypto", _), .targetItem(name: "DuetCrypto", _): true
+            default: false
+            }
         }
-        if usesDuetCrypto { settings.append(.unsafeFlags(["-Xfrontend", "-import-module", "-Xfrontend", "DuetCrypto"])) }
-        target.swiftSettings = settings
+        if dependsOnDuetCrypto { target.plugins = (target.plugins ?? []) + [.plugin(name: "SanitizerMutexAlias")] }
     }
+    package.targets.append(.plugin(name: "SanitizerMutexAlias", capability: .buildTool()))
 }

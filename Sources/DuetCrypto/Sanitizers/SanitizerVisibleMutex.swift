@@ -3,7 +3,8 @@
 
     /// A drop-in for `Synchronization.Mutex` that ThreadSanitizer can see, compiled only into
     /// `make check-tsan` builds (Package.swift defines DUET_TSAN_LOCKS when the environment sets
-    /// it; `Mutex` below then makes every Duet module's `Mutex` mean this type).
+    /// it; each module's `Mutex` then means this type: DuetCrypto's by the alias below, the
+    /// others' by the one Plugins/SanitizerMutexAlias generates).
     ///
     /// Why: with Swift 6.3 on Linux, `Mutex.withLock`'s fast path is inlined into our code (and
     /// instrumented), but when the lock is contended it is taken and released in `_lockSlow` /
@@ -40,16 +41,7 @@
         }
     }
 
-    /// `make check-tsan` only: the one definition that makes `Mutex` mean `SanitizerVisibleMutex`
-    /// in every Duet module (docs/sanitizers.md). Other builds compile none of this and use
-    /// `Synchronization.Mutex`.
-    ///
-    /// It lives here because DuetCrypto is the lowest module every module that takes a lock
-    /// already depends on: DuetWire has no state to guard (no `Mutex` in it) and no
-    /// dependencies, and every target above it depends on DuetCrypto directly or through
-    /// DuetMedia. In a DUET_TSAN_LOCKS build Package.swift imports DuetCrypto into every
-    /// target that depends on it (`-import-module DuetCrypto`), so files that import only
-    /// Synchronization see this alias too, and the compiler prefers it to
-    /// `Synchronization.Mutex` (`SanitizerMutexTests` checks that it does).
-    public typealias Mutex<Value> = SanitizerVisibleMutex<Value>
+    /// DuetCrypto's own uses of `Mutex`. Every other target that depends on DuetCrypto gets the
+    /// same alias from Plugins/SanitizerMutexAlias in a DUET_TSAN_LOCKS build (docs/sanitizers.md).
+    typealias Mutex<Value> = SanitizerVisibleMutex<Value>
 #endif
