@@ -6,7 +6,7 @@ APT_PACKAGES := pkg-config libsodium-dev libsrtp2-dev libopus-dev libncurses-dev
                 tmux ffmpeg opus-tools openssl tshark coturn iproute2 nftables ethtool
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test run demo bench fuzz clean format lint
+.PHONY: deps build test run demo bench fuzz clean format lint check-imports
 .PHONY: check check-asan check-tsan
 
 ## deps: install the Debian packages above that are missing (non-interactive; sudo when not root)
@@ -40,7 +40,7 @@ fuzz: deps
 run: build
 	@$(DUET_BIN) $(ARGS)
 
-## demo: the scripted story of DESIGN §7 (Assets/demo/tour.duet), every promise checked;
+## demo: the scripted story of docs/demo.md (Assets/demo/tour.duet), every promise checked;
 ## pass options with ARGS, e.g. make demo ARGS="--tui" or ARGS="--json"
 demo: build
 	@$(DUET_BIN) demo $(ARGS)
@@ -70,11 +70,15 @@ check-tsan: deps
 
 ## format: the tree formatted by swift-format with the repo's .swift-format (the toolchain ships it)
 format:
-	$(SWIFT) format --in-place --recursive --parallel Sources Tests Package.swift
+	$(SWIFT) format --in-place --recursive --parallel Sources Tests Plugins Package.swift
 
-## lint: what `make format` would change, as warnings (nothing is written)
-lint:
-	$(SWIFT) format lint --recursive --parallel Sources Tests Package.swift
+## lint: what `make format` would change, as warnings (nothing is written), then check-imports
+lint: check-imports
+	$(SWIFT) format lint --recursive --parallel Sources Tests Plugins Package.swift
+
+## check-imports: fails if a target imports a module it does not declare in Package.swift
+check-imports:
+	SWIFT=$(SWIFT) scripts/check-imports.sh
 
 clean:
 	rm -rf .build

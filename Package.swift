@@ -1,5 +1,5 @@
 // swift-tools-version:6.1
-// Duet: end-to-end encrypted calls in the terminal. Layers (DESIGN §1) point down only:
+// Duet: end-to-end encrypted calls in the terminal. Layers (docs/ARCHITECTURE.md "Modules") point down only:
 // duet → DuetTUI/DuetDemo → DuetClient/DuetServer → DuetMedia → DuetCrypto/DuetWire → C.
 import PackageDescription
 
@@ -61,29 +61,32 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto")
             ]),
-        .target(name: "DuetTUI", dependencies: ["DuetClient", "CNcursesw"]),
+        .target(name: "DuetTUI", dependencies: ["DuetClient", "DuetWire", "DuetCrypto", "CNcursesw"]),
         .target(
-            name: "DuetDemo", dependencies: ["DuetClient", "DuetServer", .product(name: "Logging", package: "swift-log")],
-            // Stories is a link to Assets/demo, where the stories live (DESIGN §7); the tour
+            name: "DuetDemo",
+            dependencies: [
+                "DuetClient", "DuetServer", "DuetMedia", "DuetWire", "DuetCrypto", .product(name: "Logging", package: "swift-log")
+            ],
+            // Stories is a link to Assets/demo, where the stories live (docs/demo.md); the tour
             // is compiled in so `duet demo` needs no file beside the binary.
             resources: [.embedInCode("Stories/tour.duet")]),
         .executableTarget(
             name: "duet",
             dependencies: [
-                "DuetClient", "DuetServer", "DuetTUI", "DuetDemo",
+                "DuetClient", "DuetServer", "DuetTUI", "DuetDemo", "DuetWire", "DuetCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]),
         .executableTarget(
             name: "duet-bench",
             dependencies: [
-                "DuetCrypto", "DuetMedia", "DuetClient", "DuetServer", "DuetTUI", "CSRTP", "CSodium",
+                "DuetWire", "DuetCrypto", "DuetMedia", "DuetClient", "DuetServer", "DuetTUI", "CSRTP", "CSodium",
                 // Namespaced hosts and the delay line for call_setup_netns_ms (docs/networking.md).
                 "NetworkLab",
                 .product(name: "Logging", package: "swift-log")
             ]),
 
         // The seeded mutation harness the fuzz tests of several targets share (docs/testing.md).
-        .target(name: "DuetFuzzing", dependencies: ["DuetMedia"], path: "Tests/DuetFuzzing"),
+        .target(name: "DuetFuzzing", dependencies: ["DuetMedia", "DuetWire"], path: "Tests/DuetFuzzing"),
         // A tmpfs per test, to fill up or make read-only: real disk faults (docs/testing.md "Faults").
         .target(name: "DiskFaults", path: "Tests/DiskFaults"),
         // Hosts made of network namespaces, NAT routers made with nftables (docs/networking.md "Tested topologies").
@@ -99,7 +102,9 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio")
             ]),
         .testTarget(name: "DuetCryptoTests", dependencies: ["DuetCrypto"], resources: [.copy("Vectors")]),
-        .testTarget(name: "DuetMediaTests", dependencies: ["DuetMedia", "DuetFuzzing"], resources: [.copy("Vectors")]),
+        .testTarget(
+            name: "DuetMediaTests", dependencies: ["DuetMedia", "DuetWire", "DuetCrypto", "COpus", "DuetFuzzing"],
+            resources: [.copy("Vectors")]),
         .testTarget(name: "DuetClientTests", dependencies: ["DuetClient", "DuetCrypto", "DuetMedia", "DuetWire"]),
         // Real servers on loopback driven by real clients (and the TUI's controller): client and server meet only here.
         .testTarget(
@@ -120,15 +125,25 @@ let package = Package(
                 // DuetCrypto for its secret-collecting test hook (the demo-log search for key bytes).
                 "DuetDemo", "DuetClient", "DuetCrypto", "DuetFuzzing", .product(name: "Logging", package: "swift-log")
             ]),
-        .testTarget(name: "duetTests", dependencies: ["duet", "DuetServer", "DuetMedia", "DiskFaults", "NetworkLab"])
+        // DuetCrypto: the tests take locks, which `make check-tsan` swaps through DuetCrypto (docs/sanitizers.md).
+        .testTarget(name: "duetTests", dependencies: ["duet", "DuetServer", "DuetMedia", "DuetCrypto", "DiskFaults", "NetworkLab"])
     ]
 )
 
 // `make check-tsan` sets DUET_TSAN_LOCKS=1: Duet's own targets then use a Mutex that
 // ThreadSanitizer can see (Sources/DuetCrypto/Sanitizers/SanitizerVisibleMutex.swift,
-// docs/sanitizers.md). No effect on any other build.
+// docs/sanitizers.md). Each target that depends on DuetCrypto gets the alias that makes `Mutex`
+// mean it from one plugin (Plugins/SanitizerMutexAlias). No effect on any other build.
 if Context.environment["DUET_TSAN_LOCKS"] == "1" {
     for target in package.targets where target.type != .system {
         target.swiftSettings = (target.swiftSettings ?? []) + [.define("DUET_TSAN_LOCKS")]
+        let dependsOnDuetCrypto = target.dependencies.contains { dependency in
+            switch dependency {
+            case .byNameItem(name: "DuetCrypto", _), .targetItem(name: "DuetCrypto", _): true
+            default: false
+            }
+        }
+        if dependsOnDuetCrypto { target.plugins = (target.plugins ?? []) + [.plugin(name: "SanitizerMutexAlias")] }
     }
+    package.targets.append(.plugin(name: "SanitizerMutexAlias", capability: .buildTool()))
 }

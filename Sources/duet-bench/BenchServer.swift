@@ -15,7 +15,7 @@ struct BenchServer {
         var logger = Logger(label: "duet.bench.server")
         logger.logLevel = .critical
         let configuration = ServerConfiguration(
-            signaling: HostPort(host: "127.0.0.1", port: 0), media: HostPort(host: "127.0.0.1", port: 0),
+            signaling: .loopback(port: 0), media: .loopback(port: 0),
             dataDirectory: home.appendingPathComponent("server").path, openRegistration: false)
         let app = try await ServerApplication.start(configuration, handlingSignals: false, logger: logger)
         return BenchServer(home: home, app: app, serving: Task { try await app.run() })

@@ -5,7 +5,7 @@ import DuetWire
 import Foundation
 import Logging
 
-/// Call setup time as a person feels it (issue [4/9]): from `place()` — bundle fetch, X3DH,
+/// Call setup time as a person feels it (docs/networking.md "Where call setup's round trips go"): from `place()` — bundle fetch, X3DH,
 /// candidates, the ring — to the first decoded frame of the callee's voice, with the callee
 /// answering automatically. A real server and two real device stores, all on loopback, so
 /// the figure is the protocol's and the code's cost, not a network's. The signaling round

@@ -3,7 +3,7 @@ import DuetMedia
 import DuetWire
 import Foundation
 
-/// The server on its worst day (issue [9/9] §1): N concurrent 1:1 calls forced through the
+/// The server on its worst day (docs/testing.md "Load"): N concurrent 1:1 calls forced through the
 /// relay and one group call of M members, all through one server on loopback, at once. The
 /// server runs in its own process (`LoadServerProcess`) so its CPU and memory are its own;
 /// the devices are real (`DeviceSession`, `CallEngine`, `GroupCallEngine`: X3DH, SRTP, SFrame,

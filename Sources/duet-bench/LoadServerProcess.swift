@@ -20,7 +20,7 @@ struct LoadServerProcess {
         // Info: the media port's counts at shutdown go to stderr (DUET_LOAD_VERBOSE shows them).
         logger.logLevel = ProcessInfo.processInfo.environment["DUET_LOAD_VERBOSE"] == nil ? .critical : .info
         let configuration = ServerConfiguration(
-            signaling: HostPort(host: "127.0.0.1", port: 0), media: HostPort(host: "127.0.0.1", port: 0),
+            signaling: .loopback(port: 0), media: .loopback(port: 0),
             dataDirectory: dataDirectory, openRegistration: true)
         do {
             let app = try await ServerApplication.start(configuration, handlingSignals: false, logger: logger)

@@ -5,7 +5,7 @@ import Foundation
 import Logging
 import Synchronization
 
-/// How long a group call takes to get away from a key (issue [6/9] bench): from the owner
+/// How long a group call takes to get away from a key (docs/group-calls.md): from the owner
 /// asking the server to remove a member to every remaining participant sending under its new
 /// epoch — the removal's `groupChanged`, a fresh sender key sealed on each pairwise channel,
 /// and the switch. Also the same for a member added. Five devices in one real call through

@@ -9,7 +9,7 @@ import Foundation
     import Glibc
 #endif
 
-/// The SFU's forwarding rate on one core (issue [6/9]): rooms of 8 and 32 members, each
+/// The SFU's forwarding rate on one core: rooms of 8 and 32 members, each
 /// packet routed to every other member, re-protected per leg and sent with sendto — against
 /// a bare loop doing only the unavoidable work (libsrtp unprotect once, then libsrtp protect
 /// and sendto per receiver), measured in the same run. Target: `sfu_vs_floor` ≥ 0.8.
@@ -141,7 +141,7 @@ final class UDPSink {
 
     init() {
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_addr.s_addr = inet_addr(Loopback.ipv4)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {

@@ -69,8 +69,7 @@ final class BareSRTP {
         // srtp_init must run once per process (a second call re-runs libsrtp's self-tests
         // and fails); SRTPSession owns that, and probing a profile makes one session.
         precondition(profile.isAvailable)
-        var key = [UInt8](repeating: 0, count: profile.keyingMaterialLength)
-        for index in key.indices { key[index] = UInt8.random(in: 0...255) }
+        var key = SecureRandom.bytes(profile.keyingMaterialLength)
         let libsrtpProfile = profile == .aesCM128HMACSHA1_80 ? srtp_profile_aes128_cm_sha1_80 : srtp_profile_aead_aes_128_gcm
         for (type, session) in [(ssrc_any_outbound, \BareSRTP.sender), (ssrc_any_inbound, \BareSRTP.receiver)] {
             var policy = srtp_policy_t()

@@ -4,7 +4,7 @@ import DuetDemo
 import Foundation
 
 extension Duet {
-    /// `duet demo` (DESIGN §7, §9): plays a story over a fresh server and devices in a temporary
+    /// `duet demo` (docs/demo.md): plays a story over a fresh server and devices in a temporary
     /// directory, checking each promise, and prints what happened. Exits 1 if a check failed.
     struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

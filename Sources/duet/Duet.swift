@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// The `duet` command (DESIGN §9): one executable, a subcommand per job.
+/// The `duet` command (README.md "Usage"): one executable, a subcommand per job.
 @main
 struct Duet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,7 +3,7 @@ import Foundation
 
 /// `duet call GROUP` and `duet answer` for group calls: drives a `GroupCallEngine` headless,
 /// printing one event a line — who joined and left, each rekey with its cause, and once a
-/// second whom this device hears under which key epoch (DESIGN §9).
+/// second whom this device hears under which key epoch (README.md "Groups and group calls").
 struct GroupCallRunner {
     let session: DeviceSession
     let engine: GroupCallEngine

@@ -3,7 +3,7 @@ import DuetClient
 import Foundation
 
 extension Duet {
-    /// `duet group create | add | remove | list` (DESIGN §9): groups live on the server, which
+    /// `duet group create | add | remove | list` (README.md "Groups and group calls"): groups live on the server, which
     /// rings their members and admits only members to their calls.
     struct Group: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -4,7 +4,7 @@ import DuetWire
 import Foundation
 
 extension Duet {
-    /// `duet meeting create | join` (DESIGN §5 "Meeting", §9): cloud-encrypted meetings
+    /// `duet meeting create | join` (docs/meetings.md): cloud-encrypted meetings
     /// joined by link — the server can read, forward and record them, and says so.
     struct Meeting: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

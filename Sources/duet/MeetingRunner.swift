@@ -2,7 +2,7 @@ import DuetClient
 import Foundation
 
 /// `duet meeting` headless: drives a `MeetingEngine`, printing one event a line, and as host
-/// answers knocks by the `--admit` policy (DESIGN §9).
+/// answers knocks by the `--admit` policy (README.md "Meetings").
 struct MeetingRunner {
     let engine: MeetingEngine
     private let outcome = MeetingOutcome()

@@ -3,7 +3,7 @@ import DuetServer
 import Foundation
 
 extension ServerCommand {
-    /// `duet server recordings list|export` (DESIGN §9): the operator's way to see and get back
+    /// `duet server recordings list|export` (docs/recordings.md "Command line"): the operator's way to see and get back
     /// meeting recordings, which are otherwise only encrypted files in the data dir.
     struct Recordings: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -3,7 +3,7 @@ import DuetServer
 import DuetWire
 import Foundation
 
-/// `duet server` (DESIGN §4, §9): runs the directory, signaling hub and media port (STUN and the
+/// `duet server` (docs/server.md): runs the directory, signaling hub and media port (STUN and the
 /// 1:1 relay) until SIGINT/SIGTERM,
 /// and, as `duet server invite`, lets the operator move a number to a new device key.
 struct ServerCommand: AsyncParsableCommand {
@@ -87,7 +87,7 @@ struct ServerCommand: AsyncParsableCommand {
         try await app.run()
     }
 
-    /// `$XDG_DATA_HOME/duet/server`, else `~/.local/share/duet/server` (DESIGN §9).
+    /// `$XDG_DATA_HOME/duet/server`, else `~/.local/share/duet/server` (docs/server.md "Data directory").
     static func defaultDataDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/duet/server" }
         let home = environment["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path

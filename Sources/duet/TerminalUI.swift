@@ -5,7 +5,7 @@ import DuetTUI
 import Foundation
 
 extension Duet {
-    /// `duet` alone: the terminal UI (DESIGN §6), on the profile's server, or on an embedded
+    /// `duet` alone: the terminal UI (docs/ARCHITECTURE.md "Terminal UI"), on the profile's server, or on an embedded
     /// server with bots when the profile has none.
     func run() async throws {
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {

@@ -155,7 +155,7 @@ struct CallHandshakeTests {
         #expect(srtp == nil)
     }
 
-    /// Issue [1/8] "Bad input": a malformed candidate is refused with the reason and the call
+    /// Bad input (docs/networking.md "Candidates and checks"): a malformed candidate is refused with the reason and the call
     /// goes on with the others; a flood of candidates is cut at the cap.
     @Test func aMalformedCandidateIsRefusedAndTheRestAreKept() throws {
         let json =

@@ -158,7 +158,7 @@ struct ConnectivityChecksTests {
         #expect(checks(in: caller.tick(now: 0.1)) == [bobUnreachable], "the first retry is due 100 ms after the first check")
     }
 
-    /// Issue [1/8] "Bad input and abuse": an address that never answers gets a bounded number
+    /// Bad input and abuse (docs/networking.md "Candidates and checks"): an address that never answers gets a bounded number
     /// of checks, so a device cannot be turned into a reflector at whatever a peer announces.
     @Test func anAddressThatNeverAnswersStopsGettingChecks() {
         let (c, d) = ConnectivityCredentials.derive(callSecret: SecureBytes(randomCount: 32))

@@ -58,7 +58,7 @@ struct ContactStoreTests {
     @Test func accountRoundTrips() throws {
         #expect(try store.account() == AccountRecord())
         let account = AccountRecord(
-            number: "+100", displayName: "Alice", server: HostPort(host: "127.0.0.1", port: 7400),
+            number: "+100", displayName: "Alice", server: .loopback(port: 7400),
             serverFingerprint: "ab:cd", registeredAt: Date(timeIntervalSince1970: 1_700_000_000))
         try store.saveAccount(account)
         #expect(try store.account() == account)

@@ -5,7 +5,7 @@ import Testing
 
 @testable import DuetClient
 
-/// Group-call keys without a network (issue [6/9] §4): the pairwise channel that carries
+/// Group-call keys without a network (docs/group-calls.md): the pairwise channel that carries
 /// sender keys, and the key ring's epochs — who can read what after a leave or an add.
 @Suite("Sender keys and pairwise channels")
 struct SenderKeyTests {

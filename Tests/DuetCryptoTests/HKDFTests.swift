@@ -39,6 +39,26 @@ struct HKDFTests {
         #expect(throws: Never.self) { try HKDF.expand(.sha512, pseudorandomKey: prk, info: [], length: 255 * 32 + 1) }
     }
 
+    /// The non-throwing `count:` forms give exactly what the checked `length:` forms give, up to
+    /// the largest count a UInt8 holds, for both hashes; and RFC 5869's case 1 (42 bytes) through them.
+    @Test func fixedCountFormsMatchTheCheckedOnes() throws {
+        let ikm = SecureBytes(copying: [UInt8](repeating: 0x0b, count: 22))
+        for hash in [HKDFHash.sha256, .sha512] {
+            let prk = HKDF.extract(hash, salt: [0x01], inputKeyMaterial: ikm)
+            for count: UInt8 in [1, 4, 12, 32, 33, 64, 255] {
+                let fixed = HKDF.expand(hash, pseudorandomKey: prk, info: [0xf0], count: count)
+                let checked = try HKDF.expand(hash, pseudorandomKey: prk, info: [0xf0], length: Int(count))
+                #expect(fixed.count == Int(count))
+                #expect(fixed.constantTimeEquals(checked))
+                let derived = HKDF.deriveKey(hash, inputKeyMaterial: ikm, salt: [0x01], info: [0xf0], count: count)
+                #expect(derived.constantTimeEquals(checked))
+            }
+        }
+        let first = try #require(try Self.cases().first)
+        let okm = HKDF.deriveKey(.sha256, inputKeyMaterial: SecureBytes(copying: first.ikm), salt: first.salt, info: first.info, count: 42)
+        #expect(okm.withUnsafeBytes { Array($0) } == first.okm)
+    }
+
     @Test func sha512DiffersFromSha256AndIsDeterministic() throws {
         let ikm = SecureBytes(copying: [UInt8](repeating: 0x0b, count: 22))
         let a = try HKDF.deriveKey(.sha512, inputKeyMaterial: ikm, salt: [], info: [], length: 64)

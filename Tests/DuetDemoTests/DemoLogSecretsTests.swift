@@ -7,7 +7,7 @@ import Testing
 @testable import DuetCrypto
 @testable import DuetDemo
 
-/// Issue [9/9] §4: "a full demo run's logs contain no key bytes". The whole tour (1:1 calls
+/// docs/SECURITY.md "Security as tests": a full demo run's logs contain no key bytes. The whole tour (1:1 calls
 /// p2p and relayed, a group call with rekeys, a recorded meeting with a guest) runs with the
 /// server logging at trace level into a capture, while DuetCrypto's test hook collects every
 /// secret any part of the run made — identity seeds, prekeys, X3DH and call secrets, SRTP,

@@ -2,7 +2,7 @@ import Testing
 
 @testable import DuetDemo
 
-/// The script language (issue [8/9] §2): parsed and checked whole before anything runs, and
+/// The script language (docs/demo.md "The script language"): parsed and checked whole before anything runs, and
 /// every refusal names its line and what is wrong.
 @Suite("Demo scripts")
 struct DemoScriptTests {

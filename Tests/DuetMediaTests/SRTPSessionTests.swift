@@ -143,7 +143,7 @@ struct SRTPSessionTests {
         #expect(throws: SRTPError.authenticationFailed) { try receiver.unprotect(protected) }
     }
 
-    /// DESIGN §3 and STYLE rely on AEAD_AES_128_GCM for device-to-server legs; Debian's
+    /// Legs between devices and the server prefer AEAD_AES_128_GCM (docs/group-calls.md); Debian's
     /// libsrtp2 2.5.0 is built on NSS, which provides it. If this fails, the build lacks GCM.
     @Test func thisLibsrtpBuildOffersBothProfiles() {
         #expect(SRTPProfile.aesCM128HMACSHA1_80.isAvailable)

@@ -4,7 +4,7 @@ import DuetWire
 import Foundation
 import Testing
 
-/// Group-call rooms over signaling (issue [6/9]): members are rung and admitted, others are
+/// Group-call rooms over signaling (docs/group-calls.md): members are rung and admitted, others are
 /// not; everyone hears of each join and leave, including a device that vanishes.
 @Suite("Group call rooms")
 struct GroupCallRoomTests {

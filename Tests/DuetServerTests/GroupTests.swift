@@ -4,7 +4,7 @@ import DuetWire
 import Foundation
 import Testing
 
-/// Groups on a real server (issue [6/9] §1): membership, who may change it, who is told.
+/// Groups on a real server (docs/group-calls.md): membership, who may change it, who is told.
 @Suite("Groups")
 struct GroupTests {
     @Test func membersCreateAddAndLeaveAndEveryMemberIsTold() async throws {

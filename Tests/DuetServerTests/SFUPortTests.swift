@@ -7,7 +7,7 @@ import Testing
 
 @testable import DuetServer
 
-/// The SFU on the real media port (issue [6/9]): devices announce their DTLS fingerprints
+/// The SFU on the real media port (docs/group-calls.md): devices announce their DTLS fingerprints
 /// over signaling, run DTLS-SRTP to the port over real UDP, and the port routes their SRTP
 /// through the call's room without touching the (SFrame) payload.
 @Suite("SFU on the media port")

@@ -24,7 +24,7 @@ struct TestServer {
             ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("duet-server-test-\(UUID().uuidString)").path
         let configuration = ServerConfiguration(
-            signaling: signaling ?? HostPort(host: "127.0.0.1", port: 0), media: media ?? HostPort(host: "127.0.0.1", port: 0),
+            signaling: signaling ?? .loopback(port: 0), media: media ?? .loopback(port: 0),
             dataDirectory: directory, openRegistration: openRegistration)
         var configured = configuration
         configured.loginTimeout = loginTimeout

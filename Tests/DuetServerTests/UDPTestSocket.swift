@@ -33,7 +33,7 @@ final class UDPTestSocket: Sendable {
     }
 
     /// Binds on `host` (any 127.x.y.z works on Linux loopback: another IP for permission tests).
-    static func bind(host: String = "127.0.0.1") async throws -> UDPTestSocket {
+    static func bind(host: String = Loopback.ipv4) async throws -> UDPTestSocket {
         let collector = Collector()
         let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { $0.pipeline.addHandler(collector) }

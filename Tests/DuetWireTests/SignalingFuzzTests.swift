@@ -5,7 +5,7 @@ import Testing
 /// The signaling port reads whatever a TCP peer sends: the frame decoder cuts it into frames
 /// and the codec reads each as JSON. Mutated streams and messages, starting from one valid
 /// message of every type, must end in frames and messages or in the codec's typed errors —
-/// never a trap — and whatever decodes must encode and decode back to itself (DESIGN §4).
+/// never a trap — and whatever decodes must encode and decode back to itself (docs/server.md "Wire protocol").
 @Suite("Signaling fuzz")
 struct SignalingFuzzTests {
     static let types = SignalingSamples.requests.map(\.message.type) + SignalingSamples.frames.map(\.message.type)

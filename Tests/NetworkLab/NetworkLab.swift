@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// Hosts made of network namespaces, for tests of what crosses a network (issue [1/8]): a
+/// Hosts made of network namespaces, for tests of what crosses a network (docs/networking.md "Tested topologies"): a
 /// switch namespace holds one bridge per network segment; every host is a namespace whose
 /// `eth0` (and a router's `eth1`) is a veth port on such a bridge; NAT routers are nftables
 /// rules inside a router's namespace. Nothing is made in the machine's own namespace, so

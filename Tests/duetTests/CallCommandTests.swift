@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `duet call`, `duet answer` and `duet bot` as a person runs them: separate processes, a
-/// real `duet server`, the event lines they print (issue [4/9] "Done when").
+/// real `duet server`, the event lines they print (README.md "Calls").
 @Suite("duet call, answer and bot", .serialized)
 struct CallCommandTests {
     let home: URL

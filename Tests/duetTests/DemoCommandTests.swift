@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// `duet demo` through the binary (issue [8/9]): the default story passes headless with its
+/// `duet demo` through the binary (docs/demo.md): the default story passes headless with its
 /// timings in JSON; bad scripts are refused before anything runs; a failed expectation exits
 /// non-zero and says which; `--tui` plays a story on a device's screen.
 @Suite("duet demo", .serialized)

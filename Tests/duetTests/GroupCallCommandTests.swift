@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `duet call GROUP` and `duet answer --auto` for a group, as separate processes on a real
-/// `duet server` (issue [6/9] "Done when"): every voice heard, and removing a member from the
+/// `duet server` (README.md "Groups and group calls"): every voice heard, and removing a member from the
 /// group mid-call shows a rekey in every remaining participant's output.
 @Suite("duet call GROUP", .serialized)
 struct GroupCallCommandTests {
@@ -64,7 +64,7 @@ struct GroupCallCommandTests {
 }
 
 extension GroupCallCommandTests {
-    /// A member's process killed mid-call (issue [9/9] §2): its connection to the server dies
+    /// A member's process killed mid-call (docs/testing.md "Faults"): its connection to the server dies
     /// with it, the server drops it from the room, and every remaining participant prints that
     /// it left and rekeys (the dead device's key opens nothing that follows).
     @Test func aMemberKilledMidCallIsDroppedAndTheOthersRekey() async throws {

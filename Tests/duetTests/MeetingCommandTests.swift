@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `duet meeting create` and `duet meeting join` as separate processes on a real `duet
-/// server` (issue [7/9]): a registered device and a guest knock, the host's policy admits or
+/// server` (docs/meetings.md): a registered device and a guest knock, the host's policy admits or
 /// denies, and everyone inside hears everyone.
 @Suite("duet meeting", .serialized)
 struct MeetingCommandTests {
@@ -13,7 +13,7 @@ struct MeetingCommandTests {
         return child.lines.lazy.compactMap { $0.split(separator: " ").first { $0.hasPrefix("duet://") }.map(String.init) }.first
     }
 
-    /// Issue [7/9] "Done when": a recorded meeting of three whose export plays in opusdec.
+    /// The end-to-end check of docs/meetings.md "Tests": a recorded meeting of three whose export plays in opusdec.
     @Test func aRecordedMeetingOfAHostADeviceAndAGuestExportsAndPlays() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
         let duet = DuetCommandLine(home: home)

@@ -2,7 +2,7 @@ import Foundation
 import NetworkLab
 import Testing
 
-/// Calls between hosts that are not this machine's loopback (issue [1/8]): the real `duet`
+/// Calls between hosts that are not this machine's loopback (docs/networking.md "Tested topologies"): the real `duet`
 /// binary in network namespaces joined by a switch, homes behind NAT routers made with
 /// nftables, a server on the public segment or behind a 1:1 NAT. Documentation addresses only:
 /// the public segment is 203.0.113.0/24, homes are 192.0.2.0/25, 198.51.100.0/25 and

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// The real `duet` terminal UI in tmux at 100×30, read with capture-pane (issue [5/9]).
+/// The real `duet` terminal UI in tmux at 100×30, read with capture-pane.
 @Suite("duet terminal UI in tmux", .serialized)
 struct TerminalUITests {
     let home: URL

@@ -1,4 +1,4 @@
-// OpenSSL 3.0, used only for DTLS-SRTP handshakes (DESIGN §1): TLS on the signaling port
+// OpenSSL 3.0, used only for DTLS-SRTP handshakes: TLS on the signaling port
 // goes through swift-nio-ssl instead.
 //
 // Several controls are macros over SSL_ctrl/SSL_CTX_ctrl, and a few calls are variadic or

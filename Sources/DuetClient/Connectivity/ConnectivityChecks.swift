@@ -1,3 +1,4 @@
+import DuetCrypto
 import DuetWire
 
 /// STUN connectivity checks between the two devices of a call (RFC 8445 §6–7, for one media
@@ -251,8 +252,7 @@ public struct ConnectivityChecks: Sendable {
     }
 
     private func check(useCandidate: Bool) -> ([UInt8], [UInt8]) {
-        var rng = SystemRandomNumberGenerator()
-        let tid = STUNMessage.randomTransactionID(using: &rng)
+        let tid = SecureRandom.bytes(STUNMessage.transactionIDCount)
         var request = STUNMessage(method: .binding, messageClass: .request, transactionID: tid)
         request.attributes = [
             .text(.username, "\(remote.fragment):\(local.fragment)"),

@@ -12,10 +12,9 @@ public struct ConnectivityCredentials: Sendable {
     /// Both sides' credentials from SK: each side's fragment and key from its own label.
     public static func derive(callSecret: SecureBytes) -> (caller: ConnectivityCredentials, callee: ConnectivityCredentials) {
         func side(_ label: String) -> ConnectivityCredentials {
-            let fragment = try! HKDF.deriveKey(
-                .sha256, inputKeyMaterial: callSecret, salt: [], info: Array("Duet ICE ufrag \(label)".utf8), length: 6)
-            let key = try! HKDF.deriveKey(
-                .sha256, inputKeyMaterial: callSecret, salt: [], info: Array("Duet ICE key \(label)".utf8), length: 32)
+            let fragment = HKDF.deriveKey(
+                .sha256, inputKeyMaterial: callSecret, salt: [], info: Array("Duet ICE ufrag \(label)".utf8), count: 6)
+            let key = HKDF.deriveKey(.sha256, inputKeyMaterial: callSecret, salt: [], info: Array("Duet ICE key \(label)".utf8), count: 32)
             let text = fragment.withUnsafeBytes {
                 $0.map { byte in String(byte, radix: 16).count == 1 ? "0" + String(byte, radix: 16) : String(byte, radix: 16) }.joined()
             }

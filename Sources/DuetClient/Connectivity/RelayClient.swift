@@ -1,3 +1,4 @@
+import DuetCrypto
 import DuetWire
 
 /// The client side of a TURN allocation (RFC 8656 over UDP, TCP or TLS), against Duet's own relay or any
@@ -215,7 +216,6 @@ public struct RelayClient: Sendable {
     }
 
     private func newTransactionID() -> [UInt8] {
-        var rng = SystemRandomNumberGenerator()
-        return STUNMessage.randomTransactionID(using: &rng)
+        SecureRandom.bytes(STUNMessage.transactionIDCount)
     }
 }

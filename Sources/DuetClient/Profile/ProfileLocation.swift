@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where a profile (one device) keeps its files: `$DUET_HOME/<profile>` (DESIGN §9), with
+/// Where a profile (one device) keeps its files: `$DUET_HOME/<profile>` (README.md "Usage"), with
 /// `DUET_HOME` defaulting to `$XDG_DATA_HOME/duet`, else `~/.local/share/duet`.
 public struct ProfileLocation: Hashable, Sendable {
     public let name: String

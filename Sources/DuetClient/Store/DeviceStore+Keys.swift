@@ -69,7 +69,7 @@ extension DeviceStore {
         return try signedPrekey(from: row)
     }
 
-    /// Replaces the published signed prekey with a new one (weekly, DESIGN §2). The previous
+    /// Replaces the published signed prekey with a new one (weekly, docs/SECURITY.md "Your device"). The previous
     /// one is kept for calls already being set up with it; older ones are deleted.
     public func rotateSignedPrekey(now: Date = Date()) throws(DeviceStoreError) -> SignedPrekey {
         let identity = try identity()

@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 
 /// One device's keys and settings: a single SQLite file (through GRDB) at
-/// `$DUET_HOME/<profile>/device.sqlite`, mode 0600 in a 0700 folder (DESIGN §2, §9).
+/// `$DUET_HOME/<profile>/device.sqlite`, mode 0600 in a 0700 folder (docs/ARCHITECTURE.md "Device store").
 ///
 /// Private keys never leave it in the clear when the store was created with a passphrase:
 /// each is sealed with a key Argon2id derives from `DUET_PASSPHRASE`. Opening such a store
@@ -14,7 +14,7 @@ public final class DeviceStore: Sendable {
     let database: DatabaseQueue
     let vault: KeyVault
 
-    /// How many one-time prekeys a device keeps published (DESIGN §2).
+    /// How many one-time prekeys a device keeps published (docs/ARCHITECTURE.md "Prekey top-up").
     public static let oneTimePrekeyTarget = 100
     /// Most one-time prekey private halves kept waiting for a call (`makeOneTimePrekeys`).
     public static let oneTimePrekeyCap = 300

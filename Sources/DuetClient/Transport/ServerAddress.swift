@@ -26,10 +26,10 @@ public enum ServerAddress {
         return first == second
     }
 
-    /// An IP literal as it is, "localhost" as 127.0.0.1, a name through the system's resolver
-    /// (its first IPv4 address, else its first IPv6 one).
+    /// An IP literal as it is, the loopback's name as 127.0.0.1 (`Loopback`, DuetWire), a name
+    /// through the system's resolver (its first IPv4 address, else its first IPv6 one).
     public static func resolve(_ host: String, port: UInt16) -> TransportAddress? {
-        if host == "localhost" { return TransportAddress(ip: [127, 0, 0, 1], port: port) }
+        if let loopback = Loopback.address(named: host, port: port) { return loopback }
         if let literal = TransportAddress(literal: host, port: port) { return literal }
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)

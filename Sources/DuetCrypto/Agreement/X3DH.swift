@@ -26,7 +26,7 @@ public enum X3DHError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Signal's X3DH key agreement (DESIGN §2): curve X25519, hash SHA-256, Duet's info string.
+/// Signal's X3DH key agreement (docs/ARCHITECTURE.md "X3DH"): curve X25519, hash SHA-256, Duet's info string.
 ///
 ///     DH1 = DH(IKa, SPKb)  DH2 = DH(EKa, IKb)  DH3 = DH(EKa, SPKb)  [DH4 = DH(EKa, OPKb)]
 ///     SK  = HKDF-SHA256(salt = 0×32, IKM = 0xFF×32 ‖ DH1 ‖ DH2 ‖ DH3 [‖ DH4], info)
@@ -118,6 +118,6 @@ public enum X3DH {
                 offset += dh.count
             }
         }
-        return try! HKDF.deriveKey(.sha256, inputKeyMaterial: ikm, salt: [UInt8](repeating: 0, count: 32), info: info, length: 32)
+        return HKDF.deriveKey(.sha256, inputKeyMaterial: ikm, salt: [UInt8](repeating: 0, count: 32), info: info, count: 32)
     }
 }

@@ -40,6 +40,13 @@ public enum HKDF {
     {
         let maximum = 255 * hash.length
         guard length > 0, length <= maximum else { throw OutputTooLong(requested: length, maximum: maximum) }
+        return expandChecked(hash, pseudorandomKey: prk, info: info, length: length)
+    }
+
+    /// HKDF-Expand itself, for a `length` the caller has checked against 255 × HashLen.
+    private static func expandChecked(_ hash: HKDFHash, pseudorandomKey prk: SecureBytes, info: some Collection<UInt8>, length: Int)
+        -> SecureBytes
+    {
         let info = Array(info)
         return SecureBytes(count: length) { out in
             var previous: SecureBytes? = nil
@@ -67,6 +74,24 @@ public enum HKDF {
         _ hash: HKDFHash, inputKeyMaterial ikm: SecureBytes, salt: some Collection<UInt8>, info: some Collection<UInt8>, length: Int
     ) throws(OutputTooLong) -> SecureBytes {
         try expand(hash, pseudorandomKey: extract(hash, salt: salt, inputKeyMaterial: ikm), info: info, length: length)
+    }
+
+    /// HKDF-Expand for a short output: `count` bytes, at most 255. It cannot fail, so it does not
+    /// throw: RFC 5869 §2.3 allows up to 255 × HashLen bytes, which is 8160 for SHA-256 (16320 for
+    /// SHA-512), and a `UInt8` is at most 255 — a literal above that does not compile. (Zero bytes
+    /// is no key; `SecureBytes` refuses it, as it does everywhere.) Use this for the fixed sizes
+    /// keys, salts and nonces have; the `length:` form is for lengths only known at run time.
+    public static func expand(_ hash: HKDFHash, pseudorandomKey prk: SecureBytes, info: some Collection<UInt8>, count: UInt8)
+        -> SecureBytes
+    {
+        expandChecked(hash, pseudorandomKey: prk, info: info, length: Int(count))
+    }
+
+    /// Extract then expand to a short output; cannot fail (see `expand(_:pseudorandomKey:info:count:)`).
+    public static func deriveKey(
+        _ hash: HKDFHash, inputKeyMaterial ikm: SecureBytes, salt: some Collection<UInt8>, info: some Collection<UInt8>, count: UInt8
+    ) -> SecureBytes {
+        expand(hash, pseudorandomKey: extract(hash, salt: salt, inputKeyMaterial: ikm), info: info, count: count)
     }
 
     /// One HMAC over the pieces `feed` hands to `update`, keyed with `key` (any length).

@@ -24,7 +24,7 @@ public struct SignedPrekeyPublic: Hashable, Sendable {
     }
 }
 
-/// A medium-term X25519 prekey, signed by the identity key; rotated weekly (DESIGN §2).
+/// A medium-term X25519 prekey, signed by the identity key; rotated weekly (docs/SECURITY.md "Your device").
 public struct SignedPrekey: Sendable {
     public let id: UInt32
     public let keyPair: X25519KeyPair

@@ -38,7 +38,7 @@ public final class SecureBytes: @unchecked Sendable {
 
     /// `count` bytes from the system's CSPRNG.
     public convenience init(randomCount count: Int) {
-        self.init(count: count) { randombytes_buf($0.baseAddress!, count) }
+        self.init(count: count) { SecureRandom.fill($0) }
     }
 
     /// A copy of `bytes`; the caller remains responsible for wiping its own copy.

@@ -3,7 +3,8 @@
 
     /// A drop-in for `Synchronization.Mutex` that ThreadSanitizer can see, compiled only into
     /// `make check-tsan` builds (Package.swift defines DUET_TSAN_LOCKS when the environment sets
-    /// it; each module's `SanitizerMutex.swift` then makes `Mutex` mean this type).
+    /// it; each module's `Mutex` then means this type: DuetCrypto's by the alias below, the
+    /// others' by the one Plugins/SanitizerMutexAlias generates).
     ///
     /// Why: with Swift 6.3 on Linux, `Mutex.withLock`'s fast path is inlined into our code (and
     /// instrumented), but when the lock is contended it is taken and released in `_lockSlow` /
@@ -40,6 +41,7 @@
         }
     }
 
-    /// DuetCrypto's own uses of `Mutex` (the others have their own `SanitizerMutex.swift`).
+    /// DuetCrypto's own uses of `Mutex`. Every other target that depends on DuetCrypto gets the
+    /// same alias from Plugins/SanitizerMutexAlias in a DUET_TSAN_LOCKS build (docs/sanitizers.md).
     typealias Mutex<Value> = SanitizerVisibleMutex<Value>
 #endif

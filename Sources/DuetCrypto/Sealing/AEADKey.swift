@@ -18,7 +18,7 @@ public struct AEADKey: Sendable {
         var out = [UInt8](repeating: 0, count: nonceCount + plaintext.count + Int(crypto_aead_xchacha20poly1305_ietf_ABYTES))
         out.withUnsafeMutableBufferPointer { buffer in
             let base = buffer.baseAddress!
-            randombytes_buf(base, nonceCount)
+            SecureRandom.fill(UnsafeMutableRawBufferPointer(start: base, count: nonceCount))
             key.withUnsafeBytes { k in
                 var written: UInt64 = 0
                 _ = crypto_aead_xchacha20poly1305_ietf_encrypt(

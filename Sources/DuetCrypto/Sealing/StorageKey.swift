@@ -59,10 +59,7 @@ public struct StorageKey: Sendable {
 
     /// A fresh random salt for a new store.
     public static func randomSalt() -> [UInt8] {
-        Sodium.ready()
-        var salt = [UInt8](repeating: 0, count: saltCount)
-        randombytes_buf(&salt, saltCount)
-        return salt
+        SecureRandom.bytes(saltCount)
     }
 
     /// Seals `secret` under a fresh random nonce.
@@ -71,7 +68,7 @@ public struct StorageKey: Sendable {
         var out = [UInt8](repeating: 0, count: nonceCount + secret.count + Int(crypto_secretbox_MACBYTES))
         out.withUnsafeMutableBufferPointer { buffer in
             let base = buffer.baseAddress!
-            randombytes_buf(base, nonceCount)
+            SecureRandom.fill(UnsafeMutableRawBufferPointer(start: base, count: nonceCount))
             secret.withUnsafeBytes { plain in
                 key.withUnsafeBytes { k in
                     _ = crypto_secretbox_easy(

@@ -15,8 +15,7 @@ public struct SASCommitment: Sendable {
 
     /// A fresh value from the system's random source.
     public static func random() -> SASCommitment {
-        var generator = SystemRandomNumberGenerator()
-        return SASCommitment(reveal: (0..<revealCount).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        SASCommitment(reveal: SecureRandom.bytes(revealCount))
     }
 
     public init(reveal: [UInt8]) { self.reveal = reveal }

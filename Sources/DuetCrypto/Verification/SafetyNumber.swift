@@ -1,7 +1,7 @@
 import CSodium
 
 /// The 60-digit number two contacts compare to know they hold each other's real identity
-/// keys: libsignal's displayable numeric fingerprint, version 0 (DESIGN §2).
+/// keys: libsignal's displayable numeric fingerprint, version 0 (docs/ARCHITECTURE.md "Safety number").
 ///
 /// Each side's half is 30 digits from SHA-512 iterated 5200 times over
 /// 0x0000 ‖ key ‖ number ‖ key, then ‖ key each round, where key is the identity key's

@@ -20,7 +20,7 @@ public struct DemoRunOptions: Sendable {
     public init() {}
 }
 
-/// Plays a `DemoScript` over a real server and real devices (DESIGN §7): each line is done
+/// Plays a `DemoScript` over a real server and real devices (docs/demo.md): each line is done
 /// or checked, in order, and becomes a transcript step; the first step that fails ends the
 /// story and the rest are listed as not run. Everything the story made is removed afterwards.
 public actor DemoRunner {

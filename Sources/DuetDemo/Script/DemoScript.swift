@@ -1,6 +1,6 @@
 import Foundation
 
-/// A demo story (DESIGN §7): one command a line, `#` starts a comment, arguments are words or
+/// A demo story (docs/demo.md "The script language"): one command a line, `#` starts a comment, arguments are words or
 /// "quoted text". The whole file is parsed and checked — every name declared before use,
 /// every argument well formed — before anything runs, so a typo on line 80 costs no server.
 public struct DemoScript: Sendable, Equatable {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The record a demo run prints (DESIGN §7): each line of the script, whether it held, when
+/// The record a demo run prints (docs/demo.md): each line of the script, whether it held, when
 /// it ran, how long it took, what was seen, and the timings measured on the way. Steps are
 /// appended as the story runs; a failed step ends the run and the rest are listed as not run.
 public struct DemoTranscript: Sendable, Codable, Equatable {

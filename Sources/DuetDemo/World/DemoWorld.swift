@@ -22,7 +22,7 @@ final class DemoWorld: Sendable {
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let wire = WireLog()
         var configuration = ServerConfiguration(
-            signaling: HostPort(host: "127.0.0.1", port: 0), media: HostPort(host: "127.0.0.1", port: 0),
+            signaling: .loopback(port: 0), media: .loopback(port: 0),
             dataDirectory: home.appendingPathComponent("server").path, openRegistration: true)
         configuration.mediaWitness = wire.witness
         // Every device of the demo runs in this process: the relay may reach them on loopback.

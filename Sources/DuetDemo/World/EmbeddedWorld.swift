@@ -4,7 +4,7 @@ import DuetWire
 import Foundation
 import Logging
 
-/// What `duet` stands up when a profile has no server (DESIGN §6): a real `duet server` on
+/// What `duet` stands up when a profile has no server (README.md "Usage"): a real `duet server` on
 /// loopback with its data under the profile, and bots that are real devices on it — so the
 /// first run can place a call with no set-up.
 public final class EmbeddedWorld: Sendable {
@@ -140,7 +140,7 @@ public final class EmbeddedWorld: Sendable {
         -> ServerApplication
     {
         var configuration = ServerConfiguration(
-            signaling: signaling ?? HostPort(host: "127.0.0.1", port: 0), media: media ?? HostPort(host: "127.0.0.1", port: 0),
+            signaling: signaling ?? .loopback(port: 0), media: media ?? .loopback(port: 0),
             dataDirectory: directory.appendingPathComponent("server").path, openRegistration: true)
         // The devices and bots run on this machine: the relay may reach them on loopback.
         configuration.relayPeers = .allowingLoopback

@@ -1,4 +1,4 @@
-/// The one audio format every Duet media path uses (DESIGN §3): 48 kHz mono, 20 ms frames.
+/// The one audio format every Duet media path uses: 48 kHz mono, 20 ms frames.
 public enum AudioFormat {
     public static let sampleRate = 48_000
     public static let channels = 1

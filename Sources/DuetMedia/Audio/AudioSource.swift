@@ -1,4 +1,4 @@
-/// Anything that can feed the media pipeline one 20 ms frame at a time (DESIGN §3): Duet has
+/// Anything that can feed the media pipeline one 20 ms frame at a time: Duet has
 /// no microphone, so every call's audio starts at one of these.
 ///
 /// Conformers produce `Float` samples in -1...1 and get the `Int16` form, which is what the

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A device's recognisable "voice" (DESIGN §3): harmonics of a fundamental chosen by the
+/// A device's recognisable "voice": harmonics of a fundamental chosen by the
 /// phone number, shaped by vowel formants and spoken in syllables with pauses.
 ///
 /// It is speech-like on purpose: a pure sine would let Opus pick its music (CELT) path, while

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Proves what a receiver heard (DESIGN §3): whose synthetic voice is in decoded audio, how
+/// Proves what a receiver heard: whose synthetic voice is in decoded audio, how
 /// loud it is, or that it is silence. This is how calls, the demo and the tests assert that
 /// media really flowed end to end, so it must hold up after Opus, loss and concealment.
 ///

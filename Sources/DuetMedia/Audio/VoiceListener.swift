@@ -1,5 +1,5 @@
 /// Keeps the last stretch of a received stream so a call can ask "who is talking, how loud"
-/// once a second (DESIGN §9's headless event lines) without buffering the whole call.
+/// once a second (the headless `hearing` lines, README.md "Calls") without buffering the whole call.
 public struct VoiceListener: Sendable {
     public var analyser: VoiceAnalyser
     /// How much recent audio each report looks at.

@@ -1,4 +1,4 @@
-/// A device's outgoing voice as Opus frames (DESIGN §3: source → Opus 20 ms), the one place
+/// A device's outgoing voice as Opus frames (source → Opus, 20 ms), the one place
 /// that turns the synthetic voice, mute and the encoder into packets for every kind of call.
 ///
 /// `.live` encodes each 20 ms of the voice when it is due, as a phone encodes its microphone.

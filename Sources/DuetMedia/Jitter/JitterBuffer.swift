@@ -1,5 +1,5 @@
 /// Turns packets that arrive late, early, twice or not at all into a steady 20 ms stream for
-/// the decoder (DESIGN §3), holding just enough audio to ride out the jitter it has seen.
+/// the decoder, holding just enough audio to ride out the jitter it has seen.
 ///
 /// A plain value with no clock: the network side calls `insert` with each packet's arrival
 /// time, the playout side calls `nextFrame()` once per 20 ms. Tests drive both with

@@ -10,9 +10,13 @@ public enum SFrameCipherSuite: UInt16, Sendable, CustomStringConvertible {
     case aes256GCMSHA512_128 = 0x0005
 
     /// Nk: AEAD key bytes.
-    public var keyLength: Int { Int(crypto_aead_aes256gcm_KEYBYTES) }
+    public var keyLength: Int { Int(keyCount) }
     /// Nn: nonce (and salt) bytes.
-    public var nonceLength: Int { Int(crypto_aead_aes256gcm_NPUBBYTES) }
+    public var nonceLength: Int { Int(nonceCount) }
+    /// Nk as the byte count HKDF's non-throwing expand takes (libsodium's 32).
+    var keyCount: UInt8 { UInt8(crypto_aead_aes256gcm_KEYBYTES) }
+    /// Nn as the byte count HKDF's non-throwing expand takes (libsodium's 12).
+    var nonceCount: UInt8 { UInt8(crypto_aead_aes256gcm_NPUBBYTES) }
     /// Nt: authentication tag bytes.
     public var tagLength: Int { Int(crypto_aead_aes256gcm_ABYTES) }
     /// The hash under HKDF in the key schedule.

@@ -18,11 +18,9 @@ struct SFrameKeyMaterial: Sendable {
             throw .baseKeyTooShort(length: baseKey.count, minimum: Self.minimumBaseKeyLength)
         }
         let secret = Self.secret(baseKey: baseKey, suite: suite)
-        // Both lengths are far below HKDF's 255 × HashLen limit, so expand cannot fail.
-        key = try! HKDF.expand(
-            suite.hash, pseudorandomKey: secret, info: Self.label("key", keyID: keyID, suite: suite), length: suite.keyLength)
-        salt = try! HKDF.expand(
-            suite.hash, pseudorandomKey: secret, info: Self.label("salt", keyID: keyID, suite: suite), length: suite.nonceLength)
+        key = HKDF.expand(suite.hash, pseudorandomKey: secret, info: Self.label("key", keyID: keyID, suite: suite), count: suite.keyCount)
+        salt = HKDF.expand(
+            suite.hash, pseudorandomKey: secret, info: Self.label("salt", keyID: keyID, suite: suite), count: suite.nonceCount)
         self.keyID = keyID
         self.suite = suite
     }

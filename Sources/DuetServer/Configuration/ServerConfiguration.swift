@@ -1,6 +1,6 @@
 import DuetWire
 
-/// How a `duet server` is started (DESIGN §4, §9): where it listens and where it keeps data.
+/// How a `duet server` is started (docs/server.md): where it listens and where it keeps data.
 public struct ServerConfiguration: Sendable {
     /// Signaling (TCP + TLS).
     public var signaling: HostPort
@@ -28,8 +28,8 @@ public struct ServerConfiguration: Sendable {
     /// Sees the media the server carries (the demo's and tests' audit); nil in `duet server`.
     public var mediaWitness: MediaWitness?
 
-    public static let defaultSignaling = HostPort(host: "127.0.0.1", port: 7400)
-    public static let defaultMedia = HostPort(host: "127.0.0.1", port: 7401)
+    public static let defaultSignaling = HostPort.loopback(port: 7400)
+    public static let defaultMedia = HostPort.loopback(port: 7401)
 
     public init(
         signaling: HostPort = defaultSignaling, media: HostPort = defaultMedia, dataDirectory: String, openRegistration: Bool = false

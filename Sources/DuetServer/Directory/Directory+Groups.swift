@@ -2,7 +2,7 @@ import DuetWire
 import Foundation
 import GRDB
 
-/// Groups (DESIGN §5 "Group"): named sets of registered numbers. The server needs them to
+/// Groups (docs/group-calls.md): named sets of registered numbers. The server needs them to
 /// ring a group and to let only members into its calls; it never holds the members' keys.
 extension Directory {
     /// What a membership change did, for the `groupChanged` event.

@@ -3,12 +3,12 @@ import DuetWire
 import Foundation
 import GRDB
 
-/// Numbers, identity keys and prekeys (DESIGN §4 "Directory"), plus who watches which number.
+/// Numbers, identity keys and prekeys (docs/server.md), plus who watches which number.
 /// Every change is one SQLite write transaction, so a crash or a concurrent request never
 /// sees half of one — in particular a one-time prekey is selected and deleted atomically.
 final class Directory: Sendable {
     static let maximumPrekeysPerUpload = 500
-    /// Below this many one-time prekeys the owner is told to top up (DESIGN §2).
+    /// Below this many one-time prekeys the owner is told to top up (docs/ARCHITECTURE.md "Prekey top-up").
     static let lowPrekeyThreshold = 20
     /// One-time prekeys the server holds for one number; uploads past it are dropped, and the
     /// reply's count says what is held. Twice what a device keeps there (100).
@@ -46,7 +46,7 @@ final class Directory: Sendable {
         try await read { db in try String.fetchOne(db, sql: "SELECT number FROM account WHERE identityKey = ?", arguments: [Data(key)]) }
     }
 
-    /// Binds `request.number` to `key` (DESIGN §4): a free number is taken; the same key
+    /// Binds `request.number` to `key` (docs/server.md): a free number is taken; the same key
     /// refreshes its prekeys and name; another key needs an invite (or open registration),
     /// and then every watcher of the number is queued a keyChanged notice.
     func register(key: IdentityPublicKey, _ request: Signaling.Register) async throws(DirectoryError) -> RegistrationResult {

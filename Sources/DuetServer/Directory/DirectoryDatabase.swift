@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// The server's one SQLite file (DESIGN §4), in WAL mode so readers never wait for the writer.
+/// The server's one SQLite file, in WAL mode so readers never wait for the writer.
 /// Schema changes are GRDB migrations: add a new one, never edit a shipped one.
 enum DirectoryDatabase {
     static let fileName = "duet-server.sqlite"

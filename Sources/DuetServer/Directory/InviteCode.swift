@@ -1,4 +1,5 @@
 import Crypto
+import DuetCrypto
 
 /// One-time codes an operator issues so a number may move to a new identity key. Only a
 /// hash is stored: someone who reads the database cannot use the codes it holds.
@@ -8,8 +9,7 @@ enum InviteCode {
 
     /// 16 symbols (80 bits) in four dash-separated groups.
     static func generate() -> String {
-        var rng = SystemRandomNumberGenerator()
-        let symbols = (0..<16).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &rng)] }
+        let symbols = (0..<16).map { _ in alphabet[Int(SecureRandom.uniform(below: UInt32(alphabet.count)))] }
         return stride(from: 0, to: 16, by: 4).map { String(symbols[$0..<$0 + 4]) }.joined(separator: "-")
     }
 

@@ -1,3 +1,4 @@
+import DuetCrypto
 import DuetMedia
 import DuetWire
 import Foundation
@@ -7,7 +8,7 @@ import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 
-/// The media UDP port (DESIGN §4, §5): STUN Binding answers, the TURN relay (RFC 8656
+/// The media UDP port (docs/server.md, docs/networking.md): STUN Binding answers, the TURN relay (RFC 8656
 /// subset), and the group calls' SFU: DTLS-SRTP handshakes and SRTP routed between legs.
 ///
 /// Ownership: one task — the loop in `run()` — owns the `MediaRouter` and with it the
@@ -156,9 +157,7 @@ final class MediaService: Service, Sendable {
 
     private func serve(inbound: NIOAsyncChannelInboundStream<Datagram>, outbound: NIOAsyncChannelOutboundWriter<Datagram>) async throws {
         let (events, sink) = AsyncStream.makeStream(of: MediaEvent.self, bufferingPolicy: .bufferingOldest(Self.eventBuffer))
-        var nonceBytes = [UInt8](repeating: 0, count: 12)
-        var rng = SystemRandomNumberGenerator()
-        for i in nonceBytes.indices { nonceBytes[i] = rng.next() }
+        let nonceBytes = SecureRandom.bytes(12)
         var router = MediaRouter(
             credentials: credentials, nonce: Data(nonceBytes).base64EncodedString(),
             sfu: SFUPort(certificate: certificate, announced: announcedLegs, recordings: recordings, witness: witness),

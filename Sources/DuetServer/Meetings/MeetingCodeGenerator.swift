@@ -1,12 +1,12 @@
+import DuetCrypto
 import DuetWire
 
-/// Meeting codes (DESIGN §4 "Meetings"): `abc-defg-hij`, 10 lowercase letters from the system
+/// Meeting codes (docs/meetings.md "Links and codes"): `abc-defg-hij`, 10 lowercase letters from the system
 /// random source — 26^10 ≈ 1.4 × 10^14 codes, which the per-address join limit makes
 /// hopeless to guess.
 enum MeetingCodeGenerator {
     static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let letters = (0..<10).map { _ in Character(UnicodeScalar(UInt8(ascii: "a") + UInt8.random(in: 0..<26, using: &generator))) }
+        let letters = (0..<10).map { _ in Character(UnicodeScalar(UInt8(ascii: "a") + UInt8(SecureRandom.uniform(below: 26)))) }
         return String(letters[0..<3]) + "-" + String(letters[3..<7]) + "-" + String(letters[7..<10])
     }
 

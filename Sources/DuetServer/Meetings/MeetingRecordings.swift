@@ -5,7 +5,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// The meetings being recorded right now (issue [7/9] §4): one `MeetingRecorder` per meeting
+/// The meetings being recorded right now (docs/recordings.md): one `MeetingRecorder` per meeting
 /// while its recording is on, fed by the media loop with each participant's decrypted frames
 /// (`receive`, called from the SFU room), ticked every 20 ms by this service's own loop, and
 /// finished when the recording stops, the meeting ends or the server shuts down — so a

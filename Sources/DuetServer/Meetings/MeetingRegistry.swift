@@ -1,7 +1,7 @@
 import DuetMedia
 import DuetWire
 
-/// Who is in which meeting, who knocks, and whether it records (DESIGN §5 "Meeting"). Keyed
+/// Who is in which meeting, who knocks, and whether it records (docs/meetings.md). Keyed
 /// by the devices' identity keys, since guests have no number; the signaling layer decides
 /// who may ask what and tells everyone. Nothing here awaits.
 actor MeetingRegistry {

@@ -1,7 +1,7 @@
 import DuetMedia
 import Foundation
 
-/// Records a cloud-encrypted meeting (DESIGN §5): the server already decrypts each
+/// Records a cloud-encrypted meeting (docs/recordings.md): the server already decrypts each
 /// participant's SRTP, so it can mix everyone into one track and keep it, encrypted at rest.
 ///
 /// The meeting code hands over each participant's decrypted Opus frames with `receive`, calls

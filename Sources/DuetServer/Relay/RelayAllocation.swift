@@ -14,7 +14,7 @@ struct RelayAllocation: Sendable {
     /// Channel number → (peer, expiry) and the reverse map, kept in step.
     var channels: [UInt16: (peer: TransportAddress, expiresAt: Double)] = [:]
     var channelByPeer: [TransportAddress: UInt16] = [:]
-    /// Packets and bytes relayed, both ways, for the load figures of [9/9].
+    /// Packets and bytes relayed, both ways, for the load figures (docs/testing.md "Load").
     var relayedPackets = 0
 
     func permits(_ peer: TransportAddress, now: Double) -> Bool {

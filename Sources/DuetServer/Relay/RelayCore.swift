@@ -1,3 +1,4 @@
+import DuetCrypto
 import DuetWire
 
 /// The TURN server's logic (RFC 8656 subset over UDP: Allocate, Refresh, CreatePermission,
@@ -275,8 +276,7 @@ struct RelayCore: Sendable {
         if let channel = allocation.channelByPeer[peer], let binding = allocation.channels[channel], binding.expiresAt > now {
             return [.sendToClient(client, ChannelData(channel: channel, payload: bytes).encoded)]
         }
-        var rng = SystemRandomNumberGenerator()
-        let tid = STUNMessage.randomTransactionID(using: &rng)
+        let tid = SecureRandom.bytes(STUNMessage.transactionIDCount)
         var indication = STUNMessage(method: .data, messageClass: .indication, transactionID: tid)
         indication.attributes = [indication.xorAddress(.xorPeerAddress, peer), STUNAttribute(.data, bytes)]
         return [.sendToClient(client, indication.encoded(fingerprint: true))]

@@ -2,7 +2,7 @@ import DuetMedia
 import Synchronization
 
 /// The media legs devices announced over signaling: which DTLS certificate fingerprint
-/// belongs to which participant of which group call (DESIGN §5 "Group").
+/// belongs to which participant of which group call (docs/group-calls.md).
 ///
 /// The media port cannot tell from a UDP address who is knocking; the only thing a DTLS
 /// handshake proves is that the peer holds the private key of the certificate it showed. So a

@@ -1,6 +1,6 @@
 import DuetWire
 
-/// Who is in which group call (DESIGN §5 "Group"). The server needs it to admit only
+/// Who is in which group call (docs/group-calls.md). The server needs it to admit only
 /// members, to tell everyone who joined and left (each change is a rekey for the clients),
 /// and — with the SFU — to route media to the room. Membership of the *group* is checked by
 /// the caller against the directory on every request; this registry holds only the rooms.

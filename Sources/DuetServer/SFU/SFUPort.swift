@@ -1,7 +1,7 @@
 import DuetMedia
 import DuetWire
 
-/// The SFU's half of the media port (DESIGN §5 "Group"): DTLS-SRTP associations with devices
+/// The SFU's half of the media port (docs/group-calls.md): DTLS-SRTP associations with devices
 /// and the rooms their SRTP is routed through. RFC 7983 demultiplexing in `MediaRouter`
 /// hands it DTLS (first byte 20–63) and RTP/RTCP (128–191); STUN and TURN never reach it.
 ///

@@ -2,7 +2,7 @@ import DuetCrypto
 import DuetMedia
 import DuetWire
 
-/// One group call's media router (DESIGN §5 "Group"). Each participant has a leg: the SRTP
+/// One group call's media router (docs/group-calls.md). Each participant has a leg: the SRTP
 /// keys of its DTLS-SRTP association with the media port and its UDP address. A packet from a
 /// leg is checked and decrypted once with that leg's keys, then protected again for every
 /// other leg. The payload inside is SFrame ciphertext under the members' sender keys, which

@@ -5,7 +5,7 @@ import Glibc
 import NIOSSL
 import X509
 
-/// The server's self-signed TLS identity (DESIGN §4). Made once, on first start, and kept in
+/// The server's self-signed TLS identity (docs/server.md "Certificate"). Made once, on first start, and kept in
 /// the data dir, so clients that pinned its fingerprint keep trusting the server after a
 /// restart. P-256 through swift-crypto and swift-certificates; OpenSSL stays for DTLS only.
 public struct ServerCertificate: Sendable {
@@ -79,7 +79,7 @@ public struct ServerCertificate: Sendable {
                 signatureAlgorithm: .ecdsaWithSHA256,
                 extensions: try Certificate.Extensions {
                     Critical(BasicConstraints.notCertificateAuthority)
-                    SubjectAlternativeNames([.dnsName("localhost")])
+                    SubjectAlternativeNames([.dnsName(Loopback.hostName)])
                 },
                 issuerPrivateKey: .init(key))
             // The key first, readable by the owner only, so a crash never leaves a

@@ -11,9 +11,9 @@ public struct HostPort: Hashable, Sendable, CustomStringConvertible {
 
         public var description: String {
             switch self {
-            case let .missingPort(s): "'\(s)' has no port; write HOST:PORT, e.g. 127.0.0.1:7400"
+            case let .missingPort(s): "'\(s)' has no port; write HOST:PORT, e.g. \(HostPort.loopback(port: 7400))"
             case let .badPort(s): "'\(s)' has a port that is not a number from 1 to 65535"
-            case let .emptyHost(s): "'\(s)' has no host; write HOST:PORT, e.g. 127.0.0.1:7400"
+            case let .emptyHost(s): "'\(s)' has no host; write HOST:PORT, e.g. \(HostPort.loopback(port: 7400))"
             }
         }
     }

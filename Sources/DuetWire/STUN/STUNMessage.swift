@@ -43,16 +43,20 @@ public struct STUNMessage: Equatable, Sendable {
     public var attributes: [STUNAttribute]
 
     public init(method: Method, messageClass: Class, transactionID: [UInt8], attributes: [STUNAttribute] = []) {
-        precondition(transactionID.count == 12, "a STUN transaction ID is 12 bytes")
+        precondition(transactionID.count == Self.transactionIDCount, "a STUN transaction ID is 12 bytes")
         self.method = method
         self.messageClass = messageClass
         self.transactionID = transactionID
         self.attributes = attributes
     }
 
-    /// A new transaction ID from `random`.
+    /// Bytes in a transaction ID (RFC 8489 §5): 96 bits, random for each request.
+    public static let transactionIDCount = 12
+
+    /// A new transaction ID from `random` (DuetWire has no CSPRNG of its own; Duet's clients and
+    /// server take theirs from DuetCrypto's `SecureRandom.bytes(transactionIDCount)`).
     public static func randomTransactionID(using random: inout some RandomNumberGenerator) -> [UInt8] {
-        (0..<12).map { _ in UInt8.random(in: 0...255, using: &random) }
+        (0..<transactionIDCount).map { _ in UInt8.random(in: 0...255, using: &random) }
     }
 
     /// The 14-bit message type: method bits M0–M11 interleaved with class bits C0 and C1.

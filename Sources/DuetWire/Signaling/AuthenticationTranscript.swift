@@ -1,4 +1,4 @@
-/// What a device signs with its identity key to log in (DESIGN §4): a fixed context string,
+/// What a device signs with its identity key to log in (docs/server.md): a fixed context string,
 /// the server's 32-byte challenge and the digest of the certificate the device saw. Binding
 /// the certificate means a signature made for one server (or a man in the middle with its own
 /// certificate) cannot be replayed to another.

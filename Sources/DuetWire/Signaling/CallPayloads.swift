@@ -1,4 +1,4 @@
-/// The bodies of the 1:1 call messages (DESIGN §5 "1:1"). The server forwards call signals
+/// The bodies of the 1:1 call messages (docs/ARCHITECTURE.md "Calls"). The server forwards call signals
 /// without reading them: `kind` is an opaque label the clients agree on (invite, answer,
 /// confirm, decline, busy, cancel, hangup) and `payload` is their end-to-end encrypted blob.
 extension Signaling {

@@ -1,4 +1,4 @@
-/// The bodies of group-call messages (DESIGN §5 "Group"): the server keeps a room per group
+/// The bodies of group-call messages (docs/group-calls.md): the server keeps a room per group
 /// call — who is in it — rings the group's other members, and admits only members. Sender
 /// keys travel elsewhere; these messages carry no secrets. For the media leg to the SFU a
 /// device announces its DTLS certificate's fingerprint (public: it names, not unlocks, the

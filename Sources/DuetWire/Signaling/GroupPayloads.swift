@@ -1,4 +1,4 @@
-/// The bodies of group messages (DESIGN §5 "Group"). A group is a named set of numbers the
+/// The bodies of group messages (docs/group-calls.md). A group is a named set of numbers the
 /// server keeps, so it can ring every member and let only members into the group's calls.
 /// Groups are addressed by the id the server gives them; names need not be unique.
 extension Signaling {

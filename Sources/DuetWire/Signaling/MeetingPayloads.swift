@@ -1,4 +1,4 @@
-/// The bodies of meeting messages (DESIGN §5 "Meeting"). Meetings are cloud-encrypted: media
+/// The bodies of meeting messages (docs/meetings.md). Meetings are cloud-encrypted: media
 /// runs on DTLS-SRTP legs to the server, which decrypts, forwards and may record it. Anyone
 /// with the link may knock — a registered device or a guest under a display name — and the
 /// host admits or denies them unless the meeting is open. Nothing here is secret but the code.

@@ -5,7 +5,7 @@ import Testing
 
 @testable import DuetClient
 
-/// Every way a call can fail to happen or end, seen from both sides (issue [4/9]). The peer
+/// Every way a call can fail to happen or end, seen from both sides (docs/ARCHITECTURE.md "Call engine"). The peer
 /// process killed mid-call is in duetTests, where a real process can be killed.
 @Suite("1:1 call endings")
 struct CallEndingTests {

@@ -7,7 +7,7 @@ import Testing
 @testable import DuetClient
 
 /// Group calls as membership changes under them: a late joiner, a member added and one removed
-/// mid-call, a device that vanishes, outsiders — and what the SFU carries (DESIGN §5 "Group").
+/// mid-call, a device that vanishes, outsiders — and what the SFU carries (docs/group-calls.md).
 @Suite("Group call membership", .serialized)
 struct GroupCallMembershipTests {
     typealias Calls = GroupCallTests

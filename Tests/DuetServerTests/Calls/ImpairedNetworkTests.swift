@@ -3,7 +3,7 @@ import Testing
 
 @testable import DuetClient
 
-/// A bad network (issue [9/9] §2): 20 % of the media datagrams each device receives are lost
+/// A bad network (docs/testing.md "Faults"): 20 % of the media datagrams each device receives are lost
 /// and the rest held up to 100 ms each (so they also arrive out of order), on real sockets,
 /// from the first packet on — connectivity checks, DTLS handshakes and all. Voices must still
 /// be identified: jitter buffer, FEC and concealment absorb it.

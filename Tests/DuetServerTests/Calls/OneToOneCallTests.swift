@@ -8,7 +8,7 @@ import Testing
 
 @testable import DuetClient
 
-/// 1:1 calls end to end (issue [4/9]): two devices with real stores, a real server, real UDP
+/// 1:1 calls end to end (docs/ARCHITECTURE.md "Calls"): two devices with real stores, a real server, real UDP
 /// on loopback, X3DH, SRTP and Opus — and what each side hears.
 @Suite("1:1 calls")
 struct OneToOneCallTests {

@@ -3,7 +3,7 @@ import DuetWire
 import Foundation
 import Testing
 
-/// 1:1 calls whose relay is reached over TCP or TLS (issue [1/8] "When UDP is blocked"):
+/// 1:1 calls whose relay is reached over TCP or TLS (docs/networking.md "TURN over TCP and TLS"):
 /// the caller's relay link is a stream, the callee's stays UDP, and the relay joins the two.
 @Suite("Relay over TCP and TLS", .serialized)
 struct RelayStreamCallTests {

@@ -7,7 +7,7 @@ import Testing
 
 @testable import DuetClient
 
-/// The server going away in the middle of a call (issue [9/9] §2). A peer-to-peer call's
+/// The server going away in the middle of a call (docs/server.md "Restarting the server during calls"). A peer-to-peer call's
 /// media never touches the server, so it must go on; the devices' signaling reconnects to
 /// the restarted server (same ports, same data) on its own, and the call can still be hung up.
 @Suite("Server restarts during calls", .serialized)
@@ -50,7 +50,7 @@ struct ServerRestartTests {
     }
 }
 
-/// The server going away in the middle of a group call (issue [9/9] §2): the SFU's rooms and
+/// The server going away in the middle of a group call (docs/server.md "Restarting the server during calls"): the SFU's rooms and
 /// legs die with it, so each device, once its signaling is back, enters the call again on a
 /// new leg and rekeys; the others hear it under the new key.
 @Suite("Group calls across a server restart", .serialized)

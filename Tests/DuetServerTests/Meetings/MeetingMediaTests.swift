@@ -7,7 +7,7 @@ import Testing
 @testable import DuetClient
 @testable import DuetServer
 
-/// Meetings with media (issue [7/9]): devices and a guest on DTLS-SRTP legs to the server,
+/// Meetings with media (docs/meetings.md "Media"): devices and a guest on DTLS-SRTP legs to the server,
 /// each hearing the others' voices; the host's leaving ends it for all.
 @Suite("Meetings with media", .serialized)
 struct MeetingMediaTests {

@@ -5,7 +5,7 @@ import Testing
 
 @testable import DuetClient
 
-/// A meeting device that loses the server (issue [9/9] §2): the server takes it out of the
+/// A meeting device that loses the server (docs/meetings.md "Losing the server"): the server takes it out of the
 /// meeting when its connection closes, so once signaling is back it knocks again with the same
 /// link — back in an open meeting with a new leg, or told plainly that the meeting is gone.
 @Suite("Meetings across a lost server", .serialized)

@@ -6,7 +6,7 @@ import Testing
 @testable import DuetClient
 @testable import DuetServer
 
-/// A meeting recorded by the server (issue [7/9] §4) over real media: the host speaks alone,
+/// A meeting recorded by the server (docs/recordings.md) over real media: the host speaks alone,
 /// then a second participant alone (the host muted); the meeting ends, the recording is
 /// finished, and its export — decoded by opusdec — has each voice where it spoke alone.
 @Suite("Meeting recordings end to end", .serialized)

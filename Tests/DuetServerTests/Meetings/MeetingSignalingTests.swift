@@ -6,7 +6,7 @@ import Testing
 
 @testable import DuetServer
 
-/// Meetings over signaling (issue [7/9]): a host creates, registered devices and guests knock,
+/// Meetings over signaling (docs/meetings.md): a host creates, registered devices and guests knock,
 /// the host admits or denies, unknown codes are refused like denials, guesses are limited,
 /// and the host leaving ends the meeting.
 @Suite("Meetings over signaling")

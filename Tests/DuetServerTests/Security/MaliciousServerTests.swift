@@ -5,7 +5,7 @@ import Testing
 
 @testable import DuetClient
 
-/// Issue [9/9] §4: what a server that turns on its users can and cannot do. The server here is
+/// docs/SECURITY.md "The signaling server and its directory": what a server that turns on its users can and cannot do. The server here is
 /// the real one, running; the attack is an edit of its SQLite file while it runs
 /// (`TamperedDirectory`), so the devices see exactly what a lying server would answer, and
 /// no key-change notice is sent: whatever catches the attack is the device's own check.

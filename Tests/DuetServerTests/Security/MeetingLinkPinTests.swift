@@ -63,7 +63,7 @@ struct MeetingLinkPinTests {
         let first = try await DeviceSession.open(store: store, server: server.address)
         _ = try await first.register(number: "+15552492", name: "Dee", invite: nil)
         await first.close()
-        let respelled = HostPort(host: "localhost", port: server.address.port)
+        let respelled = HostPort(host: Loopback.hostName, port: server.address.port)
         let lying = MeetingLink(server: respelled, code: "abc-defg-hij", certificate: elsewhere.fingerprint)
         await #expect(throws: DeviceSessionError.linkCertificateMismatch(respelled.description)) {
             _ = try await DeviceSession.open(store: store, for: lying)

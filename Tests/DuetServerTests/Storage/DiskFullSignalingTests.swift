@@ -9,7 +9,7 @@ import Testing
 
 @testable import DuetServer
 
-/// Issue [9/9] §2, the last fault: the server's disk fills while it runs. Its data dir is on a
+/// docs/server.md "When the disk fills", the last fault: the server's disk fills while it runs. Its data dir is on a
 /// tmpfs of its own, filled to ENOSPC for real, so SQLite's writes fail as they would on a full
 /// disk. Every request that needs a write is refused with `storage_unavailable` and a message
 /// that says so; what needs no write is served; one error line is logged; once the filler is
