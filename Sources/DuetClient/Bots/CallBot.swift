@@ -1,4 +1,4 @@
-/// A device that answers every call by itself (issue [4/9] §7): the embedded world's "Echo
+/// A device that answers every call by itself: the embedded world's "Echo
 /// Test" and tone bots, `duet bot`, and the demo's extras. It is an ordinary device — its own
 /// keys, store and server session — whose call engine answers at once, and which joins every
 /// group call it is rung for (singing its own voice) and leaves once nobody else is in it.

@@ -61,7 +61,7 @@ public struct CallOptions: Sendable {
     public init() {}
 }
 
-/// The one 1:1 call engine (issue [4/9]) the CLI, the TUI, the bots and the demo share. It
+/// The one 1:1 call engine the CLI, the TUI, the bots and the demo share. It
 /// carries out `CallStateMachine`'s actions: X3DH and the sealed offer/answer through the
 /// signaling server, key confirmation, connectivity checks with relay fallback, SRTP media
 /// both ways, and wiping every call key when the call ends.
@@ -163,7 +163,7 @@ public actor CallEngine {
         }
         patience.end()
         let transport = try await opening.value
-        let nonce = randomBytes(CallKeys.nonceCount)
+        let nonce = SecureRandom.bytes(CallKeys.nonceCount)
         let ssrc = UInt32.random(in: 1...UInt32.max)
         let committed = SASCommitment.random()
         var offer = CallOffer(
@@ -318,7 +318,7 @@ public actor CallEngine {
             let transport = try await CallTransport.open(
                 session: session, callID: signal.callID, options: options, spare: await takeSpare(),
                 patience: .none)
-            let nonce = randomBytes(CallKeys.nonceCount)
+            let nonce = SecureRandom.bytes(CallKeys.nonceCount)
             let ssrc = UInt32.random(in: 1...UInt32.max)
             var active = ActiveCall(
                 callID: signal.callID, peer: signal.from, isCaller: false, transport: transport,
@@ -396,8 +396,4 @@ public actor CallEngine {
         for reason in reasons { emit(.notice(.warning(.refused, "a connectivity candidate from the other device was refused: \(reason)"))) }
     }
 
-    func randomBytes(_ count: Int) -> [UInt8] {
-        var rng = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
-    }
 }

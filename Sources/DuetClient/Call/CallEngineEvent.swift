@@ -1,6 +1,6 @@
 import DuetWire
 
-/// What a call engine reports, one line each in headless commands (DESIGN §9) and as call
+/// What a call engine reports, one line each in headless commands (README.md) and as call
 /// screen updates in the TUI.
 public enum CallEngineEvent: Sendable, Equatable, CustomStringConvertible {
     case state(CallState)

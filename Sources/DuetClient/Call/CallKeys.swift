@@ -37,14 +37,14 @@ public struct CallKeys: Sendable {
     public init(callSecret: SecureBytes, ephemeralSecret: SecureBytes, callerNonce: [UInt8], calleeNonce: [UInt8]) {
         let session = Self.session(
             callSecret: callSecret, ephemeralSecret: ephemeralSecret, callerNonce: callerNonce, calleeNonce: calleeNonce)
-        func derive(_ label: String, _ length: Int) -> SecureBytes {
-            try! HKDF.expand(.sha256, pseudorandomKey: session, info: Array(label.utf8), length: length)
+        func derive(_ label: String, _ count: UInt8) -> SecureBytes {
+            HKDF.expand(.sha256, pseudorandomKey: session, info: Array(label.utf8), count: count)
         }
         sasKey = Self.sasKey(session: session)
-        callerToCallee = derive("Duet SRTP caller->callee", Self.srtpMasterKeyCount)
-        calleeToCaller = derive("Duet SRTP callee->caller", Self.srtpMasterKeyCount)
+        callerToCallee = derive("Duet SRTP caller->callee", UInt8(Self.srtpMasterKeyCount))
+        calleeToCaller = derive("Duet SRTP callee->caller", UInt8(Self.srtpMasterKeyCount))
         confirmationKey = derive("Duet key confirmation", 32)
-        signalKey = try! AEADKey(derive("Duet call signals v1", AEADKey.keyCount))
+        signalKey = AEADKey.derived(.sha256, from: session, info: Array("Duet call signals v1".utf8))
         (caller, callee) = ConnectivityCredentials.derive(callSecret: session)
     }
 
@@ -53,14 +53,14 @@ public struct CallKeys: Sendable {
             callSecret.withUnsafeBytes { buffer.copyMemory(from: $0) }
             ephemeralSecret.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[callSecret.count...]).copyMemory(from: $0) }
         }
-        return try! HKDF.deriveKey(
-            .sha256, inputKeyMaterial: material, salt: callerNonce + calleeNonce, info: Array("Duet call v2".utf8), length: 32)
+        return HKDF.deriveKey(
+            .sha256, inputKeyMaterial: material, salt: callerNonce + calleeNonce, info: Array("Duet call v2".utf8), count: 32)
     }
 
     /// The SAS's key alone (the rest of the keys are not needed to compute the words: a test
     /// plays a grinding man in the middle with it, many thousand times).
     static func sasKey(session: SecureBytes) -> SecureBytes {
-        try! HKDF.expand(.sha256, pseudorandomKey: session, info: Array("Duet SAS key".utf8), length: 32)
+        HKDF.expand(.sha256, pseudorandomKey: session, info: Array("Duet SAS key".utf8), count: 32)
     }
 
     /// The words both screens show, once the caller's committed value is revealed: the caller
@@ -97,9 +97,7 @@ public struct CallKeys: Sendable {
     /// The offer's and answer's AEAD keys come from SK alone (the answer's nonce is inside
     /// the answer): a separate label for each direction.
     public static func signalingKey(callSecret: SecureBytes, forOffer: Bool) -> AEADKey {
-        try! AEADKey(
-            HKDF.deriveKey(
-                .sha256, inputKeyMaterial: callSecret, salt: [], info: Array((forOffer ? "Duet offer v1" : "Duet answer v1").utf8),
-                length: 32))
+        AEADKey.derived(
+            .sha256, inputKeyMaterial: callSecret, salt: [], info: Array((forOffer ? "Duet offer v1" : "Duet answer v1").utf8))
     }
 }

@@ -55,7 +55,7 @@ public enum CallEndReason: Equatable, Sendable, CustomStringConvertible {
     public var isCompletedCall: Bool { self == .hungUp || self == .hungUpByPeer }
 }
 
-/// The states of DESIGN §5 / issue [4/9]: idle → outgoing / incoming → connecting →
+/// The states of a 1:1 call: idle → outgoing / incoming → connecting →
 /// connected(path) → ended(reason).
 public enum CallState: Equatable, Sendable, CustomStringConvertible {
     case idle

@@ -2,14 +2,14 @@
 /// actions; the machine itself does no I/O and keeps no clock, so every path through it is
 /// tested alone (the habit of swift-nio's protocol state machines).
 public struct CallStateMachine: Sendable {
-    /// Seconds a call may ring before it ends as "no answer" (DESIGN: 45 s).
+    /// Seconds a call may ring before it ends as "no answer" (45 s).
     public static let ringTimeout = 45.0
     /// Seconds the direct connectivity checks get before the relay is used.
     public static let directCheckTimeout = 2.0
     /// Seconds from answer to media before the call fails.
     public static let connectTimeout = 15.0
     /// Seconds without any authenticated media before the peer counts as gone: a device that
-    /// vanishes (killed, unplugged) is noticed within 5 s (issue [9/9]). A muted peer still
+    /// vanishes (killed, unplugged) is noticed within 5 s. A muted peer still
     /// sends (silence frames), so only a gone one is silent this long.
     public static let mediaSilenceTimeout = 4.0
     /// Silence allowed while a restart repairs the path: a new signaling connection, fresh

@@ -245,8 +245,7 @@ struct MappingRequest: Sendable {
     let transactionID: [UInt8]
 
     init() {
-        var rng = SystemRandomNumberGenerator()
-        transactionID = STUNMessage.randomTransactionID(using: &rng)
+        transactionID = SecureRandom.bytes(STUNMessage.transactionIDCount)
     }
 
     var bytes: [UInt8] { STUNMessage(method: .binding, messageClass: .request, transactionID: transactionID).encoded(fingerprint: true) }

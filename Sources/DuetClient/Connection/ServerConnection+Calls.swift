@@ -1,7 +1,7 @@
 import DuetWire
 import Foundation
 
-/// 1:1 call requests (DESIGN §5): the server forwards call signals without reading them and
+/// 1:1 call requests (docs/ARCHITECTURE.md "Calls"): the server forwards call signals without reading them and
 /// hands out relay credentials; the call engine does the rest.
 extension ServerConnection {
     /// Sends an opaque call signal to the device that speaks for `to`. Returns once the server

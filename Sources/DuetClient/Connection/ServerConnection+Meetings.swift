@@ -8,7 +8,7 @@ public enum MeetingEntry: Sendable, Equatable {
     case waiting(code: String)
 }
 
-/// Meetings (DESIGN §5 "Meeting"). Errors: `.server` with code `rate_limited` (too many join
+/// Meetings (docs/meetings.md). Errors: `.server` with code `rate_limited` (too many join
 /// attempts from this address), `unknown_meeting` (not one you are in, or not its host),
 /// `quota_exceeded` (this device hosts as many meetings, or recordings, as one may).
 extension ServerConnection {

@@ -1,7 +1,7 @@
 import DuetCrypto
 import DuetWire
 
-/// A device's connection to its `duet server` (DESIGN §4): TLS pinned to the server's
+/// A device's connection to its `duet server` (docs/server.md): TLS pinned to the server's
 /// certificate fingerprint, login by signed challenge, requests answered in `async` calls,
 /// and unasked-for news (key changes, presence, low prekeys) on `events`. After the first
 /// successful `connect()` a dropped connection is re-established with exponential backoff;

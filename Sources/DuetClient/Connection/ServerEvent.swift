@@ -7,7 +7,7 @@ public enum ServerEvent: Sendable, Equatable {
     case keyChanged(number: String, newIdentityKey: IdentityPublicKey)
     case presence(number: String, online: Bool)
     /// The server holds only `remaining` one-time prekeys for this device: upload more
-    /// (the device tops itself up to 100, DESIGN §2).
+    /// (the device tops itself up to 100).
     case prekeysLow(remaining: Int)
     /// A call signal from another device; `from` is the sender's registered number as the
     /// server knows it (the sender cannot choose it). `payload` is the sender's encrypted blob.

@@ -2,7 +2,7 @@ import DuetMedia
 import DuetWire
 import Foundation
 
-/// Losing the server in the middle of a group call (issue [9/9] §2). When signaling comes
+/// Losing the server in the middle of a group call (docs/group-calls.md). When signaling comes
 /// back, the room this device was in is gone — a restarted server remembers no rooms — or
 /// no longer holds it (the server saw its connection close and told the others it left).
 /// Either way its SFU leg is dead. So the device enters the call again under the same call

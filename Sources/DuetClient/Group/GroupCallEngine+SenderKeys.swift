@@ -2,7 +2,7 @@ import DuetCrypto
 import DuetMedia
 import Foundation
 
-/// Sender-key distribution and the room's changes (DESIGN §5 "Group"): a key goes to each
+/// Sender-key distribution and the room's changes (docs/group-calls.md): a key goes to each
 /// member sealed on a pairwise channel the server cannot read; a member who leaves makes
 /// everyone left rotate, so what follows is under a key the leaver never had.
 extension GroupCallEngine {

@@ -3,7 +3,7 @@ import DuetMedia
 import DuetWire
 import Foundation
 
-/// One device's side of group calls (DESIGN §5 "Group"): it joins the server's room with a
+/// One device's side of group calls (docs/group-calls.md): it joins the server's room with a
 /// DTLS certificate of its own, runs one DTLS-SRTP leg to the SFU, hands its SFrame sender
 /// key to the other members over pairwise channels (`sender-key` call signals) and rotates it
 /// when someone leaves, and sends its voice as SFrame ciphertext inside SRTP — so the SFU can

@@ -2,7 +2,7 @@ import DuetWire
 import Foundation
 
 /// What a group call engine tells its UI (and tests): room changes, every rekey with its
-/// cause (DESIGN: the event log shows why a key changed), and whom this device hears.
+/// cause (the event log shows why a key changed), and whom this device hears.
 public enum GroupCallEngineEvent: Sendable, Equatable, CustomStringConvertible {
     /// A call in one of this device's groups that it is not in (join it with `join(callID:)`).
     case ringing(GroupCallInfo)

@@ -12,7 +12,7 @@ public enum GroupVouches {
     public static func founding(founder: String, key: IdentityPublicKey) -> Signaling.GroupFounding {
         Signaling.GroupFounding(
             founder: founder, founderKey: Base64Bytes(key.rawRepresentation),
-            nonce: Base64Bytes((0..<16).map { _ in UInt8.random(in: .min ... .max) }))  // public: no SecureBytes
+            nonce: Base64Bytes(SecureRandom.bytes(16)))  // public: no SecureBytes
     }
 
     /// `signer` (number `by`) vouches for `member` holding `memberKey`, in the group `founding` roots.

@@ -41,7 +41,7 @@ public enum PairwiseChannelError: Error, Equatable, CustomStringConvertible {
 }
 
 /// The sending end of a one-way channel from this device to one other member, for one group
-/// call (DESIGN §5 "Group"): X3DH against the member's prekey bundle once, then every sender
+/// call (docs/group-calls.md): X3DH against the member's prekey bundle once, then every sender
 /// key this device makes in the call is sealed under the same channel key with a fresh
 /// counter. The server forwards the blobs and cannot read them.
 public final class PairwiseSender: Sendable {
@@ -71,11 +71,7 @@ public final class PairwiseSender: Sendable {
     }
 
     static func channelKey(_ secret: SecureBytes, callID: String) -> AEADKey {
-        // 32 bytes from HKDF-SHA256 is always in range, and AEADKey takes exactly 32.
-        try! AEADKey(
-            HKDF.deriveKey(
-                .sha256, inputKeyMaterial: secret, salt: Array(callID.utf8),
-                info: Array("Duet group pairwise v1".utf8), length: AEADKey.keyCount))
+        AEADKey.derived(.sha256, inputKeyMaterial: secret, salt: Array(callID.utf8), info: Array("Duet group pairwise v1".utf8))
     }
 
     static func bigEndian(_ value: UInt64) -> [UInt8] {

@@ -40,7 +40,7 @@ public enum SenderKeyRingError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// One device's SFrame keys for one group call (DESIGN §5 "Group"): its own sender key,
+/// One device's SFrame keys for one group call (docs/group-calls.md): its own sender key,
 /// rotated to a new epoch when someone leaves or is added, and the keys the other members
 /// sent it, one `SFrameReceiver` per member so an old epoch of one member retires (after
 /// `overlap`) without touching the others. The KID carries a random per-call tag of this
@@ -59,7 +59,7 @@ public final class SenderKeyRing: @unchecked Sendable {
     private let overlap: Duration
 
     /// `overlap`: how long a member's previous epoch stays usable after its new one is in use
-    /// (DESIGN: at most 1 s, for packets in flight).
+    /// (at most 1 s, for packets in flight).
     public init(tag: UInt32 = .random(in: 1...UInt32.max), overlap: Duration = .seconds(1)) throws {
         self.tag = tag
         self.overlap = overlap

@@ -2,7 +2,7 @@ import DuetMedia
 import DuetWire
 import Foundation
 
-/// One device's side of meetings (DESIGN §5 "Meeting"): create one (and host it) or knock
+/// One device's side of meetings (docs/meetings.md): create one (and host it) or knock
 /// with a link, then one DTLS-SRTP leg to the server carrying this device's voice as plain
 /// Opus in SRTP — cloud-encrypted: the server decrypts, forwards, and may record. Each other
 /// participant's audio (told apart by the SSRC the meeting lists) gets its own listener, so

@@ -3,7 +3,7 @@ import DuetMedia
 import DuetWire
 import Foundation
 
-/// This device's one media leg to the server's SFU (DESIGN §5 "Group" and "Meeting": one
+/// This device's one media leg to the server's SFU (docs/group-calls.md, docs/meetings.md: one
 /// upstream whatever the number of people): a DTLS-SRTP client association pinned to the
 /// fingerprint the server announced over authenticated signaling, over a `LegRoute` (UDP, or
 /// the server's relay on a network that lets no UDP out), and — once the handshake completes —

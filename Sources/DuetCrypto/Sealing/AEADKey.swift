@@ -12,6 +12,24 @@ public struct AEADKey: Sendable {
         self.key = key
     }
 
+    /// A key made by HKDF from a secret: cannot fail, since HKDF gives exactly `keyCount` bytes.
+    public static func derived(_ hash: HKDFHash, from prk: SecureBytes, info: some Collection<UInt8>) -> AEADKey {
+        AEADKey(exact: HKDF.expand(hash, pseudorandomKey: prk, info: info, count: UInt8(keyCount)))
+    }
+
+    /// Extract then expand, as `derived(_:from:info:)`.
+    public static func derived(
+        _ hash: HKDFHash, inputKeyMaterial ikm: SecureBytes, salt: some Collection<UInt8>, info: some Collection<UInt8>
+    ) -> AEADKey {
+        AEADKey(exact: HKDF.deriveKey(hash, inputKeyMaterial: ikm, salt: salt, info: info, count: UInt8(keyCount)))
+    }
+
+    /// A key whose size the caller made right (HKDF with `keyCount`).
+    private init(exact key: SecureBytes) {
+        Sodium.ready()
+        self.key = key
+    }
+
     /// Encrypts and authenticates `plaintext`, binding `associatedData` to it.
     public func seal(_ plaintext: [UInt8], associatedData: [UInt8]) -> [UInt8] {
         let nonceCount = Int(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES)

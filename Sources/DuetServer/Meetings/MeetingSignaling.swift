@@ -3,7 +3,7 @@ import DuetMedia
 import DuetWire
 import Foundation
 
-/// Meetings over signaling (DESIGN §5 "Meeting"): create, knock, admit or deny, leave,
+/// Meetings over signaling (docs/meetings.md): create, knock, admit or deny, leave,
 /// record. Any authenticated device may take part — a registered one as its number, any other
 /// as a guest under a display name. A participant's DTLS certificate fingerprint is announced
 /// to the media port as it is let in, so its handshake joins the meeting's SFU room (which

@@ -1,7 +1,7 @@
 import DuetWire
 import Foundation
 
-/// The server's part in 1:1 calls (DESIGN §5): forwarding call signals it cannot read, and
+/// The server's part in 1:1 calls (docs/ARCHITECTURE.md "Calls"): forwarding call signals it cannot read, and
 /// issuing relay credentials for a call. Both need the sender's registered number, which
 /// comes from the directory (bound to the authenticated key), never from the message: a
 /// device cannot ring as someone else, nor get relay credentials in another's name.

@@ -1,6 +1,6 @@
 import DuetWire
 
-/// Who is connected right now, and as which key and number (DESIGN §4 "Signaling hub").
+/// Who is connected right now, and as which key and number (docs/server.md).
 /// Nothing here awaits, so no state can change under a method while it runs; the database
 /// work that decides *what* to send happens in the connections, before they call in.
 actor SignalingHub {

@@ -1,5 +1,5 @@
 /// Signaling frames on the wire: a 4-byte big-endian length, then that many bytes of JSON
-/// (DESIGN §4). This type only cuts a byte stream into frames; it does no I/O, so the server
+/// (docs/server.md). This type only cuts a byte stream into frames; it does no I/O, so the server
 /// and the client feed it whatever their sockets read.
 public struct FrameDecoder: Sendable {
     /// Frames larger than this are refused before any of their body is buffered.
