@@ -26,13 +26,26 @@ struct CallStateMachineTests {
         // Its checks were authenticated under keys from the call session: the callee sends
         // without waiting for `confirm`.
         var m = M()
-        _ = m.handle(.offerReceived)
+        _ = m.handle(.offerReceived(forceRelay: false))
         _ = m.handle(.userAccepted)
         #expect(m.state == .connecting)
         let up = m.handle(.pathEstablished(.p2p))
         #expect(m.state == .connected(.p2p))
         #expect(up.contains(.startMedia(.p2p)))
         #expect(m.keyConfirmed)
+    }
+
+    /// The relay decision rides in the offer's event: a callee asked for the relay only
+    /// (`--relay` at the caller, or on this device) starts the relay and no direct checks.
+    @Test func aCalleeAskedForTheRelayOnlyMakesNoDirectChecks() {
+        var m = M()
+        _ = m.handle(.offerReceived(forceRelay: true))
+        let answering = m.handle(.userAccepted)
+        #expect(answering.contains(.startRelay))
+        #expect(!answering.contains(.startDirectChecks))
+        var direct = M()
+        _ = direct.handle(.offerReceived(forceRelay: false))
+        #expect(direct.handle(.userAccepted).contains(.startDirectChecks))
     }
 
     @Test func directChecksTimingOutFallsBackToTheRelay() {
@@ -56,7 +69,7 @@ struct CallStateMachineTests {
 
     @Test func calleeAcceptsAndAnswers() {
         var m = M()
-        #expect(m.handle(.offerReceived).contains(.alertUser))
+        #expect(m.handle(.offerReceived(forceRelay: false)).contains(.alertUser))
         #expect(m.state == .incoming)
         let accepted = m.handle(.userAccepted)
         #expect(accepted.contains(.sendAnswer))
@@ -81,7 +94,7 @@ struct CallStateMachineTests {
 
     @Test func calleeSeesTheCallerCancel() {
         var m = M()
-        _ = m.handle(.offerReceived)
+        _ = m.handle(.offerReceived(forceRelay: false))
         _ = m.handle(.cancelReceived)
         #expect(m.state == .ended(.cancelled))
     }
@@ -103,7 +116,7 @@ struct CallStateMachineTests {
 
     @Test func peerThatFallsSilentEndsTheCall() {
         var m = M()
-        _ = m.handle(.offerReceived)
+        _ = m.handle(.offerReceived(forceRelay: false))
         _ = m.handle(.userAccepted)
         _ = m.handle(.keyConfirmed)
         _ = m.handle(.pathEstablished(.relay(.udp)))

@@ -22,7 +22,6 @@ struct ActiveCall {
     var remoteSSRC: UInt32 = 0
     var keys: CallKeys?
     var remoteCandidates: [Candidate] = []
-    var forceRelay = false
     var pendingInvitation: CallInvitation?
     var checks: ConnectivityChecks?
     /// Direct path: the peer address connectivity checks selected.

@@ -31,17 +31,13 @@ extension CallEngine {
             case .alertUser: break  // `.incoming` was emitted with the caller's details
             case .startDirectChecks:
                 guard let keys = active.keys else { continue }
-                if active.forceRelay {
-                    await startRelay()
-                } else {
-                    active.checks = ConnectivityChecks(
-                        role: active.isCaller ? .controlling : .controlled,
-                        local: active.isCaller ? keys.caller : keys.callee,
-                        remote: active.isCaller ? keys.callee : keys.caller,
-                        remoteCandidates: active.transport.usable(active.remoteCandidates))
-                    call = active
-                    await keepChecksPaced()
-                }
+                active.checks = ConnectivityChecks(
+                    role: active.isCaller ? .controlling : .controlled,
+                    local: active.isCaller ? keys.caller : keys.callee,
+                    remote: active.isCaller ? keys.callee : keys.caller,
+                    remoteCandidates: active.transport.usable(active.remoteCandidates))
+                call = active
+                await keepChecksPaced()
             case .startRelay:
                 await startRelay()
             case let .startMedia(path):

@@ -333,14 +333,13 @@ public actor CallEngine {
             active.peerSASCommitment = [UInt8](accepted.offer.sasCommitment)
             refused(accepted.offer.refusedCandidates)
             active.remoteSSRC = accepted.offer.ssrc
-            active.forceRelay = accepted.offer.relayOnly || options.forceRelay
             active.lateMapping = transport.lateMapping.map { LateMapping(request: $0) }
             call = active
             startTicker()
             let name = try store.contact(number: signal.from)?.name
             emit(.incoming(from: signal.from, name: name, trust: trust))
             if accepted.offer.logsKeys { emit(.notPrivate(.keysLoggedByPeer)) }
-            await perform(call!.machine.handle(.offerReceived))
+            await perform(call!.machine.handle(.offerReceived(forceRelay: accepted.offer.relayOnly || options.forceRelay)))
             if options.autoAnswer { await accept() }
         } catch {
             emit(.notice(.warning(.refused, "refused a call from \(signal.from): \(error)")))

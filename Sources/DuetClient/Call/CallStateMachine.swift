@@ -23,8 +23,9 @@ public struct CallStateMachine: Sendable {
     public enum Event: Equatable, Sendable {
         /// The user places the call; `forceRelay` skips direct checks (`--relay`).
         case dial(forceRelay: Bool)
-        /// An encrypted offer arrived for us.
-        case offerReceived
+        /// An encrypted offer arrived for us; `forceRelay`: the offer (`--relay` at the caller)
+        /// or this device asks for the relay only, so no direct checks are made.
+        case offerReceived(forceRelay: Bool)
         case userAccepted
         case userDeclined
         /// The local user hangs up (or cancels an outgoing call).
@@ -83,7 +84,8 @@ public struct CallStateMachine: Sendable {
         case let (.idle, .dial(relay)):
             forceRelay = relay
             return move(to: .outgoing) + [.sendOffer, .startTimer(.ring, seconds: Self.ringTimeout)]
-        case (.idle, .offerReceived):
+        case let (.idle, .offerReceived(relay)):
+            forceRelay = relay
             return move(to: .incoming) + [.alertUser, .startTimer(.ring, seconds: Self.ringTimeout)]
 
         case (.outgoing, .answerReceived):
