@@ -80,68 +80,89 @@ public struct CallStateMachine: Sendable {
 
     /// Applies `event`; an event that does not fit the current state changes nothing.
     public mutating func handle(_ event: Event) -> [Action] {
-        switch (state, event) {
-        case let (.idle, .dial(relay)):
+        switch state {
+        case .idle: ringing(event)
+        case .outgoing: outgoing(event)
+        case .incoming: incoming(event)
+        case .connecting: connecting(event)
+        case .connected: connected(event)
+        case .ended: []
+        }
+    }
+
+    private mutating func ringing(_ event: Event) -> [Action] {
+        switch event {
+        case let .dial(relay):
             forceRelay = relay
             return move(to: .outgoing) + [.sendOffer, .startTimer(.ring, seconds: Self.ringTimeout)]
-        case let (.idle, .offerReceived(relay)):
+        case let .offerReceived(relay):
             forceRelay = relay
             return move(to: .incoming) + [.alertUser, .startTimer(.ring, seconds: Self.ringTimeout)]
+        default:
+            return []
+        }
+    }
 
-        case (.outgoing, .answerReceived):
-            return move(to: .connecting) + [.cancelTimer(.ring)] + startPathFinding()
-        case (.outgoing, .declineReceived):
-            return end(.declined, notifyPeer: nil)
-        case (.outgoing, .busyReceived):
-            return end(.busy, notifyPeer: nil)
-        case (.outgoing, .timerFired(.ring)):
-            return end(.noAnswer, notifyPeer: .sendCancel)
-        case (.outgoing, .userHungUp):
-            return end(.cancelled, notifyPeer: .sendCancel)
+    private mutating func outgoing(_ event: Event) -> [Action] {
+        switch event {
+        case .answerReceived: move(to: .connecting) + [.cancelTimer(.ring)] + startPathFinding()
+        case .declineReceived: end(.declined, notifyPeer: nil)
+        case .busyReceived: end(.busy, notifyPeer: nil)
+        case .timerFired(.ring): end(.noAnswer, notifyPeer: .sendCancel)
+        case .userHungUp: end(.cancelled, notifyPeer: .sendCancel)
+        case let .failed(reason): end(.failed(reason), notifyPeer: .sendHangUp)
+        default: []
+        }
+    }
 
-        case (.incoming, .userAccepted):
-            return move(to: .connecting) + [.cancelTimer(.ring), .sendAnswer] + startPathFinding()
-        case (.incoming, .userDeclined):
-            return end(.declined, notifyPeer: .sendDecline)
-        case (.incoming, .cancelReceived):
-            return end(.cancelled, notifyPeer: nil)
-        case (.incoming, .timerFired(.ring)):
-            return end(.noAnswer, notifyPeer: .sendDecline)
-        case (.incoming, .userHungUp):
-            return end(.declined, notifyPeer: .sendDecline)
+    private mutating func incoming(_ event: Event) -> [Action] {
+        switch event {
+        case .userAccepted: move(to: .connecting) + [.cancelTimer(.ring), .sendAnswer] + startPathFinding()
+        case .userDeclined, .userHungUp: end(.declined, notifyPeer: .sendDecline)
+        case .cancelReceived: end(.cancelled, notifyPeer: nil)
+        case .timerFired(.ring): end(.noAnswer, notifyPeer: .sendDecline)
+        case let .failed(reason): end(.failed(reason), notifyPeer: .sendHangUp)
+        default: []
+        }
+    }
 
-        case (.connecting, .keyConfirmed):
+    private mutating func connecting(_ event: Event) -> [Action] {
+        switch event {
+        case .keyConfirmed:
             keyConfirmed = true
             return connectIfReady()
-        case let (.connecting, .pathEstablished(path)):
+        case let .pathEstablished(path):
             return found(path)
-        case (.connecting, .timerFired(.directChecks)):
+        case .timerFired(.directChecks):
             guard pendingPath == nil, !relayRequested else { return [] }
             relayRequested = true
             return [.startRelay]
-        case (.connecting, .timerFired(.connect)):
-            return end(
-                .failed(
-                    keyConfirmed
-                        ? "no media path to the other device (direct and relay both failed)"
-                        : "the other device never confirmed the call key"), notifyPeer: .sendHangUp)
-
-        case (.connected, .mediaReceived), (.connected, .restarting):
-            return [.startTimer(.mediaSilence, seconds: event == .restarting ? Self.restartTimeout : Self.mediaSilenceTimeout)]
-        case (.connected, .timerFired(.mediaSilence)):
-            return end(.failed("the other device stopped sending media"), notifyPeer: .sendHangUp)
-
-        case (.connecting, .userHungUp), (.connected, .userHungUp):
-            return end(.hungUp, notifyPeer: .sendHangUp)
-        case (.connecting, .hangUpReceived), (.connected, .hangUpReceived),
-            (.connecting, .cancelReceived), (.connected, .cancelReceived):
-            return end(.hungUpByPeer, notifyPeer: nil)
-        case let (.outgoing, .failed(reason)), let (.incoming, .failed(reason)),
-            let (.connecting, .failed(reason)), let (.connected, .failed(reason)):
+        case .timerFired(.connect):
+            let reason =
+                keyConfirmed
+                ? "no media path to the other device (direct and relay both failed)" : "the other device never confirmed the call key"
             return end(.failed(reason), notifyPeer: .sendHangUp)
-
         default:
-            return []
+            return endingCall(event)
+        }
+    }
+
+    private mutating func connected(_ event: Event) -> [Action] {
+        switch event {
+        case .mediaReceived, .restarting:
+            [.startTimer(.mediaSilence, seconds: event == .restarting ? Self.restartTimeout : Self.mediaSilenceTimeout)]
+        case .timerFired(.mediaSilence): end(.failed("the other device stopped sending media"), notifyPeer: .sendHangUp)
+        default: endingCall(event)
+        }
+    }
+
+    /// How a call being connected or connected ends.
+    private mutating func endingCall(_ event: Event) -> [Action] {
+        switch event {
+        case .userHungUp: end(.hungUp, notifyPeer: .sendHangUp)
+        case .hangUpReceived, .cancelReceived: end(.hungUpByPeer, notifyPeer: nil)
+        case let .failed(reason): end(.failed(reason), notifyPeer: .sendHangUp)
+        default: []
         }
     }
 

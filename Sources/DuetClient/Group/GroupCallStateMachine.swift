@@ -29,7 +29,9 @@ struct GroupCallStateMachine: Sendable {
             Set(group.members + [group.owner]).subtracting(departed).union(participants).subtracting(excluding).sorted()
         }
 
-        func isMember(_ number: String) -> Bool { group.members.contains(number) || group.owner == number }
+        func isMember(_ number: String) -> Bool {
+            group.members.contains(number) || group.owner == number
+        }
     }
 
     enum State: Sendable, Equatable {
