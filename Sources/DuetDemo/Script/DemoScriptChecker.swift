@@ -12,27 +12,13 @@ struct DemoScriptChecker {
     mutating func check(_ command: DemoCommand) throws(DemoParseFailure) {
         switch command {
         case .say, .wait: break
-        case let .devices(declared):
-            for device in declared {
-                try fresh(device.name)
-                if let number = device.number {
-                    guard numbers.insert(number).inserted else { throw DemoParseFailure("devices: \(number) is given twice") }
-                }
-                devices.insert(device.name)
-            }
+        case let .devices(declared): try declare(declared)
         case let .guests(names):
             for name in names {
                 try fresh(name)
                 guests.insert(name)
             }
-        case let .register(names):
-            for name in names {
-                if guests.contains(name) {
-                    throw DemoParseFailure("register: \(name) is a guest; guests join meetings without registering")
-                }
-                try device(name)
-                registered.insert(name)
-            }
+        case let .register(names): try register(names)
         case let .contacts(names): for name in names { try registeredDevice(name) }
         case let .verify(a, b):
             try registeredDevice(a)
@@ -71,6 +57,24 @@ struct DemoScriptChecker {
             try meetingExists()
         case let .expect(expectation):
             try check(expectation)
+        }
+    }
+
+    private mutating func declare(_ declared: [DemoCommand.DeviceDeclaration]) throws(DemoParseFailure) {
+        for device in declared {
+            try fresh(device.name)
+            if let number = device.number {
+                guard numbers.insert(number).inserted else { throw DemoParseFailure("devices: \(number) is given twice") }
+            }
+            devices.insert(device.name)
+        }
+    }
+
+    private mutating func register(_ names: [String]) throws(DemoParseFailure) {
+        for name in names {
+            if guests.contains(name) { throw DemoParseFailure("register: \(name) is a guest; guests join meetings without registering") }
+            try device(name)
+            registered.insert(name)
         }
     }
 

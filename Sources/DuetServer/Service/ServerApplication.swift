@@ -29,15 +29,7 @@ public final class ServerApplication: Sendable {
         _ configuration: ServerConfiguration, handlingSignals: Bool = true,
         logger: Logger = Logger(label: "duet.server")
     ) async throws(ServerStartupError) -> ServerApplication {
-        var publicIP: [UInt8]?
-        if let text = configuration.publicAddress {
-            guard let address = TransportAddress(literal: text, port: 0), !address.isUnspecified else {
-                throw .configuration(
-                    "--public-address '\(text)' is not an IP address devices can send to; give the address they reach this server at, e.g. 203.0.113.7"
-                )
-            }
-            publicIP = address.ip
-        }
+        let publicIP = try publicIP(configuration.publicAddress)
         let directoryURL = try DataDirectory.prepare(configuration.dataDirectory)
         let certificate = try ServerCertificate.loadOrCreate(in: directoryURL)
         let pool = try DirectoryDatabase.open(in: directoryURL)
@@ -88,6 +80,17 @@ public final class ServerApplication: Sendable {
         return ServerApplication(
             signalingAddress: signaling.address, mediaAddress: media.address, mediaAdvertised: advertisement.summary,
             certificateFingerprint: certificate.fingerprint, outboxMeter: context.outboxMeter, group: group, pool: pool, logger: logger)
+    }
+
+    /// `--public-address` as an IP devices can send to (nil: none given).
+    private static func publicIP(_ text: String?) throws(ServerStartupError) -> [UInt8]? {
+        guard let text else { return nil }
+        guard let address = TransportAddress(literal: text, port: 0), !address.isUnspecified else {
+            throw .configuration(
+                "--public-address '\(text)' is not an IP address devices can send to; give the address they reach this server at, e.g. 203.0.113.7"
+            )
+        }
+        return address.ip
     }
 
     private init(
