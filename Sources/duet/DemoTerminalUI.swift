@@ -53,21 +53,26 @@ enum DemoTerminalUI {
             throw CommandFailure(error)
         }
         await controller.handle(.character("l"))  // the event log open: the story is narrated there
-        let narrator = Task { [stepIterator] in
-            var rest = stepIterator
-            while let step = await rest.next() { await narrate(step, to: controller) }
-            var endings = ending.makeAsyncIterator()
-            guard let transcript = await endings.next() else { return }
-            for line in transcript.summary where !line.isEmpty {
-                await controller.narrate(line, transcript.failure == nil ? .good : .error)
-            }
-            await controller.narrate("the story is over: press q to leave", .info)
-        }
+        let narrator = Task { [stepIterator] in await narrate(rest: stepIterator, ending: ending, to: controller) }
         await TUIApplication.run(controller)
         quitSink.yield()
         playing.cancel()
         narrator.cancel()
         return await playing.value
+    }
+
+    /// The steps after the viewed device appeared, then the story's summary, into the log.
+    private static func narrate(
+        rest: AsyncStream<DemoTranscript.Step>.AsyncIterator, ending: AsyncStream<DemoTranscript>, to controller: TUIController
+    ) async {
+        var rest = rest
+        while let step = await rest.next() { await narrate(step, to: controller) }
+        var endings = ending.makeAsyncIterator()
+        guard let transcript = await endings.next() else { return }
+        for line in transcript.summary where !line.isEmpty {
+            await controller.narrate(line, transcript.failure == nil ? .good : .error)
+        }
+        await controller.narrate("the story is over: press q to leave", .info)
     }
 
     private static func narrate(_ step: DemoTranscript.Step, to controller: TUIController) async {
