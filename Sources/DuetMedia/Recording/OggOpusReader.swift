@@ -48,20 +48,7 @@ public struct OggOpusReader: Sendable {
                     packet: "Ogg page \(page.sequenceNumber)", reason: "continuation flag does not match the previous page")
             }
 
-            var bodyOffset = 0
-            var current = partial ?? []
-            var inPacket = partial != nil
-            for lace in page.lacing {
-                current += page.body[bodyOffset..<bodyOffset + Int(lace)]
-                bodyOffset += Int(lace)
-                inPacket = true
-                if lace < 255 {
-                    completed.append(current)
-                    current = []
-                    inPacket = false
-                }
-            }
-            partial = inPacket ? current : nil
+            partial = Self.unlace(page, after: partial, into: &completed)
             if page.granulePosition != OggPage.noGranule {
                 // Only -1 may be negative; a granule near Int64.min made `playbackSamples` overflow.
                 guard page.granulePosition >= 0 else {
@@ -81,6 +68,25 @@ public struct OggOpusReader: Sendable {
         if let empty = audio.firstIndex(where: \.isEmpty) { throw .emptyAudioPacket(index: empty) }
         packets = audio
         finalGranulePosition = lastGranule
+    }
+
+    /// The packets `page` completes, appended to `completed` (the first goes on from
+    /// `partial`, what the previous page left open); what it leaves open, if anything.
+    private static func unlace(_ page: OggPage, after partial: [UInt8]?, into completed: inout [[UInt8]]) -> [UInt8]? {
+        var bodyOffset = 0
+        var current = partial ?? []
+        var inPacket = partial != nil
+        for lace in page.lacing {
+            current += page.body[bodyOffset..<bodyOffset + Int(lace)]
+            bodyOffset += Int(lace)
+            inPacket = true
+            if lace < 255 {
+                completed.append(current)
+                current = []
+                inPacket = false
+            }
+        }
+        return inPacket ? current : nil
     }
 
     /// Decodes the whole stream to what a player would output: pre-skip dropped and the end
