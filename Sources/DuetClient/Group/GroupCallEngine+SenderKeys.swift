@@ -79,6 +79,7 @@ extension GroupCallEngine {
                 guard call?.callID == callID else { return }
                 call?.opened.insert(member)
                 call?.delivered[member] = announcement.epoch
+                eventSink.yield(.keyGiven(to: member, epoch: announcement.epoch))
             } catch {
                 eventSink.yield(.notice(.warning(.group, "could not give \(member) the sender key: \(error)")))
             }

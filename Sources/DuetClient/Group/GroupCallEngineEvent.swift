@@ -26,6 +26,9 @@ public enum GroupCallEngineEvent: Sendable, Equatable, CustomStringConvertible {
     case rekey(RekeyCause, epoch: UInt16)
     /// A member's sender key arrived over its pairwise channel.
     case keyReceived(from: String, epoch: UInt16)
+    /// This device's sender key of `epoch` was sealed and sent to `member` (joined or only
+    /// rung): a rung member holding the current epoch joins without a rekey.
+    case keyGiven(to: String, epoch: UInt16)
     /// The periodic hearing report, one entry per other participant.
     case hearing([GroupCallHearing])
     /// Something was dropped or failed without ending the call.
@@ -51,6 +54,7 @@ public enum GroupCallEngineEvent: Sendable, Equatable, CustomStringConvertible {
         case let .removedFromGroup(group, by): "group: \(by) removed this device from \(group); left the call"
         case let .rekey(cause, epoch): "rekey: now sending under key epoch \(epoch) (\(cause.explanation))"
         case let .keyReceived(member, epoch): "key: \(member)'s sender key epoch \(epoch) received"
+        case let .keyGiven(member, epoch): "key: sender key epoch \(epoch) given to \(member)"
         case let .hearing(reports):
             reports.isEmpty ? "hearing: nobody else in the call" : "hearing: " + reports.map(\.description).joined(separator: "; ")
         case let .notice(notice): notice.severity == .warning ? "warning: \(notice.text)" : notice.text

@@ -1,7 +1,7 @@
 import DuetClient
 
-/// The group call pane's content (DESIGN §6 "call … path SFU, per-participant level meters,
-/// key epoch and rekeys"): built by the controller from the engine's snapshot, with names
+/// The group call pane's content (path SFU, per-participant level meters, key epoch and
+/// rekeys): built by the controller from the engine's events (`GroupCallRoom`), with names
 /// already looked up, so the renderer only lays it out.
 public struct GroupCallView: Equatable, Sendable {
     /// Where the call is: asking the server, in the room, or over.

@@ -1,6 +1,6 @@
-/// The meeting pane's content (DESIGN §5 "Meeting", §6 "meeting join by link, knock/admit,
-/// recording"): built by the controller from `MeetingEngine.snapshot()` with names already
-/// looked up, so the renderer only lays it out. A meeting is cloud-encrypted; nothing here
+/// The meeting pane's content (join by link, knock/admit, recording): built by the controller
+/// from the meeting engine's events (`MeetingRoom`) with names already looked up, so the
+/// renderer only lays it out. A meeting is cloud-encrypted; nothing here
 /// can say end-to-end.
 public struct MeetingView: Equatable, Sendable {
     public enum Phase: Equatable, Sendable {

@@ -19,12 +19,10 @@ public struct TUIState: Equatable, Sendable {
     public var pane: Pane
     /// A box drawn over everything else, taking the keys while it is up.
     public var overlay: Overlay?
-    /// The current or last call; the call pane shows it.
-    public var call: CallView?
-    /// The current or last group call; the group call pane shows it.
-    public var groupCall: GroupCallView?
-    /// The current or last meeting; the meeting pane shows it.
-    public var meeting: MeetingView?
+    /// The call, group call or meeting in progress — or the last one, whose final view stays
+    /// on screen until the next begins. One value, so "one call at a time" needs no checks
+    /// across three optionals.
+    public var conversation: ConversationView = .none
     public var keys: KeysView?
     public var safetyNumber: SafetyNumberView?
     /// Newest last.
@@ -48,7 +46,7 @@ public struct TUIState: Equatable, Sendable {
         self.selected = selected
         self.pane = pane
         self.overlay = overlay
-        self.call = call
+        self.conversation = call.map(ConversationView.call) ?? .none
         self.keys = keys
         self.safetyNumber = safetyNumber
         self.log = log
@@ -63,9 +61,7 @@ public struct TUIState: Equatable, Sendable {
 
     /// True while a 1:1 or group call is ringing, joining or connected, or a meeting is
     /// being made, knocked at or attended.
-    public var inCall: Bool {
-        (call?.state.isActive ?? false) || (groupCall?.phase.isActive ?? false) || (meeting?.phase.isActive ?? false)
-    }
+    public var inCall: Bool { conversation.isActive }
 
     /// The highlighted group, if the highlight is below the contacts.
     public var selectedGroup: GroupRow? {

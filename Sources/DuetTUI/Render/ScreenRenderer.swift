@@ -1,5 +1,5 @@
 /// Turns a `TUIState` into the `ScreenModel` the painter shows. A pure function — no terminal,
-/// clock or I/O — so every screen is tested as text. Each part of the screen is
+/// clock or I/O — so every screen is tested as text (`Tests/DuetTUITests/GoldenTests.swift`). Each part of the screen is
 /// drawn by its own view into a `Canvas`, in the places `Layout` gives.
 public enum ScreenRenderer {
     /// The screen for `state` on a `width` × `height` terminal: exactly `height` lines of

@@ -1,5 +1,5 @@
 /// What the terminal should show, as plain data: drawing functions build it from a state
-/// snapshot and tests read it as text; only the painter hands it to ncurses.
+/// snapshot and tests read it as text; only the painter hands it to ncurses (`Terminal.swift`).
 public struct ScreenModel: Equatable, Sendable {
     public var width: Int
     public var height: Int

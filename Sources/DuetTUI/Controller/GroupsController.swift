@@ -5,13 +5,15 @@ import Foundation
 /// Groups on the server: making one from the contacts pane (`g`), and adding (`+`) or
 /// removing (`-`) a member of the group whose call is in progress. The server tells every
 /// member of the change, and each device in the call rekeys by itself.
-extension TUIController {
+struct GroupsController: Sendable {
+    let session: DeviceSession
+
     /// Typing in the new-group box; Enter moves from name to members, then creates.
-    func editCreateGroup(_ prompt: CreateGroupPrompt, _ key: KeyPress) {
+    func editCreate(_ prompt: CreateGroupPrompt, _ key: KeyPress, _ tui: isolated TUIController) {
         var prompt = prompt
         switch key {
         case .escape:
-            state.overlay = nil
+            tui.state.overlay = nil
             return
         case .backspace:
             if prompt.field == .name { _ = prompt.name.popLast() } else { _ = prompt.members.popLast() }
@@ -28,7 +30,7 @@ extension TUIController {
             } else if let problem = Self.membersProblem(prompt.memberNumbers) {
                 prompt.error = problem
             } else {
-                createGroup(prompt)
+                create(prompt, tui)
                 return
             }
         case let .character(character):
@@ -40,7 +42,7 @@ extension TUIController {
         default:
             break
         }
-        state.overlay = .createGroup(prompt)
+        tui.state.overlay = .createGroup(prompt)
     }
 
     /// Why the typed members cannot make a group, or nil when they can.
@@ -52,31 +54,31 @@ extension TUIController {
         return nil
     }
 
-    private func createGroup(_ prompt: CreateGroupPrompt) {
+    private func create(_ prompt: CreateGroupPrompt, _ tui: isolated TUIController) {
         let name = prompt.name.trimmingCharacters(in: .whitespaces)
         Task {
             do {
                 let group = try await session.connection.createGroup(name: name, members: prompt.memberNumbers)
-                state.overlay = nil
-                await loadGroups()
-                if let index = state.groups.firstIndex(where: { $0.id == group.id }) {
-                    state.selected = state.contacts.count + index
-                    state.pane = .contact
+                tui.state.overlay = nil
+                await tui.contacts.loadGroups(tui)
+                if let index = tui.state.groups.firstIndex(where: { $0.id == group.id }) {
+                    tui.state.selected = tui.state.contacts.count + index
+                    tui.state.pane = .contact
                 }
-                show("made group \(group.name) with \(names(group.members)); press c to call it", .good)
+                tui.show("made group \(group.name) with \(tui.state.names(group.members)); press c to call it", .good)
             } catch {
                 var failed = prompt
                 failed.error = "\(error)"
-                state.overlay = .createGroup(failed)
+                tui.state.overlay = .createGroup(failed)
             }
-            changed()
+            tui.changed()
         }
     }
 
     /// `+` / `-`: the member box for the group of the call in progress.
-    func promptGroupMember(_ action: GroupMemberPrompt.Action) {
-        guard let call = state.groupCall, call.phase.isActive, !call.groupID.isEmpty else {
-            show("+ and - change the members of a group call in progress: call a group first", .warning)
+    func promptMember(_ action: GroupMemberPrompt.Action, _ tui: isolated TUIController) {
+        guard let call = tui.state.groupCall, call.phase.isActive, !call.groupID.isEmpty else {
+            tui.show("+ and - change the members of a group call in progress: call a group first", .warning)
             return
         }
         var choices: [GroupMemberPrompt.Choice] = []
@@ -85,18 +87,18 @@ extension TUIController {
                 call.participants.map { .init(number: $0.number, name: $0.name) }
                 + call.invited.map { .init(number: $0.number, name: $0.name) }
         }
-        state.overlay = .groupMember(
+        tui.state.overlay = .groupMember(
             GroupMemberPrompt(
                 action: action, groupID: call.groupID, groupName: call.groupName,
                 number: choices.first?.number ?? "", choices: choices))
     }
 
     /// Typing (or, for removal, picking with ↑/↓) a number; Enter asks the server.
-    func editGroupMember(_ prompt: GroupMemberPrompt, _ key: KeyPress) {
+    func editMember(_ prompt: GroupMemberPrompt, _ key: KeyPress, _ tui: isolated TUIController) {
         var prompt = prompt
         switch key {
         case .escape:
-            state.overlay = nil
+            tui.state.overlay = nil
             return
         case .backspace:
             _ = prompt.number.popLast()
@@ -111,17 +113,17 @@ extension TUIController {
                 prompt.error = "write + and 1–15 digits, e.g. +15550100"
                 break
             }
-            changeGroupMember(prompt)
+            changeMember(prompt, tui)
             return
         case let .character(character):
             if character == "+" || character.isNumber, prompt.number.count < 16 { prompt.number.append(character) }
         default:
             break
         }
-        state.overlay = .groupMember(prompt)
+        tui.state.overlay = .groupMember(prompt)
     }
 
-    private func changeGroupMember(_ prompt: GroupMemberPrompt) {
+    private func changeMember(_ prompt: GroupMemberPrompt, _ tui: isolated TUIController) {
         let (connection, number) = (session.connection, prompt.number)
         Task {
             do {
@@ -129,16 +131,17 @@ extension TUIController {
                 case .add: _ = try await connection.addGroupMember(group: prompt.groupID, number: number)
                 case .remove: _ = try await connection.removeGroupMember(group: prompt.groupID, number: number)
                 }
-                state.overlay = nil
-                let verb = prompt.action == .add ? "added \(displayName(number)) to" : "removed \(displayName(number)) from"
-                show("\(verb) \(prompt.groupName); everyone in the call makes a new key", .good)
-                await loadGroups()
+                tui.state.overlay = nil
+                let who = tui.state.displayName(number)
+                let verb = prompt.action == .add ? "added \(who) to" : "removed \(who) from"
+                tui.show("\(verb) \(prompt.groupName); everyone in the call makes a new key", .good)
+                await tui.contacts.loadGroups(tui)
             } catch {
                 var failed = prompt
                 failed.error = "\(error)"
-                state.overlay = .groupMember(failed)
+                tui.state.overlay = .groupMember(failed)
             }
-            changed()
+            tui.changed()
         }
     }
 }
