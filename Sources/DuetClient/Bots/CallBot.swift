@@ -27,15 +27,17 @@ public final class CallBot: Sendable {
         await engine.start()
         let group = try GroupCallEngine(session: session)
         groupEngine = group
-        groupAnswering = Task { await Self.answerGroupCalls(group) }
+        // Subscribed before following: a ring that comes at once is not missed.
+        let events = group.events
+        groupAnswering = Task { await Self.answerGroupCalls(group, events) }
         await group.follow()
     }
 
     /// Joins each group call it is rung for when not in one, and leaves once everyone who was
     /// in the room when it rang has gone — so a choir of bots does not sing on to itself.
-    private static func answerGroupCalls(_ engine: GroupCallEngine) async {
+    private static func answerGroupCalls(_ engine: GroupCallEngine, _ events: AsyncStream<GroupCallEngineEvent>) async {
         var hosts: Set<String> = []
-        for await event in engine.events {
+        for await event in events {
             if case let .ringing(call) = event, await engine.snapshot() == nil {
                 hosts = Set(call.participants)
                 _ = try? await engine.join(callID: call.callID)

@@ -11,6 +11,8 @@ extension CallEngine {
             switch action {
             case let .stateChanged(state):
                 emit(.state(state))
+                // Over: the device is free at once, before the peer is told (a round trip).
+                if case .ended = state { await session.release(.call(callID: active.callID)) }
             case .sendOffer:
                 if let invitation = active.pendingInvitation, let payload = try? JSONEncoder().encode(invitation) {
                     active.pendingInvitation = nil

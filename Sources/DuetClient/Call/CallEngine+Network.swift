@@ -8,7 +8,8 @@ extension CallEngine: MediaPumpDriver {
     func makePump(ssrc: UInt32) throws -> MediaPump {
         let media = MediaOptions(opusComplexity: options.opusComplexity, voiceEncoding: options.voiceEncoding)
         return MediaPump(
-            outbound: try OutboundMedia(voice: ownNumber, source: options.echo ? .echo : .synthetic, ssrc: ssrc, options: media))
+            outbound: try OutboundMedia(voice: ownNumber, source: options.echo ? .echo : .synthetic, ssrc: ssrc, options: media),
+            playsFirstFrameAtOnce: true)
     }
 
     /// Starts the call's frame clock and routes the call socket's datagrams into the engine.
@@ -163,7 +164,7 @@ extension CallEngine: MediaPumpDriver {
             call?.checks = checks
             await carryOut(actions)
             await keepChecksPaced()
-        case .dtls, .dropped:
+        case .dtls, .unclaimed, .dropped:
             break
         }
     }

@@ -194,6 +194,11 @@ public actor CallEngine {
             await perform(call!.machine.handle(.userDeclined))
             return
         }
+        // Cancelled while the claim was on its way: give the device back.
+        guard call?.callID == ringing.callID, call?.machine.state == .incoming else {
+            await session.release(.call(callID: ringing.callID))
+            return
+        }
         await perform(call!.machine.handle(.userAccepted))
     }
 

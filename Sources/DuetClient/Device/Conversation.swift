@@ -5,8 +5,9 @@ public enum Conversation: Sendable, Equatable, CustomStringConvertible {
     case none
     case call(callID: String)
     case group(callID: String)
-    /// This session's meeting (one meeting engine per session; its code may not be known yet).
-    case meeting
+    /// A meeting, named by its engine's claim (its code may not be known yet when it begins):
+    /// a late release of an earlier meeting's claim cannot free the device during the next.
+    case meeting(claim: String)
 
     public var description: String {
         switch self {

@@ -222,10 +222,11 @@ public actor GroupCallEngine: MediaPumpDriver {
         call = nil
         _ = machine.handle(.out)
         muted = false  // mute is the call's, as on a 1:1 call
-        if tellServer { _ = try? await session.connection.leaveGroupCall(callID: active.callID) }
+        // Keys and media go first, and the device is free, whatever the server takes to answer.
         active.ring.wipe()
         active.media.close()
         await session.release(.group(callID: active.callID))
+        if tellServer { _ = try? await session.connection.leaveGroupCall(callID: active.callID) }
         hearing = [:]
         eventSink.yield(.keysWiped)
         eventSink.yield(.ended)

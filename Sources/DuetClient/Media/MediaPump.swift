@@ -51,7 +51,9 @@ final class MediaPump {
         /// A frame of `source`'s went into its stream; `firstHeard`: the call's first decoded
         /// frame, played already (until one is heard, frames are played as they come).
         case media(source: String, firstHeard: Bool)
-        /// Counted (tampered, replayed, unopened) or not media at all.
+        /// Media that checked (SRTP) but that no opener claimed: counted.
+        case unclaimed
+        /// Counted (tampered, replayed) or not media at all.
         case dropped
     }
 
@@ -76,8 +78,14 @@ final class MediaPump {
     private var reader: Task<Void, Never>?
     private var clock: Task<Void, Never>?
 
-    init(outbound: OutboundMedia) {
+    /// Until a frame is heard, each one is played as it arrives rather than at the next tick:
+    /// a 1:1 call's first words come up to a frame sooner. Off for group calls and meetings,
+    /// whose streams keep one playout per tick.
+    private let playsFirstFrameAtOnce: Bool
+
+    init(outbound: OutboundMedia, playsFirstFrameAtOnce: Bool = false) {
         self.outbound = outbound
+        self.playsFirstFrameAtOnce = playsFirstFrameAtOnce
     }
 
     deinit {
@@ -223,11 +231,11 @@ final class MediaPump {
         }
         guard let frame = open(packet) else {
             unopened += 1
-            return .dropped
+            return .unclaimed
         }
         guard let stream = streams[frame.source] else { return .dropped }
         stream.insert(packet, payload: frame.payload, epoch: frame.epoch)
-        return .media(source: frame.source, firstHeard: firstHeardAt == nil && play(stream))
+        return .media(source: frame.source, firstHeard: playsFirstFrameAtOnce && firstHeardAt == nil && play(stream))
     }
 
     /// Every frame time: one frame of each stream played out. True when that was the call's

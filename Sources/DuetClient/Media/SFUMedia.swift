@@ -50,7 +50,7 @@ final class SFUMedia {
         guard let bytes = leg.accept(datagram) else { return [] }
         switch pump.receive(bytes, open: open) {
         case let .dtls(record): return take(leg.receiveDTLS(record))
-        case .media: leg.heard()
+        case .media, .unclaimed: leg.heard()
         case .stun, .dropped: break
         }
         return []
@@ -76,6 +76,9 @@ final class SFUMedia {
         case let .failed(reason): return [.failed(reason)]
         case let .notice(text): return [.notice(text)]
         case let .rebuild(reason): return [.rebuild(reason)]
+        case let .disconnected(reason):
+            pump.dropKeys()
+            return [.failed(reason)]
         case nil: return []
         }
     }

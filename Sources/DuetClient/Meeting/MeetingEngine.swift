@@ -30,6 +30,11 @@ public actor MeetingEngine: MediaPumpDriver {
     /// The sockets and the leg of the meeting in progress; its phase is `machine`'s.
     private var active: Active?
     private var machine = MeetingStateMachine()
+    /// What this engine holds of the device's `Conversation`, while in (or entering) a meeting.
+    private var claim: Conversation?
+    /// The machine asked to knock again after a break: done once the news that asked for it is
+    /// handled, before any later news (which would otherwise meet a half-rejoined meeting).
+    private var knockPending = false
     private var hearing: [String: MeetingHearing] = [:]
     private var muted = false
     private var follower: Task<Void, Never>?
@@ -109,8 +114,11 @@ public actor MeetingEngine: MediaPumpDriver {
     /// Leaves (as host: ends the meeting for everyone); the leg's keys are wiped.
     public func leave() async {
         guard let code = active?.link.code else { return }
+        let held = claim
         try? await session.connection.leaveMeeting(code: code)
         try? perform(machine.handle(.left))
+        // The device is free when `leave` returns (end's own release comes later, and finds it done).
+        if let held { await session.release(held) }
     }
 
     public func close() async {
@@ -132,9 +140,14 @@ public actor MeetingEngine: MediaPumpDriver {
     /// back if the body fails before a meeting began.
     private func claimed<T>(_ body: () async throws -> T) async throws -> T {
         try prepare()
-        try await session.claim(.meeting)
+        let token = Conversation.meeting(claim: UUID().uuidString)
+        try await session.claim(token)
+        claim = token
         do { return try await body() } catch {
-            if active == nil { await session.release(.meeting) }
+            if active == nil {
+                claim = nil
+                await session.release(token)
+            }
             throw error
         }
     }
@@ -160,6 +173,10 @@ public actor MeetingEngine: MediaPumpDriver {
             }
         guard let event else { return }
         do { try perform(machine.handle(event)) } catch { try? perform(machine.handle(.failed("could not start the media leg: \(error)"))) }
+        if knockPending {
+            knockPending = false
+            await rejoin()
+        }
     }
 
     /// Carries out the machine's actions; only opening a leg can fail.
@@ -170,10 +187,10 @@ public actor MeetingEngine: MediaPumpDriver {
             case let .listen(meeting): listen(to: meeting)
             case let .emit(event): eventSink.yield(event)
             case .knockAgain:
-                // The dead leg goes now (its keys wiped); the knock follows.
+                // The dead leg goes now (its keys wiped); the knock follows (`handle`).
                 if let current = active { dropMedia(of: current) }
                 active?.media = nil
-                Task { await rejoin() }
+                knockPending = true
             case let .end(ending): end(ending)
             }
         }
@@ -218,6 +235,7 @@ public actor MeetingEngine: MediaPumpDriver {
             socket.close()
             return eventSink.yield(.notice(.warning(.media, "a new media leg: \(error)")))
         }
+        _ = machine.handle(.mediaLost)
         report(media.replaceLeg(with: leg, self))
     }
 
@@ -317,7 +335,10 @@ public actor MeetingEngine: MediaPumpDriver {
         active = nil
         muted = false  // mute is the meeting's: the next one starts unmuted
         dropMedia(of: current)
-        Task { [session] in await session.release(.meeting) }
+        if let held = claim {
+            claim = nil
+            Task { [session] in await session.release(held) }
+        }
         eventSink.yield(.keysWiped)
         eventSink.yield(.ended(ending))
     }

@@ -30,6 +30,8 @@ struct MeetingStateMachine: Sendable {
         /// Signaling is back after a break: the server has taken this device out.
         case reconnected
         case mediaConnected(route: String)
+        /// The leg was replaced: media is down until its successor's handshake finishes.
+        case mediaLost
         case left
         case failed(String)
     }
@@ -75,6 +77,9 @@ struct MeetingStateMachine: Sendable {
         case let (.inside(meeting, _), .mediaConnected(route)):
             state = .inside(meeting: meeting, mediaConnected: true)
             return [.emit(.mediaConnected(route: route))]
+        case let (.inside(meeting, _), .mediaLost):
+            state = .inside(meeting: meeting, mediaConnected: false)
+            return []
         case (.rejoining, .closed), (.waiting(_, afterBreak: true), .closed):
             return end(.failed(Self.couldNotRejoin))
         case let (_, .closed(reason)):

@@ -92,6 +92,8 @@ final class ServerMediaLeg {
         /// This leg is done for (its route was lost, or its handshake failed): the engine
         /// replaces it with its `successor` on a new socket.
         case rebuild(String)
+        /// The association that carried media failed or was closed: its keys must go.
+        case disconnected(String)
     }
 
     /// Sends the ClientHello, beside the route's STUN Binding.
@@ -150,10 +152,10 @@ final class ServerMediaLeg {
                 let wasConnected = isConnected
                 isConnected = false
                 // A handshake that finally failed leaves the leg silent: a new one takes over.
-                outcome = wasConnected ? .failed("media leg: \(error)") : .rebuild("the DTLS handshake failed: \(error)")
+                outcome = wasConnected ? .disconnected("media leg: \(error)") : .rebuild("the DTLS handshake failed: \(error)")
             case .closed:
                 isConnected = false
-                outcome = .failed("the media port closed the DTLS association")
+                outcome = .disconnected("the media port closed the DTLS association")
             case .discarded: break
             }
         }
