@@ -5,4 +5,8 @@ import Foundation
 /// doc; AddressSanitizer and `make test` still run them. Never for a test that found a race.
 enum Sanitizer {
     static let isThread = ProcessInfo.processInfo.environment["DUET_SANITIZER"] == "thread"
+    static let isAddress = ProcessInfo.processInfo.environment["DUET_SANITIZER"] == "address"
+    /// AddressSanitizer keeps freed memory in its quarantine (256 MiB by default) before reuse,
+    /// so a process's resident size under it counts memory already freed.
+    static let residentSlack = isAddress ? 256 << 20 : 0
 }
