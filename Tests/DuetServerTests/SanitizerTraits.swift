@@ -6,7 +6,8 @@ import Foundation
 enum Sanitizer {
     static let isThread = ProcessInfo.processInfo.environment["DUET_SANITIZER"] == "thread"
     static let isAddress = ProcessInfo.processInfo.environment["DUET_SANITIZER"] == "address"
-    /// AddressSanitizer keeps freed memory in its quarantine (256 MiB by default) before reuse,
-    /// so a process's resident size under it counts memory already freed.
-    static let residentSlack = isAddress ? 256 << 20 : 0
+    /// AddressSanitizer keeps freed memory in its quarantine (256 MiB by default) and adds
+    /// shadow memory and redzones, so a process's resident size under it says nothing about
+    /// what the process holds: resident-memory bounds are checked without it.
+    static let measuresResidentMemory = !isAddress
 }
