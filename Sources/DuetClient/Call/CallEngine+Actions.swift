@@ -75,4 +75,18 @@ extension CallEngine {
         call?.peerHasKeys = true
         await trickleIfReady()
     }
+
+    /// Test hook: the objects holding this call's secrets (call secret, SRTP master keys,
+    /// connectivity keys, SRTP sessions), so a test can hold weak references and see them
+    /// all released once the call ends.
+    func secretHolders() -> [any AnyObject & Sendable] {
+        guard let active = call else { return [] }
+        var holders: [any AnyObject & Sendable] = []
+        if let secret = active.callSecret { holders.append(secret) }
+        if let keys = active.keys {
+            holders += [keys.callerToCallee, keys.calleeToCaller] + keys.caller.secretHolders + keys.callee.secretHolders
+        }
+        holders += active.pump.srtpSessions
+        return holders
+    }
 }

@@ -381,20 +381,6 @@ public actor CallEngine {
         emit(.keysWiped)
     }
 
-    /// Test hook: the objects holding this call's secrets (call secret, SRTP master keys,
-    /// connectivity keys, SRTP sessions), so a test can hold weak references and see them
-    /// all released once the call ends.
-    func secretHolders() -> [any AnyObject & Sendable] {
-        guard let active = call else { return [] }
-        var holders: [any AnyObject & Sendable] = []
-        if let secret = active.callSecret { holders.append(secret) }
-        if let keys = active.keys {
-            holders += [keys.callerToCallee, keys.calleeToCaller] + keys.caller.secretHolders + keys.callee.secretHolders
-        }
-        holders += active.pump.srtpSessions
-        return holders
-    }
-
     /// Says which of the peer's candidates could not be used; the call goes on with the rest.
     func refused(_ reasons: [String]) {
         for reason in reasons { emit(.notice(.warning(.refused, "a connectivity candidate from the other device was refused: \(reason)"))) }
