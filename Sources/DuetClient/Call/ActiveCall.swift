@@ -18,7 +18,6 @@ struct ActiveCall {
     var ephemeral: X25519KeyPair?
     /// The callee's ephemeral public key, sent in the answer (its private half is already gone).
     var localEphemeralKey: [UInt8] = []
-    let localSSRC: UInt32
     var remoteSSRC: UInt32 = 0
     var keys: CallKeys?
     var remoteCandidates: [Candidate] = []

@@ -63,7 +63,7 @@ extension CallEngine {
         guard let keys = active.keys, let secret = active.callSecret else { return }
         var answer = CallAnswer(
             calleeNonce: Data(active.localNonce), calleeEphemeralKey: Data(active.localEphemeralKey),
-            candidates: active.transport.candidates, ssrc: active.localSSRC,
+            candidates: active.transport.candidates, ssrc: active.pump.outbound.ssrc,
             confirmation: Data(keys.confirmation(fromCaller: false, callID: active.callID)))
         answer.logsKeys = options.keyLogPath != nil
         guard

@@ -217,7 +217,7 @@ extension CallEngine: MediaPumpDriver {
         if let path = options.keyLogPath {
             do {
                 try KeyLog.record(
-                    to: path, callID: active.callID, keys: keys, isCaller: active.isCaller, localSSRC: active.localSSRC,
+                    to: path, callID: active.callID, keys: keys, isCaller: active.isCaller, localSSRC: active.pump.outbound.ssrc,
                     remoteSSRC: active.remoteSSRC)
                 emit(.notPrivate(.keysLoggedHere(path: path)))
             } catch {

@@ -175,7 +175,7 @@ public actor CallEngine {
             bundle: bundle, callID: callID, offer: offer)
         var active = ActiveCall(
             callID: callID, peer: number, isCaller: true, transport: transport, callSecret: secret,
-            associatedData: ad, localNonce: nonce, localSSRC: ssrc, pump: try makePump(ssrc: ssrc))
+            associatedData: ad, localNonce: nonce, pump: try makePump(ssrc: ssrc))
         active.ephemeral = ephemeral
         active.pendingInvitation = invitation
         active.sasReveal = committed
@@ -328,7 +328,7 @@ public actor CallEngine {
             var active = ActiveCall(
                 callID: signal.callID, peer: signal.from, isCaller: false, transport: transport,
                 callSecret: accepted.callSecret, associatedData: accepted.associatedData,
-                localNonce: nonce, localSSRC: ssrc, pump: try makePump(ssrc: ssrc))
+                localNonce: nonce, pump: try makePump(ssrc: ssrc))
             let made = try CallHandshake.calleeKeys(
                 callSecret: accepted.callSecret, invitation: invitation,
                 callerNonce: [UInt8](accepted.offer.callerNonce), calleeNonce: nonce)
