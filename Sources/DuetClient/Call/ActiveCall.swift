@@ -2,26 +2,20 @@ import DuetCrypto
 import DuetWire
 import Foundation
 
-/// Everything one call holds. The secrets (`callSecret`, `keys`, the SRTP sessions inside
-/// `media`) are set to nil by the engine's wipe, which releases and zeroes them.
+/// Everything one call holds. Its secrets are in `keyExchange` (by phase) and in the pump's
+/// SRTP sessions; the engine's wipe moves the exchange to `.wiped` and stops the pump, which
+/// releases and zeroes them.
 struct ActiveCall {
     let callID: String
     let peer: String
     let isCaller: Bool
     let transport: CallTransport
     var machine = CallStateMachine()
-    var callSecret: SecureBytes?
+    var keyExchange: CallKeyExchange
     let associatedData: [UInt8]
     let localNonce: [UInt8]
-    /// The caller's X3DH ephemeral key pair, from the invitation until the answer's keys are
-    /// made (then nil: released and zeroed).
-    var ephemeral: X25519KeyPair?
-    /// The callee's ephemeral public key, sent in the answer (its private half is already gone).
-    var localEphemeralKey: [UInt8] = []
     var remoteSSRC: UInt32 = 0
-    var keys: CallKeys?
     var remoteCandidates: [Candidate] = []
-    var pendingInvitation: CallInvitation?
     var checks: ConnectivityChecks?
     /// Direct path: the peer address connectivity checks selected.
     var directPeer: TransportAddress?
@@ -34,32 +28,42 @@ struct ActiveCall {
     var path: MediaPath?
     var lastReport: ContinuousClock.Instant?
     var timers: [CallStateMachine.Timer: ContinuousClock.Instant] = [:]
-    /// Network change: this device's interface addresses when last looked at, when that was,
-    /// when media was last heard, and the restart in progress (see `MediaRestart`).
-    var hostAddresses: [[UInt8]] = []
-    var addressesCheckedAt = ContinuousClock.now
-    var lastMediaAt: ContinuousClock.Instant?
-    var restart: RestartProgress?
-    /// A STUN Binding gathering did not wait for, asked again until answered (`CallEngine+Trickle`).
-    var lateMapping: LateMapping?
-    /// The mapping it brought, once learned; sent to the peer once it can open it (unless it is
-    /// one of the host candidates already sent, as on one machine).
-    var lateReflexive: TransportAddress?
-    var trickleSent = false
-    /// The SAS's committed value (`SASCommitment`): the caller's own, revealed in its `confirm`;
-    /// the callee's copy of the offer's commitment, until a `confirm` opens it (then nil).
-    var sasReveal: SASCommitment?
-    var peerSASCommitment: [UInt8]?
-    /// The offer's answer is out (callee) or in (caller): the peer holds the call's keys.
-    var peerHasKeys = false
-    var lastRestartAt: ContinuousClock.Instant?
-    var restartGeneration = 0
-    var peerRestartGeneration = 0
+    /// A mapping gathering did not wait for, on its way to the peer (`CallEngine+Trickle`).
+    var trickle = Trickle()
+    /// This device's addresses and the restarts they cause (`MediaRestart`).
+    var network = NetworkWatch()
     let startedAt = ContinuousClock.now
+
+    /// The call's keys, once made.
+    var keys: CallKeys? { keyExchange.keys }
 
     /// Seconds since the call object was made (the relay client's clock).
     var elapsed: Double {
         let d = ContinuousClock.now - startedAt
         return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    /// A server-reflexive mapping learned after the offer or answer left (docs/networking.md
+    /// "Candidates and checks").
+    struct Trickle {
+        /// The STUN Binding gathering did not wait for, asked again until answered.
+        var lateMapping: LateMapping?
+        /// The mapping it brought, once learned; sent to the peer once it can open it (unless
+        /// it is one of the host candidates already sent, as on one machine).
+        var lateReflexive: TransportAddress?
+        var sent = false
+    }
+
+    /// Network change: this device's interface addresses when last looked at, when that was,
+    /// when media was last heard, and the restart in progress (see `MediaRestart`).
+    struct NetworkWatch {
+        var hostAddresses: [[UInt8]] = []
+        var addressesCheckedAt = ContinuousClock.now
+        var lastMediaAt: ContinuousClock.Instant?
+        var restart: RestartProgress?
+        var lastRestartAt: ContinuousClock.Instant?
+        /// The generation this device's last restart message carried, and the peer's.
+        var restartGeneration = 0
+        var peerRestartGeneration = 0
     }
 }

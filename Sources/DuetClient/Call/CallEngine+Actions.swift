@@ -14,8 +14,11 @@ extension CallEngine {
                 // Over: the device is free at once, before the peer is told (a round trip).
                 if case .ended = state { await session.release(.call(callID: active.callID)) }
             case .sendOffer:
-                if let invitation = active.pendingInvitation, let payload = try? JSONEncoder().encode(invitation) {
-                    active.pendingInvitation = nil
+                if case var .offered(offered) = active.keyExchange, let invitation = offered.invitation,
+                    let payload = try? JSONEncoder().encode(invitation)
+                {
+                    offered.invitation = nil
+                    active.keyExchange = .offered(offered)
                     call = active
                     do {
                         try await session.connection.sendCallSignal(
@@ -60,19 +63,23 @@ extension CallEngine {
 
     /// The callee's sealed answer: its nonce, ephemeral key, candidates, SSRC and confirmation.
     private func sendAnswer(_ active: ActiveCall) async {
-        guard let keys = active.keys, let secret = active.callSecret else { return }
+        guard case let .answering(answering) = active.keyExchange else { return }
         var answer = CallAnswer(
-            calleeNonce: Data(active.localNonce), calleeEphemeralKey: Data(active.localEphemeralKey),
+            calleeNonce: Data(active.localNonce), calleeEphemeralKey: Data(answering.ephemeralKey),
             candidates: active.transport.candidates, ssrc: active.pump.outbound.ssrc,
-            confirmation: Data(keys.confirmation(fromCaller: false, callID: active.callID)))
+            confirmation: Data(answering.keys.confirmation(fromCaller: false, callID: active.callID)))
         answer.logsKeys = options.keyLogPath != nil
         guard
             let sealed = try? CallHandshake.sealAnswer(
-                answer, callSecret: secret, associatedData: active.associatedData, callID: active.callID)
+                answer, callSecret: answering.callSecret, associatedData: active.associatedData, callID: active.callID)
         else { return }
         await post(.answer, sealed)
-        // The words come with the caller's `confirm`, which reveals its committed value.
-        call?.peerHasKeys = true
+        // The answer is out: the caller holds the keys, and X3DH's secret leaves the call (unless
+        // the caller's `confirm` overtook the receipt and did both). The words come with that
+        // `confirm`, which reveals the caller's committed value.
+        if call?.callID == active.callID, case let .answering(still) = call?.keyExchange {
+            call?.keyExchange = .keyed(.init(keys: still.keys, peerSASCommitment: still.peerSASCommitment))
+        }
         await trickleIfReady()
     }
 
@@ -82,11 +89,13 @@ extension CallEngine {
     func secretHolders() -> [any AnyObject & Sendable] {
         guard let active = call else { return [] }
         var holders: [any AnyObject & Sendable] = []
-        if let secret = active.callSecret { holders.append(secret) }
-        if let keys = active.keys {
-            holders += [keys.callerToCallee, keys.calleeToCaller] + keys.caller.secretHolders + keys.callee.secretHolders
-        }
+        holders += active.keyExchange.handshakeSecrets
+        holders += active.keys?.secretHolders ?? []
         holders += active.pump.srtpSessions
         return holders
     }
+
+    /// Test hook: how many of X3DH's secrets (the call secret, the caller's ephemeral private
+    /// key) the call still holds — none once both devices hold the call's keys.
+    func handshakeSecretsHeld() -> Int { call?.keyExchange.handshakeSecrets.count ?? 0 }
 }

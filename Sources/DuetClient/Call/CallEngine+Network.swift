@@ -206,8 +206,8 @@ extension CallEngine: MediaPumpDriver {
             return
         }
         active.path = path
-        active.hostAddresses = active.transport.hostAddresses()
-        active.addressesCheckedAt = .now
+        active.network.hostAddresses = active.transport.hostAddresses()
+        active.network.addressesCheckedAt = .now
         active.lastReport = ContinuousClock.now
         call = active
         let address = path == .p2p ? active.directPeer : active.peerRelayedAddress
@@ -234,21 +234,21 @@ extension CallEngine: MediaPumpDriver {
     func watchNetwork() async {
         guard var active = call, case .connected(.p2p) = active.machine.state else { return }
         let now = ContinuousClock.now
-        if var restart = active.restart, let changed = addressesChanged(&active, now: now) {
-            call?.addressesCheckedAt = now
-            call?.hostAddresses = active.hostAddresses
+        if var restart = active.network.restart, let changed = addressesChanged(&active, now: now) {
+            call?.network.addressesCheckedAt = now
+            call?.network.hostAddresses = active.network.hostAddresses
             // The network moved again under the restart (an interface came up before the old one
             // went down): signaling reconnects from the newest address, and the mapping is asked
             // for again — one learned on the way out may be the old network's.
             if changed {
                 restart.reflexive = nil
                 restart.mappingSentAt = nil
-                call?.restart = restart
+                call?.network.restart = restart
                 await session.connection.networkChanged()
                 return
             }
         }
-        if var restart = call?.restart {
+        if var restart = call?.network.restart {
             if restart.reflexive == nil, restart.mappingSentAt.map({ now - $0 >= MediaRestart.bindingInterval }) ?? true,
                 let server = active.transport.serverMedia
             {
@@ -267,33 +267,33 @@ extension CallEngine: MediaPumpDriver {
                 restart.sentAt = now
                 restart.sentReflexive = restart.reflexive
             }
-            call?.restart = restart
+            call?.network.restart = restart
             if due { await sendRestart(isReply: false, reflexive: restart.reflexive) }
             return
         }
         var cause: RestartCause? = addressesChanged(&active, now: now) == true ? .networkChanged : nil
-        if cause == nil, let heard = active.lastMediaAt, now - heard >= MediaRestart.silenceBeforeRestart { cause = .silence }
+        if cause == nil, let heard = active.network.lastMediaAt, now - heard >= MediaRestart.silenceBeforeRestart { cause = .silence }
         call = active
-        guard let cause, active.lastRestartAt.map({ now - $0 >= MediaRestart.minimumInterval }) ?? true else { return }
+        guard let cause, active.network.lastRestartAt.map({ now - $0 >= MediaRestart.minimumInterval }) ?? true else { return }
         await beginRestart(because: cause)
     }
 
     /// Whether the interfaces' addresses changed since last looked at (nil: not time to look);
     /// `active` keeps the new ones.
     func addressesChanged(_ active: inout ActiveCall, now: ContinuousClock.Instant) -> Bool? {
-        guard now - active.addressesCheckedAt >= HostAddresses.checkInterval else { return nil }
-        active.addressesCheckedAt = now
+        guard now - active.network.addressesCheckedAt >= HostAddresses.checkInterval else { return nil }
+        active.network.addressesCheckedAt = now
         let current = active.transport.hostAddresses()
-        guard Set(current) != Set(active.hostAddresses) else { return false }
-        active.hostAddresses = current
+        guard Set(current) != Set(active.network.hostAddresses) else { return false }
+        active.network.hostAddresses = current
         return true
     }
 
     /// Notes the restart (its Binding for the new mapping goes out on the next tick).
     private func beginRestart(because cause: RestartCause) async {
         guard var active = call else { return }
-        active.restart = RestartProgress(startedAt: .now, lastMediaBefore: active.lastMediaAt)
-        active.lastRestartAt = .now
+        active.network.restart = RestartProgress(startedAt: .now, lastMediaBefore: active.network.lastMediaAt)
+        active.network.lastRestartAt = .now
         call = active
         emit(.notice(.warning(.media, "\(cause.rawValue) — reconnecting media")))
         // This device moved: its signaling reconnects first, so the restart gets longer to bring
@@ -305,18 +305,18 @@ extension CallEngine: MediaPumpDriver {
 
     /// The server's answer to a restart's STUN Binding: the new server-reflexive address.
     private func learnRestartMapping(_ bytes: [UInt8], from source: TransportAddress) -> Bool {
-        guard source == call?.transport.serverMedia, let mapped = call?.restart?.mapping?.mapped(in: bytes) else { return false }
-        call?.restart?.reflexive = mapped
+        guard source == call?.transport.serverMedia, let mapped = call?.network.restart?.mapping?.mapped(in: bytes) else { return false }
+        call?.network.restart?.reflexive = mapped
         return true
     }
 
     /// Sends this device's current candidates, sealed: a restart, or the reply to the peer's.
     func sendRestart(isReply: Bool, reflexive: TransportAddress?) async {
         guard var active = call, let keys = active.keys else { return }
-        active.restartGeneration += 1
+        active.network.restartGeneration += 1
         call = active
         let message = MediaRestart(
-            generation: active.restartGeneration, candidates: active.transport.candidates(reflexive: reflexive),
+            generation: active.network.restartGeneration, candidates: active.transport.candidates(reflexive: reflexive),
             isReply: isReply)
         guard let payload = try? JSONEncoder().encode(message) else { return }
         let sealed = keys.sealSignal(Array(payload), fromCaller: active.isCaller, callID: active.callID)
@@ -332,9 +332,9 @@ extension CallEngine: MediaPumpDriver {
     func receiveRestart(_ payload: [UInt8]) async {
         guard let active = call, let keys = active.keys, case .connected(.p2p) = active.machine.state else { return }
         guard let restart = openSealed(payload, as: MediaRestart.self, naming: "a restart") else { return }
-        guard restart.generation > active.peerRestartGeneration else { return }  // replayed or stale
-        call?.peerRestartGeneration = restart.generation
-        if restart.isReply { call?.restart?.answered = true }
+        guard restart.generation > active.network.peerRestartGeneration else { return }  // replayed or stale
+        call?.network.peerRestartGeneration = restart.generation
+        if restart.isReply { call?.network.restart?.answered = true }
         for reason in restart.refusedCandidates {
             emit(.notice(.warning(.refused, "a connectivity candidate from the other device was refused: \(reason)")))
         }
@@ -353,15 +353,15 @@ extension CallEngine: MediaPumpDriver {
         }
         guard !restart.isReply else { return }
         // This device's mapping: the one its own restart learned, else (its network did not change) the first.
-        let original = active.lateReflexive ?? active.transport.candidates.first { $0.kind == .serverReflexive }?.address
-        if active.restart == nil {
+        let original = active.trickle.lateReflexive ?? active.transport.candidates.first { $0.kind == .serverReflexive }?.address
+        if active.network.restart == nil {
             emit(.notice(.warning(.media, "the other device's network changed — reconnecting media")))
-            call?.restart = RestartProgress(
+            call?.network.restart = RestartProgress(
                 startedAt: .now, reflexive: original, sent: true, sentReflexive: original, answered: true,
-                lastMediaBefore: active.lastMediaAt)
+                lastMediaBefore: active.network.lastMediaAt)
             await perform(call!.machine.handle(.restarting))
         }
-        let reflexive = call?.restart?.reflexive
+        let reflexive = call?.network.restart?.reflexive
         await sendRestart(isReply: true, reflexive: reflexive)
     }
 
@@ -372,11 +372,12 @@ extension CallEngine: MediaPumpDriver {
     /// answered (or, with media flowing, for `answerLimit`).
     private func mediaHeard() {
         let now = ContinuousClock.now
-        defer { call?.lastMediaAt = now }
-        guard let restart = call?.restart, restart.sent, restart.answered || now - restart.startedAt >= MediaRestart.answerLimit else {
+        defer { call?.network.lastMediaAt = now }
+        guard let restart = call?.network.restart, restart.sent, restart.answered || now - restart.startedAt >= MediaRestart.answerLimit
+        else {
             return
         }
-        call?.restart = nil
+        call?.network.restart = nil
         let since = restart.lastMediaBefore ?? restart.startedAt
         let milliseconds = (now - since).milliseconds
         if milliseconds >= 100 { emit(.mediaResumed(gapMilliseconds: milliseconds)) }

@@ -18,7 +18,7 @@ extension CallEngine {
         // The plan may have been a round trip away: the call may have ended or found its relay meanwhile.
         guard call?.callID == active.callID, call?.relay == nil else { return }
         let inbox = active.pump.inbox
-        let udpReachesServer = active.transport.reflexive != nil || active.lateReflexive != nil
+        let udpReachesServer = active.transport.reflexive != nil || active.trickle.lateReflexive != nil
         let relay = RelayPath(
             server: plan.server, username: plan.username, password: plan.password,
             transports: plan.transports(udpReachesServer: udpReachesServer),
@@ -57,7 +57,7 @@ extension CallEngine {
     func watchRelay() async {
         guard var active = call, case .connected(.relay) = active.machine.state, let relay = active.relay else { return }
         let now = ContinuousClock.now
-        if var restart = active.restart {
+        if var restart = active.network.restart {
             // A move is seldom one event (the new interface comes up, then the old one goes
             // down, then the route moves): an allocation made on the way out is the old
             // network's, so a change under the move makes another.
@@ -70,7 +70,7 @@ extension CallEngine {
             guard let relayed = relay.relayed, restart.sentAt.map({ now - $0 >= MediaRestart.resendInterval }) ?? true else { return }
             restart.sent = true
             restart.sentAt = now
-            call?.restart = restart
+            call?.network.restart = restart
             announce(relayed)
             return
         }
@@ -78,7 +78,7 @@ extension CallEngine {
         // before it ended); a stream that closed under an unchanged network, at most every 3 s.
         let moved = addressesChanged(&active, now: now) == true
         call = active
-        let closed = !relay.isOpen && (active.lastRestartAt.map { now - $0 >= MediaRestart.minimumInterval } ?? true)
+        let closed = !relay.isOpen && (active.network.lastRestartAt.map { now - $0 >= MediaRestart.minimumInterval } ?? true)
         guard moved || closed else { return }
         await moveRelay()
     }
@@ -88,14 +88,14 @@ extension CallEngine {
     /// where to send, sealed as at the start.
     private func moveRelay() async {
         guard let active = call, let old = active.relay else { return }
-        if active.restart == nil {
-            call?.restart = RestartProgress(startedAt: .now, lastMediaBefore: active.lastMediaAt)
+        if active.network.restart == nil {
+            call?.network.restart = RestartProgress(startedAt: .now, lastMediaBefore: active.network.lastMediaAt)
             emit(.notice(.warning(.media, "\(RestartCause.networkChanged.rawValue) — reconnecting media")))
         } else {
-            call?.restart?.sent = false  // the new allocation's address goes out afresh
-            call?.restart?.sentAt = nil
+            call?.network.restart?.sent = false  // the new allocation's address goes out afresh
+            call?.network.restart?.sentAt = nil
         }
-        call?.lastRestartAt = .now
+        call?.network.lastRestartAt = .now
         old.close(now: active.elapsed)
         call?.relay = nil
         await session.connection.networkChanged()

@@ -22,35 +22,36 @@ struct LateMapping: Sendable {
 extension CallEngine {
     /// Every tick: the late Binding again when it is due.
     func resendLateMapping() {
-        guard var late = call?.lateMapping, let server = call?.transport.serverMedia,
+        guard var late = call?.trickle.lateMapping, let server = call?.transport.serverMedia,
             ContinuousClock.now - late.sentAt >= LateMapping.interval
         else { return }
         guard late.sent < LateMapping.maximumSends else {
-            call?.lateMapping = nil
+            call?.trickle.lateMapping = nil
             return
         }
         call?.transport.socket.send(late.request.bytes, to: server)
         late.sentAt = .now
         late.sent += 1
-        call?.lateMapping = late
+        call?.trickle.lateMapping = late
     }
 
     /// The answer to the late Binding: the mapping is trickled (true: the datagram was that answer).
     func learnLateMapping(_ bytes: [UInt8], from source: TransportAddress) async -> Bool {
-        guard source == call?.transport.serverMedia, let mapped = call?.lateMapping?.request.mapped(in: bytes) else { return false }
-        call?.lateMapping = nil
-        call?.lateReflexive = mapped
+        guard source == call?.transport.serverMedia, let mapped = call?.trickle.lateMapping?.request.mapped(in: bytes) else { return false }
+        call?.trickle.lateMapping = nil
+        call?.trickle.lateReflexive = mapped
         await trickleIfReady()
         return true
     }
 
     /// Sends the learned mapping once the peer holds the call's keys.
     func trickleIfReady() async {
-        guard let active = call, active.peerHasKeys, !active.trickleSent, let keys = active.keys, let mapped = active.lateReflexive,
+        guard let active = call, active.keyExchange.peerHasKeys, !active.trickle.sent, let keys = active.keys,
+            let mapped = active.trickle.lateReflexive,
             !active.transport.candidates.contains(where: { $0.address == mapped }),
             let payload = try? JSONEncoder().encode([Candidate(kind: .serverReflexive, address: mapped)])
         else { return }
-        call?.trickleSent = true
+        call?.trickle.sent = true
         await send(.candidates, Data(keys.sealSignal(Array(payload), fromCaller: active.isCaller, callID: active.callID)))
         emit(.trickled(Candidate(kind: .serverReflexive, address: mapped), sent: true))
     }

@@ -173,13 +173,11 @@ public actor CallEngine {
         let (invitation, secret, ad, ephemeral) = try CallHandshake.invite(
             identity: try store.identity(), callerNumber: ownNumber,
             bundle: bundle, callID: callID, offer: offer)
+        let offered = CallKeyExchange.Offered(invitation: invitation, callSecret: secret, ephemeral: ephemeral, sasReveal: committed)
         var active = ActiveCall(
-            callID: callID, peer: number, isCaller: true, transport: transport, callSecret: secret,
+            callID: callID, peer: number, isCaller: true, transport: transport, keyExchange: .offered(offered),
             associatedData: ad, localNonce: nonce, pump: try makePump(ssrc: ssrc))
-        active.ephemeral = ephemeral
-        active.pendingInvitation = invitation
-        active.sasReveal = committed
-        active.lateMapping = transport.lateMapping.map { LateMapping(request: $0) }
+        active.trickle.lateMapping = transport.lateMapping.map { LateMapping(request: $0) }
         call = active
         startTicker()
         await perform(call!.machine.handle(.dial(forceRelay: relayOnly)))
@@ -229,16 +227,16 @@ public actor CallEngine {
         guard var active = call, active.callID == signal.callID, active.peer == signal.from else { return }
         switch signal.kind {
         case .answer:
-            guard active.isCaller, active.machine.state == .outgoing, let secret = active.callSecret, let ephemeral = active.ephemeral
-            else { return }
+            guard active.isCaller, active.machine.state == .outgoing, case let .offered(offered) = active.keyExchange else { return }
             do {
                 let answer = try CallHandshake.openAnswer(
-                    Data(signal.payload), callSecret: secret,
+                    Data(signal.payload), callSecret: offered.callSecret,
                     associatedData: active.associatedData, callID: active.callID)
                 let keys = try CallHandshake.callerKeys(
-                    callSecret: secret, ephemeral: ephemeral, answer: answer, callerNonce: active.localNonce)
-                active.keys = keys
-                active.ephemeral = nil
+                    callSecret: offered.callSecret, ephemeral: offered.ephemeral, answer: answer, callerNonce: active.localNonce)
+                // The callee sent the answer, so it holds the keys; X3DH's secret and the
+                // ephemeral key pair leave the call here.
+                active.keyExchange = .keyed(.init(keys: keys))
                 if answer.logsKeys { emit(.notPrivate(.keysLoggedByPeer)) }
                 active.remoteCandidates = answer.candidates
                 refused(answer.refusedCandidates)
@@ -250,9 +248,8 @@ public actor CallEngine {
                     return
                 }
                 // The confirmation, and the SAS's committed value revealed now the answer is in.
-                let reveal = active.sasReveal?.reveal ?? []
+                let reveal = offered.sasReveal.reveal
                 await post(.confirm, Data(keys.confirmation(fromCaller: true, callID: active.callID) + reveal))
-                call?.peerHasKeys = true
                 await trickleIfReady()
                 emit(.sas(keys.sas(reveal: reveal).description))
                 await perform(call!.machine.handle(.keyConfirmed))
@@ -287,12 +284,21 @@ public actor CallEngine {
 
     /// The caller's key confirmation and its SAS's revealed value (the callee's side): the
     /// words are shown once the value opens the offer's commitment. Once: a second `confirm`
-    /// (replayed by the server) finds the commitment used.
+    /// (replayed by the server) finds the commitment used. A `confirm` that overtakes the
+    /// receipt of our answer is proof the answer got out, so it is taken while answering too.
     private func receiveConfirmation(_ payload: [UInt8]) async {
-        guard let active = call, !active.isCaller, let keys = active.keys, let commitment = active.peerSASCommitment else { return }
+        guard let active = call, !active.isCaller else { return }
+        let keys: CallKeys, commitment: [UInt8]
+        switch active.keyExchange {
+        case let .answering(answering): (keys, commitment) = (answering.keys, answering.peerSASCommitment)
+        case let .keyed(keyed):
+            guard let opened = keyed.peerSASCommitment else { return }
+            (keys, commitment) = (keyed.keys, opened)
+        case .offered, .wiped: return
+        }
         let (code, reveal) = (Array(payload.prefix(CallKeys.confirmationCount)), Array(payload.dropFirst(CallKeys.confirmationCount)))
         if keys.verifyConfirmation(code, fromCaller: true, callID: active.callID), SASCommitment.opens(commitment, with: reveal) {
-            call?.peerSASCommitment = nil
+            call?.keyExchange = .keyed(.init(keys: keys))
             emit(.sas(keys.sas(reveal: reveal).description))
             await perform(call!.machine.handle(.keyConfirmed))
         } else {
@@ -325,20 +331,20 @@ public actor CallEngine {
                 patience: .none)
             let nonce = SecureRandom.bytes(CallKeys.nonceCount)
             let ssrc = UInt32.random(in: 1...UInt32.max)
-            var active = ActiveCall(
-                callID: signal.callID, peer: signal.from, isCaller: false, transport: transport,
-                callSecret: accepted.callSecret, associatedData: accepted.associatedData,
-                localNonce: nonce, pump: try makePump(ssrc: ssrc))
             let made = try CallHandshake.calleeKeys(
                 callSecret: accepted.callSecret, invitation: invitation,
                 callerNonce: [UInt8](accepted.offer.callerNonce), calleeNonce: nonce)
-            active.keys = made.keys
-            active.localEphemeralKey = made.ephemeralKey.rawRepresentation
+            let answering = CallKeyExchange.Answering(
+                callSecret: accepted.callSecret, keys: made.keys, ephemeralKey: made.ephemeralKey.rawRepresentation,
+                peerSASCommitment: [UInt8](accepted.offer.sasCommitment))
+            var active = ActiveCall(
+                callID: signal.callID, peer: signal.from, isCaller: false, transport: transport,
+                keyExchange: .answering(answering), associatedData: accepted.associatedData,
+                localNonce: nonce, pump: try makePump(ssrc: ssrc))
             active.remoteCandidates = accepted.offer.candidates
-            active.peerSASCommitment = [UInt8](accepted.offer.sasCommitment)
             refused(accepted.offer.refusedCandidates)
             active.remoteSSRC = accepted.offer.ssrc
-            active.lateMapping = transport.lateMapping.map { LateMapping(request: $0) }
+            active.trickle.lateMapping = transport.lateMapping.map { LateMapping(request: $0) }
             call = active
             startTicker()
             let name = try store.contact(number: signal.from)?.name
@@ -363,13 +369,12 @@ public actor CallEngine {
         await session.connection.postCallSignal(to: active.peer, callID: active.callID, kind: kind.rawValue, payload: Array(payload))
     }
 
-    /// Drops every secret of the call: the X3DH secret, the derived keys, the SRTP sessions.
+    /// Drops every secret the call still holds: the derived keys, the SRTP sessions (and the
+    /// X3DH secret, if the call ended before the answer).
     func wipe() {
         guard var active = call else { return }
         active.pump.stop()
-        active.keys = nil
-        active.callSecret = nil
-        active.ephemeral = nil
+        active.keyExchange = .wiped
         active.checks = nil
         active.relay?.close(now: active.elapsed)
         active.relay = nil

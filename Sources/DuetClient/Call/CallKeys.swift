@@ -22,6 +22,11 @@ public struct CallKeys: Sendable {
     /// Bytes of a key confirmation (HMAC-SHA256).
     public static let confirmationCount = 32
 
+    /// The objects holding these keys (a test watches them all released when the call ends).
+    var secretHolders: [any AnyObject & Sendable] {
+        [sasKey, callerToCallee, calleeToCaller, confirmationKey] + caller.secretHolders + callee.secretHolders
+    }
+
     /// The SAS's own key; the words also need the caller's revealed value (`sas(reveal:)`).
     private let sasKey: SecureBytes
     /// SRTP master key ‖ salt for media the caller sends.

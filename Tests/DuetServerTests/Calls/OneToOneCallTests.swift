@@ -32,6 +32,9 @@ struct OneToOneCallTests {
         let aliceSAS = alice.events.sas, bobSAS = bob.events.sas
         #expect(aliceSAS != nil && aliceSAS == bobSAS)
 
+        // X3DH's secret and the ephemeral keys are gone as soon as both devices hold the call's keys.
+        #expect(await alice.engine.handshakeSecretsHeld() == 0)
+        #expect(await bob.engine.handshakeSecretsHeld() == 0)
         // Every secret object of the call is released once it ends.
         let aliceSecrets = await SecretWatch(alice.engine), bobSecrets = await SecretWatch(bob.engine)
         #expect(aliceSecrets.watched >= 7 && bobSecrets.watched >= 7)
