@@ -45,7 +45,8 @@ enum OpusBench {
         try frames.map { try encoder.encode($0) }
     }
 
-    private static func cpuSeconds(_ body: () throws -> Void) rethrows -> Double {
+    /// CPU seconds this thread spent in `body`.
+    static func cpuSeconds(_ body: () throws -> Void) rethrows -> Double {
         let start = threadCPUTime()
         try body()
         return threadCPUTime() - start

@@ -3,7 +3,7 @@ import Foundation
 // duet-bench: cost figures for `make bench`, one `name value unit` line each.
 // Every bench measures its ratios within one run, interleaving rounds, so a busy machine
 // slows numerator and denominator alike. Add a bench by adding its `run(report:)` here.
-// `duet-bench NAME…` runs only the benches named (opus, srtp, sframe, sfu, call-setup, call-setup-netns, rekey, recording, load).
+// `duet-bench NAME…` runs only the benches named (opus, media-path, srtp, sframe, sfu, call-setup, call-setup-netns, rekey, recording, load).
 
 // The load bench's server runs in a child process: `duet-bench --serve DIR`.
 if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--serve" {
@@ -16,6 +16,7 @@ let chosen = Set(CommandLine.arguments.dropFirst())
 func wanted(_ name: String) -> Bool { chosen.isEmpty || chosen.contains(name) }
 
 if wanted("opus") { OpusBench.run(report: report) }
+if wanted("media-path") { MediaPathBench.run(report: report) }
 if wanted("srtp") { SRTPBench.run(report: report) }
 if wanted("sframe") { SFrameBench.run(report: report) }
 if wanted("sfu") { SFUBench.run(report: report) }
