@@ -39,6 +39,7 @@ enum SignalingSamples {
         ClientRequest(id: 12, message: .addGroupMember(.init(group: "g12345678", number: "+15550003"))),
         ClientRequest(id: 13, message: .removeGroupMember(.init(group: "g12345678", number: "+15550003"))),
         ClientRequest(id: 14, message: .listGroups),
+        ClientRequest(id: 22, message: .fetchBundles(.init(numbers: ["+15550002", "+15550003"]))),
         ClientRequest(id: 15, message: .startGroupCall(.init(group: "g12345678", callID: "gc-1", dtlsFingerprint: fingerprint))),
         ClientRequest(id: 16, message: .joinGroupCall(.init(callID: "gc-1", dtlsFingerprint: fingerprint))),
         ClientRequest(id: 17, message: .leaveGroupCall(.init(callID: "gc-1"))),
@@ -59,6 +60,10 @@ enum SignalingSamples {
         ServerFrame(
             id: 4,
             message: .bundle(.init(number: "+15550002", identityKey: key, signedPrekey: signedPrekey, oneTimePrekey: oneTimePrekeys[0]))),
+        ServerFrame(
+            id: 30,
+            message: .bundles(
+                .init(bundles: [.init(number: "+15550002", identityKey: key, signedPrekey: signedPrekey, oneTimePrekey: nil)]))),
         ServerFrame(id: 5, message: .lookupResult(.init(number: "+15550002", identityKey: key, online: true))),
         ServerFrame(id: 6, message: .presenceList(.init(presence: [.init(number: "+15550002", online: false)]))),
         ServerFrame(id: nil, message: .presence(.init(number: "+15550002", online: true))),

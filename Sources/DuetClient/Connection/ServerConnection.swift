@@ -139,6 +139,25 @@ public actor ServerConnection {
         do { return try PrekeyBundle(wire: wire) } catch { throw .invalidResponse("bundle for \(number): \(error)") }
     }
 
+    /// Several numbers' bundles in one request (one transaction on the server): an entry for
+    /// every number asked, the bundle (its signature checked) or why there is none.
+    public func fetchBundles(numbers: [String]) async throws(ServerConnectionError) -> [String: Result<
+        PrekeyBundle, ServerConnectionError
+    >] {
+        guard case let .bundles(wire) = try await send(.fetchBundles(.init(numbers: numbers))) else { throw unexpected("fetchBundles") }
+        var answers: [String: Result<PrekeyBundle, ServerConnectionError>] = [:]
+        for number in numbers {
+            guard let bundle = wire.bundles.first(where: { $0.number == number }) else {
+                answers[number] = .failure(.server(code: .unknownNumber, message: "\(number) is not registered on this server"))
+                continue
+            }
+            do { answers[number] = .success(try PrekeyBundle(wire: bundle)) } catch {
+                answers[number] = .failure(.invalidResponse("bundle for \(number): \(error)"))
+            }
+        }
+        return answers
+    }
+
     public func lookup(number: String) async throws(ServerConnectionError) -> LookupResult {
         guard case let .lookupResult(wire) = try await send(.lookup(.init(number: number))), wire.number == number else {
             throw unexpected("lookup")

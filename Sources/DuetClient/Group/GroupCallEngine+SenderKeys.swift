@@ -32,8 +32,10 @@ extension GroupCallEngine {
     }
 
     /// Seals `announcement` for each recipient on this call's channel to them (opening one
-    /// with their prekey bundle the first time). A recipient that cannot be reached now gets
-    /// the current key when the room shows them joining.
+    /// with their prekey bundle the first time) and sends every copy at once. A recipient that
+    /// cannot be reached now gets the current key when the room shows them joining. The
+    /// bundles of all the channels to open come in one request, so a member joining a full
+    /// room costs the server one transaction, not one per member (docs/group-calls.md).
     func distribute(_ announcement: SenderKeyAnnouncement, to recipients: [String]) async {
         guard let callID = call?.callID else { return }
         // The announcement's JSON holds the key in the clear: wiped once every copy is sealed.
@@ -41,48 +43,88 @@ extension GroupCallEngine {
         do { plaintext = Array(try JSONEncoder().encode(announcement)) } catch { return }
         defer { wipe(&plaintext) }
         let admitted = admittedKeys()
+        var vouched: [(member: String, key: IdentityPublicKey)] = []
         for member in Set(recipients).subtracting([number]).sorted() {
-            guard let vouchedKey = admitted[member] else {
+            guard let key = admitted[member] else {
                 withhold(member, Self.unvouchedWithheld(member))
                 continue
             }
+            vouched.append((member, key))
+        }
+        let opening = vouched.map(\.member).filter { call?.senders[$0] == nil }
+        var bundles: [String: Result<PrekeyBundle, ServerConnectionError>] = [:]
+        if !opening.isEmpty {
+            do { bundles = try await session.connection.fetchBundles(numbers: opening) } catch {
+                for member in opening { bundles[member] = .failure(error) }
+            }
+            guard call?.callID == callID else { return }
+        }
+        var sealed: [(member: String, payload: [UInt8])] = []
+        for (member, vouchedKey) in vouched {
             do {
-                let sender: PairwiseSender
-                if let known = call?.senders[member] {
-                    sender = known
-                } else {
-                    let bundle = try await session.connection.fetchBundle(number: member)
-                    // As on a 1:1 call: a contact's bundle under another key than the one held is a
-                    // key change (the server may be handing out keys of its own), and nothing is
-                    // sealed to a changed key until the user compares safety numbers again — else a
-                    // server that swaps a bundle would get this call's sender key, and with it (as
-                    // the SFU) everything said. Verified again, they get the next key handed out.
-                    if try session.store.contact(number: member) != nil,
-                        case .keyChanged = try session.store.recordIdentityKey(bundle.identityKey, for: member)
-                    {
-                        eventSink.yield(.notice(.warning(.keyWithheld(member: member), Self.keyChangedWithheld(member))))
-                        continue
-                    }
-                    guard bundle.identityKey == vouchedKey else {
-                        withhold(member, Self.keyNotVouchedWithheld(member))
-                        continue
-                    }
-                    sender = try PairwiseSender(identity: try session.store.identity(), to: bundle, callID: callID)
-                    guard call?.callID == callID else { return }
-                    call?.senders[member] = sender
+                guard let sender = try channel(to: member, vouchedKey: vouchedKey, bundle: bundles[member], callID: callID) else {
+                    continue
                 }
                 let header = call?.opened.contains(member) == true ? nil : sender.header
-                let payload = try JSONEncoder().encode(SenderKeySignal(header: header, message: sender.seal(plaintext)))
-                try await session.connection.sendCallSignal(
-                    to: member, callID: callID, kind: CallSignal.Kind.senderKey.rawValue,
-                    payload: Array(payload))
-                guard call?.callID == callID else { return }
-                call?.opened.insert(member)
-                call?.delivered[member] = announcement.epoch
-                eventSink.yield(.keyGiven(to: member, epoch: announcement.epoch))
+                sealed.append((member, Array(try JSONEncoder().encode(SenderKeySignal(header: header, message: sender.seal(plaintext))))))
             } catch {
                 eventSink.yield(.notice(.warning(.group, "could not give \(member) the sender key: \(error)")))
             }
+        }
+        let sent = await send(sealed, callID: callID)
+        guard call?.callID == callID else { return }
+        for (member, failure) in sent {
+            if let failure {
+                eventSink.yield(.notice(.warning(.group, "could not give \(member) the sender key: \(failure)")))
+                continue
+            }
+            call?.opened.insert(member)
+            call?.delivered[member] = announcement.epoch
+            eventSink.yield(.keyGiven(to: member, epoch: announcement.epoch))
+        }
+    }
+
+    /// This call's channel to `member`, opened from `bundle` if there is none yet; nil (with a
+    /// warning) when the bundle's key is not the one held or vouched for.
+    private func channel(
+        to member: String, vouchedKey: IdentityPublicKey, bundle: Result<PrekeyBundle, ServerConnectionError>?, callID: String
+    ) throws -> PairwiseSender? {
+        if let known = call?.senders[member] { return known }
+        guard let bundle = try bundle?.get() else { return nil }
+        // As on a 1:1 call: a contact's bundle under another key than the one held is a key
+        // change (the server may be handing out keys of its own), and nothing is sealed to a
+        // changed key until the user compares safety numbers again — else a server that swaps a
+        // bundle would get this call's sender key, and with it (as the SFU) everything said.
+        // Verified again, they get the next key handed out.
+        if try session.store.contact(number: member) != nil,
+            case .keyChanged = try session.store.recordIdentityKey(bundle.identityKey, for: member)
+        {
+            eventSink.yield(.notice(.warning(.keyWithheld(member: member), Self.keyChangedWithheld(member))))
+            return nil
+        }
+        guard bundle.identityKey == vouchedKey else {
+            withhold(member, Self.keyNotVouchedWithheld(member))
+            return nil
+        }
+        let sender = try PairwiseSender(identity: try session.store.identity(), to: bundle, callID: callID)
+        call?.senders[member] = sender
+        return sender
+    }
+
+    /// Sends each sealed key at once; each member's failure (nil: the server handed it on).
+    private func send(_ sealed: [(member: String, payload: [UInt8])], callID: String) async -> [(String, ServerConnectionError?)] {
+        let connection = session.connection
+        return await withTaskGroup(of: (String, ServerConnectionError?).self) { sending in
+            for (member, payload) in sealed {
+                sending.addTask { () async -> (String, ServerConnectionError?) in
+                    do throws(ServerConnectionError) {
+                        try await connection.sendCallSignal(
+                            to: member, callID: callID, kind: CallSignal.Kind.senderKey.rawValue, payload: payload)
+                        return (member, nil)
+                    } catch { return (member, error) }
+                }
+            }
+            return await sending.reduce(into: []) { $0.append($1) }
         }
     }
 

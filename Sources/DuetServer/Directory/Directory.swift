@@ -143,21 +143,60 @@ final class Directory: Sendable {
         try PrekeyValidation.check(number: number)
         return try await write { db in
             guard try Self.isBound(requester, db) else { throw DirectoryError.notRegistered }
-            var bundle = try Self.bundle(number, db)
-            if withOneTimePrekey,
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT keyId, publicKey FROM oneTimePrekey WHERE number = ? ORDER BY keyId LIMIT 1", arguments: [number])
-            {
-                let id: Int64 = row["keyId"]
-                try db.execute(sql: "DELETE FROM oneTimePrekey WHERE number = ? AND keyId = ?", arguments: [number, id])
-                bundle.oneTimePrekey = .init(id: UInt32(truncatingIfNeeded: id), publicKey: Base64Bytes(Array(row["publicKey"] as Data)))
-            }
-            if requester != bundle.identityKey.bytes { try Self.addWatcher(requester, number: number, db: db) }
-            return (bundle, try Self.oneTimePrekeyCount(number: number, db: db))
+            return try Self.handOut(number, withOneTimePrekey: withOneTimePrekey, to: requester, db)
         } orWhenStorageRefuses: { db in
             guard try Self.isBound(requester, db) else { throw DirectoryError.notRegistered }
             return (try Self.bundle(number, db), try Self.oneTimePrekeyCount(number: number, db: db))
         }
+    }
+
+    /// One number's bundle wanted in `fetchBundles`, and whether it may take a one-time prekey.
+    struct BundleWanted: Sendable {
+        let number: String
+        let withOneTimePrekey: Bool
+    }
+
+    /// `fetchBundle` for several numbers in one transaction — one commit, so one sync of the
+    /// log, where a group call's members fetching each other's bundles one by one paid one per
+    /// bundle. Numbers that are not registered are left out of the answer.
+    func fetchBundles(_ wanted: [BundleWanted], requester: [UInt8]) async throws(DirectoryError) -> [(
+        bundle: Signaling.Bundle, remaining: Int
+    )] {
+        for one in wanted { try PrekeyValidation.check(number: one.number) }
+        return try await write { db in
+            guard try Self.isBound(requester, db) else { throw DirectoryError.notRegistered }
+            return try wanted.compactMap { one in
+                try Self.registered { try Self.handOut(one.number, withOneTimePrekey: one.withOneTimePrekey, to: requester, db) }
+            }
+        } orWhenStorageRefuses: { db in
+            guard try Self.isBound(requester, db) else { throw DirectoryError.notRegistered }
+            return try wanted.compactMap { one in
+                try Self.registered { (try Self.bundle(one.number, db), try Self.oneTimePrekeyCount(number: one.number, db: db)) }
+            }
+        }
+    }
+
+    /// `body`'s answer, or nil when it names a number nobody registered.
+    private static func registered<T>(_ body: () throws -> T) throws -> T? {
+        do { return try body() } catch DirectoryError.unknownNumber { return nil }
+    }
+
+    /// `number`'s bundle with its oldest one-time prekey (deleted here, so it is handed out once)
+    /// when `withOneTimePrekey`; `requester` becomes a watcher of the number.
+    private static func handOut(
+        _ number: String, withOneTimePrekey: Bool, to requester: [UInt8], _ db: Database
+    ) throws -> (bundle: Signaling.Bundle, remaining: Int) {
+        var bundle = try Self.bundle(number, db)
+        if withOneTimePrekey,
+            let row = try Row.fetchOne(
+                db, sql: "SELECT keyId, publicKey FROM oneTimePrekey WHERE number = ? ORDER BY keyId LIMIT 1", arguments: [number])
+        {
+            let id: Int64 = row["keyId"]
+            try db.execute(sql: "DELETE FROM oneTimePrekey WHERE number = ? AND keyId = ?", arguments: [number, id])
+            bundle.oneTimePrekey = .init(id: UInt32(truncatingIfNeeded: id), publicKey: Base64Bytes(Array(row["publicKey"] as Data)))
+        }
+        if requester != bundle.identityKey.bytes { try Self.addWatcher(requester, number: number, db: db) }
+        return (bundle, try Self.oneTimePrekeyCount(number: number, db: db))
     }
 
     private static func isBound(_ key: [UInt8], _ db: Database) throws -> Bool {

@@ -11,6 +11,8 @@ enum DirectoryError: Error, Equatable {
     case notRegistered
     case unknownNumber(String)
     case tooManyPrekeys(Int)
+    /// More numbers in one `fetchBundles` than a group has members.
+    case tooManyBundles(Int)
     case unknownGroup(String)
     case invalidGroup(String)
     case notPermitted(String)
@@ -59,6 +61,8 @@ enum DirectoryError: Error, Equatable {
             .init(code: .unknownNumber, message: "\(n) is not registered on this server")
         case let .tooManyPrekeys(n):
             .init(code: .invalidMessage, message: "\(n) one-time prekeys in one message; send at most \(Directory.maximumPrekeysPerUpload)")
+        case let .tooManyBundles(n):
+            .init(code: .invalidMessage, message: "\(n) bundles in one request; ask for at most \(Signaling.maximumGroupMembers)")
         case let .unknownGroup(id):
             .init(code: .unknownGroup, message: "no group '\(id)' that you are a member of; see duet group list")
         case let .invalidGroup(reason):

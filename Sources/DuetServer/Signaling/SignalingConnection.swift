@@ -197,6 +197,8 @@ struct SignalingConnection {
             reply(.prekeyCount(.init(count: try await directory.uploadPrekeys(key: key, request))))
         case let .fetchBundle(query):
             try await fetchBundle(query, requester: raw, reply: reply)
+        case let .fetchBundles(list):
+            try await fetchBundles(list, requester: raw, reply: reply)
         case let .lookup(query):
             let identity = try await directory.lookup(number: query.number, requester: raw)
             let online = await context.hub.isOnline(query.number)
@@ -242,6 +244,23 @@ struct SignalingConnection {
             withOneTimePrekey: context.prekeyHandouts.allows(requester: raw, number: query.number))
         reply(.bundle(bundle))
         await context.warnIfPrekeysLow(number: query.number, remaining: remaining)
+    }
+
+    /// Several bundles at once (a group call member opening its channels); each one-time
+    /// prekey under the same handout rates as one fetched alone.
+    private func fetchBundles(_ list: Signaling.NumberList, requester raw: [UInt8], reply: (ServerMessage) -> Void)
+        async throws(DirectoryError)
+    {
+        let numbers = Array(Set(list.numbers)).sorted()
+        guard numbers.count <= Signaling.maximumGroupMembers else { throw .tooManyBundles(numbers.count) }
+        let directory = context.directory
+        guard try await directory.number(boundTo: raw) != nil else { throw .notRegistered }
+        let wanted = numbers.map { number in
+            Directory.BundleWanted(number: number, withOneTimePrekey: context.prekeyHandouts.allows(requester: raw, number: number))
+        }
+        let fetched = try await directory.fetchBundles(wanted, requester: raw)
+        reply(.bundles(.init(bundles: fetched.map(\.bundle))))
+        for (bundle, remaining) in fetched { await context.warnIfPrekeysLow(number: bundle.number, remaining: remaining) }
     }
 
     private func watch(_ list: Signaling.NumberList, watcher raw: [UInt8], reply: (ServerMessage) -> Void) async throws(DirectoryError) {

@@ -5,6 +5,10 @@ public enum ClientMessage: Hashable, Sendable {
     case register(Signaling.Register)
     case uploadPrekeys(Signaling.UploadPrekeys)
     case fetchBundle(Signaling.NumberQuery)
+    /// Several numbers' bundles in one request (reply `bundles`): a group call member opens a
+    /// channel to every other member at once, and the server hands the one-time prekeys out in
+    /// one transaction instead of one each (at most `Signaling.maximumGroupMembers` numbers).
+    case fetchBundles(Signaling.NumberList)
     case lookup(Signaling.NumberQuery)
     /// Start watching numbers: presence events now, and keyChanged notices for good.
     case watch(Signaling.NumberList)
@@ -38,6 +42,7 @@ public enum ClientMessage: Hashable, Sendable {
         case .register: "register"
         case .uploadPrekeys: "uploadPrekeys"
         case .fetchBundle: "fetchBundle"
+        case .fetchBundles: "fetchBundles"
         case .lookup: "lookup"
         case .watch: "watch"
         case .unwatch: "unwatch"
@@ -77,7 +82,7 @@ extension SignalingCodec {
         case let .register(p): encode(type: request.message.type, id: request.id, payload: p)
         case let .uploadPrekeys(p): encode(type: request.message.type, id: request.id, payload: p)
         case let .fetchBundle(p), let .lookup(p): encode(type: request.message.type, id: request.id, payload: p)
-        case let .watch(p), let .unwatch(p): encode(type: request.message.type, id: request.id, payload: p)
+        case let .fetchBundles(p), let .watch(p), let .unwatch(p): encode(type: request.message.type, id: request.id, payload: p)
         case .ping: encode(type: request.message.type, id: request.id, payload: Empty())
         case let .callSignal(p): encode(type: request.message.type, id: request.id, payload: p)
         case let .relayCredentials(p): encode(type: request.message.type, id: request.id, payload: p)
@@ -102,6 +107,7 @@ extension SignalingCodec {
             case "register": .register(try payload(body, type))
             case "uploadPrekeys": .uploadPrekeys(try payload(body, type))
             case "fetchBundle": .fetchBundle(try payload(body, type))
+            case "fetchBundles": .fetchBundles(try payload(body, type))
             case "lookup": .lookup(try payload(body, type))
             case "watch": .watch(try payload(body, type))
             case "unwatch": .unwatch(try payload(body, type))

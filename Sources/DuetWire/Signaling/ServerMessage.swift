@@ -5,6 +5,8 @@ public enum ServerMessage: Hashable, Sendable {
     case registered(Signaling.Registered)
     case prekeyCount(Signaling.PrekeyCount)
     case bundle(Signaling.Bundle)
+    /// The reply to `fetchBundles`: the bundles of the numbers that are registered.
+    case bundles(Signaling.BundleList)
     case lookupResult(Signaling.LookupResult)
     case presenceList(Signaling.PresenceList)
     case presence(Signaling.Presence)
@@ -42,6 +44,7 @@ public enum ServerMessage: Hashable, Sendable {
         case .registered: "registered"
         case .prekeyCount: "prekeyCount"
         case .bundle: "bundle"
+        case .bundles: "bundles"
         case .lookupResult: "lookupResult"
         case .presenceList: "presenceList"
         case .presence: "presence"
@@ -85,6 +88,7 @@ extension SignalingCodec {
         case let .registered(p): return encode(type: t, id: frame.id, payload: p)
         case let .prekeyCount(p): return encode(type: t, id: frame.id, payload: p)
         case let .bundle(p): return encode(type: t, id: frame.id, payload: p)
+        case let .bundles(p): return encode(type: t, id: frame.id, payload: p)
         case let .lookupResult(p): return encode(type: t, id: frame.id, payload: p)
         case let .presenceList(p): return encode(type: t, id: frame.id, payload: p)
         case let .presence(p): return encode(type: t, id: frame.id, payload: p)
@@ -116,6 +120,7 @@ extension SignalingCodec {
             case "registered": .registered(try payload(body, type))
             case "prekeyCount": .prekeyCount(try payload(body, type))
             case "bundle": .bundle(try payload(body, type))
+            case "bundles": .bundles(try payload(body, type))
             case "lookupResult": .lookupResult(try payload(body, type))
             case "presenceList": .presenceList(try payload(body, type))
             case "presence": .presence(try payload(body, type))

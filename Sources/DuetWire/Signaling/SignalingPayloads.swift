@@ -110,6 +110,11 @@ public enum Signaling {
         }
     }
 
+    public struct BundleList: Codable, Hashable, Sendable {
+        public var bundles: [Bundle]
+        public init(bundles: [Bundle]) { self.bundles = bundles }
+    }
+
     public struct LookupResult: Codable, Hashable, Sendable {
         public var number: String
         public var identityKey: Base64Bytes
