@@ -61,7 +61,12 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto")
             ]),
-        .target(name: "DuetTUI", dependencies: ["DuetClient", "DuetWire", "DuetCrypto", "CNcursesw"]),
+        // DuetClient alone: the TUI sees wire formats and keys only as DuetClient puts them. With
+        // MemberImportVisibility the members of DuetClient's own dependencies (DuetWire, DuetCrypto)
+        // are out of its reach too, not only their imports.
+        .target(
+            name: "DuetTUI", dependencies: ["DuetClient", "CNcursesw"],
+            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         .target(
             name: "DuetDemo",
             dependencies: [

@@ -71,7 +71,8 @@ actor MeetingOutcome {
 
     func follow(_ events: AsyncStream<MeetingEngineEvent>) async {
         for await event in events {
-            printEventLine(event.description)
+            // The room on entry is for screens; the lines around it already say who is in.
+            if case .entered = event {} else { printEventLine(event.description) }
             switch event {
             case .mediaConnected: connected = true
             case let .ended(reason):

@@ -97,7 +97,8 @@ struct GroupCallStateMachineTests {
         let actions = machine.handle(.rejoined(Self.call([Self.me, "+15550002"], version: 1, group: smaller)))
         #expect(
             actions == [
-                .forget(["+15550004"]), .listen("+15550002"), .emit(.rejoined(callID: "c1", participants: [Self.me, "+15550002"])),
+                .forget(["+15550004"]), .listen("+15550002"),
+                .emit(.rejoined(callID: "c1", group: smaller, participants: [Self.me, "+15550002"])),
                 .rekey(.rejoined, to: [Self.me, "+15550002"])
             ])
         #expect(machine.room?.holdsFrames == true)

@@ -19,13 +19,21 @@ struct MeetingStateMachineTests {
             media: "192.0.2.1:3479", mediaFingerprint: "ab", you: you.id)
     }
 
+    /// What a screen shows of a wire participant (no SSRC).
+    static func shown(_ person: Person) -> MeetingPerson { MeetingPerson(id: person.id, name: person.name, guest: person.guest) }
+
     @Test func enteringOpensTheLegListensAndSaysWhatIsAlreadyTrue() {
         var machine = MeetingStateMachine()
         let meeting = Self.meeting([Self.host, Self.bob], knocking: [Self.gus], recording: true)
+        let roster = MeetingRoster(
+            code: "abc-defg-hij", you: Self.host.id, host: Self.host.id, people: [Self.shown(Self.host), Self.shown(Self.bob)],
+            knocking: [Self.shown(Self.gus)], recording: true)
         #expect(
             machine.handle(.entered(meeting)) == [
-                .openLeg(meeting), .listen(to: meeting), .emit(.knocking([Self.gus])), .emit(.recording(true))
+                .openLeg(meeting), .listen(to: meeting), .emit(.entered(roster)), .emit(.knocking([Self.shown(Self.gus)])),
+                .emit(.recording(true))
             ])
+        #expect(roster.isHost && roster.others == [Self.shown(Self.bob)])
         #expect(machine.state == .inside(meeting: meeting, mediaConnected: false))
         #expect(machine.handle(.mediaConnected(route: "udp")) == [.emit(.mediaConnected(route: "udp"))])
         #expect(machine.state == .inside(meeting: meeting, mediaConnected: true))
@@ -37,7 +45,14 @@ struct MeetingStateMachineTests {
         #expect(machine.handle(.waiting(code: "abc-defg-hij")) == [.emit(.waiting(code: "abc-defg-hij"))])
         #expect(machine.handle(.changed(meeting)).isEmpty, "no view of a meeting one is not in")
         #expect(machine.meeting == nil)
-        #expect(machine.handle(.admitted(meeting)) == [.emit(.admitted(code: "abc-defg-hij")), .openLeg(meeting), .listen(to: meeting)])
+        let roster = MeetingRoster(
+            code: "abc-defg-hij", you: Self.gus.id, host: Self.host.id, people: [Self.shown(Self.host), Self.shown(Self.gus)],
+            recording: false)
+        #expect(
+            machine.handle(.admitted(meeting)) == [
+                .emit(.admitted(code: "abc-defg-hij")), .openLeg(meeting), .listen(to: meeting), .emit(.entered(roster))
+            ])
+        #expect(!roster.isHost)
     }
 
     @Test func changesBecomeJoinedLeftKnockingAndRecordingNews() {
@@ -48,7 +63,7 @@ struct MeetingStateMachineTests {
         #expect(
             machine.handle(.changed(after, joined: [Self.gus.id], left: [Self.bob.id], notice: "disk nearly full"))
                 == [
-                    .listen(to: after), .emit(.joined(Self.gus)), .emit(.left(Self.bob)), .emit(.recording(true)),
+                    .listen(to: after), .emit(.joined(Self.shown(Self.gus))), .emit(.left(Self.shown(Self.bob))), .emit(.recording(true)),
                     .emit(.notice(.warning(.recording, "disk nearly full")))
                 ])
     }

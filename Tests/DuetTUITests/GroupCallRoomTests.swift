@@ -85,10 +85,20 @@ struct GroupCallRoomTests {
     @Test func aRejoinForgetsTheKeysGiven() {
         var (view, room) = entered()
         apply([.keyGiven(to: "+15550003", epoch: 1), .rekey(.joined, epoch: 1)], &view, &room)
-        apply([.rejoined(callID: "c1", participants: [Self.own, "+15550002", "+15550004"])], &view, &room)
+        apply([.rejoined(callID: "c1", group: Self.group, participants: [Self.own, "+15550002", "+15550004"])], &view, &room)
         #expect(view.participants.map(\.number) == ["+15550002", "+15550004"])
         #expect(view.invited == [GroupInvitedRow(number: "+15550003", name: "Carol", hasKey: false)])
         apply([.rekey(.rejoined, epoch: 2)], &view, &room)
         #expect(view.lastRekeyCause == "rejoined")
+    }
+
+    /// Members removed or added while this device was cut off were told to nobody: the rejoin
+    /// itself says what the group is now.
+    @Test func aRejoinTakesTheGroupAsItIsNow() {
+        var (view, room) = entered()
+        let now = GroupInfo(id: "g1", name: "Team", owner: Self.own, members: [Self.own, "+15550002", "+15550004", "+15550005"])
+        apply([.rejoined(callID: "c1", group: now, participants: [Self.own, "+15550002"])], &view, &room)
+        #expect(view.participants.map(\.number) == ["+15550002"])
+        #expect(view.invited.map(\.number) == ["+15550004", "+15550005"])
     }
 }

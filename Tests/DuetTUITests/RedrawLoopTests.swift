@@ -1,4 +1,3 @@
-import Synchronization
 import Testing
 
 @testable import DuetTUI
@@ -16,7 +15,7 @@ struct RedrawLoopTests {
     @Test func aBurstOfChangesEndsWithTheNewestStateDrawnInOrder() async {
         let model = Model()
         let loop = RedrawLoop()
-        let drawn = Mutex<[Int]>([])
+        let drawn = Locked<[Int]>([])
         let drawing = Task {
             await loop.run {
                 let generation = await model.generation
@@ -47,7 +46,7 @@ struct RedrawLoopTests {
 
     @Test func aMarkAfterTheLastDrawDrawsAgain() async {
         let loop = RedrawLoop()
-        let count = Mutex(0)
+        let count = Locked(0)
         let drawing = Task { await loop.run { count.withLock { $0 += 1 } } }
         loop.markDirty()
         while count.withLock({ $0 }) < 1 { await Task.yield() }
@@ -59,7 +58,7 @@ struct RedrawLoopTests {
 
     @Test func nothingIsDrawnWithoutAChange() async {
         let loop = RedrawLoop()
-        let count = Mutex(0)
+        let count = Locked(0)
         let drawing = Task { await loop.run { count.withLock { $0 += 1 } } }
         loop.finish()
         await drawing.value

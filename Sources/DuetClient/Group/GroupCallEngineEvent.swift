@@ -8,8 +8,9 @@ public enum GroupCallEngineEvent: Sendable, Equatable, CustomStringConvertible {
     case ringing(GroupCallInfo)
     /// Signaling came back after a break (the server restarted, or dropped this device), and
     /// this device is in the call again — on a new leg, a new key to follow; `participants`
-    /// are those back so far.
-    case rejoined(callID: String, participants: [String])
+    /// are those back so far. `group` is the group as it is now: members added or removed
+    /// during the break were told to nobody, so a screen takes them from here.
+    case rejoined(callID: String, group: GroupInfo, participants: [String])
     /// The media leg's DTLS-SRTP handshake with the SFU finished; `route` is how the leg
     /// reaches it (`udp`, or `relay (tcp)` / `relay (tls)` on a network that lets no UDP out).
     case mediaConnected(callID: String, route: String)
@@ -42,7 +43,7 @@ public enum GroupCallEngineEvent: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case let .ringing(call):
             "ringing: group call \(call.callID) in \(call.group.name) with \(call.participants.joined(separator: ", "))"
-        case let .rejoined(id, participants):
+        case let .rejoined(id, _, participants):
             "rejoined: call \(id) after reconnecting to the server; back so far: \(participants.joined(separator: ", ")); new leg and new key follow"
         case let .mediaConnected(id, route):
             "media: DTLS-SRTP leg to the SFU up over \(route) (call \(id)); voice is SFrame end-to-end encrypted inside it"

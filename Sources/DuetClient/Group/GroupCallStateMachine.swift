@@ -204,7 +204,10 @@ struct GroupCallStateMachine: Sendable {
         room.departed = before.departed
         state = .inCall(room)
         return [.forget(gone.sorted())] + listeners(info.participants)
-            + [.emit(.rejoined(callID: room.callID, participants: info.participants)), .rekey(.rejoined, to: room.keyHolders())]
+            + [
+                .emit(.rejoined(callID: room.callID, group: info.group, participants: info.participants)),
+                .rekey(.rejoined, to: room.keyHolders())
+            ]
     }
 
     private func with(_ room: Room, _ change: (inout Room) -> Void) -> Room {

@@ -274,7 +274,7 @@ public actor MeetingEngine: MediaPumpDriver {
                 guard let person = meeting.participants.first(where: { $0.id == stream.source }) else { return nil }
                 let analysis = stream.analysis()
                 return MeetingHearing(
-                    participant: person, heard: analysis.speaker == VoiceSignature(number: person.id), level: analysis.level,
+                    participant: MeetingPerson(person), heard: analysis.speaker == VoiceSignature(number: person.id), level: analysis.level,
                     received: stream.received)
             }.sorted { $0.participant.name < $1.participant.name }
             hearing = Dictionary(uniqueKeysWithValues: reports.map { ($0.participant.id, $0) })

@@ -1,16 +1,20 @@
 import DuetWire
 
 /// What a meeting engine tells its UI (and tests). Meetings are cloud-encrypted: the events
-/// say so, and none of them claims end-to-end encryption.
+/// say so, and none of them claims end-to-end encryption. People are `MeetingPerson`s and the
+/// room on entry a `MeetingRoster`, so a screen follows a meeting without wire types.
 public enum MeetingEngineEvent: Sendable, Equatable, CustomStringConvertible {
     case created(MeetingLink)
     /// Knocked; the host decides.
     case waiting(code: String)
     case admitted(code: String)
+    /// Inside (made, let in at once, admitted, or back after losing the server): the meeting as
+    /// it stands now. Later events change it; nothing else needs reading back.
+    case entered(MeetingRoster)
     /// For the host: who waits at the door now.
-    case knocking([Signaling.MeetingParticipant])
-    case joined(Signaling.MeetingParticipant)
-    case left(Signaling.MeetingParticipant)
+    case knocking([MeetingPerson])
+    case joined(MeetingPerson)
+    case left(MeetingPerson)
     case recording(Bool)
     /// The leg's DTLS-SRTP handshake finished; `route`: `udp`, or `relay (tcp)` / `relay (tls)`.
     case mediaConnected(route: String)
@@ -29,6 +33,9 @@ public enum MeetingEngineEvent: Sendable, Equatable, CustomStringConvertible {
         case let .created(link): "meeting: \(link) (share this link; people knock and you admit them)"
         case let .waiting(code): "waiting: knocked at \(code); the host decides"
         case let .admitted(code): "admitted to \(code)"
+        case let .entered(roster):
+            "inside \(roster.code): " + roster.people.map { "\($0.name)\($0.id == roster.host ? " (host)" : "")" }.joined(separator: ", ")
+                + (roster.recording ? "; REC" : "")
         case let .knocking(people):
             people.isEmpty ? "knocking: nobody" : "knocking: " + people.map { "\($0.name) (\($0.id))" }.joined(separator: ", ")
         case let .joined(person): "joined: \(person.name)\(person.guest ? " (guest)" : "")"
@@ -66,7 +73,7 @@ public enum MeetingEnding: Sendable, Equatable, CustomStringConvertible {
 
 /// What this device hears of one participant over the last second.
 public struct MeetingHearing: Sendable, Equatable, CustomStringConvertible {
-    public let participant: Signaling.MeetingParticipant
+    public let participant: MeetingPerson
     public let heard: Bool
     public let level: Double
     public let received: Int

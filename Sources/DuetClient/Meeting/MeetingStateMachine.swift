@@ -98,8 +98,11 @@ struct MeetingStateMachine: Sendable {
 
     private mutating func enter(_ meeting: Signaling.Meeting) -> [Action] {
         state = .inside(meeting: meeting, mediaConnected: false)
-        var actions: [Action] = [.openLeg(meeting), .listen(to: meeting)]
-        if meeting.host == meeting.you, !meeting.knocking.isEmpty { actions.append(.emit(.knocking(meeting.knocking))) }
+        // The leg first: `entered` is told only once the leg is on its way (opening it can fail).
+        var actions: [Action] = [.openLeg(meeting), .listen(to: meeting), .emit(.entered(MeetingRoster(meeting)))]
+        if meeting.host == meeting.you, !meeting.knocking.isEmpty {
+            actions.append(.emit(.knocking(meeting.knocking.map(MeetingPerson.init))))
+        }
         if meeting.recording { actions.append(.emit(.recording(true))) }
         return actions
     }
@@ -115,9 +118,15 @@ struct MeetingStateMachine: Sendable {
         -> [Action]
     {
         var news: [Action] = []
-        for id in joined { if let person = meeting.participants.first(where: { $0.id == id }) { news.append(.emit(.joined(person))) } }
-        for id in left { if let person = before.participants.first(where: { $0.id == id }) { news.append(.emit(.left(person))) } }
-        if meeting.host == meeting.you, meeting.knocking != before.knocking { news.append(.emit(.knocking(meeting.knocking))) }
+        for id in joined {
+            if let person = meeting.participants.first(where: { $0.id == id }) { news.append(.emit(.joined(MeetingPerson(person)))) }
+        }
+        for id in left {
+            if let person = before.participants.first(where: { $0.id == id }) { news.append(.emit(.left(MeetingPerson(person)))) }
+        }
+        if meeting.host == meeting.you, meeting.knocking != before.knocking {
+            news.append(.emit(.knocking(meeting.knocking.map(MeetingPerson.init))))
+        }
         if before.recording != meeting.recording { news.append(.emit(.recording(meeting.recording))) }
         return news
     }

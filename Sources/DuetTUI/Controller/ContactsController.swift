@@ -1,6 +1,4 @@
 import DuetClient
-import DuetCrypto
-import DuetWire
 import Foundation
 
 /// Contacts, safety numbers and this device's keys: the store answers at once, the server
@@ -67,14 +65,13 @@ struct ContactsController: Sendable {
     }
 
     func showKeys(_ tui: isolated TUIController) {
-        let store = session.store
-        guard let identity = try? store.identityPublicKey(), let spk = try? store.currentSignedPrekey() else {
+        guard let keys = try? session.ownKeys() else {
             tui.show("could not read this device's keys", .error)
             return
         }
         tui.state.keys = KeysView(
-            fingerprint: identity.fingerprint, oneTimePrekeys: (try? store.oneTimePrekeyCount()) ?? 0,
-            signedPrekeyID: spk.id, signedPrekeyAge: ContactsController.age(since: spk.createdAt))
+            fingerprint: keys.fingerprint.full, oneTimePrekeys: (try? session.store.oneTimePrekeyCount()) ?? 0,
+            signedPrekeyID: keys.signedPrekeyID, signedPrekeyAge: ContactsController.age(since: keys.signedPrekeyCreatedAt))
         tui.state.pane = .keys
     }
 
@@ -96,10 +93,10 @@ struct ContactsController: Sendable {
         tui.state.message = StatusMessage("fetching \(contact.displayName)'s key…")
         Task {
             do {
-                let (safety, _) = try await session.safetyNumber(with: contact.number)
+                let groups = try await session.safetyNumberGroups(with: contact.number)
                 await refresh(tui)
                 let row = tui.state.contacts.first { $0.number == contact.number } ?? contact
-                tui.state.safetyNumber = SafetyNumberView(contact: row, groups: safety.groups)
+                tui.state.safetyNumber = SafetyNumberView(contact: row, groups: groups)
                 tui.state.pane = .safetyNumber
                 tui.state.message = nil
             } catch {
@@ -112,9 +109,7 @@ struct ContactsController: Sendable {
     func verifyShown(_ tui: isolated TUIController) {
         guard let shown = tui.state.safetyNumber else { return }
         do {
-            guard let key = try session.store.contact(number: shown.contact.number)?.identityKey,
-                try session.store.markVerified(number: shown.contact.number, key: key)
-            else {
+            guard try session.verifyContact(number: shown.contact.number) else {
                 tui.show("\(shown.contact.displayName) is not in your contacts any more", .error)
                 return
             }
@@ -155,7 +150,7 @@ struct ContactsController: Sendable {
             prompt.field = prompt.field == .number ? .name : .number
         case .enter:
             if prompt.field == .number {
-                guard PhoneNumber.isValid(prompt.number) else {
+                guard ContactNumber.isValid(prompt.number) else {
                     prompt.error = "write + and 1–15 digits, e.g. +15550100"
                     break
                 }

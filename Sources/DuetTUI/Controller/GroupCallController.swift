@@ -3,8 +3,8 @@ import Foundation
 
 /// Group calls: starting one in the highlighted group, joining one that rings, leaving, and
 /// the group call engine's events applied to the pane (through `GroupCallRoom`) and the log
-/// as they come. The engine is read back only where no event says it: the group as it is
-/// after a rejoin.
+/// as they come — the group as it is after a rejoin included (`.rejoined` carries it), so the
+/// engine's state is never read back.
 struct GroupCallController: Sendable {
     let engine: GroupCallEngine
 
@@ -104,13 +104,6 @@ struct GroupCallController: Sendable {
             tui.log(logLine(event, tui.state))
         }
         update(tui) { view, room, names in room.apply(event, to: &view, names: names) }
-        if case .rejoined = event, let group = await engine.snapshot()?.group {
-            // Members added or removed while this device was cut off were told to nobody.
-            update(tui) { view, room, names in
-                room.setGroup(group)
-                room.fill(&view, names: names)
-            }
-        }
         tui.changed()
     }
 
@@ -144,7 +137,7 @@ struct GroupCallController: Sendable {
         case let .memberRemoved(member, by): "\(state.displayName(member)) removed from the group by \(state.displayName(by))"
         case let .rekey(cause, epoch): "rekey: now sending under key epoch \(epoch) (\(cause.explanation))"
         case let .keyReceived(member, epoch): "key: \(state.displayName(member))'s sender key epoch \(epoch) received"
-        case let .rejoined(_, participants):
+        case let .rejoined(_, _, participants):
             "back in the group call after losing the server (in it so far: \(state.names(participants))); new media leg and new key follow"
         default: event.description
         }

@@ -1,5 +1,4 @@
 import DuetClient
-import DuetWire
 import Foundation
 
 /// Groups on the server: making one from the contacts pane (`g`), and adding (`+`) or
@@ -48,7 +47,7 @@ struct GroupsController: Sendable {
     /// Why the typed members cannot make a group, or nil when they can.
     static func membersProblem(_ numbers: [String]) -> String? {
         if numbers.isEmpty { return "write at least one member's number, e.g. +15550002 +15550003" }
-        if let bad = numbers.first(where: { !PhoneNumber.isValid($0) }) {
+        if let bad = numbers.first(where: { !ContactNumber.isValid($0) }) {
             return "\(bad) is not a number: write + and 1–15 digits"
         }
         return nil
@@ -109,7 +108,7 @@ struct GroupsController: Sendable {
             let next = current.map { ($0 + step + prompt.choices.count) % prompt.choices.count } ?? 0
             prompt.number = prompt.choices[next].number
         case .enter:
-            guard PhoneNumber.isValid(prompt.number) else {
+            guard ContactNumber.isValid(prompt.number) else {
                 prompt.error = "write + and 1–15 digits, e.g. +15550100"
                 break
             }

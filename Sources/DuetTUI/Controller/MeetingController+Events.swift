@@ -1,5 +1,4 @@
 import DuetClient
-import DuetWire
 import Foundation
 
 /// The meeting engine's events: each applied to the pane as it comes, and told in the log
@@ -17,10 +16,7 @@ extension MeetingController {
             break
         }
         update(tui) { view, room, names in room.apply(event, to: &view, names: names) }
-        switch event {
-        case .admitted, .mediaConnected: await enterRoom(tui)
-        default: if tui.state.meeting?.phase.isActive == true { tui.knocks.updateBox(tui) }
-        }
+        if tui.state.meeting?.phase.isActive == true { tui.knocks.updateBox(tui) }
         tui.changed()
     }
 
@@ -48,13 +44,13 @@ extension MeetingController {
             tui.log("meeting: \(notice.text)", Severity(notice.severity))
         case .keysWiped:
             tui.log("meeting keys wiped (the DTLS-SRTP leg's keys)", .good)
-        case .hearing, .ended:
+        case .entered, .hearing, .ended:
             break
         }
     }
 
     /// "Bob (+15550002)", "Frank (guest)", or the name they gave.
-    private func name(_ person: Signaling.MeetingParticipant, _ state: TUIState) -> String {
+    private func name(_ person: MeetingPerson, _ state: TUIState) -> String {
         if person.guest { return "\(person.name) (guest)" }
         return state.contactName(person.id).map { "\($0) (\(person.id))" } ?? person.name
     }

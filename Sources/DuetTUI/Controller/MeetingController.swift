@@ -1,13 +1,12 @@
 import DuetClient
-import DuetWire
 import Foundation
 
 /// Meetings: `n` makes one (the box asks open? record?), `J` knocks with a pasted link, `R`
 /// switches recording for everyone, `h` leaves; the meeting engine's events are applied to
-/// the pane (through `MeetingRoom`) and the log as they come. The engine is read back only for
-/// what no event carries: the room as it stands when this device gets in — after making or
-/// joining, when admitted, and when a media leg comes up (a rejoin after losing the server
-/// gets in without any other news). Only links to this session's own server are joined.
+/// the pane (through `MeetingRoom`) and the log as they come — the room as it stands when this
+/// device gets in too (`.entered`: after making or joining, when admitted, and back after
+/// losing the server), so the engine is never read back. Only links to this session's own
+/// server are joined.
 struct MeetingController: Sendable {
     let session: DeviceSession
     let engine: MeetingEngine
@@ -60,7 +59,6 @@ struct MeetingController: Sendable {
                 let link = try await engine.create(open: prompt.open, record: prompt.record, name: name)
                 tui.state.meeting?.link = link.description
                 tui.state.meeting?.code = link.code
-                await enterRoom(tui)
             } catch {
                 tui.state.meeting?.phase = .ended(reason: "could not make the meeting: \(error)")
                 tui.show("could not make a meeting: \(error)", .error)
@@ -119,10 +117,8 @@ struct MeetingController: Sendable {
                     text: "this link is for the server \(link.server); this version joins meetings on "
                         + "your own server (\(session.server)) only: in a shell, duet meeting join LINK --name NAME"))
         }
-        if let named = link.certificate, let pinned = try? session.store.account().serverFingerprint,
-            (try? CertificateFingerprint(parsing: pinned)) != named
-        {
-            return .failure(JoinProblem(text: DeviceSessionError.linkCertificateMismatch(link.server.description).description))
+        if !session.pinnedCertificateMatches(link) {
+            return .failure(JoinProblem(text: DeviceSessionError.linkCertificateMismatch("\(link.server)").description))
         }
         if state.ownNumber == nil, prompt.name.trimmingCharacters(in: .whitespaces).isEmpty {
             return .failure(JoinProblem(text: "write the name the others will see (you join as a guest)", isAboutName: true))
@@ -138,7 +134,6 @@ struct MeetingController: Sendable {
         Task {
             do {
                 try await engine.join(link, name: shownName)
-                await enterRoom(tui)
             } catch {
                 tui.state.meeting?.phase = .ended(reason: "could not knock: \(error)")
                 tui.show("could not join \(link.code): \(error)", .error)
@@ -183,15 +178,6 @@ struct MeetingController: Sendable {
         tui.log(tui.state.meeting?.isHost == true ? "leaving the meeting, which ends it for everyone" : "leaving the meeting")
         let engine = engine
         Task { await engine.leave() }
-    }
-
-    /// The one read of the engine: the room as it stands now that this device is in.
-    func enterRoom(_ tui: isolated TUIController) async {
-        guard let view = tui.state.meeting, view.phase.isActive, let snapshot = await engine.snapshot(),
-            view.code == nil || view.code == snapshot.code
-        else { return }
-        update(tui) { view, room, names in room.enter(snapshot, view: &view, names: names) }
-        tui.knocks.updateBox(tui)
     }
 
     /// Runs `body` on the meeting's view and room, if the conversation is a meeting.

@@ -1,6 +1,4 @@
 import DuetClient
-import DuetCrypto
-import DuetWire
 import Foundation
 
 /// What the terminal client does: it turns keys into intents on the device and its engines
@@ -56,8 +54,8 @@ public actor TUIController {
         groupRoom = GroupCallRoom(ownNumber: account.number)
         state = TUIState(
             profile: profile, ownNumber: account.number, ownName: account.displayName,
-            server: ServerStatus(address: session.server.description, state: .connected, embedded: embedded),
-            ownFingerprintShort: try session.store.identityPublicKey().shortFingerprint)
+            server: ServerStatus(address: "\(session.server)", state: .connected, embedded: embedded),
+            ownFingerprintShort: try session.identityFingerprint().short)
     }
 
     /// Starts following the engines; `onChange` asks the application to redraw.

@@ -1,3 +1,5 @@
+import DuetClient
+
 /// What the call panes show: nothing yet, a 1:1 call, a group call or a meeting, each with its
 /// own data. The device talks in one conversation at a time (`DeviceSession.conversation`),
 /// and so does the screen: the enum makes a second one unrepresentable. An ended

@@ -38,8 +38,9 @@ struct GroupCallRoom: Equatable, Sendable {
         fill(&view, names: names)
     }
 
-    /// The group as it is now (after a rejoin, read once from the engine).
-    mutating func setGroup(_ group: GroupInfo) {
+    /// The group as it is now (on entry, and after a rejoin: members added or removed while
+    /// this device was cut off were told to nobody).
+    private mutating func setGroup(_ group: GroupInfo) {
         var members = group.members
         if !members.contains(group.owner) { members.insert(group.owner, at: 0) }
         self.members = members
@@ -63,7 +64,8 @@ struct GroupCallRoom: Equatable, Sendable {
         case .mediaConnected:
             view.phase = .connected
             view.elapsedSeconds = 0
-        case let .rejoined(_, others):
+        case let .rejoined(_, group, others):
+            setGroup(group)
             participants = others.filter { $0 != ownNumber }
             keyGiven = [:]
             hearing = [:]

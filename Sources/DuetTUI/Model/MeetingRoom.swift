@@ -1,36 +1,32 @@
 import DuetClient
-import DuetWire
 
 /// The meeting as the engine's events tell it, kept beside the pane's `MeetingView`: who is
 /// inside, who knocks, who hosts, and the last hearing report. Events are applied as they
-/// come; only the room as it stands when this device gets in (`enter`) is read from the
-/// engine, since no event carries it. A pure value, tested alone.
+/// come, the room as it stands when this device gets in included (`.entered`); nothing is
+/// read back from the engine. A pure value, tested alone.
 struct MeetingRoom: Equatable, Sendable {
     /// This device's participant id, once inside.
     var you: String?
     var host: String?
     /// Everyone else inside, in order of admission.
-    var people: [Signaling.MeetingParticipant] = []
+    var people: [MeetingPerson] = []
     /// Who waits at the door (told to the host only).
-    var knocking: [Signaling.MeetingParticipant] = []
+    var knocking: [MeetingPerson] = []
     /// The last hearing report, by participant id.
     var hearing: [String: MeetingHearing] = [:]
 
-    /// The meeting as the engine holds it when this device gets in (or its leg comes up).
-    mutating func enter(_ snapshot: MeetingSnapshot, view: inout MeetingView, names: (String) -> String?) {
-        view.code = snapshot.code
-        view.link = snapshot.link.description
-        view.phase = snapshot.mediaConnected ? .connected : snapshot.inside ? .joining : .waiting
-        hearing = snapshot.hearing
-        if let meeting = snapshot.meeting {
-            you = snapshot.you
-            host = meeting.host
-            view.isHost = snapshot.isHost
-            view.recording = meeting.recording
-            people = meeting.participants.filter { $0.id != snapshot.you }
-            knocking = meeting.knocking
-        }
-        fill(&view, names: names)
+    /// The meeting as it stands when this device gets in: its media leg is not up yet, and
+    /// nobody has been heard on it.
+    private mutating func enter(_ roster: MeetingRoster, view: inout MeetingView) {
+        view.code = roster.code
+        view.phase = .joining
+        hearing = [:]
+        you = roster.you
+        host = roster.host
+        view.isHost = roster.isHost
+        view.recording = roster.recording
+        people = roster.others
+        knocking = roster.knocking
     }
 
     /// One event of the meeting in progress. An ended meeting keeps its last rows.
@@ -53,6 +49,9 @@ struct MeetingRoom: Equatable, Sendable {
             view.link = link.description
             view.code = link.code
         case .waiting: view.phase = .waiting
+        case let .entered(roster):
+            guard view.code == nil || view.code == roster.code else { return }
+            enter(roster, view: &view)
         case let .knocking(people): knocking = people
         case let .joined(person):
             if person.id != you, !people.contains(where: { $0.id == person.id }) { people.append(person) }

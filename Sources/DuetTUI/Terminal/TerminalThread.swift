@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// The thread that owns the `Terminal`: it reads keys (handing them to the async side) and
 /// paints the newest screen model it was given. Keeping ncurses on one thread of its own
@@ -13,7 +12,7 @@ final class TerminalThread: Sendable {
         var finished = false
     }
 
-    private let shared = Mutex(Shared())
+    private let shared = Locked(Shared())
     private let keys: AsyncStream<KeyPress>.Continuation
 
     init(keys: AsyncStream<KeyPress>.Continuation) {

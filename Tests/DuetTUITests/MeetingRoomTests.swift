@@ -1,29 +1,25 @@
-import DuetWire
 import Testing
 
 @testable import DuetClient
 @testable import DuetTUI
 
-/// The meeting pane fed by the engine's events: rows, knockers, recording and the end, with
-/// the engine read only when this device gets in.
-@Suite("TUIMeetingRoom")
-struct TUIMeetingRoomTests {
-    static let host = Signaling.MeetingParticipant(id: "+15550001", name: "Alice", guest: false)
-    static let you = Signaling.MeetingParticipant(id: "+15550002", name: "+15550002", guest: false)
-    static let guest = Signaling.MeetingParticipant(id: "guest-0a1b2c3d", name: "Frank", guest: true)
+/// The meeting pane fed by the engine's events alone: the room on entry, rows, knockers,
+/// recording and the end, with nothing read back from the engine.
+@Suite("MeetingRoom")
+struct MeetingRoomTests {
+    static let host = MeetingPerson(id: "+15550001", name: "Alice", guest: false)
+    static let you = MeetingPerson(id: "+15550002", name: "+15550002", guest: false)
+    static let guest = MeetingPerson(id: "guest-0a1b2c3d", name: "Frank", guest: true)
     static let names = ["+15550001": "Alice A."]
 
     func admitted() throws -> (MeetingView, MeetingRoom) {
         let link = try MeetingLink(parsing: "duet://127.0.0.1:4433/bns-qwer-tyu")
-        let meeting = Signaling.Meeting(
-            code: "bns-qwer-tyu", host: Self.host.id, open: false, participants: [Self.host, Self.you], recording: true,
-            you: Self.you.id)
-        let snapshot = MeetingSnapshot(
-            code: meeting.code, link: link, you: Self.you.id, isHost: false, inside: true, meeting: meeting,
-            mediaConnected: false, hearing: [:])
+        let roster = MeetingRoster(code: link.code, you: Self.you.id, host: Self.host.id, people: [Self.host, Self.you], recording: true)
         var view = MeetingView(link: link.description, code: link.code, isHost: false, phase: .waiting)
         var room = MeetingRoom()
-        room.enter(snapshot, view: &view) { Self.names[$0] }
+        for event: MeetingEngineEvent in [.admitted(code: link.code), .entered(roster)] {
+            room.apply(event, to: &view) { Self.names[$0] }
+        }
         return (view, room)
     }
 
@@ -32,6 +28,28 @@ struct TUIMeetingRoomTests {
         #expect(view.phase == .joining)
         #expect(view.recording)
         #expect(view.participants == [MeetingParticipantRow(id: Self.host.id, name: "Alice A.", guest: false, isHost: true)])
+    }
+
+    @Test func theRoomOfAnotherMeetingIsNotTaken() {
+        var view = MeetingView(code: "bns-qwer-tyu", isHost: false, phase: .waiting)
+        var room = MeetingRoom()
+        let other = MeetingRoster(
+            code: "zzz-zzzz-zzz", you: Self.you.id, host: Self.host.id, people: [Self.host, Self.you], recording: true)
+        room.apply(.entered(other), to: &view) { Self.names[$0] }
+        #expect(view.phase == .waiting)
+        #expect(view.participants.isEmpty && !view.recording)
+    }
+
+    @Test func theHostGettingInSeesWhoKnocks() {
+        var view = MeetingView(isHost: true)
+        var room = MeetingRoom()
+        let roster = MeetingRoster(
+            code: "bns-qwer-tyu", you: Self.host.id, host: Self.host.id, people: [Self.host], knocking: [Self.guest], recording: false)
+        room.apply(.entered(roster), to: &view) { Self.names[$0] }
+        #expect(view.code == "bns-qwer-tyu")
+        #expect(view.isHost && view.phase == .joining)
+        #expect(view.participants.isEmpty)
+        #expect(view.knocking.map(\.shortName) == ["Frank (guest)"])
     }
 
     @Test func eventsFillTheRowsAndTheEndKeepsThem() throws {
