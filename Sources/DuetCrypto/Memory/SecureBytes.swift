@@ -3,13 +3,12 @@ import Synchronization
 
 /// Secret bytes in memory that libsodium guards and that are zeroed when released.
 ///
-/// The buffer comes from `sodium_malloc` (guard pages, locked against swapping where the
-/// system allows) and is made read-only once initialised, so a secret cannot be changed
-/// behind its owners' backs. On release it is zeroed with `sodium_memzero` and freed.
-/// Its description never shows the bytes.
+/// The buffer is a slot of `SecureArena` (locked against swapping where the system allows,
+/// guard pages around its region, never the ordinary heap). On release it is zeroed with
+/// `sodium_memzero` and handed back. Its description never shows the bytes.
 public final class SecureBytes: @unchecked Sendable {
-    // @unchecked: the buffer is written only inside `init` and is then mprotect'ed
-    // read-only until `deinit`, so concurrent readers cannot race with a writer.
+    // @unchecked: the buffer is written only inside `init` and only read after it, until
+    // `deinit`, so concurrent readers cannot race with a writer.
     private let pointer: UnsafeMutableRawPointer
     /// Number of secret bytes.
     public let count: Int
@@ -18,19 +17,15 @@ public final class SecureBytes: @unchecked Sendable {
     public init(count: Int, initialize: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
         Sodium.ready()
         precondition(count > 0, "SecureBytes needs at least one byte")
-        guard let p = sodium_malloc(count) else {
-            fatalError("sodium_malloc(\(count)) failed: out of memory")
-        }
+        let p = SecureArena.shared.allocate(count)
         pointer = p
         self.count = count
         do {
             try initialize(UnsafeMutableRawBufferPointer(start: p, count: count))
         } catch {
-            sodium_memzero(p, count)
-            sodium_free(p)
+            SecureArena.shared.release(p, count: count)
             throw error
         }
-        sodium_mprotect_readonly(p)
         if let observe = SecureBytes.creationObserver.withLock({ $0 }) {
             observe(UnsafeRawBufferPointer(start: p, count: count))
         }
@@ -50,12 +45,11 @@ public final class SecureBytes: @unchecked Sendable {
     }
 
     deinit {
-        sodium_mprotect_readwrite(pointer)
         sodium_memzero(pointer, count)
         if let observe = SecureBytes.releaseObserver.withLock({ $0 }) {
             observe(UnsafeRawBufferPointer(start: pointer, count: count))
         }
-        sodium_free(pointer)
+        SecureArena.shared.release(pointer, count: count)
     }
 
     /// Reads the secret without copying it out.
