@@ -148,7 +148,7 @@ enum LoadBench {
         while ContinuousClock.now < deadline {
             var settled = true
             for member in members where member.listens {
-                let received = await member.groupEngine.snapshot()?.hearing.mapValues(\.received) ?? [:]
+                let received = await member.groupEngine.snapshot()?.framesOpened ?? [:]
                 if numbers.contains(where: { $0 != member.number && (received[$0] ?? 0) == 0 }) {
                     settled = false
                     break

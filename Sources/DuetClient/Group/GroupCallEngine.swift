@@ -245,7 +245,8 @@ public actor GroupCallEngine: MediaPumpDriver {
         guard let call, let room else { return nil }
         return GroupCallSnapshot(
             callID: call.callID, group: room.group, participants: room.participants, epoch: call.ring.epoch,
-            mediaConnected: room.mediaConnected, hearing: hearing, rekeys: room.rekeys, keyGiven: call.delivered,
+            mediaConnected: room.mediaConnected, hearing: hearing,
+            framesOpened: call.media.pump.streams.mapValues(\.received), rekeys: room.rekeys, keyGiven: call.delivered,
             undecryptable: call.undecryptable, framesSent: call.media.pump.outbound.sent,
             datagramsOverflowed: call.media.pump.inbox?.dropped ?? 0, legAddress: call.media.leg.socket.localAddress)
     }

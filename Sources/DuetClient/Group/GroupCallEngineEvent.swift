@@ -103,6 +103,9 @@ public struct GroupCallSnapshot: Sendable, Equatable {
     public let epoch: UInt16?
     public let mediaConnected: Bool
     public let hearing: [String: GroupCallHearing]
+    /// Frames opened so far from each member, counted as they arrive (`hearing` is the last
+    /// once-a-second report).
+    public let framesOpened: [String: Int]
     /// Every rekey of this device in the call, in order.
     public let rekeys: [RekeyCause]
     /// The epoch of the last key this device gave each member, joined or only rung (a rung

@@ -87,9 +87,7 @@ struct GroupCallSignaling {
     /// Tells the group's other online members how the room changed.
     func announce(_ call: Signaling.GroupCall, joined: [String], left: [String], by number: String?) async {
         let event = ServerMessage.groupCallChanged(.init(call: call, joined: joined, left: left))
-        for member in call.group.members where member != number {
-            _ = await context.hub.send(event, toNumber: member)
-        }
+        await context.hub.send(event, toNumbers: call.group.members.filter { $0 != number })
     }
 
     /// A device went offline, or left the group: it leaves its rooms, and the others are told.

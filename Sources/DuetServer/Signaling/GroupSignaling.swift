@@ -25,18 +25,14 @@ struct GroupSignaling {
         case .list: return .groupList(.init(groups: try await directory.groups(of: number)))
         }
         let event = ServerMessage.groupChanged(.init(group: change.group, added: change.added, removed: change.removed, by: number))
-        for recipient in change.recipients {
-            _ = await context.hub.send(event, toNumber: recipient)
-        }
+        await context.hub.send(event, toNumbers: change.recipients)
         // Someone removed from the group leaves its calls too; someone added is rung for them.
         for removed in change.removed {
             await GroupCallSignaling(context: context).drop(removed, fromGroup: change.group.id)
         }
         for call in await context.groupCalls.regroup(change.group) {
             let ring = ServerMessage.groupCallChanged(.init(call: call, joined: [], left: []))
-            for added in change.added where !call.participants.contains(added) {
-                _ = await context.hub.send(ring, toNumber: added)
-            }
+            await context.hub.send(ring, toNumbers: change.added.filter { !call.participants.contains($0) })
         }
         return .group(change.group)
     }

@@ -79,6 +79,14 @@ actor SignalingHub {
         return true
     }
 
+    /// Queues `message` to every connection speaking for one of `numbers`, encoded once: a room
+    /// change goes to every member of a group, and encoding it per member (the group and its
+    /// vouches, several kilobytes) was most of a join's cost on the server.
+    func send(_ message: ServerMessage, toNumbers numbers: some Sequence<String>) {
+        let wanted = Set(numbers)
+        deliver(message, to: sessions.values.filter { $0.number.map(wanted.contains) == true }.map(\.outbox))
+    }
+
     /// Graceful shutdown: close every connection and refuse new ones.
     func closeAll() {
         shuttingDown = true
