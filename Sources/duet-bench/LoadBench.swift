@@ -28,20 +28,7 @@ enum LoadBench {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-bench-load-devices-\(UUID().uuidString.prefix(8))")
         var devices: [LoadDevice] = []
         do {
-            // The group call first: its members settle while the calls ring.
-            // The first four members listen: each opens and counts every member's frames and decodes
-            // (so can say it hears) the next two. The rest talk only: the SFU still sends them a copy
-            // of every frame — the server's work is the same — but they drop it unread, because a
-            // load generator on the server's two cores cannot read 32 × 31 streams too.
-            let memberNumbers = (0..<plan.members).map { "+1555800\(String(format: "%02d", $0))" }
-            var members: [LoadDevice] = []
-            for (index, number) in memberNumbers.enumerated() {
-                let decodes = Set((1...2).map { memberNumbers[(index + $0) % memberNumbers.count] }).subtracting([number])
-                members.append(
-                    try await LoadDevice(
-                        number, home: home, server: server.signaling, relay: false, decodes: decodes,
-                        listens: index < Self.listeners, voiceEncoding: plan.voiceEncoding))
-            }
+            let members = try await makeMembers(plan, home: home, server: server)
             devices += members
             var callers: [LoadDevice] = [], callees: [LoadDevice] = []
             for index in 0..<plan.calls {
@@ -54,87 +41,114 @@ enum LoadBench {
                         "+1555820\(suffix)", home: home, server: server.signaling, relay: true, voiceEncoding: plan.voiceEncoding))
             }
             devices += callers + callees
-
-            // The group call settles before the calls ring: its setup (every member opening a pairwise
-            // channel to every other, 32 × 31 X3DH, and handing over its key) is a burst this process's
-            // two threads spend seconds on, which is not the steady load the target is about.
-            var groupSettle = Double.nan
-            if let owner = members.first, plan.members > 1 {
-                let started = ContinuousClock.now
-                let group = try await owner.session.connection.createGroup(name: "Load", members: members.dropFirst().map(\.number))
-                let call = try await owner.groupEngine.start(group: group.id)
-                await withTaskGroup(of: Void.self) { joining in
-                    for member in members.dropFirst() { joining.addTask { _ = try? await member.groupEngine.join(callID: call.callID) } }
-                }
-                if await Self.waitUntilEveryListenerOpensEveryMember(members, within: .seconds(90)) {
-                    groupSettle = ContinuousClock.now.milliseconds(since: started)
-                }
-            }
-            // The calls, 20 ms apart, while the group call runs: setup is timed from place() to the
-            // caller's first decoded frame.
-            let setups = await withTaskGroup(of: Double?.self) { placing in
-                for (caller, callee) in zip(callers, callees) {
-                    placing.addTask { try? await caller.call(callee.number) }
-                    try? await Task.sleep(for: .milliseconds(20))
-                }
-                return await placing.reduce(into: [Double]()) { if let time = $1 { $0.append(time) } }
-            }
+            let groupSettle = try await settleGroup(members)
+            let setups = await placeCalls(callers, callees)
             try await Task.sleep(for: .seconds(3))  // the calls settle: relay paths up, jitter buffers filled
 
             // The measured window.
             let before = await LoadSample(server: server, members: members, callers: callers, callees: callees)
             try await Task.sleep(for: .seconds(plan.seconds))
             let after = await LoadSample(server: server, members: members, callers: callers, callees: callees)
-
-            let times = setups.sorted()
-            if ProcessInfo.processInfo.environment["DUET_LOAD_VERBOSE"] != nil {
-                for (caller, callee) in zip(callers, callees) {
-                    let state = await caller.callEngine.state
-                    print(
-                        "# \(caller.number) hears \(caller.hearing?.description ?? "-") | \(callee.number) hears \(callee.hearing?.description ?? "-") | \(state)"
-                    )
-                    if case .ended = state {
-                        for line in caller.callLog { print("#   caller \(line)") }
-                        for line in callee.callLog { print("#   callee \(line)") }
-                    }
-                }
-                for member in members {
-                    let snapshot = await member.groupEngine.snapshot()
-                    print(
-                        "# \(member.number) undecryptable \(snapshot?.undecryptable ?? -1) hearing \(snapshot?.hearing.values.map(\.description).sorted() ?? [])"
-                    )
-                }
-            }
+            if ProcessInfo.processInfo.environment["DUET_LOAD_VERBOSE"] != nil { await printViews(members, callers, callees) }
             report.figure("load_calls_planned", Double(plan.calls), unit: "calls")
             report.figure("load_group_members_planned", Double(plan.members), unit: "members")
             report.figure("group_settle_ms", groupSettle, unit: "ms")
-            report.figure("call_setup_p50_ms", percentile(times, 0.5), unit: "ms")
-            report.figure("call_setup_p99_ms", percentile(times, 0.99), unit: "ms")
-            report.figure("media_loss_pct", after.lossPercent(since: before, seconds: plan.seconds, all: memberNumbers), unit: "%")
-            report.figure("server_cpu_pct", (after.serverCPU - before.serverCPU) / after.wall.seconds(since: before.wall) * 100, unit: "%")
-            report.figure("server_rss_mb", after.serverPeakMemory, unit: "MiB")
-            report.figure("max_concurrent_relayed_calls", Double(after.healthyCalls(since: before)), unit: "calls")
-            report.figure(
-                "max_group_members", Double(after.healthyMembers(since: before, seconds: plan.seconds, all: memberNumbers)), unit: "members"
-            )
-            report.figure("decode_failures", Double(after.decodeFailures(since: before)), unit: "packets")
-            report.figure("udp_receive_buffer_drops", Double(after.readerSocketDrops - before.readerSocketDrops), unit: "datagrams")
-            // Where group frames go missing: not sent (the members' 20 ms loops fell behind), dropped
-            // at the server's socket, or lost at a listener (its socket, or its engine, fell behind).
-            let groupExpected = Double(plan.members * LoadSample.expected(seconds: plan.seconds))
-            report.figure(
-                "group_frames_sent_pct",
-                groupExpected == 0 ? .nan : Double(after.groupFramesSent - before.groupFramesSent) * 100 / groupExpected, unit: "%")
-            report.figure("server_socket_drops", Double(after.serverSocketDrops - before.serverSocketDrops), unit: "datagrams")
-            report.figure("listener_drops", Double(after.listenerOverflow - before.listenerOverflow), unit: "datagrams")
-            report.figure(
-                "load_generator_cpu_pct", (after.ownCPU - before.ownCPU) / after.wall.seconds(since: before.wall) * 100, unit: "%")
+            report.figure("call_setup_p50_ms", percentile(setups.sorted(), 0.5), unit: "ms")
+            report.figure("call_setup_p99_ms", percentile(setups.sorted(), 0.99), unit: "ms")
+            reportWindow(before, after, plan: plan, members: members.map(\.number), report: report)
         } catch {
             print("load_error 1 error  # \(error)")
         }
         for device in devices { await device.close() }
         server.stop()
         try? FileManager.default.removeItem(at: home)
+    }
+
+    /// The group call's members. The first `listeners` listen: each opens and counts every
+    /// member's frames and decodes (so can say it hears) the next two. The rest talk only: the
+    /// SFU still sends them a copy of every frame — the server's work is the same — but they drop
+    /// it unread, because a load generator on the server's two cores cannot read 32 × 31 streams too.
+    private static func makeMembers(_ plan: Plan, home: URL, server: LoadServerProcess) async throws -> [LoadDevice] {
+        let numbers = (0..<plan.members).map { "+1555800\(String(format: "%02d", $0))" }
+        var members: [LoadDevice] = []
+        for (index, number) in numbers.enumerated() {
+            let decodes = Set((1...2).map { numbers[(index + $0) % numbers.count] }).subtracting([number])
+            members.append(
+                try await LoadDevice(
+                    number, home: home, server: server.signaling, relay: false, decodes: decodes,
+                    listens: index < Self.listeners, voiceEncoding: plan.voiceEncoding))
+        }
+        return members
+    }
+
+    /// Starts the group call, every member joining at once; milliseconds until every listener
+    /// opened frames of every other member (NaN if that did not happen). The group call settles
+    /// before the calls ring: its setup (every member opening a pairwise channel to every other,
+    /// 32 × 31 X3DH, and handing over its key) is a burst, not the steady load the target is about.
+    private static func settleGroup(_ members: [LoadDevice]) async throws -> Double {
+        guard let owner = members.first, members.count > 1 else { return .nan }
+        let started = ContinuousClock.now
+        let group = try await owner.session.connection.createGroup(name: "Load", members: members.dropFirst().map(\.number))
+        let call = try await owner.groupEngine.start(group: group.id)
+        await withTaskGroup(of: Void.self) { joining in
+            for member in members.dropFirst() { joining.addTask { _ = try? await member.groupEngine.join(callID: call.callID) } }
+        }
+        guard await Self.waitUntilEveryListenerOpensEveryMember(members, within: .seconds(90)) else { return .nan }
+        return ContinuousClock.now.milliseconds(since: started)
+    }
+
+    /// The calls, 20 ms apart, while the group call runs: each setup timed from place() to the
+    /// caller's first decoded frame.
+    private static func placeCalls(_ callers: [LoadDevice], _ callees: [LoadDevice]) async -> [Double] {
+        await withTaskGroup(of: Double?.self) { placing in
+            for (caller, callee) in zip(callers, callees) {
+                placing.addTask { try? await caller.call(callee.number) }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            return await placing.reduce(into: [Double]()) { if let time = $1 { $0.append(time) } }
+        }
+    }
+
+    /// The figures of the measured window, from the samples at its start and end.
+    private static func reportWindow(_ before: LoadSample, _ after: LoadSample, plan: Plan, members: [String], report: BenchReport) {
+        report.figure("media_loss_pct", after.lossPercent(since: before, seconds: plan.seconds, all: members), unit: "%")
+        report.figure("server_cpu_pct", (after.serverCPU - before.serverCPU) / after.wall.seconds(since: before.wall) * 100, unit: "%")
+        report.figure("server_rss_mb", after.serverPeakMemory, unit: "MiB")
+        report.figure("max_concurrent_relayed_calls", Double(after.healthyCalls(since: before)), unit: "calls")
+        report.figure(
+            "max_group_members", Double(after.healthyMembers(since: before, seconds: plan.seconds, all: members)), unit: "members")
+        report.figure("decode_failures", Double(after.decodeFailures(since: before)), unit: "packets")
+        report.figure("udp_receive_buffer_drops", Double(after.readerSocketDrops - before.readerSocketDrops), unit: "datagrams")
+        // Where group frames go missing: not sent (the members' 20 ms loops fell behind), dropped
+        // at the server's socket, or lost at a listener (its socket, or its engine, fell behind).
+        let groupExpected = Double(plan.members * LoadSample.expected(seconds: plan.seconds))
+        report.figure(
+            "group_frames_sent_pct",
+            groupExpected == 0 ? .nan : Double(after.groupFramesSent - before.groupFramesSent) * 100 / groupExpected,
+            unit: "%")
+        report.figure("server_socket_drops", Double(after.serverSocketDrops - before.serverSocketDrops), unit: "datagrams")
+        report.figure("listener_drops", Double(after.listenerOverflow - before.listenerOverflow), unit: "datagrams")
+        report.figure("load_generator_cpu_pct", (after.ownCPU - before.ownCPU) / after.wall.seconds(since: before.wall) * 100, unit: "%")
+    }
+
+    /// DUET_LOAD_VERBOSE: every call's and member's view.
+    private static func printViews(_ members: [LoadDevice], _ callers: [LoadDevice], _ callees: [LoadDevice]) async {
+        for (caller, callee) in zip(callers, callees) {
+            let state = await caller.callEngine.state
+            print(
+                "# \(caller.number) hears \(caller.hearing?.description ?? "-") | \(callee.number) hears \(callee.hearing?.description ?? "-") | \(state)"
+            )
+            if case .ended = state {
+                for line in caller.callLog { print("#   caller \(line)") }
+                for line in callee.callLog { print("#   callee \(line)") }
+            }
+        }
+        for member in members {
+            let snapshot = await member.groupEngine.snapshot()
+            print(
+                "# \(member.number) undecryptable \(snapshot?.undecryptable ?? -1) hearing \(snapshot?.hearing.values.map(\.description).sorted() ?? [])"
+            )
+        }
     }
 
     /// Group members that read the call's audio; the others only talk.
