@@ -95,7 +95,7 @@ extension CallEngine {
         return holders
     }
 
-    /// Test hook: how many of X3DH's secrets (the call secret, the caller's ephemeral private
-    /// key) the call still holds — none once both devices hold the call's keys.
-    func handshakeSecretsHeld() -> Int { call?.keyExchange.handshakeSecrets.count ?? 0 }
+    /// Test hook: the objects holding X3DH's secrets (the call secret, the caller's ephemeral
+    /// private key) while the call still holds them — none once both devices hold its keys.
+    func handshakeSecrets() -> [any AnyObject & Sendable] { call?.keyExchange.handshakeSecrets ?? [] }
 }

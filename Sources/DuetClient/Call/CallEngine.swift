@@ -224,38 +224,11 @@ public actor CallEngine {
             await handleInvite(signal)
             return
         }
-        guard var active = call, active.callID == signal.callID, active.peer == signal.from else { return }
+        // No copy of the call held here: one would keep the offer's secrets alive through
+        // `receiveAnswer`'s awaits.
+        guard call?.callID == signal.callID, call?.peer == signal.from else { return }
         switch signal.kind {
-        case .answer:
-            guard active.isCaller, active.machine.state == .outgoing, case let .offered(offered) = active.keyExchange else { return }
-            do {
-                let answer = try CallHandshake.openAnswer(
-                    Data(signal.payload), callSecret: offered.callSecret,
-                    associatedData: active.associatedData, callID: active.callID)
-                let keys = try CallHandshake.callerKeys(
-                    callSecret: offered.callSecret, ephemeral: offered.ephemeral, answer: answer, callerNonce: active.localNonce)
-                // The callee sent the answer, so it holds the keys; X3DH's secret and the
-                // ephemeral key pair leave the call here.
-                active.keyExchange = .keyed(.init(keys: keys))
-                if answer.logsKeys { emit(.notPrivate(.keysLoggedByPeer)) }
-                active.remoteCandidates = answer.candidates
-                refused(answer.refusedCandidates)
-                active.remoteSSRC = answer.ssrc
-                call = active
-                await perform(call!.machine.handle(.answerReceived))
-                guard keys.verifyConfirmation([UInt8](answer.confirmation), fromCaller: false, callID: active.callID) else {
-                    await perform(call!.machine.handle(.failed(CallHandshakeError.confirmationFailed.description)))
-                    return
-                }
-                // The confirmation, and the SAS's committed value revealed now the answer is in.
-                let reveal = offered.sasReveal.reveal
-                await post(.confirm, Data(keys.confirmation(fromCaller: true, callID: active.callID) + reveal))
-                await trickleIfReady()
-                emit(.sas(keys.sas(reveal: reveal).description))
-                await perform(call!.machine.handle(.keyConfirmed))
-            } catch {
-                await perform(call!.machine.handle(.failed("\(error)")))
-            }
+        case .answer: await receiveAnswer(signal.payload)
         case .confirm: await receiveConfirmation(signal.payload)
         case .relayAddress: await receiveRelayAddress(signal.payload)
         case .restart: await receiveRestart(signal.payload)
@@ -266,6 +239,51 @@ public actor CallEngine {
         case .hangup: await perform(call!.machine.handle(.hangUpReceived))
         case .invite, .senderKey: break  // sender keys belong to group calls
         }
+    }
+
+    /// The callee's sealed answer (the caller's side): opened, its keys made and its key
+    /// confirmation checked before anything else happens — X3DH's secret and the ephemeral key
+    /// pair are used in `openedAnswer` alone and leave the call here, before the first await.
+    private func receiveAnswer(_ payload: [UInt8]) async {
+        guard var active = call, active.isCaller, active.machine.state == .outgoing else { return }
+        let opened: (answer: CallAnswer, keys: CallKeys, reveal: [UInt8])
+        do {
+            guard let answer = try openedAnswer(payload, active) else { return }
+            opened = answer
+        } catch {
+            await perform(call!.machine.handle(.failed("\(error)")))
+            return
+        }
+        let (answer, keys, reveal) = opened
+        guard keys.verifyConfirmation([UInt8](answer.confirmation), fromCaller: false, callID: active.callID) else {
+            await perform(call!.machine.handle(.failed(CallHandshakeError.confirmationFailed.description)))
+            return
+        }
+        // The callee sent the answer, so it holds the keys; the offer's secrets go with the
+        // phase (this copy's and the engine's alike).
+        active.keyExchange = .keyed(.init(keys: keys))
+        if answer.logsKeys { emit(.notPrivate(.keysLoggedByPeer)) }
+        active.remoteCandidates = answer.candidates
+        refused(answer.refusedCandidates)
+        active.remoteSSRC = answer.ssrc
+        call = active
+        await perform(call!.machine.handle(.answerReceived))
+        // The confirmation, and the SAS's committed value revealed now the answer is in.
+        await post(.confirm, Data(keys.confirmation(fromCaller: true, callID: active.callID) + reveal))
+        await trickleIfReady()
+        emit(.sas(keys.sas(reveal: reveal).description))
+        await perform(call!.machine.handle(.keyConfirmed))
+    }
+
+    /// The answer opened under the offer's X3DH secret, the call's keys, and the SAS value to
+    /// reveal; nil when the call is past its offer.
+    private func openedAnswer(_ payload: [UInt8], _ active: ActiveCall) throws -> (answer: CallAnswer, keys: CallKeys, reveal: [UInt8])? {
+        guard case let .offered(offered) = active.keyExchange else { return nil }
+        let answer = try CallHandshake.openAnswer(
+            Data(payload), callSecret: offered.callSecret, associatedData: active.associatedData, callID: active.callID)
+        let keys = try CallHandshake.callerKeys(
+            callSecret: offered.callSecret, ephemeral: offered.ephemeral, answer: answer, callerNonce: active.localNonce)
+        return (answer, keys, offered.sasReveal.reveal)
     }
 
     /// A signal the peer sealed under the call's keys (relay address, restart, trickled

@@ -13,6 +13,7 @@ extension GroupCallEngine {
         case let .news(.group(change)): await perform(machine.handle(.groupChanged(change)))
         case .news(.reconnected): await rejoin()
         case let .rekey(cause, recipients): await rekey(cause, to: recipients)
+        case let .giveKey(member): await giveCurrentKey(to: member)
         }
     }
 
@@ -35,7 +36,9 @@ extension GroupCallEngine {
     /// with their prekey bundle the first time) and sends every copy at once. A recipient that
     /// cannot be reached now gets the current key when the room shows them joining. The
     /// bundles of all the channels to open come in one request, so a member joining a full
-    /// room costs the server one transaction, not one per member (docs/group-calls.md).
+    /// room costs the server one transaction, not one per member (docs/group-calls.md). Runs
+    /// on the control queue only, one run at a time: copies to different members leave
+    /// together, but two runs never overlap, so a member's channel counters arrive in order.
     func distribute(_ announcement: SenderKeyAnnouncement, to recipients: [String]) async {
         guard let callID = call?.callID else { return }
         // The announcement's JSON holds the key in the clear: wiped once every copy is sealed.
@@ -128,6 +131,12 @@ extension GroupCallEngine {
         }
     }
 
+    /// The current key to `member`, unless they have it already.
+    private func giveCurrentKey(to member: String) async {
+        guard let active = call, let current = active.ring.currentAnnouncement, active.delivered[member] != current.epoch else { return }
+        await distribute(current, to: [member])
+    }
+
     /// The members of the call's group whose vouches verify (`GroupVouches`), each with the key
     /// vouched for; none if the group shows another founding than the one this device pinned.
     func admittedKeys() -> [String: IdentityPublicKey] {
@@ -204,17 +213,16 @@ extension GroupCallEngine {
                     "\(member)'s identity key is not the one you verified: compare safety numbers before trusting this call")))
     }
 
-    /// Carries out the room's actions. `queued`: a rekey goes on the control queue instead of
-    /// running here (the caller is not the control queue, and keys change only there).
+    /// Carries out the room's actions. `queued`: a rekey or a key to give goes on the control
+    /// queue instead of running here (the caller is not the control queue, and keys change and
+    /// go out only there).
     func perform(_ actions: [GroupCallStateMachine.Action], queued: Bool = false) async {
         for action in actions {
             switch action {
             case let .listen(member): try? addListener(member)
             case let .forget(members): forget(members)
             case let .giveCurrentKey(member):
-                if let active = call, let current = active.ring.currentAnnouncement, active.delivered[member] != current.epoch {
-                    await distribute(current, to: [member])
-                }
+                if queued { controlSink?.yield(.giveKey(member)) } else { await giveCurrentKey(to: member) }
             case let .rekey(cause, holders):
                 if queued { controlSink?.yield(.rekey(cause, to: holders)) } else { await rekey(cause, to: holders) }
             case let .emit(event): eventSink.yield(event)

@@ -58,6 +58,8 @@ public actor GroupCallEngine: MediaPumpDriver {
     enum Control: Sendable {
         case news(DeviceSession.GroupCallNews)
         case rekey(RekeyCause, to: [String])
+        /// The current key to a member who has not got it (`distribute` runs only here).
+        case giveKey(String)
     }
 
     var call: ActiveCall?

@@ -12,8 +12,9 @@ import Synchronization
 /// each, a 32-member call spent a quarter of its CPU in those system calls and its threads
 /// queued on that lock (docs/performance.md "Group settle"). A slot costs no system call.
 ///
-/// What is given up: the guard pages are around each region, not each secret, and a secret is
-/// no longer made read-only after it is written. What is kept: locked memory, zeroing with
+/// What is given up: the guard pages are around each region, not each secret, a secret is no
+/// longer made read-only after it is written, and a pointer used after its secret was released
+/// reads or writes the next secret given that slot instead of faulting. What is kept: locked memory, zeroing with
 /// `sodium_memzero` on release (whole slot), and no secret ever in the ordinary heap. Regions
 /// are kept for the process's life (reused, never returned), so memory is bounded by the most
 /// secrets alive at once; a secret larger than the largest slot gets a mapping of its own.
@@ -23,8 +24,10 @@ final class SecureArena: Sendable {
 
     /// Slot sizes, each a power of two; a request takes the smallest that holds it.
     static let slotSizes = [32, 64, 128, 256, 512]
-    /// Bytes of each region (one size class per region).
-    static let regionSize = 64 * 1024
+    /// Bytes of each region (one size class per region): four pages with the 16-byte canary
+    /// `sodium_malloc` adds, so a region is locked whole under a locked-memory limit as low as
+    /// 64 KiB (some containers), where a larger one would not be locked at all.
+    static let regionSize = 16 * 1024 - 16
 
     private struct State {
         /// Free slots of each size class, as addresses.
@@ -36,6 +39,7 @@ final class SecureArena: Sendable {
     /// Bytes for a secret of `count` bytes: a slot (zeroed), or its own mapping when larger
     /// than any slot. Give it back with `release` and the same `count`.
     func allocate(_ count: Int) -> UnsafeMutableRawPointer {
+        Sodium.ready()  // sodium_malloc needs the page size sodium_init reads
         guard let sizeClass = Self.sizeClass(for: count) else {
             guard let pointer = sodium_malloc(count) else { fatalError("sodium_malloc(\(count)) failed: out of memory") }
             return pointer

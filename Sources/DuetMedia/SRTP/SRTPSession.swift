@@ -57,7 +57,7 @@ public final class SRTPSession: @unchecked Sendable {
         var session: OpaquePointer?
         let status = masterKey.withUnsafeBytes { key in
             // libsrtp takes a non-const pointer but only reads the key (into its own
-            // context, which srtp_dealloc wipes); the SecureBytes page stays read-only.
+            // context, which srtp_dealloc wipes), so the secret is never written through it.
             policy.key = UnsafeMutablePointer(mutating: key.baseAddress!.assumingMemoryBound(to: UInt8.self))
             defer { policy.key = nil }
             return srtp_create(&session, &policy)

@@ -253,6 +253,8 @@ struct SignalingConnection {
     {
         let numbers = Array(Set(list.numbers)).sorted()
         guard numbers.count <= Signaling.maximumGroupMembers else { throw .tooManyBundles(numbers.count) }
+        // Every number checked before any spends the handout rates.
+        for number in numbers { try PrekeyValidation.check(number: number) }
         let directory = context.directory
         guard try await directory.number(boundTo: raw) != nil else { throw .notRegistered }
         let wanted = numbers.map { number in

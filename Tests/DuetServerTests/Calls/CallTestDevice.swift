@@ -132,7 +132,11 @@ struct SecretWatch {
     private let boxes: [Box]
 
     init(_ engine: CallEngine) async {
-        boxes = await engine.secretHolders().map(Box.init)
+        self.init(await engine.secretHolders())
+    }
+
+    init(_ holders: [any AnyObject & Sendable]) {
+        boxes = holders.map(Box.init)
     }
 
     var watched: Int { boxes.count }
