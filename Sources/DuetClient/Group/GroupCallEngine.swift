@@ -45,8 +45,6 @@ public actor GroupCallEngine: MediaPumpDriver {
         /// Members this device warned it keeps its key from (once per call each).
         var withheld: Set<String> = []
         let started = ContinuousClock.now
-        /// Frames that came through the SFU but opened under no member's key.
-        var undecryptable = 0
         /// Test hooks: SRTP payloads (SFrame ciphertext) as they arrived, by member, copies of
         /// the sender keys this device was given, and the signals that carried them (only while
         /// `capturePayloads` is on).
@@ -249,7 +247,7 @@ public actor GroupCallEngine: MediaPumpDriver {
             callID: call.callID, group: room.group, participants: room.participants, epoch: call.ring.epoch,
             mediaConnected: room.mediaConnected, hearing: hearing,
             framesOpened: call.media.pump.streams.mapValues(\.received), rekeys: room.rekeys, keyGiven: call.delivered,
-            undecryptable: call.undecryptable, framesSent: call.media.pump.outbound.sent,
+            undecryptable: call.media.pump.unopened, framesSent: call.media.pump.outbound.sent,
             datagramsOverflowed: call.media.pump.inbox?.dropped ?? 0, legAddress: call.media.leg.socket.localAddress)
     }
 
@@ -347,8 +345,7 @@ public actor GroupCallEngine: MediaPumpDriver {
             if capturePayloads { capture(packet.payload, from: member) }
             return MediaPump.OpenedFrame(source: member, payload: plain.payload, epoch: UInt16(truncatingIfNeeded: plain.header.keyID))
         }
-        call?.undecryptable += 1
-        return nil
+        return nil  // counted by the pump (`unopened`)
     }
 
     /// Notes that `ssrc` is `member`'s stream. A member with a stream already (they rejoined

@@ -111,7 +111,8 @@ public struct GroupCallSnapshot: Sendable, Equatable {
     /// The epoch of the last key this device gave each member, joined or only rung (a rung
     /// member with the current epoch is "invited, has key").
     public let keyGiven: [String: UInt16]
-    /// Frames from the SFU that opened under no member's key (none, unless keys were missing).
+    /// Frames from the SFU that opened under no member's key (none, unless keys were missing),
+    /// since this device joined or last rejoined (the pump's count, like `framesSent`).
     public let undecryptable: Int
     /// Frames this device sent on its current leg.
     public let framesSent: Int
