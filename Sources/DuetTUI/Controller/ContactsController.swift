@@ -140,33 +140,26 @@ struct ContactsController: Sendable {
     /// Typing in the add-contact box; Enter moves from number to name, then adds.
     func editAdd(_ prompt: AddContactPrompt, _ key: KeyPress, _ tui: isolated TUIController) {
         var prompt = prompt
-        switch key {
-        case .escape:
+        var keys = PromptKeys(
+            texts: [prompt.number, prompt.name], focus: prompt.field == .number ? 0 : 1, rules: [.number, .name])
+        let outcome = keys.apply(key)
+        (prompt.number, prompt.name) = (keys.texts[0], keys.texts[1])
+        prompt.field = keys.focus == 0 ? .number : .name
+        switch outcome {
+        case .close:
             tui.state.overlay = nil
             return
-        case .backspace:
-            if prompt.field == .number { _ = prompt.number.popLast() } else { _ = prompt.name.popLast() }
-        case .tab:
-            prompt.field = prompt.field == .number ? .name : .number
-        case .enter:
-            if prompt.field == .number {
-                guard ContactNumber.isValid(prompt.number) else {
-                    prompt.error = "write + and 1–15 digits, e.g. +15550100"
-                    break
-                }
-                prompt.error = nil
-                prompt.field = .name
-            } else {
-                add(prompt, tui)
-                return
+        case .submit where prompt.field == .number:
+            guard ContactNumber.isValid(prompt.number) else {
+                prompt.error = "write + and 1–15 digits, e.g. +15550100"
+                break
             }
-        case let .character(character):
-            if prompt.field == .number {
-                if character == "+" || character.isNumber, prompt.number.count < 16 { prompt.number.append(character) }
-            } else if !character.isNewline, prompt.name.count < 40 {
-                prompt.name.append(character)
-            }
-        default:
+            prompt.error = nil
+            prompt.field = .name
+        case .submit:
+            add(prompt, tui)
+            return
+        case .edited:
             break
         }
         tui.state.overlay = .addContact(prompt)

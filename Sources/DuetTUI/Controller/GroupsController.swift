@@ -10,35 +10,30 @@ struct GroupsController: Sendable {
     /// Typing in the new-group box; Enter moves from name to members, then creates.
     func editCreate(_ prompt: CreateGroupPrompt, _ key: KeyPress, _ tui: isolated TUIController) {
         var prompt = prompt
-        switch key {
-        case .escape:
+        var keys = PromptKeys(
+            texts: [prompt.name, prompt.members], focus: prompt.field == .name ? 0 : 1, rules: [.name, .numbers])
+        let outcome = keys.apply(key)
+        (prompt.name, prompt.members) = (keys.texts[0], keys.texts[1])
+        prompt.field = keys.focus == 0 ? .name : .members
+        switch outcome {
+        case .close:
             tui.state.overlay = nil
             return
-        case .backspace:
-            if prompt.field == .name { _ = prompt.name.popLast() } else { _ = prompt.members.popLast() }
-        case .tab:
-            prompt.field = prompt.field == .name ? .members : .name
-        case .enter:
-            if prompt.field == .name {
-                guard !prompt.name.trimmingCharacters(in: .whitespaces).isEmpty else {
-                    prompt.error = "give the group a name"
-                    break
-                }
-                prompt.error = nil
-                prompt.field = .members
-            } else if let problem = Self.membersProblem(prompt.memberNumbers) {
+        case .submit where prompt.field == .name:
+            guard !prompt.name.trimmingCharacters(in: .whitespaces).isEmpty else {
+                prompt.error = "give the group a name"
+                break
+            }
+            prompt.error = nil
+            prompt.field = .members
+        case .submit:
+            if let problem = Self.membersProblem(prompt.memberNumbers) {
                 prompt.error = problem
             } else {
                 create(prompt, tui)
                 return
             }
-        case let .character(character):
-            if prompt.field == .name {
-                if !character.isNewline, prompt.name.count < 40 { prompt.name.append(character) }
-            } else if character == "+" || character == " " || character.isNumber, prompt.members.count < 200 {
-                prompt.members.append(character)
-            }
-        default:
+        case .edited:
             break
         }
         tui.state.overlay = .createGroup(prompt)
@@ -95,28 +90,31 @@ struct GroupsController: Sendable {
     /// Typing (or, for removal, picking with ↑/↓) a number; Enter asks the server.
     func editMember(_ prompt: GroupMemberPrompt, _ key: KeyPress, _ tui: isolated TUIController) {
         var prompt = prompt
-        switch key {
-        case .escape:
+        if key == .up || key == .down {
+            if !prompt.choices.isEmpty {
+                let current = prompt.choices.firstIndex { $0.number == prompt.number }
+                let step = key == .up ? -1 : 1
+                let next = current.map { ($0 + step + prompt.choices.count) % prompt.choices.count } ?? 0
+                prompt.number = prompt.choices[next].number
+            }
+            tui.state.overlay = .groupMember(prompt)
+            return
+        }
+        var keys = PromptKeys(texts: [prompt.number], rules: [.number])
+        let outcome = keys.apply(key)
+        prompt.number = keys.texts[0]
+        switch outcome {
+        case .close:
             tui.state.overlay = nil
             return
-        case .backspace:
-            _ = prompt.number.popLast()
-        case .up, .down:
-            guard !prompt.choices.isEmpty else { break }
-            let current = prompt.choices.firstIndex { $0.number == prompt.number }
-            let step = key == .up ? -1 : 1
-            let next = current.map { ($0 + step + prompt.choices.count) % prompt.choices.count } ?? 0
-            prompt.number = prompt.choices[next].number
-        case .enter:
+        case .submit:
             guard ContactNumber.isValid(prompt.number) else {
                 prompt.error = "write + and 1–15 digits, e.g. +15550100"
                 break
             }
             changeMember(prompt, tui)
             return
-        case let .character(character):
-            if character == "+" || character.isNumber, prompt.number.count < 16 { prompt.number.append(character) }
-        default:
+        case .edited:
             break
         }
         tui.state.overlay = .groupMember(prompt)
