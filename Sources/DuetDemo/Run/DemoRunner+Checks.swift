@@ -5,15 +5,16 @@ import DuetWire
 import Foundation
 
 /// The `expect` lines. Those about what is heard, who is in a call and new keys wait up to
-/// the check timeout for the property (audio takes a second to analyse); those about what
-/// already happened (path, SAS, recording) look once. Each says what it saw either way.
+/// the check timeout for the property (audio takes a second to analyse), and so does the SAS
+/// (each side shows it when its own keys are confirmed); those about what already happened
+/// (path, recording) look once. Each says what it saw either way.
 extension DemoRunner {
     func check(_ expectation: DemoExpectation) async throws -> Outcome {
         switch expectation {
         case let .hears(listener, speakers): return try await hears(listener, speakers, wanted: true)
         case let .hearsNot(listener, speakers): return try await hears(listener, speakers, wanted: false)
         case let .path(name, path): return try await expectPath(name, path)
-        case let .sas(a, b): return try expectSAS(a, b)
+        case let .sas(a, b): return try await expectSAS(a, b)
         case .ciphertext(.relay): return try await relayCarriedCiphertext()
         case .ciphertext(.sfu): return try sfuCarriedCiphertext()
         case let .serverHears(names): return try await serverHears(names)
@@ -103,16 +104,19 @@ extension DemoRunner {
     }
 
     /// Both screens show the same words, derived from the call secret: a person reading them
-    /// to the other would notice a man in the middle.
-    private func expectSAS(_ a: String, _ b: String) throws -> Outcome {
-        let words = try [a, b].map { name -> String in
+    /// to the other would notice a man in the middle. Each side shows them once its own keys are
+    /// confirmed, so the callee's may reach its log a moment after the caller is connected: the
+    /// check waits for both (up to the check timeout).
+    private func expectSAS(_ a: String, _ b: String) async throws -> Outcome {
+        func sas(_ name: String) throws -> String? {
             let device = try device(name)
-            guard case let .call(since) = device.activity,
-                let sas = device.callLog?.last(since: since, { if case let .sas(words) = $0 { words } else { nil } })
-            else {
-                throw DemoFailure("\(name) shows no SAS for its call")
-            }
-            return sas
+            guard case let .call(since) = device.activity else { return nil }
+            return device.callLog?.last(since: since, { if case let .sas(words) = $0 { words } else { nil } })
+        }
+        _ = try await waitUntil { try sas(a) != nil && sas(b) != nil }
+        let words = try [a, b].map { name -> String in
+            guard let words = try sas(name) else { throw DemoFailure("\(name) shows no SAS for its call") }
+            return words
         }
         guard words[0] == words[1] else { throw DemoFailure("SAS differ: \(a) shows '\(words[0])', \(b) shows '\(words[1])'") }
         return Outcome("both show \"\(words[0])\"")

@@ -97,9 +97,12 @@ public final class SRTPSession: @unchecked Sendable {
         try run(&packet, trailer: 0, "srtp_unprotect", srtp_unprotect)
     }
 
-    /// `protect(inPlace:)` on a copy.
+    /// `protect(inPlace:)` on a copy, made with room for the trailer so protecting it does not
+    /// grow it again (the SFU makes one for every member a packet goes to).
     public func protect(_ packet: [UInt8]) throws(SRTPError) -> [UInt8] {
-        var copy = packet
+        var copy: [UInt8] = []
+        copy.reserveCapacity(packet.count + Self.maximumTrailerLength)
+        copy.append(contentsOf: packet)
         try protect(inPlace: &copy)
         return copy
     }

@@ -1,15 +1,17 @@
 import DuetWire
 import NIOCore
 
-/// A relayed UDP socket: its address, how to write to it and how to close it.
+/// A relayed UDP socket: its announced address and its channel (on the media loop, see
+/// `MediaLoop`).
 struct RelaySocket: Sendable {
     let address: TransportAddress
-    let outbound: NIOAsyncChannelOutboundWriter<AddressedEnvelope<ByteBuffer>>
-    let close: @Sendable () -> Void
+    let channel: Channel
+
+    func close() { channel.close(promise: nil) }
 }
 
-/// What the media loop reacts to. Every task that reads a socket or keeps time turns what it
-/// sees into one of these, and one task applies them in order (see `MediaService`).
+/// What the media loop reacts to. Every socket reader and the clock turn what they see into
+/// one of these, and the media loop applies them in order (see `MediaLoop`).
 enum MediaEvent: Sendable {
     /// A datagram on the media port; `arrivedAt` is the server address it was sent to, where
     /// the socket is bound to every interface (see `MediaAdvertisement`).
@@ -37,9 +39,9 @@ enum MediaOutput: Sendable {
 
 /// The media port's logic: RFC 7983 demultiplexing, STUN Binding answers (how clients learn
 /// their server-reflexive address), the relay — `RelayCore` plus the sockets its
-/// allocations own — and the SFU (`SFUPort`: DTLS-SRTP legs and group-call rooms). A plain value owned by the single task that runs the media loop, so the
-/// core is never shared and needs no lock; sockets are opened and read by other tasks, which
-/// only ever talk to it through `MediaEvent`s.
+/// allocations own — and the SFU (`SFUPort`: DTLS-SRTP legs and group-call rooms). A plain
+/// value owned by the media loop (`MediaLoop`, on one event loop), so the core is never shared
+/// and needs no lock; whatever reads sockets only talks to it through `MediaEvent`s.
 struct MediaRouter {
     /// Above this many allocations (live or being bound) an Allocate gets 508.
     static let maximumAllocations = 500

@@ -11,9 +11,9 @@ import Synchronization
 /// device and relay the stream carries what a datagram would (`TURNStreamFramer`); from the
 /// relay to peers it stays UDP. TLS uses the server's signaling certificate, which devices
 /// already pin. Each connection is a TURN client of the media loop like a UDP address is:
-/// its frames become `MediaEvent.fromClient`, answers go back through a bounded outbox (a slow
-/// reader loses frames, as UDP would, and never stalls the loop), and its allocation ends
-/// with the connection.
+/// its frames become `MediaEvent.fromClient` (one at a time: the reader waits for the media
+/// loop to take each), answers go back through a bounded outbox (a slow reader loses frames,
+/// as UDP would, and never stalls the loop), and its allocation ends with the connection.
 ///
 /// Bounds: `maximumConnections` at once, `maximumPerAddress` from one IP, a first frame within
 /// `firstFrameTimeout`, at most one frame waiting in the framer and `outboxFrames` in the outbox.
@@ -41,12 +41,12 @@ struct RelayStreams: Sendable {
     }
 
     /// Accepts connections until the listener closes, each served by a task of its own.
-    func accept(sink: AsyncStream<MediaEvent>.Continuation, logger: Logger) async {
+    func accept(inbox: MediaInbox, logger: Logger) async {
         do {
             try await listener.executeThenClose { inbound in
                 try await withThrowingDiscardingTaskGroup { connections in
                     for try await connection in inbound {
-                        connections.addTask { await serve(connection, sink: sink, logger: logger) }
+                        connections.addTask { await serve(connection, inbox: inbox, logger: logger) }
                     }
                 }
             }
@@ -55,17 +55,18 @@ struct RelayStreams: Sendable {
         }
     }
 
-    private func serve(_ connection: Connection, sink: AsyncStream<MediaEvent>.Continuation, logger: Logger) async {
+    private func serve(_ connection: Connection, inbox: MediaInbox, logger: Logger) async {
         let channel = connection.channel
         guard let remote = channel.remoteAddress.flatMap(TransportAddress.init), admissions.admit(remote.ip) else {
-            try? await channel.close()
+            // Closed through the wrapper, which finishes its writer: a wrapper dropped unfinished traps.
+            try? await connection.executeThenClose { _, _ in }
             return
         }
         defer { admissions.release(remote.ip) }
         let client = remote.unmappedIPv4 ?? remote
         let local = channel.localAddress.flatMap(TransportAddress.init).map { ($0.unmappedIPv4 ?? $0).ip }
         let (outbox, writer) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingNewest(Self.outboxFrames))
-        sink.yield(.streamOpened(client, writer))
+        await inbox.deliver(.streamOpened(client, writer))
         let framed = Mutex(false)
         let deadline = Task {
             try await Task.sleep(for: Self.firstFrameTimeout)
@@ -82,7 +83,7 @@ struct RelayStreams: Sendable {
                         framer.append(buffer.readableBytesView)
                         while let frame = try framer.next() {
                             framed.withLock { $0 = true }
-                            sink.yield(.fromClient(frame, client, arrivedAt: local))
+                            await inbox.deliver(.fromClient(frame, client, arrivedAt: local))
                         }
                     }
                     writer.finish()
@@ -94,7 +95,7 @@ struct RelayStreams: Sendable {
         }
         deadline.cancel()
         writer.finish()
-        sink.yield(.streamClosed(client))
+        await inbox.deliver(.streamClosed(client))
     }
 }
 

@@ -1,6 +1,10 @@
 import DuetWire
 import NIOCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 extension TransportAddress {
     /// The STUN form of a socket address; nil for Unix-domain addresses, which UDP never has.
     init?(_ address: SocketAddress) {
@@ -12,9 +16,20 @@ extension TransportAddress {
         }
     }
 
-    /// The address to send to. `ip` is always 4 or 16 bytes, which NIO accepts.
+    /// The address to send to, made straight from the bytes: the media port makes one for
+    /// every datagram it sends. `ip` is always 4 or 16 bytes (TransportAddress guarantees it).
     var socketAddress: SocketAddress {
-        // Cannot fail: TransportAddress guarantees a 4- or 16-byte IP.
-        try! SocketAddress(packedIPAddress: ByteBuffer(bytes: ip), port: Int(port))
+        if ip.count == 4 {
+            var v4 = sockaddr_in()
+            v4.sin_family = sa_family_t(AF_INET)
+            v4.sin_port = port.bigEndian
+            withUnsafeMutableBytes(of: &v4.sin_addr) { $0.copyBytes(from: ip) }
+            return SocketAddress(v4, host: "")
+        }
+        var v6 = sockaddr_in6()
+        v6.sin6_family = sa_family_t(AF_INET6)
+        v6.sin6_port = port.bigEndian
+        withUnsafeMutableBytes(of: &v6.sin6_addr) { $0.copyBytes(from: ip) }
+        return SocketAddress(v6, host: "")
     }
 }

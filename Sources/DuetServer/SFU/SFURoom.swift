@@ -119,8 +119,7 @@ public final class SFURoom {
         var deliveries: [Delivery] = []
         deliveries.reserveCapacity(legs.count - 1)
         for (address, receiver) in legs where address != source {
-            var copy = packet
-            guard (try? receiver.outbound.protect(inPlace: &copy)) != nil else { continue }
+            guard let copy = try? receiver.outbound.protect(packet) else { continue }
             deliveries.append(Delivery(bytes: copy, to: address))
         }
         forwarded += deliveries.count

@@ -86,7 +86,8 @@ final class SignalingService: Service, Sendable {
                         "maximum": "\(context.limits.maximumConnections)", "perAddress": "\(context.limits.maximumConnectionsPerAddress)"
                     ])
             }
-            try? await channel.close()
+            // Closed through the wrapper, which finishes its writer: a wrapper dropped unfinished traps.
+            try? await connection.executeThenClose { _, _ in }
             return
         }
         defer { admissions.release(source) }

@@ -1,0 +1,199 @@
+import DuetWire
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+/// The media port's one owner (docs/server.md "The media port"): the `MediaRouter` and every
+/// relayed socket live on the media socket's event loop, and this object — reachable only on
+/// that loop — applies each `MediaEvent` to the router and does the writes it asks for.
+///
+/// Why on the event loop rather than in a task of its own: a datagram read by NIO is routed in
+/// the same call that read it, and the copies it becomes are written without a hop to another
+/// thread and back; the writes of a whole read burst (up to `MediaService.vectorRead` datagrams
+/// per system call) leave in one flush, which NIO turns into `sendmmsg`. Relayed sockets are
+/// bound on the same loop, so what a peer sends is handled in the call that read it too. The
+/// rarer events — TURN over TCP/TLS, the once-a-second tick — come in through `MediaInbox`.
+final class MediaLoop {
+    typealias Datagram = AddressedEnvelope<ByteBuffer>
+
+    private var router: MediaRouter
+    private let media: Channel
+    private let host: String
+    private let advertisement: MediaAdvertisement
+    /// Bound to `::`, IPv4 and IPv6 alike: IPv4 clients are written as ::ffff:a.b.c.d.
+    private let dualStack: Bool
+    private let logger: Logger
+    /// Channels written since the last flush (the media port's own included).
+    private var unflushed: [ObjectIdentifier: Channel] = [:]
+    private var noticed: Set<String> = []
+    /// Set once the port closes: relayed sockets bound after that are closed at once.
+    private var stopped = false
+
+    init(router: MediaRouter, media: Channel, host: String, advertisement: MediaAdvertisement, logger: Logger) {
+        self.router = router
+        self.media = media
+        self.host = host
+        self.advertisement = advertisement
+        self.dualStack = (media.localAddress.flatMap(TransportAddress.init)?.ip.count ?? 4) == 16
+        self.logger = logger
+    }
+
+    /// Applies one event and carries out what the router answers; writes wait for `flush()`.
+    func handle(_ event: MediaEvent) {
+        media.eventLoop.preconditionInEventLoop()
+        let arrivedAt: [UInt8]? = if case let .fromClient(_, _, destination) = event { destination } else { nil }
+        for output in router.handle(event, now: Date().timeIntervalSince1970) {
+            perform(output, arrivedAt: arrivedAt)
+        }
+    }
+
+    /// Sends what the events since the last flush wrote: one system call for a burst.
+    func flush() {
+        for channel in unflushed.values { channel.flush() }
+        unflushed.removeAll(keepingCapacity: true)
+        for (kind, _) in router.counts where kind.hasSuffix("(dropped)") && !noticed.contains(kind) {
+            noticed.insert(kind)
+            logger.notice("media: dropping \(kind.dropLast(10)) datagrams; they are not STUN, TURN, DTLS or RTP")
+        }
+    }
+
+    /// The port closed: closes every relayed socket and returns what the port did over its life.
+    func stop() -> [String: Int] {
+        stopped = true
+        for socket in router.closeAll() { socket.close() }
+        return router.counts.merging(router.sfu.counts) { $0 + $1 }.merging(router.sfu.roomDrops) { $0 + $1 }
+    }
+
+    private func perform(_ output: MediaOutput, arrivedAt: [UInt8]?) {
+        switch output {
+        case let .sendToClient(client, bytes):
+            write(bytes, to: client, on: media)
+        case let .sendToStream(outbox, bytes):
+            outbox.yield(bytes)
+        case let .sendToPeer(socket, peer, bytes):
+            write(bytes, to: peer, on: socket.channel)
+        case let .close(socket):
+            socket.close()
+        case let .bindRelaySocket(request):
+            bindRelaySocket(for: request, relayIP: advertisement.relayIP(arrivedAt: arrivedAt))
+        }
+    }
+
+    private func write(_ bytes: [UInt8], to address: TransportAddress, on channel: Channel) {
+        let to = dualStack ? address.mappedToIPv6 : address
+        var buffer = channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        // A failed UDP send (e.g. no route) loses that datagram; it must not end the port.
+        channel.write(Datagram(remoteAddress: to.socketAddress, data: buffer), promise: nil)
+        unflushed[ObjectIdentifier(channel)] = channel
+    }
+
+    /// Binds a relayed socket on the media host (port 0) on this loop; what peers send to it is
+    /// handled like the media port's own datagrams. Reports back with `.relayBound` or
+    /// `.relayBindFailed`.
+    private func bindRelaySocket(for request: RelayCore.PendingAllocation, relayIP: [UInt8]) {
+        let owner = NIOLoopBound(self, eventLoop: media.eventLoop)
+        let bound = MediaService.bootstrap(for: host, on: media.eventLoop)
+            .channelOption(.socketOption(.so_rcvbuf), value: MediaService.receiveBuffer / 8)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(RelaySocketHandler(owner: owner)) }
+            }
+            .bind(host: host, port: 0)
+        bound.assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case let .success(channel):
+                guard let port = channel.localAddress?.port, let port16 = UInt16(exactly: port) else {
+                    channel.close(promise: nil)
+                    handle(.relayBindFailed(request, reason: "relayed socket has no port"))
+                    return flush()
+                }
+                let address = TransportAddress(ip: relayIP, port: port16)
+                // The port closed meanwhile (shutdown): nobody will own this socket.
+                guard !stopped else { return channel.close(promise: nil) }
+                guard let reader = try? channel.pipeline.syncOperations.handler(type: RelaySocketHandler.self) else {
+                    channel.close(promise: nil)
+                    handle(.relayBindFailed(request, reason: "relayed socket has no reader"))
+                    return flush()
+                }
+                reader.relayed = address
+                handle(.relayBound(request, RelaySocket(address: address, channel: channel)))
+            case let .failure(error):
+                logger.warning("media: cannot bind a relayed socket", metadata: ["error": "\(error)"])
+                handle(.relayBindFailed(request, reason: "\(error)"))
+            }
+            flush()
+        }
+    }
+}
+
+/// Reads the media port: each datagram goes to the `MediaLoop` as it is read, and the copies
+/// it became leave together when the read burst ends.
+final class MediaPortHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    private let owner: MediaLoop
+
+    init(owner: MediaLoop) { self.owner = owner }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let datagram = unwrapInboundIn(data)
+        guard let from = TransportAddress(datagram.remoteAddress) else { return }
+        let arrivedAt = datagram.metadata?.packetInfo.flatMap { TransportAddress($0.destinationAddress)?.ip }
+        owner.handle(.fromClient(Array(datagram.data.readableBytesView), from.unmappedIPv4 ?? from, arrivedAt: arrivedAt))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        owner.flush()
+    }
+
+    /// A UDP error (an ICMP unreachable reported on a later read, say) loses a datagram, not
+    /// the port.
+    func errorCaught(context: ChannelHandlerContext, error: Error) {}
+}
+
+/// Reads one relayed socket: what a peer sends to the allocation goes to the `MediaLoop`.
+/// `relayed` is set once the socket's announced address is known; nothing is read before
+/// (the allocation does not exist yet, so nobody can have been told the address).
+final class RelaySocketHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    private let owner: NIOLoopBound<MediaLoop>
+    var relayed: TransportAddress?
+
+    init(owner: NIOLoopBound<MediaLoop>) { self.owner = owner }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let datagram = unwrapInboundIn(data)
+        guard let relayed, let peer = TransportAddress(datagram.remoteAddress) else { return }
+        owner.value.handle(.fromPeer(Array(datagram.data.readableBytesView), peer.unmappedIPv4 ?? peer, relayed: relayed))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        owner.value.flush()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {}
+}
+
+/// How tasks off the media loop — TURN over TCP/TLS, the clock — hand it events. Each
+/// delivery waits until the loop has applied it, so a stream's reader never runs ahead of the
+/// loop: at most one frame per connection is in flight.
+struct MediaInbox: Sendable {
+    private let owner: NIOLoopBound<MediaLoop>
+    private let eventLoop: EventLoop
+
+    init(_ owner: MediaLoop, on eventLoop: EventLoop) {
+        self.owner = NIOLoopBound(owner, eventLoop: eventLoop)
+        self.eventLoop = eventLoop
+    }
+
+    /// The port closed: see `MediaLoop.stop()`. On the loop only.
+    func stop() -> [String: Int] { owner.value.stop() }
+
+    func deliver(_ event: MediaEvent) async {
+        let owner = self.owner
+        try? await eventLoop.submit {
+            owner.value.handle(event)
+            owner.value.flush()
+        }.get()
+    }
+}
