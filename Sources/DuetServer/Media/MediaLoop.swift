@@ -29,6 +29,7 @@ final class MediaLoop {
     private var noticed: Set<String> = []
     /// Set once the port closes: relayed sockets bound after that are closed at once.
     private var stopped = false
+    private var flushScheduled = false
 
     init(router: MediaRouter, media: Channel, host: String, advertisement: MediaAdvertisement, logger: Logger) {
         self.router = router
@@ -48,7 +49,20 @@ final class MediaLoop {
         }
     }
 
-    /// Sends what the events since the last flush wrote: one system call for a burst.
+    /// Flushes once the event loop has handled every socket that woke it: NIO runs its tasks
+    /// after the I/O of a wake-up, so what all of them read — the media port's bursts and each
+    /// relayed socket's datagrams — leaves in one `sendmmsg` per socket written, not one
+    /// `sendmsg` per relayed datagram.
+    func flushSoon() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        media.eventLoop.assumeIsolated().execute { [self] in
+            flushScheduled = false
+            flush()
+        }
+    }
+
+    /// Sends what the events since the last flush wrote.
     func flush() {
         for channel in unflushed.values { channel.flush() }
         unflushed.removeAll(keepingCapacity: true)
@@ -128,7 +142,7 @@ final class MediaLoop {
 }
 
 /// Reads the media port: each datagram goes to the `MediaLoop` as it is read, and the copies
-/// it became leave together when the read burst ends.
+/// it became leave together once the event loop's wake-up is handled (`flushSoon`).
 final class MediaPortHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     private let owner: MediaLoop
@@ -143,7 +157,7 @@ final class MediaPortHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        owner.flush()
+        owner.flushSoon()
     }
 
     /// A UDP error (an ICMP unreachable reported on a later read, say) loses a datagram, not
@@ -168,7 +182,7 @@ final class RelaySocketHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        owner.value.flush()
+        owner.value.flushSoon()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {}

@@ -14,6 +14,13 @@ public struct TransportAddress: Hashable, Sendable, CustomStringConvertible {
         self.port = port
     }
 
+    /// The address bytes in one combine rather than one per byte: the media port looks an
+    /// address up several times for every datagram it forwards.
+    public func hash(into hasher: inout Hasher) {
+        ip.withUnsafeBytes { hasher.combine(bytes: $0) }
+        hasher.combine(port)
+    }
+
     /// Parses dotted IPv4 text ("127.0.0.1").
     public init?(ipv4 text: String, port: UInt16) {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false).compactMap { UInt8($0) }
