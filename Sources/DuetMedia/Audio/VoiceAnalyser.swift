@@ -139,13 +139,15 @@ enum Decimator {
         guard samples.count >= taps.count else { return [] }
         let outputCount = (samples.count - taps.count) / factor + 1
         var output = [Double](repeating: 0, count: outputCount)
-        samples.withUnsafeBufferPointer { input in
+        // Converted once, not once per tap (each sample meets 73 taps).
+        let input = samples.map { Double($0) / 32768 }
+        input.withUnsafeBufferPointer { input in
             taps.withUnsafeBufferPointer { h in
                 for o in 0..<outputCount {
                     let start = o * factor
                     var acc = 0.0
-                    for k in 0..<h.count { acc += h[k] * Double(input[start + k]) }
-                    output[o] = acc / 32768
+                    for k in 0..<h.count { acc += h[k] * input[start + k] }
+                    output[o] = acc
                 }
             }
         }
@@ -183,27 +185,34 @@ enum PitchTracker {
         return result
     }
 
+    /// YIN's cumulative mean normalised difference, found one lag at a time: its value at a
+    /// lag needs only the lags below it, so a voiced block stops just past its dip (about half
+    /// the lags for the synthetic voices) instead of computing every lag first. The answer is
+    /// the same as computing them all.
     static func pitch(_ x: UnsafeBufferPointer<Double>, at start: Int) -> Double? {
-        var difference = [Double](repeating: 0, count: maximumLag + 2)
-        for lag in 1...maximumLag + 1 {
-            var sum = 0.0
-            for j in start..<start + window {
-                let delta = x[j] - x[j + lag]
-                sum += delta * delta
-            }
-            difference[lag] = sum
-        }
-        // Cumulative mean normalised difference.
         var normalised = [Double](repeating: 1, count: maximumLag + 2)
         var running = 0.0
-        for lag in 1...maximumLag + 1 {
-            running += difference[lag]
-            normalised[lag] = running > 0 ? difference[lag] * Double(lag) / running : 1
+        var computed = 0
+        func extend(through lag: Int) {
+            while computed < lag {
+                computed += 1
+                var sum = 0.0
+                for j in start..<start + window {
+                    let delta = x[j] - x[j + computed]
+                    sum += delta * delta
+                }
+                running += sum
+                normalised[computed] = running > 0 ? sum * Double(computed) / running : 1
+            }
         }
         var lag = minimumLag
         while lag <= maximumLag {
+            extend(through: lag + 1)
             if normalised[lag] < threshold {
-                while lag + 1 <= maximumLag, normalised[lag + 1] < normalised[lag] { lag += 1 }
+                while lag + 1 <= maximumLag, normalised[lag + 1] < normalised[lag] {
+                    lag += 1
+                    extend(through: lag + 1)
+                }
                 // Parabolic interpolation around the dip for sub-sample precision.
                 let (a, b, c) = (normalised[lag - 1], normalised[lag], normalised[lag + 1])
                 let denominator = a - 2 * b + c
