@@ -1,0 +1,108 @@
+import Foundation
+
+/// A load the forwarding benches drive through a server process: the sockets that receive what
+/// it forwards, and packets for the generator.
+protocol ForwardLoad: AnyObject {
+    /// Copies the server sends for each packet the generator sends: 31 in a 32-member room, 1
+    /// through the relay.
+    var fanout: Int { get }
+    var receivers: ForwardReceivers { get }
+    /// The server's sockets (its media port, its relayed sockets): their kernel drops are the
+    /// server falling behind.
+    var serverPorts: [Int] { get }
+    /// Flows holding `count` packets in all, made now (SRTP protection included), so that
+    /// the generator only sends.
+    func flows(packets count: Int) throws -> [ForwardGenerator.Flow]
+}
+
+/// One measured window of a forwarding load: what the generator sent, what the receivers
+/// counted, the server process's CPU and the kernel's drops over it.
+struct ForwardWindow {
+    var seconds = 0.0
+    var sent = 0
+    var delivered = 0
+    var serverCPU = 0.0
+    var serverDrops = 0
+    var receiverDrops = 0
+    var verified = 0
+    var failed = 0
+
+    /// Packets out of the server per CPU second it used: the figure. Zero when a sampled packet
+    /// failed its check or none was checked — a forwarder whose output is wrong scores nothing.
+    var packetsPerCPUSecond: Double {
+        guard failed == 0, verified > 0, serverCPU > 0 else { return 0 }
+        return Double(delivered) / serverCPU
+    }
+    var deliveredPerSecond: Double { Double(delivered) / seconds }
+    var serverCPUPercent: Double { serverCPU / seconds * 100 }
+
+    /// Two windows as one (rounds of the same load).
+    static func + (a: ForwardWindow, b: ForwardWindow) -> ForwardWindow {
+        ForwardWindow(
+            seconds: a.seconds + b.seconds, sent: a.sent + b.sent, delivered: a.delivered + b.delivered,
+            serverCPU: a.serverCPU + b.serverCPU, serverDrops: a.serverDrops + b.serverDrops,
+            receiverDrops: a.receiverDrops + b.receiverDrops, verified: a.verified + b.verified, failed: a.failed + b.failed)
+    }
+}
+
+/// How a forwarding load is paced and measured (docs/performance.md "Server forwarding"):
+/// first a probe — the generator as fast as it goes for a second — says how many packets a
+/// second the server gets through; the window then runs at `loadFraction` of that, so the
+/// server is near saturation but its socket is not overflowing. The server's CPU is read from
+/// /proc before and after the window, by `cpu`.
+enum ForwardMeasure {
+    /// DUET_FORWARD_SECONDS: the measured window (3 s unless set).
+    static let seconds = Double(ProcessInfo.processInfo.environment["DUET_FORWARD_SECONDS"] ?? "") ?? 3
+    /// DUET_FORWARD_LOAD: the window's rate as a fraction of the probed rate (0.9 unless set).
+    static let loadFraction = Double(ProcessInfo.processInfo.environment["DUET_FORWARD_LOAD"] ?? "") ?? 0.9
+    /// Sent before a window's first sample, so it starts in the steady state.
+    static let warmup = 0.5
+
+    /// Generator packets a second the server forwards when flooded at `floodRate`: the copies
+    /// counted over the probe's second half, divided by the fan-out.
+    static func probe(_ load: any ForwardLoad, floodRate: Double, cpu: @escaping @Sendable () -> Double) async throws -> Double {
+        let window = try await run(load, rate: floodRate, warmup: 0.5, seconds: 0.5, cpu: cpu)
+        try await Task.sleep(for: .milliseconds(500))  // the server's backlog drains
+        return window.deliveredPerSecond / Double(load.fanout)
+    }
+
+    /// Sends at `rate` for `warmup + seconds` and measures the last `seconds`.
+    static func run(
+        _ load: any ForwardLoad, rate: Double, warmup: Double = Self.warmup, seconds: Double = Self.seconds,
+        cpu: @escaping @Sendable () -> Double
+    ) async throws -> ForwardWindow {
+        let total = warmup + seconds + 0.1
+        let flows = try load.flows(packets: Int(rate * total * 1.05) + load.receivers.sockets.count)
+        let progress = ForwardGenerator.Progress()
+        let generator = Task { await onThread { ForwardGenerator.run(flows, rate: rate, seconds: total, progress: progress) } }
+        try await Task.sleep(for: .seconds(warmup))
+        let before = Sample(load, progress: progress, cpu: cpu())
+        try await Task.sleep(for: .seconds(seconds))
+        let after = Sample(load, progress: progress, cpu: cpu())
+        await generator.value
+        return ForwardWindow(
+            seconds: after.wall.seconds(since: before.wall), sent: after.sent - before.sent,
+            delivered: after.counts.received - before.counts.received, serverCPU: after.cpu - before.cpu,
+            serverDrops: after.serverDrops - before.serverDrops, receiverDrops: after.receiverDrops - before.receiverDrops,
+            verified: after.counts.verified - before.counts.verified, failed: after.counts.failed - before.counts.failed)
+    }
+
+    /// The counters at one edge of a window.
+    private struct Sample {
+        let wall = ContinuousClock.now
+        let counts: ForwardReceivers.Counts
+        let sent: Int
+        let cpu: Double
+        let serverDrops: Int
+        let receiverDrops: Int
+
+        init(_ load: any ForwardLoad, progress: ForwardGenerator.Progress, cpu: Double) {
+            counts = load.receivers.counts
+            sent = progress.sent.load(ordering: .relaxed)
+            self.cpu = cpu
+            let drops = LoadSample.socketDropsByPort()
+            serverDrops = load.serverPorts.reduce(0) { $0 + (drops[$1] ?? 0) }
+            receiverDrops = load.receivers.sockets.reduce(0) { $0 + (drops[Int($1.address.port)] ?? 0) }
+        }
+    }
+}
