@@ -77,7 +77,8 @@ enum ForwardBench {
     static func measure(_ load: any ForwardLoad, flood: Double, cpu: @escaping @Sendable () -> Double) async throws -> ForwardWindow {
         let capacity = try await ForwardMeasure.probe(load, floodRate: flood, cpu: cpu)
         guard capacity > 0 else { throw CallSetupBench.BenchFailure("nothing was forwarded while probing") }
-        return try await ForwardMeasure.run(load, rate: capacity * ForwardMeasure.loadFraction, cpu: cpu)
+        let rate = try await ForwardMeasure.settle(load, probed: capacity, cpu: cpu)
+        return try await ForwardMeasure.run(load, rate: rate, cpu: cpu)
     }
 
     /// The server's media port as an address (its relay listens there).
@@ -101,6 +102,7 @@ enum ForwardBench {
         }
         report.figure("server_forward_pps_per_core_\(name)", window.packetsPerCPUSecond, unit: "pps/core")
         report.figure("server_forward_\(name)_pps", window.deliveredPerSecond, unit: "pps")
+        report.figure("server_forward_\(name)_offered_pps", window.expectedPerSecond, unit: "pps")
         report.figure("server_forward_\(name)_cpu_pct", window.serverCPUPercent, unit: "%")
         report.figure("server_forward_\(name)_server_drops", Double(window.serverDrops), unit: "datagrams")
         report.figure("server_forward_\(name)_receiver_drops", Double(window.receiverDrops), unit: "datagrams")

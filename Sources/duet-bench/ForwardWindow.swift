@@ -20,6 +20,8 @@ protocol ForwardLoad: AnyObject {
 struct ForwardWindow {
     var seconds = 0.0
     var sent = 0
+    /// Copies the server should have sent for what the generator sent (sent × fan-out).
+    var expected = 0
     var delivered = 0
     var serverCPU = 0.0
     var serverDrops = 0
@@ -34,22 +36,29 @@ struct ForwardWindow {
         return Double(delivered) / serverCPU
     }
     var deliveredPerSecond: Double { Double(delivered) / seconds }
+    var expectedPerSecond: Double { Double(expected) / seconds }
+    /// The server forwarded (nearly) all it was sent in the window, and its sockets dropped
+    /// (nearly) nothing.
+    var keepsUp: Bool {
+        Double(delivered) >= Double(expected) * ForwardMeasure.keepingUp
+            && Double(serverDrops) <= Double(sent) * ForwardMeasure.tolerableDrops
+    }
     var serverCPUPercent: Double { serverCPU / seconds * 100 }
 
     /// Two windows as one (rounds of the same load).
     static func + (a: ForwardWindow, b: ForwardWindow) -> ForwardWindow {
         ForwardWindow(
-            seconds: a.seconds + b.seconds, sent: a.sent + b.sent, delivered: a.delivered + b.delivered,
+            seconds: a.seconds + b.seconds, sent: a.sent + b.sent, expected: a.expected + b.expected, delivered: a.delivered + b.delivered,
             serverCPU: a.serverCPU + b.serverCPU, serverDrops: a.serverDrops + b.serverDrops,
             receiverDrops: a.receiverDrops + b.receiverDrops, verified: a.verified + b.verified, failed: a.failed + b.failed)
     }
 }
 
 /// How a forwarding load is paced and measured (docs/performance.md "Server forwarding"):
-/// first a probe — the generator as fast as it goes for a second — says how many packets a
-/// second the server gets through; the window then runs at `loadFraction` of that, so the
-/// server is near saturation but its socket is not overflowing. The server's CPU is read from
-/// /proc before and after the window, by `cpu`.
+/// first a probe — the generator flooding for a second — says how many packets a second the
+/// server gets through; the window then runs at `loadFraction` of that, lowered by `settle`
+/// until the server's sockets stop dropping, so the server is near saturation but not
+/// drowning. The server's CPU is read from /proc before and after the window, by `cpu`.
 enum ForwardMeasure {
     /// DUET_FORWARD_SECONDS: the measured window (3 s unless set).
     static let seconds = Double(ProcessInfo.processInfo.environment["DUET_FORWARD_SECONDS"] ?? "") ?? 3
@@ -62,15 +71,50 @@ enum ForwardMeasure {
     /// counted over the probe's second half, divided by the fan-out.
     static func probe(_ load: any ForwardLoad, floodRate: Double, cpu: @escaping @Sendable () -> Double) async throws -> Double {
         let window = try await run(load, rate: floodRate, warmup: 0.5, seconds: 0.5, cpu: cpu)
-        try await Task.sleep(for: .milliseconds(500))  // the server's backlog drains
         return window.deliveredPerSecond / Double(load.fanout)
     }
 
-    /// Sends at `rate` for `warmup + seconds` and measures the last `seconds`.
+    /// The rate to measure at: `loadFraction` of the probed rate, lowered by a fifth at a time
+    /// (at most `settleTries` times) while a half-second trial shows the server not keeping up:
+    /// its sockets dropping more than `tolerableDrops` of what was sent, or fewer copies
+    /// delivered than `keepingUp` of those expected. Drops alone do not tell: the server queues
+    /// thousands of datagrams between its socket and its loop (docs/server.md "Socket
+    /// buffers"), so it falls behind for seconds before the kernel drops anything. And the
+    /// probe alone is not enough: a path bound by hand-offs between threads rather than by CPU
+    /// forwards a flood in batches faster than it keeps up with a steady stream.
+    static func settle(_ load: any ForwardLoad, probed: Double, cpu: @escaping @Sendable () -> Double) async throws -> Double {
+        var rate = probed * loadFraction
+        for _ in 0..<settleTries {
+            let trial = try await run(load, rate: rate, warmup: 0.25, seconds: 0.5, cpu: cpu)
+            if trial.keepsUp { break }
+            rate *= 0.8
+        }
+        return rate
+    }
+
+    static let settleTries = 4
+    static let tolerableDrops = 0.002
+    static let keepingUp = 0.97
+
+    /// Waits (3 s at most) until the receivers have had nothing for 100 ms: the server's
+    /// backlog from the last run is gone, so a window counts only what its own packets caused.
+    static func drain(_ load: any ForwardLoad) async throws {
+        var last = load.receivers.counts.received
+        for _ in 0..<30 {
+            try await Task.sleep(for: .milliseconds(100))
+            let now = load.receivers.counts.received
+            if now == last { return }
+            last = now
+        }
+    }
+
+    /// Once the server is idle (`drain`), sends at `rate` for `warmup + seconds` and measures
+    /// the last `seconds`.
     static func run(
         _ load: any ForwardLoad, rate: Double, warmup: Double = Self.warmup, seconds: Double = Self.seconds,
         cpu: @escaping @Sendable () -> Double
     ) async throws -> ForwardWindow {
+        try await drain(load)
         let total = warmup + seconds + 0.1
         let flows = try load.flows(packets: Int(rate * total * 1.05) + load.receivers.sockets.count)
         let progress = ForwardGenerator.Progress()
@@ -82,6 +126,7 @@ enum ForwardMeasure {
         await generator.value
         return ForwardWindow(
             seconds: after.wall.seconds(since: before.wall), sent: after.sent - before.sent,
+            expected: (after.sent - before.sent) * load.fanout,
             delivered: after.counts.received - before.counts.received, serverCPU: after.cpu - before.cpu,
             serverDrops: after.serverDrops - before.serverDrops, receiverDrops: after.receiverDrops - before.receiverDrops,
             verified: after.counts.verified - before.counts.verified, failed: after.counts.failed - before.counts.failed)

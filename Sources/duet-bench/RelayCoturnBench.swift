@@ -42,9 +42,9 @@ enum RelayCoturnBench {
                 server: turn.address, clients: (0..<ForwardBench.calls).map { _ in turn.makeRelayClient() })
             defer { other.receivers.stop() }
             let serverPID = server.process.processIdentifier, coturnPID = turn.process.processIdentifier
-            let (ours, theirs) = try await compare(
-                duet, { ProcessCPU.seconds(of: serverPID) }, other, { ProcessCPU.seconds(of: coturnPID) })
-            show(ours, theirs, report: report)
+            show(
+                try await compare(duet, { ProcessCPU.seconds(of: serverPID) }, other, { ProcessCPU.seconds(of: coturnPID) }), report: report
+            )
         } catch {
             print("relay_vs_coturn_error 1 error  # \(error)")
         }
@@ -54,37 +54,45 @@ enum RelayCoturnBench {
         try? FileManager.default.removeItem(at: home)
     }
 
-    /// The rate is `ForwardBench`'s for the relay: `ForwardMeasure.loadFraction` of what Duet's
-    /// relay forwards when flooded. Each server's windows are summed over its rounds.
+    /// The rate is chosen as `ForwardBench` chooses it for the relay, on Duet's relay (probed,
+    /// then settled where it keeps up); coturn gets the same. Each server's window of every round.
     static func compare(
         _ duet: RelayLoad, _ duetCPU: @escaping @Sendable () -> Double, _ coturn: RelayLoad, _ coturnCPU: @escaping @Sendable () -> Double
-    ) async throws -> (ForwardWindow, ForwardWindow) {
+    ) async throws -> (ours: [ForwardWindow], theirs: [ForwardWindow]) {
         let capacity = try await ForwardMeasure.probe(duet, floodRate: ForwardBench.relayFlood, cpu: duetCPU)
         guard capacity > 0 else { throw CallSetupBench.BenchFailure("nothing was relayed while probing") }
-        let rate = capacity * ForwardMeasure.loadFraction, seconds = ForwardMeasure.seconds / 2
-        var ours = ForwardWindow(), theirs = ForwardWindow()
+        let rate = try await ForwardMeasure.settle(duet, probed: capacity, cpu: duetCPU)
+        // Four rounds each of a third of the window: as much measured time per server as
+        // `ForwardBench`'s window, in more slices.
+        let seconds = ForwardMeasure.seconds / 3, warmup = 0.25
+        var ours: [ForwardWindow] = [], theirs: [ForwardWindow] = []
         for round in 0..<rounds {
             let duetFirst = round % 3 == 0  // Duet first in rounds 0 and 3, coturn in 1 and 2
             for turn in 0..<2 {
                 if (turn == 0) == duetFirst {
-                    ours = ours + (try await ForwardMeasure.run(duet, rate: rate, seconds: seconds, cpu: duetCPU))
+                    ours.append(try await ForwardMeasure.run(duet, rate: rate, warmup: warmup, seconds: seconds, cpu: duetCPU))
                 } else {
-                    theirs = theirs + (try await ForwardMeasure.run(coturn, rate: rate, seconds: seconds, cpu: coturnCPU))
+                    theirs.append(try await ForwardMeasure.run(coturn, rate: rate, warmup: warmup, seconds: seconds, cpu: coturnCPU))
                 }
             }
         }
         return (ours, theirs)
     }
 
-    static func show(_ ours: ForwardWindow, _ theirs: ForwardWindow, report: BenchReport) {
+    /// CPU nanoseconds per relayed packet over a window.
+    static func cost(_ window: ForwardWindow) -> Double { window.serverCPU / Double(max(1, window.delivered)) * 1e9 }
+
+    /// Every figure is over all rounds together, the ratio too: /proc counts CPU in 10 ms ticks,
+    /// and coturn spends only tens of them in one round's window, too few for a ratio per round.
+    static func show(_ rounds: (ours: [ForwardWindow], theirs: [ForwardWindow]), report: BenchReport) {
+        let ours = rounds.ours.reduce(ForwardWindow(), +), theirs = rounds.theirs.reduce(ForwardWindow(), +)
         let valid = ours.packetsPerCPUSecond > 0 && theirs.packetsPerCPUSecond > 0
-        let ourCost = ours.serverCPU / Double(max(1, ours.delivered)) * 1e9
-        let theirCost = theirs.serverCPU / Double(max(1, theirs.delivered)) * 1e9
-        report.figure("relay_cpu_vs_coturn", valid ? ourCost / theirCost : .nan, unit: "ratio")
-        report.figure("relay_duet_ns_per_packet", ourCost, unit: "ns")
-        report.figure("relay_coturn_ns_per_packet", theirCost, unit: "ns")
+        report.figure("relay_cpu_vs_coturn", valid ? cost(ours) / cost(theirs) : .nan, unit: "ratio")
+        report.figure("relay_duet_ns_per_packet", cost(ours), unit: "ns")
+        report.figure("relay_coturn_ns_per_packet", cost(theirs), unit: "ns")
         for (name, window) in [("duet", ours), ("coturn", theirs)] {
             report.figure("relay_\(name)_pps", window.deliveredPerSecond, unit: "pps")
+            report.figure("relay_\(name)_offered_pps", window.expectedPerSecond, unit: "pps")
             report.figure("relay_\(name)_cpu_pct", window.serverCPUPercent, unit: "%")
             report.figure("relay_\(name)_server_drops", Double(window.serverDrops), unit: "datagrams")
             report.figure("relay_\(name)_receiver_drops", Double(window.receiverDrops), unit: "datagrams")
