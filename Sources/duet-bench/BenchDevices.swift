@@ -11,6 +11,12 @@ enum BenchDevices {
     /// Opens and registers `numbers` one after another, with profiles under `home`.
     static func register(_ numbers: [String], home: URL, server: HostPort) async throws -> [DeviceSession] {
         var sessions: [DeviceSession] = []
+        let started = ContinuousClock.now
+        defer {
+            if ForwardMeasure.verbose {
+                print("# \(numbers.count) devices registered in \(Int(ContinuousClock.now.milliseconds(since: started))) ms")
+            }
+        }
         do {
             for number in numbers {
                 let location = try ProfileLocation(name: number.filter(\.isNumber), home: home)

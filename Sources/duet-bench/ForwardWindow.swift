@@ -57,8 +57,7 @@ struct ForwardWindow {
 /// How a forwarding load is paced and measured (docs/performance.md "Server forwarding"):
 /// first a probe — the generator flooding for a second — says how many packets a second the
 /// server gets through; the window then runs at `loadFraction` of that, lowered by `settle`
-/// until the server's sockets stop dropping, so the server is near saturation but not
-/// drowning. The server's CPU is read from /proc before and after the window, by `cpu`.
+/// until a short trial shows the server keeping up, so it is near saturation but not drowning. The server's CPU is read from /proc before and after the window, by `cpu`.
 enum ForwardMeasure {
     /// DUET_FORWARD_SECONDS: the measured window (3 s unless set).
     static let seconds = Double(ProcessInfo.processInfo.environment["DUET_FORWARD_SECONDS"] ?? "") ?? 3
@@ -67,40 +66,53 @@ enum ForwardMeasure {
     /// Sent before a window's first sample, so it starts in the steady state.
     static let warmup = 0.5
 
-    /// Generator packets a second the server forwards when flooded at `floodRate`: the copies
-    /// counted over the probe's second half, divided by the fan-out.
+    /// Generator packets a second the server forwards when flooded: the copies counted over the
+    /// flood's last 0.3 s, divided by the fan-out. The flood starts at `floodRate` and doubles
+    /// (twice at most) while the server keeps up with it. It is short, and not much above what
+    /// the server can do, because what the server cannot take it queues (thousands of events
+    /// between its socket and its loop, docs/server.md "Socket buffers") and works off for
+    /// seconds afterwards, which the next run must wait out (`drain`).
     static func probe(_ load: any ForwardLoad, floodRate: Double, cpu: @escaping @Sendable () -> Double) async throws -> Double {
-        let window = try await run(load, rate: floodRate, warmup: 0.5, seconds: 0.5, cpu: cpu)
-        return window.deliveredPerSecond / Double(load.fanout)
-    }
-
-    /// The rate to measure at: `loadFraction` of the probed rate, lowered by a fifth at a time
-    /// (at most `settleTries` times) while a half-second trial shows the server not keeping up:
-    /// its sockets dropping more than `tolerableDrops` of what was sent, or fewer copies
-    /// delivered than `keepingUp` of those expected. Drops alone do not tell: the server queues
-    /// thousands of datagrams between its socket and its loop (docs/server.md "Socket
-    /// buffers"), so it falls behind for seconds before the kernel drops anything. And the
-    /// probe alone is not enough: a path bound by hand-offs between threads rather than by CPU
-    /// forwards a flood in batches faster than it keeps up with a steady stream.
-    static func settle(_ load: any ForwardLoad, probed: Double, cpu: @escaping @Sendable () -> Double) async throws -> Double {
-        var rate = probed * loadFraction
-        for _ in 0..<settleTries {
-            let trial = try await run(load, rate: rate, warmup: 0.25, seconds: 0.5, cpu: cpu)
-            if trial.keepsUp { break }
-            rate *= 0.8
+        var flood = floodRate
+        for _ in 0..<3 {
+            let window = try await run(load, rate: flood, warmup: 0.2, seconds: 0.3, cpu: cpu)
+            guard window.keepsUp else { return window.deliveredPerSecond / Double(load.fanout) }
+            flood *= 2
         }
-        return rate
+        return flood / 2
     }
 
-    static let settleTries = 4
+    /// The rate to measure at: `loadFraction` of the probed rate, then moved by half-second
+    /// trials — up by a quarter while the server keeps up, down by a fifth while it does not
+    /// (`ForwardWindow.keepsUp`), at most `settleTries` of them — to the highest rate tried
+    /// that it kept up with. The probe alone is not enough: a path bound by hand-offs between
+    /// threads rather than by CPU (the relay) forwards a flood in other batches than a steady
+    /// stream, and the kernel's drops alone say nothing until the server's queues are full.
+    static func settle(_ load: any ForwardLoad, probed: Double, cpu: @escaping @Sendable () -> Double) async throws -> Double {
+        var rate = probed * loadFraction, best: Double?, cameDown = false
+        for _ in 0..<settleTries {
+            if try await run(load, rate: rate, warmup: 0.25, seconds: 0.5, cpu: cpu).keepsUp {
+                best = rate
+                if cameDown { break }
+                rate *= 1.25
+            } else {
+                if best != nil { break }
+                cameDown = true
+                rate *= 0.8
+            }
+        }
+        return best ?? rate
+    }
+
+    static let settleTries = 3
     static let tolerableDrops = 0.002
     static let keepingUp = 0.97
 
-    /// Waits (3 s at most) until the receivers have had nothing for 100 ms: the server's
+    /// Waits (5 s at most) until the receivers have had nothing for 100 ms: the server's
     /// backlog from the last run is gone, so a window counts only what its own packets caused.
     static func drain(_ load: any ForwardLoad) async throws {
         var last = load.receivers.counts.received
-        for _ in 0..<30 {
+        for _ in 0..<50 {
             try await Task.sleep(for: .milliseconds(100))
             let now = load.receivers.counts.received
             if now == last { return }
@@ -114,6 +126,7 @@ enum ForwardMeasure {
         _ load: any ForwardLoad, rate: Double, warmup: Double = Self.warmup, seconds: Double = Self.seconds,
         cpu: @escaping @Sendable () -> Double
     ) async throws -> ForwardWindow {
+        let began = ContinuousClock.now
         try await drain(load)
         let total = warmup + seconds + 0.1
         let flows = try load.flows(packets: Int(rate * total * 1.05) + load.receivers.sockets.count)
@@ -124,13 +137,23 @@ enum ForwardMeasure {
         try await Task.sleep(for: .seconds(seconds))
         let after = Sample(load, progress: progress, cpu: cpu())
         await generator.value
-        return ForwardWindow(
+        let window = ForwardWindow(
             seconds: after.wall.seconds(since: before.wall), sent: after.sent - before.sent,
             expected: (after.sent - before.sent) * load.fanout,
             delivered: after.counts.received - before.counts.received, serverCPU: after.cpu - before.cpu,
             serverDrops: after.serverDrops - before.serverDrops, receiverDrops: after.receiverDrops - before.receiverDrops,
             verified: after.counts.verified - before.counts.verified, failed: after.counts.failed - before.counts.failed)
+        if verbose {
+            print(
+                "# \(Int(rate)) packets/s for \(seconds) s: sent \(window.sent), owed \(window.expected), delivered \(window.delivered),"
+                    + " server drops \(window.serverDrops), CPU \(Int(window.serverCPUPercent)) %, took \(Int(ContinuousClock.now.milliseconds(since: began))) ms"
+            )
+        }
+        return window
     }
+
+    /// DUET_FORWARD_VERBOSE: every run's rate and counts, and the setup's times.
+    static let verbose = ProcessInfo.processInfo.environment["DUET_FORWARD_VERBOSE"] != nil
 
     /// The counters at one edge of a window.
     private struct Sample {

@@ -62,9 +62,9 @@ enum RelayCoturnBench {
         let capacity = try await ForwardMeasure.probe(duet, floodRate: ForwardBench.relayFlood, cpu: duetCPU)
         guard capacity > 0 else { throw CallSetupBench.BenchFailure("nothing was relayed while probing") }
         let rate = try await ForwardMeasure.settle(duet, probed: capacity, cpu: duetCPU)
-        // Four rounds each of a third of the window: as much measured time per server as
-        // `ForwardBench`'s window, in more slices.
-        let seconds = ForwardMeasure.seconds / 3, warmup = 0.25
+        // Four rounds each of a quarter of the window: as much measured time per server as
+        // `ForwardBench`'s window, in slices.
+        let seconds = ForwardMeasure.seconds / 4, warmup = 0.25
         var ours: [ForwardWindow] = [], theirs: [ForwardWindow] = []
         for round in 0..<rounds {
             let duetFirst = round % 3 == 0  // Duet first in rounds 0 and 3, coturn in 1 and 2
