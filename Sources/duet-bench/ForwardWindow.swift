@@ -76,6 +76,7 @@ enum ForwardMeasure {
         var flood = floodRate
         for _ in 0..<3 {
             let window = try await run(load, rate: flood, warmup: 0.2, seconds: 0.3, cpu: cpu)
+            guard window.sent > 0 else { throw CallSetupBench.BenchFailure("the generator sent nothing (no legs or calls?)") }
             guard window.keepsUp else { return window.deliveredPerSecond / Double(load.fanout) }
             flood *= 2
         }

@@ -130,7 +130,13 @@ final class SFULoad: ForwardLoad {
     /// SSRC and carries the payload that leg sent.
     private static func verify(_ datagram: UnsafeRawBufferPointer, with session: SRTPSession, from ssrcs: Set<UInt32>) -> Bool {
         var bytes = Array(datagram)
-        guard (try? session.unprotect(inPlace: &bytes)) != nil, let packet = try? RTPPacket(parsing: bytes) else { return false }
+        do { try session.unprotect(inPlace: &bytes) } catch {
+            if ForwardMeasure.verbose, let header = try? RTPPacket(parsing: bytes) {
+                print("# SFU sample refused: \(error), ssrc \(header.ssrc) seq \(header.sequenceNumber), \(datagram.count) bytes")
+            }
+            return false
+        }
+        guard let packet = try? RTPPacket(parsing: bytes) else { return false }
         return ssrcs.contains(packet.ssrc) && packet.payload.count == payloadSize
             && packet.payload.suffix(payloadSize - 4).allSatisfy { $0 == filler }
     }
