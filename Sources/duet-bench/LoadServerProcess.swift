@@ -15,13 +15,16 @@ struct LoadServerProcess {
     private let home: URL
 
     /// The child's entry point.
-    static func serve(dataDirectory: String) async {
+    /// `allowingLoopbackPeers`: relay allocations may reach sockets on this machine (the
+    /// forwarding benches' peers), as coturn's `--allow-loopback-peers`; off for the load bench.
+    static func serve(dataDirectory: String, allowingLoopbackPeers: Bool = false) async {
         var logger = Logger(label: "duet.bench.load-server")
         // Info: the media port's counts at shutdown go to stderr (DUET_LOAD_VERBOSE shows them).
         logger.logLevel = ProcessInfo.processInfo.environment["DUET_LOAD_VERBOSE"] == nil ? .critical : .info
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             signaling: .loopback(port: 0), media: .loopback(port: 0),
             dataDirectory: dataDirectory, openRegistration: true)
+        if allowingLoopbackPeers { configuration.relayPeers = .allowingLoopback }
         do {
             let app = try await ServerApplication.start(configuration, handlingSignals: false, logger: logger)
             print("ready \(app.signalingAddress) \(app.mediaAddress)")
@@ -38,11 +41,12 @@ struct LoadServerProcess {
     }
 
     /// Starts the child and waits for its ports.
-    static func start() throws -> LoadServerProcess {
+    static func start(allowingLoopbackPeers: Bool = false) throws -> LoadServerProcess {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-bench-load-\(UUID().uuidString.prefix(8))")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        process.arguments = ["--serve", home.appendingPathComponent("server").path]
+        process.arguments =
+            ["--serve", home.appendingPathComponent("server").path] + (allowingLoopbackPeers ? [Self.loopbackPeersFlag] : [])
         let stdin = Pipe(), stdout = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
@@ -64,15 +68,7 @@ struct LoadServerProcess {
     }
 
     /// CPU seconds (user + system) the server has used so far.
-    var cpuSeconds: Double {
-        guard let stat = LoadSample.procFile("/proc/\(process.processIdentifier)/stat"),
-            let close = stat.lastIndex(of: ")")
-        else { return 0 }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // After the command: state is field 3, utime 14 and stime 15 (1-based, proc(5)).
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
+    var cpuSeconds: Double { ProcessCPU.seconds(of: process.processIdentifier) }
 
     /// Peak resident memory in MiB (VmHWM).
     var peakMemory: Double {
@@ -81,6 +77,8 @@ struct LoadServerProcess {
         else { return 0 }
         return (Double(line.split(whereSeparator: \.isWhitespace).dropFirst().first ?? "") ?? 0) / 1024
     }
+
+    static let loopbackPeersFlag = "--allow-loopback-peers"
 
     func stop() {
         try? stdin.fileHandleForWriting.close()

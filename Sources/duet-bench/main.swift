@@ -3,11 +3,14 @@ import Foundation
 // duet-bench: cost figures for `make bench`, one `name value unit` line each.
 // Every bench measures its ratios within one run, interleaving rounds, so a busy machine
 // slows numerator and denominator alike. Add a bench by adding its `run(report:)` here.
-// `duet-bench NAME…` runs only the benches named (opus, media-path, srtp, sframe, sfu, call-setup, call-setup-netns, rekey, recording, load).
+// `duet-bench NAME…` runs only the benches named (opus, media-path, srtp, sframe, sfu, call-setup, call-setup-netns, rekey,
+// recording, load, forward, relay-vs-coturn).
 
-// The load bench's server runs in a child process: `duet-bench --serve DIR`.
-if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--serve" {
-    await LoadServerProcess.serve(dataDirectory: CommandLine.arguments[2])
+// The load and forwarding benches' server runs in a child process: `duet-bench --serve DIR [--allow-loopback-peers]`.
+if CommandLine.arguments.count >= 3, CommandLine.arguments[1] == "--serve" {
+    await LoadServerProcess.serve(
+        dataDirectory: CommandLine.arguments[2],
+        allowingLoopbackPeers: CommandLine.arguments.dropFirst(3).contains(LoadServerProcess.loopbackPeersFlag))
     exit(0)
 }
 
@@ -25,3 +28,5 @@ if wanted("call-setup-netns") { await NetnsCallBench.run(report: report) }
 if wanted("rekey") { await RekeyBench.run(report: report) }
 if wanted("recording") { RecordingBench.run(report: report) }
 if wanted("load") { await LoadBench.run(report: report) }
+if wanted("forward") { await ForwardBench.run(report: report) }
+if wanted("relay-vs-coturn") { await RelayCoturnBench.run(report: report) }

@@ -1,0 +1,44 @@
+import DuetClient
+import DuetWire
+import Foundation
+
+/// Registered devices for the forwarding benches: only what the server needs to see — an
+/// account on its signaling port, which is who may start or join a group call and who gets
+/// relay credentials (`relayCredentials(callID:)`, issued per call to a registered number,
+/// with the relay's per-number allocation quota kept). No call engine: the benches make the
+/// media themselves.
+enum BenchDevices {
+    /// Opens and registers `numbers` one after another, with profiles under `home`.
+    static func register(_ numbers: [String], home: URL, server: HostPort) async throws -> [DeviceSession] {
+        var sessions: [DeviceSession] = []
+        let started = ContinuousClock.now
+        defer {
+            if ForwardMeasure.verbose {
+                print("# \(numbers.count) devices registered in \(Int(ContinuousClock.now.milliseconds(since: started))) ms")
+            }
+        }
+        do {
+            for number in numbers {
+                let location = try ProfileLocation(name: number.filter(\.isNumber), home: home)
+                let store = try DeviceStore.open(location, passphrase: nil, create: true)
+                try store.initializeKeys()
+                let session = try await DeviceSession.open(store: store, server: server)
+                sessions.append(session)
+                _ = try await session.register(number: number, name: nil, invite: nil)
+            }
+        } catch {
+            await close(sessions)
+            throw error
+        }
+        return sessions
+    }
+
+    static func close(_ sessions: [DeviceSession]) async {
+        for session in sessions { await session.close() }
+    }
+
+    /// `count` numbers of the bench's own range, `prefix` followed by two digits.
+    static func numbers(_ count: Int, prefix: String) -> [String] {
+        (0..<count).map { "\(prefix)\(String(format: "%02d", $0))" }
+    }
+}
