@@ -26,7 +26,6 @@ final class MediaLoop {
     private let logger: Logger
     /// Channels written since the last flush (the media port's own included).
     private var unflushed: [ObjectIdentifier: Channel] = [:]
-    private var noticed: Set<String> = []
     /// Set once the port closes: relayed sockets bound after that are closed at once.
     private var stopped = false
     private var flushScheduled = false
@@ -66,9 +65,8 @@ final class MediaLoop {
     func flush() {
         for channel in unflushed.values { channel.flush() }
         unflushed.removeAll(keepingCapacity: true)
-        for (kind, _) in router.counts where kind.hasSuffix("(dropped)") && !noticed.contains(kind) {
-            noticed.insert(kind)
-            logger.notice("media: dropping \(kind.dropLast(10)) datagrams; they are not STUN, TURN, DTLS or RTP")
+        for kind in router.takeNewDrops() {
+            logger.notice("media: dropping \(kind.label.dropLast(10)) datagrams; they are not STUN, TURN, DTLS or RTP")
         }
     }
 

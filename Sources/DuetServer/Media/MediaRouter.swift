@@ -52,8 +52,10 @@ struct MediaRouter {
     private var streams: [TransportAddress: AsyncStream<[UInt8]>.Continuation] = [:]
     private var binding = 0
     private(set) var sfu: SFUPort
-    /// Datagrams answered or relayed, and those dropped by kind.
-    private(set) var counts: [String: Int] = [:]
+    /// Datagrams answered or relayed, and those dropped, by kind.
+    private(set) var tally = MediaCounts()
+    /// Kinds of drop seen for the first time since the last `takeNewDrops()`.
+    private var newDrops: [MediaCount] = []
     private let witness: MediaWitness?
     /// The media port as relayed sockets address it: a permission to it reaches the SFU.
     private let sfuAddresses: SFUAddresses
@@ -99,21 +101,21 @@ struct MediaRouter {
         case let .fromClient(bytes, client, _) where streams[client] != nil:
             // A stream carries TURN (and STUN Binding) only: media to the SFU goes over UDP.
             guard [.stun, .turnChannel].contains(MediaPacketKind(datagram: bytes)) else {
-                count("not TURN on a stream (dropped)")
+                count(.notTURNOnStreamDropped)
                 return []
             }
             return fromClient(bytes, client, now: now)
         case let .fromClient(bytes, client, _):
             return fromClient(bytes, client, now: now)
         case let .streamOpened(client, outbox):
-            count("TURN streams")
+            count(.turnStreams)
             streams[client] = outbox
             return []
         case let .streamClosed(client):
             streams[client] = nil
             return translate(core.connectionClosed(client), now: now)
         case let .fromPeer(bytes, peer, relayed):
-            count("relayed from peers")
+            count(.relayedFromPeers)
             let outputs = translate(core.handlePeerDatagram(bytes, from: peer, to: relayed, now: now), now: now)
             if let witness, outputs.contains(where: { if case .sendToClient = $0 { true } else { false } }) { witness.relayed(bytes) }
             return outputs
@@ -139,30 +141,30 @@ struct MediaRouter {
         switch MediaPacketKind(datagram: bytes) {
         case .stun:
             guard let message = try? STUNMessage(parsing: bytes) else {
-                count("malformed STUN")
+                count(.malformedSTUN)
                 return []
             }
             if message.method == .binding {
                 guard message.messageClass == .request else {
-                    count("STUN binding non-request")
+                    count(.stunBindingNonRequest)
                     return []
                 }
-                count("STUN binding")
+                count(.stunBinding)
                 return [.sendToClient(client, Self.bindingSuccess(to: message, from: client))]
             }
-            count("TURN")
+            count(.turn)
             return translate(core.handleClientDatagram(bytes, from: client, now: now), now: now)
         case .turnChannel:
-            count("TURN channel data")
+            count(.turnChannelData)
             return translate(core.handleClientDatagram(bytes, from: client, now: now), now: now)
         case .dtls:
-            count("DTLS")
+            count(.dtls)
             return sfu.receiveDTLS(bytes, from: client, now: now)
         case .rtp:
-            count("SRTP")
+            count(.srtp)
             return sfu.receiveSRTP(bytes, from: client)
         case .unknown:
-            count("unknown (dropped)")
+            count(.unknownDropped)
             return []
         }
     }
@@ -172,13 +174,13 @@ struct MediaRouter {
     private mutating func toSFU(_ bytes: [UInt8], from relayed: TransportAddress, now: Double) -> [MediaOutput] {
         switch MediaPacketKind(datagram: bytes) {
         case .dtls:
-            count("DTLS through the relay")
+            count(.dtlsThroughRelay)
             return sfu.receiveDTLS(bytes, from: relayed, now: now)
         case .rtp:
-            count("SRTP through the relay")
+            count(.srtpThroughRelay)
             return sfu.receiveSRTP(bytes, from: relayed)
         default:
-            count("not DTLS or SRTP to the SFU through the relay (dropped)")
+            count(.notDTLSOrSRTPThroughRelayDropped)
             return []
         }
     }
@@ -207,7 +209,7 @@ struct MediaRouter {
                 // network it would need the host's NAT to hairpin to its own public address,
                 // which a cloud 1:1 NAT often does not (docs/networking.md).
                 witness?.relayed(bytes)
-                count("relayed between allocations")
+                count(.relayedBetweenAllocations)
                 outputs += translate(core.handlePeerDatagram(bytes, from: relayed, to: peer, now: now), now: now)
             case let .sendToPeer(relayed, peer, bytes):
                 if let socket = sockets[relayed] {
@@ -216,7 +218,7 @@ struct MediaRouter {
                 }
             case let .bindRelaySocket(request):
                 if core.allocationCount + binding >= Self.maximumAllocations {
-                    count("allocations refused at capacity")
+                    count(.allocationsRefusedAtCapacity)
                     // Answers 508 at once; no socket was asked for.
                     outputs += translate(core.allocationFailed(request, now: now), now: now)
                 } else {
@@ -231,8 +233,17 @@ struct MediaRouter {
         return outputs
     }
 
-    private mutating func count(_ what: String) {
-        counts[what, default: 0] += 1
+    private mutating func count(_ kind: MediaCount) {
+        if tally.add(kind), kind.isDrop { newDrops.append(kind) }
+    }
+
+    /// The counts by label, for the log and tests.
+    var counts: [String: Int] { tally.labelled }
+
+    /// Kinds of drop first seen since the last call: the loop logs each once.
+    mutating func takeNewDrops() -> [MediaCount] {
+        defer { newDrops.removeAll() }
+        return newDrops
     }
 }
 
