@@ -106,6 +106,20 @@ struct GroupCallStateMachineTests {
         #expect(machine.room?.holdsFrames == false)
     }
 
+    /// A room change says who is in the room, never who is in the group: the group whose
+    /// vouches decide who is given keys comes only from the join's reply and from group changes.
+    /// Room changes carry the group without its vouches (`Signaling.GroupCall.announced`), and a
+    /// server that announces a room under a group of its own adds nobody to the group this way.
+    @Test func aRoomChangeNeverChangesTheGroup() {
+        var machine = Self.inCall()
+        let padded = GroupInfo(id: "g1", name: "Team", owner: "+15550666", members: Self.group.members + ["+15550666"])
+        let change = DeviceSession.GroupCallEvent(
+            call: Self.call([Self.me, "+15550002", "+15550666"], version: 2, group: padded), joined: ["+15550666"], left: [])
+        _ = machine.handle(.roomChanged(change))
+        #expect(machine.room?.group == Self.group)
+        #expect(machine.room?.isMember("+15550666") == false)
+    }
+
     /// News of another call is a possible ring, whatever this device is doing.
     @Test func newsOfAnotherCallIsARing() {
         var machine = Self.inCall()

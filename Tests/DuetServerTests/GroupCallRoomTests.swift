@@ -32,6 +32,31 @@ struct GroupCallRoomTests {
         } != nil
     }
 
+    /// A room change names the group's members but carries none of its vouches; the replies to
+    /// a start and a join carry them. A device gives keys by the signed membership of its reply
+    /// and of group changes only, and the vouches — about 7 KB of JSON in a group of 32 — sent to
+    /// every member on every join were most of a big call's signaling (docs/performance.md).
+    @Test func roomChangesCarryTheMembersAndRepliesTheVouches() async throws {
+        let server = try await TestServer.start()
+        let people = try await members(3, on: server, base: 2920)
+        let (ann, ben, cat) = (people[0], people[1], people[2])
+        let team = try await ann.connection.createGroup(name: "Team", members: [ben.number, cat.number])
+        #expect(team.founding != nil && team.vouches.count == 3)
+        let started = try await ann.connection.startGroupCall(group: team.id, callID: "gc-summary")
+        #expect(started.group == team)
+        let unsigned: @Sendable (GroupCallInfo) -> Bool = { call in
+            call.group.members == team.members && call.group.founding == nil && call.group.vouches.isEmpty
+        }
+        #expect(await changed(ben) { call, joined, _ in joined == [ann.number] && unsigned(call) }, "the ring")
+        let joined = try await ben.connection.joinGroupCall(callID: "gc-summary")
+        #expect(joined.group == team)
+        #expect(await changed(ann) { call, joined, _ in joined == [ben.number] && unsigned(call) })
+        _ = try await ben.connection.leaveGroupCall(callID: "gc-summary")
+        #expect(await changed(cat) { call, _, left in left == [ben.number] && unsigned(call) })
+        for member in people { await member.connection.close() }
+        try await server.stop()
+    }
+
     @Test func membersAreRungAndJoinAndOutsidersCanNeitherRingNorJoin() async throws {
         let server = try await TestServer.start()
         let people = try await members(5, on: server, base: 2900)

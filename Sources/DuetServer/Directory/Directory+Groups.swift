@@ -103,6 +103,14 @@ extension Directory {
         try await read { db in try Self.group(id, ofMember: number, db) }
     }
 
+    /// Whether `number` is a member of the group `id` now (false for an unknown group): a
+    /// join's re-check after its await needs only this, not the group decoded with its vouches.
+    func isMember(_ number: String, ofGroup id: String) async throws(DirectoryError) -> Bool {
+        try await read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM groupMember WHERE groupId = ? AND number = ?", arguments: [id, number]) ?? false
+        }
+    }
+
     private static func group(_ id: String, ofMember number: String, _ db: Database) throws -> Signaling.Group {
         guard let group = try group(id, db), group.members.contains(number) else { throw DirectoryError.unknownGroup(id) }
         return group
@@ -113,14 +121,14 @@ extension Directory {
             return nil
         }
         let rows = try Row.fetchAll(db, sql: "SELECT number, vouch FROM groupMember WHERE groupId = ? ORDER BY number", arguments: [id])
+        let decoder = JSONDecoder()
         var vouches: [String: Signaling.MemberVouch] = [:]
         for member in rows {
-            if let text: String = member["vouch"], let vouch = try? JSONDecoder().decode(Signaling.MemberVouch.self, from: Data(text.utf8))
-            {
+            if let text: String = member["vouch"], let vouch = try? decoder.decode(Signaling.MemberVouch.self, from: Data(text.utf8)) {
                 vouches[member["number"]] = vouch
             }
         }
-        let founding = (row["founding"] as String?).flatMap { try? JSONDecoder().decode(Signaling.GroupFounding.self, from: Data($0.utf8)) }
+        let founding = (row["founding"] as String?).flatMap { try? decoder.decode(Signaling.GroupFounding.self, from: Data($0.utf8)) }
         return Signaling.Group(
             id: row["id"], name: row["name"], owner: row["owner"], members: rows.map { $0["number"] },
             founding: founding, vouches: founding == nil ? nil : vouches)

@@ -38,8 +38,9 @@ struct GroupCallSignaling {
             do { group = try await directory.group(groupID, ofMember: number) } catch { throw .unknownCall(request.callID) }
             let call = try await calls.join(request.callID, number: number, group: group)
             // A removal from the group may have run between the membership check and the join
-            // (the directory and the registry are separate actors): check again, and undo.
-            guard (try? await directory.group(groupID, ofMember: number)) != nil else {
+            // (the directory and the registry are separate actors): check again, and undo. The
+            // membership row is all this needs, not the group and its vouches decoded again.
+            guard (try? await directory.isMember(number, ofGroup: groupID)) == true else {
                 _ = await calls.leave(request.callID, number: number)
                 throw .unknownCall(request.callID)
             }
@@ -84,9 +85,10 @@ struct GroupCallSignaling {
         return call
     }
 
-    /// Tells the group's other online members how the room changed.
+    /// Tells the group's other online members how the room changed, with the group's summary
+    /// (`Signaling.GroupCall.announced`) rather than its vouches.
     func announce(_ call: Signaling.GroupCall, joined: [String], left: [String], by number: String?) async {
-        let event = ServerMessage.groupCallChanged(.init(call: call, joined: joined, left: left))
+        let event = ServerMessage.groupCallChanged(.init(call: call.announced, joined: joined, left: left))
         await context.hub.send(event, toNumbers: call.group.members.filter { $0 != number })
     }
 
@@ -96,5 +98,20 @@ struct GroupCallSignaling {
             context.mediaLegs.withdraw(room: .groupCall(call.callID), number: number)
             await announce(call, joined: [], left: [number], by: number)
         }
+    }
+}
+
+extension Signaling.GroupCall {
+    /// The room as a change announces it: the group's id, name, owner and members, without its
+    /// founding and vouches. A device takes the signed membership it gives keys by only from the
+    /// reply to its start or join and from `groupChanged` (`GroupCallStateMachine`), never from
+    /// a room change, so the vouches were of no use there — and at about 7 KB of JSON for 32
+    /// members, a room change sent to every member on every join was most of a group call's
+    /// signaling to encode and decode (docs/performance.md, "Group settle").
+    var announced: Signaling.GroupCall {
+        var call = self
+        call.group.founding = nil
+        call.group.vouches = nil
+        return call
     }
 }

@@ -31,7 +31,7 @@ struct GroupSignaling {
             await GroupCallSignaling(context: context).drop(removed, fromGroup: change.group.id)
         }
         for call in await context.groupCalls.regroup(change.group) {
-            let ring = ServerMessage.groupCallChanged(.init(call: call, joined: [], left: []))
+            let ring = ServerMessage.groupCallChanged(.init(call: call.announced, joined: [], left: []))
             await context.hub.send(ring, toNumbers: change.added.filter { !call.participants.contains($0) })
         }
         return .group(change.group)
