@@ -3,7 +3,7 @@ import DuetMedia
 import DuetWire
 import Foundation
 
-/// The server's forwarding rate per core of its own CPU (issue [4/8] item 4; docs/performance.md
+/// The server's forwarding rate per core of its own CPU (docs/performance.md
 /// "Server forwarding"): the server in its own process (`LoadServerProcess`), fed over real UDP
 /// sockets by this process's generator (`ForwardGenerator`), its output counted at the receivers
 /// (`ForwardReceivers`) and divided by the CPU seconds /proc charges the server's process with over

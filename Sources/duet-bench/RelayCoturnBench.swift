@@ -2,7 +2,7 @@ import DuetClient
 import DuetWire
 import Foundation
 
-/// Duet's relay against coturn (issue [4/8] item 5; docs/performance.md "Relay against coturn"):
+/// Duet's relay against coturn (docs/performance.md "Relay against coturn"):
 /// the same relayed-call load as `ForwardBench`'s — `ForwardBench.calls` calls, one allocation
 /// and channel each, the same packets both ways at the same rate, made by the same `RelayClient`
 /// code — through the Duet server's process and through coturn's, both running at once, in

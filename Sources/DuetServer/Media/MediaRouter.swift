@@ -7,7 +7,9 @@ struct RelaySocket: Sendable {
     let address: TransportAddress
     let channel: Channel
 
-    func close() { channel.close(promise: nil) }
+    func close() {
+        channel.close(promise: nil)
+    }
 }
 
 /// What the media loop reacts to. Every socket reader and the clock turn what they see into
