@@ -70,6 +70,11 @@ final class MediaLoop {
         }
     }
 
+    /// The last error the media port's channel reported (a fatal one closes the port).
+    private(set) var lastError: (any Error)?
+
+    func record(_ error: any Error) { lastError = error }
+
     /// The port closed: closes every relayed socket and returns what the port did over its life.
     func stop() -> [String: Int] {
         stopped = true
@@ -92,7 +97,14 @@ final class MediaLoop {
         }
     }
 
+    /// Writes wait for `flush()`; past the channel's high watermark (`MediaService.writeQueue`:
+    /// the kernel's send buffer is full and NIO holds the rest) a datagram is dropped and
+    /// counted rather than queued, so a sender faster than the link costs no memory.
     private func write(_ bytes: [UInt8], to address: TransportAddress, on channel: Channel) {
+        guard channel.isWritable else {
+            router.countUnsent()
+            return
+        }
         let to = dualStack ? address.mappedToIPv6 : address
         var buffer = channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
@@ -106,12 +118,19 @@ final class MediaLoop {
     /// `.relayBindFailed`.
     private func bindRelaySocket(for request: RelayCore.PendingAllocation, relayIP: [UInt8]) {
         let owner = NIOLoopBound(self, eventLoop: media.eventLoop)
+        guard var local = media.localAddress else {
+            handle(.relayBindFailed(request, reason: "the media port has no address"))
+            return
+        }
+        // The media port's own address with port 0: no name lookup on the loop.
+        local.port = 0
         let bound = MediaService.bootstrap(for: host, on: media.eventLoop)
             .channelOption(.socketOption(.so_rcvbuf), value: MediaService.receiveBuffer / 8)
+            .channelOption(.writeBufferWaterMark, value: MediaService.relayedWriteQueue)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(RelaySocketHandler(owner: owner)) }
             }
-            .bind(host: host, port: 0)
+            .bind(to: local)
         bound.assumeIsolated().whenComplete { [self] result in
             switch result {
             case let .success(channel):
@@ -159,8 +178,10 @@ final class MediaPortHandler: ChannelInboundHandler {
     }
 
     /// A UDP error (an ICMP unreachable reported on a later read, say) loses a datagram, not
-    /// the port.
-    func errorCaught(context: ChannelHandlerContext, error: Error) {}
+    /// the port; one NIO cannot recover from closes it, and `MediaService` logs it then.
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        owner.record(error)
+    }
 }
 
 /// Reads one relayed socket: what a peer sends to the allocation goes to the `MediaLoop`.
@@ -177,6 +198,8 @@ final class RelaySocketHandler: ChannelInboundHandler {
         let datagram = unwrapInboundIn(data)
         guard let relayed, let peer = TransportAddress(datagram.remoteAddress) else { return }
         owner.value.handle(.fromPeer(Array(datagram.data.readableBytesView), peer.unmappedIPv4 ?? peer, relayed: relayed))
+        // A read that fails part-way skips channelReadComplete: the flush must not wait for it.
+        owner.value.flushSoon()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -199,7 +222,7 @@ struct MediaInbox: Sendable {
     }
 
     /// The port closed: see `MediaLoop.stop()`. On the loop only.
-    func stop() -> [String: Int] { owner.value.stop() }
+    func stop() -> (counts: [String: Int], lastError: (any Error)?) { (owner.value.stop(), owner.value.lastError) }
 
     func deliver(_ event: MediaEvent) async {
         let owner = self.owner

@@ -239,6 +239,9 @@ struct MediaRouter {
         if tally.add(kind), kind.isDrop { newDrops.append(kind) }
     }
 
+    /// A datagram the loop did not send because its socket's write queue was full.
+    mutating func countUnsent() { count(.notSentSocketFull) }
+
     /// The counts by label, for the log and tests.
     var counts: [String: Int] { tally.labelled }
 

@@ -7,6 +7,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
+import Synchronization
 
 /// The media UDP port (docs/server.md, docs/networking.md): STUN Binding answers, the TURN relay (RFC 8656
 /// subset), and the group calls' SFU: DTLS-SRTP handshakes and SRTP routed between legs.
@@ -16,7 +17,8 @@ import ServiceLifecycle
 /// read it; relayed sockets are bound on that loop too. TURN over TCP/TLS and the
 /// once-a-second clock reach it through `MediaInbox`. No lock and no actor re-entrancy: the
 /// core changes in one place, one event at a time. Under a flood the kernel's receive buffer
-/// drops what the loop cannot read (UDP would have lost it anyway); nothing queues in memory.
+/// drops what the loop cannot read (UDP would have lost it anyway), and a socket whose sends
+/// cannot keep up drops datagrams past its write queue (`writeQueue`): memory stays bounded.
 final class MediaService: Service, Sendable {
     typealias Datagram = AddressedEnvelope<ByteBuffer>
 
@@ -58,6 +60,12 @@ final class MediaService: Service, Sendable {
     /// Datagrams read per system call (`recvmmsg`), each in a slice of `readSlice` bytes of
     /// one pooled buffer: larger than any datagram the port serves (media under a 1,200-byte
     /// MTU, TURN and DTLS flights), so none is cut short.
+    /// Bytes of datagrams NIO may hold for a socket whose kernel send buffer is full before
+    /// the loop drops new ones (`MediaLoop`): a burst's writes wait here until their flush, so
+    /// the high mark is well above one burst (128 datagrams read × 31 copies).
+    static let writeQueue = ChannelOptions.Types.WriteBufferWaterMark(low: 4 << 20, high: 8 << 20)
+    /// A relayed socket carries one direction of one call: a smaller queue.
+    static let relayedWriteQueue = ChannelOptions.Types.WriteBufferWaterMark(low: 128 << 10, high: 256 << 10)
     static let vectorRead = 32
     static let readSlice = 2048
 
@@ -93,6 +101,7 @@ final class MediaService: Service, Sendable {
                 .channelOption(.receivePacketInfo, value: true)
                 .channelOption(.datagramVectorReadMessageCount, value: Self.vectorRead)
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.vectorRead * Self.readSlice))
+                .channelOption(.writeBufferWaterMark, value: Self.writeQueue)
                 .channelOption(.autoRead, value: false)
                 .bind(host: address.host, port: address.port).get()
             guard let local = channel.localAddress, let bound = TransportAddress(local) else {
@@ -142,6 +151,7 @@ final class MediaService: Service, Sendable {
     func run() async throws {
         let socket = self.socket, streams = self.streams, logger = self.logger
         let inbox = try await socket.eventLoop.submit { try self.startLoop() }.get()
+        let stopping = Mutex(false)
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await streams.accept(inbox: inbox, logger: logger) }
@@ -151,16 +161,25 @@ final class MediaService: Service, Sendable {
                         await inbox.deliver(.tick)
                     }
                 }
-                // Ends when the socket closes (shutdown, or a read error that left the port unusable).
-                try? await socket.closeFuture.get()
+                // Ends when the socket closes: shutdown, cancellation (another service of the
+                // group ended), or an error that left the port unusable.
+                await withTaskCancellationHandler {
+                    try? await socket.closeFuture.get()
+                } onCancel: {
+                    socket.close(promise: nil)
+                }
                 group.cancelAll()
             }
         } onGracefulShutdown: {
+            stopping.withLock { $0 = true }
             socket.close(promise: nil)
             streams.listener.channel.close(promise: nil)
         }
         streams.listener.channel.close(promise: nil)
-        let counts = try await socket.eventLoop.submit { inbox.stop() }.get()
+        let (counts, lastError) = try await socket.eventLoop.submit { inbox.stop() }.get()
+        if !stopping.withLock({ $0 }) && !Task.isCancelled {
+            logger.error("media: the media port closed", metadata: ["error": "\(lastError.map { "\($0)" } ?? "none reported")"])
+        }
         // What the port did over its life, for the operator (and the load bench).
         logger.info("media: stopped", metadata: counts.mapValues { "\($0)" })
     }
