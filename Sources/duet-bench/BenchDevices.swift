@@ -33,6 +33,32 @@ enum BenchDevices {
         return sessions
     }
 
+    /// A server process for a forwarding bench (relay peers on loopback allowed) and `count`
+    /// devices registered on it under `prefix`, for `body`; everything is stopped and removed
+    /// afterwards, and a failure is printed as the bench's `<name>_error` line.
+    static func withServer(
+        _ name: String, devices count: Int, prefix: String,
+        _ body: (LoadServerProcess, _ numbers: [String], [DeviceSession]) async throws -> Void
+    ) async {
+        let server: LoadServerProcess
+        do { server = try LoadServerProcess.start(allowingLoopbackPeers: true) } catch {
+            print("\(name)_error 1 error  # \(error)")
+            return
+        }
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-bench-\(name)-\(UUID().uuidString.prefix(8))")
+        var sessions: [DeviceSession] = []
+        do {
+            let numbers = Self.numbers(count, prefix: prefix)
+            sessions = try await register(numbers, home: home, server: server.signaling)
+            try await body(server, numbers, sessions)
+        } catch {
+            print("\(name)_error 1 error  # \(error)")
+        }
+        await close(sessions)
+        server.stop()
+        try? FileManager.default.removeItem(at: home)
+    }
+
     static func close(_ sessions: [DeviceSession]) async {
         for session in sessions { await session.close() }
     }

@@ -19,16 +19,7 @@ enum ForwardBench {
     static let relayFlood = 60_000.0
 
     static func run(report: BenchReport) async {
-        let server: LoadServerProcess
-        do { server = try LoadServerProcess.start(allowingLoopbackPeers: true) } catch {
-            print("forward_error 1 error  # \(error)")
-            return
-        }
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-bench-forward-\(UUID().uuidString.prefix(8))")
-        var sessions: [DeviceSession] = []
-        do {
-            let numbers = BenchDevices.numbers(members, prefix: "+1555830")
-            sessions = try await BenchDevices.register(numbers, home: home, server: server.signaling)
+        await BenchDevices.withServer("forward", devices: members, prefix: "+1555830") { server, numbers, sessions in
             let pid = server.process.processIdentifier
             let cpu: @Sendable () -> Double = { ProcessCPU.seconds(of: pid) }
             show(await measureSFU(sessions, numbers: numbers, cpu: cpu), "sfu", report: report)
@@ -38,12 +29,7 @@ enum ForwardBench {
                 await measureSFU(sessions, numbers: numbers, callID: "forward-sfu-aescm", profiles: [.aesCM128HMACSHA1_80], cpu: cpu),
                 "sfu_aescm", report: report)
             show(await measureRelay(sessions, server: server, cpu: cpu), "relay", report: report)
-        } catch {
-            print("forward_error 1 error  # \(error)")
         }
-        await BenchDevices.close(sessions)
-        server.stop()
-        try? FileManager.default.removeItem(at: home)
     }
 
     /// The group call of `sessions` through the SFU.

@@ -17,20 +17,11 @@ enum RelayCoturnBench {
             print("relay_cpu_vs_coturn skipped  # coturn is not installed at \(CoturnProcess.executable) (make deps installs it)")
             return
         }
-        let server: LoadServerProcess
-        do { server = try LoadServerProcess.start(allowingLoopbackPeers: true) } catch {
-            print("relay_vs_coturn_error 1 error  # \(error)")
-            return
-        }
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-bench-relay-\(UUID().uuidString.prefix(8))")
-        var sessions: [DeviceSession] = []
-        var coturn: CoturnProcess?
-        do {
+        // Four calls a number, under the relay's quota of allocations per number.
+        await BenchDevices.withServer("relay_vs_coturn", devices: (ForwardBench.calls + 3) / 4, prefix: "+1555840") {
+            server, _, sessions in
             let turn = try CoturnProcess()
-            coturn = turn
-            // Four calls a number, under the relay's quota of allocations per number.
-            let numbers = BenchDevices.numbers((ForwardBench.calls + 3) / 4, prefix: "+1555840")
-            sessions = try await BenchDevices.register(numbers, home: home, server: server.signaling)
+            defer { turn.stop() }
             var duetClients: [RelayClient] = []
             for index in 0..<ForwardBench.calls {
                 let credentials = try await sessions[index / 4].connection.relayCredentials(callID: "coturn-\(index)")
@@ -45,13 +36,7 @@ enum RelayCoturnBench {
             show(
                 try await compare(duet, { ProcessCPU.seconds(of: serverPID) }, other, { ProcessCPU.seconds(of: coturnPID) }), report: report
             )
-        } catch {
-            print("relay_vs_coturn_error 1 error  # \(error)")
         }
-        coturn?.stop()
-        await BenchDevices.close(sessions)
-        server.stop()
-        try? FileManager.default.removeItem(at: home)
     }
 
     /// The rate is chosen as `ForwardBench` chooses it for the relay, on Duet's relay (probed,
