@@ -24,7 +24,9 @@ final class MediaLoop {
     /// Bound to `::`, IPv4 and IPv6 alike: IPv4 clients are written as ::ffff:a.b.c.d.
     private let dualStack: Bool
     private let logger: Logger
-    /// Channels written since the last flush (the media port's own included).
+    /// Whether the media port was written since the last flush, and which relayed sockets were
+    /// (the port takes every SFU copy: a flag, not a dictionary insert per copy).
+    private var mediaUnflushed = false
     private var unflushed: [ObjectIdentifier: Channel] = [:]
     /// Set once the port closes: relayed sockets bound after that are closed at once.
     private var stopped = false
@@ -63,6 +65,8 @@ final class MediaLoop {
 
     /// Sends what the events since the last flush wrote.
     func flush() {
+        if mediaUnflushed { media.flush() }
+        mediaUnflushed = false
         for channel in unflushed.values { channel.flush() }
         unflushed.removeAll(keepingCapacity: true)
         for kind in router.takeNewDrops() {
@@ -110,7 +114,7 @@ final class MediaLoop {
         buffer.writeBytes(bytes)
         // A failed UDP send (e.g. no route) loses that datagram; it must not end the port.
         channel.write(Datagram(remoteAddress: to.socketAddress, data: buffer), promise: nil)
-        unflushed[ObjectIdentifier(channel)] = channel
+        if channel === media { mediaUnflushed = true } else { unflushed[ObjectIdentifier(channel)] = channel }
     }
 
     /// Binds a relayed socket on the media host (port 0) on this loop; what peers send to it is
