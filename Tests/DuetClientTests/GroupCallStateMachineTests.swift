@@ -102,8 +102,21 @@ struct GroupCallStateMachineTests {
                 .rekey(.rejoined, to: [Self.me, "+15550002"])
             ])
         #expect(machine.room?.holdsFrames == true)
-        _ = machine.handle(.framesReleased)
+        _ = machine.handle(.rekeyed(.rejoined))
         #expect(machine.room?.holdsFrames == false)
+    }
+
+    /// Two breaks in a row: the first rejoin's key, activated after the second rejoin, does
+    /// not release the frames the second still holds; the second's key does.
+    @Test func framesWaitForTheLastRejoinsKey() {
+        var machine = Self.inCall([Self.me, "+15550002"])
+        _ = machine.handle(.rejoined(Self.call([Self.me, "+15550002"], version: 1)))
+        _ = machine.handle(.rejoined(Self.call([Self.me, "+15550002"], version: 1)))
+        _ = machine.handle(.rekeyed(.rejoined))
+        #expect(machine.room?.holdsFrames == true)
+        _ = machine.handle(.rekeyed(.rejoined))
+        #expect(machine.room?.holdsFrames == false)
+        #expect(machine.room?.rekeys.suffix(2) == [.rejoined, .rejoined])
     }
 
     /// A room change says who is in the room, never who is in the group: the group whose

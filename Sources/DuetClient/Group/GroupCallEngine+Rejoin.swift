@@ -44,14 +44,14 @@ extension GroupCallEngine {
         call?.senders = [:]
         call?.opened = []
         call?.delivered = [:]
+        call?.allChannelsReset += 1
         call?.ssrcOwners = [:]
         hearing = [:]
         report(media.start(self))
         // Members removed from the group while this device could not hear of it are forgotten
         // (keys, channels) and get nothing more; the new leg carries nothing until the new key,
-        // which every key holder of the group as it is now gets, is active.
+        // which every key holder of the group as it is now gets, is active (`rekey`).
         await perform(machine.handle(.rejoined(info)))
-        if call?.callID == callID { _ = machine.handle(.framesReleased) }
     }
 
     /// Joins `callID` again; if the server knows no such room (it restarted), opens it under

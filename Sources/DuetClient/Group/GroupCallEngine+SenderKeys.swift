@@ -6,12 +6,19 @@ import Foundation
 /// member sealed on a pairwise channel the server cannot read; a member who leaves makes
 /// everyone left rotate, so what follows is under a key the leaver never had.
 extension GroupCallEngine {
-    func handle(_ item: Control) async {
-        switch item {
-        case let .news(.senderKey(signal)): acceptSenderKey(signal)
-        case let .news(.room(change)): await perform(machine.handle(.roomChanged(change)))
-        case let .news(.group(change)): await perform(machine.handle(.groupChanged(change)))
-        case .news(.reconnected): await rejoin()
+    /// One item of the news queue.
+    func handle(_ news: DeviceSession.GroupCallNews) async {
+        switch news {
+        case let .senderKey(signal): acceptSenderKey(signal)
+        case let .room(change): await perform(machine.handle(.roomChanged(change)))
+        case let .group(change): await perform(machine.handle(.groupChanged(change)))
+        case .reconnected: await rejoin()
+        }
+    }
+
+    /// One item of the key queue.
+    func handle(_ work: KeyWork) async {
+        switch work {
         case let .rekey(cause, recipients): await rekey(cause, to: recipients)
         case let .giveKey(member): await giveCurrentKey(to: member)
         }
@@ -25,6 +32,7 @@ extension GroupCallEngine {
         guard call?.callID == active.callID else { return }
         do {
             try active.ring.activate()
+            // A rejoin's key active: the new leg's frames may flow (`GroupCallStateMachine`).
             _ = machine.handle(.rekeyed(cause))
             eventSink.yield(.rekey(cause, epoch: announcement.epoch))
         } catch {
@@ -37,8 +45,8 @@ extension GroupCallEngine {
     /// cannot be reached now gets the current key when the room shows them joining. The
     /// bundles of all the channels to open come in one request, so a member joining a full
     /// room costs the server one transaction, not one per member (docs/group-calls.md). Runs
-    /// on the control queue only, one run at a time: copies to different members leave
-    /// together, but two runs never overlap, so a member's channel counters arrive in order.
+    /// on the key queue only, one run at a time: copies to different members leave together,
+    /// but two runs never overlap, so a member's channel counters arrive in order.
     func distribute(_ announcement: SenderKeyAnnouncement, to recipients: [String]) async {
         guard let callID = call?.callID else { return }
         // The announcement's JSON holds the key in the clear: wiped once every copy is sealed.
@@ -54,6 +62,11 @@ extension GroupCallEngine {
             }
             vouched.append((member, key))
         }
+        // What is held of a member may be dropped while this awaits the server (they left, or
+        // this device rejoined): their copy is then neither sealed nor recorded as given — the
+        // key queue's next run serves them on a fresh channel.
+        let before = Dictionary(uniqueKeysWithValues: vouched.map { ($0.member, call?.channelGeneration(of: $0.member)) })
+        let unchanged = { [self] (member: String) in call?.channelGeneration(of: member) == before[member] }
         let opening = vouched.map(\.member).filter { call?.senders[$0] == nil }
         var bundles: [String: Result<PrekeyBundle, ServerConnectionError>] = [:]
         if !opening.isEmpty {
@@ -63,7 +76,7 @@ extension GroupCallEngine {
             guard call?.callID == callID else { return }
         }
         var sealed: [(member: String, payload: [UInt8])] = []
-        for (member, vouchedKey) in vouched {
+        for (member, vouchedKey) in vouched where unchanged(member) {
             do {
                 guard let sender = try channel(to: member, vouchedKey: vouchedKey, bundle: bundles[member], callID: callID) else {
                     continue
@@ -81,6 +94,7 @@ extension GroupCallEngine {
                 eventSink.yield(.notice(.warning(.group, "could not give \(member) the sender key: \(failure)")))
                 continue
             }
+            guard unchanged(member) else { continue }
             call?.opened.insert(member)
             call?.delivered[member] = announcement.epoch
             eventSink.yield(.keyGiven(to: member, epoch: announcement.epoch))
@@ -213,21 +227,18 @@ extension GroupCallEngine {
                     "\(member)'s identity key is not the one you verified: compare safety numbers before trusting this call")))
     }
 
-    /// Carries out the room's actions. `queued`: a rekey or a key to give goes on the control
-    /// queue instead of running here (the caller is not the control queue, and keys change and
-    /// go out only there).
-    func perform(_ actions: [GroupCallStateMachine.Action], queued: Bool = false) async {
+    /// Carries out the room's actions. A rekey or a key to give goes on the key queue (keys
+    /// change and go out only there); news replayed goes on the news queue, behind what came.
+    func perform(_ actions: [GroupCallStateMachine.Action]) async {
         for action in actions {
             switch action {
             case let .listen(member): try? addListener(member)
             case let .forget(members): forget(members)
-            case let .giveCurrentKey(member):
-                if queued { controlSink?.yield(.giveKey(member)) } else { await giveCurrentKey(to: member) }
-            case let .rekey(cause, holders):
-                if queued { controlSink?.yield(.rekey(cause, to: holders)) } else { await rekey(cause, to: holders) }
+            case let .giveCurrentKey(member): keySink?.yield(.giveKey(member))
+            case let .rekey(cause, holders): keySink?.yield(.rekey(cause, to: holders))
             case let .emit(event): eventSink.yield(event)
             case let .noteRing(change): noteRing(change)
-            case let .replay(change): controlSink?.yield(.news(.room(change)))
+            case let .replay(change): newsSink?.yield(.room(change))
             case let .leave(tellServer): await end(tellServer: tellServer)
             }
         }
@@ -248,6 +259,7 @@ extension GroupCallEngine {
             call?.senders[member] = nil
             call?.opened.remove(member)
             call?.delivered[member] = nil
+            call?.channelResets[member, default: 0] += 1
             hearing[member] = nil
         }
     }

@@ -9,9 +9,11 @@ import Foundation
 /// when someone leaves, and sends its voice as SFrame ciphertext inside SRTP — so the SFU can
 /// route every packet and read none. What it hears of each member is reported per member.
 ///
-/// Everything that changes keys (signals, room changes, rekeys) goes through one control
-/// queue, handled one at a time, so a rekey's distribution is never interleaved with another's.
-/// A session runs either this or a 1:1 `CallEngine`: both read `session.callSignals`.
+/// Two queues, each handled one item at a time: the news queue (sender keys received, room and
+/// group changes, in the order the server sent them) and the key queue (this device's rekeys
+/// and keys to give). A distribution waiting on the server never holds up the keys others give
+/// this device, and two distributions never interleave, so each channel's counters go out in
+/// order. A session runs either this or a 1:1 `CallEngine`: both read `session.callSignals`.
 public actor GroupCallEngine: MediaPumpDriver {
     /// A new stream of everything the engine reports from now on, one per subscriber (the TUI
     /// and a log can both follow one engine); take it before acting, or miss events.
@@ -44,6 +46,10 @@ public actor GroupCallEngine: MediaPumpDriver {
         var admitted: (group: GroupInfo, keys: [String: IdentityPublicKey])?
         /// Members this device warned it keeps its key from (once per call each).
         var withheld: Set<String> = []
+        /// How often what this device held of each member was dropped (`forget`), and of all
+        /// of them (a rejoin): `distribute` compares these across its waits on the server.
+        var channelResets: [String: Int] = [:]
+        var allChannelsReset = 0
         let started = ContinuousClock.now
         /// Test hooks: SRTP payloads (SFrame ciphertext) as they arrived, by member, copies of
         /// the sender keys this device was given, and the signals that carried them (only while
@@ -51,12 +57,17 @@ public actor GroupCallEngine: MediaPumpDriver {
         var captured: [String: [[UInt8]]] = [:]
         var retainedKeys: [String: [SenderKeyAnnouncement]] = [:]
         var receivedSignals: [CallSignal] = []
+
+        /// Changes whenever what is held of `member` is dropped (both counts only grow).
+        func channelGeneration(of member: String) -> Int {
+            allChannelsReset + channelResets[member, default: 0]
+        }
     }
 
-    enum Control: Sendable {
-        case news(DeviceSession.GroupCallNews)
+    /// The key queue's work: `distribute` runs only there.
+    enum KeyWork: Sendable {
         case rekey(RekeyCause, to: [String])
-        /// The current key to a member who has not got it (`distribute` runs only here).
+        /// The current key to a member who has not got it.
         case giveKey(String)
     }
 
@@ -75,7 +86,8 @@ public actor GroupCallEngine: MediaPumpDriver {
     var muted = false
     /// Test hook: what the leg's socket receives is lost and delayed as this says.
     var impairment: NetworkImpairment?
-    var controlSink: AsyncStream<Control>.Continuation?
+    var newsSink: AsyncStream<DeviceSession.GroupCallNews>.Continuation?
+    var keySink: AsyncStream<KeyWork>.Continuation?
     private var loops: [Task<Void, Never>] = []
 
     /// How a device takes part in group calls. The defaults are every device's; the load
@@ -167,9 +179,9 @@ public actor GroupCallEngine: MediaPumpDriver {
         call = ActiveCall(callID: info.callID, ring: try SenderKeyRing(), media: media)
         rung[info.callID] = nil
         hearing = [:]
-        // Listeners, then the first key and the news that came meanwhile (both queued behind
-        // this on the control queue).
-        await perform(machine.handle(.entered(info)), queued: true)
+        // Listeners, then the first key (on the key queue) and the news that came meanwhile
+        // (on the news queue).
+        await perform(machine.handle(.entered(info)))
         // Keys given while this device was rung are installed before any media can arrive,
         // so a late joiner decodes its first frames.
         for signal in early where signal.callID == info.callID { acceptSenderKey(signal) }
@@ -237,7 +249,8 @@ public actor GroupCallEngine: MediaPumpDriver {
         await leave()
         for task in loops { task.cancel() }
         loops = []
-        controlSink?.finish()
+        newsSink?.finish()
+        keySink?.finish()
         eventSink.finish()
     }
 
@@ -269,16 +282,20 @@ public actor GroupCallEngine: MediaPumpDriver {
     }
     var senderKeyRing: SenderKeyRing? { call?.ring }
 
-    /// The control queue and the two session streams feeding it; made once per engine,
-    /// because each of the session's streams may only be read by one consumer.
+    /// The news queue, fed by the session's stream (and by news replayed after entering a
+    /// call), and the key queue; made once per engine, because the session's stream may only
+    /// be read by one consumer.
     private func startControl() {
-        guard controlSink == nil else { return }
-        let (control, sink) = AsyncStream.makeStream(of: Control.self, bufferingPolicy: .unbounded)
-        controlSink = sink
-        let news = session.groupCallNews
+        guard newsSink == nil else { return }
+        let (news, newsSink) = AsyncStream.makeStream(of: DeviceSession.GroupCallNews.self, bufferingPolicy: .unbounded)
+        let (keyWork, keySink) = AsyncStream.makeStream(of: KeyWork.self, bufferingPolicy: .unbounded)
+        self.newsSink = newsSink
+        self.keySink = keySink
+        let fromSession = session.groupCallNews
         loops = [
-            Task { for await item in news { sink.yield(.news(item)) } },
-            Task { [weak self] in for await item in control { await self?.handle(item) } }
+            Task { for await item in fromSession { newsSink.yield(item) } },
+            Task { [weak self] in for await item in news { await self?.handle(item) } },
+            Task { [weak self] in for await item in keyWork { await self?.handle(item) } }
         ]
     }
 

@@ -17,9 +17,11 @@ struct GroupCallStateMachine: Sendable {
         /// join again (a rung member who never joined does, so joining costs no rekey).
         var departed: Set<String> = []
         var mediaConnected = false
-        /// True from rejoining until the key made for it is active: the new leg carries
-        /// nothing under a key given before the break.
-        var holdsFrames = false
+        /// Rejoins whose new key is not active yet: until none is, the new leg carries nothing
+        /// under a key given before the break. A count, not a flag: after two breaks in a row
+        /// the first rejoin's key must not release frames the second still holds.
+        var rejoinKeysPending = 0
+        var holdsFrames: Bool { rejoinKeysPending > 0 }
         /// Every key this device switched to, and why.
         var rekeys: [RekeyCause] = []
 
@@ -54,10 +56,8 @@ struct GroupCallStateMachine: Sendable {
         case mediaConnected(route: String)
         /// The leg was replaced: media is down until its handshake finishes.
         case mediaLost
-        /// This device switched to a new key (`cause`).
+        /// This device switched to a new key (`cause`); a rejoin's key lets frames flow again.
         case rekeyed(RekeyCause)
-        /// The rejoin's key went out: frames may flow again.
-        case framesReleased
     }
 
     enum Action: Sendable, Equatable {
@@ -117,10 +117,11 @@ struct GroupCallStateMachine: Sendable {
             state = .inCall(with(room) { $0.mediaConnected = false })
             return []
         case let (.inCall(room), .rekeyed(cause)):
-            state = .inCall(with(room) { $0.rekeys.append(cause) })
-            return []
-        case let (.inCall(room), .framesReleased):
-            state = .inCall(with(room) { $0.holdsFrames = false })
+            state = .inCall(
+                with(room) {
+                    $0.rekeys.append(cause)
+                    if cause == .rejoined { $0.rejoinKeysPending = max(0, $0.rejoinKeysPending - 1) }
+                })
             return []
         default:
             return []
@@ -199,7 +200,7 @@ struct GroupCallStateMachine: Sendable {
     private mutating func rejoined(_ before: Room, _ info: GroupCallInfo) -> [Action] {
         let gone = Set(before.group.members + [before.group.owner]).subtracting(info.group.members + [info.group.owner])
         var room = Room(callID: before.callID, group: info.group, participants: info.participants, version: info.version ?? 0)
-        room.holdsFrames = true
+        room.rejoinKeysPending = before.rejoinKeysPending + 1
         room.rekeys = before.rekeys
         room.departed = before.departed
         state = .inCall(room)

@@ -70,7 +70,7 @@ struct SenderKeyReplayTests {
         let ring = try #require(await bob.engine.senderKeyRing)
         #expect(throws: (any Error).self) { try ring.decrypt(oldFrame, from: alice.number) }
 
-        await bob.engine.handle(.news(.senderKey(first)))
+        await bob.engine.handle(DeviceSession.GroupCallNews.senderKey(first))
         let refused = await eventually {
             bob.events.events.contains {
                 if case let .notice(notice) = $0 {
