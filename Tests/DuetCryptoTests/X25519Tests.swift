@@ -97,5 +97,21 @@ struct X25519Tests {
         var bad = [UInt8](repeating: 0, count: 32)
         bad[0] = 1
         #expect(throws: KeyError.invalidIdentityKey) { try IdentityPublicKey(rawRepresentation: bad) }
+        // Refused again, not remembered as if it were good (`AgreementKeyCache` keeps valid keys only).
+        #expect(throws: KeyError.invalidIdentityKey) { try IdentityPublicKey(rawRepresentation: bad) }
+    }
+
+    /// A key checked once gives the same X25519 form from the cache, and the cache stays within
+    /// its bound however many keys pass through it.
+    @Test func checkedIdentityKeysAreRememberedWithinABound() throws {
+        let identity = IdentityKeyPair.generate()
+        let again = try IdentityPublicKey(rawRepresentation: identity.publicKey.rawRepresentation)
+        #expect(again.agreementKey == identity.agreementKeyPair.publicKey)
+        for _ in 0...AgreementKeyCache.capacity {
+            _ = try IdentityPublicKey(rawRepresentation: IdentityKeyPair.generate().publicKey.rawRepresentation)
+            #expect(AgreementKeyCache.count <= AgreementKeyCache.capacity)
+        }
+        let late = try IdentityPublicKey(rawRepresentation: identity.publicKey.rawRepresentation)
+        #expect(late.agreementKey == identity.agreementKeyPair.publicKey)
     }
 }

@@ -27,8 +27,15 @@ extension DeviceStore {
         }
     }
 
-    /// The device's identity key pair.
+    /// The device's identity key pair, read and derived once per open store (`identityCache`).
     public func identity() throws(DeviceStoreError) -> IdentityKeyPair {
+        if let held = identityCache.withLock({ $0 }) { return held }
+        let pair = try readIdentity()
+        identityCache.withLock { $0 = pair }
+        return pair
+    }
+
+    private func readIdentity() throws(DeviceStoreError) -> IdentityKeyPair {
         let row = try read { db in try Row.fetchOne(db, sql: "SELECT seed, publicKey FROM identity WHERE id = 1") }
         guard let row else { throw .noIdentity }
         let seed = try vault.open(row["seed"])

@@ -1,6 +1,7 @@
 import DuetCrypto
 import Foundation
 import GRDB
+import Synchronization
 
 /// One device's keys and settings: a single SQLite file (through GRDB) at
 /// `$DUET_HOME/<profile>/device.sqlite`, mode 0600 in a 0700 folder (docs/ARCHITECTURE.md "Device store").
@@ -13,6 +14,12 @@ public final class DeviceStore: Sendable {
     public let path: String
     let database: DatabaseQueue
     let vault: KeyVault
+    /// The identity key pair once read: every pairwise channel of a group call needs it, and
+    /// reading it meant a query, opening the sealed seed and deriving the pair (two scalar
+    /// multiplications) each time — 32 × 31 times when a 32-member call starts. An identity
+    /// never changes in a store (`initializeKeys` never overwrites one); its secret halves are
+    /// `SecureBytes`, zeroed when the store is released.
+    let identityCache = Mutex<IdentityKeyPair?>(nil)
 
     /// How many one-time prekeys a device keeps published (docs/ARCHITECTURE.md "Prekey top-up").
     public static let oneTimePrekeyTarget = 100

@@ -7,15 +7,19 @@ public struct IdentityPublicKey: Hashable, Sendable {
     /// The same key as an X25519 point (libsodium's birational map), for DH1/DH2 and AD.
     public let agreementKey: X25519PublicKey
 
-    /// Refuses bytes that are not a valid Ed25519 point.
+    /// Refuses bytes that are not a valid Ed25519 point in the main subgroup (checked once per
+    /// key and process, `AgreementKeyCache`).
     public init(rawRepresentation: some Collection<UInt8>) throws(KeyError) {
         try checkLength(rawRepresentation.count, Self.byteCount, "identity public key")
         let raw = Array(rawRepresentation)
-        var x = [UInt8](repeating: 0, count: 32)
-        Sodium.ready()
-        guard crypto_sign_ed25519_pk_to_curve25519(&x, raw) == 0 else { throw .invalidIdentityKey }
+        let converted = AgreementKeyCache.agreementKey(for: raw) { raw in
+            var x = [UInt8](repeating: 0, count: 32)
+            Sodium.ready()
+            return crypto_sign_ed25519_pk_to_curve25519(&x, raw) == 0 ? x : nil
+        }
+        guard let converted else { throw .invalidIdentityKey }
         self.rawRepresentation = raw
-        self.agreementKey = try X25519PublicKey(rawRepresentation: x)
+        self.agreementKey = try X25519PublicKey(rawRepresentation: converted)
     }
 
     /// Ed25519 verification of a detached 64-byte signature.
