@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A device's outgoing voice as Opus frames (source → Opus, 20 ms), the one place
 /// that turns the synthetic voice, mute and the encoder into packets for every kind of call.
 ///
@@ -28,13 +30,34 @@ public struct VoiceEncoder {
         self.mode = mode
         voice = SyntheticVoice(number: number)
         encoder = try OpusEncoder(configuration: .init(complexity: complexity))
-        var replay: [[UInt8]] = []
-        if mode == .replayed {
-            var recorded = voice
-            for _ in 0..<Self.replayedFrames { replay.append(try encoder.encode(recorded.nextFrame())) }
-        }
-        self.replay = replay
+        replay = mode == .replayed ? try Self.replay(of: voice, number: number, complexity: complexity, encoder: encoder) : []
     }
+
+    /// Encodes the replay of `number`'s voice now, so that the first call to use it does not
+    /// (the load bench does this before it measures anything).
+    public static func prepareReplay(number: String, complexity: Int) throws(OpusError) {
+        let encoder = try OpusEncoder(configuration: .init(complexity: complexity))
+        _ = try replay(of: SyntheticVoice(number: number), number: number, complexity: complexity, encoder: encoder)
+    }
+
+    /// A voice's replay, encoded once per process and complexity: a device replays the same
+    /// packets in every call it joins. At most `replaysKept` are kept (about 9 KB each).
+    private static func replay(of voice: SyntheticVoice, number: String, complexity: Int, encoder: OpusEncoder) throws(OpusError)
+        -> [[UInt8]]
+    {
+        let key = "\(complexity) \(number)"
+        if let kept = replays.withLock({ $0[key] }) { return kept }
+        var recorded = voice, replay: [[UInt8]] = []
+        for _ in 0..<replayedFrames { replay.append(try encoder.encode(recorded.nextFrame())) }
+        replays.withLock { kept in
+            if kept.count >= replaysKept { kept.removeAll() }
+            kept[key] = replay
+        }
+        return replay
+    }
+
+    private static let replaysKept = 512
+    private static let replays = Mutex<[String: [[UInt8]]]>([:])
 
     /// The next 20 ms of this voice, or of silence when `muted`.
     public mutating func nextFrame(muted: Bool) throws(OpusError) -> [UInt8] {
