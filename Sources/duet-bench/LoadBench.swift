@@ -41,7 +41,12 @@ enum LoadBench {
                         "+1555820\(suffix)", home: home, server: server.signaling, relay: true, voiceEncoding: plan.voiceEncoding))
             }
             devices += callers + callees
+            let cpuBefore = (generator: ProcessCPU.seconds(of: getpid()), server: server.cpuSeconds)
             let groupSettle = try await settleGroup(members)
+            // What the settle cost each side: the figure is bound by these two on two cores.
+            let settleCPU = (
+                generator: ProcessCPU.seconds(of: getpid()) - cpuBefore.generator, server: server.cpuSeconds - cpuBefore.server
+            )
             let setups = await placeCalls(callers, callees)
             try await Task.sleep(for: .seconds(3))  // the calls settle: relay paths up, jitter buffers filled
 
@@ -53,6 +58,8 @@ enum LoadBench {
             report.figure("load_calls_planned", Double(plan.calls), unit: "calls")
             report.figure("load_group_members_planned", Double(plan.members), unit: "members")
             report.figure("group_settle_ms", groupSettle, unit: "ms")
+            report.figure("group_settle_generator_cpu_s", settleCPU.generator, unit: "s")
+            report.figure("group_settle_server_cpu_s", settleCPU.server, unit: "s")
             report.figure("call_setup_p50_ms", percentile(setups.sorted(), 0.5), unit: "ms")
             report.figure("call_setup_p99_ms", percentile(setups.sorted(), 0.99), unit: "ms")
             reportWindow(before, after, plan: plan, members: members.map(\.number), report: report)

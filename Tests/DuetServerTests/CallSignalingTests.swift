@@ -29,6 +29,56 @@ struct CallSignalingTests {
         try await server.stop()
     }
 
+    /// Several signals in one request (a group call member's sender key to everyone): each
+    /// online recipient gets its own, stamped with the sender's number, and the reply names
+    /// every recipient refused with the reason one `callSignal` would have given.
+    @Test func aBatchReachesEachRecipientAndNamesThoseRefused() async throws {
+        let server = try await TestServer.start()
+        let alice = TestDevice(), bob = TestDevice(), carol = TestDevice()
+        let (a, _) = try await alice.connect(to: server)
+        try await alice.register(a, as: "+15551031")
+        let (b, bEvents) = try await bob.connect(to: server)
+        try await bob.register(b, as: "+15551032")
+        let (c, cEvents) = try await carol.connect(to: server)
+        try await carol.register(c, as: "+15551033")
+
+        let outcomes = await a.sendCallSignals(
+            callID: "g-1", kind: "sender-key",
+            [
+                (to: "+15551032", payload: [2]), (to: "+15551033", payload: [3]), (to: "+15559999", payload: [9]),
+                (to: "bob", payload: [9]), (to: "+15551032", payload: [UInt8](repeating: 7, count: Signaling.maximumCallPayload + 1))
+            ])
+        let codes = outcomes.map { Self.code($0.failure) }
+        #expect(outcomes.map(\.to) == ["+15551032", "+15551033", "+15559999", "bob", "+15551032"])
+        #expect(codes == [nil, nil, .unknownNumber, .invalidNumber, .payloadTooLarge])
+        let toBob = await bEvents.waitFor { if case .callSignal = $0 { true } else { false } }
+        #expect(toBob == .callSignal(from: "+15551031", callID: "g-1", kind: "sender-key", payload: [2]))
+        let toCarol = await cEvents.waitFor { if case .callSignal = $0 { true } else { false } }
+        #expect(toCarol == .callSignal(from: "+15551031", callID: "g-1", kind: "sender-key", payload: [3]))
+
+        // More signals than a group has members (the client never sends that many in one
+        // request): refused whole, before anything is handed on.
+        let raw = try await RawClient(server.address)
+        _ = try await raw.authenticate(as: alice.identity, fingerprint: server.fingerprint)
+        let tooMany = (0...Signaling.maximumGroupMembers).map { _ in
+            Signaling.CallSignalBatch.Addressed(to: "+15551032", payload: Base64Bytes([1]))
+        }
+        try await raw.send(ClientRequest(id: 2, message: .callSignals(.init(callID: "g-1", kind: "sender-key", signals: tooMany))))
+        #expect(try await raw.receiveError() == .invalidMessage)
+        raw.close()
+        // A stranger with no number cannot send one either.
+        let (stranger, _) = try await TestDevice().connect(to: server)
+        let strangers = await stranger.sendCallSignals(callID: "g-1", kind: "sender-key", [(to: "+15551032", payload: [1])])
+        #expect(strangers.map { Self.code($0.failure) } == [.notRegistered])
+        for connection in [a, b, c, stranger] { await connection.close() }
+        try await server.stop()
+    }
+
+    /// The server's error code in `failure`, if it is one.
+    private static func code(_ failure: ServerConnectionError?) -> SignalingErrorCode? {
+        if case let .server(code, _)? = failure { code } else { nil }
+    }
+
     @Test func offlineAndUnknownCalleesAreToldApart() async throws {
         let server = try await TestServer.start()
         let alice = TestDevice(), bob = TestDevice()

@@ -34,6 +34,12 @@ enum SignalingSamples {
         ClientRequest(id: 8, message: .ping),
         ClientRequest(
             id: 9, message: .callSignal(.init(to: "+15550002", callID: "c-1", kind: "invite", payload: Base64Bytes(Array(0..<100))))),
+        ClientRequest(
+            id: 10,
+            message: .callSignals(
+                .init(
+                    callID: "g-1", kind: "sender-key",
+                    signals: [.init(to: "+15550002", payload: Base64Bytes([1, 2])), .init(to: "+15550003", payload: Base64Bytes([3]))]))),
         ClientRequest(id: 10, message: .relayCredentials(.init(callID: "c-1"))),
         ClientRequest(id: 11, message: .createGroup(.init(name: "Team", members: ["+15550002"]))),
         ClientRequest(id: 12, message: .addGroupMember(.init(group: "g12345678", number: "+15550003"))),
@@ -73,6 +79,12 @@ enum SignalingSamples {
             id: 7, message: .error(.init(code: .invalidMessage, message: "malformed \"lookup\" message: missing field \"number\""))),
         ServerFrame(id: 8, message: .pong),
         ServerFrame(id: 9, message: .callSignalSent),
+        ServerFrame(
+            id: 10,
+            message: .callSignalsSent(
+                .init(refused: [
+                    .init(index: 1, to: "+15550003", error: .init(code: .unavailable, message: "+15550003 has no device online"))
+                ]))),
         ServerFrame(id: nil, message: .callSignal(.init(from: "+15550001", callID: "c-1", kind: "answer", payload: Base64Bytes([7])))),
         ServerFrame(
             id: 10,

@@ -13,6 +13,48 @@ extension ServerConnection {
         guard case .callSignalSent = try await send(.callSignal(request)) else { throw unexpected("callSignal") }
     }
 
+    /// Sends signals of one kind in one call to several numbers, in as few requests as fit a
+    /// frame (`Signaling.CallSignalBatch`); each recipient's outcome, nil where the server
+    /// handed the signal on (the errors are those of `sendCallSignal`).
+    public func sendCallSignals(callID: String, kind: String, _ signals: [(to: String, payload: [UInt8])]) async -> [(
+        to: String, failure: ServerConnectionError?
+    )] {
+        var outcomes: [(to: String, failure: ServerConnectionError?)] = []
+        for batch in Self.batches(of: signals) {
+            let request = Signaling.CallSignalBatch(
+                callID: callID, kind: kind, signals: batch.map { .init(to: $0.to, payload: Base64Bytes($0.payload)) })
+            do throws(ServerConnectionError) {
+                guard case let .callSignalsSent(result) = try await send(.callSignals(request)) else { throw unexpected("callSignals") }
+                let refused = Dictionary(result.refused.map { ($0.index, $0.error) }, uniquingKeysWith: { first, _ in first })
+                outcomes += batch.enumerated().map { index, signal in
+                    (signal.to, refused[index].map { .server(code: $0.code, message: $0.message) })
+                }
+            } catch {
+                outcomes += batch.map { ($0.to, error) }
+            }
+        }
+        return outcomes
+    }
+
+    /// `signals` cut into requests of at most `Signaling.maximumGroupMembers` signals and about
+    /// 48 KiB of JSON each (base64 grows a payload by a third), under the 64 KiB frame limit.
+    static func batches(of signals: [(to: String, payload: [UInt8])]) -> [[(to: String, payload: [UInt8])]] {
+        let budget = 48 * 1024
+        var batches: [[(to: String, payload: [UInt8])]] = [], current: [(to: String, payload: [UInt8])] = [], size = 0
+        for signal in signals {
+            let cost = signal.payload.count * 4 / 3 + signal.to.utf8.count + 64
+            if !current.isEmpty, current.count == Signaling.maximumGroupMembers || size + cost > budget {
+                batches.append(current)
+                current = []
+                size = 0
+            }
+            current.append(signal)
+            size += cost
+        }
+        if !current.isEmpty { batches.append(current) }
+        return batches
+    }
+
     /// Queues a call signal behind whatever was sent before it and does not wait for the
     /// server's receipt (which still comes, finds nobody waiting, and is dropped): for the
     /// signals on the way to the first audio, where waiting for the receipt held the answering

@@ -128,21 +128,11 @@ extension GroupCallEngine {
         return sender
     }
 
-    /// Sends each sealed key at once; each member's failure (nil: the server handed it on).
+    /// Sends every sealed key in one request; each member's failure (nil: the server handed it on).
     private func send(_ sealed: [(member: String, payload: [UInt8])], callID: String) async -> [(String, ServerConnectionError?)] {
-        let connection = session.connection
-        return await withTaskGroup(of: (String, ServerConnectionError?).self) { sending in
-            for (member, payload) in sealed {
-                sending.addTask { () async -> (String, ServerConnectionError?) in
-                    do throws(ServerConnectionError) {
-                        try await connection.sendCallSignal(
-                            to: member, callID: callID, kind: CallSignal.Kind.senderKey.rawValue, payload: payload)
-                        return (member, nil)
-                    } catch { return (member, error) }
-                }
-            }
-            return await sending.reduce(into: []) { $0.append($1) }
-        }
+        let outcomes = await session.connection.sendCallSignals(
+            callID: callID, kind: CallSignal.Kind.senderKey.rawValue, sealed.map { (to: $0.member, payload: $0.payload) })
+        return outcomes.map { ($0.to, $0.failure) }
     }
 
     /// The current key to `member`, unless they have it already.

@@ -11,15 +11,8 @@ struct CallSignaling {
     /// The reply to a `callSignal` request: `callSignalSent` once the callee's connection has
     /// the signal queued, or an error a caller can show ("not registered", "offline").
     func forward(_ request: Signaling.CallSignalRequest, fromKey key: [UInt8]) async -> ServerMessage {
-        guard PhoneNumber.isValid(request.to) else { return .error(DirectoryError.invalidNumber(request.to).reply) }
-        if let refusal = Self.checkTokens(callID: request.callID, kind: request.kind) { return .error(refusal) }
-        guard request.payload.bytes.count <= Signaling.maximumCallPayload else {
-            return .error(
-                .init(
-                    code: .payloadTooLarge,
-                    message:
-                        "call signal payload of \(request.payload.bytes.count) bytes exceeds the \(Signaling.maximumCallPayload)-byte limit"
-                ))
+        if let refusal = Self.check(to: request.to, callID: request.callID, kind: request.kind, payload: request.payload) {
+            return .error(refusal)
         }
         let sender: String
         switch await registeredNumber(of: key) {
@@ -27,17 +20,62 @@ struct CallSignaling {
         case let .failure(error): return .error(error.reply)
         }
         let signal = Signaling.CallSignal(from: sender, callID: request.callID, kind: request.kind, payload: request.payload)
-        if await context.hub.send(.callSignal(signal), toNumber: request.to) { return .callSignalSent }
-        // Not online: say whether the number exists at all, so the caller can tell a typo
-        // from a callee who is away.
+        return await deliver(signal, to: request.to).map { .error($0) } ?? .callSignalSent
+    }
+
+    /// The reply to `callSignals`: each signal checked and handed on as one `callSignal` would
+    /// be, under one look-up of the sender's number; the recipients refused, each with why.
+    func forward(_ batch: Signaling.CallSignalBatch, fromKey key: [UInt8]) async -> ServerMessage {
+        guard batch.signals.count <= Signaling.maximumGroupMembers else {
+            return .error(
+                .init(
+                    code: .invalidMessage,
+                    message: "\(batch.signals.count) signals in one request; send at most \(Signaling.maximumGroupMembers)"))
+        }
+        if let refusal = Self.checkTokens(callID: batch.callID, kind: batch.kind) { return .error(refusal) }
+        let sender: String
+        switch await registeredNumber(of: key) {
+        case let .success(number): sender = number
+        case let .failure(error): return .error(error.reply)
+        }
+        var refused: [Signaling.CallSignalBatchResult.Refusal] = []
+        for (index, addressed) in batch.signals.enumerated() {
+            let refusal: Signaling.ErrorReply?
+            if let invalid = Self.check(to: addressed.to, callID: batch.callID, kind: batch.kind, payload: addressed.payload) {
+                refusal = invalid
+            } else {
+                let signal = Signaling.CallSignal(from: sender, callID: batch.callID, kind: batch.kind, payload: addressed.payload)
+                refusal = await deliver(signal, to: addressed.to)
+            }
+            if let refusal { refused.append(.init(index: index, to: addressed.to, error: refusal)) }
+        }
+        return .callSignalsSent(.init(refused: refused))
+    }
+
+    /// Hands `signal` to `recipient`'s connection; nil once it is queued there, else why not —
+    /// whether the number exists at all, so a caller can tell a typo from a callee who is away.
+    private func deliver(_ signal: Signaling.CallSignal, to recipient: String) async -> Signaling.ErrorReply? {
+        if await context.hub.send(.callSignal(signal), toNumber: recipient) { return nil }
         do {
-            guard try await context.directory.registeredNumbers(among: [request.to]).contains(request.to) else {
-                return .error(DirectoryError.unknownNumber(request.to).reply)
+            guard try await context.directory.registeredNumbers(among: [recipient]).contains(recipient) else {
+                return DirectoryError.unknownNumber(recipient).reply
             }
         } catch {
-            return .error(error.reply)
+            return error.reply
         }
-        return .error(.init(code: .unavailable, message: "\(request.to) has no device online right now; try again later"))
+        return .init(code: .unavailable, message: "\(recipient) has no device online right now; try again later")
+    }
+
+    /// What is wrong with one signal's address, tokens or size, if anything.
+    private static func check(to: String, callID: String, kind: String, payload: Base64Bytes) -> Signaling.ErrorReply? {
+        guard PhoneNumber.isValid(to) else { return DirectoryError.invalidNumber(to).reply }
+        if let refusal = checkTokens(callID: callID, kind: kind) { return refusal }
+        guard payload.bytes.count <= Signaling.maximumCallPayload else {
+            return .init(
+                code: .payloadTooLarge,
+                message: "call signal payload of \(payload.bytes.count) bytes exceeds the \(Signaling.maximumCallPayload)-byte limit")
+        }
+        return nil
     }
 
     /// The reply to `relayCredentials`: short-lived TURN credentials bound to this call and

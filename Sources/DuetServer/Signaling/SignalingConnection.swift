@@ -212,6 +212,8 @@ struct SignalingConnection {
             reply(.pong)
         case let .callSignal(request):
             reply(await CallSignaling(context: context).forward(request, fromKey: raw))
+        case let .callSignals(batch):
+            reply(await CallSignaling(context: context).forward(batch, fromKey: raw))
         case let .relayCredentials(request):
             reply(await CallSignaling(context: context).relayCredentials(request, forKey: raw))
         case let .group(request):

@@ -13,6 +13,7 @@ enum SignalingRequest {
     case unwatch(Signaling.NumberList)
     case ping
     case callSignal(Signaling.CallSignalRequest)
+    case callSignals(Signaling.CallSignalBatch)
     case relayCredentials(Signaling.RelayCredentialsRequest)
     case group(GroupSignaling.Request)
     case groupCall(GroupCallSignaling.Request)
@@ -36,6 +37,7 @@ enum SignalingRequest {
         case let .unwatch(list): .request(.unwatch(list))
         case .ping: .request(.ping)
         case let .callSignal(request): .request(.callSignal(request))
+        case let .callSignals(batch): .request(.callSignals(batch))
         case let .relayCredentials(request): .request(.relayCredentials(request))
         case let .createGroup(request): .request(.group(.create(request)))
         case let .addGroupMember(change): .request(.group(.addMember(change)))

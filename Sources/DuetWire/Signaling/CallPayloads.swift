@@ -34,6 +34,53 @@ extension Signaling {
         }
     }
 
+    /// C→S: signals of one kind in one call to several numbers at once (a group call member's
+    /// sender key, sealed for each other member): one request and one look-up of the sender's
+    /// number instead of one per recipient. At most `maximumGroupMembers` signals, each under
+    /// `maximumCallPayload`, and the whole frame under the frame limit.
+    public struct CallSignalBatch: Codable, Hashable, Sendable {
+        public var callID: String
+        public var kind: String
+        public var signals: [Addressed]
+
+        /// One recipient's signal.
+        public struct Addressed: Codable, Hashable, Sendable {
+            public var to: String
+            public var payload: Base64Bytes
+            public init(to: String, payload: Base64Bytes) {
+                self.to = to
+                self.payload = payload
+            }
+        }
+
+        public init(callID: String, kind: String, signals: [Addressed]) {
+            self.callID = callID
+            self.kind = kind
+            self.signals = signals
+        }
+    }
+
+    /// S→C: the reply to `callSignals`. Every recipient not refused here has the signal queued
+    /// on its device's connection, as after `callSignalSent`.
+    public struct CallSignalBatchResult: Codable, Hashable, Sendable {
+        public var refused: [Refusal]
+
+        /// A signal the server could not hand on — `index` its place in the request, `to` its
+        /// recipient — and why (as `error` would say).
+        public struct Refusal: Codable, Hashable, Sendable {
+            public var index: Int
+            public var to: String
+            public var error: ErrorReply
+            public init(index: Int, to: String, error: ErrorReply) {
+                self.index = index
+                self.to = to
+                self.error = error
+            }
+        }
+
+        public init(refused: [Refusal]) { self.refused = refused }
+    }
+
     /// S→C: a call signal for this device. `from` is stamped by the server with the sender's
     /// registered number; nothing the sender writes can change it.
     public struct CallSignal: Codable, Hashable, Sendable {

@@ -16,6 +16,8 @@ public enum ClientMessage: Hashable, Sendable {
     case ping
     /// Forward an opaque call signal to a number's device (reply `callSignalSent`).
     case callSignal(Signaling.CallSignalRequest)
+    /// The same kind of call signal to several numbers (reply `callSignalsSent`).
+    case callSignals(Signaling.CallSignalBatch)
     /// Relay credentials for one call (reply `relayCredentials`).
     case relayCredentials(Signaling.RelayCredentialsRequest)
     /// Make a group (reply `group`).
@@ -48,6 +50,7 @@ public enum ClientMessage: Hashable, Sendable {
         case .unwatch: "unwatch"
         case .ping: "ping"
         case .callSignal: "callSignal"
+        case .callSignals: "callSignals"
         case .relayCredentials: "relayCredentials"
         case .createGroup: "createGroup"
         case .addGroupMember: "addGroupMember"
@@ -85,6 +88,7 @@ extension SignalingCodec {
         case let .fetchBundles(p), let .watch(p), let .unwatch(p): encode(type: request.message.type, id: request.id, payload: p)
         case .ping: encode(type: request.message.type, id: request.id, payload: Empty())
         case let .callSignal(p): encode(type: request.message.type, id: request.id, payload: p)
+        case let .callSignals(p): encode(type: request.message.type, id: request.id, payload: p)
         case let .relayCredentials(p): encode(type: request.message.type, id: request.id, payload: p)
         case let .createGroup(p): encode(type: request.message.type, id: request.id, payload: p)
         case let .addGroupMember(p), let .removeGroupMember(p): encode(type: request.message.type, id: request.id, payload: p)
@@ -113,6 +117,7 @@ extension SignalingCodec {
             case "unwatch": .unwatch(try payload(body, type))
             case "ping": .ping
             case "callSignal": .callSignal(try payload(body, type))
+            case "callSignals": .callSignals(try payload(body, type))
             case "relayCredentials": .relayCredentials(try payload(body, type))
             case "createGroup": .createGroup(try payload(body, type))
             case "addGroupMember": .addGroupMember(try payload(body, type))

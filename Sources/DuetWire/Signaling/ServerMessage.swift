@@ -16,6 +16,8 @@ public enum ServerMessage: Hashable, Sendable {
     case pong
     /// The reply to `callSignal`: the signal was handed to the callee's connection.
     case callSignalSent
+    /// The reply to `callSignals`: who was refused (everyone else has it queued).
+    case callSignalsSent(Signaling.CallSignalBatchResult)
     /// An event: a call signal from another device.
     case callSignal(Signaling.CallSignal)
     case relayCredentials(Signaling.RelayCredentials)
@@ -53,6 +55,7 @@ public enum ServerMessage: Hashable, Sendable {
         case .error: "error"
         case .pong: "pong"
         case .callSignalSent: "callSignalSent"
+        case .callSignalsSent: "callSignalsSent"
         case .callSignal: "callSignal"
         case .relayCredentials: "relayCredentials"
         case .group: "group"
@@ -97,6 +100,7 @@ extension SignalingCodec {
         case let .error(p): return encode(type: t, id: frame.id, payload: p)
         case .pong: return encode(type: t, id: frame.id, payload: Empty())
         case .callSignalSent: return encode(type: t, id: frame.id, payload: Empty())
+        case let .callSignalsSent(p): return encode(type: t, id: frame.id, payload: p)
         case let .callSignal(p): return encode(type: t, id: frame.id, payload: p)
         case let .relayCredentials(p): return encode(type: t, id: frame.id, payload: p)
         case let .group(p): return encode(type: t, id: frame.id, payload: p)
@@ -129,6 +133,7 @@ extension SignalingCodec {
             case "error": .error(try payload(body, type))
             case "pong": .pong
             case "callSignalSent": .callSignalSent
+            case "callSignalsSent": .callSignalsSent(try payload(body, type))
             case "callSignal": .callSignal(try payload(body, type))
             case "relayCredentials": .relayCredentials(try payload(body, type))
             case "group": .group(try payload(body, type))
