@@ -101,11 +101,24 @@ struct X25519Tests {
         #expect(throws: KeyError.invalidIdentityKey) { try IdentityPublicKey(rawRepresentation: bad) }
     }
 
-    /// A key checked once gives the same X25519 form from the cache, and the cache stays within
-    /// its bound however many keys pass through it.
+    /// A key checked once is not converted again (the conversion runs once), gives the same
+    /// X25519 form, and the cache stays within its bound however many keys pass through it.
     @Test func checkedIdentityKeysAreRememberedWithinABound() throws {
         let identity = IdentityKeyPair.generate()
-        let again = try IdentityPublicKey(rawRepresentation: identity.publicKey.rawRepresentation)
+        let raw = identity.publicKey.rawRepresentation
+        var conversions = 0
+        let fresh = [UInt8](repeating: 0x42, count: 32)
+        _ = AgreementKeyCache.agreementKey(for: raw + [1]) { _ in
+            conversions += 1
+            return fresh
+        }
+        let remembered = AgreementKeyCache.agreementKey(for: raw + [1]) { _ in
+            conversions += 1
+            return nil
+        }
+        #expect(conversions == 1)
+        #expect(remembered == fresh)
+        let again = try IdentityPublicKey(rawRepresentation: raw)
         #expect(again.agreementKey == identity.agreementKeyPair.publicKey)
         for _ in 0...AgreementKeyCache.capacity {
             _ = try IdentityPublicKey(rawRepresentation: IdentityKeyPair.generate().publicKey.rawRepresentation)

@@ -66,6 +66,14 @@ struct CallSignalingTests {
         try await raw.send(ClientRequest(id: 2, message: .callSignals(.init(callID: "g-1", kind: "sender-key", signals: tooMany))))
         #expect(try await raw.receiveError() == .invalidMessage)
         raw.close()
+        // Bob got the one good signal meant for him, then the next one sent: nothing refused
+        // (unknown, invalid, oversized or in the refused request) reached him.
+        _ = await a.sendCallSignals(callID: "g-1", kind: "sender-key", [(to: "+15551032", payload: [42])])
+        _ = await bEvents.waitFor { $0 == .callSignal(from: "+15551031", callID: "g-1", kind: "sender-key", payload: [42]) }
+        let toBobAll = await bEvents.events.compactMap { event -> [UInt8]? in
+            if case let .callSignal(_, _, _, payload) = event { payload } else { nil }
+        }
+        #expect(toBobAll == [[2], [42]])
         // A stranger with no number cannot send one either.
         let (stranger, _) = try await TestDevice().connect(to: server)
         let strangers = await stranger.sendCallSignals(callID: "g-1", kind: "sender-key", [(to: "+15551032", payload: [1])])

@@ -29,6 +29,14 @@ extension ServerConnection {
                 outcomes += batch.enumerated().map { index, signal in
                     (signal.to, refused[index].map { .server(code: $0.code, message: $0.message) })
                 }
+            } catch .server(code: .unknownType, message: _) {
+                // A server from before `callSignals`: one request per signal, as it was.
+                for signal in batch {
+                    do throws(ServerConnectionError) {
+                        try await sendCallSignal(to: signal.to, callID: callID, kind: kind, payload: signal.payload)
+                        outcomes.append((signal.to, nil))
+                    } catch { outcomes.append((signal.to, error)) }
+                }
             } catch {
                 outcomes += batch.map { ($0.to, error) }
             }

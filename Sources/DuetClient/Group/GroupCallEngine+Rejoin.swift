@@ -14,6 +14,10 @@ extension GroupCallEngine {
     func rejoin() async {
         guard let active = call, let group = room?.group else { return }
         let callID = active.callID
+        // The channels are reset below and the rejoin's own rekey reaches every key holder: key
+        // work queued or waiting on the server until now is stale (`ActiveCall.instance`).
+        callsEntered += 1
+        call?.instance = callsEntered
         let socket: MediaSocket, info: GroupCallInfo, media: SFUMedia
         do {
             socket = try await bindSocket()
@@ -44,7 +48,6 @@ extension GroupCallEngine {
         call?.senders = [:]
         call?.opened = []
         call?.delivered = [:]
-        call?.allChannelsReset += 1
         call?.ssrcOwners = [:]
         hearing = [:]
         report(media.start(self))

@@ -16,11 +16,15 @@ extension GroupCallEngine {
         }
     }
 
-    /// One item of the key queue.
+    /// One item of the key queue, unless it is stale (`ActiveCall.instance`).
     func handle(_ work: KeyWork) async {
         switch work {
-        case let .rekey(cause, recipients): await rekey(cause, to: recipients)
-        case let .giveKey(member): await giveCurrentKey(to: member)
+        case let .rekey(cause, recipients, instance):
+            guard call?.instance == instance else { return }
+            await rekey(cause, to: recipients)
+        case let .giveKey(member, instance):
+            guard call?.instance == instance else { return }
+            await giveCurrentKey(to: member)
         }
     }
 
@@ -29,7 +33,7 @@ extension GroupCallEngine {
         guard let active = call else { return }
         let announcement = active.ring.rotate(cause: cause)
         await distribute(announcement, to: recipients)
-        guard call?.callID == active.callID else { return }
+        guard call?.instance == active.instance else { return }
         do {
             try active.ring.activate()
             // A rejoin's key active: the new leg's frames may flow (`GroupCallStateMachine`).
@@ -48,23 +52,26 @@ extension GroupCallEngine {
     /// on the key queue only, one run at a time: copies to different members leave together,
     /// but two runs never overlap, so a member's channel counters arrive in order.
     func distribute(_ announcement: SenderKeyAnnouncement, to recipients: [String]) async {
-        guard let callID = call?.callID else { return }
+        guard let callID = call?.callID, let instance = call?.instance else { return }
+        // Who must hold the key is decided now, not when the work was queued: a member who
+        // left or was removed since gets nothing (`GroupCallStateMachine.Room.keyHolders`).
+        let holders = Set(room?.keyHolders() ?? [])
         // The announcement's JSON holds the key in the clear: wiped once every copy is sealed.
         var plaintext: [UInt8]
         do { plaintext = Array(try JSONEncoder().encode(announcement)) } catch { return }
         defer { wipe(&plaintext) }
         let admitted = admittedKeys()
         var vouched: [(member: String, key: IdentityPublicKey)] = []
-        for member in Set(recipients).subtracting([number]).sorted() {
+        for member in Set(recipients).intersection(holders).subtracting([number]).sorted() {
             guard let key = admitted[member] else {
                 withhold(member, Self.unvouchedWithheld(member))
                 continue
             }
             vouched.append((member, key))
         }
-        // What is held of a member may be dropped while this awaits the server (they left, or
-        // this device rejoined): their copy is then neither sealed nor recorded as given — the
-        // key queue's next run serves them on a fresh channel.
+        // What is held of a member may be dropped while this awaits the server (they left): their
+        // copy is then neither sealed nor recorded as given — the key queue's next run serves
+        // them on a fresh channel if they come back. A rejoin meanwhile ends the run (`instance`).
         let before = Dictionary(uniqueKeysWithValues: vouched.map { ($0.member, call?.channelGeneration(of: $0.member)) })
         let unchanged = { [self] (member: String) in call?.channelGeneration(of: member) == before[member] }
         let opening = vouched.map(\.member).filter { call?.senders[$0] == nil }
@@ -73,7 +80,7 @@ extension GroupCallEngine {
             do { bundles = try await session.connection.fetchBundles(numbers: opening) } catch {
                 for member in opening { bundles[member] = .failure(error) }
             }
-            guard call?.callID == callID else { return }
+            guard call?.instance == instance else { return }
         }
         var sealed: [(member: String, payload: [UInt8])] = []
         for (member, vouchedKey) in vouched where unchanged(member) {
@@ -88,7 +95,7 @@ extension GroupCallEngine {
             }
         }
         let sent = await send(sealed, callID: callID)
-        guard call?.callID == callID else { return }
+        guard call?.instance == instance else { return }
         for (member, failure) in sent {
             if let failure {
                 eventSink.yield(.notice(.warning(.group, "could not give \(member) the sender key: \(failure)")))
@@ -224,8 +231,10 @@ extension GroupCallEngine {
             switch action {
             case let .listen(member): try? addListener(member)
             case let .forget(members): forget(members)
-            case let .giveCurrentKey(member): keySink?.yield(.giveKey(member))
-            case let .rekey(cause, holders): keySink?.yield(.rekey(cause, to: holders))
+            case let .giveCurrentKey(member):
+                if let instance = call?.instance { keySink?.yield(.giveKey(member, instance: instance)) }
+            case let .rekey(cause, holders):
+                if let instance = call?.instance { keySink?.yield(.rekey(cause, to: holders, instance: instance)) }
             case let .emit(event): eventSink.yield(event)
             case let .noteRing(change): noteRing(change)
             case let .replay(change): newsSink?.yield(.room(change))

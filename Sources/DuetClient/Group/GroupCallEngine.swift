@@ -27,6 +27,10 @@ public actor GroupCallEngine: MediaPumpDriver {
     /// The keys, channels and leg of the call in progress, if any (its room is `machine`'s).
     struct ActiveCall {
         let callID: String
+        /// Changes when the device enters the call and again when it rejoins (`callsEntered`):
+        /// key work queued or under way before either is stale and is dropped — a call left and
+        /// joined again has the same id, and a rejoin resets every channel and rekeys for all.
+        var instance: UInt64
         let ring: SenderKeyRing
         /// The leg to the SFU and the pump behind it; replaced when the device rejoins after
         /// losing the server (`rejoin()`).
@@ -46,10 +50,9 @@ public actor GroupCallEngine: MediaPumpDriver {
         var admitted: (group: GroupInfo, keys: [String: IdentityPublicKey])?
         /// Members this device warned it keeps its key from (once per call each).
         var withheld: Set<String> = []
-        /// How often what this device held of each member was dropped (`forget`), and of all
-        /// of them (a rejoin): `distribute` compares these across its waits on the server.
+        /// How often what this device held of each member was dropped (`forget`): `distribute`
+        /// compares these across its waits on the server.
         var channelResets: [String: Int] = [:]
-        var allChannelsReset = 0
         let started = ContinuousClock.now
         /// Test hooks: SRTP payloads (SFrame ciphertext) as they arrived, by member, copies of
         /// the sender keys this device was given, and the signals that carried them (only while
@@ -58,20 +61,23 @@ public actor GroupCallEngine: MediaPumpDriver {
         var retainedKeys: [String: [SenderKeyAnnouncement]] = [:]
         var receivedSignals: [CallSignal] = []
 
-        /// Changes whenever what is held of `member` is dropped (both counts only grow).
+        /// Changes whenever what is held of `member` is dropped.
         func channelGeneration(of member: String) -> Int {
-            allChannelsReset + channelResets[member, default: 0]
+            channelResets[member, default: 0]
         }
     }
 
-    /// The key queue's work: `distribute` runs only there.
+    /// The key queue's work (`distribute` runs only there), for the call `instance` it was
+    /// queued in.
     enum KeyWork: Sendable {
-        case rekey(RekeyCause, to: [String])
+        case rekey(RekeyCause, to: [String], instance: UInt64)
         /// The current key to a member who has not got it.
-        case giveKey(String)
+        case giveKey(String, instance: UInt64)
     }
 
     var call: ActiveCall?
+    /// Calls entered and rejoined so far (`ActiveCall.instance`).
+    var callsEntered: UInt64 = 0
     /// The room: entering, in it, or not (`GroupCallStateMachine`).
     var machine: GroupCallStateMachine
     var room: GroupCallStateMachine.Room? { machine.room }
@@ -176,7 +182,8 @@ public actor GroupCallEngine: MediaPumpDriver {
             _ = try? await session.connection.leaveGroupCall(callID: info.callID)
             throw error
         }
-        call = ActiveCall(callID: info.callID, ring: try SenderKeyRing(), media: media)
+        callsEntered += 1
+        call = ActiveCall(callID: info.callID, instance: callsEntered, ring: try SenderKeyRing(), media: media)
         rung[info.callID] = nil
         hearing = [:]
         // Listeners, then the first key (on the key queue) and the news that came meanwhile

@@ -17,11 +17,10 @@ struct GroupCallStateMachine: Sendable {
         /// join again (a rung member who never joined does, so joining costs no rekey).
         var departed: Set<String> = []
         var mediaConnected = false
-        /// Rejoins whose new key is not active yet: until none is, the new leg carries nothing
-        /// under a key given before the break. A count, not a flag: after two breaks in a row
-        /// the first rejoin's key must not release frames the second still holds.
-        var rejoinKeysPending = 0
-        var holdsFrames: Bool { rejoinKeysPending > 0 }
+        /// True from rejoining until the key made for it is active: the new leg carries
+        /// nothing under a key given before the break. (After two breaks in a row the first
+        /// rejoin's key is never activated: the engine drops key work queued before a rejoin.)
+        var holdsFrames = false
         /// Every key this device switched to, and why.
         var rekeys: [RekeyCause] = []
 
@@ -120,7 +119,7 @@ struct GroupCallStateMachine: Sendable {
             state = .inCall(
                 with(room) {
                     $0.rekeys.append(cause)
-                    if cause == .rejoined { $0.rejoinKeysPending = max(0, $0.rejoinKeysPending - 1) }
+                    if cause == .rejoined { $0.holdsFrames = false }
                 })
             return []
         default:
@@ -148,7 +147,9 @@ struct GroupCallStateMachine: Sendable {
                 room.version = change.call.version ?? room.version
             }
             var actions: [Action] = []
-            for member in change.joined where member != number {
+            // A join the room no longer shows (news replayed after entering, overtaken by a
+            // newer change in which they left) gives nobody a key.
+            for member in change.joined where member != number && room.participants.contains(member) {
                 room.departed.remove(member)
                 actions += [.listen(member), .emit(.joined(member)), .giveCurrentKey(member)]
             }
@@ -200,7 +201,7 @@ struct GroupCallStateMachine: Sendable {
     private mutating func rejoined(_ before: Room, _ info: GroupCallInfo) -> [Action] {
         let gone = Set(before.group.members + [before.group.owner]).subtracting(info.group.members + [info.group.owner])
         var room = Room(callID: before.callID, group: info.group, participants: info.participants, version: info.version ?? 0)
-        room.rejoinKeysPending = before.rejoinKeysPending + 1
+        room.holdsFrames = true
         room.rekeys = before.rekeys
         room.departed = before.departed
         state = .inCall(room)
