@@ -57,15 +57,15 @@ final class MediaService: Service, Sendable {
     /// couple of hundred datagrams: raise it on a busy server). A relayed socket carries one
     /// direction of one call and gets an eighth.
     static let receiveBuffer: SocketOptionValue = 4 << 20
-    /// Datagrams read per system call (`recvmmsg`), each in a slice of `readSlice` bytes of
-    /// one pooled buffer: larger than any datagram the port serves (media under a 1,200-byte
-    /// MTU, TURN and DTLS flights), so none is cut short.
     /// Bytes of datagrams NIO may hold for a socket whose kernel send buffer is full before
     /// the loop drops new ones (`MediaLoop`): a burst's writes wait here until their flush, so
     /// the high mark is well above one burst (128 datagrams read × 31 copies).
     static let writeQueue = ChannelOptions.Types.WriteBufferWaterMark(low: 4 << 20, high: 8 << 20)
     /// A relayed socket carries one direction of one call: a smaller queue.
     static let relayedWriteQueue = ChannelOptions.Types.WriteBufferWaterMark(low: 128 << 10, high: 256 << 10)
+    /// Datagrams read per system call (`recvmmsg`), each in a slice of `readSlice` bytes of
+    /// one pooled buffer: larger than any datagram the port serves (media under a 1,200-byte
+    /// MTU, TURN and DTLS flights), so none is cut short.
     static let vectorRead = 32
     static let readSlice = 2048
 
