@@ -147,6 +147,28 @@ struct RelayCoreTests {
             ).errorCode?.code == 400)
     }
 
+    /// The routes the media loop's common path asks for (`channelOut`, `channelBack`) say what
+    /// `handleClientDatagram` and `handlePeerDatagram` do with ChannelData, and nothing when
+    /// the channel is unbound, the peer has no channel, or the binding has lapsed.
+    @Test(.disabled(if: Sanitizer.isThread, RelayCoreTests.tsanCrash)) func channelRoutesAgreeWithTheFullPath() throws {
+        var core = try allocated()
+        #expect(core.channelOut(from: client, channel: 0x4001, now: 1) == nil)
+        #expect(
+            try response(
+                core.handleClientDatagram(request(.channelBind, [.channelNumber(0x4001)], peerAddress: peer), from: client, now: 1)
+            ).messageClass == .success)
+        let out = try #require(core.channelOut(from: client, channel: 0x4001, now: 2))
+        #expect(out.relayed == relayed && out.peer == peer)
+        let back = try #require(core.channelBack(from: peer, to: relayed, now: 2))
+        #expect(back.client == client && back.channel == 0x4001)
+        #expect(core.channelOut(from: client, channel: 0x4002, now: 2) == nil)
+        #expect(core.channelBack(from: stranger, to: relayed, now: 2) == nil)
+        #expect(core.channelOut(from: stranger, channel: 0x4001, now: 2) == nil)
+        // Past the binding's 600 s (§12; the allocation's too): neither route, and the full path drops it.
+        #expect(core.channelOut(from: client, channel: 0x4001, now: 700) == nil)
+        #expect(core.handleClientDatagram(ChannelData(channel: 0x4001, payload: [7]).encoded, from: client, now: 700).isEmpty)
+    }
+
     @Test(.disabled(if: Sanitizer.isThread, RelayCoreTests.tsanCrash)) func refreshExtendsAndZeroLifetimeDeletes() throws {
         var core = try allocated()
         #expect(

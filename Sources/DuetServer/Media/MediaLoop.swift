@@ -101,20 +101,62 @@ final class MediaLoop {
         }
     }
 
-    /// Writes wait for `flush()`; past the channel's high watermark (`MediaService.writeQueue`:
-    /// the kernel's send buffer is full and NIO holds the rest) a datagram is dropped and
-    /// counted rather than queued, so a sender faster than the link costs no memory.
     private func write(_ bytes: [UInt8], to address: TransportAddress, on channel: Channel) {
+        send(to: address, on: channel, size: bytes.count) { $0.writeBytes(bytes) }
+    }
+
+    /// Writes a datagram of `size` bytes that `fill` puts in; writes wait for `flush()`. Past the
+    /// channel's high watermark (`MediaService.writeQueue`: the kernel's send buffer is full and
+    /// NIO holds the rest) a datagram is dropped and counted rather than queued, so a sender
+    /// faster than the link costs no memory.
+    private func send(to address: TransportAddress, on channel: Channel, size: Int, _ fill: (inout ByteBuffer) -> Void) {
         guard channel.isWritable else {
             router.countUnsent()
             return
         }
         let to = dualStack ? address.mappedToIPv6 : address
-        var buffer = channel.allocator.buffer(capacity: bytes.count)
-        buffer.writeBytes(bytes)
+        var buffer = channel.allocator.buffer(capacity: size)
+        fill(&buffer)
         // A failed UDP send (e.g. no route) loses that datagram; it must not end the port.
         channel.write(Datagram(remoteAddress: to.socketAddress, data: buffer), promise: nil)
         if channel === media { mediaUnflushed = true } else { unflushed[ObjectIdentifier(channel)] = channel }
+    }
+
+    // MARK: - The relay's common path
+
+    /// ChannelData from a UDP client to a peer on a bound channel: its payload goes out of the
+    /// relayed socket straight from the buffer it was read into, with none of `handle`'s arrays
+    /// (the relay's per-packet cost, docs/performance.md "Relay against coturn"). False when the
+    /// router does not take it this way (`MediaRouter.channelOut`): `handle` then does.
+    func relayOut(_ datagram: ByteBuffer, from client: TransportAddress) -> Bool {
+        let start = datagram.readerIndex
+        guard let channel = datagram.getInteger(at: start, as: UInt16.self), ChannelData.channelRange.contains(channel),
+            let declared = datagram.getInteger(at: start + 2, as: UInt16.self), 4 + Int(declared) <= datagram.readableBytes,
+            datagram.readableBytes - 4 - Int(declared) < 4, let payload = datagram.getSlice(at: start + 4, length: Int(declared))
+        else { return false }
+        let now = Date().timeIntervalSince1970
+        guard let route = router.channelOut(from: client, channel: channel, now: now, payload: { Array(payload.readableBytesView) }) else {
+            return false
+        }
+        send(to: route.peer, on: route.socket.channel, size: payload.readableBytes) { $0.writeImmutableBuffer(payload) }
+        return true
+    }
+
+    /// A peer's datagram to `relayed` on a channel bound to that peer: framed as ChannelData
+    /// for its UDP client straight from the buffer it was read into. False when the router
+    /// does not take it this way (`MediaRouter.channelBack`): `handle` then does.
+    func relayBack(_ datagram: ByteBuffer, from peer: TransportAddress, to relayed: TransportAddress) -> Bool {
+        guard let length = UInt16(exactly: datagram.readableBytes) else { return false }
+        let now = Date().timeIntervalSince1970
+        guard let route = router.channelBack(from: peer, to: relayed, now: now, payload: { Array(datagram.readableBytesView) }) else {
+            return false
+        }
+        send(to: route.client, on: media, size: 4 + Int(length)) { buffer in
+            buffer.writeInteger(route.channel)
+            buffer.writeInteger(length)
+            buffer.writeImmutableBuffer(datagram)
+        }
+        return true
     }
 
     /// Binds a relayed socket on the media host (port 0) on this loop; what peers send to it is
@@ -173,8 +215,10 @@ final class MediaPortHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let datagram = unwrapInboundIn(data)
         guard let from = TransportAddress(datagram.remoteAddress) else { return }
+        let client = from.unmappedIPv4 ?? from
+        if owner.relayOut(datagram.data, from: client) { return }
         let arrivedAt = datagram.metadata?.packetInfo.flatMap { TransportAddress($0.destinationAddress)?.ip }
-        owner.handle(.fromClient(Array(datagram.data.readableBytesView), from.unmappedIPv4 ?? from, arrivedAt: arrivedAt))
+        owner.handle(.fromClient(Array(datagram.data.readableBytesView), client, arrivedAt: arrivedAt))
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -200,8 +244,11 @@ final class RelaySocketHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let datagram = unwrapInboundIn(data)
-        guard let relayed, let peer = TransportAddress(datagram.remoteAddress) else { return }
-        owner.value.handle(.fromPeer(Array(datagram.data.readableBytesView), peer.unmappedIPv4 ?? peer, relayed: relayed))
+        guard let relayed, let from = TransportAddress(datagram.remoteAddress) else { return }
+        let peer = from.unmappedIPv4 ?? from
+        if !owner.value.relayBack(datagram.data, from: peer, to: relayed) {
+            owner.value.handle(.fromPeer(Array(datagram.data.readableBytesView), peer, relayed: relayed))
+        }
         // A read that fails part-way skips channelReadComplete: the flush must not wait for it.
         owner.value.flushSoon()
     }

@@ -133,6 +133,39 @@ struct MediaRouter {
         }
     }
 
+    // MARK: - The relay's common path
+
+    /// The relayed socket and peer for ChannelData a UDP client sends on `channel` when it goes
+    /// out to an ordinary peer — the relay's common case, which the loop sends without copying
+    /// it into arrays (`MediaLoop.relayOut`). Counted as `handle` counts it. Nil when anything
+    /// else applies (no such channel, a client on a stream, the SFU or another allocation as
+    /// the peer): then `handle` takes the datagram, and counts it, as before.
+    mutating func channelOut(from client: TransportAddress, channel: UInt16, now: Double, payload: () -> [UInt8]) -> (
+        socket: RelaySocket, peer: TransportAddress
+    )? {
+        guard streams[client] == nil, let route = core.channelOut(from: client, channel: channel, now: now),
+            !sfuAddresses.names(route.peer, relayed: route.relayed), sockets[route.peer] == nil, let socket = sockets[route.relayed]
+        else { return nil }
+        count(.turnChannelData)
+        core.noteRelayed(client)
+        witness?.relayed(payload())
+        return (socket, route.peer)
+    }
+
+    /// The client and channel a peer's datagram to `relayed` goes back on when a channel is
+    /// bound to that peer and the client is on UDP — the other half of the common path
+    /// (`MediaLoop.relayBack`). Counted as `handle` counts it; nil sends it to `handle`.
+    mutating func channelBack(from peer: TransportAddress, to relayed: TransportAddress, now: Double, payload: () -> [UInt8]) -> (
+        client: TransportAddress, channel: UInt16
+    )? {
+        guard let route = core.channelBack(from: peer, to: relayed, now: now), streams[route.client] == nil, sfuLegs[route.client] == nil
+        else { return nil }
+        count(.relayedFromPeers)
+        core.noteRelayed(route.client)
+        witness?.relayed(payload())
+        return route
+    }
+
     /// Every socket still open, for shutdown.
     mutating func closeAll() -> [RelaySocket] {
         defer { sockets = [:] }

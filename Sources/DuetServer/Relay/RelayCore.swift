@@ -80,12 +80,11 @@ struct RelayCore: Sendable {
     mutating func handleClientDatagram(_ bytes: [UInt8], from client: TransportAddress, now: Double) -> [RelayAction] {
         switch MediaPacketKind(datagram: bytes) {
         case .turnChannel:
-            guard let data = try? ChannelData(parsing: bytes), let allocation = live(client, now),
-                let binding = allocation.channels[data.channel], binding.expiresAt > now,
-                admits(binding.peer, from: allocation)
-            else { return [] }
-            allocations[client]?.relayedPackets += 1
-            return [.sendToPeer(relayedAddress: allocation.relayedAddress, peer: binding.peer, data.payload)]
+            guard let data = try? ChannelData(parsing: bytes), let route = channelOut(from: client, channel: data.channel, now: now) else {
+                return []
+            }
+            noteRelayed(client)
+            return [.sendToPeer(relayedAddress: route.relayed, peer: route.peer, data.payload)]
         case .stun:
             guard let message = try? STUNMessage(parsing: bytes) else { return [] }
             if message.messageClass == .indication {
@@ -269,17 +268,47 @@ struct RelayCore: Sendable {
     mutating func handlePeerDatagram(_ bytes: [UInt8], from peer: TransportAddress, to relayedAddress: TransportAddress, now: Double)
         -> [RelayAction]
     {
+        if let route = channelBack(from: peer, to: relayedAddress, now: now) {
+            noteRelayed(route.client)
+            return [.sendToClient(route.client, ChannelData(channel: route.channel, payload: bytes).encoded)]
+        }
         guard let client = byRelayedAddress[relayedAddress], let allocation = live(client, now), allocation.permits(peer, now: now) else {
             return []
         }
-        allocations[client]?.relayedPackets += 1
-        if let channel = allocation.channelByPeer[peer], let binding = allocation.channels[channel], binding.expiresAt > now {
-            return [.sendToClient(client, ChannelData(channel: channel, payload: bytes).encoded)]
-        }
+        noteRelayed(client)
         let tid = SecureRandom.bytes(STUNMessage.transactionIDCount)
         var indication = STUNMessage(method: .data, messageClass: .indication, transactionID: tid)
         indication.attributes = [indication.xorAddress(.xorPeerAddress, peer), STUNAttribute(.data, bytes)]
         return [.sendToClient(client, indication.encoded(fingerprint: true))]
+    }
+
+    // MARK: - Channels, the common path
+
+    /// Where ChannelData from `client` on `channel` goes: its allocation's relayed address and
+    /// the channel's peer, if the allocation is live, the channel bound and the peer admitted.
+    /// Changes nothing; the caller counts what it relays (`noteRelayed`).
+    func channelOut(from client: TransportAddress, channel: UInt16, now: Double) -> (relayed: TransportAddress, peer: TransportAddress)? {
+        guard let allocation = allocations[client], allocation.expiresAt > now, let binding = allocation.channels[channel],
+            binding.expiresAt > now, admits(binding.peer, from: allocation)
+        else { return nil }
+        return (allocation.relayedAddress, binding.peer)
+    }
+
+    /// The client and channel a datagram from `peer` to `relayedAddress` goes back on, if the
+    /// allocation is live, the peer permitted and a channel bound to it. Changes nothing.
+    func channelBack(from peer: TransportAddress, to relayedAddress: TransportAddress, now: Double) -> (
+        client: TransportAddress, channel: UInt16
+    )? {
+        guard let client = byRelayedAddress[relayedAddress], let allocation = allocations[client], allocation.expiresAt > now,
+            allocation.permits(peer, now: now), let channel = allocation.channelByPeer[peer],
+            let binding = allocation.channels[channel], binding.expiresAt > now
+        else { return nil }
+        return (client, channel)
+    }
+
+    /// Counts a packet relayed for `client`'s allocation (the load figures).
+    mutating func noteRelayed(_ client: TransportAddress) {
+        allocations[client]?.relayedPackets += 1
     }
 
     // MARK: - Time

@@ -22,5 +22,13 @@ public struct ChannelData: Equatable, Sendable {
         self.init(channel: channel, payload: Array(bytes[4..<4 + length]))
     }
 
-    public var encoded: [UInt8] { bytesOf(channel) + bytesOf(UInt16(payload.count)) + payload }
+    /// The message on the wire, made in one allocation (the relay frames every packet it
+    /// sends a client this way).
+    public var encoded: [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(4 + payload.count)
+        bytes += [UInt8(channel >> 8), UInt8(channel & 0xFF), UInt8(payload.count >> 8 & 0xFF), UInt8(payload.count & 0xFF)]
+        bytes += payload
+        return bytes
+    }
 }
