@@ -159,14 +159,27 @@ struct RelayCoreTests {
             ).messageClass == .success)
         let out = try #require(core.channelOut(from: client, channel: 0x4001, now: 2))
         #expect(out.relayed == relayed && out.peer == peer)
+        #expect(
+            core.handleClientDatagram(ChannelData(channel: 0x4001, payload: [7]).encoded, from: client, now: 2)
+                == [.sendToPeer(relayedAddress: out.relayed, peer: out.peer, [7])])
         let back = try #require(core.channelBack(from: peer, to: relayed, now: 2))
         #expect(back.client == client && back.channel == 0x4001)
+        #expect(
+            core.handlePeerDatagram([5], from: peer, to: relayed, now: 2)
+                == [.sendToClient(back.client, ChannelData(channel: back.channel, payload: [5]).encoded)])
         #expect(core.channelOut(from: client, channel: 0x4002, now: 2) == nil)
-        #expect(core.channelBack(from: stranger, to: relayed, now: 2) == nil)
         #expect(core.channelOut(from: stranger, channel: 0x4001, now: 2) == nil)
-        // Past the binding's 600 s (§12; the allocation's too): neither route, and the full path drops it.
-        #expect(core.channelOut(from: client, channel: 0x4001, now: 700) == nil)
-        #expect(core.handleClientDatagram(ChannelData(channel: 0x4001, payload: [7]).encoded, from: client, now: 700).isEmpty)
+        // A peer with a permission (its IP's) but no channel: no route back; the full path
+        // sends a Data indication instead.
+        let unchanneled = TransportAddress(ip: peer.ip, port: peer.port &+ 1)
+        #expect(core.channelBack(from: unchanneled, to: relayed, now: 2) == nil)
+        #expect(try response(core.handlePeerDatagram([5], from: unchanneled, to: relayed, now: 2)).method == .data)
+        // The allocation refreshed to outlive the binding: past the binding's 600 s (§12), neither
+        // route, and the full path drops ChannelData too.
+        _ = core.handleClientDatagram(request(.refresh, [.uint32(.lifetime, 900)]), from: client, now: 500)
+        #expect(core.channelOut(from: client, channel: 0x4001, now: 650) == nil)
+        #expect(core.channelBack(from: peer, to: relayed, now: 650) == nil)
+        #expect(core.handleClientDatagram(ChannelData(channel: 0x4001, payload: [7]).encoded, from: client, now: 650).isEmpty)
     }
 
     @Test(.disabled(if: Sanitizer.isThread, RelayCoreTests.tsanCrash)) func refreshExtendsAndZeroLifetimeDeletes() throws {

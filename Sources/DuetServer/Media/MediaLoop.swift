@@ -216,7 +216,11 @@ final class MediaPortHandler: ChannelInboundHandler {
         let datagram = unwrapInboundIn(data)
         guard let from = TransportAddress(datagram.remoteAddress) else { return }
         let client = from.unmappedIPv4 ?? from
-        if owner.relayOut(datagram.data, from: client) { return }
+        if owner.relayOut(datagram.data, from: client) {
+            // A read that fails part-way skips channelReadComplete: the flush must not wait for it.
+            owner.flushSoon()
+            return
+        }
         let arrivedAt = datagram.metadata?.packetInfo.flatMap { TransportAddress($0.destinationAddress)?.ip }
         owner.handle(.fromClient(Array(datagram.data.readableBytesView), client, arrivedAt: arrivedAt))
     }

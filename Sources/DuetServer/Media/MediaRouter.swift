@@ -13,7 +13,8 @@ struct RelaySocket: Sendable {
 }
 
 /// What the media loop reacts to. Every socket reader and the clock turn what they see into
-/// one of these, and the media loop applies them in order (see `MediaLoop`).
+/// one of these, and the media loop applies them in order (see `MediaLoop`) — all but the
+/// relay's ChannelData on its common path (`MediaRouter.channelOut`, `channelBack`).
 enum MediaEvent: Sendable {
     /// A datagram on the media port; `arrivedAt` is the server address it was sent to, where
     /// the socket is bound to every interface (see `MediaAdvertisement`).
@@ -43,7 +44,9 @@ enum MediaOutput: Sendable {
 /// their server-reflexive address), the relay — `RelayCore` plus the sockets its
 /// allocations own — and the SFU (`SFUPort`: DTLS-SRTP legs and group-call rooms). A plain
 /// value owned by the media loop (`MediaLoop`, on one event loop), so the core is never shared
-/// and needs no lock; whatever reads sockets only talks to it through `MediaEvent`s.
+/// and needs no lock; whatever reads sockets talks to it through `MediaEvent`s, or, for the
+/// relay's common path, `channelOut` and `channelBack` (whose opt-outs mirror `route` and
+/// `translate`: a special case added there must be added to them too).
 struct MediaRouter {
     /// Above this many allocations (live or being bound) an Allocate gets 508.
     static let maximumAllocations = 500
@@ -227,6 +230,8 @@ struct MediaRouter {
         return response.encoded(fingerprint: true)
     }
 
+    /// Relay actions as outputs. Its special cases (the SFU as peer, another allocation as
+    /// peer) are also the common path's opt-outs (`channelOut`): keep the two in step.
     private mutating func translate(_ actions: [RelayAction], now: Double) -> [MediaOutput] {
         var outputs: [MediaOutput] = []
         for action in actions {

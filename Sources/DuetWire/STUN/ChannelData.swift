@@ -7,6 +7,7 @@ public struct ChannelData: Equatable, Sendable {
 
     public init(channel: UInt16, payload: [UInt8]) {
         precondition(Self.channelRange.contains(channel), "channel numbers are 0x4000–0x4FFF")
+        precondition(payload.count <= 0xFFFF, "a ChannelData payload's length is 16 bits")
         self.channel = channel
         self.payload = payload
     }
@@ -27,7 +28,10 @@ public struct ChannelData: Equatable, Sendable {
     public var encoded: [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(4 + payload.count)
-        bytes += [UInt8(channel >> 8), UInt8(channel & 0xFF), UInt8(payload.count >> 8 & 0xFF), UInt8(payload.count & 0xFF)]
+        bytes.append(UInt8(channel >> 8))
+        bytes.append(UInt8(channel & 0xFF))
+        bytes.append(UInt8(payload.count >> 8))
+        bytes.append(UInt8(payload.count & 0xFF))
         bytes += payload
         return bytes
     }
