@@ -125,7 +125,7 @@ final class MediaLoop {
     // MARK: - The relay's common path
 
     /// ChannelData from a UDP client to a peer on a bound channel: its payload goes out of the
-    /// relayed socket straight from the buffer it was read into, with none of `handle`'s arrays
+    /// relayed socket copied once from the buffer it was read into, with none of `handle`'s arrays
     /// (the relay's per-packet cost, docs/performance.md "Relay against coturn"). False when the
     /// router does not take it this way (`MediaRouter.channelOut`): `handle` then does.
     func relayOut(_ datagram: ByteBuffer, from client: TransportAddress) -> Bool {
@@ -143,7 +143,7 @@ final class MediaLoop {
     }
 
     /// A peer's datagram to `relayed` on a channel bound to that peer: framed as ChannelData
-    /// for its UDP client straight from the buffer it was read into. False when the router
+    /// for its UDP client, copied once from the buffer it was read into. False when the router
     /// does not take it this way (`MediaRouter.channelBack`): `handle` then does.
     func relayBack(_ datagram: ByteBuffer, from peer: TransportAddress, to relayed: TransportAddress) -> Bool {
         guard let length = UInt16(exactly: datagram.readableBytes) else { return false }
