@@ -133,6 +133,10 @@ extension CallEngine: MediaPumpDriver {
     func handleDatagram(_ datagram: MediaSocket.Datagram) async {
         guard let active = call else { return }
         if let relay = active.relay, datagram.source == relay.server {
+            // The relay listens on the server's media port, where this device's own Bindings go
+            // too (the mapping learned late, a restart's): their answers are not the relay's.
+            if learnRestartMapping(datagram.bytes, from: datagram.source) { return }
+            if await learnLateMapping(datagram.bytes, from: datagram.source) { return }
             switch relay.receive(datagram.bytes, now: active.elapsed) {
             case let .media(peer, payload): await handlePeerDatagram(payload, from: peer)
             case let .control(events): await carryOut(events)
