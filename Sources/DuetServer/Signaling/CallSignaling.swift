@@ -41,7 +41,8 @@ struct CallSignaling {
         var refused: [Signaling.CallSignalBatchResult.Refusal] = []
         for (index, addressed) in batch.signals.enumerated() {
             let refusal: Signaling.ErrorReply?
-            if let invalid = Self.check(to: addressed.to, callID: batch.callID, kind: batch.kind, payload: addressed.payload) {
+            // The tokens were checked once, above.
+            if let invalid = Self.check(to: addressed.to, payload: addressed.payload) {
                 refusal = invalid
             } else {
                 let signal = Signaling.CallSignal(from: sender, callID: batch.callID, kind: batch.kind, payload: addressed.payload)
@@ -68,8 +69,12 @@ struct CallSignaling {
 
     /// What is wrong with one signal's address, tokens or size, if anything.
     private static func check(to: String, callID: String, kind: String, payload: Base64Bytes) -> Signaling.ErrorReply? {
+        checkTokens(callID: callID, kind: kind) ?? check(to: to, payload: payload)
+    }
+
+    /// What is wrong with one signal's address or size, if anything.
+    private static func check(to: String, payload: Base64Bytes) -> Signaling.ErrorReply? {
         guard PhoneNumber.isValid(to) else { return DirectoryError.invalidNumber(to).reply }
-        if let refusal = checkTokens(callID: callID, kind: kind) { return refusal }
         guard payload.bytes.count <= Signaling.maximumCallPayload else {
             return .init(
                 code: .payloadTooLarge,
