@@ -30,6 +30,8 @@ let package = Package(
         systemLibrary("COpus", pkgConfig: "opus", apt: ["libopus-dev"]),
         systemLibrary("CNcursesw", pkgConfig: "ncursesw", apt: ["libncurses-dev"]),
         systemLibrary("COpenSSL", pkgConfig: "openssl", apt: ["libssl-dev"]),
+        // recvmmsg/sendmmsg, epoll and packet info for the server's media port (docs/server.md "The media port's thread").
+        .target(name: "CDuetSocket"),
 
         // NIOCore for the signaling frame handlers both sides put in their pipelines (docs/server.md).
         .target(name: "DuetWire", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
@@ -51,7 +53,7 @@ let package = Package(
         .target(
             name: "DuetServer",
             dependencies: [
-                "DuetWire", "DuetCrypto", "DuetMedia",
+                "DuetWire", "DuetCrypto", "DuetMedia", "CDuetSocket",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -116,12 +118,13 @@ let package = Package(
             name: "DuetServerTests",
             dependencies: [
                 "DuetServer", "DuetClient", "DuetWire", "DuetCrypto", "DuetMedia", "DuetTUI", "DuetFuzzing", "DiskFaults",
+                // A link whose queue holds a socket's sends: the media thread's full-send-buffer path.
+                "NetworkLab",
                 // GRDB to play a malicious operator who edits the server's SQLite file while it runs.
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                // A relayed socket's channel in router tests that never write to the network.
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl")
             ]),

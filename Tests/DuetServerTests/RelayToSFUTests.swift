@@ -1,7 +1,6 @@
 import DuetMedia
 import DuetWire
 import NIOCore
-import NIOEmbedded
 import Testing
 
 @testable import DuetServer
@@ -27,7 +26,7 @@ struct RelayToSFUTests {
         guard case let .bindRelaySocket(request)? = router.handle(.fromClient(allocate, Self.client), now: 1).first else {
             throw RelayToSFUFailure("no allocation")
         }
-        _ = router.handle(.relayBound(request, RelaySocket(address: Self.relayed, channel: EmbeddedChannel())), now: 1)
+        _ = router.handle(.relayBound(request, RelaySocket(address: Self.relayed, socket: UDPSocket(descriptor: -1, isIPv6: false))), now: 1)
         let bind = MediaRouterFuzzTests.request(.channelBind, [.channelNumber(0x4001)], peer: peer, tag: 8)
         let answer = router.handle(.fromClient(bind, Self.client), now: 1)
         guard case let .sendToClient(_, bytes)? = answer.first, (try? STUNMessage(parsing: bytes))?.messageClass == .success else {

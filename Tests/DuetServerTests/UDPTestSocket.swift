@@ -42,7 +42,10 @@ final class UDPTestSocket: Sendable {
     }
 
     func send(_ bytes: [UInt8], to destination: TransportAddress) async throws {
-        try await channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination.socketAddress, data: ByteBuffer(bytes: bytes)))
+        try await channel.writeAndFlush(
+            AddressedEnvelope(
+                remoteAddress: try SocketAddress(packedIPAddress: ByteBuffer(bytes: destination.ip), port: Int(destination.port)),
+                data: ByteBuffer(bytes: bytes)))
     }
 
     /// Removes and returns the first datagram `matching`, waiting up to `timeout` for one.

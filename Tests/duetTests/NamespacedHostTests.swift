@@ -25,7 +25,10 @@ struct NamespacedHostTests {
 
         /// A device behind its own NAT router (`nat` nil: straight on the public segment);
         /// `blockUDP`: the router lets no UDP through, as some corporate and hotel networks do.
-        func device(_ name: String, nat: NetworkLab.NATKind?, home index: Int, blockUDP: Bool = false) throws -> NetworkLab.Host {
+        /// `outside`: the segment the router's outside is on (the internet unless given).
+        func device(
+            _ name: String, nat: NetworkLab.NATKind?, home index: Int, blockUDP: Bool = false, outside: NetworkLab.Segment? = nil
+        ) throws -> NetworkLab.Host {
             let homes = [
                 ("192.0.2.1/25", "192.0.2.10/25"), ("198.51.100.1/25", "198.51.100.10/25"),
                 ("198.51.100.129/25", "198.51.100.130/25")
@@ -34,7 +37,7 @@ struct NamespacedHostTests {
             let lan = try lab.segment()
             let (gateway, address) = homes[index]
             let router = try lab.natRouter(
-                "\(name)-router", kind: nat, outside: internet, outsideAddress: "203.0.113.\(21 + index)/24",
+                "\(name)-router", kind: nat, outside: outside ?? internet, outsideAddress: "203.0.113.\(21 + index)/24",
                 inside: lan, insideAddress: gateway)
             if blockUDP { try lab.dropUDP(through: router) }
             return try lab.host(name, on: lan, address: address, gateway: String(gateway.split(separator: "/")[0]))
@@ -89,9 +92,12 @@ struct NamespacedHostTests {
 
     /// Alice and Bob, each behind a cone NAT and registered; Bob waits with `answer --auto`
     /// (and `answering`'s flags).
-    func aliceAndWaitingBob(_ world: World, answering flags: [String] = []) async throws -> (alice: NetworkLab.Host, answering: DuetChild) {
+    /// `bobOutside`: the segment Bob's router is on (the internet unless given).
+    func aliceAndWaitingBob(_ world: World, answering flags: [String] = [], bobOutside: NetworkLab.Segment? = nil) async throws -> (
+        alice: NetworkLab.Host, answering: DuetChild
+    ) {
         let alice = try world.device("alice", nat: .cone, home: 0)
-        let bob = try world.device("bob", nat: .cone, home: 1)
+        let bob = try world.device("bob", nat: .cone, home: 1, outside: bobOutside)
         try register("alice", "+15557001", on: alice, world: world)
         try register("bob", "+15557002", on: bob, world: world)
         let answering = try DuetChild(["answer", "--auto"] + flags + ["--profile", "bob"], home: home, namespace: bob.namespace)
@@ -138,6 +144,9 @@ struct NamespacedHostTests {
     /// Bob keeps no socket ready (`--no-spare-socket`) and answers at once: his answer leaves
     /// with his home address only, his NAT's mapping follows in a sealed `candidates` signal,
     /// and the call still goes straight through both NATs (without it: through the relay).
+    /// Bob's router is 100 ms from the internet: his mapping takes a round trip to learn, his
+    /// answer one way, so the answer always leaves first (on a fast link the Binding answer
+    /// could come back before the answer was sealed, and nothing would be left to trickle).
     @Test func aMappingLearnedAfterTheAnswerIsTrickled() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
         let world = try world()
@@ -145,7 +154,10 @@ struct NamespacedHostTests {
             world.server.stop()
             world.lab.tearDown()
         }
-        let (alice, answering) = try await aliceAndWaitingBob(world, answering: ["--no-spare-socket"])
+        let bobSide = try world.lab.segment()
+        let line = try world.lab.delayLine("bob-line", between: bobSide, and: world.internet, oneWay: .milliseconds(100))
+        defer { line.stop() }
+        let (alice, answering) = try await aliceAndWaitingBob(world, answering: ["--no-spare-socket"], bobOutside: bobSide)
         let calling = try DuetChild(
             ["call", "+15557002", "--profile", "alice", "--duration", Sanitizer.callDuration(seconds: 3)], home: home,
             namespace: alice.namespace)

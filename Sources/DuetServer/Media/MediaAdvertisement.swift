@@ -26,10 +26,14 @@ struct MediaAdvertisement: Sendable {
         return HostPort(host: (seen.unmappedIPv4 ?? seen).ipText, port: bound.port)
     }
 
+    /// Whether `relayIP` looks at where an Allocate arrived: the media port then reads each
+    /// datagram's destination.
+    var relayIPDependsOnArrival: Bool { publicIP == nil && TransportAddress(ip: boundIP, port: 0).isUnspecified }
+
     /// The IP a relayed socket is announced with, for an Allocate that arrived at `destination`.
     func relayIP(arrivedAt destination: [UInt8]?) -> [UInt8] {
         if let publicIP { return publicIP }
-        guard TransportAddress(ip: boundIP, port: 0).isUnspecified, let destination else { return boundIP }
+        guard relayIPDependsOnArrival, let destination else { return boundIP }
         let arrived = TransportAddress(ip: destination, port: 0)
         return (arrived.unmappedIPv4 ?? arrived).ip
     }

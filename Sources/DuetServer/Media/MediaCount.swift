@@ -7,8 +7,6 @@ enum MediaCount: Int, CaseIterable, Sendable {
     case dtls, srtp, dtlsThroughRelay, srtpThroughRelay
     case relayedFromPeers, relayedBetweenAllocations, allocationsRefusedAtCapacity
     case unknownDropped, notTURNOnStreamDropped, notDTLSOrSRTPThroughRelayDropped
-    /// Datagrams not sent because the socket's queue of writes was full (see `MediaLoop`).
-    case notSentSocketFull
 
     /// How the log names it.
     var label: String {
@@ -29,7 +27,6 @@ enum MediaCount: Int, CaseIterable, Sendable {
         case .unknownDropped: "unknown (dropped)"
         case .notTURNOnStreamDropped: "not TURN on a stream (dropped)"
         case .notDTLSOrSRTPThroughRelayDropped: "not DTLS or SRTP to the SFU through the relay (dropped)"
-        case .notSentSocketFull: "not sent: the socket's write queue was full"
         }
     }
 

@@ -1,90 +1,153 @@
+import CDuetSocket
 import DuetWire
 import Foundation
 import Logging
-import NIOCore
-import NIOPosix
 
-/// The media port's one owner (docs/server.md "The media port"): the `MediaRouter` and every
-/// relayed socket live on the media socket's event loop, and this object — reachable only on
-/// that loop — applies each `MediaEvent` to the router and does the writes it asks for.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The media port's one owner (docs/server.md "The media port's thread"): the `MediaRouter`,
+/// the media socket and every relayed socket live on the `MediaThread`, and this object —
+/// reachable only there — reads the sockets, applies each `MediaEvent` to the router and does
+/// the writes it asks for.
 ///
-/// Why on the event loop rather than in a task of its own: a datagram read by NIO is routed in
-/// the same call that read it, and the copies it becomes are written without a hop to another
-/// thread and back; the writes of a whole read burst (up to `MediaService.vectorRead` datagrams
-/// per system call) leave in one flush, which NIO turns into `sendmmsg`. Relayed sockets are
-/// bound on the same loop, so what a peer sends is handled in the call that read it too. The
-/// rarer events — TURN over TCP/TLS, the once-a-second tick — come in through `MediaInbox`.
+/// A datagram is routed in the round of `epoll_wait` that read it, and the copies it becomes
+/// leave at the end of that round, one `sendmmsg` per socket written (`DatagramWriter`):
+/// up to `MediaService.readsPerWake` batches of `MediaService.vectorRead` datagrams from the
+/// media port and one batch from each relayed socket that woke it. Nothing on the way
+/// allocates but the router's own work; ChannelData on a bound channel skips even that
+/// (`relayOut`, `relayBack`). The rarer events — TURN over TCP/TLS, the once-a-second tick —
+/// come in through `MediaInbox`.
 final class MediaLoop {
-    typealias Datagram = AddressedEnvelope<ByteBuffer>
-
     private var router: MediaRouter
-    private let media: Channel
-    private let host: String
+    private let media: UDPSocket
     private let advertisement: MediaAdvertisement
     /// Bound to `::`, IPv4 and IPv6 alike: IPv4 clients are written as ::ffff:a.b.c.d.
     private let dualStack: Bool
+    /// Whether the relay's announced IP depends on which local address an Allocate reached.
+    private let readsDestinations: Bool
     private let logger: Logger
-    /// Whether the media port was written since the last flush, and which relayed sockets were
-    /// (the port takes every SFU copy: a flag, not a dictionary insert per copy).
-    private var mediaUnflushed = false
-    private var unflushed: [ObjectIdentifier: Channel] = [:]
-    /// Set once the port closes: relayed sockets bound after that are closed at once.
-    private var stopped = false
-    private var flushScheduled = false
+    private let epoll: Int32
+    private let batch = DatagramBatch(capacity: MediaService.vectorRead, slice: MediaService.readSlice)
+    private let writer = DatagramWriter(capacity: MediaService.writeBatch, byteCapacity: MediaService.writeBytes)
+    /// The relayed sockets' descriptors, with the address each is announced with.
+    private var relayed: [Int32: TransportAddress] = [:]
 
-    init(router: MediaRouter, media: Channel, host: String, advertisement: MediaAdvertisement, logger: Logger) {
+    /// Watches `media` and `wake` (the thread's wake-up descriptor).
+    init(router: MediaRouter, media: UDPSocket, wake: Int32, advertisement: MediaAdvertisement, logger: Logger) throws(SocketError) {
         self.router = router
         self.media = media
-        self.host = host
         self.advertisement = advertisement
-        self.dualStack = (media.localAddress.flatMap(TransportAddress.init)?.ip.count ?? 4) == 16
+        self.dualStack = media.isIPv6
+        self.readsDestinations = advertisement.relayIPDependsOnArrival
         self.logger = logger
-    }
-
-    /// Applies one event and carries out what the router answers; writes wait for `flush()`.
-    func handle(_ event: MediaEvent) {
-        media.eventLoop.preconditionInEventLoop()
-        let arrivedAt: [UInt8]? = if case let .fromClient(_, _, destination) = event { destination } else { nil }
-        for output in router.handle(event, now: Date().timeIntervalSince1970) {
-            perform(output, arrivedAt: arrivedAt)
+        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epoll >= 0 else { throw .last("epoll_create1") }
+        for descriptor in [media.descriptor, wake] {
+            if let failure = watch(descriptor) {
+                Glibc.close(epoll)
+                throw failure
+            }
         }
     }
 
-    /// Flushes once the event loop has handled every socket that woke it: NIO runs its tasks
-    /// after the I/O of a wake-up, so what all of them read — the media port's bursts and each
-    /// relayed socket's datagrams — leaves in one `sendmmsg` per socket written, not one
-    /// `sendmsg` per relayed datagram.
-    func flushSoon() {
-        guard !flushScheduled else { return }
-        flushScheduled = true
-        media.eventLoop.assumeIsolated().execute { [self] in
-            flushScheduled = false
+    /// Reads and routes until the thread is stopped, or the media port fails (returned).
+    func run(on thread: MediaThread) -> SocketError? {
+        var events = [epoll_event](repeating: epoll_event(), count: 64)
+        while true {
+            let ready = events.withUnsafeMutableBufferPointer { epoll_wait(epoll, $0.baseAddress, Int32($0.count), -1) }
+            if ready < 0 {
+                if errno == EINTR { continue }
+                return .last("epoll_wait")
+            }
+            for index in 0..<Int(ready) {
+                let descriptor = events[index].data.fd
+                if descriptor == thread.wakeDescriptor {
+                    let (jobs, stopping) = thread.takeJobs()
+                    for job in jobs { job(self) }
+                    if stopping {
+                        flush()
+                        return nil
+                    }
+                } else if descriptor == media.descriptor {
+                    if let failure = readMedia() { return failure }
+                } else if let announced = relayed[descriptor] {
+                    readRelayed(UDPSocket(descriptor: descriptor, isIPv6: media.isIPv6), announced: announced)
+                }
+            }
             flush()
+        }
+    }
+
+    /// Applies one event and carries out what the router answers; writes wait for `flush()`.
+    func handle(_ event: MediaEvent, now: Double = Date().timeIntervalSince1970) {
+        let arrivedAt: [UInt8]? = if case let .fromClient(_, _, destination) = event { destination } else { nil }
+        for output in router.handle(event, now: now) {
+            perform(output, arrivedAt: arrivedAt)
         }
     }
 
     /// Sends what the events since the last flush wrote.
     func flush() {
-        if mediaUnflushed { media.flush() }
-        mediaUnflushed = false
-        for channel in unflushed.values { channel.flush() }
-        unflushed.removeAll(keepingCapacity: true)
+        writer.flush()
         for kind in router.takeNewDrops() {
             logger.notice("media: dropping \(kind.label.dropLast(10)) datagrams; they are not STUN, TURN, DTLS or RTP")
         }
     }
 
-    /// The last error the media port's channel reported (a fatal one closes the port).
-    private(set) var lastError: (any Error)?
-
-    func record(_ error: any Error) { lastError = error }
-
-    /// The port closed: closes every relayed socket and returns what the port did over its life.
+    /// The thread is ending: sends what waits, closes every socket and returns what the port
+    /// did over its life.
     func stop() -> [String: Int] {
-        stopped = true
-        for socket in router.closeAll() { socket.close() }
-        return router.counts.merging(router.sfu.counts) { $0 + $1 }.merging(router.sfu.roomDrops) { $0 + $1 }
+        writer.flush()
+        for socket in router.closeAll() { close(socket) }
+        media.close()
+        Glibc.close(epoll)
+        var counts = router.counts.merging(router.sfu.counts) { $0 + $1 }.merging(router.sfu.roomDrops) { $0 + $1 }
+        if writer.losses.socketFull > 0 { counts["not sent: the socket's send buffer stayed full"] = writer.losses.socketFull }
+        if writer.losses.refused > 0 { counts["not sent: refused by the kernel"] = writer.losses.refused }
+        return counts
     }
+
+    // MARK: - Reading
+
+    private func readMedia() -> SocketError? {
+        for _ in 0..<MediaService.readsPerWake {
+            let count: Int
+            do { count = try batch.read(from: media) } catch { return error }
+            let now = Date().timeIntervalSince1970
+            for index in 0..<count {
+                guard let bytes = batch.payload(index), let from = batch.source(index) else { continue }
+                let client = from.unmappedIPv4 ?? from
+                if relayOut(bytes, from: client, now: now) { continue }
+                let arrivedAt = readsDestinations ? batch.destination(index) : nil
+                handle(.fromClient(Array(bytes), client, arrivedAt: arrivedAt), now: now)
+            }
+            if count < batch.capacity { return nil }
+        }
+        return nil
+    }
+
+    /// What peers sent to a relayed socket. A socket that fails for good is no longer watched
+    /// (its allocation expires as usual); the port goes on.
+    private func readRelayed(_ socket: UDPSocket, announced: TransportAddress) {
+        let count: Int
+        do { count = try batch.read(from: socket) } catch {
+            logger.warning("media: a relayed socket failed", metadata: ["relayed": "\(announced)", "error": "\(error)"])
+            epoll_ctl(epoll, EPOLL_CTL_DEL, socket.descriptor, nil)
+            return
+        }
+        let now = Date().timeIntervalSince1970
+        for index in 0..<count {
+            guard let bytes = batch.payload(index), let from = batch.source(index) else { continue }
+            let peer = from.unmappedIPv4 ?? from
+            if !relayBack(bytes, from: peer, to: announced, now: now) {
+                handle(.fromPeer(Array(bytes), peer, relayed: announced), now: now)
+            }
+        }
+    }
+
+    // MARK: - Writing
 
     private func perform(_ output: MediaOutput, arrivedAt: [UInt8]?) {
         switch output {
@@ -93,197 +156,110 @@ final class MediaLoop {
         case let .sendToStream(outbox, bytes):
             outbox.yield(bytes)
         case let .sendToPeer(socket, peer, bytes):
-            write(bytes, to: peer, on: socket.channel)
+            write(bytes, to: peer, on: socket.socket)
         case let .close(socket):
-            socket.close()
+            close(socket)
         case let .bindRelaySocket(request):
             bindRelaySocket(for: request, relayIP: advertisement.relayIP(arrivedAt: arrivedAt))
         }
     }
 
-    private func write(_ bytes: [UInt8], to address: TransportAddress, on channel: Channel) {
-        send(to: address, on: channel, size: bytes.count) { $0.writeBytes(bytes) }
+    private func write(_ bytes: [UInt8], to address: TransportAddress, on socket: UDPSocket) {
+        send(to: address, on: socket, size: bytes.count) { $0.copyBytes(from: bytes) }
     }
 
-    /// Writes a datagram of `size` bytes that `fill` puts in; writes wait for `flush()`. Past the
-    /// channel's high watermark (`MediaService.writeQueue`: the kernel's send buffer is full and
-    /// NIO holds the rest) a datagram is dropped and counted rather than queued, so a sender
-    /// faster than the link costs no memory.
-    private func send(to address: TransportAddress, on channel: Channel, size: Int, _ fill: (inout ByteBuffer) -> Void) {
-        guard channel.isWritable else {
-            router.countUnsent()
-            return
-        }
-        let to = dualStack ? address.mappedToIPv6 : address
-        var buffer = channel.allocator.buffer(capacity: size)
-        fill(&buffer)
-        // A failed UDP send (e.g. no route) loses that datagram; it must not end the port.
-        channel.write(Datagram(remoteAddress: to.socketAddress, data: buffer), promise: nil)
-        if channel === media { mediaUnflushed = true } else { unflushed[ObjectIdentifier(channel)] = channel }
+    /// Writes a datagram of `size` bytes that `fill` puts in; it leaves with the next flush.
+    private func send(to address: TransportAddress, on socket: UDPSocket, size: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
+        writer.append(to: dualStack ? address.mappedToIPv6 : address, from: socket, size: size, fill)
     }
 
     // MARK: - The relay's common path
 
     /// ChannelData from a UDP client to a peer on a bound channel: its payload goes out of the
-    /// relayed socket copied once from the buffer it was read into, with none of `handle`'s arrays
-    /// (the relay's per-packet cost, docs/performance.md "Relay against coturn"). False when the
+    /// relayed socket copied once from where it was read, with none of `handle`'s arrays (the
+    /// relay's per-packet cost, docs/performance.md "Relay against coturn"). False when the
     /// router does not take it this way (`MediaRouter.channelOut`): `handle` then does.
-    func relayOut(_ datagram: ByteBuffer, from client: TransportAddress) -> Bool {
-        let start = datagram.readerIndex
-        guard let channel = datagram.getInteger(at: start, as: UInt16.self), ChannelData.channelRange.contains(channel),
-            let declared = datagram.getInteger(at: start + 2, as: UInt16.self), 4 + Int(declared) <= datagram.readableBytes,
-            datagram.readableBytes - 4 - Int(declared) < 4, let payload = datagram.getSlice(at: start + 4, length: Int(declared))
-        else { return false }
-        let now = Date().timeIntervalSince1970
-        guard let route = router.channelOut(from: client, channel: channel, now: now, payload: { Array(payload.readableBytesView) }) else {
+    private func relayOut(_ datagram: UnsafeRawBufferPointer, from client: TransportAddress, now: Double) -> Bool {
+        guard datagram.count >= 4 else { return false }
+        let channel = UInt16(datagram[0]) << 8 | UInt16(datagram[1])
+        let declared = Int(UInt16(datagram[2]) << 8 | UInt16(datagram[3]))
+        guard ChannelData.channelRange.contains(channel), 4 + declared <= datagram.count, datagram.count - 4 - declared < 4 else {
             return false
         }
-        send(to: route.peer, on: route.socket.channel, size: payload.readableBytes) { $0.writeImmutableBuffer(payload) }
+        let payload = UnsafeRawBufferPointer(rebasing: datagram[4..<(4 + declared)])
+        guard let route = router.channelOut(from: client, channel: channel, now: now, payload: { Array(payload) }) else { return false }
+        send(to: route.peer, on: route.socket.socket, size: declared) { $0.copyMemory(from: payload) }
         return true
     }
 
     /// A peer's datagram to `relayed` on a channel bound to that peer: framed as ChannelData
-    /// for its UDP client, copied once from the buffer it was read into. False when the router
-    /// does not take it this way (`MediaRouter.channelBack`): `handle` then does.
-    func relayBack(_ datagram: ByteBuffer, from peer: TransportAddress, to relayed: TransportAddress) -> Bool {
-        guard let length = UInt16(exactly: datagram.readableBytes) else { return false }
-        let now = Date().timeIntervalSince1970
-        guard let route = router.channelBack(from: peer, to: relayed, now: now, payload: { Array(datagram.readableBytesView) }) else {
-            return false
-        }
-        send(to: route.client, on: media, size: 4 + Int(length)) { buffer in
-            buffer.writeInteger(route.channel)
-            buffer.writeInteger(length)
-            buffer.writeImmutableBuffer(datagram)
+    /// for its UDP client, copied once from where it was read. False when the router does not
+    /// take it this way (`MediaRouter.channelBack`): `handle` then does.
+    private func relayBack(_ datagram: UnsafeRawBufferPointer, from peer: TransportAddress, to relayed: TransportAddress, now: Double)
+        -> Bool
+    {
+        guard let length = UInt16(exactly: datagram.count),
+            let route = router.channelBack(from: peer, to: relayed, now: now, payload: { Array(datagram) })
+        else { return false }
+        send(to: route.client, on: media, size: 4 + datagram.count) { buffer in
+            buffer.storeBytes(of: route.channel.bigEndian, as: UInt16.self)
+            buffer.storeBytes(of: length.bigEndian, toByteOffset: 2, as: UInt16.self)
+            UnsafeMutableRawBufferPointer(rebasing: buffer[4...]).copyMemory(from: datagram)
         }
         return true
     }
 
-    /// Binds a relayed socket on the media host (port 0) on this loop; what peers send to it is
-    /// handled like the media port's own datagrams. Reports back with `.relayBound` or
-    /// `.relayBindFailed`.
+    // MARK: - Relayed sockets
+
+    /// Binds a relayed socket beside the media port (port 0) and watches it; reports back at
+    /// once with `.relayBound` or `.relayBindFailed`.
     private func bindRelaySocket(for request: RelayCore.PendingAllocation, relayIP: [UInt8]) {
-        let owner = NIOLoopBound(self, eventLoop: media.eventLoop)
-        guard var local = media.localAddress else {
-            handle(.relayBindFailed(request, reason: "the media port has no address"))
-            return
+        let socket: UDPSocket
+        do { socket = try media.boundBeside(options: MediaService.relayedSocket) } catch {
+            logger.warning("media: cannot bind a relayed socket", metadata: ["error": "\(error)"])
+            return handle(.relayBindFailed(request, reason: "\(error)"))
         }
-        // The media port's own address with port 0: no name lookup on the loop.
-        local.port = 0
-        let bound = MediaService.bootstrap(for: host, on: media.eventLoop)
-            .channelOption(.socketOption(.so_rcvbuf), value: MediaService.receiveBuffer / 8)
-            .channelOption(.writeBufferWaterMark, value: MediaService.relayedWriteQueue)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(RelaySocketHandler(owner: owner)) }
-            }
-            .bind(to: local)
-        bound.assumeIsolated().whenComplete { [self] result in
-            switch result {
-            case let .success(channel):
-                guard let port = channel.localAddress?.port, let port16 = UInt16(exactly: port) else {
-                    channel.close(promise: nil)
-                    handle(.relayBindFailed(request, reason: "relayed socket has no port"))
-                    return flush()
-                }
-                let address = TransportAddress(ip: relayIP, port: port16)
-                // The port closed meanwhile (shutdown): nobody will own this socket.
-                guard !stopped else { return channel.close(promise: nil) }
-                guard let reader = try? channel.pipeline.syncOperations.handler(type: RelaySocketHandler.self) else {
-                    channel.close(promise: nil)
-                    handle(.relayBindFailed(request, reason: "relayed socket has no reader"))
-                    return flush()
-                }
-                reader.relayed = address
-                handle(.relayBound(request, RelaySocket(address: address, channel: channel)))
-            case let .failure(error):
-                logger.warning("media: cannot bind a relayed socket", metadata: ["error": "\(error)"])
-                handle(.relayBindFailed(request, reason: "\(error)"))
-            }
-            flush()
+        guard let port = socket.localAddress()?.port else {
+            socket.close()
+            return handle(.relayBindFailed(request, reason: "the relayed socket has no port"))
         }
+        if let failure = watch(socket.descriptor) {
+            socket.close()
+            return handle(.relayBindFailed(request, reason: "\(failure)"))
+        }
+        let address = TransportAddress(ip: relayIP, port: port)
+        relayed[socket.descriptor] = address
+        handle(.relayBound(request, RelaySocket(address: address, socket: socket)))
+    }
+
+    /// Closes a relayed socket once what waits for it is sent (its number may be reused).
+    private func close(_ socket: RelaySocket) {
+        writer.flush()
+        epoll_ctl(epoll, EPOLL_CTL_DEL, socket.socket.descriptor, nil)
+        relayed.removeValue(forKey: socket.socket.descriptor)
+        socket.socket.close()
+    }
+
+    private func watch(_ descriptor: Int32) -> SocketError? {
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue
+        event.data.fd = descriptor
+        return epoll_ctl(epoll, EPOLL_CTL_ADD, descriptor, &event) == 0 ? nil : .last("epoll_ctl")
     }
 }
 
-/// Reads the media port: each datagram goes to the `MediaLoop` as it is read, and the copies
-/// it became leave together once the event loop's wake-up is handled (`flushSoon`).
-final class MediaPortHandler: ChannelInboundHandler {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    private let owner: MediaLoop
-
-    init(owner: MediaLoop) { self.owner = owner }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let datagram = unwrapInboundIn(data)
-        guard let from = TransportAddress(datagram.remoteAddress) else { return }
-        let client = from.unmappedIPv4 ?? from
-        if owner.relayOut(datagram.data, from: client) {
-            // A read that fails part-way skips channelReadComplete: the flush must not wait for it.
-            owner.flushSoon()
-            return
-        }
-        let arrivedAt = datagram.metadata?.packetInfo.flatMap { TransportAddress($0.destinationAddress)?.ip }
-        owner.handle(.fromClient(Array(datagram.data.readableBytesView), client, arrivedAt: arrivedAt))
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        owner.flushSoon()
-    }
-
-    /// A UDP error (an ICMP unreachable reported on a later read, say) loses a datagram, not
-    /// the port; one NIO cannot recover from closes it, and `MediaService` logs it then.
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        owner.record(error)
-    }
-}
-
-/// Reads one relayed socket: what a peer sends to the allocation goes to the `MediaLoop`.
-/// `relayed` is set once the socket's announced address is known; nothing is read before
-/// (the allocation does not exist yet, so nobody can have been told the address).
-final class RelaySocketHandler: ChannelInboundHandler {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    private let owner: NIOLoopBound<MediaLoop>
-    var relayed: TransportAddress?
-
-    init(owner: NIOLoopBound<MediaLoop>) { self.owner = owner }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let datagram = unwrapInboundIn(data)
-        guard let relayed, let from = TransportAddress(datagram.remoteAddress) else { return }
-        let peer = from.unmappedIPv4 ?? from
-        if !owner.value.relayBack(datagram.data, from: peer, to: relayed) {
-            owner.value.handle(.fromPeer(Array(datagram.data.readableBytesView), peer, relayed: relayed))
-        }
-        // A read that fails part-way skips channelReadComplete: the flush must not wait for it.
-        owner.value.flushSoon()
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        owner.value.flushSoon()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {}
-}
-
-/// How tasks off the media loop — TURN over TCP/TLS, the clock — hand it events. Each
+/// How tasks off the media thread — TURN over TCP/TLS, the clock — hand it events. Each
 /// delivery waits until the loop has applied it, so a stream's reader never runs ahead of the
 /// loop: at most one frame per connection is in flight.
 struct MediaInbox: Sendable {
-    private let owner: NIOLoopBound<MediaLoop>
-    private let eventLoop: EventLoop
-
-    init(_ owner: MediaLoop, on eventLoop: EventLoop) {
-        self.owner = NIOLoopBound(owner, eventLoop: eventLoop)
-        self.eventLoop = eventLoop
-    }
-
-    /// The port closed: see `MediaLoop.stop()`. On the loop only.
-    func stop() -> (counts: [String: Int], lastError: (any Error)?) { (owner.value.stop(), owner.value.lastError) }
+    let thread: MediaThread
 
     func deliver(_ event: MediaEvent) async {
-        let owner = self.owner
-        try? await eventLoop.submit {
-            owner.value.handle(event)
-            owner.value.flush()
-        }.get()
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            thread.submit { loop in
+                loop?.handle(event)
+                done.resume()
+            }
+        }
     }
 }

@@ -1,15 +1,10 @@
 import DuetWire
-import NIOCore
 
-/// A relayed UDP socket: its announced address and its channel (on the media loop, see
+/// A relayed UDP socket: its announced address and its socket (the media thread's, see
 /// `MediaLoop`).
 struct RelaySocket: Sendable {
     let address: TransportAddress
-    let channel: Channel
-
-    func close() {
-        channel.close(promise: nil)
-    }
+    let socket: UDPSocket
 }
 
 /// What the media loop reacts to. Every socket reader and the clock turn what they see into
@@ -276,9 +271,6 @@ struct MediaRouter {
     private mutating func count(_ kind: MediaCount) {
         if tally.add(kind), kind.isDrop { newDrops.append(kind) }
     }
-
-    /// A datagram the loop did not send because its socket's write queue was full.
-    mutating func countUnsent() { count(.notSentSocketFull) }
 
     /// The counts by label, for the log and tests.
     var counts: [String: Int] { tally.labelled }

@@ -4,7 +4,6 @@ import DuetWire
 import Foundation
 import Logging
 import NIOCore
-import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 import Synchronization
@@ -13,16 +12,15 @@ import Synchronization
 /// subset), and the group calls' SFU: DTLS-SRTP handshakes and SRTP routed between legs.
 ///
 /// Ownership: the `MediaRouter` — and with it the `RelayCore` struct and the SFU — belongs to
-/// a `MediaLoop` on the media socket's event loop, which handles each datagram in the call that
-/// read it; relayed sockets are bound on that loop too. TURN over TCP/TLS and the
-/// once-a-second clock reach it through `MediaInbox`. No lock and no actor re-entrancy: the
-/// core changes in one place, one event at a time. Under a flood the kernel's receive buffer
-/// drops what the loop cannot read (UDP would have lost it anyway), and a socket whose sends
-/// cannot keep up drops datagrams past its write queue (`writeQueue`): memory stays bounded.
+/// a `MediaLoop` on the media port's own thread (`MediaThread`), which reads the media socket
+/// and every relayed socket and handles each datagram in the round that read it. TURN over
+/// TCP/TLS and the once-a-second clock reach it through `MediaInbox`. No lock and no actor
+/// re-entrancy: the core changes in one place, one event at a time. Under a flood the kernel's
+/// receive buffer drops what the loop cannot read (UDP would have lost it anyway), and what
+/// the loop writes waits in a fixed buffer until the round ends (`DatagramWriter`): memory
+/// stays bounded.
 final class MediaService: Service, Sendable {
-    typealias Datagram = AddressedEnvelope<ByteBuffer>
-
-    private let socket: Channel
+    private let socket: UDPSocket
     private let streams: RelayStreams
     private let credentials: RelayCore.Credentials
     /// Who relay allocations may reach (the server's own ports filled in).
@@ -40,45 +38,48 @@ final class MediaService: Service, Sendable {
     private let advertisement: MediaAdvertisement
 
     /// The media socket, bound before the rest of the server is made (relay credentials
-    /// carry its address). It reads nothing until `run()` gives it its loop: the kernel holds
+    /// carry its address). It reads nothing until `run()` starts its thread: the kernel holds
     /// what arrives meanwhile.
     struct BoundSocket: Sendable {
-        let channel: Channel
+        let socket: UDPSocket
         let address: HostPort
         let ip: [UInt8]
         /// TURN over TCP and TLS on the same port number.
         let streams: RelayStreams
     }
 
-    /// The media port's kernel receive buffer: 4 MiB holds thousands of small datagrams (the
-    /// kernel counts about a kilobyte of overhead for each), a good part of a second of a loaded
-    /// server's traffic, so a stall of the process (a busy machine) delays media instead of
-    /// dropping it. The kernel caps it at net.core.rmem_max (212 992 bytes on a stock Linux, a
-    /// couple of hundred datagrams: raise it on a busy server). A relayed socket carries one
-    /// direction of one call and gets an eighth.
-    static let receiveBuffer: SocketOptionValue = 4 << 20
-    /// Bytes of datagrams NIO may hold for a socket whose kernel send buffer is full before
-    /// the loop drops new ones (`MediaLoop`): a burst's writes wait here until their flush, so
-    /// the high mark is well above one burst (128 datagrams read × 31 copies).
-    static let writeQueue = ChannelOptions.Types.WriteBufferWaterMark(low: 4 << 20, high: 8 << 20)
-    /// A relayed socket carries one direction of one call: a smaller queue.
-    static let relayedWriteQueue = ChannelOptions.Types.WriteBufferWaterMark(low: 128 << 10, high: 256 << 10)
-    /// Datagrams read per system call (`recvmmsg`), each in a slice of `readSlice` bytes of
-    /// one pooled buffer: larger than any datagram the port serves (media under a 1,200-byte
-    /// MTU, TURN and DTLS flights), so none is cut short.
+    /// The media port's kernel buffers. 4 MiB of receive buffer holds thousands of small
+    /// datagrams (the kernel counts about a kilobyte of overhead for each), a good part of a
+    /// second of a loaded server's traffic, so a stall of the process (a busy machine) delays
+    /// media instead of dropping it. The kernel caps both at net.core.rmem_max and wmem_max
+    /// (212 992 bytes on a stock Linux, a couple of hundred datagrams: raise them on a busy
+    /// server). A send waits at most `sendTimeout` for room in the send buffer before the
+    /// round's remaining datagrams to that socket are dropped (`DatagramWriter`).
+    static let mediaSocket = UDPSocket.Options(receiveBuffer: 4 << 20, sendBuffer: 4 << 20, reuseAddress: true, packetInfo: true)
+    /// A relayed socket carries one direction of one call: an eighth of the buffers.
+    static let relayedSocket = UDPSocket.Options(receiveBuffer: 512 << 10, sendBuffer: 512 << 10)
+    /// Datagrams read per system call (`recvmmsg`), each in a slice of `readSlice` bytes:
+    /// larger than any datagram the port serves (media under a 1,200-byte MTU, TURN and DTLS
+    /// flights), so none is cut short. The media port is read up to `readsPerWake` times per
+    /// round, a relayed socket once: each gets its turn.
     static let vectorRead = 32
     static let readSlice = 2048
+    static let readsPerWake = 4
+    /// What the loop may write in one round before it sends (`DatagramWriter`): a round's
+    /// reads of SFU media fan out to about 31 copies each, and `sendmmsg` takes up to 1,024.
+    static let writeBatch = 1024
+    static let writeBytes = 1 << 20
 
     /// Binds UDP on `address`, then TCP (TURN over TCP and, with `tls`, over TLS) on the same
     /// port number; with port 0, tries a few system-chosen UDP ports until TCP gets one too.
     static func bindSocket(_ address: HostPort, tls: NIOSSLContext? = nil) async throws(ServerStartupError) -> BoundSocket {
         for attempt in 1...8 {
-            let udp = try await bindDatagrams(address)
+            let udp = try bindDatagrams(address)
             do {
                 let streams = try await RelayStreams.bind(host: address.host, port: udp.address.port, tls: tls)
-                return BoundSocket(channel: udp.channel, address: udp.address, ip: udp.ip, streams: streams)
+                return BoundSocket(socket: udp.socket, address: udp.address, ip: udp.ip, streams: streams)
             } catch {
-                try? await udp.channel.close()
+                udp.socket.close()
                 if address.port != 0 || attempt == 8 {
                     throw .bind(
                         what: "media", address: address.description, reason: "TCP (TURN over TCP/TLS) on port \(udp.address.port): \(error)"
@@ -89,39 +90,17 @@ final class MediaService: Service, Sendable {
         throw .bind(what: "media", address: address.description, reason: "no port free for both UDP and TCP")
     }
 
-    private static func bindDatagrams(_ address: HostPort) async throws(ServerStartupError)
-        -> (channel: Channel, address: HostPort, ip: [UInt8])
+    private static func bindDatagrams(_ address: HostPort) throws(ServerStartupError) -> (socket: UDPSocket, address: HostPort, ip: [UInt8])
     {
-        do {
-            let channel = try await Self.bootstrap(for: address.host, on: MultiThreadedEventLoopGroup.singleton.next())
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                .channelOption(.socketOption(.so_rcvbuf), value: Self.receiveBuffer)
-                // Which of its addresses a datagram was sent to: the relay's announced IP when
-                // the port is bound to every interface (see `MediaAdvertisement`).
-                .channelOption(.receivePacketInfo, value: true)
-                .channelOption(.datagramVectorReadMessageCount, value: Self.vectorRead)
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.vectorRead * Self.readSlice))
-                .channelOption(.writeBufferWaterMark, value: Self.writeQueue)
-                .channelOption(.autoRead, value: false)
-                .bind(host: address.host, port: address.port).get()
-            guard let local = channel.localAddress, let bound = TransportAddress(local) else {
-                try? await channel.close()
-                throw ServerStartupError.bind(what: "media", address: address.description, reason: "the socket has no IP address")
-            }
-            return (channel, HostPort(host: address.host, port: Int(bound.port)), bound.ip)
-        } catch let error as ServerStartupError {
-            throw error
-        } catch {
+        let socket: UDPSocket
+        do { socket = try UDPSocket.bound(host: address.host, port: address.port, options: mediaSocket) } catch {
             throw .bind(what: "media", address: address.description, reason: "\(error)")
         }
-    }
-
-    /// A UDP bootstrap for `host` on `loop`; on an IPv6 host, IPv4 too (`::` then serves both
-    /// families).
-    static func bootstrap(for host: String, on loop: EventLoop) -> DatagramBootstrap {
-        let bootstrap = DatagramBootstrap(group: loop)
-        guard host.contains(":") else { return bootstrap }
-        return bootstrap.channelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 0)
+        guard let bound = socket.localAddress() else {
+            socket.close()
+            throw .bind(what: "media", address: address.description, reason: "the socket has no IP address")
+        }
+        return (socket, HostPort(host: address.host, port: Int(bound.port)), bound.ip)
     }
 
     init(
@@ -132,7 +111,7 @@ final class MediaService: Service, Sendable {
         self.relayPeers = relayPeers
         self.recordings = recordings
         self.witness = witness
-        self.socket = bound.channel
+        self.socket = bound.socket
         self.streams = bound.streams
         self.credentials = credentials
         self.certificate = certificate
@@ -144,13 +123,23 @@ final class MediaService: Service, Sendable {
 
     /// Releases the port when startup fails after binding it.
     static func closeUnstarted(_ bound: BoundSocket) async {
-        try? await bound.channel.close()
+        bound.socket.close()
         try? await bound.streams.listener.channel.close()
     }
 
     func run() async throws {
-        let socket = self.socket, streams = self.streams, logger = self.logger
-        let inbox = try await socket.eventLoop.submit { try self.startLoop() }.get()
+        let streams = self.streams, logger = self.logger
+        let thread: MediaThread
+        do {
+            thread = try MediaThread.start(name: "duet-media") { thread throws(SocketError) in
+                try self.makeLoop(wake: thread.wakeDescriptor)
+            }
+        } catch {
+            socket.close()
+            streams.listener.channel.close(promise: nil)
+            throw error
+        }
+        let inbox = MediaInbox(thread: thread)
         let stopping = Mutex(false)
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
@@ -161,40 +150,41 @@ final class MediaService: Service, Sendable {
                         await inbox.deliver(.tick)
                     }
                 }
-                // Ends when the socket closes: shutdown, cancellation (another service of the
+                // Ends when the loop does: shutdown, cancellation (another service of the
                 // group ended), or an error that left the port unusable.
                 await withTaskCancellationHandler {
-                    try? await socket.closeFuture.get()
+                    _ = await thread.finished()
                 } onCancel: {
-                    socket.close(promise: nil)
+                    thread.stop()
                 }
                 group.cancelAll()
             }
         } onGracefulShutdown: {
             stopping.withLock { $0 = true }
-            socket.close(promise: nil)
+            thread.stop()
             streams.listener.channel.close(promise: nil)
         }
         streams.listener.channel.close(promise: nil)
-        let (counts, lastError) = try await socket.eventLoop.submit { inbox.stop() }.get()
+        let report = await thread.finished()
         if !stopping.withLock({ $0 }) && !Task.isCancelled {
-            logger.error("media: the media port closed", metadata: ["error": "\(lastError.map { "\($0)" } ?? "none reported")"])
+            logger.error("media: the media port closed", metadata: ["error": "\(report.failure.map { "\($0)" } ?? "none reported")"])
         }
         // What the port did over its life, for the operator (and the load bench).
-        logger.info("media: stopped", metadata: counts.mapValues { "\($0)" })
+        logger.info("media: stopped", metadata: report.counts.mapValues { "\($0)" })
     }
 
-    /// On the socket's loop: makes the router and its owner, puts the reader in front of it
-    /// and starts reading.
-    private func startLoop() throws -> MediaInbox {
+    /// On the media thread: makes the router and the loop that owns it. The media socket is
+    /// the loop's from here on (it closes it when it stops); if the loop cannot be made, it is
+    /// closed here.
+    private func makeLoop(wake: Int32) throws(SocketError) -> MediaLoop {
         let nonceBytes = SecureRandom.bytes(12)
         let router = MediaRouter(
             credentials: credentials, nonce: Data(nonceBytes).base64EncodedString(),
             sfu: SFUPort(certificate: certificate, announced: announcedLegs, recordings: recordings, witness: witness),
             witness: witness, sfuAddresses: advertisement.sfuAddresses(port: UInt16(address.port)), peers: relayPeers)
-        let owner = MediaLoop(router: router, media: socket, host: address.host, advertisement: advertisement, logger: logger)
-        try socket.pipeline.syncOperations.addHandler(MediaPortHandler(owner: owner))
-        try socket.syncOptions?.setOption(.autoRead, value: true)
-        return MediaInbox(owner, on: socket.eventLoop)
+        do { return try MediaLoop(router: router, media: socket, wake: wake, advertisement: advertisement, logger: logger) } catch {
+            socket.close()
+            throw error
+        }
     }
 }
