@@ -66,7 +66,7 @@ struct MediaDatagramTests {
         let (sender, receiver) = (try Self.socket(), try Self.socket())
         defer { [sender, receiver].forEach { $0.close() } }
         let to = try #require(receiver.localAddress())
-        // Room for 4 datagrams or 64 bytes: 25 of 20 bytes need 7 sends.
+        // Room for 4 datagrams or 64 bytes: 3 of 20 bytes fit, 25 need 9 sends.
         let writer = DatagramWriter(capacity: 4, byteCapacity: 64)
         for tag in 0..<25 { writer.append(to: to, from: sender, size: 20) { $0.initializeMemory(as: UInt8.self, repeating: UInt8(tag)) } }
         #expect(!writer.append(to: to, from: sender, size: 65) { _ in Issue.record("an oversized datagram was written") })
@@ -75,9 +75,10 @@ struct MediaDatagramTests {
     }
 
     /// A member who sends more than the server's link carries: what waits in the link's queue
-    /// stays charged to the sending socket, so its send buffer fills. A send then waits at most
-    /// `UDPSocket.sendTimeoutMicroseconds` and the rest of the round for that socket is dropped
-    /// and counted — the thread goes on and nothing is queued in the process.
+    /// stays charged to the sending socket, so its send buffer fills. The send that finds it
+    /// full fails at once (the sockets never block) and what still waits for that socket is
+    /// dropped and counted — the thread goes on, and nothing is queued in the process. (A
+    /// blocking send would wait here the minute the link takes to drain, and lose nothing.)
     @Test(.enabled(if: NetworkLab.unavailableReason == nil, "\(NetworkLab.unavailableReason ?? "")"))
     func aSocketWhoseSendBufferStaysFullLosesTheRestOfTheRound() throws {
         let lab = try NetworkLab()
@@ -121,6 +122,46 @@ struct MediaDatagramTests {
         #expect(batch.source(2) == sender.localAddress())
         #expect(batch.destination(2) == to.ip)
         #expect(try batch.read(from: receiver) == 0)
+    }
+}
+
+extension MediaDatagramTests {
+    /// Bound to `::`, the port serves IPv4 too: an IPv4 datagram's source comes mapped
+    /// (::ffff:a.b.c.d) and its destination, the relay's announced IP when bound to every
+    /// interface, reads back as that IPv4 address once unmapped.
+    @Test func aDualStackSocketReadsIPv4SourcesAndDestinations() throws {
+        let dual = try UDPSocket.bound(host: "::", port: 0, options: Self.options)
+        let sender = try Self.socket()
+        defer { [dual, sender].forEach { $0.close() } }
+        #expect(dual.isIPv6)
+        let port = try #require(dual.localAddress()).port
+        let writer = DatagramWriter(capacity: 4, byteCapacity: 4096)
+        writer.append(to: TransportAddress(ip: Loopback.ipv4Bytes, port: port), from: sender, size: 1) { $0[0] = 42 }
+        writer.flush()
+        let batch = DatagramBatch(capacity: 4, slice: 2048)
+        var ready = pollfd(fd: dual.descriptor, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&ready, 1, 5000) == 1)
+        #expect(try batch.read(from: dual) == 1)
+        let source = try #require(batch.source(0))
+        #expect(source.ip.count == 16 && source.unmappedIPv4 == sender.localAddress())
+        let destination = TransportAddress(ip: try #require(batch.destination(0)), port: 0)
+        #expect((destination.unmappedIPv4 ?? destination).ip == Loopback.ipv4Bytes)
+    }
+
+    /// The whole port on `::`: an IPv4 client's Binding is answered, from the IPv4 address it
+    /// sent to, with its own IPv4 address.
+    @Test func aServiceBoundToEveryInterfaceAnswersAnIPv4Client() async throws {
+        let bound = try await MediaService.bindSocket(HostPort(host: "::", port: 0))
+        let advertisement = MediaAdvertisement(publicIP: nil, bound: bound.address, boundIP: bound.ip)
+        let service = MediaService(
+            bound: bound, advertisement: advertisement, credentials: MediaRouterFuzzTests.credentials,
+            certificate: try DTLSCertificate(), announcedLegs: AnnouncedLegs(), logger: Logger(label: "test"))
+        let running = Task { try? await service.run() }
+        defer { running.cancel() }
+        let client = try await UDPTestSocket.bind()
+        defer { Task { await client.close() } }
+        let media = TransportAddress(ip: Loopback.ipv4Bytes, port: UInt16(bound.address.port))
+        #expect(try await MediaPortTests.reflexiveAddress(of: client, media: media) == client.address)
     }
 }
 

@@ -67,7 +67,9 @@ final class DatagramBatch {
             count = 0
             switch errno {
             case EINTR: continue
-            case EAGAIN, EWOULDBLOCK, ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EMSGSIZE: return 0
+            // Nothing to read, an ICMP error reported on this read, or the kernel short of
+            // memory for a moment: the socket goes on.
+            case EAGAIN, EWOULDBLOCK, ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EMSGSIZE, ENOMEM, ENOBUFS: return 0
             default: throw .last("recvmmsg")
             }
         }

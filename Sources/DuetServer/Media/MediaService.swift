@@ -53,8 +53,8 @@ final class MediaService: Service, Sendable {
     /// second of a loaded server's traffic, so a stall of the process (a busy machine) delays
     /// media instead of dropping it. The kernel caps both at net.core.rmem_max and wmem_max
     /// (212 992 bytes on a stock Linux, a couple of hundred datagrams: raise them on a busy
-    /// server). A send waits at most `sendTimeout` for room in the send buffer before the
-    /// round's remaining datagrams to that socket are dropped (`DatagramWriter`).
+    /// server). A send never waits: when the send buffer is full, the rest of what waits for
+    /// that socket is dropped (`DatagramWriter`), and the thread reads on.
     static let mediaSocket = UDPSocket.Options(receiveBuffer: 4 << 20, sendBuffer: 4 << 20, reuseAddress: true, packetInfo: true)
     /// A relayed socket carries one direction of one call: an eighth of the buffers.
     static let relayedSocket = UDPSocket.Options(receiveBuffer: 512 << 10, sendBuffer: 512 << 10)
@@ -166,6 +166,8 @@ final class MediaService: Service, Sendable {
         }
         streams.listener.channel.close(promise: nil)
         let report = await thread.finished()
+        // The port never opened (no epoll, say): the server must not look as if it started.
+        if !report.started, let failure = report.failure { throw failure }
         if !stopping.withLock({ $0 }) && !Task.isCancelled {
             logger.error("media: the media port closed", metadata: ["error": "\(report.failure.map { "\($0)" } ?? "none reported")"])
         }

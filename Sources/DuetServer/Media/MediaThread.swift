@@ -22,6 +22,8 @@ final class MediaThread: Sendable {
     struct Report: Sendable {
         var counts: [String: Int]
         var failure: SocketError?
+        /// False when the loop could not be made (`failure` says why): nothing ever ran.
+        var started: Bool
     }
 
     private struct State {
@@ -52,14 +54,16 @@ final class MediaThread: Sendable {
         let thread = Thread {
             var failure: SocketError?
             var counts: [String: Int] = [:]
+            var started = false
             do throws(SocketError) {
                 let loop = try makeLoop(media)
+                started = true
                 failure = loop.run(on: media)
                 counts = loop.stop()
             } catch {
                 failure = error
             }
-            media.end(Report(counts: counts, failure: failure))
+            media.end(Report(counts: counts, failure: failure, started: started))
         }
         thread.name = name
         // OpenSSL's DTLS handshakes run on it: a thread's usual stack, not Foundation's 512 KiB.

@@ -25,11 +25,6 @@ struct UDPSocket: Hashable, Sendable {
     /// Whether it is an IPv6 socket: bound to `::` it serves IPv4 too (`dualStack`).
     let isIPv6: Bool
 
-    /// How long a send may wait for room in a full kernel send buffer before it fails with
-    /// EAGAIN (and the datagram is dropped, `DatagramWriter`): long enough for a link to drain
-    /// a burst, short enough that one full socket does not hold up the media thread.
-    static let sendTimeoutMicroseconds = 20_000
-
     /// What a new socket is given.
     struct Options: Sendable {
         var receiveBuffer: Int32
@@ -75,9 +70,7 @@ struct UDPSocket: Hashable, Sendable {
 
     private static func bound(to address: UnsafePointer<sockaddr>, length: socklen_t, options: Options) throws(SocketError) -> UDPSocket {
         let family = Int32(address.pointee.sa_family)
-        // Blocking, for sends only: a read never waits (MSG_DONTWAIT, after epoll said so), and
-        // a send waits at most `sendTimeout` for room in the kernel's buffer.
-        let descriptor = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let descriptor = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw .last("socket") }
         let socket = UDPSocket(descriptor: descriptor, isIPv6: family == AF_INET6)
         do throws(SocketError) {
@@ -85,10 +78,6 @@ struct UDPSocket: Hashable, Sendable {
             if options.reuseAddress { try socket.set(SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR") }
             try socket.set(SOL_SOCKET, SO_RCVBUF, options.receiveBuffer, "SO_RCVBUF")
             try socket.set(SOL_SOCKET, SO_SNDBUF, options.sendBuffer, "SO_SNDBUF")
-            var timeout = timeval(tv_sec: 0, tv_usec: Int(UDPSocket.sendTimeoutMicroseconds))
-            guard setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size)) == 0 else {
-                throw SocketError.last("setsockopt SO_SNDTIMEO")
-            }
             if options.packetInfo, duet_enable_packet_info(descriptor, socket.isIPv6 ? 1 : 0) != 0 { throw SocketError.last("IP_PKTINFO") }
             guard bind(descriptor, address, length) == 0 else { throw SocketError.last("bind") }
         } catch {
