@@ -30,6 +30,7 @@ let package = Package(
         systemLibrary("COpus", pkgConfig: "opus", apt: ["libopus-dev"]),
         systemLibrary("CNcursesw", pkgConfig: "ncursesw", apt: ["libncurses-dev"]),
         systemLibrary("COpenSSL", pkgConfig: "openssl", apt: ["libssl-dev"]),
+        systemLibrary("CVPX", pkgConfig: "vpx", apt: ["libvpx-dev"]),
         // recvmmsg/sendmmsg, epoll and packet info for the server's media port (docs/server.md "The media port's thread").
         .target(name: "CDuetSocket"),
 
@@ -37,7 +38,7 @@ let package = Package(
         .target(name: "DuetWire", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // swift-crypto for TURN's MD5 and HMAC-SHA1 (RFC 8656 long-term credentials), which libsodium lacks.
         .target(name: "DuetCrypto", dependencies: ["CSodium", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "DuetMedia", dependencies: ["DuetWire", "DuetCrypto", "CSodium", "CSRTP", "COpus", "COpenSSL"]),
+        .target(name: "DuetMedia", dependencies: ["DuetWire", "DuetCrypto", "CSodium", "CSRTP", "COpus", "COpenSSL", "CVPX"]),
         .target(
             name: "DuetClient",
             dependencies: [

@@ -1,0 +1,147 @@
+import DuetWire
+import Foundation
+import Testing
+
+@testable import DuetMedia
+
+/// The synthetic camera, its tag and VP8 through real libvpx (docs/video.md): who and which
+/// frame survive encoding, RTP packetizing under a 1,200-byte MTU and decoding; keyframes come
+/// on request; the bitrate follows the rate control; ffmpeg decodes what Duet encodes.
+@Suite("Video: camera, tag and VP8")
+struct VideoTests {
+    @Test func aTagReadsBackFromARawFrameAndADamagedOneDoesNot() {
+        let camera = SyntheticCamera(person: "Alice Liddell")
+        var frame = camera.frame(1234, stampMilliseconds: 70_000)
+        #expect(
+            VideoTag.read(from: frame) == VideoTag(person: VideoTag.code(for: "Alice Liddell"), frame: 1234, stamp: UInt16(70_000 % 4096)))
+        // One cell turned over: the CRC refuses the read instead of naming a wrong frame.
+        let layout = VideoTag.layout(width: frame.width, height: frame.height)
+        let flipped: VideoColour = frame.meanLuma(x: 2, y: layout.top + 2, width: 2, height: 2) > 128 ? .black : .white
+        frame.fill(x: 0, y: layout.top, width: layout.cellWidth, height: layout.cellHeight, colour: flipped)
+        #expect(VideoTag.read(from: frame) == nil)
+    }
+
+    @Test func eachPersonHasTheirOwnSceneAndItMovesEveryFrame() {
+        let alice = SyntheticCamera(person: "+15557001"), bob = SyntheticCamera(person: "+15557002")
+        #expect(alice.code != bob.code)
+        #expect(alice.frame(5) != bob.frame(5))
+        #expect(alice.frame(5).y != alice.frame(6).y)
+        #expect(alice.frame(5) == SyntheticCamera(person: "+15557001").frame(5))
+        #expect(SyntheticCamera.initials(of: "+15557001") == "01")
+        #expect(SyntheticCamera.initials(of: "alice liddell") == "AL")
+    }
+
+    @Test func whoAndWhichFrameSurviveVP8AndRTPPacketsUnderTheMTU() throws {
+        let camera = SyntheticCamera(person: "+15557001")
+        let encoder = try VP8Encoder(configuration: .init(width: 160, height: 120, framesPerSecond: 15, bitrate: 150_000))
+        let decoder = try VP8Decoder()
+        var assembler = VP8FrameAssembler()
+        var analyser = VideoAnalyser(people: ["+15557001", "+15557002"])
+        var sequence: UInt16 = 65_530  // wraps on the way
+        var keyframes: [Int] = []
+        for index in 0..<45 {
+            if index == 30 { encoder.requestKeyframe() }
+            for encoded in try encoder.encode(camera.frame(index, stampMilliseconds: index * 66)) {
+                if encoded.isKeyframe { keyframes.append(index) }
+                let payloads = VP8Payload.packetize(encoded.bytes, pictureID: UInt16(index), maximumPayload: 1200 - 12)
+                #expect(payloads.allSatisfy { $0.count <= 1188 })
+                var rebuilt: VP8FrameAssembler.Frame?
+                for (position, payload) in payloads.enumerated() {
+                    rebuilt = try assembler.add(
+                        sequence: sequence, timestamp: encoded.timestamp, marker: position == payloads.count - 1, payload: payload)
+                    sequence &+= 1
+                }
+                let frame = try #require(rebuilt)
+                #expect(frame.bytes == encoded.bytes && frame.isKeyframe == encoded.isKeyframe && frame.pictureID == UInt16(index))
+                let picture = try #require(try decoder.decode(frame.bytes))
+                #expect(VideoTag.read(from: picture)?.frame == UInt16(index), "frame \(index) did not read back")
+                analyser.observe(picture, at: Double(index) / 15, clockMilliseconds: index * 66 + 5)
+            }
+        }
+        #expect(keyframes == [0, 30])
+        let seen = analyser.summary(at: 44.0 / 15)
+        #expect(seen.person == "+15557001")
+        #expect(seen.framesSeen == 45 && seen.unreadable == 0 && seen.freezes == 0)
+        #expect(seen.framesPerSecond == 15)
+        #expect(seen.width == 160 && seen.height == 120)
+        #expect(seen.delayMilliseconds == 5)
+        #expect(assembler.framesDropped == 0)
+    }
+
+    @Test func theRateControlFollowsTheBitrateItIsGiven() throws {
+        /// Bytes spent on the second of two seconds, and how many of its pictures' tags read.
+        func spent(at bitrate: Int) throws -> (bytes: Int, readable: Int) {
+            let camera = SyntheticCamera(person: "Bob")
+            let encoder = try VP8Encoder(configuration: .init(bitrate: bitrate))
+            let decoder = try VP8Decoder()
+            var total = 0, readable = 0
+            for index in 0..<60 {
+                for frame in try encoder.encode(camera.frame(index)) {
+                    let picture = try decoder.decode(frame.bytes)
+                    guard index >= 30 else { continue }
+                    total += frame.bytes.count
+                    if let picture, VideoTag.read(from: picture)?.frame == UInt16(index) { readable += 1 }
+                }
+            }
+            return (total, readable)
+        }
+        // The scene is simple: at 300 kbit/s VP8 spends what it needs (undershoot 100 %), about
+        // 70; held to 30 it must spend less, and the tag must still read.
+        let low = try spent(at: 30_000), high = try spent(at: 300_000)
+        // Two seconds at 30 kbit/s is 7.5 kB; CBR keeps within the overshoot and a margin.
+        #expect(low.bytes < 7_500 * 3 / 2, "\(low.bytes) bytes at 30 kbit/s")
+        #expect(high.bytes > low.bytes * 3 / 2, "\(high.bytes) bytes at 300 kbit/s against \(low.bytes) at 30")
+        #expect(low.readable == 30 && high.readable == 30)
+        let encoder = try VP8Encoder()
+        try encoder.setBitrate(90_000)
+        #expect(encoder.bitrate == 90_000)
+        #expect(throws: VideoCodecError.invalidSetting(name: "bitrate", value: 10)) { try encoder.setBitrate(10) }
+        #expect(throws: VideoCodecError.self) { try encoder.encode(VideoFrame(width: 96, height: 72)) }
+    }
+
+    @Test func garbageGivenToTheDecoderIsAnErrorAndTheNextKeyframeStillDecodes() throws {
+        let decoder = try VP8Decoder()
+        #expect(throws: VideoCodecError.emptyFrame) { try decoder.decode([]) }
+        #expect(throws: VideoCodecError.self) { try decoder.decode([UInt8](repeating: 0xA5, count: 300)) }
+        let encoder = try VP8Encoder()
+        let keyframe = try #require(try encoder.encode(SyntheticCamera(person: "Carol").frame(0)).first)
+        #expect(try decoder.decode(keyframe.bytes).map { VideoTag.read(from: $0)?.frame } == 0)
+    }
+
+    /// Standard VP8: ffmpeg decodes an IVF file of Duet's frames, every one of them.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/ffprobe")))
+    func ffprobeDecodesDuetsVP8() throws {
+        let encoder = try VP8Encoder()
+        let camera = SyntheticCamera(person: "Dave")
+        var frames: [[UInt8]] = []
+        for index in 0..<30 { frames += try encoder.encode(camera.frame(index)).map(\.bytes) }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("duet-vp8-\(UUID().uuidString).ivf")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(IVF.file(frames, width: 160, height: 120, framesPerSecond: 15)).write(to: file)
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
+        probe.arguments = [
+            "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=codec_name,width,height,nb_read_frames",
+            "-of", "csv=p=0", file.path
+        ]
+        let output = Pipe()
+        probe.standardOutput = output
+        try probe.run()
+        probe.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == "vp8,160,120,30")
+    }
+}
+
+/// IVF, the simplest container ffmpeg reads VP8 from: a 32-byte header, then each frame with
+/// a 12-byte header (its size and a timestamp).
+enum IVF {
+    static func file(_ frames: [[UInt8]], width: Int, height: Int, framesPerSecond: Int) -> [UInt8] {
+        func le16(_ value: Int) -> [UInt8] { [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF)] }
+        func le32(_ value: Int) -> [UInt8] { le16(value & 0xFFFF) + le16(value >> 16 & 0xFFFF) }
+        var bytes = Array("DKIF".utf8) + le16(0) + le16(32) + Array("VP80".utf8) + le16(width) + le16(height)
+        bytes += le32(framesPerSecond) + le32(1) + le32(frames.count) + le32(0)
+        for (index, frame) in frames.enumerated() { bytes += le32(frame.count) + le32(index) + le32(0) + frame }
+        return bytes
+    }
+}
