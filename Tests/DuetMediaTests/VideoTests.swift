@@ -45,13 +45,14 @@ struct VideoTests {
                 if encoded.isKeyframe { keyframes.append(index) }
                 let payloads = VP8Payload.packetize(encoded.bytes, pictureID: UInt16(index), maximumPayload: 1200 - 12)
                 #expect(payloads.allSatisfy { $0.count <= 1188 })
-                var rebuilt: VP8FrameAssembler.Frame?
+                var rebuilt: [VP8FrameAssembler.Frame] = []
                 for (position, payload) in payloads.enumerated() {
-                    rebuilt = try assembler.add(
+                    rebuilt += try assembler.add(
                         sequence: sequence, timestamp: encoded.timestamp, marker: position == payloads.count - 1, payload: payload)
                     sequence &+= 1
                 }
-                let frame = try #require(rebuilt)
+                #expect(rebuilt.count == 1)
+                let frame = try #require(rebuilt.first)
                 #expect(frame.bytes == encoded.bytes && frame.isKeyframe == encoded.isKeyframe && frame.pictureID == UInt16(index))
                 let picture = try #require(try decoder.decode(frame.bytes))
                 #expect(VideoTag.read(from: picture)?.frame == UInt16(index), "frame \(index) did not read back")

@@ -1,11 +1,15 @@
-/// Puts VP8 frames back together from their RTP packets (RFC 7741): the packets of one frame
-/// share a timestamp, the first has S set with partition 0, the last has the marker, and the
-/// sequence numbers between them are all there. Packets may arrive out of order within a
-/// frame; a frame still missing a packet when the next frame's packets come is given up and
-/// counted (the receiver then asks for it again or for a keyframe).
+/// Puts VP8 frames back together from their RTP packets (RFC 7741) and hands them out in
+/// order: the packets of one frame share a timestamp, the first has S set with partition 0,
+/// the last has the marker, and the sequence numbers between them are all there.
 ///
-/// Bounded: a frame of more than `maximumPackets` packets or `maximumBytes` bytes is given
-/// up as it grows, so a sender cannot make the receiver hold more.
+/// Up to `framesHeld` frames wait for packets at once, so a packet sent again after a NACK
+/// (a round trip later) still completes its frame. A frame is handed out only when it follows
+/// the last one handed out without a gap in sequence numbers — a whole frame lost leaves a gap
+/// too — or when more than `framesHeld` frames wait behind a gap: then what is missing is
+/// given up and counted, and the receiver asks for a keyframe.
+///
+/// Bounded: at most `framesHeld` + 1 frames, each of at most `maximumPackets` packets and
+/// `maximumBytes` bytes (a frame growing past that is given up as it grows).
 public struct VP8FrameAssembler: Sendable {
     /// A whole frame, as the encoder made it.
     public struct Frame: Sendable, Equatable {
@@ -18,69 +22,98 @@ public struct VP8FrameAssembler: Sendable {
         public var lastSequence: UInt16
     }
 
-    public static let maximumPackets = 1024
-    public static let maximumBytes = 1 << 20
+    public static let framesHeld = 4
+    /// A 640×480 keyframe is tens of kilobytes; these leave room for far more.
+    public static let maximumPackets = 256
+    public static let maximumBytes = 256 << 10
 
-    private var timestamp: UInt32?
-    private var pieces: [UInt16: ArraySlice<UInt8>] = [:]
-    private var bytes = 0
-    private var first: (sequence: UInt16, pictureID: UInt16?)?
-    private var last: UInt16?
-    /// Set once the current timestamp's frame is done with: its other packets are ignored.
-    private var closed: Closed?
-    private enum Closed { case completed, abandoned }
-    /// Frames given up: incomplete when the next began, or over the bounds.
+    private struct Partial {
+        var pieces: [UInt16: ArraySlice<UInt8>] = [:]
+        var bytes = 0
+        var first: (sequence: UInt16, pictureID: UInt16?)?
+        var last: UInt16?
+        var oversized = false
+    }
+
+    private var waiting: [UInt32: Partial] = [:]
+    /// The last frame handed out (or given up): older packets are stragglers.
+    private var previous: (timestamp: UInt32, lastSequence: UInt16?)?
+    /// Frames given up: missing packets behind a gap, or over the bounds.
     public private(set) var framesDropped = 0
 
     public init() {}
 
-    /// Takes one packet's payload; returns the frame it completed, if any.
-    public mutating func add(sequence: UInt16, timestamp: UInt32, marker: Bool, payload: [UInt8]) throws(VP8Payload.ParseError) -> Frame? {
+    /// Takes one packet's payload; returns the frames now ready, oldest first.
+    public mutating func add(sequence: UInt16, timestamp: UInt32, marker: Bool, payload: [UInt8]) throws(VP8Payload.ParseError) -> [Frame] {
         let descriptor = try VP8Payload.descriptor(of: payload)
-        if let current = self.timestamp, current != timestamp {
-            // An older frame's straggler changes nothing; a newer frame ends the current one.
-            guard Int32(bitPattern: timestamp &- current) > 0 else { return nil }
-            if closed == .abandoned || (closed == nil && !pieces.isEmpty) { framesDropped += 1 }
-            reset()
+        if let previous, !Self.isNewer(timestamp, than: previous.timestamp) { return [] }
+        var partial = waiting[timestamp] ?? Partial()
+        if !partial.oversized {
+            let piece = payload[descriptor.count...]
+            if partial.pieces[sequence] == nil { partial.bytes += piece.count }
+            partial.pieces[sequence] = piece
+            if descriptor.startOfPartition && descriptor.partition == 0 { partial.first = (sequence, descriptor.pictureID) }
+            if marker { partial.last = sequence }
+            if partial.pieces.count > Self.maximumPackets || partial.bytes > Self.maximumBytes { partial = Partial(oversized: true) }
         }
-        self.timestamp = timestamp
-        guard closed == nil else { return nil }
-        let piece = payload[descriptor.count...]
-        if pieces[sequence] == nil { bytes += piece.count }
-        pieces[sequence] = piece
-        if descriptor.startOfPartition && descriptor.partition == 0 { first = (sequence, descriptor.pictureID) }
-        if marker { last = sequence }
-        guard pieces.count <= Self.maximumPackets, bytes <= Self.maximumBytes else {
-            reset()
-            closed = .abandoned
-            return nil
-        }
-        return complete()
+        waiting[timestamp] = partial
+        return release()
     }
 
-    private mutating func complete() -> Frame? {
-        guard let first, let last, let timestamp else { return nil }
-        let count = Int(last &- first.sequence) + 1
-        guard count <= pieces.count, count <= Self.maximumPackets else { return nil }
-        var frame: [UInt8] = []
-        frame.reserveCapacity(bytes)
-        for offset in 0..<count {
-            guard let piece = pieces[first.sequence &+ UInt16(offset)] else { return nil }
-            frame.append(contentsOf: piece)
+    /// Stops waiting for what is missing before the frames that wait (the receiver saw a gap too
+    /// long to fill by NACK): it counts as one frame given up, and the first whole frame waiting
+    /// comes out next. Returns the frames now ready.
+    public mutating func abandonGap() -> [Frame] {
+        guard let last = previous, last.lastSequence != nil else { return release() }
+        previous = (last.timestamp, nil)
+        framesDropped += 1
+        return release()
+    }
+
+    /// Hands out what is ready in order, giving up the oldest while too many wait.
+    private mutating func release() -> [Frame] {
+        var ready: [Frame] = []
+        while let oldest = waiting.keys.min(by: { Self.isNewer($1, than: $0) }) {
+            let follows = previous?.lastSequence
+            if let frame = whole(oldest), follows.map({ frame.firstSequence == $0 &+ 1 }) ?? true {
+                ready.append(frame)
+                waiting[oldest] = nil
+                previous = (oldest, frame.lastSequence)
+            } else if waiting.count > Self.framesHeld {
+                // Behind a gap that did not fill: the oldest is given up if incomplete, and a
+                // whole one after a lost frame is handed out all the same.
+                if let frame = whole(oldest) {
+                    ready.append(frame)
+                    previous = (oldest, frame.lastSequence)
+                } else {
+                    previous = (oldest, nil)
+                }
+                framesDropped += 1
+                waiting[oldest] = nil
+            } else {
+                break
+            }
         }
-        reset()
-        // Done with this timestamp: its stragglers must not start it again.
-        closed = .completed
+        return ready
+    }
+
+    private func whole(_ timestamp: UInt32) -> Frame? {
+        guard let partial = waiting[timestamp], !partial.oversized, let first = partial.first, let last = partial.last else { return nil }
+        let count = Int(last &- first.sequence) + 1
+        guard count <= partial.pieces.count else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(partial.bytes)
+        for offset in 0..<count {
+            guard let piece = partial.pieces[first.sequence &+ UInt16(offset)] else { return nil }
+            bytes.append(contentsOf: piece)
+        }
         return Frame(
-            bytes: frame, timestamp: timestamp, isKeyframe: VP8Payload.isKeyframe(frame[...]), pictureID: first.pictureID,
+            bytes: bytes, timestamp: timestamp, isKeyframe: VP8Payload.isKeyframe(bytes[...]), pictureID: first.pictureID,
             firstSequence: first.sequence, lastSequence: last)
     }
 
-    private mutating func reset() {
-        pieces = [:]
-        bytes = 0
-        first = nil
-        last = nil
-        closed = nil
+    /// RTP timestamps wrap: `a` is newer when it is less than half the range ahead.
+    static func isNewer(_ a: UInt32, than b: UInt32) -> Bool {
+        a != b && Int32(bitPattern: a &- b) > 0
     }
 }

@@ -1,0 +1,140 @@
+import DuetWire
+
+/// The receive side of one video stream: RTP (after SRTP) → frames in order
+/// (`VP8FrameAssembler`) → pictures (`VP8Decoder`) → what was seen (`VideoAnalyser`), and the
+/// feedback a receiver owes its sender: a NACK for each packet found missing (once), a PLI
+/// when the pictures cannot go on without a keyframe (at most one per `keyframeRequestInterval`),
+/// and a receiver report (`ReceptionStatistics`).
+///
+/// Until a keyframe has decoded — at the start, and after a frame was given up or did not
+/// decode — frames that need earlier ones are not decoded: they would show a broken picture.
+/// A keyframe is asked for once such a frame arrives (the first frame of a stream is a
+/// keyframe anyway), or at once when a frame was given up or did not decode.
+public struct VideoReceiver: Sendable {
+    public static let keyframeRequestInterval = 0.5
+    /// Packets missing at once that NACKs are kept for; more is a burst a keyframe repairs.
+    public static let maximumMissing = 256
+    /// A gap spanning more than this much media time (an outage) is not asked for again: the
+    /// frames in it are stale by the time they could come, so the receiver moves on and asks
+    /// for a keyframe. In 90 kHz ticks: 300 ms, about the frames the assembler holds.
+    public static let maximumNACKSpan: UInt32 = 27_000
+
+    /// The sender's SSRC, and this receiver's own for its feedback.
+    public let media: UInt32
+    public let ssrc: UInt32
+    private var assembler = VP8FrameAssembler()
+    private let decoder: VP8Decoder
+    private var analyser: VideoAnalyser
+    private var statistics: ReceptionStatistics
+    private var highest: (sequence: UInt16, timestamp: UInt32)?
+    /// Missing sequence numbers, and whether a NACK went for each.
+    private var missing: [UInt16: Bool] = [:]
+    /// Frames that need earlier ones are skipped until a keyframe decodes.
+    private var waitingForKeyframe = true
+    /// Whether to ask the sender for one.
+    private var keyframeWanted = false
+    private var lastKeyframeRequest: Double?
+    private var droppedSeen = 0
+    public private(set) var picturesShown = 0
+    public private(set) var decodeErrors = 0
+    public private(set) var keyframeRequests = 0
+    /// The last picture decoded.
+    public private(set) var picture: VideoFrame?
+
+    public init(media: UInt32, ssrc: UInt32, people: [String]) throws(VideoCodecError) {
+        self.media = media
+        self.ssrc = ssrc
+        decoder = try VP8Decoder()
+        analyser = VideoAnalyser(people: people)
+        statistics = ReceptionStatistics(source: media, clockRate: Int(RTPPayloadType.vp8ClockRate))
+    }
+
+    /// What has been seen so far (`VideoAnalyser`).
+    public func seen(at time: Double) -> VideoAnalyser.Report { analyser.summary(at: time) }
+
+    /// One RTP packet of the stream, arrived at `time` seconds; true when it made a new
+    /// picture. `clockMilliseconds`: the sender's capture clock now, on one machine.
+    @discardableResult
+    public mutating func receive(_ packet: RTPPacket, at time: Double, clockMilliseconds: Int? = nil) -> Bool {
+        guard packet.ssrc == media, packet.payloadType == RTPPayloadType.vp8 else { return false }
+        statistics.record(sequence: packet.sequenceNumber, timestamp: packet.timestamp, arrival: time)
+        let outage = noteSequence(packet.sequenceNumber, timestamp: packet.timestamp)
+        guard
+            var frames = try? assembler.add(
+                sequence: packet.sequenceNumber, timestamp: packet.timestamp, marker: packet.marker, payload: packet.payload)
+        else { return false }
+        if outage { frames += assembler.abandonGap() }
+        if assembler.framesDropped != droppedSeen {
+            droppedSeen = assembler.framesDropped
+            (waitingForKeyframe, keyframeWanted) = (true, true)
+        }
+        var shown = false
+        for frame in frames {
+            guard !waitingForKeyframe || frame.isKeyframe else {
+                keyframeWanted = true
+                continue
+            }
+            guard let decoded = try? decoder.decode(frame.bytes) else {
+                decodeErrors += 1
+                (waitingForKeyframe, keyframeWanted) = (true, true)
+                continue
+            }
+            if frame.isKeyframe { (waitingForKeyframe, keyframeWanted) = (false, false) }
+            analyser.observe(decoded, at: time, clockMilliseconds: clockMilliseconds)
+            picture = decoded
+            picturesShown += 1
+            shown = true
+        }
+        return shown
+    }
+
+    /// Gaps become missing packets; a packet that fills one is no longer missing. True for a
+    /// gap spanning more than `maximumNACKSpan`: an outage, nothing to ask for again.
+    private mutating func noteSequence(_ sequence: UInt16, timestamp: UInt32) -> Bool {
+        guard let last = highest else {
+            highest = (sequence, timestamp)
+            return false
+        }
+        let ahead = sequence &- last.sequence
+        if ahead == 0 || ahead > UInt16.max / 2 {
+            missing[sequence] = nil
+            return false
+        }
+        highest = (sequence, timestamp)
+        guard ahead > 1 else { return false }
+        let span = timestamp &- last.timestamp
+        guard span <= Self.maximumNACKSpan || span > UInt32.max / 2 else { return true }
+        for gap in 1..<ahead where missing.count < Self.maximumMissing { missing[last.sequence &+ gap] = false }
+        return false
+    }
+
+    /// The feedback due at `time`: a NACK of packets newly found missing, a PLI if a keyframe
+    /// is needed and none was asked for lately.
+    public mutating func feedback(at time: Double) -> [RTCPPacket] {
+        var packets: [RTCPPacket] = []
+        let unasked = missing.filter { !$0.value }.keys.sorted { Int16(bitPattern: $0 &- $1) < 0 }
+        if !unasked.isEmpty {
+            packets.append(.nack(sender: ssrc, media: media, lost: unasked))
+            for sequence in unasked { missing[sequence] = true }
+        }
+        // NACKed packets that have not come within the frames held will not help any more.
+        if missing.count > Self.maximumMissing / 2 { missing = [:] }
+        if keyframeWanted, lastKeyframeRequest.map({ time - $0 >= Self.keyframeRequestInterval }) ?? true {
+            packets.append(.pictureLoss(sender: ssrc, media: media))
+            lastKeyframeRequest = time
+            keyframeRequests += 1
+        }
+        return packets
+    }
+
+    /// A receiver report about the stream (the interval's counts start again).
+    public mutating func report(at time: Double) -> RTCPPacket {
+        .receiverReport(sender: ssrc, reports: [statistics.report(at: time)])
+    }
+
+    /// The sender's report: the next receiver report echoes its time for the round trip.
+    public mutating func senderReported(_ report: RTCPSenderReport, at time: Double) {
+        guard report.sender == media else { return }
+        statistics.senderReported(ntpTime: report.ntpTime, arrival: time)
+    }
+}

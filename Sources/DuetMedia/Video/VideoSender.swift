@@ -1,0 +1,102 @@
+import DuetWire
+
+/// The send side of one video stream: camera → VP8 → RFC 7741 packets → SRTP, with what RTCP
+/// asks of a sender — a lost packet sent again once (NACK), a keyframe (PLI), the bitrate set
+/// from receiver reports' loss (`VideoRateController`) — and the sender report it owes.
+///
+/// Packets are kept after SRTP (`RetransmissionBuffer`): one sent again is the same bytes,
+/// never protected twice under one index. Not thread-safe alone: one owner sends and feeds it
+/// feedback.
+public struct VideoSender: Sendable {
+    /// RTP payload bytes per packet: a 1,200-byte datagram less the RTP header and the
+    /// largest SRTP tag (GCM's 16).
+    public static let maximumPayload = 1200 - 12 - 16
+
+    public let ssrc: UInt32
+    public let camera: SyntheticCamera
+    private let encoder: VP8Encoder
+    private var sequence: UInt16
+    private let timestampBase: UInt32
+    private var pictureID: UInt16
+    private var frames = 0
+    private var retransmissions = RetransmissionBuffer()
+    private var rate: VideoRateController
+    private var lastTimestamp: UInt32
+    /// Packets and payload bytes sent (first sends), for the sender report.
+    public private(set) var packetsSent = 0
+    public private(set) var octetsSent = 0
+    public private(set) var packetsResent = 0
+    public private(set) var keyframesAsked = 0
+
+    public init(camera: SyntheticCamera, ssrc: UInt32, bitrate: Int = 250_000) throws(VideoCodecError) {
+        self.camera = camera
+        self.ssrc = ssrc
+        rate = VideoRateController(start: bitrate)
+        encoder = try VP8Encoder(
+            configuration: .init(width: camera.width, height: camera.height, framesPerSecond: camera.framesPerSecond, bitrate: rate.bitrate)
+        )
+        // RFC 3550 §5.1: random starting points.
+        sequence = .random(in: .min ... .max)
+        timestampBase = .random(in: .min ... .max)
+        pictureID = .random(in: 0...0x7FFF)
+        lastTimestamp = timestampBase
+    }
+
+    /// The bitrate the encoder aims for now.
+    public var bitrate: Int { encoder.bitrate }
+
+    /// The next picture, captured at `stampMilliseconds`, as SRTP packets to send in order.
+    public mutating func nextPicture(stampMilliseconds: Int, srtp: SRTPSession) throws -> [[UInt8]] {
+        let picture = camera.frame(frames, stampMilliseconds: stampMilliseconds)
+        frames += 1
+        var packets: [[UInt8]] = []
+        for frame in try encoder.encode(picture) {
+            let timestamp = timestampBase &+ frame.timestamp
+            lastTimestamp = timestamp
+            let payloads = VP8Payload.packetize(frame.bytes, pictureID: pictureID, maximumPayload: Self.maximumPayload)
+            pictureID = (pictureID &+ 1) & 0x7FFF
+            for (index, payload) in payloads.enumerated() {
+                let packet = RTPPacket(
+                    payloadType: RTPPayloadType.vp8, sequenceNumber: sequence, timestamp: timestamp, ssrc: ssrc,
+                    marker: index == payloads.count - 1, headerExtension: nil, payload: payload)
+                let protected = try srtp.protect(packet.serialized())
+                retransmissions.store(protected, sequence: sequence)
+                packets.append(protected)
+                sequence &+= 1
+                packetsSent += 1
+                octetsSent += payload.count
+            }
+        }
+        return packets
+    }
+
+    /// What a receiver's feedback about this stream asks for: packets to send again (already
+    /// protected); a PLI makes the next picture a keyframe; a report's loss sets the bitrate.
+    /// Feedback about other streams is ignored.
+    public mutating func handle(_ feedback: RTCPPacket, at time: Double) throws(VideoCodecError) -> [[UInt8]] {
+        switch feedback {
+        case let .nack(_, media, lost) where media == ssrc:
+            let again = lost.compactMap { retransmissions.resend($0) }
+            packetsResent += again.count
+            return again
+        case let .pictureLoss(_, media) where media == ssrc:
+            keyframesAsked += 1
+            encoder.requestKeyframe()
+        case let .receiverReport(_, reports):
+            for block in reports where block.source == ssrc {
+                let target = rate.report(fractionLost: block.fractionLost, at: time)
+                if target != encoder.bitrate { try encoder.setBitrate(target) }
+            }
+        default:
+            break
+        }
+        return []
+    }
+
+    /// This stream's sender report at `ntpTime`, stamped with the last picture's RTP time.
+    public func senderReport(ntpTime: UInt64) -> RTCPSenderReport {
+        RTCPSenderReport(
+            sender: ssrc, ntpTime: ntpTime, rtpTime: lastTimestamp, packetCount: UInt32(truncatingIfNeeded: packetsSent),
+            octetCount: UInt32(truncatingIfNeeded: octetsSent))
+    }
+}
