@@ -110,6 +110,7 @@ extension Duet {
         @Flag(help: "Send media through the relay even if a direct path works.") var relay = false
         @Option(help: "Write what you hear to this WAV file.") var wav: String?
         @Flag(help: "Call even though the contact's identity key changed since you verified it.") var acceptKeyChange = false
+        @OptionGroup var videoOptions: VideoOptions
 
         func run() async throws {
             if GroupCallRunner.isGroupName(number) { return try await callGroup() }
@@ -117,6 +118,7 @@ extension Duet {
             options.forceRelay = relay
             options.wav = wav.map { URL(fileURLWithPath: $0) }
             turnOptions.apply(to: &options)
+            videoOptions.apply(to: &options)
             let session = try await serverOptions.session(profile)
             let engine = try CallEngine(session: session, options: options)
             await engine.start()
@@ -142,8 +144,10 @@ extension Duet {
         }
 
         private func callGroup() async throws {
-            guard !relay, wav == nil, turnOptions.turn == nil else {
-                throw ValidationError("--relay, --wav and --turn apply to 1:1 calls; a group call goes through the server's SFU")
+            guard !relay, wav == nil, turnOptions.turn == nil, !videoOptions.video else {
+                throw ValidationError(
+                    "--relay, --wav, --turn and --video apply to 1:1 calls; a group call goes through the server's SFU (group video is not built yet)"
+                )
             }
             let session = try await serverOptions.session(profile)
             let runner = try await GroupCallRunner(session: session)
@@ -175,12 +179,14 @@ extension Duet {
                 "Keep no media socket ready between calls (no STUN Binding every 15 s); the address it would have learned is trickled during the call instead."
         )
         var noSpareSocket = false
+        @OptionGroup var videoOptions: VideoOptions
 
         func run() async throws {
             var options = CallOptions()
             options.wav = wav.map { URL(fileURLWithPath: $0) }
             options.keepsSpareSocket = !noSpareSocket
             turnOptions.apply(to: &options)
+            videoOptions.apply(to: &options)
             let session = try await serverOptions.session(profile)
             let engine = try CallEngine(session: session, options: options)
             let outcome = CallOutcome()

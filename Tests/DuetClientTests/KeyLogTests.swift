@@ -23,7 +23,14 @@ struct KeyLogTests {
         let path = home.url.appendingPathComponent("keys.log").path
         try record(path)
         try record(path)
-        #expect(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").count == 4)
+        // Each call: audio and video, sent and received.
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 8)
+        #expect(
+            lines.prefix(4).map { $0.split(separator: " ").prefix(3).joined(separator: " ") } == [
+                "c1 ssrc=1 send", "c1 ssrc=2 receive", "c1 ssrc=2 send", "c1 ssrc=3 receive"
+            ])
+        #expect(lines.prefix(4).map { $0.hasSuffix(" video") } == [false, false, true, true])
         #expect((try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) == 0o600)
 
         let target = home.url.appendingPathComponent("elsewhere").path

@@ -57,6 +57,35 @@ struct CallCommandTests {
         #expect(recorded > 44 + 48_000 * 2, "at least a second of audio in the WAV file")
     }
 
+    /// `--video` on both sides: each prints once a second whom the other's pictures show, at
+    /// the camera's rate with no freezes; a camera at another size arrives at that size.
+    @Test func aVideoCallShowsEachSideToTheOther() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let server = try setUp()
+        defer { server.stop() }
+        let answering = try DuetChild(["answer", "--auto", "--video", "--video-size", "192x144", "--profile", "bob"], home: home)
+        #expect(await answering.waitForLine(containing: "waiting for a call"))
+        let calling = try DuetChild(
+            ["call", bob, "--profile", "alice", "--video", "--duration", Sanitizer.callDuration(seconds: 4)], home: home)
+        #expect(await calling.waitForExit() == 0, "alice: \(calling.text)")
+        #expect(await answering.waitForExit() == 0, "bob: \(answering.text)")
+        func seeing(_ child: DuetChild, _ who: String) -> [String] { child.lines.filter { $0.hasPrefix("seeing \(who)") } }
+        let aliceSees = seeing(calling, "Bob (\(bob)) 192x144"), bobSees = seeing(answering, "Alice (\(alice)) 160x120")
+        #expect(!aliceSees.isEmpty, "alice: \(calling.text)")
+        #expect(!bobSees.isEmpty, "bob: \(answering.text)")
+        // A full second at 15 fps: 14 or 15 new pictures, none frozen (the first second and the
+        // last, cut by the start and the hang-up, aside).
+        for line in aliceSees.dropFirst().dropLast() + bobSees.dropFirst().dropLast() {
+            let fps = line.split(separator: " ").firstIndex(of: "fps").map { Int(line.split(separator: " ")[$0 - 1]) ?? 0 } ?? 0
+            #expect(fps >= 14, "\(line) in \(aliceSees + bobSees)")
+            #expect(line.contains("freezes 0"), "\(line)")
+        }
+        #expect(calling.lines.contains { $0.hasPrefix("hearing Bob") }, "video does not cost the voice: \(calling.text)")
+        // An invalid size is refused before anything runs.
+        let refused = try duet.run(["call", bob, "--profile", "alice", "--video", "--video-size", "17x5"])
+        #expect(refused.status != 0 && refused.stderr.contains("video size '17x5'"), "\(refused.stderr)")
+    }
+
     @Test func aCalleeKilledMidCallEndsTheCallForTheCaller() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
         let server = try setUp()

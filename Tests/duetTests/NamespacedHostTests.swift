@@ -106,15 +106,19 @@ struct NamespacedHostTests {
     }
 
     /// Alice calls Bob from `alice` to `bob` for a few seconds; both must end cleanly.
-    func call(from alice: NetworkLab.Host, to bob: NetworkLab.Host, world: World, relay: Bool = false) async throws -> (
-        caller: DuetChild, callee: DuetChild
-    ) {
+    func call(from alice: NetworkLab.Host, to bob: NetworkLab.Host, world: World, relay: Bool = false, video: Bool = false) async throws
+        -> (
+            caller: DuetChild, callee: DuetChild
+        )
+    {
         try register("alice", "+15557001", on: alice, world: world)
         try register("bob", "+15557002", on: bob, world: world)
-        let answering = try DuetChild(["answer", "--auto", "--profile", "bob"], home: home, namespace: bob.namespace)
+        let camera = video ? ["--video"] : []
+        let answering = try DuetChild(["answer", "--auto", "--profile", "bob"] + camera, home: home, namespace: bob.namespace)
         #expect(await answering.waitForLine(containing: "waiting for a call"), "bob: \(answering.text)")
         let calling = try DuetChild(
-            ["call", "+15557002", "--profile", "alice", "--duration", Sanitizer.callDuration(seconds: 4)] + (relay ? ["--relay"] : []),
+            ["call", "+15557002", "--profile", "alice", "--duration", Sanitizer.callDuration(seconds: 4)] + (relay ? ["--relay"] : [])
+                + camera,
             home: home, namespace: alice.namespace)
         #expect(await calling.waitForExit() == 0, "alice: \(calling.text)")
         #expect(await answering.waitForExit() == 0, "bob: \(answering.text)")
@@ -169,6 +173,7 @@ struct NamespacedHostTests {
         #expect(answering.lines.contains("state connected (p2p)"), "bob: \(answering.timeline)")
     }
 
+    /// With video both ways: the pictures cross the relay too, each side seeing the other.
     @Test func aSymmetricNATOnOneSideGoesThroughTheRelay() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
         let world = try world()
@@ -178,7 +183,7 @@ struct NamespacedHostTests {
         }
         let alice = try world.device("alice", nat: .symmetric, home: 0)
         let bob = try world.device("bob", nat: .cone, home: 1)
-        let (calling, answering) = try await call(from: alice, to: bob, world: world)
+        let (calling, answering) = try await call(from: alice, to: bob, world: world, video: true)
 
         #expect(calling.lines.contains("state connected (relay (udp))"), "alice: \(calling.text)")
         #expect(answering.lines.contains("state connected (relay (udp))"), "bob: \(answering.text)")
@@ -187,6 +192,8 @@ struct NamespacedHostTests {
         #expect(calling.lines.contains { $0.hasPrefix("path relay (udp) 203.0.113.10:") }, "alice: \(calling.text)")
         #expect(calling.lines.contains { $0.hasPrefix("hearing +15557002") }, "alice: \(calling.text)")
         #expect(answering.lines.contains { $0.hasPrefix("hearing +15557001") }, "bob: \(answering.text)")
+        #expect(calling.lines.contains { $0.hasPrefix("seeing +15557002 160x120") && $0.contains("freezes 0") }, "alice: \(calling.text)")
+        #expect(answering.lines.contains { $0.hasPrefix("seeing +15557001 160x120") && $0.contains("freezes 0") }, "bob: \(answering.text)")
     }
 
     /// A network that lets no UDP out: checks, the STUN Binding and UDP to the relay all fail,

@@ -53,6 +53,10 @@ extension CallEngine: MediaPumpDriver {
         if current.lastReport != nil, let stream = current.pump.streams[current.peer] {
             emit(.hearing(hearingReport(stream.report(), pump: current.pump)))
         }
+        if let video = current.pump.video {
+            let seen = video.receiver.seen(at: video.seconds(.now))
+            if seen.framesSeen > 0 { emit(.seeing(SeeingReport(seen, name: displayName(seen.person)))) }
+        }
         return true
     }
 
@@ -93,41 +97,6 @@ extension CallEngine: MediaPumpDriver {
         return true
     }
 
-    private func hearingReport(_ report: InboundStream.Report, pump: MediaPump) -> HearingReport {
-        let speaker = report.speaker.map { number -> String in
-            let full = number.hasPrefix("+") ? number : "+" + number
-            // Our own voice comes back from an Echo Test.
-            let name = full == ownNumber ? "you" : (try? session.store.contact(number: full))?.name
-            return name.map { "\($0) (\(full))" } ?? full
-        }
-        return HearingReport(
-            speaker: speaker, level: report.level, lossPercent: report.lossPercent,
-            jitterMilliseconds: report.jitterMilliseconds, tamperedPackets: pump.rejected + pump.unopened,
-            replayedPackets: pump.replayed)
-    }
-
-    /// Sends the frames that are due along the chosen path (`OutboundMedia`: the first at
-    /// once, at most 3 to catch up after a stall).
-    private func sendDueFrames() {
-        guard let active = call else { return }
-        do { try active.pump.sendDueFrames { packet in sendMedia(packet) } } catch {
-            emit(.notice(.warning(.media, "sending a frame: \(error)")))
-        }
-    }
-
-    /// Sends a protected media packet along the chosen path.
-    private func sendMedia(_ packet: [UInt8]) {
-        guard let active = call else { return }
-        switch active.path {
-        case .p2p:
-            if let peer = active.directPeer { active.transport.socket.send(packet, to: peer) }
-        case .relay:
-            active.relay?.send(packet)
-        default:
-            break
-        }
-    }
-
     // MARK: - Datagrams
 
     func handleDatagram(_ datagram: MediaSocket.Datagram) async {
@@ -154,6 +123,8 @@ extension CallEngine: MediaPumpDriver {
             packet.ssrc == remoteSSRC ? MediaPump.OpenedFrame(source: peer, payload: packet.payload) : nil
         }
         switch received {
+        case .video, .rtcp:
+            mediaHeard()
         case let .media(source, firstHeard):
             if firstHeard { emit(.firstAudio) }
             mediaHeard()
@@ -187,45 +158,6 @@ extension CallEngine: MediaPumpDriver {
                     call?.directPeer = address
                     emit(.path(.p2p, address))
                 }
-            }
-        }
-    }
-
-    // MARK: - Media
-
-    func startMedia(_ path: MediaPath) {
-        guard var active = call, let keys = active.keys else { return }
-        do {
-            let peerNumber = active.peer
-            // Listen for our own voice too (it comes back from an Echo Test), unless it sounds
-            // like the peer's: then the analyser could not tell them apart.
-            let alike = VoiceSignature(number: ownNumber).soundsLike(VoiceSignature(number: peerNumber))
-            active.pump.addStream(
-                try InboundStream(source: peerNumber, voices: alike ? [peerNumber] : [peerNumber, ownNumber], recording: options.wav))
-            active.pump.useKeys(
-                sending: try SRTPSession(role: .sender, masterKey: active.isCaller ? keys.callerToCallee : keys.calleeToCaller),
-                receiving: try SRTPSession(role: .receiver, masterKey: active.isCaller ? keys.calleeToCaller : keys.callerToCallee))
-        } catch {
-            emit(.notice(.warning(.media, "media could not start: \(error)")))
-            return
-        }
-        active.path = path
-        active.network.hostAddresses = active.transport.hostAddresses()
-        active.network.addressesCheckedAt = .now
-        active.lastReport = ContinuousClock.now
-        call = active
-        let address = path == .p2p ? active.directPeer : active.peerRelayedAddress
-        if let address { emit(.path(path, address)) }
-        emit(.cipher("SRTP AES_CM_128_HMAC_SHA1_80"))
-        sendDueFrames()
-        if let path = options.keyLogPath {
-            do {
-                try KeyLog.record(
-                    to: path, callID: active.callID, keys: keys, isCaller: active.isCaller, localSSRC: active.pump.outbound.ssrc,
-                    remoteSSRC: active.remoteSSRC)
-                emit(.notPrivate(.keysLoggedHere(path: path)))
-            } catch {
-                emit(.notice(.warning(.media, error.description)))
             }
         }
     }

@@ -48,6 +48,9 @@ public struct CallOptions: Sendable {
     public var autoAnswer = false
     /// Send back what is heard instead of our own voice (the Echo Test bot).
     public var echo = false
+    /// This device's camera (`--video`): its synthetic scene at this size and rate. Off (nil),
+    /// the device still shows the other side's video if it sends any.
+    public var video: VideoSettings?
     /// The Opus encoder's complexity (0–10). 10 by default; the load bench runs a hundred
     /// devices in one process at 0, which costs a fraction of the CPU for the same packets.
     public var opusComplexity = 10

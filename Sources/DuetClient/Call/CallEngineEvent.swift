@@ -1,3 +1,4 @@
+import DuetMedia
 import DuetWire
 
 /// What a call engine reports, one line each in headless commands (README.md) and as call
@@ -10,6 +11,8 @@ public enum CallEngineEvent: Sendable, Equatable, CustomStringConvertible {
     case sas(String)
     case cipher(String)
     case hearing(HearingReport)
+    /// Once a second while the other side's video comes: what its pictures show (docs/video.md).
+    case seeing(SeeingReport)
     /// The first frame of the peer's audio was decoded: the moment a person hears the call.
     case firstAudio
     /// Something went wrong or is unsafe without ending the call.
@@ -33,6 +36,7 @@ public enum CallEngineEvent: Sendable, Equatable, CustomStringConvertible {
         case let .sas(words): "sas \(words)"
         case let .cipher(name): "cipher \(name)"
         case let .hearing(report): report.description
+        case let .seeing(report): report.description
         case .firstAudio: "first audio"
         case let .notice(notice): notice.severity == .warning ? "warning \(notice.text)" : notice.text
         case let .mediaResumed(gap): "media back after \(gap) ms without audio"
@@ -110,5 +114,31 @@ extension HearingReport {
         let tenths = Int((min(max(value, -1e12), 1e12) * 10).rounded())
         let sign = tenths < 0 ? "-" : ""
         return "\(sign)\(abs(tenths) / 10).\(abs(tenths) % 10)"
+    }
+}
+
+/// What the other side's pictures showed over the last second (`VideoAnalyser`).
+public struct SeeingReport: Sendable, Equatable, CustomStringConvertible {
+    /// "Name (number)" of the person the pictures name, or nil for none known.
+    public var person: String?
+    public var width: Int
+    public var height: Int
+    public var framesPerSecond: Int
+    public var freezes: Int
+    /// Capture to display, when both ends share a clock (one machine); else meaningless.
+    public var delayMilliseconds: Int?
+
+    init(_ report: VideoAnalyser.Report, name: String?) {
+        person = name
+        width = report.width
+        height = report.height
+        framesPerSecond = report.framesPerSecond
+        freezes = report.freezes
+        delayMilliseconds = report.delayMilliseconds
+    }
+
+    public var description: String {
+        "seeing \(person ?? "nobody") \(width)x\(height) \(framesPerSecond) fps freezes \(freezes)"
+            + (delayMilliseconds.map { " delay \($0) ms" } ?? "")
     }
 }

@@ -3,8 +3,8 @@ import Foundation
 import Glibc
 
 /// `DUET_SRTP_KEYLOG=FILE`: appends one line per SRTP stream (SSRC, direction, profile,
-/// base64 master key ‖ salt as in SDP a=crypto), as SSLKEYLOGFILE does for TLS, so a capture
-/// can be decrypted for debugging. Off by default; when on, the call is not private: this
+/// base64 master key ‖ salt as in SDP a=crypto; video lines end in "video"), as SSLKEYLOGFILE
+/// does for TLS, so a capture can be decrypted for debugging. Off by default; when on, the call is not private: this
 /// device says so, and tells the other device, which says so too (`CallOffer.logsKeys`).
 ///
 /// The file is opened without following a symlink and is written only if it is a regular file
@@ -32,9 +32,15 @@ enum KeyLog {
         let send = isCaller ? keys.callerToCallee : keys.calleeToCaller
         let receive = isCaller ? keys.calleeToCaller : keys.callerToCallee
         var lines = ""
-        for (ssrc, direction, key) in [(localSSRC, "send", send), (remoteSSRC, "receive", receive)] {
+        // Video rides the same keys on the SSRC after each audio one (`VideoMedia`).
+        let streams = [
+            (localSSRC, "send", send, ""), (remoteSSRC, "receive", receive, ""),
+            (VideoMedia.ssrc(forAudio: localSSRC), "send", send, " video"),
+            (VideoMedia.ssrc(forAudio: remoteSSRC), "receive", receive, " video")
+        ]
+        for (ssrc, direction, key, kind) in streams {
             let base64 = key.withUnsafeBytes { Data($0).base64EncodedString() }
-            lines += "\(callID) ssrc=\(ssrc) \(direction) AES_CM_128_HMAC_SHA1_80 inline:\(base64)\n"
+            lines += "\(callID) ssrc=\(ssrc) \(direction) AES_CM_128_HMAC_SHA1_80 inline:\(base64)\(kind)\n"
         }
         let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .cannotOpen(path: path, errno: errno) }

@@ -51,6 +51,10 @@ final class MediaPump {
         /// A frame of `source`'s went into its stream; `firstHeard`: the call's first decoded
         /// frame, played already (until one is heard, frames are played as they come).
         case media(source: String, firstHeard: Bool)
+        /// A packet of the peer's video (`VideoMedia`); `shown`: it made a new picture.
+        case video(shown: Bool)
+        /// RTCP for the video, taken (SRTCP checked).
+        case rtcp
         /// Media that checked (SRTP) but that no opener claimed: counted.
         case unclaimed
         /// Counted (tampered, replayed) or not media at all.
@@ -65,6 +69,8 @@ final class MediaPump {
     }
 
     private(set) var outbound: OutboundMedia
+    /// A 1:1 call's video, both ways (set by the engine when media starts; nil elsewhere).
+    var video: VideoMedia?
     private(set) var streams: [String: InboundStream] = [:]
     private var sending: SRTPSession?
     private var receiving: SRTPSession?
@@ -148,6 +154,7 @@ final class MediaPump {
     /// The SRTP sessions and the streams go (their keys with them); the clock goes on.
     func stopMedia() {
         dropKeys()
+        video = nil
         for stream in streams.values { stream.close() }
         streams = [:]
     }
@@ -185,6 +192,10 @@ final class MediaPump {
     ) throws {
         guard let sending else { return }
         for packet in try outbound.dueFrames(now: now, srtp: sending, seal: seal) { transmit(packet) }
+        if var video {
+            defer { self.video = video }
+            for packet in try video.due(now: now, srtp: sending) { transmit(packet) }
+        }
     }
 
     // MARK: - Receive chain
@@ -208,6 +219,7 @@ final class MediaPump {
         switch MediaPacketKind(datagram: bytes) {
         case .stun: return .stun(bytes)
         case .dtls: return .dtls(bytes)
+        case .rtp where RTCPPacket.isRTCP(bytes): return receiveRTCP(bytes)
         case .rtp: return receiveMedia(bytes, open: open)
         default: return .dropped
         }
@@ -229,6 +241,10 @@ final class MediaPump {
             rejected += 1
             return .dropped
         }
+        if var video, video.claims(packet) {
+            defer { self.video = video }
+            return .video(shown: video.receive(packet, now: .now))
+        }
         guard let frame = open(packet) else {
             unopened += 1
             return .unclaimed
@@ -236,6 +252,24 @@ final class MediaPump {
         guard let stream = streams[frame.source] else { return .dropped }
         stream.insert(packet, payload: frame.payload, epoch: frame.epoch)
         return .media(source: frame.source, firstHeard: playsFirstFrameAtOnce && firstHeardAt == nil && play(stream))
+    }
+
+    /// SRTCP from the peer, for the video; dropped (and counted) when it does not check.
+    private func receiveRTCP(_ bytes: [UInt8]) -> Received {
+        guard let receiving, var video else { return .dropped }
+        var plain = bytes
+        do {
+            try receiving.unprotectRTCP(inPlace: &plain)
+            try video.receive(try RTCPPacket.parse(plain), now: .now)
+        } catch SRTPError.replay {
+            replayed += 1
+            return .dropped
+        } catch {
+            rejected += 1
+            return .dropped
+        }
+        self.video = video
+        return .rtcp
     }
 
     /// Every frame time: one frame of each stream played out. True when that was the call's

@@ -50,7 +50,7 @@ final class SFUMedia {
         guard let bytes = leg.accept(datagram) else { return [] }
         switch pump.receive(bytes, open: open) {
         case let .dtls(record): return take(leg.receiveDTLS(record))
-        case .media, .unclaimed: leg.heard()
+        case .media, .unclaimed, .video, .rtcp: leg.heard()
         case .stun, .dropped: break
         }
         return []

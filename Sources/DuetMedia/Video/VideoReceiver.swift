@@ -49,6 +49,9 @@ public struct VideoReceiver: Sendable {
         statistics = ReceptionStatistics(source: media, clockRate: Int(RTPPayloadType.vp8ClockRate))
     }
 
+    /// Whether any packet of the stream has come (before that there is nothing to report on).
+    public var hasReceived: Bool { statistics.received > 0 }
+
     /// What has been seen so far (`VideoAnalyser`).
     public func seen(at time: Double) -> VideoAnalyser.Report { analyser.summary(at: time) }
 

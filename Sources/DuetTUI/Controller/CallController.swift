@@ -94,6 +94,9 @@ struct CallController: Sendable {
             tui.state.call?.hearing = report
         case .firstAudio:
             tui.log("first audio from the other side", .good)
+        case .seeing:
+            // The call pane draws no pictures yet (docs/video.md "Not built yet").
+            break
         case let .mediaResumed(gap):
             tui.log("media back after \(gap) ms without audio", .good)
         case .trickled:

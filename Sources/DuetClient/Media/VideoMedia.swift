@@ -1,0 +1,101 @@
+import DuetMedia
+import DuetWire
+import Foundation
+
+/// A 1:1 call's video (docs/video.md): this device's camera out (`VideoSender`), the peer's
+/// pictures in (`VideoReceiver`), and the RTCP between them — feedback each frame time when
+/// there is any, reports once a second — all over the call's SRTP sessions. Owned by the
+/// `MediaPump`, which sends what it returns along the call's path. Not thread-safe alone.
+///
+/// The video SSRC is the audio SSRC plus one on each side, so the offer and answer need not
+/// change: a device that sends no video simply sends nothing on it.
+struct VideoMedia {
+    private(set) var sender: VideoSender?
+    private(set) var receiver: VideoReceiver
+    /// Picture n is due n frame times after the first; at most `catchUp` leave at once.
+    private var firstPictureAt: ContinuousClock.Instant?
+    private var picturesPassed = 0
+    private var lastReport: ContinuousClock.Instant?
+    private let start = ContinuousClock.now
+    /// Packets sent again or RTCP owed, waiting for the next round of sending.
+    private var pending: [[UInt8]] = []
+
+    static let catchUp = 2
+
+    /// The video SSRC of a device whose audio SSRC is `audio`.
+    static func ssrc(forAudio audio: UInt32) -> UInt32 { audio &+ 1 }
+
+    /// `camera` nil: this side only watches.
+    init(camera: SyntheticCamera?, ownAudioSSRC: UInt32, peerAudioSSRC: UInt32, people: [String]) throws {
+        let own = Self.ssrc(forAudio: ownAudioSSRC)
+        sender = try camera.map { try VideoSender(camera: $0, ssrc: own) }
+        receiver = try VideoReceiver(media: Self.ssrc(forAudio: peerAudioSSRC), ssrc: own, people: people)
+    }
+
+    /// Seconds since the call's video began: the receiver's and rate controller's clock.
+    func seconds(_ now: ContinuousClock.Instant) -> Double {
+        let elapsed = (now - start).components
+        return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+    }
+
+    /// The wall clock in milliseconds: on one machine both ends read the same, so the tag's
+    /// capture stamp gives capture-to-display delay.
+    static var wallMilliseconds: Int { Int(Date().timeIntervalSince1970 * 1000) }
+
+    /// Whether `packet` is the peer's video.
+    func claims(_ packet: RTPPacket) -> Bool { packet.ssrc == receiver.media && packet.payloadType == RTPPayloadType.vp8 }
+
+    /// One packet of the peer's video; true when it made a new picture.
+    mutating func receive(_ packet: RTPPacket, now: ContinuousClock.Instant) -> Bool {
+        receiver.receive(packet, at: seconds(now), clockMilliseconds: Self.wallMilliseconds)
+    }
+
+    /// RTCP from the peer: feedback for this side's stream (what to send again waits for the
+    /// next round), its sender report for the next receiver report.
+    mutating func receive(_ packets: [RTCPPacket], now: ContinuousClock.Instant) throws {
+        let time = seconds(now)
+        for packet in packets {
+            if case let .senderReport(report) = packet { receiver.senderReported(report, at: time) }
+            if let sent = try sender?.handle(packet, at: time) { pending += sent }
+        }
+    }
+
+    /// What leaves now: packets sent again, the pictures due, feedback, and once a second the
+    /// reports — RTP protected by `srtp`, RTCP by `protectRTCP`.
+    mutating func due(now: ContinuousClock.Instant, srtp: SRTPSession) throws -> [[UInt8]] {
+        var out = pending
+        pending = []
+        if var sender {
+            let first = firstPictureAt ?? now
+            firstPictureAt = first
+            let frameTime = Duration.seconds(1) / sender.camera.framesPerSecond
+            let due = Int((now - first) / frameTime) + 1
+            while picturesPassed < due {
+                if due - picturesPassed <= Self.catchUp {
+                    out += try sender.nextPicture(stampMilliseconds: Self.wallMilliseconds, srtp: srtp)
+                }
+                picturesPassed += 1
+            }
+            self.sender = sender
+        }
+        var rtcp = receiver.feedback(at: seconds(now))
+        // Reports once a second, and only about what flows: a call without video sends no RTCP.
+        if sender != nil || receiver.hasReceived, lastReport.map({ now - $0 >= .seconds(1) }) ?? true {
+            lastReport = now
+            if let sender { rtcp.insert(.senderReport(sender.senderReport(ntpTime: Self.ntpTime)), at: 0) }
+            if receiver.hasReceived { rtcp.append(receiver.report(at: seconds(now))) }
+        }
+        if !rtcp.isEmpty {
+            var compound = RTCPPacket.encode(rtcp)
+            try srtp.protectRTCP(inPlace: &compound)
+            out.append(compound)
+        }
+        return out
+    }
+
+    /// Now as NTP time (seconds since 1900, 32.32 fixed point), for sender reports.
+    static var ntpTime: UInt64 {
+        let now = Date().timeIntervalSince1970 + 2_208_988_800
+        return UInt64(now) << 32 | UInt64((now - now.rounded(.down)) * 4_294_967_296)
+    }
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import DuetClient
+
+/// `--video`, `--video-size` and `--fps` of `duet call` and `duet answer` (docs/video.md).
+struct VideoOptions: ParsableArguments {
+    @Flag(help: "Turn your camera on: a synthetic moving scene with your initials and a frame counter.") var video = false
+    @Option(help: ArgumentHelp("The camera's picture size (with --video).", valueName: "WIDTHxHEIGHT")) var videoSize = "160x120"
+    @Option(help: "The camera's frames per second (with --video).") var fps = 15
+
+    func validate() throws {
+        do { _ = try settings() } catch { throw ValidationError(error.description) }
+    }
+
+    /// The camera's settings, or nil with the camera off.
+    func settings() throws(VideoSettings.Problem) -> VideoSettings? {
+        let settings = try VideoSettings(size: videoSize, framesPerSecond: fps)
+        return video ? settings : nil
+    }
+
+    /// Sets `options.video` from the flags (checked in `validate`).
+    func apply(to options: inout CallOptions) {
+        options.video = try? settings()
+    }
+}
