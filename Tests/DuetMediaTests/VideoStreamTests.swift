@@ -30,7 +30,7 @@ struct VideoStreamTests {
             var sent = 0
             for index in start..<(start + pictures) {
                 let time = Double(index) / 15
-                var packets = try sender.nextPicture(stampMilliseconds: index * 66, srtp: protect)
+                var packets = try sender.nextPicture(index: index, stampMilliseconds: index * 66, srtp: protect)
                 while !packets.isEmpty {
                     for bytes in packets {
                         defer { sent += 1 }

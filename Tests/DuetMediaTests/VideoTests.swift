@@ -109,6 +109,16 @@ struct VideoTests {
         #expect(try decoder.decode(keyframe.bytes).map { VideoTag.read(from: $0)?.frame } == 0)
     }
 
+    /// A keyframe costs a few hundred bytes whatever size it declares, and libvpx allocates for
+    /// that size: one from a peer declaring 12000×12000 is refused before it reaches libvpx.
+    @Test func aKeyframeDeclaringAHugePictureIsRefusedBeforeDecoding() throws {
+        var keyframe = try #require(try VP8Encoder().encode(SyntheticCamera(person: "Eve").frame(0)).first).bytes
+        #expect(VP8Payload.keyframeSize(keyframe[...])! == (160, 120))
+        keyframe.replaceSubrange(6..<10, with: [0xE0, 0x2E, 0xE0, 0x2E])  // 12000 × 12000
+        let decoder = try VP8Decoder()
+        #expect(throws: VideoCodecError.pictureTooLarge(width: 12_000, height: 12_000)) { try decoder.decode(keyframe) }
+    }
+
     /// Standard VP8: ffmpeg decodes an IVF file of Duet's frames, every one of them.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/ffprobe")))
     func ffprobeDecodesDuetsVP8() throws {

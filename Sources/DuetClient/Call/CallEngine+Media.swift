@@ -18,16 +18,19 @@ extension CallEngine {
             active.pump.useKeys(
                 sending: try SRTPSession(role: .sender, masterKey: active.isCaller ? keys.callerToCallee : keys.calleeToCaller),
                 receiving: try SRTPSession(role: .receiver, masterKey: active.isCaller ? keys.calleeToCaller : keys.callerToCallee))
-            // Video rides the same keys on its own SSRCs; the peer's pictures are shown whether
-            // or not this side's camera is on.
-            active.pump.video = try VideoMedia(
-                camera: options.video.map {
-                    SyntheticCamera(person: ownNumber, width: $0.width, height: $0.height, framesPerSecond: $0.framesPerSecond)
-                },
-                ownAudioSSRC: active.pump.outbound.ssrc, peerAudioSSRC: active.remoteSSRC, people: [peerNumber, ownNumber])
         } catch {
             emit(.notice(.warning(.media, "media could not start: \(error)")))
             return
+        }
+        // Video rides the same keys on its own SSRCs; the peer's pictures are shown whether or
+        // not this side's camera is on. If it cannot start, the call goes on with its voice.
+        do {
+            active.pump.video = try VideoMedia(
+                camera: options.video.map {
+                    SyntheticCamera(person: ownNumber, width: $0.width, height: $0.height, framesPerSecond: $0.framesPerSecond)
+                }, ownAudioSSRC: active.pump.outbound.ssrc, peerAudioSSRC: active.remoteSSRC, people: [active.peer, ownNumber])
+        } catch {
+            emit(.notice(.warning(.media, "video could not start: \(error)")))
         }
         active.path = path
         active.network.hostAddresses = active.transport.hostAddresses()

@@ -77,6 +77,8 @@ final class MediaPump {
     /// Packets whose SRTP or RTP did not check, replays, and frames no opener claimed.
     private(set) var rejected = 0
     private(set) var replayed = 0
+    /// Video packets that came twice (a resend after a NACK, and the late first copy).
+    private(set) var videoDuplicates = 0
     private(set) var unopened = 0
     /// When the first frame of any stream was decoded (nil: nothing heard yet).
     private(set) var firstHeardAt: ContinuousClock.Instant?
@@ -192,10 +194,7 @@ final class MediaPump {
     ) throws {
         guard let sending else { return }
         for packet in try outbound.dueFrames(now: now, srtp: sending, seal: seal) { transmit(packet) }
-        if var video {
-            defer { self.video = video }
-            for packet in try video.due(now: now, srtp: sending) { transmit(packet) }
-        }
+        for packet in try video?.due(now: now, srtp: sending) ?? [] { transmit(packet) }
     }
 
     // MARK: - Receive chain
@@ -219,7 +218,7 @@ final class MediaPump {
         switch MediaPacketKind(datagram: bytes) {
         case .stun: return .stun(bytes)
         case .dtls: return .dtls(bytes)
-        case .rtp where RTCPPacket.isRTCP(bytes): return receiveRTCP(bytes)
+        case .rtp where video != nil && RTCPPacket.isRTCP(bytes): return receiveRTCP(bytes)
         case .rtp: return receiveMedia(bytes, open: open)
         default: return .dropped
         }
@@ -231,7 +230,15 @@ final class MediaPump {
         do {
             plain = try receiving.unprotect(bytes)
         } catch SRTPError.replay {
-            replayed += 1
+            // A video packet sent again after a NACK whose first copy came late after all is
+            // an honest duplicate, not a replay to warn about.
+            if let video, bytes.count >= 12,
+                video.isPeerVideo(ssrc: UInt32(bytes[8]) << 24 | UInt32(bytes[9]) << 16 | UInt32(bytes[10]) << 8 | UInt32(bytes[11]))
+            {
+                videoDuplicates += 1
+            } else {
+                replayed += 1
+            }
             return .dropped
         } catch {
             rejected += 1
@@ -241,10 +248,7 @@ final class MediaPump {
             rejected += 1
             return .dropped
         }
-        if var video, video.claims(packet) {
-            defer { self.video = video }
-            return .video(shown: video.receive(packet, now: .now))
-        }
+        if let video, video.claims(packet) { return .video(shown: video.receive(packet, now: .now)) }
         guard let frame = open(packet) else {
             unopened += 1
             return .unclaimed
@@ -256,7 +260,7 @@ final class MediaPump {
 
     /// SRTCP from the peer, for the video; dropped (and counted) when it does not check.
     private func receiveRTCP(_ bytes: [UInt8]) -> Received {
-        guard let receiving, var video else { return .dropped }
+        guard let receiving, let video else { return .dropped }
         var plain = bytes
         do {
             try receiving.unprotectRTCP(inPlace: &plain)
@@ -268,7 +272,6 @@ final class MediaPump {
             rejected += 1
             return .dropped
         }
-        self.video = video
         return .rtcp
     }
 

@@ -9,7 +9,11 @@ import Foundation
 ///
 /// The video SSRC is the audio SSRC plus one on each side, so the offer and answer need not
 /// change: a device that sends no video simply sends nothing on it.
-struct VideoMedia {
+///
+/// A class, changed in place: a sender or receiver copied out for a change would copy its
+/// buffers every packet, and a copy lost to an error halfway through a picture would send
+/// the next one under SRTP indices already used.
+final class VideoMedia {
     private(set) var sender: VideoSender?
     private(set) var receiver: VideoReceiver
     /// Picture n is due n frame times after the first; at most `catchUp` leave at once.
@@ -42,17 +46,20 @@ struct VideoMedia {
     /// capture stamp gives capture-to-display delay.
     static var wallMilliseconds: Int { Int(Date().timeIntervalSince1970 * 1000) }
 
+    /// Whether `ssrc` is the peer's video stream.
+    func isPeerVideo(ssrc: UInt32) -> Bool { ssrc == receiver.media }
+
     /// Whether `packet` is the peer's video.
     func claims(_ packet: RTPPacket) -> Bool { packet.ssrc == receiver.media && packet.payloadType == RTPPayloadType.vp8 }
 
     /// One packet of the peer's video; true when it made a new picture.
-    mutating func receive(_ packet: RTPPacket, now: ContinuousClock.Instant) -> Bool {
+    func receive(_ packet: RTPPacket, now: ContinuousClock.Instant) -> Bool {
         receiver.receive(packet, at: seconds(now), clockMilliseconds: Self.wallMilliseconds)
     }
 
     /// RTCP from the peer: feedback for this side's stream (what to send again waits for the
     /// next round), its sender report for the next receiver report.
-    mutating func receive(_ packets: [RTCPPacket], now: ContinuousClock.Instant) throws {
+    func receive(_ packets: [RTCPPacket], now: ContinuousClock.Instant) throws {
         let time = seconds(now)
         for packet in packets {
             if case let .senderReport(report) = packet { receiver.senderReported(report, at: time) }
@@ -62,21 +69,20 @@ struct VideoMedia {
 
     /// What leaves now: packets sent again, the pictures due, feedback, and once a second the
     /// reports — RTP protected by `srtp`, RTCP by `protectRTCP`.
-    mutating func due(now: ContinuousClock.Instant, srtp: SRTPSession) throws -> [[UInt8]] {
+    func due(now: ContinuousClock.Instant, srtp: SRTPSession) throws -> [[UInt8]] {
         var out = pending
         pending = []
-        if var sender {
+        if let camera = sender?.camera {
             let first = firstPictureAt ?? now
             firstPictureAt = first
-            let frameTime = Duration.seconds(1) / sender.camera.framesPerSecond
+            let frameTime = Duration.seconds(1) / camera.framesPerSecond
             let due = Int((now - first) / frameTime) + 1
             while picturesPassed < due {
-                if due - picturesPassed <= Self.catchUp {
-                    out += try sender.nextPicture(stampMilliseconds: Self.wallMilliseconds, srtp: srtp)
-                }
+                let index = picturesPassed
                 picturesPassed += 1
+                guard due - index <= Self.catchUp else { continue }
+                out += try sender?.nextPicture(index: index, stampMilliseconds: Self.wallMilliseconds, srtp: srtp) ?? []
             }
-            self.sender = sender
         }
         var rtcp = receiver.feedback(at: seconds(now))
         // Reports once a second, and only about what flows: a call without video sends no RTCP.

@@ -1,4 +1,5 @@
 import CVPX
+import DuetWire
 import Synchronization
 
 /// Decodes VP8 frames into pictures (`VideoFrame`).
@@ -8,8 +9,13 @@ import Synchronization
 public final class VP8Decoder: @unchecked Sendable {
     private let context: UnsafeMutablePointer<vpx_codec_ctx_t>
     private let lock = Mutex(())
+    /// The most pixels a keyframe may declare. A keyframe costs a few hundred bytes whatever
+    /// size it declares, and libvpx allocates for that size: a peer's 12000×12000 keyframe would
+    /// cost hundreds of megabytes and a third of a second. 1280×720 is twice what Duet sends.
+    public let maximumPixels: Int
 
-    public init() throws(VideoCodecError) {
+    public init(maximumPixels: Int = 1280 * 720) throws(VideoCodecError) {
+        self.maximumPixels = maximumPixels
         context = .allocate(capacity: 1)
         context.initialize(to: vpx_codec_ctx_t())
         do { try VideoCodecError.check(duet_vpx_vp8_decoder_init(context), "vpx_codec_dec_init", context) } catch {
@@ -28,6 +34,9 @@ public final class VP8Decoder: @unchecked Sendable {
     /// next keyframe.
     public func decode(_ bytes: [UInt8]) throws(VideoCodecError) -> VideoFrame? {
         guard !bytes.isEmpty else { throw .emptyFrame }
+        if let size = VP8Payload.keyframeSize(bytes[...]), size.width * size.height > maximumPixels {
+            throw .pictureTooLarge(width: size.width, height: size.height)
+        }
         return try lock.withLock { _ throws(VideoCodecError) -> VideoFrame? in
             try bytes.withUnsafeBufferPointer { (buffer) throws(VideoCodecError) in
                 try VideoCodecError.check(

@@ -11,6 +11,9 @@ public enum VideoCodecError: Error, Equatable, Sendable, CustomStringConvertible
     case invalidSetting(name: String, value: Int)
     /// An empty payload: nothing to decode (libvpx would treat it as a flush).
     case emptyFrame
+    /// A keyframe declaring a picture larger than the decoder takes: refused before libvpx
+    /// would allocate for it.
+    case pictureTooLarge(width: Int, height: Int)
 
     public var description: String {
         switch self {
@@ -20,6 +23,7 @@ public enum VideoCodecError: Error, Equatable, Sendable, CustomStringConvertible
         case let .wrongFrameSize(expected, actual): return "a \(actual) frame given to a \(expected) encoder"
         case let .invalidSetting(name, value): return "\(name) \(value) is outside what Duet supports"
         case .emptyFrame: return "an empty VP8 frame"
+        case let .pictureTooLarge(width, height): return "a \(width)×\(height) picture is larger than Duet shows"
         }
     }
 

@@ -45,13 +45,16 @@ public struct VideoSender: Sendable {
     /// The bitrate the encoder aims for now.
     public var bitrate: Int { encoder.bitrate }
 
-    /// The next picture, captured at `stampMilliseconds`, as SRTP packets to send in order.
-    public mutating func nextPicture(stampMilliseconds: Int, srtp: SRTPSession) throws -> [[UInt8]] {
-        let picture = camera.frame(frames, stampMilliseconds: stampMilliseconds)
+    /// Picture `index` of the camera's schedule (pictures skipped after a stall leave gaps, so
+    /// RTP time keeps up with the clock), captured at `stampMilliseconds`, as SRTP packets to
+    /// send in order.
+    public mutating func nextPicture(index: Int, stampMilliseconds: Int, srtp: SRTPSession) throws -> [[UInt8]] {
+        let picture = camera.frame(index, stampMilliseconds: stampMilliseconds)
         frames += 1
+        let ticks = UInt32(truncatingIfNeeded: index * (VP8Encoder.clockRate / camera.framesPerSecond))
         var packets: [[UInt8]] = []
         for frame in try encoder.encode(picture) {
-            let timestamp = timestampBase &+ frame.timestamp
+            let timestamp = timestampBase &+ ticks
             lastTimestamp = timestamp
             let payloads = VP8Payload.packetize(frame.bytes, pictureID: pictureID, maximumPayload: Self.maximumPayload)
             pictureID = (pictureID &+ 1) & 0x7FFF

@@ -73,6 +73,16 @@ public enum VP8Payload {
             startOfPartition: first & 0x10 != 0, partition: partition, nonReference: first & 0x20 != 0, pictureID: pictureID, count: index)
     }
 
+    /// The picture size a keyframe declares (RFC 6386 §9.1: after the 3-byte frame tag, the
+    /// start code 9d 01 2a, then 14-bit width and height, each with 2 bits of scaling); nil for
+    /// a frame that is not a keyframe or is too short to say.
+    public static func keyframeSize(_ frame: ArraySlice<UInt8>) -> (width: Int, height: Int)? {
+        guard isKeyframe(frame), frame.count >= 10 else { return nil }
+        let bytes = Array(frame.prefix(10))
+        guard bytes[3] == 0x9D, bytes[4] == 0x01, bytes[5] == 0x2A else { return nil }
+        return (Int(bytes[6]) | Int(bytes[7] & 0x3F) << 8, Int(bytes[8]) | Int(bytes[9] & 0x3F) << 8)
+    }
+
     /// Whether a frame's first bytes (after the descriptor) are a keyframe: the VP8 frame tag's
     /// P bit is 0 (RFC 6386 §9.1).
     public static func isKeyframe(_ frameStart: ArraySlice<UInt8>) -> Bool {

@@ -23,8 +23,10 @@ struct VideoCallTests {
         caller.video = try VideoSettings()
         let captured = Mutex<[[UInt8]]>([])
         var answering = CallOptions.autoAnswering
+        let capturedRTCP = Mutex<[[UInt8]]>([])
         answering.peerDatagramTap = { bytes in
-            if case .rtp = MediaPacketKind(datagram: bytes), !RTCPPacket.isRTCP(bytes) { captured.withLock { $0.append(bytes) } }
+            guard case .rtp = MediaPacketKind(datagram: bytes) else { return }
+            if RTCPPacket.isRTCP(bytes) { capturedRTCP.withLock { $0.append(bytes) } } else { captured.withLock { $0.append(bytes) } }
         }
         let alice = try await CallTestDevice.make("+15552041", name: "Alice", on: server, options: caller)
         let bob = try await CallTestDevice.make("+15552042", name: "Bob", on: server, options: answering)
@@ -48,6 +50,8 @@ struct VideoCallTests {
         // The key log's video line for Alice's sending stream opens them, and they are her pictures.
         let lines = try String(contentsOfFile: keyLog, encoding: .utf8).split(separator: "\n")
         let line = try #require(lines.first { $0.contains(" send ") && $0.hasSuffix(" video") })
+        let ssrcs = Set(video.compactMap { try? RTPPacket(parsing: $0).ssrc })
+        #expect(ssrcs.map { "ssrc=\($0)" } == [String(line.split(separator: " ")[1])], "the key log names the video SSRC on the wire")
         let inline = try #require(line.split(separator: " ").first { $0.hasPrefix("inline:") })
         let key = try #require(Data(base64Encoded: String(inline.dropFirst("inline:".count))))
         let receiver = try SRTPSession(role: .receiver, masterKey: SecureBytes(copying: key))
@@ -62,6 +66,19 @@ struct VideoCallTests {
             }
         }
         #expect(people == [VideoTag.code(for: alice.number)])
+
+        // Alice's sender reports are SRTCP: the E flag set (encrypted) in each index, and the same
+        // key opens them into reports from her video SSRC.
+        let rtcp = capturedRTCP.withLock { $0 }
+        #expect(!rtcp.isEmpty)
+        for var packet in rtcp {
+            #expect(packet[packet.count - 14] & 0x80 != 0, "an SRTCP index without the E flag")
+            try receiver.unprotectRTCP(inPlace: &packet)
+            #expect(
+                try RTCPPacket.parse(packet).contains {
+                    if case let .senderReport(report) = $0 { ssrcs.contains(report.sender) } else { false }
+                })
+        }
         await alice.close()
         await bob.close()
         try await server.stop()
