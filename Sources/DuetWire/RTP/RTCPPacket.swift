@@ -107,34 +107,34 @@ public enum RTCPPacket: Sendable, Equatable {
         switch self {
         case let .senderReport(report):
             (count, type) = (report.reports.count, Self.senderReportType)
-            body.put32(report.sender)
-            body.put32(UInt32(truncatingIfNeeded: report.ntpTime >> 32))
-            body.put32(UInt32(truncatingIfNeeded: report.ntpTime))
-            body.put32(report.rtpTime)
-            body.put32(report.packetCount)
-            body.put32(report.octetCount)
+            body += bytesOf(report.sender)
+            body += bytesOf(UInt32(truncatingIfNeeded: report.ntpTime >> 32))
+            body += bytesOf(UInt32(truncatingIfNeeded: report.ntpTime))
+            body += bytesOf(report.rtpTime)
+            body += bytesOf(report.packetCount)
+            body += bytesOf(report.octetCount)
             for block in report.reports { body += block.encoded }
         case let .receiverReport(sender, reports):
             (count, type) = (reports.count, Self.receiverReportType)
-            body.put32(sender)
+            body += bytesOf(sender)
             for block in reports { body += block.encoded }
         case let .pictureLoss(sender, media):
             (count, type) = (1, Self.payloadFeedbackType)
-            body.put32(sender)
-            body.put32(media)
+            body += bytesOf(sender)
+            body += bytesOf(media)
         case let .nack(sender, media, lost):
             (count, type) = (1, Self.transportFeedbackType)
-            body.put32(sender)
-            body.put32(media)
+            body += bytesOf(sender)
+            body += bytesOf(media)
             for (first, mask) in Self.nackItems(lost) {
-                body.put16(first)
-                body.put16(mask)
+                body += bytesOf(first)
+                body += bytesOf(mask)
             }
         case let .other(packetType):
             (count, type) = (0, packetType)
         }
         var packet: [UInt8] = [0x80 | UInt8(min(count, 31)), type]
-        packet.put16(UInt16(body.count / 4))
+        packet += bytesOf(UInt16(body.count / 4))
         return packet + body
     }
 
@@ -204,13 +204,13 @@ public struct RTCPReportBlock: Sendable, Equatable {
 
     var encoded: [UInt8] {
         var bytes: [UInt8] = []
-        bytes.put32(source)
+        bytes += bytesOf(source)
         let cumulative = UInt32(bitPattern: Int32(clamping: max(-0x80_0000, min(0x7F_FFFF, cumulativeLost)))) & 0x00FF_FFFF
-        bytes.put32(UInt32(fractionLost) << 24 | cumulative)
-        bytes.put32(highestSequence)
-        bytes.put32(jitter)
-        bytes.put32(lastSenderReport)
-        bytes.put32(delaySinceLastSenderReport)
+        bytes += bytesOf(UInt32(fractionLost) << 24 | cumulative)
+        bytes += bytesOf(highestSequence)
+        bytes += bytesOf(jitter)
+        bytes += bytesOf(lastSenderReport)
+        bytes += bytesOf(delaySinceLastSenderReport)
         return bytes
     }
 }
@@ -235,13 +235,5 @@ private struct ByteReader {
     mutating func u32() throws(RTCPPacket.ParseError) -> UInt32 {
         let high = try u16(), low = try u16()
         return UInt32(high) << 16 | UInt32(low)
-    }
-}
-
-extension [UInt8] {
-    fileprivate mutating func put16(_ value: UInt16) { append(contentsOf: [UInt8(value >> 8), UInt8(value & 0xFF)]) }
-    fileprivate mutating func put32(_ value: UInt32) {
-        put16(UInt16(value >> 16))
-        put16(UInt16(value & 0xFFFF))
     }
 }
