@@ -107,4 +107,11 @@ struct RTPPacketTests {
         #expect(RTPParseError.csrcListBeyondPacket(count: 3, length: 20).description.contains("24 header bytes"))
         #expect(RTPEncodeError.tooManyCSRCs(16).description.contains("at most 15"))
     }
+
+    /// What the media pump reads before SRTP to tell a duplicate video packet from a replay.
+    @Test func theSSRCReadsFromTheFixedHeaderAlone() throws {
+        let packet = try RTPPacket(payloadType: 96, sequenceNumber: 1, timestamp: 2, ssrc: 0xCAFE_BABE, payload: [1]).serialized()
+        #expect(RTPPacket.ssrc(of: packet) == 0xCAFE_BABE)
+        #expect(RTPPacket.ssrc(of: Array(packet.prefix(11))) == nil)
+    }
 }

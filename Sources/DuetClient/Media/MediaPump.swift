@@ -232,9 +232,7 @@ final class MediaPump {
         } catch SRTPError.replay {
             // A video packet sent again after a NACK whose first copy came late after all is
             // an honest duplicate, not a replay to warn about.
-            if let video, bytes.count >= 12,
-                video.isPeerVideo(ssrc: UInt32(bytes[8]) << 24 | UInt32(bytes[9]) << 16 | UInt32(bytes[10]) << 8 | UInt32(bytes[11]))
-            {
+            if let video, let ssrc = RTPPacket.ssrc(of: bytes), video.isPeerVideo(ssrc: ssrc) {
                 videoDuplicates += 1
             } else {
                 replayed += 1

@@ -18,7 +18,6 @@ public struct VideoSender: Sendable {
     private var sequence: UInt16
     private let timestampBase: UInt32
     private var pictureID: UInt16
-    private var frames = 0
     private var retransmissions = RetransmissionBuffer()
     private var rate: VideoRateController
     private var lastTimestamp: UInt32
@@ -50,7 +49,6 @@ public struct VideoSender: Sendable {
     /// send in order.
     public mutating func nextPicture(index: Int, stampMilliseconds: Int, srtp: SRTPSession) throws -> [[UInt8]] {
         let picture = camera.frame(index, stampMilliseconds: stampMilliseconds)
-        frames += 1
         let ticks = UInt32(truncatingIfNeeded: index * (VP8Encoder.clockRate / camera.framesPerSecond))
         var packets: [[UInt8]] = []
         for frame in try encoder.encode(picture) {

@@ -91,6 +91,13 @@ public struct RTPPacket: Equatable, Sendable {
         try headerLayout(bytes).headerLength
     }
 
+    /// The SSRC in a packet's fixed header (in the clear under SRTP), without parsing the rest;
+    /// nil when the packet is shorter than the fixed header.
+    public static func ssrc(of bytes: [UInt8]) -> UInt32? {
+        guard bytes.count >= 12 else { return nil }
+        return UInt32(bytes[8]) << 24 | UInt32(bytes[9]) << 16 | UInt32(bytes[10]) << 8 | UInt32(bytes[11])
+    }
+
     /// `headerLength(of:)` for an array.
     public static func headerLength(of bytes: [UInt8]) throws(RTPParseError) -> Int {
         try bytes.withUnsafeBytes { buffer in
