@@ -2,7 +2,8 @@
 SWIFT        ?= swift
 DUET_BIN     := .build/debug/duet
 # Libraries Duet links, then the tools its tests and demos drive.
-APT_PACKAGES := pkg-config libsodium-dev libsrtp2-dev libopus-dev libvpx-dev libncurses-dev libssl-dev libsqlite3-dev \
+APT_PACKAGES := pkg-config libsodium-dev libsrtp2-dev libopus-dev libvpx-dev libchafa-dev libglib2.0-dev libncurses-dev \
+                libssl-dev libsqlite3-dev ncurses-term \
                 tmux ffmpeg opus-tools openssl tshark coturn iproute2 nftables ethtool
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -31,6 +31,8 @@ let package = Package(
         systemLibrary("CNcursesw", pkgConfig: "ncursesw", apt: ["libncurses-dev"]),
         systemLibrary("COpenSSL", pkgConfig: "openssl", apt: ["libssl-dev"]),
         systemLibrary("CVPX", pkgConfig: "vpx", apt: ["libvpx-dev"]),
+        // chafa.pc requires glib-2.0, which libchafa-dev does not pull in.
+        systemLibrary("CChafa", pkgConfig: "chafa", apt: ["libchafa-dev", "libglib2.0-dev"]),
         // recvmmsg/sendmmsg, epoll and packet info for the server's media port (docs/server.md "The media port's thread").
         .target(name: "CDuetSocket"),
 
@@ -68,7 +70,7 @@ let package = Package(
         // MemberImportVisibility the members of DuetClient's own dependencies (DuetWire, DuetCrypto)
         // are out of its reach too, not only their imports.
         .target(
-            name: "DuetTUI", dependencies: ["DuetClient", "CNcursesw"],
+            name: "DuetTUI", dependencies: ["DuetClient", "CNcursesw", "CChafa"],
             swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         .target(
             name: "DuetDemo",

@@ -38,7 +38,12 @@ extension Duet {
         let engine: CallEngine
         let controller: TUIController
         do {
-            engine = try CallEngine(session: session)
+            // Calls from the terminal UI are video calls, as the app Duet follows makes them:
+            // the camera is on (V turns it off) and the pictures are drawn in the call pane.
+            var callOptions = CallOptions()
+            callOptions.video = try VideoSettings()
+            callOptions.showsPictures = true
+            engine = try CallEngine(session: session, options: callOptions)
             await engine.start()
             controller = try TUIController(
                 session: session, engine: engine, profile: location.name,

@@ -31,6 +31,20 @@ struct VideoTests {
         #expect(SyntheticCamera.initials(of: "alice liddell") == "AL")
     }
 
+    @Test func aPictureTurnsBackIntoTheRGBItWasPaintedWith() {
+        let colours = [(200, 40, 90), (0, 0, 0), (255, 255, 255), (30, 180, 250)]
+        var frame = VideoFrame(width: 8, height: 2)
+        for (index, colour) in colours.enumerated() {
+            frame.fill(x: index * 2, y: 0, width: 2, height: 2, colour: VideoColour(red: colour.0, green: colour.1, blue: colour.2))
+        }
+        let rgb = frame.rgb()
+        #expect(rgb.count == 8 * 2 * 3)
+        for (index, colour) in colours.enumerated() {
+            let at = (8 + index * 2 + 1) * 3  // the second row, the block's right pixel
+            for (got, want) in zip(rgb[at..<(at + 3)], [colour.0, colour.1, colour.2]) { #expect(abs(Int(got) - want) <= 3) }
+        }
+    }
+
     @Test func whoAndWhichFrameSurviveVP8AndRTPPacketsUnderTheMTU() throws {
         let camera = SyntheticCamera(person: "+15557001")
         let encoder = try VP8Encoder(configuration: .init(width: 160, height: 120, framesPerSecond: 15, bitrate: 150_000))

@@ -95,6 +95,21 @@ extension GoldenCase {
                         tamperedPackets: 3, replayedPackets: 1)
                 }),
             GoldenCase(
+                name: "call-video",
+                state: Fixtures.with {
+                    $0.pane = .call
+                    $0.call = Fixtures.connectedCall
+                    $0.call?.video = CallVideo(
+                        peer: VideoPicture(cameraOf: "+15550002", index: 30), own: VideoPicture(cameraOf: "+15550001", index: 30))
+                }),
+            GoldenCase(
+                name: "call-video-large-camera-off",
+                state: Fixtures.with {
+                    $0.pane = .call
+                    $0.call = Fixtures.connectedCall
+                    $0.call?.video = CallVideo(peer: VideoPicture(cameraOf: "+15550002", index: 30), peerCameraOff: true, cameraOn: false)
+                }, width: 120, height: 40),
+            GoldenCase(
                 name: "call-ended",
                 state: Fixtures.with {
                     $0.pane = .call

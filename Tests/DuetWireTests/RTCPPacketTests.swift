@@ -19,7 +19,8 @@ struct RTCPPacketTests {
                 )),
             .receiverReport(sender: 8, reports: [Self.block, Self.block]),
             .pictureLoss(sender: 8, media: 7),
-            .nack(sender: 8, media: 7, lost: [10, 11, 13, 40, 65_535, 2])
+            .nack(sender: 8, media: 7, lost: [10, 11, 13, 40, 65_535, 2]),
+            .goodbye(sources: [7, 0xFFFF_FFFF])
         ]
         let compound = RTCPPacket.encode(packets)
         #expect(compound.count % 4 == 0)
@@ -34,6 +35,8 @@ struct RTCPPacketTests {
         #expect(RTCPPacket.pictureLoss(sender: 1, media: 2).encoded == [0x81, 206, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2])
         // NACK of 100 and 102: one item, PID 100, BLP bit 1.
         #expect(RTCPPacket.nack(sender: 1, media: 2, lost: [100, 102]).encoded.suffix(4) == [0, 100, 0, 2])
+        // A BYE from one source, no reason: V=2, SC=1, PT=203, length 1.
+        #expect(RTCPPacket.goodbye(sources: [0x0102_0304]).encoded == [0x81, 203, 0, 1, 1, 2, 3, 4])
     }
 
     @Test func aCompoundWithAnSDESParsesAroundIt() throws {
@@ -51,6 +54,8 @@ struct RTCPPacketTests {
         #expect(throws: RTCPPacket.ParseError.badVersion) { try RTCPPacket.parse([0x40, 201, 0, 0]) }
         // A report count the length cannot hold.
         #expect(throws: RTCPPacket.ParseError.badLength) { try RTCPPacket.parse([0x83, 201, 0, 1, 0, 0, 0, 1]) }
+        // A BYE naming more sources than it holds.
+        #expect(throws: RTCPPacket.ParseError.badLength) { try RTCPPacket.parse([0x82, 203, 0, 1, 0, 0, 0, 1]) }
         // RTP with payload type 96 (and the marker) is not RTCP; RTCP's 200 is.
         #expect(!RTCPPacket.isRTCP([0x80, 0xE0, 0, 1]))
         #expect(RTCPPacket.isRTCP([0x80, 200, 0, 6]))

@@ -69,8 +69,10 @@ struct CallCommandTests {
             ["call", bob, "--profile", "alice", "--video", "--duration", Sanitizer.callDuration(seconds: 4)], home: home)
         #expect(await calling.waitForExit() == 0, "alice: \(calling.text)")
         #expect(await answering.waitForExit() == 0, "bob: \(answering.text)")
-        func seeing(_ child: DuetChild, _ who: String) -> [String] { child.lines.filter { $0.hasPrefix("seeing \(who)") } }
-        let aliceSees = seeing(calling, "Bob (\(bob)) 192x144"), bobSees = seeing(answering, "Alice (\(alice)) 160x120")
+        func seeing(_ child: DuetChild, _ who: String, _ size: String) -> [String] {
+            child.lines.filter { $0.hasPrefix("seeing \(who) ") && $0.contains(" \(size) keyframes ") && $0.contains("kbit/s") }
+        }
+        let aliceSees = seeing(calling, "Bob (\(bob))", "192x144"), bobSees = seeing(answering, "Alice (\(alice))", "160x120")
         #expect(!aliceSees.isEmpty, "alice: \(calling.text)")
         #expect(!bobSees.isEmpty, "bob: \(answering.text)")
         // Full seconds at 15 fps (the first and the last, cut by the start and the hang-up,

@@ -192,8 +192,11 @@ struct NamespacedHostTests {
         #expect(calling.lines.contains { $0.hasPrefix("path relay (udp) 203.0.113.10:") }, "alice: \(calling.text)")
         #expect(calling.lines.contains { $0.hasPrefix("hearing +15557002") }, "alice: \(calling.text)")
         #expect(answering.lines.contains { $0.hasPrefix("hearing +15557001") }, "bob: \(answering.text)")
-        #expect(calling.lines.contains { $0.hasPrefix("seeing +15557002 160x120") && $0.contains("freezes 0") }, "alice: \(calling.text)")
-        #expect(answering.lines.contains { $0.hasPrefix("seeing +15557001 160x120") && $0.contains("freezes 0") }, "bob: \(answering.text)")
+        func sees(_ child: DuetChild, _ number: String) -> Bool {
+            child.lines.contains { $0.hasPrefix("seeing \(number) ") && $0.contains(" 160x120 ") && $0.contains("freezes 0") }
+        }
+        #expect(sees(calling, "+15557002"), "alice: \(calling.text)")
+        #expect(sees(answering, "+15557001"), "bob: \(answering.text)")
     }
 
     /// A network that lets no UDP out: checks, the STUN Binding and UDP to the relay all fail,

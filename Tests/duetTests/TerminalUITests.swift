@@ -218,6 +218,48 @@ struct TerminalUITests {
         #expect(await tui.waitFor("duet exited with status 0"), "\(tui.screen())")
     }
 
+    /// A video call from the terminal UI (docs/video.md "In the terminal"): Tone Alto's scene
+    /// drawn in the call pane in true colour with the self-view beside it, growing with the
+    /// terminal; `V` turns the camera off and on; without colour (vt100) the Echo Test's
+    /// picture — your own — is drawn in characters by brightness.
+    @Test func aVideoCallDrawsThePictureAndTheSelfView() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        func pictureCells(_ screen: String) -> Int {
+            screen.split(separator: "\n").map { $0.split(separator: "│", maxSplits: 1).dropFirst().first ?? "" }
+                .reduce(0) { $0 + $1.unicodeScalars.filter { (0x2580...0x259F).contains($0.value) }.count }
+        }
+        let tui = try TmuxSession(["--profile", "viewer"], home: home, term: "xterm-direct")
+        defer { tui.kill() }
+        #expect(await tui.waitFor("Tone Alto"), "\(tui.screen())")
+        tui.send("j", "c")
+        #expect(await tui.waitFor("connected (p2p)"), "\(tui.screen())")
+        #expect(await tui.waitUntil { pictureCells($0) > 300 && $0.contains("you") }, "\(tui.screen())")
+        #expect(tui.screen(escapes: true).contains("38;2;"), "true colour under xterm-direct")
+        let small = pictureCells(tui.screen())
+        tui.resize(width: 160, height: 50)
+        #expect(await tui.waitUntil { pictureCells($0) > small * 2 }, "the picture grows with the pane: \(tui.screen())")
+        tui.send("V")
+        #expect(await tui.waitFor("camera off"), "\(tui.screen())")
+        #expect(await tui.waitFor("V camera on"), "\(tui.screen())")
+        tui.send("V")
+        #expect(await tui.waitFor("you"), "\(tui.screen())")
+        tui.send("h", "q")
+        #expect(await tui.waitForExit(), "\(tui.screen())")
+
+        let plain = try TmuxSession(["--profile", "viewer"], home: home, term: "vt100")
+        defer { plain.kill() }
+        #expect(await plain.waitFor("Echo Test"), "\(plain.screen())")
+        plain.send("c")
+        #expect(await plain.waitFor("connected (p2p)"), "\(plain.screen())")
+        // Your own picture comes back: rows of the brightness ramp's characters, no blocks.
+        let ramp = await plain.waitUntil { screen in
+            screen.split(separator: "\n").contains { $0.contains("│") && $0.filter { "%#*+=".contains($0) }.count >= 8 }
+        }
+        #expect(ramp && pictureCells(plain.screen()) == 0, "\(plain.screen())")
+        plain.send("h", "q")
+        #expect(await plain.waitForExit(), "\(plain.screen())")
+    }
+
     /// SIGTERM in the middle of a call: the call is hung up, the terminal restored, exit 0.
     @Test func sigtermDuringACallEndsCleanly() async throws {
         defer { try? FileManager.default.removeItem(at: home) }

@@ -19,9 +19,9 @@ final class TmuxSession {
         try tmux(["set-option", "-t", name, "remain-on-exit", "on"])
     }
 
-    /// The screen as text.
-    func screen() -> String {
-        (try? tmux(["capture-pane", "-p", "-t", name])) ?? ""
+    /// The screen as text; with `escapes`, with the colour sequences tmux would send.
+    func screen(escapes: Bool = false) -> String {
+        (try? tmux(["capture-pane", "-p"] + (escapes ? ["-e"] : []) + ["-t", name])) ?? ""
     }
 
     /// Types keys (tmux key names: "Enter", "Escape", "Down", or literal text).

@@ -4,7 +4,7 @@
 /// group call it is rung for (singing its own voice) and leaves once nobody else is in it.
 public final class CallBot: Sendable {
     public enum Kind: String, Sendable, CaseIterable {
-        /// Sends back what it hears: you hear yourself, a second or so late.
+        /// Sends back what it hears and sees: you hear and see yourself, a moment late.
         case echo
         /// Plays its own synthetic voice.
         case tone
@@ -21,6 +21,8 @@ public final class CallBot: Sendable {
         var options = options
         options.autoAnswer = true
         options.echo = kind == .echo
+        // A tone bot shows its own scene; the Echo Test sends back the pictures it is shown.
+        if kind == .tone, options.video == nil { options.video = try VideoSettings() }
         self.kind = kind
         self.session = session
         engine = try CallEngine(session: session, options: options)
@@ -50,7 +52,7 @@ public final class CallBot: Sendable {
     /// What the bot says about itself in a contact list.
     public var description: String {
         switch kind {
-        case .echo: "answers at once and plays your own voice back"
+        case .echo: "answers at once and plays your own voice and picture back"
         case .tone: "answers at once and plays its own voice"
         }
     }

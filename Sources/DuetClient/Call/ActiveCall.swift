@@ -32,6 +32,8 @@ struct ActiveCall {
     var trickle = Trickle()
     /// This device's addresses and the restarts they cause (`MediaRestart`).
     var network = NetworkWatch()
+    /// What was last said about the video (`CallEngine+Video`).
+    var videoShown = VideoShown()
     let startedAt = ContinuousClock.now
 
     /// The call's keys, once made.
@@ -52,6 +54,16 @@ struct ActiveCall {
         /// it is one of the host candidates already sent, as on one machine).
         var lateReflexive: TransportAddress?
         var sent = false
+    }
+
+    /// The video as last reported: pictures handed to a screen (by count, so one is handed on
+    /// once), the peer's camera, and the bytes seen at the last `seeing` line (its bitrate).
+    struct VideoShown {
+        var peerPictures = 0
+        var ownPictures = 0
+        var peerCameraOff = false
+        var octets = 0
+        var at: ContinuousClock.Instant?
     }
 
     /// Network change: this device's interface addresses when last looked at, when that was,

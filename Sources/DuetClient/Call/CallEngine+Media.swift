@@ -28,7 +28,8 @@ extension CallEngine {
             active.pump.video = try VideoMedia(
                 camera: options.video.map {
                     SyntheticCamera(person: ownNumber, width: $0.width, height: $0.height, framesPerSecond: $0.framesPerSecond)
-                }, ownAudioSSRC: active.pump.outbound.ssrc, peerAudioSSRC: active.remoteSSRC, people: [active.peer, ownNumber])
+                }, ownAudioSSRC: active.pump.outbound.ssrc, peerAudioSSRC: active.remoteSSRC, people: [active.peer, ownNumber],
+                echoes: options.echo)
         } catch {
             emit(.notice(.warning(.media, "video could not start: \(error)")))
         }

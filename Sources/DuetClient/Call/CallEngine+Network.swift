@@ -48,15 +48,13 @@ extension CallEngine: MediaPumpDriver {
         await watchRelay()
         sendDueFrames()
         if current.pump.playout() { emit(.firstAudio) }
+        showVideo()
         if let last = current.lastReport, ContinuousClock.now - last < .seconds(1) { return true }
         call?.lastReport = ContinuousClock.now
         if current.lastReport != nil, let stream = current.pump.streams[current.peer] {
             emit(.hearing(hearingReport(stream.report(), pump: current.pump)))
         }
-        if let video = current.pump.video {
-            let seen = video.receiver.seen(at: video.seconds(.now))
-            if seen.framesSeen > 0 { emit(.seeing(SeeingReport(seen, name: displayName(seen.person)))) }
-        }
+        reportVideo()
         return true
     }
 

@@ -51,6 +51,9 @@ public struct CallOptions: Sendable {
     /// This device's camera (`--video`): its synthetic scene at this size and rate. Off (nil),
     /// the device still shows the other side's video if it sends any.
     public var video: VideoSettings?
+    /// Hand the pictures to a screen (`CallEngineEvent.pictures`, the TUI); headless commands
+    /// only print the `seeing` line.
+    public var showsPictures = false
     /// The Opus encoder's complexity (0–10). 10 by default; the load bench runs a hundred
     /// devices in one process at 0, which costs a fraction of the CPU for the same packets.
     public var opusComplexity = 10

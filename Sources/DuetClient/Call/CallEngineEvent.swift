@@ -13,6 +13,10 @@ public enum CallEngineEvent: Sendable, Equatable, CustomStringConvertible {
     case hearing(HearingReport)
     /// Once a second while the other side's video comes: what its pictures show (docs/video.md).
     case seeing(SeeingReport)
+    /// The peer turned its camera off (an RTCP BYE) or on again (its pictures came back).
+    case peerCamera(on: Bool)
+    /// New pictures to draw: the peer's and this camera's (`CallOptions.showsPictures` only).
+    case pictures(CallPictures)
     /// The first frame of the peer's audio was decoded: the moment a person hears the call.
     case firstAudio
     /// Something went wrong or is unsafe without ending the call.
@@ -37,6 +41,8 @@ public enum CallEngineEvent: Sendable, Equatable, CustomStringConvertible {
         case let .cipher(name): "cipher \(name)"
         case let .hearing(report): report.description
         case let .seeing(report): report.description
+        case let .peerCamera(on): on ? "camera on" : "camera off"
+        case let .pictures(pictures): "pictures \(pictures)"
         case .firstAudio: "first audio"
         case let .notice(notice): notice.severity == .warning ? "warning \(notice.text)" : notice.text
         case let .mediaResumed(gap): "media back after \(gap) ms without audio"
@@ -117,7 +123,9 @@ extension HearingReport {
     }
 }
 
-/// What the other side's pictures showed over the last second (`VideoAnalyser`).
+/// What the other side's pictures showed over the last second (`VideoAnalyser`), as the
+/// `seeing` line prints it: "seeing Bob (+15557002) 15 fps 160x120 keyframes 1 freezes 0
+/// bitrate 180 kbit/s".
 public struct SeeingReport: Sendable, Equatable, CustomStringConvertible {
     /// "Name (number)" of the person the pictures name, or nil for none known.
     public var person: String?
@@ -125,20 +133,31 @@ public struct SeeingReport: Sendable, Equatable, CustomStringConvertible {
     public var height: Int
     public var framesPerSecond: Int
     public var freezes: Int
+    /// Keyframes shown since the call began.
+    public var keyframes: Int
+    /// The video's RTP payload received over the last second.
+    public var kilobitsPerSecond: Int
+    /// The other side turned its camera off.
+    public var cameraOff: Bool
     /// Capture to display, when both ends share a clock (one machine); else meaningless.
     public var delayMilliseconds: Int?
 
-    init(_ report: VideoAnalyser.Report, name: String?) {
+    init(_ report: VideoAnalyser.Report, name: String?, keyframes: Int, kilobitsPerSecond: Int, cameraOff: Bool) {
         person = name
         width = report.width
         height = report.height
         framesPerSecond = report.framesPerSecond
         freezes = report.freezes
+        self.keyframes = keyframes
+        self.kilobitsPerSecond = kilobitsPerSecond
+        self.cameraOff = cameraOff
         delayMilliseconds = report.delayMilliseconds
     }
 
     public var description: String {
-        "seeing \(person ?? "nobody") \(width)x\(height) \(framesPerSecond) fps freezes \(freezes)"
-            + (delayMilliseconds.map { " delay \($0) ms" } ?? "")
+        let who = person ?? "nobody"
+        guard !cameraOff else { return "seeing \(who) camera off" }
+        return "seeing \(who) \(framesPerSecond) fps \(width)x\(height) keyframes \(keyframes) freezes \(freezes) "
+            + "bitrate \(kilobitsPerSecond) kbit/s" + (delayMilliseconds.map { " delay \($0) ms" } ?? "")
     }
 }

@@ -18,22 +18,33 @@ final class VideoMedia {
     private(set) var receiver: VideoReceiver
     /// Picture n is due n frame times after the first; at most `catchUp` leave at once.
     private var firstPictureAt: ContinuousClock.Instant?
-    private var picturesPassed = 0
+    private(set) var picturesPassed = 0
     private var lastReport: ContinuousClock.Instant?
     private let start = ContinuousClock.now
     /// Packets sent again or RTCP owed, waiting for the next round of sending.
     private var pending: [[UInt8]] = []
+    /// This side's camera is sending (`V` in the TUI); off, a BYE says so once a second.
+    private(set) var cameraOn = true
+    /// A BYE owed now: the camera just went off.
+    private var goodbyeOwed = false
+    /// The peer said its camera is off (a BYE for its video), and no picture came since.
+    private(set) var peerCameraOff = false
 
     static let catchUp = 2
 
     /// The video SSRC of a device whose audio SSRC is `audio`.
     static func ssrc(forAudio audio: UInt32) -> UInt32 { audio &+ 1 }
 
-    /// `camera` nil: this side only watches.
-    init(camera: SyntheticCamera?, ownAudioSSRC: UInt32, peerAudioSSRC: UInt32, people: [String]) throws {
-        let own = Self.ssrc(forAudio: ownAudioSSRC)
-        sender = try camera.map { try VideoSender(camera: $0, ssrc: own) }
-        receiver = try VideoReceiver(media: Self.ssrc(forAudio: peerAudioSSRC), ssrc: own, people: people)
+    /// An Echo Test's: it sends back the peer's pictures, from the first one on, at their size.
+    private let echoes: Bool
+    private let ownSSRC: UInt32
+
+    /// `camera` nil: this side only watches (or, `echoes`, sends back what it sees).
+    init(camera: SyntheticCamera?, ownAudioSSRC: UInt32, peerAudioSSRC: UInt32, people: [String], echoes: Bool = false) throws {
+        ownSSRC = Self.ssrc(forAudio: ownAudioSSRC)
+        self.echoes = echoes
+        sender = try echoes ? nil : camera.map { [ownSSRC] in try VideoSender(camera: $0, ssrc: ownSSRC) }
+        receiver = try VideoReceiver(media: Self.ssrc(forAudio: peerAudioSSRC), ssrc: ownSSRC, people: people)
     }
 
     /// Seconds since the call's video began: the receiver's and rate controller's clock.
@@ -54,7 +65,31 @@ final class VideoMedia {
 
     /// One packet of the peer's video; true when it made a new picture.
     func receive(_ packet: RTPPacket, now: ContinuousClock.Instant) -> Bool {
-        receiver.receive(packet, at: seconds(now), clockMilliseconds: Self.wallMilliseconds)
+        peerCameraOff = false
+        return receiver.receive(packet, at: seconds(now), clockMilliseconds: Self.wallMilliseconds)
+    }
+
+    /// Turns this side's camera off (the peer is told by an RTCP BYE, RFC 3550 §6.6) or back
+    /// on (the next picture is a keyframe, and the pictures skipped while off are not caught
+    /// up). False when this side has no camera.
+    func setCamera(on: Bool, now: ContinuousClock.Instant) -> Bool {
+        guard var sender else { return false }
+        guard on != cameraOn else { return true }
+        let camera = sender.camera
+        cameraOn = on
+        goodbyeOwed = !on
+        if on {
+            sender.sendKeyframeNext()
+            self.sender = sender
+            // Picture n stays due n frame times after the first: move the first on.
+            firstPictureAt = firstPictureAt.map { _ in now - Duration.seconds(1) / camera.framesPerSecond * picturesPassed }
+        }
+        return true
+    }
+
+    /// The peer's last picture, and this side's camera's (nil while it is off).
+    var pictures: (peer: VideoFrame?, own: VideoFrame?) {
+        (peerCameraOff ? nil : receiver.picture, cameraOn ? sender?.lastPicture : nil)
     }
 
     /// RTCP from the peer: feedback for this side's stream (what to send again waits for the
@@ -63,6 +98,10 @@ final class VideoMedia {
         let time = seconds(now)
         for packet in packets {
             if case let .senderReport(report) = packet { receiver.senderReported(report, at: time) }
+            if case let .goodbye(sources) = packet, sources.contains(receiver.media), !peerCameraOff {
+                peerCameraOff = true
+                receiver.senderStopped()
+            }
             if let sent = try sender?.handle(packet, at: time) { pending += sent }
         }
     }
@@ -72,7 +111,12 @@ final class VideoMedia {
     func due(now: ContinuousClock.Instant, srtp: SRTPSession) throws -> [[UInt8]] {
         var out = pending
         pending = []
-        if let camera = sender?.camera {
+        if echoes, sender == nil, let picture = receiver.picture {
+            // The first picture seen sets the echo's size; its "camera" only sets the rate.
+            sender = try VideoSender(
+                camera: SyntheticCamera(person: "echo", width: picture.width, height: picture.height), ssrc: ownSSRC)
+        }
+        if let camera = sender?.camera, cameraOn {
             let first = firstPictureAt ?? now
             firstPictureAt = first
             let frameTime = Duration.seconds(1) / camera.framesPerSecond
@@ -81,15 +125,27 @@ final class VideoMedia {
                 let index = picturesPassed
                 picturesPassed += 1
                 guard due - index <= Self.catchUp else { continue }
-                out += try sender?.nextPicture(index: index, stampMilliseconds: Self.wallMilliseconds, srtp: srtp) ?? []
+                if echoes {
+                    guard let picture = receiver.picture, picture.width == camera.width, picture.height == camera.height else { continue }
+                    out += try sender?.send(picture, index: index, srtp: srtp) ?? []
+                } else {
+                    out += try sender?.nextPicture(index: index, stampMilliseconds: Self.wallMilliseconds, srtp: srtp) ?? []
+                }
             }
         }
         var rtcp = receiver.feedback(at: seconds(now))
         // Reports once a second, and only about what flows: a call without video sends no RTCP.
-        if sender != nil || receiver.hasReceived, lastReport.map({ now - $0 >= .seconds(1) }) ?? true {
+        // While the camera is off its BYE goes again with each, in case one was lost.
+        if sender != nil || receiver.hasReceived, goodbyeOwed || lastReport.map({ now - $0 >= .seconds(1) }) ?? true {
             lastReport = now
-            if let sender { rtcp.insert(.senderReport(sender.senderReport(ntpTime: Self.ntpTime)), at: 0) }
+            goodbyeOwed = false
+            if let sender, cameraOn { rtcp.insert(.senderReport(sender.senderReport(ntpTime: Self.ntpTime)), at: 0) }
             if receiver.hasReceived { rtcp.append(receiver.report(at: seconds(now))) }
+            if let sender, !cameraOn {
+                // A compound packet starts with a report (RFC 3550 §6.1), an empty one if need be.
+                if !receiver.hasReceived { rtcp.append(.receiverReport(sender: sender.ssrc, reports: [])) }
+                rtcp.append(.goodbye(sources: [sender.ssrc]))
+            }
         }
         if !rtcp.isEmpty {
             var compound = RTCPPacket.encode(rtcp)

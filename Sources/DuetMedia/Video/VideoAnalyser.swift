@@ -65,6 +65,10 @@ public struct VideoAnalyser: Sendable {
         if let clockMilliseconds { report.delayMilliseconds = (clockMilliseconds - Int(tag.stamp)) & 0x0FFF }
     }
 
+    /// The sender stopped on purpose (its camera went off): the wait until its next picture
+    /// is not a freeze.
+    public mutating func pause() { lastNew = nil }
+
     /// What has been seen so far; `now` ages the frame rate (no frames lately: it falls).
     public func summary(at now: Double) -> Report {
         var report = report

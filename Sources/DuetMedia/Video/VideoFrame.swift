@@ -57,6 +57,29 @@ public struct VideoFrame: Sendable, Equatable {
     }
 }
 
+extension VideoFrame {
+    /// The picture as packed 8-bit RGB, row by row (BT.601 studio swing, the inverse of
+    /// `VideoColour(red:green:blue:)`), for drawing it on a screen. Fixed point, 16 bits.
+    public func rgb() -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: width * height * 3)
+        let half = width / 2
+        out.withUnsafeMutableBufferPointer { pixels in
+            for row in 0..<height {
+                let chromaRow = (row / 2) * half
+                for column in 0..<width {
+                    let c = 76_309 * (Int(y[row * width + column]) - 16)
+                    let d = Int(u[chromaRow + column / 2]) - 128, e = Int(v[chromaRow + column / 2]) - 128
+                    let at = (row * width + column) * 3
+                    pixels[at] = UInt8(clamping: (c + 104_597 * e + 32_768) >> 16)
+                    pixels[at + 1] = UInt8(clamping: (c - 25_675 * d - 53_279 * e + 32_768) >> 16)
+                    pixels[at + 2] = UInt8(clamping: (c + 132_201 * d + 32_768) >> 16)
+                }
+            }
+        }
+        return out
+    }
+}
+
 /// A colour in studio-swing YCbCr (BT.601), as I420 stores it.
 public struct VideoColour: Sendable, Equatable {
     public var luma: UInt8

@@ -38,6 +38,10 @@ public struct VideoReceiver: Sendable {
     public private(set) var picturesShown = 0
     public private(set) var decodeErrors = 0
     public private(set) var keyframeRequests = 0
+    /// Keyframes decoded and shown.
+    public private(set) var keyframesShown = 0
+    /// RTP payload bytes taken, for the bitrate seen.
+    public private(set) var octetsReceived = 0
     /// The last picture decoded.
     public private(set) var picture: VideoFrame?
 
@@ -52,6 +56,10 @@ public struct VideoReceiver: Sendable {
     /// Whether any packet of the stream has come (before that there is nothing to report on).
     public var hasReceived: Bool { statistics.received > 0 }
 
+    /// The sender said it stops (an RTCP BYE: its camera went off); its next picture after
+    /// the pause is not a freeze.
+    public mutating func senderStopped() { analyser.pause() }
+
     /// What has been seen so far (`VideoAnalyser`).
     public func seen(at time: Double) -> VideoAnalyser.Report { analyser.summary(at: time) }
 
@@ -61,6 +69,7 @@ public struct VideoReceiver: Sendable {
     public mutating func receive(_ packet: RTPPacket, at time: Double, clockMilliseconds: Int? = nil) -> Bool {
         guard packet.ssrc == media, packet.payloadType == RTPPayloadType.vp8 else { return false }
         statistics.record(sequence: packet.sequenceNumber, timestamp: packet.timestamp, arrival: time)
+        octetsReceived += packet.payload.count
         let outage = noteSequence(packet.sequenceNumber, timestamp: packet.timestamp)
         guard
             var frames = try? assembler.add(
@@ -82,7 +91,10 @@ public struct VideoReceiver: Sendable {
                 (waitingForKeyframe, keyframeWanted) = (true, true)
                 continue
             }
-            if frame.isKeyframe { (waitingForKeyframe, keyframeWanted) = (false, false) }
+            if frame.isKeyframe {
+                (waitingForKeyframe, keyframeWanted) = (false, false)
+                keyframesShown += 1
+            }
             analyser.observe(decoded, at: time, clockMilliseconds: clockMilliseconds)
             picture = decoded
             picturesShown += 1

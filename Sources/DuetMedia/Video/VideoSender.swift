@@ -26,6 +26,8 @@ public struct VideoSender: Sendable {
     public private(set) var octetsSent = 0
     public private(set) var packetsResent = 0
     public private(set) var keyframesAsked = 0
+    /// The last picture the camera took: the self-view.
+    public private(set) var lastPicture: VideoFrame?
 
     public init(camera: SyntheticCamera, ssrc: UInt32, bitrate: Int = 250_000) throws(VideoCodecError) {
         self.camera = camera
@@ -48,7 +50,13 @@ public struct VideoSender: Sendable {
     /// RTP time keeps up with the clock), captured at `stampMilliseconds`, as SRTP packets to
     /// send in order.
     public mutating func nextPicture(index: Int, stampMilliseconds: Int, srtp: SRTPSession) throws -> [[UInt8]] {
-        let picture = camera.frame(index, stampMilliseconds: stampMilliseconds)
+        try send(camera.frame(index, stampMilliseconds: stampMilliseconds), index: index, srtp: srtp)
+    }
+
+    /// `picture` (the camera's size) as picture `index` of the schedule: an Echo Test sends
+    /// back the pictures it is shown instead of its camera's.
+    public mutating func send(_ picture: VideoFrame, index: Int, srtp: SRTPSession) throws -> [[UInt8]] {
+        lastPicture = picture
         let ticks = UInt32(truncatingIfNeeded: index * (VP8Encoder.clockRate / camera.framesPerSecond))
         var packets: [[UInt8]] = []
         for frame in try encoder.encode(picture) {
@@ -70,6 +78,10 @@ public struct VideoSender: Sendable {
         }
         return packets
     }
+
+    /// The next picture is a keyframe: the camera came back on, and a receiver that saw the
+    /// stream stop should not wait for a PLI's round trip.
+    public mutating func sendKeyframeNext() { encoder.requestKeyframe() }
 
     /// What a receiver's feedback about this stream asks for: packets to send again (already
     /// protected); a PLI makes the next picture a keyframe; a report's loss sets the bitrate.

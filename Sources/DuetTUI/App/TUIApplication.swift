@@ -16,7 +16,7 @@ public enum TUIApplication {
             await redraws.run {
                 let state = await controller.state
                 let size = terminal.size
-                terminal.show(ScreenRenderer.render(state, width: size.width, height: size.height))
+                terminal.show(ScreenRenderer.render(state, width: size.width, height: size.height, colours: terminal.colours))
             }
         }
 

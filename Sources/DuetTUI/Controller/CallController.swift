@@ -65,6 +65,18 @@ struct CallController: Sendable {
         }
     }
 
+    /// `V`: this camera off or back on; the other side is told and shows "camera off".
+    func toggleCamera(_ tui: isolated TUIController) async {
+        guard let call = tui.state.call, call.state.isActive, let on = await engine.cameraOn else {
+            tui.show("no camera in this call", .warning)
+            return
+        }
+        guard await engine.setCamera(on: !on) else { return }
+        tui.state.call?.video?.cameraOn = !on
+        if on { tui.state.call?.video?.own = nil }
+        tui.log(on ? "camera off: the other side sees \"camera off\"" : "camera on")
+    }
+
     /// News from the call engine. A ring during a group call or meeting shows only its box;
     /// the call takes the pane when answered.
     func apply(_ event: CallEngineEvent, _ tui: isolated TUIController) {
@@ -95,8 +107,16 @@ struct CallController: Sendable {
         case .firstAudio:
             tui.log("first audio from the other side", .good)
         case .seeing:
-            // The call pane draws no pictures yet (docs/video.md "Not built yet").
-            break
+            break  // the pictures themselves are on screen
+        case let .pictures(pictures):
+            guard tui.state.call?.state.isActive == true else { break }
+            var video = tui.state.call?.video ?? CallVideo()
+            if let peer = pictures.peer { video.peer = peer }
+            video.own = pictures.own
+            tui.state.call?.video = video
+        case let .peerCamera(on):
+            tui.state.call?.video?.peerCameraOff = !on
+            tui.log("\(tui.state.call?.peerName ?? "the other side") turned the camera \(on ? "on" : "off")")
         case let .mediaResumed(gap):
             tui.log("media back after \(gap) ms without audio", .good)
         case .trickled:
@@ -125,6 +145,7 @@ struct CallController: Sendable {
             tui.log("connected", .good)
         case let .ended(reason):
             if case .incoming = tui.state.overlay { tui.state.overlay = nil }
+            tui.state.call?.video = nil
             tui.show("call ended: \(reason)", reason.isCompletedCall ? .info : .warning)
         case .outgoing:
             tui.log("ringing")

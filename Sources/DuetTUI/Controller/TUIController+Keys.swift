@@ -36,6 +36,7 @@ extension TUIController {
         case .character("J"): meetings.promptJoin(self)
         case .character("R"): meetings.toggleRecording(self)
         case .character("m"): await toggleMute()
+        case .character("V") where state.pane == .call: await calls.toggleCamera(self)
         case .character("h"): await hangUp()
         default: break
         }

@@ -218,6 +218,8 @@ public struct CallView: Equatable, Sendable {
     public var keysWiped: Bool
     /// Set when DUET_SRTP_KEYLOG is on: the call is not private.
     public var warning: String?
+    /// The pictures, once the call has video (nil: a voice call, or over).
+    public var video: CallVideo?
 
     public init(
         peerNumber: String, peerName: String?, peerTrust: ContactTrust, outgoing: Bool, state: CallState,
@@ -303,5 +305,24 @@ public struct StatusMessage: Equatable, Sendable {
     public init(_ text: String, severity: Severity = .info) {
         self.text = text
         self.severity = severity
+    }
+}
+
+/// A call's video as the call pane draws it (`CallVideoView`).
+public struct CallVideo: Equatable, Sendable {
+    /// The peer's last picture; nil before the first.
+    public var peer: VideoPicture?
+    /// This camera's last picture; nil while it is off.
+    public var own: VideoPicture?
+    /// The peer said its camera is off.
+    public var peerCameraOff: Bool
+    /// This device's camera: on, off, or nil for none.
+    public var cameraOn: Bool?
+
+    public init(peer: VideoPicture? = nil, own: VideoPicture? = nil, peerCameraOff: Bool = false, cameraOn: Bool? = true) {
+        self.peer = peer
+        self.own = own
+        self.peerCameraOff = peerCameraOff
+        self.cameraOn = cameraOn
     }
 }

@@ -22,11 +22,20 @@ enum CallPaneView {
     }
 
     /// The pane's lines for `state.call`, at most `height` of them when the content allows.
-    static func lines(_ state: TUIState, width: Int, height: Int = .max) -> [StyledText] {
+    /// With video, the pictures come under the title and take the rows the essential lines
+    /// leave; the details give way first (`fit`).
+    static func lines(_ state: TUIState, width: Int, height: Int = .max, colours: ColourDepth = .none) -> [StyledText] {
         guard let call = state.call else {
             return .wrapping([StyledText("No call", .bold), "", "Select a contact and press c to call."], to: width)
         }
-        return fit(blocks(call, width: width), height: height)
+        let all = blocks(call, width: width)
+        guard let video = call.video, let title = all.first else { return fit(all, height: height) }
+        let rest = Array(all.dropFirst())
+        let essential = rest.filter { $0.priority == .essential }.reduce(title.lines.count) { $0 + $1.lines.count }
+        let rows = min(CallVideoView.rowsWanted(video, width: width), height - essential - 1)
+        guard rows >= CallVideoView.minimumRows else { return fit(all, height: height) }
+        let pictures = CallVideoView.lines(video, peerName: call.peerName ?? call.peerNumber, width: width, rows: rows, colours: colours)
+        return title.lines + pictures + [StyledText()] + fit(rest, height: height - title.lines.count - rows - 1)
     }
 
     static func blocks(_ call: CallView, width: Int) -> [Block] {

@@ -53,7 +53,8 @@ enum KeyHints {
             return pairs(("Esc", "back"), ("l", "log"), ("?", "help"), ("q", "quit"))
         case .call:
             if let call = state.call, call.state.isActive {
-                return pairs(("m", "mute/unmute"), ("h", "hang up"), ("l", "log"), ("?", "help"))
+                let camera = call.video?.cameraOn.map { pairs(("V", $0 ? "camera off" : "camera on")) } ?? []
+                return pairs(("m", "mute/unmute")) + camera + pairs(("h", "hang up"), ("l", "log"), ("?", "help"))
             }
             return pairs(("Esc", "back"), ("l", "log"), ("?", "help"), ("q", "quit"))
         case .groupCall:

@@ -4,8 +4,8 @@
 public enum ScreenRenderer {
     /// The screen for `state` on a `width` × `height` terminal: exactly `height` lines of
     /// exactly `width` columns (one column per `Character`). Below 80×24 it is a single centred
-    /// message asking for a bigger terminal.
-    public static func render(_ state: TUIState, width: Int, height: Int) -> ScreenModel {
+    /// message asking for a bigger terminal. Pictures are drawn for a terminal of `colours`.
+    public static func render(_ state: TUIState, width: Int, height: Int, colours: ColourDepth = .none) -> ScreenModel {
         guard let layout = Layout(width: width, height: height, showLog: state.showLog) else {
             return tooSmall(width: width, height: height)
         }
@@ -16,7 +16,8 @@ public enum ScreenRenderer {
             Rect(row: layout.body.row, column: layout.separatorColumn, width: 1, height: layout.body.height),
             with: "│")
         canvas.draw(
-            paneLines(state, width: layout.detail.width - 2, height: layout.detail.height), in: layout.detail.inset(left: 1, right: 1))
+            paneLines(state, width: layout.detail.width - 2, height: layout.detail.height, colours: colours),
+            in: layout.detail.inset(left: 1, right: 1))
         if let log = layout.log {
             EventLogView.draw(state.log, in: log, separatorColumn: layout.separatorColumn, on: &canvas)
         }
@@ -30,12 +31,12 @@ public enum ScreenRenderer {
 
     /// The right pane's lines for `state.pane`, `width` columns wide; the call panes, the ones
     /// that can outgrow their rows, fit themselves into `height`.
-    static func paneLines(_ state: TUIState, width: Int, height: Int) -> [StyledText] {
+    static func paneLines(_ state: TUIState, width: Int, height: Int, colours: ColourDepth = .none) -> [StyledText] {
         switch state.pane {
         case .contact: ContactDetailView.lines(state, width: width)
         case .safetyNumber: SafetyNumberPaneView.lines(state, width: width)
         case .keys: KeysPaneView.lines(state, width: width)
-        case .call: CallPaneView.lines(state, width: width, height: height)
+        case .call: CallPaneView.lines(state, width: width, height: height, colours: colours)
         case .groupCall: GroupCallPaneView.lines(state, width: width, height: height)
         case .meeting: MeetingPaneView.lines(state, width: width, height: height)
         }

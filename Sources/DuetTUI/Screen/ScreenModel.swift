@@ -37,6 +37,8 @@ public struct StyledRun: Equatable, Sendable {
 }
 
 /// Looks that stay readable without colour (TERM=vt100): warnings are bold as well as red.
+/// A picture's cells carry their own colours (`PictureCells`); without colour they are plain.
 public enum TextStyle: Equatable, Sendable {
     case plain, bold, dim, reverse, good, warning, danger
+    case picture(foreground: CellColour, background: CellColour)
 }

@@ -6,6 +6,8 @@ import Foundation
 final class Terminal {
     private var hasColours = false
     private var open = true
+    /// How pictures are drawn here (terminfo's `colors`).
+    private(set) var colours = ColourDepth.none
 
     /// Enters curses mode: no echo, keys one at a time, a hidden cursor, `readKey` waiting
     /// at most `keyTimeoutMilliseconds`.
@@ -26,6 +28,7 @@ final class Terminal {
             init_pair(2, Int16(COLOR_YELLOW), -1)
             init_pair(3, Int16(COLOR_RED), -1)
             hasColours = true
+            colours = ColourDepth(colours: Int(duet_colors()))
         }
         // Whatever way the process ends, the shell gets its terminal back.
         atexit { if !isendwin() { endwin() } }
@@ -75,7 +78,15 @@ final class Terminal {
             var column = 0
             for run in line.runs {
                 wmove(duet_stdscr(), Int32(row), Int32(column))
-                wattrset(duet_stdscr(), Int32(bitPattern: attributes(run.style)))
+                if case let .picture(foreground, background) = run.style, hasColours {
+                    // A pair per colour combination, made on first use (ncurses reuses the
+                    // least recently used one when the table is full).
+                    // A colour ncurses refuses gets no pair (-1): the cell is drawn uncoloured.
+                    let pair = duet_alloc_pair(Self.number(foreground), Self.number(background))
+                    duet_attr_set(duet_stdscr(), 0, max(0, pair))
+                } else {
+                    wattrset(duet_stdscr(), Int32(bitPattern: attributes(run.style)))
+                }
                 waddstr(duet_stdscr(), run.text)
                 column += run.text.count
             }
@@ -84,9 +95,17 @@ final class Terminal {
         wrefresh(duet_stdscr())
     }
 
+    /// A picture colour as ncurses numbers it: under direct colour the number is the RGB value.
+    private static func number(_ colour: CellColour) -> Int32 {
+        switch colour {
+        case let .rgb(value): Int32(bitPattern: value & 0xFF_FFFF)
+        case let .indexed(index): Int32(index)
+        }
+    }
+
     private func attributes(_ style: TextStyle) -> UInt32 {
         switch style {
-        case .plain: 0
+        case .plain, .picture: 0
         case .bold: UInt32(duet_a_bold())
         case .dim: UInt32(duet_a_dim())
         case .reverse: UInt32(duet_a_reverse())

@@ -7,6 +7,7 @@ final class TerminalThread: Sendable {
     private struct Shared: Sendable {
         var pending: ScreenModel?
         var size = (width: 80, height: 24)
+        var colours = ColourDepth.none
         var stopRequested = false
         var running = false
         var finished = false
@@ -28,6 +29,8 @@ final class TerminalThread: Sendable {
     }
 
     var size: (width: Int, height: Int) { shared.withLock { $0.size } }
+    /// The terminal's colours, for drawing pictures (known once `start` returns).
+    var colours: ColourDepth { shared.withLock { $0.colours } }
 
     /// Paints `model` as soon as the thread is free (a newer one replaces an unpainted one).
     func show(_ model: ScreenModel) {
@@ -43,8 +46,10 @@ final class TerminalThread: Sendable {
     private func loop() {
         let terminal = Terminal()
         let initial = terminal.size
+        let colours = terminal.colours
         shared.withLock {
             $0.size = initial
+            $0.colours = colours
             $0.running = true
         }
         keys.yield(.resize(width: initial.width, height: initial.height))

@@ -1,6 +1,7 @@
 /// The RTCP packets Duet sends and reads (RFC 3550 §6.4, RFC 4585 §6): sender and receiver
 /// reports for loss, jitter and round-trip time; a picture loss indication asking for a
-/// keyframe; a generic NACK naming lost packets to send again. Others in a compound packet
+/// keyframe; a generic NACK naming lost packets to send again; a BYE when a camera goes off.
+/// Others in a compound packet
 /// are kept as `other` and skipped. Multiplexed with RTP on one port (RFC 5761): a packet
 /// whose second byte is 192–223 is RTCP (`isRTCP`).
 public enum RTCPPacket: Sendable, Equatable {
@@ -10,6 +11,8 @@ public enum RTCPPacket: Sendable, Equatable {
     case pictureLoss(sender: UInt32, media: UInt32)
     /// Generic NACK (RFC 4585 §6.2.1): `sender` lost these sequence numbers of `media`.
     case nack(sender: UInt32, media: UInt32, lost: [UInt16])
+    /// BYE (RFC 3550 §6.6): these sources stop sending (a camera turned off); no reason text.
+    case goodbye(sources: [UInt32])
     /// Any other type: its packet type, kept so a compound packet still parses.
     case other(type: UInt8)
 
@@ -22,6 +25,7 @@ public enum RTCPPacket: Sendable, Equatable {
 
     static let senderReportType: UInt8 = 200
     static let receiverReportType: UInt8 = 201
+    static let goodbyeType: UInt8 = 203
     static let transportFeedbackType: UInt8 = 205
     static let payloadFeedbackType: UInt8 = 206
 
@@ -79,6 +83,11 @@ public enum RTCPPacket: Sendable, Equatable {
             return .nack(sender: sender, media: media, lost: lost)
         case payloadFeedbackType where count == 1:
             return .pictureLoss(sender: try reader.u32(), media: try reader.u32())
+        case goodbyeType:
+            guard reader.remaining >= count * 4 else { throw .badLength }
+            var sources: [UInt32] = []
+            for _ in 0..<count { sources.append(try reader.u32()) }
+            return .goodbye(sources: sources)
         default:
             return .other(type: type)
         }
@@ -130,6 +139,9 @@ public enum RTCPPacket: Sendable, Equatable {
                 body += bytesOf(first)
                 body += bytesOf(mask)
             }
+        case let .goodbye(sources):
+            (count, type) = (sources.count, Self.goodbyeType)
+            for source in sources.prefix(31) { body += bytesOf(source) }
         case let .other(packetType):
             (count, type) = (0, packetType)
         }

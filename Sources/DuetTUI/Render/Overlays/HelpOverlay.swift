@@ -27,7 +27,8 @@ enum HelpOverlay {
         Group(
             title: "Call",
             keys: [
-                ("m", "mute / unmute"), ("h", "hang up / leave"), ("+ / -", "add/remove group member")
+                ("m", "mute / unmute"), ("V", "camera off / on"), ("h", "hang up / leave"),
+                ("+ / -", "add/remove group member")
             ]),
         Group(title: "Ringing or knocking", keys: [("a", "accept / join / admit"), ("d", "decline / deny")]),
         Group(

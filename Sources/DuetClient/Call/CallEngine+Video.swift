@@ -1,0 +1,55 @@
+import DuetMedia
+import Foundation
+
+/// A 1:1 call's video as the screens see it: the camera switch, the pictures handed to the
+/// TUI, and the once-a-second `seeing` line (docs/video.md).
+extension CallEngine {
+    /// Turns this device's camera off or on during the call; the other side is told (an RTCP
+    /// BYE) and shows "camera off". False when there is no call with video or no camera.
+    @discardableResult
+    public func setCamera(on: Bool) -> Bool {
+        guard let video = call?.pump.video else { return false }
+        return video.setCamera(on: on, now: .now)
+    }
+
+    /// Whether this device's camera is sending now (nil: no camera in this call).
+    public var cameraOn: Bool? {
+        guard let video = call?.pump.video, video.sender != nil else { return nil }
+        return video.cameraOn
+    }
+
+    /// Each media tick: new pictures for a screen that asked for them (`CallOptions.showsPictures`),
+    /// and the peer's camera going off or on.
+    func showVideo() {
+        guard let video = call?.pump.video, let shown = call?.videoShown else { return }
+        if video.peerCameraOff != shown.peerCameraOff {
+            call?.videoShown.peerCameraOff = video.peerCameraOff
+            emit(.peerCamera(on: !video.peerCameraOff))
+        }
+        guard options.showsPictures,
+            video.receiver.picturesShown != shown.peerPictures || video.picturesPassed != shown.ownPictures
+        else { return }
+        call?.videoShown.peerPictures = video.receiver.picturesShown
+        call?.videoShown.ownPictures = video.picturesPassed
+        let pictures = video.pictures
+        emit(.pictures(CallPictures(peer: pictures.peer.map(VideoPicture.init), own: pictures.own.map(VideoPicture.init))))
+    }
+
+    /// Once a second: what the peer's pictures showed, with the bitrate since the last line.
+    func reportVideo() {
+        guard let video = call?.pump.video, let shown = call?.videoShown else { return }
+        let now = ContinuousClock.now
+        let octets = video.receiver.octetsReceived
+        call?.videoShown.octets = octets
+        call?.videoShown.at = now
+        let seen = video.receiver.seen(at: video.seconds(now))
+        guard seen.framesSeen > 0 else { return }
+        let seconds = shown.at.map { Double((now - $0).components.attoseconds) / 1e18 + Double((now - $0).components.seconds) } ?? 0
+        let bitrate = seconds > 0 ? Int(Double(octets - shown.octets) * 8 / seconds / 1000) : 0
+        emit(
+            .seeing(
+                SeeingReport(
+                    seen, name: displayName(seen.person), keyframes: video.receiver.keyframesShown, kilobitsPerSecond: bitrate,
+                    cameraOff: video.peerCameraOff)))
+    }
+}
