@@ -144,9 +144,9 @@ extension Duet {
         }
 
         private func callGroup() async throws {
-            guard !relay, wav == nil, turnOptions.turn == nil, !videoOptions.video else {
+            guard !relay, wav == nil, turnOptions.turn == nil, !videoOptions.video, videoOptions.saveVideo == nil else {
                 throw ValidationError(
-                    "--relay, --wav, --turn and --video apply to 1:1 calls; a group call goes through the server's SFU (group video is not built yet)"
+                    "--relay, --wav, --turn, --video and --save-video apply to 1:1 calls; a group call goes through the server's SFU (group video is not built yet)"
                 )
             }
             let session = try await serverOptions.session(profile)

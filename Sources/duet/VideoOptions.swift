@@ -1,11 +1,15 @@
 import ArgumentParser
 import DuetClient
+import Foundation
 
-/// `--video`, `--video-size` and `--fps` of `duet call` and `duet answer` (docs/video.md).
+/// `--video`, `--video-size`, `--fps` and `--save-video` of `duet call` and `duet answer` (docs/video.md).
 struct VideoOptions: ParsableArguments {
     @Flag(help: "Turn your camera on: a synthetic moving scene with your initials and a frame counter.") var video = false
     @Option(help: ArgumentHelp("The camera's picture size (with --video).", valueName: "WIDTHxHEIGHT")) var videoSize = "160x120"
     @Option(help: "The camera's frames per second (with --video).") var fps = 15
+    @Option(
+        help: ArgumentHelp("Save the other side's video, as shown, to an IVF file that ffmpeg plays.", valueName: "FILE.ivf"))
+    var saveVideo: String?
 
     func validate() throws {
         do { _ = try settings() } catch { throw ValidationError(error.description) }
@@ -17,8 +21,9 @@ struct VideoOptions: ParsableArguments {
         return video ? settings : nil
     }
 
-    /// Sets `options.video` from the flags (checked in `validate`).
+    /// Sets `options.video` and `saveVideo` from the flags (checked in `validate`).
     func apply(to options: inout CallOptions) {
         options.video = try? settings()
+        options.saveVideo = saveVideo.map { URL(fileURLWithPath: $0) }
     }
 }

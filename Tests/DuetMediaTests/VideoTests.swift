@@ -133,40 +133,77 @@ struct VideoTests {
         #expect(throws: VideoCodecError.pictureTooLarge(width: 12_000, height: 12_000)) { try decoder.decode(keyframe) }
     }
 
-    /// Standard VP8: ffmpeg decodes an IVF file of Duet's frames, every one of them.
+    /// Standard VP8: ffmpeg decodes an IVF file of Duet's frames (`IVFWriter`, as
+    /// `--save-video` writes them), every one of them, at the pace of their RTP time.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/ffprobe")))
     func ffprobeDecodesDuetsVP8() throws {
         let encoder = try VP8Encoder()
         let camera = SyntheticCamera(person: "Dave")
-        var frames: [[UInt8]] = []
-        for index in 0..<30 { frames += try encoder.encode(camera.frame(index)).map(\.bytes) }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("duet-vp8-\(UUID().uuidString).ivf")
         defer { try? FileManager.default.removeItem(at: file) }
-        try Data(IVF.file(frames, width: 160, height: 120, framesPerSecond: 15)).write(to: file)
+        let writer = try IVFWriter(url: file, width: 160, height: 120)
+        // RTP time from near its wrap: the file's time keeps counting across it.
+        for index in 0..<30 {
+            for frame in try encoder.encode(camera.frame(index)) {
+                try writer.append(frame.bytes, rtpTimestamp: UInt32.max - 30_000 &+ UInt32(index * 6_000))
+            }
+        }
+        try writer.close()
+        let text = try Self.probe(file, "stream=codec_name,width,height,nb_read_frames")
+        #expect(text == "vp8,160,120,30", "\(text)")
+        // The last frame 29 frame times after the first, across RTP time's wrap.
+        let times = try Self.probe(file, "packet=pts_time").split(separator: "\n")
+        #expect(times.first == "0.000000" && times.last == "1.933333", "\(times)")
+    }
+
+    /// What ffprobe says of `file`'s entries (CSV, no keys).
+    static func probe(_ file: URL, _ entries: String) throws -> String {
         let probe = Process()
         probe.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
-        probe.arguments = [
-            "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=codec_name,width,height,nb_read_frames",
-            "-of", "csv=p=0", file.path
-        ]
+        probe.arguments = ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", entries, "-of", "csv=p=0", file.path]
         let output = Pipe()
         probe.standardOutput = output
         try probe.run()
         probe.waitUntilExit()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == "vp8,160,120,30")
+        return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
     }
-}
 
-/// IVF, the simplest container ffmpeg reads VP8 from: a 32-byte header, then each frame with
-/// a 12-byte header (its size and a timestamp).
-enum IVF {
-    static func file(_ frames: [[UInt8]], width: Int, height: Int, framesPerSecond: Int) -> [UInt8] {
-        func le16(_ value: Int) -> [UInt8] { [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF)] }
-        func le32(_ value: Int) -> [UInt8] { le16(value & 0xFFFF) + le16(value >> 16 & 0xFFFF) }
-        var bytes = Array("DKIF".utf8) + le16(0) + le16(32) + Array("VP80".utf8) + le16(width) + le16(height)
-        bytes += le32(framesPerSecond) + le32(1) + le32(frames.count) + le32(0)
-        for (index, frame) in frames.enumerated() { bytes += le32(frame.count) + le32(index) + le32(0) + frame }
-        return bytes
+    /// Whatever bytes the network's frames hold, the file reads back frame for frame (sizes
+    /// and times), the header counts them even before `close`, and a file that cannot be made
+    /// is a clear error.
+    @Test func anIVFFileHoldsExactlyTheFramesGiven() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("duet-ivf-\(UUID().uuidString).ivf")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let writer = try IVFWriter(url: file, width: 96, height: 72)
+        var random = SystemRandomNumberGenerator()
+        var frames: [[UInt8]] = [[]]
+        for _ in 0..<40 {
+            frames.append((0..<Int.random(in: 0..<3_000, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) })
+        }
+        for (index, frame) in frames.enumerated() { try writer.append(frame, rtpTimestamp: UInt32(index * 3_000)) }
+        try writer.flush()
+        let bytes = try [UInt8](Data(contentsOf: file))
+        func le(_ at: Int, _ count: Int) -> Int { (0..<count).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) } }
+        #expect(Array(bytes[0..<4]) == Array("DKIF".utf8) && Array(bytes[8..<12]) == Array("VP80".utf8))
+        #expect(le(12, 2) == 96 && le(14, 2) == 72 && le(16, 4) == 90_000 && le(20, 4) == 1 && le(24, 4) == frames.count)
+        var offset = 32
+        for (index, frame) in frames.enumerated() {
+            #expect(le(offset, 4) == frame.count && le(offset + 4, 8) == index * 3_000)
+            #expect(Array(bytes[(offset + 12)..<(offset + 12 + frame.count)]) == frame)
+            offset += 12 + frame.count
+        }
+        #expect(offset == bytes.count)
+        // A frame stamped earlier than the last keeps the last time; then time goes on.
+        try writer.append([1], rtpTimestamp: 0)
+        try writer.append([2], rtpTimestamp: UInt32(frames.count * 3_000))
+        try writer.flush()
+        let tail = Array(try [UInt8](Data(contentsOf: file)).suffix(26))
+        func time(_ at: Int) -> Int { tail[at..<(at + 8)].reversed().reduce(0) { $0 << 8 | Int($1) } }
+        #expect(tail[12] == 1 && tail[25] == 2)
+        #expect(time(4) == (frames.count - 1) * 3_000 && time(17) == frames.count * 3_000, "\(tail)")
+        try writer.close()
+        let nowhere = URL(fileURLWithPath: "/nonexistent-\(UUID().uuidString)/saved.ivf")
+        #expect(throws: CocoaError.self) { try IVFWriter(url: nowhere, width: 96, height: 72) }
     }
 }

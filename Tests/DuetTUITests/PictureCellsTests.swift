@@ -16,6 +16,10 @@ struct PictureCellsTests {
         #expect(PictureCells.fit(width: 160, height: 120, columns: 100, rows: 8) == (21, 8))
         #expect(PictureCells.fit(width: 160, height: 120, columns: 16, rows: 40) == (16, 6))
         #expect(PictureCells.fit(width: 160, height: 120, columns: 0, rows: 8) == (0, 0))
+        // A very wide picture and "as many rows as it needs" (a peer chooses the size).
+        #expect(PictureCells.fit(width: 1280, height: 2, columns: 100, rows: .max / 4) == (100, 1))
+        #expect(PictureCells.fit(width: 1280, height: 360, columns: 100, rows: .max / 4) == (100, 14))
+        #expect(PictureCells.fit(width: 2, height: 720, columns: 100, rows: 30) == (1, 30))
     }
 
     @Test(arguments: [ColourDepth.direct, .indexed256, .indexed16, .indexed8])
@@ -31,9 +35,11 @@ struct PictureCellsTests {
             }
             colours.insert(foreground)
             colours.insert(background)
-            switch (depth, foreground) {
-            case (.direct, .rgb), (.indexed256, .indexed(16...255)), (.indexed16, .indexed(0...15)), (.indexed8, .indexed(0...7)): break
-            default: Issue.record("\(foreground) at \(depth)")
+            for colour in [foreground, background] {
+                switch (depth, colour) {
+                case (.direct, .rgb), (.indexed256, .indexed(16...255)), (.indexed16, .indexed(0...15)), (.indexed8, .indexed(0...7)): break
+                default: Issue.record("\(colour) at \(depth)")
+                }
             }
         }
         #expect(colours.count >= 3, "a scene of several colours: \(colours)")

@@ -63,7 +63,9 @@ struct CallCommandTests {
         defer { try? FileManager.default.removeItem(at: home) }
         let server = try setUp()
         defer { server.stop() }
-        let answering = try DuetChild(["answer", "--auto", "--video", "--video-size", "192x144", "--profile", "bob"], home: home)
+        let saved = home.appendingPathComponent("alice.ivf")
+        let answering = try DuetChild(
+            ["answer", "--auto", "--video", "--video-size", "192x144", "--profile", "bob", "--save-video", saved.path], home: home)
         #expect(await answering.waitForLine(containing: "waiting for a call"))
         let calling = try DuetChild(
             ["call", bob, "--profile", "alice", "--video", "--duration", Sanitizer.callDuration(seconds: 4)], home: home)
@@ -85,6 +87,21 @@ struct CallCommandTests {
             }
             #expect(fps.allSatisfy { $0 >= 10 } && fps.contains { $0 >= 14 }, "\(sees)")
             #expect(sees.last.map { $0.contains("freezes 0") || $0.contains("freezes 1") } == true, "\(sees)")
+        }
+        // Bob kept what he saw: an IVF file ffmpeg decodes, Alice's size, seconds of frames.
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/ffprobe") {
+            let ffprobe = Process(), output = Pipe()
+            ffprobe.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
+            ffprobe.arguments = [
+                "-v", "error", "-count_frames", "-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "csv=p=0",
+                saved.path
+            ]
+            ffprobe.standardOutput = output
+            try ffprobe.run()
+            ffprobe.waitUntilExit()
+            let probe = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let fields = probe.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            #expect(fields.prefix(3) == ["vp8", "160", "120"] && (Int(fields.last ?? "") ?? 0) >= 30, "ffprobe: \(probe)")
         }
         // Resends after a NACK are not replays, and nothing is tampered.
         #expect(!(calling.lines + answering.lines).contains { $0.hasPrefix("hearing") && $0.contains("rejected:") })

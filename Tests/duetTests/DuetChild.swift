@@ -53,6 +53,18 @@ final class DuetChild: Sendable {
         return text.contains(fragment)
     }
 
+    /// Waits (an upper bound, not a timing assertion) until `condition` holds for the output
+    /// so far, or the process ends.
+    @discardableResult
+    func waitUntil(timeout: Duration = .seconds(30), _ condition: (DuetChild) -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline, process.isRunning {
+            if condition(self) { return true }
+            try? await Task.sleep(for: .milliseconds(25))
+        }
+        return condition(self)
+    }
+
     /// Waits for the process to exit and returns its status (nil if it is still running).
     func waitForExit(timeout: Duration = .seconds(60)) async -> Int32? {
         let deadline = ContinuousClock.now + timeout

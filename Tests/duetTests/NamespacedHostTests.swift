@@ -29,18 +29,25 @@ struct NamespacedHostTests {
         func device(
             _ name: String, nat: NetworkLab.NATKind?, home index: Int, blockUDP: Bool = false, outside: NetworkLab.Segment? = nil
         ) throws -> NetworkLab.Host {
+            try deviceAtHome(name, nat: nat, home: index, blockUDP: blockUDP, outside: outside).host
+        }
+
+        /// As `device`, with the home's router (nil on the public segment), to impair later.
+        func deviceAtHome(
+            _ name: String, nat: NetworkLab.NATKind?, home index: Int, blockUDP: Bool = false, outside: NetworkLab.Segment? = nil
+        ) throws -> (host: NetworkLab.Host, router: NetworkLab.Host?) {
             let homes = [
                 ("192.0.2.1/25", "192.0.2.10/25"), ("198.51.100.1/25", "198.51.100.10/25"),
                 ("198.51.100.129/25", "198.51.100.130/25")
             ]
-            guard let nat else { return try lab.host(name, on: internet, address: "203.0.113.\(40 + index)/24") }
+            guard let nat else { return (try lab.host(name, on: internet, address: "203.0.113.\(40 + index)/24"), nil) }
             let lan = try lab.segment()
             let (gateway, address) = homes[index]
             let router = try lab.natRouter(
                 "\(name)-router", kind: nat, outside: outside ?? internet, outsideAddress: "203.0.113.\(21 + index)/24",
                 inside: lan, insideAddress: gateway)
             if blockUDP { try lab.dropUDP(through: router) }
-            return try lab.host(name, on: lan, address: address, gateway: String(gateway.split(separator: "/")[0]))
+            return (try lab.host(name, on: lan, address: address, gateway: String(gateway.split(separator: "/")[0])), router)
         }
 
         /// `host` leaves its home network for a hotspot: another cone NAT, another public address
@@ -197,6 +204,55 @@ struct NamespacedHostTests {
         }
         #expect(sees(calling, "+15557002"), "alice: \(calling.text)")
         #expect(sees(answering, "+15557001"), "bob: \(answering.text)")
+    }
+
+    /// Video peer to peer across two cone NATs (docs/video.md): at the camera's rate with no
+    /// freeze while the network is clean; while Bob's router drops 5 % of the datagrams each
+    /// way the pictures keep coming (NACK resends and PLI keyframes: `VideoStreamTests` shows
+    /// each); within a second of the loss ending both see the full rate again.
+    @Test func aVideoCallKeepsItsFrameRateAndRecoversFromLoss() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let world = try world()
+        defer {
+            world.server.stop()
+            world.lab.tearDown()
+        }
+        let alice = try world.device("alice", nat: .cone, home: 0)
+        let (bob, bobRouter) = try world.deviceAtHome("bob", nat: .cone, home: 1)
+        try register("alice", "+15557001", on: alice, world: world)
+        try register("bob", "+15557002", on: bob, world: world)
+        let answering = try DuetChild(["answer", "--auto", "--video", "--profile", "bob"], home: home, namespace: bob.namespace)
+        #expect(await answering.waitForLine(containing: "waiting for a call"), "bob: \(answering.text)")
+        let calling = try DuetChild(
+            ["call", "+15557002", "--profile", "alice", "--video", "--duration", Sanitizer.callDuration(seconds: 10)], home: home,
+            namespace: alice.namespace)
+        func seeing(_ child: DuetChild) -> [String] { child.lines.filter { $0.hasPrefix("seeing +1555700") } }
+        func fps(_ line: String) -> Int {
+            let words = line.split(separator: " ")
+            return words.firstIndex(of: "fps").flatMap { Int(words[$0 - 1]) } ?? 0
+        }
+        // Three full seconds clean (the first report covers the call's first, partial second).
+        #expect(await calling.waitUntil { seeing($0).count >= 4 }, "alice: \(calling.text)")
+        let clean = (seeing(calling).dropFirst(), seeing(answering).dropFirst())
+        try world.lab.loseUDP(percent: 5, through: #require(bobRouter))
+        let lossFrom = (seeing(calling).count, seeing(answering).count)
+        try await Task.sleep(for: .seconds(3))
+        try world.lab.run(["nft", "delete", "table", "inet", "loss"], in: #require(bobRouter))
+        let lossTo = (seeing(calling).count, seeing(answering).count)
+        #expect(await calling.waitForExit() == 0, "alice: \(calling.text)")
+        #expect(await answering.waitForExit() == 0, "bob: \(answering.text)")
+
+        for (name, lines) in [("alice", clean.0), ("bob", clean.1)] {
+            #expect(!lines.isEmpty && lines.allSatisfy { fps($0) >= 14 && $0.contains("freezes 0") }, "\(name), clean: \(lines)")
+        }
+        for (name, child, from, to) in [("alice", calling, lossFrom.0, lossTo.0), ("bob", answering, lossFrom.1, lossTo.1)] {
+            let all = seeing(child)
+            let during = all[min(from, all.count)..<min(to, all.count)]
+            #expect(during.count >= 2 && during.allSatisfy { fps($0) >= 10 }, "\(name), 5 % loss: \(during)")
+            // The second report after the loss ends covers a whole second after it.
+            let after = all.dropFirst(to + 1).prefix(1)
+            #expect(after.count == 1 && after.allSatisfy { fps($0) >= 14 }, "\(name), after the loss: \(all)")
+        }
     }
 
     /// A network that lets no UDP out: checks, the STUN Binding and UDP to the relay all fail,

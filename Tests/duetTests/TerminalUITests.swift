@@ -224,25 +224,30 @@ struct TerminalUITests {
     /// picture — your own — is drawn in characters by brightness.
     @Test func aVideoCallDrawsThePictureAndTheSelfView() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
-        func pictureCells(_ screen: String) -> Int {
-            screen.split(separator: "\n").map { $0.split(separator: "│", maxSplits: 1).dropFirst().first ?? "" }
-                .reduce(0) { $0 + $1.unicodeScalars.filter { (0x2580...0x259F).contains($0.value) }.count }
+        // The right pane's rows above the call's details (the level meter is made of blocks too).
+        func pictureRows(_ screen: String) -> [Substring] {
+            let pane = screen.split(separator: "\n").map { $0.split(separator: "│", maxSplits: 1).dropFirst().first ?? "" }
+            return Array(pane.prefix { !$0.contains("Trust") })
         }
+        func pictureCells(_ screen: String) -> Int {
+            pictureRows(screen).reduce(0) { $0 + $1.unicodeScalars.filter { (0x2580...0x259F).contains($0.value) }.count }
+        }
+        // The self-view's label, at the end of a picture row.
+        func selfView(_ screen: String, _ label: String) -> Bool { pictureRows(screen).contains { $0.hasSuffix("  \(label)") } }
         let tui = try TmuxSession(["--profile", "viewer"], home: home, term: "xterm-direct")
         defer { tui.kill() }
         #expect(await tui.waitFor("Tone Alto"), "\(tui.screen())")
         tui.send("j", "c")
         #expect(await tui.waitFor("connected (p2p)"), "\(tui.screen())")
-        #expect(await tui.waitUntil { pictureCells($0) > 300 && $0.contains("you") }, "\(tui.screen())")
+        #expect(await tui.waitUntil { pictureCells($0) > 300 && selfView($0, "you") }, "\(tui.screen())")
         #expect(tui.screen(escapes: true).contains("38;2;"), "true colour under xterm-direct")
         let small = pictureCells(tui.screen())
         tui.resize(width: 160, height: 50)
         #expect(await tui.waitUntil { pictureCells($0) > small * 2 }, "the picture grows with the pane: \(tui.screen())")
         tui.send("V")
-        #expect(await tui.waitFor("camera off"), "\(tui.screen())")
-        #expect(await tui.waitFor("V camera on"), "\(tui.screen())")
+        #expect(await tui.waitUntil { selfView($0, "camera off") && $0.contains("V camera on") }, "\(tui.screen())")
         tui.send("V")
-        #expect(await tui.waitFor("you"), "\(tui.screen())")
+        #expect(await tui.waitUntil { selfView($0, "you") && $0.contains("V camera off") }, "\(tui.screen())")
         tui.send("h", "q")
         #expect(await tui.waitForExit(), "\(tui.screen())")
 
@@ -252,9 +257,7 @@ struct TerminalUITests {
         plain.send("c")
         #expect(await plain.waitFor("connected (p2p)"), "\(plain.screen())")
         // Your own picture comes back: rows of the brightness ramp's characters, no blocks.
-        let ramp = await plain.waitUntil { screen in
-            screen.split(separator: "\n").contains { $0.contains("│") && $0.filter { "%#*+=".contains($0) }.count >= 8 }
-        }
+        let ramp = await plain.waitUntil { screen in pictureRows(screen).contains { $0.filter { "%#*+=".contains($0) }.count >= 8 } }
         #expect(ramp && pictureCells(plain.screen()) == 0, "\(plain.screen())")
         plain.send("h", "q")
         #expect(await plain.waitForExit(), "\(plain.screen())")

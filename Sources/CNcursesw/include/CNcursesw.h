@@ -4,7 +4,7 @@
 // before the include. getmaxyx and the attribute/ACS constants are macros, and stdscr, LINES
 // and COLS are mutable globals that Swift 6 rejects: each gets a static inline shim. Picture
 // cells use extended colour pairs (beyond 255, and direct RGB colours under a *-direct
-// terminfo), which only reach wattr_set through its opts pointer.
+// terminfo), which only reach wattr_set through its opts pointer; COLOR_PAIRS is a global.
 #ifndef DUET_CNCURSESW_H
 #define DUET_CNCURSESW_H
 #ifndef NCURSES_WIDECHAR
@@ -27,6 +27,6 @@ static inline attr_t duet_a_underline(void) { return A_UNDERLINE; }
 static inline attr_t duet_color_pair(short n) { return COLOR_PAIR(n); }
 static inline int duet_key_resize(void) { return KEY_RESIZE; }
 static inline int duet_colors(void) { return COLORS; }
-static inline int duet_alloc_pair(int foreground, int background) { return alloc_pair(foreground, background); }
+static inline int duet_color_pairs(void) { return COLOR_PAIRS; }
 static inline int duet_attr_set(WINDOW *w, attr_t attrs, int pair) { return wattr_set(w, attrs, 0, &pair); }
 #endif

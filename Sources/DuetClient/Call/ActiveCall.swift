@@ -1,4 +1,5 @@
 import DuetCrypto
+import DuetMedia
 import DuetWire
 import Foundation
 
@@ -15,6 +16,8 @@ struct ActiveCall {
     let associatedData: [UInt8]
     let localNonce: [UInt8]
     var remoteSSRC: UInt32 = 0
+    /// The peer said (sealed) it takes video; no video flows either way otherwise.
+    var peerTakesVideo = false
     var remoteCandidates: [Candidate] = []
     var checks: ConnectivityChecks?
     /// Direct path: the peer address connectivity checks selected.
@@ -40,10 +43,7 @@ struct ActiveCall {
     var keys: CallKeys? { keyExchange.keys }
 
     /// Seconds since the call object was made (the relay client's clock).
-    var elapsed: Double {
-        let d = ContinuousClock.now - startedAt
-        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
+    var elapsed: Double { (ContinuousClock.now - startedAt).inSeconds }
 
     /// A server-reflexive mapping learned after the offer or answer left (docs/networking.md
     /// "Candidates and checks").
@@ -62,6 +62,7 @@ struct ActiveCall {
         var peerPictures = 0
         var ownPictures = 0
         var peerCameraOff = false
+        var recordingProblemShown = false
         var octets = 0
         var at: ContinuousClock.Instant?
     }

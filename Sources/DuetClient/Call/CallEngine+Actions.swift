@@ -69,6 +69,7 @@ extension CallEngine {
             candidates: active.transport.candidates, ssrc: active.pump.outbound.ssrc,
             confirmation: Data(answering.keys.confirmation(fromCaller: false, callID: active.callID)))
         answer.logsKeys = options.keyLogPath != nil
+        answer.takesVideo = options.takesVideo
         guard
             let sealed = try? CallHandshake.sealAnswer(
                 answer, callSecret: answering.callSecret, associatedData: active.associatedData, callID: active.callID)

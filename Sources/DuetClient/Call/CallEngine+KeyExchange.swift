@@ -29,6 +29,7 @@ extension CallEngine {
         active.remoteCandidates = answer.candidates
         refused(answer.refusedCandidates)
         active.remoteSSRC = answer.ssrc
+        active.peerTakesVideo = answer.takesVideo && options.takesVideo
         call = active
         await perform(call!.machine.handle(.answerReceived))
         // The confirmation, and the SAS's committed value revealed now the answer is in.

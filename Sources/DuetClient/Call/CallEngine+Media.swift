@@ -23,13 +23,18 @@ extension CallEngine {
             return
         }
         // Video rides the same keys on its own SSRCs; the peer's pictures are shown whether or
-        // not this side's camera is on. If it cannot start, the call goes on with its voice.
+        // not this side's camera is on. A peer that did not say it takes video (a device from
+        // before video) gets none. If video cannot start, the call goes on with its voice.
         do {
+            guard active.peerTakesVideo else { throw VideoUnsupported() }
             active.pump.video = try VideoMedia(
                 camera: options.video.map {
                     SyntheticCamera(person: ownNumber, width: $0.width, height: $0.height, framesPerSecond: $0.framesPerSecond)
                 }, ownAudioSSRC: active.pump.outbound.ssrc, peerAudioSSRC: active.remoteSSRC, people: [active.peer, ownNumber],
                 echoes: options.echo)
+            active.pump.video?.saveTo = options.saveVideo
+        } catch is VideoUnsupported {
+            if options.video != nil { emit(.notice(Notice(.media, .info, "the other device does not take video: a voice call"))) }
         } catch {
             emit(.notice(.warning(.media, "video could not start: \(error)")))
         }
@@ -53,6 +58,9 @@ extension CallEngine {
             }
         }
     }
+
+    /// The peer's offer or answer did not say it takes video.
+    private struct VideoUnsupported: Error {}
 
     /// "Name (number)" for a number heard or seen; "you" for this device's own (an Echo Test).
     func displayName(_ number: String?) -> String? {

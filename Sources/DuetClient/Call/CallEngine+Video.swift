@@ -38,13 +38,17 @@ extension CallEngine {
     /// Once a second: what the peer's pictures showed, with the bitrate since the last line.
     func reportVideo() {
         guard let video = call?.pump.video, let shown = call?.videoShown else { return }
+        if let problem = video.recordingProblem, !shown.recordingProblemShown {
+            call?.videoShown.recordingProblemShown = true
+            emit(.notice(.warning(.media, problem)))
+        }
         let now = ContinuousClock.now
         let octets = video.receiver.octetsReceived
         call?.videoShown.octets = octets
         call?.videoShown.at = now
         let seen = video.receiver.seen(at: video.seconds(now))
         guard seen.framesSeen > 0 else { return }
-        let seconds = shown.at.map { Double((now - $0).components.attoseconds) / 1e18 + Double((now - $0).components.seconds) } ?? 0
+        let seconds = shown.at.map { (now - $0).inSeconds } ?? 0
         let bitrate = seconds > 0 ? Int(Double(octets - shown.octets) * 8 / seconds / 1000) : 0
         emit(
             .seeing(

@@ -51,6 +51,12 @@ public struct CallOptions: Sendable {
     /// This device's camera (`--video`): its synthetic scene at this size and rate. Off (nil),
     /// the device still shows the other side's video if it sends any.
     public var video: VideoSettings?
+    /// Save the peer's video, as shown, to this IVF file (`--save-video`).
+    public var saveVideo: URL?
+    /// Say in the offer or answer that this device takes video. Off, it behaves as a device
+    /// from before video: no video either way, whatever the cameras (tests of that case, and
+    /// devices that would only throw the pictures away).
+    public var takesVideo = true
     /// Hand the pictures to a screen (`CallEngineEvent.pictures`, the TUI); headless commands
     /// only print the `seeing` line.
     public var showsPictures = false
@@ -176,6 +182,7 @@ public actor CallEngine {
             callerNonce: Data(nonce), sasCommitment: Data(committed.commitment), candidates: transport.candidates, ssrc: ssrc,
             relayOnly: relayOnly)
         offer.logsKeys = options.keyLogPath != nil
+        offer.takesVideo = options.takesVideo
         let (invitation, secret, ad, ephemeral) = try CallHandshake.invite(
             identity: try store.identity(), callerNumber: ownNumber,
             bundle: bundle, callID: callID, offer: offer)
@@ -299,6 +306,7 @@ public actor CallEngine {
             active.remoteCandidates = accepted.offer.candidates
             refused(accepted.offer.refusedCandidates)
             active.remoteSSRC = accepted.offer.ssrc
+            active.peerTakesVideo = accepted.offer.takesVideo && options.takesVideo
             active.trickle.lateMapping = transport.lateMapping.map { LateMapping(request: $0) }
             call = active
             startTicker()

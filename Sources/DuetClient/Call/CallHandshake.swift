@@ -31,10 +31,16 @@ public struct CallOffer: Codable, Equatable, Sendable {
     /// screen says the call is not private too. An honest peer's notice, nothing more: a
     /// device can always leak its keys without saying so.
     public var logsKeys = false
+    /// The caller takes video (on its audio SSRC + 1; docs/video.md): only then is video sent
+    /// to it. Absent (false) from a device made before video, which would count video packets
+    /// it cannot place as tampered.
+    public var takesVideo = false
     /// Why each candidate the caller sent that could not be used was refused (never sent).
     public var refusedCandidates: [String] = []
 
-    private enum CodingKeys: String, CodingKey { case callerNonce, sasCommitment, candidates, ssrc, relayOnly, sentAt, logsKeys }
+    private enum CodingKeys: String, CodingKey {
+        case callerNonce, sasCommitment, candidates, ssrc, relayOnly, sentAt, logsKeys, takesVideo
+    }
 
     public init(
         callerNonce: Data, sasCommitment: Data, candidates: [Candidate], ssrc: UInt32, relayOnly: Bool,
@@ -57,6 +63,7 @@ public struct CallOffer: Codable, Equatable, Sendable {
         relayOnly = try container.decode(Bool.self, forKey: .relayOnly)
         sentAt = try container.decode(Double.self, forKey: .sentAt)
         logsKeys = try container.decodeIfPresent(Bool.self, forKey: .logsKeys) ?? false
+        takesVideo = try container.decodeIfPresent(Bool.self, forKey: .takesVideo) ?? false
     }
 }
 
@@ -71,10 +78,14 @@ public struct CallAnswer: Codable, Equatable, Sendable {
     public var confirmation: Data
     /// The callee writes this call's media keys to a file (as `CallOffer.logsKeys`).
     public var logsKeys = false
+    /// The callee takes video (as `CallOffer.takesVideo`).
+    public var takesVideo = false
     /// Why each candidate the callee sent that could not be used was refused (never sent).
     public var refusedCandidates: [String] = []
 
-    private enum CodingKeys: String, CodingKey { case calleeNonce, calleeEphemeralKey, candidates, ssrc, confirmation, logsKeys }
+    private enum CodingKeys: String, CodingKey {
+        case calleeNonce, calleeEphemeralKey, candidates, ssrc, confirmation, logsKeys, takesVideo
+    }
 
     public init(calleeNonce: Data, calleeEphemeralKey: Data, candidates: [Candidate], ssrc: UInt32, confirmation: Data) {
         self.calleeNonce = calleeNonce
@@ -92,6 +103,7 @@ public struct CallAnswer: Codable, Equatable, Sendable {
         ssrc = try container.decode(UInt32.self, forKey: .ssrc)
         confirmation = try container.decode(Data.self, forKey: .confirmation)
         logsKeys = try container.decodeIfPresent(Bool.self, forKey: .logsKeys) ?? false
+        takesVideo = try container.decodeIfPresent(Bool.self, forKey: .takesVideo) ?? false
     }
 }
 

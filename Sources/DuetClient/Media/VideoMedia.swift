@@ -7,8 +7,9 @@ import Foundation
 /// there is any, reports once a second — all over the call's SRTP sessions. Owned by the
 /// `MediaPump`, which sends what it returns along the call's path. Not thread-safe alone.
 ///
-/// The video SSRC is the audio SSRC plus one on each side, so the offer and answer need not
-/// change: a device that sends no video simply sends nothing on it.
+/// The video SSRC is the audio SSRC plus one on each side; it exists only when both sides'
+/// sealed offer and answer said they take video (`CallOffer.takesVideo`). A device whose
+/// camera is off simply sends nothing on it.
 ///
 /// A class, changed in place: a sender or receiver copied out for a change would copy its
 /// buffers every packet, and a copy lost to an error halfway through a picture would send
@@ -48,10 +49,7 @@ final class VideoMedia {
     }
 
     /// Seconds since the call's video began: the receiver's and rate controller's clock.
-    func seconds(_ now: ContinuousClock.Instant) -> Double {
-        let elapsed = (now - start).components
-        return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
-    }
+    func seconds(_ now: ContinuousClock.Instant) -> Double { (now - start).inSeconds }
 
     /// The wall clock in milliseconds: on one machine both ends read the same, so the tag's
     /// capture stamp gives capture-to-display delay.
@@ -65,8 +63,39 @@ final class VideoMedia {
 
     /// One packet of the peer's video; true when it made a new picture.
     func receive(_ packet: RTPPacket, now: ContinuousClock.Instant) -> Bool {
-        peerCameraOff = false
-        return receiver.receive(packet, at: seconds(now), clockMilliseconds: Self.wallMilliseconds)
+        let shown = receiver.receiveFrames(packet, at: seconds(now), clockMilliseconds: Self.wallMilliseconds)
+        // A new picture, not any packet: a late resend after the BYE does not turn it back on.
+        if !shown.isEmpty { peerCameraOff = false }
+        if saveTo != nil, recordingProblem == nil { save(shown) }
+        return !shown.isEmpty
+    }
+
+    /// An echo sends pictures at the size of the first it is shown, if that is a size a camera
+    /// may have (`VideoSettings`), so a peer cannot make it encode whatever it likes; pictures
+    /// of another size later are not echoed (Duet's cameras never change size in a call, and a
+    /// new stream on the same SSRC would restart its sequence numbers under SRTP's window).
+    private func echoSizeOf(_ picture: VideoFrame?) throws {
+        guard sender == nil, let picture, (try? VideoSettings(width: picture.width, height: picture.height)) != nil else { return }
+        sender = try VideoSender(camera: SyntheticCamera(person: "echo", width: picture.width, height: picture.height), ssrc: ownSSRC)
+    }
+
+    /// Where the frames shown are saved (`--save-video`), as IVF from the first picture on.
+    var saveTo: URL?
+    private var recording: IVFWriter?
+    /// Why saving stopped (a full disk, a directory that went away); the call goes on.
+    private(set) var recordingProblem: String?
+
+    private func save(_ frames: [VP8FrameAssembler.Frame]) {
+        guard let saveTo, !frames.isEmpty else { return }
+        do {
+            if recording == nil, let picture = receiver.picture {
+                recording = try IVFWriter(url: saveTo, width: picture.width, height: picture.height)
+            }
+            for frame in frames { try recording?.append(frame.bytes, rtpTimestamp: frame.timestamp) }
+        } catch {
+            recordingProblem = "saving the video to \(saveTo.path) stopped: \(error.localizedDescription)"
+            recording = nil
+        }
     }
 
     /// Turns this side's camera off (the peer is told by an RTCP BYE, RFC 3550 §6.6) or back
@@ -81,8 +110,9 @@ final class VideoMedia {
         if on {
             sender.sendKeyframeNext()
             self.sender = sender
-            // Picture n stays due n frame times after the first: move the first on.
-            firstPictureAt = firstPictureAt.map { _ in now - Duration.seconds(1) / camera.framesPerSecond * picturesPassed }
+            // The pictures of the time off are skipped, not caught up: RTP time goes on with
+            // the clock (the receiver's jitter, a saved file's gaps), the next one is now's.
+            if let first = firstPictureAt { picturesPassed = Int((now - first) / (Duration.seconds(1) / camera.framesPerSecond)) }
         }
         return true
     }
@@ -111,11 +141,7 @@ final class VideoMedia {
     func due(now: ContinuousClock.Instant, srtp: SRTPSession) throws -> [[UInt8]] {
         var out = pending
         pending = []
-        if echoes, sender == nil, let picture = receiver.picture {
-            // The first picture seen sets the echo's size; its "camera" only sets the rate.
-            sender = try VideoSender(
-                camera: SyntheticCamera(person: "echo", width: picture.width, height: picture.height), ssrc: ownSSRC)
-        }
+        if echoes { try echoSizeOf(receiver.picture) }
         if let camera = sender?.camera, cameraOn {
             let first = firstPictureAt ?? now
             firstPictureAt = first
@@ -138,6 +164,8 @@ final class VideoMedia {
         // While the camera is off its BYE goes again with each, in case one was lost.
         if sender != nil || receiver.hasReceived, goodbyeOwed || lastReport.map({ now - $0 >= .seconds(1) }) ?? true {
             lastReport = now
+            // The saved file is whole up to here, should the process end without closing it.
+            try? recording?.flush()
             goodbyeOwed = false
             if let sender, cameraOn { rtcp.insert(.senderReport(sender.senderReport(ntpTime: Self.ntpTime)), at: 0) }
             if receiver.hasReceived { rtcp.append(receiver.report(at: seconds(now))) }

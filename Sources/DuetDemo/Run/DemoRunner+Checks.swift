@@ -13,6 +13,7 @@ extension DemoRunner {
         switch expectation {
         case let .hears(listener, speakers): return try await hears(listener, speakers, wanted: true)
         case let .hearsNot(listener, speakers): return try await hears(listener, speakers, wanted: false)
+        case let .sees(viewer, shown): return try await sees(viewer, shown)
         case let .path(name, path): return try await expectPath(name, path)
         case let .sas(a, b): return try await expectSAS(a, b)
         case .ciphertext(.relay): return try await relayCarriedCiphertext()
@@ -92,6 +93,24 @@ extension DemoRunner {
     func participantID(of device: DemoDevice) -> String? { device.number ?? meetingIDs[device.name] }
 
     // MARK: - 1:1 calls
+
+    /// The viewer's once-a-second `seeing` report names the other (read from the tag each
+    /// picture carries) at 10 fps or more: pictures are decoded and keep coming.
+    private func sees(_ viewerName: String, _ shownName: String) async throws -> Outcome {
+        let viewer = try device(viewerName), shown = try device(shownName)
+        var last: SeeingReport?
+        let held = await waitUntil {
+            guard let number = shown.number, case let .call(since) = viewer.activity else { return false }
+            last = viewer.callLog?.last(since: since, { if case let .seeing(report) = $0 { report } else { nil } })
+            return last.map { $0.person?.hasSuffix("(\(number))") == true && $0.framesPerSecond >= 10 } ?? false
+        }
+        guard held, let report = last else {
+            throw DemoFailure("\(viewerName) does not see \(shownName): \(last.map(\.description) ?? "no picture")")
+        }
+        return Outcome(
+            "\(viewerName) sees \(shownName): \(report.framesPerSecond) fps \(report.width)x\(report.height), "
+                + "\(report.freezes) freezes, \(report.kilobitsPerSecond) kbit/s")
+    }
 
     private func expectPath(_ name: String, _ path: DemoPath) async throws -> Outcome {
         let (engine, _) = try calls(name)

@@ -222,7 +222,10 @@ public actor DemoRunner {
             var device = try self.device(name)
             guard let number = device.number else { throw DemoFailure("\(name) is a guest: guests are not registered") }
             let registration = try await device.session.register(number: number, name: device.display, invite: nil)
-            let calls = try CallEngine(session: device.session)
+            // Every demo device has its camera on: a 1:1 call is a video call (`expect sees`).
+            var options = CallOptions()
+            options.video = try VideoSettings()
+            let calls = try CallEngine(session: device.session, options: options)
             device.callLog = EventLog(following: calls.events)
             await calls.start()
             let groupCalls = try GroupCallEngine(session: device.session)

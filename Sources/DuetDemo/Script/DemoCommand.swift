@@ -54,6 +54,8 @@ public enum DemoExpectation: Sendable, Equatable {
     case hears(listener: String, speakers: [String])
     /// The listener's current call or meeting carries none of these voices.
     case hearsNot(listener: String, speakers: [String])
+    /// In a 1:1 call, the viewer's pictures show the other, named by the picture itself, moving.
+    case sees(viewer: String, shown: String)
     case path(String, DemoPath)
     /// Both devices of a 1:1 call show the same short authentication string.
     case sas(String, String)

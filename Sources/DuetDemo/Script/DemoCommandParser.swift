@@ -6,7 +6,9 @@ enum DemoCommandParser {
         "say", "devices", "guests", "register", "contacts", "verify", "call", "answer", "join", "leave",
         "hangup", "mute", "unmute", "wait", "group", "meeting", "export", "expect"
     ]
-    static let expectations = ["hears", "hears-not", "path", "sas", "ciphertext", "server-hears", "rekey", "in-call", "wiped", "recording"]
+    static let expectations = [
+        "hears", "hears-not", "sees", "path", "sas", "ciphertext", "server-hears", "rekey", "in-call", "wiped", "recording"
+    ]
 
     static func parse(_ words: [String]) throws(DemoParseFailure) -> DemoCommand {
         let verb = words[0], rest = Array(words.dropFirst())
@@ -96,6 +98,9 @@ enum DemoCommandParser {
             guard rest.count >= 2 else { throw DemoParseFailure("expect \(what): write 'expect \(what) LISTENER SPEAKER…'") }
             let listener = try name(rest[0]), speakers = try rest.dropFirst().map(name)
             return what == "hears" ? .hears(listener: listener, speakers: speakers) : .hearsNot(listener: listener, speakers: speakers)
+        case "sees":
+            let (viewer, shown) = try pair(rest, usage: "expect sees VIEWER SHOWN")
+            return .sees(viewer: viewer, shown: shown)
         case "path":
             guard rest.count == 2, let path = DemoPath(rawValue: rest[1]) else {
                 throw DemoParseFailure("expect path: write 'expect path NAME p2p' or 'expect path NAME relay'")

@@ -87,6 +87,10 @@ struct DemoScriptChecker {
                 if speaker == listener { throw DemoParseFailure("expect: \(listener) does not hear itself; name the others") }
             }
         case let .path(name, _): try registeredDevice(name)
+        case let .sees(a, b):
+            if a == b { throw DemoParseFailure("expect sees: \(a) does not see itself; name the other side of its call") }
+            try registeredDevice(a)
+            try registeredDevice(b)
         case let .sas(a, b):
             try registeredDevice(a)
             try registeredDevice(b)

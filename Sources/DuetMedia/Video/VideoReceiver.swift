@@ -67,20 +67,25 @@ public struct VideoReceiver: Sendable {
     /// picture. `clockMilliseconds`: the sender's capture clock now, on one machine.
     @discardableResult
     public mutating func receive(_ packet: RTPPacket, at time: Double, clockMilliseconds: Int? = nil) -> Bool {
-        guard packet.ssrc == media, packet.payloadType == RTPPayloadType.vp8 else { return false }
+        !receiveFrames(packet, at: time, clockMilliseconds: clockMilliseconds).isEmpty
+    }
+
+    /// As `receive`, giving the frames that made new pictures (to save them: `IVFWriter`).
+    public mutating func receiveFrames(_ packet: RTPPacket, at time: Double, clockMilliseconds: Int? = nil) -> [VP8FrameAssembler.Frame] {
+        guard packet.ssrc == media, packet.payloadType == RTPPayloadType.vp8 else { return [] }
         statistics.record(sequence: packet.sequenceNumber, timestamp: packet.timestamp, arrival: time)
         octetsReceived += packet.payload.count
         let outage = noteSequence(packet.sequenceNumber, timestamp: packet.timestamp)
         guard
             var frames = try? assembler.add(
                 sequence: packet.sequenceNumber, timestamp: packet.timestamp, marker: packet.marker, payload: packet.payload)
-        else { return false }
+        else { return [] }
         if outage { frames += assembler.abandonGap() }
         if assembler.framesDropped != droppedSeen {
             droppedSeen = assembler.framesDropped
             (waitingForKeyframe, keyframeWanted) = (true, true)
         }
-        var shown = false
+        var shown: [VP8FrameAssembler.Frame] = []
         for frame in frames {
             guard !waitingForKeyframe || frame.isKeyframe else {
                 keyframeWanted = true
@@ -98,7 +103,7 @@ public struct VideoReceiver: Sendable {
             analyser.observe(decoded, at: time, clockMilliseconds: clockMilliseconds)
             picture = decoded
             picturesShown += 1
-            shown = true
+            shown.append(frame)
         }
         return shown
     }

@@ -72,8 +72,10 @@ struct CallController: Sendable {
             return
         }
         guard await engine.setCamera(on: !on) else { return }
-        tui.state.call?.video?.cameraOn = !on
-        if on { tui.state.call?.video?.own = nil }
+        var video = tui.state.call?.video ?? CallVideo()
+        video.cameraOn = !on
+        if on { video.own = nil }
+        tui.state.call?.video = video
         tui.log(on ? "camera off: the other side sees \"camera off\"" : "camera on")
     }
 
@@ -115,7 +117,9 @@ struct CallController: Sendable {
             video.own = pictures.own
             tui.state.call?.video = video
         case let .peerCamera(on):
-            tui.state.call?.video?.peerCameraOff = !on
+            var video = tui.state.call?.video ?? CallVideo()
+            video.peerCameraOff = !on
+            tui.state.call?.video = video
             tui.log("\(tui.state.call?.peerName ?? "the other side") turned the camera \(on ? "on" : "off")")
         case let .mediaResumed(gap):
             tui.log("media back after \(gap) ms without audio", .good)

@@ -32,7 +32,7 @@ enum CallPaneView {
         guard let video = call.video, let title = all.first else { return fit(all, height: height) }
         let rest = Array(all.dropFirst())
         let essential = rest.filter { $0.priority == .essential }.reduce(title.lines.count) { $0 + $1.lines.count }
-        let rows = min(CallVideoView.rowsWanted(video, width: width), height - essential - 1)
+        let rows = CallVideoView.rowsWanted(video, width: width, height: min(height, 10_000) - essential - 1)
         guard rows >= CallVideoView.minimumRows else { return fit(all, height: height) }
         let pictures = CallVideoView.lines(video, peerName: call.peerName ?? call.peerNumber, width: width, rows: rows, colours: colours)
         return title.lines + pictures + [StyledText()] + fit(rest, height: height - title.lines.count - rows - 1)

@@ -11,11 +11,11 @@ enum CallVideoView {
     /// Pictures are assumed 4:3 before the first arrives.
     static let assumedSize = (width: 160, height: 120)
 
-    /// The rows the pictures would use at most in `width` columns: the peer's picture at the
-    /// pane's width less the self-view's, undistorted.
-    static func rowsWanted(_ video: CallVideo, width: Int) -> Int {
+    /// The rows the pictures would use at most in `width` columns (and at most `height`): the
+    /// peer's picture at the pane's width less the self-view's, undistorted.
+    static func rowsWanted(_ video: CallVideo, width: Int, height: Int) -> Int {
         let size = (video.peer?.width ?? assumedSize.width, video.peer?.height ?? assumedSize.height)
-        return PictureCells.fit(width: size.0, height: size.1, columns: peerColumns(width), rows: .max / 4).rows
+        return PictureCells.fit(width: size.0, height: size.1, columns: peerColumns(width), rows: max(1, height)).rows
     }
 
     /// The self-view takes a fifth of the width (at least 8 columns).

@@ -70,6 +70,8 @@ final class Terminal {
 
     /// Paints a whole screen. Lines are already exactly the screen's width.
     func paint(_ model: ScreenModel) {
+        // Pairs are only ever redefined between frames, never under cells of this one.
+        if pairs.count > Int(duet_color_pairs()) / 2 - Self.firstPicturePair { pairs = [:] }
         werase(duet_stdscr())
         for (row, line) in model.lines.enumerated() where row < model.height {
             // Each run starts at the column the renderer gave it (one per Character), so a
@@ -79,11 +81,7 @@ final class Terminal {
             for run in line.runs {
                 wmove(duet_stdscr(), Int32(row), Int32(column))
                 if case let .picture(foreground, background) = run.style, hasColours {
-                    // A pair per colour combination, made on first use (ncurses reuses the
-                    // least recently used one when the table is full).
-                    // A colour ncurses refuses gets no pair (-1): the cell is drawn uncoloured.
-                    let pair = duet_alloc_pair(Self.number(foreground), Self.number(background))
-                    duet_attr_set(duet_stdscr(), 0, max(0, pair))
+                    duet_attr_set(duet_stdscr(), 0, pair(foreground, background))
                 } else {
                     wattrset(duet_stdscr(), Int32(bitPattern: attributes(run.style)))
                 }
@@ -95,10 +93,34 @@ final class Terminal {
         wrefresh(duet_stdscr())
     }
 
-    /// A picture colour as ncurses numbers it: under direct colour the number is the RGB value.
+    /// The colour pair of each picture colour combination in use, numbered from
+    /// `firstPicturePair`, after the text's own pairs. A frame has fewer combinations than
+    /// cells, so half the table always holds one; past that the numbers are given out again
+    /// from the start at the next frame.
+    private var pairs: [PairColours: Int32] = [:]
+    private static let firstPicturePair = 4
+
+    private struct PairColours: Hashable {
+        var foreground: CellColour
+        var background: CellColour
+    }
+
+    /// The pair for these colours (0, the terminal's own, for a pair ncurses refuses).
+    private func pair(_ foreground: CellColour, _ background: CellColour) -> Int32 {
+        let key = PairColours(foreground: foreground, background: background)
+        if let pair = pairs[key] { return pair }
+        let pair = Int32(Self.firstPicturePair + pairs.count)
+        guard init_extended_pair(pair, Self.number(foreground), Self.number(background)) != ERR else { return 0 }
+        pairs[key] = pair
+        return pair
+    }
+
+    /// A picture colour as ncurses numbers it: under direct colour the number is the RGB value,
+    /// except that terminfo's direct entries send numbers below 8 as the 8 palette colours
+    /// (`setaf`), so the darkest blues are lifted to 8 (still black to the eye).
     private static func number(_ colour: CellColour) -> Int32 {
         switch colour {
-        case let .rgb(value): Int32(bitPattern: value & 0xFF_FFFF)
+        case let .rgb(value): Int32(bitPattern: max(8, value & 0xFF_FFFF))
         case let .indexed(index): Int32(index)
         }
     }

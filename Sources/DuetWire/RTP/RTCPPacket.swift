@@ -1,9 +1,8 @@
 /// The RTCP packets Duet sends and reads (RFC 3550 §6.4, RFC 4585 §6): sender and receiver
 /// reports for loss, jitter and round-trip time; a picture loss indication asking for a
 /// keyframe; a generic NACK naming lost packets to send again; a BYE when a camera goes off.
-/// Others in a compound packet
-/// are kept as `other` and skipped. Multiplexed with RTP on one port (RFC 5761): a packet
-/// whose second byte is 192–223 is RTCP (`isRTCP`).
+/// Others in a compound packet are kept as `other` and skipped. Multiplexed with RTP on one
+/// port (RFC 5761): a packet whose second byte is 192–223 is RTCP (`isRTCP`).
 public enum RTCPPacket: Sendable, Equatable {
     case senderReport(RTCPSenderReport)
     case receiverReport(sender: UInt32, reports: [RTCPReportBlock])

@@ -83,4 +83,34 @@ struct VideoCallTests {
         await bob.close()
         try await server.stop()
     }
+
+    /// A device from before video says nothing of video in its sealed answer: the caller's
+    /// camera sends it nothing, so it counts no packet as tampered, and the call is a voice call.
+    @Test func aDeviceThatDoesNotTakeVideoIsSentNone() async throws {
+        let server = try await TestServer.start()
+        var caller = CallOptions()
+        caller.video = try VideoSettings()
+        var old = CallOptions.autoAnswering
+        old.takesVideo = false
+        let videoPackets = Mutex(0)
+        old.peerDatagramTap = { bytes in
+            guard case .rtp = MediaPacketKind(datagram: bytes), let packet = try? RTPPacket(parsing: bytes) else { return }
+            if packet.payloadType == RTPPayloadType.vp8 || RTCPPacket.isRTCP(bytes) { videoPackets.withLock { $0 += 1 } }
+        }
+        let alice = try await CallTestDevice.make("+15552043", name: "Alice", on: server, options: caller)
+        let bob = try await CallTestDevice.make("+15552044", name: "Bob", on: server, options: old)
+        try await alice.engine.place(to: bob.number)
+        #expect(await bob.events.waitForConnected() != nil)
+        // Three reports of what Bob hears: over two seconds of the call, Alice's camera on.
+        #expect(await bob.events.waitFor(count: 3) { if case .hearing = $0 { true } else { false } }, "bob: \(bob.events.log)")
+        let heard = bob.events.events.compactMap { if case let .hearing(report) = $0 { report } else { nil } }
+        #expect(heard.allSatisfy { $0.tamperedPackets == 0 }, "\(heard)")
+        #expect(videoPackets.withLock { $0 } == 0, "video sent to a device that does not take it")
+        #expect(alice.events.log.contains("does not take video"), "alice: \(alice.events.log)")
+        await alice.engine.hangUp()
+        _ = await bob.events.waitForEnd()
+        await alice.close()
+        await bob.close()
+        try await server.stop()
+    }
 }

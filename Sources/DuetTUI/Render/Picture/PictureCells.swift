@@ -1,5 +1,6 @@
 import CChafa
 import DuetClient
+import Synchronization
 
 /// A picture as rows of terminal cells (docs/video.md "In the terminal"): libchafa picks a
 /// block symbol and two colours per cell, read back through its per-cell accessors; with no
@@ -16,13 +17,38 @@ enum PictureCells {
     static func fit(width: Int, height: Int, columns: Int, rows: Int) -> (columns: Int, rows: Int) {
         guard width > 0, height > 0, columns > 0, rows > 0 else { return (0, 0) }
         let aspect = Double(width) / Double(height) * cellAspect
-        var fitted = (columns: Int((Double(rows) * aspect).rounded()), rows: rows)
-        if fitted.columns > columns { fitted = (columns, Int((Double(columns) / aspect).rounded())) }
-        return (max(1, min(columns, fitted.columns)), max(1, min(rows, fitted.rows)))
+        // In Double until the result is known to fit: `rows` may be a huge "as many as needed".
+        let rowsAtFullWidth = Double(columns) / aspect
+        if rowsAtFullWidth <= Double(rows) { return (columns, max(1, min(rows, Int(rowsAtFullWidth.rounded())))) }
+        return (max(1, min(columns, Int((Double(rows) * aspect).rounded()))), rows)
+    }
+
+    /// The last pictures drawn: a screen is redrawn for a key or a tick far more often than a
+    /// new picture comes, and chafa's work is the dearest part of a redraw. Drawing happens
+    /// in one task at a time; the lock only makes the cache safe to share.
+    private static let drawn = Mutex<[(key: Key, rows: [[Cell]])]>([])
+    private static let cacheSize = 4
+
+    private struct Key: Equatable {
+        var picture: VideoPicture
+        var columns: Int
+        var rows: Int
+        var depth: ColourDepth
     }
 
     /// `picture` fitted into `columns` × `rows` (see `fit`): one row of cells per line.
     static func rows(_ picture: VideoPicture, columns: Int, rows: Int, depth: ColourDepth) -> [[Cell]] {
+        let key = Key(picture: picture, columns: columns, rows: rows, depth: depth)
+        if let cached = drawn.withLock({ $0.first { $0.key == key }?.rows }) { return cached }
+        let cells = draw(picture, columns: columns, rows: rows, depth: depth)
+        drawn.withLock {
+            $0.insert((key, cells), at: 0)
+            if $0.count > cacheSize { $0.removeLast() }
+        }
+        return cells
+    }
+
+    private static func draw(_ picture: VideoPicture, columns: Int, rows: Int, depth: ColourDepth) -> [[Cell]] {
         let size = fit(width: picture.width, height: picture.height, columns: columns, rows: rows)
         guard size.columns > 0 else { return [] }
         let rgb = picture.rgb()

@@ -1,0 +1,94 @@
+import Foundation
+
+/// Streams the VP8 frames a call shows to an IVF file (`--save-video`), the simplest container
+/// ffmpeg and libvpx's tools read VP8 from: a 32-byte header, then each frame behind a 12-byte
+/// header with its size and time. The time base is RTP's 90 kHz clock, so the file keeps the
+/// pictures' real spacing (gaps and all). The frame count in the header is patched on `flush`,
+/// so a call cut short still leaves a playable file.
+///
+/// Not Sendable: one owner writes a recording.
+public final class IVFWriter {
+    public let url: URL
+    private let handle: FileHandle
+    private let width: Int
+    private let height: Int
+    /// RTP time wraps every 13 hours; the file's 64-bit time, counted from the first frame,
+    /// keeps counting.
+    private var elapsed: UInt64 = 0
+    private var lastTimestamp: UInt32?
+    public private(set) var frames = 0
+    private var closed = false
+
+    /// The size is the first keyframe's; frames of another size (a sender that changed it)
+    /// are still written, and players follow the keyframes.
+    public init(url: URL, width: Int, height: Int) throws {
+        self.width = width
+        self.height = height
+        guard FileManager.default.createFile(atPath: url.path, contents: Data(Self.header(width: width, height: height, frames: 0))) else {
+            throw CocoaError(
+                .fileWriteUnknown,
+                userInfo: [
+                    NSFilePathErrorKey: url.path,
+                    NSLocalizedDescriptionKey: "cannot create IVF file at \(url.path); check the directory exists and is writable"
+                ])
+        }
+        self.url = url
+        handle = try FileHandle(forWritingTo: url)
+        try handle.seekToEnd()
+    }
+
+    deinit {
+        if !closed { try? close() }
+    }
+
+    /// The file header: "DKIF", version 0, header size 32, "VP80", the size, the time base
+    /// (90,000 units a second), the frame count and a reserved word, little-endian.
+    static func header(width: Int, height: Int, frames: Int) -> [UInt8] {
+        var bytes = Array("DKIF".utf8)
+        bytes.appendLittleEndian(UInt16(0))
+        bytes.appendLittleEndian(UInt16(32))
+        bytes += Array("VP80".utf8)
+        bytes.appendLittleEndian(UInt16(clamping: width))
+        bytes.appendLittleEndian(UInt16(clamping: height))
+        bytes.appendLittleEndian(UInt32(90_000))
+        bytes.appendLittleEndian(UInt32(1))
+        bytes.appendLittleEndian(UInt32(clamping: frames))
+        bytes.appendLittleEndian(UInt32(0))
+        return bytes
+    }
+
+    /// One whole VP8 frame with its RTP timestamp.
+    public func append(_ frame: [UInt8], rtpTimestamp: UInt32) throws {
+        // Forward steps only: a frame stamped earlier keeps the latest time, and the next is
+        // measured from that.
+        if let last = lastTimestamp {
+            let step = rtpTimestamp &- last
+            if step < 0x8000_0000 {
+                elapsed += UInt64(step)
+                lastTimestamp = rtpTimestamp
+            }
+        } else {
+            lastTimestamp = rtpTimestamp
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(12 + frame.count)
+        bytes.appendLittleEndian(UInt32(clamping: frame.count))
+        bytes.appendLittleEndian(elapsed)
+        try handle.write(contentsOf: bytes + frame)
+        frames += 1
+    }
+
+    /// Rewrites the header's frame count so the file is complete up to here.
+    public func flush() throws {
+        try handle.seek(toOffset: 0)
+        try handle.write(contentsOf: Self.header(width: width, height: height, frames: frames))
+        try handle.seekToEnd()
+    }
+
+    public func close() throws {
+        guard !closed else { return }
+        closed = true
+        try flush()
+        try handle.close()
+    }
+}
