@@ -114,6 +114,30 @@ struct VideoTests {
         #expect(throws: VideoCodecError.self) { try encoder.encode(VideoFrame(width: 96, height: 72)) }
     }
 
+    /// L1T3 (group calls): layers 0 2 1 2 after the keyframe; a receiver sent only layer 0, or
+    /// layers 0 and 1, decodes every frame it gets into the right picture (each frame's tag
+    /// reads back its own number), so the SFU may drop the upper layers for it.
+    @Test(arguments: [UInt8(0), 1, 2])
+    func theUpperTemporalLayersCanBeDroppedAndTheRestStillDecodes(_ highest: UInt8) throws {
+        let encoder = try VP8Encoder(configuration: .init(temporalLayers: true))
+        let camera = SyntheticCamera(person: "Erin")
+        let decoder = try VP8Decoder()
+        var layers: [UInt8] = []
+        var shown: [Int] = []
+        for index in 0..<24 {
+            for frame in try encoder.encode(camera.frame(index)) {
+                layers.append(frame.temporalLayer)
+                #expect(frame.discardable == (frame.temporalLayer == 2) && frame.layerSync == (frame.temporalLayer == 1))
+                guard frame.temporalLayer <= highest else { continue }
+                let picture = try #require(try decoder.decode(frame.bytes))
+                #expect(VideoTag.read(from: picture)?.frame == UInt16(index), "frame \(index) decoded wrong")
+                shown.append(index)
+            }
+        }
+        #expect(layers == Array(repeating: [0, 2, 1, 2], count: 6).flatMap { $0 })
+        #expect(shown.count == [6, 12, 24][Int(highest)])
+    }
+
     @Test func garbageGivenToTheDecoderIsAnErrorAndTheNextKeyframeStillDecodes() throws {
         let decoder = try VP8Decoder()
         #expect(throws: VideoCodecError.emptyFrame) { try decoder.decode([]) }

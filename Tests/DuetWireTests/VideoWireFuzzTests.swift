@@ -55,4 +55,24 @@ struct VideoWireFuzzTests {
         #expect(report.isClean, "\(report)")
         #expect(report.reachedBothOutcomes, "\(report)")
     }
+
+    @Test func mutatedSFramePacketsNeverTrapTheAssembler() {
+        let samples = SFramePayload.packetize((0..<2500).map { UInt8(truncatingIfNeeded: $0 * 7) }, maximumPayload: 1000)
+        var assembler = RTPFrameAssembler<SFramePayload>()
+        var sequence: UInt16 = 0
+        let report = FuzzTarget("SFrame payloads", defaultIterations: 4000).run(samples: samples + [[]]) { input, random in
+            sequence &+= UInt16.random(in: 0...3, using: &random)
+            do {
+                let frames = try assembler.add(
+                    sequence: sequence, timestamp: UInt32(sequence / 3) * 6000, marker: Bool.random(using: &random), payload: input,
+                    independent: Bool.random(using: &random))
+                try ensure(frames.allSatisfy { $0.bytes.count <= RTPFrameAssembler<SFramePayload>.maximumBytes }, "a frame over the bound")
+                return .accepted
+            } catch is SFramePayload.ParseError {
+                return .rejected
+            }
+        }
+        #expect(report.isClean, "\(report)")
+        #expect(report.reachedBothOutcomes, "\(report)")
+    }
 }

@@ -24,17 +24,8 @@ public final class IVFWriter {
     public init(url: URL, width: Int, height: Int) throws {
         self.width = width
         self.height = height
-        guard FileManager.default.createFile(atPath: url.path, contents: Data(Self.header(width: width, height: height, frames: 0))) else {
-            throw CocoaError(
-                .fileWriteUnknown,
-                userInfo: [
-                    NSFilePathErrorKey: url.path,
-                    NSLocalizedDescriptionKey: "cannot create IVF file at \(url.path); check the directory exists and is writable"
-                ])
-        }
         self.url = url
-        handle = try FileHandle(forWritingTo: url)
-        try handle.seekToEnd()
+        handle = try RecordingFile.create(at: url, header: Self.header(width: width, height: height, frames: 0), kind: "IVF")
     }
 
     deinit {

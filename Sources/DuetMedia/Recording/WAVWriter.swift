@@ -11,17 +11,8 @@ public final class WAVWriter {
     private var closed = false
 
     public init(url: URL) throws {
-        guard FileManager.default.createFile(atPath: url.path, contents: Data(WAVFile.header(dataBytes: 0))) else {
-            throw CocoaError(
-                .fileWriteUnknown,
-                userInfo: [
-                    NSFilePathErrorKey: url.path,
-                    NSLocalizedDescriptionKey: "cannot create WAV file at \(url.path); check the directory exists and is writable"
-                ])
-        }
         self.url = url
-        handle = try FileHandle(forWritingTo: url)
-        try handle.seekToEnd()
+        handle = try RecordingFile.create(at: url, header: WAVFile.header(dataBytes: 0), kind: "WAV")
     }
 
     deinit {

@@ -5,7 +5,8 @@ import Synchronization
 /// bitrate with WebRTC's rate-control values (undershoot 100 %, overshoot 15 %, buffer
 /// 500/600/1000 ms), cpu-used −6, error-resilient (a lost frame does not poison the
 /// probability tables of the next), no frame dropping, and no periodic keyframe but a safety
-/// one every `keyframeSeconds`; a keyframe on request (a receiver's PLI).
+/// one every `keyframeSeconds`; a keyframe on request (a receiver's PLI); three temporal
+/// layers on request (`Configuration.temporalLayers`, for group calls).
 ///
 /// `@unchecked Sendable`: the libvpx context is made once, destroyed once in `deinit`, and
 /// every other use goes through `lock`.
@@ -17,15 +18,22 @@ public final class VP8Encoder: @unchecked Sendable {
         /// Bits per second the rate control aims for.
         public var bitrate: Int
         public var keyframeSeconds: Int
+        /// Three temporal layers (L1T3) instead of one: a group call's SFU can then send a
+        /// receiver that cannot keep up only every second or fourth frame.
+        public var temporalLayers: Bool
 
         public static let bitrateRange = 30_000...2_000_000
 
-        public init(width: Int = 160, height: Int = 120, framesPerSecond: Int = 15, bitrate: Int = 250_000, keyframeSeconds: Int = 5) {
+        public init(
+            width: Int = 160, height: Int = 120, framesPerSecond: Int = 15, bitrate: Int = 250_000, keyframeSeconds: Int = 5,
+            temporalLayers: Bool = false
+        ) {
             self.width = width
             self.height = height
             self.framesPerSecond = framesPerSecond
             self.bitrate = bitrate
             self.keyframeSeconds = keyframeSeconds
+            self.temporalLayers = temporalLayers
         }
     }
 
@@ -35,6 +43,12 @@ public final class VP8Encoder: @unchecked Sendable {
         public var isKeyframe: Bool
         /// Its RTP timestamp: 90 kHz ticks since the first frame.
         public var timestamp: UInt32
+        /// Its temporal layer (0 without layers, or for a keyframe).
+        public var temporalLayer: UInt8 = 0
+        /// No other frame refers to it (layer 2 of L1T3): dropping it breaks nothing.
+        public var discardable = false
+        /// It refers only to the base layer: a receiver may start taking its layer here.
+        public var layerSync = false
     }
 
     /// RTP's video clock (RFC 7741 §4.1).
@@ -48,6 +62,8 @@ public final class VP8Encoder: @unchecked Sendable {
         var settings: vpx_codec_enc_cfg_t
         var frames: Int64 = 0
         var keyframeWanted = false
+        /// Where in the L1T3 period of 4 the next frame is (a keyframe starts it again).
+        var layerPosition = 0
     }
 
     public init(configuration: Configuration = Configuration()) throws(VideoCodecError) {
@@ -67,6 +83,7 @@ public final class VP8Encoder: @unchecked Sendable {
         do {
             try VideoCodecError.check(duet_vpx_vp8_encoder_defaults(&settings), "vpx_codec_enc_config_default", context)
             Self.apply(configuration, to: &settings)
+            if configuration.temporalLayers { duet_vpx_set_l1t3(&settings) }
             try VideoCodecError.check(duet_vpx_vp8_encoder_init(context, &settings), "vpx_codec_enc_init", context)
         } catch {
             context.deallocate()
@@ -119,6 +136,9 @@ public final class VP8Encoder: @unchecked Sendable {
         settings.kf_max_dist = UInt32(configuration.keyframeSeconds * configuration.framesPerSecond)
     }
 
+    /// The temporal layer of each frame of the L1T3 period.
+    static let layerPattern: [UInt8] = [0, 2, 1, 2]
+
     /// The next frame is a keyframe (a receiver asked with a PLI, or one joined).
     public func requestKeyframe() {
         lock.withLock { $0.keyframeWanted = true }
@@ -129,6 +149,7 @@ public final class VP8Encoder: @unchecked Sendable {
         guard Configuration.bitrateRange.contains(bitrate) else { throw .invalidSetting(name: "bitrate", value: bitrate) }
         try lock.withLock { (state) throws(VideoCodecError) in
             state.settings.rc_target_bitrate = UInt32(bitrate / 1000)
+            if configuration.temporalLayers { duet_vpx_set_l1t3(&state.settings) }
             try VideoCodecError.check(vpx_codec_enc_config_set(context, &state.settings), "vpx_codec_enc_config_set", context)
         }
     }
@@ -146,7 +167,14 @@ public final class VP8Encoder: @unchecked Sendable {
             var planes = frame.y + frame.u + frame.v
             let step = Int64(Self.clockRate / configuration.framesPerSecond)
             let pts = state.frames * step
-            let flags = state.keyframeWanted ? duet_vpx_force_keyframe() : 0
+            if state.keyframeWanted { state.layerPosition = 0 }
+            let layer = Self.layerPattern[state.layerPosition]
+            var flags = state.keyframeWanted ? duet_vpx_force_keyframe() : 0
+            if configuration.temporalLayers {
+                flags |= duet_vpx_l1t3_flags(Int32(state.layerPosition))
+                try VideoCodecError.check(duet_vpx_set_temporal_layer(context, Int32(layer)), "VP8E_SET_TEMPORAL_LAYER_ID", context)
+                state.layerPosition = (state.layerPosition + 1) % Self.layerPattern.count
+            }
             state.keyframeWanted = false
             state.frames += 1
             try planes.withUnsafeMutableBufferPointer { (buffer) throws(VideoCodecError) in
@@ -163,10 +191,12 @@ public final class VP8Encoder: @unchecked Sendable {
                 guard packet.pointee.kind == VPX_CODEC_CX_FRAME_PKT else { continue }
                 let data = packet.pointee.data.frame
                 let bytes = Array(UnsafeRawBufferPointer(start: data.buf, count: data.sz))
+                let isKeyframe = data.flags & duet_vpx_frame_is_key() != 0
+                let tid = configuration.temporalLayers && !isKeyframe ? layer : 0
                 frames.append(
                     EncodedFrame(
-                        bytes: bytes, isKeyframe: data.flags & duet_vpx_frame_is_key() != 0,
-                        timestamp: UInt32(truncatingIfNeeded: data.pts)))
+                        bytes: bytes, isKeyframe: isKeyframe, timestamp: UInt32(truncatingIfNeeded: data.pts), temporalLayer: tid,
+                        discardable: tid == 2, layerSync: tid == 1))
             }
             return frames
         }

@@ -19,6 +19,8 @@ public enum RTPParseError: Error, Equatable, Sendable, CustomStringConvertible {
     case extensionElementBeyondData(id: UInt8, offset: Int)
     /// An RFC 6464 audio-level element does not carry exactly one byte.
     case malformedAudioLevel(byteCount: Int)
+    /// An RFC 9626 frame-marking element carries no byte.
+    case malformedFrameMarking(byteCount: Int)
 
     public var description: String {
         switch self {
@@ -38,6 +40,8 @@ public enum RTPParseError: Error, Equatable, Sendable, CustomStringConvertible {
             "RTP one-byte extension element id \(id) at offset \(offset) runs past the extension data"
         case let .malformedAudioLevel(byteCount):
             "RFC 6464 audio level element must carry 1 byte, not \(byteCount)"
+        case let .malformedFrameMarking(byteCount):
+            "RFC 9626 frame marking element must carry at least 1 byte, not \(byteCount)"
         }
     }
 }

@@ -90,3 +90,15 @@ public enum VP8Payload {
         return tag & 0x01 == 0
     }
 }
+
+extension VP8Payload: RTPFramedPayload {
+    /// A frame starts where partition 0 starts (S set, PID 0).
+    public static func framing(of payload: [UInt8]) throws(ParseError) -> RTPFraming {
+        let descriptor = try descriptor(of: payload)
+        return RTPFraming(
+            descriptorLength: descriptor.count, startsFrame: descriptor.startOfPartition && descriptor.partition == 0,
+            pictureID: descriptor.pictureID)
+    }
+
+    public static func keyframe(_ frame: ArraySlice<UInt8>) -> Bool? { isKeyframe(frame) }
+}

@@ -1,6 +1,35 @@
-/// Puts VP8 frames back together from their RTP packets (RFC 7741) and hands them out in
-/// order: the packets of one frame share a timestamp, the first has S set with partition 0,
-/// the last has the marker, and the sequence numbers between them are all there.
+/// A payload format whose frames span several packets (VP8, RFC 7741; SFrame per frame,
+/// draft-ietf-avtcore-rtp-sframe): each packet's descriptor says how long it is and whether
+/// the packet starts a frame; the marker bit ends one.
+public protocol RTPFramedPayload: Sendable {
+    associatedtype ParseError: Error
+    /// The descriptor of one packet's payload.
+    static func framing(of payload: [UInt8]) throws(ParseError) -> RTPFraming
+    /// Whether a whole frame is a keyframe, when its bytes say (VP8); nil when they cannot
+    /// (ciphertext: the sender's frame marking says instead).
+    static func keyframe(_ frame: ArraySlice<UInt8>) -> Bool?
+}
+
+/// What a packet's payload descriptor says of the frame it carries.
+public struct RTPFraming: Sendable, Equatable {
+    /// The descriptor's length: the frame's bytes follow it.
+    public var descriptorLength: Int
+    public var startsFrame: Bool
+    public var pictureID: UInt16?
+
+    public init(descriptorLength: Int, startsFrame: Bool, pictureID: UInt16? = nil) {
+        self.descriptorLength = descriptorLength
+        self.startsFrame = startsFrame
+        self.pictureID = pictureID
+    }
+}
+
+/// VP8 frames from their RTP packets (RFC 7741).
+public typealias VP8FrameAssembler = RTPFrameAssembler<VP8Payload>
+
+/// Puts frames back together from their RTP packets and hands them out in order: the packets
+/// of one frame share a timestamp, the first is marked a start by its descriptor, the last
+/// has the marker, and the sequence numbers between them are all there.
 ///
 /// Up to `framesHeld` frames wait for packets at once, so a packet sent again after a NACK
 /// (a round trip later) still completes its frame. A frame is handed out only when it follows
@@ -10,8 +39,8 @@
 ///
 /// Bounded: at most `framesHeld` + 1 frames, each of at most `maximumPackets` packets and
 /// `maximumBytes` bytes (a frame growing past that is given up as it grows).
-public struct VP8FrameAssembler: Sendable {
-    /// A whole frame, as the encoder made it.
+public struct RTPFrameAssembler<Format: RTPFramedPayload>: Sendable {
+    /// A whole frame, as the sender's encoder (or SFrame) made it.
     public struct Frame: Sendable, Equatable {
         public var bytes: [UInt8]
         public var timestamp: UInt32
@@ -22,10 +51,10 @@ public struct VP8FrameAssembler: Sendable {
         public var lastSequence: UInt16
     }
 
-    public static let framesHeld = 4
+    public static var framesHeld: Int { 4 }
     /// A 640×480 keyframe is tens of kilobytes; these leave room for far more.
-    public static let maximumPackets = 256
-    public static let maximumBytes = 256 << 10
+    public static var maximumPackets: Int { 256 }
+    public static var maximumBytes: Int { 256 << 10 }
 
     private struct Partial {
         var pieces: [UInt16: ArraySlice<UInt8>] = [:]
@@ -33,6 +62,8 @@ public struct VP8FrameAssembler: Sendable {
         var first: (sequence: UInt16, pictureID: UInt16?)?
         var last: UInt16?
         var oversized = false
+        /// A packet's frame marking said the frame is independent (a keyframe).
+        var independent = false
     }
 
     private var waiting: [UInt32: Partial] = [:]
@@ -43,17 +74,21 @@ public struct VP8FrameAssembler: Sendable {
 
     public init() {}
 
-    /// Takes one packet's payload; returns the frames now ready, oldest first.
-    public mutating func add(sequence: UInt16, timestamp: UInt32, marker: Bool, payload: [UInt8]) throws(VP8Payload.ParseError) -> [Frame] {
-        let descriptor = try VP8Payload.descriptor(of: payload)
+    /// Takes one packet's payload; returns the frames now ready, oldest first. `independent`:
+    /// the packet's frame marking says its frame is a keyframe (for formats whose bytes cannot).
+    public mutating func add(
+        sequence: UInt16, timestamp: UInt32, marker: Bool, payload: [UInt8], independent: Bool = false
+    ) throws(Format.ParseError) -> [Frame] {
+        let framing = try Format.framing(of: payload)
         if let previous, !Self.isNewer(timestamp, than: previous.timestamp) { return [] }
         var partial = waiting[timestamp] ?? Partial()
         if !partial.oversized {
-            let piece = payload[descriptor.count...]
+            let piece = payload[min(framing.descriptorLength, payload.count)...]
             if partial.pieces[sequence] == nil { partial.bytes += piece.count }
             partial.pieces[sequence] = piece
-            if descriptor.startOfPartition && descriptor.partition == 0 { partial.first = (sequence, descriptor.pictureID) }
+            if framing.startsFrame { partial.first = (sequence, framing.pictureID) }
             if marker { partial.last = sequence }
+            partial.independent = partial.independent || independent
             if partial.pieces.count > Self.maximumPackets || partial.bytes > Self.maximumBytes { partial = Partial(oversized: true) }
         }
         waiting[timestamp] = partial
@@ -108,8 +143,8 @@ public struct VP8FrameAssembler: Sendable {
             bytes.append(contentsOf: piece)
         }
         return Frame(
-            bytes: bytes, timestamp: timestamp, isKeyframe: VP8Payload.isKeyframe(bytes[...]), pictureID: first.pictureID,
-            firstSequence: first.sequence, lastSequence: last)
+            bytes: bytes, timestamp: timestamp, isKeyframe: Format.keyframe(bytes[...]) ?? partial.independent,
+            pictureID: first.pictureID, firstSequence: first.sequence, lastSequence: last)
     }
 
     /// RTP timestamps wrap: `a` is newer when it is less than half the range ahead.
