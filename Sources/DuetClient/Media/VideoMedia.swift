@@ -85,7 +85,7 @@ final class VideoMedia {
     /// Why saving stopped (a full disk, a directory that went away); the call goes on.
     private(set) var recordingProblem: String?
 
-    private func save(_ frames: [VP8FrameAssembler.Frame]) {
+    private func save(_ frames: [RTPAssembledFrame]) {
         guard let saveTo, !frames.isEmpty else { return }
         do {
             if recording == nil, let picture = receiver.picture {

@@ -1,7 +1,7 @@
 import DuetWire
 
 /// The receive side of one video stream: RTP (after SRTP) → frames in order
-/// (`VP8FrameAssembler`) → pictures (`VP8Decoder`) → what was seen (`VideoAnalyser`), and the
+/// (`RTPFrameAssembler`; in a group call each frame then opened from SFrame) → pictures (`VP8Decoder`) → what was seen (`VideoAnalyser`), and the
 /// feedback a receiver owes its sender: a NACK for each packet found missing (once), a PLI
 /// when the pictures cannot go on without a keyframe (at most one per `keyframeRequestInterval`),
 /// and a receiver report (`ReceptionStatistics`).
@@ -23,6 +23,9 @@ public struct VideoReceiver: Sendable {
     public let media: UInt32
     public let ssrc: UInt32
     private var assembler = VP8FrameAssembler()
+    /// Group calls: each frame SFrame ciphertext (`opening` holds the sender's keys).
+    private var sealedAssembler = RTPFrameAssembler<SFramePayload>()
+    private let opening: SFrameReceiver?
     private let decoder: VP8Decoder
     private var analyser: VideoAnalyser
     private var statistics: ReceptionStatistics
@@ -40,14 +43,19 @@ public struct VideoReceiver: Sendable {
     public private(set) var keyframeRequests = 0
     /// Keyframes decoded and shown.
     public private(set) var keyframesShown = 0
+    /// Group calls: frames whose SFrame did not open (no key yet, tampered, replayed).
+    public private(set) var framesUnopened = 0
     /// RTP payload bytes taken, for the bitrate seen.
     public private(set) var octetsReceived = 0
     /// The last picture decoded.
     public private(set) var picture: VideoFrame?
 
-    public init(media: UInt32, ssrc: UInt32, people: [String]) throws(VideoCodecError) {
+    /// `opening`: the stream is a group call's, each frame sealed whole under the sender's
+    /// SFrame key (`SFramePayload`, with RFC 9626 frame marking); nil: VP8 as RFC 7741 carries it.
+    public init(media: UInt32, ssrc: UInt32, people: [String], opening: SFrameReceiver? = nil) throws(VideoCodecError) {
         self.media = media
         self.ssrc = ssrc
+        self.opening = opening
         decoder = try VP8Decoder()
         analyser = VideoAnalyser(people: people)
         statistics = ReceptionStatistics(source: media, clockRate: Int(RTPPayloadType.vp8ClockRate))
@@ -71,21 +79,14 @@ public struct VideoReceiver: Sendable {
     }
 
     /// As `receive`, giving the frames that made new pictures (to save them: `IVFWriter`).
-    public mutating func receiveFrames(_ packet: RTPPacket, at time: Double, clockMilliseconds: Int? = nil) -> [VP8FrameAssembler.Frame] {
+    public mutating func receiveFrames(_ packet: RTPPacket, at time: Double, clockMilliseconds: Int? = nil) -> [RTPAssembledFrame] {
         guard packet.ssrc == media, packet.payloadType == RTPPayloadType.vp8 else { return [] }
         statistics.record(sequence: packet.sequenceNumber, timestamp: packet.timestamp, arrival: time)
         octetsReceived += packet.payload.count
         let outage = noteSequence(packet.sequenceNumber, timestamp: packet.timestamp)
-        guard
-            var frames = try? assembler.add(
-                sequence: packet.sequenceNumber, timestamp: packet.timestamp, marker: packet.marker, payload: packet.payload)
-        else { return [] }
-        if outage { frames += assembler.abandonGap() }
-        if assembler.framesDropped != droppedSeen {
-            droppedSeen = assembler.framesDropped
-            (waitingForKeyframe, keyframeWanted) = (true, true)
-        }
-        var shown: [VP8FrameAssembler.Frame] = []
+        guard var frames = assemble(packet, outage: outage) else { return [] }
+        if opening != nil { frames = open(frames) }
+        var shown: [RTPAssembledFrame] = []
         for frame in frames {
             guard !waitingForKeyframe || frame.isKeyframe else {
                 keyframeWanted = true
@@ -106,6 +107,51 @@ public struct VideoReceiver: Sendable {
             shown.append(frame)
         }
         return shown
+    }
+
+    /// The frames `packet` completes, in order (with the outage's gap given up first); a frame
+    /// given up asks for a keyframe. Nil for a payload that is no frame's.
+    private mutating func assemble(_ packet: RTPPacket, outage: Bool) -> [RTPAssembledFrame]? {
+        var frames: [RTPAssembledFrame]
+        let dropped: Int
+        if opening != nil {
+            let marking: RTPFrameMarking? = try? packet.frameMarking()
+            let independent = marking?.independent ?? false
+            guard
+                let made = try? sealedAssembler.add(
+                    sequence: packet.sequenceNumber, timestamp: packet.timestamp, marker: packet.marker, payload: packet.payload,
+                    independent: independent)
+            else { return nil }
+            frames = made + (outage ? sealedAssembler.abandonGap() : [])
+            dropped = sealedAssembler.framesDropped
+        } else {
+            guard
+                let made = try? assembler.add(
+                    sequence: packet.sequenceNumber, timestamp: packet.timestamp, marker: packet.marker, payload: packet.payload)
+            else { return nil }
+            frames = made + (outage ? assembler.abandonGap() : [])
+            dropped = assembler.framesDropped
+        }
+        if dropped != droppedSeen {
+            droppedSeen = dropped
+            (waitingForKeyframe, keyframeWanted) = (true, true)
+        }
+        return frames
+    }
+
+    /// Each sealed frame opened into its VP8 frame; one that does not open is lost like a
+    /// frame given up (the pictures after it wait for a keyframe).
+    private mutating func open(_ frames: [RTPAssembledFrame]) -> [RTPAssembledFrame] {
+        frames.compactMap { frame in
+            guard let plain = try? opening?.decrypt(frame.bytes) else {
+                framesUnopened += 1
+                (waitingForKeyframe, keyframeWanted) = (true, true)
+                return nil
+            }
+            var opened = frame
+            opened.bytes = plain.payload
+            return opened
+        }
     }
 
     /// Gaps become missing packets; a packet that fills one is no longer missing. True for a

@@ -1,6 +1,7 @@
 import DuetWire
 
-/// The send side of one video stream: camera → VP8 → RFC 7741 packets → SRTP, with what RTCP
+/// The send side of one video stream: camera → VP8 → RFC 7741 packets (in a group call:
+/// SFrame over each whole frame, then SFrame packets with frame marking) → SRTP, with what RTCP
 /// asks of a sender — a lost packet sent again once (NACK), a keyframe (PLI), the bitrate set
 /// from receiver reports' loss (`VideoRateController`) — and the sender report it owes.
 ///
@@ -29,13 +30,22 @@ public struct VideoSender: Sendable {
     /// The last picture the camera took: the self-view.
     public private(set) var lastPicture: VideoFrame?
 
-    public init(camera: SyntheticCamera, ssrc: UInt32, bitrate: Int = 250_000) throws(VideoCodecError) {
+    /// Group calls: each frame sealed whole under this device's SFrame sender key.
+    private let sealing: SFrameSender?
+
+    /// `sealing`: a group call's stream — three temporal layers, each frame SFrame-encrypted
+    /// whole (`SFramePayload`), its boundaries, keyframes and layer in RFC 9626 frame marking,
+    /// the only part an SFU can read. Nil: VP8 as RFC 7741 carries it (1:1 calls, under SRTP
+    /// end to end).
+    public init(camera: SyntheticCamera, ssrc: UInt32, bitrate: Int = 250_000, sealing: SFrameSender? = nil) throws(VideoCodecError) {
         self.camera = camera
         self.ssrc = ssrc
+        self.sealing = sealing
         rate = VideoRateController(start: bitrate)
         encoder = try VP8Encoder(
-            configuration: .init(width: camera.width, height: camera.height, framesPerSecond: camera.framesPerSecond, bitrate: rate.bitrate)
-        )
+            configuration: .init(
+                width: camera.width, height: camera.height, framesPerSecond: camera.framesPerSecond, bitrate: rate.bitrate,
+                temporalLayers: sealing != nil))
         // RFC 3550 §5.1: random starting points.
         sequence = .random(in: .min ... .max)
         timestampBase = .random(in: .min ... .max)
@@ -62,12 +72,13 @@ public struct VideoSender: Sendable {
         for frame in try encoder.encode(picture) {
             let timestamp = timestampBase &+ ticks
             lastTimestamp = timestamp
-            let payloads = VP8Payload.packetize(frame.bytes, pictureID: pictureID, maximumPayload: Self.maximumPayload)
-            pictureID = (pictureID &+ 1) & 0x7FFF
+            let payloads = try payloads(of: frame)
             for (index, payload) in payloads.enumerated() {
                 let packet = RTPPacket(
                     payloadType: RTPPayloadType.vp8, sequenceNumber: sequence, timestamp: timestamp, ssrc: ssrc,
-                    marker: index == payloads.count - 1, headerExtension: nil, payload: payload)
+                    marker: index == payloads.count - 1,
+                    headerExtension: try sealing.map { _ in try Self.marking(frame, first: index == 0, last: index == payloads.count - 1) },
+                    payload: payload)
                 let protected = try srtp.protect(packet.serialized())
                 retransmissions.store(protected, sequence: sequence)
                 packets.append(protected)
@@ -77,6 +88,28 @@ public struct VideoSender: Sendable {
             }
         }
         return packets
+    }
+
+    /// Room for the frame marking's header extension (4 bytes of extension header, one word of
+    /// elements) in a sealed stream's packets.
+    static let markingRoom = 8
+
+    /// One encoded frame's RTP payloads: VP8 behind RFC 7741 descriptors, or (group calls) its
+    /// SFrame ciphertext behind SFrame descriptors.
+    private mutating func payloads(of frame: VP8Encoder.EncodedFrame) throws -> [[UInt8]] {
+        guard let sealing else {
+            defer { pictureID = (pictureID &+ 1) & 0x7FFF }
+            return VP8Payload.packetize(frame.bytes, pictureID: pictureID, maximumPayload: Self.maximumPayload)
+        }
+        return SFramePayload.packetize(try sealing.encrypt(frame.bytes), maximumPayload: Self.maximumPayload - Self.markingRoom)
+    }
+
+    /// The frame marking of one packet of `frame`.
+    static func marking(_ frame: VP8Encoder.EncodedFrame, first: Bool, last: Bool) throws(RTPEncodeError) -> RTPHeaderExtension {
+        let marking = RTPFrameMarking(
+            startOfFrame: first, endOfFrame: last, independent: frame.isKeyframe, discardable: frame.discardable,
+            baseLayerSync: frame.layerSync, temporalLayer: frame.temporalLayer)
+        return try RTPHeaderExtension(oneByteElements: [marking.element()])
     }
 
     /// The next picture is a keyframe: the camera came back on, and a receiver that saw the

@@ -24,6 +24,17 @@ public struct RTPFraming: Sendable, Equatable {
     }
 }
 
+/// A whole frame put back together from its packets, as the sender's encoder (or SFrame) made it.
+public struct RTPAssembledFrame: Sendable, Equatable {
+    public var bytes: [UInt8]
+    public var timestamp: UInt32
+    public var isKeyframe: Bool
+    public var pictureID: UInt16?
+    /// The sequence numbers it came in.
+    public var firstSequence: UInt16
+    public var lastSequence: UInt16
+}
+
 /// VP8 frames from their RTP packets (RFC 7741).
 public typealias VP8FrameAssembler = RTPFrameAssembler<VP8Payload>
 
@@ -40,16 +51,7 @@ public typealias VP8FrameAssembler = RTPFrameAssembler<VP8Payload>
 /// Bounded: at most `framesHeld` + 1 frames, each of at most `maximumPackets` packets and
 /// `maximumBytes` bytes (a frame growing past that is given up as it grows).
 public struct RTPFrameAssembler<Format: RTPFramedPayload>: Sendable {
-    /// A whole frame, as the sender's encoder (or SFrame) made it.
-    public struct Frame: Sendable, Equatable {
-        public var bytes: [UInt8]
-        public var timestamp: UInt32
-        public var isKeyframe: Bool
-        public var pictureID: UInt16?
-        /// The sequence numbers it came in.
-        public var firstSequence: UInt16
-        public var lastSequence: UInt16
-    }
+    public typealias Frame = RTPAssembledFrame
 
     public static var framesHeld: Int { 4 }
     /// A 640×480 keyframe is tens of kilobytes; these leave room for far more.
