@@ -39,7 +39,7 @@ enum SFUBench {
                 let sfu = { () -> Int in
                     var count = 0
                     for (member, packet) in input {
-                        for delivery in room.route(packet, from: addresses[member]) {
+                        for delivery in room.route(packet, from: addresses[member], now: 0) {
                             sink.send(delivery.bytes)
                             count += 1
                         }

@@ -48,7 +48,7 @@ struct SFURoomTests {
         _ = ring.rotate(cause: .joined)
         try ring.activate()
         let frame = try ring.encrypt(Array("opus frame".utf8))
-        let deliveries = room.route(try people[0].packet(frame, level: 20), from: people[0].address)
+        let deliveries = room.route(try people[0].packet(frame, level: 20), from: people[0].address, now: 0)
         #expect(Set(deliveries.map(\.to)) == Set(people.dropFirst().map(\.address)))
         for delivery in deliveries {
             let receiver = people.first { $0.address == delivery.to }!
@@ -64,27 +64,27 @@ struct SFURoomTests {
     @Test func badPacketsAreDroppedAndCountedAndTheRoomCarriesOn() throws {
         var (room, people) = try room(3)
         let good = try people[1].packet([1, 2, 3])
-        #expect(room.route(good, from: TransportAddress(ipv4: "10.0.0.9", port: 1)!).isEmpty)  // not a leg
-        #expect(room.route(good, from: people[0].address).isEmpty)  // someone else's keys
+        #expect(room.route(good, from: TransportAddress(ipv4: "10.0.0.9", port: 1)!, now: 0).isEmpty)  // not a leg
+        #expect(room.route(good, from: people[0].address, now: 0).isEmpty)  // someone else's keys
         var tampered = good
         tampered[tampered.count - 1] ^= 1
-        #expect(room.route(tampered, from: people[1].address).isEmpty)
-        #expect(room.route(Array(good.prefix(5)), from: people[1].address).isEmpty)
-        #expect(room.route([], from: people[1].address).isEmpty)
-        #expect(room.route(good, from: people[1].address).count == 2)
-        #expect(room.route(good, from: people[1].address).isEmpty)  // replayed
+        #expect(room.route(tampered, from: people[1].address, now: 0).isEmpty)
+        #expect(room.route(Array(good.prefix(5)), from: people[1].address, now: 0).isEmpty)
+        #expect(room.route([], from: people[1].address, now: 0).isEmpty)
+        #expect(room.route(good, from: people[1].address, now: 0).count == 2)
+        #expect(room.route(good, from: people[1].address, now: 0).isEmpty)  // replayed
 
         // Participant 2 sends with participant 1's SSRC: refused.
         var impostor = RTPPacketizer(ssrc: 0x1001)
         let spoofed = try people[2].out.protect(impostor.packetize([9]).serialized())
-        #expect(room.route(spoofed, from: people[2].address).isEmpty)
+        #expect(room.route(spoofed, from: people[2].address, now: 0).isEmpty)
         #expect(room.drops[.unknownSource] == 1)
         #expect(room.drops[.unauthentic] == 5)
         #expect(room.drops[.foreignSSRC] == 1)
 
         // A leaver gets nothing more; the others still do.
         room.leave(address: people[2].address)
-        #expect(room.route(try people[1].packet([4]), from: people[1].address).map(\.to) == [people[0].address])
+        #expect(room.route(try people[1].packet([4]), from: people[1].address, now: 0).map(\.to) == [people[0].address])
         #expect(room.participants == [people[0].number, people[1].number])
     }
 
@@ -102,15 +102,94 @@ struct SFURoomTests {
 
         // Participant 1 sends under participant 2's SSRC before participant 2 sent anything.
         var impostor = RTPPacketizer(ssrc: 0x1002)
-        #expect(room.route(try people[1].out.protect(impostor.packetize([1]).serialized()), from: people[1].address).isEmpty)
+        #expect(room.route(try people[1].out.protect(impostor.packetize([1]).serialized()), from: people[1].address, now: 0).isEmpty)
         // Nor under an SSRC nobody announced.
         var other = RTPPacketizer(ssrc: 0x4444)
-        #expect(room.route(try people[1].out.protect(other.packetize([2]).serialized()), from: people[1].address).isEmpty)
+        #expect(room.route(try people[1].out.protect(other.packetize([2]).serialized()), from: people[1].address, now: 0).isEmpty)
         #expect(room.ssrcs[0x4444] == nil)
         #expect(room.drops[.foreignSSRC] == 2)
 
         // Under their own SSRCs both reach everyone else.
-        #expect(Set(room.route(try people[2].packet([3]), from: people[2].address).map(\.to)) == [people[0].address, people[1].address])
-        #expect(Set(room.route(try people[1].packet([4]), from: people[1].address).map(\.to)) == [people[0].address, people[2].address])
+        #expect(
+            Set(room.route(try people[2].packet([3]), from: people[2].address, now: 0).map(\.to)) == [people[0].address, people[1].address])
+        #expect(
+            Set(room.route(try people[1].packet([4]), from: people[1].address, now: 0).map(\.to)) == [people[0].address, people[2].address])
     }
+
+    // MARK: - Video feedback (docs/video.md "Group calls")
+
+    func video(_ person: Participant, ssrc: UInt32 = 0x2000, sequence: UInt16) throws -> [UInt8] {
+        try person.out.protect(
+            RTPPacket(payloadType: 96, sequenceNumber: sequence, timestamp: 9_000, ssrc: ssrc, payload: [0x80, sequence.low]).serialized())
+    }
+
+    func rtcp(_ person: Participant, _ packets: [RTCPPacket]) throws -> [UInt8] {
+        var bytes = RTCPPacket.encode([.receiverReport(sender: 0x1000 + UInt32(person.address.port), reports: [])] + packets)
+        try person.out.protectRTCP(inPlace: &bytes)
+        return bytes
+    }
+
+    /// What `person` reads of the RTCP deliveries to it.
+    func feedback(_ deliveries: [SFURoom.Delivery], to person: Participant) throws -> [RTCPPacket] {
+        try deliveries.filter { $0.to == person.address && RTCPPacket.isRTCP($0.bytes) }.flatMap { delivery in
+            var bytes = delivery.bytes
+            try person.inbound.unprotectRTCP(inPlace: &bytes)
+            return try RTCPPacket.parse(bytes)
+        }
+    }
+
+    /// A NACK is answered from the packets the room kept — once per receiver and packet — and
+    /// what it did not keep is asked of the sender; PLIs reach the sender at most one per half
+    /// second however many receivers ask; a BYE goes to everyone else, and only the stream's own.
+    @Test func videoFeedbackIsAnsweredPassedOnOrCoalesced() throws {
+        let (room, people) = try room(3)
+        for sequence in UInt16(1)...5 {
+            #expect(room.route(try video(people[0], sequence: sequence), from: people[0].address, now: 0).count == 2)
+        }
+        let nack = RTCPPacket.nack(sender: 0x1001, media: 0x2000, lost: [2, 3, 99])
+        let answered = room.route(try rtcp(people[1], [nack]), from: people[1].address, now: 1)
+        let resent = try answered.filter { $0.to == people[1].address && !RTCPPacket.isRTCP($0.bytes) }
+            .map { try RTPPacket(parsing: try people[1].inbound.unprotect($0.bytes)).sequenceNumber }
+        #expect(resent == [2, 3])
+        #expect(try feedback(answered, to: people[0]) == [.nack(sender: 0x1001, media: 0x2000, lost: [99])])
+        // The same again: the room does not repeat itself for this receiver; the sender is asked.
+        let again = room.route(try rtcp(people[1], [nack]), from: people[1].address, now: 1.1)
+        #expect(again.allSatisfy { $0.to == people[0].address })
+        #expect(try feedback(again, to: people[0]) == [.nack(sender: 0x1001, media: 0x2000, lost: [2, 3, 99])])
+        // Another receiver gets its own answer.
+        #expect(room.route(try rtcp(people[2], [nack]), from: people[2].address, now: 1.2).filter { $0.to == people[2].address }.count == 2)
+
+        // Two receivers ask for a keyframe at once: one PLI reaches the sender; later, another.
+        let pli = { (who: Int) in RTCPPacket.pictureLoss(sender: UInt32(0x1000 + who), media: 0x2000) }
+        let first = room.route(try rtcp(people[1], [pli(1)]), from: people[1].address, now: 2)
+        let second = room.route(try rtcp(people[2], [pli(2)]), from: people[2].address, now: 2.1)
+        let later = room.route(try rtcp(people[2], [pli(2)]), from: people[2].address, now: 2.6)
+        #expect(try feedback(first, to: people[0]) == [pli(1)] && second.isEmpty && (try feedback(later, to: people[0])) == [pli(2)])
+
+        // A camera off: the sender's BYE to both others; a BYE naming someone else's stream, to nobody.
+        let bye = room.route(try rtcp(people[0], [.goodbye(sources: [0x2000])]), from: people[0].address, now: 3)
+        #expect(Set(bye.map(\.to)) == [people[1].address, people[2].address])
+        #expect(room.route(try rtcp(people[1], [.goodbye(sources: [0x2000])]), from: people[1].address, now: 3).isEmpty)
+        // SRTCP that does not authenticate is dropped and counted.
+        var forged = try rtcp(people[1], [pli(1)])
+        forged[forged.count - 1] ^= 1
+        #expect(room.route(forged, from: people[1].address, now: 4).isEmpty && room.drops[.unauthentic] == 1)
+    }
+
+    /// A member sending many video streams gets only its first kept: memory per leg is bounded;
+    /// NACKs about the others go to the member itself.
+    @Test func onlyEachLegsFirstVideoStreamIsKept() throws {
+        let (room, people) = try room(2)
+        for ssrc in UInt32(0x2000)...0x2003 {
+            _ = room.route(try video(people[0], ssrc: ssrc, sequence: 7), from: people[0].address, now: 0)
+        }
+        let first = room.route(try rtcp(people[1], [.nack(sender: 1, media: 0x2000, lost: [7])]), from: people[1].address, now: 1)
+        #expect(first.count == 1 && first.first.map { !RTCPPacket.isRTCP($0.bytes) } == true, "answered from the room's packets")
+        let other = room.route(try rtcp(people[1], [.nack(sender: 1, media: 0x2003, lost: [7])]), from: people[1].address, now: 1)
+        #expect(try feedback(other, to: people[0]) == [.nack(sender: 1, media: 0x2003, lost: [7])])
+    }
+}
+
+extension UInt16 {
+    fileprivate var low: UInt8 { UInt8(truncatingIfNeeded: self) }
 }

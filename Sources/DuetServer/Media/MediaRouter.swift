@@ -195,7 +195,7 @@ struct MediaRouter {
             return sfu.receiveDTLS(bytes, from: client, now: now)
         case .rtp:
             count(.srtp)
-            return sfu.receiveSRTP(bytes, from: client)
+            return sfu.receiveSRTP(bytes, from: client, now: now)
         case .unknown:
             count(.unknownDropped)
             return []
@@ -211,7 +211,7 @@ struct MediaRouter {
             return sfu.receiveDTLS(bytes, from: relayed, now: now)
         case .rtp:
             count(.srtpThroughRelay)
-            return sfu.receiveSRTP(bytes, from: relayed)
+            return sfu.receiveSRTP(bytes, from: relayed, now: now)
         default:
             count(.notDTLSOrSRTPThroughRelayDropped)
             return []

@@ -107,13 +107,13 @@ struct SFUPort {
     }
 
     /// An SRTP (or SRTCP) datagram: routed through its leg's room, else dropped.
-    mutating func receiveSRTP(_ datagram: [UInt8], from address: TransportAddress) -> [MediaOutput] {
+    mutating func receiveSRTP(_ datagram: [UInt8], from address: TransportAddress, now: Double) -> [MediaOutput] {
         withdrawStaleLegs()
         guard let leg = legs[address], let room = rooms[leg.owner.room] else {
             count("SRTP from no leg")
             return []
         }
-        let deliveries = room.route(datagram, from: address)
+        let deliveries = room.route(datagram, from: address, now: now)
         if deliveries.isEmpty { count("SRTP not forwarded") }
         return deliveries.map { .sendToClient($0.to, $0.bytes) }
     }

@@ -9,6 +9,11 @@ import DuetWire
 /// the server never holds: it routes by SSRC and reads only the RTP header (and the RFC 6464
 /// audio level, to name the active speaker).
 ///
+/// Video (docs/video.md "Group calls"): each leg's first video stream is kept a little
+/// (`SFUVideoStream`) so the room answers receivers' NACKs itself; their PLIs go on to the
+/// sender, at most one per stream per half second; a BYE (a camera off) goes to everyone else.
+/// Other RTCP (reports) ends here.
+///
 /// Not thread-safe: the media router owns a room and calls it from one event loop.
 public final class SFURoom {
     /// Why a packet was dropped; counted per room.
@@ -42,10 +47,13 @@ public final class SFURoom {
         let announcedSSRC: UInt32?
         /// Latest RFC 6464 level, in -dBov (0 loudest, 127 silence).
         var level: UInt8 = 127
+        /// The one video stream of this leg the room keeps packets of.
+        var videoSSRC: UInt32?
     }
 
     private var legs: [TransportAddress: Leg] = [:]
     private var ssrcOwner: [UInt32: TransportAddress] = [:]
+    private var videoStreams: [UInt32: SFUVideoStream] = [:]
     public private(set) var drops: [Drop: Int] = [:]
     public private(set) var forwarded = 0
     /// Sees each authentic frame once, after the client-to-server SRTP is opened, with its
@@ -72,7 +80,7 @@ public final class SFURoom {
         var leg = Leg(
             participant: participant, address: address,
             inbound: try SRTPSession(profile: profile, role: .receiver, masterKey: sendingKey),
-            outbound: try SRTPSession(profile: profile, role: .sender, masterKey: receivingKey),
+            outbound: try SRTPSession(profile: profile, role: .sender, masterKey: receivingKey, sendsAgain: true),
             announcedSSRC: ssrc)
         if let ssrc {
             // Signaling lets nobody else in a meeting announce it, so an earlier owner can only be
@@ -88,6 +96,7 @@ public final class SFURoom {
     public func leave(address: TransportAddress) {
         guard let leg = legs.removeValue(forKey: address) else { return }
         for ssrc in leg.ssrcs { ssrcOwner[ssrc] = nil }
+        if let video = leg.videoSSRC { videoStreams[video] = nil }
     }
 
     /// Whom each SSRC belongs to, for clients to map streams to members.
@@ -100,10 +109,12 @@ public final class SFURoom {
         legs.values.filter { $0.level < 127 }.min { $0.level < $1.level }?.participant
     }
 
-    /// Routes one datagram: the copies to send, one per other leg. Anything wrong with the
-    /// datagram drops it (counted), never the room.
-    public func route(_ datagram: [UInt8], from source: TransportAddress) -> [Delivery] {
+    /// Routes one datagram at `now` (seconds, any steady clock): the copies to send, one per
+    /// other leg for media, fewer for RTCP. Anything wrong with the datagram drops it
+    /// (counted), never the room.
+    public func route(_ datagram: [UInt8], from source: TransportAddress, now: Double) -> [Delivery] {
         guard var leg = legs[source] else { return drop(.unknownSource) }
+        if RTCPPacket.isRTCP(datagram) { return routeRTCP(datagram, from: source, leg: leg, now: now) }
         var packet = datagram
         do { try leg.inbound.unprotect(inPlace: &packet) } catch { return drop(.unauthentic) }
         guard let header = try? RTPPacket(parsing: packet) else { return drop(.malformed) }
@@ -114,6 +125,10 @@ public final class SFURoom {
             leg.ssrcs.insert(header.ssrc)
         }
         if let level = (try? header.audioLevel()) ?? nil { leg.level = level.level }
+        if header.payloadType == RTPPayloadType.vp8, leg.videoSSRC ?? header.ssrc == header.ssrc {
+            leg.videoSSRC = header.ssrc
+            videoStreams[header.ssrc, default: SFUVideoStream()].keep(packet, sequence: header.sequenceNumber)
+        }
         legs[source] = leg
         onFrame?(leg.participant, header)
         var deliveries: [Delivery] = []
@@ -124,6 +139,51 @@ public final class SFURoom {
         }
         forwarded += deliveries.count
         return deliveries
+    }
+
+    /// One compound RTCP packet from a receiver (SRTCP on its leg): NACKs answered from the
+    /// stream's packets kept, what is not kept asked of the sender; PLIs passed on, coalesced;
+    /// a BYE for the leg's own stream passed to everyone else.
+    private func routeRTCP(_ datagram: [UInt8], from source: TransportAddress, leg: Leg, now: Double) -> [Delivery] {
+        var plain = datagram
+        do { try leg.inbound.unprotectRTCP(inPlace: &plain) } catch { return drop(.unauthentic) }
+        guard let packets = try? RTCPPacket.parse(plain) else { return drop(.malformed) }
+        var deliveries: [Delivery] = []
+        for packet in packets {
+            switch packet {
+            case let .nack(sender, media, lost):
+                guard let owner = ssrcOwner[media], owner != source else { continue }
+                var unanswered: [UInt16] = []
+                for sequence in lost.prefix(SFUVideoStream.capacity) {
+                    if let kept = videoStreams[media]?.answer(sequence, for: source), let copy = try? leg.outbound.protect(kept) {
+                        deliveries.append(Delivery(bytes: copy, to: source))
+                    } else {
+                        unanswered.append(sequence)
+                    }
+                }
+                if !unanswered.isEmpty { deliveries += rtcp(.nack(sender: sender, media: media, lost: unanswered), to: [owner]) }
+            case let .pictureLoss(_, media):
+                guard let owner = ssrcOwner[media], owner != source, videoStreams[media]?.passesPictureLoss(at: now) ?? false else {
+                    continue
+                }
+                deliveries += rtcp(packet, to: [owner])
+            case let .goodbye(sources) where sources.allSatisfy({ ssrcOwner[$0] == source }):
+                deliveries += rtcp(packet, to: legs.keys.filter { $0 != source })
+            default:
+                continue
+            }
+        }
+        forwarded += deliveries.count
+        return deliveries
+    }
+
+    /// `packet` alone in a compound, as SRTCP for each of `addresses`' legs.
+    private func rtcp(_ packet: RTCPPacket, to addresses: [TransportAddress]) -> [Delivery] {
+        addresses.compactMap { address in
+            var bytes = RTCPPacket.encode([packet])
+            guard let leg = legs[address], (try? leg.outbound.protectRTCP(inPlace: &bytes)) != nil else { return nil }
+            return Delivery(bytes: bytes, to: address)
+        }
     }
 
     private func drop(_ reason: Drop) -> [Delivery] {
