@@ -144,13 +144,12 @@ extension Duet {
         }
 
         private func callGroup() async throws {
-            guard !relay, wav == nil, turnOptions.turn == nil, !videoOptions.video, videoOptions.saveVideo == nil else {
+            guard !relay, wav == nil, turnOptions.turn == nil, videoOptions.saveVideo == nil else {
                 throw ValidationError(
-                    "--relay, --wav, --turn, --video and --save-video apply to 1:1 calls; a group call goes through the server's SFU (group video is not built yet)"
-                )
+                    "--relay, --wav, --turn and --save-video apply to 1:1 calls; a group call goes through the server's SFU")
             }
             let session = try await serverOptions.session(profile)
-            let runner = try await GroupCallRunner(session: session)
+            let runner = try await GroupCallRunner(session: session, video: try? videoOptions.settings())
             do {
                 try await runner.call(groupName: number, duration: duration.duration)
             } catch {
@@ -193,7 +192,7 @@ extension Duet {
             let events = engine.events
             let printer = Task { await outcome.follow(events) }
             await engine.start()
-            let group = try await GroupCallRunner(session: session)
+            let group = try await GroupCallRunner(session: session, video: try? videoOptions.settings())
             printEventLine("waiting for a call to \(try session.store.account().number ?? "?")")
             // Whichever rings first: a 1:1 call, or a call in one of this device's groups.
             var invitation: GroupCallInfo?

@@ -3,16 +3,20 @@ import Foundation
 
 /// `duet call GROUP` and `duet answer` for group calls: drives a `GroupCallEngine` headless,
 /// printing one event a line — who joined and left, each rekey with its cause, and once a
-/// second whom this device hears under which key epoch (README.md "Groups and group calls").
+/// second whom this device hears under which key epoch and whom it sees (README.md "Groups
+/// and group calls").
 struct GroupCallRunner {
     let session: DeviceSession
     let engine: GroupCallEngine
     let outcome = GroupCallOutcome()
     private let printer: Task<Void, Never>
 
-    init(session: DeviceSession) async throws {
+    /// `video`: this device's camera (`--video`); members' video is reported either way.
+    init(session: DeviceSession, video: VideoSettings? = nil) async throws {
         self.session = session
-        engine = try GroupCallEngine(session: session)
+        var options = GroupCallEngine.Options()
+        options.video = video
+        engine = try GroupCallEngine(session: session, options: options)
         let events = engine.events, outcome = outcome
         printer = Task { await outcome.follow(events) }
         await engine.follow()

@@ -64,6 +64,35 @@ struct GroupCallCommandTests {
 }
 
 extension GroupCallCommandTests {
+    /// `--video` in a group call: once a second each member prints a `seeing` line for every
+    /// other member whose camera is on, named by the pictures themselves (README.md "Video").
+    @Test func membersWithCamerasSeeEachOther() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let duet = DuetCommandLine(home: home)
+        let server = try ServerProcess(dataDirectory: home.appendingPathComponent("server"))
+        defer { server.stop() }
+        let people = [("ann", ann), ("ben", ben), ("cat", cat)]
+        for (profile, number) in people {
+            #expect(try duet.run(["register", number, "--profile", profile, "--server", server.signaling]).status == 0)
+        }
+        #expect(try duet.run(["group", "create", "Team", ben, cat, "--profile", "ann"]).status == 0)
+        var answering: [DuetChild] = []
+        for (profile, _) in people.dropFirst() {
+            let child = try DuetChild(["answer", "--auto", "--video", "--duration", "8s", "--profile", profile], home: home)
+            #expect(await child.waitForLine(containing: "waiting for a call"), "\(profile): \(child.text)")
+            answering.append(child)
+        }
+        let calling = try DuetChild(["call", "Team", "--video", "--duration", "6s", "--profile", "ann"], home: home)
+        #expect(await calling.waitForExit() == 0, "ann: \(calling.text)")
+        for child in answering { #expect(await child.waitForExit() == 0, "\(child.text)") }
+        for (child, number) in zip([calling] + answering, [ann, ben, cat]) {
+            for other in [ann, ben, cat] where other != number {
+                let lines = child.lines.filter { $0.hasPrefix("seeing \(other) ") }
+                #expect(lines.contains { $0.contains(" 160x120 ") && $0.contains("freezes 0") }, "\(number) sees \(other): \(child.text)")
+            }
+        }
+    }
+
     /// A member's process killed mid-call (docs/testing.md "Faults"): its connection to the server dies
     /// with it, the server drops it from the room, and every remaining participant prints that
     /// it left and rekeys (the dead device's key opens nothing that follows).

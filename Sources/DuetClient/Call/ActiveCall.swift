@@ -57,14 +57,12 @@ struct ActiveCall {
     }
 
     /// The video as last reported: pictures handed to a screen (by count, so one is handed on
-    /// once), the peer's camera, and the bytes seen at the last `seeing` line (its bitrate).
+    /// once), the peer's camera, and whether a failed save was told.
     struct VideoShown {
         var peerPictures = 0
         var ownPictures = 0
         var peerCameraOff = false
         var recordingProblemShown = false
-        var octets = 0
-        var at: ContinuousClock.Instant?
     }
 
     /// Network change: this device's interface addresses when last looked at, when that was,

@@ -22,14 +22,14 @@ extension CallEngine {
     /// and the peer's camera going off or on.
     func showVideo() {
         guard let video = call?.pump.video, let shown = call?.videoShown else { return }
-        if video.peerCameraOff != shown.peerCameraOff {
-            call?.videoShown.peerCameraOff = video.peerCameraOff
-            emit(.peerCamera(on: !video.peerCameraOff))
+        let peerCameraOff = video.peer?.cameraOff ?? false
+        if peerCameraOff != shown.peerCameraOff {
+            call?.videoShown.peerCameraOff = peerCameraOff
+            emit(.peerCamera(on: !peerCameraOff))
         }
-        guard options.showsPictures,
-            video.receiver.picturesShown != shown.peerPictures || video.picturesPassed != shown.ownPictures
-        else { return }
-        call?.videoShown.peerPictures = video.receiver.picturesShown
+        let peerPictures = video.peer?.receiver.picturesShown ?? 0
+        guard options.showsPictures, peerPictures != shown.peerPictures || video.picturesPassed != shown.ownPictures else { return }
+        call?.videoShown.peerPictures = peerPictures
         call?.videoShown.ownPictures = video.picturesPassed
         let pictures = video.pictures
         emit(.pictures(CallPictures(peer: pictures.peer.map(VideoPicture.init), own: pictures.own.map(VideoPicture.init))))
@@ -42,18 +42,12 @@ extension CallEngine {
             call?.videoShown.recordingProblemShown = true
             emit(.notice(.warning(.media, problem)))
         }
-        let now = ContinuousClock.now
-        let octets = video.receiver.octetsReceived
-        call?.videoShown.octets = octets
-        call?.videoShown.at = now
-        let seen = video.receiver.seen(at: video.seconds(now))
-        guard seen.framesSeen > 0 else { return }
-        let seconds = shown.at.map { (now - $0).inSeconds } ?? 0
-        let bitrate = seconds > 0 ? Int(Double(octets - shown.octets) * 8 / seconds / 1000) : 0
-        emit(
-            .seeing(
-                SeeingReport(
-                    seen, name: displayName(seen.person), keyframes: video.receiver.keyframesShown, kilobitsPerSecond: bitrate,
-                    cameraOff: video.peerCameraOff)))
+        for report in video.seeing(now: .now) {
+            emit(
+                .seeing(
+                    SeeingReport(
+                        report.seen, name: displayName(report.seen.person), peer: report.peer, kilobitsPerSecond: report.kilobitsPerSecond))
+            )
+        }
     }
 }

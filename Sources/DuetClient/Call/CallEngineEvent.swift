@@ -142,15 +142,15 @@ public struct SeeingReport: Sendable, Equatable, CustomStringConvertible {
     /// Capture to display, when both ends share a clock (one machine); else meaningless.
     public var delayMilliseconds: Int?
 
-    init(_ report: VideoAnalyser.Report, name: String?, keyframes: Int, kilobitsPerSecond: Int, cameraOff: Bool) {
+    init(_ report: VideoAnalyser.Report, name: String?, peer: VideoMedia.PeerVideo, kilobitsPerSecond: Int) {
         person = name
         width = report.width
         height = report.height
         framesPerSecond = report.framesPerSecond
         freezes = report.freezes
-        self.keyframes = keyframes
+        keyframes = peer.receiver.keyframesShown
         self.kilobitsPerSecond = kilobitsPerSecond
-        self.cameraOff = cameraOff
+        cameraOff = peer.cameraOff
         delayMilliseconds = report.delayMilliseconds
     }
 

@@ -49,6 +49,8 @@ extension GroupCallEngine {
         call?.opened = []
         call?.delivered = [:]
         call?.ssrcOwners = [:]
+        // A new pump, so video starts again with it (its SSRCs are the new ones).
+        startVideo()
         hearing = [:]
         report(media.start(self))
         // Members removed from the group while this device could not hear of it are forgotten

@@ -251,6 +251,7 @@ extension GroupCallEngine {
         for member in members {
             active.ring.remove(member: member)
             active.media.pump.removeStream(of: member)
+            active.media.pump.video?.forget(member)
             // Read, then write: `call?.x = call?.x…` would read `call` inside its own modify access.
             let owners = call?.ssrcOwners.filter { $0.value != member } ?? [:]
             call?.ssrcOwners = owners

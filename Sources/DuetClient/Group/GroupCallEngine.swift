@@ -110,6 +110,8 @@ public actor GroupCallEngine: MediaPumpDriver {
         /// frames stay in (and overflow) the kernel's buffer (a load generator's talkers;
         /// nobody would want this on a phone).
         public var receivesAudio = true
+        /// This device's camera in the call (`--video`); every member's video is shown either way.
+        public var video: VideoSettings?
 
         public init() {}
     }
@@ -184,6 +186,7 @@ public actor GroupCallEngine: MediaPumpDriver {
         }
         callsEntered += 1
         call = ActiveCall(callID: info.callID, instance: callsEntered, ring: try SenderKeyRing(), media: media)
+        startVideo()
         rung[info.callID] = nil
         hearing = [:]
         // Listeners, then the first key (on the key queue) and the news that came meanwhile
@@ -340,6 +343,11 @@ public actor GroupCallEngine: MediaPumpDriver {
             let now = active.media.pump.streams.values.map(hearing).sorted { $0.member < $1.member }
             hearing = Dictionary(uniqueKeysWithValues: now.map { ($0.member, $0) })
             eventSink.yield(.hearing(now))
+            if let seen = active.media.pump.video?.seeing(now: .now), !seen.isEmpty {
+                eventSink.yield(
+                    .seeing(
+                        seen.map { SeeingReport($0.seen, name: $0.seen.person, peer: $0.peer, kilobitsPerSecond: $0.kilobitsPerSecond) }))
+            }
         }
         return true
     }

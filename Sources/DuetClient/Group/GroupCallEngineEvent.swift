@@ -32,6 +32,8 @@ public enum GroupCallEngineEvent: Sendable, Equatable, CustomStringConvertible {
     case keyGiven(to: String, epoch: UInt16)
     /// The periodic hearing report, one entry per other participant.
     case hearing([GroupCallHearing])
+    /// Once a second, what each member's video showed (members whose pictures came).
+    case seeing([SeeingReport])
     /// Something was dropped or failed without ending the call.
     case notice(Notice)
     /// Every sender key of the call, ours and the members', was released and zeroed.
@@ -58,6 +60,7 @@ public enum GroupCallEngineEvent: Sendable, Equatable, CustomStringConvertible {
         case let .keyGiven(member, epoch): "key: sender key epoch \(epoch) given to \(member)"
         case let .hearing(reports):
             reports.isEmpty ? "hearing: nobody else in the call" : "hearing: " + reports.map(\.description).joined(separator: "; ")
+        case let .seeing(reports): reports.map(\.description).joined(separator: "\n")
         case let .notice(notice): notice.severity == .warning ? "warning: \(notice.text)" : notice.text
         case .keysWiped: "keys: every sender key of this call wiped"
         case .ended: "ended"

@@ -137,6 +137,12 @@ public final class SenderKeyRing: @unchecked Sendable {
         return try receiver.decrypt(frame, now: now)
     }
 
+    /// The keys `member`'s frames open with (their video's receiver shares them with their
+    /// audio: one SFrame counter space per sender key, one replay window per KID).
+    public func receiver(of member: String) -> SFrameReceiver? {
+        lock.withLock { receivers[member] }
+    }
+
     /// Forgets a member who left (their keys are wiped as they are released).
     public func remove(member: String) {
         lock.withLock {

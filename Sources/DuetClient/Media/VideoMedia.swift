@@ -16,7 +16,12 @@ import Foundation
 /// the next one under SRTP indices already used.
 final class VideoMedia {
     private(set) var sender: VideoSender?
-    private(set) var receiver: VideoReceiver
+    /// The video this device receives, by the sender's SSRC: the peer's in a 1:1 call, each
+    /// member's in a group call (`admit` names them as their streams appear).
+    private(set) var peers: [UInt32: PeerVideo] = [:]
+    /// Group calls: the member sending on a new SSRC and the key that opens their frames, or
+    /// nil for a stream of nobody known (dropped).
+    private let admit: ((UInt32) -> (person: String, opening: SFrameReceiver)?)?
     /// Picture n is due n frame times after the first; at most `catchUp` leave at once.
     private var firstPictureAt: ContinuousClock.Instant?
     private(set) var picturesPassed = 0
@@ -28,10 +33,38 @@ final class VideoMedia {
     private(set) var cameraOn = true
     /// A BYE owed now: the camera just went off.
     private var goodbyeOwed = false
-    /// The peer said its camera is off (a BYE for its video), and no picture came since.
-    private(set) var peerCameraOff = false
-
     static let catchUp = 2
+    /// Streams received at once: a group call's members, and no more (a stream's decoder and
+    /// buffers are its cost).
+    static let maximumPeers = 16
+
+    /// Someone's video as this device receives it.
+    struct PeerVideo {
+        let person: String
+        var receiver: VideoReceiver
+        /// They said their camera is off (a BYE for their video), and no picture came since.
+        var cameraOff = false
+        /// Payload bytes taken by the last `seeing`, and when: the bitrate between two.
+        var octetsSeen = 0
+        var seenAt: ContinuousClock.Instant?
+    }
+
+    /// Once a second: what each stream showed since the last time, by person (those that
+    /// showed anything yet), with the bitrate between the two.
+    func seeing(now: ContinuousClock.Instant) -> [(person: String, seen: VideoAnalyser.Report, peer: PeerVideo, kilobitsPerSecond: Int)] {
+        var reports: [(String, VideoAnalyser.Report, PeerVideo, Int)] = []
+        for ssrc in peers.keys.sorted() {
+            guard var peer = peers[ssrc] else { continue }
+            let octets = peer.receiver.octetsReceived
+            let seconds = peer.seenAt.map { (now - $0).inSeconds } ?? 0
+            let bitrate = seconds > 0 ? Int(Double(octets - peer.octetsSeen) * 8 / seconds / 1000) : 0
+            (peer.octetsSeen, peer.seenAt) = (octets, now)
+            peers[ssrc] = peer
+            let seen = peer.receiver.seen(at: self.seconds(now))
+            if seen.framesSeen > 0 { reports.append((peer.person, seen, peer, bitrate)) }
+        }
+        return reports
+    }
 
     /// The video SSRC of a device whose audio SSRC is `audio`.
     static func ssrc(forAudio audio: UInt32) -> UInt32 { audio &+ 1 }
@@ -40,13 +73,35 @@ final class VideoMedia {
     private let echoes: Bool
     private let ownSSRC: UInt32
 
-    /// `camera` nil: this side only watches (or, `echoes`, sends back what it sees).
+    /// A 1:1 call's: `camera` nil, this side only watches (or, `echoes`, sends back what it sees).
     init(camera: SyntheticCamera?, ownAudioSSRC: UInt32, peerAudioSSRC: UInt32, people: [String], echoes: Bool = false) throws {
         ownSSRC = Self.ssrc(forAudio: ownAudioSSRC)
         self.echoes = echoes
+        admit = nil
         sender = try echoes ? nil : camera.map { [ownSSRC] in try VideoSender(camera: $0, ssrc: ownSSRC) }
-        receiver = try VideoReceiver(media: Self.ssrc(forAudio: peerAudioSSRC), ssrc: ownSSRC, people: people)
+        let peer = Self.ssrc(forAudio: peerAudioSSRC)
+        peers[peer] = PeerVideo(person: people.first ?? "", receiver: try VideoReceiver(media: peer, ssrc: ownSSRC, people: people))
     }
+
+    /// A group call's: the camera's frames sealed under this device's sender key (`sealing`),
+    /// the members' opened with theirs.
+    init(
+        camera: SyntheticCamera?, ownAudioSSRC: UInt32, sealing: SFrameSender,
+        admit: @escaping (UInt32) -> (person: String, opening: SFrameReceiver)?
+    ) throws {
+        ownSSRC = Self.ssrc(forAudio: ownAudioSSRC)
+        echoes = false
+        self.admit = admit
+        sender = try camera.map { [ownSSRC] in try VideoSender(camera: $0, ssrc: ownSSRC, sealing: sealing) }
+    }
+
+    /// Stops receiving `person`'s video (they left the group call).
+    func forget(_ person: String) {
+        peers = peers.filter { $0.value.person != person }
+    }
+
+    /// A 1:1 call's peer (the one stream it receives).
+    var peer: PeerVideo? { admit == nil ? peers.values.first : nil }
 
     /// Seconds since the call's video began: the receiver's and rate controller's clock.
     func seconds(_ now: ContinuousClock.Instant) -> Double { (now - start).inSeconds }
@@ -55,17 +110,27 @@ final class VideoMedia {
     /// capture stamp gives capture-to-display delay.
     static var wallMilliseconds: Int { Int(Date().timeIntervalSince1970 * 1000) }
 
-    /// Whether `ssrc` is the peer's video stream.
-    func isPeerVideo(ssrc: UInt32) -> Bool { ssrc == receiver.media }
+    /// Whether `ssrc` is a video stream this device receives.
+    func isPeerVideo(ssrc: UInt32) -> Bool { peers[ssrc] != nil }
 
-    /// Whether `packet` is the peer's video.
-    func claims(_ packet: RTPPacket) -> Bool { packet.ssrc == receiver.media && packet.payloadType == RTPPayloadType.vp8 }
+    /// Whether `packet` is video for this device: a known stream's, or (group calls) a new one's.
+    func claims(_ packet: RTPPacket) -> Bool {
+        packet.payloadType == RTPPayloadType.vp8 && packet.ssrc != ownSSRC && (peers[packet.ssrc] != nil || admit != nil)
+    }
 
-    /// One packet of the peer's video; true when it made a new picture.
+    /// One packet of someone's video; true when it made a new picture.
     func receive(_ packet: RTPPacket, now: ContinuousClock.Instant) -> Bool {
-        let shown = receiver.receiveFrames(packet, at: seconds(now), clockMilliseconds: Self.wallMilliseconds)
+        if peers[packet.ssrc] == nil {
+            guard peers.count < Self.maximumPeers, let admitted = admit?(packet.ssrc),
+                let receiver = try? VideoReceiver(media: packet.ssrc, ssrc: ownSSRC, people: [admitted.person], opening: admitted.opening)
+            else { return false }
+            peers[packet.ssrc] = PeerVideo(person: admitted.person, receiver: receiver)
+        }
+        guard
+            let shown = peers[packet.ssrc]?.receiver.receiveFrames(packet, at: seconds(now), clockMilliseconds: Self.wallMilliseconds)
+        else { return false }
         // A new picture, not any packet: a late resend after the BYE does not turn it back on.
-        if !shown.isEmpty { peerCameraOff = false }
+        if !shown.isEmpty { peers[packet.ssrc]?.cameraOff = false }
         if saveTo != nil, recordingProblem == nil { save(shown) }
         return !shown.isEmpty
     }
@@ -75,6 +140,7 @@ final class VideoMedia {
     /// of another size later are not echoed (Duet's cameras never change size in a call, and a
     /// new stream on the same SSRC would restart its sequence numbers under SRTP's window).
     private func echoSizeOf(_ picture: VideoFrame?) throws {
+        // An echo is a 1:1 call's: its peer's picture.
         guard sender == nil, let picture, (try? VideoSettings(width: picture.width, height: picture.height)) != nil else { return }
         sender = try VideoSender(camera: SyntheticCamera(person: "echo", width: picture.width, height: picture.height), ssrc: ownSSRC)
     }
@@ -88,7 +154,7 @@ final class VideoMedia {
     private func save(_ frames: [RTPAssembledFrame]) {
         guard let saveTo, !frames.isEmpty else { return }
         do {
-            if recording == nil, let picture = receiver.picture {
+            if recording == nil, let picture = peer?.receiver.picture {
                 recording = try IVFWriter(url: saveTo, width: picture.width, height: picture.height)
             }
             for frame in frames { try recording?.append(frame.bytes, rtpTimestamp: frame.timestamp) }
@@ -117,9 +183,9 @@ final class VideoMedia {
         return true
     }
 
-    /// The peer's last picture, and this side's camera's (nil while it is off).
+    /// The 1:1 peer's last picture, and this side's camera's (nil while it is off).
     var pictures: (peer: VideoFrame?, own: VideoFrame?) {
-        (peerCameraOff ? nil : receiver.picture, cameraOn ? sender?.lastPicture : nil)
+        (peer.flatMap { $0.cameraOff ? nil : $0.receiver.picture }, cameraOn ? sender?.lastPicture : nil)
     }
 
     /// RTCP from the peer: feedback for this side's stream (what to send again waits for the
@@ -127,10 +193,12 @@ final class VideoMedia {
     func receive(_ packets: [RTCPPacket], now: ContinuousClock.Instant) throws {
         let time = seconds(now)
         for packet in packets {
-            if case let .senderReport(report) = packet { receiver.senderReported(report, at: time) }
-            if case let .goodbye(sources) = packet, sources.contains(receiver.media), !peerCameraOff {
-                peerCameraOff = true
-                receiver.senderStopped()
+            if case let .senderReport(report) = packet { peers[report.sender]?.receiver.senderReported(report, at: time) }
+            if case let .goodbye(sources) = packet {
+                for source in sources where peers[source]?.cameraOff == false {
+                    peers[source]?.cameraOff = true
+                    peers[source]?.receiver.senderStopped()
+                }
             }
             if let sent = try sender?.handle(packet, at: time) { pending += sent }
         }
@@ -141,7 +209,7 @@ final class VideoMedia {
     func due(now: ContinuousClock.Instant, srtp: SRTPSession) throws -> [[UInt8]] {
         var out = pending
         pending = []
-        if echoes { try echoSizeOf(receiver.picture) }
+        if echoes { try echoSizeOf(peer?.receiver.picture) }
         if let camera = sender?.camera, cameraOn {
             let first = firstPictureAt ?? now
             firstPictureAt = first
@@ -152,26 +220,31 @@ final class VideoMedia {
                 picturesPassed += 1
                 guard due - index <= Self.catchUp else { continue }
                 if echoes {
-                    guard let picture = receiver.picture, picture.width == camera.width, picture.height == camera.height else { continue }
+                    guard let picture = peer?.receiver.picture, picture.width == camera.width, picture.height == camera.height else {
+                        continue
+                    }
                     out += try sender?.send(picture, index: index, srtp: srtp) ?? []
                 } else {
                     out += try sender?.nextPicture(index: index, stampMilliseconds: Self.wallMilliseconds, srtp: srtp) ?? []
                 }
             }
         }
-        var rtcp = receiver.feedback(at: seconds(now))
+        let time = seconds(now)
+        var rtcp: [RTCPPacket] = []
+        for ssrc in peers.keys { rtcp += peers[ssrc]?.receiver.feedback(at: time) ?? [] }
         // Reports once a second, and only about what flows: a call without video sends no RTCP.
         // While the camera is off its BYE goes again with each, in case one was lost.
-        if sender != nil || receiver.hasReceived, goodbyeOwed || lastReport.map({ now - $0 >= .seconds(1) }) ?? true {
+        let heard = peers.keys.filter { peers[$0]?.receiver.hasReceived == true }
+        if sender != nil || !heard.isEmpty, goodbyeOwed || lastReport.map({ now - $0 >= .seconds(1) }) ?? true {
             lastReport = now
             // The saved file is whole up to here, should the process end without closing it.
             try? recording?.flush()
             goodbyeOwed = false
             if let sender, cameraOn { rtcp.insert(.senderReport(sender.senderReport(ntpTime: Self.ntpTime)), at: 0) }
-            if receiver.hasReceived { rtcp.append(receiver.report(at: seconds(now))) }
+            for ssrc in heard { if let report = peers[ssrc]?.receiver.report(at: time) { rtcp.append(report) } }
             if let sender, !cameraOn {
                 // A compound packet starts with a report (RFC 3550 §6.1), an empty one if need be.
-                if !receiver.hasReceived { rtcp.append(.receiverReport(sender: sender.ssrc, reports: [])) }
+                if heard.isEmpty { rtcp.append(.receiverReport(sender: sender.ssrc, reports: [])) }
                 rtcp.append(.goodbye(sources: [sender.ssrc]))
             }
         }

@@ -16,13 +16,15 @@ struct GroupTestDevice {
     let events: GroupEventRecorder
     let home: URL
 
-    static func make(_ number: String, name: String, on server: TestServer) async throws -> GroupTestDevice {
+    static func make(
+        _ number: String, name: String, on server: TestServer, options: GroupCallEngine.Options = .init()
+    ) async throws -> GroupTestDevice {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-group-\(UUID().uuidString)")
         let store = try DeviceStore.open(ProfileLocation(name: name.lowercased(), home: home), passphrase: nil, create: true)
         try store.initializeKeys()
         let session = try await DeviceSession.open(store: store, server: server.address)
         _ = try await session.register(number: number, name: name, invite: nil)
-        let engine = try GroupCallEngine(session: session)
+        let engine = try GroupCallEngine(session: session, options: options)
         await engine.follow()
         return GroupTestDevice(number: number, session: session, engine: engine, events: GroupEventRecorder(engine.events), home: home)
     }
