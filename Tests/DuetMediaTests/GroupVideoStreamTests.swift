@@ -36,7 +36,7 @@ struct GroupVideoStreamTests {
         return try VideoReceiver(media: ssrc, ssrc: 0x4444, people: ["+15557001"], opening: opening)
     }
 
-    @Test func theSFUSeesOnlyMarkingAndCiphertextAndAWeakReceiverGetsTheLowerLayers() throws {
+    @Test func theSFUReadsOnlyMarkingAndCiphertextAndTheLowerLayersDecodeAlone() throws {
         let key = SecureBytes(randomCount: 32)
         let packets = try Self.sent(45, key: key)
         let markings = try packets.map { try #require(try $0.frameMarking()) }
@@ -70,6 +70,45 @@ struct GroupVideoStreamTests {
         var outsider = try Self.receiver(key: nil)
         for packet in packets { outsider.receive(packet, at: 0) }
         #expect(outsider.picturesShown == 0 && outsider.framesUnopened > 0)
+    }
+
+    /// The frame marking travels in the clear: an SFU that marks a delta frame "independent"
+    /// after the keyframe was lost does not get it decoded — the opened bytes say what it is.
+    @Test func aKeyframeIsTakenFromTheOpenedFrameNotTheMarking() throws {
+        let key = SecureBytes(randomCount: 32)
+        let packets = try Self.sent(6, key: key)
+        let starts = packets.indices.filter { ((try? packets[$0].frameMarking()) ?? nil)?.startOfFrame == true }
+        var lying = try Self.receiver(key: key)
+        for var packet in packets[starts[1]...] {
+            if var marking = try packet.frameMarking() {
+                marking.independent = true
+                packet.headerExtension = try RTPHeaderExtension(oneByteElements: [marking.element()])
+            }
+            lying.receive(packet, at: 0)
+        }
+        #expect(lying.picturesShown == 0 && lying.decodeErrors == 0)
+        #expect(lying.feedback(at: 0).contains(.pictureLoss(sender: 0x4444, media: Self.ssrc)), "a keyframe is asked for")
+    }
+
+    /// An audio frame of the same sender, sealed under the same key without the video's
+    /// metadata, does not open as video (nor a video frame as audio).
+    @Test func anAudioFrameCannotBePassedOffAsVideo() throws {
+        let key = SecureBytes(randomCount: 32)
+        let sealing = try SFrameSender()
+        try sealing.setKey(key, keyID: 7)
+        let audio = try sealing.encrypt(Array(repeating: 7, count: 60))
+        var receiver = try Self.receiver(key: key)
+        let payload = SFramePayload.packetize(audio, maximumPayload: 1_000)[0]
+        let marking = RTPFrameMarking(startOfFrame: true, endOfFrame: true, independent: true)
+        receiver.receive(
+            RTPPacket(
+                payloadType: 96, sequenceNumber: 1, timestamp: 0, ssrc: Self.ssrc, marker: true,
+                headerExtension: try RTPHeaderExtension(oneByteElements: [marking.element()]), payload: payload), at: 0)
+        #expect(receiver.framesUnopened == 1 && receiver.picturesShown == 0)
+        let video = try sealing.encrypt([1, 2, 3], metadata: VideoSender.sealedMetadata)
+        let opening = try SFrameReceiver()
+        try opening.addKey(key, keyID: 7)
+        #expect(throws: SFrameError.self) { try opening.decrypt(video) }
     }
 }
 

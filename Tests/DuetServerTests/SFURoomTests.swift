@@ -123,6 +123,13 @@ struct SFURoomTests {
             RTPPacket(payloadType: 96, sequenceNumber: sequence, timestamp: 9_000, ssrc: ssrc, payload: [0x80, sequence.low]).serialized())
     }
 
+    /// `person` sends audio on `ssrc`, which lets it send video on `ssrc` + 1.
+    func claimAudio(_ room: SFURoom, _ person: Participant, ssrc: UInt32) throws {
+        let audio = try person.out.protect(
+            RTPPacket(payloadType: 111, sequenceNumber: 1, timestamp: 0, ssrc: ssrc, payload: [1]).serialized())
+        #expect(!room.route(audio, from: person.address, now: 0).isEmpty)
+    }
+
     func rtcp(_ person: Participant, _ packets: [RTCPPacket]) throws -> [UInt8] {
         var bytes = RTCPPacket.encode([.receiverReport(sender: 0x1000 + UInt32(person.address.port), reports: [])] + packets)
         try person.out.protectRTCP(inPlace: &bytes)
@@ -143,6 +150,7 @@ struct SFURoomTests {
     /// second however many receivers ask; a BYE goes to everyone else, and only the stream's own.
     @Test func videoFeedbackIsAnsweredPassedOnOrCoalesced() throws {
         let (room, people) = try room(3)
+        try claimAudio(room, people[0], ssrc: 0x1FFF)
         for sequence in UInt16(1)...5 {
             #expect(room.route(try video(people[0], sequence: sequence), from: people[0].address, now: 0).count == 2)
         }
@@ -176,11 +184,24 @@ struct SFURoomTests {
         #expect(room.route(forged, from: people[1].address, now: 4).isEmpty && room.drops[.unauthentic] == 1)
     }
 
+    /// A video SSRC is its sender's audio SSRC plus one: a member cannot take another's
+    /// video SSRC before them (and so black out their camera for the call).
+    @Test func nobodyTakesAnothersVideoSSRC() throws {
+        let (room, people) = try room(3)
+        try claimAudio(room, people[0], ssrc: 0x3000)
+        #expect(room.route(try video(people[1], ssrc: 0x3001, sequence: 1), from: people[1].address, now: 0).isEmpty)
+        #expect(room.drops[.foreignSSRC] == 1)
+        #expect(room.route(try video(people[0], ssrc: 0x3001, sequence: 1), from: people[0].address, now: 0).count == 2)
+        // Nor a video SSRC next to nobody's audio.
+        #expect(room.route(try video(people[2], ssrc: 0x4001, sequence: 1), from: people[2].address, now: 0).isEmpty)
+    }
+
     /// A member sending many video streams gets only its first kept: memory per leg is bounded;
     /// NACKs about the others go to the member itself.
     @Test func onlyEachLegsFirstVideoStreamIsKept() throws {
         let (room, people) = try room(2)
         for ssrc in UInt32(0x2000)...0x2003 {
+            try claimAudio(room, people[0], ssrc: ssrc - 1)
             _ = room.route(try video(people[0], ssrc: ssrc, sequence: 7), from: people[0].address, now: 0)
         }
         let first = room.route(try rtcp(people[1], [.nack(sender: 1, media: 0x2000, lost: [7])]), from: people[1].address, now: 1)

@@ -3,8 +3,8 @@ import DuetMedia
 /// A group call's video (docs/video.md "Group calls").
 extension GroupCallEngine {
     /// Video both ways on the call's leg (docs/video.md "Group calls"): this camera's frames
-    /// sealed under this device's sender key, each member's stream admitted once its audio
-    /// SSRC (one less) is known to be theirs, and opened with their keys.
+    /// sealed under this device's sender key; each member's stream is expected once their
+    /// audio SSRC is known to be theirs (`learn`), and opened with their keys.
     func startVideo() {
         guard let active = call else { return }
         let camera = options.video.map {
@@ -12,11 +12,7 @@ extension GroupCallEngine {
         }
         do {
             active.media.pump.video = try VideoMedia(
-                camera: camera, ownAudioSSRC: active.media.pump.outbound.ssrc, sealing: active.ring.sender,
-                admit: { [ring = active.ring] ssrc in
-                    guard let member = self.call?.ssrcOwners[ssrc &- 1], let opening = ring.receiver(of: member) else { return nil }
-                    return (member, opening)
-                })
+                camera: camera, ownAudioSSRC: active.media.pump.outbound.ssrc, sealing: active.ring.sender)
         } catch {
             eventSink.yield(.notice(.warning(.media, "video could not start: \(error)")))
         }

@@ -346,7 +346,7 @@ public actor GroupCallEngine: MediaPumpDriver {
             if let seen = active.media.pump.video?.seeing(now: .now), !seen.isEmpty {
                 eventSink.yield(
                     .seeing(
-                        seen.map { SeeingReport($0.seen, name: $0.seen.person, peer: $0.peer, kilobitsPerSecond: $0.kilobitsPerSecond) }))
+                        seen.map { SeeingReport($0.seen, name: $0.person, peer: $0.peer, kilobitsPerSecond: $0.kilobitsPerSecond) }))
             }
         }
         return true
@@ -392,5 +392,7 @@ public actor GroupCallEngine: MediaPumpDriver {
             try? addListener(member)
         }
         call?.ssrcOwners[ssrc] = member
+        // Their video comes on the next SSRC, sealed under the keys that opened this frame.
+        if let opening = active.ring.receiver(of: member) { active.media.pump.video?.expect(audio: ssrc, person: member, opening: opening) }
     }
 }

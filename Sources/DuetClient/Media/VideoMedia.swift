@@ -17,11 +17,13 @@ import Foundation
 final class VideoMedia {
     private(set) var sender: VideoSender?
     /// The video this device receives, by the sender's SSRC: the peer's in a 1:1 call, each
-    /// member's in a group call (`admit` names them as their streams appear).
+    /// member's in a group call (admitted as `expected` says).
     private(set) var peers: [UInt32: PeerVideo] = [:]
-    /// Group calls: the member sending on a new SSRC and the key that opens their frames, or
-    /// nil for a stream of nobody known (dropped).
-    private let admit: ((UInt32) -> (person: String, opening: SFrameReceiver)?)?
+    /// Group calls: whose video each SSRC will carry, and the keys that open it — told by the
+    /// engine once a member's audio SSRC is known to be theirs (`expect`). A stream of an SSRC
+    /// not expected is dropped.
+    private var expected: [UInt32: (person: String, opening: SFrameReceiver)] = [:]
+    private let isGroup: Bool
     /// Picture n is due n frame times after the first; at most `catchUp` leave at once.
     private var firstPictureAt: ContinuousClock.Instant?
     private(set) var picturesPassed = 0
@@ -77,7 +79,7 @@ final class VideoMedia {
     init(camera: SyntheticCamera?, ownAudioSSRC: UInt32, peerAudioSSRC: UInt32, people: [String], echoes: Bool = false) throws {
         ownSSRC = Self.ssrc(forAudio: ownAudioSSRC)
         self.echoes = echoes
-        admit = nil
+        isGroup = false
         sender = try echoes ? nil : camera.map { [ownSSRC] in try VideoSender(camera: $0, ssrc: ownSSRC) }
         let peer = Self.ssrc(forAudio: peerAudioSSRC)
         peers[peer] = PeerVideo(person: people.first ?? "", receiver: try VideoReceiver(media: peer, ssrc: ownSSRC, people: people))
@@ -85,23 +87,28 @@ final class VideoMedia {
 
     /// A group call's: the camera's frames sealed under this device's sender key (`sealing`),
     /// the members' opened with theirs.
-    init(
-        camera: SyntheticCamera?, ownAudioSSRC: UInt32, sealing: SFrameSender,
-        admit: @escaping (UInt32) -> (person: String, opening: SFrameReceiver)?
-    ) throws {
+    init(camera: SyntheticCamera?, ownAudioSSRC: UInt32, sealing: SFrameSender) throws {
         ownSSRC = Self.ssrc(forAudio: ownAudioSSRC)
         echoes = false
-        self.admit = admit
+        isGroup = true
         sender = try camera.map { [ownSSRC] in try VideoSender(camera: $0, ssrc: ownSSRC, sealing: sealing) }
+    }
+
+    /// `person`'s video will come on the video SSRC of their audio SSRC `audio`, opened with
+    /// `opening` (a member on a new leg replaces what was expected of them).
+    func expect(audio: UInt32, person: String, opening: SFrameReceiver) {
+        expected = expected.filter { $0.value.person != person }
+        expected[Self.ssrc(forAudio: audio)] = (person, opening)
     }
 
     /// Stops receiving `person`'s video (they left the group call).
     func forget(_ person: String) {
         peers = peers.filter { $0.value.person != person }
+        expected = expected.filter { $0.value.person != person }
     }
 
     /// A 1:1 call's peer (the one stream it receives).
-    var peer: PeerVideo? { admit == nil ? peers.values.first : nil }
+    var peer: PeerVideo? { isGroup ? nil : peers.values.first }
 
     /// Seconds since the call's video began: the receiver's and rate controller's clock.
     func seconds(_ now: ContinuousClock.Instant) -> Double { (now - start).inSeconds }
@@ -115,13 +122,16 @@ final class VideoMedia {
 
     /// Whether `packet` is video for this device: a known stream's, or (group calls) a new one's.
     func claims(_ packet: RTPPacket) -> Bool {
-        packet.payloadType == RTPPayloadType.vp8 && packet.ssrc != ownSSRC && (peers[packet.ssrc] != nil || admit != nil)
+        packet.payloadType == RTPPayloadType.vp8 && packet.ssrc != ownSSRC && (peers[packet.ssrc] != nil || isGroup)
     }
 
     /// One packet of someone's video; true when it made a new picture.
     func receive(_ packet: RTPPacket, now: ContinuousClock.Instant) -> Bool {
         if peers[packet.ssrc] == nil {
-            guard peers.count < Self.maximumPeers, let admitted = admit?(packet.ssrc),
+            guard let admitted = expected[packet.ssrc] else { return false }
+            // One stream per person: a member on a new leg (a new SSRC) replaces their old one.
+            peers = peers.filter { $0.value.person != admitted.person }
+            guard peers.count < Self.maximumPeers,
                 let receiver = try? VideoReceiver(media: packet.ssrc, ssrc: ownSSRC, people: [admitted.person], opening: admitted.opening)
             else { return false }
             peers[packet.ssrc] = PeerVideo(person: admitted.person, receiver: receiver)

@@ -37,13 +37,8 @@ public final class SRTPSession: @unchecked Sendable {
     /// - Parameters:
     ///   - masterKey: the master key ‖ master salt, `profile.keyingMaterialLength` bytes.
     ///   - replayWindow: packets the receiver remembers (64 ..< 32768).
-    ///   - sendsAgain: a sender may protect a packet of a sequence number it protected before
-    ///     (libsrtp's `allow_repeat_tx`). Only for the SFU answering a NACK from its cache,
-    ///     which sends the very same packet again: the same index and plaintext make the same
-    ///     ciphertext, where different bytes under one index would reuse the keystream.
-    public init(
-        profile: SRTPProfile = .aesCM128HMACSHA1_80, role: Role, masterKey: SecureBytes, replayWindow: Int = 128, sendsAgain: Bool = false
-    ) throws(SRTPError) {
+    public init(profile: SRTPProfile = .aesCM128HMACSHA1_80, role: Role, masterKey: SecureBytes, replayWindow: Int = 128) throws(SRTPError)
+    {
         try LibSRTP.ready()
         guard masterKey.count == profile.keyingMaterialLength else {
             throw .invalidKeyLength(profile: profile, expected: profile.keyingMaterialLength, actual: masterKey.count)
@@ -58,7 +53,7 @@ public final class SRTPSession: @unchecked Sendable {
             "srtp_crypto_policy_set_from_profile_for_rtcp")
         policy.ssrc.type = role == .sender ? ssrc_any_outbound : ssrc_any_inbound
         policy.window_size = UInt(replayWindow)
-        policy.allow_repeat_tx = sendsAgain && role == .sender ? 1 : 0
+        policy.allow_repeat_tx = 0
         var session: OpaquePointer?
         let status = masterKey.withUnsafeBytes { key in
             // libsrtp takes a non-const pointer but only reads the key (into its own

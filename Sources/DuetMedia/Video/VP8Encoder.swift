@@ -193,6 +193,8 @@ public final class VP8Encoder: @unchecked Sendable {
                 let bytes = Array(UnsafeRawBufferPointer(start: data.buf, count: data.sz))
                 let isKeyframe = data.flags & duet_vpx_frame_is_key() != 0
                 let tid = configuration.temporalLayers && !isKeyframe ? layer : 0
+                // Any keyframe (libvpx's own safety ones too) starts the layer period again.
+                if isKeyframe, configuration.temporalLayers { state.layerPosition = 1 }
                 frames.append(
                     EncodedFrame(
                         bytes: bytes, isKeyframe: isKeyframe, timestamp: UInt32(truncatingIfNeeded: data.pts), temporalLayer: tid,

@@ -140,16 +140,19 @@ public struct VideoReceiver: Sendable {
     }
 
     /// Each sealed frame opened into its VP8 frame; one that does not open is lost like a
-    /// frame given up (the pictures after it wait for a keyframe).
+    /// frame given up (the pictures after it wait for a keyframe). Whether it is a keyframe is
+    /// read again from the opened bytes: the frame marking that said so travels in the clear,
+    /// and an SFU could lie in it.
     private mutating func open(_ frames: [RTPAssembledFrame]) -> [RTPAssembledFrame] {
         frames.compactMap { frame in
-            guard let plain = try? opening?.decrypt(frame.bytes) else {
+            guard let plain = try? opening?.decrypt(frame.bytes, metadata: VideoSender.sealedMetadata) else {
                 framesUnopened += 1
                 (waitingForKeyframe, keyframeWanted) = (true, true)
                 return nil
             }
             var opened = frame
             opened.bytes = plain.payload
+            opened.isKeyframe = VP8Payload.isKeyframe(plain.payload[...])
             return opened
         }
     }

@@ -101,8 +101,13 @@ public struct VideoSender: Sendable {
             defer { pictureID = (pictureID &+ 1) & 0x7FFF }
             return VP8Payload.packetize(frame.bytes, pictureID: pictureID, maximumPayload: Self.maximumPayload)
         }
-        return SFramePayload.packetize(try sealing.encrypt(frame.bytes), maximumPayload: Self.maximumPayload - Self.markingRoom)
+        return SFramePayload.packetize(
+            try sealing.encrypt(frame.bytes, metadata: Self.sealedMetadata), maximumPayload: Self.maximumPayload - Self.markingRoom)
     }
+
+    /// Authenticated with each sealed video frame (SFrame's metadata, not sent): audio frames
+    /// are sealed under the same key with none, so neither can be passed off as the other.
+    public static let sealedMetadata = Array("duet video".utf8)
 
     /// The frame marking of one packet of `frame`.
     static func marking(_ frame: VP8Encoder.EncodedFrame, first: Bool, last: Bool) throws(RTPEncodeError) -> RTPHeaderExtension {

@@ -9,10 +9,11 @@ import DuetWire
 /// the server never holds: it routes by SSRC and reads only the RTP header (and the RFC 6464
 /// audio level, to name the active speaker).
 ///
-/// Video (docs/video.md "Group calls"): each leg's first video stream is kept a little
-/// (`SFUVideoStream`) so the room answers receivers' NACKs itself; their PLIs go on to the
-/// sender, at most one per stream per half second; a BYE (a camera off) goes to everyone else.
-/// Other RTCP (reports) ends here.
+/// Video (docs/video.md "Group calls"): a video SSRC must be its leg's audio SSRC plus one;
+/// each leg's first video stream is kept a little, as sent to each receiver
+/// (`SFUVideoStream`), so the room answers a receiver's NACK itself with the same bytes; PLIs
+/// go on to the sender, at most one per stream per half second; a BYE (a camera off) goes to
+/// everyone else. Other RTCP (reports) ends here.
 ///
 /// Not thread-safe: the media router owns a room and calls it from one event loop.
 public final class SFURoom {
@@ -80,7 +81,7 @@ public final class SFURoom {
         var leg = Leg(
             participant: participant, address: address,
             inbound: try SRTPSession(profile: profile, role: .receiver, masterKey: sendingKey),
-            outbound: try SRTPSession(profile: profile, role: .sender, masterKey: receivingKey, sendsAgain: true),
+            outbound: try SRTPSession(profile: profile, role: .sender, masterKey: receivingKey),
             announcedSSRC: ssrc)
         if let ssrc {
             // Signaling lets nobody else in a meeting announce it, so an earlier owner can only be
@@ -97,6 +98,7 @@ public final class SFURoom {
         guard let leg = legs.removeValue(forKey: address) else { return }
         for ssrc in leg.ssrcs { ssrcOwner[ssrc] = nil }
         if let video = leg.videoSSRC { videoStreams[video] = nil }
+        for ssrc in videoStreams.keys { videoStreams[ssrc]?.forget(address) }
     }
 
     /// Whom each SSRC belongs to, for clients to map streams to members.
@@ -120,21 +122,23 @@ public final class SFURoom {
         guard let header = try? RTPPacket(parsing: packet) else { return drop(.malformed) }
         if let only = leg.announcedSSRC, header.ssrc != only { return drop(.foreignSSRC) }
         if let owner = ssrcOwner[header.ssrc], owner != source { return drop(.foreignSSRC) }
+        // A video SSRC is its sender's audio SSRC plus one: nobody may take another's first.
+        let isVideo = header.payloadType == RTPPayloadType.vp8
+        if isVideo, ssrcOwner[header.ssrc &- 1] != source { return drop(.foreignSSRC) }
         if ssrcOwner[header.ssrc] == nil {
             ssrcOwner[header.ssrc] = source
             leg.ssrcs.insert(header.ssrc)
         }
         if let level = (try? header.audioLevel()) ?? nil { leg.level = level.level }
-        if header.payloadType == RTPPayloadType.vp8, leg.videoSSRC ?? header.ssrc == header.ssrc {
-            leg.videoSSRC = header.ssrc
-            videoStreams[header.ssrc, default: SFUVideoStream()].keep(packet, sequence: header.sequenceNumber)
-        }
+        let keepsVideo = isVideo && leg.videoSSRC ?? header.ssrc == header.ssrc
+        if keepsVideo { leg.videoSSRC = header.ssrc }
         legs[source] = leg
         onFrame?(leg.participant, header)
         var deliveries: [Delivery] = []
         deliveries.reserveCapacity(legs.count - 1)
         for (address, receiver) in legs where address != source {
             guard let copy = try? receiver.outbound.protect(packet) else { continue }
+            if keepsVideo { videoStreams[header.ssrc, default: SFUVideoStream()].keep(copy, sequence: header.sequenceNumber, for: address) }
             deliveries.append(Delivery(bytes: copy, to: address))
         }
         forwarded += deliveries.count
@@ -155,8 +159,8 @@ public final class SFURoom {
                 guard let owner = ssrcOwner[media], owner != source else { continue }
                 var unanswered: [UInt16] = []
                 for sequence in lost.prefix(SFUVideoStream.capacity) {
-                    if let kept = videoStreams[media]?.answer(sequence, for: source), let copy = try? leg.outbound.protect(kept) {
-                        deliveries.append(Delivery(bytes: copy, to: source))
+                    if let sent = videoStreams[media]?.answer(sequence, for: source) {
+                        deliveries.append(Delivery(bytes: sent, to: source))
                     } else {
                         unanswered.append(sequence)
                     }

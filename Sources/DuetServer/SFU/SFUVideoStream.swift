@@ -1,31 +1,38 @@
 import DuetWire
 
-/// What the SFU keeps of one member's video stream (docs/video.md "Group calls"): its last
-/// `capacity` packets as forwarded (RTP after the hop's SRTP, the payload still SFrame
-/// ciphertext), to answer a receiver's NACK itself — once per receiver and packet, so no
-/// receiver can make it repeat without end — and when it last passed a PLI to the sender, so
-/// receivers asking at once cost the sender one keyframe (at most one per `pictureLossInterval`).
+/// What the SFU keeps of one member's video stream (docs/video.md "Group calls"): for each
+/// receiver, the last `capacity` packets exactly as they went to it (protected for its leg), to
+/// answer its NACK by sending those very bytes again — never protecting anything twice under
+/// one SRTP index — once per packet, so no receiver can make it repeat without end; and when
+/// it last passed a PLI to the sender, so receivers asking at once cost the sender one
+/// keyframe (at most one per `pictureLossInterval`).
 ///
-/// Fixed memory: a slot per sequence number modulo the capacity, overwritten as the stream goes on.
+/// Fixed memory: per receiver a slot per sequence number modulo the capacity, overwritten as
+/// the stream goes on.
 struct SFUVideoStream {
-    static let capacity = 256
+    /// About two seconds of a 160×120 stream, four times a NACK's round trip and more.
+    static let capacity = 64
     static let pictureLossInterval = 0.5
 
-    private var slots: [(sequence: UInt16, packet: [UInt8], answered: [TransportAddress])?] = Array(repeating: nil, count: capacity)
+    private var sent: [TransportAddress: [(sequence: UInt16, bytes: [UInt8], answered: Bool)?]] = [:]
     private var lastPictureLoss: Double?
 
-    mutating func keep(_ packet: [UInt8], sequence: UInt16) {
-        slots[Int(sequence) % Self.capacity] = (sequence, packet, [])
+    /// The packet of `sequence` as it was protected for `receiver` and sent.
+    mutating func keep(_ bytes: [UInt8], sequence: UInt16, for receiver: TransportAddress) {
+        sent[receiver, default: Array(repeating: nil, count: Self.capacity)][Int(sequence) % Self.capacity] = (sequence, bytes, false)
     }
 
-    /// The packet `receiver` lost, to send it again: nil when it left the cache, or this
-    /// receiver had it sent again already.
+    /// The bytes to send `receiver` again for a packet it lost: nil when they left the cache, or
+    /// were sent again already.
     mutating func answer(_ sequence: UInt16, for receiver: TransportAddress) -> [UInt8]? {
         let index = Int(sequence) % Self.capacity
-        guard let slot = slots[index], slot.sequence == sequence, !slot.answered.contains(receiver) else { return nil }
-        slots[index]?.answered.append(receiver)
-        return slot.packet
+        guard let slot = sent[receiver]?[index], slot.sequence == sequence, !slot.answered else { return nil }
+        sent[receiver]?[index]?.answered = true
+        return slot.bytes
     }
+
+    /// A receiver gone: what was kept for it goes too.
+    mutating func forget(_ receiver: TransportAddress) { sent[receiver] = nil }
 
     /// Whether a PLI asked for at `now` goes on to the sender (not within the interval of the last).
     mutating func passesPictureLoss(at now: Double) -> Bool {

@@ -4,8 +4,9 @@
 /// temporal layer.
 ///
 /// In a group call it is the only video metadata the SFU sees (docs/video.md): the frame
-/// itself is SFrame ciphertext, so this is how the SFU finds keyframes and drops the upper
-/// layers for a receiver that cannot keep up.
+/// itself is SFrame ciphertext, so this is how an SFU can tell keyframes and temporal layers
+/// apart. It is not authenticated end to end: a receiver takes the keyframe flag from the
+/// frame it opened, never from here.
 public struct RTPFrameMarking: Equatable, Sendable {
     /// The extension id Duet uses (the audio level has 1).
     public static let defaultExtensionID: UInt8 = 2
