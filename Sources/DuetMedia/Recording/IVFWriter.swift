@@ -9,7 +9,7 @@ import Foundation
 /// Not Sendable: one owner writes a recording.
 public final class IVFWriter {
     public let url: URL
-    private let handle: FileHandle
+    private let file: RecordingFile
     private let width: Int
     private let height: Int
     /// RTP time wraps every 13 hours; the file's 64-bit time, counted from the first frame,
@@ -17,7 +17,6 @@ public final class IVFWriter {
     private var elapsed: UInt64 = 0
     private var lastTimestamp: UInt32?
     public private(set) var frames = 0
-    private var closed = false
 
     /// The size is the first keyframe's; frames of another size (a sender that changed it)
     /// are still written, and players follow the keyframes.
@@ -25,11 +24,11 @@ public final class IVFWriter {
         self.width = width
         self.height = height
         self.url = url
-        handle = try RecordingFile.create(at: url, header: Self.header(width: width, height: height, frames: 0), kind: "IVF")
+        file = try RecordingFile(at: url, header: Self.header(width: width, height: height, frames: 0), kind: "IVF")
     }
 
     deinit {
-        if !closed { try? close() }
+        if !file.closed { try? close() }
     }
 
     /// The file header: "DKIF", version 0, header size 32, "VP80", the size, the time base
@@ -65,21 +64,12 @@ public final class IVFWriter {
         bytes.reserveCapacity(12 + frame.count)
         bytes.appendLittleEndian(UInt32(clamping: frame.count))
         bytes.appendLittleEndian(elapsed)
-        try handle.write(contentsOf: bytes + frame)
+        try file.append(bytes + frame)
         frames += 1
     }
 
     /// Rewrites the header's frame count so the file is complete up to here.
-    public func flush() throws {
-        try handle.seek(toOffset: 0)
-        try handle.write(contentsOf: Self.header(width: width, height: height, frames: frames))
-        try handle.seekToEnd()
-    }
+    public func flush() throws { try file.rewriteHeader(Self.header(width: width, height: height, frames: frames)) }
 
-    public func close() throws {
-        guard !closed else { return }
-        closed = true
-        try flush()
-        try handle.close()
-    }
+    public func close() throws { try file.close(header: Self.header(width: width, height: height, frames: frames)) }
 }
