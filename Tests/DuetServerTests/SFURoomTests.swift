@@ -196,6 +196,17 @@ struct SFURoomTests {
         #expect(room.route(try video(people[2], ssrc: 0x4001, sequence: 1), from: people[2].address, now: 0).isEmpty)
     }
 
+    /// Someone joins a room with video in it: each sender is asked for a keyframe on their
+    /// behalf, within the stream's PLI budget.
+    @Test func aNewcomerGetsKeyframesAskedForOnItsBehalf() throws {
+        let (room, people) = try room(3)
+        try claimAudio(room, people[0], ssrc: 0x1FFF)
+        _ = room.route(try video(people[0], sequence: 1), from: people[0].address, now: 0)
+        let asked = room.askKeyframes(now: 5)
+        #expect(try feedback(asked, to: people[0]) == [.pictureLoss(sender: 0, media: 0x2000)] && asked.count == 1)
+        #expect(room.askKeyframes(now: 5.1).isEmpty, "a second newcomer at once costs no second keyframe")
+    }
+
     /// A member sending many video streams gets only its first kept: memory per leg is bounded;
     /// NACKs about the others go to the member itself.
     @Test func onlyEachLegsFirstVideoStreamIsKept() throws {

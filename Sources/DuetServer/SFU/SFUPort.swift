@@ -143,7 +143,7 @@ struct SFUPort {
             case let .send(datagram):
                 outputs.append(.sendToClient(address, datagram))
             case let .connected(keys):
-                admit(keys, at: address)
+                outputs += admit(keys, at: address, now: now)
             case .failed, .closed:
                 handshakes[address] = nil
                 removeLeg(at: address)
@@ -155,13 +155,14 @@ struct SFUPort {
         return outputs
     }
 
-    /// A finished handshake: a leg if its certificate was announced, else forgotten.
-    private mutating func admit(_ keys: DTLSSRTPKeys, at address: TransportAddress) {
-        guard let handshake = handshakes.removeValue(forKey: address) else { return }
+    /// A finished handshake: a leg if its certificate was announced, else forgotten. A leg
+    /// joining a room with video in it gets the senders asked for keyframes on its behalf.
+    private mutating func admit(_ keys: DTLSSRTPKeys, at address: TransportAddress, now: Double) -> [MediaOutput] {
+        guard let handshake = handshakes.removeValue(forKey: address) else { return [] }
         withdrawStaleLegs()
         guard let owner = announced.leg(for: keys.peerFingerprint) else {
             count("DTLS from unannounced certificates")
-            return
+            return []
         }
         // The same certificate from a new address (the device's NAT mapping moved, or it
         // reconnected): the old leg goes.
@@ -175,11 +176,12 @@ struct SFUPort {
                 profile: keys.profile, ssrc: owner.ssrc)
         } catch {
             count("SRTP set-up failed")
-            return
+            return []
         }
         rooms[owner.room] = room
         legs[address] = Leg(endpoint: handshake.endpoint, owner: owner, fingerprint: keys.peerFingerprint)
         count("legs admitted")
+        return room.askKeyframes(now: now).map { .sendToClient($0.to, $0.bytes) }
     }
 
     /// A new room; a meeting's room hands its decrypted frames to the recordings, and every

@@ -181,6 +181,19 @@ public final class SFURoom {
         return deliveries
     }
 
+    /// A newcomer's first pictures: every video stream's sender is asked for a keyframe now
+    /// (within the streams' PLI budget), so the newcomer does not wait for its own receivers
+    /// to find they need one and ask.
+    public func askKeyframes(now: Double) -> [Delivery] {
+        var deliveries: [Delivery] = []
+        for (ssrc, owner) in ssrcOwner where videoStreams[ssrc] != nil {
+            guard videoStreams[ssrc]?.passesPictureLoss(at: now) == true else { continue }
+            deliveries += rtcp(.pictureLoss(sender: 0, media: ssrc), to: [owner])
+        }
+        forwarded += deliveries.count
+        return deliveries
+    }
+
     /// `packet` alone in a compound, as SRTCP for each of `addresses`' legs.
     private func rtcp(_ packet: RTCPPacket, to addresses: [TransportAddress]) -> [Delivery] {
         addresses.compactMap { address in
