@@ -64,13 +64,13 @@ enum RekeyBench {
         let rekeys = RekeyTimes()
         private let recorder: Task<Void, Never>
 
-        init(_ number: String, home: URL, server: HostPort) async throws {
+        init(_ number: String, home: URL, server: HostPort, options: GroupCallEngine.Options = .init()) async throws {
             self.number = number
             let store = try DeviceStore.open(ProfileLocation(name: number.filter(\.isNumber), home: home), passphrase: nil, create: true)
             try store.initializeKeys()
             session = try await DeviceSession.open(store: store, server: server)
             _ = try await session.register(number: number, name: nil, invite: nil)
-            engine = try GroupCallEngine(session: session)
+            engine = try GroupCallEngine(session: session, options: options)
             let events = engine.events, rekeys = rekeys
             recorder = Task {
                 for await event in events {

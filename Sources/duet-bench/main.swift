@@ -4,7 +4,7 @@ import Foundation
 // Every bench measures its ratios within one run, interleaving rounds, so a busy machine
 // slows numerator and denominator alike. Add a bench by adding its `run(report:)` here.
 // `duet-bench NAME…` runs only the benches named (opus, media-path, srtp, sframe, sfu, call-setup, call-setup-netns, rekey,
-// recording, video, load, forward, relay-vs-coturn).
+// recording, video, group-video, load, forward, relay-vs-coturn).
 
 // The load and forwarding benches' server runs in a child process: `duet-bench --serve DIR [--allow-loopback-peers]`.
 if CommandLine.arguments.count >= 3, CommandLine.arguments[1] == "--serve" {
@@ -28,6 +28,7 @@ if wanted("call-setup-netns") { await NetnsCallBench.run(report: report) }
 if wanted("rekey") { await RekeyBench.run(report: report) }
 if wanted("recording") { RecordingBench.run(report: report) }
 if wanted("video") { VideoBench.run(report: report) }
+if wanted("group-video") { await GroupVideoBench.run(report: report) }
 if wanted("load") { await LoadBench.run(report: report) }
 if wanted("forward") { await ForwardBench.run(report: report) }
 if wanted("relay-vs-coturn") { await RelayCoturnBench.run(report: report) }

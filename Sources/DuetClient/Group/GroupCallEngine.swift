@@ -271,7 +271,9 @@ public actor GroupCallEngine: MediaPumpDriver {
             mediaConnected: room.mediaConnected, hearing: hearing,
             framesOpened: call.media.pump.streams.mapValues(\.received), rekeys: room.rekeys, keyGiven: call.delivered,
             undecryptable: call.media.pump.unopened, framesSent: call.media.pump.outbound.sent,
-            datagramsOverflowed: call.media.pump.inbox?.dropped ?? 0, legAddress: call.media.leg.socket.localAddress)
+            datagramsOverflowed: call.media.pump.inbox?.dropped ?? 0, legAddress: call.media.leg.socket.localAddress,
+            picturesShown: Dictionary(
+                (call.media.pump.video?.peers.values ?? [:].values).map { ($0.person, $0.receiver.picturesShown) }, uniquingKeysWith: max))
     }
 
     /// Calls this device was rung for and has not joined.

@@ -124,6 +124,8 @@ public struct GroupCallSnapshot: Sendable, Equatable {
     public let datagramsOverflowed: Int
     /// The local address of this device's leg to the SFU (where its media comes from, as the SFU sees it).
     public let legAddress: TransportAddress
+    /// Pictures shown of each member's video so far (their current stream's).
+    public let picturesShown: [String: Int]
 }
 
 /// The payload of a `sender-key` call signal: the channel's X3DH header while the channel is
