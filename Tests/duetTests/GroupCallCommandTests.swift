@@ -64,20 +64,26 @@ struct GroupCallCommandTests {
 }
 
 extension GroupCallCommandTests {
+    /// A server with Ann, Ben and Cat registered, and Ann's group `name` of the three.
+    func trio(named name: String) throws -> ServerProcess {
+        let duet = DuetCommandLine(home: home)
+        let server = try ServerProcess(dataDirectory: home.appendingPathComponent("server"))
+        for (profile, number) in [("ann", ann), ("ben", ben), ("cat", cat)] {
+            let registered = try duet.run(["register", number, "--profile", profile, "--server", server.signaling])
+            #expect(registered.status == 0, "\(registered.stderr)")
+        }
+        #expect(try duet.run(["group", "create", name, ben, cat, "--profile", "ann"]).status == 0)
+        return server
+    }
+
     /// `--video` in a group call: once a second each member prints a `seeing` line for every
     /// other member whose camera is on, named by the pictures themselves (README.md "Video").
     @Test func membersWithCamerasSeeEachOther() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
-        let duet = DuetCommandLine(home: home)
-        let server = try ServerProcess(dataDirectory: home.appendingPathComponent("server"))
+        let server = try trio(named: "Team")
         defer { server.stop() }
-        let people = [("ann", ann), ("ben", ben), ("cat", cat)]
-        for (profile, number) in people {
-            #expect(try duet.run(["register", number, "--profile", profile, "--server", server.signaling]).status == 0)
-        }
-        #expect(try duet.run(["group", "create", "Team", ben, cat, "--profile", "ann"]).status == 0)
         var answering: [DuetChild] = []
-        for (profile, _) in people.dropFirst() {
+        for profile in ["ben", "cat"] {
             let child = try DuetChild(["answer", "--auto", "--video", "--duration", "8s", "--profile", profile], home: home)
             #expect(await child.waitForLine(containing: "waiting for a call"), "\(profile): \(child.text)")
             answering.append(child)
@@ -98,15 +104,8 @@ extension GroupCallCommandTests {
     /// it left and rekeys (the dead device's key opens nothing that follows).
     @Test func aMemberKilledMidCallIsDroppedAndTheOthersRekey() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
-        let duet = DuetCommandLine(home: home)
-        let server = try ServerProcess(dataDirectory: home.appendingPathComponent("server"))
+        let server = try trio(named: "Trio")
         defer { server.stop() }
-        let people = [("ann", ann), ("ben", ben), ("cat", cat)]
-        for (profile, number) in people {
-            let registered = try duet.run(["register", number, "--profile", profile, "--server", server.signaling])
-            #expect(registered.status == 0, "\(registered.stderr)")
-        }
-        #expect(try duet.run(["group", "create", "Trio", ben, cat, "--profile", "ann"]).status == 0)
         let benAnswers = try DuetChild(["answer", "--auto", "--duration", "30s", "--profile", "ben"], home: home)
         let catAnswers = try DuetChild(["answer", "--auto", "--duration", "30s", "--profile", "cat"], home: home)
         for child in [benAnswers, catAnswers] { #expect(await child.waitForLine(containing: "waiting for a call"), "\(child.text)") }

@@ -112,26 +112,11 @@ public struct VideoReceiver: Sendable {
     /// The frames `packet` completes, in order (with the outage's gap given up first); a frame
     /// given up asks for a keyframe. Nil for a payload that is no frame's.
     private mutating func assemble(_ packet: RTPPacket, outage: Bool) -> [RTPAssembledFrame]? {
-        var frames: [RTPAssembledFrame]
-        let dropped: Int
-        if opening != nil {
-            let marking: RTPFrameMarking? = try? packet.frameMarking()
-            let independent = marking?.independent ?? false
-            guard
-                let made = try? sealedAssembler.add(
-                    sequence: packet.sequenceNumber, timestamp: packet.timestamp, marker: packet.marker, payload: packet.payload,
-                    independent: independent)
-            else { return nil }
-            frames = made + (outage ? sealedAssembler.abandonGap() : [])
-            dropped = sealedAssembler.framesDropped
-        } else {
-            guard
-                let made = try? assembler.add(
-                    sequence: packet.sequenceNumber, timestamp: packet.timestamp, marker: packet.marker, payload: packet.payload)
-            else { return nil }
-            frames = made + (outage ? assembler.abandonGap() : [])
-            dropped = assembler.framesDropped
+        let sealed = opening != nil
+        guard let frames = sealed ? sealedAssembler.take(packet, outage: outage) : assembler.take(packet, outage: outage) else {
+            return nil
         }
+        let dropped = sealed ? sealedAssembler.framesDropped : assembler.framesDropped
         if dropped != droppedSeen {
             droppedSeen = dropped
             (waitingForKeyframe, keyframeWanted) = (true, true)

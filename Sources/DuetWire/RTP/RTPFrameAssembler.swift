@@ -97,6 +97,19 @@ public struct RTPFrameAssembler<Format: RTPFramedPayload>: Sendable {
         return release()
     }
 
+    /// Takes one RTP packet (its frame marking, if any, saying whether its frame is a
+    /// keyframe); with `outage`, gives up what is missing before it (`abandonGap`). Nil for a
+    /// payload whose descriptor does not parse.
+    public mutating func take(_ packet: RTPPacket, outage: Bool) -> [Frame]? {
+        let marking: RTPFrameMarking? = try? packet.frameMarking()
+        guard
+            let frames = try? add(
+                sequence: packet.sequenceNumber, timestamp: packet.timestamp, marker: packet.marker, payload: packet.payload,
+                independent: marking?.independent ?? false)
+        else { return nil }
+        return frames + (outage ? abandonGap() : [])
+    }
+
     /// Stops waiting for what is missing before the frames that wait (the receiver saw a gap too
     /// long to fill by NACK): it counts as one frame given up, and the first whole frame waiting
     /// comes out next. Returns the frames now ready.
