@@ -27,6 +27,11 @@ struct VideoStreamTests {
         /// Runs `pictures` frame times; `lose` decides which packets (first sends and resends,
         /// in the order sent) the channel drops. Feedback goes back every frame time.
         mutating func run(_ pictures: Int, from start: Int = 0, lose: (Int) -> Bool) throws {
+            try run(pictures, from: start) { count, _ in lose(count) }
+        }
+
+        /// As `run`, `lose` told each packet's sequence number too (RTP's header is in the clear).
+        mutating func run(_ pictures: Int, from start: Int = 0, lose: (Int, UInt16) -> Bool) throws {
             var sent = 0
             for index in start..<(start + pictures) {
                 let time = Double(index) / 15
@@ -34,7 +39,7 @@ struct VideoStreamTests {
                 while !packets.isEmpty {
                     for bytes in packets {
                         defer { sent += 1 }
-                        guard !lose(sent) else { continue }
+                        guard !lose(sent, UInt16(bytes[2]) << 8 | UInt16(bytes[3])) else { continue }
                         receiver.receive(try RTPPacket(parsing: try unprotect.unprotect(bytes)), at: time)
                     }
                     packets = []
@@ -67,6 +72,32 @@ struct VideoStreamTests {
         #expect(stream.receiver.keyframeRequests == 0)
     }
 
+    /// A NACK or the packet sent again can be lost too: the receiver asks again when the repair
+    /// is late (later than the one repair it has seen, here within a frame time), as often as
+    /// the sender sends a packet again, and then no more.
+    @Test func aPacketWhoseResendIsLostIsAskedForAgain() throws {
+        for lostSends in [RetransmissionBuffer.maximumResends, RetransmissionBuffer.maximumResends + 1] {
+            var stream = try Stream()
+            var target: UInt16?
+            var losses = 0
+            try stream.run(60) { count, sequence in
+                if count == 5 { return true }
+                if count == 20 { target = sequence }
+                guard sequence == target, losses < lostSends else { return false }
+                losses += 1
+                return true
+            }
+            if lostSends == RetransmissionBuffer.maximumResends {
+                #expect(stream.sender.packetsResent == 1 + lostSends)
+                #expect(
+                    stream.receiver.picturesShown == 60 && stream.receiver.keyframeRequests == 0, "\(stream.receiver.picturesShown) of 60")
+            } else {
+                #expect(stream.sender.packetsResent == 1 + RetransmissionBuffer.maximumResends, "the sender sends a packet again no more")
+                #expect(stream.receiver.keyframeRequests >= 1)
+            }
+        }
+    }
+
     @Test func whenPacketsStayLostAKeyframeIsAskedForAndThePictureComesBack() throws {
         var stream = try Stream()
         try stream.run(15) { _ in false }
@@ -85,7 +116,7 @@ struct VideoStreamTests {
         var stream = try Stream()
         var random = SeededRandom(seed: 7)
         try stream.run(150) { _ in Int.random(in: 0..<10, using: &random) == 0 }
-        // A packet is lost for good only if its resend is lost too (1 %), and then a keyframe
+        // A packet is lost for good only if its resends are lost too, and then a keyframe
         // repairs the picture within a round of feedback.
         #expect(stream.receiver.picturesShown >= 135, "\(stream.receiver.picturesShown) of 150 pictures shown")
         #expect(stream.receiver.seen(at: 10).person == "+15557001")

@@ -2,7 +2,9 @@ import DuetWire
 
 /// The receive side of one video stream: RTP (after SRTP) → frames in order
 /// (`RTPFrameAssembler`; in a group call each frame then opened from SFrame) → pictures (`VP8Decoder`) → what was seen (`VideoAnalyser`), and the
-/// feedback a receiver owes its sender: a NACK for each packet found missing (once), a PLI
+/// feedback a receiver owes its sender: a NACK for each packet found missing (asked again,
+/// up to `maximumNACKs` times, while it does not come within a repair time — see
+/// `repairTime`), a PLI
 /// when the pictures cannot go on without a keyframe (at most one per `keyframeRequestInterval`),
 /// and a receiver report (`ReceptionStatistics`).
 ///
@@ -18,6 +20,16 @@ public struct VideoReceiver: Sendable {
     /// frames in it are stale by the time they could come, so the receiver moves on and asks
     /// for a keyframe. In 90 kHz ticks: 300 ms, about the frames the assembler holds.
     public static let maximumNACKSpan: UInt32 = 27_000
+    /// Times a missing packet is asked for: a NACK or the packet sent again can be lost too.
+    /// As many as a sender sends a packet again (`RetransmissionBuffer.maximumResends`).
+    public static let maximumNACKs = RetransmissionBuffer.maximumResends
+    /// What a repair is taken to need before one was seen: a NACK's round trip on a slow path.
+    public static let initialRepairTime = 0.1
+    /// A packet asked for again no sooner than this: the feedback is sent every audio frame
+    /// (20 ms), and a repair quicker than that is asked once anyway.
+    public static let minimumRetryInterval = 0.02
+    /// A missing packet this old is no longer asked for: its frame is given up by then.
+    public static let missingLifetime = 1.0
 
     /// The sender's SSRC, and this receiver's own for its feedback.
     public let media: UInt32
@@ -30,8 +42,13 @@ public struct VideoReceiver: Sendable {
     private var analyser: VideoAnalyser
     private var statistics: ReceptionStatistics
     private var highest: (sequence: UInt16, timestamp: UInt32)?
-    /// Missing sequence numbers, and whether a NACK went for each.
-    private var missing: [UInt16: Bool] = [:]
+    /// Missing sequence numbers: when each was found missing, how often a NACK went for it, the last when.
+    private var missing: [UInt16: MissingPacket] = [:]
+    /// How long a NACK takes to bring its packet, smoothed (as TCP smooths its round trip,
+    /// RFC 6298: the first measured, then an eighth of each next) over packets asked for
+    /// once — a packet asked for twice could be answering either — so a NACK is repeated only
+    /// when its answer is late. Nil until a repair was seen.
+    public private(set) var repairTime: Double?
     /// Frames that need earlier ones are skipped until a keyframe decodes.
     private var waitingForKeyframe = true
     /// Whether to ask the sender for one.
@@ -83,7 +100,7 @@ public struct VideoReceiver: Sendable {
         guard packet.ssrc == media, packet.payloadType == RTPPayloadType.vp8 else { return [] }
         statistics.record(sequence: packet.sequenceNumber, timestamp: packet.timestamp, arrival: time)
         octetsReceived += packet.payload.count
-        let outage = noteSequence(packet.sequenceNumber, timestamp: packet.timestamp)
+        let outage = noteSequence(packet.sequenceNumber, timestamp: packet.timestamp, at: time)
         guard var frames = assemble(packet, outage: outage) else { return [] }
         if opening != nil { frames = open(frames) }
         var shown: [RTPAssembledFrame] = []
@@ -144,41 +161,61 @@ public struct VideoReceiver: Sendable {
 
     /// Gaps become missing packets; a packet that fills one is no longer missing. True for a
     /// gap spanning more than `maximumNACKSpan`: an outage, nothing to ask for again.
-    private mutating func noteSequence(_ sequence: UInt16, timestamp: UInt32) -> Bool {
+    private mutating func noteSequence(_ sequence: UInt16, timestamp: UInt32, at time: Double) -> Bool {
         guard let last = highest else {
             highest = (sequence, timestamp)
             return false
         }
         let ahead = sequence &- last.sequence
         if ahead == 0 || ahead > UInt16.max / 2 {
-            missing[sequence] = nil
+            if let repaired = missing.removeValue(forKey: sequence), repaired.asks == 1, let asked = repaired.lastAsked {
+                let sample = time - asked
+                repairTime = repairTime.map { $0 + (sample - $0) / 8 } ?? sample
+            }
             return false
         }
         highest = (sequence, timestamp)
         guard ahead > 1 else { return false }
         let span = timestamp &- last.timestamp
         guard span <= Self.maximumNACKSpan || span > UInt32.max / 2 else { return true }
-        for gap in 1..<ahead where missing.count < Self.maximumMissing { missing[last.sequence &+ gap] = false }
+        for gap in 1..<ahead where missing.count < Self.maximumMissing { missing[last.sequence &+ gap] = MissingPacket(since: time) }
         return false
     }
 
-    /// The feedback due at `time`: a NACK of packets newly found missing, a PLI if a keyframe
-    /// is needed and none was asked for lately.
+    /// The feedback due at `time`: a NACK of packets newly found missing or whose repair is
+    /// late, a PLI if a keyframe is needed and none was asked for lately.
     public mutating func feedback(at time: Double) -> [RTCPPacket] {
         var packets: [RTCPPacket] = []
-        let unasked = missing.filter { !$0.value }.keys.sorted { Int16(bitPattern: $0 &- $1) < 0 }
-        if !unasked.isEmpty {
-            packets.append(.nack(sender: ssrc, media: media, lost: unasked))
-            for sequence in unasked { missing[sequence] = true }
-        }
         // NACKed packets that have not come within the frames held will not help any more.
+        missing = missing.filter { time - $0.value.since < Self.missingLifetime }
         if missing.count > Self.maximumMissing / 2 { missing = [:] }
+        let retryAfter = max(Self.minimumRetryInterval, (repairTime ?? Self.initialRepairTime) * 1.5)
+        let due = missing.filter { $0.value.isDue(at: time, retryAfter: retryAfter) }.keys.sorted { Int16(bitPattern: $0 &- $1) < 0 }
+        if !due.isEmpty {
+            packets.append(.nack(sender: ssrc, media: media, lost: due))
+            for sequence in due {
+                missing[sequence]?.asks += 1
+                missing[sequence]?.lastAsked = time
+            }
+        }
         if keyframeWanted, lastKeyframeRequest.map({ time - $0 >= Self.keyframeRequestInterval }) ?? true {
             packets.append(.pictureLoss(sender: ssrc, media: media))
             lastKeyframeRequest = time
             keyframeRequests += 1
         }
         return packets
+    }
+
+    /// A packet found missing, and the NACKs that went for it.
+    private struct MissingPacket: Sendable {
+        let since: Double
+        var asks = 0
+        var lastAsked: Double?
+
+        func isDue(at time: Double, retryAfter: Double) -> Bool {
+            guard let lastAsked else { return true }
+            return asks < VideoReceiver.maximumNACKs && time - lastAsked >= retryAfter
+        }
     }
 
     /// A receiver report about the stream (the interval's counts start again).

@@ -1,11 +1,12 @@
+import DuetMedia
 import DuetWire
 
 /// What the SFU keeps of one member's video stream (docs/video.md "Group calls"): for each
 /// receiver, the last `capacity` packets exactly as they went to it (protected for its leg), to
 /// answer its NACK by sending those very bytes again — never protecting anything twice under
-/// one SRTP index — once per packet, so no receiver can make it repeat without end; and when
-/// it last passed a PLI to the sender, so receivers asking at once cost the sender one
-/// keyframe (at most one per `pictureLossInterval`).
+/// one SRTP index — a few times at most (`RetransmissionBuffer`), so no receiver can make it
+/// repeat without end; and when it last passed a PLI to the sender, so receivers asking at once
+/// cost the sender one keyframe (at most one per `pictureLossInterval`).
 ///
 /// Fixed memory: per receiver a slot per sequence number modulo the capacity, overwritten as
 /// the stream goes on.
@@ -14,21 +15,18 @@ struct SFUVideoStream {
     static let capacity = 64
     static let pictureLossInterval = 0.5
 
-    private var sent: [TransportAddress: [(sequence: UInt16, bytes: [UInt8], answered: Bool)?]] = [:]
+    private var sent: [TransportAddress: RetransmissionBuffer] = [:]
     private var lastPictureLoss: Double?
 
     /// The packet of `sequence` as it was protected for `receiver` and sent.
     mutating func keep(_ bytes: [UInt8], sequence: UInt16, for receiver: TransportAddress) {
-        sent[receiver, default: Array(repeating: nil, count: Self.capacity)][Int(sequence) % Self.capacity] = (sequence, bytes, false)
+        sent[receiver, default: RetransmissionBuffer(capacity: Self.capacity)].store(bytes, sequence: sequence)
     }
 
     /// The bytes to send `receiver` again for a packet it lost: nil when they left the cache, or
-    /// were sent again already.
+    /// were sent again as often as a packet is.
     mutating func answer(_ sequence: UInt16, for receiver: TransportAddress) -> [UInt8]? {
-        let index = Int(sequence) % Self.capacity
-        guard let slot = sent[receiver]?[index], slot.sequence == sequence, !slot.answered else { return nil }
-        sent[receiver]?[index]?.answered = true
-        return slot.bytes
+        sent[receiver]?.resend(sequence)
     }
 
     /// A receiver gone: what was kept for it goes too.
