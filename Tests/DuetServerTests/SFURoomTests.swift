@@ -212,6 +212,76 @@ struct SFURoomTests {
         #expect(room.askKeyframes(now: 5.1).isEmpty, "a second newcomer at once costs no second keyframe")
     }
 
+    /// Frame `frame` of an L1T3 stream (two packets, sequence numbers from 1), as `person` sends it.
+    func layeredVideo(_ person: Participant, frame: Int) throws -> [[UInt8]] {
+        let layer: UInt8 = frame == 0 ? 0 : [0, 2, 1, 2][frame % 4]
+        return try (0..<2).map { part in
+            let marking = RTPFrameMarking(
+                startOfFrame: part == 0, endOfFrame: part == 1, independent: frame == 0, discardable: layer == 2,
+                baseLayerSync: layer == 1, temporalLayer: layer)
+            return try person.out.protect(
+                RTPPacket(
+                    payloadType: 96, sequenceNumber: UInt16(1 + frame * 2 + part), timestamp: UInt32(frame * 6_000), ssrc: 0x2000,
+                    marker: part == 1, headerExtension: try RTPHeaderExtension(oneByteElements: [marking.element()]),
+                    payload: [0x80, UInt8(part)]
+                ).serialized())
+        }
+    }
+
+    /// A receiver whose leg loses much (it NACKs a sixth of what it is sent, and more as it is sent less) is sent fewer
+    /// temporal layers, numbered without gaps, while another keeps getting every frame; once
+    /// its leg is clean it gets them all again.
+    @Test func aWeakReceiverIsSentFewerLayersAndTheOthersEverything() throws {
+        let (room, people) = try room(3)
+        try claimAudio(room, people[0], ssrc: 0x1FFF)
+        var received: [[(sequence: UInt16, layer: UInt8)]] = [[], [], []]
+        func second(_ index: Int, weakAsks: Bool) throws {
+            for frame in (index * 15)..<((index + 1) * 15) {
+                let now = Double(frame) / 15
+                for bytes in try layeredVideo(people[0], frame: frame) {
+                    for delivery in room.route(bytes, from: people[0].address, now: now) {
+                        guard let who = people.firstIndex(where: { $0.address == delivery.to }) else { continue }
+                        let packet = try RTPPacket(parsing: try people[who].inbound.unprotect(delivery.bytes))
+                        received[who].append((packet.sequenceNumber, try packet.frameMarking()?.temporalLayer ?? 9))
+                    }
+                }
+                if weakAsks, frame % 3 == 0, let last = received[1].last {
+                    _ = room.route(
+                        try rtcp(people[1], [.nack(sender: 0x1001, media: 0x2000, lost: [last.sequence])]), from: people[1].address,
+                        now: now)
+                }
+            }
+        }
+        try second(0, weakAsks: true)
+        let firstSecond = received[1].count
+        for index in 1..<3 { try second(index, weakAsks: true) }
+        let weak = received[1][firstSecond...]
+        #expect(!weak.contains { $0.layer == 2 } && weak.contains { $0.layer == 0 }, "layer 2 still sent to the weak receiver: \(weak)")
+        #expect(!received[1].suffix(5).contains { $0.layer == 1 }, "then layer 1 no more either")
+        #expect(
+            received[2].count == 90 && received[2].map(\.sequence) == (1...90).map { UInt16($0) },
+            "the other receiver gets everything as sent")
+        let numbers = received[1].map(\.sequence)
+        #expect(zip(numbers, numbers.dropFirst()).allSatisfy { $1 == $0 &+ 1 }, "renumbered without gaps: \(numbers)")
+        for index in 3..<7 { try second(index, weakAsks: false) }
+        #expect(received[1].suffix(16).contains { $0.layer == 2 }, "all layers again once the leg is clean")
+    }
+
+    /// One receiver asking for keyframes again and again gets one every two seconds from a
+    /// sender, not two a second.
+    @Test func oneReceiverCannotMakeASenderSendKeyframesForEveryone() throws {
+        let (room, people) = try room(2)
+        try claimAudio(room, people[0], ssrc: 0x1FFF)
+        _ = room.route(try video(people[0], sequence: 1), from: people[0].address, now: 0)
+        var passed = 0
+        for tick in 0..<40 {
+            let asked = room.route(
+                try rtcp(people[1], [.pictureLoss(sender: 0x1001, media: 0x2000)]), from: people[1].address, now: Double(tick) / 10)
+            passed += try feedback(asked, to: people[0]).count
+        }
+        #expect(passed == 2, "\(passed) PLIs passed in 4 s")
+    }
+
     /// A member sending many video streams gets only its first kept: memory per leg is bounded;
     /// NACKs about the others go to the member itself.
     @Test func onlyEachLegsFirstVideoStreamIsKept() throws {

@@ -46,13 +46,17 @@ final class VideoMedia {
         var receiver: VideoReceiver
         /// They said their camera is off (a BYE for their video), and no picture came since.
         var cameraOff = false
-        /// Payload bytes taken by the last `seeing`, and when: the bitrate between two.
+        /// Payload bytes and new frames counted by the last `seeing`, and when: the bitrate
+        /// and frame rate between two.
         var octetsSeen = 0
+        var framesCounted = 0
         var seenAt: ContinuousClock.Instant?
     }
 
     /// Once a second: what each stream showed since the last time, by person (those that
-    /// showed anything yet), with the bitrate between the two.
+    /// showed anything yet), with the bitrate between the two. The frame rate is the new
+    /// frames between the two over the time between them: a count over the last second alone
+    /// read 13 or 16 at 15 fps when a report fell between two frames that came close together.
     func seeing(now: ContinuousClock.Instant) -> [(person: String, seen: VideoAnalyser.Report, peer: PeerVideo, kilobitsPerSecond: Int)] {
         var reports: [(String, VideoAnalyser.Report, PeerVideo, Int)] = []
         for ssrc in peers.keys.sorted() {
@@ -60,9 +64,10 @@ final class VideoMedia {
             let octets = peer.receiver.octetsReceived
             let seconds = peer.seenAt.map { (now - $0).inSeconds } ?? 0
             let bitrate = seconds > 0 ? Int(Double(octets - peer.octetsSeen) * 8 / seconds / 1000) : 0
-            (peer.octetsSeen, peer.seenAt) = (octets, now)
+            var seen = peer.receiver.seen(at: self.seconds(now))
+            if seconds > 0 { seen.framesPerSecond = Int((Double(seen.framesSeen - peer.framesCounted) / seconds).rounded()) }
+            (peer.octetsSeen, peer.framesCounted, peer.seenAt) = (octets, seen.framesSeen, now)
             peers[ssrc] = peer
-            let seen = peer.receiver.seen(at: self.seconds(now))
             if seen.framesSeen > 0 { reports.append((peer.person, seen, peer, bitrate)) }
         }
         return reports

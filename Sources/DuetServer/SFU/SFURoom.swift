@@ -55,6 +55,8 @@ public final class SFURoom {
     private var legs: [TransportAddress: Leg] = [:]
     private var ssrcOwner: [UInt32: TransportAddress] = [:]
     private var videoStreams: [UInt32: SFUVideoStream] = [:]
+    /// How well each leg takes the video sent to it: how many layers it gets.
+    private var downlinks: [TransportAddress: SFUDownlink] = [:]
     public private(set) var drops: [Drop: Int] = [:]
     public private(set) var forwarded = 0
     /// Sees each authentic frame once, after the client-to-server SRTP is opened, with its
@@ -98,6 +100,7 @@ public final class SFURoom {
         guard let leg = legs.removeValue(forKey: address) else { return }
         for ssrc in leg.ssrcs { ssrcOwner[ssrc] = nil }
         if let video = leg.videoSSRC { videoStreams[video] = nil }
+        downlinks[address] = nil
         for ssrc in videoStreams.keys { videoStreams[ssrc]?.forget(address) }
     }
 
@@ -134,11 +137,36 @@ public final class SFURoom {
         if keepsVideo { leg.videoSSRC = header.ssrc }
         legs[source] = leg
         onFrame?(leg.participant, header)
+        if keepsVideo { return forwardVideo(packet, header, from: source, now: now) }
         var deliveries: [Delivery] = []
         deliveries.reserveCapacity(legs.count - 1)
         for (address, receiver) in legs where address != source {
             guard let copy = try? receiver.outbound.protect(packet) else { continue }
-            if keepsVideo { videoStreams[header.ssrc, default: SFUVideoStream()].keep(copy, sequence: header.sequenceNumber, for: address) }
+            deliveries.append(Delivery(bytes: copy, to: address))
+        }
+        forwarded += deliveries.count
+        return deliveries
+    }
+
+    /// A packet of a leg's video stream to each other leg: only the temporal layers that leg
+    /// takes, renumbered past what it is not sent (`SFULayerFilter`), kept as sent to answer
+    /// its NACKs.
+    private func forwardVideo(_ packet: [UInt8], _ header: RTPPacket, from source: TransportAddress, now: Double) -> [Delivery] {
+        let marking = (try? header.frameMarking()) ?? nil
+        var stream = videoStreams.removeValue(forKey: header.ssrc) ?? SFUVideoStream()
+        defer { videoStreams[header.ssrc] = stream }
+        var deliveries: [Delivery] = []
+        deliveries.reserveCapacity(legs.count - 1)
+        for (address, receiver) in legs where address != source {
+            let layers = downlinks[address, default: SFUDownlink()].layers(at: now)
+            guard let sequence = stream.sequence(of: header.sequenceNumber, marking: marking, for: address, layers: layers) else {
+                continue
+            }
+            var renumbered = packet
+            if sequence != header.sequenceNumber { (renumbered[2], renumbered[3]) = (UInt8(sequence >> 8), UInt8(sequence & 0xFF)) }
+            guard let copy = try? receiver.outbound.protect(renumbered) else { continue }
+            stream.keep(copy, sequence: sequence, for: address)
+            downlinks[address]?.sent += 1
             deliveries.append(Delivery(bytes: copy, to: address))
         }
         forwarded += deliveries.count
@@ -158,19 +186,28 @@ public final class SFURoom {
             case let .nack(sender, media, lost):
                 guard let owner = ssrcOwner[media], owner != source else { continue }
                 var unanswered: [UInt16] = []
-                for sequence in lost.prefix(SFUVideoStream.capacity) {
+                let asked = lost.prefix(SFUVideoStream.capacity)
+                downlinks[source]?.asked(asked.count)
+                for sequence in asked {
                     if let sent = videoStreams[media]?.answer(sequence, for: source) {
                         deliveries.append(Delivery(bytes: sent, to: source))
+                    } else if let stream = videoStreams[media] {
+                        // Renumbered for this receiver: the sender knows the packet by its own number.
+                        if let original = stream.senderSequence(of: sequence, for: source) { unanswered.append(original) }
                     } else {
                         unanswered.append(sequence)
                     }
                 }
                 if !unanswered.isEmpty { deliveries += rtcp(.nack(sender: sender, media: media, lost: unanswered), to: [owner]) }
             case let .pictureLoss(_, media):
-                guard let owner = ssrcOwner[media], owner != source, videoStreams[media]?.passesPictureLoss(at: now) ?? false else {
-                    continue
-                }
+                guard let owner = ssrcOwner[media], owner != source,
+                    videoStreams[media]?.passesPictureLoss(from: source, at: now) ?? false
+                else { continue }
                 deliveries += rtcp(packet, to: [owner])
+            case let .receiverReport(_, reports):
+                for block in reports where videoStreams[block.source] != nil {
+                    downlinks[source]?.reported(fractionLost: block.fractionLost)
+                }
             case let .goodbye(sources) where sources.allSatisfy({ ssrcOwner[$0] == source }):
                 deliveries += rtcp(packet, to: legs.keys.filter { $0 != source })
             default:
@@ -187,7 +224,7 @@ public final class SFURoom {
     public func askKeyframes(now: Double) -> [Delivery] {
         var deliveries: [Delivery] = []
         for (ssrc, owner) in ssrcOwner where videoStreams[ssrc] != nil {
-            guard videoStreams[ssrc]?.passesPictureLoss(at: now) == true else { continue }
+            guard videoStreams[ssrc]?.passesPictureLoss(from: nil, at: now) == true else { continue }
             deliveries += rtcp(.pictureLoss(sender: 0, media: ssrc), to: [owner])
         }
         forwarded += deliveries.count

@@ -1,40 +1,73 @@
 import DuetMedia
 import DuetWire
 
-/// What the SFU keeps of one member's video stream (docs/video.md "Group calls"): for each
-/// receiver, the last `capacity` packets exactly as they went to it (protected for its leg), to
-/// answer its NACK by sending those very bytes again — never protecting anything twice under
-/// one SRTP index — a few times at most (`RetransmissionBuffer`), so no receiver can make it
-/// repeat without end; and when it last passed a PLI to the sender, so receivers asking at once
-/// cost the sender one keyframe (at most one per `pictureLossInterval`).
+/// What the SFU keeps of one member's video stream (docs/video.md "Group calls"), per receiver:
+/// the temporal layers it is sent and the sequence numbers it sees (`SFULayerFilter`); the last
+/// `capacity` packets exactly as they went to it (protected for its leg), to answer its NACK by
+/// sending those very bytes again — never protecting anything twice under one SRTP index — a
+/// few times at most (`RetransmissionBuffer`), so no receiver can make it repeat without end;
+/// and when its last PLI went on. A PLI goes on to the sender at most one per
+/// `pictureLossInterval` for the stream, and one per `requesterInterval` from any one
+/// receiver: receivers asking at once cost the sender one keyframe, and no member can make a
+/// sender encode keyframes for everyone more often than that.
 ///
 /// Fixed memory: per receiver a slot per sequence number modulo the capacity, overwritten as
-/// the stream goes on.
+/// the stream goes on, and the filter's bounded history.
 struct SFUVideoStream {
     /// About two seconds of a 160×120 stream, four times a NACK's round trip and more.
     static let capacity = 64
     static let pictureLossInterval = 0.5
+    static let requesterInterval = 2.0
 
-    private var sent: [TransportAddress: RetransmissionBuffer] = [:]
+    private struct Receiver {
+        var sent = RetransmissionBuffer(capacity: SFUVideoStream.capacity)
+        var filter = SFULayerFilter()
+        var lastPictureLoss: Double?
+    }
+
+    private var receivers: [TransportAddress: Receiver] = [:]
     private var lastPictureLoss: Double?
 
-    /// The packet of `sequence` as it was protected for `receiver` and sent.
+    /// The sequence number under which `receiver` gets the sender's packet `sequence`, nil when
+    /// its layer is not sent to it (`layers`: the most its leg takes, `SFUDownlink`).
+    mutating func sequence(
+        of sequence: UInt16, marking: RTPFrameMarking?, for receiver: TransportAddress, layers: UInt8
+    ) -> UInt16? {
+        receivers[receiver, default: Receiver()].filter.take(sequence, marking: marking, target: layers)
+    }
+
+    /// The packet the receiver knows as `sequence`, as it was protected for it and sent.
     mutating func keep(_ bytes: [UInt8], sequence: UInt16, for receiver: TransportAddress) {
-        sent[receiver, default: RetransmissionBuffer(capacity: Self.capacity)].store(bytes, sequence: sequence)
+        receivers[receiver, default: Receiver()].sent.store(bytes, sequence: sequence)
     }
 
     /// The bytes to send `receiver` again for a packet it lost: nil when they left the cache, or
     /// were sent again as often as a packet is.
     mutating func answer(_ sequence: UInt16, for receiver: TransportAddress) -> [UInt8]? {
-        sent[receiver]?.resend(sequence)
+        receivers[receiver]?.sent.resend(sequence)
     }
 
-    /// A receiver gone: what was kept for it goes too.
-    mutating func forget(_ receiver: TransportAddress) { sent[receiver] = nil }
+    /// The sender's number of the packet `receiver` knows as `sequence`, to ask the sender for
+    /// it; nil when the renumbering no longer reaches back that far.
+    func senderSequence(of sequence: UInt16, for receiver: TransportAddress) -> UInt16? {
+        guard let filter = receivers[receiver]?.filter else { return sequence }
+        return filter.senderSequence(of: sequence)
+    }
 
-    /// Whether a PLI asked for at `now` goes on to the sender (not within the interval of the last).
-    mutating func passesPictureLoss(at now: Double) -> Bool {
+    /// The highest layer `receiver` is sent now (2: all of them).
+    func layers(for receiver: TransportAddress) -> UInt8 { receivers[receiver]?.filter.layers ?? 2 }
+
+    /// A receiver gone: what was kept for it goes too.
+    mutating func forget(_ receiver: TransportAddress) { receivers[receiver] = nil }
+
+    /// Whether a PLI from `requester` (nil: the room, on a newcomer's behalf) at `now` goes on
+    /// to the sender.
+    mutating func passesPictureLoss(from requester: TransportAddress?, at now: Double) -> Bool {
         guard lastPictureLoss.map({ now - $0 >= Self.pictureLossInterval }) ?? true else { return false }
+        if let requester {
+            guard receivers[requester]?.lastPictureLoss.map({ now - $0 >= Self.requesterInterval }) ?? true else { return false }
+            receivers[requester, default: Receiver()].lastPictureLoss = now
+        }
         lastPictureLoss = now
         return true
     }
