@@ -57,10 +57,11 @@ extension Duet.Meeting {
             help: ArgumentHelp("Who to let in when they knock: all, none, or numbers/names separated by commas.", valueName: "all|none|WHO")
         )
         var admit = AdmitPolicy(argument: "all")!
+        @OptionGroup var camera: CameraOptions
 
         func run() async throws {
             let session = try await serverOptions.session(profile)
-            let runner = try MeetingRunner(session: session)
+            let runner = try MeetingRunner(session: session, video: try? camera.settings())
             do {
                 _ = try await runner.engine.create(open: open, record: record, name: name)
                 try await runner.hold(for: duration.duration, admitting: admit)
@@ -86,6 +87,7 @@ extension Duet.Meeting {
         @Option(help: "How long to stay (default: until the meeting ends).") var duration: CallDuration?
         @Flag(help: "Start the recording once in.") var record = false
         @Option(help: "Pin this server certificate fingerprint (as for --server).") var acceptCertificate: String?
+        @OptionGroup var camera: CameraOptions
 
         func run() async throws {
             let link: MeetingLink
@@ -93,7 +95,7 @@ extension Duet.Meeting {
             let store = try profile.openStore(create: true)
             try store.initializeKeys()  // a guest profile gets keys; an existing identity is kept
             let session = try await DeviceSession.open(store: store, for: link, acceptFingerprint: acceptCertificate)
-            let runner = try MeetingRunner(session: session)
+            let runner = try MeetingRunner(session: session, video: try? camera.settings())
             do {
                 try await runner.engine.join(link, name: name)
                 try await runner.attend(for: duration?.duration, record: record)

@@ -8,8 +8,9 @@ struct MeetingRunner {
     private let outcome = MeetingOutcome()
     private let printer: Task<Void, Never>
 
-    init(session: DeviceSession) throws {
-        engine = try MeetingEngine(session: session)
+    /// `video`: this device's camera (`--video`); others' video is reported either way.
+    init(session: DeviceSession, video: VideoSettings? = nil) throws {
+        engine = try MeetingEngine(session: session, video: video)
         let events = engine.events, outcome = outcome
         printer = Task { await outcome.follow(events) }
     }

@@ -7,7 +7,7 @@ extension ServerCommand {
     /// meeting recordings, which are otherwise only encrypted files in the data dir.
     struct Recordings: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List meeting recordings or export one as an Ogg Opus file.",
+            abstract: "List meeting recordings or export one as an Ogg Opus file (or, named .webm, with its picture).",
             discussion: "Recordings are encrypted at rest under the data dir's recordings.key; both commands need it.",
             subcommands: [List.self, Export.self])
     }
@@ -94,7 +94,8 @@ extension ServerCommand.Recordings {
         /// One line; an incomplete recording says so plainly, since its file looks like any other.
         static func summary(id: String, output: String, _ export: RecordingExport) -> String {
             let seconds = String(format: "%.1f", export.audioSeconds)
-            let what = "\(id) to \(output) (\(export.byteCount) bytes, Ogg Opus, \(seconds) s)"
+            let format = output.lowercased().hasSuffix(".webm") ? "WebM (VP8 + Opus), \(export.videoFrames) pictures" : "Ogg Opus"
+            let what = "\(id) to \(output) (\(export.byteCount) bytes, \(format), \(seconds) s)"
             guard !export.isComplete else { return "exported \(what)" }
             return
                 "exported \(what) — INCOMPLETE: the recording stops before its end (the server stopped, or its disk filled, while recording); "

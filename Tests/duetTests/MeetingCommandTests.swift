@@ -13,6 +13,19 @@ struct MeetingCommandTests {
         return child.lines.lazy.compactMap { $0.split(separator: " ").first { $0.hasPrefix("duet://") }.map(String.init) }.first
     }
 
+    /// What `tool` prints, stdout and stderr, trimmed.
+    static func output(_ tool: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        let pipe = Pipe()
+        (process.standardOutput, process.standardError) = (pipe, pipe)
+        try process.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// The end-to-end check of docs/meetings.md "Tests": a recorded meeting of three whose export plays in opusdec.
     @Test func aRecordedMeetingOfAHostADeviceAndAGuestExportsAndPlays() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
@@ -61,6 +74,44 @@ struct MeetingCommandTests {
         try opusdec.run()
         opusdec.waitUntilExit()
         #expect(opusdec.terminationStatus == 0, "opusdec could not play the export")
+    }
+
+    /// A meeting with video (docs/video.md "Meetings"): a host and a guest with cameras see
+    /// each other, named by their pictures; the recording exports as WebM with a VP8 and an
+    /// Opus stream that ffmpeg decodes to the end.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/ffprobe")))
+    func aMeetingWithAGuestShowsAndRecordsVideo() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        let duet = DuetCommandLine(home: home)
+        let server = try ServerProcess(dataDirectory: home.appendingPathComponent("server"))
+        defer { server.stop() }
+        #expect(try duet.run(["register", "+15556311", "--profile", "ann", "--server", server.signaling]).status == 0)
+        let host = try DuetChild(
+            ["meeting", "create", "--record", "--video", "--duration", "8s", "--name", "Ann", "--profile", "ann"], home: home)
+        let url = try #require(await link(in: host), "no link: \(host.text)")
+        let guest = try DuetChild(["meeting", "join", url, "--video", "--name", "Visitor", "--profile", "visitor"], home: home)
+        #expect(await host.waitForExit() == 0, "ann: \(host.text)")
+        #expect(await guest.waitForExit() == 0, "guest: \(guest.text)")
+        #expect(host.lines.contains { $0.hasPrefix("seeing Visitor ") && $0.contains(" 160x120 ") }, "ann: \(host.text)")
+        #expect(guest.lines.contains { $0.hasPrefix("seeing Ann ") && $0.contains(" 160x120 ") }, "guest: \(guest.text)")
+
+        let data = server.dataDirectory.path
+        let list = try duet.run(["server", "recordings", "list", "--data", data])
+        let id = try #require(
+            list.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }.first {
+                $0.hasPrefix("rec-")
+            },
+            "no recording listed: \(list.stdout)")
+        let export = home.appendingPathComponent("meeting.webm")
+        let exported = try duet.run(["server", "recordings", "export", id, "-o", export.path, "--data", data])
+        #expect(exported.status == 0 && exported.stderr.contains("WebM (VP8 + Opus)"), "\(exported.stderr)")
+        let probe = try Self.output(
+            "/usr/bin/ffprobe", ["-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", export.path])
+        #expect(probe == "vp8\nopus", "\(probe)")
+        // Every picture and audio frame decodes, with no complaint.
+        let decoded = try Self.output(
+            "/usr/bin/ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", export.path])
+        #expect(decoded.split(separator: "\n").compactMap { Int($0) }.filter { $0 > 10 }.count == 2, "\(decoded)")
     }
 
     @Test func aHostWhoAdmitsNobodyLeavesTheKnockerOutWithAClearReason() async throws {

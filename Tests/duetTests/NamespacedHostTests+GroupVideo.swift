@@ -8,7 +8,7 @@ extension NamespacedHostTests {
     /// at least 14 on average). Then
     /// Ben's router drops 10 % of the datagrams each way for four seconds: Ben alone degrades —
     /// the others go on seeing each other at the full rate (Ben's PLIs cost them at most a
-    /// keyframe per sender every two seconds; his loss lowers only what the SFU sends him) —
+    /// keyframe per sender a second; his loss lowers only what the SFU sends him) —
     /// and Ben still sees everyone.
     @Test func aGroupVideoCallWithOneMemberUnderLossDegradesOnlyForHim() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
@@ -70,7 +70,11 @@ extension NamespacedHostTests {
                 let clean = all.dropFirst().prefix(lossFrom[index][otherIndex] - 1)
                 #expect(steady(clean), "\(number) sees \(other), clean: \(clean)")
                 let during = all[min(lossFrom[index][otherIndex], all.count)..<min(lossTo[index][otherIndex], all.count)]
-                #expect(during.count >= 3 && during.allSatisfy { fps($0) > 0 }, "\(number) sees \(other) under Ben's loss: \(during)")
+                // Ben still sees everyone, if at fewer pictures a second (fewer layers; a lost base
+                // frame waits up to a second for its keyframe).
+                #expect(
+                    during.count >= 3 && during.map(fps).reduce(0, +) >= 2 * during.count,
+                    "\(number) sees \(other) under Ben's loss: \(during)")
                 // Neither Ben nor his picture: the others' view of each other does not suffer.
                 if number != "+15557202" && other != "+15557202" {
                     #expect(steady(during), "\(number) sees \(other) under Ben's loss: \(during)")

@@ -21,8 +21,9 @@ final class VideoMedia {
     private(set) var peers: [UInt32: PeerVideo] = [:]
     /// Group calls: whose video each SSRC will carry, and the keys that open it — told by the
     /// engine once a member's audio SSRC is known to be theirs (`expect`). A stream of an SSRC
-    /// not expected is dropped.
-    private var expected: [UInt32: (person: String, opening: SFrameReceiver)] = [:]
+    /// not expected is dropped. A meeting's streams open with no keys (`opening` nil): they are
+    /// VP8 under the leg's SRTP alone.
+    private var expected: [UInt32: (person: String, opening: SFrameReceiver?)] = [:]
     private let isGroup: Bool
     /// Picture n is due n frame times after the first; at most `catchUp` leave at once.
     private var firstPictureAt: ContinuousClock.Instant?
@@ -91,8 +92,9 @@ final class VideoMedia {
     }
 
     /// A group call's: the camera's frames sealed under this device's sender key (`sealing`),
-    /// the members' opened with theirs.
-    init(camera: SyntheticCamera?, ownAudioSSRC: UInt32, sealing: SFrameSender) throws {
+    /// the members' opened with theirs. A meeting's (`sealing` nil): plain VP8 both ways, as
+    /// cloud-encrypted media is (the server reads it, and records it).
+    init(camera: SyntheticCamera?, ownAudioSSRC: UInt32, sealing: SFrameSender?) throws {
         ownSSRC = Self.ssrc(forAudio: ownAudioSSRC)
         echoes = false
         isGroup = true
@@ -101,7 +103,7 @@ final class VideoMedia {
 
     /// `person`'s video will come on the video SSRC of their audio SSRC `audio`, opened with
     /// `opening` (a member on a new leg replaces what was expected of them).
-    func expect(audio: UInt32, person: String, opening: SFrameReceiver) {
+    func expect(audio: UInt32, person: String, opening: SFrameReceiver?) {
         expected = expected.filter { $0.value.person != person }
         expected[Self.ssrc(forAudio: audio)] = (person, opening)
     }

@@ -6,7 +6,9 @@ import Foundation
 /// with a link, then one DTLS-SRTP leg to the server carrying this device's voice as plain
 /// Opus in SRTP — cloud-encrypted: the server decrypts, forwards, and may record. Each other
 /// participant's audio (told apart by the SSRC the meeting lists) gets its own listener, so
-/// the engine can say whom it hears. The host also hears knocks and admits or denies.
+/// the engine can say whom it hears. Video (docs/video.md "Meetings"): each participant's
+/// camera, if on, as plain VP8 on their SSRC plus one, received from everyone who sends it and
+/// reported once a second. The host also hears knocks and admits or denies.
 public actor MeetingEngine: MediaPumpDriver {
     /// A new stream of everything the engine reports from now on, one per subscriber; take it
     /// before acting, or miss events.
@@ -39,8 +41,12 @@ public actor MeetingEngine: MediaPumpDriver {
     private var muted = false
     private var follower: Task<Void, Never>?
 
-    public init(session: DeviceSession) throws {
+    /// This device's camera in meetings (nil: off; others' video is received either way).
+    private let video: VideoSettings?
+
+    public init(session: DeviceSession, video: VideoSettings? = nil) throws {
         self.session = session
+        self.video = video
         certificate = try DTLSCertificate()
     }
 
@@ -210,6 +216,12 @@ public actor MeetingEngine: MediaPumpDriver {
             relay: .duetRelay(session, callID: meeting.code))
         let pump = MediaPump(outbound: try OutboundMedia(voice: meeting.you ?? "", ssrc: current.ssrc, options: MediaOptions()))
         pump.muted = muted
+        let camera = video.map {
+            SyntheticCamera(person: meeting.you ?? "", width: $0.width, height: $0.height, framesPerSecond: $0.framesPerSecond)
+        }
+        do { pump.video = try VideoMedia(camera: camera, ownAudioSSRC: current.ssrc, sealing: nil) } catch {
+            eventSink.yield(.notice(.warning(.media, "video could not start: \(error)")))
+        }
         let media = SFUMedia(leg: leg, pump: pump)
         current.media = media
         active = current
@@ -242,13 +254,16 @@ public actor MeetingEngine: MediaPumpDriver {
     /// Every other participant of `meeting` gets a stream, and only they.
     private func listen(to meeting: Signaling.Meeting) {
         guard let current = active, let pump = current.media?.pump else { return }
-        for person in meeting.participants where person.id != meeting.you && pump.streams[person.id] == nil {
+        for person in meeting.participants where person.id != meeting.you {
+            if let ssrc = person.ssrc { pump.video?.expect(audio: ssrc, person: person.id, opening: nil) }
+            guard pump.streams[person.id] == nil else { continue }
             if let stream = try? InboundStream(source: person.id, voices: [person.id], startedAt: current.started) {
                 pump.addStream(stream)
             }
         }
         for id in Array(pump.streams.keys) where !meeting.participants.contains(where: { $0.id == id }) {
             pump.removeStream(of: id)
+            pump.video?.forget(id)
             hearing[id] = nil
         }
     }
@@ -279,6 +294,15 @@ public actor MeetingEngine: MediaPumpDriver {
             }.sorted { $0.participant.name < $1.participant.name }
             hearing = Dictionary(uniqueKeysWithValues: reports.map { ($0.participant.id, $0) })
             eventSink.yield(.hearing(reports))
+            if let seen = media.pump.video?.seeing(now: .now), !seen.isEmpty {
+                let names = Dictionary(meeting.participants.map { ($0.id, MeetingPerson($0).name) }) { first, _ in first }
+                eventSink.yield(
+                    .seeing(
+                        seen.map {
+                            SeeingReport(
+                                $0.seen, name: names[$0.person] ?? $0.person, peer: $0.peer, kilobitsPerSecond: $0.kilobitsPerSecond)
+                        }))
+            }
         }
         return true
     }

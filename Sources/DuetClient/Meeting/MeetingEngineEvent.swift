@@ -22,6 +22,8 @@ public enum MeetingEngineEvent: Sendable, Equatable, CustomStringConvertible {
     case leg(String)
     /// Once a second: whom this device hears, by participant.
     case hearing([MeetingHearing])
+    /// Once a second: each participant whose camera is on, as their pictures show them.
+    case seeing([SeeingReport])
     /// Something went wrong without ending the meeting.
     case notice(Notice)
     case keysWiped
@@ -46,6 +48,7 @@ public enum MeetingEngineEvent: Sendable, Equatable, CustomStringConvertible {
         case let .leg(text): "media: \(text)"
         case let .hearing(reports):
             reports.isEmpty ? "hearing: nobody else in the meeting" : "hearing: " + reports.map(\.description).joined(separator: "; ")
+        case let .seeing(reports): reports.map(\.description).joined(separator: "\n")
         case let .notice(notice): notice.severity == .warning ? "warning: \(notice.text)" : notice.text
         case .keysWiped: "keys: the meeting's DTLS-SRTP keys wiped"
         case let .ended(ending): "ended: \(ending)"

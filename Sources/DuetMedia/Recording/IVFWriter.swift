@@ -1,8 +1,7 @@
 import Foundation
 
-/// Streams the VP8 frames a call shows to an IVF file (`--save-video`), the simplest container
-/// ffmpeg and libvpx's tools read VP8 from: a 32-byte header, then each frame behind a 12-byte
-/// header with its size and time. The time base is RTP's 90 kHz clock, so the file keeps the
+/// Streams the VP8 frames a call shows to an IVF file (`--save-video`, the format in
+/// `IVFStream`). The time base is RTP's 90 kHz clock, so the file keeps the
 /// pictures' real spacing (gaps and all). The frame count in the header is patched on `flush`,
 /// so a call cut short still leaves a playable file.
 ///
@@ -31,20 +30,8 @@ public final class IVFWriter {
         if !file.closed { try? close() }
     }
 
-    /// The file header: "DKIF", version 0, header size 32, "VP80", the size, the time base
-    /// (90,000 units a second), the frame count and a reserved word, little-endian.
     static func header(width: Int, height: Int, frames: Int) -> [UInt8] {
-        var bytes = Array("DKIF".utf8)
-        bytes.appendLittleEndian(UInt16(0))
-        bytes.appendLittleEndian(UInt16(32))
-        bytes += Array("VP80".utf8)
-        bytes.appendLittleEndian(UInt16(clamping: width))
-        bytes.appendLittleEndian(UInt16(clamping: height))
-        bytes.appendLittleEndian(UInt32(90_000))
-        bytes.appendLittleEndian(UInt32(1))
-        bytes.appendLittleEndian(UInt32(clamping: frames))
-        bytes.appendLittleEndian(UInt32(0))
-        return bytes
+        IVFStream.header(width: width, height: height, unitsPerSecond: 90_000, frames: frames)
     }
 
     /// One whole VP8 frame with its RTP timestamp.
@@ -60,11 +47,7 @@ public final class IVFWriter {
         } else {
             lastTimestamp = rtpTimestamp
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(12 + frame.count)
-        bytes.appendLittleEndian(UInt32(clamping: frame.count))
-        bytes.appendLittleEndian(elapsed)
-        try file.append(bytes + frame)
+        try file.append(IVFStream.frame(frame, time: elapsed))
         frames += 1
     }
 

@@ -60,11 +60,7 @@ final class MeetingRecordings: Service, Sendable {
 
     /// A participant's decrypted RTP packet (from the media loop); ignored unless `code` records.
     func receive(_ code: String, participant: String, packet: RTPPacket) {
-        state.withLock { recorders in
-            recorders[code]?.receive(
-                participant: participant, opusFrame: packet.payload,
-                sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp)
-        }
+        state.withLock { $0[code]?.receive(participant: participant, packet: packet) }
     }
 
     func participantLeft(_ code: String, participant: String) {

@@ -78,12 +78,19 @@ actor MeetingRegistry {
         return room
     }
 
+    /// Whether a participant's voice and video SSRCs (`held` and the one after) meet those of `ssrc`.
+    static func overlaps(_ held: UInt32?, _ ssrc: UInt32) -> Bool {
+        guard let held else { return false }
+        return held == ssrc || held &+ 1 == ssrc || ssrc &+ 1 == held
+    }
+
     /// Comes in at once (open meeting, or its host coming back) or waits at the door. A device
     /// already in or knocking is replaced (it reconnected: the same key). An id another key holds
     /// in the room or at its door is refused, never taken over: nobody is evicted by someone
     /// who shares their id. An SSRC someone else in the room (or at its door) announced is
     /// refused: everyone is told whose stream is whose by SSRC, so a second announcement of one
-    /// would let a participant speak as another.
+    /// would let a participant speak as another. So is one next to it: a camera sends on the
+    /// SSRC after the voice's, and an announcement of someone's video SSRC would black it out.
     func knock(_ code: String, member: Member) throws(DirectoryError) -> Knock {
         guard var room = rooms[code] else { return .unknown }
         if (room.members + room.knocking).contains(where: { $0.id == member.id && $0.key != member.key }) {
@@ -91,7 +98,8 @@ actor MeetingRegistry {
         }
         room.members.removeAll { $0.key == member.key }
         room.knocking.removeAll { $0.key == member.key }
-        if (room.members + room.knocking).contains(where: { $0.participant.ssrc == member.participant.ssrc }) {
+        if let ssrc = member.participant.ssrc, (room.members + room.knocking).contains(where: { Self.overlaps($0.participant.ssrc, ssrc) })
+        {
             throw .notPermitted("that SSRC is another participant's in this meeting; join again with a new random one")
         }
         if room.open || member.key == room.hostKey {

@@ -1,4 +1,5 @@
 import DuetMedia
+import DuetWire
 import Foundation
 
 /// Records a cloud-encrypted meeting (docs/recordings.md): the server already decrypts each
@@ -12,6 +13,9 @@ import Foundation
 /// meeting runs. The clock is the caller's: the meeting already has a 20 ms media loop, and a
 /// test or a benchmark can drive it faster than real time.
 ///
+/// The picture (`RecordingVideoTrack`): the active speaker's camera, the speaker being the
+/// participant whose decoded voice was loudest over the last half second (`speakerTicks`).
+///
 /// Participants may arrive and leave at any time: a participant is added when their first
 /// frame arrives and contributes silence whenever they send nothing. `participantLeft` drops
 /// their lane at once (a rejoin starts a fresh jitter buffer and decoder, as their sequence
@@ -21,6 +25,10 @@ import Foundation
 public final class MeetingRecorder {
     /// 10 s without a frame: the participant's lane is dropped to free its decoder.
     public static let idleTicks = 500
+    /// The speaker is chosen again every half second, from the voices' energy in it.
+    static let speakerTicks = 25
+    /// Mean square sample value below which a voice is not speaking (about -40 dBFS).
+    static let speakingEnergy = 100.0 * 100.0
 
     public let id: RecordingID
     public let meetingCode: String
@@ -33,6 +41,11 @@ public final class MeetingRecorder {
     private var ogg: OggOpusWriter
     private var mixer = AudioMixer()
     private var lanes: [String: ParticipantLane] = [:]
+    private let video: RecordingVideoTrack
+    /// Each voice's energy since the speaker was last chosen.
+    private var energy: [String: Double] = [:]
+    /// A write of the picture failed: the next tick reports it.
+    private var videoFailure: RecordingError?
     private var info: RecordingInfo
     private var ticks = 0
     private var finished = false
@@ -77,6 +90,7 @@ public final class MeetingRecorder {
         info = RecordingInfo(
             id: id.rawValue, meetingCode: meetingCode, started: started, ended: nil, participants: [], audioSeconds: 0, byteSize: 0)
         writer = try EncryptedRecordingWriter(url: fileURL, id: id, masterKey: masterKey, chunkSize: chunkSize)
+        video = RecordingVideoTrack(folder: folder, id: id, masterKey: masterKey, chunkSize: chunkSize)
         do { try RecordingSidecar.write(info, to: sidecarURL, masterKey: masterKey) } catch {
             writer.discard()  // a recording without its metadata would only be listed as damaged
             throw error
@@ -92,6 +106,21 @@ public final class MeetingRecorder {
 
     /// Meeting time recorded so far.
     public var duration: Duration { .milliseconds(Int64(ticks) * Int64(AudioFormat.frameDurationMilliseconds)) }
+
+    /// The picture kept so far: frames, and whose was shown last.
+    public var videoFramesKept: Int { video.framesKept }
+    public var shownOnVideo: String? { video.shown }
+
+    /// One participant's decrypted RTP packet: their voice (Opus) or their camera (VP8).
+    public func receive(participant: String, packet: RTPPacket) {
+        guard !finished else { return }
+        guard packet.payloadType == RTPPayloadType.vp8 else {
+            return receive(
+                participant: participant, opusFrame: packet.payload, sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp)
+        }
+        guard videoFailure == nil else { return }
+        do throws(RecordingError) { try video.receive(packet, from: participant, tick: ticks) } catch { videoFailure = error }
+    }
 
     /// One participant's decrypted Opus frame (48 kHz mono, 20 ms) with its RTP sequence
     /// number and timestamp. Frames may arrive late, twice or out of order; the participant's
@@ -123,12 +152,20 @@ public final class MeetingRecorder {
     /// The participant left the meeting: from the next tick they are silence.
     public func participantLeft(_ participant: String) {
         lanes.removeValue(forKey: participant)
+        video.participantLeft(participant)
     }
 
     /// Mixes, encodes and stores the next 20 ms. Call once per 20 ms of meeting time.
     public func tick() throws(RecordingError) {
         guard !finished else { throw .finished(id: id.rawValue) }
-        let frames = lanes.values.compactMap { $0.nextFrame() }
+        if let videoFailure { throw videoFailure }
+        var frames: [[Int16]] = []
+        for (name, lane) in lanes {
+            guard let frame = lane.nextFrame() else { continue }
+            frames.append(frame)
+            energy[name, default: 0] += frame.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(frame.count, 1))
+        }
+        if ticks % Self.speakerTicks == 0 { chooseSpeaker() }
         let mixed = mixer.mix(frames)
         let packet: [UInt8]
         do { packet = try encoder.encode(mixed) } catch { throw .codec("\(error)") }
@@ -141,6 +178,14 @@ public final class MeetingRecorder {
         }
     }
 
+    /// The loudest voice of the last half second, if it spoke at all, is the one to show.
+    private func chooseSpeaker() {
+        let loudest = energy.max { $0.value < $1.value }
+        energy = [:]
+        guard let loudest, loudest.value / Double(Self.speakerTicks) > Self.speakingEnergy else { return }
+        video.speaking(loudest.key)
+    }
+
     /// Ends the Ogg stream, writes the FINAL chunk, closes the file and seals the final metadata.
     @discardableResult
     public func finish(ended: Date = Date()) throws(RecordingError) -> RecordingInfo {
@@ -151,6 +196,8 @@ public final class MeetingRecorder {
         do { last = try ogg.finish(originalLength: ticks * AudioFormat.samplesPerFrame) } catch { throw .codec("\(error)") }
         try writer.append(last)
         try writer.finish()
+        // A picture whose writes failed ends on its last whole chunk, as the audio would.
+        if !video.writeFailed { try video.finish() }
         info.ended = ended
         info.audioSeconds = Double(ticks * AudioFormat.frameDurationMilliseconds) / 1000
         info.byteSize = writer.byteCount

@@ -73,7 +73,8 @@ public final class SFURoom {
     /// Adds a participant's leg with the two SRTP master keys (key ‖ salt) its DTLS-SRTP
     /// handshake gave: the one it sends with and the one it receives with, for the profile
     /// the handshake agreed. With `ssrc` (announced over signaling, as in a meeting) the leg
-    /// holds that SSRC from the start and may send no other; without it (a group call, whose
+    /// holds that SSRC from the start and may send no other (but its video on the SSRC after
+    /// it); without it (a group call, whose
     /// frames SFrame authenticates end to end) a leg claims the SSRCs it sends first.
     public func join(
         _ participant: String, address: TransportAddress, sendingKey: SecureBytes, receivingKey: SecureBytes,
@@ -123,10 +124,10 @@ public final class SFURoom {
         var packet = datagram
         do { try leg.inbound.unprotect(inPlace: &packet) } catch { return drop(.unauthentic) }
         guard let header = try? RTPPacket(parsing: packet) else { return drop(.malformed) }
-        if let only = leg.announcedSSRC, header.ssrc != only { return drop(.foreignSSRC) }
-        if let owner = ssrcOwner[header.ssrc], owner != source { return drop(.foreignSSRC) }
         // A video SSRC is its sender's audio SSRC plus one: nobody may take another's first.
         let isVideo = header.payloadType == RTPPayloadType.vp8
+        if let only = leg.announcedSSRC, header.ssrc != (isVideo ? only &+ 1 : only) { return drop(.foreignSSRC) }
+        if let owner = ssrcOwner[header.ssrc], owner != source { return drop(.foreignSSRC) }
         if isVideo, ssrcOwner[header.ssrc &- 1] != source { return drop(.foreignSSRC) }
         if ssrcOwner[header.ssrc] == nil {
             ssrcOwner[header.ssrc] = source

@@ -123,15 +123,18 @@ struct MeetingSignalingTests {
     }
 
     /// Everyone in a meeting maps streams to people by announced SSRC, so a second
-    /// announcement of one would let its maker speak as someone else.
+    /// announcement of one would let its maker speak as someone else; one next to it would
+    /// take the other's video SSRC (their voice's plus one), or give away its own.
     @Test func anSSRCSomeoneInTheMeetingAnnouncedIsRefused() async throws {
         let server = try await TestServer.start()
         let host = try await person("+15556011", on: server)
         let bob = try await person("+15556012", on: server)
         let meeting = try await host.connection.createMeeting(
             open: true, record: false, name: "Ann", dtlsFingerprint: host.fingerprint, ssrc: host.ssrc)
-        await expectServerError(.notPermitted) {
-            _ = try await bob.connection.joinMeeting(code: meeting.code, name: nil, dtlsFingerprint: bob.fingerprint, ssrc: host.ssrc)
+        for taken in [host.ssrc, host.ssrc &+ 1, host.ssrc &- 1] {
+            await expectServerError(.notPermitted) {
+                _ = try await bob.connection.joinMeeting(code: meeting.code, name: nil, dtlsFingerprint: bob.fingerprint, ssrc: taken)
+            }
         }
         let entry = try await bob.connection.joinMeeting(code: meeting.code, name: nil, dtlsFingerprint: bob.fingerprint, ssrc: bob.ssrc)
         guard case let .joined(inside) = entry else {

@@ -24,20 +24,20 @@ struct MeetingGuestIDTests {
         let registry = MeetingRegistry()
         let host = IdentityKeyPair.generate(), first = IdentityKeyPair.generate(), second = IdentityKeyPair.generate()
         _ = try await registry.create(
-            code: "abc-defg-hij", host: try Self.member("+15552495", key: host, ssrc: 1), open: true, record: false)
+            code: "abc-defg-hij", host: try Self.member("+15552495", key: host, ssrc: 10), open: true, record: false)
         guard
             case .admitted = try await registry.knock(
-                "abc-defg-hij", member: try Self.member("guest-0123456789abcdef", key: first, ssrc: 2))
+                "abc-defg-hij", member: try Self.member("guest-0123456789abcdef", key: first, ssrc: 20))
         else {
             Issue.record("an open meeting lets a guest in")
             return
         }
         await #expect(throws: DirectoryError.self) {
-            _ = try await registry.knock("abc-defg-hij", member: try Self.member("guest-0123456789abcdef", key: second, ssrc: 3))
+            _ = try await registry.knock("abc-defg-hij", member: try Self.member("guest-0123456789abcdef", key: second, ssrc: 30))
         }
         guard
             case let .admitted(room) = try await registry.knock(
-                "abc-defg-hij", member: try Self.member("guest-0123456789abcdef", key: first, ssrc: 4))
+                "abc-defg-hij", member: try Self.member("guest-0123456789abcdef", key: first, ssrc: 40))
         else {
             Issue.record("the same device comes back in")
             return
