@@ -7,16 +7,21 @@ import Foundation
 /// "Server forwarding"): the server in its own process (`LoadServerProcess`), fed over real UDP
 /// sockets by this process's generator (`ForwardGenerator`), its output counted at the receivers
 /// (`ForwardReceivers`) and divided by the CPU seconds /proc charges the server's process with over
-/// the window. Two loads: a 32-member group call through the SFU (each packet re-protected for the
-/// 31 other legs) and 50 relayed calls through the TURN relay (both ways). Sizes from
-/// DUET_FORWARD_MEMBERS and DUET_FORWARD_CALLS; the window from `ForwardMeasure`.
+/// the window. Three loads: a 32-member group call through the SFU (each packet re-protected for
+/// the 31 other legs), a 9-member video room (1,000-byte video packets with frame marking, each
+/// filtered by layer, re-protected and kept per receiver for its NACKs), and 50 relayed calls
+/// through the TURN relay (both ways). Sizes from DUET_FORWARD_MEMBERS, DUET_FORWARD_VIDEO_MEMBERS
+/// and DUET_FORWARD_CALLS; the window from `ForwardMeasure`.
 enum ForwardBench {
     static let members = Int(ProcessInfo.processInfo.environment["DUET_FORWARD_MEMBERS"] ?? "") ?? 32
     static let calls = Int(ProcessInfo.processInfo.environment["DUET_FORWARD_CALLS"] ?? "") ?? 50
+    static let videoMembers = Int(ProcessInfo.processInfo.environment["DUET_FORWARD_VIDEO_MEMBERS"] ?? "") ?? 9
     /// The probes' first flood, in generator packets a second: above what either path forwarded
     /// on this machine (about 5,000 × 31 copies and 50,000), not far above (see `ForwardMeasure.probe`).
     static let sfuFlood = 6_000.0
     static let relayFlood = 60_000.0
+    /// Video: eight copies of each packet, ten times the voice's bytes.
+    static let videoFlood = 20_000.0
 
     static func run(report: BenchReport) async {
         await BenchDevices.withServer("forward", devices: members, prefix: "+1555830") { server, numbers, sessions in
@@ -28,6 +33,12 @@ enum ForwardBench {
             show(
                 await measureSFU(sessions, numbers: numbers, callID: "forward-sfu-aescm", profiles: [.aesCM128HMACSHA1_80], cpu: cpu),
                 "sfu_aescm", report: report)
+            let room = min(videoMembers, sessions.count)
+            show(
+                await measureSFU(
+                    Array(sessions.prefix(room)), numbers: Array(numbers.prefix(room)), callID: "forward-sfu-video", kind: .video,
+                    cpu: cpu),
+                "sfu_video", report: report)
             show(await measureRelay(sessions, server: server, cpu: cpu), "relay", report: report)
         }
     }
@@ -36,13 +47,14 @@ enum ForwardBench {
     /// Every member leaves the call afterwards, so the next measurement's call can have them.
     static func measureSFU(
         _ sessions: [DeviceSession], numbers: [String], callID: String = "forward-sfu",
-        profiles: [SRTPProfile] = [.aeadAES128GCM, .aesCM128HMACSHA1_80], cpu: @escaping @Sendable () -> Double
+        profiles: [SRTPProfile] = [.aeadAES128GCM, .aesCM128HMACSHA1_80], kind: SFULoad.Kind = .voice,
+        cpu: @escaping @Sendable () -> Double
     ) async -> Result<ForwardWindow, Error> {
         let result: Result<ForwardWindow, Error>
         do {
-            let sfu = try await SFULoad.make(sessions, numbers: numbers, callID: callID, profiles: profiles)
+            let sfu = try await SFULoad.make(sessions, numbers: numbers, callID: callID, profiles: profiles, kind: kind)
             defer { sfu.receivers.stop() }
-            result = .success(try await measure(sfu, flood: sfuFlood, cpu: cpu))
+            result = .success(try await measure(sfu, flood: kind == .video ? videoFlood : sfuFlood, cpu: cpu))
         } catch {
             result = .failure(error)
         }
@@ -101,6 +113,8 @@ enum ForwardBench {
             return
         }
         report.figure("server_forward_pps_per_core_\(name)", window.packetsPerCPUSecond, unit: "pps/core")
+        // The name docs/performance.md gives the video room's figure.
+        if name == "sfu_video" { report.figure("sfu_video_forward_pps_per_core", window.packetsPerCPUSecond, unit: "pps/core") }
         report.figure("server_forward_\(name)_pps", window.deliveredPerSecond, unit: "pps")
         report.figure("server_forward_\(name)_offered_pps", window.expectedPerSecond, unit: "pps")
         report.figure("server_forward_\(name)_cpu_pct", window.serverCPUPercent, unit: "%")

@@ -13,8 +13,17 @@ import Foundation
 ///
 /// Payloads are fixed bytes shaped like an SFrame'd Opus frame (an SFrame header, then
 /// ciphertext and tag): the SFU routes by SSRC and never opens SFrame, so it does the same work
-/// as for real frames.
+/// as for real frames. The `video` kind sends video instead: each leg first claims a voice SSRC
+/// with one packet, then sends a video frame a packet on the SSRC after it, 1,000 bytes of
+/// SFrame'd ciphertext behind the frame marking of L1T3's layers — what the SFU reads, keeps per
+/// receiver to answer NACKs, and filters by layer.
 final class SFULoad: ForwardLoad {
+    enum Kind {
+        case voice, video
+
+        var payloadSize: Int { self == .voice ? 100 : 1_000 }
+    }
+
     private struct Leg {
         let socket: LoopbackSocket
         let sender: SRTPSession
@@ -22,7 +31,7 @@ final class SFULoad: ForwardLoad {
         var frames: UInt64 = 0
     }
 
-    static let payloadSize = 100
+    let kind: Kind
     /// What fills a payload after its SFrame header (at most 4 bytes here): a receiver checks
     /// a forwarded payload ends with `payloadSize - 4` of these.
     static let filler: UInt8 = 0x5F
@@ -33,7 +42,8 @@ final class SFULoad: ForwardLoad {
     private var legs: [Leg]
     private let media: TransportAddress
 
-    private init(legs: [Leg], receivers: ForwardReceivers, media: TransportAddress) {
+    private init(kind: Kind, legs: [Leg], receivers: ForwardReceivers, media: TransportAddress) {
+        self.kind = kind
         self.legs = legs
         self.receivers = receivers
         self.media = media
@@ -47,7 +57,7 @@ final class SFULoad: ForwardLoad {
     /// AES-CM alone, for the figure of legs to peers without GCM).
     static func make(
         _ sessions: [DeviceSession], numbers: [String], callID: String = "forward-sfu",
-        profiles: [SRTPProfile] = [.aeadAES128GCM, .aesCM128HMACSHA1_80]
+        profiles: [SRTPProfile] = [.aeadAES128GCM, .aesCM128HMACSHA1_80], kind: Kind = .voice
     ) async throws -> SFULoad {
         guard let owner = sessions.first, sessions.count > 1 else { throw CallSetupBench.BenchFailure("a group call needs two members") }
         let certificates = try sessions.map { _ in try DTLSCertificate(commonName: "duet-bench") }
@@ -71,15 +81,24 @@ final class SFULoad: ForwardLoad {
             throw CallSetupBench.BenchFailure("\(keys.filter { $0 == nil }.count) of \(keys.count) legs' DTLS handshakes failed")
         }
         let sessionPairs = try keys.map { try $0!.makeSessions() }
-        let ssrcs = sockets.indices.map { 0x5EED_0000 + UInt32($0) }
+        // Voices two apart: a video SSRC is its voice's plus one.
+        let voices = sockets.indices.map { 0x5EED_0000 + 2 * UInt32($0) }
+        if kind == .video {
+            for index in sockets.indices {
+                var voice = RTPPacketizer(ssrc: voices[index])
+                sockets[index].send(try sessionPairs[index].sender.protect(voice.packetize([0xF8]).serialized()), to: media)
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let ssrcs = kind == .video ? voices.map { $0 + 1 } : voices
         let legs = sockets.indices.map {
             Leg(socket: sockets[$0], sender: sessionPairs[$0].sender, packetizer: RTPPacketizer(ssrc: ssrcs[$0]))
         }
         let receiving = sessionPairs.map(\.receiver)
         let receivers = ForwardReceivers(sockets) { index, datagram in
-            verify(datagram, with: receiving[index], from: Set(ssrcs).subtracting([ssrcs[index]]))
+            verify(datagram, with: receiving[index], from: Set(ssrcs).subtracting([ssrcs[index]]), size: kind.payloadSize)
         }
-        return SFULoad(legs: legs, receivers: receivers, media: media)
+        return SFULoad(kind: kind, legs: legs, receivers: receivers, media: media)
     }
 
     /// Drives every leg's handshake at once until all connect or 15 s pass; each leg's keys, or
@@ -122,17 +141,27 @@ final class SFULoad: ForwardLoad {
             for _ in 0..<perLeg {
                 legs[index].frames += 1
                 let header = SFrameHeader(keyID: UInt64(index), counter: legs[index].frames).encoded()
-                let payload = header + [UInt8](repeating: Self.filler, count: Self.payloadSize - header.count)
-                let packet = try legs[index].packetizer.packetize(payload).serialized()
-                packets.append(try legs[index].sender.protect(packet))
+                let payload = header + [UInt8](repeating: Self.filler, count: kind.payloadSize - header.count)
+                let packet = try legs[index].packetizer.packetize(payload, headerExtension: try marking(frame: legs[index].frames))
+                packets.append(try legs[index].sender.protect(packet.serialized()))
             }
             return ForwardGenerator.Flow(socket: legs[index].socket, destination: media, packets: packets, repeats: false)
         }
     }
 
+    /// Video: frame `frame`'s marking, one packet a frame, layers 0 2 1 2 as L1T3 sends them.
+    private func marking(frame: UInt64) throws -> RTPHeaderExtension? {
+        guard kind == .video else { return nil }
+        let layer: UInt8 = [0, 2, 1, 2][Int(frame % 4)]
+        let marking = RTPFrameMarking(
+            startOfFrame: true, endOfFrame: true, independent: frame == 1, discardable: layer == 2, baseLayerSync: layer == 1,
+            temporalLayer: layer)
+        return try RTPHeaderExtension(oneByteElements: [marking.element()])
+    }
+
     /// A forwarded packet opens with the leg's server-to-client key, comes from another leg's
     /// SSRC and carries the payload that leg sent.
-    private static func verify(_ datagram: UnsafeRawBufferPointer, with session: SRTPSession, from ssrcs: Set<UInt32>) -> Bool {
+    private static func verify(_ datagram: UnsafeRawBufferPointer, with session: SRTPSession, from ssrcs: Set<UInt32>, size: Int) -> Bool {
         var bytes = Array(datagram)
         do { try session.unprotect(inPlace: &bytes) } catch {
             if ForwardMeasure.verbose, let header = try? RTPPacket(parsing: bytes) {
@@ -141,7 +170,6 @@ final class SFULoad: ForwardLoad {
             return false
         }
         guard let packet = try? RTPPacket(parsing: bytes) else { return false }
-        return ssrcs.contains(packet.ssrc) && packet.payload.count == payloadSize
-            && packet.payload.suffix(payloadSize - 4).allSatisfy { $0 == filler }
+        return ssrcs.contains(packet.ssrc) && packet.payload.count == size && packet.payload.suffix(size - 4).allSatisfy { $0 == filler }
     }
 }
