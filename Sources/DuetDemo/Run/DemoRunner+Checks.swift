@@ -95,14 +95,15 @@ extension DemoRunner {
     // MARK: - 1:1 calls
 
     /// The viewer's once-a-second `seeing` report names the other (read from the tag each
-    /// picture carries) at 10 fps or more: pictures are decoded and keep coming.
+    /// picture carries) at 10 fps or more: pictures are decoded and keep coming. In a 1:1 call,
+    /// a group call or a meeting alike.
     private func sees(_ viewerName: String, _ shownName: String) async throws -> Outcome {
         let viewer = try device(viewerName), shown = try device(shownName)
         var last: SeeingReport?
         let held = await waitUntil {
-            guard let number = shown.number, case let .call(since) = viewer.activity else { return false }
-            last = viewer.callLog?.last(since: since, { if case let .seeing(report) = $0 { report } else { nil } })
-            return last.map { $0.person?.hasSuffix("(\(number))") == true && $0.framesPerSecond >= 10 } ?? false
+            guard let names = self.seeingNames(of: shown) else { return false }
+            last = self.lastSeeing(viewer, of: names)
+            return last.map { $0.framesPerSecond >= 10 } ?? false
         }
         guard held, let report = last else {
             throw DemoFailure("\(viewerName) does not see \(shownName): \(last.map(\.description) ?? "no picture")")
@@ -110,6 +111,29 @@ extension DemoRunner {
         return Outcome(
             "\(viewerName) sees \(shownName): \(report.framesPerSecond) fps \(report.width)x\(report.height), "
                 + "\(report.freezes) freezes, \(report.kilobitsPerSecond) kbit/s")
+    }
+
+    /// Whether a `seeing` line's name is `device`: "Name (number)" in a 1:1 call, the number in a
+    /// group call, the display name in a meeting.
+    private func seeingNames(of device: DemoDevice) -> ((String) -> Bool)? {
+        let display = device.display
+        guard let number = device.number else { return { $0 == display } }
+        return { $0 == number || $0 == display || $0.hasSuffix("(\(number))") }
+    }
+
+    /// The viewer's latest report of the one `names` picks out, in whatever it is in now.
+    private func lastSeeing(_ viewer: DemoDevice, of names: (String) -> Bool) -> SeeingReport? {
+        func of(_ reports: [SeeingReport]) -> SeeingReport? { reports.last { $0.person.map(names) ?? false } }
+        switch viewer.activity {
+        case let .call(since)?:
+            return viewer.callLog?.last(since: since) { if case let .seeing(report) = $0 { of([report]) } else { nil } }
+        case let .group(since)?:
+            return viewer.groupLog?.last(since: since) { if case let .seeing(reports) = $0 { of(reports) } else { nil } }
+        case let .meeting(since)?:
+            return viewer.meetingLog.last(since: since) { if case let .seeing(reports) = $0 { of(reports) } else { nil } }
+        case nil:
+            return nil
+        }
     }
 
     private func expectPath(_ name: String, _ path: DemoPath) async throws -> Outcome {
@@ -177,7 +201,8 @@ extension DemoRunner {
     /// each sender's frames name only the sender-key epochs it handed to the others, none is a
     /// frame its encoder made, and played as Opus they are not its voice.
     private func sfuCarriedCiphertext() throws -> Outcome {
-        let frames = try requireWorld().wire.routed { frame in groupCallIDs.contains { frame.room == .groupCall($0) } }
+        let routed = try requireWorld().wire.routed { frame in groupCallIDs.contains { frame.room == .groupCall($0) } }
+        let frames = routed.filter { !$0.isVideo }
         guard frames.count >= 50 else { throw DemoFailure("the SFU routed \(frames.count) group-call frames: no group call was carried") }
         let announced = announcedEpochs()
         var described: [String] = []
@@ -201,7 +226,34 @@ extension DemoRunner {
         }
         return Outcome(
             "frames the SFU routed: \(described.joined(separator: "; "))\nall SFrame under the senders' announced keys; 0 are plain Opus; played as Opus none is its sender's voice — the SFU routes what it cannot read"
+                + (try videoCiphertext(routed.filter(\.isVideo), announced: announced))
         )
+    }
+
+    /// The video the SFU routed: each frame's first packet opens on an SFrame header under its
+    /// sender's announced keys, and no packet holds a VP8 frame header (a keyframe's start
+    /// code) — the pictures pass through as ciphertext. Empty when no camera was on.
+    private func videoCiphertext(_ packets: [WireLog.Routed], announced: [String: Set<UInt16>]) throws -> String {
+        guard !packets.isEmpty else { return "" }
+        let startCode: [UInt8] = [0x9D, 0x01, 0x2A]
+        var frames = 0
+        for packet in packets {
+            guard let framing = try? SFramePayload.framing(of: packet.payload) else {
+                throw DemoFailure("a video packet at the SFU has no SFrame payload descriptor")
+            }
+            let body = packet.payload[framing.descriptorLength...]
+            guard !body.indices.contains(where: { body[$0...].starts(with: startCode) }) else {
+                throw DemoFailure("a video packet at the SFU holds a VP8 frame header")
+            }
+            guard framing.startsFrame else { continue }
+            frames += 1
+            let keyID = (try? SFrameHeader.decode(Array(body)).header.keyID) ?? .max
+            guard announced[packet.participant]?.contains(UInt16(truncatingIfNeeded: keyID)) == true else {
+                throw DemoFailure("a video frame at the SFU is not under a sender key its sender announced")
+            }
+        }
+        return
+            "\nvideo: \(packets.count) packets of \(frames) frames, each frame SFrame under its sender's key, 0 with a VP8 frame header — the SFU saw only SFrame ciphertext"
     }
 
     /// Every sender-key epoch each member was seen to hand out (some device received it).

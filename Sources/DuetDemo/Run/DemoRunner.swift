@@ -201,7 +201,8 @@ public actor DemoRunner {
         let session = try await DeviceSession.open(
             store: store, server: world.server.signalingAddress,
             acceptFingerprint: world.server.certificateFingerprint.description)
-        let meetings = try MeetingEngine(session: session)
+        // Every demo device has its camera on, in meetings too (`expect sees`).
+        let meetings = try MeetingEngine(session: session, video: try VideoSettings())
         let device = DemoDevice(
             name: name, display: name.prefix(1).uppercased() + name.dropFirst(), number: number, store: store,
             session: session, meetings: meetings, meetingLog: EventLog(following: meetings.events))
@@ -222,13 +223,15 @@ public actor DemoRunner {
             var device = try self.device(name)
             guard let number = device.number else { throw DemoFailure("\(name) is a guest: guests are not registered") }
             let registration = try await device.session.register(number: number, name: device.display, invite: nil)
-            // Every demo device has its camera on: a 1:1 call is a video call (`expect sees`).
+            // Every demo device has its camera on: calls and group calls are video calls (`expect sees`).
             var options = CallOptions()
             options.video = try VideoSettings()
             let calls = try CallEngine(session: device.session, options: options)
             device.callLog = EventLog(following: calls.events)
             await calls.start()
-            let groupCalls = try GroupCallEngine(session: device.session)
+            var groupOptions = GroupCallEngine.Options()
+            groupOptions.video = options.video
+            let groupCalls = try GroupCallEngine(session: device.session, options: groupOptions)
             device.groupLog = EventLog(following: groupCalls.events)
             await groupCalls.follow()
             device.calls = calls

@@ -88,9 +88,9 @@ struct DemoScriptChecker {
             }
         case let .path(name, _): try registeredDevice(name)
         case let .sees(a, b):
-            if a == b { throw DemoParseFailure("expect sees: \(a) does not see itself; name the other side of its call") }
-            try registeredDevice(a)
-            try registeredDevice(b)
+            if a == b { throw DemoParseFailure("expect sees: \(a) does not see itself; name someone in its call or meeting") }
+            try anyDevice(a)
+            try anyDevice(b)
         case let .sas(a, b):
             try registeredDevice(a)
             try registeredDevice(b)

@@ -1,4 +1,5 @@
 import DuetServer
+import DuetWire
 import Synchronization
 
 /// What the demo's server carried, as its `MediaWitness` saw it: relayed datagrams and the
@@ -10,6 +11,8 @@ final class WireLog: Sendable {
         let room: SFURoomID
         let participant: String
         let payload: [UInt8]
+        /// A camera's packet (VP8, or a group call's SFrame'd video), not a voice's.
+        let isVideo: Bool
     }
 
     /// The newest entries of one kind, and how many older ones were dropped.
@@ -43,8 +46,10 @@ final class WireLog: Sendable {
             relayed: { [weak self] datagram in
                 self?.relayedDatagrams.withLock { $0.append(datagram, cap: Self.cap) }
             },
-            routed: { [weak self] room, participant, payload in
-                self?.routedFrames.withLock { $0.append(Routed(room: room, participant: participant, payload: payload), cap: Self.cap) }
+            routed: { [weak self] room, participant, packet in
+                let routed = Routed(
+                    room: room, participant: participant, payload: packet.payload, isVideo: packet.payloadType == RTPPayloadType.vp8)
+                self?.routedFrames.withLock { $0.append(routed, cap: Self.cap) }
             })
     }
 
@@ -65,11 +70,11 @@ final class WireLog: Sendable {
         routedFrames.withLock { $0.entries.first { match($0.room) }?.room }
     }
 
-    /// The last `count` payloads `participant` sent in `room`, oldest first.
+    /// The last `count` voice payloads `participant` sent in `room`, oldest first.
     func lastRouted(_ count: Int, room: SFURoomID, participant: String) -> [[UInt8]] {
         routedFrames.withLock { window in
             var found: [[UInt8]] = []
-            for frame in window.entries.reversed() where frame.room == room && frame.participant == participant {
+            for frame in window.entries.reversed() where frame.room == room && frame.participant == participant && !frame.isVideo {
                 found.append(frame.payload)
                 if found.count == count { break }
             }

@@ -197,7 +197,7 @@ struct SFUPort {
         if recording != nil || witness != nil {
             room.onFrame = { participant, packet in
                 recording?(participant, packet)
-                witness?.routed(id, participant, packet.payload)
+                witness?.routed(id, participant, packet)
             }
         }
         return room

@@ -12,7 +12,7 @@ import Testing
 struct GroupVideoCallTests {
     @Test func threeMembersSeeEachOtherAndTheSFUSeesNoPicture() async throws {
         let routed = Mutex<[[UInt8]]>([])
-        let witness = MediaWitness(relayed: { _ in }, routed: { _, _, payload in routed.withLock { $0.append(payload) } })
+        let witness = MediaWitness(relayed: { _ in }, routed: { _, _, packet in routed.withLock { $0.append(packet.payload) } })
         let server = try await TestServer.start(mediaWitness: witness)
         var options = GroupCallEngine.Options()
         options.video = try VideoSettings()

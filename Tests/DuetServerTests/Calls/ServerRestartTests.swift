@@ -131,8 +131,8 @@ struct GroupCallServerRestartTests {
         let routed = Mutex<[(member: String, epoch: UInt16)]>([])
         let witness = MediaWitness(
             relayed: { _ in },
-            routed: { _, member, payload in
-                guard let header = try? SFrameHeader.decode(payload).header else { return }
+            routed: { _, member, packet in
+                guard let header = try? SFrameHeader.decode(packet.payload).header else { return }
                 routed.withLock { $0.append((member, UInt16(truncatingIfNeeded: header.keyID))) }
             })
         let second = try await TestServer.start(
