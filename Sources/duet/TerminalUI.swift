@@ -45,8 +45,13 @@ extension Duet {
             callOptions.showsPictures = true
             engine = try CallEngine(session: session, options: callOptions)
             await engine.start()
+            // Group calls too: the camera on, every member's picture in a tile.
+            var groupOptions = GroupCallEngine.Options()
+            groupOptions.video = callOptions.video
+            groupOptions.showsPictures = true
+            let groupEngine = try session.store.account().number == nil ? nil : GroupCallEngine(session: session, options: groupOptions)
             controller = try TUIController(
-                session: session, engine: engine, profile: location.name,
+                session: session, engine: engine, groupEngine: groupEngine, profile: location.name,
                 embedded: world != nil, notes: world?.notes ?? [:])
         } catch {
             await session.close()

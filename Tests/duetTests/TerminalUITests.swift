@@ -57,7 +57,8 @@ struct TerminalUITests {
     }
 
     /// First run: ring the bots' group, Bot Choir; every bot joins and is heard by name in the
-    /// group call pane; hanging up leaves the call and the log shows the keys wiped.
+    /// group call pane, under the tiles of their pictures; hanging up leaves the call and the
+    /// log shows the keys wiped.
     @Test func theFirstRunCallsTheBotChoir() async throws {
         defer { try? FileManager.default.removeItem(at: home) }
         let tui = try TmuxSession(["--profile", "choir"], home: home)
@@ -78,6 +79,13 @@ struct TerminalUITests {
         }
         #expect(everyBotHeard, "\(tui.screen())")
         #expect(tui.screen().contains("epoch"))
+        // The tiles (docs/video.md "Tiles"): the tone bots' pictures, "no picture" for the Echo
+        // Test (it sends none in a group call), yours; V turns yours off.
+        #expect(await tui.waitFor("no picture"), "\(tui.screen())")
+        #expect(await tui.waitFor("V camera off"), "\(tui.screen())")
+        tui.send("V")
+        #expect(await tui.waitFor("V camera on"), "\(tui.screen())")
+        #expect(tui.screen().contains("camera off"), "\(tui.screen())")
         tui.send("h")
         #expect(await tui.waitFor("keys wiped ✓"), "\(tui.screen())")
         tui.send("l")

@@ -27,7 +27,10 @@ public final class CallBot: Sendable {
         self.session = session
         engine = try CallEngine(session: session, options: options)
         await engine.start()
-        let group = try GroupCallEngine(session: session)
+        // In a group call a tone bot shows its scene too (the Echo Test echoes no group video).
+        var groupOptions = GroupCallEngine.Options()
+        groupOptions.video = kind == .tone ? options.video : nil
+        let group = try GroupCallEngine(session: session, options: groupOptions)
         groupEngine = group
         // Subscribed before following: a ring that comes at once is not missed.
         let events = group.events

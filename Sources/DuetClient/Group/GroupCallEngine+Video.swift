@@ -1,4 +1,5 @@
 import DuetMedia
+import Foundation
 
 /// A group call's video (docs/video.md "Group calls").
 extension GroupCallEngine {
@@ -16,5 +17,32 @@ extension GroupCallEngine {
         } catch {
             eventSink.yield(.notice(.warning(.media, "video could not start: \(error)")))
         }
+    }
+
+    /// Turns this device's camera off or on during the call; the others are told (an RTCP BYE
+    /// through the SFU) and show "camera off". False when there is no call or no camera.
+    @discardableResult
+    public func setCamera(on: Bool) -> Bool {
+        call?.media.pump.video?.setCamera(on: on, now: .now) ?? false
+    }
+
+    /// Whether this device's camera is sending now (nil: no camera in this call).
+    public var cameraOn: Bool? {
+        guard let video = call?.media.pump.video, video.sender != nil else { return nil }
+        return video.cameraOn
+    }
+
+    /// Each media tick, for a screen that asked (`Options.showsPictures`): the pictures, when
+    /// any is new.
+    func showVideo() {
+        guard options.showsPictures, let video = call?.media.pump.video, let pictures = video.newGroupPictures() else { return }
+        eventSink.yield(.pictures(pictures))
+    }
+
+    /// Once a second: what each member's pictures showed.
+    func reportVideo() {
+        guard let seen = call?.media.pump.video?.seeing(now: .now), !seen.isEmpty else { return }
+        eventSink.yield(
+            .seeing(seen.map { SeeingReport($0.seen, name: $0.person, peer: $0.peer, kilobitsPerSecond: $0.kilobitsPerSecond) }))
     }
 }

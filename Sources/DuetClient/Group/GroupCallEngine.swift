@@ -112,6 +112,8 @@ public actor GroupCallEngine: MediaPumpDriver {
         public var receivesAudio = true
         /// This device's camera in the call (`--video`); every member's video is shown either way.
         public var video: VideoSettings?
+        /// The pictures go to a screen (`GroupCallEngineEvent.pictures`): the terminal UI's tiles.
+        public var showsPictures = false
 
         public init() {}
     }
@@ -341,15 +343,12 @@ public actor GroupCallEngine: MediaPumpDriver {
     func pumpTicked(completingSecond: Bool) async -> Bool {
         guard let active = call else { return false }
         report(active.media.tick(sends: active.ring.epoch != nil && room?.holdsFrames == false, seal: active.ring.encrypt))
+        showVideo()
         if completingSecond {
             let now = active.media.pump.streams.values.map(hearing).sorted { $0.member < $1.member }
             hearing = Dictionary(uniqueKeysWithValues: now.map { ($0.member, $0) })
             eventSink.yield(.hearing(now))
-            if let seen = active.media.pump.video?.seeing(now: .now), !seen.isEmpty {
-                eventSink.yield(
-                    .seeing(
-                        seen.map { SeeingReport($0.seen, name: $0.person, peer: $0.peer, kilobitsPerSecond: $0.kilobitsPerSecond) }))
-            }
+            reportVideo()
         }
         return true
     }

@@ -34,6 +34,8 @@ public enum GroupCallEngineEvent: Sendable, Equatable, CustomStringConvertible {
     case hearing([GroupCallHearing])
     /// Once a second, what each member's video showed (members whose pictures came).
     case seeing([SeeingReport])
+    /// New pictures to draw: each member's last and this camera's (`Options.showsPictures` only).
+    case pictures(GroupPictures)
     /// Something was dropped or failed without ending the call.
     case notice(Notice)
     /// Every sender key of the call, ours and the members', was released and zeroed.
@@ -61,6 +63,7 @@ public enum GroupCallEngineEvent: Sendable, Equatable, CustomStringConvertible {
         case let .hearing(reports):
             reports.isEmpty ? "hearing: nobody else in the call" : "hearing: " + reports.map(\.description).joined(separator: "; ")
         case let .seeing(reports): reports.map(\.description).joined(separator: "\n")
+        case let .pictures(pictures): "pictures \(pictures)"
         case let .notice(notice): notice.severity == .warning ? "warning: \(notice.text)" : notice.text
         case .keysWiped: "keys: every sender key of this call wiped"
         case .ended: "ended"

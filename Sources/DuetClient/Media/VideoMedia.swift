@@ -201,6 +201,23 @@ final class VideoMedia {
     }
 
     /// The 1:1 peer's last picture, and this side's camera's (nil while it is off).
+    /// Pictures shown and taken when `newGroupPictures` last handed them out.
+    private var groupPicturesHandedOut = -1
+
+    /// A group call's pictures, when any is new since the last time.
+    func newGroupPictures() -> GroupPictures? {
+        let count = peers.values.reduce(picturesPassed) { $0 + $1.receiver.picturesShown }
+        guard count != groupPicturesHandedOut else { return nil }
+        groupPicturesHandedOut = count
+        var members: [String: VideoPicture] = [:]
+        for peer in peers.values where !peer.cameraOff {
+            if let picture = peer.receiver.picture { members[peer.person] = VideoPicture(picture) }
+        }
+        return GroupPictures(
+            members: members, camerasOff: Set(peers.values.filter(\.cameraOff).map(\.person)),
+            own: cameraOn ? sender?.lastPicture.map(VideoPicture.init) : nil)
+    }
+
     var pictures: (peer: VideoFrame?, own: VideoFrame?) {
         (peer.flatMap { $0.cameraOff ? nil : $0.receiver.picture }, cameraOn ? sender?.lastPicture : nil)
     }

@@ -20,6 +20,22 @@ public struct VideoPicture: Sendable, Equatable {
     public func rgb() -> [UInt8] { frame.rgb() }
 }
 
+/// The pictures a group call shows: each member's last one (by number; none before their
+/// first), the members whose camera is off, and this device's camera's.
+public struct GroupPictures: Sendable, Equatable, CustomStringConvertible {
+    public var members: [String: VideoPicture]
+    public var camerasOff: Set<String>
+    public var own: VideoPicture?
+
+    public init(members: [String: VideoPicture], camerasOff: Set<String> = [], own: VideoPicture? = nil) {
+        self.members = members
+        self.camerasOff = camerasOff
+        self.own = own
+    }
+
+    public var description: String { "\(members.count) members, \(camerasOff.count) cameras off, own \(own == nil ? "none" : "shown")" }
+}
+
 /// The pictures a 1:1 call shows: the peer's last one (nil before the first, or while its
 /// camera is off) and this device's camera's (nil when it is off or absent).
 public struct CallPictures: Sendable, Equatable, CustomStringConvertible {

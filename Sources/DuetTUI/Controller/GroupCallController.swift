@@ -60,6 +60,20 @@ struct GroupCallController: Sendable {
         tui.changed()
     }
 
+    /// `V` in a group call: this camera off or on; the others' tiles say "camera off".
+    func toggleCamera(_ tui: isolated TUIController) async {
+        guard tui.state.groupCall?.phase.isActive == true, let on = await engine.cameraOn else {
+            tui.show("no camera in this call", .warning)
+            return
+        }
+        guard await engine.setCamera(on: !on) else { return }
+        var video = tui.state.groupCall?.video ?? GroupVideo()
+        video.cameraOn = !on
+        if on { video.own = nil }
+        tui.state.groupCall?.video = video
+        tui.log(on ? "camera off: the others see \"camera off\"" : "camera on")
+    }
+
     /// `h` during a group call: leaves in the background; the log shows the keys wiped.
     func leave(_ tui: isolated TUIController) {
         tui.log("leaving the group call")
@@ -89,7 +103,7 @@ struct GroupCallController: Sendable {
         case let .mediaConnected(_, route):
             if tui.state.groupCall != nil { tui.connectedAt = ContinuousClock.now }
             tui.log("media: DTLS-SRTP leg to the SFU up over \(route); voices travel in it SFrame-encrypted end to end", .good)
-        case .hearing, .keyGiven:
+        case .hearing, .keyGiven, .seeing, .pictures:
             break
         case let .removedFromGroup(group, by):
             tui.state.groupCall?.phase = .ended(reason: "\(tui.state.displayName(by)) removed you from \(group)")

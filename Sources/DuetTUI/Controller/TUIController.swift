@@ -35,8 +35,8 @@ public actor TUIController {
     /// Called whenever `state` changed outside a key press (engine news, tasks finishing).
     private var onChange: (@Sendable () -> Void)?
 
-    /// `groupEngine` and `meetingEngine` default to ones the controller makes (and closes when
-    /// it quits).
+    /// `groupEngine` and `meetingEngine` default to ones the controller makes; it closes them,
+    /// made or given, when it quits.
     public init(
         session: DeviceSession, engine: CallEngine, groupEngine: GroupCallEngine? = nil,
         meetingEngine: MeetingEngine? = nil, profile: String, embedded: Bool, notes: [String: String] = [:]

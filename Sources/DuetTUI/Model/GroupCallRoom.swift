@@ -84,6 +84,11 @@ struct GroupCallRoom: Equatable, Sendable {
             }
         case let .keyGiven(member, epoch): keyGiven[member] = epoch
         case let .hearing(reports): hearing = Dictionary(reports.map { ($0.member, $0) }) { _, last in last }
+        case let .pictures(pictures):
+            var video = view.video ?? GroupVideo()
+            (video.pictures, video.camerasOff, video.own) = (pictures.members, pictures.camerasOff, pictures.own)
+            view.video = video
+            return
         default: return
         }
         fill(&view, names: names)

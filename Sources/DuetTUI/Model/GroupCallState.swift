@@ -37,6 +37,8 @@ public struct GroupCallView: Equatable, Sendable {
     public var keysWiped: Bool
     /// This device sends silence (m toggles it).
     public var muted = false
+    /// The pictures, once any member's or this camera's came (the tiles).
+    public var video: GroupVideo?
 
     public init(
         groupID: String, groupName: String, callID: String? = nil, phase: Phase = .joining,
@@ -54,6 +56,23 @@ public struct GroupCallView: Equatable, Sendable {
         self.participants = participants
         self.invited = invited
         self.keysWiped = keysWiped
+    }
+}
+
+/// A group call's pictures for the tiles (docs/video.md "Tiles"): each member's last, whose
+/// camera is off, and this camera's.
+public struct GroupVideo: Equatable, Sendable {
+    public var pictures: [String: VideoPicture]
+    public var camerasOff: Set<String>
+    public var own: VideoPicture?
+    /// This device's camera: on, off, or nil for none.
+    public var cameraOn: Bool?
+
+    public init(pictures: [String: VideoPicture] = [:], camerasOff: Set<String> = [], own: VideoPicture? = nil, cameraOn: Bool? = true) {
+        self.pictures = pictures
+        self.camerasOff = camerasOff
+        self.own = own
+        self.cameraOn = cameraOn
     }
 }
 

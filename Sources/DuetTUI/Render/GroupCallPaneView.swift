@@ -11,11 +11,21 @@ enum GroupCallPaneView {
     /// "not heard" is the longest status word.
     static let statusWidth = 9
 
-    static func lines(_ state: TUIState, width: Int, height: Int = .max) -> [StyledText] {
+    /// With video, the tiles come under the title and take the rows the essential lines leave
+    /// (as a 1:1 call's pictures do, `CallPaneView`).
+    static func lines(_ state: TUIState, width: Int, height: Int = .max, colours: ColourDepth = .none) -> [StyledText] {
         guard let call = state.groupCall else {
             return .wrapping([StyledText("No group call", .bold), "", "Select a group and press c to call it."], to: width)
         }
-        return CallPaneView.fit(blocks(call, width: width), height: height)
+        let all = blocks(call, width: width)
+        guard let video = call.video, call.phase.isActive, let title = all.first else { return CallPaneView.fit(all, height: height) }
+        let rest = Array(all.dropFirst())
+        let essential = rest.filter { $0.priority == .essential }.reduce(title.lines.count) { $0 + $1.lines.count }
+        let rows = min(height, 10_000) - essential - 1
+        let tiles = GroupTilesView.tiles(call, video: video)
+        guard rows >= GroupTilesView.minimumRows, !tiles.isEmpty else { return CallPaneView.fit(all, height: height) }
+        let pictures = GroupTilesView.lines(tiles, width: width, rows: rows, colours: colours)
+        return title.lines + pictures + [StyledText()] + CallPaneView.fit(rest, height: height - title.lines.count - rows - 1)
     }
 
     static func blocks(_ call: GroupCallView, width: Int) -> [Block] {

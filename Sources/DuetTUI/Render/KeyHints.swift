@@ -58,9 +58,10 @@ enum KeyHints {
             }
             return pairs(("Esc", "back"), ("l", "log"), ("?", "help"), ("q", "quit"))
         case .groupCall:
-            if state.groupCall?.phase.isActive == true {
-                return pairs(
-                    ("m", "mute/unmute"), ("+", "add member"), ("-", "remove member"), ("h", "hang up"), ("l", "log"), ("?", "help"))
+            if let call = state.groupCall, call.phase.isActive {
+                let camera = call.video?.cameraOn.map { pairs(("V", $0 ? "camera off" : "camera on")) } ?? []
+                return pairs(("m", "mute/unmute")) + camera
+                    + pairs(("+", "add member"), ("-", "remove member"), ("h", "hang up"), ("l", "log"), ("?", "help"))
             }
             return pairs(("Esc", "back"), ("l", "log"), ("?", "help"), ("q", "quit"))
         case .meeting:

@@ -27,7 +27,7 @@ enum PictureCells {
     /// new picture comes, and chafa's work is the dearest part of a redraw. Drawing happens
     /// in one task at a time; the lock only makes the cache safe to share.
     private static let drawn = Mutex<[(key: Key, rows: [[Cell]])]>([])
-    private static let cacheSize = 4
+    private static let cacheSize = 12
 
     private struct Key: Equatable {
         var picture: VideoPicture
