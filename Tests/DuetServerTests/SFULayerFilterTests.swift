@@ -75,4 +75,41 @@ struct SFULayerFilterTests {
         #expect(filter.take(packets[0].sequence, marking: packets[0].marking, target: 0) == nil)
         #expect(filter.senderSequence(of: 100) == nil)
     }
+
+    /// Long after a weak spell (more than half the sequence space of packets), NACKs still map
+    /// back and late packets still take their place: old drops are folded into the numbering,
+    /// never compared across the wrap.
+    @Test func theNumberingHoldsLongAfterTheLastDrop() {
+        var filter = SFULayerFilter()
+        let weak = Self.packets(frames: 0..<8, start: 100)
+        var numbered: [(sent: UInt16, as: UInt16)] = []
+        for (sequence, marking) in weak {
+            if let out = filter.take(sequence, marking: marking, target: 0) { numbered.append((sequence, out)) }
+        }
+        // 40,000 packets at every layer, one frame a packet, the wrap crossed.
+        var sequence: UInt16 = 116
+        for index in 0..<40_000 {
+            let marking = RTPFrameMarking(
+                startOfFrame: true, endOfFrame: true, independent: index == 0, discardable: false, baseLayerSync: false, temporalLayer: 0)
+            if let out = filter.take(sequence, marking: marking, target: 2) { numbered.append((sequence, out)) }
+            sequence &+= 1
+        }
+        let recent = numbered.suffix(100)
+        #expect(recent.allSatisfy { filter.senderSequence(of: $0.as) == $0.sent })
+        // A packet lost before the SFU, 50 back, still fills its own place.
+        let missing = recent[recent.startIndex + 50]
+        #expect(filter.take(missing.sent, marking: nil, target: 2) == missing.as)
+    }
+
+    /// A late packet of a layer the receiver is not sent now is not sent either.
+    @Test func aLatePacketOfALayerNotSentNowIsDropped() {
+        var filter = SFULayerFilter()
+        let packets = Self.packets(frames: 0..<8)
+        for (sequence, marking) in packets where sequence != packets[6].sequence { _ = filter.take(sequence, marking: marking, target: 2) }
+        for (sequence, marking) in Self.packets(frames: 8..<12, start: 65_530 &+ 16) {
+            _ = filter.take(sequence, marking: marking, target: 0)
+        }
+        // Packet 6 (frame 3, layer 2) comes late, after the receiver went down to layer 0.
+        #expect(filter.take(packets[6].sequence, marking: packets[6].marking, target: 0) == nil)
+    }
 }

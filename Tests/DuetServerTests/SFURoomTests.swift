@@ -24,7 +24,7 @@ struct SFURoomTests {
             address = TransportAddress(ipv4: "127.0.0.\(index + 1)", port: 5000)!
             out = try SRTPSession(role: .sender, masterKey: sendingKey)
             inbound = try SRTPSession(role: .receiver, masterKey: receivingKey)
-            packetizer = RTPPacketizer(ssrc: UInt32(0x1000 + index))
+            packetizer = RTPPacketizer(ssrc: UInt32(0x1000 + 0x10 * index))
         }
 
         mutating func packet(_ payload: [UInt8], level: UInt8? = nil) throws -> [UInt8] {
@@ -75,7 +75,7 @@ struct SFURoomTests {
         #expect(room.route(good, from: people[1].address, now: 0).isEmpty)  // replayed
 
         // Participant 2 sends with participant 1's SSRC: refused.
-        var impostor = RTPPacketizer(ssrc: 0x1001)
+        var impostor = RTPPacketizer(ssrc: 0x1010)
         let spoofed = try people[2].out.protect(impostor.packetize([9]).serialized())
         #expect(room.route(spoofed, from: people[2].address, now: 0).isEmpty)
         #expect(room.drops[.unknownSource] == 1)
@@ -96,12 +96,12 @@ struct SFURoomTests {
         for person in people {
             try room.join(
                 person.number, address: person.address, sendingKey: person.sendingKey, receivingKey: person.receivingKey,
-                ssrc: UInt32(0x1000 + people.firstIndex { $0.number == person.number }!))
+                ssrc: UInt32(0x1000 + 0x10 * people.firstIndex { $0.number == person.number }!))
         }
-        #expect(room.ssrcs == [0x1000: people[0].number, 0x1001: people[1].number, 0x1002: people[2].number])
+        #expect(room.ssrcs == [0x1000: people[0].number, 0x1010: people[1].number, 0x1020: people[2].number])
 
         // Participant 1 sends under participant 2's SSRC before participant 2 sent anything.
-        var impostor = RTPPacketizer(ssrc: 0x1002)
+        var impostor = RTPPacketizer(ssrc: 0x1020)
         #expect(room.route(try people[1].out.protect(impostor.packetize([1]).serialized()), from: people[1].address, now: 0).isEmpty)
         // Nor under an SSRC nobody announced.
         var other = RTPPacketizer(ssrc: 0x4444)
@@ -197,6 +197,11 @@ struct SFURoomTests {
         #expect(room.route(try video(people[1], ssrc: 0x3001, sequence: 1), from: people[1].address, now: 0).isEmpty)
         #expect(room.drops[.foreignSSRC] == 1)
         #expect(room.route(try video(people[0], ssrc: 0x3001, sequence: 1), from: people[0].address, now: 0).count == 2)
+        // Nor by claiming it first with a voice packet, before the owner's camera sends.
+        try claimAudio(room, people[0], ssrc: 0x5000)
+        var squatter = RTPPacketizer(ssrc: 0x5001)
+        #expect(room.route(try people[2].out.protect(squatter.packetize([7]).serialized()), from: people[2].address, now: 0).isEmpty)
+        #expect(room.route(try video(people[0], ssrc: 0x5001, sequence: 1), from: people[0].address, now: 0).count == 2)
         // Nor a video SSRC next to nobody's audio.
         #expect(room.route(try video(people[2], ssrc: 0x4001, sequence: 1), from: people[2].address, now: 0).isEmpty)
     }
@@ -265,6 +270,25 @@ struct SFURoomTests {
         #expect(zip(numbers, numbers.dropFirst()).allSatisfy { $1 == $0 &+ 1 }, "renumbered without gaps: \(numbers)")
         for index in 3..<7 { try second(index, weakAsks: false) }
         #expect(received[1].suffix(16).contains { $0.layer == 2 }, "all layers again once the leg is clean")
+    }
+
+    /// A sender whose upload loses packets does not lower what anyone is sent: the gaps its
+    /// receivers NACK were never sent by the room, so they are not their legs' loss.
+    @Test func aSendersLossyUploadLowersNobodysLayers() throws {
+        let (room, people) = try room(2)
+        try claimAudio(room, people[0], ssrc: 0x1FFF)
+        var layers: [UInt8] = []
+        for frame in 0..<60 {
+            let now = Double(frame) / 15
+            let packets = try layeredVideo(people[0], frame: frame)
+            // The second packet of each frame is lost on the way to the SFU; the receiver NACKs it.
+            for delivery in room.route(packets[0], from: people[0].address, now: now) where frame >= 40 {
+                layers.append(try RTPPacket(parsing: try people[1].inbound.unprotect(delivery.bytes)).frameMarking()?.temporalLayer ?? 9)
+            }
+            let lost = UInt16(1 + frame * 2 + 1)
+            _ = room.route(try rtcp(people[1], [.nack(sender: 0x1001, media: 0x2000, lost: [lost])]), from: people[1].address, now: now)
+        }
+        #expect(layers.contains(2), "the receiver was lowered for the sender's loss: \(layers)")
     }
 
     /// One receiver asking for keyframes again and again gets one a second from a sender, not

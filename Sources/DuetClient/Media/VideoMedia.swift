@@ -201,14 +201,16 @@ final class VideoMedia {
     }
 
     /// The 1:1 peer's last picture, and this side's camera's (nil while it is off).
-    /// Pictures shown and taken when `newGroupPictures` last handed them out.
-    private var groupPicturesHandedOut = -1
+    /// What `newGroupPictures` last handed out: pictures shown and taken, whose camera was
+    /// off, who was there — a camera going off or someone leaving is news too.
+    private var groupPicturesHandedOut: (count: Int, off: Set<UInt32>, streams: Set<UInt32>)?
 
     /// A group call's pictures, when any is new since the last time.
     func newGroupPictures() -> GroupPictures? {
         let count = peers.values.reduce(picturesPassed) { $0 + $1.receiver.picturesShown }
-        guard count != groupPicturesHandedOut else { return nil }
-        groupPicturesHandedOut = count
+        let now = (count: count, off: Set(peers.filter(\.value.cameraOff).keys), streams: Set(peers.keys))
+        guard groupPicturesHandedOut.map({ $0 != now }) ?? true else { return nil }
+        groupPicturesHandedOut = now
         var members: [String: VideoPicture] = [:]
         for peer in peers.values where !peer.cameraOff {
             if let picture = peer.receiver.picture { members[peer.person] = VideoPicture(picture) }

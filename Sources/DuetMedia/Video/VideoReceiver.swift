@@ -46,8 +46,9 @@ public struct VideoReceiver: Sendable {
     private var missing: [UInt16: MissingPacket] = [:]
     /// How long a NACK takes to bring its packet, smoothed (as TCP smooths its round trip,
     /// RFC 6298: the first measured, then an eighth of each next) over packets asked for
-    /// once — a packet asked for twice could be answering either — so a NACK is repeated only
-    /// when its answer is late. Nil until a repair was seen.
+    /// once — a packet asked for twice could be answering either, so it may only raise the
+    /// estimate — so a NACK is repeated only when its answer is late, each repeat waiting twice
+    /// as long as the one before. Nil until a repair was seen.
     public private(set) var repairTime: Double?
     /// Frames that need earlier ones are skipped until a keyframe decodes.
     private var waitingForKeyframe = true
@@ -168,9 +169,14 @@ public struct VideoReceiver: Sendable {
         }
         let ahead = sequence &- last.sequence
         if ahead == 0 || ahead > UInt16.max / 2 {
-            if let repaired = missing.removeValue(forKey: sequence), repaired.asks == 1, let asked = repaired.lastAsked {
-                let sample = time - asked
-                repairTime = repairTime.map { $0 + (sample - $0) / 8 } ?? sample
+            if let repaired = missing.removeValue(forKey: sequence), let first = repaired.firstAsked {
+                // Asked once: the repair's time. Asked again: it answers one of the asks, so it
+                // only raises the estimate (towards the time since the first) — an estimate too
+                // short to ever see a packet asked once would otherwise stay (Karn's problem).
+                let sample = time - first
+                if repaired.asks == 1 || sample > (repairTime ?? 0) {
+                    repairTime = repairTime.map { $0 + (sample - $0) / 8 } ?? sample
+                }
             }
             return false
         }
@@ -196,6 +202,7 @@ public struct VideoReceiver: Sendable {
             for sequence in due {
                 missing[sequence]?.asks += 1
                 missing[sequence]?.lastAsked = time
+                if missing[sequence]?.firstAsked == nil { missing[sequence]?.firstAsked = time }
             }
         }
         if keyframeWanted, lastKeyframeRequest.map({ time - $0 >= Self.keyframeRequestInterval }) ?? true {
@@ -210,11 +217,13 @@ public struct VideoReceiver: Sendable {
     private struct MissingPacket: Sendable {
         let since: Double
         var asks = 0
+        var firstAsked: Double?
         var lastAsked: Double?
 
+        /// Unasked, or the last ask unanswered for `retryAfter`, doubled at each ask.
         func isDue(at time: Double, retryAfter: Double) -> Bool {
             guard let lastAsked else { return true }
-            return asks < VideoReceiver.maximumNACKs && time - lastAsked >= retryAfter
+            return asks < VideoReceiver.maximumNACKs && time - lastAsked >= retryAfter * Double(1 << max(0, asks - 1))
         }
     }
 

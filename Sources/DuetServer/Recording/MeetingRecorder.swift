@@ -196,12 +196,17 @@ public final class MeetingRecorder {
         do { last = try ogg.finish(originalLength: ticks * AudioFormat.samplesPerFrame) } catch { throw .codec("\(error)") }
         try writer.append(last)
         try writer.finish()
-        // A picture whose writes failed ends on its last whole chunk, as the audio would.
-        if !video.writeFailed { try video.finish() }
+        // A picture whose writes failed ends on its last whole chunk, as the audio would; a
+        // picture that cannot be finished does not keep the audio's metadata from being sealed.
+        var videoProblem: RecordingError?
+        if !video.writeFailed {
+            do throws(RecordingError) { try video.finish() } catch { videoProblem = error }
+        }
         info.ended = ended
         info.audioSeconds = Double(ticks * AudioFormat.frameDurationMilliseconds) / 1000
         info.byteSize = writer.byteCount
         try RecordingSidecar.write(info, to: sidecarURL, masterKey: masterKey)
+        if let videoProblem { throw videoProblem }
         return info
     }
 }

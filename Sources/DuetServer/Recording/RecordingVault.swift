@@ -109,9 +109,16 @@ public struct RecordingVault: Sendable {
         var picture: IVFStream.Contents?
         var videoComplete = true
         if FileManager.default.fileExists(atPath: videoURL.path) {
-            let (bytes, complete) = try decryptWhole(videoURL, id: id)
-            guard let parsed = IVFStream.parse(bytes) else { throw .notARecording(path: videoURL.path) }
-            (picture, videoComplete) = (parsed, complete)
+            do throws(RecordingError) {
+                let (bytes, complete) = try decryptWhole(videoURL, id: id)
+                guard let parsed = IVFStream.parse(bytes) else { throw .notARecording(path: videoURL.path) }
+                (picture, videoComplete) = (parsed, complete)
+            } catch {
+                // Cut short before its first whole chunk (a crash, a full disk): the audio
+                // exports alone, marked incomplete. Anything else (tampering) refuses the export.
+                guard case .truncated = error else { throw error }
+                videoComplete = false
+            }
         }
         let milliseconds = audio.packets.count * AudioFormat.frameDurationMilliseconds
         let written = try Self.writeAtomically(to: destination) { (emit) throws(RecordingError) in

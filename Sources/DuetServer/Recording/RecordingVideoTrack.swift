@@ -30,6 +30,11 @@ final class RecordingVideoTrack {
     private var speaker: String?
     private(set) var framesKept = 0
     private var lastTime: UInt64?
+    /// The picture lost a frame of the one shown: nothing is kept until their next keyframe.
+    private var waitingForKeyframe = false
+    private var droppedSeen: [String: Int] = [:]
+    /// How far ahead of meeting time a burst of frames may be stamped.
+    static let maximumLeadMilliseconds: UInt64 = 1_000
 
     init(folder: URL, id: RecordingID, masterKey: RecordingMasterKey, chunkSize: Int) {
         url = folder.appendingPathComponent("\(id.rawValue).\(Self.fileExtension)")
@@ -47,11 +52,19 @@ final class RecordingVideoTrack {
     func receive(_ packet: RTPPacket, from participant: String, tick: Int) throws(RecordingError) {
         var assembler = assemblers.removeValue(forKey: participant) ?? VP8FrameAssembler()
         let frames = assembler.take(packet, outage: false) ?? []
+        // A frame of theirs given up: what follows refers to it, and would record broken
+        // pictures until their next keyframe.
+        if assembler.framesDropped != droppedSeen[participant, default: 0] {
+            droppedSeen[participant] = assembler.framesDropped
+            if participant == shown { waitingForKeyframe = true }
+        }
         assemblers[participant] = assembler
         for frame in frames {
             lastFrameTick[participant] = tick
             if frame.isKeyframe, participant != shown, takesOver(participant, at: tick) { shown = participant }
             guard participant == shown else { continue }
+            if frame.isKeyframe { waitingForKeyframe = false }
+            guard !waitingForKeyframe else { continue }
             try keep(frame, at: tick)
         }
     }
@@ -71,8 +84,15 @@ final class RecordingVideoTrack {
             try made.append(IVFStream.header(width: size.width, height: size.height, unitsPerSecond: 1000, frames: 0))
         }
         // Two frames in one tick (a burst, or the switch to another camera) still get times
-        // that increase, as players require.
-        let milliseconds = max(UInt64(tick * AudioFormat.frameDurationMilliseconds), lastTime.map { $0 + 1 } ?? 0)
+        // that increase, as players require; a sender sending far faster than real time does
+        // not push the picture ahead of the sound (nor fill the disk): its frames beyond a
+        // second ahead are not kept, and the picture waits for a keyframe in time.
+        let now = UInt64(tick * AudioFormat.frameDurationMilliseconds)
+        let milliseconds = max(now, lastTime.map { $0 + 1 } ?? 0)
+        guard milliseconds <= now + Self.maximumLeadMilliseconds else {
+            waitingForKeyframe = true
+            return
+        }
         lastTime = milliseconds
         try writer?.append(IVFStream.frame(frame.bytes, time: milliseconds))
         framesKept += 1
@@ -82,6 +102,7 @@ final class RecordingVideoTrack {
     func participantLeft(_ participant: String) {
         assemblers[participant] = nil
         lastFrameTick[participant] = nil
+        droppedSeen[participant] = nil
     }
 
     /// Closes the file with its final chunk (nothing to do if no picture was kept).

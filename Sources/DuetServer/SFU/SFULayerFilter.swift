@@ -11,10 +11,15 @@ import DuetWire
 /// (it refers only to layer 0), to layer 2 once a layer-1 frame was forwarded since the last
 /// one dropped (layer 2 refers to both), and to any target at a keyframe.
 ///
-/// Fixed memory: the last `history` dropped sequence numbers; packets older than what they
-/// cover come too late to be numbered and are dropped.
+/// Fixed memory: the last `history` dropped sequence numbers, none more than `reach` behind
+/// the newest packet (sequence numbers compare within half their space, so older ones would
+/// compare wrongly); packets older than what they cover come too late to be numbered and are
+/// dropped.
 struct SFULayerFilter {
     static let history = 256
+    /// How far behind the newest packet a packet or a drop is still placed: a quarter of the
+    /// sequence space, about 18 minutes of a 15 fps stream — far beyond any repair.
+    static let reach: UInt16 = 0x4000
 
     /// The highest layer forwarded now.
     private(set) var layers: UInt8
@@ -39,9 +44,11 @@ struct SFULayerFilter {
         let layer = marking?.temporalLayer ?? 0
         guard let last = highest, Self.precedes(last, sequence) else {
             guard highest != nil else { return first(sequence, marking: marking, target: target) }
-            return late(sequence)
+            return late(sequence, layer: layer)
         }
         highest = sequence
+        while let oldest = dropped.first, sequence &- oldest > Self.reach { fold(dropped.removeFirst()) }
+        if let horizon, sequence &- horizon > Self.reach { self.horizon = nil }
         if let marking, marking.startOfFrame { follow(target, at: marking) }
         guard layer <= layers else {
             drop(sequence, layer: layer)
@@ -57,6 +64,7 @@ struct SFULayerFilter {
         var candidate = sequence &+ base
         for drop in dropped where !Self.precedes(candidate, drop) { candidate &+= 1 }
         if let horizon, !Self.precedes(horizon, candidate) { return nil }
+        if let highest, Self.precedes(candidate, highest), highest &- candidate > Self.reach { return nil }
         return candidate
     }
 
@@ -70,9 +78,10 @@ struct SFULayerFilter {
         return sequence
     }
 
-    /// A packet older than the newest: numbered as its place says, unless it was dropped or is
-    /// older than the numbering remembers.
-    private func late(_ sequence: UInt16) -> UInt16? {
+    /// A packet older than the newest: numbered as its place says, unless it was dropped, is of
+    /// a layer not sent now, or is older than the numbering remembers.
+    private func late(_ sequence: UInt16, layer: UInt8) -> UInt16? {
+        guard layer <= layers, let highest, highest &- sequence <= Self.reach else { return nil }
         if let horizon, !Self.precedes(horizon, sequence) { return nil }
         guard !dropped.contains(sequence) else { return nil }
         let before = dropped.count { Self.precedes($0, sequence) }
@@ -96,10 +105,14 @@ struct SFULayerFilter {
     private mutating func drop(_ sequence: UInt16, layer: UInt8) {
         if layer == 1 { goldenWhole = false }
         dropped.append(sequence)
-        if dropped.count > Self.history {
-            horizon = dropped.removeFirst()
-            base &+= 1
-        }
+        if dropped.count > Self.history { fold(dropped.removeFirst()) }
+    }
+
+    /// A drop no longer remembered one by one: counted in the base, and packets before it
+    /// can no longer be placed.
+    private mutating func fold(_ drop: UInt16) {
+        horizon = drop
+        base &+= 1
     }
 
     /// `a` comes before `b` in sequence-number order (RFC 3550's wrap: within half the space).

@@ -129,6 +129,8 @@ public final class SFURoom {
         if let only = leg.announcedSSRC, header.ssrc != (isVideo ? only &+ 1 : only) { return drop(.foreignSSRC) }
         if let owner = ssrcOwner[header.ssrc], owner != source { return drop(.foreignSSRC) }
         if isVideo, ssrcOwner[header.ssrc &- 1] != source { return drop(.foreignSSRC) }
+        // Nor with a voice packet first, before its owner's camera sends.
+        if !isVideo, let neighbour = ssrcOwner[header.ssrc &- 1], neighbour != source { return drop(.foreignSSRC) }
         if ssrcOwner[header.ssrc] == nil {
             ssrcOwner[header.ssrc] = source
             leg.ssrcs.insert(header.ssrc)
@@ -187,10 +189,11 @@ public final class SFURoom {
             case let .nack(sender, media, lost):
                 guard let owner = ssrcOwner[media], owner != source else { continue }
                 var unanswered: [UInt16] = []
-                let asked = lost.prefix(SFUVideoStream.capacity)
-                downlinks[source]?.asked(asked.count)
-                for sequence in asked {
+                for sequence in lost.prefix(SFUVideoStream.capacity) {
                     if let sent = videoStreams[media]?.answer(sequence, for: source) {
+                        // Sent by the room and lost on the way: the receiver's own leg's loss
+                        // (a gap from the sender's upload is not answered from here).
+                        downlinks[source]?.asked(1)
                         deliveries.append(Delivery(bytes: sent, to: source))
                     } else if let stream = videoStreams[media] {
                         // Renumbered for this receiver: the sender knows the packet by its own number.
@@ -205,10 +208,6 @@ public final class SFURoom {
                     videoStreams[media]?.passesPictureLoss(from: source, at: now) ?? false
                 else { continue }
                 deliveries += rtcp(packet, to: [owner])
-            case let .receiverReport(_, reports):
-                for block in reports where videoStreams[block.source] != nil {
-                    downlinks[source]?.reported(fractionLost: block.fractionLost)
-                }
             case let .goodbye(sources) where sources.allSatisfy({ ssrcOwner[$0] == source }):
                 deliveries += rtcp(packet, to: legs.keys.filter { $0 != source })
             default:
