@@ -45,13 +45,14 @@ extension Duet {
             callOptions.showsPictures = true
             engine = try CallEngine(session: session, options: callOptions)
             await engine.start()
-            // Group calls too: the camera on, every member's picture in a tile.
+            // Group calls and meetings too: the camera on, everyone's picture in a tile.
             var groupOptions = GroupCallEngine.Options()
             groupOptions.video = callOptions.video
             groupOptions.showsPictures = true
             let groupEngine = try session.store.account().number == nil ? nil : GroupCallEngine(session: session, options: groupOptions)
+            let meetingEngine = try MeetingEngine(session: session, video: callOptions.video, showsPictures: true)
             controller = try TUIController(
-                session: session, engine: engine, groupEngine: groupEngine, profile: location.name,
+                session: session, engine: engine, groupEngine: groupEngine, meetingEngine: meetingEngine, profile: location.name,
                 embedded: world != nil, notes: world?.notes ?? [:])
         } catch {
             await session.close()

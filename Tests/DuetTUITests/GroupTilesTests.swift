@@ -68,4 +68,19 @@ struct GroupTilesTests {
         // V is offered while the camera is on.
         #expect(ScreenRenderer.render(state, width: 100, height: 30).joinedText.contains("V camera off"))
     }
+
+    /// A meeting with cameras shows the same tiles: the guest's picture under their label,
+    /// and V offered.
+    @Test func aMeetingShowsItsParticipantsInTiles() {
+        let state = Fixtures.inMeeting {
+            $0.meeting?.video = GroupVideo(
+                pictures: ["guest-1a2b3c4d": VideoPicture(cameraOf: "Frank", index: 5)], own: VideoPicture(cameraOf: "+15550001", index: 5))
+        }
+        let pane = MeetingPaneView.lines(state, width: 80, height: 30, colours: .none).map(\.string)
+        #expect(
+            pane.contains { $0.contains("Frank (guest)") } && pane.contains { $0.contains("no picture") }, "\(pane.joined(separator: "\n"))"
+        )
+        #expect(pane.filter { $0.contains("@") || $0.contains("#") }.count >= 4, "\(pane.joined(separator: "\n"))")
+        #expect(ScreenRenderer.render(state, width: 100, height: 30).joinedText.contains("V camera off"))
+    }
 }

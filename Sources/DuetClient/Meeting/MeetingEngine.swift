@@ -43,11 +43,27 @@ public actor MeetingEngine: MediaPumpDriver {
 
     /// This device's camera in meetings (nil: off; others' video is received either way).
     private let video: VideoSettings?
+    /// The pictures go to a screen (`MeetingEngineEvent.pictures`): the terminal UI's tiles.
+    private let showsPictures: Bool
 
-    public init(session: DeviceSession, video: VideoSettings? = nil) throws {
+    public init(session: DeviceSession, video: VideoSettings? = nil, showsPictures: Bool = false) throws {
         self.session = session
         self.video = video
+        self.showsPictures = showsPictures
         certificate = try DTLSCertificate()
+    }
+
+    /// Turns this device's camera off or on in the meeting; the others show "camera off".
+    /// False when there is no meeting or no camera.
+    @discardableResult
+    public func setCamera(on: Bool) -> Bool {
+        active?.media?.pump.video?.setCamera(on: on, now: .now) ?? false
+    }
+
+    /// Whether this device's camera is sending now (nil: no camera in this meeting).
+    public var cameraOn: Bool? {
+        guard let video = active?.media?.pump.video, video.sender != nil else { return nil }
+        return video.cameraOn
     }
 
     /// Makes a meeting on the session's server, hosted by this device, and enters it.
@@ -284,6 +300,7 @@ public actor MeetingEngine: MediaPumpDriver {
     func pumpTicked(completingSecond: Bool) async -> Bool {
         guard let current = active, let media = current.media else { return false }
         report(media.tick(sends: true, seal: nil))
+        if showsPictures, let pictures = media.pump.video?.newGroupPictures() { eventSink.yield(.pictures(pictures)) }
         if completingSecond, let meeting = machine.meeting {
             let reports = media.pump.streams.values.compactMap { stream -> MeetingHearing? in
                 guard let person = meeting.participants.first(where: { $0.id == stream.source }) else { return nil }
@@ -372,15 +389,5 @@ public actor MeetingEngine: MediaPumpDriver {
         current.media?.close()
         current.socket.close()
         hearing = [:]
-    }
-}
-
-extension MeetingEntry {
-    /// The server's answer to a knock, as the machine takes it.
-    var event: MeetingStateMachine.Event {
-        switch self {
-        case let .joined(meeting): .entered(meeting)
-        case let .waiting(code): .waiting(code: code)
-        }
     }
 }

@@ -24,6 +24,8 @@ public enum MeetingEngineEvent: Sendable, Equatable, CustomStringConvertible {
     case hearing([MeetingHearing])
     /// Once a second: each participant whose camera is on, as their pictures show them.
     case seeing([SeeingReport])
+    /// New pictures to draw, by participant id (`MeetingEngine(showsPictures:)` only).
+    case pictures(GroupPictures)
     /// Something went wrong without ending the meeting.
     case notice(Notice)
     case keysWiped
@@ -49,6 +51,7 @@ public enum MeetingEngineEvent: Sendable, Equatable, CustomStringConvertible {
         case let .hearing(reports):
             reports.isEmpty ? "hearing: nobody else in the meeting" : "hearing: " + reports.map(\.description).joined(separator: "; ")
         case let .seeing(reports): reports.map(\.description).joined(separator: "\n")
+        case let .pictures(pictures): "pictures \(pictures)"
         case let .notice(notice): notice.severity == .warning ? "warning: \(notice.text)" : notice.text
         case .keysWiped: "keys: the meeting's DTLS-SRTP keys wiped"
         case let .ended(ending): "ended: \(ending)"

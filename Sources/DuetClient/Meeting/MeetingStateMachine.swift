@@ -131,3 +131,13 @@ struct MeetingStateMachine: Sendable {
         return news
     }
 }
+
+extension MeetingEntry {
+    /// The server's answer to a knock, as the machine takes it.
+    var event: MeetingStateMachine.Event {
+        switch self {
+        case let .joined(meeting): .entered(meeting)
+        case let .waiting(code): .waiting(code: code)
+        }
+    }
+}

@@ -44,7 +44,7 @@ extension MeetingController {
             tui.log("meeting: \(notice.text)", Severity(notice.severity))
         case .keysWiped:
             tui.log("meeting keys wiped (the DTLS-SRTP leg's keys)", .good)
-        case .entered, .hearing, .seeing, .ended:
+        case .entered, .hearing, .seeing, .pictures, .ended:
             break
         }
     }

@@ -174,6 +174,20 @@ struct MeetingController: Sendable {
     }
 
     /// `h` in a meeting: leaves in the background (as host, the meeting ends for everyone).
+    /// `V` in a meeting: this camera off or on; the others' tiles say "camera off".
+    func toggleCamera(_ tui: isolated TUIController) async {
+        guard tui.state.meeting?.isInside == true, let on = await engine.cameraOn else {
+            tui.show("no camera in this meeting", .warning)
+            return
+        }
+        guard await engine.setCamera(on: !on) else { return }
+        var video = tui.state.meeting?.video ?? GroupVideo()
+        video.cameraOn = !on
+        if on { video.own = nil }
+        tui.state.meeting?.video = video
+        tui.log(on ? "camera off: the others see \"camera off\"" : "camera on")
+    }
+
     func leave(_ tui: isolated TUIController) {
         tui.log(tui.state.meeting?.isHost == true ? "leaving the meeting, which ends it for everyone" : "leaving the meeting")
         let engine = engine

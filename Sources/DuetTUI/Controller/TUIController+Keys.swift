@@ -38,6 +38,7 @@ extension TUIController {
         case .character("m"): await toggleMute()
         case .character("V") where state.pane == .call: await calls.toggleCamera(self)
         case .character("V") where state.pane == .groupCall: await groupCalls?.toggleCamera(self)
+        case .character("V") where state.pane == .meeting: await meetings.toggleCamera(self)
         case .character("h"): await hangUp()
         default: break
         }

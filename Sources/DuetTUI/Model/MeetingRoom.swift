@@ -59,6 +59,10 @@ struct MeetingRoom: Equatable, Sendable {
             people.removeAll { $0.id == person.id }
             hearing[person.id] = nil
         case let .recording(on): view.recording = on
+        case let .pictures(pictures):
+            var video = view.video ?? GroupVideo()
+            (video.pictures, video.camerasOff, video.own) = (pictures.members, pictures.camerasOff, pictures.own)
+            view.video = video
         case .mediaConnected:
             view.phase = .connected
             view.elapsedSeconds = 0

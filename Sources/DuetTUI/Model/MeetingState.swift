@@ -35,6 +35,8 @@ public struct MeetingView: Equatable, Sendable {
     public var keysWiped: Bool
     /// This device sends silence (m toggles it).
     public var muted = false
+    /// The pictures, once anyone's or this camera's came (the tiles).
+    public var video: GroupVideo?
 
     public init(
         link: String? = nil, code: String? = nil, isHost: Bool, phase: Phase = .starting, elapsedSeconds: Int? = nil,

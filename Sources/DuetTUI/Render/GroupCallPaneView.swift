@@ -17,15 +17,8 @@ enum GroupCallPaneView {
         guard let call = state.groupCall else {
             return .wrapping([StyledText("No group call", .bold), "", "Select a group and press c to call it."], to: width)
         }
-        let all = blocks(call, width: width)
-        guard let video = call.video, call.phase.isActive, let title = all.first else { return CallPaneView.fit(all, height: height) }
-        let rest = Array(all.dropFirst())
-        let essential = rest.filter { $0.priority == .essential }.reduce(title.lines.count) { $0 + $1.lines.count }
-        let rows = min(height, 10_000) - essential - 1
-        let tiles = GroupTilesView.tiles(call, video: video)
-        guard rows >= GroupTilesView.minimumRows, !tiles.isEmpty else { return CallPaneView.fit(all, height: height) }
-        let pictures = GroupTilesView.lines(tiles, width: width, rows: rows, colours: colours)
-        return title.lines + pictures + [StyledText()] + CallPaneView.fit(rest, height: height - title.lines.count - rows - 1)
+        let tiles = call.video.map { call.phase.isActive ? GroupTilesView.tiles(call, video: $0) : [] } ?? []
+        return GroupTilesView.pane(blocks(call, width: width), tiles: tiles, width: width, height: height, colours: colours)
     }
 
     static func blocks(_ call: GroupCallView, width: Int) -> [Block] {

@@ -16,19 +16,37 @@ enum GroupTilesView {
         var note: String?
     }
 
-    /// The tiles of `call`, the speaker's first, at most `TileLayout.maximum`: members in the
-    /// room, then "you".
+    /// Someone else in the call or meeting, as a tile needs them.
+    struct Member {
+        var id: String
+        var name: String
+        var heard: Bool
+        var level: Double?
+    }
+
+    /// The tiles of a group call.
     static func tiles(_ call: GroupCallView, video: GroupVideo) -> [Tile] {
+        tiles(call.participants.map { Member(id: $0.number, name: $0.shortName, heard: $0.heard, level: $0.level) }, video: video)
+    }
+
+    /// The tiles of a meeting.
+    static func tiles(_ meeting: MeetingView, video: GroupVideo) -> [Tile] {
+        tiles(meeting.participants.map { Member(id: $0.id, name: $0.label, heard: $0.heard, level: $0.level) }, video: video)
+    }
+
+    /// The tiles of `members`, the speaker's first, at most `TileLayout.maximum`: members in
+    /// the room, then "you".
+    static func tiles(_ members: [Member], video: GroupVideo) -> [Tile] {
         // The big tile goes to a picture: the loudest heard member who shows one, else the loudest.
-        func loudest(_ rows: [GroupParticipantRow]) -> GroupParticipantRow? {
+        func loudest(_ rows: [Member]) -> Member? {
             rows.filter(\.heard).max { ($0.level ?? -.infinity) < ($1.level ?? -.infinity) }
         }
-        let speaker = loudest(call.participants.filter { video.pictures[$0.number] != nil }) ?? loudest(call.participants)
-        let ordered = speaker.map { speaker in [speaker] + call.participants.filter { $0.number != speaker.number } } ?? call.participants
-        var tiles = ordered.prefix(TileLayout.maximum - 1).map { row in
-            if video.camerasOff.contains(row.number) { return Tile(name: row.shortName, picture: nil, note: "camera off") }
-            let picture = video.pictures[row.number]
-            return Tile(name: row.shortName, picture: picture, note: picture == nil ? "no picture" : nil)
+        let speaker = loudest(members.filter { video.pictures[$0.id] != nil }) ?? loudest(members)
+        let ordered = speaker.map { speaker in [speaker] + members.filter { $0.id != speaker.id } } ?? members
+        var tiles = ordered.prefix(TileLayout.maximum - 1).map { member in
+            if video.camerasOff.contains(member.id) { return Tile(name: member.name, picture: nil, note: "camera off") }
+            let picture = video.pictures[member.id]
+            return Tile(name: member.name, picture: picture, note: picture == nil ? "no picture" : nil)
         }
         switch video.cameraOn {
         case true?: tiles.append(Tile(name: "you", picture: video.own, note: video.own == nil ? "starting…" : nil))
@@ -36,6 +54,20 @@ enum GroupTilesView {
         case nil: break
         }
         return tiles
+    }
+
+    /// A pane's lines with the tiles under its title, taking the rows its essential lines leave
+    /// (as a 1:1 call's pictures do, `CallPaneView`); without room for them, the pane as it is.
+    static func pane(
+        _ blocks: [CallPaneView.Block], tiles: [Tile], width: Int, height: Int, colours: ColourDepth
+    ) -> [StyledText] {
+        guard let title = blocks.first, !tiles.isEmpty else { return CallPaneView.fit(blocks, height: height) }
+        let rest = Array(blocks.dropFirst())
+        let essential = rest.filter { $0.priority == .essential }.reduce(title.lines.count) { $0 + $1.lines.count }
+        let rows = min(height, 10_000) - essential - 1
+        guard rows >= minimumRows else { return CallPaneView.fit(blocks, height: height) }
+        let pictures = lines(tiles, width: width, rows: rows, colours: colours)
+        return title.lines + pictures + [StyledText()] + CallPaneView.fit(rest, height: height - title.lines.count - rows - 1)
     }
 
     /// Exactly `rows` lines of at most `width` columns.

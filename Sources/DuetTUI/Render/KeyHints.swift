@@ -69,8 +69,10 @@ enum KeyHints {
                 return pairs(("Esc", "back"), ("n", "new meeting"), ("J", "join link"), ("l", "log"), ("?", "help"), ("q", "quit"))
             }
             guard meeting.isInside else { return pairs(("h", "stop waiting"), ("l", "log"), ("?", "help")) }
-            let record = pairs(
-                ("m", "mute/unmute"), ("R", meeting.recording ? "stop recording" : "record"), ("h", "leave"), ("l", "log"), ("?", "help"))
+            let camera = meeting.video?.cameraOn.map { pairs(("V", $0 ? "camera off" : "camera on")) } ?? []
+            let record =
+                pairs(("m", "mute/unmute")) + camera
+                + pairs(("R", meeting.recording ? "stop recording" : "record"), ("h", "leave"), ("l", "log"), ("?", "help"))
             return meeting.isHost && !meeting.knocking.isEmpty ? pairs(("a", "answer knock")) + record : record
         }
     }

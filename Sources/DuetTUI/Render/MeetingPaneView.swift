@@ -9,13 +9,15 @@ enum MeetingPaneView {
     /// The words every meeting screen shows in place of an end-to-end badge.
     static let cloudEncrypted = "cloud-encrypted: the server can access this meeting"
 
-    static func lines(_ state: TUIState, width: Int, height: Int = .max) -> [StyledText] {
+    /// With cameras on, the tiles come under the title (`GroupTilesView`).
+    static func lines(_ state: TUIState, width: Int, height: Int = .max, colours: ColourDepth = .none) -> [StyledText] {
         guard let meeting = state.meeting else {
             return .wrapping(
                 [StyledText("No meeting", .bold), "", "Press n to make a meeting, or J to join one with its link."],
                 to: width)
         }
-        return CallPaneView.fit(blocks(meeting, width: width), height: height)
+        let tiles = meeting.video.map { meeting.isInside ? GroupTilesView.tiles(meeting, video: $0) : [] } ?? []
+        return GroupTilesView.pane(blocks(meeting, width: width), tiles: tiles, width: width, height: height, colours: colours)
     }
 
     static func blocks(_ meeting: MeetingView, width: Int) -> [Block] {
