@@ -13,6 +13,15 @@ struct MeetingCommandTests {
         return child.lines.lazy.compactMap { $0.split(separator: " ").first { $0.hasPrefix("duet://") }.map(String.init) }.first
     }
 
+    /// The first recording `duet server recordings list` prints for the data dir.
+    static func recordingID(listedIn data: String, _ duet: DuetCommandLine) throws -> String? {
+        let list = try duet.run(["server", "recordings", "list", "--data", data])
+        #expect(list.status == 0, "\(list.stderr)")
+        return list.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }.first {
+            $0.hasPrefix("rec-")
+        }
+    }
+
     /// What `tool` prints, stdout and stderr, trimmed.
     static func output(_ tool: String, _ arguments: [String]) throws -> String {
         let process = Process()
@@ -58,13 +67,7 @@ struct MeetingCommandTests {
 
         // The operator lists and exports the recording; opusdec plays it.
         let data = server.dataDirectory.path
-        let list = try duet.run(["server", "recordings", "list", "--data", data])
-        #expect(list.status == 0, "\(list.stderr)")
-        let id = try #require(
-            list.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }.first {
-                $0.hasPrefix("rec-")
-            },
-            "no recording listed: \(list.stdout)")
+        let id = try #require(try Self.recordingID(listedIn: data, duet), "no recording listed")
         let export = home.appendingPathComponent("meeting.opus")
         let exported = try duet.run(["server", "recordings", "export", id, "-o", export.path, "--data", data])
         #expect(exported.status == 0, "\(exported.stderr)")
@@ -96,12 +99,7 @@ struct MeetingCommandTests {
         #expect(guest.lines.contains { $0.hasPrefix("seeing Ann ") && $0.contains(" 160x120 ") }, "guest: \(guest.text)")
 
         let data = server.dataDirectory.path
-        let list = try duet.run(["server", "recordings", "list", "--data", data])
-        let id = try #require(
-            list.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }.first {
-                $0.hasPrefix("rec-")
-            },
-            "no recording listed: \(list.stdout)")
+        let id = try #require(try Self.recordingID(listedIn: data, duet), "no recording listed")
         let export = home.appendingPathComponent("meeting.webm")
         let exported = try duet.run(["server", "recordings", "export", id, "-o", export.path, "--data", data])
         #expect(exported.status == 0 && exported.stderr.contains("WebM (VP8 + Opus)"), "\(exported.stderr)")

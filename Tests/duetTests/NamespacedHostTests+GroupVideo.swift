@@ -3,6 +3,12 @@ import NetworkLab
 import Testing
 
 extension NamespacedHostTests {
+    /// The frame rate a `seeing` line gives (0 when it gives none).
+    static func fps(_ line: String) -> Int {
+        let words = line.split(separator: " ")
+        return words.firstIndex(of: "fps").flatMap { Int(words[$0 - 1]) } ?? 0
+    }
+
     /// Four members with cameras, three behind cone NATs and one on the public segment
     /// (docs/video.md "Group calls"): each sees and hears every other at the camera's rate (15 fps:
     /// at least 14 on average). Then
@@ -40,10 +46,7 @@ extension NamespacedHostTests {
                 namespace: ann.namespace), at: 0)
         let numbers = members.map(\.1)
         func seeing(_ child: DuetChild, _ number: String) -> [String] { child.lines.filter { $0.hasPrefix("seeing \(number) ") } }
-        func fps(_ line: String) -> Int {
-            let words = line.split(separator: " ")
-            return words.firstIndex(of: "fps").flatMap { Int(words[$0 - 1]) } ?? 0
-        }
+        let fps = Self.fps
         /// At the camera's rate: 14 fps or more on average, no second below 12 (a second's count
         /// is ±1 by where the report falls between frames).
         func steady(_ lines: ArraySlice<String>) -> Bool {

@@ -227,10 +227,7 @@ struct NamespacedHostTests {
             ["call", "+15557002", "--profile", "alice", "--video", "--duration", Sanitizer.callDuration(seconds: 10)], home: home,
             namespace: alice.namespace)
         func seeing(_ child: DuetChild) -> [String] { child.lines.filter { $0.hasPrefix("seeing +1555700") } }
-        func fps(_ line: String) -> Int {
-            let words = line.split(separator: " ")
-            return words.firstIndex(of: "fps").flatMap { Int(words[$0 - 1]) } ?? 0
-        }
+        let fps = Self.fps
         // Three full seconds clean (the first report covers the call's first, partial second).
         #expect(await calling.waitUntil { seeing($0).count >= 4 }, "alice: \(calling.text)")
         let clean = (seeing(calling).dropFirst(), seeing(answering).dropFirst())

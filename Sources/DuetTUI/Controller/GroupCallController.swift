@@ -68,8 +68,7 @@ struct GroupCallController: Sendable {
         }
         guard await engine.setCamera(on: !on) else { return }
         var video = tui.state.groupCall?.video ?? GroupVideo()
-        video.cameraOn = !on
-        if on { video.own = nil }
+        video.cameraSwitched(on: !on)
         tui.state.groupCall?.video = video
         tui.log(on ? "camera off: the others see \"camera off\"" : "camera on")
     }

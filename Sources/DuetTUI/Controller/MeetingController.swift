@@ -182,8 +182,7 @@ struct MeetingController: Sendable {
         }
         guard await engine.setCamera(on: !on) else { return }
         var video = tui.state.meeting?.video ?? GroupVideo()
-        video.cameraOn = !on
-        if on { video.own = nil }
+        video.cameraSwitched(on: !on)
         tui.state.meeting?.video = video
         tui.log(on ? "camera off: the others see \"camera off\"" : "camera on")
     }

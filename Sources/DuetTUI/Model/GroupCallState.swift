@@ -74,6 +74,12 @@ public struct GroupVideo: Equatable, Sendable {
         self.own = own
         self.cameraOn = cameraOn
     }
+
+    /// This camera switched: off, its tile says so instead of its last picture.
+    public mutating func cameraSwitched(on: Bool) {
+        cameraOn = on
+        if !on { own = nil }
+    }
 }
 
 /// One other participant of a group call: who, and what this device hears of them.
