@@ -73,9 +73,9 @@ public final class SFURoom {
     /// Adds a participant's leg with the two SRTP master keys (key ‖ salt) its DTLS-SRTP
     /// handshake gave: the one it sends with and the one it receives with, for the profile
     /// the handshake agreed. With `ssrc` (announced over signaling, as in a meeting) the leg
-    /// holds that SSRC from the start and may send no other (but its video on the SSRC after
-    /// it); without it (a group call, whose
-    /// frames SFrame authenticates end to end) a leg claims the SSRCs it sends first.
+    /// holds that SSRC from the start and may send no other but its video on the SSRC after
+    /// it; without it (a group call, whose frames SFrame authenticates end to end) a leg
+    /// claims the SSRCs it sends first.
     public func join(
         _ participant: String, address: TransportAddress, sendingKey: SecureBytes, receivingKey: SecureBytes,
         profile: SRTPProfile = .aesCM128HMACSHA1_80, ssrc: UInt32? = nil
