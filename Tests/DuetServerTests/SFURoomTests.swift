@@ -272,6 +272,42 @@ struct SFURoomTests {
         #expect(received[1].suffix(16).contains { $0.layer == 2 }, "all layers again once the leg is clean")
     }
 
+    /// A sender's leg replaced (it moved) goes on under the same SSRC and numbers: a receiver
+    /// that was sent fewer layers goes on with the numbering it had — started afresh it would
+    /// jump back, under SRTP indices already used.
+    @Test func aSenderOnANewLegKeepsEachReceiversNumbering() throws {
+        let (room, people) = try room(2)
+        try claimAudio(room, people[0], ssrc: 0x1FFF)
+        var seen: [UInt16] = []
+        func send(_ frames: Range<Int>, from sender: Participant, asks: Bool) throws {
+            for frame in frames {
+                for bytes in try layeredVideo(sender, frame: frame) {
+                    for delivery in room.route(bytes, from: sender.address, now: Double(frame) / 15) {
+                        seen.append(try RTPPacket(parsing: try people[1].inbound.unprotect(delivery.bytes)).sequenceNumber)
+                    }
+                }
+                if asks, frame % 3 == 0, let last = seen.last {
+                    _ = room.route(
+                        try rtcp(people[1], [.nack(sender: 0x1001, media: 0x2000, lost: [last])]), from: people[1].address,
+                        now: Double(frame) / 15)
+                }
+            }
+        }
+        try send(0..<45, from: people[0], asks: true)
+        let before = seen.count
+        // The same member on a new leg: new address, new keys, the same SSRCs and numbering.
+        let moved = try Participant(7)
+        room.leave(address: people[0].address)
+        try room.join(people[0].number, address: moved.address, sendingKey: moved.sendingKey, receivingKey: moved.receivingKey)
+        // Its voice goes on too (the next number: the receiver's SRTP has seen the first).
+        let voice = try moved.out.protect(
+            RTPPacket(payloadType: 111, sequenceNumber: 2, timestamp: 960, ssrc: 0x1FFF, payload: [1]).serialized())
+        #expect(!room.route(voice, from: moved.address, now: 3).isEmpty)
+        try send(45..<60, from: moved, asks: false)
+        #expect(seen.count > before, "nothing reached the receiver after the sender moved")
+        #expect(zip(seen, seen.dropFirst()).allSatisfy { $1 == $0 &+ 1 }, "\(seen)")
+    }
+
     /// A sender whose upload loses packets does not lower what anyone is sent: the gaps its
     /// receivers NACK were never sent by the room, so they are not their legs' loss.
     @Test func aSendersLossyUploadLowersNobodysLayers() throws {

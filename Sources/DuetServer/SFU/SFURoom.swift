@@ -57,6 +57,12 @@ public final class SFURoom {
     private var videoStreams: [UInt32: SFUVideoStream] = [:]
     /// How well each leg takes the video sent to it: how many layers it gets.
     private var downlinks: [TransportAddress: SFUDownlink] = [:]
+    /// The video streams of legs that left, newest last: a member's successor leg (it moved)
+    /// goes on under the same SSRC and sequence numbers, and each receiver must go on seeing
+    /// the numbering it saw — started afresh, it would jump back by the frames dropped for that
+    /// receiver, under SRTP indices already used.
+    private var departedStreams: [(ssrc: UInt32, stream: SFUVideoStream)] = []
+    static let departedStreamsKept = 8
     public private(set) var drops: [Drop: Int] = [:]
     public private(set) var forwarded = 0
     /// Sees each authentic frame once, after the client-to-server SRTP is opened, with its
@@ -100,9 +106,14 @@ public final class SFURoom {
     public func leave(address: TransportAddress) {
         guard let leg = legs.removeValue(forKey: address) else { return }
         for ssrc in leg.ssrcs { ssrcOwner[ssrc] = nil }
-        if let video = leg.videoSSRC { videoStreams[video] = nil }
+        if let video = leg.videoSSRC, let stream = videoStreams.removeValue(forKey: video) {
+            departedStreams.removeAll { $0.ssrc == video }
+            departedStreams.append((video, stream))
+            if departedStreams.count > Self.departedStreamsKept { departedStreams.removeFirst() }
+        }
         downlinks[address] = nil
         for ssrc in videoStreams.keys { videoStreams[ssrc]?.forget(address) }
+        for index in departedStreams.indices { departedStreams[index].stream.forget(address) }
     }
 
     /// Whom each SSRC belongs to, for clients to map streams to members.
@@ -156,7 +167,7 @@ public final class SFURoom {
     /// its NACKs.
     private func forwardVideo(_ packet: [UInt8], _ header: RTPPacket, from source: TransportAddress, now: Double) -> [Delivery] {
         let marking = (try? header.frameMarking()) ?? nil
-        var stream = videoStreams.removeValue(forKey: header.ssrc) ?? SFUVideoStream()
+        var stream = videoStreams.removeValue(forKey: header.ssrc) ?? departedStream(header.ssrc) ?? SFUVideoStream()
         defer { videoStreams[header.ssrc] = stream }
         var deliveries: [Delivery] = []
         deliveries.reserveCapacity(legs.count - 1)
@@ -216,6 +227,12 @@ public final class SFURoom {
         }
         forwarded += deliveries.count
         return deliveries
+    }
+
+    /// The stream `ssrc` had before its leg left, if it is still kept: its successor takes it up.
+    private func departedStream(_ ssrc: UInt32) -> SFUVideoStream? {
+        guard let index = departedStreams.firstIndex(where: { $0.ssrc == ssrc }) else { return nil }
+        return departedStreams.remove(at: index).stream
     }
 
     /// A newcomer's first pictures: every video stream's sender is asked for a keyframe now
