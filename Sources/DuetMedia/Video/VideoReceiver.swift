@@ -192,25 +192,31 @@ public struct VideoReceiver: Sendable {
     /// late, a PLI if a keyframe is needed and none was asked for lately.
     public mutating func feedback(at time: Double) -> [RTCPPacket] {
         var packets: [RTCPPacket] = []
-        // NACKed packets that have not come within the frames held will not help any more.
-        missing = missing.filter { time - $0.value.since < Self.missingLifetime }
-        if missing.count > Self.maximumMissing / 2 { missing = [:] }
-        let retryAfter = max(Self.minimumRetryInterval, (repairTime ?? Self.initialRepairTime) * 1.5)
-        let due = missing.filter { $0.value.isDue(at: time, retryAfter: retryAfter) }.keys.sorted { Int16(bitPattern: $0 &- $1) < 0 }
-        if !due.isEmpty {
-            packets.append(.nack(sender: ssrc, media: media, lost: due))
-            for sequence in due {
-                missing[sequence]?.asks += 1
-                missing[sequence]?.lastAsked = time
-                if missing[sequence]?.firstAsked == nil { missing[sequence]?.firstAsked = time }
-            }
-        }
+        if let nack = nackDue(at: time) { packets.append(nack) }
         if keyframeWanted, lastKeyframeRequest.map({ time - $0 >= Self.keyframeRequestInterval }) ?? true {
             packets.append(.pictureLoss(sender: ssrc, media: media))
             lastKeyframeRequest = time
             keyframeRequests += 1
         }
         return packets
+    }
+
+    /// A NACK of the packets missing that are due to be asked for (again) at `time`; nil when
+    /// none is — on a clean path, every frame time, without touching the table.
+    private mutating func nackDue(at time: Double) -> RTCPPacket? {
+        guard !missing.isEmpty else { return nil }
+        // NACKed packets that have not come within the frames held will not help any more.
+        missing = missing.filter { time - $0.value.since < Self.missingLifetime }
+        if missing.count > Self.maximumMissing / 2 { missing = [:] }
+        let retryAfter = max(Self.minimumRetryInterval, (repairTime ?? Self.initialRepairTime) * 1.5)
+        let due = missing.filter { $0.value.isDue(at: time, retryAfter: retryAfter) }.keys.sorted { Int16(bitPattern: $0 &- $1) < 0 }
+        guard !due.isEmpty else { return nil }
+        for sequence in due {
+            missing[sequence]?.asks += 1
+            missing[sequence]?.lastAsked = time
+            if missing[sequence]?.firstAsked == nil { missing[sequence]?.firstAsked = time }
+        }
+        return .nack(sender: ssrc, media: media, lost: due)
     }
 
     /// A packet found missing, and the NACKs that went for it.
