@@ -1,6 +1,5 @@
 import CChafa
 import DuetClient
-import Synchronization
 
 /// A picture as rows of terminal cells (docs/video.md "In the terminal"): libchafa picks a
 /// block symbol and two colours per cell, read back through its per-cell accessors; with no
@@ -26,7 +25,7 @@ enum PictureCells {
     /// The last pictures drawn: a screen is redrawn for a key or a tick far more often than a
     /// new picture comes, and chafa's work is the dearest part of a redraw. Drawing happens
     /// in one task at a time; the lock only makes the cache safe to share.
-    private static let drawn = Mutex<[(key: Key, rows: [[Cell]])]>([])
+    private static let drawn = Locked<[(key: Key, rows: [[Cell]])]>([])
     private static let cacheSize = 12
 
     private struct Key: Equatable {
