@@ -4,7 +4,7 @@ DUET_BIN     := .build/debug/duet
 # Libraries Duet links, then the tools its tests and demos drive.
 APT_PACKAGES := pkg-config libsodium-dev libsrtp2-dev libopus-dev libvpx-dev libchafa-dev libglib2.0-dev libncurses-dev \
                 libssl-dev libsqlite3-dev ncurses-term \
-                tmux ffmpeg opus-tools openssl tshark coturn iproute2 nftables ethtool
+                tmux ffmpeg opus-tools openssl tshark coturn iproute2 nftables ethtool postgresql
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build test run demo bench fuzz clean format lint check-imports

@@ -22,7 +22,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // The server's self-signed TLS certificate (P-256); OpenSSL stays for DTLS only.
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3")
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // The directory of several server nodes (docs/deployment.md): PostgreSQL, LISTEN/NOTIFY.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2")
     ],
     targets: [
         systemLibrary("CSodium", pkgConfig: "libsodium", apt: ["libsodium-dev"]),
@@ -64,7 +66,8 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "X509", package: "swift-certificates"),
-                .product(name: "Crypto", package: "swift-crypto")
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio")
             ]),
         // DuetClient alone: the TUI sees wire formats and keys only as DuetClient puts them. With
         // MemberImportVisibility the members of DuetClient's own dependencies (DuetWire, DuetCrypto)
@@ -101,6 +104,8 @@ let package = Package(
         .target(name: "DiskFaults", path: "Tests/DiskFaults"),
         // Hosts made of network namespaces, NAT routers made with nftables (docs/networking.md "Tested topologies").
         .target(name: "NetworkLab", dependencies: ["CNetworkLab"], path: "Tests/NetworkLab"),
+        // A private PostgreSQL cluster per test process (docs/testing.md "PostgreSQL").
+        .target(name: "PostgresLab", path: "Tests/PostgresLab"),
         // setns and AF_PACKET for the lab's user-space delay line (this kernel has no netem).
         .target(name: "CNetworkLab", path: "Tests/CNetworkLab"),
         .testTarget(
@@ -121,6 +126,8 @@ let package = Package(
             name: "DuetServerTests",
             dependencies: [
                 "DuetServer", "DuetClient", "DuetWire", "DuetCrypto", "DuetMedia", "DuetTUI", "DuetFuzzing", "DiskFaults",
+                // The directory on PostgreSQL, and several nodes sharing it.
+                "PostgresLab",
                 // A link whose queue holds a socket's sends: the media thread's full-send-buffer path.
                 "NetworkLab",
                 // GRDB to play a malicious operator who edits the server's SQLite file while it runs.

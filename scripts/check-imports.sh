@@ -45,7 +45,7 @@ def declared(target):
 
 # Targets that take a lock but keep Synchronization.Mutex under `make check-tsan` (test support
 # with no DuetCrypto; docs/sanitizers.md).
-PLAIN_MUTEX = {"NetworkLab"}
+PLAIN_MUTEX = {"NetworkLab", "PostgresLab"}
 MUTEX = re.compile(r"\bMutex\s*[<(]")
 
 failures = 0

@@ -52,7 +52,25 @@ struct ServerCommand: AsyncParsableCommand {
     )
     var relayAllowLoopback = false
 
+    @Option(
+        help: ArgumentHelp(
+            "coturn's static-auth-secret: devices get TURN REST credentials for coturn instead of this server's relay (with --turn-url). DUET_TURN_SECRET keeps it out of the process list.",
+            valueName: "SECRET"))
+    var turnSecret: String?
+
+    @Option(
+        help: ArgumentHelp("Where devices reach coturn, e.g. turn:turn.example.net:3478 (with --turn-secret).", valueName: "turn:HOST:PORT")
+    )
+    var turnURL: String?
+
+    /// `--turn-secret`, else `DUET_TURN_SECRET`.
+    private var turnSecretGiven: String? { turnSecret ?? ProcessInfo.processInfo.environment["DUET_TURN_SECRET"] }
+
     func validate() throws {
+        if (turnSecretGiven == nil) != (turnURL == nil) {
+            throw ValidationError(
+                "--turn-secret (or DUET_TURN_SECRET) and --turn-url go together: coturn's secret and where devices reach it")
+        }
         for (flag, value) in [("--listen", listen), ("--media", media)] {
             do { _ = try HostPort(parsing: value, allowEphemeralPort: true) } catch { throw ValidationError("\(flag): \(error)") }
         }
@@ -68,6 +86,8 @@ struct ServerCommand: AsyncParsableCommand {
             signaling: try HostPort(parsing: listen, allowEphemeralPort: true),
             media: try HostPort(parsing: media, allowEphemeralPort: true),
             dataDirectory: data ?? Self.defaultDataDirectory(), openRegistration: openRegistration)
+        configuration.database = dataOptions.database
+        if let turnSecret = turnSecretGiven, let turnURL { configuration.coturn = try CoturnRelay(secret: turnSecret, url: turnURL) }
         configuration.publicAddress = publicAddress
         configuration.relayPeers = RelayPeerPolicy(allowsLoopback: relayAllowLoopback, allowsPrivate: relayAllowPrivate)
         let app = try await ServerApplication.start(configuration)
@@ -80,7 +100,8 @@ struct ServerCommand: AsyncParsableCommand {
                   media        \(app.mediaAddress) (UDP; STUN, the relay for 1:1 calls, the SFU for group calls and meetings)
                   advertised   \(app.mediaAdvertised)
                   certificate  SHA-256 \(app.certificateFingerprint)
-                  data         \(configuration.dataDirectory)
+                  data         \(configuration.dataDirectory)\(configuration.database.map { _ in " (directory in PostgreSQL: one node of several)" } ?? "")
+                  relay        \(configuration.coturn.map { "coturn at \($0.server)" } ?? "built in, on the media port")
                   registration \(openRegistration ? "open: any key may take any number" : "a number bound to a key moves only with an invite code")
 
                 """.utf8))
@@ -97,7 +118,7 @@ struct ServerCommand: AsyncParsableCommand {
 
 extension ServerCommand {
     /// Prints a single-use code that lets a new identity key take NUMBER (e.g. a new phone).
-    struct Invite: ParsableCommand {
+    struct Invite: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Issue a one-time code that lets a new device key take a registered number.")
 
@@ -115,8 +136,9 @@ extension ServerCommand {
             }
         }
 
-        func run() throws {
-            let code = try ServerApplication.issueInvite(number: number, dataDirectory: data ?? ServerCommand.defaultDataDirectory())
+        func run() async throws {
+            let code = try await ServerApplication.issueInvite(
+                number: number, dataDirectory: data ?? ServerCommand.defaultDataDirectory(), database: dataOptions.database)
             print(code)
             FileHandle.standardError.write(
                 Data("Single use. On the new device: duet register \(number) --server HOST:PORT --invite \(code)\n".utf8))
@@ -131,4 +153,10 @@ struct ServerDataOptions: ParsableArguments {
             "Where the database and certificate live. Default: $XDG_DATA_HOME/duet/server or ~/.local/share/duet/server.", valueName: "DIR")
     )
     var data: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Keep the directory in PostgreSQL, shared by several server nodes, instead of the SQLite file in --data (docs/deployment.md).",
+            valueName: "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"))
+    var database: String?
 }

@@ -1,3 +1,4 @@
+import DuetServer
 import DuetWire
 import Foundation
 import NIOCore
@@ -22,7 +23,9 @@ struct CoturnTests {
         let certificate: CertificateFingerprint?
         let directory: URL
 
-        init(tls: Bool = false) async throws {
+        /// `restSecret`: coturn checks TURN REST credentials made with it (`use-auth-secret`)
+        /// instead of the fixed user u:p.
+        init(tls: Bool = false, restSecret: String? = nil) async throws {
             guard FileManager.default.isExecutableFile(atPath: CoturnTests.turnserver) else {
                 throw CoturnMissing()
             }
@@ -34,12 +37,13 @@ struct CoturnTests {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             var arguments = [
                 "-n", "--listening-ip", "127.0.0.1", "--listening-port", "\(port)", "--relay-ip", "127.0.0.1",
-                "--lt-cred-mech", "--user", "u:p", "--realm", "duet.test",
+                "--realm", "duet.test",
                 "--no-dtls", "--no-cli", "--allow-loopback-peers", "--fingerprint",
                 "--db", directory.appendingPathComponent("turndb.sqlite").path,
                 "--pidfile", directory.appendingPathComponent("turnserver.pid").path,
                 "--log-file", directory.appendingPathComponent("turn.log").path
             ]
+            arguments += restSecret.map { ["--use-auth-secret", "--static-auth-secret=\($0)"] } ?? ["--lt-cred-mech", "--user", "u:p"]
             if tls {
                 let tlsPort = try await Self.freeTCPPort()
                 let (cert, key) = (directory.appendingPathComponent("cert.pem").path, directory.appendingPathComponent("key.pem").path)
@@ -215,6 +219,51 @@ struct CoturnTests {
         #expect(await bob.events.waitForHearing(alice.number) != nil, "bob: \(bob.events.log)")
         await alice.engine.hangUp()
         #expect(await bob.events.waitForEnd() == .hungUpByPeer)
+        await alice.close()
+        await bob.close()
+        try await server.stop()
+    }
+
+    /// `duet server --turn-secret S --turn-url turn:HOST:PORT`: the server hands out coturn's
+    /// REST credentials; coturn takes them (and refuses one whose password was not made with
+    /// the secret), and a call forced through the relay goes through coturn.
+    @Test func theServerHandsOutCredentialsCoturnTakes() async throws {
+        let secret = "duet-test-\(UUID().uuidString)"
+        let coturn = try await Coturn(restSecret: secret)
+        defer { coturn.stop() }
+        #expect(try await coturn.waitUntilReady(), "turnserver did not answer a STUN Binding; see its log in \(coturn.directory.path)")
+        let server = try await TestServer.start(coturn: try CoturnRelay(secret: secret, url: "turn:\(coturn.address)"))
+        let device = TestDevice()
+        let (connection, _) = try await device.connect(to: server)
+        try await device.register(connection, as: "+15552331")
+        let credentials = try await connection.relayCredentials(callID: "call-1")
+        #expect(credentials.relay == HostPort(host: "127.0.0.1", port: Int(coturn.address.port)), "the relay named is coturn")
+        #expect(credentials.username.hasSuffix(":+15552331"))
+
+        for (password, accepted) in [(credentials.password, true), ("d3Jvbmc=", false)] {
+            let socket = try await UDPTestSocket.bind()
+            var turn = RelayClientDriver(
+                client: RelayClient(username: credentials.username, password: password, integrity: STUNIntegrity.longTermCredential),
+                socket: socket, server: coturn.address)
+            try await turn.start()
+            let allocated = try await turn.run { $0.events.contains { if case .allocated = $0 { true } else { false } } }
+            #expect(allocated == accepted, "coturn: \(turn.failure ?? "allocated")")
+            if allocated { try await turn.release() }
+            await socket.close()
+        }
+        await connection.close()
+
+        var relayed = CallOptions()
+        relayed.forceRelay = true
+        var answering = relayed
+        answering.autoAnswer = true
+        let alice = try await CallTestDevice.make("+15552332", name: "Alice", on: server, options: relayed)
+        let bob = try await CallTestDevice.make("+15552333", name: "Bob", on: server, options: answering)
+        try await alice.engine.place(to: bob.number)
+        #expect(await alice.events.waitForConnected() == .relay(.udp), "alice: \(alice.events.log)")
+        #expect(await bob.events.waitForHearing(alice.number) != nil, "bob: \(bob.events.log)")
+        #expect(await alice.events.waitForHearing(bob.number) != nil, "alice: \(alice.events.log)")
+        await alice.engine.hangUp()
         await alice.close()
         await bob.close()
         try await server.stop()

@@ -7,8 +7,8 @@ import Testing
 /// Groups on a real server (docs/group-calls.md): membership, who may change it, who is told.
 @Suite("Groups")
 struct GroupTests {
-    @Test func membersCreateAddAndLeaveAndEveryMemberIsTold() async throws {
-        let server = try await TestServer.start()
+    @Test(arguments: DirectoryEngine.allCases) func membersCreateAddAndLeaveAndEveryMemberIsTold(engine: DirectoryEngine) async throws {
+        let server = try await TestServer.start(engine: engine)
         let devices = (0..<4).map { _ in TestDevice() }
         var connections: [(ServerConnection, EventRecorder)] = []
         for (index, device) in devices.enumerated() {
@@ -52,8 +52,8 @@ struct GroupTests {
         try await server.stop()
     }
 
-    @Test func badGroupsAreRefusedWithAReason() async throws {
-        let server = try await TestServer.start()
+    @Test(arguments: DirectoryEngine.allCases) func badGroupsAreRefusedWithAReason(engine: DirectoryEngine) async throws {
+        let server = try await TestServer.start(engine: engine)
         let device = TestDevice()
         let (connection, _) = try await device.connect(to: server)
         await expectServerError(.notRegistered) { _ = try await connection.createGroup(name: "Team", members: []) }
@@ -68,11 +68,11 @@ struct GroupTests {
         await expectServerError(.invalidNumber) { _ = try await connection.createGroup(name: "Team", members: ["bob"]) }
         let tooMany = (0..<40).map { "+1555270\($0 < 10 ? "0" : "")\($0)" }
         await expectServerError(.invalidGroup) { _ = try await connection.createGroup(name: "Crowd", members: tooMany) }
-        // A group of one survives a restart of the server (it is in the SQLite file).
+        // A group of one survives a restart of the server (it is in the directory's store).
         let solo = try await connection.createGroup(name: "Solo", members: [])
         await connection.close()
         try await server.stop(keepingData: true)
-        let again = try await TestServer.start(dataDirectory: server.dataDirectory)
+        let again = try await TestServer.start(dataDirectory: server.dataDirectory, database: server.database)
         let (back, _) = try await device.connect(to: again)
         #expect(try await back.groups() == [solo])
         await back.close()

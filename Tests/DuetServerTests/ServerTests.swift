@@ -7,8 +7,8 @@ import Testing
 
 @Suite("Registration, authentication and the directory")
 struct RegistrationTests {
-    @Test func registersAndLogsInThroughServerConnection() async throws {
-        let server = try await TestServer.start()
+    @Test(arguments: DirectoryEngine.allCases) func registersAndLogsInThroughServerConnection(engine: DirectoryEngine) async throws {
+        let server = try await TestServer.start(engine: engine)
         let device = TestDevice()
         let first = try ServerConnection(server: server.address, identity: device.identity, pinnedFingerprint: nil)
         #expect(try await first.connect() == nil)
@@ -82,8 +82,10 @@ struct RegistrationTests {
         try await server.stop()
     }
 
-    @Test func aTakenNumberMovesOnlyWithAnInviteAndWatchersAreTold() async throws {
-        let server = try await TestServer.start()
+    @Test(arguments: DirectoryEngine.allCases) func aTakenNumberMovesOnlyWithAnInviteAndWatchersAreTold(engine: DirectoryEngine)
+        async throws
+    {
+        let server = try await TestServer.start(engine: engine)
         let alice = TestDevice(), mallory = TestDevice(), newAlice = TestDevice(), onlineWatcher = TestDevice(),
             offlineWatcher = TestDevice()
         let (a, _) = try await alice.connect(to: server)
@@ -100,7 +102,8 @@ struct RegistrationTests {
         await expectServerError(.numberTaken) { try await mallory.register(m, as: "+15550100") }
         await expectServerError(.invalidInvite) { try await mallory.register(m, as: "+15550100", invite: "0000-0000-0000-0000") }
 
-        let code = try ServerApplication.issueInvite(number: "+15550100", dataDirectory: server.dataDirectory)
+        let code = try await ServerApplication.issueInvite(
+            number: "+15550100", dataDirectory: server.dataDirectory, database: server.database?.url)
         let (n, _) = try await newAlice.connect(to: server)
         try await newAlice.register(n, as: "+15550100", invite: code)
         // Single use: the same code does not move the number again.
@@ -118,8 +121,8 @@ struct RegistrationTests {
         try await server.stop()
     }
 
-    @Test func openRegistrationMovesNumbersWithoutInvite() async throws {
-        let server = try await TestServer.start(openRegistration: true)
+    @Test(arguments: DirectoryEngine.allCases) func openRegistrationMovesNumbersWithoutInvite(engine: DirectoryEngine) async throws {
+        let server = try await TestServer.start(openRegistration: true, engine: engine)
         let first = TestDevice(), second = TestDevice()
         let (a, _) = try await first.connect(to: server)
         try await first.register(a, as: "+4412345")
@@ -135,8 +138,8 @@ struct RegistrationTests {
     /// tops up: every one-time prekey is handed out at most once, and none is lost. (The
     /// device side — a prekey handed out twice opens one call only — is
     /// `MaliciousServerTests.aOneTimePrekeyHandedOutTwiceOpensOneCallOnly`.)
-    @Test func concurrentFetchesNeverShareAOneTimePrekey() async throws {
-        let server = try await TestServer.start()
+    @Test(arguments: DirectoryEngine.allCases) func concurrentFetchesNeverShareAOneTimePrekey(engine: DirectoryEngine) async throws {
+        let server = try await TestServer.start(engine: engine)
         let owner = TestDevice(oneTimePrekeyCount: 64)
         let (o, ownerEvents) = try await owner.connect(to: server)
         try await owner.register(o, as: "+15550200")
@@ -181,8 +184,8 @@ struct RegistrationTests {
         try await server.stop()
     }
 
-    @Test func restartKeepsAccountsPrekeysAndCertificate() async throws {
-        let first = try await TestServer.start()
+    @Test(arguments: DirectoryEngine.allCases) func restartKeepsAccountsPrekeysAndCertificate(engine: DirectoryEngine) async throws {
+        let first = try await TestServer.start(engine: engine)
         let device = TestDevice(oneTimePrekeyCount: 3)
         let (c, _) = try await device.connect(to: first)
         try await device.register(c, as: "+15550300")
@@ -190,7 +193,7 @@ struct RegistrationTests {
         let fingerprint = first.fingerprint
         try await first.stop(keepingData: true)
 
-        let second = try await TestServer.start(dataDirectory: first.dataDirectory)
+        let second = try await TestServer.start(dataDirectory: first.dataDirectory, database: first.database)
         #expect(second.fingerprint == fingerprint)
         let readerDevice = TestDevice()
         let (reader, _) = try await readerDevice.connect(to: second)

@@ -4,12 +4,15 @@ import DuetServer
 import DuetWire
 import Foundation
 import Logging
+import PostgresLab
 import Testing
 
 /// A real server on ephemeral loopback ports with its data in a temporary directory.
 struct TestServer {
     let app: ServerApplication
     let dataDirectory: String
+    /// The PostgreSQL database holding the directory, when the server keeps it there.
+    let database: TestDatabase?
     private let task: Task<Void, any Error>
 
     /// `signaling`/`media`: fixed ports (a restart on the ones clients know); ephemeral by default.
@@ -17,8 +20,9 @@ struct TestServer {
         dataDirectory: String? = nil, openRegistration: Bool = false, loginTimeout: Duration = .seconds(15),
         knockTimeout: Duration = .seconds(120), signaling: HostPort? = nil, media: HostPort? = nil,
         mediaWitness: MediaWitness? = nil, relayPeers: RelayPeerPolicy = .standard, limits: SignalingLimits = .init(),
-        logger: Logger? = nil
+        engine: DirectoryEngine = .sqlite, database: TestDatabase? = nil, coturn: CoturnRelay? = nil, logger: Logger? = nil
     ) async throws -> TestServer {
+        let database = try database ?? engine.makeDatabase()
         let directory =
             dataDirectory
             ?? FileManager.default.temporaryDirectory
@@ -32,11 +36,13 @@ struct TestServer {
         configured.mediaWitness = mediaWitness
         configured.relayPeers = relayPeers
         configured.signalingLimits = limits
+        configured.database = database?.url
+        configured.coturn = coturn
         var quiet = Logger(label: "duet.server.test")
         quiet.logLevel = .warning
         let app = try await ServerApplication.start(configured, handlingSignals: false, logger: logger ?? quiet)
         let task = Task { try await app.run() }
-        return TestServer(app: app, dataDirectory: directory, task: task)
+        return TestServer(app: app, dataDirectory: directory, database: database, task: task)
     }
 
     var address: HostPort { app.signalingAddress }
@@ -46,8 +52,37 @@ struct TestServer {
     func stop(keepingData: Bool = false) async throws {
         await app.shutdown()
         try await task.value
-        if !keepingData { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        if !keepingData {
+            try? FileManager.default.removeItem(atPath: dataDirectory)
+            database?.drop()
+        }
     }
+}
+
+/// Where a test server keeps its directory: the tests of the directory's behaviour run on both
+/// (docs/deployment.md "One directory, two engines").
+enum DirectoryEngine: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    var testDescription: String { rawValue }
+
+    /// A fresh PostgreSQL database in the test process's private cluster; nil for SQLite,
+    /// whose file lives in the server's data directory.
+    func makeDatabase() throws -> TestDatabase? {
+        guard self == .postgres else { return nil }
+        let cluster = try PostgresCluster.running()
+        let (name, url) = try cluster.makeDatabase()
+        return TestDatabase(name: name, url: url, cluster: cluster)
+    }
+}
+
+/// One test's PostgreSQL database; dropped when the server that owns it stops.
+struct TestDatabase: Sendable {
+    let name: String
+    let url: String
+    let cluster: PostgresCluster
+
+    func drop() { cluster.dropDatabase(name) }
 }
 
 /// A device's keys: identity, a signed prekey and some one-time prekeys.

@@ -81,7 +81,10 @@ struct CallTransport: Sendable {
             let transports = options.relayTransports
             let media = serverMedia
             relay = Task {
-                guard let issued = await credentials.value, let server = media else { return nil }
+                // The relay the server names with the credentials: its own media port, or the
+                // coturn it hands credentials for (docs/deployment.md "TURN by coturn").
+                guard let issued = await credentials.value, let server = ServerAddress.media(issued.relay, signaling: signaling) ?? media
+                else { return nil }
                 return RelayPlan(
                     server: server, username: issued.username, password: issued.password, transports: transports,
                     certificate: { await connection.serverFingerprint })

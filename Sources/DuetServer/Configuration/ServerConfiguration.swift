@@ -11,6 +11,9 @@ public struct ServerConfiguration: Sendable {
     public var publicAddress: String?
     /// The server's SQLite file, certificate and recordings live here.
     public var dataDirectory: String
+    /// A postgres:// URL (`--database`): the directory lives there, shared with other nodes,
+    /// instead of in the SQLite file (docs/deployment.md).
+    public var database: String?
     /// Let any key claim any unbound number, and rebind numbers without an invite code.
     public var openRegistration: Bool
     /// A connection that has not authenticated this long after the challenge is closed, so
@@ -19,6 +22,8 @@ public struct ServerConfiguration: Sendable {
     /// A knock at a meeting the host has not answered in this long is turned away, so nobody
     /// waits at a door forever (and the host's door list does not grow stale).
     public var knockTimeout: Duration = .seconds(120)
+    /// coturn serving as the relay (`--turn-secret`, `--turn-url`); nil: the built-in relay.
+    public var coturn: CoturnRelay?
     /// Which peers the relay may reach (`RelayPeerPolicy`): public addresses only, unless the
     /// operator allows private ones (`--relay-allow-private`) or, for a server whose devices
     /// all run on its own host, loopback.

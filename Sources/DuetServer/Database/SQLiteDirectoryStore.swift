@@ -1,22 +1,32 @@
 import Foundation
 import GRDB
 
-/// The server's one SQLite file, in WAL mode so readers never wait for the writer.
-/// Schema changes are GRDB migrations: add a new one, never edit a shipped one.
-enum DirectoryDatabase {
+/// The directory in one SQLite file beside one server, in WAL mode so readers never wait for
+/// the writer. The zero-setup default (docs/deployment.md).
+///
+/// A transaction spans several awaits (the same `Directory` code runs on PostgreSQL), so it is
+/// opened and closed by hand on the writer connection (`allowsUnsafeTransactions`) and
+/// `WriterGate` keeps other writers out until it ends.
+final class SQLiteDirectoryStore: DirectoryStore {
     static let fileName = "duet-server.sqlite"
 
-    static func open(in directory: URL) throws(ServerStartupError) -> DatabasePool {
-        let path = directory.appendingPathComponent(fileName).path
+    private let pool: DatabasePool
+    private let gate = WriterGate()
+    let location: String
+
+    /// Opens (or makes) the file in `directory` and brings its schema up to date.
+    init(in directory: URL) throws(ServerStartupError) {
+        let path = directory.appendingPathComponent(Self.fileName).path
+        location = directory.path
         do {
             var configuration = Configuration()
             configuration.label = "duet-server"
             configuration.busyMode = .timeout(10)
-            let pool = try DatabasePool(path: path, configuration: configuration)
-            try migrator.migrate(pool)
-            return pool
+            configuration.allowsUnsafeTransactions = true
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
         } catch {
-            throw .database(openFailure(path: path, directory: directory.path, error))
+            throw .database(Self.openFailure(path: path, directory: directory.path, error))
         }
     }
 
@@ -34,75 +44,81 @@ enum DirectoryDatabase {
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: accounts, prekeys, invites, watchers, pending key changes") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE account (
-                        number TEXT PRIMARY KEY NOT NULL,
-                        identityKey BLOB NOT NULL UNIQUE,
-                        name TEXT,
-                        updatedAt INTEGER NOT NULL
-                    );
-                    CREATE TABLE signedPrekey (
-                        number TEXT PRIMARY KEY NOT NULL REFERENCES account(number) ON DELETE CASCADE,
-                        keyId INTEGER NOT NULL,
-                        publicKey BLOB NOT NULL,
-                        createdAt INTEGER NOT NULL,
-                        signature BLOB NOT NULL
-                    );
-                    CREATE TABLE oneTimePrekey (
-                        number TEXT NOT NULL REFERENCES account(number) ON DELETE CASCADE,
-                        keyId INTEGER NOT NULL,
-                        publicKey BLOB NOT NULL,
-                        PRIMARY KEY (number, keyId)
-                    );
-                    CREATE TABLE invite (
-                        codeHash BLOB PRIMARY KEY NOT NULL,
-                        number TEXT NOT NULL,
-                        createdAt INTEGER NOT NULL
-                    );
-                    CREATE TABLE watcher (
-                        watcherKey BLOB NOT NULL,
-                        number TEXT NOT NULL,
-                        PRIMARY KEY (watcherKey, number)
-                    );
-                    CREATE INDEX watcher_by_number ON watcher(number);
-                    CREATE TABLE pendingKeyChange (
-                        id INTEGER PRIMARY KEY AUTOINCREMENT,
-                        recipientKey BLOB NOT NULL,
-                        number TEXT NOT NULL,
-                        newIdentityKey BLOB NOT NULL,
-                        createdAt INTEGER NOT NULL
-                    );
-                    CREATE INDEX pendingKeyChange_by_recipient ON pendingKeyChange(recipientKey);
-                    """)
-        }
-        migrator.registerMigration("v2: groups") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE chatGroup (
-                        id TEXT PRIMARY KEY NOT NULL,
-                        name TEXT NOT NULL,
-                        owner TEXT NOT NULL,
-                        createdAt INTEGER NOT NULL
-                    );
-                    CREATE TABLE groupMember (
-                        groupId TEXT NOT NULL REFERENCES chatGroup(id) ON DELETE CASCADE,
-                        number TEXT NOT NULL,
-                        PRIMARY KEY (groupId, number)
-                    );
-                    CREATE INDEX groupMember_by_number ON groupMember(number);
-                    """)
-        }
-        migrator.registerMigration("v3: group vouches") { db in
-            // JSON of Signaling.GroupFounding and Signaling.MemberVouch, kept as the clients
-            // signed them; groups made before carry none (their members get no sender keys).
-            try db.execute(
-                sql: """
-                    ALTER TABLE chatGroup ADD COLUMN founding TEXT;
-                    ALTER TABLE groupMember ADD COLUMN vouch TEXT;
-                    """)
+        for step in DirectoryMigration.history {
+            migrator.registerMigration(step.name) { db in try db.execute(sql: step.sqlite) }
         }
         return migrator
+    }
+
+    func write<T: Sendable>(_ body: @escaping @Sendable (any DatabaseTransaction) async throws -> T) async throws -> T {
+        await gate.enter()
+        do {
+            try await pool.writeWithoutTransaction { db in
+                // A transaction a cancelled task could not close is closed here, before the next.
+                if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
+                try db.execute(sql: "BEGIN IMMEDIATE")
+            }
+            let result = try await body(Transaction(pool: pool, writing: true))
+            try await pool.writeWithoutTransaction { db in try db.execute(sql: "COMMIT") }
+            await gate.leave()
+            return result
+        } catch {
+            // Queued on the writer in order, before the next transaction's BEGIN, even when this
+            // task is cancelled.
+            pool.asyncWriteWithoutTransaction { db in
+                if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
+            }
+            await gate.leave()
+            throw Self.refusal(error)
+        }
+    }
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (any DatabaseTransaction) async throws -> T) async throws -> T {
+        do { return try await body(Transaction(pool: pool, writing: false)) } catch { throw Self.refusal(error) }
+    }
+
+    func close() async { try? pool.close() }
+
+    /// SQLite's storage faults become `StorageRefusal`; everything else passes as it is.
+    private static func refusal(_ error: any Error) -> any Error {
+        guard let failure = StorageFailure(database: error) else { return error }
+        return StorageRefusal(failure: failure, detail: "\(error)")
+    }
+
+    /// Statements on the writer (inside the transaction `write` opened) or on a reader.
+    private struct Transaction: DatabaseTransaction {
+        let pool: DatabasePool
+        let writing: Bool
+        var skippingLockedRows: String { "" }
+
+        func rows(_ sql: String, _ arguments: [any SQLValueConvertible]) async throws -> [SQLRow] {
+            let bound = StatementArguments(arguments.map { Self.databaseValue($0.sqlValue) })
+            let fetch: @Sendable (Database) throws -> [SQLRow] = { db in
+                try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.row)
+            }
+            return writing ? try await pool.writeWithoutTransaction(fetch) : try await pool.read(fetch)
+        }
+
+        private static func databaseValue(_ value: SQLValue) -> DatabaseValue {
+            switch value {
+            case .null: .null
+            case let .integer(integer): integer.databaseValue
+            case let .text(text): text.databaseValue
+            case let .bytes(bytes): Data(bytes).databaseValue
+            }
+        }
+
+        private static func row(_ row: Row) -> SQLRow {
+            SQLRow(
+                zip(row.columnNames, row.databaseValues).map { name, value in
+                    switch value.storage {
+                    case .null: (name, .null)
+                    case let .int64(integer): (name, .integer(integer))
+                    case let .double(double): (name, .integer(Int64(double)))
+                    case let .string(text): (name, .text(text))
+                    case let .blob(data): (name, .bytes(Array(data)))
+                    }
+                })
+        }
     }
 }

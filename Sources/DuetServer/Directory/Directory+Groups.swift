@@ -1,6 +1,5 @@
 import DuetWire
 import Foundation
-import GRDB
 
 /// Groups (docs/group-calls.md): named sets of registered numbers. The server needs them to
 /// ring a group and to let only members into its calls; it never holds the members' keys.
@@ -26,17 +25,19 @@ extension Directory {
         }
         let vouches = try Self.vouches(request, owner: owner, members: members)
         let id = "g" + (0..<8).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
-        return try await write { db in
-            for number in members.sorted() where try !Self.isRegistered(number, db) { throw DirectoryError.unknownNumber(number) }
-            try db.execute(
-                sql: "INSERT INTO chatGroup (id, name, owner, createdAt, founding) VALUES (?, ?, ?, ?, ?)",
-                arguments: [id, request.name, owner, Int(Date().timeIntervalSince1970), try request.founding.map(Self.json)])
+        let founding = try Self.json(request.founding)
+        var encoded: [String: String] = [:]
+        for (number, vouch) in vouches { encoded[number] = try Self.json(vouch) }
+        let vouchTexts = encoded
+        return try await write { tx in
+            for number in members.sorted() where try await !Self.isRegistered(number, tx) { throw DirectoryError.unknownNumber(number) }
+            try await tx.execute(
+                "INSERT INTO chatGroup (id, name, owner, createdAt, founding) VALUES (?, ?, ?, ?, ?)",
+                [id, request.name, owner, Int64(Date().timeIntervalSince1970), founding])
             for number in members {
-                try db.execute(
-                    sql: "INSERT INTO groupMember (groupId, number, vouch) VALUES (?, ?, ?)",
-                    arguments: [id, number, try vouches[number].map(Self.json)])
+                try await tx.execute("INSERT INTO groupMember (groupId, number, vouch) VALUES (?, ?, ?)", [id, number, vouchTexts[number]])
             }
-            let group = try Self.group(id, db)!
+            let group = try await Self.group(id, tx)!
             return GroupChange(group: group, recipients: members, added: group.members, removed: [])
         }
     }
@@ -48,27 +49,26 @@ extension Directory {
                 "a vouch for \(change.number) names them first, is signed by you, and has 1 to \(Signaling.maximumVouchLinks) links, each signed by the next one's member"
             )
         }
-        return try await write { db in
-            let group = try Self.group(change.group, ofMember: member, db)
+        let vouch = try Self.json(change.vouch)
+        return try await write { tx in
+            let group = try await Self.group(change.group, ofMember: member, tx)
             guard !group.members.contains(change.number) else {
                 return GroupChange(group: group, recipients: [], added: [], removed: [])
             }
-            guard try Self.isRegistered(change.number, db) else { throw DirectoryError.unknownNumber(change.number) }
+            guard try await Self.isRegistered(change.number, tx) else { throw DirectoryError.unknownNumber(change.number) }
             guard group.members.count < Signaling.maximumGroupMembers else {
                 throw DirectoryError.invalidGroup(
                     "\(group.name) already has the most members a group may have (\(Signaling.maximumGroupMembers))")
             }
-            try db.execute(
-                sql: "INSERT INTO groupMember (groupId, number, vouch) VALUES (?, ?, ?)",
-                arguments: [group.id, change.number, try change.vouch.map(Self.json)])
-            let updated = try Self.group(group.id, db)!
+            try await tx.execute("INSERT INTO groupMember (groupId, number, vouch) VALUES (?, ?, ?)", [group.id, change.number, vouch])
+            let updated = try await Self.group(group.id, tx)!
             return GroupChange(group: updated, recipients: Set(updated.members), added: [change.number], removed: [])
         }
     }
 
     func removeGroupMember(_ change: Signaling.GroupMemberChange, by member: String) async throws(DirectoryError) -> GroupChange {
-        try await write { db in
-            let group = try Self.group(change.group, ofMember: member, db)
+        try await write { tx in
+            let group = try await Self.group(change.group, ofMember: member, tx)
             guard group.members.contains(change.number) else {
                 return GroupChange(group: group, recipients: [], added: [], removed: [])
             }
@@ -76,62 +76,66 @@ extension Directory {
                 throw DirectoryError.notPermitted(
                     "only \(group.name)'s owner (\(group.owner)) may remove someone else; you may leave it yourself")
             }
-            try db.execute(sql: "DELETE FROM groupMember WHERE groupId = ? AND number = ?", arguments: [group.id, change.number])
+            try await tx.execute("DELETE FROM groupMember WHERE groupId = ? AND number = ?", [group.id, change.number])
             if group.members.count == 1 {
-                try db.execute(sql: "DELETE FROM chatGroup WHERE id = ?", arguments: [group.id])
+                try await tx.execute("DELETE FROM chatGroup WHERE id = ?", [group.id])
             } else if change.number == group.owner {
                 // The owner left: the longest-standing member would be better; any member keeps it usable.
                 let heir = group.members.first { $0 != change.number }!
-                try db.execute(sql: "UPDATE chatGroup SET owner = ? WHERE id = ?", arguments: [heir, group.id])
+                try await tx.execute("UPDATE chatGroup SET owner = ? WHERE id = ?", [heir, group.id])
             }
-            let updated = try Self.group(group.id, db) ?? Signaling.Group(id: group.id, name: group.name, owner: group.owner, members: [])
+            let updated =
+                try await Self.group(group.id, tx) ?? Signaling.Group(id: group.id, name: group.name, owner: group.owner, members: [])
             return GroupChange(group: updated, recipients: Set(group.members), added: [], removed: [change.number])
         }
     }
 
     /// The groups `number` is a member of, by name.
     func groups(of number: String) async throws(DirectoryError) -> [Signaling.Group] {
-        try await read { db in
-            let ids = try String.fetchAll(db, sql: "SELECT groupId FROM groupMember WHERE number = ?", arguments: [number])
-            return try ids.compactMap { try Self.group($0, db) }.sorted { ($0.name, $0.id) < ($1.name, $1.id) }
+        try await read { tx in
+            var groups: [Signaling.Group] = []
+            for row in try await tx.rows("SELECT groupId FROM groupMember WHERE number = ?", [number]) {
+                if let group = try await Self.group(try row.text("groupId"), tx) { groups.append(group) }
+            }
+            return groups.sorted { ($0.name, $0.id) < ($1.name, $1.id) }
         }
     }
 
     /// A group `number` belongs to; unknown and not-a-member read the same, so ids of other
     /// people's groups cannot be probed.
     func group(_ id: String, ofMember number: String) async throws(DirectoryError) -> Signaling.Group {
-        try await read { db in try Self.group(id, ofMember: number, db) }
+        try await read { tx in try await Self.group(id, ofMember: number, tx) }
     }
 
     /// Whether `number` is a member of the group `id` now (false for an unknown group): a
     /// join's re-check after its await needs only this, not the group decoded with its vouches.
     func isMember(_ number: String, ofGroup id: String) async throws(DirectoryError) -> Bool {
-        try await read { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM groupMember WHERE groupId = ? AND number = ?", arguments: [id, number]) ?? false
-        }
+        try await read { tx in try await tx.exists("SELECT 1 FROM groupMember WHERE groupId = ? AND number = ?", [id, number]) }
     }
 
-    private static func group(_ id: String, ofMember number: String, _ db: Database) throws -> Signaling.Group {
-        guard let group = try group(id, db), group.members.contains(number) else { throw DirectoryError.unknownGroup(id) }
+    private static func group(_ id: String, ofMember number: String, _ tx: any DatabaseTransaction) async throws -> Signaling.Group {
+        guard let group = try await group(id, tx), group.members.contains(number) else { throw DirectoryError.unknownGroup(id) }
         return group
     }
 
-    private static func group(_ id: String, _ db: Database) throws -> Signaling.Group? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT id, name, owner, founding FROM chatGroup WHERE id = ?", arguments: [id]) else {
-            return nil
-        }
-        let rows = try Row.fetchAll(db, sql: "SELECT number, vouch FROM groupMember WHERE groupId = ? ORDER BY number", arguments: [id])
+    private static func group(_ id: String, _ tx: any DatabaseTransaction) async throws -> Signaling.Group? {
+        guard let row = try await tx.row("SELECT id, name, owner, founding FROM chatGroup WHERE id = ?", [id]) else { return nil }
+        let rows = try await tx.rows("SELECT number, vouch FROM groupMember WHERE groupId = ? ORDER BY number", [id])
         let decoder = JSONDecoder()
         var vouches: [String: Signaling.MemberVouch] = [:]
         for member in rows {
-            if let text: String = member["vouch"], let vouch = try? decoder.decode(Signaling.MemberVouch.self, from: Data(text.utf8)) {
-                vouches[member["number"]] = vouch
+            if let text = try member.optionalText("vouch"),
+                let vouch = try? decoder.decode(Signaling.MemberVouch.self, from: Data(text.utf8))
+            {
+                vouches[try member.text("number")] = vouch
             }
         }
-        let founding = (row["founding"] as String?).flatMap { try? decoder.decode(Signaling.GroupFounding.self, from: Data($0.utf8)) }
+        let founding = try row.optionalText("founding").flatMap {
+            try? decoder.decode(Signaling.GroupFounding.self, from: Data($0.utf8))
+        }
         return Signaling.Group(
-            id: row["id"], name: row["name"], owner: row["owner"], members: rows.map { $0["number"] },
-            founding: founding, vouches: founding == nil ? nil : vouches)
+            id: try row.text("id"), name: try row.text("name"), owner: try row.text("owner"),
+            members: try rows.map { try $0.text("number") }, founding: founding, vouches: founding == nil ? nil : vouches)
     }
 
     /// A new group's vouches by member, checked for shape: the founder is the owner, and each
@@ -156,11 +160,10 @@ extension Directory {
         return byMember
     }
 
-    private static func json(_ value: some Encodable) throws -> String {
-        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
-    }
-
-    private static func isRegistered(_ number: String, _ db: Database) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT 1 FROM account WHERE number = ?", arguments: [number]) ?? false
+    private static func json(_ value: (some Encodable)?) throws(DirectoryError) -> String? {
+        guard let value else { return nil }
+        do { return String(decoding: try JSONEncoder().encode(value), as: UTF8.self) } catch {
+            throw .internalFailure("cannot encode \(type(of: value)): \(error)")
+        }
     }
 }

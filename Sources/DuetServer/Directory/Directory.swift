@@ -1,11 +1,11 @@
 import DuetCrypto
 import DuetWire
 import Foundation
-import GRDB
 
 /// Numbers, identity keys and prekeys (docs/server.md), plus who watches which number.
-/// Every change is one SQLite write transaction, so a crash or a concurrent request never
-/// sees half of one — in particular a one-time prekey is selected and deleted atomically.
+/// Every change is one write transaction of its store (a SQLite file, or PostgreSQL shared by
+/// several nodes: docs/deployment.md), so a crash or a concurrent request never sees half of
+/// one — in particular a one-time prekey is handed out only once its deletion committed.
 final class Directory: Sendable {
     static let maximumPrekeysPerUpload = 500
     /// Below this many one-time prekeys the owner is told to top up (docs/ARCHITECTURE.md "Prekey top-up").
@@ -16,14 +16,14 @@ final class Directory: Sendable {
     /// Numbers one key may watch: each is a row kept until unwatched.
     static let maximumWatchedNumbers = 1_000
 
-    private let pool: DatabasePool
+    private let store: any DirectoryStore
     private let openRegistration: Bool
     /// Told of every write the storage refused and every one it took, so a full disk is
     /// logged once per episode.
     let health: StorageHealth
 
-    init(pool: DatabasePool, openRegistration: Bool, health: StorageHealth) {
-        self.pool = pool
+    init(store: any DirectoryStore, openRegistration: Bool, health: StorageHealth) {
+        self.store = store
         self.openRegistration = openRegistration
         self.health = health
     }
@@ -43,7 +43,7 @@ final class Directory: Sendable {
     }
 
     func number(boundTo key: [UInt8]) async throws(DirectoryError) -> String? {
-        try await read { db in try String.fetchOne(db, sql: "SELECT number FROM account WHERE identityKey = ?", arguments: [Data(key)]) }
+        try await read { tx in try await Self.number(boundTo: key, tx) }
     }
 
     /// Binds `request.number` to `key` (docs/server.md): a free number is taken; the same key
@@ -53,58 +53,52 @@ final class Directory: Sendable {
         try PrekeyValidation.check(number: request.number)
         try PrekeyValidation.check(request.signedPrekey, signedBy: key)
         try PrekeyValidation.check(request.oneTimePrekeys)
-        let keyData = Data(key.rawRepresentation)
+        let keyData = key.rawRepresentation
         let openRegistration = self.openRegistration
-        return try await write { db in
-            if let other = try String.fetchOne(db, sql: "SELECT number FROM account WHERE identityKey = ?", arguments: [keyData]),
-                other != request.number
-            {
+        return try await write { tx in
+            if let other = try await Self.number(boundTo: keyData, tx), other != request.number {
                 throw DirectoryError.keyAlreadyRegistered(other)
             }
             let now = Int64(Date().timeIntervalSince1970)
-            let existing = try Data.fetchOne(db, sql: "SELECT identityKey FROM account WHERE number = ?", arguments: [request.number])
+            let existing = try await tx.row("SELECT identityKey FROM account WHERE number = ?", [request.number])?.bytes("identityKey")
             var previousKey: [UInt8]?
             var notified: [[UInt8]] = []
             switch existing {
             case nil:
-                try db.execute(
-                    sql: "INSERT INTO account (number, identityKey, name, updatedAt) VALUES (?, ?, ?, ?)",
-                    arguments: [request.number, keyData, request.name, now])
+                try await tx.execute(
+                    "INSERT INTO account (number, identityKey, name, updatedAt) VALUES (?, ?, ?, ?)",
+                    [request.number, keyData, request.name, now])
             case keyData?:
-                try db.execute(
-                    sql: "UPDATE account SET name = COALESCE(?, name), updatedAt = ? WHERE number = ?",
-                    arguments: [request.name, now, request.number])
+                try await tx.execute(
+                    "UPDATE account SET name = COALESCE(?, name), updatedAt = ? WHERE number = ?", [request.name, now, request.number])
             case let oldKey?:
                 if !openRegistration {
                     guard let code = request.invite else { throw DirectoryError.numberTaken(request.number) }
-                    try db.execute(
-                        sql: "DELETE FROM invite WHERE codeHash = ? AND number = ?",
-                        arguments: [Data(InviteCode.hash(code)), request.number])
-                    guard db.changesCount == 1 else { throw DirectoryError.invalidInvite(request.number) }
+                    let used = try await tx.rows(
+                        "DELETE FROM invite WHERE codeHash = ? AND number = ? RETURNING number", [InviteCode.hash(code), request.number])
+                    guard used.count == 1 else { throw DirectoryError.invalidInvite(request.number) }
                 }
-                previousKey = Array(oldKey)
+                previousKey = oldKey
                 // The old device's prekeys must never be handed out for the new key.
-                try db.execute(sql: "DELETE FROM oneTimePrekey WHERE number = ?", arguments: [request.number])
-                try db.execute(
-                    sql: "UPDATE account SET identityKey = ?, name = ?, updatedAt = ? WHERE number = ?",
-                    arguments: [keyData, request.name, now, request.number])
-                let watchers = try Data.fetchAll(
-                    db, sql: "SELECT watcherKey FROM watcher WHERE number = ? AND watcherKey != ?",
-                    arguments: [request.number, keyData])
-                for watcher in watchers {
+                try await tx.execute("DELETE FROM oneTimePrekey WHERE number = ?", [request.number])
+                try await tx.execute(
+                    "UPDATE account SET identityKey = ?, name = ?, updatedAt = ? WHERE number = ?",
+                    [keyData, request.name, now, request.number])
+                let watchers = try await tx.rows(
+                    "SELECT watcherKey FROM watcher WHERE number = ? AND watcherKey != ?", [request.number, keyData])
+                for watcher in try watchers.map({ try $0.bytes("watcherKey") }) {
                     // Only the newest key matters to a device that was offline through several changes.
-                    try db.execute(
-                        sql: "DELETE FROM pendingKeyChange WHERE recipientKey = ? AND number = ?",
-                        arguments: [watcher, request.number])
-                    try db.execute(
-                        sql: "INSERT INTO pendingKeyChange (recipientKey, number, newIdentityKey, createdAt) VALUES (?, ?, ?, ?)",
-                        arguments: [watcher, request.number, keyData, now])
-                    notified.append(Array(watcher))
+                    try await tx.execute(
+                        "DELETE FROM pendingKeyChange WHERE recipientKey = ? AND number = ?", [watcher, request.number])
+                    try await tx.execute(
+                        "INSERT INTO pendingKeyChange (recipientKey, number, newIdentityKey, createdAt) VALUES (?, ?, ?, ?)",
+                        [watcher, request.number, keyData, now])
+                    notified.append(watcher)
                 }
             }
-            try Self.storeSignedPrekey(request.signedPrekey, number: request.number, db: db)
-            try Self.storeOneTimePrekeys(request.oneTimePrekeys, number: request.number, db: db)
-            let count = try Self.oneTimePrekeyCount(number: request.number, db: db)
+            try await Self.storeSignedPrekey(request.signedPrekey, number: request.number, tx)
+            try await Self.storeOneTimePrekeys(request.oneTimePrekeys, number: request.number, tx)
+            let count = try await Self.oneTimePrekeyCount(number: request.number, tx)
             return RegistrationResult(
                 number: request.number, oneTimePrekeyCount: count, previousKey: previousKey, notifiedWatchers: notified)
         }
@@ -115,14 +109,12 @@ final class Directory: Sendable {
     func uploadPrekeys(key: IdentityPublicKey, _ request: Signaling.UploadPrekeys) async throws(DirectoryError) -> Int {
         if let spk = request.signedPrekey { try PrekeyValidation.check(spk, signedBy: key) }
         try PrekeyValidation.check(request.oneTimePrekeys)
-        let keyData = Data(key.rawRepresentation)
-        return try await write { db in
-            guard let number = try String.fetchOne(db, sql: "SELECT number FROM account WHERE identityKey = ?", arguments: [keyData]) else {
-                throw DirectoryError.notRegistered
-            }
-            if let spk = request.signedPrekey { try Self.storeSignedPrekey(spk, number: number, db: db) }
-            try Self.storeOneTimePrekeys(request.oneTimePrekeys, number: number, db: db)
-            return try Self.oneTimePrekeyCount(number: number, db: db)
+        let keyData = key.rawRepresentation
+        return try await write { tx in
+            guard let number = try await Self.number(boundTo: keyData, tx) else { throw DirectoryError.notRegistered }
+            if let spk = request.signedPrekey { try await Self.storeSignedPrekey(spk, number: number, tx) }
+            try await Self.storeOneTimePrekeys(request.oneTimePrekeys, number: number, tx)
+            return try await Self.oneTimePrekeyCount(number: number, tx)
         }
     }
 
@@ -141,12 +133,12 @@ final class Directory: Sendable {
         withOneTimePrekey: Bool = true
     ) async throws(DirectoryError) -> (bundle: Signaling.Bundle, remaining: Int) {
         try PrekeyValidation.check(number: number)
-        return try await write { db in
-            guard try Self.isBound(requester, db) else { throw DirectoryError.notRegistered }
-            return try Self.handOut(number, withOneTimePrekey: withOneTimePrekey, to: requester, db)
-        } orWhenStorageRefuses: { db in
-            guard try Self.isBound(requester, db) else { throw DirectoryError.notRegistered }
-            return (try Self.bundle(number, db), try Self.oneTimePrekeyCount(number: number, db: db))
+        return try await write { tx in
+            guard try await Self.isBound(requester, tx) else { throw DirectoryError.notRegistered }
+            return try await Self.handOut(number, withOneTimePrekey: withOneTimePrekey, to: requester, tx)
+        } orWhenStorageRefuses: { tx in
+            guard try await Self.isBound(requester, tx) else { throw DirectoryError.notRegistered }
+            return (try await Self.bundle(number, tx), try await Self.oneTimePrekeyCount(number: number, tx))
         }
     }
 
@@ -163,86 +155,99 @@ final class Directory: Sendable {
         bundle: Signaling.Bundle, remaining: Int
     )] {
         for one in wanted { try PrekeyValidation.check(number: one.number) }
-        return try await write { db in
-            guard try Self.isBound(requester, db) else { throw DirectoryError.notRegistered }
-            return try wanted.compactMap { one in
-                try Self.registered { try Self.handOut(one.number, withOneTimePrekey: one.withOneTimePrekey, to: requester, db) }
+        return try await write { tx in
+            guard try await Self.isBound(requester, tx) else { throw DirectoryError.notRegistered }
+            var found: [(bundle: Signaling.Bundle, remaining: Int)] = []
+            for one in wanted {
+                guard try await Self.isRegistered(one.number, tx) else { continue }
+                found.append(try await Self.handOut(one.number, withOneTimePrekey: one.withOneTimePrekey, to: requester, tx))
             }
-        } orWhenStorageRefuses: { db in
-            guard try Self.isBound(requester, db) else { throw DirectoryError.notRegistered }
-            return try wanted.compactMap { one in
-                try Self.registered { (try Self.bundle(one.number, db), try Self.oneTimePrekeyCount(number: one.number, db: db)) }
+            return found
+        } orWhenStorageRefuses: { tx in
+            guard try await Self.isBound(requester, tx) else { throw DirectoryError.notRegistered }
+            var found: [(bundle: Signaling.Bundle, remaining: Int)] = []
+            for one in wanted where try await Self.isRegistered(one.number, tx) {
+                found.append((try await Self.bundle(one.number, tx), try await Self.oneTimePrekeyCount(number: one.number, tx)))
             }
+            return found
         }
-    }
-
-    /// `body`'s answer, or nil when it names a number nobody registered.
-    private static func registered<T>(_ body: () throws -> T) throws -> T? {
-        do { return try body() } catch DirectoryError.unknownNumber { return nil }
     }
 
     /// `number`'s bundle with its oldest one-time prekey (deleted here, so it is handed out once)
     /// when `withOneTimePrekey`; `requester` becomes a watcher of the number.
+    ///
+    /// On PostgreSQL concurrent transactions (of this node or another) each lock a different
+    /// prekey and pass over the ones locked; the deletion's answer is what was taken.
     private static func handOut(
-        _ number: String, withOneTimePrekey: Bool, to requester: [UInt8], _ db: Database
-    ) throws -> (bundle: Signaling.Bundle, remaining: Int) {
-        var bundle = try Self.bundle(number, db)
+        _ number: String, withOneTimePrekey: Bool, to requester: [UInt8], _ tx: any DatabaseTransaction
+    ) async throws -> (bundle: Signaling.Bundle, remaining: Int) {
+        var bundle = try await Self.bundle(number, tx)
         if withOneTimePrekey,
-            let row = try Row.fetchOne(
-                db, sql: "SELECT keyId, publicKey FROM oneTimePrekey WHERE number = ? ORDER BY keyId LIMIT 1", arguments: [number])
+            let oldest = try await tx.row(
+                "SELECT keyId FROM oneTimePrekey WHERE number = ? ORDER BY keyId LIMIT 1" + tx.skippingLockedRows, [number]),
+            let taken = try await tx.row(
+                "DELETE FROM oneTimePrekey WHERE number = ? AND keyId = ? RETURNING keyId, publicKey", [number, try oldest.integer("keyId")]
+            )
         {
-            let id: Int64 = row["keyId"]
-            try db.execute(sql: "DELETE FROM oneTimePrekey WHERE number = ? AND keyId = ?", arguments: [number, id])
-            bundle.oneTimePrekey = .init(id: UInt32(truncatingIfNeeded: id), publicKey: Base64Bytes(Array(row["publicKey"] as Data)))
+            bundle.oneTimePrekey = .init(
+                id: UInt32(truncatingIfNeeded: try taken.integer("keyId")), publicKey: Base64Bytes(try taken.bytes("publicKey")))
         }
-        if requester != bundle.identityKey.bytes { try Self.addWatcher(requester, number: number, db: db) }
-        return (bundle, try Self.oneTimePrekeyCount(number: number, db: db))
+        if requester != bundle.identityKey.bytes { try await Self.addWatcher(requester, number: number, tx) }
+        return (bundle, try await Self.oneTimePrekeyCount(number: number, tx))
     }
 
-    private static func isBound(_ key: [UInt8], _ db: Database) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM account WHERE identityKey = ?)", arguments: [Data(key)]) ?? false
+    private static func number(boundTo key: [UInt8], _ tx: any DatabaseTransaction) async throws -> String? {
+        try await tx.row("SELECT number FROM account WHERE identityKey = ?", [key])?.text("number")
+    }
+
+    private static func isBound(_ key: [UInt8], _ tx: any DatabaseTransaction) async throws -> Bool {
+        try await tx.exists("SELECT 1 FROM account WHERE identityKey = ?", [key])
+    }
+
+    static func isRegistered(_ number: String, _ tx: any DatabaseTransaction) async throws -> Bool {
+        try await tx.exists("SELECT 1 FROM account WHERE number = ?", [number])
     }
 
     /// `number`'s identity key and signed prekey, without a one-time prekey.
-    private static func bundle(_ number: String, _ db: Database) throws -> Signaling.Bundle {
-        guard let identityKey = try Data.fetchOne(db, sql: "SELECT identityKey FROM account WHERE number = ?", arguments: [number]),
-            let row = try Row.fetchOne(
-                db, sql: "SELECT keyId, publicKey, createdAt, signature FROM signedPrekey WHERE number = ?", arguments: [number])
+    private static func bundle(_ number: String, _ tx: any DatabaseTransaction) async throws -> Signaling.Bundle {
+        guard let identityKey = try await tx.row("SELECT identityKey FROM account WHERE number = ?", [number]),
+            let row = try await tx.row("SELECT keyId, publicKey, createdAt, signature FROM signedPrekey WHERE number = ?", [number])
         else { throw DirectoryError.unknownNumber(number) }
         let spk = Signaling.SignedPrekey(
-            id: UInt32(truncatingIfNeeded: row["keyId"] as Int64),
-            publicKey: Base64Bytes(Array(row["publicKey"] as Data)),
-            createdAt: row["createdAt"],
-            signature: Base64Bytes(Array(row["signature"] as Data)))
-        return Signaling.Bundle(number: number, identityKey: Base64Bytes(Array(identityKey)), signedPrekey: spk, oneTimePrekey: nil)
+            id: UInt32(truncatingIfNeeded: try row.integer("keyId")),
+            publicKey: Base64Bytes(try row.bytes("publicKey")),
+            createdAt: try row.integer("createdAt"),
+            signature: Base64Bytes(try row.bytes("signature")))
+        return Signaling.Bundle(
+            number: number, identityKey: Base64Bytes(try identityKey.bytes("identityKey")), signedPrekey: spk, oneTimePrekey: nil)
     }
 
     /// The identity key bound to `number`; records `requester` as a watcher (not while the
     /// storage refuses writes: see `orWhenStorageRefuses`).
     func lookup(number: String, requester: [UInt8]) async throws(DirectoryError) -> [UInt8] {
         try PrekeyValidation.check(number: number)
-        return try await write { db in
-            let key = try Self.identityKey(number, db)
-            if requester != key { try Self.addWatcher(requester, number: number, db: db) }
+        return try await write { tx in
+            let key = try await Self.identityKey(number, tx)
+            if requester != key { try await Self.addWatcher(requester, number: number, tx) }
             return key
-        } orWhenStorageRefuses: { db in
-            try Self.identityKey(number, db)
+        } orWhenStorageRefuses: { tx in
+            try await Self.identityKey(number, tx)
         }
     }
 
-    private static func identityKey(_ number: String, _ db: Database) throws -> [UInt8] {
-        guard let key = try Data.fetchOne(db, sql: "SELECT identityKey FROM account WHERE number = ?", arguments: [number]) else {
+    private static func identityKey(_ number: String, _ tx: any DatabaseTransaction) async throws -> [UInt8] {
+        guard let row = try await tx.row("SELECT identityKey FROM account WHERE number = ?", [number]) else {
             throw DirectoryError.unknownNumber(number)
         }
-        return Array(key)
+        return try row.bytes("identityKey")
     }
 
     func watch(_ numbers: [String], watcher: [UInt8]) async throws(DirectoryError) {
         for n in numbers { try PrekeyValidation.check(number: n) }
-        try await write { db in
-            for n in numbers { try Self.addWatcher(watcher, number: n, db: db) }
+        try await write { tx in
+            for n in numbers { try await Self.addWatcher(watcher, number: n, tx) }
             // Over the quota, the transaction rolls back: nothing of this request is kept.
-            let watched = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM watcher WHERE watcherKey = ?", arguments: [Data(watcher)]) ?? 0
+            let watched = try await tx.count("SELECT COUNT(*) AS count FROM watcher WHERE watcherKey = ?", [watcher])
             guard watched <= Self.maximumWatchedNumbers else {
                 throw DirectoryError.quotaExceeded(
                     "that would make \(watched) numbers watched by this device, over the \(Self.maximumWatchedNumbers) one device may watch; unwatch some first"
@@ -253,100 +258,103 @@ final class Directory: Sendable {
     }
 
     func unwatch(_ numbers: [String], watcher: [UInt8]) async throws(DirectoryError) {
-        try await write { db in
-            for n in numbers {
-                try db.execute(sql: "DELETE FROM watcher WHERE watcherKey = ? AND number = ?", arguments: [Data(watcher), n])
-            }
+        try await write { tx in
+            for n in numbers { try await tx.execute("DELETE FROM watcher WHERE watcherKey = ? AND number = ?", [watcher, n]) }
         }
     }
 
     func watchers(of number: String) async throws(DirectoryError) -> [[UInt8]] {
-        try await read { db in
-            try Data.fetchAll(db, sql: "SELECT watcherKey FROM watcher WHERE number = ?", arguments: [number]).map { Array($0) }
+        try await read { tx in
+            try await tx.rows("SELECT watcherKey FROM watcher WHERE number = ?", [number]).map { try $0.bytes("watcherKey") }
         }
     }
 
     func registeredNumbers(among numbers: [String]) async throws(DirectoryError) -> Set<String> {
-        try await read { db in
-            Set(try numbers.filter { try Bool.fetchOne(db, sql: "SELECT 1 FROM account WHERE number = ?", arguments: [$0]) ?? false })
+        try await read { tx in
+            var registered = Set<String>()
+            for number in numbers where try await Self.isRegistered(number, tx) { registered.insert(number) }
+            return registered
         }
     }
 
     func oneTimePrekeyCount(number: String) async throws(DirectoryError) -> Int {
-        try await read { db in try Self.oneTimePrekeyCount(number: number, db: db) }
+        try await read { tx in try await Self.oneTimePrekeyCount(number: number, tx) }
     }
 
     func pendingKeyChanges(for recipient: [UInt8]) async throws(DirectoryError) -> [PendingKeyChange] {
-        try await read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT id, number, newIdentityKey FROM pendingKeyChange WHERE recipientKey = ? ORDER BY id",
-                arguments: [Data(recipient)]
+        try await read { tx in
+            try await tx.rows(
+                "SELECT id, number, newIdentityKey FROM pendingKeyChange WHERE recipientKey = ? ORDER BY id", [recipient]
             )
             .map {
                 PendingKeyChange(
-                    id: $0["id"], notice: .init(number: $0["number"], newIdentityKey: Base64Bytes(Array($0["newIdentityKey"] as Data))))
+                    id: try $0.integer("id"),
+                    notice: .init(number: try $0.text("number"), newIdentityKey: Base64Bytes(try $0.bytes("newIdentityKey"))))
             }
         }
     }
 
     func deletePendingKeyChanges(ids: [Int64]) async throws(DirectoryError) {
         guard !ids.isEmpty else { return }
-        try await write { db in
-            for id in ids { try db.execute(sql: "DELETE FROM pendingKeyChange WHERE id = ?", arguments: [id]) }
+        try await write { tx in
+            for id in ids { try await tx.execute("DELETE FROM pendingKeyChange WHERE id = ?", [id]) }
         }
     }
 
     /// Stores a new single-use invite for `number` and returns the code to hand over.
-    func issueInvite(number: String) throws(DirectoryError) -> String {
+    func issueInvite(number: String) async throws(DirectoryError) -> String {
         try PrekeyValidation.check(number: number)
         let code = InviteCode.generate()
-        do {
-            try pool.write { db in
-                try db.execute(
-                    sql: "INSERT INTO invite (codeHash, number, createdAt) VALUES (?, ?, ?)",
-                    arguments: [Data(InviteCode.hash(code)), number, Int64(Date().timeIntervalSince1970)])
-            }
-        } catch {
-            throw Self.map(error)
+        try await write { tx in
+            try await tx.execute(
+                "INSERT INTO invite (codeHash, number, createdAt) VALUES (?, ?, ?)",
+                [InviteCode.hash(code), number, Int64(Date().timeIntervalSince1970)])
         }
         return code
     }
 
     // MARK: - Helpers (inside a transaction)
 
-    private static func storeSignedPrekey(_ spk: Signaling.SignedPrekey, number: String, db: Database) throws {
-        try db.execute(
-            sql: "INSERT OR REPLACE INTO signedPrekey (number, keyId, publicKey, createdAt, signature) VALUES (?, ?, ?, ?, ?)",
-            arguments: [number, Int64(spk.id), Data(spk.publicKey.bytes), spk.createdAt, Data(spk.signature.bytes)])
+    private static func storeSignedPrekey(_ spk: Signaling.SignedPrekey, number: String, _ tx: any DatabaseTransaction) async throws {
+        try await tx.execute(
+            """
+            INSERT INTO signedPrekey (number, keyId, publicKey, createdAt, signature) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (number) DO UPDATE SET keyId = excluded.keyId, publicKey = excluded.publicKey,
+                createdAt = excluded.createdAt, signature = excluded.signature
+            """,
+            [number, Int64(spk.id), spk.publicKey.bytes, spk.createdAt, spk.signature.bytes])
     }
 
     /// Stores one-time prekeys until `number` holds `maximumOneTimePrekeys`; the rest are dropped.
-    private static func storeOneTimePrekeys(_ opks: [Signaling.OneTimePrekey], number: String, db: Database) throws {
-        let room = maximumOneTimePrekeys - (try oneTimePrekeyCount(number: number, db: db))
+    private static func storeOneTimePrekeys(_ opks: [Signaling.OneTimePrekey], number: String, _ tx: any DatabaseTransaction) async throws {
+        let room = maximumOneTimePrekeys - (try await oneTimePrekeyCount(number: number, tx))
         for opk in opks.prefix(max(0, room)) {
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO oneTimePrekey (number, keyId, publicKey) VALUES (?, ?, ?)",
-                arguments: [number, Int64(opk.id), Data(opk.publicKey.bytes)])
+            try await tx.execute(
+                """
+                INSERT INTO oneTimePrekey (number, keyId, publicKey) VALUES (?, ?, ?)
+                ON CONFLICT (number, keyId) DO UPDATE SET publicKey = excluded.publicKey
+                """,
+                [number, Int64(opk.id), opk.publicKey.bytes])
         }
     }
 
-    private static func oneTimePrekeyCount(number: String, db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM oneTimePrekey WHERE number = ?", arguments: [number]) ?? 0
+    private static func oneTimePrekeyCount(number: String, _ tx: any DatabaseTransaction) async throws -> Int {
+        try await tx.count("SELECT COUNT(*) AS count FROM oneTimePrekey WHERE number = ?", [number])
     }
 
-    private static func addWatcher(_ watcher: [UInt8], number: String, db: Database) throws {
-        try db.execute(sql: "INSERT OR IGNORE INTO watcher (watcherKey, number) VALUES (?, ?)", arguments: [Data(watcher), number])
+    private static func addWatcher(_ watcher: [UInt8], number: String, _ tx: any DatabaseTransaction) async throws {
+        try await tx.execute("INSERT INTO watcher (watcherKey, number) VALUES (?, ?) ON CONFLICT DO NOTHING", [watcher, number])
     }
 
-    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(DirectoryError) -> T {
-        do { return try await pool.read(body) } catch { throw refusal(error) }
+    func read<T: Sendable>(_ body: @escaping @Sendable (any DatabaseTransaction) async throws -> T) async throws(DirectoryError) -> T {
+        do { return try await store.read(body) } catch { throw refusal(error) }
     }
 
     /// One write transaction; a storage refusal is reported to `health` (logged once per
     /// episode) and becomes `.storage`, which tells the user that nothing changed.
-    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(DirectoryError) -> T {
+    func write<T: Sendable>(_ body: @escaping @Sendable (any DatabaseTransaction) async throws -> T) async throws(DirectoryError) -> T {
         let result: T
-        do { result = try await pool.write(body) } catch { throw refusal(error) }
+        do { result = try await store.write(body) } catch { throw refusal(error) }
         health.wrote()
         return result
     }
@@ -357,8 +365,8 @@ final class Directory: Sendable {
     /// every bundle it fetches anyway) or where the answer can do without it (a bundle without
     /// a one-time prekey), so what needs no write keeps being served through a full disk.
     private func write<T: Sendable>(
-        _ body: @escaping @Sendable (Database) throws -> T,
-        orWhenStorageRefuses fallback: @escaping @Sendable (Database) throws -> T
+        _ body: @escaping @Sendable (any DatabaseTransaction) async throws -> T,
+        orWhenStorageRefuses fallback: @escaping @Sendable (any DatabaseTransaction) async throws -> T
     ) async throws(DirectoryError) -> T {
         do throws(DirectoryError) {
             return try await write(body)
@@ -369,14 +377,10 @@ final class Directory: Sendable {
     }
 
     private func refusal(_ error: any Error) -> DirectoryError {
-        if let failure = StorageFailure(database: error) {
-            health.refused(failure, detail: "\(error)")
-            return .storage(failure)
+        if let refusal = error as? StorageRefusal {
+            health.refused(refusal.failure, detail: refusal.detail)
+            return .storage(refusal.failure)
         }
-        return Self.map(error)
-    }
-
-    private static func map(_ error: any Error) -> DirectoryError {
-        (error as? DirectoryError) ?? StorageFailure(database: error).map(DirectoryError.storage) ?? .internalFailure("\(error)")
+        return (error as? DirectoryError) ?? .internalFailure("\(error)")
     }
 }

@@ -192,4 +192,7 @@ actor MeetingRegistry {
     }
 
     func room(_ code: String) -> Room? { rooms[code] }
+
+    /// Rooms open now (a node's load, docs/deployment.md).
+    var count: Int { rooms.count }
 }

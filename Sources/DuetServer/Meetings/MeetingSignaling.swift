@@ -56,10 +56,10 @@ struct MeetingSignaling {
                 request.code, by: raw, participant: request.participant, admit: request.admit)
             if request.admit {
                 try announceLeg(member, in: room.code)
-                await context.hub.send(.meetingAdmitted(withMedia(room.view(for: member.key))), toKey: member.key)
+                await context.switchboard.send(.meetingAdmitted(withMedia(room.view(for: member.key))), toKey: member.key)
                 await tell(room, joined: [member.id], left: [], except: member.key)
             } else {
-                await context.hub.send(.meetingClosed(.init(code: room.code, reason: Self.notAdmittedReason)), toKey: member.key)
+                await context.switchboard.send(.meetingClosed(.init(code: room.code, reason: Self.notAdmittedReason)), toKey: member.key)
                 await tell(room, joined: [], left: [], except: member.key)
             }
             return .meeting(room.view(for: raw))
@@ -94,7 +94,7 @@ struct MeetingSignaling {
             for member in room.members { context.mediaLegs.withdraw(room: .meeting(code: code), number: member.id) }
             context.recordings?.stop(code)
             for member in room.members + room.knocking where member.key != key {
-                await context.hub.send(.meetingClosed(.init(code: code, reason: Self.hostLeftReason)), toKey: member.key)
+                await context.switchboard.send(.meetingClosed(.init(code: code, reason: Self.hostLeftReason)), toKey: member.key)
             }
             context.logger.info("meeting ended", metadata: ["code": "\(code)"])
         case nil:
@@ -209,7 +209,7 @@ struct MeetingSignaling {
     private func tell(_ room: MeetingRegistry.Room, joined: [String], left: [String], except: [UInt8]?, notice: String? = nil) async {
         for member in room.members where member.key != except {
             let change = Signaling.MeetingChanged(meeting: room.view(for: member.key), joined: joined, left: left, notice: notice)
-            await context.hub.send(.meetingChanged(change), toKey: member.key)
+            await context.switchboard.send(.meetingChanged(change), toKey: member.key)
         }
     }
 
@@ -221,7 +221,7 @@ struct MeetingSignaling {
             try? await Task.sleep(for: context.knockTimeout)
             guard let (room, member) = await context.meetings.expireKnock(code, key: key, knock: knock) else { return }
             let reason = Self.knockTimedOutReason(context.knockTimeout)
-            await context.hub.send(.meetingClosed(.init(code: code, reason: reason)), toKey: member.key)
+            await context.switchboard.send(.meetingClosed(.init(code: code, reason: reason)), toKey: member.key)
             await signaling.tell(room, joined: [], left: [], except: member.key)
         }
     }
@@ -235,10 +235,10 @@ struct MeetingSignaling {
     /// knock nobody answers is: that would also be how a device learns its meeting is gone
     /// after the server restarted (docs/meetings.md "Unknown codes" says what this leaves).
     private func refuseLater(_ code: String, to key: [UInt8]) {
-        let hub = context.hub
+        let switchboard = context.switchboard
         Task {
             try? await Task.sleep(for: .milliseconds(Int.random(in: 800...2500)))
-            await hub.send(.meetingClosed(.init(code: code, reason: Self.notAdmittedReason)), toKey: key)
+            await switchboard.send(.meetingClosed(.init(code: code, reason: Self.notAdmittedReason)), toKey: key)
         }
     }
 }

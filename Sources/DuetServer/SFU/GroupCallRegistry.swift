@@ -61,4 +61,7 @@ actor GroupCallRegistry {
             Signaling.GroupCall(callID: callID, group: $0.group, participants: $0.participants.sorted(), version: $0.version)
         }
     }
+
+    /// Rooms open now (a node's load, docs/deployment.md).
+    var count: Int { rooms.count }
 }

@@ -1,7 +1,6 @@
 import DuetMedia
 import DuetWire
 import Foundation
-import GRDB
 import Logging
 import NIOSSL
 import ServiceLifecycle
@@ -20,7 +19,8 @@ public final class ServerApplication: Sendable {
     /// How full the connections' reply queues got (tests check the bound).
     let outboxMeter: OutboxMeter
     private let group: ServiceGroup
-    private let pool: DatabasePool
+    private let store: any DirectoryStore
+    private let mesh: NodeMesh?
     private let logger: Logger
 
     /// Opens (or makes) everything in `configuration.dataDirectory` and binds both ports.
@@ -32,7 +32,7 @@ public final class ServerApplication: Sendable {
         let publicIP = try publicIP(configuration.publicAddress)
         let directoryURL = try DataDirectory.prepare(configuration.dataDirectory)
         let certificate = try ServerCertificate.loadOrCreate(in: directoryURL)
-        let pool = try DirectoryDatabase.open(in: directoryURL)
+        let store = try await openStore(configuration.database, dataDirectory: directoryURL, logger: logger)
         let tls: NIOSSLContext
         do { tls = try certificate.makeServerContext() } catch {
             throw .certificate("cannot use the certificate in \(directoryURL.path): \(error)")
@@ -50,12 +50,15 @@ public final class ServerApplication: Sendable {
         let issuer = RelayCredentialIssuer(secret: relaySecret)
         let legs = AnnouncedLegs()
         let recordings = MeetingRecordings(dataDirectory: directoryURL, logger: logger)
+        // A server on PostgreSQL is one node of several (docs/deployment.md "Nodes").
+        let mesh = (store as? PostgresDirectoryStore).map { NodeMesh(store: $0, logger: logger) }
         var context = SignalingContext(
             directory: Directory(
-                pool: pool, openRegistration: configuration.openRegistration,
-                health: StorageHealth(directory: directoryURL.path, logger: logger)),
-            hub: SignalingHub(), fingerprint: certificate.fingerprint, relayCredentials: issuer,
+                store: store, openRegistration: configuration.openRegistration,
+                health: StorageHealth(directory: store.location, logger: logger)),
+            switchboard: Switchboard(hub: SignalingHub(), mesh: mesh), fingerprint: certificate.fingerprint, relayCredentials: issuer,
             advertisement: advertisement, mediaFingerprint: mediaCertificate.fingerprint, mediaLegs: legs, logger: logger)
+        context.coturn = configuration.coturn
         context.loginTimeout = configuration.loginTimeout
         context.knockTimeout = configuration.knockTimeout
         context.limits = configuration.signalingLimits
@@ -63,6 +66,7 @@ public final class ServerApplication: Sendable {
         let signaling: SignalingService
         do { signaling = try await SignalingService.bind(configuration.signaling, tls: tls, context: context) } catch {
             await MediaService.closeUnstarted(boundMedia)
+            await store.close()
             throw error
         }
         // Relay allocations may not reach the server's own ports (the media port only as the SFU).
@@ -72,6 +76,13 @@ public final class ServerApplication: Sendable {
             bound: boundMedia, advertisement: advertisement, credentials: issuer.coreCredentials, relayPeers: relayPeers,
             certificate: mediaCertificate, announcedLegs: legs, recordings: recordings,
             witness: configuration.mediaWitness, logger: logger)
+        if let mesh {
+            do { try await join(mesh, context: context, signaling: signaling.address, media: media.address, publicIP: publicIP) } catch {
+                await MediaService.closeUnstarted(boundMedia)
+                await store.close()
+                throw error
+            }
+        }
         let group = ServiceGroup(
             configuration: .init(
                 services: [signaling, media, recordings],
@@ -79,7 +90,39 @@ public final class ServerApplication: Sendable {
                 logger: logger))
         return ServerApplication(
             signalingAddress: signaling.address, mediaAddress: media.address, mediaAdvertised: advertisement.summary,
-            certificateFingerprint: certificate.fingerprint, outboxMeter: context.outboxMeter, group: group, pool: pool, logger: logger)
+            certificateFingerprint: certificate.fingerprint, outboxMeter: context.outboxMeter, group: group, store: store, mesh: mesh,
+            logger: logger)
+    }
+
+    /// Registers this node in the mesh, telling the others where devices reach it.
+    private static func join(
+        _ mesh: NodeMesh, context: SignalingContext, signaling: HostPort, media: HostPort, publicIP: [UInt8]?
+    ) async throws(ServerStartupError) {
+        let host = publicIP.map { TransportAddress(ip: $0, port: 0).ipText }
+        let advertisement = NodeMesh.Advertisement(
+            signaling: HostPort(host: host ?? signaling.host, port: signaling.port).description,
+            media: HostPort(host: host ?? media.host, port: media.port).description)
+        let switchboard = context.switchboard
+        let (calls, meetings) = (context.groupCalls, context.meetings)
+        do {
+            try await mesh.start(
+                advertising: advertisement,
+                handlers: .init(
+                    deliver: { await switchboard.deliver($0) }, serve: { await context.serve($0) },
+                    load: { NodeMesh.Load(rooms: await calls.count + meetings.count) },
+                    presence: { await switchboard.hub.presence }))
+        } catch {
+            throw .database("cannot join the other nodes in the database: \(PostgresDirectoryStore.describe(error))")
+        }
+    }
+
+    /// The directory's store: PostgreSQL when `--database` names one, else the SQLite file in
+    /// the data directory.
+    private static func openStore(
+        _ database: String?, dataDirectory: URL, logger: Logger
+    ) async throws(ServerStartupError) -> any DirectoryStore {
+        guard let database else { return try SQLiteDirectoryStore(in: dataDirectory) }
+        return try await PostgresDirectoryStore(try PostgresLocation(parsing: database), logger: logger)
     }
 
     /// `--public-address` as an IP devices can send to (nil: none given).
@@ -95,22 +138,24 @@ public final class ServerApplication: Sendable {
 
     private init(
         signalingAddress: HostPort, mediaAddress: HostPort, mediaAdvertised: String, certificateFingerprint: CertificateFingerprint,
-        outboxMeter: OutboxMeter, group: ServiceGroup, pool: DatabasePool, logger: Logger
+        outboxMeter: OutboxMeter, group: ServiceGroup, store: any DirectoryStore, mesh: NodeMesh?, logger: Logger
     ) {
+        self.mesh = mesh
         self.outboxMeter = outboxMeter
         self.signalingAddress = signalingAddress
         self.mediaAddress = mediaAddress
         self.mediaAdvertised = mediaAdvertised
         self.certificateFingerprint = certificateFingerprint
         self.group = group
-        self.pool = pool
+        self.store = store
         self.logger = logger
     }
 
     /// Serves until a shutdown signal or `shutdown()`, then closes the database.
     public func run() async throws {
         try await group.run()
-        try pool.close()
+        await mesh?.stop()
+        await store.close()
         logger.info("server stopped")
     }
 
@@ -120,18 +165,27 @@ public final class ServerApplication: Sendable {
     }
 
     /// Stores a single-use invite that lets a new identity key take `number`, and returns it.
-    /// Works on the data dir directly, so an operator can run it beside a running server.
-    public static func issueInvite(number: String, dataDirectory: String) throws(ServerStartupError) -> String {
+    /// Works on the data dir (or `database`) directly, so an operator can run it beside a
+    /// running server.
+    public static func issueInvite(number: String, dataDirectory: String, database: String? = nil) async throws(ServerStartupError)
+        -> String
+    {
         let url = try DataDirectory.prepare(dataDirectory)
-        let pool = try DirectoryDatabase.open(in: url)
-        defer { try? pool.close() }
-        let logger = Logger(label: "duet.server.invite")
+        var logger = Logger(label: "duet.server.invite")
+        logger.logLevel = .warning
+        let store = try await openStore(database, dataDirectory: url, logger: logger)
         do {
-            return try Directory(pool: pool, openRegistration: false, health: StorageHealth(directory: url.path, logger: logger))
-                .issueInvite(number: number)
+            let code = try await Directory(
+                store: store, openRegistration: false, health: StorageHealth(directory: store.location, logger: logger)
+            )
+            .issueInvite(number: number)
+            await store.close()
+            return code
         } catch {
+            await store.close()
             guard case let .storage(failure) = error else { throw .database(error.reply.message) }
-            throw .database("cannot store the invite in \(url.path): \(failure.summary); \(failure.advice(directory: url.path))")
+            throw .database(
+                "cannot store the invite in \(store.location): \(failure.summary); \(failure.advice(directory: store.location))")
         }
     }
 }

@@ -56,7 +56,7 @@ struct CallSignaling {
     /// Hands `signal` to `recipient`'s connection; nil once it is queued there, else why not —
     /// whether the number exists at all, so a caller can tell a typo from a callee who is away.
     private func deliver(_ signal: Signaling.CallSignal, to recipient: String) async -> Signaling.ErrorReply? {
-        if await context.hub.send(.callSignal(signal), toNumber: recipient) { return nil }
+        if await context.switchboard.send(.callSignal(signal), toNumber: recipient) { return nil }
         do {
             guard try await context.directory.registeredNumbers(among: [recipient]).contains(recipient) else {
                 return DirectoryError.unknownNumber(recipient).reply
@@ -84,7 +84,7 @@ struct CallSignaling {
     }
 
     /// The reply to `relayCredentials`: short-lived TURN credentials bound to this call and
-    /// the sender's number.
+    /// the sender's number (coturn's, bound to the number, when the server has one).
     func relayCredentials(_ request: Signaling.RelayCredentialsRequest, forKey key: [UInt8]) async -> ServerMessage {
         if let refusal = Self.checkTokens(callID: request.callID, kind: "relay") { return .error(refusal) }
         let holder: String
@@ -102,8 +102,9 @@ struct CallSignaling {
         case let .failure(error):
             return .error(error.reply)
         }
-        return .relayCredentials(
-            context.relayCredentials.issue(callID: request.callID, number: holder, relay: context.media, now: Date().timeIntervalSince1970))
+        let now = Date().timeIntervalSince1970
+        if let coturn = context.coturn { return .relayCredentials(coturn.issue(holder: holder, now: now)) }
+        return .relayCredentials(context.relayCredentials.issue(callID: request.callID, number: holder, relay: context.media, now: now))
     }
 
     private func registeredNumber(of key: [UInt8]) async -> Result<String, DirectoryError> {

@@ -10,25 +10,63 @@ import DuetWire
 struct GroupCallSignaling {
     let context: SignalingContext
 
-    /// The group-call requests a device may make (`SignalingRequest.route` picks them out).
-    enum Request {
+    /// The group-call requests a device may make (`SignalingRequest.route` picks them out);
+    /// Codable to travel to the node holding the room (`NodeRequest`).
+    enum Request: Codable, Sendable {
         case start(Signaling.StartGroupCall)
         case join(Signaling.GroupCallRequest)
         case leave(Signaling.GroupCallRequest)
     }
 
     func serve(_ request: Request, fromKey key: [UInt8]) async throws(DirectoryError) -> ServerMessage {
+        guard let number = try await context.directory.number(boundTo: key) else { throw .notRegistered }
+        if let answer = try await forwarded(request, number: number) { return answer }
+        return try await serve(request, number: number)
+    }
+
+    /// On a node of several, the request when another node holds (or, for a start, is chosen
+    /// to hold) the call's room: that node's answer (docs/deployment.md "Rooms"). Nil when the
+    /// room is this node's, or no node holds it.
+    private func forwarded(_ request: Request, number: String) async throws(DirectoryError) -> ServerMessage? {
+        guard let mesh = context.switchboard.mesh else { return nil }
+        let callID: String, holder: String?
+        switch request {
+        case let .start(start):
+            guard Signaling.isValidToken(start.callID) else { return nil }  // refused here, below
+            callID = start.callID
+            holder = await mesh.claim(room: callID)
+            guard holder != nil else { throw .storage(.failing) }
+        case let .join(join), let .leave(join):
+            callID = join.callID
+            holder = await mesh.holder(of: callID)
+        }
+        guard let holder, holder != mesh.id else { return nil }
+        // No answer: the node is gone; its rooms go with it within seconds, and a start then
+        // places the call anew (what a device does on `unknown_call`).
+        guard let answer = await mesh.ask(holder, .groupCall(number: number, request)) else { throw .unknownCall(callID) }
+        return answer
+    }
+
+    /// `request` of `number`'s device, served by this node's registry (the device connected
+    /// here, or to another node that forwarded it).
+    func serve(_ request: Request, number: String) async throws(DirectoryError) -> ServerMessage {
         let directory = context.directory, calls = context.groupCalls
-        guard let number = try await directory.number(boundTo: key) else { throw .notRegistered }
         switch request {
         case let .start(request):
             guard Signaling.isValidToken(request.callID) else {
                 throw .invalidGroup("a call id is 1 to \(Signaling.maximumTokenLength) letters, digits, '-' or '_'")
             }
-            let fingerprint = try fingerprint(request.dtlsFingerprint, of: number)
-            let group = try await directory.group(request.group, ofMember: number)
-            let call = try await calls.start(request.callID, group: group, by: number)
-            try await announceLeg(fingerprint, callID: call.callID, number: number)
+            let call: Signaling.GroupCall
+            do {
+                let fingerprint = try fingerprint(request.dtlsFingerprint, of: number)
+                let group = try await directory.group(request.group, ofMember: number)
+                call = try await calls.start(request.callID, group: group, by: number)
+                try await announceLeg(fingerprint, callID: call.callID, number: number)
+            } catch {
+                // A claim made for a room that did not open here is given back.
+                if await calls.call(request.callID) == nil { await context.switchboard.mesh?.release(room: request.callID) }
+                throw error
+            }
             await announce(call, joined: [number], left: [], by: number)
             return .groupCall(withMedia(call))
         case let .join(request):
@@ -49,10 +87,17 @@ struct GroupCallSignaling {
             return .groupCall(withMedia(call))
         case let .leave(request):
             guard let call = await calls.leave(request.callID, number: number) else { throw .unknownCall(request.callID) }
-            context.mediaLegs.withdraw(room: .groupCall(call.callID), number: number)
-            await announce(call, joined: [], left: [number], by: number)
+            await left(call, number: number)
             return .groupCall(call)
         }
+    }
+
+    /// `number` is out of `call`'s room: its leg is withdrawn, the others are told, and an empty
+    /// room's claim is given back.
+    private func left(_ call: Signaling.GroupCall, number: String) async {
+        context.mediaLegs.withdraw(room: .groupCall(call.callID), number: number)
+        await announce(call, joined: [], left: [number], by: number)
+        if call.participants.isEmpty { await context.switchboard.mesh?.release(room: call.callID) }
     }
 
     /// Parses an announced fingerprint, and refuses one another number holds before the room
@@ -89,15 +134,20 @@ struct GroupCallSignaling {
     /// (`Signaling.GroupCall.announced`) rather than its vouches.
     func announce(_ call: Signaling.GroupCall, joined: [String], left: [String], by number: String?) async {
         let event = ServerMessage.groupCallChanged(.init(call: call.announced, joined: joined, left: left))
-        await context.hub.send(event, toNumbers: call.group.members.filter { $0 != number })
+        await context.switchboard.send(event, toNumbers: call.group.members.filter { $0 != number })
     }
 
-    /// A device went offline, or left the group: it leaves its rooms, and the others are told.
+    /// A device went offline, or left the group: it leaves its rooms, and the others are told —
+    /// on every node holding rooms.
     func drop(_ number: String, fromGroup groupID: String? = nil) async {
-        for call in await context.groupCalls.leaveAll(number, inGroup: groupID) {
-            context.mediaLegs.withdraw(room: .groupCall(call.callID), number: number)
-            await announce(call, joined: [], left: [number], by: number)
-        }
+        await dropHere(number, fromGroup: groupID)
+        guard let mesh = context.switchboard.mesh else { return }
+        for node in await mesh.nodesHoldingRooms() { await mesh.tell(node, .dropFromRooms(number: number, groupID: groupID)) }
+    }
+
+    /// `drop` for this node's rooms only.
+    func dropHere(_ number: String, fromGroup groupID: String? = nil) async {
+        for call in await context.groupCalls.leaveAll(number, inGroup: groupID) { await left(call, number: number) }
     }
 }
 

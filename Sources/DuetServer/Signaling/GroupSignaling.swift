@@ -25,15 +25,23 @@ struct GroupSignaling {
         case .list: return .groupList(.init(groups: try await directory.groups(of: number)))
         }
         let event = ServerMessage.groupChanged(.init(group: change.group, added: change.added, removed: change.removed, by: number))
-        await context.hub.send(event, toNumbers: change.recipients)
+        await context.switchboard.send(event, toNumbers: change.recipients)
         // Someone removed from the group leaves its calls too; someone added is rung for them.
         for removed in change.removed {
             await GroupCallSignaling(context: context).drop(removed, fromGroup: change.group.id)
         }
-        for call in await context.groupCalls.regroup(change.group) {
-            let ring = ServerMessage.groupCallChanged(.init(call: call.announced, joined: [], left: []))
-            await context.hub.send(ring, toNumbers: change.added.filter { !call.participants.contains($0) })
+        await regroupHere(change.group, added: change.added)
+        if let mesh = context.switchboard.mesh {
+            for node in await mesh.nodesHoldingRooms() { await mesh.tell(node, .regroup(change.group, added: change.added)) }
         }
         return .group(change.group)
+    }
+
+    /// This node's rooms of `group` take its new membership; those `added` are rung.
+    func regroupHere(_ group: Signaling.Group, added: [String]) async {
+        for call in await context.groupCalls.regroup(group) {
+            let ring = ServerMessage.groupCallChanged(.init(call: call.announced, joined: [], left: []))
+            await context.switchboard.send(ring, toNumbers: added.filter { !call.participants.contains($0) })
+        }
     }
 }

@@ -29,7 +29,7 @@ struct SignalingConnection {
         let underlying = channel.channel
         let source = underlying.remoteAddress?.ipAddress ?? "unknown"
         let outbox = makeOutbox(for: underlying, source: source)
-        let id = await context.hub.add(outbox)
+        let id = await context.switchboard.add(outbox)
         var logger = context.logger
         logger[metadataKey: "connection"] = "\(id)"
         let peer = Peer(id: id, source: source, outbox: outbox, logger: logger)
@@ -89,7 +89,7 @@ struct SignalingConnection {
     /// What stays behind a closed connection: its number goes offline (leaving its group
     /// calls), its key leaves its meetings.
     private func cleanUp(_ peer: Peer, login: LoggedInKey) async {
-        if let number = await context.hub.remove(peer.id) {
+        if let number = await context.switchboard.remove(peer.id) {
             peer.logger.info("offline", metadata: ["number": "\(number)"])
             await context.announcePresence(of: number, online: false)
             await GroupCallSignaling(context: context).drop(number)
@@ -172,7 +172,7 @@ struct SignalingConnection {
             return .close
         }
         session.didAuthenticate(as: key)
-        await context.hub.authenticated(peer.id, key: key.rawRepresentation)
+        await context.switchboard.authenticated(peer.id, key: key.rawRepresentation)
         do {
             let number = try await context.directory.number(boundTo: key.rawRepresentation)
             peer.reply(requestID, .authenticated(.init(number: number, media: context.media.description)))
@@ -201,7 +201,7 @@ struct SignalingConnection {
             try await fetchBundles(list, requester: raw, reply: reply)
         case let .lookup(query):
             let identity = try await directory.lookup(number: query.number, requester: raw)
-            let online = await context.hub.isOnline(query.number)
+            let online = await context.switchboard.isOnline(query.number)
             reply(.lookupResult(.init(number: query.number, identityKey: Base64Bytes(identity), online: online)))
         case let .watch(list):
             try await watch(list, watcher: raw, reply: reply)
@@ -272,7 +272,7 @@ struct SignalingConnection {
         let registered = try await context.directory.registeredNumbers(among: list.numbers)
         var presence: [Signaling.Presence] = []
         for number in list.numbers {
-            let online = registered.contains(number) ? await context.hub.isOnline(number) : false
+            let online = registered.contains(number) ? await context.switchboard.isOnline(number) : false
             presence.append(.init(number: number, online: online))
         }
         reply(.presenceList(.init(presence: presence)))
@@ -281,7 +281,7 @@ struct SignalingConnection {
     /// Marks `number` online on this connection, tells its watchers, and asks for a top-up
     /// if its one-time prekeys are low.
     private func goOnline(_ id: SignalingHub.ConnectionID, number: String) async {
-        if await context.hub.bind(id, number: number) {
+        if await context.switchboard.bind(id, number: number) {
             await context.announcePresence(of: number, online: true)
         }
         if let remaining = try? await context.directory.oneTimePrekeyCount(number: number) {

@@ -3,12 +3,12 @@ import DuetWire
 import Logging
 import NIOCore
 
-/// What every signaling connection shares: the directory, the hub, the certificate the
+/// What every signaling connection shares: the directory, the switchboard, the certificate the
 /// logins are bound to, the relay's credential issuer and the SFU's entrance (its media
 /// port, its DTLS fingerprint, and the legs devices announced).
 struct SignalingContext: Sendable {
     let directory: Directory
-    let hub: SignalingHub
+    let switchboard: Switchboard
     let fingerprint: CertificateFingerprint
     let relayCredentials: RelayCredentialIssuer
     /// How the media port is addressed to devices (see `MediaAdvertisement`).
@@ -29,6 +29,8 @@ struct SignalingContext: Sendable {
     let prekeyHandouts = PrekeyHandoutLimit()
     /// The meetings' recorders (nil: this server records nothing).
     var recordings: MeetingRecordings?
+    /// See `ServerConfiguration.coturn`.
+    var coturn: CoturnRelay?
     /// See `ServerConfiguration.loginTimeout`.
     var loginTimeout: Duration = .seconds(15)
     /// See `ServerConfiguration.knockTimeout`.
@@ -39,11 +41,11 @@ struct SignalingContext: Sendable {
     let outboxMeter = OutboxMeter()
 
     init(
-        directory: Directory, hub: SignalingHub, fingerprint: CertificateFingerprint, relayCredentials: RelayCredentialIssuer,
+        directory: Directory, switchboard: Switchboard, fingerprint: CertificateFingerprint, relayCredentials: RelayCredentialIssuer,
         advertisement: MediaAdvertisement, mediaFingerprint: DTLSFingerprint, mediaLegs: AnnouncedLegs, logger: Logger
     ) {
         self.directory = directory
-        self.hub = hub
+        self.switchboard = switchboard
         self.fingerprint = fingerprint
         self.relayCredentials = relayCredentials
         self.advertisement = advertisement
@@ -66,7 +68,7 @@ struct SignalingContext: Sendable {
             let pending = try await directory.pendingKeyChanges(for: recipient)
             guard !pending.isEmpty else { return }
             var delivered: [Int64] = []
-            for item in pending where await hub.send(.keyChanged(item.notice), toKey: recipient) {
+            for item in pending where await switchboard.send(.keyChanged(item.notice), toKey: recipient) {
                 delivered.append(item.id)
             }
             try await directory.deletePendingKeyChanges(ids: delivered)
@@ -81,7 +83,7 @@ struct SignalingContext: Sendable {
     func announcePresence(of number: String, online: Bool) async {
         do {
             let watchers = try await directory.watchers(of: number)
-            await hub.send(.presence(.init(number: number, online: online)), toKeys: watchers)
+            await switchboard.send(.presence(.init(number: number, online: online)), toKeys: watchers)
         } catch {
             logger.warning("could not announce presence", metadata: ["number": "\(number)", "error": "\(error)"])
         }
@@ -90,6 +92,6 @@ struct SignalingContext: Sendable {
     /// Asks the owner of `number` to top up when its one-time prekeys run low.
     func warnIfPrekeysLow(number: String, remaining: Int) async {
         guard remaining < Directory.lowPrekeyThreshold else { return }
-        await hub.send(.prekeysLow(.init(remaining: remaining)), toNumber: number)
+        await switchboard.send(.prekeysLow(.init(remaining: remaining)), toNumber: number)
     }
 }

@@ -42,49 +42,60 @@ actor SignalingHub {
         return wasOffline
     }
 
-    /// Forgets a closed connection; returns the number that went offline with it, if any —
-    /// none while another connection of that number is still open.
-    func remove(_ id: ConnectionID) -> String? {
-        guard let session = sessions.removeValue(forKey: id) else { return nil }
+    /// What a closed connection leaves behind.
+    struct Departure: Sendable {
+        /// The key it was authenticated as, when no other connection has that key.
+        var keyGone: [UInt8]?
+        /// The number that went offline with it, if any — none while another connection of
+        /// that number is still open.
+        var numberGone: String?
+    }
+
+    /// Forgets a closed connection.
+    func remove(_ id: ConnectionID) -> Departure {
+        guard let session = sessions.removeValue(forKey: id) else { return Departure() }
         session.outbox.finish()
-        guard let number = session.number, byNumber[number] == id else { return nil }
+        var departure = Departure()
+        if let key = session.key, !sessions.values.contains(where: { $0.key == key }) { departure.keyGone = key }
+        guard let number = session.number, byNumber[number] == id else { return departure }
         if let other = sessions.first(where: { $0.value.number == number })?.key {
             byNumber[number] = other
-            return nil
+            return departure
         }
         byNumber[number] = nil
-        return number
+        departure.numberGone = number
+        return departure
+    }
+
+    /// The key connection `id` authenticated as.
+    func key(of id: ConnectionID) -> [UInt8]? { sessions[id]?.key }
+
+    /// Every authenticated connection's key and number, for another node to find them.
+    var presence: [(key: [UInt8], number: String?)] {
+        sessions.values.compactMap { session in session.key.map { ($0, session.number) } }
     }
 
     func isOnline(_ number: String) -> Bool { byNumber[number] != nil }
 
-    /// Queues `message` to every connection authenticated as `key`; false if there is none.
+    /// Queues an encoded notice (`Switchboard.encode`) to every connection authenticated as one
+    /// of `keys`; the keys that have one here.
     @discardableResult
-    func send(_ message: ServerMessage, toKey key: [UInt8]) -> Bool {
-        let outboxes = sessions.values.filter { $0.key == key }.map(\.outbox)
-        deliver(message, to: outboxes)
-        return !outboxes.isEmpty
-    }
-
-    func send(_ message: ServerMessage, toKeys keys: [[UInt8]]) {
+    func send(_ frame: EncodedNotice, toKeys keys: some Sequence<[UInt8]>) -> Set<[UInt8]> {
         let wanted = Set(keys)
-        deliver(message, to: sessions.values.filter { $0.key.map(wanted.contains) == true }.map(\.outbox))
+        let reached = sessions.values.filter { $0.key.map(wanted.contains) == true }
+        deliver(frame, to: reached.map(\.outbox))
+        return Set(reached.compactMap(\.key))
     }
 
-    /// Queues `message` to every connection speaking for `number`; false if there is none.
+    /// Queues an encoded notice to every connection speaking for one of `numbers`, encoded once
+    /// for all: a room change goes to every member of a group, and encoding it per member (the
+    /// group and its vouches, several kilobytes) was most of a join's cost on the server. The
+    /// numbers that have a connection here.
     @discardableResult
-    func send(_ message: ServerMessage, toNumber number: String) -> Bool {
-        guard byNumber[number] != nil else { return false }
-        deliver(message, to: sessions.values.filter { $0.number == number }.map(\.outbox))
-        return true
-    }
-
-    /// Queues `message` to every connection speaking for one of `numbers`, encoded once: a room
-    /// change goes to every member of a group, and encoding it per member (the group and its
-    /// vouches, several kilobytes) was most of a join's cost on the server.
-    func send(_ message: ServerMessage, toNumbers numbers: some Sequence<String>) {
-        let wanted = Set(numbers)
-        deliver(message, to: sessions.values.filter { $0.number.map(wanted.contains) == true }.map(\.outbox))
+    func send(_ frame: EncodedNotice, toNumbers numbers: some Sequence<String>) -> Set<String> {
+        let wanted = Set(numbers).filter { byNumber[$0] != nil }
+        deliver(frame, to: sessions.values.filter { $0.number.map(wanted.contains) == true }.map(\.outbox))
+        return wanted
     }
 
     /// Graceful shutdown: close every connection and refuse new ones.
@@ -96,13 +107,23 @@ actor SignalingHub {
     var connectionCount: Int { sessions.count }
 
     /// Queues one notice to several connections, encoded once for all of them.
-    private func deliver(_ message: ServerMessage, to outboxes: [SignalingOutbox]) {
-        guard !outboxes.isEmpty else { return }
-        let frame = ServerFrame(id: nil, message: message)
-        guard let encoded = SignalingOutbox.encode(frame) else {
-            for outbox in outboxes { outbox.send(frame) }  // each closes its connection, as for any oversized reply
-            return
+    private func deliver(_ notice: EncodedNotice, to outboxes: [SignalingOutbox]) {
+        switch notice {
+        case let .encoded(bytes): for outbox in outboxes { outbox.send(encoded: bytes) }
+        // Each closes its connection, as for any oversized reply.
+        case let .oversized(frame): for outbox in outboxes { outbox.send(frame) }
         }
-        for outbox in outboxes { outbox.send(encoded: encoded) }
+    }
+}
+
+/// A notice encoded once for all its recipients, here and on other nodes; one too large for a
+/// frame stays a frame, which closes each connection it is sent to.
+enum EncodedNotice: Sendable {
+    case encoded([UInt8])
+    case oversized(ServerFrame)
+
+    init(_ message: ServerMessage) {
+        let frame = ServerFrame(id: nil, message: message)
+        self = SignalingOutbox.encode(frame).map(Self.encoded) ?? .oversized(frame)
     }
 }

@@ -67,7 +67,7 @@ final class SignalingService: Service, Sendable {
         } onGracefulShutdown: {
             context.logger.info("signaling: shutting down")
             listener.channel.close(promise: nil)
-            Task { await context.hub.closeAll() }
+            Task { await context.switchboard.closeAll() }
         }
     }
 

@@ -1,6 +1,5 @@
 import DuetWire
 import Foundation
-import GRDB
 import Testing
 
 @testable import DuetServer
@@ -12,21 +11,23 @@ import Testing
 /// unknown or emptied group no.
 @Suite("Directory: group membership check")
 struct GroupMembershipCheckTests {
-    @Test func aMemberIsOneUntilRemovedAndNobodyIsOneOfAGroupThatIsGone() async throws {
+    @Test(arguments: DirectoryEngine.allCases)
+    func aMemberIsOneUntilRemovedAndNobodyIsOneOfAGroupThatIsGone(engine: DirectoryEngine) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("duet-membership-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let pool = try DirectoryDatabase.open(in: folder)
+        let (store, database) = try await engine.makeStore(in: folder)
+        defer { database?.drop() }
         let numbers = ["+15552950", "+15552951", "+15552952", "+15552953"]
-        try await pool.write { db in
+        try await store.write { tx in
             for (index, number) in numbers.enumerated() {
-                try db.execute(
-                    sql: "INSERT INTO account (number, identityKey, updatedAt) VALUES (?, ?, 0)",
-                    arguments: [number, Data(repeating: UInt8(index + 1), count: 32)])
+                try await tx.execute(
+                    "INSERT INTO account (number, identityKey, updatedAt) VALUES (?, ?, 0)",
+                    [number, [UInt8](repeating: UInt8(index + 1), count: 32)])
             }
         }
         let directory = Directory(
-            pool: pool, openRegistration: false, health: StorageHealth(directory: folder.path, logger: CapturedLog().logger))
+            store: store, openRegistration: false, health: StorageHealth(directory: folder.path, logger: CapturedLog().logger))
         let (owner, member, outsider) = (numbers[0], numbers[1], numbers[3])
         let group = try await directory.createGroup(.init(name: "Team", members: [member, numbers[2]]), by: owner).group
 
@@ -39,6 +40,6 @@ struct GroupMembershipCheckTests {
         #expect(try await !directory.isMember(member, ofGroup: group.id), "a removal undoes a join that raced it")
         for number in [numbers[2], owner] { _ = try await directory.removeGroupMember(.init(group: group.id, number: number), by: number) }
         #expect(try await !directory.isMember(owner, ofGroup: group.id), "the last one out took the group with them")
-        try pool.close()
+        await store.close()
     }
 }

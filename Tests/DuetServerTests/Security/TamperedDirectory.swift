@@ -13,7 +13,7 @@ struct TamperedDirectory {
     init(_ server: TestServer) throws {
         database = try DatabasePool(
             path: URL(fileURLWithPath: server.dataDirectory)
-                .appendingPathComponent(DirectoryDatabase.fileName).path)
+                .appendingPathComponent(SQLiteDirectoryStore.fileName).path)
     }
 
     /// `number`'s identity key becomes `key`; its prekeys stay (signed by the old key).

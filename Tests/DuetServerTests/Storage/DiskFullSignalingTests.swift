@@ -91,7 +91,7 @@ struct DiskFullSignalingTests {
         try await server.stop(keepingData: true)
 
         // Intact: SQLite's own check, and every account, prekey and group as it should be.
-        let database = try DatabaseQueue(path: data.appendingPathComponent(DirectoryDatabase.fileName).path)
+        let database = try DatabaseQueue(path: data.appendingPathComponent(SQLiteDirectoryStore.fileName).path)
         try await database.read { db in
             #expect(try String.fetchAll(db, sql: "PRAGMA integrity_check") == ["ok"])
             #expect(

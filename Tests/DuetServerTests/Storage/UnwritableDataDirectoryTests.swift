@@ -24,7 +24,7 @@ struct UnwritableDataDirectoryTests {
         let data = disk.url.appendingPathComponent("server")
         try await TestServer.start(dataDirectory: data.path).stop(keepingData: true)
         let before = try contents(data)
-        #expect(before.keys.contains(DirectoryDatabase.fileName))
+        #expect(before.keys.contains(SQLiteDirectoryStore.fileName))
         return (data, before)
     }
 
