@@ -95,6 +95,8 @@ let package = Package(
                 "DuetWire", "DuetCrypto", "DuetMedia", "DuetClient", "DuetServer", "DuetTUI", "CSRTP", "CSodium",
                 // Namespaced hosts and the delay line for call_setup_netns_ms (docs/networking.md).
                 "NetworkLab",
+                // The two-node load bench's PostgreSQL (docs/deployment.md).
+                "PostgresLab",
                 .product(name: "Logging", package: "swift-log")
             ]),
 

@@ -28,7 +28,7 @@ enum LoadBench {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-bench-load-devices-\(UUID().uuidString.prefix(8))")
         var devices: [LoadDevice] = []
         do {
-            let members = try await makeMembers(plan, home: home, server: server)
+            let members = try await makeMembers(plan, home: home, servers: [server.signaling])
             devices += members
             var callers: [LoadDevice] = [], callees: [LoadDevice] = []
             for index in 0..<plan.calls {
@@ -75,14 +75,16 @@ enum LoadBench {
     /// member's frames and decodes (so can say it hears) the next two. The rest talk only: the
     /// SFU still sends them a copy of every frame — the server's work is the same — but they drop
     /// it unread, because a load generator on the server's two cores cannot read 32 × 31 streams too.
-    private static func makeMembers(_ plan: Plan, home: URL, server: LoadServerProcess) async throws -> [LoadDevice] {
+    /// Member i signals through `servers[i % servers.count]` (one server, or the nodes of
+    /// `NodesLoadBench`).
+    static func makeMembers(_ plan: Plan, home: URL, servers: [HostPort]) async throws -> [LoadDevice] {
         let numbers = (0..<plan.members).map { "+1555800\(String(format: "%02d", $0))" }
         var members: [LoadDevice] = []
         for (index, number) in numbers.enumerated() {
             let decodes = Set((1...2).map { numbers[(index + $0) % numbers.count] }).subtracting([number])
             members.append(
                 try await LoadDevice(
-                    number, home: home, server: server.signaling, relay: false, decodes: decodes,
+                    number, home: home, server: servers[index % servers.count], relay: false, decodes: decodes,
                     listens: index < Self.listeners, voiceEncoding: plan.voiceEncoding))
         }
         return members
@@ -92,7 +94,7 @@ enum LoadBench {
     /// opened frames of every other member (NaN if that did not happen). The group call settles
     /// before the calls ring: its setup (every member opening a pairwise channel to every other,
     /// 32 × 31 X3DH, and handing over its key) is a burst, not the steady load the target is about.
-    private static func settleGroup(_ members: [LoadDevice]) async throws -> Double {
+    static func settleGroup(_ members: [LoadDevice]) async throws -> Double {
         guard let owner = members.first, members.count > 1 else { return .nan }
         let started = ContinuousClock.now
         let group = try await owner.session.connection.createGroup(name: "Load", members: members.dropFirst().map(\.number))
@@ -106,7 +108,7 @@ enum LoadBench {
 
     /// The calls, 20 ms apart, while the group call runs: each setup timed from place() to the
     /// caller's first decoded frame.
-    private static func placeCalls(_ callers: [LoadDevice], _ callees: [LoadDevice]) async -> [Double] {
+    static func placeCalls(_ callers: [LoadDevice], _ callees: [LoadDevice]) async -> [Double] {
         await withTaskGroup(of: Double?.self) { placing in
             for (caller, callee) in zip(callers, callees) {
                 placing.addTask { try? await caller.call(callee.number) }

@@ -17,7 +17,8 @@ struct LoadServerProcess {
     /// The child's entry point.
     /// `allowingLoopbackPeers`: relay allocations may reach sockets on this machine (the
     /// forwarding benches' peers), as coturn's `--allow-loopback-peers`; off for the load bench.
-    static func serve(dataDirectory: String, allowingLoopbackPeers: Bool = false) async {
+    /// `database`: a node of several on that PostgreSQL directory (`NodesLoadBench`).
+    static func serve(dataDirectory: String, allowingLoopbackPeers: Bool = false, database: String? = nil) async {
         var logger = Logger(label: "duet.bench.load-server")
         // Info: the media port's counts at shutdown go to stderr (DUET_LOAD_VERBOSE shows them).
         logger.logLevel = ProcessInfo.processInfo.environment["DUET_LOAD_VERBOSE"] == nil ? .critical : .info
@@ -25,6 +26,7 @@ struct LoadServerProcess {
             signaling: .loopback(port: 0), media: .loopback(port: 0),
             dataDirectory: dataDirectory, openRegistration: true)
         if allowingLoopbackPeers { configuration.relayPeers = .allowingLoopback }
+        configuration.database = database
         do {
             let app = try await ServerApplication.start(configuration, handlingSignals: false, logger: logger)
             print("ready \(app.signalingAddress) \(app.mediaAddress)")
@@ -41,12 +43,13 @@ struct LoadServerProcess {
     }
 
     /// Starts the child and waits for its ports.
-    static func start(allowingLoopbackPeers: Bool = false) throws -> LoadServerProcess {
+    static func start(allowingLoopbackPeers: Bool = false, database: String? = nil) throws -> LoadServerProcess {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-bench-load-\(UUID().uuidString.prefix(8))")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
         process.arguments =
             ["--serve", home.appendingPathComponent("server").path] + (allowingLoopbackPeers ? [Self.loopbackPeersFlag] : [])
+            + (database.map { [Self.databaseFlag, $0] } ?? [])
         let stdin = Pipe(), stdout = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
@@ -79,6 +82,7 @@ struct LoadServerProcess {
     }
 
     static let loopbackPeersFlag = "--allow-loopback-peers"
+    static let databaseFlag = "--database"
 
     func stop() {
         try? stdin.fileHandleForWriting.close()

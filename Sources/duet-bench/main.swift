@@ -4,13 +4,18 @@ import Foundation
 // Every bench measures its ratios within one run, interleaving rounds, so a busy machine
 // slows numerator and denominator alike. Add a bench by adding its `run(report:)` here.
 // `duet-bench NAME…` runs only the benches named (opus, media-path, srtp, sframe, sfu, call-setup, call-setup-netns, rekey,
-// recording, video, group-video, load, forward, relay-vs-coturn).
+// recording, video, group-video, load, load-nodes, forward, relay-vs-coturn).
 
-// The load and forwarding benches' server runs in a child process: `duet-bench --serve DIR [--allow-loopback-peers]`.
+// The load and forwarding benches' server runs in a child process:
+// `duet-bench --serve DIR [--allow-loopback-peers] [--database URL]`.
 if CommandLine.arguments.count >= 3, CommandLine.arguments[1] == "--serve" {
+    let options = Array(CommandLine.arguments.dropFirst(3))
     await LoadServerProcess.serve(
         dataDirectory: CommandLine.arguments[2],
-        allowingLoopbackPeers: CommandLine.arguments.dropFirst(3).contains(LoadServerProcess.loopbackPeersFlag))
+        allowingLoopbackPeers: options.contains(LoadServerProcess.loopbackPeersFlag),
+        database: options.firstIndex(of: LoadServerProcess.databaseFlag).flatMap {
+            options.indices.contains($0 + 1) ? options[$0 + 1] : nil
+        })
     exit(0)
 }
 
@@ -30,5 +35,6 @@ if wanted("recording") { RecordingBench.run(report: report) }
 if wanted("video") { VideoBench.run(report: report) }
 if wanted("group-video") { await GroupVideoBench.run(report: report) }
 if wanted("load") { await LoadBench.run(report: report) }
+if wanted("load-nodes") { await NodesLoadBench.run(report: report) }
 if wanted("forward") { await ForwardBench.run(report: report) }
 if wanted("relay-vs-coturn") { await RelayCoturnBench.run(report: report) }

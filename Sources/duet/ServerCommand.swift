@@ -15,7 +15,7 @@ struct ServerCommand: AsyncParsableCommand {
             prints its SHA-256 fingerprint; give that fingerprint to the people who register, so they \
             can check what their device pins.
             """,
-        subcommands: [Invite.self, Recordings.self])
+        subcommands: [Invite.self, Recordings.self, Drain.self])
 
     @Option(
         help: ArgumentHelp("Signaling address (TCP + TLS); 0.0.0.0:7400 (or [::]:7400) listens on every interface.", valueName: "HOST:PORT")
@@ -86,7 +86,7 @@ struct ServerCommand: AsyncParsableCommand {
             signaling: try HostPort(parsing: listen, allowEphemeralPort: true),
             media: try HostPort(parsing: media, allowEphemeralPort: true),
             dataDirectory: data ?? Self.defaultDataDirectory(), openRegistration: openRegistration)
-        configuration.database = dataOptions.database
+        configuration.database = dataOptions.databaseGiven
         if let turnSecret = turnSecretGiven, let turnURL { configuration.coturn = try CoturnRelay(secret: turnSecret, url: turnURL) }
         configuration.publicAddress = publicAddress
         configuration.relayPeers = RelayPeerPolicy(allowsLoopback: relayAllowLoopback, allowsPrivate: relayAllowPrivate)
@@ -138,10 +138,34 @@ extension ServerCommand {
 
         func run() async throws {
             let code = try await ServerApplication.issueInvite(
-                number: number, dataDirectory: data ?? ServerCommand.defaultDataDirectory(), database: dataOptions.database)
+                number: number, dataDirectory: data ?? ServerCommand.defaultDataDirectory(), database: dataOptions.databaseGiven)
             print(code)
             FileHandle.standardError.write(
                 Data("Single use. On the new device: duet register \(number) --server HOST:PORT --invite \(code)\n".utf8))
+        }
+    }
+}
+
+extension ServerCommand {
+    /// Marks one node of several as draining (docs/deployment.md "Draining a node").
+    struct Drain: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stop placing new group calls on one server node; the calls open there finish.")
+
+        @Option(help: ArgumentHelp("The node, as devices reach its signaling (its --public-address and port).", valueName: "HOST:PORT"))
+        var node: String
+
+        @Option(
+            help: ArgumentHelp(
+                "The nodes' shared PostgreSQL directory (or DUET_DATABASE_URL).",
+                valueName: "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"))
+        var database: String?
+
+        func run() async throws {
+            guard let database = database ?? ProcessInfo.processInfo.environment["DUET_DATABASE_URL"] else {
+                throw ValidationError("name the nodes' database: --database postgres://… or DUET_DATABASE_URL")
+            }
+            print(try await ServerApplication.drain(node: node, database: database))
         }
     }
 }
@@ -156,7 +180,10 @@ struct ServerDataOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Keep the directory in PostgreSQL, shared by several server nodes, instead of the SQLite file in --data (docs/deployment.md).",
+            "Keep the directory in PostgreSQL, shared by several server nodes, instead of the SQLite file in --data (docs/deployment.md). DUET_DATABASE_URL keeps its password out of the process list.",
             valueName: "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"))
     var database: String?
+
+    /// `--database`, else `DUET_DATABASE_URL`.
+    var databaseGiven: String? { database ?? ProcessInfo.processInfo.environment["DUET_DATABASE_URL"] }
 }

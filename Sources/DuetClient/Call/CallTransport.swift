@@ -85,8 +85,12 @@ struct CallTransport: Sendable {
                 // coturn it hands credentials for (docs/deployment.md "TURN by coturn").
                 guard let issued = await credentials.value, let server = ServerAddress.media(issued.relay, signaling: signaling) ?? media
                 else { return nil }
+                // TLS is tried only to the Duet server, whose certificate this device pinned; a
+                // coturn it names has another, which nobody named.
+                let ownRelay = server == media
                 return RelayPlan(
-                    server: server, username: issued.username, password: issued.password, transports: transports,
+                    server: server, username: issued.username, password: issued.password,
+                    transports: ownRelay ? transports : (transports ?? [.udp, .tcp]).filter { $0 != .tls },
                     certificate: { await connection.serverFingerprint })
             }
         }

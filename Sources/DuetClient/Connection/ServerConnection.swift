@@ -274,6 +274,8 @@ public actor ServerConnection {
             eventSink.yield(.groupChanged(GroupChange(change)))
         case let .groupCallChanged(change):
             eventSink.yield(.groupCallChanged(GroupCallInfo(change.call), joined: change.joined, left: change.left))
+        case let .groupCallLost(lost):
+            eventSink.yield(.groupCallLost(callID: lost.callID))
         case let .meetingChanged(change):
             eventSink.yield(.meetingChanged(change))
         case let .meetingAdmitted(meeting):

@@ -17,6 +17,8 @@ public enum ServerEvent: Sendable, Equatable {
     /// A group call in one of this device's groups started (for a member not in it: the
     /// ring) or its room changed.
     case groupCallChanged(GroupCallInfo, joined: [String], left: [String])
+    /// The room of group call `callID` went with the server node holding it.
+    case groupCallLost(callID: String)
     /// A meeting this device is in changed (joins, leaves, knocks for its host, recording).
     case meetingChanged(Signaling.MeetingChanged)
     /// The host let this device in.

@@ -94,6 +94,8 @@ public actor DeviceSession {
         case group(GroupChange)
         /// Signaling is back after a break: rooms and SFU legs may be gone with the old connection.
         case reconnected
+        /// The server node holding this call's room is gone (signaling stayed up, on another node).
+        case roomLost(callID: String)
     }
 
     /// One room change as the server announced it.
@@ -205,6 +207,8 @@ public actor DeviceSession {
             groupCallSink.yield(.group(change))
         case let .groupCallChanged(call, joined, left):
             groupCallSink.yield(.room(GroupCallEvent(call: call, joined: joined, left: left)))
+        case let .groupCallLost(callID):
+            groupCallSink.yield(.roomLost(callID: callID))
         case .connected:
             link = .connected
             // Every connection after the first is a reconnection: a group call's room or a

@@ -13,6 +13,9 @@ extension GroupCallEngine {
         case let .room(change): await perform(machine.handle(.roomChanged(change)))
         case let .group(change): await perform(machine.handle(.groupChanged(change)))
         case .reconnected: await rejoin()
+        // Entering again places the room on a live node, with a new leg and a new key.
+        case let .roomLost(callID) where call?.callID == callID: await rejoin()
+        case .roomLost: break
         }
     }
 

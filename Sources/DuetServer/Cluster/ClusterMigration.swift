@@ -1,16 +1,14 @@
 /// The tables that let several server nodes share one PostgreSQL database (docs/deployment.md
 /// "Nodes"). PostgreSQL only: a server on SQLite is one node and needs none of them. Applied by
-/// the same runner and recorded in the same history as `DirectoryMigration`'s steps.
+/// the same runner, in `DirectoryMigration.history`'s one order.
 ///
 /// Every row that belongs to a node references it `ON DELETE CASCADE`: when a node is reaped
 /// (unseen for `NodeMesh.deadAfterMilliseconds`), its presence, undelivered parcels and rooms
 /// go with it, so nothing is left pointing at a dead node.
 enum ClusterMigration {
-    static let history: [DirectoryMigration] = [nodes]
-
     static let nodes = DirectoryMigration(
         name: "cluster v1: nodes, presence, parcels, rooms",
-        sqlite: "",
+        sqlite: nil,
         postgres: """
             CREATE TABLE node (
                 id TEXT PRIMARY KEY NOT NULL,

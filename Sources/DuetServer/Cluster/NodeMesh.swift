@@ -45,6 +45,21 @@ final class NodeMesh: Sendable {
     private let waiting = Mutex<(next: Int64, answers: [Int64: CheckedContinuation<[UInt8]?, Never>])>((1, [:]))
     /// How long `ask` waits for the other node's answer.
     static let answerTimeout: Duration = .seconds(5)
+    /// One take of parcels at a time (the listener and the poll both take); a take asked for
+    /// while one runs makes that one go round again.
+    private let taking = Mutex((running: false, again: false))
+    /// Requests from other nodes, served one at a time in the order they came.
+    private let requests = AsyncStream.makeStream(of: Request.self)
+
+    /// A request of another node's, with where its answer goes.
+    struct Request: Sendable {
+        let request: NodeRequest
+        let asker: String?
+        let requestID: Int64?
+    }
+
+    /// What `noteDraining` said last.
+    private let drainNoted = Mutex((draining: false, drained: false))
     /// Set by `start`, once the ports are bound.
     private let advertisement = Mutex(Advertisement(signaling: "", media: ""))
 
@@ -67,6 +82,10 @@ final class NodeMesh: Sendable {
         let load: @Sendable () async -> Load
         /// This node's connections, published again if this node was reaped while it stalled.
         let presence: @Sendable () async -> [(key: [UInt8], number: String?)]
+        /// The rooms open on this node, claimed again if this node was reaped while it stalled.
+        let rooms: @Sendable () async -> [String]
+        /// The nodes alive after each heartbeat's reaping (this one among them).
+        let alive: @Sendable (Set<String>) async -> Void
     }
 
     /// Registers this node, then listens and heartbeats until `stop()`.
@@ -74,17 +93,29 @@ final class NodeMesh: Sendable {
         self.advertisement.withLock { $0 = advertisement }
         try await register()
         let listener = Task { await self.listen(handlers) }
+        // The heartbeat alone in its task: slow parcels or requests never make it late.
         let beats = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: Self.heartbeat)
                 await self.beat(handlers)
             }
         }
-        tasks.withLock { $0 = [listener, beats] }
+        // Parcels whose notification was lost (the listening connection reconnected).
+        let poll = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.heartbeat)
+                await self.takeParcels(handlers)
+            }
+        }
+        let server = Task {
+            for await request in self.requests.stream { await self.serve(request, handlers) }
+        }
+        tasks.withLock { $0 = [listener, beats, poll, server] }
     }
 
     /// Leaves the mesh: this node's row goes, and with it its presence, parcels and rooms.
     func stop() async {
+        requests.continuation.finish()
         for task in tasks.withLock({ $0 }) {
             task.cancel()
             await task.value
@@ -92,6 +123,17 @@ final class NodeMesh: Sendable {
         do { try await store.write { tx in try await tx.execute("DELETE FROM node WHERE id = ?", [self.id]) } } catch {
             logger.warning("could not leave the node table", metadata: ["error": "\(PostgresDirectoryStore.describe(error))"])
         }
+    }
+
+    /// Says once when an operator drained this node (`duet server drain`), and once when its
+    /// last room has closed.
+    private func noteDraining(_ draining: Bool, rooms: Int) {
+        let said = drainNoted.withLock { noted -> (started: Bool, drained: Bool) in
+            defer { noted = (draining, draining && rooms == 0) }
+            return (draining && !noted.draining, draining && rooms == 0 && !noted.drained)
+        }
+        if said.started { logger.notice("draining: this node takes no new rooms; \(rooms) room(s) still open") }
+        if said.drained { logger.notice("drained: no rooms left on this node; it can be stopped") }
     }
 
     private func register() async throws {
@@ -111,19 +153,22 @@ final class NodeMesh: Sendable {
         let id = id
         let load = await handlers.load()
         do {
-            let alive = try await store.write { tx in
-                let updated = try await tx.rows(
-                    "UPDATE node SET seenAt = \(Self.now), rooms = ?, legs = ?, cpuPermille = ? WHERE id = ? RETURNING id",
+            let (updated, live) = try await store.write { tx in
+                let updated = try await tx.row(
+                    "UPDATE node SET seenAt = \(Self.now), rooms = ?, legs = ?, cpuPermille = ? WHERE id = ? RETURNING draining",
                     [load.rooms, load.legs, load.cpuPermille, id])
                 try await tx.execute("DELETE FROM node WHERE seenAt < \(Self.now) - ?", [Self.deadAfterMilliseconds])
-                return !updated.isEmpty
+                let live = Set(try await tx.rows("SELECT id FROM node", []).map { try $0.text("id") })
+                return (updated, live)
             }
-            if !alive {
+            await handlers.alive(live.union([id]))
+            if let draining = try updated?.integer("draining") { noteDraining(draining != 0, rooms: load.rooms) }
+            if updated == nil {
                 logger.warning("this node was taken for dead (no heartbeat for 5 s); registering again")
                 try await register()
-                for entry in await handlers.presence() { await publish(key: entry.key, number: entry.number) }
+                for entry in await handlers.presence() { await publish(key: entry.key, number: entry.number, replacing: true) }
+                await reclaim(await handlers.rooms())
             }
-            try await takeParcels(handlers)
         } catch {
             if Task.isCancelled { return }
             logger.warning("heartbeat failed", metadata: ["error": "\(PostgresDirectoryStore.describe(error))"])
@@ -138,8 +183,8 @@ final class NodeMesh: Sendable {
                 try await store.client.withConnection { connection in
                     let notifications = try await connection.listen(Self.channel(self.id))
                     // Parcels sent before the LISTEN took effect.
-                    try await self.takeParcels(handlers)
-                    for try await _ in notifications { try await self.takeParcels(handlers) }
+                    await self.takeParcels(handlers)
+                    for try await _ in notifications { await self.takeParcels(handlers) }
                 }
             } catch {
                 if Task.isCancelled { return }
@@ -161,39 +206,62 @@ final class NodeMesh: Sendable {
         let frame: [UInt8]
     }
 
-    /// Takes this node's parcels, oldest first: notices to its connections, requests to
-    /// answer (each in its own task, so a slow one holds up no notice), answers to its questions.
-    private func takeParcels(_ handlers: Handlers) async throws {
+    /// Takes this node's parcels, one take at a time.
+    private func takeParcels(_ handlers: Handlers) async {
+        let first = taking.withLock { state in
+            if state.running { state.again = true }
+            defer { state.running = true }
+            return !state.running
+        }
+        guard first else { return }
+        repeat {
+            taking.withLock { $0.again = false }
+            do { try await takeOnce(handlers) } catch {
+                logger.warning("could not take parcels", metadata: ["error": "\(PostgresDirectoryStore.describe(error))"])
+            }
+        } while taking.withLock({ state in
+            if !state.again { state.running = false }
+            return state.again
+        })
+    }
+
+    /// Takes this node's parcels, oldest first: notices to its connections, requests to the
+    /// one request server (in order), answers to its questions. A row it cannot read is
+    /// logged and skipped; the rest are handled.
+    private func takeOnce(_ handlers: Handlers) async throws {
         let id = id
         let rows = try await store.write { tx in
             try await tx.rows("DELETE FROM parcel WHERE node = ? RETURNING id, kind, toNumber, toKey, requestId, replyTo, body", [id])
         }
-        for row in try rows.sorted(by: { try $0.integer("id") < $1.integer("id") }) {
-            let body = try row.bytes("body")
-            switch try row.text("kind") {
-            case "notice":
-                let recipient: Parcel.Recipient =
-                    if let number = try row.optionalText("toNumber") { .number(number) } else { .key(try row.bytes("toKey")) }
-                await handlers.deliver(Parcel(recipient: recipient, frame: body))
-            case "request":
-                guard let request = try? JSONDecoder().decode(NodeRequest.self, from: Data(body)) else {
-                    logger.warning("another node sent a request this node cannot read; ignored")
-                    continue
+        let ordered = rows.sorted { (try? $0.integer("id")) ?? 0 < (try? $1.integer("id")) ?? 0 }
+        for row in ordered {
+            do {
+                let body = try row.bytes("body")
+                switch try row.text("kind") {
+                case "notice":
+                    let recipient: Parcel.Recipient =
+                        if let number = try row.optionalText("toNumber") { .number(number) } else { .key(try row.bytes("toKey")) }
+                    await handlers.deliver(Parcel(recipient: recipient, frame: body))
+                case "request":
+                    let request = try JSONDecoder().decode(NodeRequest.self, from: Data(body))
+                    let requestID: Int64? = if case let .integer(value) = row.value("requestId") { value } else { nil }
+                    requests.continuation.yield(Request(request: request, asker: try row.optionalText("replyTo"), requestID: requestID))
+                case "reply":
+                    answer(try row.integer("requestId"), with: body)
+                case let kind:
+                    logger.warning("a parcel of an unknown kind was skipped", metadata: ["kind": "\(kind)"])
                 }
-                let (asker, requestID) = (try row.optionalText("replyTo"), try row.value("requestId"))
-                Task {
-                    let answer = await handlers.serve(request)
-                    guard let asker, case let .integer(requestID) = requestID, let answer else { return }
-                    await self.post(
-                        kind: "reply", to: asker, requestID: requestID, body: SignalingCodec.encode(ServerFrame(id: nil, message: answer)))
-                }
-            case "reply":
-                guard case let .integer(requestID) = row.value("requestId") else { continue }
-                answer(requestID, with: body)
-            default:
-                continue
+            } catch {
+                logger.warning("a parcel this node cannot read was skipped", metadata: ["error": "\(error)"])
             }
         }
+    }
+
+    /// Serves one request of another node's and, when it asked, posts the answer back.
+    private func serve(_ request: Request, _ handlers: Handlers) async {
+        let answer = await handlers.serve(request.request)
+        guard let asker = request.asker, let requestID = request.requestID, let answer else { return }
+        await post(kind: "reply", to: asker, requestID: requestID, body: SignalingCodec.encode(ServerFrame(id: nil, message: answer)))
     }
 
     // MARK: - Requests to other nodes
@@ -261,6 +329,27 @@ final class NodeMesh: Sendable {
 
     // MARK: - Rooms
 
+    /// Marks the node that devices reach at `signaling` as draining: it is given no new rooms
+    /// and its open ones finish there. Its open rooms, or nil when no live node is there.
+    static func drain(signaling: String, in store: PostgresDirectoryStore) async throws -> Int? {
+        try await store.write { tx in
+            let row = try await tx.row(
+                "UPDATE node SET draining = 1 WHERE signaling = ? AND seenAt > \(now) - ? RETURNING rooms",
+                [signaling, deadAfterMilliseconds])
+            return try row.map { Int(try $0.integer("rooms")) }
+        }
+    }
+
+    /// Every live node: where devices reach it, its rooms, whether it drains.
+    static func nodes(in store: PostgresDirectoryStore) async throws -> [(signaling: String, rooms: Int, draining: Bool)] {
+        try await store.read { tx in
+            try await tx.rows(
+                "SELECT signaling, rooms, draining FROM node WHERE seenAt > \(now) - ? ORDER BY signaling", [deadAfterMilliseconds]
+            )
+            .map { (try $0.text("signaling"), Int(try $0.integer("rooms")), try $0.integer("draining") != 0) }
+        }
+    }
+
     /// The node holding room `id`: the one that holds it already, or the least loaded live
     /// node that is not draining, which claims it now. Nil when the database cannot say.
     func claim(room id: String) async -> String? {
@@ -275,9 +364,44 @@ final class NodeMesh: Sendable {
         }
     }
 
+    /// The least loaded live node that is not draining, for a room whose id is made there (a
+    /// meeting's code); nil when the database cannot say.
+    func leastLoaded() async -> String? {
+        try? await store.read { tx in
+            try await tx.row(
+                "SELECT id FROM node WHERE draining = 0 AND seenAt > \(Self.now) - ? ORDER BY rooms, random() LIMIT 1",
+                [Self.deadAfterMilliseconds])?.text("id")
+        }
+    }
+
+    /// Claims room `id` for this node (a meeting made here).
+    func claimHere(room id: String) async {
+        let node = self.id
+        _ = try? await store.write { tx in
+            try await tx.execute(
+                "INSERT INTO room (id, node, claimedAt) VALUES (?, ?, \(Self.now)) ON CONFLICT (id) DO NOTHING", [id, node])
+        }
+    }
+
     /// The node holding room `id`, if one does.
     func holder(of room: String) async -> String? {
         try? await store.read { tx in try await tx.row("SELECT node FROM room WHERE id = ?", [room])?.text("node") }
+    }
+
+    /// Claims this node's open rooms again after it was reaped (the claims went with it); a
+    /// room another node claimed meanwhile is now open twice, which is logged.
+    private func reclaim(_ rooms: [String]) async {
+        let id = id
+        for room in rooms {
+            let holder = try? await store.write { tx in
+                try await tx.execute(
+                    "INSERT INTO room (id, node, claimedAt) VALUES (?, ?, \(Self.now)) ON CONFLICT (id) DO NOTHING", [room, id])
+                return try await tx.row("SELECT node FROM room WHERE id = ?", [room])?.text("node")
+            }
+            if let holder, holder != id {
+                logger.warning("a room open here was placed on another node while this one stalled", metadata: ["call": "\(room)"])
+            }
+        }
     }
 
     /// Room `id` closed on this node.
@@ -288,15 +412,17 @@ final class NodeMesh: Sendable {
 
     // MARK: - Presence
 
-    /// `key` (as `number`, once it has one) is connected to this node.
-    func publish(key: [UInt8], number: String?) async {
+    /// `key` (as `number`, once it has one) is connected to this node. `replacing: false` keeps
+    /// a number the row already has (another connection of the key is bound to it).
+    func publish(key: [UInt8], number: String?, replacing: Bool) async {
         let id = id
+        let update = replacing ? "excluded.number" : "COALESCE(excluded.number, presence.number)"
         do {
             try await store.write { tx in
                 try await tx.execute(
                     """
                     INSERT INTO presence (identityKey, number, node) VALUES (?, ?, ?)
-                    ON CONFLICT (identityKey, node) DO UPDATE SET number = excluded.number
+                    ON CONFLICT (identityKey, node) DO UPDATE SET number = \(update)
                     """, [key, number, id])
             }
         } catch {

@@ -1,3 +1,4 @@
+import DuetCrypto
 import DuetWire
 
 /// What one node asks of another on behalf of a device connected to it (docs/deployment.md
@@ -10,6 +11,11 @@ enum NodeRequest: Codable, Sendable {
     case dropFromRooms(number: String, groupID: String?)
     /// Group `group` changed: the node's rooms of it take the new membership and ring `added`.
     case regroup(Signaling.Group, added: [String])
+    /// A meeting request of the device authenticated as `key` (reaching its node from
+    /// `source`), for the node holding the meeting or chosen to; the answer is the device's reply.
+    case meeting(key: [UInt8], source: String, MeetingSignaling.Request)
+    /// The device authenticated as `key` is gone: it leaves the node's meetings.
+    case dropFromMeetings(key: [UInt8])
 }
 
 extension SignalingContext {
@@ -23,6 +29,14 @@ extension SignalingContext {
             return nil
         case let .regroup(group, added):
             await GroupSignaling(context: self).regroupHere(group, added: added)
+            return nil
+        case let .meeting(raw, source, request):
+            guard let key = try? IdentityPublicKey(rawRepresentation: raw) else { return .error(DirectoryError.notRegistered.reply) }
+            do { return try await MeetingSignaling(context: self).serveHere(request, key: key, source: source) } catch {
+                return .error(error.reply)
+            }
+        case let .dropFromMeetings(key):
+            await MeetingSignaling(context: self).dropHere(key: key)
             return nil
         }
     }

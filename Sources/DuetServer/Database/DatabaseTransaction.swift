@@ -13,6 +13,17 @@ protocol DatabaseTransaction {
     /// nodes taking one-time prekeys at once take different ones instead of queueing for the
     /// same. Empty on SQLite, whose one writer keeps every other transaction out anyway.
     var skippingLockedRows: String { get }
+
+    /// Appended to a SELECT of rows the transaction's later statements depend on: on
+    /// PostgreSQL (read committed) it locks them, so another node's write cannot land between
+    /// this transaction's reads (`FOR SHARE`) or between its read and its write (`FOR UPDATE`).
+    /// Empty on SQLite, whose transactions are serial.
+    func locking(_ mode: RowLock) -> String
+}
+
+/// See `DatabaseTransaction.locking`.
+enum RowLock {
+    case share, update
 }
 
 extension DatabaseTransaction {

@@ -1,13 +1,15 @@
 /// One step of the directory's schema history, written for each engine (docs/deployment.md).
-/// Both engines apply the same steps under the same names in the same order; add a new step,
-/// never edit a shipped one. SQLite's types are the ones it always had (GRDB's migrator keeps
+/// Both engines apply the same steps under the same names in the same order; add a new step at
+/// the end, never edit a shipped one. A step for several nodes only (`ClusterMigration`) has no
+/// SQLite text and is skipped there. A step's statements contain no ';' of their own (the
+/// PostgreSQL runner splits on it). SQLite's types are the ones it always had (GRDB's migrator keeps
 /// its history); PostgreSQL's say the same in its words (BYTEA for BLOB, BIGINT for INTEGER).
 struct DirectoryMigration: Sendable {
     let name: String
-    let sqlite: String
+    let sqlite: String?
     let postgres: String
 
-    static let history: [DirectoryMigration] = [accounts, groups, groupVouches]
+    static let history: [DirectoryMigration] = [accounts, groups, groupVouches, ClusterMigration.nodes]
 
     static let accounts = DirectoryMigration(
         name: "v1: accounts, prekeys, invites, watchers, pending key changes",

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// The directory in a PostgreSQL database that several server nodes share (docs/deployment.md).
 /// postgres-nio's client keeps a pool of connections; each `write` is one transaction on one
@@ -28,6 +29,11 @@ final class PostgresDirectoryStore: DirectoryStore {
             host: location.host, port: location.port, username: location.user, password: location.password,
             database: location.database, tls: Self.tls(location.tls))
         configuration.options.connectTimeout = .seconds(5)
+        // A statement or a lock wait that outlasts the store's own patience is ended by
+        // PostgreSQL too, so a request given up on holds no connection or lock.
+        configuration.options.additionalStartupParameters = [
+            ("statement_timeout", "10000"), ("lock_timeout", "8000"), ("idle_in_transaction_session_timeout", "15000")
+        ]
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.location = location.summary
@@ -86,16 +92,31 @@ final class PostgresDirectoryStore: DirectoryStore {
         await runner.value
     }
 
-    /// `body`'s answer, or a failing storage after `answerTimeout`.
+    /// `body`'s answer, or a failing storage after `answerTimeout` — without waiting for the
+    /// body, which postgres-nio does not stop on cancellation (a query waits for its answer):
+    /// the body runs on, cancelled, and PostgreSQL's own `statement_timeout` ends it there.
     private static func answered<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: answerTimeout)
-                throw StorageRefusal(failure: .failing, detail: "PostgreSQL gave no answer in \(answerTimeout)")
+        let settled = Mutex(false)
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let settle: @Sendable (Result<T, any Error>) -> Bool = { result in
+                guard
+                    settled.withLock({ done in
+                        defer { done = true }
+                        return !done
+                    })
+                else { return false }
+                continuation.resume(with: result)
+                return true
             }
-            defer { group.cancelAll() }
-            return try await group.next()!
+            let work = Task {
+                do { _ = settle(.success(try await body())) } catch { _ = settle(.failure(error)) }
+            }
+            Task {
+                try? await Task.sleep(for: answerTimeout)
+                if settle(.failure(StorageRefusal(failure: .failing, detail: "PostgreSQL gave no answer in \(answerTimeout)"))) {
+                    work.cancel()
+                }
+            }
         }
     }
 
@@ -152,8 +173,7 @@ final class PostgresDirectoryStore: DirectoryStore {
         return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
     }
 
-    /// Applies the steps of `DirectoryMigration.history` (then `ClusterMigration.history`) not
-    /// yet applied, in one transaction under an advisory lock, recording each by name.
+    /// Applies the steps of `DirectoryMigration.history` not yet applied, in one transaction under an advisory lock, recording each by name.
     private static func migrate(_ client: PostgresClient, logger: Logger) async throws {
         try await answered {
             try await client.withTransaction(logger: logger) { connection in
@@ -164,8 +184,7 @@ final class PostgresDirectoryStore: DirectoryStore {
                     "CREATE TABLE IF NOT EXISTS schemaMigration (name TEXT PRIMARY KEY, position BIGINT NOT NULL, appliedAt BIGINT NOT NULL)"
                 )
                 let applied = Set(try await tx.rows("SELECT name FROM schemaMigration", []).map { try $0.text("name") })
-                for (position, step) in (DirectoryMigration.history + ClusterMigration.history).enumerated()
-                where !applied.contains(step.name) {
+                for (position, step) in DirectoryMigration.history.enumerated() where !applied.contains(step.name) {
                     // The extended protocol takes one statement at a time.
                     for statement in step.postgres.split(separator: ";") where !statement.allSatisfy(\.isWhitespace) {
                         try await tx.execute(String(statement))
@@ -183,6 +202,7 @@ final class PostgresDirectoryStore: DirectoryStore {
         let connection: PostgresConnection
         let logger: Logger
         var skippingLockedRows: String { " FOR UPDATE SKIP LOCKED" }
+        func locking(_ mode: RowLock) -> String { mode == .share ? " FOR SHARE" : " FOR UPDATE" }
 
         func rows(_ sql: String, _ arguments: [any SQLValueConvertible]) async throws -> [SQLRow] {
             var binds = PostgresBindings(capacity: arguments.count)

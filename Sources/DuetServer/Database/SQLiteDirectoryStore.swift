@@ -45,7 +45,8 @@ final class SQLiteDirectoryStore: DirectoryStore {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         for step in DirectoryMigration.history {
-            migrator.registerMigration(step.name) { db in try db.execute(sql: step.sqlite) }
+            guard let sql = step.sqlite else { continue }  // PostgreSQL only: several nodes
+            migrator.registerMigration(step.name) { db in try db.execute(sql: sql) }
         }
         return migrator
     }
@@ -90,6 +91,7 @@ final class SQLiteDirectoryStore: DirectoryStore {
         let pool: DatabasePool
         let writing: Bool
         var skippingLockedRows: String { "" }
+        func locking(_ mode: RowLock) -> String { "" }
 
         func rows(_ sql: String, _ arguments: [any SQLValueConvertible]) async throws -> [SQLRow] {
             let bound = StatementArguments(arguments.map { Self.databaseValue($0.sqlValue) })

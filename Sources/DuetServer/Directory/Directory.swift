@@ -60,7 +60,9 @@ final class Directory: Sendable {
                 throw DirectoryError.keyAlreadyRegistered(other)
             }
             let now = Int64(Date().timeIntervalSince1970)
-            let existing = try await tx.row("SELECT identityKey FROM account WHERE number = ?", [request.number])?.bytes("identityKey")
+            // Locked (PostgreSQL): another node's registration of this number waits for this one.
+            let existing = try await tx.row(
+                "SELECT identityKey FROM account WHERE number = ?" + tx.locking(.update), [request.number])?.bytes("identityKey")
             var previousKey: [UInt8]?
             var notified: [[UInt8]] = []
             switch existing {
@@ -210,7 +212,9 @@ final class Directory: Sendable {
 
     /// `number`'s identity key and signed prekey, without a one-time prekey.
     private static func bundle(_ number: String, _ tx: any DatabaseTransaction) async throws -> Signaling.Bundle {
-        guard let identityKey = try await tx.row("SELECT identityKey FROM account WHERE number = ?", [number]),
+        // Locked for the rest of the transaction (PostgreSQL): a registration moving the number
+        // cannot land between the identity key read here and the prekeys read after.
+        guard let identityKey = try await tx.row("SELECT identityKey FROM account WHERE number = ?" + tx.locking(.share), [number]),
             let row = try await tx.row("SELECT keyId, publicKey, createdAt, signature FROM signedPrekey WHERE number = ?", [number])
         else { throw DirectoryError.unknownNumber(number) }
         let spk = Signaling.SignedPrekey(

@@ -195,4 +195,7 @@ actor MeetingRegistry {
 
     /// Rooms open now (a node's load, docs/deployment.md).
     var count: Int { rooms.count }
+
+    /// The open meetings' codes.
+    var openCodes: [String] { rooms.keys.sorted() }
 }

@@ -16,9 +16,12 @@ struct MeetingSignaling {
     /// the same words, after a similar wait, so a guesser learns nothing from either.
     static let notAdmittedReason = "not admitted: there is no such meeting, or its host did not let you in"
     static let hostLeftReason = "the host left, which ends the meeting"
+    /// Said when the server node holding the meeting is gone (several nodes: docs/deployment.md).
+    static let nodeLostReason = "the server holding the meeting stopped, which ends it; the host can start a new one"
 
-    /// The meeting requests a device may make (`SignalingRequest.route` picks them out).
-    enum Request {
+    /// The meeting requests a device may make (`SignalingRequest.route` picks them out);
+    /// Codable to travel to the node holding the meeting (`NodeRequest`).
+    enum Request: Codable, Sendable {
         case create(Signaling.CreateMeeting)
         case join(Signaling.JoinMeeting)
         case leave(Signaling.MeetingCode)
@@ -27,6 +30,45 @@ struct MeetingSignaling {
     }
 
     func serve(_ request: Request, key: IdentityPublicKey, source: String) async throws(DirectoryError) -> ServerMessage {
+        if let answer = try await forwarded(request, key: key, source: source) { return answer }
+        return try await serveHere(request, key: key, source: source)
+    }
+
+    /// The room id of meeting `code` among the nodes' claims (group calls use their call ids).
+    static func roomID(_ code: String) -> String { "meeting:\(code)" }
+
+    /// On a node of several, the request when another node holds the meeting (or, for a new
+    /// one, is the least loaded): that node's answer (docs/deployment.md "Rooms").
+    private func forwarded(_ request: Request, key: IdentityPublicKey, source: String) async throws(DirectoryError) -> ServerMessage? {
+        guard let mesh = context.switchboard.mesh else { return nil }
+        let code: String?, holder: String?
+        switch request {
+        case .create:
+            (code, holder) = (nil, await mesh.leastLoaded())
+        case let .join(join): (code, holder) = (join.code, await mesh.holder(of: Self.roomID(join.code)))
+        case let .leave(leave): (code, holder) = (leave.code, await mesh.holder(of: Self.roomID(leave.code)))
+        case let .admit(admit): (code, holder) = (admit.code, await mesh.holder(of: Self.roomID(admit.code)))
+        case let .record(record): (code, holder) = (record.code, await mesh.holder(of: Self.roomID(record.code)))
+        }
+        guard let holder, holder != mesh.id else { return nil }
+        if case .join = request, let wait = context.joinLimiter.attempt(from: source) { throw .rateLimited(retryAfterSeconds: wait) }
+        let raw = key.rawRepresentation
+        guard let answer = await mesh.ask(holder, .meeting(key: raw, source: source, request)) else {
+            throw code.map { DirectoryError.unknownMeeting($0) } ?? .internalFailure("the node chosen for the meeting did not answer")
+        }
+        switch answer {
+        case let .meeting(meeting): await context.remoteRooms.update(meeting: meeting.code, holder: holder, key: raw, isIn: true)
+        case let .meetingWaiting(waiting):
+            let isIn: Bool = if case .leave = request { false } else { true }  // a knock waits at the door
+            await context.remoteRooms.update(meeting: waiting.code, holder: holder, key: raw, isIn: isIn)
+        default: break
+        }
+        return answer
+    }
+
+    /// `request` of `key`'s device, served by this node's registry (the device connected here,
+    /// or to another node that forwarded it).
+    func serveHere(_ request: Request, key: IdentityPublicKey, source: String) async throws(DirectoryError) -> ServerMessage {
         let raw = key.rawRepresentation
         switch request {
         case let .create(request):
@@ -96,6 +138,7 @@ struct MeetingSignaling {
             for member in room.members + room.knocking where member.key != key {
                 await context.switchboard.send(.meetingClosed(.init(code: code, reason: Self.hostLeftReason)), toKey: member.key)
             }
+            await context.switchboard.mesh?.release(room: Self.roomID(code))
             context.logger.info("meeting ended", metadata: ["code": "\(code)"])
         case nil:
             break
@@ -123,8 +166,17 @@ struct MeetingSignaling {
         await tell(room, joined: [], left: [], except: nil, notice: stop.notice)
     }
 
-    /// A connection closed: its device leaves every meeting it was in or knocking at.
+    /// A connection closed: its device leaves every meeting it was in or knocking at — on
+    /// every node holding rooms.
     func drop(key: [UInt8]) async {
+        await dropHere(key: key)
+        guard let mesh = context.switchboard.mesh else { return }
+        await context.remoteRooms.drop(key: key)
+        for node in await mesh.nodesHoldingRooms() { await mesh.tell(node, .dropFromMeetings(key: key)) }
+    }
+
+    /// `drop` for this node's meetings only.
+    func dropHere(key: [UInt8]) async {
         for code in await context.meetings.codes(of: key) { await leave(code, key: key) }
     }
 
@@ -188,6 +240,8 @@ struct MeetingSignaling {
             context.recordings?.stop(code)
             throw error
         }
+        // Claimed for this node, so devices on the others are sent here.
+        await context.switchboard.mesh?.claimHere(room: Self.roomID(code))
         context.logger.info("meeting created", metadata: ["code": "\(room.code)", "open": "\(request.open)"])
         return .meeting(withMedia(room.view(for: raw)))
     }

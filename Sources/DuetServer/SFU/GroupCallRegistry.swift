@@ -64,4 +64,7 @@ actor GroupCallRegistry {
 
     /// Rooms open now (a node's load, docs/deployment.md).
     var count: Int { rooms.count }
+
+    /// The open rooms' call ids.
+    var callIDs: [String] { rooms.keys.sorted() }
 }

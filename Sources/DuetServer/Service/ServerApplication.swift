@@ -110,7 +110,17 @@ public final class ServerApplication: Sendable {
                 handlers: .init(
                     deliver: { await switchboard.deliver($0) }, serve: { await context.serve($0) },
                     load: { NodeMesh.Load(rooms: await calls.count + meetings.count) },
-                    presence: { await switchboard.hub.presence }))
+                    presence: { await switchboard.hub.presence },
+                    rooms: { await calls.callIDs + meetings.openCodes.map(MeetingSignaling.roomID) },
+                    alive: { live in
+                        for lost in await context.remoteRooms.lost(keeping: live) {
+                            await switchboard.send(.groupCallLost(.init(callID: lost.callID)), toNumbers: lost.members)
+                        }
+                        for lost in await context.remoteRooms.lostMeetings(keeping: live) {
+                            let closed = Signaling.MeetingClosed(code: lost.code, reason: MeetingSignaling.nodeLostReason)
+                            await switchboard.send(.meetingClosed(closed), toKeys: lost.keys)
+                        }
+                    }))
         } catch {
             throw .database("cannot join the other nodes in the database: \(PostgresDirectoryStore.describe(error))")
         }
@@ -162,6 +172,31 @@ public final class ServerApplication: Sendable {
     /// Starts a graceful shutdown; `run()` returns once it is done.
     public func shutdown() async {
         await group.triggerGracefulShutdown()
+    }
+
+    /// `duet server drain`: the node devices reach at `node` (HOST:PORT, as it advertises its
+    /// signaling) gets no new rooms; returns a line saying so and how many it still holds.
+    public static func drain(node: String, database: String) async throws(ServerStartupError) -> String {
+        var logger = Logger(label: "duet.server.drain")
+        logger.logLevel = .warning
+        let store = try await PostgresDirectoryStore(try PostgresLocation(parsing: database), logger: logger)
+        defer { Task { await store.close() } }
+        do {
+            if let rooms = try await NodeMesh.drain(signaling: node, in: store) {
+                return "draining \(node): no new rooms; \(rooms) room(s) still open finish there (its log says when none is left)"
+            }
+            let live = try await NodeMesh.nodes(in: store)
+            let known =
+                live.isEmpty
+                ? "no node is live"
+                : "live nodes: "
+                    + live.map { "\($0.signaling) (\($0.rooms) rooms\($0.draining ? ", draining" : ""))" }.joined(separator: ", ")
+            throw ServerStartupError.configuration("no live node advertises \(node); \(known)")
+        } catch let error as ServerStartupError {
+            throw error
+        } catch {
+            throw .database("cannot use \(store.location): \(PostgresDirectoryStore.describe(error))")
+        }
     }
 
     /// Stores a single-use invite that lets a new identity key take `number`, and returns it.

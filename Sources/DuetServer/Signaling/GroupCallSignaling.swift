@@ -44,6 +44,9 @@ struct GroupCallSignaling {
         // No answer: the node is gone; its rooms go with it within seconds, and a start then
         // places the call anew (what a device does on `unknown_call`).
         guard let answer = await mesh.ask(holder, .groupCall(number: number, request)) else { throw .unknownCall(callID) }
+        if case let .groupCall(call) = answer {
+            await context.remoteRooms.update(callID, holder: holder, number: number, isIn: call.participants.contains(number))
+        }
         return answer
     }
 
@@ -142,6 +145,7 @@ struct GroupCallSignaling {
     func drop(_ number: String, fromGroup groupID: String? = nil) async {
         await dropHere(number, fromGroup: groupID)
         guard let mesh = context.switchboard.mesh else { return }
+        if groupID == nil { await context.remoteRooms.drop(number) }
         for node in await mesh.nodesHoldingRooms() { await mesh.tell(node, .dropFromRooms(number: number, groupID: groupID)) }
     }
 

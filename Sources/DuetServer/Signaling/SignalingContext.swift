@@ -22,6 +22,8 @@ struct SignalingContext: Sendable {
     let logger: Logger
     /// The group calls' rooms.
     let groupCalls = GroupCallRegistry()
+    /// The rooms other nodes hold that devices connected here are in (several nodes only).
+    let remoteRooms = RemoteRooms()
     /// The meetings, and the per-address limit on knocking at them.
     let meetings = MeetingRegistry()
     /// Meeting join attempts per source address: 8, then one per 6 s.
@@ -68,7 +70,11 @@ struct SignalingContext: Sendable {
             let pending = try await directory.pendingKeyChanges(for: recipient)
             guard !pending.isEmpty else { return }
             var delivered: [Int64] = []
-            for item in pending where await switchboard.send(.keyChanged(item.notice), toKey: recipient) {
+            // Sent wherever the device is connected, but forgotten only once a connection here
+            // took it: one handed to another node may still be lost there, and a notice kept is
+            // sent again at the device's next login (twice is harmless: the key is the same).
+            let connectedHere = await switchboard.hub.isConnected(key: recipient)
+            for item in pending where await switchboard.send(.keyChanged(item.notice), toKey: recipient) && connectedHere {
                 delivered.append(item.id)
             }
             try await directory.deletePendingKeyChanges(ids: delivered)

@@ -44,7 +44,9 @@ actor SignalingHub {
 
     /// What a closed connection leaves behind.
     struct Departure: Sendable {
-        /// The key it was authenticated as, when no other connection has that key.
+        /// The key it was authenticated as.
+        var key: [UInt8]?
+        /// That key, when no other connection has it.
         var keyGone: [UInt8]?
         /// The number that went offline with it, if any — none while another connection of
         /// that number is still open.
@@ -55,7 +57,7 @@ actor SignalingHub {
     func remove(_ id: ConnectionID) -> Departure {
         guard let session = sessions.removeValue(forKey: id) else { return Departure() }
         session.outbox.finish()
-        var departure = Departure()
+        var departure = Departure(key: session.key)
         if let key = session.key, !sessions.values.contains(where: { $0.key == key }) { departure.keyGone = key }
         guard let number = session.number, byNumber[number] == id else { return departure }
         if let other = sessions.first(where: { $0.value.number == number })?.key {
@@ -76,6 +78,9 @@ actor SignalingHub {
     }
 
     func isOnline(_ number: String) -> Bool { byNumber[number] != nil }
+
+    /// Whether a connection here is authenticated as `key`.
+    func isConnected(key: [UInt8]) -> Bool { sessions.values.contains { $0.key == key } }
 
     /// Queues an encoded notice (`Switchboard.encode`) to every connection authenticated as one
     /// of `keys`; the keys that have one here.

@@ -13,7 +13,8 @@ struct Switchboard: Sendable {
 
     func authenticated(_ id: SignalingHub.ConnectionID, key: [UInt8]) async {
         await hub.authenticated(id, key: key)
-        await mesh?.publish(key: key, number: nil)
+        // Keeps the number another connection of this key may have published.
+        await mesh?.publish(key: key, number: nil, replacing: false)
     }
 
     /// Makes `id` a connection for `number`; whether the number was offline everywhere before.
@@ -21,7 +22,7 @@ struct Switchboard: Sendable {
         let wasOffline = await hub.bind(id, number: number)
         guard let mesh, let key = await hub.key(of: id) else { return wasOffline }
         let elsewhere = await mesh.isOnlineElsewhere(number)
-        await mesh.publish(key: key, number: number)
+        await mesh.publish(key: key, number: number, replacing: true)
         return wasOffline && !elsewhere
     }
 
@@ -29,7 +30,12 @@ struct Switchboard: Sendable {
     func remove(_ id: SignalingHub.ConnectionID) async -> String? {
         let departure = await hub.remove(id)
         guard let mesh else { return departure.numberGone }
-        if let key = departure.keyGone { await mesh.withdraw(key: key) }
+        if let key = departure.keyGone {
+            await mesh.withdraw(key: key)
+        } else if departure.numberGone != nil, let key = departure.key {
+            // The key stays connected here, no longer as that number.
+            await mesh.publish(key: key, number: nil, replacing: true)
+        }
         guard let number = departure.numberGone, await !mesh.isOnlineElsewhere(number) else { return nil }
         return number
     }
@@ -46,17 +52,16 @@ struct Switchboard: Sendable {
         await !send(message, toNumbers: [number]).isEmpty
     }
 
-    /// Queues `message` to every connection speaking for one of `numbers`, encoded once; the
-    /// numbers reached.
+    /// Queues `message` to every connection speaking for one of `numbers`, here and on every
+    /// other node where one is connected (a device may hold connections on two), encoded once;
+    /// the numbers reached.
     @discardableResult
     func send(_ message: ServerMessage, toNumbers numbers: some Sequence<String>) async -> Set<String> {
         let notice = EncodedNotice(message)
         let wanted = Set(numbers)
         var reached = await hub.send(notice, toNumbers: wanted)
         if let mesh, case let .encoded(frame) = notice {
-            for case let .number(number) in await mesh.send(frame, to: wanted.subtracting(reached).sorted().map { .number($0) }) {
-                reached.insert(number)
-            }
+            for case let .number(number) in await mesh.send(frame, to: wanted.sorted().map { .number($0) }) { reached.insert(number) }
         }
         return reached
     }
@@ -67,15 +72,15 @@ struct Switchboard: Sendable {
         await !send(message, toKeys: [key]).isEmpty
     }
 
-    /// Queues `message` to every connection authenticated as one of `keys`; the keys reached.
+    /// Queues `message` to every connection authenticated as one of `keys`, here and on other
+    /// nodes; the keys reached.
     @discardableResult
     func send(_ message: ServerMessage, toKeys keys: some Sequence<[UInt8]>) async -> Set<[UInt8]> {
         let notice = EncodedNotice(message)
         let wanted = Set(keys)
         var reached = await hub.send(notice, toKeys: wanted)
         if let mesh, case let .encoded(frame) = notice {
-            let others = wanted.subtracting(reached).map { NodeMesh.Parcel.Recipient.key($0) }
-            for case let .key(key) in await mesh.send(frame, to: others) { reached.insert(key) }
+            for case let .key(key) in await mesh.send(frame, to: wanted.map { .key($0) }) { reached.insert(key) }
         }
         return reached
     }

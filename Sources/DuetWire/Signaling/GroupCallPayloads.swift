@@ -57,6 +57,12 @@ extension Signaling {
         }
     }
 
+    /// S→C event: the server node holding `callID`'s room is gone (docs/deployment.md "Rooms").
+    public struct GroupCallLost: Codable, Hashable, Sendable {
+        public var callID: String
+        public init(callID: String) { self.callID = callID }
+    }
+
     /// S→C event: someone started a call in one of your groups (the ring), or the room
     /// changed — `joined` and `left` say how. `left` includes devices that vanished.
     public struct GroupCallChanged: Codable, Hashable, Sendable {

@@ -30,6 +30,9 @@ public enum ServerMessage: Hashable, Sendable {
     case groupCall(Signaling.GroupCall)
     /// An event: a group call started (the ring) or its room changed.
     case groupCallChanged(Signaling.GroupCallChanged)
+    /// An event: the room of a call this device is in is gone with the server node that held
+    /// it; entering the call again places it on a live node.
+    case groupCallLost(Signaling.GroupCallLost)
     /// The reply to create/join (when in at once)/admit/record: the meeting as it is now.
     case meeting(Signaling.Meeting)
     /// The reply to a join that waits for the host (and to a leave).
@@ -63,6 +66,7 @@ public enum ServerMessage: Hashable, Sendable {
         case .groupChanged: "groupChanged"
         case .groupCall: "groupCall"
         case .groupCallChanged: "groupCallChanged"
+        case .groupCallLost: "groupCallLost"
         case .meeting: "meeting"
         case .meetingWaiting: "meetingWaiting"
         case .meetingChanged: "meetingChanged"
@@ -108,6 +112,7 @@ extension SignalingCodec {
         case let .groupChanged(p): return encode(type: t, id: frame.id, payload: p)
         case let .groupCall(p): return encode(type: t, id: frame.id, payload: p)
         case let .groupCallChanged(p): return encode(type: t, id: frame.id, payload: p)
+        case let .groupCallLost(p): return encode(type: t, id: frame.id, payload: p)
         case let .meeting(p), let .meetingAdmitted(p): return encode(type: t, id: frame.id, payload: p)
         case let .meetingWaiting(p): return encode(type: t, id: frame.id, payload: p)
         case let .meetingChanged(p): return encode(type: t, id: frame.id, payload: p)
@@ -141,6 +146,7 @@ extension SignalingCodec {
             case "groupChanged": .groupChanged(try payload(body, type))
             case "groupCall": .groupCall(try payload(body, type))
             case "groupCallChanged": .groupCallChanged(try payload(body, type))
+            case "groupCallLost": .groupCallLost(try payload(body, type))
             case "meeting": .meeting(try payload(body, type))
             case "meetingWaiting": .meetingWaiting(try payload(body, type))
             case "meetingChanged": .meetingChanged(try payload(body, type))

@@ -70,6 +70,117 @@ struct NodeMeshTests {
         try await Self.stop(nodes)
     }
 
+    /// The node holding a group call is killed (SIGKILL, a real `duet server` process): the
+    /// other nodes reap it, tell the members (connected to them) that the room is lost, and
+    /// the members enter the call again — placed on a live node, new legs, new keys — and hear
+    /// each other again. Prints how long that took (docs/deployment.md "Rooms").
+    @Test func killingTheNodeHoldingAGroupCallMovesItToAnother() async throws {
+        let nodes = try await Self.twoNodes()
+        let database = try #require(nodes.0.database)
+        // Only the node about to be killed takes rooms: the two others drain until it holds the call.
+        try database.cluster.sql("UPDATE node SET draining = 1", database: database.name)
+        let doomed = try DuetServerProcess(database: database.url)
+        defer { doomed.kill() }
+        let registered = await eventually(timeout: .seconds(20)) {
+            (try? database.cluster.sql("SELECT count(*) FROM node WHERE draining = 0", database: database.name))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) == "1"
+        }
+        try #require(registered, "the third node did not register")
+        var members: [GroupTestDevice] = []
+        for index in 0..<3 {
+            members.append(try await .make("+155533\(40 + index)", name: "Member\(index + 1)", on: index == 2 ? nodes.1 : nodes.0))
+        }
+        let group = try await members[0].session.connection.createGroup(name: "Failover", members: members.dropFirst().map(\.number))
+        let info = try await members[0].engine.start(group: group.id, callID: "failover-1")
+        for member in members.dropFirst() { _ = try await member.engine.join(callID: info.callID) }
+        for member in members {
+            let others = members.filter { $0.number != member.number }
+            let heard = await eventually(timeout: .seconds(60)) { await GroupCallTests.hears(member, others) }
+            #expect(heard, "\(member.number) does not hear everyone before the kill:\n\(member.events.log)")
+        }
+        let holder = try database.cluster.sql(
+            "SELECT signaling FROM room JOIN node ON node.id = room.node WHERE room.id = 'failover-1'", database: database.name)
+        #expect(holder.contains(doomed.signaling), "the call is not on the node about to be killed: \(holder)")
+
+        let killed = ContinuousClock.now
+        doomed.kill()
+        try database.cluster.sql("UPDATE node SET draining = 0", database: database.name)
+        await GroupCallServerRestartTests.expectBackAndHeard(members, rejoining: members, callID: info.callID)
+        print("failover: the call was heard again on a live node \(ContinuousClock.now - killed) after its node was killed")
+        let gone = try database.cluster.sql("SELECT count(*) FROM node WHERE signaling = '\(doomed.signaling)'", database: database.name)
+        #expect(gone.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the dead node is still in the table")
+        for member in members { await member.close() }
+        try await Self.stop(nodes)
+    }
+
+    /// `duet server drain`: the drained node is given no new room — a call started by a device
+    /// connected to it is placed on the other — and a node nobody runs is refused by name.
+    @Test func aDrainedNodeTakesNoNewRooms() async throws {
+        let nodes = try await Self.twoNodes()
+        let database = try #require(nodes.0.database)
+        let said = try await ServerApplication.drain(node: nodes.0.address.description, database: database.url)
+        #expect(said.contains("draining \(nodes.0.address)"), "\(said)")
+        let device = TestDevice(), other = TestDevice()
+        let (connection, _) = try await device.connect(to: nodes.0)
+        try await device.register(connection, as: "+15553360")
+        let (otherConnection, _) = try await other.connect(to: nodes.1)
+        try await other.register(otherConnection, as: "+15553361")
+        let group = try await connection.createGroup(name: "Drained", members: ["+15553361"])
+        for index in 0..<4 {
+            _ = try await connection.startGroupCall(group: group.id, callID: "drained-\(index)", dtlsFingerprint: nil)
+            let holder = try database.cluster.sql(
+                "SELECT signaling FROM room JOIN node ON node.id = room.node WHERE room.id = 'drained-\(index)'", database: database.name)
+            #expect(holder.trimmingCharacters(in: .whitespacesAndNewlines) == nodes.1.address.description, "placed on \(holder)")
+            _ = try await connection.leaveGroupCall(callID: "drained-\(index)")
+        }
+        do {
+            _ = try await ServerApplication.drain(node: "192.0.2.1:7400", database: database.url)
+            Issue.record("a node nobody runs was drained")
+        } catch {
+            #expect("\(error)".contains("no live node advertises 192.0.2.1:7400"), "\(error)")
+        }
+        await connection.close()
+        await otherConnection.close()
+        try await Self.stop(nodes)
+    }
+
+    /// A meeting held by one node, its host and a guest connected to the other (the link names
+    /// the host's node): the guest's knock, the host's admission and both legs go to the
+    /// holder; they hear each other; the host's leaving ends it and gives its claim back.
+    @Test func aMeetingJoinedThroughANodeThatDoesNotHoldIt() async throws {
+        let nodes = try await Self.twoNodes()
+        let database = try #require(nodes.0.database)
+        _ = try await ServerApplication.drain(node: nodes.0.address.description, database: database.url)
+        typealias Attendee = MeetingMediaTests.Attendee
+        let host = try await Attendee.make("+15553370", on: nodes.0)
+        let guest = try await Attendee.guest(notSoundingLike: "+15553370", on: nodes.0)
+        let link = try await host.engine.create(open: false, record: false, name: "Host")
+        let holder = try database.cluster.sql(
+            "SELECT signaling FROM room JOIN node ON node.id = room.node WHERE room.id = 'meeting:\(link.code)'", database: database.name)
+        #expect(holder.trimmingCharacters(in: .whitespacesAndNewlines) == nodes.1.address.description, "held by \(holder)")
+        #expect(try await guest.engine.join(link, name: "Guest") == .waiting(code: link.code))
+        let knocked = await eventually { (await host.engine.snapshot()?.meeting?.knocking.count ?? 0) == 1 }
+        #expect(knocked, "\(host.events.log)")
+        for person in await host.engine.snapshot()?.meeting?.knocking ?? [] { try await host.engine.admit(person.id, true) }
+        var ids: [String] = []
+        for attendee in [host, guest] {
+            let inside = await eventually { await attendee.engine.snapshot()?.mediaConnected == true }
+            #expect(inside, "\(attendee.events.log)")
+            if let id = await attendee.engine.snapshot()?.you { ids.append(id) }
+        }
+        for (attendee, id) in zip([host, guest], ids) {
+            let heard = await eventually(timeout: .seconds(60)) { await MeetingMediaTests.hears(attendee, ids.filter { $0 != id }) }
+            #expect(heard, "\(id) does not hear the other:\n\(attendee.events.log)")
+        }
+        await host.engine.leave()
+        let ended = await eventually { guest.events.events.contains(.ended(.closed(MeetingSignaling.hostLeftReason))) }
+        #expect(ended, "\(guest.events.log)")
+        let rooms = try database.cluster.sql("SELECT count(*) FROM room", database: database.name)
+        #expect(rooms.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the ended meeting's claim is still there")
+        for attendee in [host, guest] { await attendee.close() }
+        try await Self.stop(nodes)
+    }
+
     /// Presence crosses nodes: a watcher on one node sees a number come online and go offline
     /// on the other, and a signal to a number offline everywhere is refused as offline.
     @Test func presenceAndRefusalsCrossNodes() async throws {
@@ -125,5 +236,38 @@ struct NodeMeshTests {
             in: .whitespacesAndNewlines)
         #expect(after == "1", "a node that stops leaves the table")
         try await nodes.0.stop()
+    }
+}
+
+/// A `duet server` node in its own process, so a test can kill it as a crash would (SIGKILL:
+/// no goodbye to the other nodes, no row deleted).
+final class DuetServerProcess: Sendable {
+    let signaling: String
+    private let process: Process
+    private let directory: URL
+
+    init(database: String) throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("duet")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("duet-node-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let port = Int.random(in: 30_000..<40_000)
+        signaling = "127.0.0.1:\(port)"
+        process = Process()
+        process.executableURL = binary
+        process.arguments = [
+            "server", "--listen", signaling, "--media", "127.0.0.1:\(port + 1)", "--data", directory.path, "--relay-allow-loopback"
+        ]
+        process.environment = ProcessInfo.processInfo.environment.merging(["DUET_DATABASE_URL": database]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    func kill() {
+        if process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
     }
 }
