@@ -39,7 +39,7 @@ struct TestServer {
         configured.database = database?.url
         configured.coturn = coturn
         var quiet = Logger(label: "duet.server.test")
-        quiet.logLevel = .warning
+        quiet.logLevel = ProcessInfo.processInfo.environment["DUET_TEST_LOG"] == nil ? .warning : .debug
         let app = try await ServerApplication.start(configured, handlingSignals: false, logger: logger ?? quiet)
         let task = Task { try await app.run() }
         return TestServer(app: app, dataDirectory: directory, database: database, task: task)

@@ -20,7 +20,7 @@ import Synchronization
 final class NodeMesh: Sendable {
     static let heartbeat: Duration = .seconds(2)
     static let deadAfterMilliseconds: Int64 = 5_000
-    private static let now = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT"
+    static let now = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT"
 
     /// What a node tells the others about itself.
     struct Advertisement: Sendable {
@@ -30,14 +30,11 @@ final class NodeMesh: Sendable {
         let media: String
     }
 
-    /// What a node carries, sent with each heartbeat: rooms are placed on the least loaded node.
-    struct Load: Sendable {
-        var rooms = 0
-        var legs = 0
-        var cpuPermille = 0
-    }
-
     let id: String
+    /// Which node holds which room (group calls and meetings).
+    let rooms: RoomClaims
+    /// Where each connected key is.
+    let presence: PresenceTable
     private let store: PostgresDirectoryStore
     private let logger: Logger
     private let tasks = Mutex<[Task<Void, Never>]>([])
@@ -51,20 +48,25 @@ final class NodeMesh: Sendable {
     /// Requests from other nodes, served one at a time in the order they came.
     private let requests = AsyncStream.makeStream(of: Request.self)
 
-    /// A request of another node's, with where its answer goes.
+    /// A request of another node's: the node it came from, and the id its answer carries
+    /// (nil: told, not asked).
     struct Request: Sendable {
         let request: NodeRequest
-        let asker: String?
+        let origin: String?
         let requestID: Int64?
     }
 
+    private let cpuMeter = CPUMeter()
     /// What `noteDraining` said last.
     private let drainNoted = Mutex((draining: false, drained: false))
     /// Set by `start`, once the ports are bound.
     private let advertisement = Mutex(Advertisement(signaling: "", media: ""))
 
     init(store: PostgresDirectoryStore, logger: Logger) {
-        id = (0..<12).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
+        let id = (0..<12).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
+        self.id = id
+        rooms = RoomClaims(store: store, node: id, logger: logger)
+        presence = PresenceTable(store: store, node: id, logger: logger)
         self.store = store
         self.logger = logger
     }
@@ -76,10 +78,10 @@ final class NodeMesh: Sendable {
     struct Handlers: Sendable {
         /// Hands a notice to this node's connections.
         let deliver: @Sendable (Parcel) async -> Void
-        /// Answers another node's request (nil: nothing to answer).
-        let serve: @Sendable (NodeRequest) async -> ServerMessage?
+        /// Answers a request from another node (its id given; nil: nothing to answer).
+        let serve: @Sendable (NodeRequest, String?) async -> ServerMessage?
         /// Read at each heartbeat.
-        let load: @Sendable () async -> Load
+        let load: @Sendable () async -> NodeLoad
         /// This node's connections, published again if this node was reaped while it stalled.
         let presence: @Sendable () async -> [(key: [UInt8], number: String?)]
         /// The rooms open on this node, claimed again if this node was reaped while it stalled.
@@ -115,11 +117,15 @@ final class NodeMesh: Sendable {
 
     /// Leaves the mesh: this node's row goes, and with it its presence, parcels and rooms.
     func stop() async {
-        requests.continuation.finish()
-        for task in tasks.withLock({ $0 }) {
+        // The listener, heartbeat and poll first, so no request is taken and then dropped;
+        // then the request server finishes what it was given.
+        let all = tasks.withLock { $0 }
+        for task in all.dropLast() {
             task.cancel()
             await task.value
         }
+        requests.continuation.finish()
+        await all.last?.value
         do { try await store.write { tx in try await tx.execute("DELETE FROM node WHERE id = ?", [self.id]) } } catch {
             logger.warning("could not leave the node table", metadata: ["error": "\(PostgresDirectoryStore.describe(error))"])
         }
@@ -138,12 +144,14 @@ final class NodeMesh: Sendable {
 
     private func register() async throws {
         let (id, advertisement) = (id, advertisement.withLock { $0 })
+        // A node registering again after a stall keeps draining if it was.
+        let draining = drainNoted.withLock { $0.draining } ? 1 : 0
         try await store.write { tx in
             try await tx.execute(
                 """
-                INSERT INTO node (id, signaling, media, startedAt, seenAt) VALUES (?, ?, ?, \(Self.now), \(Self.now))
+                INSERT INTO node (id, signaling, media, draining, startedAt, seenAt) VALUES (?, ?, ?, ?, \(Self.now), \(Self.now))
                 ON CONFLICT (id) DO UPDATE SET seenAt = excluded.seenAt
-                """, [id, advertisement.signaling, advertisement.media])
+                """, [id, advertisement.signaling, advertisement.media, draining])
         }
     }
 
@@ -151,7 +159,9 @@ final class NodeMesh: Sendable {
     /// registered again (with its presence) if it was reaped itself; parcels taken.
     private func beat(_ handlers: Handlers) async {
         let id = id
-        let load = await handlers.load()
+        var measured = await handlers.load()
+        measured.cpuPermille = cpuMeter.permilleSinceLastReading()
+        let load = measured
         do {
             let (updated, live) = try await store.write { tx in
                 let updated = try await tx.row(
@@ -166,8 +176,8 @@ final class NodeMesh: Sendable {
             if updated == nil {
                 logger.warning("this node was taken for dead (no heartbeat for 5 s); registering again")
                 try await register()
-                for entry in await handlers.presence() { await publish(key: entry.key, number: entry.number, replacing: true) }
-                await reclaim(await handlers.rooms())
+                for entry in await handlers.presence() { await presence.publish(key: entry.key, number: entry.number, replacing: true) }
+                await rooms.reclaim(await handlers.rooms())
             }
         } catch {
             if Task.isCancelled { return }
@@ -230,37 +240,44 @@ final class NodeMesh: Sendable {
     /// logged and skipped; the rest are handled.
     private func takeOnce(_ handlers: Handlers) async throws {
         let id = id
-        let rows = try await store.write { tx in
-            try await tx.rows("DELETE FROM parcel WHERE node = ? RETURNING id, kind, toNumber, toKey, requestId, replyTo, body", [id])
+        // Handled inside the transaction that deletes them: a take that fails or outlasts the
+        // store's patience rolls back, and the parcels are taken again (delivered twice, at worst,
+        // never lost).
+        try await store.write { tx in
+            let rows = try await tx.rows(
+                "DELETE FROM parcel WHERE node = ? RETURNING id, kind, toNumber, toKey, requestId, replyTo, body", [id])
+            for row in rows.sorted(by: { (try? $0.integer("id")) ?? 0 < (try? $1.integer("id")) ?? 0 }) { await self.handle(row, handlers) }
         }
-        let ordered = rows.sorted { (try? $0.integer("id")) ?? 0 < (try? $1.integer("id")) ?? 0 }
-        for row in ordered {
-            do {
-                let body = try row.bytes("body")
-                switch try row.text("kind") {
-                case "notice":
-                    let recipient: Parcel.Recipient =
-                        if let number = try row.optionalText("toNumber") { .number(number) } else { .key(try row.bytes("toKey")) }
-                    await handlers.deliver(Parcel(recipient: recipient, frame: body))
-                case "request":
-                    let request = try JSONDecoder().decode(NodeRequest.self, from: Data(body))
-                    let requestID: Int64? = if case let .integer(value) = row.value("requestId") { value } else { nil }
-                    requests.continuation.yield(Request(request: request, asker: try row.optionalText("replyTo"), requestID: requestID))
-                case "reply":
-                    answer(try row.integer("requestId"), with: body)
-                case let kind:
-                    logger.warning("a parcel of an unknown kind was skipped", metadata: ["kind": "\(kind)"])
-                }
-            } catch {
-                logger.warning("a parcel this node cannot read was skipped", metadata: ["error": "\(error)"])
+    }
+
+    /// One parcel: a notice to this node's connections, a request for the one request server
+    /// (in order), an answer to a question. One this node cannot read is logged and skipped.
+    private func handle(_ row: SQLRow, _ handlers: Handlers) async {
+        do {
+            let body = try row.bytes("body")
+            switch try row.text("kind") {
+            case "notice":
+                let recipient: Parcel.Recipient =
+                    if let number = try row.optionalText("toNumber") { .number(number) } else { .key(try row.bytes("toKey")) }
+                await handlers.deliver(Parcel(recipient: recipient, frame: body))
+            case "request":
+                let request = try JSONDecoder().decode(NodeRequest.self, from: Data(body))
+                let requestID: Int64? = if case let .integer(value) = row.value("requestId") { value } else { nil }
+                requests.continuation.yield(Request(request: request, origin: try row.optionalText("replyTo"), requestID: requestID))
+            case "reply":
+                answer(try row.integer("requestId"), with: body)
+            case let kind:
+                logger.warning("a parcel of an unknown kind was skipped", metadata: ["kind": "\(kind)"])
             }
+        } catch {
+            logger.warning("a parcel this node cannot read was skipped", metadata: ["error": "\(error)"])
         }
     }
 
     /// Serves one request of another node's and, when it asked, posts the answer back.
     private func serve(_ request: Request, _ handlers: Handlers) async {
-        let answer = await handlers.serve(request.request)
-        guard let asker = request.asker, let requestID = request.requestID, let answer else { return }
+        let answer = await handlers.serve(request.request, request.origin)
+        guard let asker = request.origin, let requestID = request.requestID, let answer else { return }
         await post(kind: "reply", to: asker, requestID: requestID, body: SignalingCodec.encode(ServerFrame(id: nil, message: answer)))
     }
 
@@ -274,16 +291,17 @@ final class NodeMesh: Sendable {
             defer { state.next += 1 }
             return state.next
         }
+        let timer = Task {
+            try? await Task.sleep(for: Self.answerTimeout)
+            self.answer(requestID, with: nil)
+        }
+        defer { timer.cancel() }
         let answer: [UInt8]? = await withCheckedContinuation { continuation in
             waiting.withLock { $0.answers[requestID] = continuation }
             Task {
-                if await !self.post(kind: "request", to: node, requestID: requestID, replyTo: self.id, body: Array(body)) {
+                if await !self.post(kind: "request", to: node, requestID: requestID, body: Array(body)) {
                     self.answer(requestID, with: nil)
                 }
-            }
-            Task {
-                try? await Task.sleep(for: Self.answerTimeout)
-                self.answer(requestID, with: nil)
             }
         }
         guard let answer, let frame = try? ServerFrame.decode(frameBody: answer) else { return nil }
@@ -296,27 +314,19 @@ final class NodeMesh: Sendable {
         await post(kind: "request", to: node, requestID: nil, body: Array(body))
     }
 
-    /// The nodes other than this one that hold rooms now.
-    func nodesHoldingRooms() async -> [String] {
-        let id = id
-        return
-            (try? await store.read { tx in
-                try await tx.rows("SELECT DISTINCT node FROM room WHERE node != ?", [id]).map { try $0.text("node") }
-            }) ?? []
-    }
-
     private func answer(_ requestID: Int64, with body: [UInt8]?) {
         waiting.withLock { $0.answers.removeValue(forKey: requestID) }?.resume(returning: body)
     }
 
-    /// Leaves a parcel of `kind` for `node` and wakes it; whether it was stored.
+    /// Leaves a parcel of `kind` for `node`, from this node, and wakes it; whether it was stored.
     @discardableResult
-    private func post(kind: String, to node: String, requestID: Int64?, replyTo: String? = nil, body: [UInt8]) async -> Bool {
+    private func post(kind: String, to node: String, requestID: Int64?, body: [UInt8]) async -> Bool {
+        let origin = id
         do {
             try await store.write { tx in
                 try await tx.execute(
                     "INSERT INTO parcel (node, kind, requestId, replyTo, body) VALUES (?, ?, ?, ?, ?)",
-                    [node, kind, requestID, replyTo, body])
+                    [node, kind, requestID, origin, body])
                 try await tx.execute("SELECT pg_notify(?, '')", [Self.channel(node)])
             }
             return true
@@ -325,128 +335,6 @@ final class NodeMesh: Sendable {
                 "could not reach another node", metadata: ["node": "\(node)", "error": "\(PostgresDirectoryStore.describe(error))"])
             return false
         }
-    }
-
-    // MARK: - Rooms
-
-    /// Marks the node that devices reach at `signaling` as draining: it is given no new rooms
-    /// and its open ones finish there. Its open rooms, or nil when no live node is there.
-    static func drain(signaling: String, in store: PostgresDirectoryStore) async throws -> Int? {
-        try await store.write { tx in
-            let row = try await tx.row(
-                "UPDATE node SET draining = 1 WHERE signaling = ? AND seenAt > \(now) - ? RETURNING rooms",
-                [signaling, deadAfterMilliseconds])
-            return try row.map { Int(try $0.integer("rooms")) }
-        }
-    }
-
-    /// Every live node: where devices reach it, its rooms, whether it drains.
-    static func nodes(in store: PostgresDirectoryStore) async throws -> [(signaling: String, rooms: Int, draining: Bool)] {
-        try await store.read { tx in
-            try await tx.rows(
-                "SELECT signaling, rooms, draining FROM node WHERE seenAt > \(now) - ? ORDER BY signaling", [deadAfterMilliseconds]
-            )
-            .map { (try $0.text("signaling"), Int(try $0.integer("rooms")), try $0.integer("draining") != 0) }
-        }
-    }
-
-    /// The node holding room `id`: the one that holds it already, or the least loaded live
-    /// node that is not draining, which claims it now. Nil when the database cannot say.
-    func claim(room id: String) async -> String? {
-        try? await store.write { tx in
-            try await tx.execute(
-                """
-                INSERT INTO room (id, node, claimedAt)
-                SELECT ?, id, \(Self.now) FROM node WHERE draining = 0 AND seenAt > \(Self.now) - ? ORDER BY rooms, random() LIMIT 1
-                ON CONFLICT (id) DO NOTHING
-                """, [id, Self.deadAfterMilliseconds])
-            return try await tx.row("SELECT node FROM room WHERE id = ?", [id])?.text("node")
-        }
-    }
-
-    /// The least loaded live node that is not draining, for a room whose id is made there (a
-    /// meeting's code); nil when the database cannot say.
-    func leastLoaded() async -> String? {
-        try? await store.read { tx in
-            try await tx.row(
-                "SELECT id FROM node WHERE draining = 0 AND seenAt > \(Self.now) - ? ORDER BY rooms, random() LIMIT 1",
-                [Self.deadAfterMilliseconds])?.text("id")
-        }
-    }
-
-    /// Claims room `id` for this node (a meeting made here).
-    func claimHere(room id: String) async {
-        let node = self.id
-        _ = try? await store.write { tx in
-            try await tx.execute(
-                "INSERT INTO room (id, node, claimedAt) VALUES (?, ?, \(Self.now)) ON CONFLICT (id) DO NOTHING", [id, node])
-        }
-    }
-
-    /// The node holding room `id`, if one does.
-    func holder(of room: String) async -> String? {
-        try? await store.read { tx in try await tx.row("SELECT node FROM room WHERE id = ?", [room])?.text("node") }
-    }
-
-    /// Claims this node's open rooms again after it was reaped (the claims went with it); a
-    /// room another node claimed meanwhile is now open twice, which is logged.
-    private func reclaim(_ rooms: [String]) async {
-        let id = id
-        for room in rooms {
-            let holder = try? await store.write { tx in
-                try await tx.execute(
-                    "INSERT INTO room (id, node, claimedAt) VALUES (?, ?, \(Self.now)) ON CONFLICT (id) DO NOTHING", [room, id])
-                return try await tx.row("SELECT node FROM room WHERE id = ?", [room])?.text("node")
-            }
-            if let holder, holder != id {
-                logger.warning("a room open here was placed on another node while this one stalled", metadata: ["call": "\(room)"])
-            }
-        }
-    }
-
-    /// Room `id` closed on this node.
-    func release(room id: String) async {
-        let node = self.id
-        _ = try? await store.write { tx in try await tx.execute("DELETE FROM room WHERE id = ? AND node = ?", [id, node]) }
-    }
-
-    // MARK: - Presence
-
-    /// `key` (as `number`, once it has one) is connected to this node. `replacing: false` keeps
-    /// a number the row already has (another connection of the key is bound to it).
-    func publish(key: [UInt8], number: String?, replacing: Bool) async {
-        let id = id
-        let update = replacing ? "excluded.number" : "COALESCE(excluded.number, presence.number)"
-        do {
-            try await store.write { tx in
-                try await tx.execute(
-                    """
-                    INSERT INTO presence (identityKey, number, node) VALUES (?, ?, ?)
-                    ON CONFLICT (identityKey, node) DO UPDATE SET number = \(update)
-                    """, [key, number, id])
-            }
-        } catch {
-            logger.warning("could not publish presence", metadata: ["error": "\(PostgresDirectoryStore.describe(error))"])
-        }
-    }
-
-    /// `key` has no connection to this node any more.
-    func withdraw(key: [UInt8]) async {
-        let id = id
-        do {
-            try await store.write { tx in try await tx.execute("DELETE FROM presence WHERE identityKey = ? AND node = ?", [key, id]) }
-        } catch {
-            logger.warning("could not withdraw presence", metadata: ["error": "\(PostgresDirectoryStore.describe(error))"])
-        }
-    }
-
-    /// Whether `number` is connected to another node.
-    func isOnlineElsewhere(_ number: String) async -> Bool {
-        let id = id
-        return
-            (try? await store.read { tx in
-                try await tx.exists("SELECT 1 FROM presence WHERE number = ? AND node != ?", [number, id])
-            }) ?? false
     }
 
     // MARK: - Sending

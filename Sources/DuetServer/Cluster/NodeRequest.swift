@@ -19,11 +19,17 @@ enum NodeRequest: Codable, Sendable {
 }
 
 extension SignalingContext {
-    /// Does what another node asked; the answer for its device, if the request has one.
-    func serve(_ request: NodeRequest) async -> ServerMessage? {
+    /// Does what node `origin` asked; the answer for its device, if the request has one. The
+    /// members it brings in are remembered by origin (`ForwardedMembers`).
+    func serve(_ request: NodeRequest, from origin: String?) async -> ServerMessage? {
         switch request {
         case let .groupCall(number, request):
-            do { return try await GroupCallSignaling(context: self).serve(request, number: number) } catch { return .error(error.reply) }
+            let answer: ServerMessage
+            do { answer = try await GroupCallSignaling(context: self).serve(request, number: number) } catch { return .error(error.reply) }
+            if let origin, case let .groupCall(call) = answer {
+                await forwardedMembers.update(number: number, origin: origin, isIn: call.participants.contains(number))
+            }
+            return answer
         case let .dropFromRooms(number, groupID):
             await GroupCallSignaling(context: self).dropHere(number, fromGroup: groupID)
             return nil
@@ -32,12 +38,29 @@ extension SignalingContext {
             return nil
         case let .meeting(raw, source, request):
             guard let key = try? IdentityPublicKey(rawRepresentation: raw) else { return .error(DirectoryError.notRegistered.reply) }
-            do { return try await MeetingSignaling(context: self).serveHere(request, key: key, source: source) } catch {
+            let answer: ServerMessage
+            do {
+                // The join rate was counted on the device's own node, which saw its address.
+                answer = try await MeetingSignaling(context: self).serveHere(request, key: key, source: source, countingJoins: false)
+            } catch {
                 return .error(error.reply)
             }
+            if let origin {
+                let isIn: Bool = if case .leave = request { false } else { true }
+                await forwardedMembers.update(key: raw, origin: origin, isIn: isIn)
+            }
+            return answer
         case let .dropFromMeetings(key):
             await MeetingSignaling(context: self).dropHere(key: key)
             return nil
         }
+    }
+
+    /// The members other nodes brought in whose node is not among `live`: out of this node's
+    /// rooms and meetings, as if their connections had closed here.
+    func dropOrphans(keeping live: Set<String>) async {
+        let orphans = await forwardedMembers.orphaned(keeping: live)
+        for number in orphans.numbers.sorted() { await GroupCallSignaling(context: self).dropHere(number) }
+        for key in orphans.keys { await MeetingSignaling(context: self).dropHere(key: key) }
     }
 }

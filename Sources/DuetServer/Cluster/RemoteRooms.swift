@@ -27,7 +27,10 @@ actor RemoteRooms {
 
     /// The device authenticated as `key` left every meeting.
     func drop(key: [UInt8]) {
-        for code in meetings.keys { update(meeting: code, holder: meetings[code]!.holder, key: key, isIn: false) }
+        for code in meetings.keys {
+            meetings[code]?.keys.remove(key)
+            if meetings[code]?.keys.isEmpty == true { meetings[code] = nil }
+        }
     }
 
     /// The meetings whose holder is not among `live`, forgotten here: each code and whom to tell.
@@ -38,16 +41,27 @@ actor RemoteRooms {
     }
 
     /// Room `callID`, held by node `holder`, as the holder answered a request of `number`'s.
-    func update(_ call: String, holder: String, number: String, isIn: Bool) {
+    /// Returns the other members recorded under a former holder: the room moved (its old node
+    /// died and someone entered again elsewhere), so theirs is gone.
+    @discardableResult
+    func update(_ call: String, holder: String, number: String, isIn: Bool) -> Set<String> {
         var room = rooms[call] ?? Room(holder: holder, members: [])
-        room.holder = holder
+        var moved: Set<String> = []
+        if room.holder != holder {
+            moved = room.members.subtracting([number])
+            room = Room(holder: holder, members: [])
+        }
         if isIn { room.members.insert(number) } else { room.members.remove(number) }
         rooms[call] = room.members.isEmpty ? nil : room
+        return moved
     }
 
     /// `number` is in no room any more (its device went offline, or left group rooms).
     func drop(_ number: String) {
-        for call in rooms.keys { update(call, holder: rooms[call]!.holder, number: number, isIn: false) }
+        for call in rooms.keys {
+            rooms[call]?.members.remove(number)
+            if rooms[call]?.members.isEmpty == true { rooms[call] = nil }
+        }
     }
 
     /// The rooms whose holder is not among `live`, forgotten here: each call and who to tell.

@@ -1,7 +1,8 @@
 /// One transaction on the directory's database, whichever engine holds it. Statements are
 /// written once, in the SQL both SQLite and PostgreSQL take (`?` placeholders, `ON CONFLICT`,
-/// `RETURNING`); the engine's store adapts the placeholders. Not Sendable: it lives inside
-/// one `DirectoryStore.write` or `read` body.
+/// `RETURNING`); the engine's store adapts the placeholders — so a statement holds no `?` of
+/// its own in a literal, identifier or comment. Not Sendable: it lives inside one
+/// `DirectoryStore.write` or `read` body.
 protocol DatabaseTransaction {
     /// Runs a statement and returns the rows it produced (a `RETURNING` clause's, or a
     /// query's); a statement that changes nothing returns no rows.

@@ -108,13 +108,18 @@ final class PostgresDirectoryStore: DirectoryStore {
                 continuation.resume(with: result)
                 return true
             }
+            let timer = Mutex<Task<Void, Never>?>(nil)
             let work = Task {
                 do { _ = settle(.success(try await body())) } catch { _ = settle(.failure(error)) }
+                timer.withLock { $0?.cancel() }
             }
-            Task {
-                try? await Task.sleep(for: answerTimeout)
-                if settle(.failure(StorageRefusal(failure: .failing, detail: "PostgreSQL gave no answer in \(answerTimeout)"))) {
-                    work.cancel()
+            timer.withLock { slot in
+                slot = Task {
+                    try? await Task.sleep(for: answerTimeout)
+                    guard !Task.isCancelled else { return }
+                    if settle(.failure(StorageRefusal(failure: .failing, detail: "PostgreSQL gave no answer in \(answerTimeout)"))) {
+                        work.cancel()
+                    }
                 }
             }
         }

@@ -44,16 +44,20 @@ struct MeetingSignaling {
         let code: String?, holder: String?
         switch request {
         case .create:
-            (code, holder) = (nil, await mesh.leastLoaded())
-        case let .join(join): (code, holder) = (join.code, await mesh.holder(of: Self.roomID(join.code)))
-        case let .leave(leave): (code, holder) = (leave.code, await mesh.holder(of: Self.roomID(leave.code)))
-        case let .admit(admit): (code, holder) = (admit.code, await mesh.holder(of: Self.roomID(admit.code)))
-        case let .record(record): (code, holder) = (record.code, await mesh.holder(of: Self.roomID(record.code)))
+            (code, holder) = (nil, await mesh.rooms.leastLoaded())
+        case let .join(join): (code, holder) = (join.code, await mesh.rooms.holder(of: Self.roomID(join.code)))
+        case let .leave(leave): (code, holder) = (leave.code, await mesh.rooms.holder(of: Self.roomID(leave.code)))
+        case let .admit(admit): (code, holder) = (admit.code, await mesh.rooms.holder(of: Self.roomID(admit.code)))
+        case let .record(record): (code, holder) = (record.code, await mesh.rooms.holder(of: Self.roomID(record.code)))
         }
         guard let holder, holder != mesh.id else { return nil }
         if case .join = request, let wait = context.joinLimiter.attempt(from: source) { throw .rateLimited(retryAfterSeconds: wait) }
         let raw = key.rawRepresentation
         guard let answer = await mesh.ask(holder, .meeting(key: raw, source: source, request)) else {
+            // It may yet serve the request: a leave queued behind it undoes a join.
+            if case let .join(join) = request {
+                await mesh.tell(holder, .meeting(key: raw, source: source, .leave(.init(code: join.code))))
+            }
             throw code.map { DirectoryError.unknownMeeting($0) } ?? .internalFailure("the node chosen for the meeting did not answer")
         }
         switch answer {
@@ -68,13 +72,16 @@ struct MeetingSignaling {
 
     /// `request` of `key`'s device, served by this node's registry (the device connected here,
     /// or to another node that forwarded it).
-    func serveHere(_ request: Request, key: IdentityPublicKey, source: String) async throws(DirectoryError) -> ServerMessage {
+    /// `countingJoins: false` when the device's own node counted the join (it forwarded it).
+    func serveHere(
+        _ request: Request, key: IdentityPublicKey, source: String, countingJoins: Bool = true
+    ) async throws(DirectoryError) -> ServerMessage {
         let raw = key.rawRepresentation
         switch request {
         case let .create(request):
             return try await create(request, key: key)
         case let .join(request):
-            if let wait = context.joinLimiter.attempt(from: source) { throw .rateLimited(retryAfterSeconds: wait) }
+            if countingJoins, let wait = context.joinLimiter.attempt(from: source) { throw .rateLimited(retryAfterSeconds: wait) }
             let member = try await member(key, name: request.name, fingerprint: request.dtlsFingerprint, ssrc: request.ssrc)
             guard MeetingCodeGenerator.isWellFormed(request.code) else {
                 refuseLater(request.code, to: raw)
@@ -138,7 +145,7 @@ struct MeetingSignaling {
             for member in room.members + room.knocking where member.key != key {
                 await context.switchboard.send(.meetingClosed(.init(code: code, reason: Self.hostLeftReason)), toKey: member.key)
             }
-            await context.switchboard.mesh?.release(room: Self.roomID(code))
+            await context.switchboard.mesh?.rooms.release(room: Self.roomID(code))
             context.logger.info("meeting ended", metadata: ["code": "\(code)"])
         case nil:
             break
@@ -167,12 +174,13 @@ struct MeetingSignaling {
     }
 
     /// A connection closed: its device leaves every meeting it was in or knocking at — on
-    /// every node holding rooms.
+    /// every node holding rooms, unless the device is still connected somewhere (it moved to
+    /// another node and may be in a meeting again through it).
     func drop(key: [UInt8]) async {
         await dropHere(key: key)
-        guard let mesh = context.switchboard.mesh else { return }
+        guard let mesh = context.switchboard.mesh, await !context.switchboard.isConnected(key: key) else { return }
         await context.remoteRooms.drop(key: key)
-        for node in await mesh.nodesHoldingRooms() { await mesh.tell(node, .dropFromMeetings(key: key)) }
+        for node in await mesh.rooms.nodesHoldingRooms() { await mesh.tell(node, .dropFromMeetings(key: key)) }
     }
 
     /// `drop` for this node's meetings only.
@@ -241,7 +249,7 @@ struct MeetingSignaling {
             throw error
         }
         // Claimed for this node, so devices on the others are sent here.
-        await context.switchboard.mesh?.claimHere(room: Self.roomID(code))
+        await context.switchboard.mesh?.rooms.claimHere(room: Self.roomID(code))
         context.logger.info("meeting created", metadata: ["code": "\(room.code)", "open": "\(request.open)"])
         return .meeting(withMedia(room.view(for: raw)))
     }

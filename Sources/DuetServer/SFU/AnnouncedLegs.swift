@@ -70,4 +70,7 @@ final class AnnouncedLegs: Sendable {
 
     /// Moves on every change, so the media loop can tell cheaply whether to re-check.
     var generation: UInt64 { state.withLock { $0.generation } }
+
+    /// Legs announced now (a node's load, docs/deployment.md).
+    var count: Int { state.withLock { $0.legs.count } }
 }

@@ -58,11 +58,7 @@ public final class ServerApplication: Sendable {
                 health: StorageHealth(directory: store.location, logger: logger)),
             switchboard: Switchboard(hub: SignalingHub(), mesh: mesh), fingerprint: certificate.fingerprint, relayCredentials: issuer,
             advertisement: advertisement, mediaFingerprint: mediaCertificate.fingerprint, mediaLegs: legs, logger: logger)
-        context.coturn = configuration.coturn
-        context.loginTimeout = configuration.loginTimeout
-        context.knockTimeout = configuration.knockTimeout
-        context.limits = configuration.signalingLimits
-        context.recordings = recordings
+        context.configure(configuration, recordings: recordings)
         let signaling: SignalingService
         do { signaling = try await SignalingService.bind(configuration.signaling, tls: tls, context: context) } catch {
             await MediaService.closeUnstarted(boundMedia)
@@ -103,16 +99,17 @@ public final class ServerApplication: Sendable {
             signaling: HostPort(host: host ?? signaling.host, port: signaling.port).description,
             media: HostPort(host: host ?? media.host, port: media.port).description)
         let switchboard = context.switchboard
-        let (calls, meetings) = (context.groupCalls, context.meetings)
+        let (calls, meetings, legs) = (context.groupCalls, context.meetings, context.mediaLegs)
         do {
             try await mesh.start(
                 advertising: advertisement,
                 handlers: .init(
-                    deliver: { await switchboard.deliver($0) }, serve: { await context.serve($0) },
-                    load: { NodeMesh.Load(rooms: await calls.count + meetings.count) },
+                    deliver: { await switchboard.deliver($0) }, serve: { await context.serve($0, from: $1) },
+                    load: { NodeLoad(rooms: await calls.count + meetings.count, legs: legs.count) },
                     presence: { await switchboard.hub.presence },
                     rooms: { await calls.callIDs + meetings.openCodes.map(MeetingSignaling.roomID) },
                     alive: { live in
+                        await context.dropOrphans(keeping: live)
                         for lost in await context.remoteRooms.lost(keeping: live) {
                             await switchboard.send(.groupCallLost(.init(callID: lost.callID)), toNumbers: lost.members)
                         }
@@ -182,10 +179,10 @@ public final class ServerApplication: Sendable {
         let store = try await PostgresDirectoryStore(try PostgresLocation(parsing: database), logger: logger)
         defer { Task { await store.close() } }
         do {
-            if let rooms = try await NodeMesh.drain(signaling: node, in: store) {
+            if let rooms = try await RoomClaims.drain(signaling: node, in: store) {
                 return "draining \(node): no new rooms; \(rooms) room(s) still open finish there (its log says when none is left)"
             }
-            let live = try await NodeMesh.nodes(in: store)
+            let live = try await RoomClaims.nodes(in: store)
             let known =
                 live.isEmpty
                 ? "no node is live"

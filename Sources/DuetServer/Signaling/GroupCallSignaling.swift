@@ -34,18 +34,29 @@ struct GroupCallSignaling {
         case let .start(start):
             guard Signaling.isValidToken(start.callID) else { return nil }  // refused here, below
             callID = start.callID
-            holder = await mesh.claim(room: callID)
+            holder = await mesh.rooms.claim(room: callID)
             guard holder != nil else { throw .storage(.failing) }
         case let .join(join), let .leave(join):
             callID = join.callID
-            holder = await mesh.holder(of: callID)
+            holder = await mesh.rooms.holder(of: callID)
         }
         guard let holder, holder != mesh.id else { return nil }
         // No answer: the node is gone; its rooms go with it within seconds, and a start then
         // places the call anew (what a device does on `unknown_call`).
-        guard let answer = await mesh.ask(holder, .groupCall(number: number, request)) else { throw .unknownCall(callID) }
-        if case let .groupCall(call) = answer {
-            await context.remoteRooms.update(callID, holder: holder, number: number, isIn: call.participants.contains(number))
+        guard let answer = await mesh.ask(holder, .groupCall(number: number, request)) else {
+            // It may yet serve the request: a leave queued behind it undoes a start or join.
+            if case .leave = request {} else { await mesh.tell(holder, .groupCall(number: number, .leave(.init(callID: callID)))) }
+            throw .unknownCall(callID)
+        }
+        switch answer {
+        case let .groupCall(call):
+            let moved = await context.remoteRooms.update(callID, holder: holder, number: number, isIn: call.participants.contains(number))
+            // Members recorded under the room's former holder were in a room that is gone.
+            if !moved.isEmpty { await context.switchboard.send(.groupCallLost(.init(callID: callID)), toNumbers: moved) }
+        case .error:
+            // A leave the holder refused (the room is gone there): not in it either way.
+            if case .leave = request { await context.remoteRooms.update(callID, holder: holder, number: number, isIn: false) }
+        default: break
         }
         return answer
     }
@@ -67,7 +78,7 @@ struct GroupCallSignaling {
                 try await announceLeg(fingerprint, callID: call.callID, number: number)
             } catch {
                 // A claim made for a room that did not open here is given back.
-                if await calls.call(request.callID) == nil { await context.switchboard.mesh?.release(room: request.callID) }
+                if await calls.call(request.callID) == nil { await context.switchboard.mesh?.rooms.release(room: request.callID) }
                 throw error
             }
             await announce(call, joined: [number], left: [], by: number)
@@ -100,7 +111,7 @@ struct GroupCallSignaling {
     private func left(_ call: Signaling.GroupCall, number: String) async {
         context.mediaLegs.withdraw(room: .groupCall(call.callID), number: number)
         await announce(call, joined: [], left: [number], by: number)
-        if call.participants.isEmpty { await context.switchboard.mesh?.release(room: call.callID) }
+        if call.participants.isEmpty { await context.switchboard.mesh?.rooms.release(room: call.callID) }
     }
 
     /// Parses an announced fingerprint, and refuses one another number holds before the room
@@ -146,7 +157,7 @@ struct GroupCallSignaling {
         await dropHere(number, fromGroup: groupID)
         guard let mesh = context.switchboard.mesh else { return }
         if groupID == nil { await context.remoteRooms.drop(number) }
-        for node in await mesh.nodesHoldingRooms() { await mesh.tell(node, .dropFromRooms(number: number, groupID: groupID)) }
+        for node in await mesh.rooms.nodesHoldingRooms() { await mesh.tell(node, .dropFromRooms(number: number, groupID: groupID)) }
     }
 
     /// `drop` for this node's rooms only.

@@ -32,7 +32,7 @@ struct GroupSignaling {
         }
         await regroupHere(change.group, added: change.added)
         if let mesh = context.switchboard.mesh {
-            for node in await mesh.nodesHoldingRooms() { await mesh.tell(node, .regroup(change.group, added: change.added)) }
+            for node in await mesh.rooms.nodesHoldingRooms() { await mesh.tell(node, .regroup(change.group, added: change.added)) }
         }
         return .group(change.group)
     }

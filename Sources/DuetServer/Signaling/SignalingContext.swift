@@ -24,6 +24,8 @@ struct SignalingContext: Sendable {
     let groupCalls = GroupCallRegistry()
     /// The rooms other nodes hold that devices connected here are in (several nodes only).
     let remoteRooms = RemoteRooms()
+    /// The members of this node's rooms that other nodes brought in (several nodes only).
+    let forwardedMembers = ForwardedMembers()
     /// The meetings, and the per-address limit on knocking at them.
     let meetings = MeetingRegistry()
     /// Meeting join attempts per source address: 8, then one per 6 s.
@@ -55,6 +57,15 @@ struct SignalingContext: Sendable {
         self.mediaFingerprint = mediaFingerprint
         self.mediaLegs = mediaLegs
         self.logger = logger
+    }
+
+    /// The operator's choices that every connection applies (`ServerConfiguration`).
+    mutating func configure(_ configuration: ServerConfiguration, recordings: MeetingRecordings) {
+        coturn = configuration.coturn
+        loginTimeout = configuration.loginTimeout
+        knockTimeout = configuration.knockTimeout
+        limits = configuration.signalingLimits
+        self.recordings = recordings
     }
 
     /// This context for a connection whose device reached the server at `local`.

@@ -14,15 +14,15 @@ struct Switchboard: Sendable {
     func authenticated(_ id: SignalingHub.ConnectionID, key: [UInt8]) async {
         await hub.authenticated(id, key: key)
         // Keeps the number another connection of this key may have published.
-        await mesh?.publish(key: key, number: nil, replacing: false)
+        await mesh?.presence.publish(key: key, number: nil, replacing: false)
     }
 
     /// Makes `id` a connection for `number`; whether the number was offline everywhere before.
     func bind(_ id: SignalingHub.ConnectionID, number: String) async -> Bool {
         let wasOffline = await hub.bind(id, number: number)
         guard let mesh, let key = await hub.key(of: id) else { return wasOffline }
-        let elsewhere = await mesh.isOnlineElsewhere(number)
-        await mesh.publish(key: key, number: number, replacing: true)
+        let elsewhere = await mesh.presence.isOnlineElsewhere(number)
+        await mesh.presence.publish(key: key, number: number, replacing: true)
         return wasOffline && !elsewhere
     }
 
@@ -31,18 +31,24 @@ struct Switchboard: Sendable {
         let departure = await hub.remove(id)
         guard let mesh else { return departure.numberGone }
         if let key = departure.keyGone {
-            await mesh.withdraw(key: key)
+            await mesh.presence.withdraw(key: key)
         } else if departure.numberGone != nil, let key = departure.key {
             // The key stays connected here, no longer as that number.
-            await mesh.publish(key: key, number: nil, replacing: true)
+            await mesh.presence.publish(key: key, number: nil, replacing: true)
         }
-        guard let number = departure.numberGone, await !mesh.isOnlineElsewhere(number) else { return nil }
+        guard let number = departure.numberGone, await !mesh.presence.isOnlineElsewhere(number) else { return nil }
         return number
+    }
+
+    /// Whether a connection authenticated as `key` is open here or on another node.
+    func isConnected(key: [UInt8]) async -> Bool {
+        if await hub.isConnected(key: key) { return true }
+        return await mesh?.presence.isConnectedElsewhere(key: key) ?? false
     }
 
     func isOnline(_ number: String) async -> Bool {
         if await hub.isOnline(number) { return true }
-        return await mesh?.isOnlineElsewhere(number) ?? false
+        return await mesh?.presence.isOnlineElsewhere(number) ?? false
     }
 
     /// Queues `message` to every connection speaking for `number`, here or on another node;

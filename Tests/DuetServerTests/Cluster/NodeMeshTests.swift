@@ -17,6 +17,20 @@ struct NodeMeshTests {
         return (first, second)
     }
 
+    /// A third node, a `duet server` process, that alone takes new rooms (the others drain
+    /// until a test undoes it), registered in the node table.
+    private static func onlyNodeTakingRooms(_ database: TestDatabase) async throws -> DuetServerProcess {
+        try database.cluster.sql("UPDATE node SET draining = 1", database: database.name)
+        let node = try DuetServerProcess(database: database.url)
+        let registered = await eventually(timeout: .seconds(20)) {
+            (try? database.cluster.sql("SELECT count(*) FROM node WHERE draining = 0", database: database.name))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) == "1"
+        }
+        if !registered { node.kill() }
+        try #require(registered, "the third node did not register")
+        return node
+    }
+
     private static func stop(_ nodes: (TestServer, TestServer)) async throws {
         try await nodes.1.stop(keepingData: true)
         try await nodes.0.stop()
@@ -78,14 +92,8 @@ struct NodeMeshTests {
         let nodes = try await Self.twoNodes()
         let database = try #require(nodes.0.database)
         // Only the node about to be killed takes rooms: the two others drain until it holds the call.
-        try database.cluster.sql("UPDATE node SET draining = 1", database: database.name)
-        let doomed = try DuetServerProcess(database: database.url)
+        let doomed = try await Self.onlyNodeTakingRooms(database)
         defer { doomed.kill() }
-        let registered = await eventually(timeout: .seconds(20)) {
-            (try? database.cluster.sql("SELECT count(*) FROM node WHERE draining = 0", database: database.name))?
-                .trimmingCharacters(in: .whitespacesAndNewlines) == "1"
-        }
-        try #require(registered, "the third node did not register")
         var members: [GroupTestDevice] = []
         for index in 0..<3 {
             members.append(try await .make("+155533\(40 + index)", name: "Member\(index + 1)", on: index == 2 ? nodes.1 : nodes.0))
@@ -110,6 +118,34 @@ struct NodeMeshTests {
         let gone = try database.cluster.sql("SELECT count(*) FROM node WHERE signaling = '\(doomed.signaling)'", database: database.name)
         #expect(gone.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the dead node is still in the table")
         for member in members { await member.close() }
+        try await Self.stop(nodes)
+    }
+
+    /// The node holding a meeting is killed: its host and guest, connected to a live node, are
+    /// told the meeting ended with its node (a meeting does not survive its node, as it does
+    /// not survive a server restart).
+    @Test func killingTheNodeHoldingAMeetingEndsItForThoseElsewhere() async throws {
+        let nodes = try await Self.twoNodes()
+        let database = try #require(nodes.0.database)
+        let doomed = try await Self.onlyNodeTakingRooms(database)
+        defer { doomed.kill() }
+        typealias Attendee = MeetingMediaTests.Attendee
+        let host = try await Attendee.make("+15553380", on: nodes.0)
+        let guest = try await Attendee.guest(notSoundingLike: "+15553380", on: nodes.0)
+        let link = try await host.engine.create(open: true, record: false, name: "Host")
+        _ = try await guest.engine.join(link, name: "Guest")
+        for attendee in [host, guest] {
+            let inside = await eventually { await attendee.engine.snapshot()?.mediaConnected == true }
+            #expect(inside, "\(attendee.events.log)")
+        }
+        doomed.kill()
+        for attendee in [host, guest] {
+            let ended = await eventually(timeout: .seconds(30)) {
+                attendee.events.events.contains(.ended(.closed(MeetingSignaling.nodeLostReason)))
+            }
+            #expect(ended, "\(attendee.events.log)")
+        }
+        for attendee in [host, guest] { await attendee.close() }
         try await Self.stop(nodes)
     }
 
