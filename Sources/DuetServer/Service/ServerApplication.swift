@@ -31,21 +31,17 @@ public final class ServerApplication: Sendable {
     ) async throws(ServerStartupError) -> ServerApplication {
         let publicIP = try publicIP(configuration.publicAddress)
         let directoryURL = try DataDirectory.prepare(configuration.dataDirectory)
-        let certificate = try ServerCertificate.loadOrCreate(in: directoryURL)
-        let store = try await openStore(configuration.database, dataDirectory: directoryURL, logger: logger)
-        let tls: NIOSSLContext
-        do { tls = try certificate.makeServerContext() } catch {
-            throw .certificate("cannot use the certificate in \(directoryURL.path): \(error)")
-        }
+        let (certificate, tls, mediaCertificate) = try certificates(in: directoryURL)
         let relaySecret = try RelaySecret.loadOrCreate(in: directoryURL)
-        // One DTLS certificate per run, made in memory: its fingerprint reaches devices only
-        // over authenticated signaling, so it need not survive a restart.
-        let mediaCertificate: DTLSCertificate
-        do { mediaCertificate = try DTLSCertificate(commonName: "duet-server") } catch {
-            throw .certificate("cannot make the media port's DTLS certificate: \(error)")
-        }
+        // The store after everything that can fail without it, so a failure leaves no
+        // connection to PostgreSQL open.
+        let store = try await openStore(configuration.database, dataDirectory: directoryURL, logger: logger)
         // The media port first: relay credentials name the address it was bound at.
-        let boundMedia = try await MediaService.bindSocket(configuration.media, tls: tls)
+        let boundMedia: MediaService.BoundSocket
+        do { boundMedia = try await MediaService.bindSocket(configuration.media, tls: tls) } catch {
+            await store.close()
+            throw error
+        }
         let advertisement = MediaAdvertisement(publicIP: publicIP, bound: boundMedia.address, boundIP: boundMedia.ip)
         let issuer = RelayCredentialIssuer(secret: relaySecret)
         let legs = AnnouncedLegs()
@@ -88,6 +84,24 @@ public final class ServerApplication: Sendable {
             signalingAddress: signaling.address, mediaAddress: media.address, mediaAdvertised: advertisement.summary,
             certificateFingerprint: certificate.fingerprint, outboxMeter: context.outboxMeter, group: group, store: store, mesh: mesh,
             logger: logger)
+    }
+
+    /// The signaling certificate (kept in the data directory) with its TLS context, and the
+    /// media port's DTLS certificate: one per run, made in memory — its fingerprint reaches
+    /// devices only over authenticated signaling, so it need not survive a restart.
+    private static func certificates(
+        in directoryURL: URL
+    ) throws(ServerStartupError) -> (ServerCertificate, NIOSSLContext, DTLSCertificate) {
+        let certificate = try ServerCertificate.loadOrCreate(in: directoryURL)
+        let tls: NIOSSLContext
+        do { tls = try certificate.makeServerContext() } catch {
+            throw .certificate("cannot use the certificate in \(directoryURL.path): \(error)")
+        }
+        let mediaCertificate: DTLSCertificate
+        do { mediaCertificate = try DTLSCertificate(commonName: "duet-server") } catch {
+            throw .certificate("cannot make the media port's DTLS certificate: \(error)")
+        }
+        return (certificate, tls, mediaCertificate)
     }
 
     /// Registers this node in the mesh, telling the others where devices reach it.
