@@ -15,41 +15,71 @@ extension ServerCommand {
 
 extension ServerCommand.Recordings {
     /// One line per recording, oldest first, under a header line.
-    struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the recordings in the data dir, oldest first.")
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the recordings in the data dir, oldest first.",
+            discussion: """
+                With --database (several nodes), the recordings other nodes keep are listed too, each with the \
+                node whose data dir holds it; only that node can export it.
+                """)
 
         @OptionGroup var dataOptions: ServerDataOptions
 
-        func run() throws {
+        func run() async throws {
             let directory = dataOptions.data ?? ServerCommand.defaultDataDirectory()
-            let url = URL(fileURLWithPath: directory, isDirectory: true)
-            // A data dir that never recorded has no key yet: that is an empty list, not an error.
-            // Recordings without their key are an error (the vault says so).
+            let recordings = try Self.localRecordings(URL(fileURLWithPath: directory, isDirectory: true))
+            var elsewhere: [RecordingIndex.Entry] = []
+            if let database = dataOptions.databaseGiven {
+                let here = Set(recordings.map(\.id))
+                // The database out of reach still leaves this node's own recordings to list.
+                do { elsewhere = try await ServerApplication.recordingIndex(database: database).filter { !here.contains($0.id) } } catch {
+                    FileHandle.standardError.write(Data("duet: other nodes' recordings are not listed: \(error)\n".utf8))
+                }
+            }
+            guard !recordings.isEmpty || !elsewhere.isEmpty else {
+                FileHandle.standardError.write(Data("no recordings in \(directory)\n".utf8))
+                return
+            }
+            print(Self.lines(recordings, elsewhere: elsewhere).joined(separator: "\n"))
+        }
+
+        /// The recordings in the data dir. A data dir that never recorded has no key yet: that
+        /// is an empty list, not an error. Recordings without their key are an error (the vault
+        /// says so).
+        static func localRecordings(_ url: URL) throws -> [RecordingInfo] {
             let keyPath = url.appendingPathComponent(RecordingMasterKey.fileName).path
             let files = (try? FileManager.default.contentsOfDirectory(atPath: url.appendingPathComponent("recordings").path)) ?? []
             guard FileManager.default.fileExists(atPath: keyPath) || files.contains(where: { $0.hasSuffix(".duetrec") }) else {
-                FileHandle.standardError.write(Data("no recordings in \(directory)\n".utf8))
-                return
+                return []
             }
-            let recordings = try RecordingVault(dataDirectory: url).list()
-            guard !recordings.isEmpty else {
-                FileHandle.standardError.write(Data("no recordings in \(directory)\n".utf8))
-                return
-            }
-            print(Self.lines(recordings).joined(separator: "\n"))
+            return try RecordingVault(dataDirectory: url).list()
         }
 
-        /// The table, as plain columns a script can split on runs of spaces.
-        static func lines(_ recordings: [RecordingInfo]) -> [String] {
+        /// The table, as plain columns a script can split on runs of spaces; recordings kept by
+        /// other nodes say which, and show only what the index knows (no meeting, no one's name).
+        static func lines(_ recordings: [RecordingInfo], elsewhere: [RecordingIndex.Entry] = []) -> [String] {
             let formatter = ISO8601DateFormatter()
-            let rows = recordings.map { info in
-                [
-                    info.id, info.meetingCode, formatter.string(from: info.started),
-                    info.ended.map(formatter.string(from:)) ?? "unfinished",
-                    String(format: "%.1f", info.audioSeconds), String(info.byteSize),
-                    info.problem.map { "! \($0)" } ?? (info.participants.isEmpty ? "-" : info.participants.joined(separator: ","))
-                ]
+            let here = recordings.map { info in
+                (
+                    info.started,
+                    [
+                        info.id, info.meetingCode, formatter.string(from: info.started),
+                        info.ended.map(formatter.string(from:)) ?? "unfinished",
+                        String(format: "%.1f", info.audioSeconds), String(info.byteSize),
+                        info.problem.map { "! \($0)" } ?? (info.participants.isEmpty ? "-" : info.participants.joined(separator: ","))
+                    ]
+                )
             }
+            let there = elsewhere.map { entry in
+                (
+                    entry.started,
+                    [
+                        entry.id, "-", formatter.string(from: entry.started), entry.ended.map(formatter.string(from:)) ?? "unfinished",
+                        "-", "-", "kept by the node at \(entry.node)"
+                    ]
+                )
+            }
+            let rows = (here + there).sorted { $0.0 < $1.0 }.map(\.1)
             let header = ["ID", "MEETING", "STARTED", "ENDED", "SECONDS", "BYTES", "PARTICIPANTS"]
             let all = [header] + rows
             let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
@@ -62,7 +92,7 @@ extension ServerCommand.Recordings {
     }
 
     /// Decrypts one recording to a file: authenticated audio only, incomplete recordings marked.
-    struct Export: ParsableCommand {
+    struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Decrypt a recording into an Ogg Opus file.",
             discussion: """
@@ -84,11 +114,33 @@ extension ServerCommand.Recordings {
             do { _ = try RecordingID(id) } catch { throw ValidationError("\(error)") }
         }
 
-        func run() throws {
+        func run() async throws {
             let directory = dataOptions.data ?? ServerCommand.defaultDataDirectory()
-            let vault = try RecordingVault(dataDirectory: URL(fileURLWithPath: directory, isDirectory: true))
-            let export = try vault.export(RecordingID(id), to: URL(fileURLWithPath: output))
+            let export: RecordingExport
+            do {
+                let vault = try RecordingVault(dataDirectory: URL(fileURLWithPath: directory, isDirectory: true))
+                export = try vault.export(RecordingID(id), to: URL(fileURLWithPath: output))
+            } catch {
+                switch error {
+                case .notFound, .noMasterKey:
+                    try await Self.refuseIfElsewhere(id, database: dataOptions.databaseGiven, directory: directory)
+                default: break
+                }
+                throw error
+            }
             FileHandle.standardError.write(Data((Self.summary(id: id, output: output, export) + "\n").utf8))
+        }
+
+        /// A recording another node keeps (the shared index says which): name that node, rather
+        /// than only say it is not here.
+        /// The index out of reach leaves the error about this data dir to be reported.
+        static func refuseIfElsewhere(_ id: String, database: String?, directory: String) async throws {
+            guard let database, let entries = try? await ServerApplication.recordingIndex(database: database),
+                let entry = entries.first(where: { $0.id == id })
+            else { return }
+            throw ValidationError(
+                "the shared index says the node at \(entry.node) keeps recording \(id), in its data dir (not in \(directory)): run this export there, with its --data"
+            )
         }
 
         /// One line; an incomplete recording says so plainly, since its file looks like any other.

@@ -53,7 +53,8 @@ struct CallTransport: Sendable {
         session: DeviceSession, callID: String, options: CallOptions, spare: GatheredSocket? = nil,
         patience: Patience = .untilAnswered
     ) async throws -> CallTransport {
-        let connection = session.connection, signaling = session.server
+        let connection = session.connection
+        let signaling = await connection.node
         let credentials = Task { try? await connection.relayCredentials(callID: callID) }
         let gathered: GatheredSocket
         let request = MappingRequest()

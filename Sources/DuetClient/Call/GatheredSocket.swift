@@ -23,7 +23,8 @@ struct GatheredSocket: Sendable {
     /// Binds a socket and asks the server's media port (as login named it) for its mapping.
     static func gather(session: DeviceSession) async throws -> GatheredSocket {
         let socket = try await MediaSocket.bind()
-        let serverMedia = await session.connection.mediaAddress.flatMap { ServerAddress.media($0, signaling: session.server) }
+        let node = await session.connection.node
+        let serverMedia = await session.connection.mediaAddress.flatMap { ServerAddress.media($0, signaling: node) }
         return await learned(socket: socket, serverMedia: serverMedia)
     }
 

@@ -4,8 +4,10 @@ import DuetWire
 /// A device's connection to its `duet server` (docs/server.md): TLS pinned to the server's
 /// certificate fingerprint, login by signed challenge, requests answered in `async` calls,
 /// and unasked-for news (key changes, presence, low prekeys) on `events`. After the first
-/// successful `connect()` a dropped connection is re-established with exponential backoff;
-/// a changed certificate or a refused login stops that, as they will not fix themselves.
+/// successful `connect()` a dropped connection is re-established with exponential backoff —
+/// to the node it was on, else to another node of the server that the last login named, under
+/// the same pin; a changed certificate or a refused login stops that, as they will not fix
+/// themselves.
 public actor ServerConnection {
     public struct Registration: Sendable, Equatable {
         public let number: String
@@ -28,6 +30,10 @@ public actor ServerConnection {
     }
 
     public nonisolated let server: HostPort
+    /// The node this connection speaks to now: `server` at first, another of the server's
+    /// nodes after a reconnect found `server` gone (docs/deployment.md "When a device's node
+    /// dies"). Media addresses a login names relative to signaling resolve against it.
+    public private(set) var node: HostPort
     public nonisolated let events: AsyncStream<ServerEvent>
     /// The certificate fingerprint seen on the last successful connection: what a first
     /// use stores as the pin.
@@ -39,6 +45,8 @@ public actor ServerConnection {
 
     let identity: IdentityKeyPair
     private var pinned: CertificateFingerprint?
+    /// The other nodes the last login named, tried in order when `node` does not answer.
+    private(set) var otherNodes: [HostPort] = []
     private let requestTimeout: Duration
     private var backoff: ReconnectBackoff
     private let eventSink: AsyncStream<ServerEvent>.Continuation
@@ -56,6 +64,7 @@ public actor ServerConnection {
         reconnect: ReconnectBackoff.Policy = .init(), requestTimeout: Duration = .seconds(30)
     ) throws(ServerConnectionError) {
         self.server = server
+        self.node = server
         self.identity = identity
         if let pinnedFingerprint {
             do { pinned = try CertificateFingerprint(parsing: pinnedFingerprint) } catch {
@@ -77,7 +86,7 @@ public actor ServerConnection {
         backoff = ReconnectBackoff(policy: backoff.policy)
         guard case .connect = backoff.handle(.connectRequested) else { throw .closed }
         do {
-            try await openChannel()
+            try await openChannel(to: node)
         } catch {
             backoff = ReconnectBackoff(policy: backoff.policy)
             throw error
@@ -232,11 +241,11 @@ public actor ServerConnection {
 
     // MARK: - Channel and reconnection
 
-    private func openChannel() async throws(ServerConnectionError) {
+    private func openChannel(to address: HostPort) async throws(ServerConnectionError) {
         generation += 1
         let current = generation
         let opened = try await SignalingChannel.open(
-            server: server, identity: identity, pinned: pinned,
+            server: address, identity: identity, pinned: pinned,
             onFrame: { [weak self] frame in await self?.received(frame, generation: current) },
             onClose: { [weak self] reason in await self?.channelClosed(generation: current, reason: reason) })
         // Re-check after the await: close() may have run, or a newer channel may exist.
@@ -245,6 +254,8 @@ public actor ServerConnection {
             throw .closed
         }
         channel = opened
+        node = address
+        otherNodes = Self.reconnectable(opened.nodes, server: server)
         pinned = opened.fingerprint
         serverFingerprint = opened.fingerprint
         registeredNumber = opened.number
@@ -276,6 +287,8 @@ public actor ServerConnection {
             eventSink.yield(.groupCallChanged(GroupCallInfo(change.call), joined: change.joined, left: change.left))
         case let .groupCallLost(lost):
             eventSink.yield(.groupCallLost(callID: lost.callID))
+        case let .nodes(list):
+            otherNodes = Self.reconnectable(list.nodes.compactMap { try? HostPort(parsing: $0) }, server: server)
         case let .meetingChanged(change):
             eventSink.yield(.meetingChanged(change))
         case let .meetingAdmitted(meeting):
@@ -285,6 +298,45 @@ public actor ServerConnection {
         default:
             break
         }
+    }
+
+    /// One reconnect attempt: the node last reached, the address this connection was made for
+    /// (a name in front of the nodes, or a node back from the dead), then the other nodes the
+    /// last login named, each under the same pin (a node serving another certificate is
+    /// refused, as any server would be). The first node's error decides what the backoff does
+    /// when none answers. A connect by hand meanwhile supersedes it (`.closed`) and reports its
+    /// own outcome: nothing more is tried.
+    private func reconnect() async throws(ServerConnectionError) {
+        var firstError: ServerConnectionError?
+        for candidate in Self.distinct([node, server] + otherNodes) {
+            do {
+                try await openChannel(to: candidate)
+                return
+            } catch .closed {
+                return
+            } catch {
+                guard !isClosed, channel == nil else { return }
+                firstError = firstError ?? error
+            }
+        }
+        throw firstError ?? .closed
+    }
+
+    /// The nodes a login named that this device will try: at most `SignalingChannel.maximumNodes`,
+    /// and no loopback address unless `server` is on the loopback itself — a server cannot make
+    /// a device knock on services of its own machine.
+    static func reconnectable(_ named: [HostPort], server: HostPort) -> [HostPort] {
+        func isLoopback(_ address: HostPort) -> Bool {
+            Loopback.isName(address.host) || TransportAddress(literal: address.host, port: 0)?.isLoopback == true
+        }
+        let local = isLoopback(server)
+        return distinct(named.filter { local || !isLoopback($0) }).prefix(SignalingChannel.maximumNodes).map { $0 }
+    }
+
+    /// Each address once (host names compared without case), in order.
+    static func distinct(_ addresses: [HostPort]) -> [HostPort] {
+        var seen: Set<String> = []
+        return addresses.filter { seen.insert("\($0.host.lowercased()):\($0.port)").inserted }
     }
 
     private func channelClosed(generation from: Int, reason: String) async {
@@ -304,7 +356,7 @@ public actor ServerConnection {
                 action = backoff.handle(.delayElapsed)
             case .connect:
                 do {
-                    try await openChannel()
+                    try await reconnect()
                     return
                 } catch {
                     guard !isClosed, channel == nil else { return }

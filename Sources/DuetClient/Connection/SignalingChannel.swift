@@ -14,6 +14,8 @@ final class SignalingChannel: Sendable {
     let number: String?
     /// The server's media port as this device should address it, as of login (if it said).
     let media: HostPort?
+    /// The server's other nodes this device may reconnect to, as of login (none if it said none).
+    let nodes: [HostPort]
     private let outbox: AsyncStream<ClientRequest>.Continuation
     private let channel: any Channel
 
@@ -24,9 +26,13 @@ final class SignalingChannel: Sendable {
         self.fingerprint = fingerprint
         self.number = login.number
         self.media = login.media.flatMap { try? HostPort(parsing: $0) }
+        self.nodes = (login.nodes ?? []).prefix(Self.maximumNodes).compactMap { try? HostPort(parsing: $0) }
         self.outbox = outbox
         self.channel = channel
     }
+
+    /// How many of the nodes a server names are kept: a server cannot make a device try more.
+    static let maximumNodes = 8
 
     func send(_ request: ClientRequest) {
         outbox.yield(request)

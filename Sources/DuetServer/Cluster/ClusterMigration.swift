@@ -45,4 +45,22 @@ enum ClusterMigration {
                 claimedAt BIGINT NOT NULL
             );
             """)
+
+    /// Which certificate each node serves with, so a node hands devices only the others they
+    /// can reconnect to under the pin they hold; and where each recording is kept (the
+    /// signaling address of the node whose `--data` holds its file — a node's id changes at
+    /// every start, its address does not). The index says no more than that: who met, and
+    /// the meeting's code, stay in the recording's sealed sidecar (docs/recordings.md).
+    static let certificatesAndRecordings = DirectoryMigration(
+        name: "cluster v2: node certificates, recordings' index",
+        sqlite: nil,
+        postgres: """
+            ALTER TABLE node ADD COLUMN certificate TEXT NOT NULL DEFAULT '';
+            CREATE TABLE recording (
+                id TEXT PRIMARY KEY NOT NULL,
+                node TEXT NOT NULL,
+                startedAt BIGINT NOT NULL,
+                endedAt BIGINT
+            );
+            """)
 }

@@ -28,6 +28,9 @@ final class NodeMesh: Sendable {
         let signaling: String
         /// Where devices send it media (HOST:PORT).
         let media: String
+        /// The fingerprint of the certificate its signaling serves with: nodes that share one
+        /// are handed to devices as places to reconnect (`NodeSiblings`).
+        let certificate: String
     }
 
     let id: String
@@ -35,7 +38,7 @@ final class NodeMesh: Sendable {
     let rooms: RoomClaims
     /// Where each connected key is.
     let presence: PresenceTable
-    private let store: PostgresDirectoryStore
+    let store: PostgresDirectoryStore
     private let logger: Logger
     private let tasks = Mutex<[Task<Void, Never>]>([])
     /// Questions asked of other nodes, by request id, waiting for their answers.
@@ -57,10 +60,12 @@ final class NodeMesh: Sendable {
     }
 
     private let cpuMeter = CPUMeter()
+    /// The other nodes this node names to its devices.
+    let siblings = NodeSiblings()
     /// What `noteDraining` said last.
     private let drainNoted = Mutex((draining: false, drained: false))
     /// Set by `start`, once the ports are bound.
-    private let advertisement = Mutex(Advertisement(signaling: "", media: ""))
+    private let advertisement = Mutex(Advertisement(signaling: "", media: "", certificate: ""))
 
     init(store: PostgresDirectoryStore, logger: Logger) {
         let id = (0..<12).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
@@ -88,12 +93,17 @@ final class NodeMesh: Sendable {
         let rooms: @Sendable () async -> [String]
         /// The nodes alive after each heartbeat's reaping (this one among them).
         let alive: @Sendable (Set<String>) async -> Void
+        /// `siblings` changed: tell this node's devices.
+        let siblingsChanged: @Sendable ([String]) async -> Void
     }
 
     /// Registers this node, then listens and heartbeats until `stop()`.
     func start(advertising advertisement: Advertisement, handlers: Handlers) async throws {
         self.advertisement.withLock { $0 = advertisement }
         try await register()
+        // Devices logging in before the first heartbeat learn the other nodes too.
+        let rows = try await store.read { tx in try await tx.rows("SELECT \(NodeSiblings.columns) FROM node", []) }
+        _ = try siblings.update(from: rows, of: id, advertising: advertisement)
         let listener = Task { await self.listen(handlers) }
         // The heartbeat alone in its task: slow parcels or requests never make it late.
         let beats = Task {
@@ -149,9 +159,10 @@ final class NodeMesh: Sendable {
         try await store.write { tx in
             try await tx.execute(
                 """
-                INSERT INTO node (id, signaling, media, draining, startedAt, seenAt) VALUES (?, ?, ?, ?, \(Self.now), \(Self.now))
+                INSERT INTO node (id, signaling, media, certificate, draining, startedAt, seenAt)
+                VALUES (?, ?, ?, ?, ?, \(Self.now), \(Self.now))
                 ON CONFLICT (id) DO UPDATE SET seenAt = excluded.seenAt
-                """, [id, advertisement.signaling, advertisement.media, draining])
+                """, [id, advertisement.signaling, advertisement.media, advertisement.certificate, draining])
         }
     }
 
@@ -168,10 +179,13 @@ final class NodeMesh: Sendable {
                     "UPDATE node SET seenAt = \(Self.now), rooms = ?, legs = ?, cpuPermille = ? WHERE id = ? RETURNING draining",
                     [load.rooms, load.legs, load.cpuPermille, id])
                 try await tx.execute("DELETE FROM node WHERE seenAt < \(Self.now) - ?", [Self.deadAfterMilliseconds])
-                let live = Set(try await tx.rows("SELECT id FROM node", []).map { try $0.text("id") })
+                let live = try await tx.rows("SELECT \(NodeSiblings.columns) FROM node", [])
                 return (updated, live)
             }
-            await handlers.alive(live.union([id]))
+            if let changed = try siblings.update(from: live, of: id, advertising: advertisement.withLock { $0 }) {
+                await handlers.siblingsChanged(changed)
+            }
+            await handlers.alive(Set(try live.map { try $0.text("id") }).union([id]))
             if let draining = try updated?.integer("draining") { noteDraining(draining != 0, rooms: load.rooms) }
             if updated == nil {
                 logger.warning("this node was taken for dead (no heartbeat for 5 s); registering again")

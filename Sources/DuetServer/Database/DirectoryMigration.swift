@@ -9,7 +9,9 @@ struct DirectoryMigration: Sendable {
     let sqlite: String?
     let postgres: String
 
-    static let history: [DirectoryMigration] = [accounts, groups, groupVouches, ClusterMigration.nodes]
+    static let history: [DirectoryMigration] = [
+        accounts, groups, groupVouches, ClusterMigration.nodes, ClusterMigration.certificatesAndRecordings
+    ]
 
     static let accounts = DirectoryMigration(
         name: "v1: accounts, prekeys, invites, watchers, pending key changes",

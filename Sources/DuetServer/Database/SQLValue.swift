@@ -52,6 +52,11 @@ struct SQLRow: Sendable {
         return integer
     }
 
+    func optionalInteger(_ column: String) throws(SQLRowError) -> Int64? {
+        if case .null = value(column) { return nil }
+        return try integer(column)
+    }
+
     func bytes(_ column: String) throws(SQLRowError) -> [UInt8] {
         guard case let .bytes(bytes) = value(column) else { throw SQLRowError(column: column, value: value(column)) }
         return bytes

@@ -30,6 +30,10 @@ final class MeetingRecordings: Service, Sendable {
     /// Ends when this service does.
     let stopped: AsyncStream<Stopped>
     private let stoppedSink: AsyncStream<Stopped>.Continuation
+    /// Where recordings are listed across nodes; nil on a one-node server (`indexing(in:)`).
+    private let index = Mutex<RecordingIndex?>(nil)
+    /// Starts and ends on their way to the index, written in order by `run`'s own task.
+    private let changes = AsyncStream.makeStream(of: RecordingIndex.Change.self)
 
     init(dataDirectory: URL, logger: Logger) {
         self.dataDirectory = dataDirectory
@@ -37,14 +41,22 @@ final class MeetingRecordings: Service, Sendable {
         (stopped, stoppedSink) = AsyncStream.makeStream(of: Stopped.self)
     }
 
+    /// From now on, recordings' starts and ends go to `index` (a node of several).
+    func indexing(in index: RecordingIndex) {
+        self.index.withLock { $0 = index }
+    }
+
     /// Starts recording `code` (no-op if it is already recording).
     func start(_ code: String) throws(RecordingError) {
         let key = try RecordingMasterKey.loadOrCreate(dataDirectory: dataDirectory)
-        let dataDirectory = dataDirectory
+        let (dataDirectory, changes, now) = (dataDirectory, changes.continuation, Date())
         let started: RecordingID? = try state.withLock { (recorders) throws(RecordingError) -> RecordingID? in
             guard recorders[code] == nil else { return nil }
-            let recorder = try MeetingRecorder(id: RecordingID.make(), meetingCode: code, dataDirectory: dataDirectory, masterKey: key)
+            let recorder = try MeetingRecorder(
+                id: RecordingID.make(), meetingCode: code, dataDirectory: dataDirectory, masterKey: key, started: now)
             recorders[code] = recorder
+            // Under the lock: a stop (which takes the recorder out under it) yields its end after this.
+            changes.yield(.started(id: recorder.id.rawValue, at: now))
             return recorder.id
         }
         if let started { logger.info("recording started", metadata: ["meeting": "\(code)", "recording": "\(started)"]) }
@@ -70,6 +82,9 @@ final class MeetingRecordings: Service, Sendable {
     /// Ticks every recorder every 20 ms until shutdown, then finishes them all.
     func run() async throws {
         defer { stoppedSink.finish() }
+        let indexer = Task {
+            for await change in changes.stream { await index.withLock { $0 }?.record(change) }
+        }
         var beat = FrameClock()
         while !Task.isShuttingDownGracefully, await beat.nextFrame() {
             let failed = state.withLock { recorders -> [(String, MeetingRecorder, RecordingError)] in
@@ -83,6 +98,15 @@ final class MeetingRecordings: Service, Sendable {
             for (code, recorder, error) in failed { stopFailed(code, recorder, error) }
         }
         for code in active { stop(code) }
+        // The last ends reach the index before the directory closes.
+        // Bounded: with the database gone each write would wait out its own timeout.
+        self.changes.continuation.finish()
+        let deadline = Task {
+            try? await Task.sleep(for: .seconds(5))
+            indexer.cancel()
+        }
+        await indexer.value
+        deadline.cancel()
     }
 
     /// One error line per failed recording (it stops, so it cannot repeat), then the notice.
@@ -103,6 +127,7 @@ final class MeetingRecordings: Service, Sendable {
     private func finish(_ recorder: MeetingRecorder) {
         do {
             let info = try recorder.finish()
+            changes.continuation.yield(.ended(id: info.id, started: info.started, at: info.ended ?? Date()))
             logger.info("recording finished", metadata: ["recording": "\(info.id)", "seconds": "\(info.audioSeconds)"])
         } catch {
             logger.error("could not finish a recording", metadata: ["recording": "\(recorder.id)", "error": "\(error)"])

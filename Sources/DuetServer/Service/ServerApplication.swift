@@ -111,7 +111,8 @@ public final class ServerApplication: Sendable {
         let host = publicIP.map { TransportAddress(ip: $0, port: 0).ipText }
         let advertisement = NodeMesh.Advertisement(
             signaling: HostPort(host: host ?? signaling.host, port: signaling.port).description,
-            media: HostPort(host: host ?? media.host, port: media.port).description)
+            media: HostPort(host: host ?? media.host, port: media.port).description,
+            certificate: context.fingerprint.description)
         let switchboard = context.switchboard
         let (calls, meetings, legs) = (context.groupCalls, context.meetings, context.mediaLegs)
         do {
@@ -131,10 +132,12 @@ public final class ServerApplication: Sendable {
                             let closed = Signaling.MeetingClosed(code: lost.code, reason: MeetingSignaling.nodeLostReason)
                             await switchboard.send(.meetingClosed(closed), toKeys: lost.keys)
                         }
-                    }))
+                    },
+                    siblingsChanged: { nodes in await switchboard.hub.sendToAll(EncodedNotice(.nodes(.init(nodes: nodes)))) }))
         } catch {
             throw .database("cannot join the other nodes in the database: \(PostgresDirectoryStore.describe(error))")
         }
+        context.recordings?.indexing(in: RecordingIndex(store: mesh.store, node: advertisement.signaling, logger: context.logger))
     }
 
     /// The directory's store: PostgreSQL when `--database` names one, else the SQLite file in
@@ -183,6 +186,22 @@ public final class ServerApplication: Sendable {
     /// Starts a graceful shutdown; `run()` returns once it is done.
     public func shutdown() async {
         await group.triggerGracefulShutdown()
+    }
+
+    /// `duet server recordings list --database`: every node's recordings, as the shared index
+    /// knows them (docs/deployment.md "Recordings across nodes").
+    public static func recordingIndex(database: String) async throws(ServerStartupError) -> [RecordingIndex.Entry] {
+        var logger = Logger(label: "duet.server.recordings")
+        logger.logLevel = .warning
+        let store = try await PostgresDirectoryStore(try PostgresLocation(parsing: database), logger: logger)
+        do {
+            let entries = try await RecordingIndex.entries(in: store)
+            await store.close()
+            return entries
+        } catch {
+            await store.close()
+            throw .database("cannot read the recordings' index: \(PostgresDirectoryStore.describe(error))")
+        }
     }
 
     /// `duet server drain`: the node devices reach at `node` (HOST:PORT, as it advertises its

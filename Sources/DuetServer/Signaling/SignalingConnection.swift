@@ -175,7 +175,8 @@ struct SignalingConnection {
         await context.switchboard.authenticated(peer.id, key: key.rawRepresentation)
         do {
             let number = try await context.directory.number(boundTo: key.rawRepresentation)
-            peer.reply(requestID, .authenticated(.init(number: number, media: context.media.description)))
+            let nodes = context.switchboard.siblings()
+            peer.reply(requestID, .authenticated(.init(number: number, media: context.media.description, nodes: nodes)))
             peer.logger.info("authenticated", metadata: ["key": "\(key.shortFingerprint)", "number": "\(number ?? "-")"])
             if let number { await goOnline(peer.id, number: number) }
         } catch {

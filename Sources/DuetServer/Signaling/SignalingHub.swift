@@ -103,6 +103,11 @@ actor SignalingHub {
         return wanted
     }
 
+    /// Queues an encoded notice to every logged-in connection.
+    func sendToAll(_ frame: EncodedNotice) {
+        deliver(frame, to: sessions.values.filter { $0.key != nil }.map(\.outbox))
+    }
+
     /// Graceful shutdown: close every connection and refuse new ones.
     func closeAll() {
         shuttingDown = true

@@ -40,6 +40,13 @@ struct Switchboard: Sendable {
         return number
     }
 
+    /// The other nodes a device of this one may reconnect to (`NodeSiblings`); nil on a
+    /// server that is one node, or when there is none.
+    func siblings() -> [String]? {
+        guard let nodes = mesh?.siblings.current, !nodes.isEmpty else { return nil }
+        return nodes
+    }
+
     /// Whether a connection authenticated as `key` is open here or on another node.
     func isConnected(key: [UInt8]) async -> Bool {
         if await hub.isConnected(key: key) { return true }

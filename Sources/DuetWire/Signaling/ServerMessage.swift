@@ -33,6 +33,9 @@ public enum ServerMessage: Hashable, Sendable {
     /// An event: the room of a call this device is in is gone with the server node that held
     /// it; entering the call again places it on a live node.
     case groupCallLost(Signaling.GroupCallLost)
+    /// An event: the server's other nodes this device may reconnect to changed (a node started,
+    /// stopped or was drained); the list replaces the one the login gave.
+    case nodes(Signaling.Nodes)
     /// The reply to create/join (when in at once)/admit/record: the meeting as it is now.
     case meeting(Signaling.Meeting)
     /// The reply to a join that waits for the host (and to a leave).
@@ -67,6 +70,7 @@ public enum ServerMessage: Hashable, Sendable {
         case .groupCall: "groupCall"
         case .groupCallChanged: "groupCallChanged"
         case .groupCallLost: "groupCallLost"
+        case .nodes: "nodes"
         case .meeting: "meeting"
         case .meetingWaiting: "meetingWaiting"
         case .meetingChanged: "meetingChanged"
@@ -113,6 +117,7 @@ extension SignalingCodec {
         case let .groupCall(p): return encode(type: t, id: frame.id, payload: p)
         case let .groupCallChanged(p): return encode(type: t, id: frame.id, payload: p)
         case let .groupCallLost(p): return encode(type: t, id: frame.id, payload: p)
+        case let .nodes(p): return encode(type: t, id: frame.id, payload: p)
         case let .meeting(p), let .meetingAdmitted(p): return encode(type: t, id: frame.id, payload: p)
         case let .meetingWaiting(p): return encode(type: t, id: frame.id, payload: p)
         case let .meetingChanged(p): return encode(type: t, id: frame.id, payload: p)
@@ -147,6 +152,7 @@ extension SignalingCodec {
             case "groupCall": .groupCall(try payload(body, type))
             case "groupCallChanged": .groupCallChanged(try payload(body, type))
             case "groupCallLost": .groupCallLost(try payload(body, type))
+            case "nodes": .nodes(try payload(body, type))
             case "meeting": .meeting(try payload(body, type))
             case "meetingWaiting": .meetingWaiting(try payload(body, type))
             case "meetingChanged": .meetingChanged(try payload(body, type))

@@ -45,10 +45,21 @@ public enum Signaling {
         /// The media port as this device should address it (STUN, relay, SFU): known before any
         /// call, so a call's first STUN Binding waits for nothing. Absent from older servers.
         public var media: String?
-        public init(number: String?, media: String? = nil) {
+        /// Other nodes of this server (HOST:PORT of their signaling) that serve with the same
+        /// certificate, for a device to reconnect to when this one goes away
+        /// (docs/deployment.md "When a device's node dies"). Absent from one-node servers.
+        public var nodes: [String]?
+        public init(number: String?, media: String? = nil, nodes: [String]? = nil) {
             self.number = number
             self.media = media
+            self.nodes = nodes
         }
+    }
+
+    /// S→C event: the other nodes serving this certificate, as in `Authenticated.nodes`.
+    public struct Nodes: Codable, Hashable, Sendable {
+        public var nodes: [String]
+        public init(nodes: [String]) { self.nodes = nodes }
     }
 
     public struct Register: Codable, Hashable, Sendable {

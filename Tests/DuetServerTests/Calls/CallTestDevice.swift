@@ -22,10 +22,17 @@ struct CallTestDevice {
     static func make(_ number: String, name: String, on server: TestServer, options: CallOptions = CallOptions()) async throws
         -> CallTestDevice
     {
+        try await make(number, name: name, at: server.address, options: options)
+    }
+
+    /// A device of the server at `address` (a server in another process).
+    static func make(_ number: String, name: String, at address: HostPort, options: CallOptions = CallOptions()) async throws
+        -> CallTestDevice
+    {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("duet-call-\(UUID().uuidString)")
         let store = try DeviceStore.open(ProfileLocation(name: name.lowercased(), home: home), passphrase: nil, create: true)
         try store.initializeKeys()
-        let session = try await DeviceSession.open(store: store, server: server.address)
+        let session = try await DeviceSession.open(store: store, server: address)
         _ = try await session.register(number: number, name: name, invite: nil)
         let engine = try CallEngine(session: session, options: options)
         let events = CallEventRecorder(engine.events)

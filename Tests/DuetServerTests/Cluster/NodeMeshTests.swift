@@ -190,7 +190,7 @@ struct NodeMeshTests {
         typealias Attendee = MeetingMediaTests.Attendee
         let host = try await Attendee.make("+15553370", on: nodes.0)
         let guest = try await Attendee.guest(notSoundingLike: "+15553370", on: nodes.0)
-        let link = try await host.engine.create(open: false, record: false, name: "Host")
+        let link = try await host.engine.create(open: false, record: true, name: "Host")
         let holder = try database.cluster.sql(
             "SELECT signaling FROM room JOIN node ON node.id = room.node WHERE room.id = 'meeting:\(link.code)'", database: database.name)
         #expect(holder.trimmingCharacters(in: .whitespacesAndNewlines) == nodes.1.address.description, "held by \(holder)")
@@ -214,7 +214,39 @@ struct NodeMeshTests {
         let rooms = try database.cluster.sql("SELECT count(*) FROM room", database: database.name)
         #expect(rooms.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the ended meeting's claim is still there")
         for attendee in [host, guest] { await attendee.close() }
+        try await Self.expectRecordingIndexed(of: link.code, keptBy: nodes.1, askedOf: nodes.0, database: database)
         try await Self.stop(nodes)
+    }
+
+    /// The recording of a meeting held by `keeper` is in the shared index under `keeper`'s
+    /// address, listed by the operator's command on the other node with that address, and an
+    /// export asked of the other node names `keeper` (docs/deployment.md "Recordings across nodes").
+    private static func expectRecordingIndexed(
+        of code: String, keptBy keeper: TestServer, askedOf other: TestServer, database: TestDatabase
+    ) async throws {
+        let finished = await eventually(timeout: .seconds(20)) {
+            let entries = (try? await ServerApplication.recordingIndex(database: database.url)) ?? []
+            return entries.count == 1 && entries[0].ended != nil
+        }
+        let entries = try await ServerApplication.recordingIndex(database: database.url)
+        #expect(finished, "the recording is not indexed as finished: \(entries)")
+        let entry = try #require(entries.first)
+        #expect(entry.node == keeper.address.description)
+        let environment = ["DUET_DATABASE_URL": database.url]
+        let listed = try DuetCommand.run(["server", "recordings", "list", "--data", other.dataDirectory], environment: environment)
+        #expect(
+            listed.status == 0 && listed.output.contains("\(entry.id)") && listed.output.contains("kept by the node at \(entry.node)"),
+            "\(listed)")
+        let there = try DuetCommand.run(["server", "recordings", "list", "--data", keeper.dataDirectory], environment: environment)
+        #expect(there.output.contains(code) && !there.output.contains("kept by"), "the keeper lists it with its meeting: \(there)")
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("duet-export-\(UUID().uuidString).opus").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let refused = try DuetCommand.run(
+            ["server", "recordings", "export", entry.id, "-o", output, "--data", other.dataDirectory], environment: environment)
+        #expect(refused.status != 0 && refused.output.contains("the node at \(entry.node) keeps recording"), "\(refused)")
+        let exported = try DuetCommand.run(
+            ["server", "recordings", "export", entry.id, "-o", output, "--data", keeper.dataDirectory], environment: environment)
+        #expect(exported.status == 0 && FileManager.default.fileExists(atPath: output), "\(exported)")
     }
 
     /// Presence crosses nodes: a watcher on one node sees a number come online and go offline
@@ -237,6 +269,59 @@ struct NodeMeshTests {
         await again.close()
         await w.close()
         try await Self.stop(nodes)
+    }
+
+    /// Two nodes serving with one certificate: a device whose node is killed reconnects to the
+    /// other one (the login named it), under the pin it holds, and can be called there.
+    @Test func aDeviceWhoseNodeDiesReconnectsToAnother() async throws {
+        let survivor = try await TestServer.start(engine: .postgres)
+        let database = try #require(survivor.database)
+        // A node with a certificate of its own: no device of the others is sent there.
+        let stranger = try await TestServer.start(database: database)
+        let doomed = try DuetServerProcess(database: database.url, certificateFrom: survivor.dataDirectory)
+        defer { doomed.kill() }
+        let registered = await eventually(timeout: .seconds(20)) {
+            (try? database.cluster.sql("SELECT count(*) FROM node", database: database.name))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) == "3"
+        }
+        try #require(registered, "the second node did not register")
+        let alice = try await CallTestDevice.make(
+            "+15553261", name: "Alice", at: try HostPort(parsing: doomed.signaling), options: .autoAnswering)
+        let bob = try await CallTestDevice.make("+15553262", name: "Bob", on: survivor)
+        try await bob.session.addContact(number: alice.number, name: "Alice")
+        #expect(await alice.session.connection.node.description == doomed.signaling)
+        #expect(await alice.session.connection.otherNodes == [survivor.address], "only the node sharing the certificate is named")
+        // A node started later is told to devices already logged in, and so is its stopping.
+        let lateData = FileManager.default.temporaryDirectory.appendingPathComponent("duet-node-late-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: lateData, withIntermediateDirectories: true)
+        for file in [ServerCertificate.certificateFileName, ServerCertificate.keyFileName] {
+            try FileManager.default.copyItem(
+                at: URL(fileURLWithPath: survivor.dataDirectory).appendingPathComponent(file), to: lateData.appendingPathComponent(file))
+        }
+        let late = try await TestServer.start(dataDirectory: lateData.path, database: database)
+        let told = await eventually(timeout: .seconds(20)) { await alice.session.connection.otherNodes.contains(late.address) }
+        #expect(told, "a node started after the login was not named")
+        try await late.stop(keepingData: true)
+        try? FileManager.default.removeItem(at: lateData)
+        let forgotten = await eventually(timeout: .seconds(20)) { await !alice.session.connection.otherNodes.contains(late.address) }
+        #expect(forgotten, "a stopped node is still named")
+
+        doomed.kill()
+        let moved = await eventually(timeout: .seconds(30)) { await alice.session.connection.node == survivor.address }
+        #expect(moved, "alice did not reconnect to the surviving node")
+        let reachable = await eventually(timeout: .seconds(30)) {
+            (try? await bob.session.connection.lookup(number: alice.number).online) == true
+        }
+        #expect(reachable, "alice is not online through the surviving node")
+        try await bob.engine.place(to: alice.number)
+        #expect(await bob.events.waitForConnected() != nil, "bob: \(bob.events.log)")
+        #expect(await bob.events.waitForHearing(alice.number) != nil, "bob: \(bob.events.log)")
+        #expect(await alice.events.waitForHearing(bob.number) != nil, "alice: \(alice.events.log)")
+        await alice.close()
+        await bob.close()
+        try await stranger.stop(keepingData: true)
+        try? FileManager.default.removeItem(atPath: stranger.dataDirectory)
+        try await survivor.stop()
     }
 
     /// A node that stops heartbeating is reaped by the others within `deadAfter` plus a
@@ -282,14 +367,26 @@ final class DuetServerProcess: Sendable {
     private let process: Process
     private let directory: URL
 
-    init(database: String) throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("duet")
+    /// `certificateFrom`: a data directory whose signaling certificate this node serves with
+    /// too (copied, as an operator copies it to every node's `--data`).
+    init(database: String, certificateFrom: String? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("duet-node-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        do {
+            if let certificateFrom {
+                for file in [ServerCertificate.certificateFileName, ServerCertificate.keyFileName] {
+                    try FileManager.default.copyItem(
+                        at: URL(fileURLWithPath: certificateFrom).appendingPathComponent(file), to: directory.appendingPathComponent(file))
+                }
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: directory)
+            throw error
+        }
         let port = Int.random(in: 30_000..<40_000)
         signaling = "127.0.0.1:\(port)"
         process = Process()
-        process.executableURL = binary
+        process.executableURL = DuetCommand.binary
         process.arguments = [
             "server", "--listen", signaling, "--media", "127.0.0.1:\(port + 1)", "--data", directory.path, "--relay-allow-loopback"
         ]
@@ -305,5 +402,31 @@ final class DuetServerProcess: Sendable {
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// The `duet` executable beside the test binary, run to its end: its exit status, and its
+/// standard output and error together.
+enum DuetCommand {
+    static var binary: URL { URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("duet") }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        // A command that hangs is killed after a minute (its output then ends, and the test fails).
+        let watchdog = Task.detached { [process] in
+            try? await Task.sleep(for: .seconds(60))
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        watchdog.cancel()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 }
