@@ -4,10 +4,10 @@ DUET_BIN     := .build/debug/duet
 # Libraries Duet links, then the tools its tests and demos drive.
 APT_PACKAGES := pkg-config libsodium-dev libsrtp2-dev libopus-dev libvpx-dev libchafa-dev libglib2.0-dev libncurses-dev \
                 libssl-dev libsqlite3-dev ncurses-term \
-                tmux ffmpeg opus-tools openssl tshark coturn iproute2 nftables ethtool postgresql
+                tmux ffmpeg opus-tools openssl tshark coturn iproute2 nftables ethtool postgresql man-db
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test run demo bench fuzz clean format lint check-imports
+.PHONY: deps build test run demo bench fuzz clean format lint check-imports install uninstall
 .PHONY: check check-asan check-tsan
 
 ## deps: install the Debian packages above that are missing (non-interactive; sudo when not root)
@@ -80,6 +80,36 @@ lint: check-imports
 ## check-imports: fails if a target imports a module it does not declare in Package.swift
 check-imports:
 	SWIFT=$(SWIFT) scripts/check-imports.sh
+
+## install: a release build of duet into PREFIX/bin, its man pages (swift-argument-parser's
+## manual generator, one page per subcommand) into PREFIX/share/man/man1, and bash, zsh and
+## fish completions; DESTDIR stages it for a package. CONFIG=debug installs the debug build:
+## the install test does, to reuse the build `make test` made, with SWIFTPM_FLAGS=--ignore-lock
+## because it runs inside `swift test`, which holds the build folder's lock.
+PREFIX  ?= /usr/local
+CONFIG  ?= release
+SWIFTPM_FLAGS ?=
+BINDIR   = $(DESTDIR)$(PREFIX)/bin
+MANDIR   = $(DESTDIR)$(PREFIX)/share/man/man1
+BASHDIR  = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSHDIR   = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+FISHDIR  = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+MANOUT   = .build/plugins/GenerateManual/outputs/duet
+install: deps
+	$(SWIFT) build $(SWIFTPM_FLAGS) -c $(CONFIG) --product duet
+	rm -rf $(MANOUT)
+	$(SWIFT) package $(SWIFTPM_FLAGS) plugin generate-manual --configuration $(CONFIG) --multi-page
+	install -d $(BINDIR) $(MANDIR) $(BASHDIR) $(ZSHDIR) $(FISHDIR)
+	install -m 0755 .build/$(CONFIG)/duet $(BINDIR)/duet
+	install -m 0644 $(MANOUT)/*.1 $(MANDIR)/
+	.build/$(CONFIG)/duet --generate-completion-script bash > $(BASHDIR)/duet
+	.build/$(CONFIG)/duet --generate-completion-script zsh > $(ZSHDIR)/_duet
+	.build/$(CONFIG)/duet --generate-completion-script fish > $(FISHDIR)/duet.fish
+	@echo "installed duet in $(BINDIR); man duet; completions for bash, zsh and fish"
+
+## uninstall: removes what install put under PREFIX (the same PREFIX and DESTDIR)
+uninstall:
+	rm -f $(BINDIR)/duet $(MANDIR)/duet.1 $(MANDIR)/duet.*.1 $(BASHDIR)/duet $(ZSHDIR)/_duet $(FISHDIR)/duet.fish
 
 clean:
 	rm -rf .build

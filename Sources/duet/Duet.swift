@@ -12,12 +12,13 @@ struct Duet: AsyncParsableCommand {
 
             Each profile (--profile NAME) is one device with its own keys, stored under
             $DUET_HOME/NAME (DUET_HOME defaults to $XDG_DATA_HOME/duet or ~/.local/share/duet).
-            Set DUET_PASSPHRASE when a profile is created to seal its private keys.
+            'duet keys init' and 'duet register' ask for a passphrase to seal a new profile's
+            private keys ('duet keys seal' seals one later); scripts set DUET_PASSPHRASE.
             """,
         version: "0.1.0",
         subcommands: [
-            Keys.self, Register.self, Contacts.self, Group.self, Call.self, Answer.self, Meeting.self, Bot.self, ServerCommand.self,
-            Demo.self
+            Keys.self, Register.self, Contacts.self, Group.self, Call.self, Answer.self, Meeting.self, History.self, Bot.self,
+            ServerCommand.self, Demo.self
         ])
 
     // Declared here too so `duet --profile NAME keys show` works as well as

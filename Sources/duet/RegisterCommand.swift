@@ -25,7 +25,7 @@ extension Duet {
         var name: String?
 
         func run() async throws {
-            let store = try profile.openStore(create: true)
+            let store = try profile.openStore(create: true, askNew: true)
             if try store.initializeKeys() == .created {
                 print("made this device's keys: \(try store.identityPublicKey().fingerprint)")
             }

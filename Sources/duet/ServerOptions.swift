@@ -25,6 +25,11 @@ struct ServerOptions: ParsableArguments {
 
     /// Opens the profile's store and connects it to the server.
     func session(_ profile: ProfileOptions) async throws -> DeviceSession {
-        try await DeviceSession.open(store: profile.openStore(create: false), server: hostPort, acceptFingerprint: acceptCertificate)
+        try await session(profile.openStore(create: false))
+    }
+
+    /// Connects a store already open (a command that reads it after the session too).
+    func session(_ store: DeviceStore) async throws -> DeviceSession {
+        try await DeviceSession.open(store: store, server: hostPort, acceptFingerprint: acceptCertificate)
     }
 }

@@ -176,6 +176,35 @@ struct DeviceStoreTests {
         #expect(contains(try onDisk(plainLocation), plainSeed))
     }
 
+    /// `duet keys seal`: a profile made without a passphrase is sealed in place — the same keys,
+    /// none of them left in the clear in the file or its log, and no opening without it after.
+    @Test func sealingAnExistingStoreSealsEveryKeyAndLeavesNoneInTheClear() throws {
+        let secrets: [[UInt8]]
+        let identity: IdentityPublicKey
+        do {
+            let store = try open()
+            try store.initializeKeys()
+            identity = try store.identity().publicKey
+            secrets = [
+                try store.identity().seed.withUnsafeBytes { Array($0) },
+                try store.currentSignedPrekey().keyPair.privateKey.withUnsafeBytes { Array($0) }
+            ]
+            #expect(secrets.allSatisfy { contains(try! onDisk(location), $0) }, "control: the clear keys are found before sealing")
+        }
+        try DeviceStore.seal(location, passphrase: "correct horse", cost: .minimum)
+        let onDiskAfter = try onDisk(location)
+        for secret in secrets { #expect(!contains(onDiskAfter, secret), "a private key is still in the clear after sealing") }
+        #expect(throws: DeviceStoreError.passphraseRequired(path: location.storeFile.path)) { try open(passphrase: nil, create: false) }
+        #expect(throws: DeviceStoreError.wrongPassphrase(path: location.storeFile.path)) { try open(passphrase: "wrong", create: false) }
+        let sealed = try open(passphrase: "correct horse", create: false)
+        #expect(sealed.isSealed)
+        #expect(try sealed.identity().publicKey == identity)
+        #expect(try sealed.currentSignedPrekey().keyPair.privateKey.withUnsafeBytes { Array($0) } == secrets[1])
+        #expect(throws: DeviceStoreError.alreadySealed(path: location.storeFile.path)) {
+            try DeviceStore.seal(location, passphrase: "another", cost: .minimum)
+        }
+    }
+
     /// Everything the store wrote: the file and its write-ahead log (where a write sits until a checkpoint).
     private func onDisk(_ location: ProfileLocation) throws -> [UInt8] {
         let log = URL(fileURLWithPath: location.storeFile.path + "-wal")

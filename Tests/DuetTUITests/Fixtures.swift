@@ -6,6 +6,26 @@ import Foundation
 /// Fixed states the screen tests draw: every date is fixed, so the goldens never change by themselves.
 enum Fixtures {
     static let verifiedAt = Date(timeIntervalSince1970: 1_700_000_000)
+
+    /// A history of each kind and outcome, newest first (docs/history.md).
+    static let history: [CallRecord] = [
+        CallRecord(
+            kind: .call, direction: .incoming, peer: "+15550003", peerName: "Carol", callID: "h1",
+            startedAt: Date(timeIntervalSince1970: 1_700_300_000), endedAt: Date(timeIntervalSince1970: 1_700_300_000), outcome: .missed),
+        CallRecord(
+            kind: .call, direction: .outgoing, peer: "+15550002", peerName: "Bob", callID: "h2",
+            startedAt: Date(timeIntervalSince1970: 1_700_200_000), connectedAt: Date(timeIntervalSince1970: 1_700_200_002),
+            endedAt: Date(timeIntervalSince1970: 1_700_200_153), path: "p2p", verified: true, outcome: .answered),
+        CallRecord(
+            kind: .group, direction: .outgoing, peer: "Team", callID: "h3", startedAt: Date(timeIntervalSince1970: 1_700_100_000),
+            connectedAt: Date(timeIntervalSince1970: 1_700_100_001), endedAt: Date(timeIntervalSince1970: 1_700_103_725), path: "sfu",
+            outcome: .answered),
+        CallRecord(
+            kind: .meeting, direction: .incoming, peer: "abc-defg-hij", callID: "h4", startedAt: Date(timeIntervalSince1970: 1_700_050_000),
+            endedAt: Date(timeIntervalSince1970: 1_700_050_010), outcome: .declined),
+        CallRecord(
+            kind: .call, direction: .outgoing, peer: "+15550004", callID: "h5", startedAt: Date(timeIntervalSince1970: 1_700_000_000))
+    ]
     static let changedAt = Date(timeIntervalSince1970: 1_700_100_000)
 
     static let bob = ContactRow(number: "+15550002", name: "Bob", trust: .verified(at: verifiedAt), online: true)

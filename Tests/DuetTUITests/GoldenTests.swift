@@ -55,6 +55,12 @@ extension GoldenCase {
                         signedPrekeyID: 3, signedPrekeyAge: "5 days")
                 }),
             GoldenCase(
+                name: "history",
+                state: Fixtures.with {
+                    $0.pane = .history
+                    $0.history = HistoryLines.lines(Fixtures.history, timeZone: TimeZone(identifier: "UTC")!)
+                }),
+            GoldenCase(
                 name: "keys-wide",
                 state: Fixtures.with {
                     $0.pane = .keys

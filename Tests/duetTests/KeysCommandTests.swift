@@ -53,6 +53,42 @@ struct KeysCommandTests {
         #expect(right.status == 0 && right.stdout.contains("sealed: yes"))
     }
 
+    /// At a terminal: `keys seal` asks for a new passphrase twice, without echo, and seals the
+    /// profile; from then on opening it asks for the passphrase (never shown), and a wrong one
+    /// is refused. A person at the keyboard, through tmux.
+    @Test func aProfileIsSealedAndOpenedWithAPassphraseTypedAtTheTerminal() async throws {
+        defer { try? FileManager.default.removeItem(at: home) }
+        #expect(try duet.run(["--profile", "t", "keys", "init"]).status == 0)
+        let secret = "tangerine-walrus-42"
+        let seal = try TmuxSession(["--profile", "t", "keys", "seal"], home: home)
+        #expect(await seal.waitFor("A passphrase to seal profile 't'"), "\(seal.screen())")
+        seal.paste(secret)
+        seal.send("Enter")
+        #expect(await seal.waitFor("The same passphrase again"), "\(seal.screen())")
+        seal.paste(secret)
+        seal.send("Enter")
+        #expect(await seal.waitFor("duet exited with status 0"), "\(seal.screen())")
+        #expect(seal.screen().contains("sealed the private keys") && !seal.screen().contains(secret), "\(seal.screen())")
+        seal.kill()
+
+        let show = try TmuxSession(["--profile", "t", "keys", "show"], home: home)
+        #expect(await show.waitFor("Passphrase for profile 't'"), "\(show.screen())")
+        show.paste(secret)
+        show.send("Enter")
+        #expect(await show.waitFor("duet exited with status 0"), "\(show.screen())")
+        #expect(show.screen().contains("sealed: yes") && !show.screen().contains(secret), "\(show.screen())")
+        show.kill()
+
+        let wrong = try TmuxSession(["--profile", "t", "keys", "show"], home: home)
+        #expect(await wrong.waitFor("Passphrase for profile 't'"), "\(wrong.screen())")
+        wrong.paste("not-it")
+        wrong.send("Enter")
+        #expect(await wrong.waitFor("does not open"), "\(wrong.screen())")
+        wrong.kill()
+        // Without a terminal (a script), the profile still opens with DUET_PASSPHRASE.
+        #expect(try duet.run(["--profile", "t", "keys", "show"], environment: ["DUET_PASSPHRASE": secret]).stdout.contains("sealed: yes"))
+    }
+
     /// A passphrase given for a profile made without one is not silently ignored.
     @Test func aPassphraseForAnUnsealedProfileIsSaidToProtectNothing() throws {
         defer { try? FileManager.default.removeItem(at: home) }

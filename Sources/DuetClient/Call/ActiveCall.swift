@@ -9,6 +9,8 @@ import Foundation
 struct ActiveCall {
     let callID: String
     let peer: String
+    /// The peer's identity key as its bundle gave it (caller), for a missed-call notice.
+    var peerKey: IdentityPublicKey?
     let isCaller: Bool
     let transport: CallTransport
     var machine = CallStateMachine()

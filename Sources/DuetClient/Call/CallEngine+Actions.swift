@@ -11,6 +11,7 @@ extension CallEngine {
             switch action {
             case let .stateChanged(state):
                 emit(.state(state))
+                recordHistory(state, of: active)
                 // Over: the device is free at once, before the peer is told (a round trip).
                 if case .ended = state { await session.release(.call(callID: active.callID)) }
             case .sendOffer:
@@ -24,6 +25,7 @@ extension CallEngine {
                         try await session.connection.sendCallSignal(
                             to: active.peer, callID: active.callID, kind: CallSignal.Kind.invite.rawValue, payload: Array(payload))
                     } catch {
+                        if case .server(code: .unavailable, _) = error { await leaveMissedCall(active) }
                         await perform(call!.machine.handle(.failed("could not ring \(active.peer): \(error)")))
                         return
                     }

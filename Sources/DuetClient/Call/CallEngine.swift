@@ -191,6 +191,7 @@ public actor CallEngine {
             callID: callID, peer: number, isCaller: true, transport: transport, keyExchange: .offered(offered),
             associatedData: ad, localNonce: nonce, pump: try makePump(ssrc: ssrc))
         active.trickle.lateMapping = transport.lateMapping.map { LateMapping(request: $0) }
+        active.peerKey = bundle.identityKey
         call = active
         startTicker()
         await perform(call!.machine.handle(.dial(forceRelay: relayOnly)))

@@ -44,7 +44,7 @@ public actor DeviceSession {
     /// Presence as last reported, by number.
     public private(set) var presence: [String: Bool] = [:]
     /// Messages worth showing the user (key changes seen, prekeys uploaded).
-    public private(set) var notices: [Notice] = []
+    public internal(set) var notices: [Notice] = []
     /// The one conversation this device is in (see `Conversation`).
     public internal(set) var conversation: Conversation = .none
     /// How the link to the server stands, for status bars.
@@ -69,6 +69,8 @@ public actor DeviceSession {
     /// engine can run on one session.
     public nonisolated let groupCallNews: AsyncStream<GroupCallNews>
     private let groupCallSink: AsyncStream<GroupCallNews>.Continuation
+    /// The last collection of missed calls started (`collectMissedCalls`): the next waits for it.
+    var missedCallCollection: Task<[CallRecord], Never>?
     /// Whether a connection was up before: the next one is a reconnection.
     private var connectedBefore = false
 
@@ -219,6 +221,8 @@ public actor DeviceSession {
                 await publishSignedPrekey()
             }
             connectedBefore = true
+            // Calls missed while away, without holding up the news behind this one.
+            Task { await self.collectMissedCalls() }
         case let .reconnecting(attempt, _):
             link = .reconnecting(attempt: attempt)
         case let .disconnected(reason):

@@ -28,6 +28,10 @@ public struct Notice: Sendable, Equatable, CustomStringConvertible {
         case prekeys
         /// The server's recording of a meeting.
         case recording
+        /// Someone called while this device was away (a sealed notice, docs/history.md).
+        case missedCall(number: String)
+        /// The device's call history could not be written.
+        case history
     }
 
     public let kind: Kind

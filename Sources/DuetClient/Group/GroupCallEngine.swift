@@ -187,6 +187,8 @@ public actor GroupCallEngine: MediaPumpDriver {
             throw error
         }
         callsEntered += 1
+        let direction: CallRecord.Direction = rung[info.callID] == nil ? .outgoing : .incoming
+        recordHistory { $0.began(CallRecord(kind: .group, direction: direction, peer: info.group.name, callID: info.callID)) }
         call = ActiveCall(callID: info.callID, instance: callsEntered, ring: try SenderKeyRing(), media: media)
         startVideo()
         rung[info.callID] = nil
@@ -200,33 +202,6 @@ public actor GroupCallEngine: MediaPumpDriver {
         early.removeAll()
         report(media.start(self))
         return info
-    }
-
-    /// The socket of a leg to the SFU, with this engine's test impairment.
-    func bindSocket() async throws -> MediaSocket {
-        let socket = try await MediaSocket.bind()
-        socket.impair(impairment)
-        return socket
-    }
-
-    /// The DTLS-SRTP leg to the SFU the server's reply names, on `socket`, and a pump sending
-    /// this device's voice under a new SSRC.
-    func makeMedia(_ info: GroupCallInfo, socket: MediaSocket) throws -> SFUMedia {
-        guard let media = info.media, let fingerprint = info.mediaFingerprint else { throw GroupCallEngineError.noMediaPort }
-        guard let address = ServerAddress.media(media, signaling: session.server) else {
-            throw GroupCallEngineError.badMediaAddress(media.description)
-        }
-        let leg = try ServerMediaLeg(
-            socket: socket, media: address, certificate: certificate, serverFingerprint: fingerprint,
-            relay: .duetRelay(session, callID: info.callID))
-        let making = MediaOptions(opusComplexity: options.opusComplexity, voiceEncoding: options.voiceEncoding)
-        let pump = MediaPump(outbound: try OutboundMedia(voice: number, ssrc: .random(in: 1...UInt32.max), options: making))
-        pump.muted = muted
-        return SFUMedia(leg: leg, pump: pump)
-    }
-
-    func pumpReceived(_ batch: [MediaSocket.Datagram]) async {
-        for datagram in batch { receive(datagram) }
     }
 
     /// Mutes or unmutes this device's voice: silence is still sealed and sent, so the leg and
@@ -244,6 +219,7 @@ public actor GroupCallEngine: MediaPumpDriver {
     func end(tellServer: Bool) async {
         guard let active = call else { return }
         call = nil
+        recordHistory { $0.ended(.group, active.callID, ifNeverConnected: .failed) }
         _ = machine.handle(.out)
         muted = false  // mute is the call's, as on a 1:1 call
         // Keys and media go first, and the device is free, whatever the server takes to answer.
@@ -322,22 +298,6 @@ public actor GroupCallEngine: MediaPumpDriver {
         )
     }
 
-    func report(_ news: [SFUMedia.News]) {
-        for item in news {
-            switch item {
-            case let .connected(route):
-                guard let active = call else { return }
-                // A send-only participant needs nothing more from the SFU once its leg is up (over
-                // the relay, what comes back comes on the relay's stream, never read after this).
-                if !options.receivesAudio { active.media.leg.socket.stopReading() }
-                for action in machine.handle(.mediaConnected(route: route)) { if case let .emit(event) = action { eventSink.yield(event) } }
-            case let .failed(reason): eventSink.yield(.notice(.warning(.media, reason)))
-            case let .notice(text): eventSink.yield(.leg(text))
-            case let .rebuild(reason): Task { await rebuildLeg(because: reason) }
-            }
-        }
-    }
-
     /// Every 20 ms: handshake timers, the frames due out (none before this device's first
     /// sender key is active), one frame played per member; every second a hearing report.
     func pumpTicked(completingSecond: Bool) async -> Bool {
@@ -361,7 +321,7 @@ public actor GroupCallEngine: MediaPumpDriver {
     }
 
     /// A datagram on the leg's socket: DTLS to the leg, SRTP to the member it decrypts for.
-    private func receive(_ datagram: MediaSocket.Datagram) {
+    func receive(_ datagram: MediaSocket.Datagram) {
         guard let active = call else { return }
         report(active.media.receive(datagram) { packet in open(packet, in: active) })
     }

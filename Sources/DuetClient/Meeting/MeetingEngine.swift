@@ -13,7 +13,7 @@ public actor MeetingEngine: MediaPumpDriver {
     /// A new stream of everything the engine reports from now on, one per subscriber; take it
     /// before acting, or miss events.
     public nonisolated var events: AsyncStream<MeetingEngineEvent> { eventSink.subscribe() }
-    private let eventSink = EventSubscribers<MeetingEngineEvent>()
+    let eventSink = EventSubscribers<MeetingEngineEvent>()
     let session: DeviceSession
     /// One certificate per engine; its fingerprint goes with each create or join.
     private let certificate: DTLSCertificate
@@ -27,6 +27,7 @@ public actor MeetingEngine: MediaPumpDriver {
         /// The leg to the server and the pump behind it, once inside.
         var media: SFUMedia?
         let started = ContinuousClock.now
+        var historyID = "meeting-\(UUID().uuidString.lowercased())"  // its record in the history; a rejoin keeps it
     }
 
     /// The sockets and the leg of the meeting in progress; its phase is `machine`'s.
@@ -83,7 +84,9 @@ public actor MeetingEngine: MediaPumpDriver {
             throw error
         }
         let link = MeetingLink(server: session.server, code: meeting.code, certificate: await session.connection.serverFingerprint)
-        active = Active(link: link, name: name, ssrc: ssrc, socket: socket)
+        let entered = Active(link: link, name: name, ssrc: ssrc, socket: socket)
+        active = entered
+        recordHistory { $0.began(CallRecord(kind: .meeting, direction: .outgoing, peer: link.code, callID: entered.historyID)) }
         machine = MeetingStateMachine()
         eventSink.yield(.created(link))
         try perform(machine.handle(.entered(meeting)))
@@ -107,7 +110,9 @@ public actor MeetingEngine: MediaPumpDriver {
             socket.close()
             throw error
         }
-        active = Active(link: link, name: name, ssrc: ssrc, socket: socket)
+        let entered = Active(link: link, name: name, ssrc: ssrc, socket: socket)
+        active = entered
+        recordHistory { $0.began(CallRecord(kind: .meeting, direction: .incoming, peer: link.code, callID: entered.historyID)) }
         machine = MeetingStateMachine()
         try perform(machine.handle(entry.event))
         return entry
@@ -289,6 +294,7 @@ public actor MeetingEngine: MediaPumpDriver {
             switch item {
             case let .connected(route):
                 try? perform(machine.handle(.mediaConnected(route: route)))
+                if let active { recordHistory { $0.connected(.meeting, active.historyID, path: "server") } }
             case let .failed(reason): eventSink.yield(.notice(.warning(.media, reason)))
             case let .notice(text): eventSink.yield(.leg(text))
             case let .rebuild(reason): Task { await rebuildLeg(because: reason) }
@@ -355,7 +361,7 @@ public actor MeetingEngine: MediaPumpDriver {
             socket.close()
             return
         }
-        active = Active(link: current.link, name: current.name, ssrc: ssrc, socket: socket)
+        active = Active(link: current.link, name: current.name, ssrc: ssrc, socket: socket, historyID: current.historyID)
         let entry: MeetingEntry
         do {
             entry = try await session.connection.joinMeeting(
@@ -374,6 +380,7 @@ public actor MeetingEngine: MediaPumpDriver {
     private func end(_ ending: MeetingEnding) {
         guard let current = active else { return }
         active = nil
+        recordHistory { $0.ended(.meeting, current.historyID, ifNeverConnected: ending.outcomeUnconnected) }
         muted = false  // mute is the meeting's: the next one starts unmuted
         dropMedia(of: current)
         if let held = claim {

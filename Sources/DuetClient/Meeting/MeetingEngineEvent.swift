@@ -69,6 +69,11 @@ public enum MeetingEnding: Sendable, Equatable, CustomStringConvertible {
     /// This device could not go on: no media leg, or no way back in after losing the server.
     case failed(String)
 
+    /// How the history records a meeting that ended so before its leg was up: not let in, or failed.
+    var outcomeUnconnected: CallRecord.Outcome {
+        if case .closed = self { .declined } else { .failed }
+    }
+
     public var description: String {
         switch self {
         case .left: "left the meeting"

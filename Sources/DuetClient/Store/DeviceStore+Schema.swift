@@ -55,6 +55,24 @@ extension DeviceStore {
                 t.column("nonce", .blob).notNull()
             }
         }
+        migrator.registerMigration("v4 call history") { db in
+            // docs/history.md: one row per call id, as the call goes.
+            try db.create(table: "callHistory") { t in
+                t.column("callId", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("direction", .text).notNull()
+                t.column("peer", .text).notNull()
+                t.column("peerName", .text)
+                t.column("startedAt", .double).notNull()
+                t.column("connectedAt", .double)
+                t.column("endedAt", .double)
+                t.column("path", .text)
+                t.column("verified", .boolean).notNull().defaults(to: false)
+                t.column("outcome", .text)
+                t.uniqueKey(["kind", "callId"])
+            }
+            try db.create(index: "callHistory_by_start", on: "callHistory", columns: ["startedAt"])
+        }
         return migrator
     }
 }

@@ -48,6 +48,9 @@ public final class DeviceStore: Sendable {
             // machine's disk, and an answer makes two on the way to the first audio. Power lost
             // right after a write may undo that write; the file stays consistent.
             configuration.journalMode = .wal
+            // Another duet process on this profile (the terminal UI while `duet history` runs)
+            // holds the file briefly: wait for it rather than fail at once.
+            configuration.busyMode = .timeout(5)
             configuration.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
                 // A deleted row (a used one-time prekey's private half) is overwritten with
@@ -73,6 +76,22 @@ public final class DeviceStore: Sendable {
         self.path = path
         self.database = database
         self.vault = vault
+    }
+
+    /// Seals the private keys of a profile made without a passphrase (`duet keys seal`); the
+    /// clear copies are overwritten (secure_delete) and the write-ahead log emptied, so none
+    /// stays in the files. Refused for a store that is sealed already.
+    public static func seal(_ location: ProfileLocation, passphrase: String, cost: PassphraseCost = .interactive) throws(DeviceStoreError) {
+        guard !passphrase.isEmpty else { throw .storage(path: location.storeFile.path, reason: "an empty passphrase seals nothing") }
+        let store: DeviceStore
+        do { store = try open(location, passphrase: nil, create: false, cost: cost) } catch {
+            if case .passphraseRequired = error { throw .alreadySealed(path: location.storeFile.path) }
+            throw error
+        }
+        _ = try store.write { db in try KeyVault.sealExisting(db, passphrase: passphrase, path: store.path, cost: cost) }
+        do { try store.database.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) } } catch {
+            throw .storage(path: store.path, reason: "sealed, but the write-ahead log was not emptied: \(error)")
+        }
     }
 
     /// True when private keys are sealed with a passphrase.

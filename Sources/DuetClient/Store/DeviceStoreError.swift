@@ -4,6 +4,8 @@ public enum DeviceStoreError: Error, Equatable, CustomStringConvertible {
     case passphraseRequired(path: String)
     /// The passphrase given does not open this store.
     case wrongPassphrase(path: String)
+    /// `duet keys seal` on a store that is sealed already.
+    case alreadySealed(path: String)
     /// No identity yet.
     case noIdentity
     /// The file is not a Duet device store, or a stored key does not decode.
@@ -18,9 +20,11 @@ public enum DeviceStoreError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .passphraseRequired(path):
-            "the keys in \(path) are sealed with a passphrase: set DUET_PASSPHRASE to open them"
+            "the keys in \(path) are sealed with a passphrase: type it when asked, or set DUET_PASSPHRASE"
         case let .wrongPassphrase(path):
-            "DUET_PASSPHRASE does not open \(path): check it (the store is unchanged)"
+            "that passphrase does not open \(path): check it (the store is unchanged)"
+        case let .alreadySealed(path):
+            "the keys in \(path) are sealed already; nothing changed"
         case .noIdentity:
             "this profile has no identity key yet: run 'duet keys init'"
         case let .corrupt(path, reason):

@@ -30,13 +30,7 @@ struct KeyVault: Sendable {
             if isNew {
                 try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('created', ?)", arguments: [Data("1".utf8)])
                 if let passphrase, !hasIdentityOrKeys {
-                    let p = SealingParameters(salt: StorageKey.randomSalt(), cost: cost)
-                    let key = try StorageKey(passphrase: passphrase, salt: p.salt, cost: p.cost)
-                    try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('sealing', ?)", arguments: [try JSONEncoder().encode(p)])
-                    try db.execute(
-                        sql: "INSERT INTO meta (key, value) VALUES ('check', ?)",
-                        arguments: [Data(key.seal(SecureBytes(copying: checkValue)))])
-                    return KeyVault(storageKey: key, path: path)
+                    return KeyVault(storageKey: try writeSealing(db, passphrase: passphrase, cost: cost), path: path)
                 }
             }
             return KeyVault(storageKey: nil, path: path)
@@ -58,6 +52,35 @@ struct KeyVault: Sendable {
             throw DeviceStoreError.wrongPassphrase(path: path)
         }
         return KeyVault(storageKey: key, path: path)
+    }
+
+    /// New sealing parameters and check value in `meta`; the key they make.
+    private static func writeSealing(_ db: Database, passphrase: String, cost: PassphraseCost) throws -> StorageKey {
+        let p = SealingParameters(salt: StorageKey.randomSalt(), cost: cost)
+        let key = try StorageKey(passphrase: passphrase, salt: p.salt, cost: p.cost)
+        try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('sealing', ?)", arguments: [try JSONEncoder().encode(p)])
+        try db.execute(
+            sql: "INSERT INTO meta (key, value) VALUES ('check', ?)", arguments: [Data(key.seal(SecureBytes(copying: checkValue)))])
+        return key
+    }
+
+    /// Seals a store made without a passphrase (`duet keys seal`), in the caller's transaction:
+    /// every private key — identity seed, signed and one-time prekeys — is read in the clear
+    /// and written back sealed under a key from `passphrase`.
+    static func sealExisting(_ db: Database, passphrase: String, path: String, cost: PassphraseCost) throws -> KeyVault {
+        guard try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'sealing'") == nil else {
+            throw DeviceStoreError.alreadySealed(path: path)
+        }
+        let clear = KeyVault(storageKey: nil, path: path)
+        let sealed = KeyVault(storageKey: try writeSealing(db, passphrase: passphrase, cost: cost), path: path)
+        for (table, column) in [("identity", "seed"), ("signedPrekey", "privateKey"), ("oneTimePrekey", "privateKey")] {
+            for row in try Row.fetchAll(db, sql: "SELECT id, \(column) AS secret FROM \(table)") {
+                let id: Int64 = row["id"]
+                let secret = try clear.open(row["secret"])
+                try db.execute(sql: "UPDATE \(table) SET \(column) = ? WHERE id = ?", arguments: [sealed.seal(secret), id])
+            }
+        }
+        return sealed
     }
 
     /// The stored form of a private key.

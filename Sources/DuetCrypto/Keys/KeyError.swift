@@ -8,6 +8,8 @@ public enum KeyError: Error, Equatable, CustomStringConvertible {
     case weakPublicKey
     /// A signed prekey's signature does not verify under the identity key it claims.
     case badSignedPrekeySignature(prekeyID: UInt32)
+    /// A sealed box did not open with this device's key: sealed to another key, or altered.
+    case unsealFailed
 
     public var description: String {
         switch self {
@@ -19,6 +21,8 @@ public enum KeyError: Error, Equatable, CustomStringConvertible {
             "peer public key is a small-order point; refusing the key agreement"
         case let .badSignedPrekeySignature(id):
             "signed prekey \(id) is not signed by the identity key it came with; the bundle may have been tampered with"
+        case .unsealFailed:
+            "the sealed message does not open with this device's key: it was sealed to another key, or altered"
         }
     }
 }

@@ -14,6 +14,9 @@ public struct SignalingLimits: Sendable {
     /// Encoded replies and notices (bytes) waiting for one connection's socket. A client whose
     /// queue would grow past this does not read, and is disconnected.
     public var outboxBytes = 256 * 1024
+    /// Sealed notices (missed calls) one source address may leave at once; then one a minute.
+    /// Numbers are free to take, so a limit per key alone would not stop a flood.
+    public var noticeBurst = 20
 
     public init() {}
 }

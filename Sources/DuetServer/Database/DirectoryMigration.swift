@@ -10,7 +10,7 @@ struct DirectoryMigration: Sendable {
     let postgres: String
 
     static let history: [DirectoryMigration] = [
-        accounts, groups, groupVouches, ClusterMigration.nodes, ClusterMigration.certificatesAndRecordings
+        accounts, groups, groupVouches, ClusterMigration.nodes, ClusterMigration.certificatesAndRecordings, sealedNotices
     ]
 
     static let accounts = DirectoryMigration(
@@ -125,6 +125,32 @@ struct DirectoryMigration: Sendable {
                 PRIMARY KEY (groupId, number)
             );
             CREATE INDEX groupMember_by_number ON groupMember(number);
+            """)
+
+    /// Notices a device left for another that was away (a missed call, docs/history.md): sealed
+    /// to the recipient's identity key (the one the number was bound to when it was left), so
+    /// only that device opens it; kept until the recipient says it has them.
+    static let sealedNotices = DirectoryMigration(
+        name: "v4: sealed notices",
+        sqlite: """
+            CREATE TABLE sealedNotice (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                toKey BLOB NOT NULL,
+                fromKey BLOB NOT NULL,
+                body BLOB NOT NULL,
+                createdAt INTEGER NOT NULL
+            );
+            CREATE INDEX sealedNotice_by_recipient ON sealedNotice(toKey);
+            """,
+        postgres: """
+            CREATE TABLE sealedNotice (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                toKey BYTEA NOT NULL,
+                fromKey BYTEA NOT NULL,
+                body BYTEA NOT NULL,
+                createdAt BIGINT NOT NULL
+            );
+            CREATE INDEX sealedNotice_by_recipient ON sealedNotice(toKey);
             """)
 
     /// JSON of Signaling.GroupFounding and Signaling.MemberVouch, kept as the clients signed

@@ -223,6 +223,10 @@ struct SignalingConnection {
             reply(try await GroupCallSignaling(context: context).serve(request, fromKey: raw))
         case let .meeting(request):
             reply(try await MeetingSignaling(context: context).serve(request, key: key, source: peer.source))
+        case let .notice(request):
+            reply(
+                try await NoticeSignaling(directory: directory, limiter: context.noticeLimiter).serve(
+                    request, fromKey: raw, source: peer.source))
         }
     }
 

@@ -30,6 +30,8 @@ struct SignalingContext: Sendable {
     let meetings = MeetingRegistry()
     /// Meeting join attempts per source address: 8, then one per 6 s.
     let joinLimiter = RateLimiter(burst: 8, refill: .seconds(6))
+    /// Sealed notices left, per source address (`SignalingLimits.noticeBurst`, docs/history.md).
+    private(set) var noticeLimiter = RateLimiter(burst: SignalingLimits().noticeBurst, refill: .seconds(60))
     let prekeyHandouts = PrekeyHandoutLimit()
     /// The meetings' recorders (nil: this server records nothing).
     var recordings: MeetingRecordings?
@@ -65,6 +67,7 @@ struct SignalingContext: Sendable {
         loginTimeout = configuration.loginTimeout
         knockTimeout = configuration.knockTimeout
         limits = configuration.signalingLimits
+        noticeLimiter = RateLimiter(burst: limits.noticeBurst, refill: .seconds(60))
         self.recordings = recordings
     }
 

@@ -18,6 +18,7 @@ enum SignalingRequest {
     case group(GroupSignaling.Request)
     case groupCall(GroupCallSignaling.Request)
     case meeting(MeetingSignaling.Request)
+    case notice(NoticeSignaling.Request)
 
     /// A client message is either the answer to the login challenge or a request.
     enum Routed {
@@ -51,6 +52,9 @@ enum SignalingRequest {
         case let .leaveMeeting(request): .request(.meeting(.leave(request)))
         case let .admitToMeeting(request): .request(.meeting(.admit(request)))
         case let .recordMeeting(request): .request(.meeting(.record(request)))
+        case let .leaveNotice(request): .request(.notice(.leave(request)))
+        case .takeNotices: .request(.notice(.take))
+        case let .forgetNotices(list): .request(.notice(.forget(list)))
         }
     }
 }

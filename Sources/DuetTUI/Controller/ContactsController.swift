@@ -75,6 +75,15 @@ struct ContactsController: Sendable {
         tui.state.pane = .keys
     }
 
+    /// The call history pane, as the device store has it now.
+    func showHistory(_ tui: isolated TUIController) {
+        do { tui.state.history = HistoryLines.lines(try session.store.history(limit: 100)) } catch {
+            tui.show("could not read the call history: \(error)", .error)
+            return
+        }
+        tui.state.pane = .history
+    }
+
     static func age(since date: Date, now: Date = Date()) -> String {
         let seconds = max(0, Int(now.timeIntervalSince(date)))
         func unit(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }

@@ -16,6 +16,7 @@ extension TUIController {
         case .character("q"): await quit()
         case .character("l"): state.showLog.toggle()
         case .character("K"): contacts.showKeys(self)
+        case .character("H"): contacts.showHistory(self)
         case .escape: state.pane = state.activeCallPane ?? .contact
         case .up, .character("k"): moveSelection(-1)
         case .down, .character("j"): moveSelection(1)

@@ -25,6 +25,8 @@ public struct TUIState: Equatable, Sendable {
     public var conversation: ConversationView = .none
     public var keys: KeysView?
     public var safetyNumber: SafetyNumberView?
+    /// The call history's lines (`HistoryLines`), newest first, as last loaded.
+    public var history: [String]?
     /// Newest last.
     public var log: [LogEntry]
     public var showLog: Bool
@@ -82,6 +84,8 @@ public struct TUIState: Equatable, Sendable {
         case groupCall
         /// The active or last meeting (`meeting`).
         case meeting
+        /// The call history (`history`).
+        case history
     }
 
     /// Boxes over the screen.

@@ -49,7 +49,7 @@ enum KeyHints {
                 ("q", "quit"))
         case .safetyNumber:
             return pairs(("v", "verify"), ("u", "unverify"), ("Esc", "back"))
-        case .keys:
+        case .keys, .history:
             return pairs(("Esc", "back"), ("l", "log"), ("?", "help"), ("q", "quit"))
         case .call:
             if let call = state.call, call.state.isActive {

@@ -36,6 +36,7 @@ public enum ScreenRenderer {
         case .contact: ContactDetailView.lines(state, width: width)
         case .safetyNumber: SafetyNumberPaneView.lines(state, width: width)
         case .keys: KeysPaneView.lines(state, width: width)
+        case .history: HistoryPaneView.lines(state, width: width)
         case .call: CallPaneView.lines(state, width: width, height: height, colours: colours)
         case .groupCall: GroupCallPaneView.lines(state, width: width, height: height, colours: colours)
         case .meeting: MeetingPaneView.lines(state, width: width, height: height, colours: colours)

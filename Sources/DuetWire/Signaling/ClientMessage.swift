@@ -36,6 +36,12 @@ public enum ClientMessage: Hashable, Sendable {
     case leaveMeeting(Signaling.MeetingCode)
     case admitToMeeting(Signaling.AdmitToMeeting)
     case recordMeeting(Signaling.RecordMeeting)
+    /// Keep a sealed notice for a number whose device is away (a missed call, docs/history.md).
+    case leaveNotice(Signaling.LeaveNotice)
+    /// The sealed notices waiting for this device; they stay until `forgetNotices`.
+    case takeNotices
+    /// This device has kept these notices: the server forgets them.
+    case forgetNotices(Signaling.NoticeIDs)
 
     /// The JSON `type` discriminator.
     public var type: String {
@@ -64,6 +70,9 @@ public enum ClientMessage: Hashable, Sendable {
         case .leaveMeeting: "leaveMeeting"
         case .admitToMeeting: "admitToMeeting"
         case .recordMeeting: "recordMeeting"
+        case .leaveNotice: "leaveNotice"
+        case .takeNotices: "takeNotices"
+        case .forgetNotices: "forgetNotices"
         }
     }
 }
@@ -100,6 +109,9 @@ extension SignalingCodec {
         case let .leaveMeeting(p): encode(type: request.message.type, id: request.id, payload: p)
         case let .admitToMeeting(p): encode(type: request.message.type, id: request.id, payload: p)
         case let .recordMeeting(p): encode(type: request.message.type, id: request.id, payload: p)
+        case let .leaveNotice(p): encode(type: request.message.type, id: request.id, payload: p)
+        case .takeNotices: encode(type: request.message.type, id: request.id, payload: Empty())
+        case let .forgetNotices(p): encode(type: request.message.type, id: request.id, payload: p)
         }
     }
 
@@ -131,6 +143,9 @@ extension SignalingCodec {
             case "leaveMeeting": .leaveMeeting(try payload(body, type))
             case "admitToMeeting": .admitToMeeting(try payload(body, type))
             case "recordMeeting": .recordMeeting(try payload(body, type))
+            case "leaveNotice": .leaveNotice(try payload(body, type))
+            case "takeNotices": .takeNotices
+            case "forgetNotices": .forgetNotices(try payload(body, type))
             default: throw .unknownType(type, id: id)
             }
         return ClientRequest(id: id, message: message)

@@ -36,6 +36,10 @@ public enum ServerMessage: Hashable, Sendable {
     /// An event: the server's other nodes this device may reconnect to changed (a node started,
     /// stopped or was drained); the list replaces the one the login gave.
     case nodes(Signaling.Nodes)
+    /// The reply to `leaveNotice`: kept for the recipient.
+    case noticeLeft
+    /// The reply to `takeNotices` and `forgetNotices`: the sealed notices waiting for this device.
+    case notices(Signaling.Notices)
     /// The reply to create/join (when in at once)/admit/record: the meeting as it is now.
     case meeting(Signaling.Meeting)
     /// The reply to a join that waits for the host (and to a leave).
@@ -71,6 +75,8 @@ public enum ServerMessage: Hashable, Sendable {
         case .groupCallChanged: "groupCallChanged"
         case .groupCallLost: "groupCallLost"
         case .nodes: "nodes"
+        case .noticeLeft: "noticeLeft"
+        case .notices: "notices"
         case .meeting: "meeting"
         case .meetingWaiting: "meetingWaiting"
         case .meetingChanged: "meetingChanged"
@@ -118,6 +124,8 @@ extension SignalingCodec {
         case let .groupCallChanged(p): return encode(type: t, id: frame.id, payload: p)
         case let .groupCallLost(p): return encode(type: t, id: frame.id, payload: p)
         case let .nodes(p): return encode(type: t, id: frame.id, payload: p)
+        case .noticeLeft: return encode(type: t, id: frame.id, payload: Empty())
+        case let .notices(p): return encode(type: t, id: frame.id, payload: p)
         case let .meeting(p), let .meetingAdmitted(p): return encode(type: t, id: frame.id, payload: p)
         case let .meetingWaiting(p): return encode(type: t, id: frame.id, payload: p)
         case let .meetingChanged(p): return encode(type: t, id: frame.id, payload: p)
@@ -153,6 +161,8 @@ extension SignalingCodec {
             case "groupCallChanged": .groupCallChanged(try payload(body, type))
             case "groupCallLost": .groupCallLost(try payload(body, type))
             case "nodes": .nodes(try payload(body, type))
+            case "noticeLeft": .noticeLeft
+            case "notices": .notices(try payload(body, type))
             case "meeting": .meeting(try payload(body, type))
             case "meetingWaiting": .meetingWaiting(try payload(body, type))
             case "meetingChanged": .meetingChanged(try payload(body, type))

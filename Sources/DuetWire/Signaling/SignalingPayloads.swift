@@ -56,6 +56,36 @@ public enum Signaling {
         }
     }
 
+    /// C→S: a notice sealed to `to`'s identity key (docs/history.md); the server cannot read it.
+    public struct LeaveNotice: Codable, Hashable, Sendable {
+        public var to: String
+        public var sealed: Base64Bytes
+        public init(to: String, sealed: Base64Bytes) {
+            self.to = to
+            self.sealed = sealed
+        }
+    }
+
+    /// One sealed notice waiting for this device.
+    public struct SealedNotice: Codable, Hashable, Sendable {
+        public var id: Int64
+        public var sealed: Base64Bytes
+        public init(id: Int64, sealed: Base64Bytes) {
+            self.id = id
+            self.sealed = sealed
+        }
+    }
+
+    public struct Notices: Codable, Hashable, Sendable {
+        public var notices: [SealedNotice]
+        public init(notices: [SealedNotice]) { self.notices = notices }
+    }
+
+    public struct NoticeIDs: Codable, Hashable, Sendable {
+        public var ids: [Int64]
+        public init(ids: [Int64]) { self.ids = ids }
+    }
+
     /// S→C event: the other nodes serving this certificate, as in `Authenticated.nodes`.
     public struct Nodes: Codable, Hashable, Sendable {
         public var nodes: [String]

@@ -14,7 +14,8 @@ enum HelpOverlay {
             title: "Contacts",
             keys: [
                 ("↑/↓ j/k", "move"), ("Enter i", "details"), ("c", "call contact / group"), ("s", "safety number"),
-                ("v / u", "verify / unverify"), ("a / d", "add / remove contact"), ("g", "new group"), ("K", "your keys")
+                ("v / u", "verify / unverify"), ("a / d", "add / remove contact"), ("g", "new group"), ("K", "your keys"),
+                ("H", "call history")
             ]),
         Group(
             title: "Meeting (cloud-encrypted)",
