@@ -15,8 +15,9 @@ enum PassphrasePrompt {
         var quiet = saved
         quiet.c_lflag &= ~tcflag_t(ECHO | ECHONL)
         quiet.c_lflag |= tcflag_t(ICANON)
-        write(tty, prompt)
+        // Echo off before the prompt shows: nothing typed after it can appear.
         guard tcsetattr(tty, TCSAFLUSH, &quiet) == 0 else { return nil }
+        write(tty, prompt)
         defer {
             _ = tcsetattr(tty, TCSAFLUSH, &saved)
             write(tty, "\n")

@@ -47,8 +47,11 @@ struct SlowReaderTests {
         let peak = await eventually(timeout: .seconds(10)) { server.app.outboxMeter.peakBytes > 0 } ? server.app.outboxMeter.peakBytes : 0
         #expect(peak > 0 && peak <= limit, "the largest reply queue held \(peak) bytes; the limit is \(limit)")
         let residentAfter = try ResidentMemory.bytes()
+        // A loose guard against a gross leak only: this is the whole test process (client and
+        // server, after every suite before it), and its growth here varied from 22 to 58 MiB
+        // between runs. The exact bound is the queue's, checked above.
         if Sanitizer.measuresResidentMemory {
-            #expect(residentAfter - residentBefore < 50 << 20, "resident memory grew by \(residentAfter - residentBefore) bytes")
+            #expect(residentAfter - residentBefore < 128 << 20, "resident memory grew by \(residentAfter - residentBefore) bytes")
         }
         print(
             "slow reader: \(sent) pings sent, \(pongs) pongs read, largest queue \(peak) bytes (limit \(limit)); "
