@@ -30,16 +30,8 @@ enum LoadBench {
         do {
             let members = try await makeMembers(plan, home: home, servers: [server.signaling])
             devices += members
-            var callers: [LoadDevice] = [], callees: [LoadDevice] = []
-            for index in 0..<plan.calls {
-                let suffix = String(format: "%02d", index)
-                callers.append(
-                    try await LoadDevice(
-                        "+1555810\(suffix)", home: home, server: server.signaling, relay: true, voiceEncoding: plan.voiceEncoding))
-                callees.append(
-                    try await LoadDevice(
-                        "+1555820\(suffix)", home: home, server: server.signaling, relay: true, voiceEncoding: plan.voiceEncoding))
-            }
+            let (callers, callees) = try await makePairs(
+                plan, home: home, callers: (server.signaling, "+1555810"), callees: (server.signaling, "+1555820"))
             devices += callers + callees
             let cpuBefore = (generator: ProcessCPU.seconds(of: getpid()), server: server.cpuSeconds)
             let groupSettle = try await settleGroup(members)
@@ -77,6 +69,24 @@ enum LoadBench {
     /// it unread, because a load generator on the server's two cores cannot read 32 × 31 streams too.
     /// Member i signals through `servers[i % servers.count]` (one server, or the nodes of
     /// `NodesLoadBench`).
+    /// The plan's 1:1 calls as caller and callee devices, all relayed: callers numbered from
+    /// `callers.prefix` on `callers.server`, callees likewise (one server, or two nodes).
+    static func makePairs(
+        _ plan: Plan, home: URL, callers: (server: HostPort, prefix: String), callees: (server: HostPort, prefix: String)
+    ) async throws -> (callers: [LoadDevice], callees: [LoadDevice]) {
+        var made: (callers: [LoadDevice], callees: [LoadDevice]) = ([], [])
+        for index in 0..<plan.calls {
+            let suffix = String(format: "%02d", index)
+            made.callers.append(
+                try await LoadDevice(
+                    callers.prefix + suffix, home: home, server: callers.server, relay: true, voiceEncoding: plan.voiceEncoding))
+            made.callees.append(
+                try await LoadDevice(
+                    callees.prefix + suffix, home: home, server: callees.server, relay: true, voiceEncoding: plan.voiceEncoding))
+        }
+        return made
+    }
+
     static func makeMembers(_ plan: Plan, home: URL, servers: [HostPort]) async throws -> [LoadDevice] {
         let numbers = (0..<plan.members).map { "+1555800\(String(format: "%02d", $0))" }
         var members: [LoadDevice] = []

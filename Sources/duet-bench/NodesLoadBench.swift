@@ -31,16 +31,8 @@ enum NodesLoadBench {
         do {
             let members = try await LoadBench.makeMembers(plan, home: home, servers: nodes.map(\.signaling))
             devices += members
-            var callers: [LoadDevice] = [], callees: [LoadDevice] = []
-            for index in 0..<plan.calls {
-                let suffix = String(format: "%02d", index)
-                callers.append(
-                    try await LoadDevice(
-                        "+1555830\(suffix)", home: home, server: nodes[0].signaling, relay: true, voiceEncoding: plan.voiceEncoding))
-                callees.append(
-                    try await LoadDevice(
-                        "+1555840\(suffix)", home: home, server: nodes[1].signaling, relay: true, voiceEncoding: plan.voiceEncoding))
-            }
+            let (callers, callees) = try await LoadBench.makePairs(
+                plan, home: home, callers: (nodes[0].signaling, "+1555830"), callees: (nodes[1].signaling, "+1555840"))
             devices += callers + callees
             let settle = try await LoadBench.settleGroup(members)
             let setups = await LoadBench.placeCalls(callers, callees)
